@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Backend, BucketRecord, ObjectRecord } from '../types.ts';
+
+/**
+ * Content streamed to files under `DIR/blobs/`, metadata as JSON beside it:
+ * `DIR/buckets/B.json` and `DIR/objects/B/<sha256(name)>.<generation>.json`.
+ * Writes go through a temporary file and a rename so a crash never leaves half a record.
+ */
+export async function createFilesystemBackend(dir: string): Promise<Backend> {
+  const blobsDir = join(dir, 'blobs');
+  const bucketsDir = join(dir, 'buckets');
+  const objectsDir = join(dir, 'objects');
+  await Promise.all([blobsDir, bucketsDir, objectsDir].map((d) => mkdir(d, { recursive: true })));
+
+  const blobPath = (key: string): string => join(blobsDir, key);
+  const objectPath = (o: ObjectRecord): string =>
+    join(objectsDir, o.bucket, `${createHash('sha256').update(o.name).digest('hex')}.${o.generation}.json`);
+  const writeJson = async (path: string, value: unknown): Promise<void> => {
+    const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    await writeFile(tmp, JSON.stringify(value));
+    await rename(tmp, path);
+  };
+
+  return {
+    kind: 'filesystem',
+    async load() {
+      const buckets: BucketRecord[] = [];
+      const objects: ObjectRecord[] = [];
+      for (const f of await readdir(bucketsDir)) {
+        if (!f.endsWith('.json')) continue;
+        buckets.push(JSON.parse(await readFile(join(bucketsDir, f), 'utf8')) as BucketRecord);
+      }
+      for (const b of buckets) {
+        const d = join(objectsDir, b.name);
+        let files: string[] = [];
+        try {
+          files = await readdir(d);
+        } catch {
+          continue;
+        }
+        for (const f of files) {
+          if (!f.endsWith('.json')) continue;
+          objects.push(JSON.parse(await readFile(join(d, f), 'utf8')) as ObjectRecord);
+        }
+      }
+      return { buckets, objects };
+    },
+    async saveBucket(bucket) {
+      await mkdir(join(objectsDir, bucket.name), { recursive: true });
+      await writeJson(join(bucketsDir, `${bucket.name}.json`), bucket);
+    },
+    async deleteBucket(name) {
+      await rm(join(bucketsDir, `${name}.json`), { force: true });
+      await rm(join(objectsDir, name), { recursive: true, force: true });
+    },
+    async saveObject(object) {
+      await writeJson(objectPath(object), object);
+    },
+    async deleteObject(object) {
+      await rm(objectPath(object), { force: true });
+    },
+    createBlobWriter(key, options) {
+      return createWriteStream(blobPath(key), { flags: options?.append ? 'a' : 'w' });
+    },
+    createBlobReader(key, range) {
+      return createReadStream(blobPath(key), range ? { start: range.start, end: range.end } : {});
+    },
+    async copyBlob(from, to) {
+      await copyFile(blobPath(from), blobPath(to));
+    },
+    async deleteBlob(key) {
+      await unlink(blobPath(key)).catch(() => {});
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,72 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { ObjectEventType, startStorageEmulator } from './index.ts';
+
+const USAGE = `Usage: npm run emulator:gcs -- [--port 9023] [--host 127.0.0.1] [--data DIR]
+         [--event-target URL]... [--event-types finalized,deleted,...] [--pubsub-emulator-host HOST:PORT] [--project ID]
+
+  --data DIR            keep buckets and objects on disk under DIR (default: in memory)
+  --event-target URL    POST a binary-mode CloudEvent for each object event to URL (repeatable)
+  --event-types LIST    only these types to the event targets (${ObjectEventType.options.join(', ')})
+  --pubsub-emulator-host  where notification configs publish (default: $PUBSUB_EMULATOR_HOST)`;
+
+const Args = z.object({
+  port: z.coerce.number().int().min(0).max(65535).default(9023),
+  host: z.string().default('127.0.0.1'),
+  data: z.string().optional(),
+  'event-target': z.array(z.string().url()).default([]),
+  'event-types': z
+    .string()
+    .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
+    .pipe(z.array(ObjectEventType))
+    .optional(),
+  'pubsub-emulator-host': z.string().optional(),
+  project: z.string().optional(),
+});
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    data: { type: 'string' },
+    'event-target': { type: 'string', multiple: true },
+    'event-types': { type: 'string' },
+    'pubsub-emulator-host': { type: 'string' },
+    project: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const parsed = Args.safeParse(values);
+if (!parsed.success) {
+  console.error(parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n'));
+  console.error(USAGE);
+  process.exit(2);
+}
+const args = parsed.data;
+const types = args['event-types'];
+const emulator = await startStorageEmulator({
+  port: args.port,
+  host: args.host,
+  ...(args.data ? { dataDir: args.data } : {}),
+  eventTargets: args['event-target'].map((url) => (types ? { url, eventTypes: types } : { url })),
+  ...(args['pubsub-emulator-host'] ? { pubsubEmulatorHost: args['pubsub-emulator-host'] } : {}),
+  ...(args.project ? { projectId: args.project } : {}),
+});
+console.log(
+  JSON.stringify({
+    severity: 'INFO',
+    message: `Cloud Storage emulator listening on ${emulator.url}`,
+    url: emulator.url,
+    backend: emulator.backend,
+    eventTargets: args['event-target'],
+  }),
+);
+const shutdown = (): void => {
+  void emulator.stop().then(() => process.exit(0));
+};
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);

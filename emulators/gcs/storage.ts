@@ -1,0 +1,676 @@
+import { randomUUID } from 'node:crypto';
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { z } from 'zod';
+import { badRequest, notFound, StorageError } from './errors.ts';
+import { ContentHasher } from './hashing.ts';
+import type { Backend, BucketRecord, ByteRange, NotificationRecord, ObjectRecord } from './types.ts';
+
+/** The CloudEvent types Cloud Storage emits (`google.cloud.storage.object.v1.<type>`). */
+export const ObjectEventType = z.enum(['finalized', 'deleted', 'archived', 'metadataUpdated']);
+export type ObjectEventType = z.infer<typeof ObjectEventType>;
+
+export interface ObjectEvent {
+  type: ObjectEventType;
+  object: ObjectRecord;
+  /** For a finalize that replaced a live generation, or a delete caused by an overwrite. */
+  overwroteGeneration?: number;
+  overwrittenByGeneration?: number;
+  notifications: NotificationRecord[];
+}
+
+export interface Preconditions {
+  ifGenerationMatch?: number;
+  ifGenerationNotMatch?: number;
+  ifMetagenerationMatch?: number;
+  ifMetagenerationNotMatch?: number;
+}
+
+/** Fields a writer may set on a new object. */
+export interface ObjectInit {
+  contentType?: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+  contentLanguage?: string;
+  cacheControl?: string;
+  customTime?: string;
+  storageClass?: string;
+  metadata?: Record<string, string | null>;
+  /** Hashes the client declared (JSON body or `X-Goog-Hash`); a mismatch rejects the write. */
+  expectedCrc32c?: string;
+  expectedMd5?: string;
+}
+
+export interface ListOptions {
+  prefix?: string;
+  delimiter?: string;
+  versions?: boolean;
+  maxResults?: number;
+  pageToken?: string;
+  startOffset?: string;
+  endOffset?: string;
+  includeTrailingDelimiter?: boolean;
+  matchGlob?: string;
+}
+
+export interface UploadSession {
+  id: string;
+  bucket: string;
+  name: string;
+  init: ObjectInit;
+  preconditions: Preconditions;
+  hasher: ContentHasher;
+  blobKey: string;
+  /** Declared total size, once a chunk or the start request said it. */
+  totalSize?: number;
+  result?: ObjectRecord;
+  /** Serialises chunk writes. */
+  busy: boolean;
+}
+
+interface BucketState {
+  record: BucketRecord;
+  live: Map<string, ObjectRecord>;
+  noncurrent: Map<string, ObjectRecord[]>;
+}
+
+const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+const DEFAULT_PAGE_SIZE = 1000;
+
+/** Bucket names as the JSON API accepts them (dots allowed, 3-222 chars). */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/;
+
+/**
+ * The emulator's core: buckets, object generations, preconditions, listing, uploads, compose.
+ * Knows nothing of HTTP; persists through a `Backend`; reports changes to event listeners.
+ */
+export class StorageCore {
+  readonly backend: Backend;
+  readonly #buckets = new Map<string, BucketState>();
+  readonly #sessions = new Map<string, UploadSession>();
+  readonly #listeners: ((event: ObjectEvent) => void)[] = [];
+  #lastGeneration = 0;
+
+  constructor(backend: Backend) {
+    this.backend = backend;
+  }
+
+  async init(): Promise<void> {
+    const { buckets, objects } = await this.backend.load();
+    for (const record of buckets) this.#buckets.set(record.name, { record, live: new Map(), noncurrent: new Map() });
+    for (const o of objects) {
+      const state = this.#buckets.get(o.bucket);
+      if (!state) continue;
+      this.#lastGeneration = Math.max(this.#lastGeneration, o.generation);
+      if (o.timeDeleted) {
+        const list = state.noncurrent.get(o.name) ?? [];
+        list.push(o);
+        list.sort((a, b) => a.generation - b.generation);
+        state.noncurrent.set(o.name, list);
+      } else {
+        state.live.set(o.name, o);
+      }
+    }
+  }
+
+  onEvent(listener: (event: ObjectEvent) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  #emit(event: Omit<ObjectEvent, 'notifications'>): void {
+    const notifications = this.#buckets.get(event.object.bucket)?.record.notifications ?? [];
+    for (const l of this.#listeners) l({ ...event, notifications });
+  }
+
+  /** Generations are microsecond timestamps, strictly increasing across the emulator. */
+  #nextGeneration(): number {
+    this.#lastGeneration = Math.max(Date.now() * 1000, this.#lastGeneration + 1);
+    return this.#lastGeneration;
+  }
+
+  // ---- buckets ----
+
+  async createBucket(name: string, projectId: string, fields: Partial<BucketRecord> = {}): Promise<BucketRecord> {
+    if (!BUCKET_NAME.test(name)) throw new StorageError('invalid', `Invalid bucket name: '${name}'`);
+    if (this.#buckets.has(name)) {
+      throw new StorageError('conflict', 'Your previous request to create the named bucket succeeded and you already own it.');
+    }
+    const now = new Date().toISOString();
+    const record: BucketRecord = {
+      location: 'US',
+      storageClass: 'STANDARD',
+      versioning: false,
+      ...fields,
+      name,
+      projectId,
+      timeCreated: now,
+      updated: now,
+      metageneration: 1,
+      notifications: [],
+      nextNotificationId: 1,
+    };
+    await this.backend.saveBucket(record);
+    this.#buckets.set(name, { record, live: new Map(), noncurrent: new Map() });
+    return record;
+  }
+
+  #bucket(name: string): BucketState {
+    const state = this.#buckets.get(name);
+    if (!state) throw new StorageError('notFound', 'The specified bucket does not exist.');
+    return state;
+  }
+
+  getBucket(name: string): BucketRecord {
+    return this.#bucket(name).record;
+  }
+
+  listBuckets(prefix = ''): BucketRecord[] {
+    return [...this.#buckets.values()]
+      .map((s) => s.record)
+      .filter((b) => b.name.startsWith(prefix))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  async updateBucket(
+    name: string,
+    patch: Partial<Pick<BucketRecord, 'versioning' | 'labels' | 'storageClass'>>,
+    pre: Pick<Preconditions, 'ifMetagenerationMatch' | 'ifMetagenerationNotMatch'> = {},
+  ): Promise<BucketRecord> {
+    const state = this.#bucket(name);
+    checkMetageneration(state.record.metageneration, pre);
+    const record = { ...state.record, ...patch, metageneration: state.record.metageneration + 1, updated: new Date().toISOString() };
+    await this.backend.saveBucket(record);
+    state.record = record;
+    return record;
+  }
+
+  async deleteBucket(name: string, pre: Pick<Preconditions, 'ifMetagenerationMatch' | 'ifMetagenerationNotMatch'> = {}): Promise<void> {
+    const state = this.#bucket(name);
+    checkMetageneration(state.record.metageneration, pre);
+    if (state.live.size > 0 || state.noncurrent.size > 0) {
+      throw new StorageError('conflict', 'The bucket you tried to delete is not empty.');
+    }
+    await this.backend.deleteBucket(name);
+    this.#buckets.delete(name);
+  }
+
+  async addNotification(bucket: string, n: Omit<NotificationRecord, 'id'>): Promise<NotificationRecord> {
+    const state = this.#bucket(bucket);
+    const record: NotificationRecord = { ...n, id: String(state.record.nextNotificationId) };
+    state.record = {
+      ...state.record,
+      nextNotificationId: state.record.nextNotificationId + 1,
+      notifications: [...state.record.notifications, record],
+    };
+    await this.backend.saveBucket(state.record);
+    return record;
+  }
+
+  getNotification(bucket: string, id: string): NotificationRecord {
+    const found = this.#bucket(bucket).record.notifications.find((n) => n.id === id);
+    if (!found) throw notFound('notification configuration');
+    return found;
+  }
+
+  async deleteNotification(bucket: string, id: string): Promise<void> {
+    const state = this.#bucket(bucket);
+    this.getNotification(bucket, id);
+    state.record = { ...state.record, notifications: state.record.notifications.filter((n) => n.id !== id) };
+    await this.backend.saveBucket(state.record);
+  }
+
+  // ---- objects: read ----
+
+  getObject(bucket: string, name: string, generation?: number): ObjectRecord {
+    const state = this.#bucket(bucket);
+    const live = state.live.get(name);
+    if (generation === undefined || live?.generation === generation) {
+      if (!live) throw new StorageError('notFound', `No such object: ${bucket}/${name}`);
+      return live;
+    }
+    const old = state.noncurrent.get(name)?.find((o) => o.generation === generation);
+    if (!old) throw new StorageError('notFound', `No such object: ${bucket}/${name}#${generation}`);
+    return old;
+  }
+
+  readObject(object: ObjectRecord, range?: ByteRange): Readable {
+    if (object.size === 0) return new PassThrough().end() as PassThrough;
+    return this.backend.createBlobReader(object.blobKey, range);
+  }
+
+  listObjects(bucket: string, options: ListOptions = {}): { items: ObjectRecord[]; prefixes: string[]; nextPageToken?: string } {
+    const state = this.#bucket(bucket);
+    const prefix = options.prefix ?? '';
+    const delimiter = options.delimiter || undefined;
+    const pageSize = Math.max(1, Math.min(options.maxResults ?? DEFAULT_PAGE_SIZE, DEFAULT_PAGE_SIZE));
+    const after = options.pageToken ? Buffer.from(options.pageToken, 'base64url').toString('utf8') : undefined;
+    const glob = options.matchGlob ? globToRegExp(options.matchGlob) : undefined;
+
+    let all: ObjectRecord[] = [...state.live.values()];
+    if (options.versions) for (const list of state.noncurrent.values()) all.push(...list);
+    all = all.filter(
+      (o) =>
+        o.name.startsWith(prefix) &&
+        (options.startOffset === undefined || o.name >= options.startOffset) &&
+        (options.endOffset === undefined || o.name < options.endOffset) &&
+        (!glob || glob.test(o.name)),
+    );
+    all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.generation - b.generation));
+
+    const items: ObjectRecord[] = [];
+    const prefixes: string[] = [];
+    // Entries are keyed (name or prefix + generation) so a page token can resume after one.
+    let count = 0;
+    let lastKey: string | undefined;
+    for (const o of all) {
+      let key = `${o.name}\u0000${String(o.generation).padStart(20, '0')}`;
+      let prefixHit: string | undefined;
+      if (delimiter) {
+        const i = o.name.indexOf(delimiter, prefix.length);
+        if (i >= 0) {
+          prefixHit = o.name.slice(0, i + delimiter.length);
+          key = `${prefixHit}\u0000`;
+        }
+      }
+      if (after !== undefined && key <= after) continue;
+      if (prefixHit !== undefined) {
+        if (prefixes[prefixes.length - 1] === prefixHit) continue;
+        if (count === pageSize) return { items, prefixes, nextPageToken: Buffer.from(lastKey ?? '').toString('base64url') };
+        prefixes.push(prefixHit);
+        if (options.includeTrailingDelimiter && o.name === prefixHit) items.push(o);
+      } else {
+        if (count === pageSize) return { items, prefixes, nextPageToken: Buffer.from(lastKey ?? '').toString('base64url') };
+        items.push(o);
+      }
+      count++;
+      lastKey = prefixHit !== undefined ? `${prefixHit}\u0000\uffff` : key;
+    }
+    return { items, prefixes };
+  }
+
+  // ---- objects: write ----
+
+  /** Stream `source` into a new generation of `bucket/name`. */
+  async writeObject(bucket: string, name: string, source: Readable, init: ObjectInit, pre: Preconditions = {}): Promise<ObjectRecord> {
+    validateObjectName(name);
+    const state = this.#bucket(bucket);
+    checkPreconditions(state.live.get(name), pre);
+    const hasher = new ContentHasher();
+    const blobKey = randomUUID();
+    try {
+      await pipeline(source, hasher.stream(), this.backend.createBlobWriter(blobKey));
+      return await this.#commit(bucket, name, init, pre, hasher, blobKey);
+    } catch (err) {
+      await this.backend.deleteBlob(blobKey);
+      throw err;
+    }
+  }
+
+  startUpload(bucket: string, name: string, init: ObjectInit, pre: Preconditions, totalSize?: number): UploadSession {
+    validateObjectName(name);
+    this.#bucket(bucket);
+    const session: UploadSession = {
+      id: randomUUID().replaceAll('-', ''),
+      bucket,
+      name,
+      init,
+      preconditions: pre,
+      hasher: new ContentHasher(),
+      blobKey: randomUUID(),
+      busy: false,
+    };
+    if (totalSize !== undefined) session.totalSize = totalSize;
+    this.#sessions.set(session.id, session);
+    return session;
+  }
+
+  getUpload(id: string): UploadSession {
+    const s = this.#sessions.get(id);
+    if (!s) throw new StorageError('notFound', `No such upload session: ${id}`);
+    return s;
+  }
+
+  async cancelUpload(id: string): Promise<void> {
+    const s = this.getUpload(id);
+    this.#sessions.delete(id);
+    if (!s.result) await this.backend.deleteBlob(s.blobKey);
+  }
+
+  /**
+   * Append the bytes of one chunk that starts at `start`. Bytes the session already has are skipped
+   * (a client resending after a lost answer); a gap is an error.
+   */
+  async appendUpload(session: UploadSession, source: Readable, start: number): Promise<void> {
+    if (session.busy) throw new StorageError('conflict', 'Another request is writing to this upload session.');
+    const have = session.hasher.size;
+    if (start > have) {
+      source.resume();
+      throw badRequest(`Chunk starts at ${start} but the session has only ${have} bytes.`);
+    }
+    session.busy = true;
+    try {
+      await pipeline(source, session.hasher.stream(have - start), this.backend.createBlobWriter(session.blobKey, { append: have > 0 }));
+    } finally {
+      session.busy = false;
+    }
+  }
+
+  async finishUpload(session: UploadSession): Promise<ObjectRecord> {
+    if (session.result) return session.result;
+    if (session.hasher.size === 0) {
+      // an empty upload never opened the blob
+      await pipeline(new PassThrough().end(), this.backend.createBlobWriter(session.blobKey));
+    }
+    try {
+      session.result = await this.#commit(session.bucket, session.name, session.init, session.preconditions, session.hasher, session.blobKey);
+    } catch (err) {
+      this.#sessions.delete(session.id);
+      await this.backend.deleteBlob(session.blobKey);
+      throw err;
+    }
+    // keep the finished session a while: clients query it after a lost final answer
+    setTimeout(() => this.#sessions.delete(session.id), 10 * 60_000).unref();
+    return session.result;
+  }
+
+  async #commit(
+    bucket: string,
+    name: string,
+    init: ObjectInit,
+    pre: Preconditions,
+    hasher: ContentHasher,
+    blobKey: string,
+    extra: Partial<ObjectRecord> = {},
+  ): Promise<ObjectRecord> {
+    const state = this.#bucket(bucket);
+    const previous = state.live.get(name);
+    checkPreconditions(previous, pre);
+    if (init.expectedCrc32c && init.expectedCrc32c !== hasher.crc32c()) {
+      throw new StorageError('invalid', `Provided CRC32C "${init.expectedCrc32c}" doesn't match calculated CRC32C "${hasher.crc32c()}".`);
+    }
+    if (init.expectedMd5 && init.expectedMd5 !== hasher.md5()) {
+      throw new StorageError('invalid', `Provided MD5 hash "${init.expectedMd5}" doesn't match calculated MD5 hash "${hasher.md5()}".`);
+    }
+    const now = new Date().toISOString();
+    const record: ObjectRecord = {
+      ...initFields(init),
+      contentType: init.contentType || DEFAULT_CONTENT_TYPE,
+      storageClass: init.storageClass ?? state.record.storageClass,
+      ...extra,
+      bucket,
+      name,
+      generation: this.#nextGeneration(),
+      metageneration: 1,
+      size: hasher.size,
+      md5Hash: hasher.md5(),
+      crc32c: hasher.crc32c(),
+      timeCreated: now,
+      updated: now,
+      blobKey,
+    };
+    await this.backend.saveObject(record);
+    state.live.set(name, record);
+    if (previous) await this.#retire(state, previous, now, record.generation);
+    this.#emit({ type: 'finalized', object: record, ...(previous ? { overwroteGeneration: previous.generation } : {}) });
+    return record;
+  }
+
+  /** A live generation stops being live: kept as noncurrent in a versioned bucket, else removed. */
+  async #retire(state: BucketState, object: ObjectRecord, now: string, overwrittenBy?: number): Promise<void> {
+    const by = overwrittenBy !== undefined ? { overwrittenByGeneration: overwrittenBy } : {};
+    if (state.record.versioning) {
+      const archived = { ...object, timeDeleted: now };
+      await this.backend.saveObject(archived);
+      const list = state.noncurrent.get(object.name) ?? [];
+      list.push(archived);
+      state.noncurrent.set(object.name, list);
+      this.#emit({ type: 'archived', object: archived, ...by });
+    } else {
+      await this.backend.deleteObject(object);
+      await this.backend.deleteBlob(object.blobKey);
+      this.#emit({ type: 'deleted', object, ...by });
+    }
+  }
+
+  async deleteObject(bucket: string, name: string, generation: number | undefined, pre: Preconditions = {}): Promise<void> {
+    const state = this.#bucket(bucket);
+    const object = this.getObject(bucket, name, generation);
+    checkPreconditions(object, pre);
+    const live = state.live.get(name);
+    if (live && live.generation === object.generation) {
+      state.live.delete(name);
+      await this.#retire(state, object, new Date().toISOString());
+      return;
+    }
+    // a noncurrent generation: removed for good
+    const list = (state.noncurrent.get(name) ?? []).filter((o) => o.generation !== object.generation);
+    if (list.length > 0) state.noncurrent.set(name, list);
+    else state.noncurrent.delete(name);
+    await this.backend.deleteObject(object);
+    await this.backend.deleteBlob(object.blobKey);
+    this.#emit({ type: 'deleted', object });
+  }
+
+  /** PATCH (merge) or PUT (replace) an object's metadata; bumps metageneration. */
+  async updateObject(
+    bucket: string,
+    name: string,
+    generation: number | undefined,
+    fields: ObjectInit,
+    mode: 'patch' | 'replace',
+    pre: Preconditions = {},
+  ): Promise<ObjectRecord> {
+    const state = this.#bucket(bucket);
+    const object = this.getObject(bucket, name, generation);
+    checkPreconditions(object, pre);
+    let metadata: Record<string, string> | undefined;
+    if (mode === 'patch') {
+      metadata = { ...object.metadata };
+      if (fields.metadata === null) metadata = {};
+      for (const [k, v] of Object.entries(fields.metadata ?? {})) {
+        if (v === null) delete metadata[k];
+        else metadata[k] = String(v);
+      }
+    } else {
+      metadata = initFields({ metadata: fields.metadata ?? {} }).metadata;
+    }
+    const base: ObjectRecord = mode === 'patch' ? { ...object } : stripInit(object);
+    const updated: ObjectRecord = {
+      ...base,
+      ...initFields({ ...fields, metadata: undefined }),
+      metageneration: object.metageneration + 1,
+      updated: new Date().toISOString(),
+    };
+    if (metadata && Object.keys(metadata).length > 0) updated.metadata = metadata;
+    else delete updated.metadata;
+    if (!updated.contentType) updated.contentType = DEFAULT_CONTENT_TYPE;
+    await this.backend.saveObject(updated);
+    if (state.live.get(name)?.generation === updated.generation) state.live.set(name, updated);
+    else {
+      const list = state.noncurrent.get(name) ?? [];
+      state.noncurrent.set(name, list.map((o) => (o.generation === updated.generation ? updated : o)));
+    }
+    this.#emit({ type: 'metadataUpdated', object: updated });
+    return updated;
+  }
+
+  /** copyTo / rewriteTo: a new generation at the destination with the source's content. */
+  async copyObject(
+    src: { bucket: string; name: string; generation?: number; preconditions?: Preconditions },
+    dst: { bucket: string; name: string; preconditions?: Preconditions },
+    override: ObjectInit | undefined,
+  ): Promise<ObjectRecord> {
+    validateObjectName(dst.name);
+    const source = this.getObject(src.bucket, src.name, src.generation);
+    checkPreconditions(source, src.preconditions ?? {});
+    const dstState = this.#bucket(dst.bucket);
+    checkPreconditions(dstState.live.get(dst.name), dst.preconditions ?? {});
+    const blobKey = randomUUID();
+    if (source.size > 0) await this.backend.copyBlob(source.blobKey, blobKey);
+    else await pipeline(new PassThrough().end(), this.backend.createBlobWriter(blobKey));
+    const init: ObjectInit = override && Object.keys(override).length > 0 ? override : recordInit(source);
+    if (override && !override.contentType) init.contentType = source.contentType;
+    const hasher = HashedCopy.of(source);
+    return this.#commit(dst.bucket, dst.name, init, dst.preconditions ?? {}, hasher, blobKey,
+      source.componentCount ? { componentCount: source.componentCount } : {});
+  }
+
+  async moveObject(bucket: string, from: string, to: string, srcPre: Preconditions, dstPre: Preconditions): Promise<ObjectRecord> {
+    const source = this.getObject(bucket, from);
+    const moved = await this.copyObject({ bucket, name: from, preconditions: srcPre }, { bucket, name: to, preconditions: dstPre }, undefined);
+    await this.deleteObject(bucket, from, source.generation);
+    return moved;
+  }
+
+  /** Concatenate up to 32 objects of one bucket into `dst`, streaming through a new hash. */
+  async composeObject(
+    bucket: string,
+    dst: string,
+    sources: { name: string; generation?: number; ifGenerationMatch?: number }[],
+    init: ObjectInit,
+    pre: Preconditions,
+  ): Promise<ObjectRecord> {
+    validateObjectName(dst);
+    if (sources.length === 0) throw new StorageError('required', 'You must provide at least one source component.');
+    if (sources.length > 32) throw new StorageError('invalid', 'The number of source components provided (>32) exceeds the maximum (32).');
+    const state = this.#bucket(bucket);
+    checkPreconditions(state.live.get(dst), pre);
+    const parts = sources.map((s) => {
+      const o = this.getObject(bucket, s.name, s.generation);
+      if (s.ifGenerationMatch !== undefined && o.generation !== s.ifGenerationMatch) {
+        throw new StorageError('conditionNotMet', 'At least one of the pre-conditions you specified did not hold.');
+      }
+      return o;
+    });
+    const hasher = new ContentHasher();
+    const blobKey = randomUUID();
+    const backend = this.backend;
+    const readAll = async function* (): AsyncGenerator<Buffer> {
+      for (const p of parts) {
+        if (p.size === 0) continue;
+        for await (const chunk of backend.createBlobReader(p.blobKey)) yield chunk as Buffer;
+      }
+    };
+    try {
+      await pipeline(readAll(), hasher.stream(), this.backend.createBlobWriter(blobKey));
+      const componentCount = parts.reduce((n, p) => n + (p.componentCount ?? 1), 0);
+      const first = parts[0];
+      const merged: ObjectInit = { ...init };
+      if (!merged.contentType && first) merged.contentType = first.contentType;
+      return await this.#commit(bucket, dst, merged, pre, hasher, blobKey, { componentCount });
+    } catch (err) {
+      await this.backend.deleteBlob(blobKey);
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.backend.close();
+  }
+}
+
+/** A hasher that already knows a source object's hashes (a copy does not re-read content). */
+class HashedCopy extends ContentHasher {
+  #crc = '';
+  #md5 = '';
+  static of(o: ObjectRecord): HashedCopy {
+    const h = new HashedCopy();
+    h.size = o.size;
+    h.#crc = o.crc32c;
+    h.#md5 = o.md5Hash;
+    return h;
+  }
+  override crc32c(): string {
+    return this.#crc;
+  }
+  override md5(): string {
+    return this.#md5;
+  }
+}
+
+function initFields(init: ObjectInit): Partial<ObjectRecord> {
+  const out: Partial<ObjectRecord> = {};
+  for (const k of ['contentType', 'contentEncoding', 'contentDisposition', 'contentLanguage', 'cacheControl', 'customTime', 'storageClass'] as const) {
+    const v = init[k];
+    if (typeof v === 'string' && v !== '') out[k] = v;
+  }
+  if (init.metadata) {
+    const md: Record<string, string> = {};
+    for (const [k, v] of Object.entries(init.metadata)) if (v !== null && v !== undefined) md[k] = String(v);
+    if (Object.keys(md).length > 0) out.metadata = md;
+  }
+  return out;
+}
+
+function recordInit(o: ObjectRecord): ObjectInit {
+  const init: ObjectInit = {};
+  for (const k of ['contentType', 'contentEncoding', 'contentDisposition', 'contentLanguage', 'cacheControl', 'customTime'] as const) {
+    const v = o[k];
+    if (v !== undefined) init[k] = v;
+  }
+  if (o.metadata) init.metadata = { ...o.metadata };
+  return init;
+}
+
+function stripInit(o: ObjectRecord): ObjectRecord {
+  const copy = { ...o };
+  for (const k of ['contentEncoding', 'contentDisposition', 'contentLanguage', 'cacheControl', 'customTime', 'metadata'] as const) delete copy[k];
+  return copy;
+}
+
+function validateObjectName(name: string): void {
+  if (!name) throw new StorageError('required', 'Required object name.');
+  if (Buffer.byteLength(name) > 1024) throw new StorageError('invalid', 'The object name is too long.');
+  if (name === '.' || name === '..') throw new StorageError('invalid', `Invalid object name: ${name}`);
+}
+
+const PRECONDITION_FAILED = 'At least one of the pre-conditions you specified did not hold.';
+
+export function checkPreconditions(current: ObjectRecord | undefined, pre: Preconditions): void {
+  const gen = current?.generation ?? 0;
+  if (pre.ifGenerationMatch !== undefined && gen !== pre.ifGenerationMatch) throw new StorageError('conditionNotMet', PRECONDITION_FAILED);
+  if (pre.ifGenerationNotMatch !== undefined && gen === pre.ifGenerationNotMatch) {
+    throw new StorageError('conditionNotMet', PRECONDITION_FAILED);
+  }
+  if (pre.ifMetagenerationMatch !== undefined || pre.ifMetagenerationNotMatch !== undefined) {
+    if (!current) throw new StorageError('conditionNotMet', PRECONDITION_FAILED);
+    checkMetageneration(current.metageneration, pre);
+  }
+}
+
+function checkMetageneration(metageneration: number, pre: Pick<Preconditions, 'ifMetagenerationMatch' | 'ifMetagenerationNotMatch'>): void {
+  if (pre.ifMetagenerationMatch !== undefined && metageneration !== pre.ifMetagenerationMatch) {
+    throw new StorageError('conditionNotMet', PRECONDITION_FAILED);
+  }
+  if (pre.ifMetagenerationNotMatch !== undefined && metageneration === pre.ifMetagenerationNotMatch) {
+    throw new StorageError('conditionNotMet', PRECONDITION_FAILED);
+  }
+}
+
+/** `matchGlob` subset: `**`, `*`, `?`, `[...]`, `{a,b}`. */
+function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        re += '.*';
+        i++;
+      } else re += '[^/]*';
+    } else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const j = glob.indexOf(']', i);
+      re += j > i ? glob.slice(i, j + 1) : '\\[';
+      if (j > i) i = j;
+    } else if (c === '{') {
+      const j = glob.indexOf('}', i);
+      if (j > i) {
+        re += `(?:${glob.slice(i + 1, j).split(',').map(escapeRe).join('|')})`;
+        i = j;
+      } else re += '\\{';
+    } else re += escapeRe(c);
+  }
+  return new RegExp(`^${re}$`);
+}
+
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

@@ -1,0 +1,77 @@
+import type { Readable, Writable } from 'node:stream';
+
+/** A bucket as the emulator keeps it (rendered to the JSON API resource by `resources.ts`). */
+export interface BucketRecord {
+  name: string;
+  projectId: string;
+  timeCreated: string;
+  updated: string;
+  metageneration: number;
+  location: string;
+  storageClass: string;
+  versioning: boolean;
+  labels?: Record<string, string>;
+  notifications: NotificationRecord[];
+  nextNotificationId: number;
+}
+
+export interface NotificationRecord {
+  id: string;
+  /** `projects/P/topics/T` */
+  topic: string;
+  payloadFormat: 'JSON_API_V1' | 'NONE';
+  eventTypes?: string[];
+  objectNamePrefix?: string;
+  customAttributes?: Record<string, string>;
+}
+
+/** One generation of an object. `blobKey` names its content in the backend. */
+export interface ObjectRecord {
+  bucket: string;
+  name: string;
+  generation: number;
+  metageneration: number;
+  size: number;
+  contentType: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+  contentLanguage?: string;
+  cacheControl?: string;
+  customTime?: string;
+  metadata?: Record<string, string>;
+  md5Hash: string;
+  crc32c: string;
+  componentCount?: number;
+  storageClass: string;
+  timeCreated: string;
+  updated: string;
+  /** Set on noncurrent versions (versioned buckets). */
+  timeDeleted?: string;
+  blobKey: string;
+}
+
+export interface ByteRange {
+  start: number;
+  /** inclusive */
+  end: number;
+}
+
+/**
+ * Where buckets, object metadata and object content live. Two implementations: memory and
+ * filesystem. The storage core (`storage.ts`) holds the logic and an index; a backend only persists.
+ */
+export interface Backend {
+  readonly kind: 'memory' | 'filesystem';
+  /** Everything persisted by an earlier run (empty for memory). */
+  load(): Promise<{ buckets: BucketRecord[]; objects: ObjectRecord[] }>;
+  saveBucket(bucket: BucketRecord): Promise<void>;
+  deleteBucket(name: string): Promise<void>;
+  saveObject(object: ObjectRecord): Promise<void>;
+  deleteObject(object: ObjectRecord): Promise<void>;
+  /** A sink for content; `append` continues an existing blob (resumable sessions). */
+  createBlobWriter(key: string, options?: { append?: boolean }): Writable;
+  createBlobReader(key: string, range?: ByteRange): Readable;
+  copyBlob(from: string, to: string): Promise<void>;
+  deleteBlob(key: string): Promise<void>;
+  close(): Promise<void>;
+}
