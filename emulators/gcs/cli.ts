@@ -3,12 +3,13 @@ import { z } from 'zod';
 import { ObjectEventType, startStorageEmulator } from './index.ts';
 
 const USAGE = `Usage: npm run emulator:gcs -- [--port 9023] [--host 127.0.0.1] [--data DIR]
-         [--event-target URL]... [--event-types finalized,deleted,...] [--pubsub-emulator-host HOST:PORT] [--project ID]
+         [--event-target URL]... [--event-types finalized,deleted,...] [--pubsub-emulator-host HOST:PORT] [--project ID] [--trace]
 
   --data DIR            keep buckets and objects on disk under DIR (default: in memory)
   --event-target URL    POST a binary-mode CloudEvent for each object event to URL (repeatable)
   --event-types LIST    only these types to the event targets (${ObjectEventType.options.join(', ')})
-  --pubsub-emulator-host  where notification configs publish (default: $PUBSUB_EMULATOR_HOST)`;
+  --pubsub-emulator-host  where notification configs publish (default: $PUBSUB_EMULATOR_HOST)
+  --trace               log every request (method, URL, Content-Range, status) to stderr`;
 
 const Args = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(9023),
@@ -22,6 +23,7 @@ const Args = z.object({
     .optional(),
   'pubsub-emulator-host': z.string().optional(),
   project: z.string().optional(),
+  trace: z.boolean().default(false),
 });
 
 const { values } = parseArgs({
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     'event-types': { type: 'string' },
     'pubsub-emulator-host': { type: 'string' },
     project: { type: 'string' },
+    trace: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -55,6 +58,7 @@ const emulator = await startStorageEmulator({
   eventTargets: args['event-target'].map((url) => (types ? { url, eventTypes: types } : { url })),
   ...(args['pubsub-emulator-host'] ? { pubsubEmulatorHost: args['pubsub-emulator-host'] } : {}),
   ...(args.project ? { projectId: args.project } : {}),
+  trace: args.trace,
 });
 console.log(
   JSON.stringify({

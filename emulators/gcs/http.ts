@@ -22,8 +22,28 @@ interface Ctx {
 const MAX_JSON_BODY = 16 * 1024 * 1024;
 
 /** Routes JSON API, upload, download and path-style (signed URL) requests to the storage core. */
-export function createRequestHandler(core: StorageCore, projectId: string): (req: IncomingMessage, res: ServerResponse) => void {
+export function createRequestHandler(
+  core: StorageCore,
+  projectId: string,
+  trace?: (entry: Record<string, unknown>) => void,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    if (trace) {
+      const started = Date.now();
+      res.on('finish', () =>
+        trace({
+          severity: 'DEBUG',
+          message: 'request',
+          method: req.method,
+          url: req.url,
+          contentRange: req.headers['content-range'],
+          range: req.headers.range,
+          contentType: req.headers['content-type'],
+          status: res.statusCode,
+          durationMs: Date.now() - started,
+        }),
+      );
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const ctx: Ctx = { req, res, query: url.searchParams, base: `http://${req.headers.host ?? 'localhost'}`, core, projectId };
     route(ctx, url.pathname).catch((err: unknown) => sendError(ctx, err));

@@ -26,6 +26,8 @@ export interface StorageEmulatorOptions {
   delivery?: { initialBackoffMs?: number; maxBackoffMs?: number; retryDeadlineMs?: number };
   /** Receives JSON log entries (delivery retries and failures). Default: warnings and errors to stderr. */
   log?: (entry: Record<string, unknown>) => void;
+  /** Log every request (method, URL, Content-Range, status) as a JSON line to stderr. */
+  trace?: boolean;
 }
 
 export interface StorageEmulator {
@@ -64,7 +66,9 @@ export async function startStorageEmulator(options: StorageEmulatorOptions = {})
   });
   core.onEvent((e) => events.dispatch(e));
 
-  const server: Server = createServer(createRequestHandler(core, projectId));
+  const server: Server = createServer(
+    createRequestHandler(core, projectId, options.trace ? (e) => process.stderr.write(`${JSON.stringify({ component: 'gcs-emulator', ...e })}\n`) : undefined),
+  );
   server.keepAliveTimeout = 65_000;
   server.requestTimeout = 0;
   await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,3 @@
+import { describeStorageContract } from './gcs-client-contract.ts';
+
+describeStorageContract('memory backend', () => ({}));
