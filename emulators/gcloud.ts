@@ -1,0 +1,187 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+
+/** The gcloud emulators these helpers start, with what to install when one is missing. */
+export const GcloudEmulatorKind = z.enum(['pubsub', 'firestore']);
+export type GcloudEmulatorKind = z.infer<typeof GcloudEmulatorKind>;
+
+const KINDS: Record<GcloudEmulatorKind, { args: string[]; platformDir: string; aptPackage: string; component: string; envVar: string }> = {
+  pubsub: {
+    args: ['beta', 'emulators', 'pubsub', 'start'],
+    platformDir: 'pubsub-emulator',
+    aptPackage: 'google-cloud-cli-pubsub-emulator',
+    component: 'pubsub-emulator',
+    envVar: 'PUBSUB_EMULATOR_HOST',
+  },
+  firestore: {
+    args: ['emulators', 'firestore', 'start'],
+    platformDir: 'cloud-firestore-emulator',
+    aptPackage: 'google-cloud-cli-firestore-emulator',
+    component: 'cloud-firestore-emulator',
+    envVar: 'FIRESTORE_EMULATOR_HOST',
+  },
+};
+
+export interface GcloudEmulatorOptions {
+  projectId?: string;
+  /** 0 or unset: a free port. */
+  port?: number;
+  /** JVM max heap; the emulators idle at ~110 MB and grow unbounded without a cap. Default 256. */
+  heapMb?: number;
+  /** Default 60 s (a cold JVM on a busy 2-core machine can take 10 s). */
+  readyTimeoutMs?: number;
+  /** Extra arguments for `gcloud ... start`. */
+  extraArgs?: string[];
+}
+
+export interface GcloudEmulator {
+  kind: GcloudEmulatorKind;
+  /** `127.0.0.1:PORT`, the value for PUBSUB_EMULATOR_HOST / FIRESTORE_EMULATOR_HOST. */
+  host: string;
+  port: number;
+  projectId: string;
+  /** `{ PUBSUB_EMULATOR_HOST: host }` or `{ FIRESTORE_EMULATOR_HOST: host }`. */
+  env: Record<string, string>;
+  /** Process group id of the gcloud wrapper and its JVM. */
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** A startup problem that names what to install or fix. */
+export class GcloudEmulatorError extends Error {
+  override name = 'GcloudEmulatorError';
+}
+
+export function startPubsubEmulator(options: GcloudEmulatorOptions = {}): Promise<GcloudEmulator> {
+  return startGcloudEmulator('pubsub', options);
+}
+
+export function startFirestoreEmulator(options: GcloudEmulatorOptions = {}): Promise<GcloudEmulator> {
+  return startGcloudEmulator('firestore', options);
+}
+
+/** Where the Cloud SDK lives (`/usr/lib/google-cloud-sdk` for the Debian packages), or undefined without gcloud. */
+export function findCloudSdkRoot(): string | undefined {
+  const which = spawnSync('sh', ['-c', 'command -v gcloud'], { encoding: 'utf8' });
+  const bin = which.stdout.trim();
+  if (which.status !== 0 || !bin) return undefined;
+  return dirname(dirname(realpathSync(bin)));
+}
+
+export async function startGcloudEmulator(kind: GcloudEmulatorKind, options: GcloudEmulatorOptions = {}): Promise<GcloudEmulator> {
+  const spec = KINDS[kind];
+  const sdk = findCloudSdkRoot();
+  if (!sdk) {
+    throw new GcloudEmulatorError(
+      'gcloud is not on PATH: install the Google Cloud CLI (Debian: apt-get install google-cloud-cli ' +
+        `${spec.aptPackage}) to run the ${kind} emulator.`,
+    );
+  }
+  if (!existsSync(join(sdk, 'platform', spec.platformDir))) {
+    throw new GcloudEmulatorError(
+      `The ${kind} emulator is not installed in ${sdk}: apt-get install ${spec.aptPackage} ` +
+        `(or, for a non-Debian SDK, gcloud components install ${spec.component}).`,
+    );
+  }
+  const java = spawnSync('sh', ['-c', 'command -v java'], { encoding: 'utf8' });
+  if (java.status !== 0) throw new GcloudEmulatorError(`The ${kind} emulator needs Java (17 or newer): apt-get install openjdk-17-jre-headless.`);
+
+  const projectId = options.projectId ?? 'local-project';
+  const port = options.port || (await freePort());
+  const host = `127.0.0.1:${port}`;
+  // a private config dir: the emulators write env.yaml and data there, and must not touch the user's
+  const configDir = mkdtempSync(join(tmpdir(), `gcloud-${kind}-emulator-`));
+  const args = [...spec.args, `--host-port=${host}`, '--quiet', ...(kind === 'pubsub' ? [`--project=${projectId}`] : []), ...(options.extraArgs ?? [])];
+  const child = spawn('gcloud', args, {
+    detached: true, // its own process group, so stop() ends the JVM as well as the Python wrapper
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      CLOUDSDK_CONFIG: configDir,
+      CLOUDSDK_CORE_PROJECT: projectId,
+      JAVA_TOOL_OPTIONS: `-Xmx${options.heapMb ?? 256}m`,
+    },
+  });
+  let output = '';
+  const collect = (b: Buffer): void => {
+    output = (output + b.toString()).slice(-8000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const killGroup = (signal: NodeJS.Signals): void => {
+    try {
+      if (child.pid) process.kill(-child.pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  const onExit = (): void => killGroup('SIGKILL');
+  process.once('exit', onExit);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const cleanup = async (): Promise<void> => {
+    process.removeListener('exit', onExit);
+    if (child.exitCode === null && child.signalCode === null) {
+      killGroup('SIGTERM');
+      const done = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)]);
+      if (!done) killGroup('SIGKILL');
+    }
+    killGroup('SIGKILL'); // the JVM may outlive the wrapper
+    rmSync(configDir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      await cleanup();
+      throw new GcloudEmulatorError(`The ${kind} emulator exited during start-up (code ${child.exitCode}):\n${output.trim()}`);
+    }
+    if (await isReady(host)) break;
+    if (Date.now() > deadline) {
+      await cleanup();
+      throw new GcloudEmulatorError(`The ${kind} emulator did not answer on ${host} within ${options.readyTimeoutMs ?? 60_000} ms:\n${output.trim()}`);
+    }
+    await sleep(100);
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    kind,
+    host,
+    port,
+    projectId,
+    env: { [spec.envVar]: host },
+    pid: child.pid ?? 0,
+    stop: () => (stopping ??= cleanup()),
+  };
+}
+
+/** Both emulators answer `GET /` with "Ok" once they serve. */
+async function isReady(host: string): Promise<boolean> {
+  try {
+    const res = await fetch(`http://${host}/`, { signal: AbortSignal.timeout(1000) });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
