@@ -131,6 +131,9 @@ export async function startGcloudEmulator(kind: GcloudEmulatorKind, options: Gcl
       if (!done) killGroup('SIGKILL');
     }
     killGroup('SIGKILL'); // the JVM may outlive the wrapper
+    // wait until no process of the group is left, so the port and memory are free on return
+    const gone = Date.now() + 5000;
+    while (child.pid && groupAlive(child.pid) && Date.now() < gone) await sleep(50);
     rmSync(configDir, { recursive: true, force: true });
   };
 
@@ -181,6 +184,15 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
