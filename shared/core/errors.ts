@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+/**
+ * Every failure the service reports carries one of these codes. A permanent code means the input
+ * itself is at fault (retrying cannot help: the task is FAILED with the reason and the message is
+ * acknowledged); a retryable one means the platform should deliver the work again.
+ */
+export const ErrorCode = z.enum([
+  'EMPTY_FILE',
+  'UNSUPPORTED_TYPE',
+  'FILE_TOO_LARGE',
+  'TOO_MANY_PAGES',
+  'IMAGE_TOO_LARGE',
+  'CORRUPT_DOCUMENT',
+  'ENCRYPTED_PDF',
+  'WRONG_PASSWORD',
+  'LANGUAGE_UNAVAILABLE',
+  'INVALID_ARGUMENT',
+  'PAGE_TIMEOUT',
+  'ENGINE_FAILURE',
+  'INTERNAL',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ENGINE_FAILURE', 'INTERNAL']);
+
+export function isRetryableCode(code: ErrorCode): boolean {
+  return RETRYABLE.has(code);
+}
+
+export class DocVaultError extends Error {
+  override readonly name = 'DocVaultError';
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.details = details;
+  }
+
+  get retryable(): boolean {
+    return isRetryableCode(this.code);
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
+    return Object.keys(this.details).length > 0
+      ? { code: this.code, message: this.message, details: { ...this.details } }
+      : { code: this.code, message: this.message };
+  }
+}
+
+/** Anything thrown that is not ours is an internal (retryable) failure, with its message kept. */
+export function toDocVaultError(err: unknown): DocVaultError {
+  if (err instanceof DocVaultError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new DocVaultError('INTERNAL', message, {}, { cause: err });
+}

@@ -1,0 +1,35 @@
+import type { GreyImage } from './ports.ts';
+import type { Orientation } from './result.ts';
+
+/** Rotates clockwise by a multiple of 90°. Pure pixel shuffling: cheap next to OCR. */
+export function rotateGrey(image: GreyImage, degrees: Orientation): GreyImage {
+  if (degrees === 0) return image;
+  const { width: w, height: h, data } = image;
+  const out = new Uint8Array(w * h);
+  if (degrees === 180) {
+    for (let i = 0, n = w * h; i < n; i++) out[i] = data[n - 1 - i]!;
+    return { ...image, data: out };
+  }
+  // 90° clockwise: source (x, y) goes to (h - 1 - y, x) in a h-wide image; 270° to (y, w - 1 - x).
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) {
+      const target = degrees === 90 ? x * h + (h - 1 - y) : (w - 1 - x) * h + y;
+      out[target] = data[row + x]!;
+    }
+  }
+  return { width: h, height: w, data: out, dpi: image.dpi };
+}
+
+export function addOrientation(a: Orientation, b: Orientation): Orientation {
+  return ((a + b) % 360) as Orientation;
+}
+
+/** Binary PGM (P5): a format tesseract reads with no decoding cost. */
+export function toPgm(image: GreyImage): Uint8Array {
+  const header = new TextEncoder().encode(`P5\n${image.width} ${image.height}\n255\n`);
+  const out = new Uint8Array(header.length + image.data.length);
+  out.set(header, 0);
+  out.set(image.data, header.length);
+  return out;
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+const LANGUAGE_CODE = /^[a-z]{3}(_[a-z]+)?$/i;
+
+/** "eng", "eng+deu" or ["eng","deu"] → ["eng","deu"]; order is kept (the first is primary). */
+export const Languages = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : v.split('+')).map((s) => s.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(LANGUAGE_CODE, 'a language is a tesseract code such as eng, deu or chi_sim')).min(1).max(8));
+
+/** Limits guard the workers against hostile or accidental input; each breach has its own code. */
+export const Limits = z.object({
+  maxBytes: z.number().int().positive().default(100 * 1024 * 1024),
+  maxPages: z.number().int().positive().default(500),
+  /** Decoded pixels per page: a small compressed file can decode to gigapixels. */
+  maxPixelsPerPage: z.number().int().positive().default(100_000_000),
+  pageTimeoutMs: z.number().int().positive().default(120_000),
+});
+export type Limits = z.infer<typeof Limits>;
+
+export const OcrOptions = z.object({
+  languages: Languages.default(['eng']),
+  password: z.string().optional(),
+  /** Resolution PDF pages are rendered at for OCR. */
+  dpi: z.number().int().min(72).max(600).default(300),
+  /** Resolution assumed for images that do not declare one. */
+  defaultImageDpi: z.number().int().min(50).max(1200).default(300),
+  /** A PDF page whose text layer has at least this many non-blank characters is not OCRed. */
+  textLayerMinChars: z.number().int().nonnegative().default(16),
+  detectOrientation: z.boolean().default(true),
+  /** Collect what the searchable PDF needs while pages go by (costs a little per page). */
+  searchablePdf: z.boolean().default(false),
+  limits: Limits.default(Limits.parse({})),
+});
+export type OcrOptions = z.infer<typeof OcrOptions>;
+export type OcrOptionsInput = z.input<typeof OcrOptions>;

@@ -1,0 +1,92 @@
+/**
+ * The seams between the pure pipeline and the engines that do the heavy lifting (pdfjs, sharp,
+ * tesseract.js). Tests inject doubles here; faults are injected here too.
+ */
+import type { DocumentType } from './document-type.ts';
+import type { BBox, Orientation } from './result.ts';
+
+/** 8-bit greyscale pixels, one byte per pixel, rows top to bottom. */
+export interface GreyImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+  dpi: number;
+}
+
+export interface TextLayerWord {
+  text: string;
+  bbox: BBox;
+  line: number;
+}
+
+/** Text taken from a PDF page's own text layer, in points (72 dpi). */
+export interface TextLayer {
+  text: string;
+  words: TextLayerWord[];
+  width: number;
+  height: number;
+}
+
+export interface SourcePage {
+  readonly number: number;
+  /** The page's own text, if the format has one (PDF); null otherwise. */
+  textLayer(): Promise<TextLayer | null>;
+  /** Upright greyscale pixels for OCR (EXIF orientation applied for images). */
+  render(): Promise<GreyImage>;
+  /** The page as an image for a searchable PDF (colour kept), rotated clockwise by `rotate` degrees. */
+  displayImage(rotate: Orientation): Promise<{ format: 'jpeg' | 'png'; bytes: Uint8Array; width: number; height: number }>;
+}
+
+export interface DocumentSource {
+  readonly type: DocumentType;
+  readonly pageCount: number;
+  page(index: number): Promise<SourcePage>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  password?: string | undefined;
+  dpi: number;
+  defaultImageDpi: number;
+  maxPixelsPerPage: number;
+}
+
+export interface DocumentOpener {
+  open(bytes: Uint8Array, type: DocumentType, options: OpenOptions): Promise<DocumentSource>;
+}
+
+export interface RecognizedWord {
+  text: string;
+  confidence: number;
+  bbox: BBox;
+  line: number;
+}
+
+export interface RecognizedPage {
+  text: string;
+  confidence: number;
+  words: RecognizedWord[];
+  skewDegrees: number;
+  /** Tesseract's text-only PDF page (invisible text over nothing), when asked for. */
+  textPdf?: Uint8Array;
+}
+
+export interface RecognizeOptions {
+  languages: readonly string[];
+  timeoutMs: number;
+  textPdf: boolean;
+}
+
+export interface OrientationGuess {
+  /** Clockwise rotation that makes the page upright. */
+  degrees: Orientation;
+  confidence: number;
+}
+
+export interface OcrEngine {
+  readonly name: string;
+  readonly version: string;
+  recognize(image: GreyImage, options: RecognizeOptions): Promise<RecognizedPage>;
+  /** Null when the page has too little text to tell. */
+  detectOrientation(image: GreyImage): Promise<OrientationGuess | null>;
+}

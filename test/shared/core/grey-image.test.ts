@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { rotateGrey, toPgm } from '../../../shared/core/grey-image.ts';
+
+// 3×2 image:  1 2 3
+//             4 5 6
+const image = { width: 3, height: 2, data: Uint8Array.from([1, 2, 3, 4, 5, 6]), dpi: 300 };
+
+describe('rotateGrey', () => {
+  it.each([
+    [0, 3, 2, [1, 2, 3, 4, 5, 6]],
+    [90, 2, 3, [4, 1, 5, 2, 6, 3]],
+    [180, 3, 2, [6, 5, 4, 3, 2, 1]],
+    [270, 2, 3, [3, 6, 2, 5, 1, 4]],
+  ] as const)('turns the pixels %i° clockwise', (degrees, width, height, pixels) => {
+    const out = rotateGrey(image, degrees);
+    expect([out.width, out.height]).toEqual([width, height]);
+    expect([...out.data]).toEqual(pixels);
+    expect(out.dpi).toBe(300);
+  });
+
+  it('four quarter turns give the image back', () => {
+    let out = image;
+    for (let i = 0; i < 4; i++) out = rotateGrey(out, 90);
+    expect([...out.data]).toEqual([...image.data]);
+  });
+});
+
+describe('toPgm', () => {
+  it('writes a binary PGM header followed by the pixels', () => {
+    const pgm = toPgm(image);
+    expect(new TextDecoder().decode(pgm.subarray(0, 11))).toBe('P5\n3 2\n255\n');
+    expect([...pgm.subarray(11)]).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
