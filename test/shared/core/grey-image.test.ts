@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { rotateGrey, toPgm } from '../../../shared/core/grey-image.ts';
+import type { GreyImage } from '../../../shared/core/ports.ts';
 
 // 3×2 image:  1 2 3
 //             4 5 6
-const image = { width: 3, height: 2, data: Uint8Array.from([1, 2, 3, 4, 5, 6]), dpi: 300 };
+const image: GreyImage = { width: 3, height: 2, data: Uint8Array.from([1, 2, 3, 4, 5, 6]), dpi: 300 };
 
 describe('rotateGrey', () => {
   it.each([
