@@ -21,6 +21,9 @@ interface Ctx {
 
 const MAX_JSON_BODY = 16 * 1024 * 1024;
 
+/** Error messages by response, for the request trace. */
+const errors = new WeakMap<ServerResponse, string>();
+
 /** Routes JSON API, upload, download and path-style (signed URL) requests to the storage core. */
 export function createRequestHandler(
   core: StorageCore,
@@ -40,6 +43,7 @@ export function createRequestHandler(
           range: req.headers.range,
           contentType: req.headers['content-type'],
           status: res.statusCode,
+          ...(errors.has(res) ? { error: errors.get(res) } : {}),
           durationMs: Date.now() - started,
         }),
       );
@@ -102,6 +106,11 @@ async function route(ctx: Ctx, pathname: string): Promise<void> {
   if (sub === 'iam' && method === 'GET') {
     ctx.core.getBucket(bucket);
     return sendJson(ctx, 200, { kind: 'storage#policy', resourceId: `projects/_/buckets/${bucket}`, version: 1, etag: 'CAE=', bindings: [] });
+  }
+  // no managed folders or HNS folders here; gcloud's `rm -r gs://B` lists them before deleting the bucket
+  if ((sub === 'managedFolders' || sub === 'folders') && method === 'GET' && seg.length === 3) {
+    ctx.core.getBucket(bucket);
+    return sendJson(ctx, 200, { kind: sub === 'folders' ? 'storage#folders' : 'storage#managedFolders', items: [] });
   }
   if (sub === 'notificationConfigs') return notifications(ctx, method, bucket, seg[3]);
   if (sub !== 'o') throw new StorageError('notFound', `Not Found: ${pathname}`);
@@ -225,8 +234,9 @@ function listObjects(ctx: Ctx, bucket: string): void {
   }
   const max = q.get('maxResults');
   if (max) opt.maxResults = Number(max);
-  if (q.get('versions') === 'true') opt.versions = true;
-  if (q.get('includeTrailingDelimiter') === 'true' || q.get('includeFoldersAsPrefixes') === 'true') opt.includeTrailingDelimiter = true;
+  // gcloud (Python) sends booleans as `True`
+  if (bool(q.get('versions'))) opt.versions = true;
+  if (bool(q.get('includeTrailingDelimiter'))) opt.includeTrailingDelimiter = true;
   const { items, prefixes, nextPageToken } = ctx.core.listObjects(bucket, opt);
   const body: Record<string, unknown> = { kind: 'storage#objects', items: items.map((o) => objectResource(o, ctx.base)) };
   if (prefixes.length > 0) body.prefixes = prefixes;
@@ -292,7 +302,10 @@ async function compose(ctx: Ctx, bucket: string, name: string): Promise<void> {
     return part;
   });
   const dest = isRecord(body.destination) ? body.destination : {};
-  const o = await ctx.core.composeObject(bucket, name, parts, objectInit(dest), preconditions(ctx.query));
+  // gcloud's parallel composite upload puts the FIRST component's md5Hash and crc32c into
+  // `destination`; GCS does not check them on compose, so neither do we.
+  const { expectedCrc32c: _c, expectedMd5: _m, ...init } = objectInit(dest);
+  const o = await ctx.core.composeObject(bucket, name, parts, init, preconditions(ctx.query));
   sendJson(ctx, 200, objectResource(o, ctx.base));
 }
 
@@ -458,7 +471,6 @@ function parseRange(h: string, size: number): ByteRange | undefined | null {
   if (start >= size) return null;
   const end = e === '' ? size - 1 : Math.min(Number(e), size - 1);
   if (end < start) return undefined;
-  if (start === 0 && end === size - 1) return undefined;
   return { start, end };
 }
 
@@ -581,6 +593,8 @@ function checkReadPreconditions(o: ObjectRecord, pre: Preconditions): void {
   if (pre.ifMetagenerationNotMatch !== undefined && o.metageneration === pre.ifMetagenerationNotMatch) fail();
 }
 
+const bool = (v: string | null): boolean => v?.toLowerCase() === 'true';
+
 function num(v: unknown): number | undefined {
   if (v === null || v === undefined || v === '') return undefined;
   const n = Number(v);
@@ -633,6 +647,7 @@ function sendEmpty(ctx: Ctx, status: number): void {
 
 function sendError(ctx: Ctx, err: unknown): void {
   const e = err instanceof StorageError ? err : new StorageError('backendError', err instanceof Error ? err.message : String(err));
+  errors.set(ctx.res, e.message);
   if (!(err instanceof StorageError)) {
     process.stderr.write(`${JSON.stringify({ severity: 'ERROR', message: 'gcs emulator request failed', method: ctx.req.method, url: ctx.req.url, error: e.message })}\n`);
   }
