@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+/** The `docvault` command line. Each sub-command lives in its own module beside this one. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DocVaultError } from '../core/errors.ts';
+import { OutputFormat, runOcrCommand } from './ocr-command.ts';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
+function formats(value: string, previous: OutputFormat[] | undefined): OutputFormat[] {
+  const parsed = value.split(',').map((f) => OutputFormat.safeParse(f.trim()));
+  const bad = parsed.find((p) => !p.success);
+  if (bad) throw new InvalidArgumentError(`formats are ${OutputFormat.options.join(', ')}`);
+  return [...(previous ?? []), ...parsed.map((p) => p.data as OutputFormat)];
+}
+
+const program = new Command('docvault').description('DocVault OCR: document OCR on Google Cloud, and its local tools.').showHelpAfterError();
+
+program
+  .command('ocr')
+  .description('OCR local files (PDF, PNG, JPEG, TIFF, WebP, GIF, BMP, PBM/PGM/PPM) with no cloud and no emulator')
+  .argument('<files...>', 'documents to read')
+  .option('-l, --lang <langs>', 'languages, e.g. eng or eng+deu', 'eng')
+  .option('-f, --format <formats>', 'json, txt, hocr, pdf (repeat or comma-separate)', formats)
+  .option('-o, --out <dir>', 'write FILE.{json,txt,hocr.html,searchable.pdf} here instead of printing')
+  .option('--password <password>', 'password of encrypted PDFs')
+  .option('--dpi <dpi>', 'resolution PDF pages are rendered at', positiveInt, 300)
+  .option('--workers <n>', 'OCR workers (default: one per CPU)', positiveInt)
+  .addOption(new Option('--model-dir <dir...>', 'folders with {lang}.traineddata, searched first').env('MODEL_CACHE_DIR').default([]))
+  .action(async (files: string[], opts) => {
+    const modelDir = typeof opts.modelDir === 'string' ? [opts.modelDir] : opts.modelDir;
+    process.exitCode = await runOcrCommand(files, { ...opts, modelDir, format: opts.format ?? ['txt'] }, { stdout: process.stdout, stderr: process.stderr });
+  });
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  const message = err instanceof DocVaultError ? `error ${err.code}: ${err.message}` : String((err as Error)?.stack ?? err);
+  process.stderr.write(message + '\n');
+  process.exitCode = 2;
+}

@@ -1,0 +1,290 @@
+/**
+ * The OCR pipeline: document bytes → pages → text → result. Pure orchestration over the ports in
+ * ports.ts; it reads top to bottom like the stages it runs.
+ */
+import pLimit from 'p-limit';
+import { classifyDocument } from './classify.ts';
+import { detectDocumentType, type DocumentType } from './document-type.ts';
+import { DocVaultError, toDocVaultError } from './errors.ts';
+import { addOrientation, rotateGrey } from './grey-image.ts';
+import { extractMetadata } from './metadata.ts';
+import { OcrOptions, type OcrOptionsInput } from './options.ts';
+import type { DocumentOpener, DocumentSource, GreyImage, OcrEngine, RecognizedPage, SourcePage } from './ports.ts';
+import { RESULT_SCHEMA_VERSION, type OcrResult, type Orientation, type PageResult } from './result.ts';
+
+export interface PipelineDeps {
+  opener: DocumentOpener;
+  engine: OcrEngine;
+  /** Pages in flight at once; match the engine's worker count. */
+  concurrency: number;
+  clock?: () => number;
+}
+
+export interface PageProgress {
+  done: number;
+  total: number;
+  page: number;
+}
+
+/** What the searchable PDF needs from each page, gathered while the pages go by. */
+export interface PageArtifact {
+  number: number;
+  source: PageResult['source'];
+  /** Tesseract's invisible-text page, sized to the page at its DPI. */
+  textPdf?: Uint8Array;
+  image?: { format: 'jpeg' | 'png'; bytes: Uint8Array; width: number; height: number };
+  /** Page size in PDF points. */
+  widthPt: number;
+  heightPt: number;
+}
+
+export interface PipelineOutput {
+  result: OcrResult;
+  artifacts: PageArtifact[];
+}
+
+/** OSD below this confidence is a guess: the page is OCRed as it is. */
+const ORIENTATION_MIN_CONFIDENCE = 2;
+/** With no OSD verdict, a page this unsure is tried at the other three orientations. */
+const LOW_CONFIDENCE = 60;
+const ALTERNATIVE_ORIENTATIONS: readonly Orientation[] = [90, 180, 270];
+
+export async function processDocument(
+  bytes: Uint8Array,
+  optionsInput: OcrOptionsInput,
+  deps: PipelineDeps,
+  onProgress?: (progress: PageProgress) => void,
+): Promise<PipelineOutput> {
+  const clock = deps.clock ?? Date.now;
+  const started = clock();
+  const options = OcrOptions.parse(optionsInput);
+  const { limits } = options;
+
+  checkSize(bytes.length, limits.maxBytes);
+  const type = await detectDocumentType(bytes);
+  const source = await deps.opener.open(bytes, type, {
+    password: options.password,
+    dpi: options.dpi,
+    defaultImageDpi: options.defaultImageDpi,
+    maxPixelsPerPage: limits.maxPixelsPerPage,
+  });
+  try {
+    if (source.pageCount > limits.maxPages) {
+      throw new DocVaultError(
+        'TOO_MANY_PAGES',
+        `The document has ${source.pageCount} pages; the limit is ${limits.maxPages}. Split it and upload the parts.`,
+        { pages: source.pageCount, limit: limits.maxPages },
+      );
+    }
+    const pages = await readPages(source, options, deps, clock, onProgress);
+    const succeeded = pages.filter((p) => p.result.status === 'ok');
+    if (pages.length > 0 && succeeded.length === 0) {
+      // Every page failed: the document as a whole has failed, for the first page's reason.
+      const first = pages[0]!.result.error!;
+      throw new DocVaultError(first.code, first.message, { allPagesFailed: true });
+    }
+    const text = pages.map((p) => p.result.text.trimEnd()).join('\n\n');
+    const metadata = extractMetadata(text);
+    const result: OcrResult = {
+      v: RESULT_SCHEMA_VERSION,
+      type,
+      languages: options.languages,
+      pageCount: source.pageCount,
+      text,
+      confidence: mean(succeeded.map((p) => p.result.confidence)),
+      pages: pages.map((p) => p.result),
+      metadata,
+      classification: classifyDocument(text, metadata),
+      engine: { name: deps.engine.name, version: deps.engine.version },
+      timings: { totalMs: clock() - started, ocrMs: sum(pages.map((p) => p.result.timings.ocrMs)) },
+    };
+    return { result, artifacts: pages.map((p) => p.artifact) };
+  } finally {
+    await source.close();
+  }
+}
+
+function checkSize(size: number, maxBytes: number): void {
+  if (size === 0) throw new DocVaultError('EMPTY_FILE', 'The file is empty (0 bytes).');
+  if (size > maxBytes) {
+    throw new DocVaultError('FILE_TOO_LARGE', `The file is ${size} bytes; the limit is ${maxBytes} bytes.`, { size, limit: maxBytes });
+  }
+}
+
+interface PageOutcome {
+  result: PageResult;
+  artifact: PageArtifact;
+}
+
+async function readPages(
+  source: DocumentSource,
+  options: OcrOptions,
+  deps: PipelineDeps,
+  clock: () => number,
+  onProgress?: (progress: PageProgress) => void,
+): Promise<PageOutcome[]> {
+  const limit = pLimit(Math.max(1, deps.concurrency));
+  let done = 0;
+  const total = source.pageCount;
+  return Promise.all(
+    Array.from({ length: total }, (_, index) =>
+      limit(async () => {
+        const outcome = await readPageSafely(source, index, options, deps, clock);
+        done += 1;
+        onProgress?.({ done, total, page: index + 1 });
+        return outcome;
+      }),
+    ),
+  );
+}
+
+/** One bad page degrades the document; it does not fail it. */
+async function readPageSafely(
+  source: DocumentSource,
+  index: number,
+  options: OcrOptions,
+  deps: PipelineDeps,
+  clock: () => number,
+): Promise<PageOutcome> {
+  const started = clock();
+  try {
+    const page = await source.page(index);
+    return await readPage(source.type, page, options, deps, clock);
+  } catch (err) {
+    const error = toDocVaultError(err);
+    return {
+      result: {
+        number: index + 1,
+        source: 'ocr',
+        status: 'failed',
+        error: { code: error.code, message: error.message },
+        text: '',
+        confidence: 0,
+        width: 0,
+        height: 0,
+        dpi: options.dpi,
+        rotation: { orientation: 0, skewDegrees: 0 },
+        words: [],
+        timings: { renderMs: 0, ocrMs: 0, totalMs: clock() - started },
+      },
+      artifact: { number: index + 1, source: 'ocr', widthPt: 612, heightPt: 792 },
+    };
+  }
+}
+
+async function readPage(
+  type: DocumentType,
+  page: SourcePage,
+  options: OcrOptions,
+  deps: PipelineDeps,
+  clock: () => number,
+): Promise<PageOutcome> {
+  const started = clock();
+  const layer = await page.textLayer();
+  if (layer && countNonBlank(layer.text) >= options.textLayerMinChars) {
+    return {
+      result: {
+        number: page.number,
+        source: 'text-layer',
+        status: 'ok',
+        text: layer.text,
+        confidence: 100,
+        width: layer.width,
+        height: layer.height,
+        dpi: 72,
+        rotation: { orientation: 0, skewDegrees: 0 },
+        words: layer.words.map((w) => ({ ...w, confidence: 100 })),
+        timings: { renderMs: 0, ocrMs: 0, totalMs: clock() - started },
+      },
+      artifact: { number: page.number, source: 'text-layer', widthPt: layer.width, heightPt: layer.height },
+    };
+  }
+
+  const rendered = await page.render();
+  const renderMs = clock() - started;
+  const ocrStarted = clock();
+  const { image, orientation, recognized } = await recognizeUpright(rendered, options, deps.engine);
+  const ocrMs = clock() - ocrStarted;
+
+  const artifact: PageArtifact = {
+    number: page.number,
+    source: 'ocr',
+    widthPt: (image.width / image.dpi) * 72,
+    heightPt: (image.height / image.dpi) * 72,
+  };
+  if (options.searchablePdf) {
+    if (recognized.textPdf) artifact.textPdf = recognized.textPdf;
+    // An upright PDF page is kept as it is in the searchable PDF; anything else needs its image.
+    if (type !== 'pdf' || orientation !== 0) artifact.image = await page.displayImage(orientation);
+  }
+  return {
+    result: {
+      number: page.number,
+      source: 'ocr',
+      status: 'ok',
+      text: recognized.text,
+      confidence: recognized.confidence,
+      width: image.width,
+      height: image.height,
+      dpi: image.dpi,
+      rotation: { orientation, skewDegrees: recognized.skewDegrees },
+      words: recognized.words,
+      timings: { renderMs, ocrMs, totalMs: clock() - started },
+    },
+    artifact,
+  };
+}
+
+/**
+ * Finds the upright orientation: tesseract's OSD when the page has enough text to tell; otherwise,
+ * for an unsure read, the best of the four orientations.
+ */
+async function recognizeUpright(
+  rendered: GreyImage,
+  options: OcrOptions,
+  engine: OcrEngine,
+): Promise<{ image: GreyImage; orientation: Orientation; recognized: RecognizedPage }> {
+  const recognizeOptions = { languages: options.languages, timeoutMs: options.limits.pageTimeoutMs, textPdf: options.searchablePdf };
+  let orientation: Orientation = 0;
+  let osdDecided = false;
+  if (options.detectOrientation) {
+    const guess = await engine.detectOrientation(rendered);
+    if (guess && guess.confidence >= ORIENTATION_MIN_CONFIDENCE) {
+      orientation = guess.degrees;
+      osdDecided = true;
+    }
+  }
+  let image = rotateGrey(rendered, orientation);
+  let recognized = await engine.recognize(image, recognizeOptions);
+  if (options.detectOrientation && !osdDecided && recognized.confidence < LOW_CONFIDENCE) {
+    for (const extra of ALTERNATIVE_ORIENTATIONS) {
+      const candidateOrientation = addOrientation(orientation, extra);
+      const candidateImage = rotateGrey(rendered, candidateOrientation);
+      const candidate = await engine.recognize(candidateImage, recognizeOptions);
+      if (isBetterRead(candidate, recognized)) {
+        recognized = candidate;
+        image = candidateImage;
+        orientation = candidateOrientation;
+      }
+    }
+  }
+  return { image, orientation, recognized };
+}
+
+/** Confidence alone favours a read of two lucky words; weigh it by how much text was found. */
+function isBetterRead(candidate: RecognizedPage, current: RecognizedPage): boolean {
+  const score = (r: RecognizedPage) => r.confidence * Math.log2(2 + r.words.filter((w) => w.text.trim().length > 1).length);
+  return score(candidate) > score(current) * 1.1;
+}
+
+function countNonBlank(text: string): number {
+  return text.replace(/\s+/g, '').length;
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+function mean(values: number[]): number {
+  return values.length === 0 ? 0 : Math.round((sum(values) / values.length) * 100) / 100;
+}

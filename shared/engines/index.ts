@@ -1,0 +1,34 @@
+/** Wires the real engines (pdfjs, sharp, tesseract.js) to the pure pipeline. */
+import { processDocument, type PageProgress, type PipelineOutput } from '../core/pipeline.ts';
+import type { OcrOptionsInput } from '../core/options.ts';
+import { documentOpener } from './document-opener.ts';
+import { ModelStore, packagedModelDirs, systemModelDirs, type ModelDir } from './model-store.ts';
+import { TesseractEngine, type TesseractEngineOptions } from './tesseract-engine.ts';
+
+export { documentOpener } from './document-opener.ts';
+export { ModelStore, packagedModelDirs, systemModelDirs, type ModelDir, type ModelFile } from './model-store.ts';
+export { TesseractEngine, type EngineStats } from './tesseract-engine.ts';
+
+/** Search order: the given folders (the model cache), then npm-packaged data, then the system's. */
+export function modelDirs(cacheDirs: readonly string[] = []): ModelDir[] {
+  return [...cacheDirs.map((dir) => ({ dir, label: 'cache' })), ...packagedModelDirs(), ...systemModelDirs()];
+}
+
+export interface Ocr {
+  engine: TesseractEngine;
+  models: ModelStore;
+  process(bytes: Uint8Array, options?: OcrOptionsInput, onProgress?: (p: PageProgress) => void): Promise<PipelineOutput>;
+  close(): Promise<void>;
+}
+
+export function createOcr(options: { modelDirs?: readonly ModelDir[] } & Omit<TesseractEngineOptions, 'models'> = {}): Ocr {
+  const models = new ModelStore(options.modelDirs ?? modelDirs());
+  const engine = new TesseractEngine({ ...options, models });
+  return {
+    engine,
+    models,
+    process: (bytes, ocrOptions = {}, onProgress) =>
+      processDocument(bytes, ocrOptions, { opener: documentOpener, engine, concurrency: engine.size }, onProgress),
+    close: () => engine.close(),
+  };
+}

@@ -1,0 +1,261 @@
+/**
+ * tesseract.js behind the OcrEngine port: a pool of workers created once and reused across
+ * documents, recycled after a number of pages (the WASM heap only grows), and one legacy-core
+ * worker for orientation detection. Traineddata comes from the ModelStore only.
+ */
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import Tesseract from 'tesseract.js';
+import { DocVaultError } from '../core/errors.ts';
+import { toPgm } from '../core/grey-image.ts';
+import type { GreyImage, OcrEngine, OrientationGuess, RecognizedPage, RecognizedWord, RecognizeOptions } from '../core/ports.ts';
+import type { Orientation } from '../core/result.ts';
+import type { ModelStore } from './model-store.ts';
+
+const { createWorker, OEM, PSM } = Tesseract;
+type Worker = Tesseract.Worker;
+
+const require = createRequire(import.meta.url);
+const TESSERACT_JS_VERSION: string = (require('tesseract.js/package.json') as { version: string }).version;
+
+export interface TesseractEngineOptions {
+  models: ModelStore;
+  /** Workers in the pool; defaults to the CPU count. */
+  workers?: number;
+  /** Pages a worker reads before it is replaced, to keep memory flat. */
+  recycleAfterPages?: number;
+  /** Page segmentation mode; 3 (automatic) is what the tesseract CLI uses and reads columns right. */
+  pageSegMode?: Tesseract.PSM;
+}
+
+interface Slot {
+  worker?: Worker;
+  languages?: string;
+  pages: number;
+  busy: boolean;
+}
+
+export interface EngineStats {
+  workers: number;
+  live: number;
+  busy: number;
+  loadedLanguages: string[];
+  pagesRead: number;
+  workersStarted: number;
+}
+
+export class TesseractEngine implements OcrEngine {
+  readonly name = 'tesseract.js';
+  readonly version = TESSERACT_JS_VERSION;
+  private readonly models: ModelStore;
+  private readonly slots: Slot[];
+  private readonly waiting: Array<() => void> = [];
+  private readonly recycleAfterPages: number;
+  private readonly pageSegMode: Tesseract.PSM;
+  private osdWorker: Promise<Worker | null> | undefined;
+  private osdQueue: Promise<unknown> = Promise.resolve();
+  private pagesRead = 0;
+  private workersStarted = 0;
+  private closed = false;
+
+  constructor(options: TesseractEngineOptions) {
+    this.models = options.models;
+    const size = Math.max(1, options.workers ?? availableParallelism());
+    this.slots = Array.from({ length: size }, () => ({ pages: 0, busy: false }));
+    this.recycleAfterPages = options.recycleAfterPages ?? 100;
+    this.pageSegMode = options.pageSegMode ?? PSM.AUTO;
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  stats(): EngineStats {
+    return {
+      workers: this.slots.length,
+      live: this.slots.filter((s) => s.worker).length,
+      busy: this.slots.filter((s) => s.busy).length,
+      loadedLanguages: [...new Set(this.slots.flatMap((s) => (s.languages ? s.languages.split('+') : [])))].sort(),
+      pagesRead: this.pagesRead,
+      workersStarted: this.workersStarted,
+    };
+  }
+
+  /** Starts workers ahead of the first page (cold start), for the given languages. */
+  async warmUp(languages: readonly string[] = ['eng']): Promise<void> {
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        if (!slot.worker) await this.startWorker(slot, languages.join('+'));
+      }),
+    );
+  }
+
+  async recognize(image: GreyImage, options: RecognizeOptions): Promise<RecognizedPage> {
+    const languages = options.languages.join('+');
+    await Promise.all(options.languages.map((l) => this.models.file(l))); // a clear error before any worker work
+    const slot = await this.acquire(languages);
+    try {
+      const worker = await this.workerFor(slot, languages);
+      const job = worker.recognize(
+        Buffer.from(toPgm(image)),
+        {
+          rotateAuto: true,
+          pdfTextOnly: true,
+          // Parameters passed through to tesseract for this page only.
+          ...({ tessedit_pageseg_mode: this.pageSegMode, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object),
+        },
+        { text: true, blocks: true, pdf: options.textPdf },
+      );
+      const { data } = await withTimeout(job, options.timeoutMs, () => this.discard(slot));
+      slot.pages += 1;
+      this.pagesRead += 1;
+      return toRecognizedPage(data);
+    } catch (err) {
+      if (err instanceof DocVaultError) throw err;
+      // A worker that threw may be in any state: replace it.
+      await this.discard(slot);
+      throw new DocVaultError('ENGINE_FAILURE', `OCR engine failed: ${String((err as Error)?.message ?? err)}`, {}, { cause: err });
+    } finally {
+      if (slot.worker && slot.pages >= this.recycleAfterPages) await this.discard(slot);
+      this.release(slot);
+    }
+  }
+
+  async detectOrientation(image: GreyImage): Promise<OrientationGuess | null> {
+    const run = this.osdQueue.then(async () => {
+      const worker = await this.getOsdWorker();
+      if (!worker) return null;
+      await worker.setParameters({ user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' });
+      const { data } = await worker.detect(Buffer.from(toPgm(image)));
+      if (data.orientation_degrees === null || data.orientation_confidence === null) return null;
+      // tesseract.js already reports the clockwise turn that makes the page upright.
+      const degrees = (data.orientation_degrees % 360) as Orientation;
+      return { degrees, confidence: data.orientation_confidence };
+    });
+    this.osdQueue = run.catch(() => undefined);
+    try {
+      return await run;
+    } catch {
+      // OSD is an aid: when it fails the page is read as it is (and the fallback may still turn it).
+      this.osdWorker = undefined;
+      return null;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => this.discard(s)));
+    const osd = await this.osdWorker?.catch(() => null);
+    this.osdWorker = undefined;
+    await osd?.terminate().catch(() => undefined);
+  }
+
+  private async getOsdWorker(): Promise<Worker | null> {
+    this.osdWorker ??= (async () => {
+      if (!(await this.models.has('osd'))) return null;
+      const langPath = await this.models.langPath(['osd']);
+      return createWorker('osd', OEM.TESSERACT_ONLY, {
+        langPath,
+        gzip: false,
+        cacheMethod: 'none',
+        legacyCore: true,
+        legacyLang: true,
+        errorHandler: () => undefined,
+      });
+    })();
+    return this.osdWorker;
+  }
+
+  private async acquire(languages: string): Promise<Slot> {
+    for (;;) {
+      if (this.closed) throw new DocVaultError('ENGINE_FAILURE', 'The OCR engine is shutting down.');
+      // Prefer a free worker that already has these languages loaded, then an empty slot, then any.
+      const free = this.slots.filter((s) => !s.busy);
+      const slot = free.find((s) => s.worker && s.languages === languages) ?? free.find((s) => !s.worker) ?? free[0];
+      if (slot) {
+        slot.busy = true;
+        return slot;
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+  }
+
+  private release(slot: Slot): void {
+    slot.busy = false;
+    this.waiting.shift()?.();
+  }
+
+  private async workerFor(slot: Slot, languages: string): Promise<Worker> {
+    if (slot.worker && slot.languages === languages) return slot.worker;
+    await this.discard(slot);
+    return this.startWorker(slot, languages);
+  }
+
+  private async startWorker(slot: Slot, languages: string): Promise<Worker> {
+    const langPath = await this.models.langPath(languages.split('+'));
+    const worker = await createWorker(languages, OEM.LSTM_ONLY, {
+      langPath,
+      gzip: false,
+      cacheMethod: 'none',
+      // Without a handler an error inside the worker thread takes the whole process down.
+      errorHandler: () => undefined,
+    });
+    slot.worker = worker;
+    slot.languages = languages;
+    slot.pages = 0;
+    this.workersStarted += 1;
+    return worker;
+  }
+
+  private async discard(slot: Slot): Promise<void> {
+    const worker = slot.worker;
+    slot.worker = undefined;
+    slot.languages = undefined;
+    slot.pages = 0;
+    await worker?.terminate().catch(() => undefined);
+  }
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Promise<void>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void onTimeout();
+      reject(new DocVaultError('PAGE_TIMEOUT', `OCR of the page took longer than ${ms} ms and was stopped.`, { timeoutMs: ms }));
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function toRecognizedPage(data: Tesseract.Page): RecognizedPage {
+  const words: RecognizedWord[] = [];
+  let line = 0;
+  for (const block of data.blocks ?? []) {
+    for (const paragraph of block.paragraphs) {
+      for (const l of paragraph.lines) {
+        for (const w of l.words) {
+          if (w.text.trim() === '') continue;
+          words.push({ text: w.text, confidence: clampConfidence(w.confidence), bbox: { ...w.bbox }, line });
+        }
+        line += 1;
+      }
+    }
+  }
+  const confidence = words.length === 0 ? 0 : Math.round((words.reduce((a, w) => a + w.confidence, 0) / words.length) * 100) / 100;
+  const page: RecognizedPage = {
+    text: data.text,
+    confidence,
+    words,
+    skewDegrees: Math.round(((data.rotateRadians ?? 0) * 180 * 100) / Math.PI) / 100,
+  };
+  if (data.pdf) page.textPdf = Uint8Array.from(data.pdf);
+  return page;
+}
+
+function clampConfidence(value: number): number {
+  return Math.min(100, Math.max(0, Math.round(value * 100) / 100));
+}

@@ -1,0 +1,78 @@
+/** The `docvault ocr` command as a user runs it: a child process on Node 22, real files, real engines. */
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { describe, expect, it } from 'vitest';
+import { characterErrorRate } from '../../../shared/core/text-metrics.ts';
+import { FIXTURES_DIR, groundTruth } from '../../support/fixtures.ts';
+
+const run = promisify(execFile);
+const CLI = ['node_modules/.bin/node', 'shared/cli/docvault.ts'];
+
+function canIsolateNetwork(): boolean {
+  try {
+    execFileSync('unshare', ['-n', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('docvault ocr', () => {
+  it('prints the text of a file and a one-line summary', async () => {
+    const { stdout, stderr } = await run(CLI[0]!, [CLI[1]!, 'ocr', FIXTURES_DIR + 'tessjs_testocr.png', '--workers', '1']);
+    expect(characterErrorRate(groundTruth('tessjs_testocr.png'), stdout)).toBeLessThanOrEqual(0.02);
+    expect(stderr).toMatch(/tessjs_testocr\.png: 1 page, mean confidence \d+\.\d, \d+\.\d\d s/);
+  });
+
+  it('writes every format to --out, and the searchable PDF carries the text', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'docvault-cli-'));
+    await run(CLI[0]!, [CLI[1]!, 'ocr', FIXTURES_DIR + 'tess_phototest.tif', FIXTURES_DIR + 'ocrmypdf_tagged.pdf', '-f', 'json,txt,hocr,pdf', '-o', out]);
+    expect((await readdir(out)).sort()).toEqual([
+      'ocrmypdf_tagged.hocr.html',
+      'ocrmypdf_tagged.json',
+      'ocrmypdf_tagged.searchable.pdf',
+      'ocrmypdf_tagged.txt',
+      'tess_phototest.hocr.html',
+      'tess_phototest.json',
+      'tess_phototest.searchable.pdf',
+      'tess_phototest.txt',
+    ]);
+    const json = JSON.parse(await readFile(join(out, 'tess_phototest.json'), 'utf8'));
+    expect(json.v).toBe(1);
+    expect(json.pages[0].words.find((w: { text: string }) => w.text === 'quick').bbox.x1).toBeGreaterThan(0);
+    expect(await readFile(join(out, 'tess_phototest.hocr.html'), 'utf8')).toMatch(/<span class="ocrx_word"[^>]*title="bbox \d+ \d+ \d+ \d+; x_wconf \d+">quick<\/span>/);
+
+    // The searchable PDF: the page text can be extracted again, where the words are.
+    const pdfText = await extractPdfText(join(out, 'tess_phototest.searchable.pdf'));
+    expect(characterErrorRate(groundTruth('tess_phototest.tif'), pdfText)).toBeLessThanOrEqual(0.05);
+    expect(await extractPdfText(join(out, 'ocrmypdf_tagged.searchable.pdf'))).toMatch(/Table of Contents/);
+  });
+
+  it('exits 1 and names the code when a file cannot be read, still doing the others', async () => {
+    const result = await run(CLI[0]!, [CLI[1]!, 'ocr', FIXTURES_DIR + 'ocrmypdf_invalid.pdf', FIXTURES_DIR + 'tessjs_simple_png.png']).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    expect((result as { code: number }).code).toBe(1);
+    expect(result.stderr).toMatch(/ocrmypdf_invalid\.pdf: error CORRUPT_DOCUMENT/);
+    expect(result.stdout).toMatch(/Tesseract\.js/);
+  });
+
+  it.runIf(canIsolateNetwork())('reads documents with no network at all (own network namespace)', async () => {
+    const { stdout } = await run('unshare', ['-n', CLI[0]!, CLI[1]!, 'ocr', FIXTURES_DIR + 'tessjs_testocr.png', '-l', 'eng']);
+    expect(characterErrorRate(groundTruth('tessjs_testocr.png'), stdout)).toBeLessThanOrEqual(0.02);
+  });
+});
+
+async function extractPdfText(path: string): Promise<string> {
+  const task = pdfjs.getDocument({ data: new Uint8Array(await readFile(path)), verbosity: 0 });
+  const doc = await task.promise;
+  let text = '';
+  for (let i = 1; i <= doc.numPages; i++) {
+    const content = await (await doc.getPage(i)).getTextContent();
+    text += content.items.map((item) => ('str' in item ? item.str + (item.hasEOL ? '\n' : ' ') : '')).join('') + '\n';
+  }
+  await task.destroy();
+  return text;
+}

@@ -1,0 +1,151 @@
+/** The pipeline alone, with engine doubles at the ports: orchestration, limits, degradation. */
+import { describe, expect, it } from 'vitest';
+import { DocVaultError } from '../../../shared/core/errors.ts';
+import { rotateGrey } from '../../../shared/core/grey-image.ts';
+import { processDocument, type PageProgress } from '../../../shared/core/pipeline.ts';
+import type { DocumentOpener, GreyImage, OcrEngine, OrientationGuess, RecognizedPage, SourcePage, TextLayer } from '../../../shared/core/ports.ts';
+import { fixture } from '../../support/fixtures.ts';
+
+const PDF = fixture('ocrmypdf_tagged.pdf'); // only its magic bytes matter here: the opener is a double
+const PNG = fixture('tessjs_simple_png.png');
+
+interface FakePage {
+  textLayer?: TextLayer;
+  /** What the page "says" when OCRed upright; a turned page reads as noise until turned back. */
+  text?: string;
+  turned?: 0 | 90 | 180 | 270;
+  fail?: DocVaultError;
+}
+
+function opener(pages: FakePage[]): DocumentOpener {
+  return {
+    async open(_bytes, type) {
+      return {
+        type,
+        pageCount: pages.length,
+        async page(index): Promise<SourcePage> {
+          const p = pages[index]!;
+          return {
+            number: index + 1,
+            textLayer: async () => p.textLayer ?? null,
+            render: async (): Promise<GreyImage> => {
+              if (p.fail) throw p.fail;
+              // Upright, a page is 4×2 with a marker (255) top-left and its index + 1 beside it; a turned page is
+              // those pixels turned, so the engine double can tell whether the pipeline turned it back.
+              const upright = { width: 4, height: 2, data: Uint8Array.from([255, index + 1, 0, 0, 0, 0, 0, 0]), dpi: 300 };
+              return rotateGrey(upright, p.turned ?? 0);
+            },
+            displayImage: async () => ({ format: 'jpeg', bytes: new Uint8Array([1]), width: 4, height: 2 }),
+          };
+        },
+        close: async () => undefined,
+      };
+    },
+  };
+}
+
+function engine(pages: FakePage[], osd: 'none' | 'knows' = 'none'): OcrEngine & { calls: number } {
+  const e = {
+    name: 'fake',
+    version: '0',
+    calls: 0,
+    async recognize(image: GreyImage): Promise<RecognizedPage> {
+      e.calls += 1;
+      const page = pages[image.data.find((v) => v > 0 && v < 255)! - 1]!;
+      const upright = image.width === 4 && image.data[0] === 255 && image.data[1]! < 255 && image.data[1]! > 0;
+      const text = upright ? (page.text ?? '') : 'x~ ,.';
+      const words = upright ? text.split(/\s+/).filter(Boolean).map((t, i) => ({ text: t, confidence: 95, bbox: { x0: i, y0: 0, x1: i + 1, y1: 1 }, line: 0 })) : [];
+      return { text, confidence: upright ? 95 : 20, words, skewDegrees: 0 };
+    },
+    async detectOrientation(): Promise<OrientationGuess | null> {
+      return osd === 'knows' ? { degrees: 0, confidence: 15 } : null;
+    },
+  };
+  return e;
+}
+
+const layer = (text: string): TextLayer => ({ text, words: [{ text, bbox: { x0: 0, y0: 0, x1: 10, y1: 10 }, line: 0 }], width: 612, height: 792 });
+
+describe('processDocument', () => {
+  it('reads every page, in order, reporting progress once per page', async () => {
+    const pages: FakePage[] = [{ text: 'first page' }, { text: 'second page' }, { text: 'third page' }];
+    const progress: PageProgress[] = [];
+    const { result } = await processDocument(PNG, {}, { opener: opener(pages), engine: engine(pages), concurrency: 2 }, (p) => progress.push(p));
+    expect(result.pages.map((p) => p.text)).toEqual(['first page', 'second page', 'third page']);
+    expect(result.text).toBe('first page\n\nsecond page\n\nthird page');
+    expect(progress.map((p) => p.done)).toEqual([1, 2, 3]);
+    expect(progress.every((p) => p.total === 3)).toBe(true);
+    expect(result.confidence).toBe(95);
+    expect(result.v).toBe(1);
+  });
+
+  it('takes a page with a text layer from it, without OCR', async () => {
+    const pages: FakePage[] = [{ textLayer: layer('This page was born digital and has plenty of text.') }, { text: 'scanned page' }];
+    const e = engine(pages);
+    const { result } = await processDocument(PDF, {}, { opener: opener(pages), engine: e, concurrency: 1 });
+    expect(result.pages[0]).toMatchObject({ source: 'text-layer', confidence: 100, dpi: 72 });
+    expect(result.pages[1]).toMatchObject({ source: 'ocr', text: 'scanned page' });
+    expect(e.calls).toBe(1);
+  });
+
+  it('OCRs a page whose text layer is too thin to trust (a scanner stamp, say)', async () => {
+    const pages: FakePage[] = [{ textLayer: layer('p1'), text: 'real content of the scan' }];
+    const { result } = await processDocument(PDF, {}, { opener: opener(pages), engine: engine(pages), concurrency: 1 });
+    expect(result.pages[0]).toMatchObject({ source: 'ocr', text: 'real content of the scan' });
+  });
+
+  it('marks one failing page and still completes the document', async () => {
+    const pages: FakePage[] = [{ text: 'good page' }, { fail: new DocVaultError('PAGE_TIMEOUT', 'too slow') }, { text: 'another good page' }];
+    const { result } = await processDocument(PNG, {}, { opener: opener(pages), engine: engine(pages), concurrency: 2 });
+    expect(result.pages.map((p) => p.status)).toEqual(['ok', 'failed', 'ok']);
+    expect(result.pages[1]!.error).toEqual({ code: 'PAGE_TIMEOUT', message: 'too slow' });
+    expect(result.confidence).toBe(95); // the failed page does not drag the mean down
+  });
+
+  it('fails the document when every page fails, with the first page’s reason', async () => {
+    const pages: FakePage[] = [{ fail: new DocVaultError('IMAGE_TOO_LARGE', 'huge') }];
+    await expect(processDocument(PNG, {}, { opener: opener(pages), engine: engine(pages), concurrency: 1 })).rejects.toMatchObject({
+      code: 'IMAGE_TOO_LARGE',
+    });
+  });
+
+  it.each([
+    ['EMPTY_FILE', new Uint8Array(), {}],
+    ['FILE_TOO_LARGE', PNG, { limits: { maxBytes: 10 } }],
+    ['TOO_MANY_PAGES', PNG, { limits: { maxPages: 2 } }],
+    ['UNSUPPORTED_TYPE', new TextEncoder().encode('plain text is not a document'), {}],
+  ] as const)('refuses with %s', async (code, bytes, options) => {
+    const pages: FakePage[] = [{ text: 'a' }, { text: 'b' }, { text: 'c' }];
+    await expect(processDocument(bytes, options, { opener: opener(pages), engine: engine(pages), concurrency: 1 })).rejects.toMatchObject({ code });
+  });
+
+  it('rejects a malformed language list before opening anything', async () => {
+    const pages: FakePage[] = [{ text: 'a' }];
+    await expect(processDocument(PNG, { languages: 'eng+../../etc' }, { opener: opener(pages), engine: engine(pages), concurrency: 1 })).rejects.toThrow(/language/);
+  });
+
+  it('with no orientation verdict, tries the other orientations of an unsure page and keeps the best read', async () => {
+    const pages: FakePage[] = [{ text: 'words that only read upright', turned: 90 }];
+    const e = engine(pages);
+    const { result } = await processDocument(PNG, {}, { opener: opener(pages), engine: e, concurrency: 1 });
+    expect(e.calls).toBe(4);
+    expect(result.pages[0]!.text).toBe('words that only read upright');
+    expect(result.pages[0]!.rotation.orientation).toBe(270);
+  });
+
+  it('trusts a confident orientation verdict and reads the page once', async () => {
+    const pages: FakePage[] = [{ text: 'already upright text' }];
+    const e = engine(pages, 'knows');
+    const { result } = await processDocument(PNG, {}, { opener: opener(pages), engine: e, concurrency: 1 });
+    expect(e.calls).toBe(1);
+    expect(result.pages[0]!.rotation.orientation).toBe(0);
+  });
+
+  it('extracts metadata and a category from the text', async () => {
+    const pages: FakePage[] = [{ text: 'INVOICE Invoice No. INV-2024-001 Date: 2024-03-15 Total due: $1,250.00 billing@example.com' }];
+    const { result } = await processDocument(PNG, {}, { opener: opener(pages), engine: engine(pages), concurrency: 1 });
+    expect(result.metadata.emails).toContain('billing@example.com');
+    expect(result.metadata.dates.map((d) => d.iso)).toContain('2024-03-15');
+    expect(result.classification.category).toBe('invoice');
+  });
+});
