@@ -408,9 +408,11 @@ export class StorageCore {
       updated: now,
       blobKey,
     };
-    await this.backend.saveObject(record);
+    // the index changes before any await, so a concurrent writer's precondition sees this generation
     state.live.set(name, record);
-    if (previous) await this.#retire(state, previous, now, record.generation);
+    const retired = previous ? this.#retire(state, previous, now, record.generation) : undefined;
+    await this.backend.saveObject(record);
+    await retired;
     this.#emit({ type: 'finalized', object: record, ...(previous ? { overwroteGeneration: previous.generation } : {}) });
     return record;
   }
@@ -420,10 +422,10 @@ export class StorageCore {
     const by = overwrittenBy !== undefined ? { overwrittenByGeneration: overwrittenBy } : {};
     if (state.record.versioning) {
       const archived = { ...object, timeDeleted: now };
-      await this.backend.saveObject(archived);
       const list = state.noncurrent.get(object.name) ?? [];
       list.push(archived);
       state.noncurrent.set(object.name, list);
+      await this.backend.saveObject(archived);
       this.#emit({ type: 'archived', object: archived, ...by });
     } else {
       await this.backend.deleteObject(object);
@@ -484,12 +486,12 @@ export class StorageCore {
     if (metadata && Object.keys(metadata).length > 0) updated.metadata = metadata;
     else delete updated.metadata;
     if (!updated.contentType) updated.contentType = DEFAULT_CONTENT_TYPE;
-    await this.backend.saveObject(updated);
     if (state.live.get(name)?.generation === updated.generation) state.live.set(name, updated);
     else {
       const list = state.noncurrent.get(name) ?? [];
       state.noncurrent.set(name, list.map((o) => (o.generation === updated.generation ? updated : o)));
     }
+    await this.backend.saveObject(updated);
     this.#emit({ type: 'metadataUpdated', object: updated });
     return updated;
   }

@@ -365,6 +365,44 @@ export function describeStorageContract(label: string, options: () => StorageEmu
       }
     });
 
+    it('handles object names with spaces, unicode, #, ?, + and %', async () => {
+      const names = ['dir/with space.txt', 'dir/ünïcødé-名前.txt', 'dir/hash#1?q=2.txt', 'dir/plus+sign%41.txt'];
+      for (const n of names) await bucket.file(n).save(n, { resumable: false });
+      await bucket.file('dir/resumable #2.txt').save('r', { resumable: true });
+      const [files] = await bucket.getFiles({ prefix: 'dir/' });
+      expect(files.map((f) => f.name).sort()).toEqual([...names, 'dir/resumable #2.txt'].sort());
+      for (const n of names) expect((await bucket.file(n).download())[0].toString()).toBe(n);
+      const [url] = await bucket.file(names[2] as string).getSignedUrl({ version: 'v4', action: 'read', expires: Date.now() + 60_000 });
+      expect(await (await fetch(url)).text()).toBe(names[2]);
+    });
+
+    it('lets exactly one of two racing ifGenerationMatch:0 writers win', async () => {
+      const results = await Promise.allSettled(
+        ['first', 'second', 'third'].map((v) => bucket.file('race.txt').save(v, { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } })),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 412 });
+    });
+
+    it('resumes an upload through a session URI made earlier (createResumableUpload)', async () => {
+      const file = bucket.file('resume/later.bin');
+      const [uri] = await file.createResumableUpload({ metadata: { contentType: 'application/x-later' } });
+      const data = randomBytes(300 * 1024);
+      await file.save(data, { uri, resumable: true });
+      const [m] = await file.getMetadata();
+      expect(m).toMatchObject({ size: String(data.length), contentType: 'application/x-later', md5Hash: md5(data) });
+    });
+
+    it('stores gzip content-encoding as sent and the client decompresses it', async () => {
+      const text = 'compress me '.repeat(1000);
+      const file = bucket.file('gzip.txt');
+      await file.save(text, { gzip: true, resumable: false, contentType: 'text/plain' });
+      const [m] = await file.getMetadata();
+      expect(m.contentEncoding).toBe('gzip');
+      expect(Number(m.size)).toBeLessThan(text.length);
+      expect((await file.download())[0].toString()).toBe(text);
+    });
+
     it('manages notification configs', async () => {
       const [n] = await bucket.createNotification('projects/test-project/topics/uploads', { eventTypes: ['OBJECT_FINALIZE'], objectNamePrefix: 'in/' });
       const [meta] = await n.getMetadata();
