@@ -350,9 +350,24 @@ export class StorageCore {
     session.busy = true;
     try {
       await pipeline(source, session.hasher.stream(have - start), this.backend.createBlobWriter(session.blobKey, { append: have > 0 }));
+    } catch (err) {
+      // a chunk cut off mid-way: the hash may be ahead of what reached the blob, so start it again
+      // from the blob's content; the next status query reports what was really kept
+      await this.#rehash(session);
+      throw err;
     } finally {
       session.busy = false;
     }
+  }
+
+  async #rehash(session: UploadSession): Promise<void> {
+    const hasher = new ContentHasher();
+    try {
+      for await (const chunk of this.backend.createBlobReader(session.blobKey)) hasher.update(chunk as Buffer);
+    } catch {
+      // no blob yet: nothing was kept
+    }
+    session.hasher = hasher;
   }
 
   async finishUpload(session: UploadSession): Promise<ObjectRecord> {

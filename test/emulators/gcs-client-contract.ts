@@ -1,4 +1,5 @@
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Storage, CRC32C, type Bucket } from '@google-cloud/storage';
@@ -322,6 +323,30 @@ export function describeStorageContract(label: string, options: () => StorageEmu
       r = await put('bytes */1000');
       expect(r.status).toBe(200);
       expect((await bucket.file('raw/resumable.bin').download())[0].equals(data)).toBe(true);
+    });
+
+    it('keeps what arrived of a chunk cut off mid-way, and the upload resumes from there', async () => {
+      const start = await fetch(`${emulator.url}/upload/storage/v1/b/contract/o?uploadType=resumable&name=raw/cut.bin`, { method: 'POST' });
+      const location = new URL(start.headers.get('location') as string);
+      const data = randomBytes(256 * 1024);
+      // send half of a chunk that declares the whole object, then drop the connection
+      await new Promise<void>((resolve) => {
+        const req = request(location, { method: 'PUT', headers: { 'content-range': `bytes 0-${data.length - 1}/${data.length}`, 'content-length': data.length } });
+        req.on('error', () => resolve());
+        req.write(data.subarray(0, 100_000), () => setTimeout(() => req.destroy(), 100));
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      const status = await fetch(location, { method: 'PUT', headers: { 'content-range': 'bytes */*' } });
+      expect(status.status).toBe(308);
+      const kept = Number((status.headers.get('range') ?? 'bytes=0--1').split('-')[1]) + 1;
+      expect(kept).toBeLessThanOrEqual(100_000);
+      const rest = await fetch(location, {
+        method: 'PUT',
+        headers: { 'content-range': `bytes ${kept}-${data.length - 1}/${data.length}` },
+        body: data.subarray(kept),
+      });
+      expect(rest.status).toBe(200);
+      expect(await rest.json()).toMatchObject({ size: String(data.length), md5Hash: md5(data), crc32c: crc(data) });
     });
 
     it('accepts multipart bodies with a single-quoted boundary, LF line ends and the name only in the query', async () => {
