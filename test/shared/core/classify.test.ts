@@ -1,0 +1,322 @@
+import { describe, expect, it } from 'vitest';
+import { classifyDocument, MARGIN, MIN_SCORE } from '../../../shared/core/classify.ts';
+import { extractMetadata } from '../../../shared/core/metadata.ts';
+import { Classification, type Category, type DocumentMetadata } from '../../../shared/core/result.ts';
+
+const CATEGORIES: Category[] = ['invoice', 'receipt', 'letter', 'contract', 'form', 'report', 'other'];
+
+const INVOICE_EN = `ACME Supplies Ltd.
+12 Harbour Road, Bristol BS1 4DJ
+Tel: +44 117 496 0123   accounts@acme-supplies.co.uk
+
+INVOICE
+
+Invoice No.: INV-2024-0042
+Invoice Date: 15/03/2024
+Due Date: 14/04/2024
+
+Bill To:
+Northwind Traders
+
+Description            Qty   Unit Price      Amount
+Printer paper A4        10       £4.50      £45.00
+Toner cartridge          2      £62.00     £124.00
+
+Subtotal                                  £169.00
+VAT 20%                                    £33.80
+Total                                     £202.80
+Amount Due                                £202.80
+
+Payment terms: 30 days. Bank details: IBAN GB29 NWBK 6016 1331 9268 19`;
+
+const RECEIPT = `SUPERMART #0423
+221B Market Street
+Tel. (555) 010-4477
+
+Milk 2L                 2.49
+Bread                   3.10
+Apples 1.2kg            4.68
+SUBTOTAL               10.27
+TAX                     0.82
+TOTAL                 $11.09
+CASH                  $20.00
+CHANGE                 $8.91
+
+VISA **** 1234  AUTH CODE 083214
+TERMINAL ID 0042   03/15/24 14:32
+THANK YOU FOR YOUR PURCHASE`;
+
+const LETTER = `Northwind Traders · 4 Elm Street · Springfield
+
+Springfield, 2 April 2024
+
+Ms Jane Smith
+ACME Supplies Ltd.
+
+Re: Your invoice INV-2024-0042
+
+Dear Ms Smith,
+
+Thank you for your letter of 15 March 2024. We have reviewed the invoice and will settle the
+outstanding balance by the end of the month.
+
+Please do not hesitate to contact me on +1 (555) 010-9999.
+
+Yours sincerely,
+
+John Doe
+Accounts Manager`;
+
+const CONTRACT = `SERVICE AGREEMENT
+
+This Service Agreement (hereinafter the "Agreement") is made on 1 March 2024 between ACME
+Supplies Ltd. (the "Supplier") and Northwind Traders (the "Customer"), together the "Parties".
+
+1. Term. The Agreement shall commence on the Effective Date and continue for a term of twelve
+months.
+2. Termination. Either party may terminate this Agreement with 30 days' written notice.
+3. Governing Law. This Agreement shall be governed by the laws of England and Wales.
+
+IN WITNESS WHEREOF the Parties have executed this Agreement.
+Signature: ____________________   Signature: ____________________`;
+
+const FORM = `APPLICATION FORM - LIBRARY MEMBERSHIP
+Please fill in using BLOCK CAPITALS.
+
+First name: ______________________
+Last name: _______________________
+Date of birth: ____ / ____ / ______
+Address: _________________________
+Membership type:  [ ] Adult   [ ] Student   [x] Senior
+Signature: ____________________   Date: ___________
+
+FOR OFFICE USE ONLY`;
+
+const REPORT = `Quarterly Sales Report - Q1 2024
+
+Table of Contents
+1. Executive Summary
+2. Introduction
+3. Methodology
+4. Results
+5. Conclusions
+
+1. Executive Summary
+Revenue grew 12% compared with Q4 2023 (see Figure 1), driven by the northern region.
+
+2. Introduction
+This report covers all sales channels. Table 2 shows the regional breakdown.
+
+4. Results
+Online sales rose fastest; Figure 2 compares channels.
+
+5. Conclusions
+We recommend expanding the online channel in Q2.`;
+
+const INVOICE_DE = `Muster GmbH · Hauptstraße 5 · 10115 Berlin
+Telefon: 030 1234567
+
+Rechnung
+Rechnungsnummer: RE-2024-118
+Rechnungsdatum: 15.03.2024
+
+Pos. Beschreibung          Menge   Einzelpreis      Gesamt
+1    Beratung (Stunden)      8      120,00 €     960,00 €
+MwSt. 19 %                                      182,40 €
+Gesamtbetrag                                  1.142,40 €
+
+Zahlbar bis 14.04.2024 ohne Abzug.
+Bankverbindung: IBAN DE89 3704 0044 0532 0130 00`;
+
+const RECEIPT_DE = `BÄCKEREI SONNENSCHEIN
+Kassenbon Nr. 4711   Kasse 2
+2x Brötchen              1,20
+1x Roggenbrot            3,40
+SUMME EUR                4,60
+Bar                     10,00
+Rückgeld                 5,40
+Vielen Dank für Ihren Einkauf!`;
+
+const LETTER_DE = `Muster GmbH · Hauptstraße 5 · 10115 Berlin
+
+Berlin, 15. März 2024
+
+Betreff: Ihre Anfrage vom 1. März
+
+Sehr geehrte Frau Müller,
+
+vielen Dank für Ihre Anfrage. Gern senden wir Ihnen unser Angebot bis Ende des Monats zu.
+
+Mit freundlichen Grüßen
+
+Max Mustermann`;
+
+const INVOICE_FR = `Société Exemple SARL — 12 rue de la Paix, 75002 Paris
+
+FACTURE
+Facture n° : FA-2024-118
+Date : 15 mars 2024
+Date d'échéance : 14/04/2024
+
+Désignation                 Qté      Prix HT      Total HT
+Maintenance annuelle         1    1 200,00 €    1 200,00 €
+TVA 20 %                                          240,00 €
+Total TTC                                       1 440,00 €
+Net à payer : 1 440,00 EUR
+Conditions de paiement : 30 jours.`;
+
+const CONTRACT_FR = `CONTRAT DE PRESTATION DE SERVICES
+
+Entre la société Exemple SARL, ci-après dénommée « le Prestataire », et la société Client SA,
+ci-après dénommée « le Client », les parties conviennent de ce qui suit.
+
+Article 1 – Objet. Le présent contrat a pour objet la maintenance du parc informatique.
+Article 2 – Résiliation. Chaque partie peut résilier le contrat avec un préavis de trois mois.
+Article 3 – Droit applicable. Le présent contrat est soumis au droit français.
+
+En foi de quoi, les parties ont signé le présent contrat.`;
+
+const LETTER_FR = `Madame, Monsieur,
+
+Suite à notre entretien téléphonique, je vous confirme ma participation à la réunion du 3 avril.
+
+Veuillez agréer, Madame, Monsieur, l'expression de mes salutations distinguées.
+
+Jean Dupont`;
+
+const FORM_DE = `ANTRAG AUF AUSSTELLUNG EINES BIBLIOTHEKSAUSWEISES
+Bitte in Druckbuchstaben ausfüllen und Zutreffendes ankreuzen.
+
+Vorname: ____________________
+Nachname: ___________________
+Geburtsdatum: ______________
+☐ Student   ☐ Rentner   ☐ Sonstige
+Unterschrift: ______________`;
+
+const RECEIPT_NOISY = `SUPER  MART
+MILK   2L       2.49
+SUB TOTAL       2.49
+T0TAL     $2.49
+CASH      $5.OO
+CHANGE    $2.51
+THANK  YOU  FOR  SHOPPING`;
+
+describe('classifyDocument: realistic documents', () => {
+  it.each<[string, string, Category]>([
+    ['an English invoice', INVOICE_EN, 'invoice'],
+    ['a till receipt', RECEIPT, 'receipt'],
+    ['a business letter', LETTER, 'letter'],
+    ['a contract clause', CONTRACT, 'contract'],
+    ['a form', FORM, 'form'],
+    ['a report', REPORT, 'report'],
+    ['a German invoice', INVOICE_DE, 'invoice'],
+    ['a German receipt', RECEIPT_DE, 'receipt'],
+    ['a German letter', LETTER_DE, 'letter'],
+    ['a German form', FORM_DE, 'form'],
+    ['a French invoice', INVOICE_FR, 'invoice'],
+    ['a French contract', CONTRACT_FR, 'contract'],
+    ['a French letter', LETTER_FR, 'letter'],
+    ['an OCR-noisy receipt', RECEIPT_NOISY, 'receipt'],
+  ])('%s → %s', (_name, text, category) => {
+    const result = classifyDocument(text);
+    expect(result.category).toBe(category);
+    expect(Classification.parse(result)).toEqual(result);
+  });
+
+  it.each<[string, string, Category, string[]]>([
+    ['invoice', INVOICE_EN, 'invoice', ['invoice', 'bill to', 'amount due', 'due date', 'tax', 'invoice number']],
+    ['receipt', RECEIPT, 'receipt', ['cash', 'change', 'subtotal', 'card', 'terminal', 'thank you for your purchase']],
+    ['letter', LETTER, 'letter', ['dear', 'sincerely', 'subject']],
+    ['contract', CONTRACT, 'contract', ['agreement', 'hereinafter', 'governing law', 'in witness whereof', 'signature']],
+    ['form', FORM, 'form', ['please fill in', 'date of birth', 'checkbox ×3', 'for office use only']],
+    ['report', REPORT, 'report', ['report', 'executive summary', 'introduction', 'conclusion', 'figure ×2', 'table of contents']],
+  ])('lists the cues that fired for the %s', (_name, text, category, cues) => {
+    expect(classifyDocument(text).matched[category]).toEqual(expect.arrayContaining(cues));
+  });
+});
+
+describe('classifyDocument: uncertain input is "other"', () => {
+  it.each([
+    ['empty text', ''],
+    ['blank text', '  \n\t  '],
+    ['prose without cues', 'The quick brown fox jumps over the lazy dog. It was a sunny afternoon in the park.'],
+    ['a lone weak cue', 'See the attached invoice.'],
+    ['a shopping list', 'eggs\nmilk\nbread\napples'],
+  ])('%s', (_name, text) => {
+    expect(classifyDocument(text).category).toBe('other');
+  });
+
+  it('a text that is as much a letter as a contract is "other"', () => {
+    const mixed = 'Dear Sir,\nThis agreement between the parties, hereinafter the Parties, is governed by English law.\nYours sincerely';
+    const result = classifyDocument(mixed);
+    expect(Math.abs((result.scores.letter ?? 0) - (result.scores.contract ?? 0))).toBeLessThan(MARGIN);
+    expect(result.category).toBe('other');
+  });
+});
+
+describe('classifyDocument: scores', () => {
+  it('has every category key, zero when nothing fired', () => {
+    const result = classifyDocument('');
+    expect(Object.keys(result.scores).sort()).toEqual([...CATEGORIES].sort());
+    expect(Object.keys(result.matched).sort()).toEqual([...CATEGORIES].sort());
+    for (const c of CATEGORIES) {
+      expect(result.scores[c]).toBe(0);
+      expect(result.matched[c]).toEqual([]);
+    }
+  });
+
+  it('the winner clears the minimum and leads by the margin', () => {
+    for (const text of [INVOICE_EN, RECEIPT, LETTER, CONTRACT, FORM, REPORT]) {
+      const { category, scores } = classifyDocument(text);
+      const sorted = Object.values(scores).sort((a, b) => b - a);
+      expect(scores[category]).toBe(sorted[0]);
+      expect(sorted[0]).toBeGreaterThanOrEqual(MIN_SCORE);
+      expect((sorted[0] ?? 0) - (sorted[1] ?? 0)).toBeGreaterThanOrEqual(MARGIN);
+    }
+  });
+
+  it('is deterministic', () => {
+    expect(classifyDocument(REPORT)).toEqual(classifyDocument(REPORT));
+  });
+
+  it('does not grow with document length: cues are capped', () => {
+    const once = classifyDocument(INVOICE_EN);
+    const many = classifyDocument(Array.from({ length: 200 }, () => INVOICE_EN).join('\n\n'));
+    expect(many.scores).toEqual(once.scores);
+    expect(many.category).toBe('invoice');
+  });
+
+  it('uses the metadata it is given instead of extracting its own', () => {
+    const text = 'Invoice';
+    const none: DocumentMetadata = { dates: [], amounts: [], emails: [], phones: [], references: [] };
+    const withRef: DocumentMetadata = { ...none, references: [{ kind: 'invoice', value: 'INV-1' }] };
+    expect(classifyDocument(text, none).matched.invoice).toEqual(['invoice']);
+    expect(classifyDocument(text, withRef).matched.invoice).toEqual(['invoice', 'invoice number']);
+    expect((classifyDocument(text, withRef).scores.invoice ?? 0) - (classifyDocument(text, none).scores.invoice ?? 0)).toBe(2);
+  });
+
+  it('gives the same answer with or without precomputed metadata', () => {
+    expect(classifyDocument(INVOICE_DE, extractMetadata(INVOICE_DE))).toEqual(classifyDocument(INVOICE_DE));
+  });
+
+  it('matches whole words only', () => {
+    const result = classifyDocument('Reinvoiced receipts-processing dearth; partyline determination');
+    expect(result.matched.invoice).toEqual([]);
+    expect(result.matched.letter).toEqual([]);
+    expect(result.matched.contract).toEqual([]);
+  });
+});
+
+describe('classifyDocument: large input', () => {
+  it('processes 1 MB of random text', () => {
+    const alphabet = 'abcdefghijklmnopqrstuvwxyz      \n.,:[]_';
+    let state = 7;
+    const chars: string[] = [];
+    for (let i = 0; i < 1 << 20; i++) {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      chars.push(alphabet.charAt(state % alphabet.length));
+    }
+    const result = classifyDocument(chars.join(''));
+    expect(Classification.safeParse(result).success).toBe(true);
+  });
+});
