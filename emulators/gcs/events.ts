@@ -165,7 +165,16 @@ export class EventDispatcher {
         this.#options.log?.({ severity: 'ERROR', message: 'event delivery gave up', url, attempt, outcome, ...about });
         return;
       }
-      this.#options.log?.({ severity: 'DEBUG', message: 'event delivery will retry', url, attempt, outcome, backoffMs: backoff, ...about });
+      // the first failure is worth a warning (a trigger not started yet?); the retries are not
+      this.#options.log?.({
+        severity: attempt === 1 ? 'WARNING' : 'DEBUG',
+        message: 'event delivery will retry',
+        url,
+        attempt,
+        outcome,
+        backoffMs: backoff,
+        ...about,
+      });
       await sleep(backoff, this.#abort.signal);
       backoff = Math.min(backoff * 2, maxBackoffMs);
     }

@@ -111,6 +111,7 @@ export class StorageCore {
         state.live.set(o.name, o);
       }
     }
+    await this.backend.sweepBlobs(new Set(objects.map((o) => o.blobKey)));
   }
 
   onEvent(listener: (event: ObjectEvent) => void): void {

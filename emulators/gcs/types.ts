@@ -73,5 +73,7 @@ export interface Backend {
   createBlobReader(key: string, range?: ByteRange): Readable;
   copyBlob(from: string, to: string): Promise<void>;
   deleteBlob(key: string): Promise<void>;
+  /** Remove content no record refers to (left by a crash or by unfinished upload sessions). */
+  sweepBlobs(keep: Set<string>): Promise<number>;
   close(): Promise<void>;
 }

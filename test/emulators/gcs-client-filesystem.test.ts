@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
@@ -20,6 +20,7 @@ describe('filesystem backend persistence', () => {
     await b.file('a/b.txt').save('kept', { resumable: false, metadata: { metadata: { k: 'v' } } });
     const [m1] = await b.file('a/b.txt').getMetadata();
     await first.stop();
+    writeFileSync(join(dir, 'blobs', 'orphan-from-a-crash'), 'x');
 
     const second = await startStorageEmulator({ dataDir: dir });
     try {
@@ -28,6 +29,7 @@ describe('filesystem backend persistence', () => {
       const [m2] = await f.getMetadata();
       expect(m2).toMatchObject({ generation: m1.generation, md5Hash: m1.md5Hash, metadata: { k: 'v' } });
       expect((await f.download())[0].toString()).toBe('kept');
+      expect(existsSync(join(dir, 'blobs', 'orphan-from-a-crash'))).toBe(false);
       await f.save('newer', { resumable: false });
       const [m3] = await f.getMetadata();
       expect(BigInt(m3.generation as string)).toBeGreaterThan(BigInt(m1.generation as string));

@@ -74,6 +74,15 @@ export async function createFilesystemBackend(dir: string): Promise<Backend> {
     async deleteBlob(key) {
       await unlink(blobPath(key)).catch(() => {});
     },
+    async sweepBlobs(keep) {
+      let removed = 0;
+      for (const f of await readdir(blobsDir)) {
+        if (keep.has(f)) continue;
+        await unlink(join(blobsDir, f)).catch(() => {});
+        removed++;
+      }
+      return removed;
+    },
     async close() {},
   };
 }

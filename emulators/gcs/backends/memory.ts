@@ -43,6 +43,9 @@ export function createMemoryBackend(): Backend {
     async deleteBlob(key) {
       blobs.delete(key);
     },
+    async sweepBlobs() {
+      return 0;
+    },
     async close() {
       blobs.clear();
     },

@@ -1,0 +1,75 @@
+/**
+ * Creates what the local suite needs in the emulators, from the same names the cloud uses
+ * (shared/names.ts): buckets, topics, the workers' push subscriptions with retry and dead-letter
+ * policies. Idempotent: running it again changes nothing.
+ */
+import { PubSub } from '@google-cloud/pubsub';
+import { Storage } from '@google-cloud/storage';
+import { DEAD_LETTER_SUBSCRIPTION, DEAD_LETTER_TOPIC, EVENTS_TOPIC, PRIORITY_TOPICS, WORKER_SUBSCRIPTIONS } from '../shared/names.ts';
+import type { Priority } from '../shared/core/task.ts';
+
+export interface ProvisionOptions {
+  projectId: string;
+  buckets: string[];
+  /** Base URL of the OCR worker for each priority (a functions-framework server); no push when absent. */
+  workerUrls?: Partial<Record<Priority, string>>;
+  /** Deliveries before Pub/Sub moves a message to the dead-letter topic (the worker gives up earlier itself). */
+  maxDeliveryAttempts?: number;
+  /** Seconds a push may run before Pub/Sub delivers it again; OCR of a long document takes minutes. */
+  ackDeadlineSeconds?: number;
+  minimumBackoffSeconds?: number;
+  maximumBackoffSeconds?: number;
+}
+
+function isAlreadyExists(err: unknown): boolean {
+  const e = err as { code?: number };
+  return e.code === 6 || e.code === 409;
+}
+
+export async function provision(options: ProvisionOptions): Promise<void> {
+  const storage = new Storage({ projectId: options.projectId });
+  for (const bucket of options.buckets) {
+    await storage.createBucket(bucket).catch((err: unknown) => {
+      if (!isAlreadyExists(err)) throw err;
+    });
+  }
+
+  const pubsub = new PubSub({ projectId: options.projectId });
+  try {
+    for (const topic of [...Object.values(PRIORITY_TOPICS), DEAD_LETTER_TOPIC, EVENTS_TOPIC]) {
+      await pubsub.createTopic(topic).catch((err: unknown) => {
+        if (!isAlreadyExists(err)) throw err;
+      });
+    }
+    await pubsub
+      .topic(DEAD_LETTER_TOPIC)
+      .createSubscription(DEAD_LETTER_SUBSCRIPTION)
+      .catch((err: unknown) => {
+        if (!isAlreadyExists(err)) throw err;
+      });
+    for (const priority of Object.keys(PRIORITY_TOPICS) as Priority[]) {
+      const base = options.workerUrls?.[priority];
+      if (!base) continue;
+      const topic = PRIORITY_TOPICS[priority];
+      const settings = {
+        // functions-framework turns a push into a Pub/Sub CloudEvent only on this path.
+        pushConfig: { pushEndpoint: `${base.replace(/\/$/, '')}/projects/${options.projectId}/topics/${topic}` },
+        ackDeadlineSeconds: options.ackDeadlineSeconds ?? 600,
+        retryPolicy: {
+          minimumBackoff: { seconds: options.minimumBackoffSeconds ?? 2 },
+          maximumBackoff: { seconds: options.maximumBackoffSeconds ?? 60 },
+        },
+        deadLetterPolicy: {
+          deadLetterTopic: `projects/${options.projectId}/topics/${DEAD_LETTER_TOPIC}`,
+          maxDeliveryAttempts: options.maxDeliveryAttempts ?? 15,
+        },
+      };
+      const subscription = pubsub.subscription(WORKER_SUBSCRIPTIONS[priority]);
+      const [exists] = await subscription.exists();
+      if (exists) await subscription.delete(); // the worker URL changes with every launch
+      await pubsub.topic(topic).createSubscription(WORKER_SUBSCRIPTIONS[priority], settings);
+    }
+  } finally {
+    await pubsub.close();
+  }
+}
