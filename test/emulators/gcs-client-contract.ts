@@ -230,7 +230,9 @@ export function describeStorageContract(label: string, options: () => StorageEmu
       await bucket.file('copy/dst.txt').move('copy/moved.txt');
       expect((await bucket.file('copy/dst.txt').exists())[0]).toBe(false);
       expect((await bucket.file('copy/moved.txt').download())[0].toString()).toBe('copy me');
-      await bucket.file('copy/moved.txt').rename('copy/renamed.txt');
+      await bucket.file('copy/moved.txt').moveFileAtomic('copy/atomic.txt', { preconditionOpts: { ifGenerationMatch: 0 } });
+      expect((await bucket.file('copy/moved.txt').exists())[0]).toBe(false);
+      await bucket.file('copy/atomic.txt').rename('copy/renamed.txt');
       expect((await bucket.file('copy/renamed.txt').exists())[0]).toBe(true);
       await bucket.file('copy/renamed.txt').delete();
       expect((await bucket.file('copy/renamed.txt').exists())[0]).toBe(false);
