@@ -1,0 +1,273 @@
+/**
+ * Tasks in Firestore. Every status change happens inside a transaction and only along the moves
+ * core/task.ts allows, so duplicate events and racing workers cannot move a task backwards.
+ */
+import { AggregateField, Firestore, Timestamp, type DocumentData, type Query, type Transaction } from '@google-cloud/firestore';
+import { canTransition, Task, type TaskError, type TaskStatus, type TaskSummary } from '../core/task.ts';
+import { COLLECTIONS } from '../names.ts';
+
+export function createFirestore(projectId: string): Firestore {
+  return new Firestore({ projectId, ignoreUndefinedProperties: true });
+}
+
+export type LeaseOutcome =
+  | { kind: 'leased'; task: Task }
+  | { kind: 'missing' }
+  /** Already finished (COMPLETED, FAILED or CANCELLED): acknowledge without work. */
+  | { kind: 'finished'; task: Task }
+  /** Another worker holds a live lease. */
+  | { kind: 'busy'; task: Task }
+  /** Out of attempts: the task has just been marked FAILED with its last error. */
+  | { kind: 'exhausted'; task: Task };
+
+export interface TaskPage {
+  tasks: Task[];
+  nextCursor: string | null;
+}
+
+export interface QueueStats {
+  queued: number;
+  processing: number;
+  failed: number;
+  completedToday: number;
+  averageWaitMs: number | null;
+  oldestQueuedAt: string | null;
+}
+
+/** Firestore gives Timestamps back; the schema speaks Dates. */
+function fromStore(data: DocumentData): Task {
+  const plain = JSON.parse(JSON.stringify(data, (_k, v) => (v instanceof Timestamp ? { __ts: v.toMillis() } : v)), (_k, v) =>
+    v && typeof v === 'object' && '__ts' in v ? new Date(v.__ts as number) : v,
+  );
+  return Task.parse(plain);
+}
+
+export class TaskStore {
+  private readonly db: Firestore;
+
+  constructor(db: Firestore) {
+    this.db = db;
+  }
+
+  private doc(taskId: string) {
+    return this.db.collection(COLLECTIONS.tasks).doc(taskId);
+  }
+
+  /** Creates the task unless it exists; a repeated event gets the existing one back. */
+  async createIfAbsent(task: Task): Promise<{ created: boolean; task: Task }> {
+    const valid = Task.parse(task);
+    try {
+      await this.doc(valid.taskId).create(valid);
+      return { created: true, task: valid };
+    } catch (err) {
+      if ((err as { code?: number }).code !== 6 /* ALREADY_EXISTS */) throw err;
+      const existing = await this.get(valid.taskId);
+      if (!existing) throw err;
+      return { created: false, task: existing };
+    }
+  }
+
+  async get(taskId: string): Promise<Task | null> {
+    const snap = await this.doc(taskId).get();
+    return snap.exists ? fromStore(snap.data()!) : null;
+  }
+
+  /** Another user's task is indistinguishable from a missing one. */
+  async getForUser(taskId: string, userHash: string): Promise<Task | null> {
+    const task = await this.get(taskId);
+    return task && task.userHash === userHash ? task : null;
+  }
+
+  private async change<T>(taskId: string, body: (task: Task | null, tx: Transaction) => T | Promise<T>): Promise<T> {
+    return this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(this.doc(taskId));
+      return body(snap.exists ? fromStore(snap.data()!) : null, tx);
+    });
+  }
+
+  private write(tx: Transaction, task: Task, patch: Partial<Task>, now: Date): Task {
+    if (patch.status && patch.status !== task.status && !canTransition(task.status, patch.status)) {
+      throw new Error(`task ${task.taskId}: ${task.status} → ${patch.status} is not allowed`);
+    }
+    const next = Task.parse({ ...task, ...patch, updatedAt: now });
+    tx.set(this.doc(task.taskId), next);
+    return next;
+  }
+
+  async markDispatched(taskId: string, now = new Date()): Promise<void> {
+    await this.doc(taskId).update({ dispatchedAt: now, updatedAt: now });
+  }
+
+  /** QUEUED (or PROCESSING with an expired lease) → PROCESSING for this worker, one attempt more. */
+  async lease(taskId: string, workerId: string, leaseMs: number, now = new Date()): Promise<LeaseOutcome> {
+    return this.change(taskId, (task, tx): LeaseOutcome => {
+      if (!task) return { kind: 'missing' };
+      if (task.status === 'COMPLETED' || task.status === 'FAILED' || task.status === 'CANCELLED') return { kind: 'finished', task };
+      if (task.status === 'PROCESSING' && task.lease && task.lease.expiresAt > now && task.lease.workerId !== workerId) {
+        return { kind: 'busy', task };
+      }
+      if (task.attempts >= task.maxAttempts) {
+        const last = task.error ?? { code: 'INTERNAL' as const, message: 'the worker stopped while processing (crash or time-out)' };
+        const failed = this.write(
+          tx,
+          task,
+          {
+            status: 'FAILED',
+            lease: null,
+            error: { code: last.code, message: `Gave up after ${task.attempts} attempts: ${last.message}` },
+            message: 'failed',
+            completedAt: now,
+          },
+          now,
+        );
+        return { kind: 'exhausted', task: failed };
+      }
+      // An expired lease means the last attempt died without a word: record that.
+      const error = task.status === 'PROCESSING' ? { code: 'INTERNAL' as const, message: 'the previous attempt stopped (crash or time-out)' } : task.error;
+      const leased = this.write(
+        tx,
+        task,
+        {
+          status: 'PROCESSING',
+          attempts: task.attempts + 1,
+          lease: { workerId, expiresAt: new Date(now.getTime() + leaseMs) },
+          error,
+          progress: 0,
+          message: 'processing',
+          startedAt: task.startedAt ?? now,
+          waitMs: task.waitMs ?? now.getTime() - task.createdAt.getTime(),
+        },
+        now,
+      );
+      return { kind: 'leased', task: leased };
+    });
+  }
+
+  /** Progress and a longer lease, only while this worker still holds the task. */
+  async heartbeat(taskId: string, workerId: string, leaseMs: number, progress?: { percent: number; message: string }, now = new Date()): Promise<boolean> {
+    return this.change(taskId, (task, tx) => {
+      if (!task || task.status !== 'PROCESSING' || task.lease?.workerId !== workerId) return false;
+      this.write(
+        tx,
+        task,
+        {
+          lease: { workerId, expiresAt: new Date(now.getTime() + leaseMs) },
+          ...(progress ? { progress: Math.max(task.progress, Math.min(99, Math.round(progress.percent))), message: progress.message } : {}),
+        },
+        now,
+      );
+      return true;
+    });
+  }
+
+  async complete(taskId: string, workerId: string, summary: TaskSummary, retentionMs: number, now = new Date()): Promise<Task | null> {
+    return this.change(taskId, (task, tx) => {
+      if (!task || task.status !== 'PROCESSING' || task.lease?.workerId !== workerId) return null;
+      return this.write(
+        tx,
+        task,
+        {
+          status: 'COMPLETED',
+          progress: 100,
+          message: 'completed',
+          lease: null,
+          error: null,
+          summary,
+          completedAt: now,
+          processingMs: summary.processingMs,
+          expireAt: new Date(now.getTime() + retentionMs),
+        },
+        now,
+      );
+    });
+  }
+
+  /** FAILED with a reason, from QUEUED or PROCESSING (a worker passes its id to prove its lease). */
+  async fail(taskId: string, error: TaskError, options: { workerId?: string; retentionMs: number }, now = new Date()): Promise<Task | null> {
+    return this.change(taskId, (task, tx) => {
+      if (!task || !canTransition(task.status, 'FAILED')) return null;
+      if (options.workerId && task.status === 'PROCESSING' && task.lease?.workerId !== options.workerId) return null;
+      return this.write(tx, task, { status: 'FAILED', message: 'failed', lease: null, error, completedAt: now, expireAt: new Date(now.getTime() + options.retentionMs) }, now);
+    });
+  }
+
+  /** A retryable failure: back to QUEUED with the error kept, for the redelivery to pick up. */
+  async release(taskId: string, workerId: string, error: TaskError, now = new Date()): Promise<Task | null> {
+    return this.change(taskId, (task, tx) => {
+      if (!task || task.status !== 'PROCESSING' || task.lease?.workerId !== workerId) return null;
+      return this.write(tx, task, { status: 'QUEUED', message: `retrying after: ${error.message}`, lease: null, error }, now);
+    });
+  }
+
+  async cancel(taskId: string, userHash: string, now = new Date()): Promise<Task | null> {
+    return this.change(taskId, (task, tx) => {
+      if (!task || task.userHash !== userHash) return null;
+      if (!canTransition(task.status, 'CANCELLED')) return task;
+      return this.write(tx, task, { status: 'CANCELLED', message: 'cancelled', lease: null, completedAt: now }, now);
+    });
+  }
+
+  /** FAILED → QUEUED with a fresh set of attempts (an operator's or owner's requeue). */
+  async requeue(taskId: string, now = new Date()): Promise<Task | null> {
+    return this.change(taskId, (task, tx) => {
+      if (!task || task.status !== 'FAILED') return null;
+      return this.write(tx, task, { status: 'QUEUED', attempts: 0, progress: 0, message: 'requeued', lease: null, completedAt: null, expireAt: null }, now);
+    });
+  }
+
+  async list(userHash: string, options: { status?: TaskStatus; limit: number; cursor?: string | null; batchId?: string }): Promise<TaskPage> {
+    let query: Query = this.db.collection(COLLECTIONS.tasks).where('userHash', '==', userHash);
+    if (options.status) query = query.where('status', '==', options.status);
+    if (options.batchId) query = query.where('batchId', '==', options.batchId);
+    query = query.orderBy('createdAt', 'desc').orderBy('taskId', 'desc');
+    if (options.cursor) {
+      const [millis, taskId] = Buffer.from(options.cursor, 'base64url').toString('utf8').split(':');
+      query = query.startAfter(Timestamp.fromMillis(Number(millis)), taskId);
+    }
+    const snap = await query.limit(options.limit + 1).get();
+    const tasks = snap.docs.slice(0, options.limit).map((d) => fromStore(d.data()));
+    const last = tasks[tasks.length - 1];
+    const nextCursor = snap.docs.length > options.limit && last ? Buffer.from(`${last.createdAt.getTime()}:${last.taskId}`).toString('base64url') : null;
+    return { tasks, nextCursor };
+  }
+
+  /** Failed tasks to requeue, optionally one user's or one code's. */
+  async failedTaskIds(filter: { userHash?: string; code?: string; limit: number }): Promise<string[]> {
+    let query: Query = this.db.collection(COLLECTIONS.tasks).where('status', '==', 'FAILED');
+    if (filter.userHash) query = query.where('userHash', '==', filter.userHash);
+    if (filter.code) query = query.where('error.code', '==', filter.code);
+    const snap = await query.select().limit(filter.limit).get();
+    return snap.docs.map((d) => d.id);
+  }
+
+  /** Counts by aggregation queries, never by reading the tasks. */
+  async stats(options: { userHash?: string } = {}, now = new Date()): Promise<QueueStats> {
+    const base = (): Query => {
+      const q: Query = this.db.collection(COLLECTIONS.tasks);
+      return options.userHash ? q.where('userHash', '==', options.userHash) : q;
+    };
+    const count = async (q: Query) => (await q.count().get()).data().count;
+    const startOfDay = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+    const [queued, processing, failed, completedToday, oldest, wait] = await Promise.all([
+      count(base().where('status', '==', 'QUEUED')),
+      count(base().where('status', '==', 'PROCESSING')),
+      count(base().where('status', '==', 'FAILED')),
+      count(base().where('status', '==', 'COMPLETED').where('completedAt', '>=', startOfDay)),
+      base().where('status', '==', 'QUEUED').orderBy('createdAt', 'asc').limit(1).select('createdAt').get(),
+      base()
+        .where('startedAt', '>=', startOfDay)
+        .aggregate({ wait: AggregateField.average('waitMs') })
+        .get(),
+    ]);
+    const oldestAt = oldest.docs[0]?.get('createdAt') as Timestamp | undefined;
+    const averageWait = wait.data().wait;
+    return {
+      queued,
+      processing,
+      failed,
+      completedToday,
+      averageWaitMs: averageWait === null || averageWait === undefined ? null : Math.round(averageWait),
+      oldestQueuedAt: oldestAt ? oldestAt.toDate().toISOString() : null,
+    };
+  }
+}

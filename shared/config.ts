@@ -1,0 +1,93 @@
+/**
+ * The environment, read once at cold start through one zod schema; a bad environment fails with
+ * every problem listed. The same code runs locally and in the cloud: only the *_EMULATOR_HOST
+ * variables (and the local identity header they permit) differ.
+ */
+import { z } from 'zod';
+import { Limits } from './core/options.ts';
+import { DEFAULT_PRIORITY_RULES, PriorityRule } from './core/task.ts';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const Env = z
+  .object({
+    GOOGLE_CLOUD_PROJECT: z.string().min(1).default('docvault-local'),
+    UPLOADS_BUCKET: z.string().min(3),
+    RESULTS_BUCKET: z.string().min(3),
+    MODELS_BUCKET: z.string().min(3).optional(),
+    /** Secret for user hashes (HMAC). From Secret Manager in the cloud. */
+    USER_HASH_SECRET: z.string().min(16, 'USER_HASH_SECRET must be at least 16 characters'),
+    /** Secret for signing webhook callbacks. */
+    WEBHOOK_SECRET: z.string().min(16).optional(),
+    /** Audience expected in ID tokens (the function URL or OAuth client id); unset accepts any of ours. */
+    AUTH_AUDIENCE: z.string().optional(),
+    /** Only with the emulators: accept an X-User-Email header as the caller. */
+    ALLOW_LOCAL_IDENTITY: bool.default(false),
+    FIRESTORE_EMULATOR_HOST: z.string().optional(),
+    PUBSUB_EMULATOR_HOST: z.string().optional(),
+    STORAGE_EMULATOR_HOST: z.string().optional(),
+    MAX_ATTEMPTS: int(5),
+    LEASE_SECONDS: int(900),
+    /** Largest request body the upload function takes (Cloud Run functions stop at 32 MB). */
+    MAX_REQUEST_BYTES: int(32 * 1024 * 1024),
+    MAX_DOCUMENT_BYTES: int(Limits.shape.maxBytes.parse(undefined)),
+    MAX_PAGES: int(Limits.shape.maxPages.parse(undefined)),
+    MAX_PIXELS_PER_PAGE: int(Limits.shape.maxPixelsPerPage.parse(undefined)),
+    PAGE_TIMEOUT_MS: int(Limits.shape.pageTimeoutMs.parse(undefined)),
+    /** JSON list of {maxBytes, priority}, smallest first wins; larger than all → low. */
+    PRIORITY_RULES: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (!v) return [...DEFAULT_PRIORITY_RULES];
+        try {
+          return z.array(PriorityRule).parse(JSON.parse(v));
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'PRIORITY_RULES must be JSON like [{"maxBytes":1048576,"priority":"high"}]' });
+          return z.NEVER;
+        }
+      }),
+    DELETE_UPLOAD_ON_SUCCESS: bool.default(false),
+    /** Days a finished task (and its results) is kept; sets the TTL field. */
+    TASK_RETENTION_DAYS: int(30),
+    MODEL_CACHE_DIR: z.string().optional(),
+    OCR_WORKERS: z.coerce.number().int().positive().optional(),
+    /** How often, at most, a task's progress is written (Firestore: ~1 write/s per document). */
+    PROGRESS_INTERVAL_MS: int(1000),
+    SIGNED_URL_MINUTES: int(30),
+  })
+  .superRefine((env, ctx) => {
+    if (env.ALLOW_LOCAL_IDENTITY && !env.FIRESTORE_EMULATOR_HOST) {
+      ctx.addIssue({ code: 'custom', path: ['ALLOW_LOCAL_IDENTITY'], message: 'the X-User-Email identity is only allowed against the emulators (FIRESTORE_EMULATOR_HOST unset)' });
+    }
+  });
+
+export type Config = z.output<typeof Env> & { limits: Limits; usingEmulators: boolean };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`).join('\n');
+    throw new ConfigError(`Invalid environment:\n${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    ...e,
+    limits: { maxBytes: e.MAX_DOCUMENT_BYTES, maxPages: e.MAX_PAGES, maxPixelsPerPage: e.MAX_PIXELS_PER_PAGE, pageTimeoutMs: e.PAGE_TIMEOUT_MS },
+    usingEmulators: Boolean(e.FIRESTORE_EMULATOR_HOST),
+  };
+}
+
+let cached: Config | undefined;
+/** The process's configuration, parsed on first use (cold start). */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}

@@ -1,0 +1,202 @@
+/**
+ * The task: one document's way through the system, as stored in Firestore and carried between the
+ * stages. Pure: identifiers, naming, priority and the status machine, with no cloud I/O.
+ */
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { ErrorCode } from './errors.ts';
+
+export const TaskStatus = z.enum(['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELLED']);
+export type TaskStatus = z.infer<typeof TaskStatus>;
+
+export const Priority = z.enum(['high', 'normal', 'low']);
+export type Priority = z.infer<typeof Priority>;
+
+/** How the object reached the uploads bucket. */
+export const TaskSource = z.enum(['upload', 'signed-url', 'drop']);
+export type TaskSource = z.infer<typeof TaskSource>;
+
+export const TERMINAL_STATUSES: readonly TaskStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+
+/**
+ * Allowed moves. Work only moves forward, with two deliberate ways back to QUEUED: a lease that
+ * expired or a retryable failure (PROCESSING → QUEUED), and an operator's requeue (FAILED → QUEUED).
+ */
+const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
+  QUEUED: ['PROCESSING', 'CANCELLED', 'FAILED'],
+  PROCESSING: ['COMPLETED', 'FAILED', 'QUEUED', 'CANCELLED'],
+  COMPLETED: [],
+  FAILED: ['QUEUED'],
+  CANCELLED: [],
+};
+
+export function canTransition(from: TaskStatus, to: TaskStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export const TaskError = z.object({ code: ErrorCode, message: z.string() });
+export type TaskError = z.infer<typeof TaskError>;
+
+export const TaskLease = z.object({ workerId: z.string(), expiresAt: z.date() });
+export type TaskLease = z.infer<typeof TaskLease>;
+
+export const ResultObjects = z.object({ json: z.string(), txt: z.string(), hocr: z.string(), pdf: z.string() });
+export type ResultObjects = z.infer<typeof ResultObjects>;
+
+export const TaskSummary = z.object({
+  pages: z.number().int().nonnegative(),
+  failedPages: z.number().int().nonnegative(),
+  confidence: z.number(),
+  languages: z.array(z.string()),
+  category: z.string(),
+  processingMs: z.number(),
+  resultBucket: z.string(),
+  objects: ResultObjects,
+});
+export type TaskSummary = z.infer<typeof TaskSummary>;
+
+export const Task = z.object({
+  v: z.literal(1),
+  taskId: z.string(),
+  userHash: z.string(),
+  batchId: z.string().nullable(),
+  source: TaskSource,
+  bucket: z.string(),
+  object: z.string(),
+  generation: z.string(),
+  size: z.number().int().nonnegative(),
+  contentType: z.string().nullable(),
+  fileName: z.string(),
+  languages: z.array(z.string()).min(1),
+  priority: Priority,
+  status: TaskStatus,
+  progress: z.number().min(0).max(100),
+  message: z.string(),
+  attempts: z.number().int().nonnegative(),
+  maxAttempts: z.number().int().positive(),
+  lease: TaskLease.nullable(),
+  error: TaskError.nullable(),
+  summary: TaskSummary.nullable(),
+  callbackUrl: z.string().url().nullable(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+  /** Set once the task was published to its priority topic (a retried event publishes it again if not). */
+  dispatchedAt: z.date().nullable(),
+  startedAt: z.date().nullable(),
+  completedAt: z.date().nullable(),
+  processingMs: z.number().nullable(),
+  /** Time from creation to the first lease: how long the task waited in the queue. */
+  waitMs: z.number().nullable(),
+  /** When the task document may be deleted (a Firestore TTL policy acts on it). */
+  expireAt: z.date().nullable(),
+});
+export type Task = z.infer<typeof Task>;
+
+/** The message on the priority topics. Versioned: a worker refuses what it cannot read. */
+export const OcrMessage = z.object({
+  v: z.literal(1),
+  taskId: z.string().min(1),
+  bucket: z.string().min(1),
+  name: z.string().min(1),
+  generation: z.string().regex(/^\d+$/),
+  priority: Priority,
+});
+export type OcrMessage = z.infer<typeof OcrMessage>;
+
+// ---------------------------------------------------------------------------------------------
+// Identity and names
+
+/** Lower-cased and NFKC-normalised, so the same mailbox always maps to the same prefix. */
+export function normaliseEmail(email: string): string {
+  return email.normalize('NFKC').trim().toLowerCase();
+}
+
+/** HMAC, not a plain hash: bucket paths must neither reveal an email nor let one be guessed. */
+export function userHashOf(email: string, secret: string): string {
+  return createHmac('sha256', secret).update(normaliseEmail(email)).digest('hex');
+}
+
+export const USER_HASH = /^[0-9a-f]{64}$/;
+export const TASK_ID = /^[0-9a-f]{32}$/;
+
+export function newTaskId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** For objects that arrive without one: the same object generation always gives the same id. */
+export function derivedTaskId(bucket: string, name: string, generation: string): string {
+  return createHash('sha256').update(`${bucket}\n${name}\n${generation}`).digest('hex').slice(0, 32);
+}
+
+export function userPrefix(userHash: string): string {
+  return `users/${userHash}/`;
+}
+
+export function uploadObjectName(userHash: string, taskId: string, safeName: string): string {
+  return `${userPrefix(userHash)}${taskId}/${safeName}`;
+}
+
+export function resultObjectNames(userHash: string, taskId: string): ResultObjects {
+  const base = `${userPrefix(userHash)}${taskId}/`;
+  return { json: base + 'result.json', txt: base + 'text.txt', hocr: base + 'hocr.html', pdf: base + 'searchable.pdf' };
+}
+
+export interface ParsedUploadName {
+  userHash: string;
+  /** The task id in the path, when the object sits under users/{hash}/{taskId}/… */
+  taskId: string | null;
+  fileName: string;
+}
+
+/**
+ * Reads an uploads-bucket object name. Objects outside `users/{userHash}/…` are not ours to
+ * process (null). A drop straight into the user's folder has no task id in its path.
+ */
+export function parseUploadName(name: string): ParsedUploadName | null {
+  const parts = name.split('/');
+  if (parts.length < 3 || parts[0] !== 'users' || !USER_HASH.test(parts[1]!)) return null;
+  const rest = parts.slice(2);
+  const fileName = rest[rest.length - 1]!;
+  if (fileName === '') return null; // a "folder" placeholder object
+  const taskId = rest.length >= 2 && TASK_ID.test(rest[0]!) ? rest[0]! : null;
+  return { userHash: parts[1]!, taskId, fileName };
+}
+
+const MAX_FILE_NAME = 120;
+
+/**
+ * A file name safe to put in an object path: no directories, no traversal, no control or odd
+ * characters, bounded length with the extension kept. The original stays in metadata.
+ */
+export function safeFileName(original: string): string {
+  const base = original.split(/[\\/]/).pop() ?? '';
+  let cleaned = base
+    .normalize('NFKC')
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/^[._]+/, '');
+  if (cleaned.length > MAX_FILE_NAME) {
+    const dot = cleaned.lastIndexOf('.');
+    const ext = dot > 0 && cleaned.length - dot <= 10 ? cleaned.slice(dot) : '';
+    cleaned = cleaned.slice(0, MAX_FILE_NAME - ext.length) + ext;
+  }
+  return cleaned === '' || /^\.+$/.test(cleaned) ? 'document' : cleaned;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Priority
+
+export const PriorityRule = z.object({ maxBytes: z.number().int().positive(), priority: Priority });
+export type PriorityRule = z.infer<typeof PriorityRule>;
+
+/** Small documents first: ≤ 1 MB high, ≤ 10 MB normal, anything larger low. */
+export const DEFAULT_PRIORITY_RULES: readonly PriorityRule[] = [
+  { maxBytes: 1024 * 1024, priority: 'high' },
+  { maxBytes: 10 * 1024 * 1024, priority: 'normal' },
+];
+
+export function priorityFor(size: number, requested: Priority | null | undefined, rules: readonly PriorityRule[] = DEFAULT_PRIORITY_RULES): Priority {
+  if (requested) return requested;
+  return [...rules].sort((a, b) => a.maxBytes - b.maxBytes).find((r) => size <= r.maxBytes)?.priority ?? 'low';
+}

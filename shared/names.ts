@@ -1,0 +1,42 @@
+/**
+ * Names of the cloud resources, declared once. The local launcher, the functions and the infra
+ * test all read these, so local and cloud cannot drift apart.
+ */
+import type { Priority } from './core/task.ts';
+
+export const PRIORITY_TOPICS: Readonly<Record<Priority, string>> = {
+  high: 'ocr-high',
+  normal: 'ocr-normal',
+  low: 'ocr-low',
+};
+export const DEAD_LETTER_TOPIC = 'ocr-dead-letter';
+export const EVENTS_TOPIC = 'ocr-events';
+
+/** Push subscriptions that feed the OCR worker deployments, one per priority topic. */
+export const WORKER_SUBSCRIPTIONS: Readonly<Record<Priority, string>> = {
+  high: 'ocr-high-worker',
+  normal: 'ocr-normal-worker',
+  low: 'ocr-low-worker',
+};
+/** Pull subscription on the dead-letter topic; its messages mark their tasks FAILED. */
+export const DEAD_LETTER_SUBSCRIPTION = 'ocr-dead-letter-sink';
+
+export const COLLECTIONS = { tasks: 'tasks', batches: 'batches' } as const;
+
+/** Function deploy names; each equals its folder under functions/. */
+export const FUNCTION_NAMES = ['upload', 'dispatch', 'ocr-worker', 'api'] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/** Object metadata keys the upload function sets and dispatch reads. */
+export const OBJECT_METADATA = {
+  taskId: 'docvault-task-id',
+  batchId: 'docvault-batch-id',
+  priority: 'docvault-priority',
+  languages: 'docvault-languages',
+  callbackUrl: 'docvault-callback-url',
+  originalName: 'docvault-original-name',
+  source: 'docvault-source',
+} as const;
+
+/** Bucket names used by the local suite (the cloud ones come from the environment). */
+export const LOCAL_BUCKETS = { uploads: 'docvault-uploads', results: 'docvault-results', models: 'docvault-models' } as const;
