@@ -1,0 +1,42 @@
+/**
+ * The clients a function instance uses, created once per instance (cold start) from the config.
+ * Emulator or cloud is decided by the *_EMULATOR_HOST variables inside the clients, not here.
+ */
+import type { Firestore } from '@google-cloud/firestore';
+import type { PubSub } from '@google-cloud/pubsub';
+import type { Storage } from '@google-cloud/storage';
+import { createFirestore, TaskStore } from '../adapters/firestore-tasks.ts';
+import { createPubSub, Queue } from '../adapters/pubsub.ts';
+import { createStorage } from '../adapters/storage.ts';
+import { config as loadConfig, type Config } from '../config.ts';
+import { createLogger, type Logger } from '../log.ts';
+
+export interface AppContext {
+  config: Config;
+  firestore: Firestore;
+  tasks: TaskStore;
+  pubsub: PubSub;
+  queue: Queue;
+  storage: Storage;
+  log: Logger;
+}
+
+let context: AppContext | undefined;
+
+export function appContext(component: string): AppContext {
+  if (!context) {
+    const config = loadConfig();
+    const firestore = createFirestore(config.GOOGLE_CLOUD_PROJECT);
+    const pubsub = createPubSub(config.GOOGLE_CLOUD_PROJECT);
+    context = {
+      config,
+      firestore,
+      tasks: new TaskStore(firestore),
+      pubsub,
+      queue: new Queue(pubsub),
+      storage: createStorage(config.GOOGLE_CLOUD_PROJECT),
+      log: createLogger(component),
+    };
+  }
+  return context;
+}
