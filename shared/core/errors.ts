@@ -20,6 +20,16 @@ export const ErrorCode = z.enum([
   'PAGE_TIMEOUT',
   'ENGINE_FAILURE',
   'INTERNAL',
+  // HTTP-only: answered to a caller of the upload and api functions, never stored on a task.
+  'INVALID_REQUEST',
+  'UNAUTHENTICATED',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'PAYLOAD_TOO_LARGE',
+  'TOO_MANY_FILES',
+  'NOT_READY',
+  'ALREADY_FINISHED',
+  'UNAVAILABLE',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
