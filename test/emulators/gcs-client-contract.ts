@@ -1,8 +1,11 @@
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Storage, CRC32C, type Bucket } from '@google-cloud/storage';
+import { Storage, CRC32C, TransferManager, type Bucket } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStorageEmulator, type StorageEmulator, type StorageEmulatorOptions } from '../../emulators/gcs/index.ts';
 
@@ -428,6 +431,22 @@ export function describeStorageContract(label: string, options: () => StorageEmu
       expect(m.contentEncoding).toBe('gzip');
       expect(Number(m.size)).toBeLessThan(text.length);
       expect((await file.download())[0].toString()).toBe(text);
+    });
+
+    it('serves the TransferManager: uploadManyFiles and downloadFileInChunks with validation', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gcs-tm-'));
+      try {
+        const big = randomBytes(3 * MiB + 11);
+        writeFileSync(join(dir, 'one.bin'), big);
+        writeFileSync(join(dir, 'two.txt'), 'two');
+        const tm = new TransferManager(bucket);
+        await tm.uploadManyFiles([join(dir, 'one.bin'), join(dir, 'two.txt')], { customDestinationBuilder: (p) => `tm/${basename(p)}` });
+        const out = join(dir, 'one.down');
+        await tm.downloadFileInChunks('tm/one.bin', { destination: out, chunkSizeBytes: MiB, validation: 'crc32c' });
+        expect(readFileSync(out).equals(big)).toBe(true);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('manages notification configs', async () => {
