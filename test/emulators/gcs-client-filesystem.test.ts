@@ -1,6 +1,11 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startStorageEmulator } from '../../emulators/gcs/index.ts';
@@ -35,6 +40,39 @@ describe('filesystem backend persistence', () => {
       expect(BigInt(m3.generation as string)).toBeGreaterThan(BigInt(m1.generation as string));
     } finally {
       await second.stop();
+    }
+  });
+});
+
+describe('filesystem backend memory', () => {
+  it('streams a 384 MiB upload to disk: the emulator process grows far less than the object', async () => {
+    const cli = fileURLToPath(new URL('../../emulators/gcs/cli.ts', import.meta.url));
+    const child = spawn(process.execPath, [cli, '--port', '0', '--data', join(dataDir, 'rss')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (b: Buffer) => {
+          const m = /"url":"([^"]+)"/.exec(b.toString());
+          if (m?.[1]) resolve(m[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`emulator exited ${code}`)));
+      });
+      const vmHwmMiB = (): number => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024;
+      const storage = new Storage({ apiEndpoint: url, projectId: 'p' });
+      const [bucket] = await storage.createBucket('rss');
+      await bucket.file('warm-up').save('x', { resumable: true });
+      const before = vmHwmMiB();
+      const block = randomBytes(8 * 1024 * 1024);
+      await pipeline(
+        Readable.from((function* () {
+          for (let i = 0; i < 48; i++) yield block;
+        })()),
+        bucket.file('big.bin').createWriteStream({ resumable: true, validation: false }),
+      );
+      const [m] = await bucket.file('big.bin').getMetadata();
+      expect(m.size).toBe(String(384 * 1024 * 1024));
+      expect(vmHwmMiB() - before).toBeLessThan(96);
+    } finally {
+      child.kill('SIGTERM');
     }
   });
 });
