@@ -54,24 +54,40 @@ export function createRequestHandler(
   };
 }
 
+type ApiMode = 'json' | 'upload' | 'download' | 'path';
+
+/** Longest first: the JSON API with and without `/storage/v1` (the latter is STORAGE_EMULATOR_HOST's form). */
+const API_PREFIXES: [string, ApiMode][] = [
+  ['/resumable/upload/storage/v1', 'upload'],
+  ['/upload/storage/v1', 'upload'],
+  ['/download/storage/v1', 'download'],
+  ['/storage/v1', 'json'],
+  ['/upload', 'upload'],
+  ['/download', 'download'],
+  ['', 'json'],
+];
+
 async function route(ctx: Ctx, pathname: string): Promise<void> {
   const method = ctx.req.method ?? 'GET';
+  // An API prefix counts only when `/b` follows it, so a bucket named "upload" or "storage" still
+  // works path-style (signed URLs).
   let path = pathname;
-  let mode: 'json' | 'upload' | 'download' | 'path' = 'json';
-  const strip = (prefix: string): boolean => {
-    if (path === prefix || path.startsWith(`${prefix}/`)) {
-      path = path.slice(prefix.length) || '/';
-      return true;
+  let mode: ApiMode = 'path';
+  for (const [prefix, m] of API_PREFIXES) {
+    const rest = path.slice(prefix.length);
+    if (path.startsWith(prefix) && (rest === '/b' || rest.startsWith('/b/'))) {
+      path = rest;
+      mode = m;
+      break;
     }
-    return false;
-  };
-  if (strip('/resumable/upload/storage/v1') || strip('/upload/storage/v1') || strip('/upload')) mode = 'upload';
-  else if (strip('/download/storage/v1') || strip('/download')) mode = 'download';
-  else if (strip('/storage/v1')) mode = 'json';
-  else if (path === '/b' || path.startsWith('/b/')) mode = 'json';
-  else mode = 'path';
+  }
 
-  const seg = path.split('/').slice(1).map((s) => decodeURIComponent(s));
+  let seg: string[];
+  try {
+    seg = path.split('/').slice(1).map((s) => decodeURIComponent(s));
+  } catch {
+    throw badRequest(`Malformed percent-encoding in ${pathname}`);
+  }
   if (mode === 'path') return pathStyle(ctx, method, seg);
   if (seg[0] !== 'b') throw new StorageError('notFound', `Not Found: ${pathname}`);
   const bucket = seg[1];
