@@ -5,6 +5,8 @@ import { startFirestoreEmulator, startPubsubEmulator, type GcloudEmulator } from
 import { startStorageEmulator, type StorageEmulator } from '../../emulators/gcs/index.ts';
 
 const PROJECT = 'notify-project';
+// the Pub/Sub client otherwise probes for a GCE metadata server (a warning and a wasted lookup offline)
+process.env.METADATA_SERVER_DETECTION = 'none';
 
 describe('GCS-style Pub/Sub notifications to the Pub/Sub emulator', () => {
   let pubsubEmulator: GcloudEmulator;
