@@ -342,7 +342,7 @@ async function upload(ctx: Ctx, method: string, bucket: string): Promise<void> {
     if (!init.contentType && headerType) init.contentType = headerType;
     const name = q.get('name') || (typeof body.name === 'string' ? body.name : '');
     const total = num(header(ctx.req, 'x-upload-content-length'));
-    const session = ctx.core.startUpload(bucket, name, init, pre, total);
+    const session = await ctx.core.startUpload(bucket, name, init, pre, total);
     const location = `${ctx.base}${ctx.req.url?.startsWith('/resumable/') ? '/resumable' : ''}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=resumable&name=${encodeURIComponent(name)}&upload_id=${session.id}`;
     ctx.res.writeHead(200, { location, 'x-guploader-uploadid': session.id, 'content-length': '0' });
     ctx.res.end();

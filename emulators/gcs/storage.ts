@@ -4,7 +4,9 @@ import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { badRequest, notFound, StorageError } from './errors.ts';
 import { ContentHasher } from './hashing.ts';
-import type { Backend, BucketRecord, ByteRange, NotificationRecord, ObjectRecord } from './types.ts';
+import type { Backend, BucketRecord, ByteRange, NotificationRecord, ObjectInit, ObjectRecord, Preconditions, UploadRecord } from './types.ts';
+
+export type { ObjectInit, Preconditions } from './types.ts';
 
 /** The CloudEvent types Cloud Storage emits (`google.cloud.storage.object.v1.<type>`). */
 export const ObjectEventType = z.enum(['finalized', 'deleted', 'archived', 'metadataUpdated']);
@@ -19,28 +21,6 @@ export interface ObjectEvent {
   notifications: NotificationRecord[];
 }
 
-export interface Preconditions {
-  ifGenerationMatch?: number;
-  ifGenerationNotMatch?: number;
-  ifMetagenerationMatch?: number;
-  ifMetagenerationNotMatch?: number;
-}
-
-/** Fields a writer may set on a new object. */
-export interface ObjectInit {
-  contentType?: string;
-  contentEncoding?: string;
-  contentDisposition?: string;
-  contentLanguage?: string;
-  cacheControl?: string;
-  customTime?: string;
-  storageClass?: string;
-  metadata?: Record<string, string | null>;
-  /** Hashes the client declared (JSON body or `X-Goog-Hash`); a mismatch rejects the write. */
-  expectedCrc32c?: string;
-  expectedMd5?: string;
-}
-
 export interface ListOptions {
   prefix?: string;
   delimiter?: string;
@@ -53,16 +33,8 @@ export interface ListOptions {
   matchGlob?: string;
 }
 
-export interface UploadSession {
-  id: string;
-  bucket: string;
-  name: string;
-  init: ObjectInit;
-  preconditions: Preconditions;
+export interface UploadSession extends UploadRecord {
   hasher: ContentHasher;
-  blobKey: string;
-  /** Declared total size, once a chunk or the start request said it. */
-  totalSize?: number;
   result?: ObjectRecord;
   /** Serialises chunk writes. */
   busy: boolean;
@@ -96,7 +68,7 @@ export class StorageCore {
   }
 
   async init(): Promise<void> {
-    const { buckets, objects } = await this.backend.load();
+    const { buckets, objects, uploads } = await this.backend.load();
     for (const record of buckets) this.#buckets.set(record.name, { record, live: new Map(), noncurrent: new Map() });
     for (const o of objects) {
       const state = this.#buckets.get(o.bucket);
@@ -111,7 +83,12 @@ export class StorageCore {
         state.live.set(o.name, o);
       }
     }
-    await this.backend.sweepBlobs(new Set(objects.map((o) => o.blobKey)));
+    for (const u of uploads) {
+      const session: UploadSession = { ...u, hasher: new ContentHasher(), busy: false };
+      await this.#rehash(session);
+      this.#sessions.set(u.id, session);
+    }
+    await this.backend.sweepBlobs(new Set([...objects.map((o) => o.blobKey), ...uploads.map((u) => u.blobKey)]));
   }
 
   onEvent(listener: (event: ObjectEvent) => void): void {
@@ -307,20 +284,20 @@ export class StorageCore {
     }
   }
 
-  startUpload(bucket: string, name: string, init: ObjectInit, pre: Preconditions, totalSize?: number): UploadSession {
+  async startUpload(bucket: string, name: string, init: ObjectInit, pre: Preconditions, totalSize?: number): Promise<UploadSession> {
     validateObjectName(name);
     this.#bucket(bucket);
-    const session: UploadSession = {
+    const record: UploadRecord = {
       id: randomUUID().replaceAll('-', ''),
       bucket,
       name,
       init,
       preconditions: pre,
-      hasher: new ContentHasher(),
       blobKey: randomUUID(),
-      busy: false,
     };
-    if (totalSize !== undefined) session.totalSize = totalSize;
+    if (totalSize !== undefined) record.totalSize = totalSize;
+    await this.backend.saveUpload(record);
+    const session: UploadSession = { ...record, hasher: new ContentHasher(), busy: false };
     this.#sessions.set(session.id, session);
     return session;
   }
@@ -334,6 +311,7 @@ export class StorageCore {
   async cancelUpload(id: string): Promise<void> {
     const s = this.getUpload(id);
     this.#sessions.delete(id);
+    await this.backend.deleteUpload(id);
     if (!s.result) await this.backend.deleteBlob(s.blobKey);
   }
 
@@ -381,10 +359,12 @@ export class StorageCore {
       session.result = await this.#commit(session.bucket, session.name, session.init, session.preconditions, session.hasher, session.blobKey);
     } catch (err) {
       this.#sessions.delete(session.id);
+      await this.backend.deleteUpload(session.id);
       await this.backend.deleteBlob(session.blobKey);
       throw err;
     }
-    // keep the finished session a while: clients query it after a lost final answer
+    await this.backend.deleteUpload(session.id);
+    // keep the finished session a while (in memory): clients query it after a lost final answer
     setTimeout(() => this.#sessions.delete(session.id), 10 * 60_000).unref();
     return session.result;
   }

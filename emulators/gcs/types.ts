@@ -50,6 +50,39 @@ export interface ObjectRecord {
   blobKey: string;
 }
 
+export interface Preconditions {
+  ifGenerationMatch?: number;
+  ifGenerationNotMatch?: number;
+  ifMetagenerationMatch?: number;
+  ifMetagenerationNotMatch?: number;
+}
+
+/** Fields a writer may set on a new object. */
+export interface ObjectInit {
+  contentType?: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+  contentLanguage?: string;
+  cacheControl?: string;
+  customTime?: string;
+  storageClass?: string;
+  metadata?: Record<string, string | null>;
+  /** Hashes the client declared (JSON body or `X-Goog-Hash`); a mismatch rejects the write. */
+  expectedCrc32c?: string;
+  expectedMd5?: string;
+}
+
+/** A resumable upload session as persisted: what it will create, and where its bytes go. */
+export interface UploadRecord {
+  id: string;
+  bucket: string;
+  name: string;
+  init: ObjectInit;
+  preconditions: Preconditions;
+  blobKey: string;
+  totalSize?: number;
+}
+
 export interface ByteRange {
   start: number;
   /** inclusive */
@@ -63,11 +96,13 @@ export interface ByteRange {
 export interface Backend {
   readonly kind: 'memory' | 'filesystem';
   /** Everything persisted by an earlier run (empty for memory). */
-  load(): Promise<{ buckets: BucketRecord[]; objects: ObjectRecord[] }>;
+  load(): Promise<{ buckets: BucketRecord[]; objects: ObjectRecord[]; uploads: UploadRecord[] }>;
   saveBucket(bucket: BucketRecord): Promise<void>;
   deleteBucket(name: string): Promise<void>;
   saveObject(object: ObjectRecord): Promise<void>;
   deleteObject(object: ObjectRecord): Promise<void>;
+  saveUpload(upload: UploadRecord): Promise<void>;
+  deleteUpload(id: string): Promise<void>;
   /** A sink for content; `append` continues an existing blob (resumable sessions). */
   createBlobWriter(key: string, options?: { append?: boolean }): Writable;
   createBlobReader(key: string, range?: ByteRange): Readable;

@@ -44,6 +44,42 @@ describe('filesystem backend persistence', () => {
   });
 });
 
+describe('filesystem backend: a resumable upload across a restart', () => {
+  it('keeps the session and its bytes, and the upload finishes after the restart', async () => {
+    const dir = join(dataDir, 'restart-upload');
+    const data = randomBytes(512 * 1024);
+    const first = await startStorageEmulator({ dataDir: dir });
+    await new Storage({ apiEndpoint: first.url, projectId: 'p' }).createBucket('persist');
+    const start = await fetch(`${first.url}/upload/storage/v1/b/persist/o?uploadType=resumable&name=later.bin`, {
+      method: 'POST',
+      headers: { 'x-upload-content-type': 'application/pdf' },
+    });
+    const location = new URL(start.headers.get('location') as string);
+    const half = data.length / 2;
+    const r1 = await fetch(location, { method: 'PUT', headers: { 'content-range': `bytes 0-${half - 1}/*` }, body: data.subarray(0, half) });
+    expect(r1.status).toBe(308);
+    await first.stop();
+
+    const second = await startStorageEmulator({ dataDir: dir });
+    try {
+      const again = new URL(`${location.pathname}${location.search}`, second.url);
+      const status = await fetch(again, { method: 'PUT', headers: { 'content-range': 'bytes */*' } });
+      expect(status.headers.get('range')).toBe(`bytes=0-${half - 1}`);
+      const r2 = await fetch(again, {
+        method: 'PUT',
+        headers: { 'content-range': `bytes ${half}-${data.length - 1}/${data.length}` },
+        body: data.subarray(half),
+      });
+      expect(r2.status).toBe(200);
+      expect(await r2.json()).toMatchObject({ size: String(data.length), contentType: 'application/pdf' });
+      const [back] = await new Storage({ apiEndpoint: second.url, projectId: 'p' }).bucket('persist').file('later.bin').download();
+      expect(back.equals(data)).toBe(true);
+    } finally {
+      await second.stop();
+    }
+  });
+});
+
 describe('filesystem backend memory', () => {
   it('streams a 384 MiB upload to disk: the emulator process grows far less than the object', async () => {
     const cli = fileURLToPath(new URL('../../emulators/gcs/cli.ts', import.meta.url));

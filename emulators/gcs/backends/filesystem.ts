@@ -2,18 +2,20 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Backend, BucketRecord, ObjectRecord } from '../types.ts';
+import type { Backend, BucketRecord, ObjectRecord, UploadRecord } from '../types.ts';
 
 /**
  * Content streamed to files under `DIR/blobs/`, metadata as JSON beside it:
- * `DIR/buckets/B.json` and `DIR/objects/B/<sha256(name)>.<generation>.json`.
+ * `DIR/buckets/B.json`, `DIR/objects/B/<sha256(name)>.<generation>.json` and resumable sessions in
+ * `DIR/uploads/ID.json` (their bytes so far in `blobs/`), so an upload survives an emulator restart.
  * Writes go through a temporary file and a rename so a crash never leaves half a record.
  */
 export async function createFilesystemBackend(dir: string): Promise<Backend> {
   const blobsDir = join(dir, 'blobs');
   const bucketsDir = join(dir, 'buckets');
   const objectsDir = join(dir, 'objects');
-  await Promise.all([blobsDir, bucketsDir, objectsDir].map((d) => mkdir(d, { recursive: true })));
+  const uploadsDir = join(dir, 'uploads');
+  await Promise.all([blobsDir, bucketsDir, objectsDir, uploadsDir].map((d) => mkdir(d, { recursive: true })));
 
   const blobPath = (key: string): string => join(blobsDir, key);
   const objectPath = (o: ObjectRecord): string =>
@@ -46,7 +48,11 @@ export async function createFilesystemBackend(dir: string): Promise<Backend> {
           objects.push(JSON.parse(await readFile(join(d, f), 'utf8')) as ObjectRecord);
         }
       }
-      return { buckets, objects };
+      const uploads: UploadRecord[] = [];
+      for (const f of await readdir(uploadsDir)) {
+        if (f.endsWith('.json')) uploads.push(JSON.parse(await readFile(join(uploadsDir, f), 'utf8')) as UploadRecord);
+      }
+      return { buckets, objects, uploads };
     },
     async saveBucket(bucket) {
       await mkdir(join(objectsDir, bucket.name), { recursive: true });
@@ -61,6 +67,12 @@ export async function createFilesystemBackend(dir: string): Promise<Backend> {
     },
     async deleteObject(object) {
       await rm(objectPath(object), { force: true });
+    },
+    async saveUpload(upload) {
+      await writeJson(join(uploadsDir, `${upload.id}.json`), upload);
+    },
+    async deleteUpload(id) {
+      await rm(join(uploadsDir, `${id}.json`), { force: true });
     },
     createBlobWriter(key, options) {
       return createWriteStream(blobPath(key), { flags: options?.append ? 'a' : 'w' });

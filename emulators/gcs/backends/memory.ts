@@ -1,5 +1,5 @@
 import { Readable, Writable } from 'node:stream';
-import type { Backend, BucketRecord, ByteRange, ObjectRecord } from '../types.ts';
+import type { Backend, BucketRecord, ByteRange, ObjectRecord, UploadRecord } from '../types.ts';
 
 /** Content as lists of chunks, metadata only in the core's index. Fast; for tests. */
 export function createMemoryBackend(): Backend {
@@ -7,11 +7,13 @@ export function createMemoryBackend(): Backend {
 
   return {
     kind: 'memory',
-    load: async () => ({ buckets: [] as BucketRecord[], objects: [] as ObjectRecord[] }),
+    load: async () => ({ buckets: [] as BucketRecord[], objects: [] as ObjectRecord[], uploads: [] as UploadRecord[] }),
     saveBucket: async () => {},
     deleteBucket: async () => {},
     saveObject: async () => {},
     deleteObject: async () => {},
+    saveUpload: async () => {},
+    deleteUpload: async () => {},
     createBlobWriter(key, options) {
       const chunks = options?.append ? (blobs.get(key) ?? []) : [];
       blobs.set(key, chunks);
