@@ -1,0 +1,119 @@
+/**
+ * api (HTTP): the caller's tasks, results, batches and queue, under one function with a small
+ * route table. Thin: identify the caller, call the api service, write JSON or stream a result.
+ */
+import { createRequire } from 'node:module';
+import { pipeline } from 'node:stream/promises';
+import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
+import { identify, type Caller, type IdentifyOptions } from '../../shared/adapters/auth.ts';
+import { DocVaultError } from '../../shared/core/errors.ts';
+import { traceFrom, type Logger } from '../../shared/log.ts';
+import {
+  cancelTask,
+  getBatch,
+  getTask,
+  health,
+  listTasks,
+  openResult,
+  queueStats,
+  requeueFailed,
+  respondWithError,
+  type ApiDeps,
+} from '../../shared/services/api.ts';
+import { appContext } from '../../shared/services/context.ts';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+export type ApiContext = ApiDeps & { identity?: IdentifyOptions };
+
+interface Call {
+  deps: ApiDeps;
+  caller: Caller;
+  params: string[];
+  req: Request;
+  res: Response;
+}
+
+interface Route {
+  method: 'GET' | 'POST';
+  path: RegExp;
+  handle(call: Call): Promise<unknown>;
+}
+
+const ID = '([^/]+)';
+const param = (call: Call, i = 0): string => call.params[i] ?? '';
+
+/** Each route answers 200 with what its handler returns, unless the handler wrote the response itself. */
+const ROUTES: readonly Route[] = [
+  { method: 'GET', path: /^\/tasks\/?$/, handle: (c) => listTasks(c.deps, c.caller, c.req.query) },
+  { method: 'GET', path: new RegExp(`^/tasks/${ID}/?$`), handle: (c) => getTask(c.deps, c.caller, param(c)) },
+  { method: 'GET', path: new RegExp(`^/tasks/${ID}/result/?$`), handle: streamResult },
+  { method: 'POST', path: new RegExp(`^/tasks/${ID}/cancel/?$`), handle: (c) => cancelTask(c.deps, c.caller, param(c)) },
+  { method: 'GET', path: new RegExp(`^/batches/${ID}/?$`), handle: (c) => getBatch(c.deps, c.caller, param(c)) },
+  { method: 'GET', path: /^\/queue\/stats\/?$/, handle: (c) => queueStats(c.deps, c.caller) },
+  { method: 'POST', path: /^\/queue\/requeue-failed\/?$/, handle: (c) => requeueFailed(c.deps, c.caller, requeueBody(c.req)) },
+];
+
+function requeueBody(req: Request): unknown {
+  // The error code may come as JSON {"code": …} or as ?code=…
+  const body: unknown = req.body;
+  if (body && typeof body === 'object' && !Buffer.isBuffer(body)) return body;
+  return typeof req.query.code === 'string' ? { code: req.query.code } : {};
+}
+
+async function streamResult(call: Call): Promise<undefined> {
+  const result = await openResult(call.deps, call.caller, param(call), call.req.query);
+  call.res.status(200);
+  call.res.setHeader('content-type', result.contentType);
+  call.res.setHeader('content-length', String(result.size));
+  call.res.setHeader('content-disposition', `${result.contentType === 'application/pdf' ? 'attachment' : 'inline'}; filename="${result.fileName}"`);
+  call.res.setHeader('cache-control', 'private, max-age=300');
+  await pipeline(result.stream, call.res);
+  return undefined;
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment; // malformed escapes name no task: the handler answers 404
+  }
+}
+
+function route(method: string, path: string): { route: Route; params: string[] } | 'wrong-method' | null {
+  let pathMatched = false;
+  for (const r of ROUTES) {
+    const m = r.path.exec(path);
+    if (!m) continue;
+    if (r.method === method) return { route: r, params: m.slice(1).map(decodeSegment) };
+    pathMatched = true;
+  }
+  return pathMatched ? 'wrong-method' : null;
+}
+
+export function createApiHandler(context: () => ApiContext): HttpFunction {
+  return async (req, res) => {
+    const ctx = context();
+    const request = { method: req.method, path: req.path };
+    const trace = traceFrom(req.headers, ctx.config.GOOGLE_CLOUD_PROJECT);
+    const log: Logger = trace ? ctx.log.child({ trace }) : ctx.log;
+    try {
+      if (req.path === '/health' || req.path === '/health/') {
+        if (req.method !== 'GET') throw new DocVaultError('METHOD_NOT_ALLOWED', 'GET /health.');
+        const h = await health(ctx, version);
+        res.status(h.status === 'ok' ? 200 : 503).json(h);
+        return;
+      }
+      const found = route(req.method, req.path);
+      if (found === null) throw new DocVaultError('NOT_FOUND', `No route for ${req.method} ${req.path}.`);
+      if (found === 'wrong-method') throw new DocVaultError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}.`);
+      const caller = await identify(req.headers, ctx.config, ctx.identity);
+      const result = await found.route.handle({ deps: { ...ctx, log }, caller, params: found.params, req, res });
+      if (result !== undefined) res.status(200).json(result);
+    } catch (err) {
+      respondWithError(res, err, log, request);
+    }
+  };
+}
+
+export const api: HttpFunction = createApiHandler(() => appContext('api'));

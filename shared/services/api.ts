@@ -1,0 +1,388 @@
+/**
+ * api: what a caller may read and do with their own tasks. Every read is scoped to the caller:
+ * another user's task, result or batch answers NOT_FOUND exactly like a missing one.
+ * No web framework in here: functions/api maps routes and errors onto HTTP.
+ */
+import type { Readable } from 'node:stream';
+import type { Firestore } from '@google-cloud/firestore';
+import type { Storage } from '@google-cloud/storage';
+import { z } from 'zod';
+import type { Caller } from '../adapters/auth.ts';
+import type { TaskStore } from '../adapters/firestore-tasks.ts';
+import type { Queue } from '../adapters/pubsub.ts';
+import type { Config } from '../config.ts';
+import { DocVaultError, ErrorCode } from '../core/errors.ts';
+import { resultObjectNames, TASK_ID, TaskStatus, TERMINAL_STATUSES, userPrefix, type Task } from '../core/task.ts';
+import type { Logger } from '../log.ts';
+import { COLLECTIONS, OBJECT_METADATA } from '../names.ts';
+
+export interface ApiDeps {
+  config: Config;
+  firestore: Firestore;
+  tasks: TaskStore;
+  queue: Pick<Queue, 'publishTask'>;
+  storage: Storage;
+  log: Logger;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors over HTTP: one shape, `{ error: { code, message, details? } }`, for both HTTP functions.
+
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  INVALID_REQUEST: 400,
+  INVALID_ARGUMENT: 400,
+  EMPTY_FILE: 400,
+  TOO_MANY_FILES: 400,
+  TOO_MANY_PAGES: 400,
+  CORRUPT_DOCUMENT: 400,
+  UNAUTHENTICATED: 401,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  NOT_READY: 409,
+  ALREADY_FINISHED: 409,
+  FILE_TOO_LARGE: 413,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_TYPE: 415,
+  UNAVAILABLE: 503,
+};
+
+export interface HttpError {
+  status: number;
+  body: { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
+}
+
+/** Ours map to their status; anything else is a 500 whose message stays in the logs, not the answer. */
+export function toHttpError(err: unknown): HttpError {
+  const status = err instanceof DocVaultError ? HTTP_STATUS[err.code] : undefined;
+  if (err instanceof DocVaultError && status !== undefined) return { status, body: { error: err.toJSON() } };
+  return { status: 500, body: { error: { code: 'INTERNAL', message: 'Internal error; try again later.' } } };
+}
+
+/** The part of an HTTP response an error answer needs (Express' response has it). */
+export interface ErrorResponse {
+  headersSent: boolean;
+  status(code: number): { json(body: unknown): unknown };
+  destroy(error?: Error): unknown;
+}
+
+/** Answers an error in the one HTTP shape; server-side failures are logged with their cause. */
+export function respondWithError(res: ErrorResponse, err: unknown, log: Logger, request: { method: string; path: string }): void {
+  const answer = toHttpError(err);
+  if (answer.status >= 500) log.error('request failed', { ...request, status: answer.status, err });
+  else log.info('request refused', { ...request, status: answer.status, code: answer.body.error.code });
+  // A stream that broke after the headers went out can only be cut off.
+  if (res.headersSent) res.destroy(err instanceof Error ? err : undefined);
+  else res.status(answer.status).json(answer.body);
+}
+
+function notFound(what = 'task'): DocVaultError {
+  return new DocVaultError('NOT_FOUND', `No such ${what}.`);
+}
+
+function invalid(error: z.ZodError, what: string): DocVaultError {
+  const problems = error.issues.map((i) => `${i.path.join('.') || what}: ${i.message}`);
+  return new DocVaultError('INVALID_REQUEST', `Invalid ${what}: ${problems.join('; ')}`, { problems });
+}
+
+function checkedTaskId(id: string): string {
+  // A malformed id cannot name a task: the same 404 as a missing one.
+  if (!TASK_ID.test(id)) throw notFound();
+  return id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views
+
+export interface TaskView {
+  taskId: string;
+  status: TaskStatus;
+  progress: number;
+  message: string;
+  fileName: string;
+  priority: Task['priority'] | null;
+  source: Task['source'];
+  batchId: string | null;
+  attempts: number;
+  maxAttempts: number | null;
+  error: Task['error'];
+  summary: Omit<NonNullable<Task['summary']>, 'resultBucket' | 'objects'> | null;
+  resultUrl: string | null;
+  createdAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  waitMs: number | null;
+  processingMs: number | null;
+}
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export function taskView(task: Task): TaskView {
+  const summary = task.summary ? (({ resultBucket: _b, objects: _o, ...rest }) => rest)(task.summary) : null;
+  return {
+    taskId: task.taskId,
+    status: task.status,
+    progress: task.progress,
+    message: task.message,
+    fileName: task.fileName,
+    priority: task.priority,
+    source: task.source,
+    batchId: task.batchId,
+    attempts: task.attempts,
+    maxAttempts: task.maxAttempts,
+    error: task.error,
+    summary,
+    resultUrl: task.status === 'COMPLETED' ? `/tasks/${task.taskId}/result` : null,
+    createdAt: task.createdAt.toISOString(),
+    updatedAt: task.updatedAt.toISOString(),
+    startedAt: iso(task.startedAt),
+    completedAt: iso(task.completedAt),
+    waitMs: task.waitMs,
+    processingMs: task.processingMs,
+  };
+}
+
+/**
+ * Upload answers before dispatch has created the task. For that moment, the caller's upload
+ * object under users/{userHash}/{taskId}/ stands for a task that is QUEUED.
+ */
+export async function pendingUpload(storage: Storage, bucket: string, userHash: string, taskId: string): Promise<TaskView | null> {
+  const [files] = await storage.bucket(bucket).getFiles({ prefix: `${userPrefix(userHash)}${taskId}/`, maxResults: 1, autoPaginate: false });
+  const file = files[0];
+  if (!file) return null;
+  const m = file.metadata;
+  const created = m.timeCreated ? new Date(m.timeCreated).toISOString() : new Date().toISOString();
+  const custom = (m.metadata ?? {}) as Record<string, string | number | boolean | null>;
+  const source = custom[OBJECT_METADATA.source] === 'signed-url' ? 'signed-url' : custom[OBJECT_METADATA.source] === 'upload' ? 'upload' : 'drop';
+  const batchId = custom[OBJECT_METADATA.batchId];
+  return {
+    taskId,
+    status: 'QUEUED',
+    progress: 0,
+    message: 'received',
+    fileName: String(custom[OBJECT_METADATA.originalName] ?? file.name.split('/').pop() ?? ''),
+    priority: null,
+    source,
+    batchId: typeof batchId === 'string' ? batchId : null,
+    attempts: 0,
+    maxAttempts: null,
+    error: null,
+    summary: null,
+    resultUrl: null,
+    createdAt: created,
+    updatedAt: created,
+    startedAt: null,
+    completedAt: null,
+    waitMs: null,
+    processingMs: null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations
+
+export async function getTask(deps: ApiDeps, caller: Caller, id: string): Promise<TaskView> {
+  const taskId = checkedTaskId(id);
+  const task = await deps.tasks.getForUser(taskId, caller.userHash);
+  if (task) return taskView(task);
+  const pending = await pendingUpload(deps.storage, deps.config.UPLOADS_BUCKET, caller.userHash, taskId);
+  if (pending) return pending;
+  throw notFound();
+}
+
+export const ResultFormat = z.enum(['json', 'txt', 'hocr', 'pdf']);
+export type ResultFormat = z.infer<typeof ResultFormat>;
+
+const RESULT_CONTENT_TYPE: Readonly<Record<ResultFormat, string>> = {
+  json: 'application/json; charset=utf-8',
+  txt: 'text/plain; charset=utf-8',
+  hocr: 'text/html; charset=utf-8',
+  pdf: 'application/pdf',
+};
+
+const ResultQuery = z.object({ format: ResultFormat.default('json') });
+
+export interface ResultDownload {
+  contentType: string;
+  size: number;
+  /** A suggested file name for Content-Disposition. */
+  fileName: string;
+  stream: Readable;
+}
+
+/** The result of a COMPLETED task as a stream from the results bucket; NOT_READY (409) before. */
+export async function openResult(deps: ApiDeps, caller: Caller, id: string, query: unknown): Promise<ResultDownload> {
+  const parsed = ResultQuery.safeParse(query);
+  if (!parsed.success) throw invalid(parsed.error, 'query');
+  const { format } = parsed.data;
+  const taskId = checkedTaskId(id);
+  const task = await deps.tasks.getForUser(taskId, caller.userHash);
+  if (!task) {
+    if (await pendingUpload(deps.storage, deps.config.UPLOADS_BUCKET, caller.userHash, taskId)) {
+      throw new DocVaultError('NOT_READY', 'The task has no result yet (status QUEUED).', { status: 'QUEUED' });
+    }
+    throw notFound();
+  }
+  if (task.status !== 'COMPLETED') {
+    throw new DocVaultError('NOT_READY', `The task has no result${TERMINAL_STATUSES.includes(task.status) ? '' : ' yet'} (status ${task.status}).`, {
+      status: task.status,
+    });
+  }
+  const file = deps.storage.bucket(deps.config.RESULTS_BUCKET).file(resultObjectNames(caller.userHash, taskId)[format]);
+  let size: number;
+  try {
+    const [metadata] = await file.getMetadata();
+    size = Number(metadata.size ?? 0);
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) throw new DocVaultError('NOT_FOUND', `This task has no ${format} result.`);
+    throw err;
+  }
+  const base = task.fileName.split(/[\\/]/).pop()!.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._-]+/g, '_') || 'document';
+  const extension = { json: 'json', txt: 'txt', hocr: 'hocr.html', pdf: 'pdf' }[format];
+  return { contentType: RESULT_CONTENT_TYPE[format], size, fileName: `${base}.${extension}`, stream: file.createReadStream() };
+}
+
+const MAX_PAGE = 100;
+const Cursor = z.string().refine((c) => /^\d+:[0-9a-f]{32}$/.test(Buffer.from(c, 'base64url').toString('utf8')), 'not a cursor from an earlier page');
+
+const ListQuery = z.object({
+  status: TaskStatus.optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(20),
+  cursor: Cursor.optional(),
+});
+
+export interface TaskList {
+  tasks: TaskView[];
+  nextCursor: string | null;
+}
+
+export async function listTasks(deps: ApiDeps, caller: Caller, query: unknown): Promise<TaskList> {
+  const parsed = ListQuery.safeParse(query);
+  if (!parsed.success) throw invalid(parsed.error, 'query');
+  const { status, limit, cursor } = parsed.data;
+  const page = await deps.tasks.list(caller.userHash, { limit, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) });
+  return { tasks: page.tasks.map(taskView), nextCursor: page.nextCursor };
+}
+
+export interface BatchView {
+  batchId: string;
+  total: number;
+  byStatus: Record<TaskStatus, number>;
+  /** Mean progress over the batch; a finished task (in any final status) counts as 100. */
+  progress: number;
+  done: boolean;
+  tasks: Pick<TaskView, 'taskId' | 'fileName' | 'status' | 'progress'>[];
+}
+
+/** Largest batch read: a batch comes from one upload request, which has far fewer files. */
+const MAX_BATCH_READ = 1000;
+
+export async function getBatch(deps: ApiDeps, caller: Caller, id: string): Promise<BatchView> {
+  const batchId = checkedTaskId(id);
+  const tasks: Task[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await deps.tasks.list(caller.userHash, { batchId, limit: MAX_PAGE, cursor });
+    tasks.push(...page.tasks);
+    cursor = page.nextCursor;
+  } while (cursor && tasks.length < MAX_BATCH_READ);
+  if (tasks.length === 0) throw notFound('batch');
+  const byStatus = Object.fromEntries(TaskStatus.options.map((s) => [s, 0])) as Record<TaskStatus, number>;
+  for (const t of tasks) byStatus[t.status] += 1;
+  const finished = (t: Task) => TERMINAL_STATUSES.includes(t.status);
+  const progress = tasks.reduce((sum, t) => sum + (finished(t) ? 100 : t.progress), 0) / tasks.length;
+  return {
+    batchId,
+    total: tasks.length,
+    byStatus,
+    progress: Math.round(progress * 10) / 10,
+    done: tasks.every(finished),
+    tasks: tasks.map((t) => ({ taskId: t.taskId, fileName: t.fileName, status: t.status, progress: t.progress })),
+  };
+}
+
+/** QUEUED (or PROCESSING) → CANCELLED; a COMPLETED or FAILED task is ALREADY_FINISHED (409). */
+export async function cancelTask(deps: ApiDeps, caller: Caller, id: string): Promise<TaskView> {
+  const taskId = checkedTaskId(id);
+  const task = await deps.tasks.cancel(taskId, caller.userHash);
+  if (!task) throw notFound();
+  // Cancelling a cancelled task again answers the same: cancel is idempotent.
+  if (task.status !== 'CANCELLED') {
+    throw new DocVaultError('ALREADY_FINISHED', `The task is already finished (status ${task.status}).`, { status: task.status });
+  }
+  deps.log.info('task cancelled', { taskId, userHash: caller.userHash });
+  return taskView(task);
+}
+
+export interface QueueStatsView {
+  pending: number;
+  processing: number;
+  failed: number;
+  completedToday: number;
+  averageWaitMs: number | null;
+  oldestQueuedAt: string | null;
+}
+
+/** The caller's own queue, from count aggregations (no task is read). */
+export async function queueStats(deps: ApiDeps, caller: Caller): Promise<QueueStatsView> {
+  const s = await deps.tasks.stats({ userHash: caller.userHash });
+  return {
+    pending: s.queued,
+    processing: s.processing,
+    failed: s.failed,
+    completedToday: s.completedToday,
+    averageWaitMs: s.averageWaitMs,
+    oldestQueuedAt: s.oldestQueuedAt,
+  };
+}
+
+const RequeueRequest = z.object({ code: ErrorCode.optional() });
+/** Tasks requeued by one call; call again for more. */
+const MAX_REQUEUE = 500;
+
+export interface RequeueResult {
+  requeued: number;
+  taskIds: string[];
+}
+
+/** The caller's FAILED tasks (optionally of one error code) back to QUEUED and onto their topic. */
+export async function requeueFailed(deps: ApiDeps, caller: Caller, body: unknown): Promise<RequeueResult> {
+  const parsed = RequeueRequest.safeParse(body ?? {});
+  if (!parsed.success) throw invalid(parsed.error, 'request');
+  const ids = await deps.tasks.failedTaskIds({ userHash: caller.userHash, limit: MAX_REQUEUE, ...(parsed.data.code ? { code: parsed.data.code } : {}) });
+  const taskIds: string[] = [];
+  for (const id of ids) {
+    const task = await deps.tasks.requeue(id);
+    if (!task || task.userHash !== caller.userHash) continue; // changed meanwhile
+    await deps.queue.publishTask({ v: 1, taskId: task.taskId, bucket: task.bucket, name: task.object, generation: task.generation, priority: task.priority });
+    taskIds.push(task.taskId);
+  }
+  deps.log.info('failed tasks requeued', { userHash: caller.userHash, count: taskIds.length, ...(parsed.data.code ? { code: parsed.data.code } : {}) });
+  return { requeued: taskIds.length, taskIds };
+}
+
+export interface Health {
+  status: 'ok' | 'unavailable';
+  version: string;
+  firestore: 'reachable' | 'unreachable';
+}
+
+const HEALTH_TIMEOUT_MS = 3000;
+
+/** Whether this instance can reach Firestore: one small document read, bounded in time. */
+export async function health(deps: Pick<ApiDeps, 'firestore'>, version: string): Promise<Health> {
+  let timer: NodeJS.Timeout | undefined;
+  const reachable = await Promise.race([
+    deps.firestore
+      .collection(COLLECTIONS.tasks)
+      .doc('_health')
+      .get()
+      .then(() => true)
+      .catch(() => false),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  return { status: reachable ? 'ok' : 'unavailable', version, firestore: reachable ? 'reachable' : 'unreachable' };
+}

@@ -1,0 +1,381 @@
+/**
+ * upload: documents into the uploads bucket, one object per document under
+ * `users/{userHash}/{taskId}/{safe name}`, with the task id and the caller's choices in the object's
+ * metadata. The task itself is created by dispatch from the object's finalize event, so every
+ * way into the bucket (this function, a signed URL, a drop with gcloud) takes the same path.
+ *
+ * Two ways in: a multipart request carrying the files (checked whole before anything is written),
+ * or, for files over the request limit, a V4 signed URL the client PUTs the bytes to.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { Storage } from '@google-cloud/storage';
+import busboy from 'busboy';
+import pLimit from 'p-limit';
+import { z } from 'zod';
+import { deleteObject, writeObjectOnce } from '../adapters/storage.ts';
+import type { Caller } from '../adapters/auth.ts';
+import type { Config } from '../config.ts';
+import { ACCEPTED_TYPES_TEXT, detectDocumentType, MIME_TYPE, type DocumentType } from '../core/document-type.ts';
+import { DocVaultError } from '../core/errors.ts';
+import { Languages } from '../core/options.ts';
+import { newTaskId, Priority, safeFileName, uploadObjectName, type TaskSource } from '../core/task.ts';
+import type { Logger } from '../log.ts';
+import { OBJECT_METADATA } from '../names.ts';
+
+/** Files one multipart request may carry. */
+export const MAX_FILES_PER_REQUEST = 50;
+/** Longest original file name kept in metadata (GCS allows 8 KiB of custom metadata in all). */
+const MAX_ORIGINAL_NAME = 1024;
+/** Objects written at once for one request. */
+const WRITE_CONCURRENCY = 8;
+
+export interface UploadDeps {
+  config: Config;
+  storage: Storage;
+  log: Logger;
+  /** Signs upload URLs. Default: the storage client (IAM signBlob in the cloud) or, against the emulator, a local key. */
+  signer?: Storage;
+  maxFiles?: number;
+}
+
+export interface AcceptedTask {
+  taskId: string;
+  fileName: string;
+  status: 'QUEUED';
+  statusUrl: string;
+}
+
+export interface UploadAccepted {
+  tasks: AcceptedTask[];
+  batchId?: string;
+}
+
+export interface SignedUpload {
+  taskId: string;
+  uploadUrl: string;
+  method: 'PUT';
+  /** Send exactly these headers with the PUT: they are part of the signature. */
+  headers: Record<string, string>;
+  expiresAt: string;
+  statusUrl: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the caller may choose
+
+const CallbackUrl = z
+  .string()
+  .max(2048)
+  .url()
+  .refine((u) => /^https?:$/.test(new URL(u).protocol), 'callbackUrl must be an http or https URL');
+
+const Choices = z.object({
+  languages: Languages.optional(),
+  priority: Priority.optional(),
+  callbackUrl: CallbackUrl.optional(),
+});
+type Choices = z.infer<typeof Choices>;
+
+const SignedUploadRequest = z.object({
+  fileName: z.string().min(1).max(MAX_ORIGINAL_NAME),
+  size: z.number().int().nonnegative(),
+  contentType: z.string().min(1).max(200),
+  language: Languages.optional(),
+  languages: Languages.optional(),
+  priority: Priority.optional(),
+  callbackUrl: CallbackUrl.optional(),
+});
+
+function invalid(error: z.ZodError, what: string): DocVaultError {
+  const problems = error.issues.map((i) => `${i.path.join('.') || what}: ${i.message}`);
+  return new DocVaultError('INVALID_REQUEST', `Invalid ${what}: ${problems.join('; ')}`, { problems });
+}
+
+function statusUrl(taskId: string): string {
+  return `/tasks/${taskId}`;
+}
+
+function objectMetadata(taskId: string, choices: Choices, originalName: string, source: TaskSource, batchId?: string): Record<string, string> {
+  const m: Record<string, string> = {
+    [OBJECT_METADATA.taskId]: taskId,
+    [OBJECT_METADATA.originalName]: originalName.slice(0, MAX_ORIGINAL_NAME),
+    [OBJECT_METADATA.source]: source,
+  };
+  if (batchId) m[OBJECT_METADATA.batchId] = batchId;
+  if (choices.priority) m[OBJECT_METADATA.priority] = choices.priority;
+  if (choices.languages) m[OBJECT_METADATA.languages] = choices.languages.join('+');
+  if (choices.callbackUrl) m[OBJECT_METADATA.callbackUrl] = choices.callbackUrl;
+  return m;
+}
+
+function tooLargeForRequest(config: Config): DocVaultError {
+  const mb = Math.floor(config.MAX_REQUEST_BYTES / (1024 * 1024));
+  return new DocVaultError(
+    'PAYLOAD_TOO_LARGE',
+    `The request is larger than ${mb} MB, the most one upload request may carry. For large documents ask for a signed upload URL: ` +
+      `POST /uploads with JSON {"fileName", "size", "contentType"} and PUT the bytes to the returned uploadUrl with the returned headers.`,
+    { maxRequestBytes: config.MAX_REQUEST_BYTES },
+  );
+}
+
+function fileTooLarge(config: Config, fileName: string): DocVaultError {
+  return new DocVaultError('FILE_TOO_LARGE', `${fileName}: the document is larger than the ${config.limits.maxBytes} bytes allowed.`, {
+    fileName,
+    maxBytes: config.limits.maxBytes,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Multipart
+
+interface FilePart {
+  originalName: string;
+  data: Buffer;
+  truncated: boolean;
+}
+
+interface ParsedForm {
+  fields: Map<string, string[]>;
+  files: FilePart[];
+  tooManyFiles: boolean;
+}
+
+/** Reads the whole form. Files are held in memory: the request limit (32 MB) bounds them. */
+function parseForm(headers: IncomingHttpHeaders, body: Buffer | Readable, limits: { maxFiles: number; maxBytes: number }): Promise<ParsedForm> {
+  return new Promise((resolve, reject) => {
+    const fail = (err: unknown) =>
+      reject(
+        err instanceof DocVaultError
+          ? err
+          : new DocVaultError('INVALID_REQUEST', `The multipart body could not be read: ${err instanceof Error ? err.message : String(err)}.`),
+      );
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers,
+        defParamCharset: 'utf8', // browsers send UTF-8 file names
+        preservePath: true, // keep the name as sent for metadata; safeFileName makes the object name safe
+        limits: { files: limits.maxFiles, fileSize: limits.maxBytes, fields: 20, fieldSize: 4096, parts: limits.maxFiles + 20 },
+      });
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    const form: ParsedForm = { fields: new Map(), files: [], tooManyFiles: false };
+    const pending: Promise<void>[] = [];
+    parser.on('file', (_name, stream, info) => {
+      const part: FilePart = { originalName: info.filename ?? '', data: Buffer.alloc(0), truncated: false };
+      form.files.push(part);
+      const chunks: Buffer[] = [];
+      pending.push(
+        new Promise<void>((done, failed) => {
+          stream.on('data', (chunk: Buffer) => {
+            if (!part.truncated) chunks.push(chunk);
+          });
+          stream.on('limit', () => {
+            part.truncated = true;
+            chunks.length = 0;
+          });
+          stream.on('error', failed);
+          stream.on('end', () => {
+            part.data = Buffer.concat(chunks);
+            done();
+          });
+        }),
+      );
+    });
+    parser.on('field', (name, value) => {
+      form.fields.set(name, [...(form.fields.get(name) ?? []), value]);
+    });
+    parser.on('filesLimit', () => {
+      form.tooManyFiles = true;
+    });
+    parser.on('error', fail);
+    parser.on('close', () => {
+      Promise.all(pending).then(() => resolve(form), fail);
+    });
+    if (Buffer.isBuffer(body)) parser.end(body);
+    else body.on('error', fail).pipe(parser);
+  });
+}
+
+/** Form fields → the caller's choices; empty fields count as absent, `language` and `languages` combine. */
+function choicesFromForm(fields: Map<string, string[]>): Choices {
+  const last = (name: string) => {
+    const v = fields.get(name)?.at(-1)?.trim();
+    return v ? v : undefined;
+  };
+  const languages = [...(fields.get('language') ?? []), ...(fields.get('languages') ?? [])].map((s) => s.trim()).filter(Boolean);
+  const parsed = Choices.safeParse({
+    languages: languages.length > 0 ? languages.join('+') : undefined,
+    priority: last('priority'),
+    callbackUrl: last('callbackUrl'),
+  });
+  if (!parsed.success) throw invalid(parsed.error, 'form fields');
+  return parsed.data;
+}
+
+interface CheckedFile {
+  originalName: string;
+  safeName: string;
+  type: DocumentType;
+  data: Buffer;
+}
+
+async function checkFile(part: FilePart, config: Config): Promise<CheckedFile> {
+  const safeName = safeFileName(part.originalName);
+  if (part.truncated || part.data.length > config.limits.maxBytes) throw fileTooLarge(config, safeName);
+  try {
+    const type = await detectDocumentType(part.data);
+    return { originalName: part.originalName || safeName, safeName, type, data: part.data };
+  } catch (err) {
+    if (err instanceof DocVaultError) {
+      throw new DocVaultError(err.code, `${safeName}: ${err.message}`, { ...err.details, fileName: safeName });
+    }
+    throw err;
+  }
+}
+
+export interface UploadInput {
+  headers: IncomingHttpHeaders;
+  /** The body as the functions framework buffered it (req.rawBody), else the request stream. */
+  body: Buffer | Readable;
+}
+
+/**
+ * A multipart upload: every file is checked (size, content type by magic bytes) before any is
+ * written, so a request with one bad file writes nothing. Answers what the caller polls.
+ */
+export async function acceptUpload(deps: UploadDeps, caller: Caller, input: UploadInput): Promise<UploadAccepted> {
+  const { config } = deps;
+  const declared = Number(input.headers['content-length']);
+  if ((Number.isFinite(declared) && declared > config.MAX_REQUEST_BYTES) || (Buffer.isBuffer(input.body) && input.body.length > config.MAX_REQUEST_BYTES)) {
+    throw tooLargeForRequest(config);
+  }
+  const contentType = String(input.headers['content-type'] ?? '');
+  if (!/^multipart\/form-data\s*;/i.test(contentType)) {
+    throw new DocVaultError('INVALID_REQUEST', 'Send the documents as multipart/form-data with one or more "file" parts.');
+  }
+  const maxFiles = deps.maxFiles ?? MAX_FILES_PER_REQUEST;
+  const form = await parseForm(input.headers, input.body, { maxFiles, maxBytes: config.limits.maxBytes });
+  if (form.tooManyFiles) {
+    throw new DocVaultError('TOO_MANY_FILES', `At most ${maxFiles} files per request; send the rest in another request.`, { maxFiles });
+  }
+  if (form.files.length === 0) throw new DocVaultError('INVALID_REQUEST', 'The request carries no file: add one or more "file" parts.');
+  const choices = choicesFromForm(form.fields);
+  const files: CheckedFile[] = [];
+  for (const part of form.files) files.push(await checkFile(part, config));
+
+  const batchId = files.length > 1 ? newTaskId() : undefined;
+  const planned = files.map((file) => {
+    const taskId = newTaskId();
+    return {
+      file,
+      taskId,
+      name: uploadObjectName(caller.userHash, taskId, file.safeName),
+      metadata: objectMetadata(taskId, choices, file.originalName, 'upload', batchId),
+    };
+  });
+  const limit = pLimit(WRITE_CONCURRENCY);
+  const written: string[] = [];
+  try {
+    await Promise.all(
+      planned.map((p) =>
+        limit(async () => {
+          const outcome = await writeObjectOnce(deps.storage, config.UPLOADS_BUCKET, p.name, p.file.data, MIME_TYPE[p.file.type], p.metadata);
+          // A fresh random task id cannot exist already; if it does, something else wrote there.
+          if (outcome === 'exists') throw new DocVaultError('INTERNAL', 'An upload object with a new task id already existed.');
+          written.push(p.name);
+        }),
+      ),
+    );
+  } catch (err) {
+    // All or nothing, as far as we can: remove what this request wrote before failing it.
+    await Promise.allSettled(written.map((name) => deleteObject(deps.storage, config.UPLOADS_BUCKET, name)));
+    throw err;
+  }
+  deps.log.info('upload accepted', {
+    userHash: caller.userHash,
+    taskIds: planned.map((p) => p.taskId),
+    ...(batchId ? { batchId } : {}),
+    bytes: files.reduce((n, f) => n + f.data.length, 0),
+    types: files.map((f) => f.type),
+  });
+  return {
+    tasks: planned.map((p) => ({ taskId: p.taskId, fileName: p.file.safeName, status: 'QUEUED', statusUrl: statusUrl(p.taskId) })),
+    ...(batchId ? { batchId } : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signed upload URLs
+
+const ACCEPTED_CONTENT_TYPES = new Set([...Object.values(MIME_TYPE), 'image/x-portable-bitmap', 'image/x-portable-graymap', 'image/x-portable-pixmap']);
+
+/** A header value must be printable ASCII; other names travel percent-encoded. */
+function headerSafe(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+}
+
+let localSigner: Storage | undefined;
+
+/**
+ * V4 signing needs a service-account key. In the cloud the function's own account signs through
+ * the IAM signBlob API (the client does that when it has no key). The emulator checks no
+ * signature, so locally any RSA key will do: one is made per process.
+ */
+function signerFor(deps: UploadDeps): Storage {
+  if (deps.signer) return deps.signer;
+  if (!deps.config.STORAGE_EMULATOR_HOST) return deps.storage;
+  if (!localSigner) {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    localSigner = new Storage({
+      projectId: deps.config.GOOGLE_CLOUD_PROJECT,
+      credentials: {
+        client_email: `local-signer@${deps.config.GOOGLE_CLOUD_PROJECT}.iam.gserviceaccount.com`,
+        private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      },
+    });
+  }
+  return localSigner;
+}
+
+/**
+ * A V4 signed URL for one document the client PUTs straight to the uploads bucket. The object's
+ * metadata (task id, choices, source 'signed-url') is fixed by signed headers, so dispatch sees
+ * the same metadata as for a multipart upload; `x-goog-if-generation-match: 0` makes the URL
+ * good for one object only.
+ */
+export async function createSignedUpload(deps: UploadDeps, caller: Caller, body: unknown, now = new Date()): Promise<SignedUpload> {
+  const { config } = deps;
+  const parsed = SignedUploadRequest.safeParse(body);
+  if (!parsed.success) throw invalid(parsed.error, 'upload request');
+  const request = parsed.data;
+  const safeName = safeFileName(request.fileName);
+  if (request.size === 0) throw new DocVaultError('EMPTY_FILE', `${safeName}: the file is empty (0 bytes).`, { fileName: safeName });
+  if (request.size > config.limits.maxBytes) throw fileTooLarge(config, safeName);
+  const contentType = request.contentType.split(';')[0]!.trim().toLowerCase();
+  if (!ACCEPTED_CONTENT_TYPES.has(contentType)) {
+    throw new DocVaultError('UNSUPPORTED_TYPE', `${safeName}: ${contentType} is not a document type we read. Accepted: ${ACCEPTED_TYPES_TEXT}.`, {
+      fileName: safeName,
+      contentType,
+    });
+  }
+  const choices: Choices = {
+    ...(request.languages || request.language ? { languages: [...(request.language ?? []), ...(request.languages ?? [])] } : {}),
+    ...(request.priority ? { priority: request.priority } : {}),
+    ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
+  };
+  const taskId = newTaskId();
+  const metadata = objectMetadata(taskId, choices, headerSafe(request.fileName), 'signed-url');
+  const headers: Record<string, string> = { 'content-type': contentType, 'x-goog-if-generation-match': '0' };
+  for (const [key, value] of Object.entries(metadata)) headers[`x-goog-meta-${key}`] = value;
+  const expires = new Date(now.getTime() + config.SIGNED_URL_MINUTES * 60_000);
+  const extensionHeaders = Object.fromEntries(Object.entries(headers).filter(([k]) => k.startsWith('x-goog-')));
+  const file = signerFor(deps).bucket(config.UPLOADS_BUCKET).file(uploadObjectName(caller.userHash, taskId, safeName));
+  const [uploadUrl] = await file.getSignedUrl({ version: 'v4', action: 'write', expires, contentType, extensionHeaders });
+  deps.log.info('signed upload URL issued', { userHash: caller.userHash, taskId, size: request.size, contentType });
+  return { taskId, uploadUrl, method: 'PUT', headers, expiresAt: expires.toISOString(), statusUrl: statusUrl(taskId) };
+}
