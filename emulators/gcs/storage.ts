@@ -127,8 +127,8 @@ export class StorageCore {
       notifications: [],
       nextNotificationId: 1,
     };
-    await this.backend.saveBucket(record);
     this.#buckets.set(name, { record, live: new Map(), noncurrent: new Map() });
+    await this.backend.saveBucket(record);
     return record;
   }
 
