@@ -35,6 +35,11 @@ export interface StorageEmulator {
   url: string;
   port: number;
   backend: 'memory' | 'filesystem';
+  /**
+   * Environment that points unmodified clients here: `STORAGE_EMULATOR_HOST` (Node client) and the
+   * `CLOUDSDK_*` settings for `gcloud storage` / gsutil's shim (add a private `CLOUDSDK_CONFIG`).
+   */
+  env: Record<string, string>;
   addEventTarget(target: string | EventTarget): void;
   /** Resolves once every event so far was delivered or given up on. */
   eventsIdle(): Promise<void>;
@@ -82,6 +87,12 @@ export async function startStorageEmulator(options: StorageEmulatorOptions = {})
     url,
     port,
     backend: backend.kind,
+    env: {
+      STORAGE_EMULATOR_HOST: url,
+      CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE: `${url}/`,
+      CLOUDSDK_AUTH_DISABLE_CREDENTIALS: 'True',
+      CLOUDSDK_CORE_PROJECT: projectId,
+    },
     core,
     addEventTarget: (t) => events.addTarget(t),
     eventsIdle: () => events.idle(),

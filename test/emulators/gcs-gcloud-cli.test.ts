@@ -30,13 +30,11 @@ describe.skipIf(!hasGcloud)('the real `gcloud storage` CLI against the emulator'
     run('gcloud', ['storage', ...args], { env, maxBuffer: 16 * MiB });
 
   beforeAll(async () => {
-    emulator = await startStorageEmulator({ dataDir: join(work, 'data') });
+    emulator = await startStorageEmulator({ dataDir: join(work, 'data'), projectId: 'cli-project' });
     storage = new Storage({ apiEndpoint: emulator.url, projectId: 'cli-project' });
     env = {
       ...process.env,
-      CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE: `${emulator.url}/`,
-      CLOUDSDK_AUTH_DISABLE_CREDENTIALS: 'True',
-      CLOUDSDK_CORE_PROJECT: 'cli-project',
+      ...emulator.env, // CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE=<url>/, CLOUDSDK_AUTH_DISABLE_CREDENTIALS, CLOUDSDK_CORE_PROJECT
       // a private config dir: gcloud keeps resumable-upload tracker files there
       CLOUDSDK_CONFIG: join(work, 'gcloud-config'),
       CLOUDSDK_CORE_DISABLE_PROMPTS: '1',
