@@ -64,9 +64,22 @@ export async function identify(headers: IncomingHttpHeaders, config: IdentityCon
   );
 }
 
+function isJwtShaped(token: string): boolean {
+  const [header, payload] = token.split('.');
+  try {
+    const h = JSON.parse(Buffer.from(header ?? '', 'base64url').toString('utf8')) as unknown;
+    const p = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as unknown;
+    return typeof h === 'object' && h !== null && 'alg' in h && typeof p === 'object' && p !== null;
+  } catch {
+    return false;
+  }
+}
+
 async function verifiedEmail(authorization: string, config: IdentityConfig, verifier: OAuth2Client): Promise<string> {
   const token = BEARER.exec(authorization)?.[1];
   if (!token) throw unauthenticated('The Authorization header must be "Bearer <Google ID token>".');
+  // Garbage is refused here, without asking Google for its keys.
+  if (!isJwtShaped(token)) throw unauthenticated('The ID token is invalid or expired.');
   try {
     // Fetched (and cached by the client) before verifying, so an outage is not mistaken for a bad token.
     await verifier.getFederatedSignonCertsAsync();

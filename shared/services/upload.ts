@@ -224,11 +224,22 @@ interface CheckedFile {
   data: Buffer;
 }
 
+/**
+ * The cheap part of a PDF check (the worker opens the document properly): every PDF has at least
+ * one indirect object (`… obj … endobj`), so a file with the header and none is not one.
+ */
+function looksLikePdfBody(data: Buffer): boolean {
+  return data.includes('endobj');
+}
+
 async function checkFile(part: FilePart, config: Config): Promise<CheckedFile> {
   const safeName = safeFileName(part.originalName);
   if (part.truncated || part.data.length > config.limits.maxBytes) throw fileTooLarge(config, safeName);
   try {
     const type = await detectDocumentType(part.data);
+    if (type === 'pdf' && !looksLikePdfBody(part.data)) {
+      throw new DocVaultError('CORRUPT_DOCUMENT', 'The file starts like a PDF but holds no PDF objects: it is damaged or not a PDF.');
+    }
     return { originalName: part.originalName || safeName, safeName, type, data: part.data };
   } catch (err) {
     if (err instanceof DocVaultError) {

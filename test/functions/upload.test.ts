@@ -1,0 +1,283 @@
+/**
+ * The upload function through the real functions framework, against the emulator suite: files
+ * land in the uploads bucket under the caller's prefix with the metadata dispatch reads; bad
+ * requests are refused whole with a code and write nothing; signed URLs take large documents.
+ */
+import { createSign, generateKeyPairSync } from 'node:crypto';
+import { Storage } from '@google-cloud/storage';
+import { OAuth2Client, type FederatedSignonCertsResponse } from 'google-auth-library';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUploadHandler, type UploadContext } from '../../functions/upload/index.ts';
+import { loadConfig } from '../../shared/config.ts';
+import { userHashOf } from '../../shared/core/task.ts';
+import { OBJECT_METADATA } from '../../shared/names.ts';
+import { appContext } from '../../shared/services/context.ts';
+import { fixture } from '../support/fixtures.ts';
+import { asUser, fetchJson, serveHttpFunction, type ServedFunction } from '../support/http.ts';
+import { startSuite, TEST_BUCKETS, TEST_SECRET, type Suite } from '../support/suite.ts';
+
+const PNG = fixture('tessjs_simple_png.png');
+const PDF = fixture('ocrmypdf_tagged.pdf');
+const AUDIENCE = 'https://upload.docvault.test';
+
+let suite: Suite;
+let storage: Storage;
+let upload: ServedFunction;
+/** Small limits: 4 KB per document, 32 KB per request, 2 files. */
+let small: ServedFunction;
+/** Bearer tokens only, verified against a local signing key. */
+let cloud: ServedFunction;
+let signToken: (claims: Record<string, unknown>) => string;
+
+let userCount = 0;
+/** A fresh caller per test keeps each test's objects apart under its own prefix. */
+function newUser(): { email: string; userHash: string } {
+  const email = `user${++userCount}.${Date.now()}@example.com`;
+  return { email, userHash: userHashOf(email, TEST_SECRET) };
+}
+
+async function objectsOf(userHash: string) {
+  const [files] = await storage.bucket(TEST_BUCKETS.uploads).getFiles({ prefix: `users/${userHash}/` });
+  return files;
+}
+
+function form(files: { data: Uint8Array; name: string; type?: string }[], fields: Record<string, string> = {}): FormData {
+  const body = new FormData();
+  for (const [k, v] of Object.entries(fields)) body.append(k, v);
+  for (const f of files) body.append('file', new Blob([f.data], { type: f.type ?? 'application/octet-stream' }), f.name);
+  return body;
+}
+
+/** A client whose "Google" certificates are one local key, so real ID-token verification runs offline. */
+function localTokenVerifier(): { verifier: OAuth2Client; sign: (claims: Record<string, unknown>) => string } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const kid = 'test-key';
+  class LocalCerts extends OAuth2Client {
+    override async getFederatedSignonCertsAsync(): Promise<FederatedSignonCertsResponse> {
+      return { certs: { [kid]: publicKey.export({ type: 'spki', format: 'pem' }).toString() }, format: 'PEM' as FederatedSignonCertsResponse['format'] };
+    }
+  }
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const sign = (claims: Record<string, unknown>) => {
+    const now = Math.floor(Date.now() / 1000);
+    const payload = { iss: 'https://accounts.google.com', aud: AUDIENCE, sub: '1234', iat: now, exp: now + 600, ...claims };
+    const signed = `${b64({ alg: 'RS256', kid, typ: 'JWT' })}.${b64(payload)}`;
+    return `${signed}.${createSign('RSA-SHA256').update(signed).sign(privateKey).toString('base64url')}`;
+  };
+  return { verifier: new LocalCerts(), sign };
+}
+
+beforeAll(async () => {
+  suite = await startSuite();
+  storage = new Storage({ projectId: suite.projectId });
+  const base = appContext('upload');
+  upload = await serveHttpFunction('upload', createUploadHandler(() => base));
+  const smallContext: UploadContext = {
+    ...base,
+    config: loadConfig({ ...process.env, MAX_DOCUMENT_BYTES: '4096', MAX_REQUEST_BYTES: String(32 * 1024) }),
+    maxFiles: 2,
+  };
+  small = await serveHttpFunction('upload-small', createUploadHandler(() => smallContext));
+  const tokens = localTokenVerifier();
+  signToken = tokens.sign;
+  const cloudContext: UploadContext = {
+    ...base,
+    config: { ...base.config, ALLOW_LOCAL_IDENTITY: false, AUTH_AUDIENCE: AUDIENCE },
+    identity: { verifier: tokens.verifier },
+  };
+  cloud = await serveHttpFunction('upload-cloud', createUploadHandler(() => cloudContext));
+});
+
+afterAll(async () => {
+  await Promise.allSettled([upload?.close(), small?.close(), cloud?.close()]);
+  await suite?.stop();
+});
+
+describe('upload: multipart', () => {
+  it('takes one PNG: 202 with a task id, the object under the caller prefix with the task metadata', async () => {
+    const user = newUser();
+    const res = await fetchJson(upload.url, { method: 'POST', headers: asUser(user.email), body: form([{ data: PNG, name: 'scan.png', type: 'image/png' }]) });
+    expect(res.status).toBe(202);
+    expect(res.body.batchId).toBeUndefined();
+    const [task] = res.body.tasks;
+    expect(task).toEqual({ taskId: expect.stringMatching(/^[0-9a-f]{32}$/), fileName: 'scan.png', status: 'QUEUED', statusUrl: `/tasks/${task.taskId}` });
+    const files = await objectsOf(user.userHash);
+    expect(files.map((f) => f.name)).toEqual([`users/${user.userHash}/${task.taskId}/scan.png`]);
+    const [meta] = await files[0]!.getMetadata();
+    expect(meta.contentType).toBe('image/png');
+    expect(Number(meta.size)).toBe(PNG.length);
+    expect(meta.metadata).toEqual({
+      [OBJECT_METADATA.taskId]: task.taskId,
+      [OBJECT_METADATA.originalName]: 'scan.png',
+      [OBJECT_METADATA.source]: 'upload',
+    });
+  });
+
+  it('takes a PNG and a PDF in one request as a batch, with language, priority and callback', async () => {
+    const user = newUser();
+    const body = form(
+      [
+        { data: PNG, name: 'page one.png', type: 'image/png' },
+        { data: PDF, name: 'Rechnung März.pdf', type: 'application/pdf' },
+      ],
+      { language: 'eng+deu', priority: 'low', callbackUrl: 'https://hooks.example.com/ocr' },
+    );
+    const res = await fetchJson(upload.url, { method: 'POST', headers: asUser(user.email), body });
+    expect(res.status).toBe(202);
+    expect(res.body.batchId).toMatch(/^[0-9a-f]{32}$/);
+    expect(res.body.tasks.map((t: { fileName: string }) => t.fileName)).toEqual(['page_one.png', 'Rechnung_M_rz.pdf']);
+    const files = await objectsOf(user.userHash);
+    expect(files).toHaveLength(2);
+    for (const [i, t] of (res.body.tasks as { taskId: string; fileName: string }[]).entries()) {
+      const file = storage.bucket(TEST_BUCKETS.uploads).file(`users/${user.userHash}/${t.taskId}/${t.fileName}`);
+      const [meta] = await file.getMetadata();
+      expect(meta.contentType).toBe(i === 0 ? 'image/png' : 'application/pdf');
+      expect(meta.metadata).toEqual({
+        [OBJECT_METADATA.taskId]: t.taskId,
+        [OBJECT_METADATA.batchId]: res.body.batchId,
+        [OBJECT_METADATA.priority]: 'low',
+        [OBJECT_METADATA.languages]: 'eng+deu',
+        [OBJECT_METADATA.callbackUrl]: 'https://hooks.example.com/ocr',
+        [OBJECT_METADATA.originalName]: i === 0 ? 'page one.png' : 'Rechnung März.pdf',
+        [OBJECT_METADATA.source]: 'upload',
+      });
+    }
+  });
+
+  it('sanitises a path-traversal name: stored under the caller prefix, the original kept in metadata', async () => {
+    const user = newUser();
+    const res = await fetchJson(upload.url, { method: 'POST', headers: asUser(user.email), body: form([{ data: PNG, name: '../../etc/passwd.png' }]) });
+    expect(res.status).toBe(202);
+    const { taskId } = res.body.tasks[0];
+    const files = await objectsOf(user.userHash);
+    expect(files.map((f) => f.name)).toEqual([`users/${user.userHash}/${taskId}/passwd.png`]);
+    expect((await files[0]!.getMetadata())[0].metadata?.[OBJECT_METADATA.originalName]).toBe('../../etc/passwd.png');
+    const [outside] = await storage.bucket(TEST_BUCKETS.uploads).getFiles({ prefix: 'etc/' });
+    expect(outside).toHaveLength(0);
+  });
+
+  const text = new TextEncoder().encode('just some text, not a document at all\n');
+  const bad: { label: string; server: () => ServedFunction; body: () => FormData | string; headers?: Record<string, string>; status: number; code: string }[] = [
+    { label: 'a zero-byte file', server: () => upload, body: () => form([{ data: new Uint8Array(), name: 'empty.pdf' }]), status: 400, code: 'EMPTY_FILE' },
+    { label: 'a text file renamed .pdf', server: () => upload, body: () => form([{ data: text, name: 'notes.pdf', type: 'application/pdf' }]), status: 415, code: 'UNSUPPORTED_TYPE' },
+    { label: 'a good file beside a bad one', server: () => upload, body: () => form([{ data: PNG, name: 'ok.png' }, { data: text, name: 'notes.png' }]), status: 415, code: 'UNSUPPORTED_TYPE' },
+    { label: 'a PDF header with no PDF behind it', server: () => upload, body: () => form([{ data: fixture('ocrmypdf_invalid.pdf'), name: 'invalid.pdf' }]), status: 400, code: 'CORRUPT_DOCUMENT' },
+    { label: 'a document over the size limit', server: () => small, body: () => form([{ data: PNG, name: 'a.png' }, { data: PDF.slice(0, 10_000), name: 'big.pdf' }]), status: 413, code: 'FILE_TOO_LARGE' },
+    { label: 'a request over the request limit', server: () => small, body: () => form([{ data: PDF, name: 'big.pdf' }]), status: 413, code: 'PAYLOAD_TOO_LARGE' },
+    { label: 'too many files', server: () => small, body: () => form([1, 2, 3].map((i) => ({ data: PNG, name: `p${i}.png` }))), status: 400, code: 'TOO_MANY_FILES' },
+    { label: 'no file', server: () => upload, body: () => form([], { language: 'eng' }), status: 400, code: 'INVALID_REQUEST' },
+    { label: 'an unknown priority', server: () => upload, body: () => form([{ data: PNG, name: 'a.png' }], { priority: 'urgent' }), status: 400, code: 'INVALID_REQUEST' },
+    { label: 'a callback that is not http(s)', server: () => upload, body: () => form([{ data: PNG, name: 'a.png' }], { callbackUrl: 'file:///etc/passwd' }), status: 400, code: 'INVALID_REQUEST' },
+    { label: 'a body that is not multipart', server: () => upload, body: () => 'hello', headers: { 'content-type': 'text/plain' }, status: 400, code: 'INVALID_REQUEST' },
+  ];
+  it.each(bad)('refuses $label with $status $code and writes nothing', async ({ server, body, headers, status, code }) => {
+    const user = newUser();
+    const res = await fetchJson(server().url, { method: 'POST', headers: asUser(user.email, headers), body: body() });
+    expect(res.status).toBe(status);
+    expect(res.body.error).toMatchObject({ code, message: expect.any(String) });
+    expect(await objectsOf(user.userHash)).toHaveLength(0);
+  });
+
+  it('explains the signed-URL way when the request is too large', async () => {
+    const res = await fetchJson(small.url, { method: 'POST', headers: asUser(newUser().email), body: form([{ data: PDF, name: 'big.pdf' }]) });
+    expect(res.body.error.message).toMatch(/POST \/uploads/);
+  });
+
+  it('answers 405 to anything but POST', async () => {
+    const res = await fetchJson(upload.url, { headers: asUser(newUser().email) });
+    expect(res.status).toBe(405);
+    expect(res.body.error.code).toBe('METHOD_NOT_ALLOWED');
+  });
+});
+
+describe('upload: identity', () => {
+  it('answers 401 without an identity, with a malformed one, or with a bad token, and writes nothing', async () => {
+    for (const headers of [{}, { 'x-user-email': 'not-an-email' }, { authorization: 'Bearer abc.def.ghi' }, { authorization: 'Basic dXNlcjpwdw==' }]) {
+      const res = await fetchJson(upload.url, { method: 'POST', headers, body: form([{ data: PNG, name: 'a.png' }]) });
+      expect(res.status, JSON.stringify(headers)).toBe(401);
+      expect(res.body.error.code).toBe('UNAUTHENTICATED');
+    }
+    const [files] = await storage.bucket(TEST_BUCKETS.uploads).getFiles({ prefix: 'users/' + userHashOf('not-an-email', TEST_SECRET) });
+    expect(files).toHaveLength(0);
+  });
+
+  it('accepts a verified Google ID token and files the upload under that email; refuses X-User-Email outside emulator mode', async () => {
+    const user = newUser();
+    const ok = await fetchJson(cloud.url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${signToken({ email: user.email.toUpperCase(), email_verified: true })}` },
+      body: form([{ data: PNG, name: 'a.png' }]),
+    });
+    expect(ok.status).toBe(202);
+    expect((await objectsOf(user.userHash)).map((f) => f.name)).toEqual([`users/${user.userHash}/${ok.body.tasks[0].taskId}/a.png`]);
+
+    const now = Math.floor(Date.now() / 1000);
+    const refused = [
+      { authorization: `Bearer ${signToken({ email: user.email, email_verified: false })}` },
+      { authorization: `Bearer ${signToken({ email: user.email, email_verified: true, aud: 'https://someone-else.test' })}` },
+      { authorization: `Bearer ${signToken({ email: user.email, email_verified: true, iat: now - 7200, exp: now - 3600 })}` },
+      { authorization: `Bearer ${signToken({ email: user.email, email_verified: true, iss: 'https://evil.example.com' })}` },
+      { authorization: `Bearer ${signToken({ email: user.email, email_verified: true })}x` },
+      asUser(user.email),
+    ];
+    for (const headers of refused) {
+      const res = await fetchJson(cloud.url, { method: 'POST', headers, body: form([{ data: PNG, name: 'b.png' }]) });
+      expect(res.status).toBe(401);
+      expect(res.body.error.code).toBe('UNAUTHENTICATED');
+      expect(JSON.stringify(res.body)).not.toContain(user.email);
+    }
+    expect(await objectsOf(user.userHash)).toHaveLength(1);
+  });
+});
+
+describe('upload: signed URLs', () => {
+  it('issues a V4 signed URL; a PUT with its headers lands the object with the task metadata, once', async () => {
+    const user = newUser();
+    const res = await fetchJson(`${upload.url}/uploads`, {
+      method: 'POST',
+      headers: asUser(user.email, { 'content-type': 'application/json' }),
+      body: JSON.stringify({ fileName: 'Big scan.pdf', size: PDF.length, contentType: 'application/pdf', language: 'deu', priority: 'high' }),
+    });
+    expect(res.status).toBe(200);
+    const { taskId, uploadUrl, method, headers, expiresAt, statusUrl } = res.body;
+    expect(method).toBe('PUT');
+    expect(statusUrl).toBe(`/tasks/${taskId}`);
+    expect(new Date(expiresAt).getTime()).toBeGreaterThan(Date.now() + 25 * 60_000);
+    const url = new URL(uploadUrl);
+    expect(`${url.origin}${url.pathname}`).toBe(`${suite.env.STORAGE_EMULATOR_HOST}/${TEST_BUCKETS.uploads}/users/${user.userHash}/${taskId}/Big_scan.pdf`);
+    expect(url.searchParams.get('X-Goog-Algorithm')).toBe('GOOG4-RSA-SHA256');
+    expect(url.searchParams.get('X-Goog-SignedHeaders')).toContain('x-goog-meta-docvault-task-id');
+
+    const put = await fetch(uploadUrl, { method: 'PUT', headers, body: PDF });
+    expect(put.status).toBe(200);
+    const [meta] = await storage.bucket(TEST_BUCKETS.uploads).file(`users/${user.userHash}/${taskId}/Big_scan.pdf`).getMetadata();
+    expect(meta.contentType).toBe('application/pdf');
+    expect(Number(meta.size)).toBe(PDF.length);
+    expect(meta.metadata).toEqual({
+      [OBJECT_METADATA.taskId]: taskId,
+      [OBJECT_METADATA.priority]: 'high',
+      [OBJECT_METADATA.languages]: 'deu',
+      [OBJECT_METADATA.originalName]: 'Big scan.pdf',
+      [OBJECT_METADATA.source]: 'signed-url',
+    });
+    // The URL names one object that must not exist yet: a second PUT cannot replace the document.
+    const again = await fetch(uploadUrl, { method: 'PUT', headers, body: PNG });
+    expect(again.status).toBe(412);
+  });
+
+  it.each([
+    { label: 'an empty file', body: { fileName: 'a.pdf', size: 0, contentType: 'application/pdf' }, status: 400, code: 'EMPTY_FILE' },
+    { label: 'an unsupported type', body: { fileName: 'a.txt', size: 10, contentType: 'text/plain' }, status: 415, code: 'UNSUPPORTED_TYPE' },
+    { label: 'a file over the document limit', body: { fileName: 'a.pdf', size: 10 * 1024 ** 3, contentType: 'application/pdf' }, status: 413, code: 'FILE_TOO_LARGE' },
+    { label: 'a missing size', body: { fileName: 'a.pdf', contentType: 'application/pdf' }, status: 400, code: 'INVALID_REQUEST' },
+  ])('refuses $label with $code', async ({ body, status, code }) => {
+    const res = await fetchJson(`${upload.url}/uploads`, { method: 'POST', headers: asUser(newUser().email, { 'content-type': 'application/json' }), body: JSON.stringify(body) });
+    expect(res.status).toBe(status);
+    expect(res.body.error.code).toBe(code);
+  });
+
+  it('answers 401 to POST /uploads without an identity', async () => {
+    const res = await fetchJson(`${upload.url}/uploads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fileName: 'a.pdf', size: 1, contentType: 'application/pdf' }) });
+    expect(res.status).toBe(401);
+  });
+});
