@@ -5,7 +5,7 @@
  */
 import { createSign, generateKeyPairSync } from 'node:crypto';
 import { Storage } from '@google-cloud/storage';
-import { OAuth2Client, type FederatedSignonCertsResponse } from 'google-auth-library';
+import { OAuth2Client } from 'google-auth-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUploadHandler, type UploadContext } from '../../functions/upload/index.ts';
 import { loadConfig } from '../../shared/config.ts';
@@ -53,8 +53,9 @@ function localTokenVerifier(): { verifier: OAuth2Client; sign: (claims: Record<s
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = 'test-key';
   class LocalCerts extends OAuth2Client {
-    override async getFederatedSignonCertsAsync(): Promise<FederatedSignonCertsResponse> {
-      return { certs: { [kid]: publicKey.export({ type: 'spki', format: 'pem' }).toString() }, format: 'PEM' as FederatedSignonCertsResponse['format'] };
+    override async getFederatedSignonCertsAsync(): ReturnType<OAuth2Client['getFederatedSignonCertsAsync']> {
+      type Format = Awaited<ReturnType<OAuth2Client['getFederatedSignonCertsAsync']>>['format'];
+      return { certs: { [kid]: publicKey.export({ type: 'spki', format: 'pem' }).toString() }, format: 'PEM' as Format };
     }
   }
   const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -192,7 +193,8 @@ describe('upload: multipart', () => {
 
 describe('upload: identity', () => {
   it('answers 401 without an identity, with a malformed one, or with a bad token, and writes nothing', async () => {
-    for (const headers of [{}, { 'x-user-email': 'not-an-email' }, { authorization: 'Bearer abc.def.ghi' }, { authorization: 'Basic dXNlcjpwdw==' }]) {
+    const attempts: Record<string, string>[] = [{}, { 'x-user-email': 'not-an-email' }, { authorization: 'Bearer abc.def.ghi' }, { authorization: 'Basic dXNlcjpwdw==' }];
+    for (const headers of attempts) {
       const res = await fetchJson(upload.url, { method: 'POST', headers, body: form([{ data: PNG, name: 'a.png' }]) });
       expect(res.status, JSON.stringify(headers)).toBe(401);
       expect(res.body.error.code).toBe('UNAUTHENTICATED');
