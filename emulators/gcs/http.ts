@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { badRequest, StorageError } from './errors.ts';
 import { boundaryOf, parseMultipartUpload } from './multipart.ts';
 import { bucketResource, etag, notificationResource, objectResource } from './resources.ts';
@@ -41,6 +42,7 @@ export function createRequestHandler(
           url: req.url,
           contentRange: req.headers['content-range'],
           range: req.headers.range,
+          acceptEncoding: req.headers['accept-encoding'],
           contentType: req.headers['content-type'],
           status: res.statusCode,
           ...(errors.has(res) ? { error: errors.get(res) } : {}),
@@ -450,6 +452,21 @@ async function sendContent(ctx: Ctx, o: ObjectRecord): Promise<void> {
   if (o.cacheControl) headers['cache-control'] = o.cacheControl;
   if (o.contentLanguage) headers['content-language'] = o.contentLanguage;
   for (const [k, v] of Object.entries(o.metadata ?? {})) headers[`x-goog-meta-${k}`] = v;
+
+  // Decompressive transcoding, as GCS does: a gzip-encoded object goes out decoded, whole and
+  // without a length, to a client that does not accept gzip.
+  const acceptEncoding = header(ctx.req, 'accept-encoding') ?? '';
+  if (o.contentEncoding === 'gzip' && !/\bgzip\b|\*/.test(acceptEncoding)) {
+    delete headers['content-encoding'];
+    headers['warning'] = '214 UploadServer gunzipped';
+    ctx.res.writeHead(200, headers);
+    if (ctx.req.method === 'HEAD') {
+      ctx.res.end();
+      return;
+    }
+    await pipeline(ctx.core.readObject(o), createGunzip(), ctx.res);
+    return;
+  }
 
   let range: ByteRange | undefined;
   const rangeHeader = header(ctx.req, 'range');

@@ -431,6 +431,11 @@ export function describeStorageContract(label: string, options: () => StorageEmu
       expect(m.contentEncoding).toBe('gzip');
       expect(Number(m.size)).toBeLessThan(text.length);
       expect((await file.download())[0].toString()).toBe(text);
+      // a client that does not accept gzip gets it decoded (decompressive transcoding)
+      const plain = await fetch(`${emulator.url}/storage/v1/b/contract/o/gzip.txt?alt=media`, { headers: { 'accept-encoding': 'identity' } });
+      expect(plain.headers.get('content-encoding')).toBeNull();
+      expect(plain.headers.get('x-goog-stored-content-encoding')).toBe('gzip');
+      expect(await plain.text()).toBe(text);
     });
 
     it('serves the TransferManager: uploadManyFiles and downloadFileInChunks with validation', async () => {
