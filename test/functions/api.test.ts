@@ -1,0 +1,292 @@
+/**
+ * The api function through the real functions framework, against the emulator suite: tasks seeded
+ * in Firestore for two users; every read is the caller's own, another user's id answers exactly
+ * like a missing one.
+ */
+import { PubSub, type Message, type Subscription } from '@google-cloud/pubsub';
+import { Storage } from '@google-cloud/storage';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createApiHandler } from '../../functions/api/index.ts';
+import { newTaskId, resultObjectNames, uploadObjectName, userHashOf, type Task, type TaskSummary } from '../../shared/core/task.ts';
+import { OBJECT_METADATA, PRIORITY_TOPICS } from '../../shared/names.ts';
+import { appContext } from '../../shared/services/context.ts';
+import { asUser, fetchJson, serveHttpFunction, type ServedFunction } from '../support/http.ts';
+import { startSuite, TEST_BUCKETS, TEST_SECRET, type Suite } from '../support/suite.ts';
+import { makeTask } from '../support/tasks.ts';
+
+const ALICE = 'alice@example.com';
+const BOB = 'bob@example.com';
+const aliceHash = userHashOf(ALICE, TEST_SECRET);
+const bobHash = userHashOf(BOB, TEST_SECRET);
+
+let suite: Suite;
+let storage: Storage;
+let pubsub: PubSub;
+let api: ServedFunction;
+let ctx: ReturnType<typeof appContext>;
+
+function taskOf(userHash: string, overrides: Partial<Task> = {}): Task {
+  const taskId = overrides.taskId ?? newTaskId();
+  return makeTask({ taskId, userHash, bucket: TEST_BUCKETS.uploads, object: uploadObjectName(userHash, taskId, 'doc.png'), ...overrides });
+}
+
+async function seed(...tasks: Task[]): Promise<Task[]> {
+  for (const t of tasks) await ctx.tasks.createIfAbsent(t);
+  return tasks;
+}
+
+function summary(userHash: string, taskId: string): TaskSummary {
+  return { pages: 1, failedPages: 0, confidence: 91.5, languages: ['eng'], category: 'invoice', processingMs: 1200, resultBucket: TEST_BUCKETS.results, objects: resultObjectNames(userHash, taskId) };
+}
+
+const get = (path: string, email?: string) => fetchJson(`${api.url}${path}`, { headers: email ? asUser(email) : {} });
+const post = (path: string, email: string, body?: unknown) =>
+  fetchJson(`${api.url}${path}`, {
+    method: 'POST',
+    headers: asUser(email, body === undefined ? {} : { 'content-type': 'application/json' }),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+beforeAll(async () => {
+  suite = await startSuite();
+  storage = new Storage({ projectId: suite.projectId });
+  pubsub = new PubSub({ projectId: suite.projectId });
+  ctx = appContext('api');
+  api = await serveHttpFunction('api', createApiHandler(() => ctx));
+});
+afterAll(async () => {
+  await api?.close();
+  await pubsub?.close();
+  await suite?.stop();
+});
+beforeEach(() => suite.clearFirestore());
+
+describe('api: health and routing', () => {
+  it('GET /health needs no identity and reports the version and Firestore', async () => {
+    const res = await get('/health');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/), firestore: 'reachable' });
+  });
+
+  it('answers 401 without an identity, 404 for an unknown route and 405 for a wrong method', async () => {
+    for (const path of ['/tasks', `/tasks/${newTaskId()}`, '/queue/stats', `/batches/${newTaskId()}`]) {
+      const res = await get(path);
+      expect(res.status, path).toBe(401);
+      expect(res.body.error.code).toBe('UNAUTHENTICATED');
+    }
+    expect((await get('/nothing-here', ALICE)).body.error.code).toBe('NOT_FOUND');
+    const wrong = await post('/tasks', ALICE);
+    expect(wrong.status).toBe(405);
+    expect(wrong.body.error.code).toBe('METHOD_NOT_ALLOWED');
+  });
+});
+
+describe('api: tasks', () => {
+  it("GET /tasks/{id} shows the caller's task; another user's id answers exactly like a missing one", async () => {
+    const created = new Date('2026-01-02T03:04:05.000Z');
+    const [task] = await seed(taskOf(aliceHash, { status: 'PROCESSING', progress: 40, message: 'page 2/5', attempts: 1, startedAt: created, createdAt: created, updatedAt: created, waitMs: 0 }));
+    const res = await get(`/tasks/${task!.taskId}`, ALICE);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      taskId: task!.taskId,
+      status: 'PROCESSING',
+      progress: 40,
+      message: 'page 2/5',
+      attempts: 1,
+      maxAttempts: 3,
+      priority: 'high',
+      error: null,
+      summary: null,
+      resultUrl: null,
+      createdAt: '2026-01-02T03:04:05.000Z',
+      startedAt: '2026-01-02T03:04:05.000Z',
+      completedAt: null,
+    });
+    expect(res.body).not.toHaveProperty('userHash');
+    const other = await get(`/tasks/${task!.taskId}`, BOB);
+    const missing = await get(`/tasks/${newTaskId()}`, BOB);
+    const malformed = await get('/tasks/..%2F..%2Fetc', BOB);
+    expect(other.status).toBe(404);
+    expect(other.body).toEqual(missing.body);
+    expect(malformed.body).toEqual(missing.body);
+    expect(other.body).toEqual({ error: { code: 'NOT_FOUND', message: 'No such task.' } });
+  });
+
+  it('answers QUEUED for a just-uploaded document whose task dispatch has not created yet', async () => {
+    const taskId = newTaskId();
+    await storage
+      .bucket(TEST_BUCKETS.uploads)
+      .file(uploadObjectName(aliceHash, taskId, 'scan.png'))
+      .save(Buffer.from('png'), { metadata: { metadata: { [OBJECT_METADATA.taskId]: taskId, [OBJECT_METADATA.source]: 'upload', [OBJECT_METADATA.originalName]: 'Scan 1.png' } } });
+    const res = await get(`/tasks/${taskId}`, ALICE);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ taskId, status: 'QUEUED', progress: 0, fileName: 'Scan 1.png', source: 'upload' });
+    expect((await get(`/tasks/${taskId}`, BOB)).status).toBe(404);
+    expect((await get(`/tasks/${taskId}/result`, ALICE)).body.error).toMatchObject({ code: 'NOT_READY', details: { status: 'QUEUED' } });
+  });
+
+  it('GET /tasks pages through the caller’s own tasks, newest first, with a status filter', async () => {
+    const t0 = Date.now() - 60_000;
+    const mine = await seed(...[0, 1, 2, 3, 4].map((i) => taskOf(aliceHash, { createdAt: new Date(t0 + i * 1000), status: i === 4 ? 'FAILED' : 'QUEUED' })));
+    await seed(taskOf(bobHash), taskOf(bobHash));
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await get(`/tasks?limit=2${cursor ? `&cursor=${cursor}` : ''}`, ALICE);
+      expect(res.status).toBe(200);
+      expect(res.body.tasks.length).toBeLessThanOrEqual(2);
+      seen.push(...res.body.tasks.map((t: { taskId: string }) => t.taskId));
+      cursor = res.body.nextCursor;
+      pages += 1;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(mine.map((t) => t.taskId).reverse());
+    const failed = await get('/tasks?status=FAILED', ALICE);
+    expect(failed.body.tasks.map((t: { taskId: string }) => t.taskId)).toEqual([mine[4]!.taskId]);
+    expect(failed.body.nextCursor).toBeNull();
+    for (const bad of ['limit=101', 'limit=0', 'status=DONE', 'cursor=nonsense']) {
+      const res = await get(`/tasks?${bad}`, ALICE);
+      expect(res.status, bad).toBe(400);
+      expect(res.body.error.code).toBe('INVALID_REQUEST');
+    }
+  });
+
+  it('POST /tasks/{id}/cancel cancels a queued task (again: the same answer), 409 for a finished one, 404 for another user', async () => {
+    const [queued, done, bobs] = await seed(taskOf(aliceHash), taskOf(aliceHash, { status: 'COMPLETED', progress: 100 }), taskOf(bobHash));
+    const res = await post(`/tasks/${queued!.taskId}/cancel`, ALICE);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ taskId: queued!.taskId, status: 'CANCELLED', completedAt: expect.any(String) });
+    expect((await post(`/tasks/${queued!.taskId}/cancel`, ALICE)).status).toBe(200);
+    const finished = await post(`/tasks/${done!.taskId}/cancel`, ALICE);
+    expect(finished.status).toBe(409);
+    expect(finished.body.error).toMatchObject({ code: 'ALREADY_FINISHED', details: { status: 'COMPLETED' } });
+    expect((await post(`/tasks/${bobs!.taskId}/cancel`, ALICE)).status).toBe(404);
+    expect((await ctx.tasks.get(bobs!.taskId))!.status).toBe('QUEUED');
+  });
+});
+
+describe('api: results', () => {
+  it('streams each format of a completed task with its content type; 409 before completion; 404 for another user', async () => {
+    const taskId = newTaskId();
+    const [task] = await seed(taskOf(aliceHash, { taskId, status: 'COMPLETED', progress: 100, fileName: 'Invoice 7.pdf', summary: summary(aliceHash, taskId), completedAt: new Date() }));
+    const names = resultObjectNames(aliceHash, taskId);
+    const results = storage.bucket(TEST_BUCKETS.results);
+    await results.file(names.json).save(JSON.stringify({ v: 1, text: 'Hello world' }), { contentType: 'application/json' });
+    await results.file(names.txt).save('Hello world\n', { contentType: 'text/plain' });
+    await results.file(names.hocr).save('<html><body class="ocr_page">Hello</body></html>', { contentType: 'text/html' });
+
+    const json = await fetch(`${api.url}/tasks/${taskId}/result`, { headers: asUser(ALICE) });
+    expect(json.status).toBe(200);
+    expect(json.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(await json.json()).toEqual({ v: 1, text: 'Hello world' });
+    const txt = await fetch(`${api.url}/tasks/${taskId}/result?format=txt`, { headers: asUser(ALICE) });
+    expect(txt.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(txt.headers.get('content-disposition')).toBe('inline; filename="Invoice_7.txt"');
+    expect(await txt.text()).toBe('Hello world\n');
+    const hocr = await fetch(`${api.url}/tasks/${taskId}/result?format=hocr`, { headers: asUser(ALICE) });
+    expect(hocr.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await hocr.text()).toContain('ocr_page');
+
+    const noPdf = await get(`/tasks/${taskId}/result?format=pdf`, ALICE);
+    expect(noPdf.status).toBe(404);
+    expect((await get(`/tasks/${taskId}/result?format=docx`, ALICE)).body.error.code).toBe('INVALID_REQUEST');
+    const other = await get(`/tasks/${task!.taskId}/result?format=txt`, BOB);
+    expect(other.status).toBe(404);
+    expect(other.body.error).toEqual({ code: 'NOT_FOUND', message: 'No such task.' });
+
+    const [running] = await seed(taskOf(aliceHash, { status: 'PROCESSING', progress: 10 }));
+    const early = await get(`/tasks/${running!.taskId}/result`, ALICE);
+    expect(early.status).toBe(409);
+    expect(early.body.error).toMatchObject({ code: 'NOT_READY', details: { status: 'PROCESSING' } });
+  });
+});
+
+describe('api: batches', () => {
+  it('aggregates the caller’s tasks of a batch; another user gets 404', async () => {
+    const batchId = newTaskId();
+    await seed(
+      taskOf(aliceHash, { batchId, status: 'COMPLETED', progress: 100 }),
+      taskOf(aliceHash, { batchId, status: 'PROCESSING', progress: 50 }),
+      taskOf(aliceHash, { batchId }),
+      taskOf(aliceHash, { batchId: newTaskId() }),
+    );
+    const res = await get(`/batches/${batchId}`, ALICE);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ batchId, total: 3, byStatus: { QUEUED: 1, PROCESSING: 1, COMPLETED: 1, FAILED: 0, CANCELLED: 0 }, progress: 50, done: false });
+    expect(res.body.tasks).toHaveLength(3);
+    const other = await get(`/batches/${batchId}`, BOB);
+    expect(other.status).toBe(404);
+    expect(other.body.error.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('api: queue', () => {
+  it('GET /queue/stats counts the caller’s own tasks only', async () => {
+    const now = Date.now();
+    await seed(
+      taskOf(aliceHash, { createdAt: new Date(now - 30_000) }),
+      taskOf(aliceHash, { createdAt: new Date(now - 10_000) }),
+      taskOf(aliceHash, { status: 'PROCESSING', startedAt: new Date(now - 5000), waitMs: 400 }),
+      taskOf(aliceHash, { status: 'COMPLETED', startedAt: new Date(now - 4000), completedAt: new Date(now - 1000), waitMs: 200 }),
+      taskOf(aliceHash, { status: 'FAILED', error: { code: 'CORRUPT_DOCUMENT', message: 'bad' } }),
+      taskOf(bobHash),
+      taskOf(bobHash, { status: 'FAILED' }),
+    );
+    const res = await get('/queue/stats', ALICE);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      pending: 2,
+      processing: 1,
+      failed: 1,
+      completedToday: 1,
+      averageWaitMs: 300,
+      oldestQueuedAt: new Date(now - 30_000).toISOString(),
+    });
+    expect((await get('/queue/stats', BOB)).body).toMatchObject({ pending: 1, failed: 1, processing: 0 });
+  });
+
+  it('POST /queue/requeue-failed requeues the caller’s failed tasks (optionally by code) and republishes them', async () => {
+    const subs: Subscription[] = [];
+    const received: Message[] = [];
+    for (const topic of [PRIORITY_TOPICS.high, PRIORITY_TOPICS.low]) {
+      const [sub] = await pubsub.topic(topic).createSubscription(`requeue-test-${topic}-${Date.now()}`);
+      sub.on('message', (m: Message) => {
+        received.push(m);
+        m.ack();
+      });
+      subs.push(sub);
+    }
+    try {
+      const failed = (code: 'ENGINE_FAILURE' | 'CORRUPT_DOCUMENT', priority: Task['priority'], userHash = aliceHash) =>
+        taskOf(userHash, { status: 'FAILED', attempts: 3, error: { code, message: 'x' }, priority, generation: '1700000000000001', completedAt: new Date() });
+      const [engine, corrupt, bobs] = await seed(failed('ENGINE_FAILURE', 'high'), failed('CORRUPT_DOCUMENT', 'low'), failed('ENGINE_FAILURE', 'high', bobHash));
+
+      const byCode = await post('/queue/requeue-failed', ALICE, { code: 'ENGINE_FAILURE' });
+      expect(byCode.status).toBe(200);
+      expect(byCode.body).toEqual({ requeued: 1, taskIds: [engine!.taskId] });
+      expect((await post('/queue/requeue-failed', ALICE, { code: 'NO_SUCH_CODE' })).status).toBe(400);
+      const rest = await post('/queue/requeue-failed', ALICE);
+      expect(rest.body).toEqual({ requeued: 1, taskIds: [corrupt!.taskId] });
+      expect(await ctx.tasks.get(engine!.taskId)).toMatchObject({ status: 'QUEUED', attempts: 0 });
+      expect((await ctx.tasks.get(bobs!.taskId))!.status).toBe('FAILED');
+
+      const deadline = Date.now() + 10_000;
+      while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 300)); // nothing else (Bob's) should follow
+      const messages = received.map((m) => JSON.parse(m.data.toString()));
+      expect(messages).toHaveLength(2);
+      expect(messages).toEqual(
+        expect.arrayContaining([
+          { v: 1, taskId: engine!.taskId, bucket: TEST_BUCKETS.uploads, name: engine!.object, generation: '1700000000000001', priority: 'high' },
+          { v: 1, taskId: corrupt!.taskId, bucket: TEST_BUCKETS.uploads, name: corrupt!.object, generation: '1700000000000001', priority: 'low' },
+        ]),
+      );
+    } finally {
+      for (const sub of subs) {
+        await sub.close();
+        await sub.delete().catch(() => undefined);
+      }
+    }
+  });
+});
