@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../emulators/gcloud.ts';
@@ -141,6 +143,40 @@ describe('CloudEvent delivery to a functions-framework cloudEvent function', () 
       expect(types).toEqual(['google.cloud.storage.object.v1.finalized', 'google.cloud.storage.object.v1.finalized']);
     } finally {
       await emulator.stop();
+      target.close();
+    }
+  });
+
+  it('is wired from the CLI: --event-target and --event-types', async () => {
+    const types: string[] = [];
+    const target = createServer((req, res) => {
+      types.push(String(req.headers['ce-type']));
+      req.resume();
+      res.writeHead(204).end();
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const cli = fileURLToPath(new URL('../../emulators/gcs/cli.ts', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      [cli, '--port', '0', '--event-target', `http://127.0.0.1:${(target.address() as AddressInfo).port}/`, '--event-types', 'finalized'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (b: Buffer) => {
+          const m = /"url":"([^"]+)"/.exec(b.toString());
+          if (m?.[1]) resolve(m[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`emulator exited ${code}`)));
+      });
+      const [bucket] = await new Storage({ apiEndpoint: url, projectId: 'p' }).createBucket('cli-events');
+      await bucket.file('a').save('a', { resumable: false });
+      await bucket.file('a').delete();
+      await waitFor(() => types.length >= 1);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(types).toEqual(['google.cloud.storage.object.v1.finalized']);
+    } finally {
+      child.kill('SIGTERM');
       target.close();
     }
   });
