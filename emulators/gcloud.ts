@@ -1,8 +1,8 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { z } from 'zod';
 
 /** The gcloud emulators these helpers start, with what to install when one is missing. */
@@ -66,13 +66,38 @@ export function startFirestoreEmulator(options: GcloudEmulatorOptions = {}): Pro
 
 /** Where the Cloud SDK lives (`/usr/lib/google-cloud-sdk` for the Debian packages), or undefined without gcloud. */
 export function findCloudSdkRoot(): string | undefined {
-  const which = spawnSync('sh', ['-c', 'command -v gcloud'], { encoding: 'utf8' });
-  const bin = which.stdout.trim();
-  if (which.status !== 0 || !bin) return undefined;
-  return dirname(dirname(realpathSync(bin)));
+  const bin = onPath('gcloud');
+  return bin ? dirname(dirname(realpathSync(bin))) : undefined;
+}
+
+/** The first executable named `name` on $PATH. */
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }
 
 export async function startGcloudEmulator(kind: GcloudEmulatorKind, options: GcloudEmulatorOptions = {}): Promise<GcloudEmulator> {
+  // a free port can be taken between our probe and the JVM's bind: try another one then
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(kind, options);
+    } catch (err) {
+      const portRace = err instanceof GcloudEmulatorError && /BindException|already in use/i.test(err.message);
+      if (!portRace || options.port || attempt >= 3) throw err;
+    }
+  }
+}
+
+async function startOnce(kind: GcloudEmulatorKind, options: GcloudEmulatorOptions): Promise<GcloudEmulator> {
   const spec = KINDS[kind];
   const sdk = findCloudSdkRoot();
   if (!sdk) {
@@ -87,8 +112,7 @@ export async function startGcloudEmulator(kind: GcloudEmulatorKind, options: Gcl
         `(or, for a non-Debian SDK, gcloud components install ${spec.component}).`,
     );
   }
-  const java = spawnSync('sh', ['-c', 'command -v java'], { encoding: 'utf8' });
-  if (java.status !== 0) throw new GcloudEmulatorError(`The ${kind} emulator needs Java (17 or newer): apt-get install openjdk-17-jre-headless.`);
+  if (!onPath('java')) throw new GcloudEmulatorError(`The ${kind} emulator needs Java (17 or newer): apt-get install openjdk-17-jre-headless.`);
 
   const projectId = options.projectId ?? 'local-project';
   const port = options.port || (await freePort());
@@ -142,6 +166,11 @@ export async function startGcloudEmulator(kind: GcloudEmulatorKind, options: Gcl
     if (child.exitCode !== null || child.signalCode !== null) {
       await cleanup();
       throw new GcloudEmulatorError(`The ${kind} emulator exited during start-up (code ${child.exitCode}):\n${output.trim()}`);
+    }
+    if (/BindException|Address already in use/.test(output)) {
+      // the JVM reports the taken port but keeps running: end it now rather than at the timeout
+      await cleanup();
+      throw new GcloudEmulatorError(`The ${kind} emulator could not bind ${host} (port in use):\n${output.trim().slice(-2000)}`);
     }
     if (await isReady(host)) break;
     if (Date.now() > deadline) {

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { PubSub, type Message } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,5 +71,28 @@ describe('gcloud emulator helpers', () => {
     await fs.stop();
     expect(() => process.kill(-fs.pid, 0)).toThrow(); // no process of the group (gcloud, JVM) is left
     await expect(fetch(`http://${fs.host}/`)).rejects.toThrow();
+  });
+
+  it('fail fast, naming the cause, when the port is taken; leave no process behind', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const started = Date.now();
+      await expect(startPubsubEmulator({ projectId: PROJECT, port })).rejects.toThrow(/could not bind 127\.0\.0\.1:\d+ \(port in use\)/);
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('name what to install when gcloud is missing', async () => {
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      await expect(startPubsubEmulator()).rejects.toThrow(/gcloud is not on PATH: install the Google Cloud CLI .*google-cloud-cli-pubsub-emulator/);
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });
