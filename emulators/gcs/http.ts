@@ -39,7 +39,7 @@ export function createRequestHandler(
           severity: 'DEBUG',
           message: 'request',
           method: req.method,
-          url: req.url,
+          url: redact(req.url ?? ''),
           contentRange: req.headers['content-range'],
           range: req.headers.range,
           acceptEncoding: req.headers['accept-encoding'],
@@ -626,6 +626,9 @@ function checkReadPreconditions(o: ObjectRecord, pre: Preconditions): void {
   if (pre.ifMetagenerationNotMatch !== undefined && o.metageneration === pre.ifMetagenerationNotMatch) fail();
 }
 
+/** Signed URL signatures are credentials: keep them out of logs. */
+const redact = (url: string): string => url.replace(/([?&](?:X-Goog-Signature|Signature)=)[^&]*/gi, '$1REDACTED');
+
 const bool = (v: string | null): boolean => v?.toLowerCase() === 'true';
 
 function num(v: unknown): number | undefined {
@@ -682,7 +685,7 @@ function sendError(ctx: Ctx, err: unknown): void {
   const e = err instanceof StorageError ? err : new StorageError('backendError', err instanceof Error ? err.message : String(err));
   errors.set(ctx.res, e.message);
   if (!(err instanceof StorageError)) {
-    process.stderr.write(`${JSON.stringify({ severity: 'ERROR', message: 'gcs emulator request failed', method: ctx.req.method, url: ctx.req.url, error: e.message })}\n`);
+    process.stderr.write(`${JSON.stringify({ severity: 'ERROR', message: 'gcs emulator request failed', method: ctx.req.method, url: redact(ctx.req.url ?? ''), error: e.message })}\n`);
   }
   if (ctx.res.headersSent) {
     ctx.res.destroy();
