@@ -30,7 +30,8 @@ const Env = z
     PUBSUB_EMULATOR_HOST: z.string().optional(),
     STORAGE_EMULATOR_HOST: z.string().optional(),
     MAX_ATTEMPTS: int(5),
-    LEASE_SECONDS: int(900),
+    /** A lease is renewed while work goes on; a dead worker's task is free again after this. */
+    LEASE_SECONDS: int(60),
     /** Largest request body the upload function takes (Cloud Run functions stop at 32 MB). */
     MAX_REQUEST_BYTES: int(32 * 1024 * 1024),
     MAX_DOCUMENT_BYTES: int(Limits.shape.maxBytes.parse(undefined)),
@@ -54,12 +55,20 @@ const Env = z
     /** Days a finished task (and its results) is kept; sets the TTL field. */
     TASK_RETENTION_DAYS: int(30),
     MODEL_CACHE_DIR: z.string().optional(),
+    /** tesseract.js workers per instance (default: one per CPU). */
     OCR_WORKERS: z.coerce.number().int().positive().optional(),
+    /** Documents one worker instance reads at once (pages of a document already share the OCR workers). */
+    WORKER_SLOTS: int(1),
     /** How often, at most, a task's progress is written (Firestore: ~1 write/s per document). */
     PROGRESS_INTERVAL_MS: int(1000),
     SIGNED_URL_MINUTES: int(30),
+    /** Emulator suite only: documents containing this text fail like an engine crash (tests of retries and dead letters). */
+    OCR_FAULT_MARKER: z.string().min(8).optional(),
   })
   .superRefine((env, ctx) => {
+    if (env.OCR_FAULT_MARKER && !env.FIRESTORE_EMULATOR_HOST) {
+      ctx.addIssue({ code: 'custom', path: ['OCR_FAULT_MARKER'], message: 'fault injection is only allowed against the emulators' });
+    }
     if (env.ALLOW_LOCAL_IDENTITY && !env.FIRESTORE_EMULATOR_HOST) {
       ctx.addIssue({ code: 'custom', path: ['ALLOW_LOCAL_IDENTITY'], message: 'the X-User-Email identity is only allowed against the emulators (FIRESTORE_EMULATOR_HOST unset)' });
     }

@@ -1,16 +1,12 @@
 /** `docvault ocr FILE...`: the whole core on local files, with no cloud and no emulator. */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { z } from 'zod';
 import { DocVaultError, toDocVaultError } from '../core/errors.ts';
-import type { PageProgress, PipelineOutput } from '../core/pipeline.ts';
+import type { PageProgress } from '../core/pipeline.ts';
 import { createOcr, modelDirs } from '../engines/index.ts';
-import { toHocr } from '../outputs/hocr.ts';
-import { buildSearchablePdf } from '../outputs/searchable-pdf.ts';
-import { toPlainText } from '../outputs/text.ts';
+import { renderOutputs, type OutputFormat } from '../outputs/index.ts';
 
-export const OutputFormat = z.enum(['json', 'txt', 'hocr', 'pdf']);
-export type OutputFormat = z.infer<typeof OutputFormat>;
+export { OutputFormat } from '../outputs/index.ts';
 
 const EXTENSION: Record<OutputFormat, string> = { json: '.json', txt: '.txt', hocr: '.hocr.html', pdf: '.searchable.pdf' };
 
@@ -27,18 +23,6 @@ export interface OcrCommandOptions {
 export interface Io {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
-}
-
-/** Renders each requested output of one document. */
-export async function renderOutputs(bytes: Uint8Array, output: PipelineOutput, formats: readonly OutputFormat[]): Promise<Map<OutputFormat, Uint8Array | string>> {
-  const rendered = new Map<OutputFormat, Uint8Array | string>();
-  for (const format of formats) {
-    if (format === 'json') rendered.set(format, JSON.stringify(output.result, null, 2) + '\n');
-    if (format === 'txt') rendered.set(format, toPlainText(output.result));
-    if (format === 'hocr') rendered.set(format, toHocr(output.result));
-    if (format === 'pdf') rendered.set(format, await buildSearchablePdf(bytes, output.result, output.artifacts));
-  }
-  return rendered;
 }
 
 /** Returns the process exit code: 0 when every file was read, 1 when any failed. */

@@ -342,6 +342,8 @@ function signerFor(deps: UploadDeps): Storage {
   if (!deps.config.STORAGE_EMULATOR_HOST) return deps.storage;
   if (!localSigner) {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    // `credentials` (deprecated in favour of an auth client, and it says so once) is the one
+    // way the client's URL signer learns both the key and its email without asking a server.
     localSigner = new Storage({
       projectId: deps.config.GOOGLE_CLOUD_PROJECT,
       credentials: {

@@ -1,0 +1,140 @@
+/**
+ * dispatch: a new object in the uploads bucket becomes a QUEUED task and a message on its
+ * priority topic. Every object counts — written by upload, through a signed URL, or dropped in
+ * with gcloud storage / gsutil — and a repeated event is a no-op.
+ */
+import { z } from 'zod';
+import { Languages } from '../core/options.ts';
+import {
+  derivedTaskId,
+  parseUploadName,
+  Priority,
+  priorityFor,
+  TASK_ID,
+  TaskSource,
+  type OcrMessage,
+  type PriorityRule,
+  type Task,
+} from '../core/task.ts';
+import type { TaskStore } from '../adapters/firestore-tasks.ts';
+import type { Queue } from '../adapters/pubsub.ts';
+import type { Logger } from '../log.ts';
+import { OBJECT_METADATA } from '../names.ts';
+
+/** The fields of a Cloud Storage object resource that dispatch reads (the CloudEvent's data). */
+export const StorageObject = z.object({
+  bucket: z.string(),
+  name: z.string(),
+  generation: z.union([z.string(), z.number()]).transform(String),
+  size: z.union([z.string(), z.number()]).transform(Number).default(0),
+  contentType: z.string().optional(),
+  metadata: z.record(z.string(), z.string()).nullish(),
+});
+export type StorageObject = z.infer<typeof StorageObject>;
+
+export interface DispatchDeps {
+  tasks: TaskStore;
+  queue: Pick<Queue, 'publishTask'>;
+  log: Logger;
+  uploadsBucket: string;
+  maxAttempts: number;
+  priorityRules: readonly PriorityRule[];
+  now?: () => Date;
+}
+
+export type DispatchOutcome =
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'queued'; task: Task; created: boolean; published: boolean };
+
+const optional = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+const UploadMetadata = z.object({
+  taskId: optional(z.string().regex(TASK_ID)),
+  batchId: optional(z.string().regex(TASK_ID)),
+  priority: optional(Priority),
+  languages: optional(Languages),
+  callbackUrl: optional(z.string().url().refine((u) => /^https?:/.test(u))),
+  originalName: optional(z.string().max(1024)),
+  source: optional(TaskSource),
+});
+
+function readMetadata(metadata: Record<string, string> | null | undefined) {
+  const m = metadata ?? {};
+  return UploadMetadata.parse({
+    taskId: m[OBJECT_METADATA.taskId],
+    batchId: m[OBJECT_METADATA.batchId],
+    priority: m[OBJECT_METADATA.priority],
+    languages: m[OBJECT_METADATA.languages],
+    callbackUrl: m[OBJECT_METADATA.callbackUrl],
+    originalName: m[OBJECT_METADATA.originalName],
+    source: m[OBJECT_METADATA.source],
+  });
+}
+
+export async function dispatchObject(object: StorageObject, deps: DispatchDeps): Promise<DispatchOutcome> {
+  const now = deps.now?.() ?? new Date();
+  if (object.bucket !== deps.uploadsBucket) return ignore(deps, object, 'not the uploads bucket');
+  const parsed = parseUploadName(object.name);
+  if (!parsed) return ignore(deps, object, 'outside the users/{userHash}/ layout');
+
+  const meta = readMetadata(object.metadata);
+  // Upload chose the id and put it in both the path and the metadata; anything else gets an id
+  // from the object's own identity, so a repeated event maps to the same task.
+  const fromUpload = meta.taskId !== undefined && meta.taskId === parsed.taskId;
+  const taskId = fromUpload ? meta.taskId! : derivedTaskId(object.bucket, object.name, object.generation);
+  const task: Task = {
+    v: 1,
+    taskId,
+    userHash: parsed.userHash,
+    batchId: fromUpload ? (meta.batchId ?? null) : null,
+    source: fromUpload ? (meta.source ?? 'upload') : 'drop',
+    bucket: object.bucket,
+    object: object.name,
+    generation: object.generation,
+    size: object.size,
+    contentType: object.contentType ?? null,
+    fileName: meta.originalName ?? parsed.fileName,
+    languages: meta.languages ?? ['eng'],
+    priority: priorityFor(object.size, meta.priority, deps.priorityRules),
+    status: 'QUEUED',
+    progress: 0,
+    message: 'queued',
+    attempts: 0,
+    maxAttempts: deps.maxAttempts,
+    lease: null,
+    error: null,
+    summary: null,
+    callbackUrl: meta.callbackUrl ?? null,
+    createdAt: now,
+    updatedAt: now,
+    dispatchedAt: null,
+    startedAt: null,
+    completedAt: null,
+    processingMs: null,
+    waitMs: null,
+    expireAt: null,
+  };
+
+  const { created, task: stored } = await deps.tasks.createIfAbsent(task);
+  const log = deps.log.child({ taskId, userHash: stored.userHash });
+  if (stored.userHash !== parsed.userHash) {
+    // A task id claimed by metadata that belongs to someone else: never touch their task.
+    log.warn('task id in object metadata belongs to another user; object ignored', { object: object.name });
+    return { kind: 'ignored', reason: 'task id belongs to another user' };
+  }
+  // Publish when this event created the task, or when an earlier delivery created it but died
+  // before publishing. A duplicate publish is harmless: the worker's lease makes it a no-op.
+  if (stored.status !== 'QUEUED' || stored.dispatchedAt) {
+    log.info('duplicate event: task already dispatched', { status: stored.status });
+    return { kind: 'queued', task: stored, created, published: false };
+  }
+  const message: OcrMessage = { v: 1, taskId, bucket: stored.bucket, name: stored.object, generation: stored.generation, priority: stored.priority };
+  await deps.queue.publishTask(message);
+  await deps.tasks.markDispatched(taskId, now);
+  log.info('task queued', { priority: stored.priority, size: stored.size, source: stored.source, created });
+  return { kind: 'queued', task: stored, created, published: true };
+}
+
+function ignore(deps: DispatchDeps, object: StorageObject, reason: string): DispatchOutcome {
+  deps.log.info('object ignored', { bucket: object.bucket, object: object.name, reason });
+  return { kind: 'ignored', reason };
+}

@@ -1,0 +1,189 @@
+/**
+ * The OCR worker: one Pub/Sub message → lease the task → read the document → core pipeline →
+ * results in the results bucket → COMPLETED or FAILED. Throwing means "deliver again" (a
+ * retryable failure); returning means "acknowledge".
+ */
+import type { Storage } from '@google-cloud/storage';
+import { toDocVaultError } from '../core/errors.ts';
+import type { Limits } from '../core/options.ts';
+import type { PageProgress, PipelineOutput } from '../core/pipeline.ts';
+import { OcrMessage, resultObjectNames, type Task, type TaskSummary } from '../core/task.ts';
+import type { OcrOptionsInput } from '../core/options.ts';
+import type { LeaseOutcome, TaskStore } from '../adapters/firestore-tasks.ts';
+import type { Queue } from '../adapters/pubsub.ts';
+import { deleteObject, readObject, writeObjectOnce } from '../adapters/storage.ts';
+import type { Logger } from '../log.ts';
+import { OUTPUT_CONTENT_TYPES, renderOutputs, type OutputFormat } from '../outputs/index.ts';
+import { notifyFinished, type NotifyDeps } from './notify.ts';
+
+export interface OcrProcessor {
+  process(bytes: Uint8Array, options: OcrOptionsInput, onProgress?: (p: PageProgress) => void): Promise<PipelineOutput>;
+}
+
+export interface WorkerDeps {
+  workerId: string;
+  tasks: TaskStore;
+  queue: Pick<Queue, 'publishDeadLetter' | 'publishEvent'>;
+  storage: Storage;
+  ocr: OcrProcessor;
+  log: Logger;
+  resultsBucket: string;
+  limits: Limits;
+  leaseMs: number;
+  progressIntervalMs: number;
+  retentionMs: number;
+  deleteUploadOnSuccess: boolean;
+  webhookSecret?: string | undefined;
+  notify?: Partial<NotifyDeps>;
+}
+
+/** Raised to make the platform deliver the message again (a 5xx to the push). */
+export class RedeliverError extends Error {
+  override name = 'RedeliverError';
+}
+
+export type WorkerOutcome =
+  | { kind: 'invalid-message'; reason: string }
+  | { kind: Exclude<LeaseOutcome['kind'], 'leased' | 'busy'> }
+  | { kind: 'completed'; task: Task }
+  | { kind: 'failed'; task: Task | null; code: string }
+  | { kind: 'lost-lease' };
+
+const FORMATS: readonly OutputFormat[] = ['json', 'txt', 'hocr', 'pdf'];
+
+export async function handleOcrMessage(data: unknown, deps: WorkerDeps): Promise<WorkerOutcome> {
+  const parsed = OcrMessage.safeParse(data);
+  if (!parsed.success) {
+    // A message we cannot read will not become readable by redelivery: acknowledge it, loudly.
+    deps.log.error('unreadable OCR message acknowledged without work', { issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+    return { kind: 'invalid-message', reason: parsed.error.message };
+  }
+  const message = parsed.data;
+  const outcome = await deps.tasks.lease(message.taskId, deps.workerId, deps.leaseMs);
+  const log = deps.log.child({ taskId: message.taskId, ...(outcome.kind !== 'missing' ? { userHash: outcome.task.userHash } : {}) });
+  switch (outcome.kind) {
+    case 'missing':
+      log.warn('no task for this message; acknowledged');
+      return { kind: 'missing' };
+    case 'finished':
+      log.info('task already finished; duplicate delivery acknowledged', { status: outcome.task.status });
+      return { kind: 'finished' };
+    case 'busy':
+      // Another worker holds a live lease: if it dies, its lease runs out and a redelivery takes over.
+      throw new RedeliverError(`task ${message.taskId} is leased by another worker until ${outcome.task.lease?.expiresAt.toISOString()}`);
+    case 'exhausted':
+      log.error('task out of attempts; sent to the dead-letter topic', { error: outcome.task.error });
+      await deps.queue.publishDeadLetter(message, outcome.task.error!);
+      await notifyFinished(outcome.task, notifyDeps(deps, log));
+      return { kind: 'exhausted' };
+    case 'leased':
+      return runLeased(message, outcome.task, deps, log);
+  }
+}
+
+async function runLeased(message: OcrMessage, task: Task, deps: WorkerDeps, log: Logger): Promise<WorkerOutcome> {
+  const started = Date.now();
+  log.info('task started', { attempt: task.attempts, priority: task.priority });
+  const lease = keepLease(task.taskId, deps, log);
+  try {
+    const bytes = await readObject(deps.storage, message.bucket, message.name, message.generation);
+    const output = await deps.ocr.process(
+      bytes,
+      { languages: task.languages, limits: deps.limits, searchablePdf: true },
+      (p) => lease.progress(p),
+    );
+    const outputs = await renderOutputs(bytes, output, FORMATS);
+    const names = resultObjectNames(task.userHash, task.taskId);
+    await Promise.all(
+      FORMATS.map((format) =>
+        writeObjectOnce(deps.storage, deps.resultsBucket, names[format], outputs.get(format)!, OUTPUT_CONTENT_TYPES[format], { 'docvault-task-id': task.taskId }),
+      ),
+    );
+    lease.stop();
+    const { result } = output;
+    const summary: TaskSummary = {
+      pages: result.pageCount,
+      failedPages: result.pages.filter((p) => p.status === 'failed').length,
+      confidence: result.confidence,
+      languages: result.languages,
+      category: result.classification.category,
+      processingMs: Date.now() - started,
+      resultBucket: deps.resultsBucket,
+      objects: names,
+    };
+    const completed = await deps.tasks.complete(task.taskId, deps.workerId, summary, deps.retentionMs);
+    if (!completed) {
+      log.warn('lease lost before completion (cancelled or taken over); result kept, status untouched');
+      return { kind: 'lost-lease' };
+    }
+    log.info('task completed', { pages: summary.pages, confidence: summary.confidence, processingMs: summary.processingMs, ocrMs: result.timings.ocrMs });
+    if (deps.deleteUploadOnSuccess) await deleteObject(deps.storage, message.bucket, message.name, message.generation).catch(() => undefined);
+    await notifyFinished(completed, notifyDeps(deps, log));
+    return { kind: 'completed', task: completed };
+  } catch (err) {
+    lease.stop();
+    return handleFailure(err, message, task, deps, log);
+  }
+}
+
+async function handleFailure(err: unknown, message: OcrMessage, task: Task, deps: WorkerDeps, log: Logger): Promise<WorkerOutcome> {
+  const error = toDocVaultError(err);
+  const reason = { code: error.code, message: error.message };
+  if (!error.retryable) {
+    // The input is at fault: retrying cannot help. FAILED with the reason; the upload is kept.
+    const failed = await deps.tasks.fail(task.taskId, reason, { workerId: deps.workerId, retentionMs: deps.retentionMs });
+    log.warn('task failed: bad input', { error: reason });
+    if (failed) await notifyFinished(failed, notifyDeps(deps, log));
+    return { kind: 'failed', task: failed, code: error.code };
+  }
+  if (task.attempts >= task.maxAttempts) {
+    const failed = await deps.tasks.fail(
+      task.taskId,
+      { code: error.code, message: `Gave up after ${task.attempts} attempts: ${error.message}` },
+      { workerId: deps.workerId, retentionMs: deps.retentionMs },
+    );
+    log.error('task failed after its last attempt; sent to the dead-letter topic', { error: reason, attempts: task.attempts });
+    await deps.queue.publishDeadLetter(message, failed?.error ?? reason);
+    if (failed) await notifyFinished(failed, notifyDeps(deps, log));
+    return { kind: 'failed', task: failed, code: error.code };
+  }
+  await deps.tasks.release(task.taskId, deps.workerId, reason);
+  log.warn('attempt failed; the message will be delivered again', { error: reason, attempt: task.attempts, maxAttempts: task.maxAttempts });
+  throw new RedeliverError(`attempt ${task.attempts} of task ${task.taskId} failed: ${error.code}: ${error.message}`);
+}
+
+/**
+ * Keeps the lease alive while the document is read, and carries progress with it: at most one
+ * write per progressIntervalMs (Firestore sustains about one write a second per document).
+ */
+function keepLease(taskId: string, deps: WorkerDeps, log: Logger) {
+  let lastWrite = 0;
+  let pending: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  const write = (progress?: { percent: number; message: string }) => {
+    lastWrite = Date.now();
+    pending = pending
+      .then(() => deps.tasks.heartbeat(taskId, deps.workerId, deps.leaseMs, progress))
+      .catch((err: unknown) => log.warn('lease heartbeat failed', { error: err }));
+  };
+  const timer = setInterval(() => {
+    if (!stopped && Date.now() - lastWrite >= deps.leaseMs / 3) write();
+  }, Math.max(250, Math.floor(deps.leaseMs / 6)));
+  timer.unref();
+  return {
+    progress(p: PageProgress) {
+      if (stopped) return;
+      if (p.done < p.total && Date.now() - lastWrite < deps.progressIntervalMs) return;
+      write({ percent: (p.done / p.total) * 100, message: `page ${p.done}/${p.total}` });
+    },
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
+}
+
+function notifyDeps(deps: WorkerDeps, log: Logger): NotifyDeps {
+  return { queue: deps.queue, log, webhookSecret: deps.webhookSecret, ...deps.notify };
+}
+

@@ -1,0 +1,205 @@
+/**
+ * The pipeline end to end on the emulator suite: our storage emulator delivers finalize events to
+ * the dispatch function, dispatch publishes to the priority topics, the Pub/Sub emulator pushes to
+ * the OCR worker, Firestore keeps the task. Functions run as real functions-framework processes.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PubSub } from '@google-cloud/pubsub';
+import { Storage } from '@google-cloud/storage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFunction, type FunctionProcess } from '../../emulators/functions.ts';
+import { createFirestore, TaskStore } from '../../shared/adapters/firestore-tasks.ts';
+import { characterErrorRate } from '../../shared/core/text-metrics.ts';
+import { derivedTaskId, resultObjectNames, userHashOf, type Task } from '../../shared/core/task.ts';
+import { DEAD_LETTER_SUBSCRIPTION, OBJECT_METADATA, PRIORITY_TOPICS } from '../../shared/names.ts';
+import { fixture, FIXTURES_DIR, groundTruth } from '../support/fixtures.ts';
+import { startSuite, TEST_BUCKETS, TEST_SECRET, type Suite } from '../support/suite.ts';
+import { waitFor } from '../support/wait.ts';
+
+const POISON = 'DOCVAULT-TEST-POISON';
+const MAX_ATTEMPTS = 3;
+let suite: Suite;
+let dispatch: FunctionProcess;
+let worker: FunctionProcess;
+let workerEnv: Record<string, string>;
+let storage: Storage;
+let tasks: TaskStore;
+
+const alice = userHashOf('alice@example.com', TEST_SECRET);
+
+beforeAll(async () => {
+  suite = await startSuite();
+  workerEnv = { ...suite.env, LEASE_SECONDS: '4', MAX_ATTEMPTS: String(MAX_ATTEMPTS), OCR_WORKERS: '1', OCR_FAULT_MARKER: POISON };
+  [dispatch, worker] = await Promise.all([
+    startFunction({ target: 'dispatch', env: { ...suite.env, MAX_ATTEMPTS: String(MAX_ATTEMPTS) } }),
+    startFunction({ target: 'ocr-worker', env: workerEnv }),
+  ]);
+  suite.storage.addEventTarget({ url: dispatch.url, eventTypes: ['finalized'] });
+  const url = worker.url;
+  await suite.provision({ workerUrls: { high: url, normal: url, low: url }, maxDeliveryAttempts: 10, minimumBackoffSeconds: 1, maximumBackoffSeconds: 3 });
+  storage = new Storage({ projectId: suite.projectId });
+  tasks = new TaskStore(createFirestore(suite.projectId));
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.allSettled([dispatch?.stop(), worker?.stop()]);
+  await suite?.stop();
+});
+
+/** Drops a file into a user's prefix with the real client, like `gcloud storage cp` would. */
+async function drop(name: string, bytes: Uint8Array, metadata: Record<string, string> = {}): Promise<string> {
+  const object = `users/${alice}/${name}`;
+  const file = storage.bucket(TEST_BUCKETS.uploads).file(object);
+  await file.save(Buffer.from(bytes), { resumable: false, metadata: { metadata } });
+  const [meta] = await file.getMetadata();
+  return derivedTaskId(TEST_BUCKETS.uploads, object, String(meta.generation));
+}
+
+function finished(taskId: string, timeoutMs = 90_000): Promise<Task> {
+  return waitFor(`task ${taskId} to finish`, async () => {
+    const task = await tasks.get(taskId);
+    return task && (task.status === 'COMPLETED' || task.status === 'FAILED') ? task : undefined;
+  }, timeoutMs);
+}
+
+describe('pipeline on the emulator suite', () => {
+  it('a file dropped into a user prefix becomes a task that completes with the right text, progress rising to 100', async () => {
+    const taskId = await drop('phototest.tif', fixture('tess_phototest.tif'));
+    const seen = new Set<string>();
+    const task = await waitFor('completion', async () => {
+      const t = await tasks.get(taskId);
+      if (t) seen.add(`${t.status}:${t.progress}`);
+      return t?.status === 'COMPLETED' ? t : undefined;
+    }, 90_000, 50);
+    expect(task).toMatchObject({ userHash: alice, source: 'drop', priority: 'high', attempts: 1, progress: 100 });
+    expect(task.summary).toMatchObject({ pages: 1, failedPages: 0 });
+    expect([...seen].some((s) => s.startsWith('PROCESSING'))).toBe(true);
+    const names = resultObjectNames(alice, taskId);
+    const [text] = await storage.bucket(TEST_BUCKETS.results).file(names.txt).download();
+    expect(characterErrorRate(groundTruth('tess_phototest.tif'), text.toString('utf8'))).toBeLessThanOrEqual(0.02);
+    for (const name of Object.values(names)) expect((await storage.bucket(TEST_BUCKETS.results).file(name).exists())[0]).toBe(true);
+  });
+
+  it('a PDF dropped with the real gcloud storage CLI completes for that user', async () => {
+    const config = mkdtempSync(join(tmpdir(), 'gcloud-config-'));
+    const object = `users/${alice}/scan.pdf`;
+    await promisify(execFile)('gcloud', ['storage', 'cp', FIXTURES_DIR + 'ocrmypdf_c02-22.pdf', `gs://${TEST_BUCKETS.uploads}/${object}`], {
+      env: {
+        ...process.env,
+        CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE: `${suite.storage.url}/`,
+        CLOUDSDK_AUTH_DISABLE_CREDENTIALS: 'True',
+        CLOUDSDK_CORE_PROJECT: suite.projectId,
+        CLOUDSDK_CONFIG: config,
+        CLOUDSDK_CORE_DISABLE_PROMPTS: '1',
+      },
+    });
+    const [meta] = await storage.bucket(TEST_BUCKETS.uploads).file(object).getMetadata();
+    const task = await finished(derivedTaskId(TEST_BUCKETS.uploads, object, String(meta.generation)));
+    expect(task.status).toBe('COMPLETED');
+    const [json] = await storage.bucket(TEST_BUCKETS.results).file(resultObjectNames(alice, task.taskId).json).download();
+    expect(JSON.parse(json.toString()).text).toMatch(/tip-toeing along a path/);
+  });
+
+  it('the same finalize event twice and the same message twice make one task, one result, one attempt', async () => {
+    const taskId = await drop('simple.png', fixture('tessjs_simple_png.png'));
+    const first = await finished(taskId);
+    expect(first.status).toBe('COMPLETED');
+    // The finalize event again, as Eventarc may deliver it.
+    const [meta] = await storage.bucket(TEST_BUCKETS.uploads).file(`users/${alice}/simple.png`).getMetadata();
+    const redelivered = await fetch(dispatch.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'ce-specversion': '1.0',
+        'ce-id': 'duplicate-1',
+        'ce-source': `//storage.googleapis.com/projects/_/buckets/${TEST_BUCKETS.uploads}`,
+        'ce-type': 'google.cloud.storage.object.v1.finalized',
+        'ce-subject': `objects/users/${alice}/simple.png`,
+        'ce-time': new Date().toISOString(),
+      },
+      body: JSON.stringify(meta),
+    });
+    expect(redelivered.status).toBeLessThan(300);
+    // And the Pub/Sub message again.
+    const pubsub = new PubSub({ projectId: suite.projectId });
+    await pubsub.topic(PRIORITY_TOPICS.high).publishMessage({
+      json: { v: 1, taskId, bucket: TEST_BUCKETS.uploads, name: `users/${alice}/simple.png`, generation: String(meta.generation), priority: 'high' },
+      attributes: { priority: 'high' },
+    });
+    await pubsub.close();
+    await new Promise((r) => setTimeout(r, 3000));
+    const after = await tasks.get(taskId);
+    expect(after).toMatchObject({ status: 'COMPLETED', attempts: 1 });
+    expect(after!.completedAt).toEqual(first.completedAt);
+    const [files] = await storage.bucket(TEST_BUCKETS.results).getFiles({ prefix: `users/${alice}/${taskId}/` });
+    expect(files.map((f) => f.name).sort()).toEqual(Object.values(resultObjectNames(alice, taskId)).sort());
+  });
+
+  it('a poison document fails with its code after the maximum attempts, and lands on the dead-letter topic', async () => {
+    const poisoned = new Uint8Array(Buffer.concat([Buffer.from(fixture('tessjs_simple_png.png')), Buffer.from(POISON)]));
+    const taskId = await drop('poison.png', poisoned);
+    const task = await finished(taskId, 120_000);
+    expect(task).toMatchObject({ status: 'FAILED', attempts: MAX_ATTEMPTS, error: { code: 'ENGINE_FAILURE' } });
+    expect(task.error!.message).toMatch(/Gave up after 3 attempts/);
+    const pubsub = new PubSub({ projectId: suite.projectId });
+    const received = await waitFor('dead letter', () => pullOnce(pubsub, taskId), 20_000, 500);
+    expect(received.attributes).toMatchObject({ taskId, errorCode: 'ENGINE_FAILURE' });
+    await pubsub.close();
+  });
+
+  it('a bad document fails at once with a code, and the upload is kept', async () => {
+    const taskId = await drop('invalid.pdf', fixture('ocrmypdf_invalid.pdf'));
+    const task = await finished(taskId);
+    expect(task).toMatchObject({ status: 'FAILED', attempts: 1, error: { code: 'CORRUPT_DOCUMENT' } });
+    expect((await storage.bucket(TEST_BUCKETS.uploads).file(`users/${alice}/invalid.pdf`).exists())[0]).toBe(true);
+  });
+
+  it('objects outside the user layout are ignored without breaking the trigger', async () => {
+    await storage.bucket(TEST_BUCKETS.uploads).file('stray/file.png').save(Buffer.from(fixture('tessjs_simple_png.png')), { resumable: false });
+    const taskId = await drop('after-stray.png', fixture('tessjs_simple_png.png'));
+    expect((await finished(taskId)).status).toBe('COMPLETED');
+  });
+
+  it('a worker killed mid-task: the task is delivered again and completes', async () => {
+    const taskId = await drop('killed.pdf', fixture('ocrmypdf_skew.pdf'));
+    await waitFor('processing', async () => ((await tasks.get(taskId))?.status === 'PROCESSING' ? true : undefined), 60_000, 50);
+    worker.kill();
+    await new Promise((r) => setTimeout(r, 500));
+    worker = await startFunction({ target: 'ocr-worker', env: workerEnv, port: worker.port });
+    const task = await finished(taskId, 150_000);
+    expect(task.status).toBe('COMPLETED');
+    expect(task.attempts).toBe(2);
+  });
+
+  it('with a backlog and one worker slot, high-priority tasks finish before low ones', async () => {
+    const blocker = await drop('blocker.tif', fixture('tess_eurotext.tif'), { [OBJECT_METADATA.priority]: 'normal' });
+    await waitFor('blocker processing', async () => ((await tasks.get(blocker))?.status === 'PROCESSING' ? true : undefined), 60_000, 50);
+    const low: string[] = [];
+    const high: string[] = [];
+    for (let i = 0; i < 3; i++) low.push(await drop(`low-${i}.png`, fixture('tessjs_simple_png.png'), { [OBJECT_METADATA.priority]: 'low' }));
+    for (let i = 0; i < 3; i++) high.push(await drop(`high-${i}.png`, fixture('tessjs_simple_gif.gif'), { [OBJECT_METADATA.priority]: 'high' }));
+    const done = await Promise.all([...high, ...low].map((id) => finished(id)));
+    const at = (ids: string[]) => done.filter((t) => ids.includes(t.taskId)).map((t) => t.completedAt!.getTime());
+    expect(Math.max(...at(high))).toBeLessThan(Math.min(...at(low)));
+  });
+});
+
+async function pullOnce(pubsub: PubSub, taskId: string): Promise<{ attributes: Record<string, string> } | undefined> {
+  const subscription = pubsub.subscription(DEAD_LETTER_SUBSCRIPTION);
+  const messages = await new Promise<Array<{ attributes: Record<string, string>; ack(): void }>>((resolve) => {
+    const got: Array<{ attributes: Record<string, string>; ack(): void }> = [];
+    const onMessage = (m: { attributes: Record<string, string>; ack(): void }) => got.push(m);
+    subscription.on('message', onMessage);
+    setTimeout(() => {
+      subscription.removeListener('message', onMessage);
+      void subscription.close();
+      resolve(got);
+    }, 1500);
+  });
+  for (const m of messages) m.ack();
+  return messages.find((m) => m.attributes.taskId === taskId);
+}
