@@ -22,7 +22,20 @@ import {
 } from '../../shared/services/api.ts';
 import { appContext } from '../../shared/services/context.ts';
 
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+/** The project's version, from its package.json (two levels up in the source tree, three in a build). */
+function projectVersion(): string {
+  const require = createRequire(import.meta.url);
+  for (const path of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = require(path) as { name?: string; version?: string };
+      if (pkg.name === 'docvault-ocr' && pkg.version) return pkg.version;
+    } catch {
+      // not at this level
+    }
+  }
+  return 'unknown';
+}
+const version = projectVersion();
 
 export type ApiContext = ApiDeps & { identity?: IdentifyOptions };
 
