@@ -305,7 +305,13 @@ export async function getBatch(deps: ApiDeps, caller: Caller, id: string): Promi
 export async function cancelTask(deps: ApiDeps, caller: Caller, id: string): Promise<TaskView> {
   const taskId = checkedTaskId(id);
   const task = await deps.tasks.cancel(taskId, caller.userHash);
-  if (!task) throw notFound();
+  if (!task) {
+    if (await pendingUpload(deps.storage, deps.config.UPLOADS_BUCKET, caller.userHash, taskId)) {
+      // Uploaded a moment ago: the task is about to exist, and a cancel now would be lost.
+      throw new DocVaultError('NOT_READY', 'The upload is still being registered; try the cancel again in a second.', { status: 'QUEUED' });
+    }
+    throw notFound();
+  }
   // Cancelling a cancelled task again answers the same: cancel is idempotent.
   if (task.status !== 'CANCELLED') {
     throw new DocVaultError('ALREADY_FINISHED', `The task is already finished (status ${task.status}).`, { status: task.status });

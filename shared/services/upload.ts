@@ -143,7 +143,11 @@ interface ParsedForm {
 }
 
 /** Reads the whole form. Files are held in memory: the request limit (32 MB) bounds them. */
-function parseForm(headers: IncomingHttpHeaders, body: Buffer | Readable, limits: { maxFiles: number; maxBytes: number }): Promise<ParsedForm> {
+function parseForm(
+  headers: IncomingHttpHeaders,
+  body: Buffer | Readable,
+  limits: { maxFiles: number; maxBytes: number; maxRequestBytes: number; tooLarge: () => DocVaultError },
+): Promise<ParsedForm> {
   return new Promise((resolve, reject) => {
     const fail = (err: unknown) =>
       reject(
@@ -196,8 +200,21 @@ function parseForm(headers: IncomingHttpHeaders, body: Buffer | Readable, limits
     parser.on('close', () => {
       Promise.all(pending).then(() => resolve(form), fail);
     });
-    if (Buffer.isBuffer(body)) parser.end(body);
-    else body.on('error', fail).pipe(parser);
+    if (Buffer.isBuffer(body)) {
+      parser.end(body);
+      return;
+    }
+    // A stream sent without a Content-Length is counted as it comes.
+    let received = 0;
+    body.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > limits.maxRequestBytes) {
+        body.unpipe(parser);
+        body.resume();
+        fail(limits.tooLarge());
+      }
+    });
+    body.on('error', fail).pipe(parser);
   });
 }
 
@@ -270,7 +287,12 @@ export async function acceptUpload(deps: UploadDeps, caller: Caller, input: Uplo
     throw new DocVaultError('INVALID_REQUEST', 'Send the documents as multipart/form-data with one or more "file" parts.');
   }
   const maxFiles = deps.maxFiles ?? MAX_FILES_PER_REQUEST;
-  const form = await parseForm(input.headers, input.body, { maxFiles, maxBytes: config.limits.maxBytes });
+  const form = await parseForm(input.headers, input.body, {
+    maxFiles,
+    maxBytes: config.limits.maxBytes,
+    maxRequestBytes: config.MAX_REQUEST_BYTES,
+    tooLarge: () => tooLargeForRequest(config),
+  });
   if (form.tooManyFiles) {
     throw new DocVaultError('TOO_MANY_FILES', `At most ${maxFiles} files per request; send the rest in another request.`, { maxFiles });
   }
@@ -383,7 +405,13 @@ export async function createSignedUpload(deps: UploadDeps, caller: Caller, body:
   };
   const taskId = newTaskId();
   const metadata = objectMetadata(taskId, choices, headerSafe(request.fileName), 'signed-url');
-  const headers: Record<string, string> = { 'content-type': contentType, 'x-goog-if-generation-match': '0' };
+  const headers: Record<string, string> = {
+    'content-type': contentType,
+    // One object, once: the URL cannot replace a document already uploaded through it.
+    'x-goog-if-generation-match': '0',
+    // Cloud Storage refuses a PUT whose body is outside this range (the declared size is a hint only).
+    'x-goog-content-length-range': `1,${config.limits.maxBytes}`,
+  };
   for (const [key, value] of Object.entries(metadata)) headers[`x-goog-meta-${key}`] = value;
   const expires = new Date(now.getTime() + config.SIGNED_URL_MINUTES * 60_000);
   const extensionHeaders = Object.fromEntries(Object.entries(headers).filter(([k]) => k.startsWith('x-goog-')));

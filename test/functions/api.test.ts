@@ -123,6 +123,10 @@ describe('api: tasks', () => {
     expect(res.body).toMatchObject({ taskId, status: 'QUEUED', progress: 0, fileName: 'Scan 1.png', source: 'upload' });
     expect((await get(`/tasks/${taskId}`, BOB)).status).toBe(404);
     expect((await get(`/tasks/${taskId}/result`, ALICE)).body.error).toMatchObject({ code: 'NOT_READY', details: { status: 'QUEUED' } });
+    const cancel = await post(`/tasks/${taskId}/cancel`, ALICE);
+    expect(cancel.status).toBe(409);
+    expect(cancel.body.error.code).toBe('NOT_READY');
+    expect((await post(`/tasks/${taskId}/cancel`, BOB)).status).toBe(404);
   });
 
   it('GET /tasks pages through the caller’s own tasks, newest first, with a status filter', async () => {

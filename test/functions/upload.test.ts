@@ -4,6 +4,7 @@
  * requests are refused whole with a code and write nothing; signed URLs take large documents.
  */
 import { createSign, generateKeyPairSync } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { Storage } from '@google-cloud/storage';
 import { OAuth2Client } from 'google-auth-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { loadConfig } from '../../shared/config.ts';
 import { userHashOf } from '../../shared/core/task.ts';
 import { OBJECT_METADATA } from '../../shared/names.ts';
 import { appContext } from '../../shared/services/context.ts';
+import { acceptUpload } from '../../shared/services/upload.ts';
 import { fixture } from '../support/fixtures.ts';
 import { asUser, fetchJson, serveHttpFunction, type ServedFunction } from '../support/http.ts';
 import { startSuite, TEST_BUCKETS, TEST_SECRET, type Suite } from '../support/suite.ts';
@@ -191,6 +193,29 @@ describe('upload: multipart', () => {
   });
 });
 
+describe('upload: the service without the framework', () => {
+  async function encoded(body: FormData): Promise<{ bytes: Buffer; contentType: string }> {
+    const request = new Request('http://localhost/', { method: 'POST', body });
+    return { bytes: Buffer.from(await request.arrayBuffer()), contentType: request.headers.get('content-type')! };
+  }
+
+  it('reads the request stream when no buffered body is there', async () => {
+    const user = newUser();
+    const { bytes, contentType } = await encoded(form([{ data: PNG, name: 'streamed.png' }]));
+    const accepted = await acceptUpload(appContext('upload'), user, { headers: { 'content-type': contentType }, body: Readable.from([bytes.subarray(0, 100), bytes.subarray(100)]) });
+    expect((await objectsOf(user.userHash)).map((f) => f.name)).toEqual([`users/${user.userHash}/${accepted.tasks[0]!.taskId}/streamed.png`]);
+  });
+
+  it('counts a stream without a Content-Length against the request limit', async () => {
+    const user = newUser();
+    const { bytes, contentType } = await encoded(form([{ data: PDF, name: 'big.pdf' }, { data: PDF, name: 'big2.pdf' }]));
+    const deps = { ...appContext('upload'), config: loadConfig({ ...process.env, MAX_REQUEST_BYTES: String(64 * 1024) }) };
+    const chunks = Array.from({ length: Math.ceil(bytes.length / 8192) }, (_, i) => bytes.subarray(i * 8192, (i + 1) * 8192));
+    await expect(acceptUpload(deps, user, { headers: { 'content-type': contentType }, body: Readable.from(chunks) })).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    expect(await objectsOf(user.userHash)).toHaveLength(0);
+  });
+});
+
 describe('upload: identity', () => {
   it('answers 401 without an identity, with a malformed one, or with a bad token, and writes nothing', async () => {
     const attempts: Record<string, string>[] = [{}, { 'x-user-email': 'not-an-email' }, { authorization: 'Bearer abc.def.ghi' }, { authorization: 'Basic dXNlcjpwdw==' }];
@@ -248,7 +273,9 @@ describe('upload: signed URLs', () => {
     const url = new URL(uploadUrl);
     expect(`${url.origin}${url.pathname}`).toBe(`${suite.env.STORAGE_EMULATOR_HOST}/${TEST_BUCKETS.uploads}/users/${user.userHash}/${taskId}/Big_scan.pdf`);
     expect(url.searchParams.get('X-Goog-Algorithm')).toBe('GOOG4-RSA-SHA256');
-    expect(url.searchParams.get('X-Goog-SignedHeaders')).toContain('x-goog-meta-docvault-task-id');
+    const signed = url.searchParams.get('X-Goog-SignedHeaders')!.split(';');
+    expect(signed).toEqual(expect.arrayContaining(['content-type', 'x-goog-meta-docvault-task-id', 'x-goog-if-generation-match', 'x-goog-content-length-range']));
+    expect(headers['x-goog-content-length-range']).toMatch(/^1,\d+$/);
 
     const put = await fetch(uploadUrl, { method: 'PUT', headers, body: PDF });
     expect(put.status).toBe(200);
