@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../functions/api/index.ts';
 import { newTaskId, resultObjectNames, uploadObjectName, userHashOf, type Task, type TaskSummary } from '../../shared/core/task.ts';
 import { OBJECT_METADATA, PRIORITY_TOPICS } from '../../shared/names.ts';
+import { createLogger } from '../../shared/log.ts';
 import { appContext } from '../../shared/services/context.ts';
 import { asUser, fetchJson, serveHttpFunction, type ServedFunction } from '../support/http.ts';
 import { startSuite, TEST_BUCKETS, TEST_SECRET, type Suite } from '../support/suite.ts';
@@ -24,6 +25,7 @@ let storage: Storage;
 let pubsub: PubSub;
 let api: ServedFunction;
 let ctx: ReturnType<typeof appContext>;
+const logLines: string[] = [];
 
 function taskOf(userHash: string, overrides: Partial<Task> = {}): Task {
   const taskId = overrides.taskId ?? newTaskId();
@@ -51,7 +53,7 @@ beforeAll(async () => {
   suite = await startSuite();
   storage = new Storage({ projectId: suite.projectId });
   pubsub = new PubSub({ projectId: suite.projectId });
-  ctx = appContext('api');
+  ctx = { ...appContext('api'), log: createLogger('api', {}, (line) => logLines.push(line)) };
   api = await serveHttpFunction('api', createApiHandler(() => ctx));
 });
 afterAll(async () => {
@@ -292,5 +294,12 @@ describe('api: queue', () => {
         await sub.delete().catch(() => undefined);
       }
     }
+  });
+});
+
+describe('api: logs', () => {
+  it('never wrote an email to the logs', () => {
+    expect(logLines.length).toBeGreaterThan(0);
+    expect(logLines.join('\n')).not.toMatch(/@example\.com/i);
   });
 });

@@ -12,7 +12,8 @@ import { createUploadHandler, type UploadContext } from '../../functions/upload/
 import { loadConfig } from '../../shared/config.ts';
 import { userHashOf } from '../../shared/core/task.ts';
 import { OBJECT_METADATA } from '../../shared/names.ts';
-import { appContext } from '../../shared/services/context.ts';
+import { createLogger } from '../../shared/log.ts';
+import { appContext, type AppContext } from '../../shared/services/context.ts';
 import { acceptUpload } from '../../shared/services/upload.ts';
 import { fixture } from '../support/fixtures.ts';
 import { asUser, fetchJson, serveHttpFunction, type ServedFunction } from '../support/http.ts';
@@ -30,6 +31,10 @@ let small: ServedFunction;
 /** Bearer tokens only, verified against a local signing key. */
 let cloud: ServedFunction;
 let signToken: (claims: Record<string, unknown>) => string;
+let base: AppContext;
+/** Every log line the functions wrote, checked at the end for emails and tokens. */
+const logLines: string[] = [];
+const tokensSent: string[] = [];
 
 let userCount = 0;
 /** A fresh caller per test keeps each test's objects apart under its own prefix. */
@@ -65,7 +70,9 @@ function localTokenVerifier(): { verifier: OAuth2Client; sign: (claims: Record<s
     const now = Math.floor(Date.now() / 1000);
     const payload = { iss: 'https://accounts.google.com', aud: AUDIENCE, sub: '1234', iat: now, exp: now + 600, ...claims };
     const signed = `${b64({ alg: 'RS256', kid, typ: 'JWT' })}.${b64(payload)}`;
-    return `${signed}.${createSign('RSA-SHA256').update(signed).sign(privateKey).toString('base64url')}`;
+    const token = `${signed}.${createSign('RSA-SHA256').update(signed).sign(privateKey).toString('base64url')}`;
+    tokensSent.push(token);
+    return token;
   };
   return { verifier: new LocalCerts(), sign };
 }
@@ -73,7 +80,7 @@ function localTokenVerifier(): { verifier: OAuth2Client; sign: (claims: Record<s
 beforeAll(async () => {
   suite = await startSuite();
   storage = new Storage({ projectId: suite.projectId });
-  const base = appContext('upload');
+  base = { ...appContext('upload'), log: createLogger('upload', {}, (line) => logLines.push(line)) };
   upload = await serveHttpFunction('upload', createUploadHandler(() => base));
   const smallContext: UploadContext = {
     ...base,
@@ -202,14 +209,14 @@ describe('upload: the service without the framework', () => {
   it('reads the request stream when no buffered body is there', async () => {
     const user = newUser();
     const { bytes, contentType } = await encoded(form([{ data: PNG, name: 'streamed.png' }]));
-    const accepted = await acceptUpload(appContext('upload'), user, { headers: { 'content-type': contentType }, body: Readable.from([bytes.subarray(0, 100), bytes.subarray(100)]) });
+    const accepted = await acceptUpload(base, user, { headers: { 'content-type': contentType }, body: Readable.from([bytes.subarray(0, 100), bytes.subarray(100)]) });
     expect((await objectsOf(user.userHash)).map((f) => f.name)).toEqual([`users/${user.userHash}/${accepted.tasks[0]!.taskId}/streamed.png`]);
   });
 
   it('counts a stream without a Content-Length against the request limit', async () => {
     const user = newUser();
     const { bytes, contentType } = await encoded(form([{ data: PDF, name: 'big.pdf' }, { data: PDF, name: 'big2.pdf' }]));
-    const deps = { ...appContext('upload'), config: loadConfig({ ...process.env, MAX_REQUEST_BYTES: String(64 * 1024) }) };
+    const deps = { ...base, config: loadConfig({ ...process.env, MAX_REQUEST_BYTES: String(64 * 1024) }) };
     const chunks = Array.from({ length: Math.ceil(bytes.length / 8192) }, (_, i) => bytes.subarray(i * 8192, (i + 1) * 8192));
     await expect(acceptUpload(deps, user, { headers: { 'content-type': contentType }, body: Readable.from(chunks) })).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
     expect(await objectsOf(user.userHash)).toHaveLength(0);
@@ -308,5 +315,15 @@ describe('upload: signed URLs', () => {
   it('answers 401 to POST /uploads without an identity', async () => {
     const res = await fetchJson(`${upload.url}/uploads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fileName: 'a.pdf', size: 1, contentType: 'application/pdf' }) });
     expect(res.status).toBe(401);
+  });
+});
+
+describe('upload: logs', () => {
+  it('never wrote an email or a token to the logs', () => {
+    expect(logLines.length).toBeGreaterThan(10);
+    const all = logLines.join('\n');
+    expect(all).not.toMatch(/@example\.com/i);
+    for (const token of tokensSent) expect(all).not.toContain(token.split('.')[2]);
+    for (const line of logLines) expect(JSON.parse(line)).toMatchObject({ severity: expect.any(String), message: expect.any(String) });
   });
 });
