@@ -1,8 +1,9 @@
 /**
- * Who is calling. In the cloud: a Google ID token (`Authorization: Bearer …`) verified with
- * google-auth-library, with a verified email. With the emulators, and only there (the config
- * refuses ALLOW_LOCAL_IDENTITY otherwise), an `X-User-Email` header is accepted too.
- * Anything else is 401. Neither the email nor the token is ever logged or put in an error.
+ * Who is calling. In the cloud: a Google ID token or a Firebase Authentication ID token
+ * (`Authorization: Bearer …`) verified with google-auth-library, with a verified email. With the
+ * emulators, and only there (the config refuses ALLOW_LOCAL_IDENTITY otherwise), an
+ * `X-User-Email` header is accepted too. Anything else is 401. Neither the email nor the token is
+ * ever logged or put in an error.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { OAuth2Client } from 'google-auth-library';
@@ -16,15 +17,32 @@ export interface Caller {
   userHash: string;
 }
 
-export type IdentityConfig = Pick<Config, 'AUTH_AUDIENCE' | 'ALLOW_LOCAL_IDENTITY' | 'USER_HASH_SECRET'>;
+export type IdentityConfig = Pick<Config, 'AUTH_AUDIENCE' | 'ALLOW_LOCAL_IDENTITY' | 'USER_HASH_SECRET' | 'GOOGLE_CLOUD_PROJECT'>;
 
 export const LOCAL_IDENTITY_HEADER = 'x-user-email';
+
+/** Firebase Authentication signs ID tokens with these keys (X.509 PEM by key id). */
+const FIREBASE_CERTS_URL = 'https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com';
+const FIREBASE_ISSUER_PREFIX = 'https://securetoken.google.com/';
 
 const Email = z.string().trim().max(320).email();
 const BEARER = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)\s*$/i;
 
+export type Certificates = Record<string, string>;
+
+export interface IdentifyOptions {
+  /** Verifies Google ID tokens (and checks any token's signature); tests hand in one with local keys. */
+  verifier?: OAuth2Client;
+  /** Firebase's signing certificates; tests hand in local ones. */
+  firebaseCerts?: () => Promise<Certificates>;
+}
+
 function unauthenticated(message: string): DocVaultError {
   return new DocVaultError('UNAUTHENTICATED', message);
+}
+
+function unavailable(err: unknown): DocVaultError {
+  return new DocVaultError('UNAVAILABLE', 'The identity service is unreachable; try again shortly.', {}, { cause: err });
 }
 
 function single(value: string | string[] | undefined): string | undefined {
@@ -39,16 +57,24 @@ function defaultVerifier(): OAuth2Client {
   return sharedClient;
 }
 
-export interface IdentifyOptions {
-  /** The token verifier; tests hand in a client whose certificates are local. */
-  verifier?: OAuth2Client;
+let firebaseCache: { certs: Certificates; until: number } | undefined;
+
+/** Firebase's certificates, kept as long as their Cache-Control max-age says. */
+async function fetchFirebaseCerts(): Promise<Certificates> {
+  if (firebaseCache && firebaseCache.until > Date.now()) return firebaseCache.certs;
+  const res = await fetch(FIREBASE_CERTS_URL, { signal: AbortSignal.timeout(5000) });
+  if (!res.ok) throw new Error(`Firebase certificates: HTTP ${res.status}`);
+  const certs = z.record(z.string(), z.string()).parse(await res.json());
+  const maxAge = Number(/max-age=(\d+)/.exec(res.headers.get('cache-control') ?? '')?.[1] ?? 3600);
+  firebaseCache = { certs, until: Date.now() + maxAge * 1000 };
+  return certs;
 }
 
-/** The caller of an HTTP request, or a DocVaultError (UNAUTHENTICATED, or UNAVAILABLE when Google's keys cannot be fetched). */
+/** The caller of an HTTP request, or a DocVaultError (UNAUTHENTICATED, or UNAVAILABLE when the signing keys cannot be fetched). */
 export async function identify(headers: IncomingHttpHeaders, config: IdentityConfig, options: IdentifyOptions = {}): Promise<Caller> {
   const authorization = single(headers.authorization);
   if (authorization) {
-    const email = await verifiedEmail(authorization, config, options.verifier ?? defaultVerifier());
+    const email = await verifiedEmail(authorization, config, options);
     return { email, userHash: userHashOf(email, config.USER_HASH_SECRET) };
   }
   const local = single(headers[LOCAL_IDENTITY_HEADER]);
@@ -59,36 +85,48 @@ export async function identify(headers: IncomingHttpHeaders, config: IdentityCon
   }
   throw unauthenticated(
     config.ALLOW_LOCAL_IDENTITY
-      ? 'Sign in: send "Authorization: Bearer <Google ID token>" (or, locally, an X-User-Email header).'
-      : 'Sign in: send "Authorization: Bearer <Google ID token>".',
+      ? 'Sign in: send "Authorization: Bearer <Google or Firebase ID token>" (or, locally, an X-User-Email header).'
+      : 'Sign in: send "Authorization: Bearer <Google or Firebase ID token>".',
   );
 }
 
-function isJwtShaped(token: string): boolean {
+/** The unverified claims, only to choose how to verify; null when the token is not a JWT at all. */
+function peekClaims(token: string): Record<string, unknown> | null {
   const [header, payload] = token.split('.');
   try {
     const h = JSON.parse(Buffer.from(header ?? '', 'base64url').toString('utf8')) as unknown;
     const p = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as unknown;
-    return typeof h === 'object' && h !== null && 'alg' in h && typeof p === 'object' && p !== null;
+    if (typeof h !== 'object' || h === null || !('alg' in h) || typeof p !== 'object' || p === null) return null;
+    return p as Record<string, unknown>;
   } catch {
-    return false;
+    return null;
   }
 }
 
-async function verifiedEmail(authorization: string, config: IdentityConfig, verifier: OAuth2Client): Promise<string> {
+async function verifiedEmail(authorization: string, config: IdentityConfig, options: IdentifyOptions): Promise<string> {
   const token = BEARER.exec(authorization)?.[1];
-  if (!token) throw unauthenticated('The Authorization header must be "Bearer <Google ID token>".');
-  // Garbage is refused here, without asking Google for its keys.
-  if (!isJwtShaped(token)) throw unauthenticated('The ID token is invalid or expired.');
+  if (!token) throw unauthenticated('The Authorization header must be "Bearer <ID token>".');
+  const claims = peekClaims(token);
+  // Garbage is refused here, without fetching any keys.
+  if (!claims) throw unauthenticated('The ID token is invalid or expired.');
+  const verifier = options.verifier ?? defaultVerifier();
+  const firebaseIssuer = `${FIREBASE_ISSUER_PREFIX}${config.GOOGLE_CLOUD_PROJECT}`;
+  const isFirebase = typeof claims.iss === 'string' && claims.iss.startsWith(FIREBASE_ISSUER_PREFIX);
+
+  let certs: Certificates | undefined;
   try {
-    // Fetched (and cached by the client) before verifying, so an outage is not mistaken for a bad token.
-    await verifier.getFederatedSignonCertsAsync();
+    // Fetched (and cached) before verifying, so an outage is not mistaken for a bad token.
+    if (isFirebase) certs = await (options.firebaseCerts ?? fetchFirebaseCerts)();
+    else await verifier.getFederatedSignonCertsAsync();
   } catch (err) {
-    throw new DocVaultError('UNAVAILABLE', 'The identity service is unreachable; try again shortly.', {}, { cause: err });
+    throw unavailable(err);
   }
   let payload;
   try {
-    const ticket = await verifier.verifyIdToken({ idToken: token, ...(config.AUTH_AUDIENCE ? { audience: config.AUTH_AUDIENCE } : {}) });
+    const ticket = certs
+      ? // A Firebase project's tokens: audience is the project id, issuer securetoken.google.com/PROJECT.
+        await verifier.verifySignedJwtWithCertsAsync(token, certs, config.GOOGLE_CLOUD_PROJECT, [firebaseIssuer])
+      : await verifier.verifyIdToken({ idToken: token, ...(config.AUTH_AUDIENCE ? { audience: config.AUTH_AUDIENCE } : {}) });
     payload = ticket.getPayload();
   } catch {
     // The library's messages quote the token: keep them out of answers and logs.

@@ -56,13 +56,14 @@ function form(files: { data: Uint8Array; name: string; type?: string }[], fields
 }
 
 /** A client whose "Google" certificates are one local key, so real ID-token verification runs offline. */
-function localTokenVerifier(): { verifier: OAuth2Client; sign: (claims: Record<string, unknown>) => string } {
+function localTokenVerifier(): { verifier: OAuth2Client; certs: Record<string, string>; sign: (claims: Record<string, unknown>) => string } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = 'test-key';
+  const certs = { [kid]: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
   class LocalCerts extends OAuth2Client {
     override async getFederatedSignonCertsAsync(): ReturnType<OAuth2Client['getFederatedSignonCertsAsync']> {
       type Format = Awaited<ReturnType<OAuth2Client['getFederatedSignonCertsAsync']>>['format'];
-      return { certs: { [kid]: publicKey.export({ type: 'spki', format: 'pem' }).toString() }, format: 'PEM' as Format };
+      return { certs, format: 'PEM' as Format };
     }
   }
   const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -74,7 +75,7 @@ function localTokenVerifier(): { verifier: OAuth2Client; sign: (claims: Record<s
     tokensSent.push(token);
     return token;
   };
-  return { verifier: new LocalCerts(), sign };
+  return { verifier: new LocalCerts(), certs, sign };
 }
 
 beforeAll(async () => {
@@ -93,7 +94,7 @@ beforeAll(async () => {
   const cloudContext: UploadContext = {
     ...base,
     config: { ...base.config, ALLOW_LOCAL_IDENTITY: false, AUTH_AUDIENCE: AUDIENCE },
-    identity: { verifier: tokens.verifier },
+    identity: { verifier: tokens.verifier, firebaseCerts: async () => tokens.certs },
   };
   cloud = await serveHttpFunction('upload-cloud', createUploadHandler(() => cloudContext));
 });
@@ -233,6 +234,16 @@ describe('upload: identity', () => {
     }
     const [files] = await storage.bucket(TEST_BUCKETS.uploads).getFiles({ prefix: 'users/' + userHashOf('not-an-email', TEST_SECRET) });
     expect(files).toHaveLength(0);
+  });
+
+  it('accepts a Firebase ID token of this project, not of another', async () => {
+    const user = newUser();
+    const firebase = (project: string) => signToken({ iss: `https://securetoken.google.com/${project}`, aud: project, email: user.email, email_verified: true });
+    const ok = await fetchJson(cloud.url, { method: 'POST', headers: { authorization: `Bearer ${firebase(suite.projectId)}` }, body: form([{ data: PNG, name: 'f.png' }]) });
+    expect(ok.status).toBe(202);
+    const other = await fetchJson(cloud.url, { method: 'POST', headers: { authorization: `Bearer ${firebase('someone-elses-project')}` }, body: form([{ data: PNG, name: 'g.png' }]) });
+    expect(other.status).toBe(401);
+    expect((await objectsOf(user.userHash)).map((f) => f.name)).toEqual([`users/${user.userHash}/${ok.body.tasks[0].taskId}/f.png`]);
   });
 
   it('accepts a verified Google ID token and files the upload under that email; refuses X-User-Email outside emulator mode', async () => {
