@@ -40,3 +40,23 @@ export const OBJECT_METADATA = {
 
 /** Bucket names used by the local suite (the cloud ones come from the environment). */
 export const LOCAL_BUCKETS = { uploads: 'docvault-uploads', results: 'docvault-results', models: 'docvault-models' } as const;
+
+/**
+ * The local suite's stand-ins for the cloud's secrets: fine on a laptop, refused nowhere else
+ * because the cloud reads its own from Secret Manager.
+ */
+export const LOCAL_SECRETS = {
+  userHash: 'docvault-local-user-hash-secret',
+  webhook: 'docvault-local-webhook-secret',
+} as const;
+
+/** Default ports of `npm start`; each can be moved with an environment variable of the same name. */
+export const LOCAL_PORTS = {
+  STORAGE_PORT: 9023,
+  PUBSUB_PORT: 8085,
+  FIRESTORE_PORT: 8086,
+  UPLOAD_PORT: 8081,
+  API_PORT: 8082,
+  DISPATCH_PORT: 8083,
+  WORKER_PORT: 8084,
+} as const;

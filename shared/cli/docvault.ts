@@ -2,6 +2,8 @@
 /** The `docvault` command line. Each sub-command lives in its own module beside this one. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DocVaultError } from '../core/errors.ts';
+import { userHashOf, userPrefix } from '../core/task.ts';
+import { LOCAL_BUCKETS, LOCAL_SECRETS } from '../names.ts';
 import { OutputFormat, runOcrCommand } from './ocr-command.ts';
 
 function positiveInt(value: string): number {
@@ -33,6 +35,17 @@ program
   .action(async (files: string[], opts) => {
     const modelDir = typeof opts.modelDir === 'string' ? [opts.modelDir] : opts.modelDir;
     process.exitCode = await runOcrCommand(files, { ...opts, modelDir, format: opts.format ?? ['txt'] }, { stdout: process.stdout, stderr: process.stderr });
+  });
+
+program
+  .command('user-prefix')
+  .description('print the gs:// prefix an operator drops a user\'s files into (each file there becomes a task)')
+  .argument('<email>', 'the user\'s email')
+  .option('--bucket <name>', 'uploads bucket', process.env.UPLOADS_BUCKET ?? LOCAL_BUCKETS.uploads)
+  .action((email: string, opts: { bucket: string }) => {
+    const secret = process.env.USER_HASH_SECRET;
+    if (!secret) process.stderr.write('USER_HASH_SECRET is not set: using the local suite\'s secret (npm start).\n');
+    process.stdout.write(`gs://${opts.bucket}/${userPrefix(userHashOf(email, secret ?? LOCAL_SECRETS.userHash))}\n`);
   });
 
 try {

@@ -42,6 +42,7 @@ export async function startSuite(options: { storageEventTargets?: string[] } = {
     USER_HASH_SECRET: TEST_SECRET,
     WEBHOOK_SECRET: 'test-webhook-secret-0123456789',
     ALLOW_LOCAL_IDENTITY: 'true',
+    METADATA_SERVER_DETECTION: 'none',
   };
   Object.assign(process.env, env);
   const suite: Suite = {

@@ -1,0 +1,130 @@
+/**
+ * `npm start`: the whole system on this machine — Firestore and Pub/Sub emulators (gcloud), our
+ * Cloud Storage emulator delivering finalize events to dispatch, and the four functions under the
+ * functions framework — running the same code as the cloud. Only *_EMULATOR_HOST differs.
+ *
+ *   npm start                   a new data folder data/YYYYMMDD_HHMMSS/
+ *   npm start -- --data default reuse data/default/
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startFunction, type FunctionProcess } from './functions.ts';
+import { startFirestoreEmulator, startPubsubEmulator, type GcloudEmulator } from './gcloud.ts';
+import { startStorageEmulator, type StorageEmulator } from './gcs/index.ts';
+import { provision } from './provision.ts';
+import { LOCAL_BUCKETS, LOCAL_PORTS, LOCAL_SECRETS } from '../shared/names.ts';
+import { launchTimestamp, localOffsetIso } from '../shared/ops/launch-data.ts';
+
+const PROJECT = process.env.GOOGLE_CLOUD_PROJECT ?? 'docvault-local';
+// No metadata server here: stop the Google clients from probing for one.
+process.env.METADATA_SERVER_DETECTION ??= 'none';
+const ROOT = resolve(import.meta.dirname, '..');
+
+const { values: args } = parseArgs({ options: { data: { type: 'string' }, 'data-root': { type: 'string', default: join(ROOT, 'data') } } });
+
+function port(name: keyof typeof LOCAL_PORTS): number {
+  const value = process.env[name];
+  return value ? Number(value) : LOCAL_PORTS[name];
+}
+
+const say = (line: string) => process.stdout.write(line + '\n');
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const name = args.data ?? launchTimestamp(started);
+  const dataDir = join(args['data-root']!, name);
+  const dirs = { storage: join(dataDir, 'storage'), logs: join(dataDir, 'logs'), tmp: join(dataDir, 'tmp') };
+  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
+  say(`DocVault OCR local suite — data in ${dataDir}`);
+
+  const running: Array<{ stop(): Promise<void> }> = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    say('\nstopping…');
+    for (const r of running.reverse()) await r.stop().catch(() => undefined);
+    say('stopped.');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  try {
+    const [firestore, pubsub] = await Promise.all([
+      startFirestoreEmulator({ projectId: PROJECT, port: port('FIRESTORE_PORT') }),
+      startPubsubEmulator({ projectId: PROJECT, port: port('PUBSUB_PORT') }),
+    ]);
+    running.push(firestore, pubsub);
+    const storage: StorageEmulator = await startStorageEmulator({
+      projectId: PROJECT,
+      port: port('STORAGE_PORT'),
+      dataDir: dirs.storage,
+      pubsubEmulatorHost: pubsub.host,
+    });
+    running.push(storage);
+
+    const env: Record<string, string> = {
+      GOOGLE_CLOUD_PROJECT: PROJECT,
+      FIRESTORE_EMULATOR_HOST: firestore.host,
+      PUBSUB_EMULATOR_HOST: pubsub.host,
+      STORAGE_EMULATOR_HOST: storage.url,
+      UPLOADS_BUCKET: process.env.UPLOADS_BUCKET ?? LOCAL_BUCKETS.uploads,
+      RESULTS_BUCKET: process.env.RESULTS_BUCKET ?? LOCAL_BUCKETS.results,
+      MODELS_BUCKET: process.env.MODELS_BUCKET ?? LOCAL_BUCKETS.models,
+      USER_HASH_SECRET: process.env.USER_HASH_SECRET ?? LOCAL_SECRETS.userHash,
+      WEBHOOK_SECRET: process.env.WEBHOOK_SECRET ?? LOCAL_SECRETS.webhook,
+      ALLOW_LOCAL_IDENTITY: 'true',
+      TMPDIR: dirs.tmp,
+    };
+    const fn = (target: string, key: keyof typeof LOCAL_PORTS) =>
+      startFunction({ target, env, port: port(key), logFile: join(dirs.logs, `${target}.log`) }).then((f: FunctionProcess) => {
+        running.push(f);
+        return f;
+      });
+    const [upload, api, dispatch, worker] = await Promise.all([
+      fn('upload', 'UPLOAD_PORT'),
+      fn('api', 'API_PORT'),
+      fn('dispatch', 'DISPATCH_PORT'),
+      fn('ocr-worker', 'WORKER_PORT'),
+    ]);
+    storage.addEventTarget({ url: dispatch.url, eventTypes: ['finalized'] });
+    // This process talks to the emulators too (provisioning), through the same variables.
+    Object.assign(process.env, { FIRESTORE_EMULATOR_HOST: env.FIRESTORE_EMULATOR_HOST, PUBSUB_EMULATOR_HOST: env.PUBSUB_EMULATOR_HOST, STORAGE_EMULATOR_HOST: env.STORAGE_EMULATOR_HOST });
+    await provision({
+      projectId: PROJECT,
+      buckets: [env.UPLOADS_BUCKET!, env.RESULTS_BUCKET!, env.MODELS_BUCKET!],
+      workerUrls: { high: worker.url, normal: worker.url, low: worker.url },
+    });
+
+    const info = {
+      timestamp: name,
+      dataDir,
+      startedAt: localOffsetIso(started),
+      projectId: PROJECT,
+      ports: { storage: storage.port, pubsub: pubsub.port, firestore: firestore.port, upload: upload.port, api: api.port, dispatch: dispatch.port, ocrWorker: worker.port },
+      buckets: { uploads: env.UPLOADS_BUCKET, results: env.RESULTS_BUCKET, models: env.MODELS_BUCKET },
+    };
+    writeFileSync(join(dataDir, 'launch_info.json'), JSON.stringify(info, null, 2) + '\n');
+
+    say(`
+  upload      ${upload.url}/          POST multipart (file=@doc.pdf), header X-User-Email: you@example.com
+  api         ${api.url}/             GET /tasks, /tasks/ID, /tasks/ID/result?format=txt, /queue/stats, /health
+  storage     ${storage.url}          STORAGE_EMULATOR_HOST=${storage.url}
+  pubsub      ${pubsub.host}          PUBSUB_EMULATOR_HOST=${pubsub.host}
+  firestore   ${firestore.host}          FIRESTORE_EMULATOR_HOST=${firestore.host}
+  logs        ${dirs.logs}/
+
+Try:
+  curl -s -H 'X-User-Email: you@example.com' -F file=@test/fixtures/tess_phototest.tif ${upload.url}/
+  curl -s -H 'X-User-Email: you@example.com' ${api.url}/tasks
+
+Ready. Ctrl-C stops everything.`);
+  } catch (err) {
+    process.stderr.write(`\nstart failed: ${(err as Error).message}\n`);
+    await stopAll(1);
+  }
+}
+
+await main();
