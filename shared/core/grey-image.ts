@@ -33,3 +33,20 @@ export function toPgm(image: GreyImage): Uint8Array {
   out.set(image.data, header.length);
   return out;
 }
+
+/** Half the width and height (2×2 box filter), half the DPI: a cheap preview for layout-only passes. */
+export function halveGrey(image: GreyImage): GreyImage {
+  const width = Math.floor(image.width / 2);
+  const height = Math.floor(image.height / 2);
+  const out = new Uint8Array(width * height);
+  const src = image.data;
+  for (let y = 0; y < height; y++) {
+    const r0 = 2 * y * image.width;
+    const r1 = r0 + image.width;
+    for (let x = 0; x < width; x++) {
+      const c = 2 * x;
+      out[y * width + x] = (src[r0 + c]! + src[r0 + c + 1]! + src[r1 + c]! + src[r1 + c + 1]! + 2) >> 2;
+    }
+  }
+  return { width, height, data: out, dpi: image.dpi / 2 };
+}

@@ -67,6 +67,9 @@ export interface RecognizedPage {
   confidence: number;
   words: RecognizedWord[];
   skewDegrees: number;
+  /** Size of the image the words' boxes refer to (a deskewed page is a little larger). */
+  width: number;
+  height: number;
   /** Tesseract's text-only PDF page (invisible text over nothing), when asked for. */
   textPdf?: Uint8Array;
 }

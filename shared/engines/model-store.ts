@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, stat, symlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DocVaultError } from '../core/errors.ts';
 
 export interface ModelDir {
@@ -58,7 +58,8 @@ export class ModelStore {
   private viewRoot: Promise<string> | undefined;
 
   constructor(dirs: readonly ModelDir[]) {
-    this.dirs = dirs;
+    // Absolute, because the folder tesseract.js reads holds links to these files.
+    this.dirs = dirs.map((d) => ({ ...d, dir: resolve(d.dir) }));
   }
 
   /** Every language found, the first folder in search order winning. */

@@ -55,7 +55,7 @@ function engine(pages: FakePage[], osd: 'none' | 'knows' = 'none'): OcrEngine & 
       const upright = image.width === 4 && image.data[0] === 255 && image.data[1]! < 255 && image.data[1]! > 0;
       const text = upright ? (page.text ?? '') : 'x~ ,.';
       const words = upright ? text.split(/\s+/).filter(Boolean).map((t, i) => ({ text: t, confidence: 95, bbox: { x0: i, y0: 0, x1: i + 1, y1: 1 }, line: 0 })) : [];
-      return { text, confidence: upright ? 95 : 20, words, skewDegrees: 0 };
+      return { text, confidence: upright ? 95 : 20, words, skewDegrees: 0, width: image.width, height: image.height };
     },
     async detectOrientation(): Promise<OrientationGuess | null> {
       return osd === 'knows' ? { degrees: 0, confidence: 15 } : null;
