@@ -20,6 +20,7 @@ import { fixture, FIXTURES_DIR, groundTruth } from '../support/fixtures.ts';
 import { startSuite, TEST_BUCKETS, TEST_SECRET, type Suite } from '../support/suite.ts';
 import { waitFor } from '../support/wait.ts';
 
+const logDir = mkdtempSync(join(tmpdir(), 'pipeline-logs-'));
 const POISON = 'DOCVAULT-TEST-POISON';
 const MAX_ATTEMPTS = 3;
 let suite: Suite;
@@ -35,8 +36,8 @@ beforeAll(async () => {
   suite = await startSuite();
   workerEnv = { ...suite.env, LEASE_SECONDS: '4', MAX_ATTEMPTS: String(MAX_ATTEMPTS), OCR_WORKERS: '1', OCR_FAULT_MARKER: POISON };
   [dispatch, worker] = await Promise.all([
-    startFunction({ target: 'dispatch', env: { ...suite.env, MAX_ATTEMPTS: String(MAX_ATTEMPTS) } }),
-    startFunction({ target: 'ocr-worker', env: workerEnv }),
+    startFunction({ target: 'dispatch', env: { ...suite.env, MAX_ATTEMPTS: String(MAX_ATTEMPTS) }, logFile: join(logDir, 'dispatch.log') }),
+    startFunction({ target: 'ocr-worker', env: workerEnv, logFile: join(logDir, 'ocr-worker.log') }),
   ]);
   suite.storage.addEventTarget({ url: dispatch.url, eventTypes: ['finalized'] });
   const url = worker.url;
@@ -169,7 +170,7 @@ describe('pipeline on the emulator suite', () => {
     await waitFor('processing', async () => ((await tasks.get(taskId))?.status === 'PROCESSING' ? true : undefined), 60_000, 50);
     worker.kill();
     await new Promise((r) => setTimeout(r, 500));
-    worker = await startFunction({ target: 'ocr-worker', env: workerEnv, port: worker.port });
+    worker = await startFunction({ target: 'ocr-worker', env: workerEnv, port: worker.port, logFile: join(logDir, 'ocr-worker.log') });
     const task = await finished(taskId, 150_000);
     expect(task.status).toBe('COMPLETED');
     expect(task.attempts).toBe(2);
