@@ -1,0 +1,86 @@
+/**
+ * What a client of the HTTP API sees, end to end on the emulator suite: upload over HTTP, follow
+ * the task through the api until it completes, download the results.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { characterErrorRate } from '../../shared/core/text-metrics.ts';
+import { fixture, groundTruth } from '../support/fixtures.ts';
+import { asUser, fetchJson } from '../support/http.ts';
+import { startPipeline, type Pipeline } from '../support/pipeline.ts';
+import { waitFor } from '../support/wait.ts';
+
+let pipeline: Pipeline;
+let uploadUrl: string;
+let apiUrl: string;
+
+beforeAll(async () => {
+  pipeline = await startPipeline({ functions: ['upload', 'api', 'dispatch', 'ocr-worker'], env: { 'ocr-worker': { OCR_WORKERS: '1' } } });
+  uploadUrl = pipeline.functions.upload!.url;
+  apiUrl = pipeline.functions.api!.url;
+}, 180_000);
+afterAll(() => pipeline?.stop());
+
+describe('over HTTP', () => {
+  it('uploads a PDF and an image in one request, follows them to COMPLETED, and downloads each format', async () => {
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.from(fixture('ocrmypdf_c02-22.pdf'))], { type: 'application/pdf' }), 'chapter.pdf');
+    form.append('file', new Blob([Buffer.from(fixture('tess_phototest.tif'))], { type: 'image/tiff' }), 'photo test.tif');
+    const upload = await fetchJson(`${uploadUrl}/`, { method: 'POST', body: form, headers: asUser('carol@example.com') });
+    expect(upload.status).toBe(202);
+    expect(upload.body.batchId).toMatch(/^[0-9a-f]{32}$/);
+    const ids: string[] = upload.body.tasks.map((t: { taskId: string }) => t.taskId);
+    expect(ids).toHaveLength(2);
+
+    const observed = new Map<string, Array<{ status: string; progress: number }>>();
+    const views = await Promise.all(
+      ids.map((id) =>
+        waitFor(`task ${id}`, async () => {
+          const res = await fetchJson(`${apiUrl}/tasks/${id}`, { headers: asUser('carol@example.com') });
+          if (res.status !== 200) return undefined;
+          const seen = observed.get(id) ?? [];
+          seen.push({ status: res.body.status, progress: res.body.progress });
+          observed.set(id, seen);
+          return res.body.status === 'COMPLETED' || res.body.status === 'FAILED' ? res.body : undefined;
+        }, 120_000, 100),
+      ),
+    );
+    for (const view of views) expect(view).toMatchObject({ status: 'COMPLETED', progress: 100, attempts: 1, source: 'upload' });
+    // Progress only went up, and the task was seen QUEUED or PROCESSING before it completed.
+    for (const seen of observed.values()) {
+      expect(seen.map((s) => s.progress)).toEqual([...seen.map((s) => s.progress)].sort((a, b) => a - b));
+      expect(seen.some((s) => s.status === 'QUEUED' || s.status === 'PROCESSING')).toBe(true);
+    }
+
+    const text = async (id: string) => (await fetch(`${apiUrl}/tasks/${id}/result?format=txt`, { headers: asUser('carol@example.com') })).text();
+    expect(await text(ids[0]!)).toMatch(/tip-toeing along a path/);
+    expect(characterErrorRate(groundTruth('tess_phototest.tif'), await text(ids[1]!))).toBeLessThanOrEqual(0.02);
+    const pdf = await fetch(`${apiUrl}/tasks/${ids[1]}/result?format=pdf`, { headers: asUser('carol@example.com') });
+    expect(pdf.headers.get('content-type')).toMatch(/application\/pdf/);
+    expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
+    const json = await fetchJson(`${apiUrl}/tasks/${ids[1]}/result?format=json`, { headers: asUser('carol@example.com') });
+    expect(json.body.pages[0].words.length).toBeGreaterThan(20);
+
+    const batch = await fetchJson(`${apiUrl}/batches/${upload.body.batchId}`, { headers: asUser('carol@example.com') });
+    expect(batch.status).toBe(200);
+    expect(JSON.stringify(batch.body)).toMatch(/COMPLETED/);
+    // Another user sees none of it.
+    expect((await fetchJson(`${apiUrl}/tasks/${ids[0]}`, { headers: asUser('mallory@example.com') })).status).toBe(404);
+    expect((await fetchJson(`${apiUrl}/batches/${upload.body.batchId}`, { headers: asUser('mallory@example.com') })).status).toBe(404);
+  });
+
+  it('a corrupt document accepted by upload ends FAILED with its code, visible to its owner', async () => {
+    const form = new FormData();
+    // A PNG signature over garbage passes the magic-byte check and fails to decode in the worker.
+    const broken = Buffer.concat([Buffer.from(fixture('tessjs_simple_png.png')).subarray(0, 40), Buffer.alloc(200, 7)]);
+    form.append('file', new Blob([broken], { type: 'image/png' }), 'broken.png');
+    const upload = await fetchJson(`${uploadUrl}/`, { method: 'POST', body: form, headers: asUser('carol@example.com') });
+    expect(upload.status).toBe(202);
+    const id = upload.body.tasks[0].taskId;
+    const view = await waitFor('failure', async () => {
+      const res = await fetchJson(`${apiUrl}/tasks/${id}`, { headers: asUser('carol@example.com') });
+      return res.body.status === 'FAILED' ? res.body : undefined;
+    }, 60_000);
+    expect(view.error.code).toBe('CORRUPT_DOCUMENT');
+    expect(view.attempts).toBe(1);
+  });
+});
