@@ -5,7 +5,7 @@ import { createGunzip } from 'node:zlib';
 import { badRequest, StorageError } from './errors.ts';
 import { boundaryOf, parseMultipartUpload } from './multipart.ts';
 import { bucketResource, etag, notificationResource, objectResource } from './resources.ts';
-import type { ObjectInit, Preconditions, StorageCore, UploadSession } from './storage.ts';
+import { checkPreconditions, type ObjectInit, type Preconditions, type StorageCore, type UploadSession } from './storage.ts';
 import type { ByteRange, NotificationRecord, ObjectRecord } from './types.ts';
 
 type Query = URLSearchParams;
@@ -376,8 +376,17 @@ async function upload(ctx: Ctx, method: string, bucket: string): Promise<void> {
   throw badRequest(`Unsupported uploadType: ${type}`);
 }
 
-/** One PUT to a resumable session, by `Content-Range` (see the README for the cases). */
-async function resumableChunk(ctx: Ctx, method: string, session: UploadSession): Promise<void> {
+/**
+ * One PUT to a resumable session, by `Content-Range` (see the README for the cases). `finished`
+ * answers the request that completes the object: the JSON API sends the object resource, the
+ * XML API (a session begun from a signed URL) only headers.
+ */
+async function resumableChunk(
+  ctx: Ctx,
+  method: string,
+  session: UploadSession,
+  finished: (ctx: Ctx, o: ObjectRecord) => void = (c, o) => sendJson(c, 200, objectResource(o, c.base)),
+): Promise<void> {
   if (method === 'DELETE') {
     await ctx.core.cancelUpload(session.id);
     return sendEmpty(ctx, 499);
@@ -385,7 +394,7 @@ async function resumableChunk(ctx: Ctx, method: string, session: UploadSession):
   if (method !== 'PUT' && method !== 'POST') throw methodNotAllowed();
   if (session.result) {
     ctx.req.resume();
-    return sendJson(ctx, 200, objectResource(session.result, ctx.base));
+    return finished(ctx, session.result);
   }
   const range = header(ctx.req, 'content-range');
   const hashes = hashHeader(ctx.req);
@@ -423,7 +432,7 @@ async function resumableChunk(ctx: Ctx, method: string, session: UploadSession):
   if (hashes.expectedCrc32c) session.init.expectedCrc32c = hashes.expectedCrc32c;
   if (hashes.expectedMd5) session.init.expectedMd5 = hashes.expectedMd5;
   const o = await ctx.core.finishUpload(session);
-  sendJson(ctx, 200, objectResource(o, ctx.base));
+  finished(ctx, o);
 }
 
 // ---- downloads ----
@@ -515,40 +524,112 @@ async function pathStyle(ctx: Ctx, method: string, seg: string[]): Promise<void>
     ctx.req.resume();
     return sendText(ctx, 200, 'OK');
   }
-  checkExpiry(ctx.query);
   const name = seg.slice(1).join('/');
+  const uploadId = ctx.query.get('upload_id');
+  if (uploadId !== null) {
+    // A session URI from a signed resumable start. It is its own credential and outlives the signed
+    // URL that began it (GCS keeps a session a week), so the URL's expiry no longer applies.
+    const session = ctx.core.getUpload(uploadId);
+    if (session.bucket !== bucket || session.name !== name) {
+      ctx.req.resume();
+      throw new StorageError('notFound', `No such upload session for ${bucket}/${name}: ${uploadId}`);
+    }
+    return resumableChunk(ctx, method, session, sendWritten);
+  }
+  checkExpiry(ctx.query);
   if (!name) throw new StorageError('notFound', 'Path-style bucket operations are not supported; use the JSON API.');
   if (method === 'GET' || method === 'HEAD') {
     const o = ctx.core.getObject(bucket, name, num(ctx.query.get('generation')));
     return sendContent(ctx, o);
   }
   if (method === 'PUT') {
-    const init: ObjectInit = {};
-    const ct = header(ctx.req, 'content-type');
-    if (ct) init.contentType = ct;
-    const metadata: Record<string, string> = {};
-    for (const [k, v] of Object.entries(ctx.req.headers)) {
-      if (k.startsWith('x-goog-meta-') && typeof v === 'string') metadata[k.slice('x-goog-meta-'.length)] = v;
-    }
-    if (Object.keys(metadata).length > 0) init.metadata = metadata;
-    const pre: Preconditions = {};
-    const g = num(header(ctx.req, 'x-goog-if-generation-match'));
-    if (g !== undefined) pre.ifGenerationMatch = g;
-    const o = await ctx.core.writeObject(bucket, name, ctx.req, init, pre);
-    ctx.res.writeHead(200, {
-      etag: `"${Buffer.from(o.md5Hash, 'base64').toString('hex')}"`,
-      'x-goog-generation': String(o.generation),
-      'x-goog-hash': `crc32c=${o.crc32c},md5=${o.md5Hash}`,
-      'content-length': '0',
-    });
-    ctx.res.end();
-    return;
+    const o = await ctx.core.writeObject(bucket, name, ctx.req, xmlObjectInit(ctx.req), xmlPreconditions(ctx.req));
+    return sendWritten(ctx, o);
   }
+  if (method === 'POST') return startSignedResumable(ctx, bucket, name);
   if (method === 'DELETE') {
     await ctx.core.deleteObject(bucket, name, undefined);
     return sendEmpty(ctx, 204);
   }
   throw methodNotAllowed();
+}
+
+/**
+ * `POST /BUCKET/OBJECT` with `x-goog-resumable: start` (a V4 URL signed with action `resumable`):
+ * the XML API's resumable start. The object's content type, `x-goog-meta-*` metadata and
+ * preconditions come from this request's headers; the answer is 201 with the session URI in
+ * `Location`, to which the content goes by PUT exactly as to a JSON API session.
+ */
+async function startSignedResumable(ctx: Ctx, bucket: string, name: string): Promise<void> {
+  ctx.req.resume(); // the start carries no content
+  if (header(ctx.req, 'x-goog-resumable')?.trim().toLowerCase() !== 'start') {
+    throw badRequest('A POST to an object URL starts a resumable upload: send x-goog-resumable: start (sign the URL with action "resumable").');
+  }
+  const init = xmlObjectInit(ctx.req);
+  const pre = xmlPreconditions(ctx.req);
+  // GCS checks the preconditions when the session starts, and again when the object is committed
+  checkPreconditions(liveObject(ctx.core, bucket, name), pre);
+  const session = await ctx.core.startUpload(bucket, name, init, pre);
+  const path = [bucket, ...name.split('/')].map((s) => encodeURIComponent(s)).join('/');
+  ctx.res.writeHead(201, { location: `${ctx.base}/${path}?upload_id=${session.id}`, 'x-guploader-uploadid': session.id, 'content-length': '0' });
+  ctx.res.end();
+}
+
+function liveObject(core: StorageCore, bucket: string, name: string): ObjectRecord | undefined {
+  try {
+    return core.getObject(bucket, name);
+  } catch (err) {
+    if (err instanceof StorageError && err.status === 404) {
+      core.getBucket(bucket); // a missing bucket is still a 404
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+/** Object fields an XML API write takes from its headers. */
+function xmlObjectInit(req: IncomingMessage): ObjectInit {
+  const init: ObjectInit = {};
+  const fields = [
+    ['content-type', 'contentType'],
+    ['content-encoding', 'contentEncoding'],
+    ['content-disposition', 'contentDisposition'],
+    ['content-language', 'contentLanguage'],
+    ['cache-control', 'cacheControl'],
+    ['x-goog-custom-time', 'customTime'],
+    ['x-goog-storage-class', 'storageClass'],
+  ] as const;
+  for (const [h, k] of fields) {
+    const v = header(req, h);
+    if (v) init[k] = v;
+  }
+  const metadata: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (k.startsWith('x-goog-meta-') && typeof v === 'string') metadata[k.slice('x-goog-meta-'.length)] = v;
+  }
+  if (Object.keys(metadata).length > 0) init.metadata = metadata;
+  return init;
+}
+
+function xmlPreconditions(req: IncomingMessage): Preconditions {
+  const pre: Preconditions = {};
+  const g = num(header(req, 'x-goog-if-generation-match'));
+  if (g !== undefined) pre.ifGenerationMatch = g;
+  const mg = num(header(req, 'x-goog-if-metageneration-match'));
+  if (mg !== undefined) pre.ifMetagenerationMatch = mg;
+  return pre;
+}
+
+/** The XML API's answer to a finished write: headers, no body. */
+function sendWritten(ctx: Ctx, o: ObjectRecord): void {
+  ctx.res.writeHead(200, {
+    etag: `"${Buffer.from(o.md5Hash, 'base64').toString('hex')}"`,
+    'x-goog-generation': String(o.generation),
+    'x-goog-metageneration': String(o.metageneration),
+    'x-goog-hash': `crc32c=${o.crc32c},md5=${o.md5Hash}`,
+    'content-length': '0',
+  });
+  ctx.res.end();
 }
 
 /** The signature is not checked (the emulator has no keys); the expiry is. */
