@@ -5,7 +5,8 @@
  * way into the bucket (this function, a signed URL, a drop with gcloud) takes the same path.
  *
  * Two ways in: a multipart request carrying the files (checked whole before anything is written),
- * or, for files over the request limit, a V4 signed URL the client PUTs the bytes to.
+ * or, for files over the request limit, a V4 signed URL that starts a resumable upload: the client
+ * POSTs to it, then PUTs the bytes (whole or in chunks) to the session URI it gets back.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -54,13 +55,24 @@ export interface UploadAccepted {
 
 export interface SignedUpload {
   taskId: string;
+  /** A V4 signed URL that starts a resumable upload session (not the session itself). */
   uploadUrl: string;
-  method: 'PUT';
-  /** Send exactly these headers with the PUT: they are part of the signature. */
+  method: 'POST';
+  resumable: true;
+  /** Send exactly these headers with the POST (`x-goog-resumable: start` among them): they are part of the signature. */
   headers: Record<string, string>;
+  /** The POST must come before this; the session it opens then stays open for a week. */
   expiresAt: string;
   statusUrl: string;
+  /** The two steps, in words, for whoever reads the response. */
+  howTo: string;
 }
+
+const SIGNED_UPLOAD_HOW_TO =
+  'POST to uploadUrl with exactly these headers and an empty body, before expiresAt. The answer is 201 with a Location header: ' +
+  'the upload session URI. PUT the bytes to that Location, all at once, or in chunks with Content-Range: bytes START-END/TOTAL ' +
+  '(308 with a Range header means send the rest from there; 200 or 201 means the document is stored). ' +
+  'After a broken connection, PUT an empty body with Content-Range: bytes */TOTAL to learn how much arrived.';
 
 // ---------------------------------------------------------------------------------------------
 // What the caller may choose
@@ -115,7 +127,8 @@ function tooLargeForRequest(config: Config): DocVaultError {
   return new DocVaultError(
     'PAYLOAD_TOO_LARGE',
     `The request is larger than ${mb} MB, the most one upload request may carry. For large documents ask for a signed upload URL: ` +
-      `POST /uploads with JSON {"fileName", "size", "contentType"} and PUT the bytes to the returned uploadUrl with the returned headers.`,
+      `POST /uploads with JSON {"fileName", "size", "contentType"}, POST to the returned uploadUrl with the returned headers, ` +
+      `then PUT the bytes to the Location that answer gives (the response's howTo says it in full).`,
     { maxRequestBytes: config.MAX_REQUEST_BYTES },
   );
 }
@@ -378,10 +391,12 @@ function signerFor(deps: UploadDeps): Storage {
 }
 
 /**
- * A V4 signed URL for one document the client PUTs straight to the uploads bucket. The object's
- * metadata (task id, choices, source 'signed-url') is fixed by signed headers, so dispatch sees
- * the same metadata as for a multipart upload; `x-goog-if-generation-match: 0` makes the URL
- * good for one object only.
+ * A V4 signed URL that starts a resumable upload of one document straight into the uploads bucket
+ * (`action: 'resumable'`): the client POSTs to it with `x-goog-resumable: start`, gets the session
+ * URI in `Location` and PUTs the bytes there, whole or in chunks, so a large scan on a poor
+ * connection can resume instead of starting over. The object's metadata (task id, choices, source
+ * 'signed-url') is fixed by signed headers on the POST, so dispatch sees the same metadata as for a
+ * multipart upload; `x-goog-if-generation-match: 0` makes the URL good for one object only.
  */
 export async function createSignedUpload(deps: UploadDeps, caller: Caller, body: unknown, now = new Date()): Promise<SignedUpload> {
   const { config } = deps;
@@ -407,16 +422,27 @@ export async function createSignedUpload(deps: UploadDeps, caller: Caller, body:
   const metadata = objectMetadata(taskId, choices, headerSafe(request.fileName), 'signed-url');
   const headers: Record<string, string> = {
     'content-type': contentType,
+    // Starts a resumable session; the client library signs it for action 'resumable' as well.
+    'x-goog-resumable': 'start',
     // One object, once: the URL cannot replace a document already uploaded through it.
     'x-goog-if-generation-match': '0',
-    // Cloud Storage refuses a PUT whose body is outside this range (the declared size is a hint only).
+    // Cloud Storage refuses an upload whose size is outside this range (the declared size is a hint only).
     'x-goog-content-length-range': `1,${config.limits.maxBytes}`,
   };
   for (const [key, value] of Object.entries(metadata)) headers[`x-goog-meta-${key}`] = value;
   const expires = new Date(now.getTime() + config.SIGNED_URL_MINUTES * 60_000);
   const extensionHeaders = Object.fromEntries(Object.entries(headers).filter(([k]) => k.startsWith('x-goog-')));
   const file = signerFor(deps).bucket(config.UPLOADS_BUCKET).file(uploadObjectName(caller.userHash, taskId, safeName));
-  const [uploadUrl] = await file.getSignedUrl({ version: 'v4', action: 'write', expires, contentType, extensionHeaders });
-  deps.log.info('signed upload URL issued', { userHash: caller.userHash, taskId, size: request.size, contentType });
-  return { taskId, uploadUrl, method: 'PUT', headers, expiresAt: expires.toISOString(), statusUrl: statusUrl(taskId) };
+  const [uploadUrl] = await file.getSignedUrl({ version: 'v4', action: 'resumable', expires, contentType, extensionHeaders });
+  deps.log.info('signed upload URL issued', { userHash: caller.userHash, taskId, size: request.size, contentType, resumable: true });
+  return {
+    taskId,
+    uploadUrl,
+    method: 'POST',
+    resumable: true,
+    headers,
+    expiresAt: expires.toISOString(),
+    statusUrl: statusUrl(taskId),
+    howTo: SIGNED_UPLOAD_HOW_TO,
+  };
 }

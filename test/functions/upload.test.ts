@@ -276,7 +276,7 @@ describe('upload: identity', () => {
 });
 
 describe('upload: signed URLs', () => {
-  it('issues a V4 signed URL; a PUT with its headers lands the object with the task metadata, once', async () => {
+  it('issues a resumable V4 signed URL; POST start + PUTs to the session land the object with the task metadata, once', async () => {
     const user = newUser();
     const res = await fetchJson(`${upload.url}/uploads`, {
       method: 'POST',
@@ -284,22 +284,45 @@ describe('upload: signed URLs', () => {
       body: JSON.stringify({ fileName: 'Big scan.pdf', size: PDF.length, contentType: 'application/pdf', language: 'deu', priority: 'high' }),
     });
     expect(res.status).toBe(200);
-    const { taskId, uploadUrl, method, headers, expiresAt, statusUrl } = res.body;
-    expect(method).toBe('PUT');
+    const { taskId, uploadUrl, method, resumable, headers, expiresAt, statusUrl, howTo } = res.body;
+    expect(method).toBe('POST');
+    expect(resumable).toBe(true);
+    expect(howTo).toMatch(/x-goog-resumable|these headers/);
+    expect(howTo).toMatch(/PUT the bytes to that Location/);
     expect(statusUrl).toBe(`/tasks/${taskId}`);
     expect(new Date(expiresAt).getTime()).toBeGreaterThan(Date.now() + 25 * 60_000);
     const url = new URL(uploadUrl);
-    expect(`${url.origin}${url.pathname}`).toBe(`${suite.env.STORAGE_EMULATOR_HOST}/${TEST_BUCKETS.uploads}/users/${user.userHash}/${taskId}/Big_scan.pdf`);
+    const objectName = `users/${user.userHash}/${taskId}/Big_scan.pdf`;
+    expect(`${url.origin}${url.pathname}`).toBe(`${suite.env.STORAGE_EMULATOR_HOST}/${TEST_BUCKETS.uploads}/${objectName}`);
     expect(url.searchParams.get('X-Goog-Algorithm')).toBe('GOOG4-RSA-SHA256');
     const signed = url.searchParams.get('X-Goog-SignedHeaders')!.split(';');
-    expect(signed).toEqual(expect.arrayContaining(['content-type', 'x-goog-meta-docvault-task-id', 'x-goog-if-generation-match', 'x-goog-content-length-range']));
+    expect(signed).toEqual(
+      expect.arrayContaining(['content-type', 'x-goog-resumable', 'x-goog-meta-docvault-task-id', 'x-goog-if-generation-match', 'x-goog-content-length-range']),
+    );
+    // every header handed out is signed, so the client cannot send a different one
+    expect(signed).toEqual(expect.arrayContaining(Object.keys(headers)));
+    expect(headers['x-goog-resumable']).toBe('start');
     expect(headers['x-goog-content-length-range']).toMatch(/^1,\d+$/);
 
-    const put = await fetch(uploadUrl, { method: 'PUT', headers, body: PDF });
-    expect(put.status).toBe(200);
-    const [meta] = await storage.bucket(TEST_BUCKETS.uploads).file(`users/${user.userHash}/${taskId}/Big_scan.pdf`).getMetadata();
+    // step 1: start the session
+    const started = await fetch(uploadUrl, { method: 'POST', headers });
+    expect(started.status).toBe(201);
+    const session = started.headers.get('location')!;
+    expect(session).toMatch(/upload_id=/);
+    // step 2: the bytes, here in two chunks as a client resuming would send them
+    const cut = Math.floor(PDF.length / 2);
+    const first = await fetch(session, { method: 'PUT', headers: { 'content-range': `bytes 0-${cut - 1}/*` }, body: PDF.subarray(0, cut) });
+    expect(first.status).toBe(308);
+    expect(first.headers.get('range')).toBe(`bytes=0-${cut - 1}`);
+    const object = storage.bucket(TEST_BUCKETS.uploads).file(objectName);
+    expect((await object.exists())[0]).toBe(false);
+    const last = await fetch(session, { method: 'PUT', headers: { 'content-range': `bytes ${cut}-${PDF.length - 1}/${PDF.length}` }, body: PDF.subarray(cut) });
+    expect(last.status).toBe(200);
+
+    const [meta] = await object.getMetadata();
     expect(meta.contentType).toBe('application/pdf');
     expect(Number(meta.size)).toBe(PDF.length);
+    expect((await object.download())[0].equals(PDF)).toBe(true);
     expect(meta.metadata).toEqual({
       [OBJECT_METADATA.taskId]: taskId,
       [OBJECT_METADATA.priority]: 'high',
@@ -307,9 +330,10 @@ describe('upload: signed URLs', () => {
       [OBJECT_METADATA.originalName]: 'Big scan.pdf',
       [OBJECT_METADATA.source]: 'signed-url',
     });
-    // The URL names one object that must not exist yet: a second PUT cannot replace the document.
-    const again = await fetch(uploadUrl, { method: 'PUT', headers, body: PNG });
+    // The URL names one object that must not exist yet: a second session cannot replace the document.
+    const again = await fetch(uploadUrl, { method: 'POST', headers });
     expect(again.status).toBe(412);
+    expect((await object.download())[0].equals(PDF)).toBe(true);
   });
 
   it.each([
