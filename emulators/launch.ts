@@ -89,7 +89,7 @@ async function main(): Promise<void> {
       fn('dispatch', 'DISPATCH_PORT'),
       fn('ocr-worker', 'WORKER_PORT'),
     ]);
-    storage.addEventTarget({ url: dispatch.url, eventTypes: ['finalized'] });
+    storage.addEventTarget({ url: dispatch.url, eventTypes: ['finalized'], buckets: [env.UPLOADS_BUCKET!] });
     // This process talks to the emulators too (provisioning), through the same variables.
     Object.assign(process.env, { FIRESTORE_EMULATOR_HOST: env.FIRESTORE_EMULATOR_HOST, PUBSUB_EMULATOR_HOST: env.PUBSUB_EMULATOR_HOST, STORAGE_EMULATOR_HOST: env.STORAGE_EMULATOR_HOST });
     await provision({

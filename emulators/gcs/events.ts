@@ -3,10 +3,15 @@ import { objectResource } from './resources.ts';
 import type { ObjectEvent, ObjectEventType } from './storage.ts';
 import type { NotificationRecord } from './types.ts';
 
-/** A place CloudEvents go: all object event types unless `eventTypes` narrows them. */
+/**
+ * A place CloudEvents go: every bucket's events of every type unless `buckets` and `eventTypes`
+ * narrow them (an Eventarc trigger is for one bucket and one type).
+ */
 export interface EventTarget {
   url: string;
   eventTypes?: ObjectEventType[];
+  /** Only events of objects in these buckets; all buckets when absent. */
+  buckets?: string[];
 }
 
 export interface DeliveryOptions {
@@ -62,6 +67,7 @@ export class EventDispatcher {
     const resource = objectResource(event.object, this.#options.baseUrl());
     for (const target of this.#targets) {
       if (target.eventTypes && !target.eventTypes.includes(event.type)) continue;
+      if (target.buckets && !target.buckets.includes(event.object.bucket)) continue;
       this.#track(this.#deliverCloudEvent(target.url, event, resource));
     }
     this.#notify(event, resource);

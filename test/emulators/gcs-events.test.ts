@@ -147,10 +147,43 @@ describe('CloudEvent delivery to a functions-framework cloudEvent function', () 
     }
   });
 
-  it('is wired from the CLI: --event-target and --event-types', async () => {
+  it('narrows a target to some buckets, as an Eventarc trigger is for one bucket', async () => {
+    const seen: { target: string; bucket: string; type: string }[] = [];
+    const targets = await Promise.all(
+      ['uploads', 'both'].map(async (label) => {
+        const server = createServer((req, res) => {
+          seen.push({ target: label, bucket: String(req.headers['ce-bucket']), type: String(req.headers['ce-type']).split('.').at(-1) as string });
+          req.resume();
+          res.writeHead(204).end();
+        });
+        await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+        return server;
+      }),
+    );
+    const [uploadsOnly, both] = targets.map((t) => `http://127.0.0.1:${(t.address() as AddressInfo).port}/`) as [string, string];
+    const emulator = await startStorageEmulator({ delivery: quick, eventTargets: [{ url: both, buckets: ['uploads', 'results'] }] });
+    emulator.addEventTarget({ url: uploadsOnly, eventTypes: ['finalized'], buckets: ['uploads'] });
+    try {
+      const storage = new Storage({ apiEndpoint: emulator.url, projectId: 'p' });
+      for (const name of ['uploads', 'results', 'models']) {
+        const [bucket] = await storage.createBucket(name);
+        await bucket.file('x').save(name, { resumable: false });
+      }
+      await storage.bucket('uploads').file('x').delete();
+      await emulator.eventsIdle();
+      const key = (e: (typeof seen)[number]) => `${e.target} ${e.bucket} ${e.type}`;
+      expect(seen.map(key).sort()).toEqual(['both results finalized', 'both uploads deleted', 'both uploads finalized', 'uploads uploads finalized']);
+      expect(emulator.eventStats()).toMatchObject({ delivered: 4, failed: 0 });
+    } finally {
+      await emulator.stop();
+      for (const t of targets) t.close();
+    }
+  });
+
+  it('is wired from the CLI: --event-target, --event-types and --event-buckets', async () => {
     const types: string[] = [];
     const target = createServer((req, res) => {
-      types.push(String(req.headers['ce-type']));
+      types.push(`${String(req.headers['ce-type'])} ${String(req.headers['ce-bucket'])}`);
       req.resume();
       res.writeHead(204).end();
     });
@@ -158,7 +191,17 @@ describe('CloudEvent delivery to a functions-framework cloudEvent function', () 
     const cli = fileURLToPath(new URL('../../emulators/gcs/cli.ts', import.meta.url));
     const child = spawn(
       process.execPath,
-      [cli, '--port', '0', '--event-target', `http://127.0.0.1:${(target.address() as AddressInfo).port}/`, '--event-types', 'finalized'],
+      [
+        cli,
+        '--port',
+        '0',
+        '--event-target',
+        `http://127.0.0.1:${(target.address() as AddressInfo).port}/`,
+        '--event-types',
+        'finalized',
+        '--event-buckets',
+        'cli-events, cli-more',
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     try {
@@ -169,12 +212,15 @@ describe('CloudEvent delivery to a functions-framework cloudEvent function', () 
         });
         child.once('exit', (code) => reject(new Error(`emulator exited ${code}`)));
       });
-      const [bucket] = await new Storage({ apiEndpoint: url, projectId: 'p' }).createBucket('cli-events');
+      const storage = new Storage({ apiEndpoint: url, projectId: 'p' });
+      const [bucket] = await storage.createBucket('cli-events');
+      const [other] = await storage.createBucket('cli-other');
+      await other.file('o').save('o', { resumable: false });
       await bucket.file('a').save('a', { resumable: false });
       await bucket.file('a').delete();
       await waitFor(() => types.length >= 1);
       await new Promise((r) => setTimeout(r, 300));
-      expect(types).toEqual(['google.cloud.storage.object.v1.finalized']);
+      expect(types).toEqual(['google.cloud.storage.object.v1.finalized cli-events']);
     } finally {
       child.kill('SIGTERM');
       target.close();

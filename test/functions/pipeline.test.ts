@@ -39,7 +39,7 @@ beforeAll(async () => {
     startFunction({ target: 'dispatch', env: { ...suite.env, MAX_ATTEMPTS: String(MAX_ATTEMPTS) }, logFile: join(logDir, 'dispatch.log') }),
     startFunction({ target: 'ocr-worker', env: workerEnv, logFile: join(logDir, 'ocr-worker.log') }),
   ]);
-  suite.storage.addEventTarget({ url: dispatch.url, eventTypes: ['finalized'] });
+  suite.storage.addEventTarget({ url: dispatch.url, eventTypes: ['finalized'], buckets: [TEST_BUCKETS.uploads] });
   const url = worker.url;
   await suite.provision({ workerUrls: { high: url, normal: url, low: url }, maxDeliveryAttempts: 10, minimumBackoffSeconds: 1, maximumBackoffSeconds: 3 });
   storage = new Storage({ projectId: suite.projectId });
