@@ -64,6 +64,7 @@ export async function ocrWorker(event: CloudEvent<unknown>): Promise<WorkerOutco
       retentionMs: config.TASK_RETENTION_DAYS * 86_400_000,
       deleteUploadOnSuccess: config.DELETE_UPLOAD_ON_SUCCESS,
       webhookSecret: config.WEBHOOK_SECRET,
+      allowPrivateCallbacks: config.usingEmulators,
     }),
   );
 }

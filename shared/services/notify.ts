@@ -15,6 +15,23 @@ export interface NotifyDeps {
   fetch?: typeof fetch;
   /** Waits between webhook attempts, in ms. */
   retryDelaysMs?: readonly number[];
+  /** Only with the emulators: callbacks to loopback and private addresses (a local receiver). */
+  allowPrivateCallbacks?: boolean;
+}
+
+/**
+ * Callback hosts we never call in the cloud: loopback, private and link-local addresses and the
+ * metadata server, so a callbackUrl cannot aim the worker at the project's own insides.
+ */
+export function isPrivateHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost') || host === 'metadata.google.internal' || host.endsWith('.internal')) return true;
+  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(host);
+  if (v4) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])];
+    return a === 10 || a === 127 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+  }
+  return host === '::1' || host === '::' || host.startsWith('fc') || host.startsWith('fd') || host.startsWith('fe80') || host.startsWith('::ffff:');
 }
 
 export function signWebhook(secret: string, timestamp: string, body: string): string {
@@ -41,6 +58,10 @@ export async function notifyFinished(task: Task, deps: NotifyDeps): Promise<void
 }
 
 async function postCallback(task: Task, event: TaskEvent, deps: NotifyDeps, log: Logger): Promise<void> {
+  if (!deps.allowPrivateCallbacks && isPrivateHost(new URL(task.callbackUrl!).hostname)) {
+    log.warn('callback to a private or internal address refused');
+    return;
+  }
   const body = JSON.stringify({ ...event, batchId: task.batchId, summary: task.summary });
   const delays = deps.retryDelaysMs ?? [1000, 4000];
   const doFetch = deps.fetch ?? fetch;

@@ -34,6 +34,7 @@ export interface WorkerDeps {
   retentionMs: number;
   deleteUploadOnSuccess: boolean;
   webhookSecret?: string | undefined;
+  allowPrivateCallbacks?: boolean;
   notify?: Partial<NotifyDeps>;
 }
 
@@ -87,19 +88,23 @@ async function runLeased(message: OcrMessage, task: Task, deps: WorkerDeps, log:
   const lease = keepLease(task.taskId, deps, log);
   try {
     const bytes = await readObject(deps.storage, message.bucket, message.name, message.generation);
+    const readAt = Date.now();
     const output = await deps.ocr.process(
       bytes,
       { languages: task.languages, limits: deps.limits, searchablePdf: true },
       (p) => lease.progress(p),
     );
+    const coreAt = Date.now();
     const outputs = await renderOutputs(bytes, output, FORMATS);
+    const renderedAt = Date.now();
     const names = resultObjectNames(task.userHash, task.taskId);
     await Promise.all(
       FORMATS.map((format) =>
         writeObjectOnce(deps.storage, deps.resultsBucket, names[format], outputs.get(format)!, OUTPUT_CONTENT_TYPES[format], { 'docvault-task-id': task.taskId }),
       ),
     );
-    lease.stop();
+    await lease.stop();
+    const writtenAt = Date.now();
     const { result } = output;
     const summary: TaskSummary = {
       pages: result.pageCount,
@@ -116,12 +121,19 @@ async function runLeased(message: OcrMessage, task: Task, deps: WorkerDeps, log:
       log.warn('lease lost before completion (cancelled or taken over); result kept, status untouched');
       return { kind: 'lost-lease' };
     }
-    log.info('task completed', { pages: summary.pages, confidence: summary.confidence, processingMs: summary.processingMs, ocrMs: result.timings.ocrMs });
+    log.info('task completed', {
+      pages: summary.pages,
+      confidence: summary.confidence,
+      processingMs: summary.processingMs,
+      ocrMs: result.timings.ocrMs,
+      // Where the time went, for the pipeline's overhead: download, core, outputs, writes, completion.
+      stagesMs: { read: readAt - started, core: coreAt - readAt, outputs: renderedAt - coreAt, write: writtenAt - renderedAt, complete: Date.now() - writtenAt },
+    });
     if (deps.deleteUploadOnSuccess) await deleteObject(deps.storage, message.bucket, message.name, message.generation).catch(() => undefined);
     await notifyFinished(completed, notifyDeps(deps, log));
     return { kind: 'completed', task: completed };
   } catch (err) {
-    lease.stop();
+    await lease.stop();
     return handleFailure(err, message, task, deps, log);
   }
 }
@@ -172,18 +184,21 @@ function keepLease(taskId: string, deps: WorkerDeps, log: Logger) {
   timer.unref();
   return {
     progress(p: PageProgress) {
-      if (stopped) return;
-      if (p.done < p.total && Date.now() - lastWrite < deps.progressIntervalMs) return;
+      // The last page needs no write of its own: completion sets 100 a moment later.
+      if (stopped || p.done === p.total) return;
+      if (Date.now() - lastWrite < deps.progressIntervalMs) return;
       write({ percent: (p.done / p.total) * 100, message: `page ${p.done}/${p.total}` });
     },
-    stop() {
+    /** Stops renewing, and waits for a write in flight: it would contend with the completion. */
+    async stop() {
       stopped = true;
       clearInterval(timer);
+      await pending;
     },
   };
 }
 
 function notifyDeps(deps: WorkerDeps, log: Logger): NotifyDeps {
-  return { queue: deps.queue, log, webhookSecret: deps.webhookSecret, ...deps.notify };
+  return { queue: deps.queue, log, webhookSecret: deps.webhookSecret, allowPrivateCallbacks: deps.allowPrivateCallbacks ?? false, ...deps.notify };
 }
 

@@ -2,7 +2,14 @@
  * What a client of the HTTP API sees, end to end on the emulator suite: upload over HTTP, follow
  * the task through the api until it completes, download the results.
  */
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PubSub, type Subscription } from '@google-cloud/pubsub';
+import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENTS_TOPIC } from '../../shared/names.ts';
+import { signWebhook } from '../../shared/services/notify.ts';
+import { TEST_BUCKETS } from '../support/suite.ts';
 import { characterErrorRate } from '../../shared/core/text-metrics.ts';
 import { fixture, groundTruth } from '../support/fixtures.ts';
 import { asUser, fetchJson } from '../support/http.ts';
@@ -12,13 +19,22 @@ import { waitFor } from '../support/wait.ts';
 let pipeline: Pipeline;
 let uploadUrl: string;
 let apiUrl: string;
+let events: Subscription;
 
 beforeAll(async () => {
-  pipeline = await startPipeline({ functions: ['upload', 'api', 'dispatch', 'ocr-worker'], env: { 'ocr-worker': { OCR_WORKERS: '1' } } });
+  pipeline = await startPipeline({
+    functions: ['upload', 'api', 'dispatch', 'ocr-worker'],
+    env: { 'ocr-worker': { OCR_WORKERS: '1', DELETE_UPLOAD_ON_SUCCESS: 'true' } },
+  });
+  const pubsub = new PubSub({ projectId: pipeline.suite.projectId });
+  [events] = await pubsub.topic(EVENTS_TOPIC).createSubscription('test-events');
   uploadUrl = pipeline.functions.upload!.url;
   apiUrl = pipeline.functions.api!.url;
 }, 180_000);
-afterAll(() => pipeline?.stop());
+afterAll(async () => {
+  await events?.close();
+  await pipeline?.stop();
+});
 
 describe('over HTTP', () => {
   it('uploads a PDF and an image in one request, follows them to COMPLETED, and downloads each format', async () => {
@@ -83,4 +99,63 @@ describe('over HTTP', () => {
     expect(view.error.code).toBe('CORRUPT_DOCUMENT');
     expect(view.attempts).toBe(1);
   });
+
+  it('POSTs a signed callback and publishes an event when a task completes, and removes the upload when configured to', async () => {
+    const received: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        // The first attempt fails: the worker must try again.
+        res.writeHead(received.length === 1 ? 503 : 204).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const callbackUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+    try {
+      const form = new FormData();
+      form.append('callbackUrl', callbackUrl);
+      form.append('file', new Blob([Buffer.from(fixture('tessjs_simple_png.png'))], { type: 'image/png' }), 'hooked.png');
+      const upload = await fetchJson(`${uploadUrl}/`, { method: 'POST', body: form, headers: asUser('dave@example.com') });
+      expect(upload.status).toBe(202);
+      const id: string = upload.body.tasks[0].taskId;
+      await waitFor('two callback attempts', async () => (received.length >= 2 ? true : undefined), 30_000);
+      const last = received[1]!;
+      const body = JSON.parse(last.body);
+      expect(body).toMatchObject({ type: 'task.completed', taskId: id, status: 'COMPLETED' });
+      expect(body).not.toHaveProperty('text');
+      const timestamp = String(last.headers['x-docvault-timestamp']);
+      expect(last.headers['x-docvault-signature']).toBe(signWebhook(pipeline.suite.env.WEBHOOK_SECRET!, timestamp, last.body));
+
+      const event = await waitFor('ocr-events message', () => nextEvent(id), 20_000, 100);
+      expect(event).toMatchObject({ type: 'task.completed', taskId: id });
+
+      const storage = new Storage({ projectId: pipeline.suite.projectId });
+      const [left] = await storage.bucket(TEST_BUCKETS.uploads).getFiles({ prefix: `users/` });
+      expect(left.some((f) => f.name.includes(`/${id}/`))).toBe(false);
+    } finally {
+      hook.close();
+    }
+  });
 });
+
+async function nextEvent(taskId: string): Promise<Record<string, unknown> | undefined> {
+  const found = await new Promise<Record<string, unknown> | undefined>((resolve) => {
+    const onMessage = (m: { data: Buffer; ack(): void }) => {
+      m.ack();
+      const event = JSON.parse(m.data.toString()) as Record<string, unknown>;
+      if (event.taskId === taskId) {
+        events.removeListener('message', onMessage);
+        resolve(event);
+      }
+    };
+    events.on('message', onMessage);
+    setTimeout(() => {
+      events.removeListener('message', onMessage);
+      resolve(undefined);
+    }, 1000);
+  });
+  return found;
+}
+

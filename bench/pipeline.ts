@@ -1,0 +1,69 @@
+/**
+ * bench:pipeline — single-page documents through the whole local suite (upload over HTTP → storage
+ * event → dispatch → Pub/Sub push → worker → results → COMPLETED), one at a time so the figures are
+ * latency, not queueing. The pipeline's own overhead per task is the end-to-end time minus the core's
+ * time on the same document (result.timings.totalMs), measured in the same run.
+ *
+ *   npm run bench:pipeline -- --tasks 40
+ */
+import { parseArgs } from 'node:util';
+import { Storage } from '@google-cloud/storage';
+import { createFirestore, TaskStore } from '../shared/adapters/firestore-tasks.ts';
+import { fixture } from '../test/support/fixtures.ts';
+import { startPipeline } from '../test/support/pipeline.ts';
+import { TEST_BUCKETS } from '../test/support/suite.ts';
+
+const { values: args } = parseArgs({ options: { tasks: { type: 'string', default: '40' }, file: { type: 'string', default: 'tessjs_testocr.png' } } });
+const N = Number(args.tasks);
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+
+const pipeline = await startPipeline({ functions: ['upload', 'api', 'dispatch', 'ocr-worker'], env: { 'ocr-worker': { OCR_WORKERS: '1' } } });
+const tasks = new TaskStore(createFirestore(pipeline.suite.projectId));
+const storage = new Storage({ projectId: pipeline.suite.projectId });
+const bytes = fixture(args.file!);
+const rows: Array<{ e2e: number; core: number; ocr: number; queue: number }> = [];
+try {
+  for (let i = 0; i < N + 2; i++) {
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.from(bytes)]), args.file!);
+    const t0 = Date.now();
+    const res = await fetch(`${pipeline.functions.upload!.url}/`, { method: 'POST', body: form, headers: { 'x-user-email': 'bench@example.com' } });
+    if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${await res.text()}`);
+    const taskId = ((await res.json()) as { tasks: Array<{ taskId: string }> }).tasks[0]!.taskId;
+    let task = await tasks.get(taskId);
+    while (!task || (task.status !== 'COMPLETED' && task.status !== 'FAILED')) {
+      await new Promise((r) => setTimeout(r, 20));
+      task = await tasks.get(taskId);
+    }
+    const seenAt = Date.now();
+    if (task.status !== 'COMPLETED') throw new Error(`task ${taskId} failed: ${JSON.stringify(task.error)}`);
+    const [json] = await storage.bucket(TEST_BUCKETS.results).file(task.summary!.objects.json).download();
+    const result = JSON.parse(json.toString('utf8')) as { timings: { totalMs: number; ocrMs: number } };
+    if (i >= 2) {
+      // The first two warm the functions and engines (cold starts are their own benchmark).
+      rows.push({ e2e: seenAt - t0, core: result.timings.totalMs, ocr: result.timings.ocrMs, queue: task.startedAt!.getTime() - t0 });
+    }
+  }
+} finally {
+  await pipeline.stop();
+  process.stderr.write(`function logs: ${pipeline.logDir}\n`);
+}
+
+const e2e = rows.map((r) => r.e2e);
+const core = rows.map((r) => r.core);
+const overhead = rows.map((r) => r.e2e - r.core);
+const toStart = rows.map((r) => r.queue);
+process.stdout.write(`### bench:pipeline — ${new Date().toISOString().slice(0, 10)}, ${process.version}
+
+Command: \`npm run bench:pipeline -- --tasks ${N} --file ${args.file}\`. ${N} single-page documents (${args.file}, ${bytes.length} bytes), one
+at a time, through the local suite (functions-framework processes; Firestore and Pub/Sub emulators; our storage emulator),
+after two warm-up tasks. End to end = from the upload request until the client reads COMPLETED (polling every 20 ms); core = the OCR pipeline's own
+time on the document (result.timings.totalMs); overhead = the difference.
+
+| ms | p50 | p95 | max |
+|---|---|---|---|
+| end to end | ${pct(e2e, 50)} | ${pct(e2e, 95)} | ${Math.max(...e2e)} |
+| upload request → worker starts | ${pct(toStart, 50)} | ${pct(toStart, 95)} | ${Math.max(...toStart)} |
+| core (render + OCR + metadata) | ${pct(core, 50)} | ${pct(core, 95)} | ${Math.max(...core)} |
+| pipeline overhead | **${pct(overhead, 50)}** | ${pct(overhead, 95)} | ${Math.max(...overhead)} |
+`);
