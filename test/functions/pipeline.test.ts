@@ -11,45 +11,39 @@ import { promisify } from 'node:util';
 import { PubSub } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFunction, type FunctionProcess } from '../../emulators/functions.ts';
 import { createFirestore, TaskStore } from '../../shared/adapters/firestore-tasks.ts';
 import { characterErrorRate } from '../../shared/core/text-metrics.ts';
 import { derivedTaskId, resultObjectNames, userHashOf, type Task } from '../../shared/core/task.ts';
 import { DEAD_LETTER_SUBSCRIPTION, OBJECT_METADATA, PRIORITY_TOPICS } from '../../shared/names.ts';
 import { fixture, FIXTURES_DIR, groundTruth } from '../support/fixtures.ts';
-import { startSuite, TEST_BUCKETS, TEST_SECRET, type Suite } from '../support/suite.ts';
+import { startPipeline, type Pipeline } from '../support/pipeline.ts';
+import { TEST_BUCKETS, TEST_SECRET, type Suite } from '../support/suite.ts';
 import { waitFor } from '../support/wait.ts';
 
-const logDir = mkdtempSync(join(tmpdir(), 'pipeline-logs-'));
 const POISON = 'DOCVAULT-TEST-POISON';
 const MAX_ATTEMPTS = 3;
+let pipeline: Pipeline;
 let suite: Suite;
-let dispatch: FunctionProcess;
-let worker: FunctionProcess;
-let workerEnv: Record<string, string>;
 let storage: Storage;
 let tasks: TaskStore;
 
 const alice = userHashOf('alice@example.com', TEST_SECRET);
+const dispatchUrl = () => pipeline.functions.dispatch!.url;
 
 beforeAll(async () => {
-  suite = await startSuite();
-  workerEnv = { ...suite.env, LEASE_SECONDS: '4', MAX_ATTEMPTS: String(MAX_ATTEMPTS), OCR_WORKERS: '1', OCR_FAULT_MARKER: POISON };
-  [dispatch, worker] = await Promise.all([
-    startFunction({ target: 'dispatch', env: { ...suite.env, MAX_ATTEMPTS: String(MAX_ATTEMPTS) }, logFile: join(logDir, 'dispatch.log') }),
-    startFunction({ target: 'ocr-worker', env: workerEnv, logFile: join(logDir, 'ocr-worker.log') }),
-  ]);
-  suite.storage.addEventTarget({ url: dispatch.url, eventTypes: ['finalized'], buckets: [TEST_BUCKETS.uploads] });
-  const url = worker.url;
-  await suite.provision({ workerUrls: { high: url, normal: url, low: url }, maxDeliveryAttempts: 10, minimumBackoffSeconds: 1, maximumBackoffSeconds: 3 });
+  pipeline = await startPipeline({
+    functions: ['dispatch', 'ocr-worker'],
+    env: {
+      dispatch: { MAX_ATTEMPTS: String(MAX_ATTEMPTS) },
+      'ocr-worker': { LEASE_SECONDS: '4', MAX_ATTEMPTS: String(MAX_ATTEMPTS), OCR_WORKERS: '1', OCR_FAULT_MARKER: POISON },
+    },
+  });
+  suite = pipeline.suite;
   storage = new Storage({ projectId: suite.projectId });
   tasks = new TaskStore(createFirestore(suite.projectId));
 }, 180_000);
 
-afterAll(async () => {
-  await Promise.allSettled([dispatch?.stop(), worker?.stop()]);
-  await suite?.stop();
-});
+afterAll(() => pipeline?.stop());
 
 /** Drops a file into a user's prefix with the real client, like `gcloud storage cp` would. */
 async function drop(name: string, bytes: Uint8Array, metadata: Record<string, string> = {}): Promise<string> {
@@ -111,7 +105,7 @@ describe('pipeline on the emulator suite', () => {
     expect(first.status).toBe('COMPLETED');
     // The finalize event again, as Eventarc may deliver it.
     const [meta] = await storage.bucket(TEST_BUCKETS.uploads).file(`users/${alice}/simple.png`).getMetadata();
-    const redelivered = await fetch(dispatch.url, {
+    const redelivered = await fetch(dispatchUrl(), {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -168,9 +162,9 @@ describe('pipeline on the emulator suite', () => {
   it('a worker killed mid-task: the task is delivered again and completes', async () => {
     const taskId = await drop('killed.pdf', fixture('ocrmypdf_skew.pdf'));
     await waitFor('processing', async () => ((await tasks.get(taskId))?.status === 'PROCESSING' ? true : undefined), 60_000, 50);
-    worker.kill();
+    pipeline.functions['ocr-worker']!.kill();
     await new Promise((r) => setTimeout(r, 500));
-    worker = await startFunction({ target: 'ocr-worker', env: workerEnv, port: worker.port, logFile: join(logDir, 'ocr-worker.log') });
+    await pipeline.restart('ocr-worker');
     const task = await finished(taskId, 150_000);
     expect(task.status).toBe('COMPLETED');
     expect(task.attempts).toBe(2);

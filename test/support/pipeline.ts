@@ -26,7 +26,7 @@ export async function startPipeline(options: { functions: FunctionName[]; env?: 
     options.functions.map((name) => startFunction({ target: name, env: envFor(name), logFile: join(logDir, `${name}.log`) })),
   );
   const functions: Pipeline['functions'] = Object.fromEntries(started.map((f) => [f.target, f]));
-  if (functions.dispatch) suite.storage.addEventTarget({ url: functions.dispatch.url, eventTypes: ['finalized'] });
+  if (functions.dispatch) suite.storage.addEventTarget({ url: functions.dispatch.url, eventTypes: ['finalized'], buckets: [TEST_BUCKETS.uploads] });
   const worker = functions['ocr-worker']?.url;
   await suite.provision({
     ...(worker ? { workerUrls: { high: worker, normal: worker, low: worker } } : {}),
