@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startFunction, type FunctionProcess } from './functions.ts';
-import { startFirestoreEmulator, startPubsubEmulator, type GcloudEmulator } from './gcloud.ts';
+import { startFirestoreEmulator, startPubsubEmulator } from './gcloud.ts';
 import { startStorageEmulator, type StorageEmulator } from './gcs/index.ts';
 import { provision } from './provision.ts';
 import { LOCAL_BUCKETS, LOCAL_PORTS, LOCAL_SECRETS } from '../shared/names.ts';

@@ -92,6 +92,34 @@ export const Task = z.object({
 });
 export type Task = z.infer<typeof Task>;
 
+/** What identifies a new task and how it is to be read; the rest starts the same for every task. */
+export type NewTask = Pick<
+  Task,
+  'taskId' | 'userHash' | 'batchId' | 'source' | 'bucket' | 'object' | 'generation' | 'size' | 'contentType' | 'fileName' | 'languages' | 'priority' | 'maxAttempts' | 'callbackUrl'
+>;
+
+export function queuedTask(fields: NewTask, now: Date): Task {
+  return {
+    v: 1,
+    ...fields,
+    status: 'QUEUED',
+    progress: 0,
+    message: 'queued',
+    attempts: 0,
+    lease: null,
+    error: null,
+    summary: null,
+    createdAt: now,
+    updatedAt: now,
+    dispatchedAt: null,
+    startedAt: null,
+    completedAt: null,
+    processingMs: null,
+    waitMs: null,
+    expireAt: null,
+  };
+}
+
 /** The message on the priority topics. Versioned: a worker refuses what it cannot read. */
 export const OcrMessage = z.object({
   v: z.literal(1),

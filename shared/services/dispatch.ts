@@ -10,6 +10,7 @@ import {
   parseUploadName,
   Priority,
   priorityFor,
+  queuedTask,
   TASK_ID,
   TaskSource,
   type OcrMessage,
@@ -81,38 +82,25 @@ export async function dispatchObject(object: StorageObject, deps: DispatchDeps):
   // from the object's own identity, so a repeated event maps to the same task.
   const fromUpload = meta.taskId !== undefined && meta.taskId === parsed.taskId;
   const taskId = fromUpload ? meta.taskId! : derivedTaskId(object.bucket, object.name, object.generation);
-  const task: Task = {
-    v: 1,
-    taskId,
-    userHash: parsed.userHash,
-    batchId: fromUpload ? (meta.batchId ?? null) : null,
-    source: fromUpload ? (meta.source ?? 'upload') : 'drop',
-    bucket: object.bucket,
-    object: object.name,
-    generation: object.generation,
-    size: object.size,
-    contentType: object.contentType ?? null,
-    fileName: meta.originalName ?? parsed.fileName,
-    languages: meta.languages ?? ['eng'],
-    priority: priorityFor(object.size, meta.priority, deps.priorityRules),
-    status: 'QUEUED',
-    progress: 0,
-    message: 'queued',
-    attempts: 0,
-    maxAttempts: deps.maxAttempts,
-    lease: null,
-    error: null,
-    summary: null,
-    callbackUrl: meta.callbackUrl ?? null,
-    createdAt: now,
-    updatedAt: now,
-    dispatchedAt: null,
-    startedAt: null,
-    completedAt: null,
-    processingMs: null,
-    waitMs: null,
-    expireAt: null,
-  };
+  const task = queuedTask(
+    {
+      taskId,
+      userHash: parsed.userHash,
+      batchId: fromUpload ? (meta.batchId ?? null) : null,
+      source: fromUpload ? (meta.source ?? 'upload') : 'drop',
+      bucket: object.bucket,
+      object: object.name,
+      generation: object.generation,
+      size: object.size,
+      contentType: object.contentType ?? null,
+      fileName: meta.originalName ?? parsed.fileName,
+      languages: meta.languages ?? ['eng'],
+      priority: priorityFor(object.size, meta.priority, deps.priorityRules),
+      maxAttempts: deps.maxAttempts,
+      callbackUrl: meta.callbackUrl ?? null,
+    },
+    now,
+  );
 
   const { created, task: stored } = await deps.tasks.createIfAbsent(task);
   const log = deps.log.child({ taskId, userHash: stored.userHash });

@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { Storage, CRC32C, TransferManager, type Bucket } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStorageEmulator, type StorageEmulator, type StorageEmulatorOptions } from '../../emulators/gcs/index.ts';
+import { fakeCredentials } from '../support/gcs-keys.ts';
 
 const MiB = 1024 * 1024;
 const md5 = (b: Buffer): string => createHash('md5').update(b).digest('base64');
@@ -17,14 +18,6 @@ const crc = (b: Buffer): string => {
   return c.toString();
 };
 
-/** A throwaway service-account key: V4 signing needs one, the emulator checks only the expiry. */
-function fakeCredentials(): { client_email: string; private_key: string } {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return {
-    client_email: 'emulator@local-project.iam.gserviceaccount.com',
-    private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-  };
-}
 
 /**
  * The contract every Cloud Storage backend of the emulator meets, driven through the real

@@ -3,10 +3,11 @@
  * API does them: POST the signed URL with `x-goog-resumable: start`, get 201 and a session URI in
  * `Location`, PUT the content there (at once or in chunks). URLs are signed by the real client.
  */
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { CRC32C, Storage, type Bucket, type GetSignedUrlConfig } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStorageEmulator, type StorageEmulator } from '../../emulators/gcs/index.ts';
+import { fakeCredentials } from '../support/gcs-keys.ts';
 
 const md5 = (b: Buffer): string => createHash('md5').update(b).digest('base64');
 const crc = (b: Buffer): string => {
@@ -15,14 +16,6 @@ const crc = (b: Buffer): string => {
   return c.toString();
 };
 
-/** A throwaway service-account key: V4 signing needs one, the emulator checks only the expiry. */
-function fakeCredentials(): { client_email: string; private_key: string } {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return {
-    client_email: 'emulator@local-project.iam.gserviceaccount.com',
-    private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-  };
-}
 
 let emulator: StorageEmulator;
 let bucket: Bucket;

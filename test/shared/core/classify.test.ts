@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { classifyDocument, MARGIN, MIN_SCORE } from '../../../shared/core/classify.ts';
 import { extractMetadata } from '../../../shared/core/metadata.ts';
 import { Classification, type Category, type DocumentMetadata } from '../../../shared/core/result.ts';
+import { RECEIPT } from '../../support/sample-texts.ts';
 
 const CATEGORIES: Category[] = ['invoice', 'receipt', 'letter', 'contract', 'form', 'report', 'other'];
 
@@ -29,22 +30,6 @@ Amount Due                                £202.80
 
 Payment terms: 30 days. Bank details: IBAN GB29 NWBK 6016 1331 9268 19`;
 
-const RECEIPT = `SUPERMART #0423
-221B Market Street
-Tel. (555) 010-4477
-
-Milk 2L                 2.49
-Bread                   3.10
-Apples 1.2kg            4.68
-SUBTOTAL               10.27
-TAX                     0.82
-TOTAL                 $11.09
-CASH                  $20.00
-CHANGE                 $8.91
-
-VISA **** 1234  AUTH CODE 083214
-TERMINAL ID 0042   03/15/24 14:32
-THANK YOU FOR YOUR PURCHASE`;
 
 const LETTER = `Northwind Traders · 4 Elm Street · Springfield
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { extractMetadata } from '../../../shared/core/metadata.ts';
 import { DocumentMetadata } from '../../../shared/core/result.ts';
+import { RECEIPT } from '../../support/sample-texts.ts';
 
 const isos = (text: string): string[] => extractMetadata(text).dates.map((d) => d.iso);
 const money = (text: string): Array<[number, string | null]> =>
@@ -263,22 +264,6 @@ Amount Due                                £202.80
 
 Payment terms: 30 days. Bank details: IBAN GB29 NWBK 6016 1331 9268 19`;
 
-const RECEIPT = `SUPERMART #0423
-221B Market Street
-Tel. (555) 010-4477
-
-Milk 2L                 2.49
-Bread                   3.10
-Apples 1.2kg            4.68
-SUBTOTAL               10.27
-TAX                     0.82
-TOTAL                 $11.09
-CASH                  $20.00
-CHANGE                 $8.91
-
-VISA **** 1234  AUTH CODE 083214
-TERMINAL ID 0042   03/15/24 14:32
-THANK YOU FOR YOUR PURCHASE`;
 
 const INVOICE_DE = `Muster GmbH · Hauptstraße 5 · 10115 Berlin
 Telefon: 030 1234567 · E-Mail: Buchhaltung@Muster-GmbH.de
