@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DocVaultError } from '../core/errors.ts';
 import { userHashOf, userPrefix } from '../core/task.ts';
 import { LOCAL_BUCKETS, LOCAL_SECRETS } from '../names.ts';
+import { registerModelsCommand } from './models-command.ts';
 import { OutputFormat, runOcrCommand } from './ocr-command.ts';
 
 function positiveInt(value: string): number {
@@ -47,6 +48,8 @@ program
     if (!secret) process.stderr.write('USER_HASH_SECRET is not set: using the local suite\'s secret (npm start).\n');
     process.stdout.write(`gs://${opts.bucket}/${userPrefix(userHashOf(email, secret ?? LOCAL_SECRETS.userHash))}\n`);
   });
+
+registerModelsCommand(program);
 
 try {
   await program.parseAsync();
