@@ -680,21 +680,23 @@ export async function syncModels(options: SyncOptions): Promise<SyncReport> {
 
   const counts = Object.fromEntries(SyncAction.options.map((a) => [a, 0])) as Record<SyncAction, number>;
   for (const r of results) counts[r.action] += 1;
-  const changed = counts.copied + counts.updated + counts.deleted > 0;
 
+  // DEST's manifest follows what DEST holds, kept files and extra files included (the worker checks
+  // every file against it): rebuilt after every real run, written only when its text changes.
   let manifest: SyncReport['manifest'] = 'not-written';
   if (!dryRun) {
-    const existing = await dst.readText(MANIFEST_NAME);
-    if (changed || existing === undefined) {
-      const srcManifest = (await readManifest(src)).manifest;
-      const hints = new Map<string, { sha256: string; source: string }>();
-      for (const e of srcManifest?.files ?? []) hints.set(e.path, { sha256: e.sha256, source: e.source });
-      for (const [path, s] of srcFiles) {
-        if (hints.has(path) || (!s.sha256 && src.location.kind !== 'local')) continue;
-        hints.set(path, { sha256: await src.sha256(s), source: await src.sourceOf(s) });
-      }
-      manifest = (await refreshManifest(dst, hints)).written ? 'written' : 'unchanged';
-    } else manifest = 'unchanged';
+    const srcManifest = (await readManifest(src)).manifest;
+    const hints = new Map<string, { sha256: string; source: string }>();
+    for (const e of srcManifest?.files ?? []) hints.set(e.path, { sha256: e.sha256, source: e.source });
+    const known = new Map<string, FileEntry>(dstFiles);
+    for (const r of results) {
+      const s = srcFiles.get(r.path);
+      if (!s || (r.action !== 'copied' && r.action !== 'updated')) continue;
+      known.set(r.path, s); // DEST now has SRC's content, size and time
+      if (hints.has(r.path) || (!s.sha256 && src.location.kind !== 'local')) continue;
+      hints.set(r.path, { sha256: await src.sha256(s), source: await src.sourceOf(s) });
+    }
+    manifest = (await refreshManifest(dst, hints, known)).written ? 'written' : 'unchanged';
   }
 
   const report: SyncReport = {
@@ -714,13 +716,20 @@ export async function syncModels(options: SyncOptions): Promise<SyncReport> {
 // ---------------------------------------------------------------------------------------------
 // Manifest of a folder or prefix
 
-async function refreshManifest(tree: Tree, hints: ReadonlyMap<string, { sha256: string; source: string }>): Promise<{ manifest: ModelManifest; written: boolean }> {
+/** `known`: entries hashed earlier in this run; a listed file of the same size and time reuses the hash. */
+async function refreshManifest(
+  tree: Tree,
+  hints: ReadonlyMap<string, { sha256: string; source: string }>,
+  known: ReadonlyMap<string, FileEntry> = new Map(),
+): Promise<{ manifest: ModelManifest; written: boolean }> {
   const files = await tree.list();
   if (files === null) throw syncError('SOURCE_MISSING', tree.url, `${tree.url} does not exist.`);
   const previous = await readManifest(tree);
   const before = new Map((previous.manifest?.files ?? []).map((e) => [e.path, e]));
   const entries: ManifestEntry[] = [];
   for (const [path, entry] of files) {
+    const earlier = known.get(path);
+    if (!entry.sha256 && earlier?.sha256 && earlier.size === entry.size && earlier.timeMs === entry.timeMs) entry.sha256 = earlier.sha256;
     const sha256 = await tree.sha256(entry);
     const hint = hints.get(path);
     const old = before.get(path);
