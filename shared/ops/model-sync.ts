@@ -552,6 +552,16 @@ export function decide(srcTimeMs: number, dstTimeMs: number | undefined, sameCon
   return { action: 'updated' };
 }
 
+/** Whether one location holds the other (a sync between them would copy into itself). */
+export function overlaps(a: Location, b: Location): boolean {
+  if (a.kind === 'local' && b.kind === 'local') {
+    const [x, y] = [a.dir + sep, b.dir + sep];
+    return x.startsWith(y) || y.startsWith(x);
+  }
+  if (a.kind === 'gcs' && b.kind === 'gcs') return a.bucket === b.bucket && (a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix));
+  return false;
+}
+
 async function sameContent(src: Tree, s: FileEntry, dst: Tree, d: FileEntry): Promise<boolean> {
   if (s.size !== d.size) return false;
   const [ms, md] = [await src.md5(s), await dst.md5(d)];
@@ -628,6 +638,9 @@ export async function syncModels(options: SyncOptions): Promise<SyncReport> {
   const dst = openTree(parseLocation(options.destination), storage);
   const dryRun = options.dryRun ?? false;
   const force = options.force ?? false;
+  if (overlaps(src.location, dst.location)) {
+    throw syncError('INVALID_LOCATION', dst.url, `${src.url} and ${dst.url} overlap (one holds the other): give two separate places.`);
+  }
 
   const srcFiles = await src.list();
   if (srcFiles === null) throw syncError('SOURCE_MISSING', src.url, `The source ${src.url} does not exist.`);

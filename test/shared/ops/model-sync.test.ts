@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStorageEmulator, type StorageEmulator } from '../../../emulators/gcs/index.ts';
+import { runModelsManifest, runModelsSync } from '../../../shared/cli/models-command.ts';
 import { DocVaultError } from '../../../shared/core/errors.ts';
 import {
   buildManifest,
@@ -19,6 +20,7 @@ import {
   describeWriteError,
   langOf,
   ModelManifest,
+  overlaps,
   packageSourceOf,
   parseLocation,
   syncModels,
@@ -175,6 +177,20 @@ describe('pure parts', () => {
     const err = describeWriteError(Object.assign(new Error('boom'), { code }), '/models/tessdata/eng.traineddata');
     expect(syncProblemOf(err)).toBe(problem);
     expect(err.message).toMatch(message);
+  });
+
+  it.each([
+    ['/m', '/m', true],
+    ['/m', '/m/cache', true],
+    ['/m/cache', '/m', true],
+    ['/m', '/models', false],
+    ['gs://bkt/x', 'gs://bkt/x/y', true],
+    ['gs://bkt', 'gs://bkt/x', true],
+    ['gs://bkt/x', 'gs://bkt/xy', false],
+    ['gs://bkt/x', 'gs://other/x', false],
+    ['/m', 'gs://m00', false],
+  ])('overlaps(%s, %s) = %s', (a, b, expected) => {
+    expect(overlaps(parseLocation(a), parseLocation(b))).toBe(expected);
   });
 
   it('buildManifest sorts by path and validates; langOf and packageSourceOf name files', () => {
@@ -437,6 +453,22 @@ describe('errors', () => {
     expect(stderr).toMatch(/^error PERMISSION_DENIED: Permission denied writing .*nothing was written there/);
     expect(stderr).toContain(join(dest, 'tessdata', 'deu.traineddata'));
     expect(await tree(dest)).toEqual([]);
+  });
+
+  it('the CLI functions print per-file lines and errors, and return the exit code', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) } } as unknown as Parameters<typeof runModelsSync>[3];
+    const { dir } = await modelSource();
+    const dest = join(await newDir('cli'), 'models');
+    expect(await runModelsSync(dir, dest, { dryRun: true }, io)).toBe(0);
+    expect(out.slice(0, 3)).toEqual(['copied  tessdata/deu.traineddata\n', 'copied  tessdata/eng.traineddata\n', 'copied  tessdata/osd.traineddata\n']);
+    expect(await runModelsSync(dir, join(dir, 'inside'), {}, io)).toBe(1);
+    expect(err.pop()).toMatch(/^error INVALID_LOCATION: .* overlap/);
+    expect(await runModelsSync(join(root, 'missing'), dest, {}, io)).toBe(1);
+    expect(err.pop()).toBe(`error SOURCE_MISSING: The source ${join(root, 'missing')} does not exist.\n`);
+    expect(await runModelsManifest(dir, io)).toBe(0);
+    expect(out.pop()).toBe(`written  ${join(dir, 'manifest.json')} (3 files)\n`);
   });
 
   it('writeManifest keeps a given source while the file is unchanged and writes only when something changed', async () => {
