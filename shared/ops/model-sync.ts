@@ -21,7 +21,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Storage, type File } from '@google-cloud/storage';
 import { z } from 'zod';
@@ -117,6 +117,25 @@ export function describeWriteError(err: unknown, path: string): DocVaultError {
   }
   const message = err instanceof Error ? err.message : String(err);
   return new DocVaultError('INTERNAL', `Could not write ${path}: ${message}`, { path }, { cause: err });
+}
+
+/** Marks errors of a source stream, so that a failed copy names the side that failed. */
+const FROM_SOURCE = Symbol('model-sync source error');
+
+function sourceStream(raw: Readable): Readable {
+  // A pass-through between the source and the pipeline: the pipeline destroys it (not the source)
+  // when the destination fails, so only the source's own errors get the mark.
+  const pass = new PassThrough();
+  raw.on('error', (err: unknown) => {
+    if (err && typeof err === 'object') (err as Record<symbol, boolean>)[FROM_SOURCE] = true;
+    pass.destroy(err as Error);
+  });
+  pass.once('close', () => raw.destroy());
+  return raw.pipe(pass);
+}
+
+function isSourceError(err: unknown): boolean {
+  return Boolean(err && typeof err === 'object' && (err as Record<symbol, boolean>)[FROM_SOURCE]);
 }
 
 function describeReadError(err: unknown, path: string): DocVaultError {
@@ -340,7 +359,7 @@ class LocalTree implements Tree {
       return 'written';
     } catch (err) {
       await rm(temp, { force: true }).catch(() => undefined);
-      throw describeWriteError(err, target);
+      throw isSourceError(err) ? err : describeWriteError(err, target);
     }
   }
 
@@ -472,6 +491,7 @@ class BucketTree implements Tree {
       );
       return 'written';
     } catch (err) {
+      if (isSourceError(err)) throw err;
       if (httpStatus(err) === 412) return 'conflict';
       if (httpStatus(err) === 404) {
         throw syncError('DESTINATION_MISSING', target, `The bucket gs://${this.location.bucket} does not exist: create it first.`, err);
@@ -670,7 +690,9 @@ export async function syncModels(options: SyncOptions): Promise<SyncReport> {
       // A bucket destination stores the sha256 as metadata: know it before the upload starts.
       // Locally, a sha256 known beforehand (from object metadata) is checked against what arrives.
       const sha256 = s.sha256 ?? (dst.location.kind === 'gcs' ? await src.sha256(s) : undefined);
-      const outcome = await dst.write(path, () => src.read(s), { timeMs: s.timeMs, sha256, replaces: d });
+      const outcome = await dst
+        .write(path, () => sourceStream(src.read(s)), { timeMs: s.timeMs, sha256, replaces: d })
+        .catch((err: unknown) => Promise.reject(isSourceError(err) ? describeReadError(err, src.display(path)) : err));
       if (outcome === 'conflict') {
         record({ path, action: 'skipped', reason: 'destination changed during sync', bytes: 0 });
         continue;

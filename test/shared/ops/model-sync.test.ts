@@ -5,10 +5,12 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStorageEmulator, type StorageEmulator } from '../../../emulators/gcs/index.ts';
@@ -336,7 +338,8 @@ describe('local folder → bucket', () => {
     const theirs = randomBytes(64);
     const { report } = await run({ source: dir, destination: `gs://${bucket}` }, async (line) => {
       // deu is written first; eng changes under the sync after it listed the bucket.
-      if (line === 'updated  tessdata/deu.traineddata') await storage.bucket(bucket).file('tessdata/eng.traineddata').save(theirs, { resumable: false });
+      // In-process (no HTTP), so the change lands before the sync's own request for eng.
+      if (line === 'updated  tessdata/deu.traineddata') await emu.core.writeObject(bucket, 'tessdata/eng.traineddata', Readable.from([theirs]), {});
     });
     expect(actions(report)).toMatchObject({ 'tessdata/deu.traineddata': 'updated', 'tessdata/eng.traineddata': 'skipped: destination changed during sync' });
     expect((await download(bucket, 'tessdata/eng.traineddata')).equals(theirs)).toBe(true);
@@ -394,7 +397,7 @@ describe('bucket → local folder', () => {
     await run({ source: dir, destination: `gs://${bucket}` });
 
     const { report } = await run({ source: `gs://${bucket}`, destination: local }, async (line) => {
-      if (line === 'updated  tessdata/deu.traineddata') await writeFile(join(local, 'tessdata/eng.traineddata'), 'theirs');
+      if (line === 'updated  tessdata/deu.traineddata') writeFileSync(join(local, 'tessdata/eng.traineddata'), 'theirs');
     });
     expect(actions(report)).toEqual({
       'tessdata/deu.traineddata': 'updated',
@@ -433,6 +436,19 @@ describe('errors', () => {
     const err = await run({ source: source(), destination: join(root, 'unused') }).catch((e: unknown) => e);
     expect(syncProblemOf(err)).toBe('SOURCE_MISSING');
     expect((err as Error).message).toContain(source().startsWith('gs://') ? source().replace(/\/?$/, '/') : source());
+  });
+
+  it('a source object that vanishes mid-run is SOURCE_MISSING, naming it, with nothing half-written', async () => {
+    const { dir } = await modelSource();
+    const bucket = await newBucket();
+    await run({ source: dir, destination: `gs://${bucket}` });
+    const local = await newDir('cache');
+    const err = await run({ source: `gs://${bucket}`, destination: local }, async (line) => {
+      if (line === 'copied  tessdata/deu.traineddata') await emu.core.deleteObject(bucket, 'tessdata/eng.traineddata', undefined);
+    }).catch((e: unknown) => e);
+    expect(syncProblemOf(err)).toBe('SOURCE_MISSING');
+    expect((err as Error).message).toBe(`gs://${bucket}/tessdata/eng.traineddata does not exist.`);
+    expect(await tree(local)).toEqual(['tessdata/deu.traineddata']);
   });
 
   it('a read-only destination folder fails with a permission error naming the path, exit code 1, no temp file left', async () => {
