@@ -15,6 +15,8 @@ import { startStorageEmulator, type StorageEmulator } from './gcs/index.ts';
 import { provision } from './provision.ts';
 import { LOCAL_BUCKETS, LOCAL_PORTS, LOCAL_SECRETS } from '../shared/names.ts';
 import { launchTimestamp, localOffsetIso } from '../shared/ops/launch-data.ts';
+import { syncModels } from '../shared/ops/model-sync.ts';
+import { stagePackagedModels } from '../shared/ops/packaged-models.ts';
 
 const PROJECT = process.env.GOOGLE_CLOUD_PROJECT ?? 'docvault-local';
 // No metadata server here: stop the Google clients from probing for one.
@@ -97,6 +99,12 @@ async function main(): Promise<void> {
       buckets: [env.UPLOADS_BUCKET!, env.RESULTS_BUCKET!, env.MODELS_BUCKET!],
       workerUrls: { high: worker.url, normal: worker.url, low: worker.url },
     });
+    // The shipped models into the models bucket, rsync -u style: a model changed by hand in the
+    // bucket (newer) survives the launch; with --data default it survives restarts too.
+    say('models:');
+    const shipped = join(args['data-root']!, 'models-shipped');
+    await stagePackagedModels(shipped);
+    await syncModels({ source: shipped, destination: `gs://${env.MODELS_BUCKET}/`, log: (line) => say(`  ${line}`) });
 
     const info = {
       timestamp: name,

@@ -21,6 +21,7 @@ import {
   type ApiDeps,
 } from '../../shared/services/api.ts';
 import { appContext } from '../../shared/services/context.ts';
+import { cacheInfo, modelSetup, type ModelSetup } from '../../shared/services/models.ts';
 
 /** The project's version, from its package.json (two levels up in the source tree, three in a build). */
 function projectVersion(): string {
@@ -65,7 +66,11 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', path: new RegExp(`^/batches/${ID}/?$`), handle: (c) => getBatch(c.deps, c.caller, param(c)) },
   { method: 'GET', path: /^\/queue\/stats\/?$/, handle: (c) => queueStats(c.deps, c.caller) },
   { method: 'POST', path: /^\/queue\/requeue-failed\/?$/, handle: (c) => requeueFailed(c.deps, c.caller, requeueBody(c.req)) },
+  { method: 'GET', path: /^\/cache\/info\/?$/, handle: (c) => cacheInfo((models ??= modelSetup(c.deps.config, c.deps.storage))) },
 ];
+
+/** This instance's view of the model cache, set up on first use. */
+let models: ModelSetup | undefined;
 
 function requeueBody(req: Request): unknown {
   // The error code may come as JSON {"code": …} or as ?code=…

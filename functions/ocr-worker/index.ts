@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import { z } from 'zod';
 import { Priority } from '../../shared/core/task.ts';
-import { createOcr, modelDirs, type Ocr } from '../../shared/engines/index.ts';
+import { createOcr, type Ocr } from '../../shared/engines/index.ts';
+import { modelSetup } from '../../shared/services/models.ts';
 import { appContext } from '../../shared/services/context.ts';
 import { withPoisonMarker } from '../../shared/services/faults.ts';
 import { handleOcrMessage, type OcrProcessor, type WorkerOutcome } from '../../shared/services/ocr-worker.ts';
@@ -28,8 +29,8 @@ let ocr: Ocr | undefined;
 let gate: PriorityGate | undefined;
 
 function engine(): Ocr {
-  const { config } = appContext('ocr-worker');
-  ocr ??= createOcr({ modelDirs: modelDirs(config.MODEL_CACHE_DIR ? [config.MODEL_CACHE_DIR] : []), workers: config.OCR_WORKERS });
+  const { config, storage } = appContext('ocr-worker');
+  ocr ??= createOcr({ modelDirs: modelSetup(config, storage).dirs, workers: config.OCR_WORKERS });
   return ocr;
 }
 

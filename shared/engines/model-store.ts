@@ -14,8 +14,10 @@ import { DocVaultError } from '../core/errors.ts';
 
 export interface ModelDir {
   dir: string;
-  /** Where the folder came from, shown in /cache/info and errors: "mount", "npm", "system", … */
+  /** Where the folder came from, shown in /cache/info and errors: "mount", "download", "npm", "system", … */
   label: string;
+  /** Called for a language this folder lacks; puts `{lang}.traineddata` into it and says whether it could. */
+  fetch?: (lang: string) => Promise<boolean>;
 }
 
 export interface ModelFile {
@@ -68,11 +70,15 @@ export class ModelStore {
   }
 
   async has(lang: string): Promise<boolean> {
-    return (await this.load()).has(lang);
+    return this.file(lang).then(
+      () => true,
+      () => false,
+    );
   }
 
   async file(lang: string): Promise<ModelFile> {
-    const catalog = await this.load();
+    let catalog = await this.load();
+    if (!catalog.has(lang) && (await this.fetchMissing(lang))) catalog = await this.load();
     const found = catalog.get(lang);
     if (!found) {
       const available = [...catalog.keys()].filter((l) => l !== 'osd').sort();
@@ -95,6 +101,17 @@ export class ModelStore {
       this.views.set(key, view);
     }
     return view;
+  }
+
+  /** Asks folders that can fetch (the models bucket download) for a language; rescans when one did. */
+  private async fetchMissing(lang: string): Promise<boolean> {
+    for (const d of this.dirs) {
+      if (d.fetch && (await d.fetch(lang))) {
+        this.catalog = undefined;
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Forget what was scanned, e.g. after a model sync changed the folders. */

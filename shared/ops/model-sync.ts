@@ -26,12 +26,12 @@ import { pipeline } from 'node:stream/promises';
 import { Storage, type File } from '@google-cloud/storage';
 import { z } from 'zod';
 import { DocVaultError, type ErrorCode } from '../core/errors.ts';
+import { langOf, MANIFEST_NAME, ManifestEntry, ModelManifest, SHA256_HEX } from '../core/model-manifest.ts';
 
-export const MANIFEST_NAME = 'manifest.json';
+export { langOf, MANIFEST_NAME, ManifestEntry, ModelManifest } from '../core/model-manifest.ts';
+
 /** Temp files of an interrupted local write end with this; listings ignore them. */
 const TEMP_SUFFIX = '.docvault-tmp';
-const TRAINEDDATA = /^([A-Za-z0-9_-]+)\.traineddata(?:\.gz)?$/;
-const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 // ---------------------------------------------------------------------------------------------
 // Locations
@@ -151,24 +151,6 @@ function describeReadError(err: unknown, path: string): DocVaultError {
 
 // ---------------------------------------------------------------------------------------------
 // Manifest
-
-export const ManifestEntry = z.object({
-  path: z.string().min(1),
-  /** `eng` for `tessdata/eng.traineddata` (or `.traineddata.gz`); absent for any other file. */
-  lang: z.string().optional(),
-  size: z.number().int().nonnegative(),
-  sha256: z.string().regex(SHA256_HEX),
-  /** Where the file came from: `npm:@tesseract.js-data/eng`, `debian:tesseract-ocr-deu`, or the folder / gs:// prefix it was found in. */
-  source: z.string().min(1),
-});
-export type ManifestEntry = z.infer<typeof ManifestEntry>;
-
-export const ModelManifest = z.object({ v: z.literal(1), files: z.array(ManifestEntry) });
-export type ModelManifest = z.infer<typeof ModelManifest>;
-
-export function langOf(path: string): string | null {
-  return TRAINEDDATA.exec(basename(path))?.[1] ?? null;
-}
 
 /** Pure: the manifest of these files, sorted by path. */
 export function buildManifest(entries: readonly ManifestEntry[]): ModelManifest {

@@ -3,6 +3,10 @@
  * Cloud Storage emulator, on free ports, with the environment pointed at them. Real clients, real
  * emulators; nothing here is a double.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stagePackagedModels } from '../../shared/ops/packaged-models.ts';
+import { syncModels } from '../../shared/ops/model-sync.ts';
 import { startFirestoreEmulator, startPubsubEmulator, type GcloudEmulator } from '../../emulators/gcloud.ts';
 import { startStorageEmulator, type StorageEmulator } from '../../emulators/gcs/index.ts';
 import { provision, type ProvisionOptions } from '../../emulators/provision.ts';
@@ -61,5 +65,18 @@ export async function startSuite(options: { storageEventTargets?: string[] } = {
     },
   };
   await suite.provision();
+  await publishModels(`gs://${TEST_BUCKETS.models}/`);
   return suite;
+}
+
+let staged: Promise<string> | undefined;
+
+/** The shipped traineddata, synced into the models bucket as `npm start` and a deployment do. */
+export async function publishModels(destination: string): Promise<void> {
+  staged ??= (async () => {
+    const dir = join(tmpdir(), 'docvault-test-packaged-models');
+    await stagePackagedModels(dir);
+    return dir;
+  })();
+  await syncModels({ source: await staged, destination, log: () => undefined });
 }
