@@ -76,6 +76,12 @@ describe('over HTTP', () => {
     const json = await fetchJson(`${apiUrl}/tasks/${ids[1]}/result?format=json`, { headers: asUser('carol@example.com') });
     expect(json.body.pages[0].words.length).toBeGreaterThan(20);
 
+    const cache = await fetchJson(`${apiUrl}/cache/info`, { headers: asUser('carol@example.com') });
+    expect(cache.status).toBe(200);
+    expect(cache.body.origin).toBe('download');
+    expect(cache.body.languages.map((l: { lang: string }) => l.lang)).toEqual(['eng', 'osd']);
+    expect(cache.body.languages[0]).toMatchObject({ source: 'npm:@tesseract.js-data/eng', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+
     const batch = await fetchJson(`${apiUrl}/batches/${upload.body.batchId}`, { headers: asUser('carol@example.com') });
     expect(batch.status).toBe(200);
     expect(JSON.stringify(batch.body)).toMatch(/COMPLETED/);

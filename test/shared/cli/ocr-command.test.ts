@@ -1,5 +1,5 @@
 /** The `docvault ocr` command as a user runs it: a child process on Node 22, real files, real engines. */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,18 +8,10 @@ import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { describe, expect, it } from 'vitest';
 import { characterErrorRate } from '../../../shared/core/text-metrics.ts';
 import { FIXTURES_DIR, groundTruth } from '../../support/fixtures.ts';
+import { canIsolateNetwork } from '../../support/network.ts';
 
 const run = promisify(execFile);
 const CLI = ['node_modules/.bin/node', 'shared/cli/docvault.ts'];
-
-function canIsolateNetwork(): boolean {
-  try {
-    execFileSync('unshare', ['-n', 'true'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('docvault ocr', () => {
   it('prints the text of a file and a one-line summary', async () => {

@@ -2,6 +2,8 @@
  * Where the worker's traineddata comes from: a read-only mounted folder, or a once-per-instance
  * download from the models bucket (our storage emulator, the real client) checked by sha256.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +15,8 @@ import { createOcr } from '../../../shared/engines/index.ts';
 import { stagePackagedModels } from '../../../shared/ops/packaged-models.ts';
 import { syncModels } from '../../../shared/ops/model-sync.ts';
 import { cacheInfo, modelSetup } from '../../../shared/services/models.ts';
-import { fixture, groundTruth } from '../../support/fixtures.ts';
+import { fixture, FIXTURES_DIR, groundTruth } from '../../support/fixtures.ts';
+import { canIsolateNetwork } from '../../support/network.ts';
 
 let emulator: StorageEmulator;
 let storage: Storage;
@@ -85,6 +88,15 @@ describe('model cache', () => {
     const setup = modelSetup({ MODELS_BUCKET: bucket }, storage, downloads);
     await expect(setup.downloader!.ensure('eng')).rejects.toThrow(/does not match the manifest.*models sync/);
     expect(readdirSync(downloads)).toEqual([]);
+  });
+
+  it.runIf(canIsolateNetwork())('downloads from the bucket and reads a page with no network but loopback (own namespace)', async () => {
+    // A fresh namespace's loopback starts down: bring it up for the emulator, nothing else exists.
+    const script = `ip link set lo up && exec node_modules/.bin/node test/support/offline-download.ts "$0" "$1"`;
+    const { stdout } = await promisify(execFile)('unshare', ['-n', 'sh', '-c', script, staged, FIXTURES_DIR + 'tess_phototest.tif']);
+    const [origin, ...text] = stdout.split('\n');
+    expect(origin).toBe('download');
+    expect(characterErrorRate(groundTruth('tess_phototest.tif'), text.join('\n'))).toBeLessThanOrEqual(0.02);
   });
 
   it('says which languages exist when one is missing from the bucket', async () => {
