@@ -1,0 +1,64 @@
+# Firestore: the (default) database, the composite indexes the queries in
+# shared/adapters/firestore-tasks.ts need, and the TTL policy that deletes finished tasks.
+
+resource "google_firestore_database" "default" {
+  name                    = "(default)"
+  location_id             = var.firestore_location
+  type                    = "FIRESTORE_NATIVE"
+  concurrency_mode        = "OPTIMISTIC"
+  delete_protection_state = "DELETE_PROTECTION_ENABLED"
+  deletion_policy         = "ABANDON"
+
+  depends_on = [google_project_service.apis]
+}
+
+locals {
+  # Composite indexes on the tasks collection, each with the query it serves. Equality-only
+  # filters could be merged from single-field indexes; those we query on every call get their own.
+  firestore_indexes = {
+    # list(): a user's tasks, newest first, cursor on (createdAt, taskId)
+    user_created = [["userHash", "ASCENDING"], ["createdAt", "DESCENDING"], ["taskId", "DESCENDING"]]
+    # list({status}): a user's tasks in one status
+    user_status_created = [["userHash", "ASCENDING"], ["status", "ASCENDING"], ["createdAt", "DESCENDING"], ["taskId", "DESCENDING"]]
+    # list({batchId}): one batch's tasks (getBatch)
+    user_batch_created = [["userHash", "ASCENDING"], ["batchId", "ASCENDING"], ["createdAt", "DESCENDING"], ["taskId", "DESCENDING"]]
+    # stats(): oldest QUEUED task, all users / one user
+    status_created      = [["status", "ASCENDING"], ["createdAt", "ASCENDING"]]
+    user_status_created_asc = [["userHash", "ASCENDING"], ["status", "ASCENDING"], ["createdAt", "ASCENDING"]]
+    # stats(): COMPLETED since the start of the day, all users / one user
+    status_completed      = [["status", "ASCENDING"], ["completedAt", "ASCENDING"]]
+    user_status_completed = [["userHash", "ASCENDING"], ["status", "ASCENDING"], ["completedAt", "ASCENDING"]]
+    # stats({userHash}): average wait of the tasks started today
+    user_started = [["userHash", "ASCENDING"], ["startedAt", "ASCENDING"]]
+    # failedTaskIds(): FAILED tasks by error code, all users / one user (requeue-failed)
+    status_error_code      = [["status", "ASCENDING"], ["error.code", "ASCENDING"]]
+    user_status_error_code = [["userHash", "ASCENDING"], ["status", "ASCENDING"], ["error.code", "ASCENDING"]]
+  }
+}
+
+resource "google_firestore_index" "tasks" {
+  for_each    = local.firestore_indexes
+  database    = google_firestore_database.default.name
+  collection  = local.tasks_collection
+  query_scope = "COLLECTION"
+
+  dynamic "fields" {
+    for_each = each.value
+    content {
+      field_path = fields.value[0]
+      order      = fields.value[1]
+    }
+  }
+}
+
+# A finished task carries expireAt (completedAt + TASK_RETENTION_DAYS); Firestore deletes it after
+# that time. The field is not indexed: a TTL field indexed on a steadily rising timestamp is a
+# write hotspot, and no query filters on it.
+resource "google_firestore_field" "tasks_ttl" {
+  database   = google_firestore_database.default.name
+  collection = local.tasks_collection
+  field      = "expireAt"
+
+  ttl_config {}
+  index_config {}
+}

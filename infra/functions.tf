@@ -1,0 +1,292 @@
+# The four functions of functions/index.ts, all from one build of the source (dist/ + package.json
+# + lock, staged by infra/package-source.sh):
+#
+#   upload, api   Cloud Run functions (2nd gen), HTTP
+#   dispatch      Cloud Run function with an Eventarc trigger on the uploads bucket's finalize
+#   ocr-worker    Cloud Run services, one per priority topic, fed by the push subscriptions
+#
+# Why the worker is a Cloud Run service and not a google_cloudfunctions2_function: the worker
+# reads its traineddata from the models bucket mounted read-only (Cloud Storage FUSE volume,
+# MODEL_CACHE_DIR), and the Cloud Functions API has no volumes. A 2nd-gen function *is* a Cloud
+# Run service, so the worker runs the same functions-framework entry point (FUNCTION_TARGET =
+# ocr-worker) from a container image that Google Cloud's buildpacks build from the same source
+# folder (infra/build-worker-image.sh, or the Cloud Build pipeline); var.worker_image names it.
+
+locals {
+  # Every function parses the whole schema of shared/config.ts at cold start, so the variables it
+  # requires (no default) are given to all of them; the rest only where they change something.
+  env_common = merge(
+    {
+      GOOGLE_CLOUD_PROJECT = var.project_id
+      UPLOADS_BUCKET       = google_storage_bucket.uploads.name
+      RESULTS_BUCKET       = google_storage_bucket.results.name
+      MAX_ATTEMPTS         = tostring(var.max_attempts)
+      TASK_RETENTION_DAYS  = tostring(var.task_retention_days)
+    },
+    var.auth_audience == "" ? {} : { AUTH_AUDIENCE = var.auth_audience },
+  )
+  env_upload = {
+    SIGNED_URL_MINUTES = tostring(var.signed_url_minutes)
+  }
+  env_api = {
+    MODELS_BUCKET = google_storage_bucket.models.name # GET /cache/info reads its manifest
+  }
+  env_dispatch = merge(
+    {},
+    var.priority_rules == "" ? {} : { PRIORITY_RULES = var.priority_rules },
+  )
+  env_worker = {
+    MODELS_BUCKET            = google_storage_bucket.models.name
+    MODEL_CACHE_DIR          = local.model_mount_path
+    DELETE_UPLOAD_ON_SUCCESS = tostring(var.delete_upload_on_success)
+    WORKER_SLOTS             = "1" # one document per instance: concurrency 1
+  }
+}
+
+# ── upload (HTTP) ──────────────────────────────────────────────────────────────────────────────
+resource "google_cloudfunctions2_function" "upload" {
+  name     = "upload"
+  location = var.region
+
+  build_config {
+    runtime         = var.nodejs_runtime
+    entry_point     = "upload"
+    service_account = google_service_account.build.id
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = google_storage_bucket_object.source.name
+      }
+    }
+  }
+
+  service_config {
+    service_account_email            = google_service_account.fn["upload"].email
+    available_memory                 = var.http_memory
+    available_cpu                    = "1"
+    timeout_seconds                  = 300
+    max_instance_count               = var.http_max_instances
+    max_instance_request_concurrency = 8
+    ingress_settings                 = "ALLOW_ALL"
+    all_traffic_on_latest_revision   = true
+    environment_variables            = merge(local.env_common, local.env_upload)
+
+    secret_environment_variables {
+      key        = "USER_HASH_SECRET"
+      project_id = var.project_id
+      secret     = data.google_secret_manager_secret.user_hash.secret_id
+      version    = "latest"
+    }
+  }
+
+  depends_on = [google_secret_manager_secret_iam_member.user_hash, google_project_iam_member.build]
+}
+
+# ── api (HTTP) ─────────────────────────────────────────────────────────────────────────────────
+resource "google_cloudfunctions2_function" "api" {
+  name     = "api"
+  location = var.region
+
+  build_config {
+    runtime         = var.nodejs_runtime
+    entry_point     = "api"
+    service_account = google_service_account.build.id
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = google_storage_bucket_object.source.name
+      }
+    }
+  }
+
+  service_config {
+    service_account_email            = google_service_account.fn["api"].email
+    available_memory                 = var.http_memory
+    available_cpu                    = "1"
+    timeout_seconds                  = 120
+    max_instance_count               = var.http_max_instances
+    max_instance_request_concurrency = 40
+    ingress_settings                 = "ALLOW_ALL"
+    all_traffic_on_latest_revision   = true
+    environment_variables            = merge(local.env_common, local.env_api)
+
+    secret_environment_variables {
+      key        = "USER_HASH_SECRET"
+      project_id = var.project_id
+      secret     = data.google_secret_manager_secret.user_hash.secret_id
+      version    = "latest"
+    }
+  }
+
+  depends_on = [google_secret_manager_secret_iam_member.user_hash, google_project_iam_member.build]
+}
+
+# ── dispatch (Eventarc: object finalized in the uploads bucket) ─────────────────────────────────
+resource "google_cloudfunctions2_function" "dispatch" {
+  name     = "dispatch"
+  location = var.region
+
+  build_config {
+    runtime         = var.nodejs_runtime
+    entry_point     = "dispatch"
+    service_account = google_service_account.build.id
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = google_storage_bucket_object.source.name
+      }
+    }
+  }
+
+  service_config {
+    service_account_email            = google_service_account.fn["dispatch"].email
+    available_memory                 = "512Mi"
+    available_cpu                    = "1"
+    timeout_seconds                  = 60
+    max_instance_count               = var.dispatch_max_instances
+    max_instance_request_concurrency = 20
+    ingress_settings                 = "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision   = true
+    environment_variables            = merge(local.env_common, local.env_dispatch)
+
+    secret_environment_variables {
+      key        = "USER_HASH_SECRET"
+      project_id = var.project_id
+      secret     = data.google_secret_manager_secret.user_hash.secret_id
+      version    = "latest"
+    }
+  }
+
+  # The Cloud Functions API creates and owns this Eventarc trigger (a storage trigger lives in
+  # the bucket's region). Failed deliveries are retried: a repeated event maps to the same task.
+  event_trigger {
+    trigger_region        = var.region
+    event_type            = "google.cloud.storage.object.v1.finalized"
+    retry_policy          = "RETRY_POLICY_RETRY"
+    service_account_email = google_service_account.eventarc.email
+    event_filters {
+      attribute = "bucket"
+      value     = google_storage_bucket.uploads.name
+    }
+  }
+
+  depends_on = [
+    google_secret_manager_secret_iam_member.user_hash,
+    google_project_iam_member.build,
+    google_project_iam_member.storage_agent_pubsub_publisher,
+    google_project_iam_member.eventarc_receiver,
+  ]
+}
+
+# ── ocr-worker, one Cloud Run service per priority topic ───────────────────────────────────────
+resource "google_cloud_run_v2_service" "ocr_worker" {
+  for_each            = local.priority_topics
+  name                = "ocr-worker-${each.key}"
+  location            = var.region
+  ingress             = "INGRESS_TRAFFIC_ALL" # Pub/Sub push; every request must carry an ID token (no public invoker)
+  deletion_protection = false
+
+  template {
+    service_account                  = google_service_account.fn["ocr-worker"].email
+    execution_environment            = "EXECUTION_ENVIRONMENT_GEN2" # Cloud Storage volumes need gen2
+    timeout                          = "${var.worker_timeout_seconds}s"
+    max_instance_request_concurrency = 1
+
+    scaling {
+      min_instance_count = var.worker_min_instances[each.key]
+      max_instance_count = var.worker_max_instances[each.key]
+    }
+
+    volumes {
+      name = "models"
+      gcs {
+        bucket    = google_storage_bucket.models.name
+        read_only = true
+      }
+    }
+
+    containers {
+      image = var.worker_image
+
+      resources {
+        limits = {
+          cpu    = var.worker_cpu
+          memory = var.worker_memory
+        }
+        cpu_idle          = true
+        startup_cpu_boost = true
+      }
+
+      # The functions framework serves the function named here (functions/index.ts).
+      env {
+        name  = "FUNCTION_TARGET"
+        value = "ocr-worker"
+      }
+      env {
+        name  = "FUNCTION_SIGNATURE_TYPE"
+        value = "cloudevent"
+      }
+      dynamic "env" {
+        for_each = merge(local.env_common, local.env_worker)
+        content {
+          name  = env.key
+          value = env.value
+        }
+      }
+      env {
+        name = "USER_HASH_SECRET"
+        value_source {
+          secret_key_ref {
+            secret  = data.google_secret_manager_secret.user_hash.secret_id
+            version = "latest"
+          }
+        }
+      }
+      env {
+        name = "WEBHOOK_SECRET"
+        value_source {
+          secret_key_ref {
+            secret  = data.google_secret_manager_secret.webhook.secret_id
+            version = "latest"
+          }
+        }
+      }
+
+      volume_mounts {
+        name       = "models"
+        mount_path = local.model_mount_path
+      }
+    }
+  }
+
+  depends_on = [
+    google_secret_manager_secret_iam_member.user_hash,
+    google_secret_manager_secret_iam_member.webhook,
+    google_storage_bucket_iam_member.worker_models,
+  ]
+}
+
+# Where build-worker-image.sh pushes the workers' image; old untagged images are removed.
+resource "google_artifact_registry_repository" "images" {
+  repository_id = "docvault"
+  location      = var.region
+  format        = "DOCKER"
+  description   = "DocVault OCR worker images (built from the functions' source)"
+
+  cleanup_policies {
+    id     = "keep-recent"
+    action = "KEEP"
+    most_recent_versions {
+      keep_count = 10
+    }
+  }
+  cleanup_policies {
+    id     = "delete-old"
+    action = "DELETE"
+    condition {
+      older_than = "2592000s"
+    }
+  }
+
+  depends_on = [google_project_service.apis]
+}

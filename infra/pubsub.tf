@@ -1,0 +1,81 @@
+# Topics and subscriptions, named as in shared/names.ts. Locally emulators/provision.ts creates the
+# same ones with the same policies (ack deadline 600 s, exponential retry, dead letter).
+
+resource "google_pubsub_topic" "priority" {
+  for_each = local.priority_topics
+  name     = each.value
+
+  message_retention_duration = "86400s"
+  depends_on                 = [google_project_service.apis]
+}
+
+resource "google_pubsub_topic" "dead_letter" {
+  name                       = local.dead_letter_topic
+  message_retention_duration = "604800s"
+  depends_on                 = [google_project_service.apis]
+}
+
+resource "google_pubsub_topic" "events" {
+  name       = local.events_topic
+  depends_on = [google_project_service.apis]
+}
+
+# One push subscription per priority topic, each feeding its own OCR worker service. The push path
+# /projects/{project}/topics/{topic} is where the functions framework turns a Pub/Sub push into a
+# CloudEvent (the same path the local suite uses).
+resource "google_pubsub_subscription" "worker" {
+  for_each = local.priority_topics
+  name     = local.worker_subscriptions[each.key]
+  topic    = google_pubsub_topic.priority[each.key].id
+
+  # A delivery may take as long as one document's OCR (pages are bounded by PAGE_TIMEOUT_MS).
+  ack_deadline_seconds       = 600
+  message_retention_duration = "86400s"
+  expiration_policy {
+    ttl = "" # never expires
+  }
+
+  push_config {
+    push_endpoint = "${google_cloud_run_v2_service.ocr_worker[each.key].uri}/projects/${var.project_id}/topics/${each.value}"
+    oidc_token {
+      service_account_email = google_service_account.pubsub_push.email
+      audience              = google_cloud_run_v2_service.ocr_worker[each.key].uri
+    }
+  }
+
+  retry_policy {
+    minimum_backoff = var.retry_minimum_backoff
+    maximum_backoff = var.retry_maximum_backoff
+  }
+
+  dead_letter_policy {
+    dead_letter_topic     = google_pubsub_topic.dead_letter.id
+    max_delivery_attempts = var.max_delivery_attempts
+  }
+}
+
+# Dead letters are kept here for an operator (and, later, a sink that marks their tasks FAILED).
+resource "google_pubsub_subscription" "dead_letter_sink" {
+  name                       = local.dead_letter_subscription
+  topic                      = google_pubsub_topic.dead_letter.id
+  ack_deadline_seconds       = 60
+  message_retention_duration = "604800s"
+  expiration_policy {
+    ttl = ""
+  }
+}
+
+# Pub/Sub's service agent forwards undeliverable messages: it must publish to the dead-letter
+# topic and acknowledge on the source subscriptions.
+resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
+  topic  = google_pubsub_topic.dead_letter.id
+  role   = "roles/pubsub.publisher"
+  member = local.pubsub_service_agent
+}
+
+resource "google_pubsub_subscription_iam_member" "dead_letter_subscriber" {
+  for_each     = google_pubsub_subscription.worker
+  subscription = each.value.id
+  role         = "roles/pubsub.subscriber"
+  member       = local.pubsub_service_agent
+}

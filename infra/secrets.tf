@@ -1,0 +1,27 @@
+# The two secrets the functions read (shared/config.ts): USER_HASH_SECRET, the HMAC key that turns
+# an e-mail into the user hash of every path and task, and WEBHOOK_SECRET, which signs callbacks.
+# They are created with gcloud before the first apply (README, "Deploy"), so their values never
+# enter the Terraform state; here they are only looked up and shared with who reads them.
+
+data "google_secret_manager_secret" "user_hash" {
+  secret_id  = var.user_hash_secret_id
+  depends_on = [google_project_service.apis]
+}
+
+data "google_secret_manager_secret" "webhook" {
+  secret_id  = var.webhook_secret_id
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_secret_manager_secret_iam_member" "user_hash" {
+  for_each  = toset(["upload", "dispatch", "ocr-worker", "api"]) # config.ts requires it at every cold start
+  secret_id = data.google_secret_manager_secret.user_hash.id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.fn[each.key].member
+}
+
+resource "google_secret_manager_secret_iam_member" "webhook" {
+  secret_id = data.google_secret_manager_secret.webhook.id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.fn["ocr-worker"].member
+}

@@ -1,0 +1,224 @@
+variable "project_id" {
+  description = "The Google Cloud project to deploy into."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of the functions, buckets, Firestore database and scheduler jobs."
+  type        = string
+  default     = "europe-west1"
+}
+
+variable "firestore_location" {
+  description = "Firestore location (a region such as europe-west1, or a multi-region such as eur3). Cannot change after creation."
+  type        = string
+  default     = "europe-west1"
+}
+
+# ── Buckets ────────────────────────────────────────────────────────────────────────────────────
+variable "uploads_bucket_name" {
+  description = "Name of the uploads bucket; empty: <project>-docvault-uploads."
+  type        = string
+  default     = ""
+}
+
+variable "results_bucket_name" {
+  description = "Name of the results bucket; empty: <project>-docvault-results."
+  type        = string
+  default     = ""
+}
+
+variable "models_bucket_name" {
+  description = "Name of the models bucket (traineddata, synced with `npx docvault models sync`); empty: <project>-docvault-models."
+  type        = string
+  default     = ""
+}
+
+variable "upload_retention_days" {
+  description = "Days an uploaded document is kept before the bucket deletes it."
+  type        = number
+  default     = 30
+}
+
+variable "task_retention_days" {
+  description = "Days a finished task and its results are kept (TASK_RETENTION_DAYS; the results bucket deletes after the same)."
+  type        = number
+  default     = 30
+}
+
+variable "incomplete_upload_days" {
+  description = "Days after which an unfinished multipart or resumable upload is aborted."
+  type        = number
+  default     = 1
+}
+
+variable "force_destroy_buckets" {
+  description = "Let `terraform destroy` delete non-empty buckets (for test projects only)."
+  type        = bool
+  default     = false
+}
+
+# ── Functions ──────────────────────────────────────────────────────────────────────────────────
+variable "source_dir" {
+  description = "Folder holding the deployable source (prepared by infra/package-source.sh from `npm run build`)."
+  type        = string
+  default     = "build/source"
+}
+
+variable "nodejs_runtime" {
+  description = "Cloud Run functions runtime of upload, api and dispatch."
+  type        = string
+  default     = "nodejs22"
+}
+
+variable "worker_image" {
+  description = "Container image of the OCR workers: the same source folder built with Google Cloud's buildpacks (infra/build-worker-image.sh prints it)."
+  type        = string
+}
+
+variable "http_memory" {
+  description = "Memory of upload and api."
+  type        = string
+  default     = "1Gi"
+}
+
+variable "http_max_instances" {
+  description = "Max instances of upload and api each."
+  type        = number
+  default     = 20
+}
+
+variable "dispatch_max_instances" {
+  description = "Max instances of dispatch."
+  type        = number
+  default     = 20
+}
+
+variable "worker_memory" {
+  description = "Memory of an OCR worker instance (tesseract.js + a rendered page per OCR worker thread)."
+  type        = string
+  default     = "4Gi"
+}
+
+variable "worker_cpu" {
+  description = "vCPUs of an OCR worker instance (one tesseract.js thread per CPU)."
+  type        = string
+  default     = "2"
+}
+
+variable "worker_timeout_seconds" {
+  description = "Longest one delivery may run on a worker; the push subscriptions' ack deadline is 600 s, keep this at or below it."
+  type        = number
+  default     = 600
+}
+
+variable "worker_max_instances" {
+  description = "Max instances of the OCR worker for each priority topic: more for high, so small documents never wait behind large ones."
+  type        = map(number)
+  default = {
+    high   = 20
+    normal = 10
+    low    = 4
+  }
+  validation {
+    condition     = alltrue([for p in ["high", "normal", "low"] : contains(keys(var.worker_max_instances), p)])
+    error_message = "worker_max_instances needs high, normal and low."
+  }
+}
+
+variable "worker_min_instances" {
+  description = "Warm instances of each worker (0: scale to zero; 1 on high saves small documents a cold start)."
+  type        = map(number)
+  default = {
+    high   = 0
+    normal = 0
+    low    = 0
+  }
+}
+
+# ── Behaviour (env vars read by shared/config.ts) ──────────────────────────────────────────────
+variable "max_attempts" {
+  description = "MAX_ATTEMPTS: OCR attempts per task before it is FAILED."
+  type        = number
+  default     = 5
+}
+
+variable "max_delivery_attempts" {
+  description = "Pub/Sub deliveries before a message goes to ocr-dead-letter (5 to 100; above MAX_ATTEMPTS: the worker gives up first)."
+  type        = number
+  default     = 15
+}
+
+variable "retry_minimum_backoff" {
+  description = "Pub/Sub retry policy: first redelivery delay."
+  type        = string
+  default     = "10s"
+}
+
+variable "retry_maximum_backoff" {
+  description = "Pub/Sub retry policy: longest redelivery delay (at most 600s)."
+  type        = string
+  default     = "600s"
+}
+
+variable "delete_upload_on_success" {
+  description = "DELETE_UPLOAD_ON_SUCCESS: the worker deletes an upload once its results are written (gives the worker delete on the uploads bucket)."
+  type        = bool
+  default     = false
+}
+
+variable "signed_url_minutes" {
+  description = "SIGNED_URL_MINUTES: how long a signed upload URL is valid."
+  type        = number
+  default     = 30
+}
+
+variable "auth_audience" {
+  description = "AUTH_AUDIENCE: audience expected in callers' ID tokens; empty accepts any of ours."
+  type        = string
+  default     = ""
+}
+
+variable "priority_rules" {
+  description = "PRIORITY_RULES: JSON list of {maxBytes, priority}; empty keeps the code's defaults."
+  type        = string
+  default     = ""
+}
+
+# ── Maintenance ────────────────────────────────────────────────────────────────────────────────
+variable "scheduler_time_zone" {
+  description = "Time zone of the daily cleanup job."
+  type        = string
+  default     = "Etc/UTC"
+}
+
+variable "cleanup_schedule" {
+  description = "Cron schedule of the daily cleanup."
+  type        = string
+  default     = "30 3 * * *"
+}
+
+variable "recover_stale_schedule" {
+  description = "Cron schedule of the stale-task recovery."
+  type        = string
+  default     = "*/5 * * * *"
+}
+
+# ── Secrets (created with gcloud before the first apply: their values never enter the state) ──
+variable "user_hash_secret_id" {
+  description = "Secret Manager secret holding USER_HASH_SECRET (the HMAC key of user hashes; 16+ characters; never change it once users exist)."
+  type        = string
+  default     = "docvault-user-hash-secret"
+}
+
+variable "webhook_secret_id" {
+  description = "Secret Manager secret holding WEBHOOK_SECRET (signs callbacks; 16+ characters)."
+  type        = string
+  default     = "docvault-webhook-secret"
+}
+
+variable "public_http" {
+  description = "Let anyone reach upload and api (they verify each caller's Google ID token themselves). false: callers need roles/run.invoker."
+  type        = bool
+  default     = true
+}
