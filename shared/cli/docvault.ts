@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DocVaultError } from '../core/errors.ts';
 import { userHashOf, userPrefix } from '../core/task.ts';
 import { LOCAL_BUCKETS, LOCAL_SECRETS } from '../names.ts';
+import { registerDataCommand } from './data-command.ts';
 import { registerModelsCommand } from './models-command.ts';
 import { OutputFormat, runOcrCommand } from './ocr-command.ts';
 
@@ -50,6 +51,7 @@ program
   });
 
 registerModelsCommand(program);
+registerDataCommand(program);
 
 try {
   await program.parseAsync();
