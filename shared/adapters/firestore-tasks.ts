@@ -2,7 +2,7 @@
  * Tasks in Firestore. Every status change happens inside a transaction and only along the moves
  * core/task.ts allows, so duplicate events and racing workers cannot move a task backwards.
  */
-import { AggregateField, Firestore, Timestamp, type DocumentData, type Query, type Transaction } from '@google-cloud/firestore';
+import { AggregateField, FieldPath, Firestore, Timestamp, type DocumentData, type Query, type Transaction } from '@google-cloud/firestore';
 import { canTransition, Task, type TaskError, type TaskStatus, type TaskSummary } from '../core/task.ts';
 import { COLLECTIONS } from '../names.ts';
 
@@ -23,6 +23,21 @@ export type LeaseOutcome =
 export interface TaskPage {
   tasks: Task[];
   nextCursor: string | null;
+}
+
+/** What recoverStale did with a task whose lease had expired. */
+export type StaleOutcome =
+  /** Back to QUEUED (its attempt counted, the crash recorded): publish it again. */
+  | { kind: 'requeued'; task: Task }
+  /** Out of attempts: FAILED with its last error. */
+  | { kind: 'failed'; task: Task }
+  /** Gone, finished, or its lease is alive again (a worker's heartbeat came first): left alone. */
+  | { kind: 'skipped'; task: Task | null };
+
+/** Where a page of finishedBefore() ends: the next page starts after it. */
+export interface FinishedCursor {
+  completedAt: Date;
+  taskId: string;
 }
 
 export interface QueueStats {
@@ -238,6 +253,68 @@ export class TaskStore {
     if (filter.code) query = query.where('error.code', '==', filter.code);
     const snap = await query.select().limit(filter.limit).get();
     return snap.docs.map((d) => d.id);
+  }
+
+  /**
+   * Tasks whose lease expired before `now`: a worker that died or timed out without a word. One
+   * range filter on lease.expiresAt, served by its single-field index: only PROCESSING tasks hold a
+   * lease (every move out of PROCESSING clears it), and recoverStale checks the status again.
+   */
+  async staleTaskIds(now: Date, limit: number): Promise<string[]> {
+    const snap = await this.db.collection(COLLECTIONS.tasks).where('lease.expiresAt', '<', now).orderBy('lease.expiresAt', 'asc').select('status').limit(limit).get();
+    return snap.docs.filter((d) => d.get('status') === 'PROCESSING').map((d) => d.id);
+  }
+
+  /**
+   * PROCESSING with an expired lease → QUEUED (the dead attempt counted and recorded as INTERNAL),
+   * or FAILED with its last error when no attempt is left: the same outcome a worker's lease()
+   * would reach, for tasks whose message no worker will see again.
+   */
+  async recoverStale(taskId: string, options: { retentionMs: number }, now = new Date()): Promise<StaleOutcome> {
+    return this.change(taskId, (task, tx): StaleOutcome => {
+      if (!task || task.status !== 'PROCESSING' || !task.lease || task.lease.expiresAt > now) return { kind: 'skipped', task };
+      if (task.attempts >= task.maxAttempts) {
+        const last = task.error ?? { code: 'INTERNAL' as const, message: 'the worker stopped while processing (crash or time-out)' };
+        const failed = this.write(
+          tx,
+          task,
+          {
+            status: 'FAILED',
+            lease: null,
+            error: { code: last.code, message: `Gave up after ${task.attempts} attempts: ${last.message}` },
+            message: 'failed',
+            completedAt: now,
+            expireAt: new Date(now.getTime() + options.retentionMs),
+          },
+          now,
+        );
+        return { kind: 'failed', task: failed };
+      }
+      const error = { code: 'INTERNAL' as const, message: 'the previous attempt stopped (crash or time-out)' };
+      return { kind: 'requeued', task: this.write(tx, task, { status: 'QUEUED', lease: null, error, message: 'requeued after an expired lease' }, now) };
+    });
+  }
+
+  /** Tasks in a finished status that finished before `before`, oldest first, a page at a time. */
+  async finishedBefore(status: 'COMPLETED' | 'FAILED' | 'CANCELLED', before: Date, options: { limit: number; after?: FinishedCursor | null }): Promise<Task[]> {
+    let query: Query = this.db
+      .collection(COLLECTIONS.tasks)
+      .where('status', '==', status)
+      .where('completedAt', '<', before)
+      .orderBy('completedAt', 'asc')
+      .orderBy(FieldPath.documentId(), 'asc');
+    if (options.after) query = query.startAfter(Timestamp.fromDate(options.after.completedAt), options.after.taskId);
+    const snap = await query.limit(options.limit).get();
+    return snap.docs.map((d) => fromStore(d.data()));
+  }
+
+  /** Deletes a task document only if it is still as read (same status, not updated since): a requeue in between wins. */
+  async deleteIfUnchanged(task: Task): Promise<boolean> {
+    return this.change(task.taskId, (current, tx) => {
+      if (!current || current.status !== task.status || current.updatedAt.getTime() !== task.updatedAt.getTime()) return false;
+      tx.delete(this.doc(task.taskId));
+      return true;
+    });
   }
 
   /** Counts by aggregation queries, never by reading the tasks. */

@@ -7,6 +7,7 @@ import { LOCAL_BUCKETS, LOCAL_SECRETS } from '../names.ts';
 import { registerDataCommand } from './data-command.ts';
 import { registerModelsCommand } from './models-command.ts';
 import { OutputFormat, runOcrCommand } from './ocr-command.ts';
+import { registerQueueCommand } from './queue-command.ts';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -52,6 +53,7 @@ program
 
 registerModelsCommand(program);
 registerDataCommand(program);
+registerQueueCommand(program);
 
 try {
   await program.parseAsync();

@@ -1,0 +1,231 @@
+/**
+ * `docvault queue stats|requeue-failed|recover-stale|cleanup`: queue care over every user's tasks.
+ * The environment is the functions' (shared/config.ts); `--local` fills in what `npm start` uses
+ * (its emulator ports, buckets and local secret) for whatever is not set.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import type { Firestore } from '@google-cloud/firestore';
+import type { PubSub } from '@google-cloud/pubsub';
+import { createFirestore, TaskStore } from '../adapters/firestore-tasks.ts';
+import { createPubSub, Queue } from '../adapters/pubsub.ts';
+import { createStorage } from '../adapters/storage.ts';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { DocVaultError, ErrorCode } from '../core/errors.ts';
+import { userHashOf } from '../core/task.ts';
+import { createLogger, type Severity } from '../log.ts';
+import { LOCAL_BUCKETS, LOCAL_PORTS, LOCAL_SECRETS } from '../names.ts';
+import { cleanupTasks, DAY_MS, queueStats, recoverStale, requeueFailed, type QueueCareDeps } from '../ops/queue-care.ts';
+
+export interface QueueIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+export interface QueueCareClients extends QueueCareDeps {
+  config: Config;
+  close(): Promise<void>;
+}
+
+/** What `npm start` gives its functions, for the variables the caller has not set. */
+export function localSuiteEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const port = (name: keyof typeof LOCAL_PORTS) => env[name] ?? String(LOCAL_PORTS[name]);
+  return {
+    GOOGLE_CLOUD_PROJECT: 'docvault-local',
+    FIRESTORE_EMULATOR_HOST: `127.0.0.1:${port('FIRESTORE_PORT')}`,
+    PUBSUB_EMULATOR_HOST: `127.0.0.1:${port('PUBSUB_PORT')}`,
+    STORAGE_EMULATOR_HOST: `http://127.0.0.1:${port('STORAGE_PORT')}`,
+    UPLOADS_BUCKET: LOCAL_BUCKETS.uploads,
+    RESULTS_BUCKET: LOCAL_BUCKETS.results,
+    MODELS_BUCKET: LOCAL_BUCKETS.models,
+    USER_HASH_SECRET: LOCAL_SECRETS.userHash,
+    WEBHOOK_SECRET: LOCAL_SECRETS.webhook,
+    METADATA_SERVER_DETECTION: 'none',
+    ...env,
+  };
+}
+
+/** The clients, from the validated environment; the *_EMULATOR_HOST variables reach them through process.env. */
+export function queueCareClients(config: Config, io: QueueIo): QueueCareClients {
+  const firestore: Firestore = createFirestore(config.GOOGLE_CLOUD_PROJECT);
+  const pubsub: PubSub = createPubSub(config.GOOGLE_CLOUD_PROJECT);
+  const queue = new Queue(pubsub);
+  // Webhook and event troubles are worth a line on stderr; their routine successes are not.
+  const quiet = new Set<Severity>(['DEBUG', 'INFO', 'NOTICE']);
+  const log = createLogger('queue-care', {}, (line, severity) => {
+    if (!quiet.has(severity)) io.stderr.write(line + '\n');
+  });
+  return {
+    config,
+    tasks: new TaskStore(firestore),
+    queue,
+    storage: createStorage(config.GOOGLE_CLOUD_PROJECT),
+    resultsBucket: config.RESULTS_BUCKET,
+    retentionMs: config.TASK_RETENTION_DAYS * DAY_MS,
+    notify: { log, webhookSecret: config.WEBHOOK_SECRET, allowPrivateCallbacks: config.usingEmulators },
+    async close() {
+      await queue.close();
+      await Promise.allSettled([pubsub.close(), firestore.terminate()]);
+    },
+  };
+}
+
+function reportError(err: unknown, io: QueueIo): number {
+  if (err instanceof DocVaultError) {
+    io.stderr.write(`error ${err.code}: ${err.message}\n`);
+    return 1;
+  }
+  if (err instanceof ConfigError) {
+    io.stderr.write(`${err.message}\n(against the local suite of npm start, add --local)\n`);
+    return 2;
+  }
+  io.stderr.write(`error: ${String((err as Error)?.stack ?? err)}\n`);
+  return 2;
+}
+
+async function run(io: QueueIo, body: () => Promise<void>): Promise<number> {
+  try {
+    await body();
+    return 0;
+  } catch (err) {
+    return reportError(err, io);
+  }
+}
+
+const json = (io: QueueIo, value: unknown) => io.stdout.write(JSON.stringify(value, null, 2) + '\n');
+const tasksWord = (n: number) => `${n} ${n === 1 ? 'task' : 'tasks'}`;
+
+export function runQueueStats(deps: Pick<QueueCareDeps, 'tasks'>, flags: { json?: boolean }, io: QueueIo): Promise<number> {
+  return run(io, async () => {
+    const s = await queueStats(deps);
+    if (flags.json) return void json(io, s);
+    const rows: Array<[string, string]> = [
+      ['pending', String(s.pending)],
+      ['processing', String(s.processing)],
+      ['failed', String(s.failed)],
+      ['completed today', String(s.completedToday)],
+      ['average wait', s.averageWaitMs === null ? '-' : `${(s.averageWaitMs / 1000).toFixed(1)} s`],
+      ['oldest queued', s.oldestQueuedAt ?? '-'],
+    ];
+    for (const [label, value] of rows) io.stdout.write(`${label.padEnd(16)}${value}\n`);
+  });
+}
+
+export interface RequeueFlags {
+  code?: string;
+  user?: string;
+  limit?: number;
+  json?: boolean;
+}
+
+/** The user is named by email on the command line and by hash everywhere after; the email is never printed. */
+export function runRequeueFailed(deps: Pick<QueueCareDeps, 'tasks' | 'queue'>, userHashSecret: string, flags: RequeueFlags, io: QueueIo): Promise<number> {
+  return run(io, async () => {
+    const userHash = flags.user ? userHashOf(flags.user, userHashSecret) : undefined;
+    const report = await requeueFailed(deps, { ...(flags.code ? { code: flags.code } : {}), ...(userHash ? { userHash } : {}), limit: flags.limit ?? 10_000 });
+    if (flags.json) return void json(io, { ...report, ...(userHash ? { userHash } : {}) });
+    for (const t of report.requeued) io.stdout.write(`requeued  ${t.taskId}  ${t.priority}  ${t.code ?? '-'}\n`);
+    const scope = [flags.code ? `code ${flags.code}` : null, userHash ? `user ${userHash.slice(0, 12)}…` : null].filter(Boolean).join(', ');
+    io.stdout.write(`${tasksWord(report.requeued.length)} requeued and published again${scope ? ` (${scope})` : ''}\n`);
+  });
+}
+
+export function runRecoverStale(deps: QueueCareDeps, flags: { json?: boolean; limit?: number }, io: QueueIo): Promise<number> {
+  return run(io, async () => {
+    const report = await recoverStale(deps, flags.limit ? { limit: flags.limit } : {});
+    if (flags.json) return void json(io, report);
+    for (const id of report.requeued) io.stdout.write(`requeued  ${id}  (lease expired)\n`);
+    for (const f of report.failed) io.stdout.write(`failed    ${f.taskId}  ${f.code}  (out of attempts)\n`);
+    io.stdout.write(
+      `${tasksWord(report.requeued.length)} back in the queue, ${tasksWord(report.failed.length)} failed` + (report.skipped ? `, ${report.skipped} alive again and left alone` : '') + '\n',
+    );
+  });
+}
+
+export interface QueueCleanupFlags {
+  days: number;
+  failedDays: number;
+  dryRun?: boolean;
+  json?: boolean;
+  now?: Date;
+}
+
+export function runQueueCleanup(deps: Pick<QueueCareDeps, 'tasks' | 'storage' | 'resultsBucket'>, flags: QueueCleanupFlags, io: QueueIo): Promise<number> {
+  return run(io, async () => {
+    const report = await cleanupTasks(deps, { days: flags.days, failedDays: flags.failedDays, dryRun: flags.dryRun ?? false, ...(flags.now ? { now: flags.now } : {}) });
+    if (flags.json) return void json(io, report);
+    const t = report.tasks;
+    const verb = report.dryRun ? 'would delete' : 'deleted';
+    io.stdout.write(
+      `${verb}: ${t.COMPLETED} completed and ${t.CANCELLED} cancelled (finished before ${report.cutoffs.completed.toISOString()}), ` +
+        `${t.FAILED} failed (before ${report.cutoffs.failed.toISOString()}); ${report.resultObjects} result objects, ${report.uploads} uploads` +
+        (report.skipped ? `; ${report.skipped} changed meanwhile and kept` : '') +
+        (report.dryRun ? ' — dry run, nothing changed' : '') +
+        '\n',
+    );
+  });
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number, at least 1');
+  return n;
+}
+
+function errorCode(value: string): string {
+  const parsed = ErrorCode.safeParse(value);
+  if (!parsed.success) throw new InvalidArgumentError(`codes are ${ErrorCode.options.join(', ')}`);
+  return parsed.data;
+}
+
+export function registerQueueCommand(program: Command): void {
+  const queue = program
+    .command('queue')
+    .description('queue care over every user\'s tasks (environment as for the functions: GOOGLE_CLOUD_PROJECT, RESULTS_BUCKET, USER_HASH_SECRET, …)')
+    .option('--local', 'against the local suite of npm start: its emulator ports, buckets and secret for whatever is not set');
+  const io: QueueIo = { stdout: process.stdout, stderr: process.stderr };
+
+  /** Runs one sub-command with clients made from the environment, closing them after. */
+  const withClients = (body: (clients: QueueCareClients) => Promise<number>) => async () => {
+    let clients: QueueCareClients | undefined;
+    try {
+      if (queue.opts<{ local?: boolean }>().local) Object.assign(process.env, localSuiteEnv());
+      clients = queueCareClients(loadConfig(), io);
+      process.exitCode = await body(clients);
+    } catch (err) {
+      process.exitCode = reportError(err, io);
+    } finally {
+      await clients?.close();
+    }
+  };
+
+  queue
+    .command('stats')
+    .description('queued, processing, failed, completed today, average wait and oldest queued task: GET /queue/stats over all users')
+    .option('--json', 'machine-readable')
+    .action((opts: { json?: boolean }) => withClients((c) => runQueueStats(c, opts, io))());
+
+  queue
+    .command('requeue-failed')
+    .description('FAILED tasks back to QUEUED with fresh attempts, published again to their priority topics')
+    .option('--code <code>', 'only tasks that failed with this error code', errorCode)
+    .option('--user <email>', 'only this user\'s tasks')
+    .option('--limit <n>', 'at most this many tasks', positiveInt, 10_000)
+    .option('--json', 'machine-readable')
+    .action((opts: RequeueFlags) => withClients((c) => runRequeueFailed(c, c.config.USER_HASH_SECRET, opts, io))());
+
+  queue
+    .command('recover-stale')
+    .description('PROCESSING tasks whose lease expired (the worker died): back to QUEUED and published again, or FAILED when out of attempts')
+    .option('--limit <n>', 'at most this many tasks', positiveInt)
+    .option('--json', 'machine-readable')
+    .action((opts: { json?: boolean; limit?: number }) => withClients((c) => runRecoverStale(c, opts, io))());
+
+  queue
+    .command('cleanup')
+    .description('delete finished tasks older than N days with their result objects and uploads; FAILED tasks are kept longer')
+    .option('--days <n>', 'COMPLETED and CANCELLED tasks finished more than N days ago', positiveInt, 7)
+    .option('--failed-days <n>', 'FAILED tasks finished more than N days ago (they may still be requeued)', positiveInt, 30)
+    .option('--dry-run', 'count what would go, change nothing')
+    .option('--json', 'machine-readable')
+    .action((opts: QueueCleanupFlags) => withClients((c) => runQueueCleanup(c, opts, io))());
+}

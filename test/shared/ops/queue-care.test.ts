@@ -1,0 +1,298 @@
+/**
+ * Queue care (`docvault queue …`) against the real emulators: gcloud's Firestore and Pub/Sub and
+ * our Cloud Storage emulator. Tasks are seeded in the states an operator meets: failed ones,
+ * ones whose worker died mid-lease, finished ones of various ages with their objects.
+ */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import type { Message, Subscription } from '@google-cloud/pubsub';
+import { Storage } from '@google-cloud/storage';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createFirestore, TaskStore } from '../../../shared/adapters/firestore-tasks.ts';
+import { createPubSub, Queue } from '../../../shared/adapters/pubsub.ts';
+import { runQueueCleanup, runQueueStats, runRecoverStale, runRequeueFailed, type QueueIo } from '../../../shared/cli/queue-command.ts';
+import { resultObjectNames, userHashOf, type Task } from '../../../shared/core/task.ts';
+import { createLogger } from '../../../shared/log.ts';
+import { DEAD_LETTER_TOPIC, EVENTS_TOPIC, PRIORITY_TOPICS } from '../../../shared/names.ts';
+import { cleanupTasks, DAY_MS, messageFor, recoverStale, requeueFailed, type QueueCareDeps } from '../../../shared/ops/queue-care.ts';
+import { startSuite, TEST_BUCKETS, TEST_SECRET, type Suite } from '../../support/suite.ts';
+import { makeTask } from '../../support/tasks.ts';
+
+const ALICE = 'alice@example.com';
+const BOB = 'bob@example.com';
+const aliceHash = userHashOf(ALICE, TEST_SECRET);
+const bobHash = userHashOf(BOB, TEST_SECRET);
+
+let suite: Suite;
+let store: TaskStore;
+let queue: Queue;
+let storage: Storage;
+let deps: QueueCareDeps;
+
+beforeAll(async () => {
+  suite = await startSuite();
+  store = new TaskStore(createFirestore(suite.projectId));
+  queue = new Queue(createPubSub(suite.projectId));
+  storage = new Storage({ projectId: suite.projectId });
+  deps = {
+    tasks: store,
+    queue,
+    storage,
+    resultsBucket: TEST_BUCKETS.results,
+    retentionMs: 30 * DAY_MS,
+    notify: { log: createLogger('test', {}, () => undefined), allowPrivateCallbacks: true },
+  };
+});
+afterAll(async () => {
+  await queue?.close();
+  await suite?.stop();
+});
+beforeEach(() => suite.clearFirestore());
+
+async function seed(...tasks: Task[]): Promise<Task[]> {
+  for (const task of tasks) await store.createIfAbsent(task);
+  return tasks;
+}
+
+function capture(): QueueIo & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    stdout: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
+    stderr: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream,
+    out: () => out,
+    err: () => err,
+  };
+}
+
+/** Temporary pull subscriptions on some topics, collecting every message's JSON body. */
+async function listen(topics: string[]): Promise<{ messages: Array<Record<string, unknown>>; waitFor(n: number): Promise<void>; close(): Promise<void> }> {
+  const pubsub = createPubSub(suite.projectId);
+  const subs: Subscription[] = [];
+  const messages: Array<Record<string, unknown>> = [];
+  for (const topic of topics) {
+    const [sub] = await pubsub.topic(topic).createSubscription(`care-${topic}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
+    sub.on('message', (m: Message) => {
+      messages.push({ ...JSON.parse(m.data.toString()), _topic: topic });
+      m.ack();
+    });
+    subs.push(sub);
+  }
+  return {
+    messages,
+    async waitFor(n) {
+      const deadline = Date.now() + 10_000;
+      while (messages.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 300)); // and nothing more follows
+    },
+    async close() {
+      for (const sub of subs) {
+        await sub.close();
+        await sub.delete().catch(() => undefined);
+      }
+      await pubsub.close();
+    },
+  };
+}
+
+const without = <T extends Record<string, unknown>>(m: T) => {
+  const { _topic, ...rest } = m;
+  return rest;
+};
+
+describe('queue stats', () => {
+  it('counts every user\'s tasks, with the figures of GET /queue/stats', async () => {
+    const now = Date.now();
+    await seed(
+      makeTask({ userHash: aliceHash, createdAt: new Date(now - 30_000) }),
+      makeTask({ userHash: bobHash, createdAt: new Date(now - 10_000) }),
+      makeTask({ userHash: aliceHash, status: 'PROCESSING', attempts: 1, startedAt: new Date(now), waitMs: 200, lease: { workerId: 'w', expiresAt: new Date(now + 60_000) } }),
+      makeTask({ userHash: bobHash, status: 'FAILED', error: { code: 'CORRUPT_DOCUMENT', message: 'x' }, completedAt: new Date(now) }),
+      makeTask({ userHash: bobHash, status: 'COMPLETED', startedAt: new Date(now), waitMs: 400, completedAt: new Date(now) }),
+    );
+    const io = capture();
+    expect(await runQueueStats(deps, { json: true }, io)).toBe(0);
+    expect(JSON.parse(io.out())).toEqual({
+      pending: 2,
+      processing: 1,
+      failed: 1,
+      completedToday: 1,
+      averageWaitMs: 300,
+      oldestQueuedAt: new Date(now - 30_000).toISOString(),
+    });
+    const text = capture();
+    await runQueueStats(deps, {}, text);
+    expect(text.out()).toMatch(/^pending +2\nprocessing +1\nfailed +1\ncompleted today +1\naverage wait +0\.3 s\noldest queued +\S+Z\n$/);
+  });
+});
+
+describe('queue requeue-failed', () => {
+  it('requeues failed tasks by code and user, with fresh attempts, and publishes each again', async () => {
+    const listener = await listen([PRIORITY_TOPICS.high, PRIORITY_TOPICS.low]);
+    try {
+      const failed = (userHash: string, code: 'ENGINE_FAILURE' | 'CORRUPT_DOCUMENT', priority: Task['priority']) =>
+        makeTask({ userHash, status: 'FAILED', attempts: 3, error: { code, message: 'x' }, priority, generation: '1700000000000001', completedAt: new Date() });
+      const [aliceEngine, aliceCorrupt, bobEngine] = await seed(failed(aliceHash, 'ENGINE_FAILURE', 'high'), failed(aliceHash, 'CORRUPT_DOCUMENT', 'low'), failed(bobHash, 'ENGINE_FAILURE', 'high'));
+
+      const io = capture();
+      expect(await runRequeueFailed(deps, TEST_SECRET, { code: 'ENGINE_FAILURE', user: ALICE }, io)).toBe(0);
+      expect(io.out()).toBe(`requeued  ${aliceEngine!.taskId}  high  ENGINE_FAILURE\n1 task requeued and published again (code ENGINE_FAILURE, user ${aliceHash.slice(0, 12)}…)\n`);
+      expect(io.out()).not.toContain(ALICE);
+      expect(await store.get(aliceEngine!.taskId)).toMatchObject({ status: 'QUEUED', attempts: 0, completedAt: null });
+      expect((await store.get(bobEngine!.taskId))!.status).toBe('FAILED');
+
+      const rest = await requeueFailed(deps, { limit: 100 });
+      expect(rest.requeued.map((r) => r.taskId).sort()).toEqual([aliceCorrupt!.taskId, bobEngine!.taskId].sort());
+      expect((await requeueFailed(deps, { limit: 100 })).requeued).toEqual([]);
+
+      await listener.waitFor(3);
+      expect(listener.messages.map(without)).toHaveLength(3);
+      expect(listener.messages).toEqual(
+        expect.arrayContaining([
+          { ...messageFor(aliceEngine!), _topic: PRIORITY_TOPICS.high },
+          { ...messageFor(aliceCorrupt!), _topic: PRIORITY_TOPICS.low },
+          { ...messageFor(bobEngine!), _topic: PRIORITY_TOPICS.high },
+        ]),
+      );
+      expect(messageFor(aliceEngine!)).toEqual({ v: 1, taskId: aliceEngine!.taskId, bucket: TEST_BUCKETS.uploads, name: aliceEngine!.object, generation: '1700000000000001', priority: 'high' });
+    } finally {
+      await listener.close();
+    }
+  });
+});
+
+describe('queue recover-stale', () => {
+  it('brings back a task whose lease expired, fails one out of attempts, and leaves live work alone', async () => {
+    const listener = await listen([PRIORITY_TOPICS.normal, DEAD_LETTER_TOPIC, EVENTS_TOPIC]);
+    try {
+      const now = Date.now();
+      const expired = { workerId: 'dead-worker', expiresAt: new Date(now - 60_000) };
+      const [comesBack, outOfAttempts, alive, queued] = await seed(
+        makeTask({ status: 'PROCESSING', priority: 'normal', attempts: 1, lease: expired, startedAt: new Date(now - 120_000) }),
+        makeTask({ status: 'PROCESSING', priority: 'normal', attempts: 3, maxAttempts: 3, lease: expired, error: { code: 'ENGINE_FAILURE', message: 'worker crashed' } }),
+        makeTask({ status: 'PROCESSING', priority: 'normal', attempts: 1, lease: { workerId: 'busy-worker', expiresAt: new Date(now + 60_000) } }),
+        makeTask({ priority: 'normal' }),
+      );
+
+      const io = capture();
+      expect(await runRecoverStale(deps, {}, io)).toBe(0);
+      expect(io.out()).toBe(
+        `requeued  ${comesBack!.taskId}  (lease expired)\nfailed    ${outOfAttempts!.taskId}  ENGINE_FAILURE  (out of attempts)\n1 task back in the queue, 1 task failed\n`,
+      );
+      expect(await store.get(comesBack!.taskId)).toMatchObject({ status: 'QUEUED', attempts: 1, lease: null, error: { code: 'INTERNAL' } });
+      const failed = await store.get(outOfAttempts!.taskId);
+      expect(failed).toMatchObject({ status: 'FAILED', lease: null, error: { code: 'ENGINE_FAILURE', message: 'Gave up after 3 attempts: worker crashed' } });
+      expect(failed!.expireAt!.getTime()).toBeGreaterThan(now + 29 * DAY_MS);
+      expect(await store.get(alive!.taskId)).toMatchObject({ status: 'PROCESSING', lease: { workerId: 'busy-worker' } });
+      expect((await store.get(queued!.taskId))!.status).toBe('QUEUED');
+      expect(await recoverStale(deps)).toEqual({ requeued: [], failed: [], skipped: 0 });
+
+      // the requeued task is published again, and a worker takes it and completes it
+      await listener.waitFor(3);
+      const byTopic = (topic: string) => listener.messages.filter((m) => m._topic === topic).map(without);
+      expect(byTopic(PRIORITY_TOPICS.normal)).toEqual([messageFor(comesBack!)]);
+      expect(byTopic(DEAD_LETTER_TOPIC)).toEqual([messageFor(outOfAttempts!)]);
+      expect(byTopic(EVENTS_TOPIC)).toEqual([expect.objectContaining({ type: 'task.failed', taskId: outOfAttempts!.taskId, status: 'FAILED' })]);
+      const leased = await store.lease(comesBack!.taskId, 'new-worker', 60_000);
+      expect(leased).toMatchObject({ kind: 'leased', task: { attempts: 2 } });
+      const summary = { pages: 1, failedPages: 0, confidence: 90, languages: ['eng'], category: 'other', processingMs: 5, resultBucket: 'r', objects: { json: 'a', txt: 'b', hocr: 'c', pdf: 'd' } };
+      expect(await store.complete(comesBack!.taskId, 'new-worker', summary, DAY_MS)).toMatchObject({ status: 'COMPLETED' });
+    } finally {
+      await listener.close();
+    }
+  });
+});
+
+describe('queue cleanup', () => {
+  const bucketNames = async (bucket: string) => (await storage.bucket(bucket).getFiles())[0].map((f) => f.name).sort();
+
+  /** A finished task with its upload (optional) and result objects, finished `daysAgo` days ago. */
+  async function finished(status: 'COMPLETED' | 'FAILED' | 'CANCELLED', daysAgo: number, options: { upload?: boolean; results?: boolean } = {}): Promise<Task> {
+    const at = new Date(Date.now() - daysAgo * DAY_MS);
+    const base = makeTask({ userHash: aliceHash, createdAt: at });
+    let generation = '1';
+    if (options.upload ?? true) {
+      const file = storage.bucket(TEST_BUCKETS.uploads).file(base.object);
+      await file.save('a document', { resumable: false });
+      generation = String((await file.getMetadata())[0].generation);
+    }
+    if (options.results ?? status === 'COMPLETED') {
+      for (const name of Object.values(resultObjectNames(aliceHash, base.taskId))) {
+        await storage.bucket(TEST_BUCKETS.results).file(name).save('result', { resumable: false });
+      }
+    }
+    const task: Task = {
+      ...base,
+      generation,
+      status,
+      completedAt: at,
+      updatedAt: at,
+      ...(status === 'FAILED' ? { error: { code: 'CORRUPT_DOCUMENT' as const, message: 'bad' } } : {}),
+    };
+    await store.createIfAbsent(task);
+    return task;
+  }
+
+  it('deletes old completed tasks with their objects, keeps recent and failed ones; a dry run changes nothing', async () => {
+    const oldDone = await finished('COMPLETED', 10);
+    const oldDoneUploadGone = await finished('COMPLETED', 9, { upload: false });
+    const recentDone = await finished('COMPLETED', 2);
+    const failedRecently = await finished('FAILED', 10);
+    const failedLongAgo = await finished('FAILED', 40);
+    const cancelled = await finished('CANCELLED', 8);
+    const [oldQueued] = await seed(makeTask({ userHash: aliceHash, createdAt: new Date(Date.now() - 20 * DAY_MS) }));
+    const ids = [oldDone, oldDoneUploadGone, recentDone, failedRecently, failedLongAgo, cancelled, oldQueued!].map((t) => t.taskId);
+    const state = async () => ({
+      uploads: await bucketNames(TEST_BUCKETS.uploads),
+      results: await bucketNames(TEST_BUCKETS.results),
+      tasks: (await Promise.all(ids.map((id) => store.get(id)))).map((t) => t?.taskId ?? null),
+    });
+    const before = await state();
+    expect(before.results).toHaveLength(12);
+    expect(before.uploads).toHaveLength(5);
+
+    const dry = capture();
+    expect(await runQueueCleanup(deps, { days: 7, failedDays: 30, dryRun: true }, dry)).toBe(0);
+    expect(dry.out()).toMatch(/^would delete: 2 completed and 1 cancelled \(finished before .*\), 1 failed \(before .*\); 8 result objects, 3 uploads — dry run, nothing changed\n$/);
+    expect(await state()).toEqual(before);
+
+    const report = await cleanupTasks(deps, { days: 7, failedDays: 30 });
+    expect(report).toMatchObject({ dryRun: false, tasks: { COMPLETED: 2, CANCELLED: 1, FAILED: 1 }, resultObjects: 8, uploads: 3, skipped: 0 });
+    const after = await state();
+    const gone = new Set([oldDone, oldDoneUploadGone, cancelled, failedLongAgo].map((t) => t.taskId));
+    expect(after.tasks).toEqual(ids.map((id) => (gone.has(id) ? null : id)));
+    expect(after.results).toEqual(Object.values(resultObjectNames(aliceHash, recentDone.taskId)).sort());
+    expect(after.uploads).toEqual([recentDone.object, failedRecently.object, oldQueued!.object].filter((n) => before.uploads.includes(n)).sort());
+
+    // nothing left to do: a second run deletes nothing
+    expect(await cleanupTasks(deps, { days: 7, failedDays: 30 })).toMatchObject({ tasks: { COMPLETED: 0, CANCELLED: 0, FAILED: 0 }, resultObjects: 0, uploads: 0 });
+  });
+
+  it('refuses fewer than one day', async () => {
+    const io = capture();
+    expect(await runQueueCleanup(deps, { days: 0, failedDays: 30 }, io)).toBe(1);
+    expect(io.err()).toMatch(/^error INVALID_ARGUMENT: --days must be a whole number of days, at least 1/);
+  });
+});
+
+describe('docvault queue (the command line)', () => {
+  it('is registered on docvault, reads the environment and exits when done', async () => {
+    await seed(makeTask({ userHash: aliceHash }), makeTask({ userHash: bobHash, status: 'FAILED', error: { code: 'INTERNAL', message: 'x' }, completedAt: new Date() }));
+    const cli = resolve(import.meta.dirname, '../../../shared/cli/docvault.ts');
+    const child = spawn(process.execPath, [cli, 'queue', 'stats', '--json'], { env: { ...process.env, ...suite.env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ pending: 1, failed: 1, processing: 0 });
+
+    const missing = spawn(process.execPath, [cli, 'queue', 'stats'], { env: { PATH: process.env.PATH ?? '' } });
+    let missingErr = '';
+    missing.stderr.on('data', (c: Buffer) => (missingErr += c.toString()));
+    expect(await new Promise((done) => missing.on('close', done))).toBe(2);
+    expect(missingErr).toMatch(/Invalid environment:\n[\s\S]*RESULTS_BUCKET[\s\S]*add --local/);
+  });
+});
