@@ -74,6 +74,9 @@ const Env = z
     }
   });
 
+/** The schema itself, for checks that hold the deployment to it (test/infra: every variable it requires is set). */
+export const EnvSchema = Env;
+
 export type Config = z.output<typeof Env> & { limits: Limits; usingEmulators: boolean };
 
 export class ConfigError extends Error {

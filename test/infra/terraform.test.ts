@@ -1,0 +1,552 @@
+/**
+ * Holds infra/*.tf and the code together, without a terraform binary: every .tf file is parsed
+ * with HashiCorp's HCL parser (@cdktf/hcl2json) and checked against what the code declares —
+ * shared/names.ts (topics, subscriptions, collections, functions), the environment schema of
+ * shared/config.ts and the task schema. Expressions are evaluated only as far as these checks
+ * need (locals, each.key/each.value, merge of locals, toset of literals); what cannot be
+ * evaluated counts as absent, so a check can fail for an expression it does not understand, never
+ * pass because of one.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FINALIZED } from '../../functions/dispatch/index.ts';
+import { EnvSchema } from '../../shared/config.ts';
+import { Task } from '../../shared/core/task.ts';
+import {
+  COLLECTIONS,
+  DEAD_LETTER_SUBSCRIPTION,
+  DEAD_LETTER_TOPIC,
+  EVENTS_TOPIC,
+  FUNCTION_NAMES,
+  PRIORITY_TOPICS,
+  WORKER_SUBSCRIPTIONS,
+} from '../../shared/names.ts';
+
+/**
+ * Loaded through require, with its one function typed here: the package's own declarations pull
+ * the DOM library into the whole program (`/// <reference lib="dom" />`), which retypes fetch and
+ * Blob for every other file under tsc.
+ */
+const { parse } = createRequire(import.meta.url)('@cdktf/hcl2json') as {
+  parse(fileName: string, contents: string): Promise<Record<string, unknown>>;
+};
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const INFRA = join(ROOT, 'infra');
+
+type Block = Record<string, unknown>;
+type Scope = { locals: Block; each?: { key: string; value: unknown } };
+
+/** One deployed instance of a resource (a for_each resource gives one per key). */
+interface Instance {
+  type: string;
+  name: string;
+  key?: string;
+  body: Block;
+  scope: Scope;
+}
+
+interface Infra {
+  files: string[];
+  locals: Block;
+  variables: Record<string, Block>;
+  instances: Instance[];
+}
+
+// ── Parsing and a small evaluator ─────────────────────────────────────────────────────────────
+
+const asBlock = (v: unknown): Block => (Array.isArray(v) ? (v[0] as Block) : (v as Block)) ?? {};
+const blocks = (v: unknown): Block[] => (Array.isArray(v) ? (v as Block[]) : v ? [v as Block] : []);
+
+/** Splits `a, f(b, c), {d = e}` at its top-level commas. */
+function splitArgs(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '"' && s[i - 1] !== '\\') quoted = !quoted;
+    if (quoted) continue;
+    if ('([{'.includes(c!)) depth++;
+    else if (')]}'.includes(c!)) depth--;
+    else if (c === ',' && depth === 0) {
+      out.push(s.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  const last = s.slice(start).trim();
+  if (last) out.push(last);
+  return out;
+}
+
+/** Follows `a.b[c].d` from a root value; undefined when a step is missing. */
+function walk(root: unknown, path: string, scope: Scope): unknown {
+  let value = root;
+  for (const step of path.match(/\.[A-Za-z_][\w-]*|\[[^\]]+\]/g) ?? []) {
+    const key = step.startsWith('.') ? step.slice(1) : String(evaluate(step.slice(1, -1), scope) ?? step.slice(1, -1).replace(/"/g, ''));
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Block)[key];
+  }
+  return value;
+}
+
+/** The value of an HCL expression (as hcl2json prints it), or undefined when out of our reach. */
+function evaluate(expr: string, scope: Scope): unknown {
+  const e = expr.trim();
+  let m: RegExpMatchArray | null;
+  if ((m = /^"([^"$]*)"$/.exec(e))) return m[1];
+  if ((m = /^local\.([A-Za-z_]\w*)(.*)$/s.exec(e))) return resolve(walk(scope.locals[m[1]!], m[2]!, scope), scope);
+  if (e === 'each.key') return scope.each?.key;
+  if ((m = /^each\.value(.*)$/s.exec(e))) return resolve(walk(scope.each?.value, m[1]!, scope), scope);
+  if ((m = /^merge\((.*)\)$/s.exec(e))) {
+    const parts = splitArgs(m[1]!).map((a) => evaluate(a, scope));
+    return Object.assign({}, ...parts.map((p) => (p && typeof p === 'object' ? p : {})));
+  }
+  if ((m = /^toset\((\[.*\])\)$/s.exec(e))) {
+    try {
+      return Object.fromEntries((JSON.parse(m[1]!) as string[]).map((v) => [v, v]));
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** A parsed value with its `${…}` parts evaluated where possible (unknown parts are kept as text). */
+function resolve(value: unknown, scope: Scope): unknown {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v, scope)]));
+  }
+  if (typeof value !== 'string') return value;
+  const whole = /^\$\{(.*)\}$/s.exec(value);
+  if (whole && !whole[1]!.includes('${')) {
+    const v = evaluate(whole[1]!, scope);
+    return v === undefined ? value : v;
+  }
+  return value.replace(/\$\{([^{}]*)\}/g, (all, inner: string) => {
+    const v = evaluate(inner, scope);
+    return typeof v === 'string' || typeof v === 'number' ? String(v) : all;
+  });
+}
+
+const str = (inst: Instance, value: unknown): string => String(resolve(value, inst.scope) ?? '');
+
+async function loadInfra(): Promise<Infra> {
+  const files = readdirSync(INFRA)
+    .filter((f) => f.endsWith('.tf'))
+    .sort();
+  const parsed = await Promise.all(files.map(async (f) => parse(f, readFileSync(join(INFRA, f), 'utf8'))));
+  const locals: Block = {};
+  const variables: Record<string, Block> = {};
+  for (const doc of parsed) {
+    for (const l of blocks(doc.locals)) Object.assign(locals, l);
+    for (const [name, v] of Object.entries((doc.variable ?? {}) as Record<string, unknown>)) variables[name] = asBlock(v);
+  }
+  const instances: Instance[] = [];
+  for (const doc of parsed) {
+    for (const [type, byName] of Object.entries((doc.resource ?? {}) as Record<string, Record<string, unknown>>)) {
+      for (const [name, raw] of Object.entries(byName)) {
+        const body = asBlock(raw);
+        if (body.for_each === undefined) {
+          instances.push({ type, name, body, scope: { locals } });
+          continue;
+        }
+        const each = resolve(body.for_each, { locals });
+        if (!each || typeof each !== 'object') {
+          // A for_each over other resources (e.g. a subscription's IAM per subscription): one
+          // instance stands for them all, with an unknown key.
+          instances.push({ type, name, body, scope: { locals } });
+          continue;
+        }
+        for (const [key, value] of Object.entries(each as Block)) instances.push({ type, name, key, body, scope: { locals, each: { key, value } } });
+      }
+    }
+  }
+  return { files, locals, variables, instances };
+}
+
+const of = (infra: Infra, type: string): Instance[] => infra.instances.filter((i) => i.type === type);
+
+// ── What is deployed ───────────────────────────────────────────────────────────────────────────
+
+const SECRET_KEYS = ['USER_HASH_SECRET', 'WEBHOOK_SECRET'] as const;
+
+interface Deployment {
+  /** The functions-framework target it serves (a name from functions/index.ts). */
+  target: string;
+  name: string;
+  resource: string;
+  /** Env var names set with a plain value. */
+  env: Record<string, string>;
+  /** Env var names set from Secret Manager. */
+  secrets: string[];
+  /** Env var names set only under a condition (e.g. only when a variable is not empty). */
+  maybe: string[];
+  instance: Instance;
+}
+
+/** Names that appear as keys in a map expression we could not evaluate (conditional parts). */
+function namesInExpression(expr: unknown, scope: Scope): string[] {
+  if (typeof expr !== 'string') return [];
+  const fromLocals = [...expr.matchAll(/local\.([A-Za-z_]\w*)/g)].flatMap((m) => {
+    const v = scope.locals[m[1]!];
+    return typeof v === 'string' ? [...v.matchAll(/\b([A-Z][A-Z0-9_]+)\s*=/g)].map((n) => n[1]!) : [];
+  });
+  return [...new Set(fromLocals)];
+}
+
+function deployments(infra: Infra): Deployment[] {
+  const out: Deployment[] = [];
+  for (const inst of of(infra, 'google_cloudfunctions2_function')) {
+    const build = asBlock(inst.body.build_config);
+    const service = asBlock(inst.body.service_config);
+    const envExpr = service.environment_variables;
+    const env = (resolve(envExpr, inst.scope) ?? {}) as Record<string, string>;
+    out.push({
+      target: str(inst, build.entry_point),
+      name: str(inst, inst.body.name),
+      resource: `${inst.type}.${inst.name}`,
+      env: typeof env === 'object' ? env : {},
+      secrets: blocks(service.secret_environment_variables).map((s) => str(inst, s.key)),
+      maybe: namesInExpression(envExpr, inst.scope),
+      instance: inst,
+    });
+  }
+  for (const inst of of(infra, 'google_cloud_run_v2_service')) {
+    const template = asBlock(inst.body.template);
+    const container = asBlock(template.containers);
+    const env: Record<string, string> = {};
+    const secrets: string[] = [];
+    for (const e of blocks(container.env)) {
+      if (asBlock(e.value_source).secret_key_ref) secrets.push(str(inst, e.name));
+      else env[str(inst, e.name)] = str(inst, e.value);
+    }
+    const dynamicEnv = blocks(asBlock(container.dynamic).env);
+    const maybe: string[] = [];
+    for (const d of dynamicEnv) {
+      const map = resolve(d.for_each, inst.scope);
+      if (map && typeof map === 'object') Object.assign(env, map);
+      maybe.push(...namesInExpression(d.for_each, inst.scope));
+    }
+    out.push({ target: env.FUNCTION_TARGET ?? '', name: str(inst, inst.body.name), resource: `${inst.type}.${inst.name}`, env, secrets, maybe, instance: inst });
+  }
+  return out;
+}
+
+// ── Checks that return their problems (so they can be shown to fail, below) ────────────────────
+
+interface Names {
+  priorityTopics: Record<string, string>;
+  workerSubscriptions: Record<string, string>;
+  deadLetterTopic: string;
+  eventsTopic: string;
+  deadLetterSubscription: string;
+}
+
+const CODE_NAMES: Names = {
+  priorityTopics: { ...PRIORITY_TOPICS },
+  workerSubscriptions: { ...WORKER_SUBSCRIPTIONS },
+  deadLetterTopic: DEAD_LETTER_TOPIC,
+  eventsTopic: EVENTS_TOPIC,
+  deadLetterSubscription: DEAD_LETTER_SUBSCRIPTION,
+};
+
+function topicProblems(infra: Infra, names: Names): string[] {
+  const declared = new Set(of(infra, 'google_pubsub_topic').map((t) => str(t, t.body.name)));
+  const wanted = [...Object.values(names.priorityTopics), names.deadLetterTopic, names.eventsTopic];
+  return [
+    ...wanted.filter((t) => !declared.has(t)).map((t) => `topic ${t} is not declared in infra/`),
+    ...[...declared].filter((t) => !wanted.includes(t)).map((t) => `infra/ declares topic ${t}, which the code does not use`),
+  ];
+}
+
+function subscriptionProblems(infra: Infra, names: Names): string[] {
+  const subs = of(infra, 'google_pubsub_subscription');
+  const byName = new Map(subs.map((s) => [str(s, s.body.name), s]));
+  const problems: string[] = [];
+  for (const [priority, sub] of Object.entries(names.workerSubscriptions)) {
+    const s = byName.get(sub);
+    if (!s) {
+      problems.push(`subscription ${sub} is not declared in infra/`);
+      continue;
+    }
+    const topic = names.priorityTopics[priority];
+    const endpoint = str(s, asBlock(s.body.push_config).push_endpoint);
+    // The functions framework makes a CloudEvent of a push only on /projects/{p}/topics/{topic}.
+    if (!endpoint.endsWith(`/topics/${topic}`)) problems.push(`${sub} pushes to ${endpoint}, not to a path ending /topics/${topic}`);
+    if (!str(s, s.body.topic).includes('google_pubsub_topic.priority[each.key]') || s.key !== priority) {
+      problems.push(`${sub} does not subscribe to the ${priority} priority topic`);
+    }
+  }
+  if (!byName.has(names.deadLetterSubscription)) problems.push(`subscription ${names.deadLetterSubscription} is not declared in infra/`);
+  return problems;
+}
+
+// ── The tests ──────────────────────────────────────────────────────────────────────────────────
+
+let infra: Infra;
+let deployed: Deployment[];
+
+beforeAll(async () => {
+  infra = await loadInfra();
+  deployed = deployments(infra);
+});
+
+describe('infra/*.tf', () => {
+  it('parse as HCL and split by concern', () => {
+    for (const f of ['main.tf', 'variables.tf', 'outputs.tf', 'storage.tf', 'pubsub.tf', 'firestore.tf', 'functions.tf', 'iam.tf', 'secrets.tf', 'scheduler.tf']) {
+      expect(infra.files).toContain(f);
+    }
+    expect(infra.instances.length).toBeGreaterThan(20);
+  });
+
+  it('name topics, subscriptions and collections as shared/names.ts does', () => {
+    expect(infra.locals.priority_topics).toEqual(PRIORITY_TOPICS);
+    expect(infra.locals.worker_subscriptions).toEqual(WORKER_SUBSCRIPTIONS);
+    expect(infra.locals.dead_letter_topic).toBe(DEAD_LETTER_TOPIC);
+    expect(infra.locals.events_topic).toBe(EVENTS_TOPIC);
+    expect(infra.locals.dead_letter_subscription).toBe(DEAD_LETTER_SUBSCRIPTION);
+    expect(infra.locals.tasks_collection).toBe(COLLECTIONS.tasks);
+    expect(infra.locals.batches_collection).toBe(COLLECTIONS.batches);
+  });
+
+  it('declare every topic of the code, and no other', () => {
+    expect(topicProblems(infra, CODE_NAMES)).toEqual([]);
+  });
+
+  it('declare every worker subscription on its own priority topic, pushing to the framework path', () => {
+    expect(subscriptionProblems(infra, CODE_NAMES)).toEqual([]);
+  });
+
+  it('fail when a name changes in the code but not in infra/', () => {
+    const high = `${CODE_NAMES.priorityTopics.high}-renamed`;
+    const renamedTopic: Names = { ...CODE_NAMES, priorityTopics: { ...CODE_NAMES.priorityTopics, high } };
+    expect(topicProblems(infra, renamedTopic)).toEqual(expect.arrayContaining([`topic ${high} is not declared in infra/`]));
+    expect(subscriptionProblems(infra, renamedTopic).length).toBeGreaterThan(0); // the push path names the topic
+    const renamedEvents: Names = { ...CODE_NAMES, eventsTopic: `${CODE_NAMES.eventsTopic}-renamed` };
+    expect(topicProblems(infra, renamedEvents).length).toBeGreaterThan(0);
+    const low = `${CODE_NAMES.workerSubscriptions.low}-renamed`;
+    const renamedSub: Names = { ...CODE_NAMES, workerSubscriptions: { ...CODE_NAMES.workerSubscriptions, low } };
+    expect(subscriptionProblems(infra, renamedSub)).toEqual([`subscription ${low} is not declared in infra/`]);
+  });
+
+  it('give every OCR subscription a 600 s ack deadline, exponential retry and a dead-letter policy', () => {
+    const workerSubs = of(infra, 'google_pubsub_subscription').filter((s) => Object.values(WORKER_SUBSCRIPTIONS).includes(str(s, s.body.name)));
+    expect(workerSubs).toHaveLength(Object.keys(PRIORITY_TOPICS).length);
+    for (const s of workerSubs) {
+      expect(s.body.ack_deadline_seconds, str(s, s.body.name)).toBe(600);
+      const retry = asBlock(s.body.retry_policy);
+      expect(retry.minimum_backoff, 'retry_policy.minimum_backoff').toBeTruthy();
+      expect(retry.maximum_backoff, 'retry_policy.maximum_backoff').toBeTruthy();
+      const dead = asBlock(s.body.dead_letter_policy);
+      expect(str(s, dead.dead_letter_topic)).toContain('google_pubsub_topic.dead_letter');
+      expect(dead.max_delivery_attempts, 'max_delivery_attempts').toBeTruthy();
+    }
+    const dl = of(infra, 'google_pubsub_topic').find((t) => str(t, t.body.name) === DEAD_LETTER_TOPIC);
+    expect(dl?.name).toBe('dead_letter');
+  });
+
+  it('let the Pub/Sub service agent publish dead letters and acknowledge on the source subscriptions', () => {
+    const agent = String(infra.locals.pubsub_service_agent);
+    expect(agent).toMatch(/^serviceAccount:service-.*@gcp-sa-pubsub\.iam\.gserviceaccount\.com$/);
+    const publishers = of(infra, 'google_pubsub_topic_iam_member').filter(
+      (b) => str(b, b.body.topic).includes('google_pubsub_topic.dead_letter') && b.body.role === 'roles/pubsub.publisher',
+    );
+    expect(publishers.map((b) => str(b, b.body.member))).toContain(agent);
+    const subscribers = of(infra, 'google_pubsub_subscription_iam_member').filter((b) => b.body.role === 'roles/pubsub.subscriber');
+    expect(subscribers.map((b) => [str(b, b.body.member), b.body.for_each])).toContainEqual([agent, '${google_pubsub_subscription.worker}']);
+  });
+});
+
+describe('the functions', () => {
+  it('deploy every function of the code under its own name, and nothing else', () => {
+    const targets = new Set(deployed.map((d) => d.target));
+    for (const fn of FUNCTION_NAMES) {
+      expect(targets.has(fn), `${fn} is deployed`).toBe(true);
+      expect(existsSync(join(ROOT, 'functions', fn, 'index.ts')), `functions/${fn}/ exists`).toBe(true);
+    }
+    for (const t of targets) expect(FUNCTION_NAMES as readonly string[]).toContain(t);
+    for (const d of deployed.filter((d) => d.target !== 'ocr-worker')) expect(d.name).toBe(d.target);
+  });
+
+  it('deploy the OCR worker once per priority topic, concurrency 1, more instances for high', () => {
+    const workers = deployed.filter((d) => d.target === 'ocr-worker');
+    expect(workers.map((w) => w.instance.key).sort()).toEqual(Object.keys(PRIORITY_TOPICS).sort());
+    const maxInstances = infra.variables.worker_max_instances?.default as Record<string, number>;
+    expect(maxInstances.high).toBeGreaterThan(maxInstances.normal!);
+    expect(maxInstances.normal).toBeGreaterThanOrEqual(maxInstances.low!);
+    for (const w of workers) {
+      const template = asBlock(w.instance.body.template);
+      expect(template.max_instance_request_concurrency).toBe(1);
+      expect(asBlock(template.scaling).max_instance_count).toBe('${var.worker_max_instances[each.key]}');
+      expect(template.timeout).toBeTruthy();
+      expect(asBlock(asBlock(template.containers).resources).limits).toMatchObject({ memory: '${var.worker_memory}' });
+      // Each worker's push subscription points at this very service.
+      const sub = of(infra, 'google_pubsub_subscription').find((s) => s.name === 'worker' && s.key === w.instance.key);
+      expect(str(sub!, asBlock(sub!.body.push_config).push_endpoint)).toContain('google_cloud_run_v2_service.ocr_worker[each.key].uri');
+    }
+  });
+
+  it('mount the models bucket read-only into every OCR worker, with MODEL_CACHE_DIR pointing at it', () => {
+    const workers = deployed.filter((d) => d.target === 'ocr-worker');
+    expect(workers.length).toBeGreaterThan(0);
+    for (const w of workers) {
+      const template = asBlock(w.instance.body.template);
+      const volume = blocks(template.volumes).find((v) => v.gcs);
+      expect(volume, `${w.name} has a Cloud Storage volume`).toBeDefined();
+      const gcs = asBlock(volume!.gcs);
+      expect(gcs.bucket).toBe('${google_storage_bucket.models.name}');
+      expect(gcs.read_only).toBe(true);
+      expect(template.execution_environment).toBe('EXECUTION_ENVIRONMENT_GEN2');
+      const mount = blocks(asBlock(template.containers).volume_mounts).find((m) => m.name === volume!.name);
+      expect(mount, `${w.name} mounts the volume`).toBeDefined();
+      const mountPath = str(w.instance, mount!.mount_path);
+      expect(mountPath).toMatch(/^\//);
+      expect(w.env.MODEL_CACHE_DIR).toBe(mountPath);
+      expect(w.env.MODELS_BUCKET).toBe('${google_storage_bucket.models.name}');
+    }
+  });
+
+  it('trigger dispatch on the uploads bucket’s finalize events', () => {
+    const dispatch = deployed.find((d) => d.target === 'dispatch')!;
+    const trigger = asBlock(dispatch.instance.body.event_trigger);
+    expect(trigger.event_type).toBe(FINALIZED);
+    expect(blocks(trigger.event_filters).map((f) => [f.attribute, f.value])).toContainEqual(['bucket', '${google_storage_bucket.uploads.name}']);
+    expect(trigger.service_account_email).toBeTruthy();
+  });
+
+  it('run every deployment as its function’s own service account', () => {
+    const accounts = new Map<string, string>();
+    for (const d of deployed) {
+      const sa =
+        d.instance.type === 'google_cloudfunctions2_function'
+          ? String(asBlock(d.instance.body.service_config).service_account_email)
+          : String(asBlock(d.instance.body.template).service_account);
+      expect(sa, d.name).toBe(`\${google_service_account.fn["${d.target}"].email}`);
+      accounts.set(d.target, sa);
+    }
+    expect(new Set(accounts.values()).size).toBe(FUNCTION_NAMES.length);
+  });
+});
+
+describe('the environment of each function', () => {
+  const shape = EnvSchema.shape as Record<string, { safeParse(v: unknown): { success: boolean } }>;
+  const schemaKeys = Object.keys(shape);
+  /** What config.ts cannot start without, plus the project (its default names the local suite). */
+  const required = [...schemaKeys.filter((k) => !shape[k]!.safeParse(undefined).success), 'GOOGLE_CLOUD_PROJECT'];
+  /** Read by one function only (the rest of the schema has defaults that suit the cloud). */
+  const perFunction: Record<string, string[]> = {
+    'ocr-worker': ['MODEL_CACHE_DIR', 'MODELS_BUCKET', 'WEBHOOK_SECRET', 'DELETE_UPLOAD_ON_SUCCESS', 'TASK_RETENTION_DAYS'],
+    api: ['MODELS_BUCKET'],
+    upload: ['SIGNED_URL_MINUTES'],
+    dispatch: ['MAX_ATTEMPTS'],
+  };
+  /** Only against the emulators: config.ts refuses some of them in the cloud. */
+  const localOnly = schemaKeys.filter((k) => k.endsWith('_EMULATOR_HOST') || k === 'ALLOW_LOCAL_IDENTITY' || k === 'OCR_FAULT_MARKER');
+  /** Read by the functions framework, not by config.ts. */
+  const framework = ['FUNCTION_TARGET', 'FUNCTION_SIGNATURE_TYPE'];
+
+  const names = (d: Deployment) => [...Object.keys(d.env), ...d.secrets];
+
+  it('derives its lists from the schema', () => {
+    expect(required).toEqual(expect.arrayContaining(['UPLOADS_BUCKET', 'RESULTS_BUCKET', 'GOOGLE_CLOUD_PROJECT', 'USER_HASH_SECRET']));
+    for (const keys of Object.values(perFunction)) for (const k of keys) expect(schemaKeys).toContain(k);
+  });
+
+  it('sets every variable the config schema requires on every function', () => {
+    for (const d of deployed) {
+      for (const key of required) expect(names(d), `${key} on ${d.name}`).toContain(key);
+    }
+  });
+
+  it('sets the variables each function reads for its own work', () => {
+    for (const d of deployed) {
+      for (const key of perFunction[d.target] ?? []) expect(names(d), `${key} on ${d.name}`).toContain(key);
+    }
+  });
+
+  it('names only variables the code reads, and none of the emulator-only ones', () => {
+    for (const d of deployed) {
+      for (const key of [...names(d), ...d.maybe]) {
+        expect([...schemaKeys, ...framework], `${key} on ${d.name} is read by shared/config.ts`).toContain(key);
+        expect(localOnly, `${key} on ${d.name}`).not.toContain(key);
+      }
+    }
+  });
+
+  it('takes the secrets from Secret Manager, never as plain values', () => {
+    for (const d of deployed) {
+      for (const key of SECRET_KEYS) expect(Object.keys(d.env), `${key} on ${d.name}`).not.toContain(key);
+    }
+    expect(deployed.every((d) => d.secrets.includes('USER_HASH_SECRET'))).toBe(true);
+  });
+
+  it('points the buckets at the declared buckets', () => {
+    for (const d of deployed) {
+      expect(d.env.UPLOADS_BUCKET).toBe('${google_storage_bucket.uploads.name}');
+      expect(d.env.RESULTS_BUCKET).toBe('${google_storage_bucket.results.name}');
+    }
+  });
+});
+
+describe('storage, Firestore and IAM', () => {
+  it('keeps every bucket private, with lifecycle rules; versions models', () => {
+    const buckets = new Map(of(infra, 'google_storage_bucket').map((b) => [b.name, b.body]));
+    for (const name of ['uploads', 'results', 'models']) {
+      const b = buckets.get(name);
+      expect(b, `bucket ${name}`).toBeDefined();
+      expect(b!.uniform_bucket_level_access).toBe(true);
+      expect(b!.public_access_prevention).toBe('enforced');
+      const actions = blocks(b!.lifecycle_rule).map((r) => asBlock(r.action).type);
+      expect(actions).toContain('AbortIncompleteMultipartUpload');
+      expect(actions).toContain('Delete');
+    }
+    expect(asBlock(buckets.get('models')!.versioning).enabled).toBe(true);
+    const resultsRule = blocks(buckets.get('results')!.lifecycle_rule).find((r) => asBlock(r.action).type === 'Delete');
+    expect(asBlock(resultsRule!.condition).age).toBe('${var.task_retention_days}');
+  });
+
+  it('expires tasks by a TTL policy on expireAt, a field of the task schema', () => {
+    const ttl = of(infra, 'google_firestore_field').filter((f) => f.body.ttl_config !== undefined);
+    expect(ttl.map((f) => [str(f, f.body.collection), f.body.field])).toEqual([[COLLECTIONS.tasks, 'expireAt']]);
+    expect(Object.keys(Task.shape)).toContain('expireAt');
+  });
+
+  it('indexes only fields of the task schema, including the list query (userHash, createdAt desc, taskId desc)', () => {
+    const indexes = of(infra, 'google_firestore_index');
+    expect(indexes.length).toBeGreaterThan(5);
+    const taskFields = Object.keys(Task.shape);
+    const shapes = indexes.map((i) => {
+      expect(str(i, i.body.collection)).toBe(COLLECTIONS.tasks);
+      const fields = i.scope.each?.value as Array<[string, string]>;
+      for (const [path] of fields) expect(taskFields, `index ${i.key} field ${path}`).toContain(path.split('.')[0]);
+      return fields.map(([p, o]) => `${p} ${o}`).join(', ');
+    });
+    expect(shapes).toContain('userHash ASCENDING, createdAt DESCENDING, taskId DESCENDING');
+    expect(shapes).toContain('status ASCENDING, createdAt ASCENDING');
+    expect(shapes).toContain('status ASCENDING, completedAt ASCENDING');
+    expect(shapes.some((s) => s.includes('error.code'))).toBe(true);
+  });
+
+  it('grants no primitive role, and never a whole project’s IAM policy', () => {
+    const primitive = ['roles/owner', 'roles/editor', 'roles/viewer'];
+    const text = infra.files.map((f) => readFileSync(join(INFRA, f), 'utf8')).join('\n');
+    for (const role of primitive) expect(text).not.toContain(`"${role}"`);
+    const iam = infra.instances.filter((i) => /_iam_(member|binding|policy)$/.test(i.type));
+    expect(iam.length).toBeGreaterThan(10);
+    for (const b of iam) {
+      const roles = [...JSON.stringify(b.body).matchAll(/roles\/[\w.]+/g)].map((m) => m[0]);
+      for (const role of roles) expect(primitive, `${b.type}.${b.name}`).not.toContain(role);
+      expect(b.type).not.toMatch(/^google_project_iam_(binding|policy)$/);
+    }
+  });
+
+  it('gives each function its own service account', () => {
+    const fn = of(infra, 'google_service_account').filter((s) => s.name === 'fn');
+    expect(fn.map((s) => s.key).sort()).toEqual([...FUNCTION_NAMES].sort());
+  });
+});
