@@ -3,6 +3,7 @@
  * The environment is the functions' (shared/config.ts); `--local` fills in what `npm start` uses
  * (its emulator ports, buckets and local secret) for whatever is not set.
  */
+import { connect } from 'node:net';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
@@ -42,6 +43,21 @@ export function localSuiteEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.Proc
     METADATA_SERVER_DETECTION: 'none',
     ...env,
   };
+}
+
+/** Whether something listens at host:port, so a stopped local suite is said at once rather than after the clients' retries. */
+export function reachable(hostPort: string, timeoutMs = 2000): Promise<boolean> {
+  const at = hostPort.lastIndexOf(':');
+  return new Promise((done) => {
+    const socket = connect({ host: hostPort.slice(0, at), port: Number(hostPort.slice(at + 1)), timeout: timeoutMs });
+    const finish = (ok: boolean) => {
+      socket.destroy();
+      done(ok);
+    };
+    socket.once('connect', () => finish(true));
+    socket.once('timeout', () => finish(false));
+    socket.once('error', () => finish(false));
+  });
 }
 
 /** The clients, from the validated environment; the *_EMULATOR_HOST variables reach them through process.env. */
@@ -188,8 +204,13 @@ export function registerQueueCommand(program: Command): void {
   const withClients = (body: (clients: QueueCareClients) => Promise<number>) => async () => {
     let clients: QueueCareClients | undefined;
     try {
-      if (queue.opts<{ local?: boolean }>().local) Object.assign(process.env, localSuiteEnv());
-      clients = queueCareClients(loadConfig(), io);
+      const config = loadConfig(queue.opts<{ local?: boolean }>().local ? Object.assign(process.env, localSuiteEnv()) : process.env);
+      if (config.FIRESTORE_EMULATOR_HOST && !(await reachable(config.FIRESTORE_EMULATOR_HOST))) {
+        io.stderr.write(`the Firestore emulator at ${config.FIRESTORE_EMULATOR_HOST} does not answer: is the local suite running (npm start)?\n`);
+        process.exitCode = 2;
+        return;
+      }
+      clients = queueCareClients(config, io);
       process.exitCode = await body(clients);
     } catch (err) {
       process.exitCode = reportError(err, io);

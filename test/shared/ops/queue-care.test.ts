@@ -10,7 +10,7 @@ import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createFirestore, TaskStore } from '../../../shared/adapters/firestore-tasks.ts';
 import { createPubSub, Queue } from '../../../shared/adapters/pubsub.ts';
-import { runQueueCleanup, runQueueStats, runRecoverStale, runRequeueFailed, type QueueIo } from '../../../shared/cli/queue-command.ts';
+import { localSuiteEnv, runQueueCleanup, runQueueStats, runRecoverStale, runRequeueFailed, type QueueIo } from '../../../shared/cli/queue-command.ts';
 import { resultObjectNames, userHashOf, type Task } from '../../../shared/core/task.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { DEAD_LETTER_TOPIC, EVENTS_TOPIC, PRIORITY_TOPICS } from '../../../shared/names.ts';
@@ -294,5 +294,24 @@ describe('docvault queue (the command line)', () => {
     missing.stderr.on('data', (c: Buffer) => (missingErr += c.toString()));
     expect(await new Promise((done) => missing.on('close', done))).toBe(2);
     expect(missingErr).toMatch(/Invalid environment:\n[\s\S]*RESULTS_BUCKET[\s\S]*add --local/);
+
+    // a suite that is not running is said at once, not after the clients' retries
+    const stopped = spawn(process.execPath, [cli, 'queue', '--local', 'stats'], { env: { PATH: process.env.PATH ?? '', FIRESTORE_PORT: '1' } });
+    let stoppedErr = '';
+    stopped.stderr.on('data', (c: Buffer) => (stoppedErr += c.toString()));
+    expect(await new Promise((done) => stopped.on('close', done))).toBe(2);
+    expect(stoppedErr).toBe('the Firestore emulator at 127.0.0.1:1 does not answer: is the local suite running (npm start)?\n');
+  });
+
+  it('--local fills in what npm start uses, under what the caller set', () => {
+    const env = localSuiteEnv({ FIRESTORE_PORT: '9999', RESULTS_BUCKET: 'mine' });
+    expect(env).toMatchObject({
+      FIRESTORE_EMULATOR_HOST: '127.0.0.1:9999',
+      PUBSUB_EMULATOR_HOST: '127.0.0.1:8085',
+      STORAGE_EMULATOR_HOST: 'http://127.0.0.1:9023',
+      UPLOADS_BUCKET: 'docvault-uploads',
+      RESULTS_BUCKET: 'mine',
+      GOOGLE_CLOUD_PROJECT: 'docvault-local',
+    });
   });
 });
