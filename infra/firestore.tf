@@ -23,7 +23,7 @@ locals {
     # list({batchId}): one batch's tasks (getBatch)
     user_batch_created = [["userHash", "ASCENDING"], ["batchId", "ASCENDING"], ["createdAt", "DESCENDING"], ["taskId", "DESCENDING"]]
     # stats(): oldest QUEUED task, all users / one user
-    status_created      = [["status", "ASCENDING"], ["createdAt", "ASCENDING"]]
+    status_created          = [["status", "ASCENDING"], ["createdAt", "ASCENDING"]]
     user_status_created_asc = [["userHash", "ASCENDING"], ["status", "ASCENDING"], ["createdAt", "ASCENDING"]]
     # stats(): COMPLETED since the start of the day, all users / one user
     status_completed      = [["status", "ASCENDING"], ["completedAt", "ASCENDING"]]

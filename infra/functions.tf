@@ -15,15 +15,17 @@
 locals {
   # Every function parses the whole schema of shared/config.ts at cold start, so the variables it
   # requires (no default) are given to all of them; the rest only where they change something.
-  env_common = merge(
-    {
-      GOOGLE_CLOUD_PROJECT = var.project_id
-      UPLOADS_BUCKET       = google_storage_bucket.uploads.name
-      RESULTS_BUCKET       = google_storage_bucket.results.name
-      MAX_ATTEMPTS         = tostring(var.max_attempts)
-      TASK_RETENTION_DAYS  = tostring(var.task_retention_days)
-    },
+  env_common = {
+    GOOGLE_CLOUD_PROJECT = var.project_id
+    UPLOADS_BUCKET       = google_storage_bucket.uploads.name
+    RESULTS_BUCKET       = google_storage_bucket.results.name
+    MAX_ATTEMPTS         = tostring(var.max_attempts)
+    TASK_RETENTION_DAYS  = tostring(var.task_retention_days)
+  }
+  # Set only when given: an empty value would not mean "the code's default".
+  env_optional = merge(
     var.auth_audience == "" ? {} : { AUTH_AUDIENCE = var.auth_audience },
+    var.priority_rules == "" ? {} : { PRIORITY_RULES = var.priority_rules },
   )
   env_upload = {
     SIGNED_URL_MINUTES = tostring(var.signed_url_minutes)
@@ -31,10 +33,7 @@ locals {
   env_api = {
     MODELS_BUCKET = google_storage_bucket.models.name # GET /cache/info reads its manifest
   }
-  env_dispatch = merge(
-    {},
-    var.priority_rules == "" ? {} : { PRIORITY_RULES = var.priority_rules },
-  )
+  env_dispatch = {}
   env_worker = {
     MODELS_BUCKET            = google_storage_bucket.models.name
     MODEL_CACHE_DIR          = local.model_mount_path
@@ -69,7 +68,7 @@ resource "google_cloudfunctions2_function" "upload" {
     max_instance_request_concurrency = 8
     ingress_settings                 = "ALLOW_ALL"
     all_traffic_on_latest_revision   = true
-    environment_variables            = merge(local.env_common, local.env_upload)
+    environment_variables            = merge(local.env_common, local.env_optional, local.env_upload)
 
     secret_environment_variables {
       key        = "USER_HASH_SECRET"
@@ -108,7 +107,7 @@ resource "google_cloudfunctions2_function" "api" {
     max_instance_request_concurrency = 40
     ingress_settings                 = "ALLOW_ALL"
     all_traffic_on_latest_revision   = true
-    environment_variables            = merge(local.env_common, local.env_api)
+    environment_variables            = merge(local.env_common, local.env_optional, local.env_api)
 
     secret_environment_variables {
       key        = "USER_HASH_SECRET"
@@ -147,7 +146,7 @@ resource "google_cloudfunctions2_function" "dispatch" {
     max_instance_request_concurrency = 20
     ingress_settings                 = "ALLOW_INTERNAL_ONLY"
     all_traffic_on_latest_revision   = true
-    environment_variables            = merge(local.env_common, local.env_dispatch)
+    environment_variables            = merge(local.env_common, local.env_optional, local.env_dispatch)
 
     secret_environment_variables {
       key        = "USER_HASH_SECRET"
@@ -227,7 +226,7 @@ resource "google_cloud_run_v2_service" "ocr_worker" {
         value = "cloudevent"
       }
       dynamic "env" {
-        for_each = merge(local.env_common, local.env_worker)
+        for_each = merge(local.env_common, local.env_optional, local.env_worker)
         content {
           name  = env.key
           value = env.value
