@@ -1,13 +1,13 @@
 # Maintenance on a schedule, as calls to the api with the scheduler account's OIDC token.
 #
-# TODO(issue 7, next part): the api has no maintenance routes yet. Until they exist these jobs get
-# 404 and change nothing. To add in functions/api/index.ts, callable only by the scheduler's
-# service account (output service_accounts is not enough: check the token's email):
-#   POST /maintenance/recover-stale  PROCESSING tasks whose lease expired → QUEUED and republished
-#                                    (or FAILED when out of attempts); needs an index on
-#                                    status + lease.expiresAt
-#   POST /maintenance/cleanup        results and uploads of expired tasks, dead letters drained
-#                                    from ocr-dead-letter-sink into FAILED tasks
+# TODO(issue 7, next part): the api has no maintenance routes yet, so until they exist these jobs
+# get 404 and change nothing. The work itself exists in shared/ops/queue-care.ts (recoverStale,
+# cleanupTasks; `npx docvault queue recover-stale|cleanup` runs it by hand). Routes to add in
+# functions/api/index.ts, answering only an ID token of the scheduler's service account:
+#   POST /maintenance/recover-stale  → recoverStale: expired leases back to QUEUED and republished,
+#                                      or FAILED and dead-lettered when out of attempts
+#   POST /maintenance/cleanup        → cleanupTasks: results and uploads of long-finished tasks
+# The api's account then also needs delete on the results and uploads buckets (iam.tf).
 
 resource "google_cloud_scheduler_job" "recover_stale" {
   name             = "docvault-recover-stale"
@@ -36,7 +36,7 @@ resource "google_cloud_scheduler_job" "recover_stale" {
 resource "google_cloud_scheduler_job" "cleanup" {
   name             = "docvault-cleanup"
   region           = var.region
-  description      = "Daily cleanup of expired results and drained dead letters."
+  description      = "Daily removal of long-finished tasks' results and uploads."
   schedule         = var.cleanup_schedule
   time_zone        = var.scheduler_time_zone
   attempt_deadline = "600s"
