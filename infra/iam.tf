@@ -181,8 +181,10 @@ resource "google_service_account" "build" {
   display_name = "DocVault function builds"
 }
 
+# The role Cloud Functions documents for a custom build account: logs, the build's images, and
+# the staged source it reads.
 resource "google_project_iam_member" "build" {
-  for_each = toset(["roles/logging.logWriter", "roles/artifactregistry.writer"])
+  for_each = toset(["roles/cloudbuild.builds.builder"])
   project  = var.project_id
   role     = each.value
   member   = google_service_account.build.member

@@ -30,6 +30,11 @@ data "google_project" "this" {
   project_id = var.project_id
 }
 
+# Cloud Storage's service agent, created on first lookup (it publishes the buckets' events).
+data "google_storage_project_service_account" "gcs" {
+  depends_on = [google_project_service.apis]
+}
+
 locals {
   # ── Names shared with the code: keep equal to shared/names.ts ─────────────────────────────
   priority_topics = {
@@ -55,7 +60,7 @@ locals {
 
   # Service agents that act on our resources.
   pubsub_service_agent  = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
-  storage_service_agent = "serviceAccount:service-${data.google_project.this.number}@gs-project-accounts.iam.gserviceaccount.com"
+  storage_service_agent = data.google_storage_project_service_account.gcs.member
 
   # The folder the worker sees the models bucket at (layout tessdata/{lang}.traineddata).
   model_mount_path = "/mnt/models"
