@@ -60,6 +60,9 @@ export async function handleOcrMessage(data: unknown, deps: WorkerDeps): Promise
     return { kind: 'invalid-message', reason: parsed.error.message };
   }
   const message = parsed.data;
+  // The document is fetched while the lease is taken: both are round trips, neither needs the other.
+  const download = readObject(deps.storage, message.bucket, message.name, message.generation);
+  download.catch(() => undefined); // when no lease is granted nobody awaits it
   const outcome = await deps.tasks.lease(message.taskId, deps.workerId, deps.leaseMs);
   const log = deps.log.child({ taskId: message.taskId, ...(outcome.kind !== 'missing' ? { userHash: outcome.task.userHash } : {}) });
   switch (outcome.kind) {
@@ -78,16 +81,16 @@ export async function handleOcrMessage(data: unknown, deps: WorkerDeps): Promise
       await notifyFinished(outcome.task, notifyDeps(deps, log));
       return { kind: 'exhausted' };
     case 'leased':
-      return runLeased(message, outcome.task, deps, log);
+      return runLeased(message, outcome.task, download, deps, log);
   }
 }
 
-async function runLeased(message: OcrMessage, task: Task, deps: WorkerDeps, log: Logger): Promise<WorkerOutcome> {
+async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint8Array>, deps: WorkerDeps, log: Logger): Promise<WorkerOutcome> {
   const started = Date.now();
   log.info('task started', { attempt: task.attempts, priority: task.priority });
   const lease = keepLease(task.taskId, deps, log);
   try {
-    const bytes = await readObject(deps.storage, message.bucket, message.name, message.generation);
+    const bytes = await download;
     const readAt = Date.now();
     const output = await deps.ocr.process(
       bytes,
