@@ -493,6 +493,32 @@ describe('the environment of each function', () => {
   });
 });
 
+describe('who may call whom', () => {
+  it('pushes to the workers with an OIDC token of an account that may invoke them, and only that', () => {
+    const push = new Set(of(infra, 'google_pubsub_subscription').map((s) => asBlock(asBlock(s.body.push_config).oidc_token).service_account_email));
+    push.delete(undefined);
+    expect([...push]).toEqual(['${google_service_account.pubsub_push.email}']);
+    const invokers = of(infra, 'google_cloud_run_v2_service_iam_member').filter((b) => b.body.for_each === '${google_cloud_run_v2_service.ocr_worker}');
+    expect(invokers.map((b) => [b.body.role, b.body.member])).toEqual([['roles/run.invoker', '${google_service_account.pubsub_push.member}']]);
+    // Only upload and api (which verify each caller's ID token themselves) may be public.
+    const publicGrants = infra.instances.filter((b) => /_iam_member$/.test(b.type) && b.body.member === 'allUsers');
+    expect(publicGrants.map((b) => `${b.type}.${b.name}`)).toEqual(['google_cloud_run_v2_service_iam_member.public_http']);
+    const services = [...String(publicGrants[0]!.body.for_each).matchAll(/google_cloudfunctions2_function\.(\w+)/g)].map((m) => m[1]);
+    expect(services).toEqual(['upload', 'api']);
+  });
+
+  it('schedules recover-stale every 5 minutes and a daily cleanup, on the api', () => {
+    const jobs = new Map(of(infra, 'google_cloud_scheduler_job').map((j) => [j.name, j.body]));
+    expect(infra.variables.recover_stale_schedule?.default).toBe('*/5 * * * *');
+    expect(String(infra.variables.cleanup_schedule?.default)).toMatch(/^\d+ \d+ \* \* \*$/);
+    for (const [name, path] of [['recover_stale', '/maintenance/recover-stale'], ['cleanup', '/maintenance/cleanup']] as const) {
+      const target = asBlock(jobs.get(name)?.http_target);
+      expect(target.uri).toBe(`\${google_cloudfunctions2_function.api.service_config[0].uri}${path}`);
+      expect(asBlock(target.oidc_token).service_account_email).toBe('${google_service_account.scheduler.email}');
+    }
+  });
+});
+
 describe('storage, Firestore and IAM', () => {
   it('keeps every bucket private, with lifecycle rules; versions models', () => {
     const buckets = new Map(of(infra, 'google_storage_bucket').map((b) => [b.name, b.body]));
