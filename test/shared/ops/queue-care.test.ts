@@ -186,6 +186,8 @@ describe('queue recover-stale', () => {
       expect(await store.get(alive!.taskId)).toMatchObject({ status: 'PROCESSING', lease: { workerId: 'busy-worker' } });
       expect((await store.get(queued!.taskId))!.status).toBe('QUEUED');
       expect(await recoverStale(deps)).toEqual({ requeued: [], failed: [], skipped: 0 });
+      // a lease renewed between the query and the transaction wins
+      expect(await store.recoverStale(alive!.taskId, { retentionMs: DAY_MS })).toMatchObject({ kind: 'skipped', task: { status: 'PROCESSING' } });
 
       // the requeued task is published again, and a worker takes it and completes it
       await listener.waitFor(3);
@@ -263,6 +265,11 @@ describe('queue cleanup', () => {
     expect(after.tasks).toEqual(ids.map((id) => (gone.has(id) ? null : id)));
     expect(after.results).toEqual(Object.values(resultObjectNames(aliceHash, recentDone.taskId)).sort());
     expect(after.uploads).toEqual([recentDone.object, failedRecently.object, oldQueued!.object].filter((n) => before.uploads.includes(n)).sort());
+
+    // a FAILED task requeued between the read and the delete keeps its document
+    await store.requeue(failedRecently.taskId);
+    expect(await store.deleteIfUnchanged(failedRecently)).toBe(false);
+    expect((await store.get(failedRecently.taskId))!.status).toBe('QUEUED');
 
     // nothing left to do: a second run deletes nothing
     expect(await cleanupTasks(deps, { days: 7, failedDays: 30 })).toMatchObject({ tasks: { COMPLETED: 0, CANCELLED: 0, FAILED: 0 }, resultObjects: 0, uploads: 0 });
