@@ -5,6 +5,7 @@
  * (a requeued task that fails again at once) is handled once per run, never in a loop.
  */
 import type { Storage } from '@google-cloud/storage';
+import pLimit from 'p-limit';
 import type { FinishedCursor, TaskStore } from '../adapters/firestore-tasks.ts';
 import type { Queue } from '../adapters/pubsub.ts';
 import { deleteObject } from '../adapters/storage.ts';
@@ -16,6 +17,14 @@ import { notifyFinished, type NotifyDeps } from '../services/notify.ts';
 export const DAY_MS = 24 * 60 * 60 * 1000;
 /** Tasks read per query. */
 export const PAGE_SIZE = 200;
+/** Tasks of a page handled at once: each is a few round trips (a transaction, a publish, deletes). */
+export const CONCURRENCY = 16;
+
+/** fn over every item, CONCURRENCY at a time; the results in the items' order. */
+async function eachLimited<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const limit = pLimit(CONCURRENCY);
+  return Promise.all(items.map((item) => limit(() => fn(item))));
+}
 
 export type CareTasks = Pick<TaskStore, 'get' | 'stats' | 'failedTaskIds' | 'requeue' | 'staleTaskIds' | 'recoverStale' | 'finishedBefore' | 'deleteIfUnchanged'>;
 
@@ -46,6 +55,7 @@ export interface RequeueFilter {
   userHash?: string;
   /** At most this many tasks in one run. */
   limit: number;
+  pageSize?: number;
 }
 
 export interface RequeueReport {
@@ -57,14 +67,11 @@ export async function requeueFailed(deps: Pick<QueueCareDeps, 'tasks' | 'queue'>
   const report: RequeueReport = { requeued: [] };
   const seen = new Set<string>();
   while (report.requeued.length < filter.limit) {
-    const page = Math.min(PAGE_SIZE, filter.limit - report.requeued.length);
+    const page = Math.min(filter.pageSize ?? PAGE_SIZE, filter.limit - report.requeued.length);
     const ids = (await deps.tasks.failedTaskIds({ ...filterFields(filter), limit: page + seen.size })).filter((id) => !seen.has(id)).slice(0, page);
     if (ids.length === 0) break;
-    for (const id of ids) {
-      seen.add(id);
-      const failedCode = await requeueOne(deps, id);
-      if (failedCode) report.requeued.push(failedCode);
-    }
+    for (const id of ids) seen.add(id);
+    for (const requeued of await eachLimited(ids, (id) => requeueOne(deps, id))) if (requeued) report.requeued.push(requeued);
   }
   return report;
 }
@@ -92,28 +99,30 @@ export interface RecoverReport {
  * last error when out of attempts (then sent to the dead-letter topic and announced, as the worker
  * does for a task it gives up on).
  */
-export async function recoverStale(deps: QueueCareDeps, options: { now?: Date; limit?: number } = {}): Promise<RecoverReport> {
+export async function recoverStale(deps: QueueCareDeps, options: { now?: Date; limit?: number; pageSize?: number } = {}): Promise<RecoverReport> {
   const now = options.now ?? new Date();
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   const report: RecoverReport = { requeued: [], failed: [], skipped: 0 };
   const seen = new Set<string>();
   while (seen.size < limit) {
-    const ids = (await deps.tasks.staleTaskIds(now, PAGE_SIZE + seen.size)).filter((id) => !seen.has(id));
+    const ids = (await deps.tasks.staleTaskIds(now, (options.pageSize ?? PAGE_SIZE) + seen.size)).filter((id) => !seen.has(id));
     if (ids.length === 0) break;
-    for (const id of ids.slice(0, limit - seen.size)) {
-      seen.add(id);
+    const batch = ids.slice(0, limit - seen.size);
+    for (const id of batch) seen.add(id);
+    const outcomes = await eachLimited(batch, async (id) => {
       const outcome = await deps.tasks.recoverStale(id, { retentionMs: deps.retentionMs }, now);
       if (outcome.kind === 'requeued') {
         await deps.queue.publishTask(messageFor(outcome.task));
-        report.requeued.push(id);
       } else if (outcome.kind === 'failed') {
-        const error = outcome.task.error!;
-        await deps.queue.publishDeadLetter(messageFor(outcome.task), error);
+        await deps.queue.publishDeadLetter(messageFor(outcome.task), outcome.task.error!);
         await notifyFinished(outcome.task, { ...deps.notify, queue: deps.queue });
-        report.failed.push({ taskId: id, code: error.code });
-      } else {
-        report.skipped++;
       }
+      return outcome;
+    });
+    for (const outcome of outcomes) {
+      if (outcome.kind === 'requeued') report.requeued.push(outcome.task.taskId);
+      else if (outcome.kind === 'failed') report.failed.push({ taskId: outcome.task.taskId, code: outcome.task.error!.code });
+      else report.skipped++;
     }
   }
   return report;
@@ -126,6 +135,7 @@ export interface CleanupOptions {
   failedDays: number;
   dryRun?: boolean;
   now?: Date;
+  pageSize?: number;
 }
 
 export interface CleanupReport {
@@ -152,6 +162,7 @@ export async function cleanupTasks(deps: Pick<QueueCareDeps, 'tasks' | 'storage'
   }
   const now = options.now ?? new Date();
   const dryRun = options.dryRun ?? false;
+  const pageSize = options.pageSize ?? PAGE_SIZE;
   const cutoffs = { completed: new Date(now.getTime() - options.days * DAY_MS), failed: new Date(now.getTime() - options.failedDays * DAY_MS) };
   const report: CleanupReport = { dryRun, cutoffs, tasks: { COMPLETED: 0, CANCELLED: 0, FAILED: 0 }, resultObjects: 0, uploads: 0, skipped: 0 };
   const plan = [
@@ -162,9 +173,8 @@ export async function cleanupTasks(deps: Pick<QueueCareDeps, 'tasks' | 'storage'
   for (const [status, before] of plan) {
     let after: FinishedCursor | null = null;
     for (;;) {
-      const page = await deps.tasks.finishedBefore(status, before, { limit: PAGE_SIZE, after });
-      for (const task of page) {
-        const removed = await removeTask(deps, task, dryRun);
+      const page = await deps.tasks.finishedBefore(status, before, { limit: pageSize, after });
+      for (const removed of await eachLimited(page, (task) => removeTask(deps, task, dryRun))) {
         if (!removed) {
           report.skipped++;
           continue;
@@ -174,7 +184,7 @@ export async function cleanupTasks(deps: Pick<QueueCareDeps, 'tasks' | 'storage'
         report.uploads += removed.uploads;
       }
       const last = page[page.length - 1];
-      if (page.length < PAGE_SIZE || !last?.completedAt) break;
+      if (page.length < pageSize || !last?.completedAt) break;
       after = { completedAt: last.completedAt, taskId: last.taskId };
     }
   }
@@ -196,7 +206,7 @@ async function removeTask(deps: Pick<QueueCareDeps, 'tasks' | 'storage' | 'resul
   const upload = deps.storage.bucket(task.bucket).file(task.object, { generation: Number(task.generation) });
   const [uploadExists] = await upload.exists();
   if (!dryRun) {
-    for (const file of results) await deleteObject(deps.storage, deps.resultsBucket, file.name);
+    await Promise.all(results.map((file) => deleteObject(deps.storage, deps.resultsBucket, file.name)));
     if (uploadExists) await deleteObject(deps.storage, task.bucket, task.object, task.generation);
     if (!(await deps.tasks.deleteIfUnchanged(task))) return null;
   }

@@ -282,6 +282,27 @@ describe('queue cleanup', () => {
   });
 });
 
+describe('queue care in pages', () => {
+  it('works through more tasks than one page, and stops at --limit', async () => {
+    const now = Date.now();
+    const five = (overrides: Partial<Task>) => Array.from({ length: 5 }, () => makeTask(overrides));
+    const failed = await seed(...five({ status: 'FAILED', error: { code: 'INTERNAL', message: 'x' }, completedAt: new Date(now) }));
+    const stale = await seed(...five({ status: 'PROCESSING', attempts: 1, lease: { workerId: 'gone', expiresAt: new Date(now - 1000) } }));
+    const old = new Date(now - 10 * DAY_MS);
+    const done = await seed(...five({ status: 'COMPLETED', completedAt: old, updatedAt: old, generation: '7' }));
+
+    expect((await requeueFailed(deps, { limit: 4, pageSize: 2 })).requeued).toHaveLength(4);
+    expect((await requeueFailed(deps, { limit: 100, pageSize: 2 })).requeued).toHaveLength(1);
+    expect((await Promise.all(failed.map((t) => store.get(t.taskId)))).every((t) => t!.status === 'QUEUED')).toBe(true);
+
+    expect((await recoverStale(deps, { pageSize: 2 })).requeued.sort()).toEqual(stale.map((t) => t.taskId).sort());
+
+    expect((await cleanupTasks(deps, { days: 7, failedDays: 30, dryRun: true, pageSize: 2 })).tasks.COMPLETED).toBe(5);
+    expect((await cleanupTasks(deps, { days: 7, failedDays: 30, pageSize: 2 })).tasks.COMPLETED).toBe(5);
+    expect(await Promise.all(done.map((t) => store.get(t.taskId)))).toEqual([null, null, null, null, null]);
+  });
+});
+
 describe('docvault queue (the command line)', () => {
   it('is registered on docvault, reads the environment and exits when done', async () => {
     await seed(makeTask({ userHash: aliceHash }), makeTask({ userHash: bobHash, status: 'FAILED', error: { code: 'INTERNAL', message: 'x' }, completedAt: new Date() }));
