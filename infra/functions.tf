@@ -31,7 +31,8 @@ locals {
     SIGNED_URL_MINUTES = tostring(var.signed_url_minutes)
   }
   env_api = {
-    MODELS_BUCKET = google_storage_bucket.models.name # GET /cache/info reads its manifest
+    MODELS_BUCKET       = google_storage_bucket.models.name # GET /cache/info reads its manifest
+    MAINTENANCE_CALLERS = google_service_account.scheduler.email # the only caller of /maintenance/*
   }
   env_dispatch = {}
   env_worker = {

@@ -66,12 +66,22 @@ resource "google_storage_bucket_iam_member" "worker_models" {
 
 resource "google_storage_bucket_iam_member" "api_reads" {
   for_each = {
-    uploads = google_storage_bucket.uploads.name # a task whose upload is still pending
-    results = google_storage_bucket.results.name
-    models  = google_storage_bucket.models.name # /cache/info: the manifest
+    models = google_storage_bucket.models.name # /cache/info: the manifest
   }
   bucket = each.value
   role   = "roles/storage.objectViewer"
+  member = google_service_account.fn["api"].member
+}
+
+# Reads results and pending uploads; the scheduled cleanup (/maintenance/cleanup) deletes the
+# objects of long-finished tasks in both.
+resource "google_storage_bucket_iam_member" "api_reads_and_cleans" {
+  for_each = {
+    uploads = google_storage_bucket.uploads.name
+    results = google_storage_bucket.results.name
+  }
+  bucket = each.value
+  role   = "roles/storage.objectUser"
   member = google_service_account.fn["api"].member
 }
 
@@ -103,16 +113,19 @@ resource "google_pubsub_topic_iam_member" "priority_publishers" {
   member = google_service_account.fn[each.value.fn].member
 }
 
-resource "google_pubsub_topic_iam_member" "worker_events" {
-  topic  = google_pubsub_topic.events.id
-  role   = "roles/pubsub.publisher"
-  member = google_service_account.fn["ocr-worker"].member
+# The worker, and the api's /maintenance/recover-stale, fail tasks: events and dead letters.
+resource "google_pubsub_topic_iam_member" "events_publishers" {
+  for_each = toset(["ocr-worker", "api"])
+  topic    = google_pubsub_topic.events.id
+  role     = "roles/pubsub.publisher"
+  member   = google_service_account.fn[each.key].member
 }
 
-resource "google_pubsub_topic_iam_member" "worker_dead_letter" {
-  topic  = google_pubsub_topic.dead_letter.id
-  role   = "roles/pubsub.publisher"
-  member = google_service_account.fn["ocr-worker"].member
+resource "google_pubsub_topic_iam_member" "dead_letter_publishers" {
+  for_each = toset(["ocr-worker", "api"])
+  topic    = google_pubsub_topic.dead_letter.id
+  role     = "roles/pubsub.publisher"
+  member   = google_service_account.fn[each.key].member
 }
 
 # ── Invokers ───────────────────────────────────────────────────────────────────────────────────

@@ -1,13 +1,9 @@
 # Maintenance on a schedule, as calls to the api with the scheduler account's OIDC token.
 #
-# TODO(issue 7, next part): the api has no maintenance routes yet, so until they exist these jobs
-# get 404 and change nothing. The work itself exists in shared/ops/queue-care.ts (recoverStale,
-# cleanupTasks; `npx docvault queue recover-stale|cleanup` runs it by hand). Routes to add in
-# functions/api/index.ts, answering only an ID token of the scheduler's service account:
-#   POST /maintenance/recover-stale  → recoverStale: expired leases back to QUEUED and republished,
-#                                      or FAILED and dead-lettered when out of attempts
-#   POST /maintenance/cleanup        → cleanupTasks: results and uploads of long-finished tasks
-# The api's account then also needs delete on the results and uploads buckets (iam.tf).
+# The api answers /maintenance/* only to the accounts in MAINTENANCE_CALLERS (this one):
+#   POST /maintenance/recover-stale  expired leases back to QUEUED and republished, or FAILED and
+#                                    dead-lettered when out of attempts
+#   POST /maintenance/cleanup        results, uploads and task documents of long-finished tasks
 
 resource "google_cloud_scheduler_job" "recover_stale" {
   name             = "docvault-recover-stale"

@@ -62,6 +62,15 @@ const Env = z
     /** How often, at most, a task's progress is written (Firestore: ~1 write/s per document). */
     PROGRESS_INTERVAL_MS: int(1000),
     SIGNED_URL_MINUTES: int(30),
+    /** Callers (service-account emails, comma-separated) allowed on the api's /maintenance routes: the scheduler's. */
+    MAINTENANCE_CALLERS: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean)),
+    /** Days a COMPLETED or CANCELLED task and its objects are kept by the scheduled cleanup. */
+    CLEANUP_COMPLETED_DAYS: int(7),
+    /** Days a FAILED task is kept (it may still be requeued). */
+    CLEANUP_FAILED_DAYS: int(30),
     /** Emulator suite only: documents containing this text fail like an engine crash (tests of retries and dead letters). */
     OCR_FAULT_MARKER: z.string().min(8).optional(),
   })

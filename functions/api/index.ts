@@ -21,6 +21,7 @@ import {
   type ApiDeps,
 } from '../../shared/services/api.ts';
 import { appContext } from '../../shared/services/context.ts';
+import { runCleanup, runRecoverStale } from '../../shared/services/maintenance.ts';
 import { cacheInfo, modelSetup, type ModelSetup } from '../../shared/services/models.ts';
 
 /** The project's version, from its package.json (two levels up in the source tree, three in a build). */
@@ -66,6 +67,8 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', path: new RegExp(`^/batches/${ID}/?$`), handle: (c) => getBatch(c.deps, c.caller, param(c)) },
   { method: 'GET', path: /^\/queue\/stats\/?$/, handle: (c) => queueStats(c.deps, c.caller) },
   { method: 'POST', path: /^\/queue\/requeue-failed\/?$/, handle: (c) => requeueFailed(c.deps, c.caller, requeueBody(c.req)) },
+  { method: 'POST', path: /^\/maintenance\/recover-stale\/?$/, handle: (c) => runRecoverStale(c.deps, c.caller) },
+  { method: 'POST', path: /^\/maintenance\/cleanup\/?$/, handle: (c) => runCleanup(c.deps, c.caller, c.req.body) },
   { method: 'GET', path: /^\/cache\/info\/?$/, handle: (c) => cacheInfo((models ??= modelSetup(c.deps.config, c.deps.storage))) },
 ];
 

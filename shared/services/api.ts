@@ -20,7 +20,7 @@ export interface ApiDeps {
   config: Config;
   firestore: Firestore;
   tasks: TaskStore;
-  queue: Pick<Queue, 'publishTask'>;
+  queue: Pick<Queue, 'publishTask' | 'publishDeadLetter' | 'publishEvent'>;
   storage: Storage;
   log: Logger;
 }

@@ -1,0 +1,41 @@
+/**
+ * The scheduled maintenance the api runs for Cloud Scheduler: stale-task recovery every few
+ * minutes, cleanup daily. Only the callers named in MAINTENANCE_CALLERS get in; to anyone else
+ * the routes do not exist (404, as for any other thing a caller may not see).
+ */
+import type { Caller } from '../adapters/auth.ts';
+import { DocVaultError } from '../core/errors.ts';
+import { cleanupTasks, recoverStale, type CleanupReport, type RecoverReport } from '../ops/queue-care.ts';
+import type { ApiDeps } from './api.ts';
+
+export type MaintenanceDeps = ApiDeps;
+
+function allow(deps: MaintenanceDeps, caller: Caller): void {
+  if (!deps.config.MAINTENANCE_CALLERS.includes(caller.email.toLowerCase())) throw new DocVaultError('NOT_FOUND', 'No such route.');
+}
+
+function careDeps(deps: MaintenanceDeps) {
+  return {
+    tasks: deps.tasks,
+    queue: deps.queue,
+    storage: deps.storage,
+    resultsBucket: deps.config.RESULTS_BUCKET,
+    retentionMs: deps.config.TASK_RETENTION_DAYS * 86_400_000,
+    notify: { log: deps.log, webhookSecret: deps.config.WEBHOOK_SECRET, allowPrivateCallbacks: deps.config.usingEmulators },
+  };
+}
+
+export async function runRecoverStale(deps: MaintenanceDeps, caller: Caller): Promise<RecoverReport> {
+  allow(deps, caller);
+  const report = await recoverStale(careDeps(deps));
+  deps.log.info('maintenance: stale tasks recovered', { requeued: report.requeued.length, failed: report.failed.length, skipped: report.skipped });
+  return report;
+}
+
+export async function runCleanup(deps: MaintenanceDeps, caller: Caller, body: unknown): Promise<CleanupReport> {
+  allow(deps, caller);
+  const dryRun = typeof body === 'object' && body !== null && (body as { dryRun?: unknown }).dryRun === true;
+  const report = await cleanupTasks(careDeps(deps), { days: deps.config.CLEANUP_COMPLETED_DAYS, failedDays: deps.config.CLEANUP_FAILED_DAYS, dryRun });
+  deps.log.info('maintenance: cleanup', { dryRun, tasks: report.tasks, resultObjects: report.resultObjects, uploads: report.uploads });
+  return report;
+}
