@@ -113,6 +113,24 @@ export class TaskStore {
     await this.doc(taskId).update({ dispatchedAt: now, updatedAt: now });
   }
 
+  /** FAILED with the last error, for a task with no attempt left (lease() and recoverStale() alike). */
+  private outOfAttempts(tx: Transaction, task: Task, now: Date, retentionMs?: number): Task {
+    const last = task.error ?? { code: 'INTERNAL' as const, message: 'the worker stopped while processing (crash or time-out)' };
+    return this.write(
+      tx,
+      task,
+      {
+        status: 'FAILED',
+        lease: null,
+        error: { code: last.code, message: `Gave up after ${task.attempts} attempts: ${last.message}` },
+        message: 'failed',
+        completedAt: now,
+        ...(retentionMs !== undefined ? { expireAt: new Date(now.getTime() + retentionMs) } : {}),
+      },
+      now,
+    );
+  }
+
   /** QUEUED (or PROCESSING with an expired lease) → PROCESSING for this worker, one attempt more. */
   async lease(taskId: string, workerId: string, leaseMs: number, now = new Date()): Promise<LeaseOutcome> {
     return this.change(taskId, (task, tx): LeaseOutcome => {
@@ -121,22 +139,7 @@ export class TaskStore {
       if (task.status === 'PROCESSING' && task.lease && task.lease.expiresAt > now && task.lease.workerId !== workerId) {
         return { kind: 'busy', task };
       }
-      if (task.attempts >= task.maxAttempts) {
-        const last = task.error ?? { code: 'INTERNAL' as const, message: 'the worker stopped while processing (crash or time-out)' };
-        const failed = this.write(
-          tx,
-          task,
-          {
-            status: 'FAILED',
-            lease: null,
-            error: { code: last.code, message: `Gave up after ${task.attempts} attempts: ${last.message}` },
-            message: 'failed',
-            completedAt: now,
-          },
-          now,
-        );
-        return { kind: 'exhausted', task: failed };
-      }
+      if (task.attempts >= task.maxAttempts) return { kind: 'exhausted', task: this.outOfAttempts(tx, task, now) };
       // An expired lease means the last attempt died without a word: record that.
       const error = task.status === 'PROCESSING' ? { code: 'INTERNAL' as const, message: 'the previous attempt stopped (crash or time-out)' } : task.error;
       const leased = this.write(
@@ -273,23 +276,7 @@ export class TaskStore {
   async recoverStale(taskId: string, options: { retentionMs: number }, now = new Date()): Promise<StaleOutcome> {
     return this.change(taskId, (task, tx): StaleOutcome => {
       if (!task || task.status !== 'PROCESSING' || !task.lease || task.lease.expiresAt > now) return { kind: 'skipped', task };
-      if (task.attempts >= task.maxAttempts) {
-        const last = task.error ?? { code: 'INTERNAL' as const, message: 'the worker stopped while processing (crash or time-out)' };
-        const failed = this.write(
-          tx,
-          task,
-          {
-            status: 'FAILED',
-            lease: null,
-            error: { code: last.code, message: `Gave up after ${task.attempts} attempts: ${last.message}` },
-            message: 'failed',
-            completedAt: now,
-            expireAt: new Date(now.getTime() + options.retentionMs),
-          },
-          now,
-        );
-        return { kind: 'failed', task: failed };
-      }
+      if (task.attempts >= task.maxAttempts) return { kind: 'failed', task: this.outOfAttempts(tx, task, now, options.retentionMs) };
       const error = { code: 'INTERNAL' as const, message: 'the previous attempt stopped (crash or time-out)' };
       return { kind: 'requeued', task: this.write(tx, task, { status: 'QUEUED', lease: null, error, message: 'requeued after an expired lease' }, now) };
     });
