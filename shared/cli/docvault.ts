@@ -5,6 +5,7 @@ import { DocVaultError } from '../core/errors.ts';
 import { userHashOf, userPrefix } from '../core/task.ts';
 import { LOCAL_BUCKETS, LOCAL_SECRETS } from '../names.ts';
 import { registerDataCommand } from './data-command.ts';
+import { registerIngestCommand } from './ingest-command.ts';
 import { registerModelsCommand } from './models-command.ts';
 import { OutputFormat, runOcrCommand } from './ocr-command.ts';
 import { registerQueueCommand } from './queue-command.ts';
@@ -54,6 +55,7 @@ program
 registerModelsCommand(program);
 registerDataCommand(program);
 registerQueueCommand(program);
+registerIngestCommand(program);
 
 try {
   await program.parseAsync();
