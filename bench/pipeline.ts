@@ -6,7 +6,10 @@
  *
  *   npm run bench:pipeline -- --tasks 40
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
+import { PubSub } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
 import { createFirestore, TaskStore } from '../shared/adapters/firestore-tasks.ts';
 import { fixture } from '../test/support/fixtures.ts';
@@ -22,6 +25,41 @@ const tasks = new TaskStore(createFirestore(pipeline.suite.projectId));
 const storage = new Storage({ projectId: pipeline.suite.projectId });
 const bytes = fixture(args.file!);
 const rows: Array<{ e2e: number; core: number; ocr: number; queue: number }> = [];
+const pushDelays: number[] = [];
+
+/**
+ * The peer figure: how long the Pub/Sub emulator itself takes from a publish to the push request,
+ * for an empty message to an endpoint that answers at once. Every task pays it once; it is the
+ * emulator's, not the pipeline's (the cloud service pushes in tens of milliseconds).
+ */
+async function emulatorPushDelays(projectId: string, count: number): Promise<number[]> {
+  let arrived: (() => void) | undefined;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(204).end();
+      arrived?.();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const pubsub = new PubSub({ projectId });
+  const [topic] = await pubsub.createTopic('bench-push-probe');
+  await topic.createSubscription('bench-push-probe', { pushConfig: { pushEndpoint: `http://127.0.0.1:${port}/probe` }, ackDeadlineSeconds: 60 });
+  const publisher = pubsub.topic('bench-push-probe', { batching: { maxMessages: 1, maxMilliseconds: 0 } });
+  const delays: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const got = new Promise<void>((r) => (arrived = r));
+    const t0 = performance.now();
+    await publisher.publishMessage({ data: Buffer.from('probe') });
+    await got;
+    delays.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+  }
+  await pubsub.close();
+  server.close();
+  return delays;
+}
 try {
   for (let i = 0; i < N + 2; i++) {
     const form = new FormData();
@@ -44,6 +82,7 @@ try {
       rows.push({ e2e: seenAt - t0, core: result.timings.totalMs, ocr: result.timings.ocrMs, queue: task.startedAt!.getTime() - t0 });
     }
   }
+  pushDelays.push(...(await emulatorPushDelays(pipeline.suite.projectId, 30)));
 } finally {
   await pipeline.stop();
   process.stderr.write(`function logs: ${pipeline.logDir}\n`);
@@ -66,4 +105,6 @@ time on the document (result.timings.totalMs); overhead = the difference.
 | upload request → worker starts | ${pct(toStart, 50)} | ${pct(toStart, 95)} | ${Math.max(...toStart)} |
 | core (render + OCR + metadata) | ${pct(core, 50)} | ${pct(core, 95)} | ${Math.max(...core)} |
 | pipeline overhead | **${pct(overhead, 50)}** | ${pct(overhead, 95)} | ${Math.max(...overhead)} |
+| peer: the Pub/Sub emulator's own publish → push delay | ${Math.round(pct(pushDelays, 50))} | ${Math.round(pct(pushDelays, 95))} | ${Math.round(Math.max(...pushDelays))} |
+| pipeline overhead net of that delay (p50 − p50) | **${Math.round(pct(overhead, 50) - pct(pushDelays, 50))}** | | |
 `);
