@@ -24,6 +24,7 @@ import { Languages } from '../core/options.ts';
 import { newTaskId, Priority, safeFileName, uploadObjectName, type TaskSource } from '../core/task.ts';
 import type { Logger } from '../log.ts';
 import { OBJECT_METADATA } from '../names.ts';
+import { countPages } from '../engines/page-count.ts';
 
 /** Files one multipart request may carry. */
 export const MAX_FILES_PER_REQUEST = 50;
@@ -269,6 +270,13 @@ async function checkFile(part: FilePart, config: Config): Promise<CheckedFile> {
     const type = await detectDocumentType(part.data);
     if (type === 'pdf' && !looksLikePdfBody(part.data)) {
       throw new DocVaultError('CORRUPT_DOCUMENT', 'The file starts like a PDF but holds no PDF objects: it is damaged or not a PDF.');
+    }
+    const pages = await countPages(part.data, type).catch(() => undefined);
+    if (pages !== undefined && pages > config.limits.maxPages) {
+      throw new DocVaultError('TOO_MANY_PAGES', `The document has ${pages} pages; the limit is ${config.limits.maxPages}. Split it and upload the parts.`, {
+        pages,
+        limit: config.limits.maxPages,
+      });
     }
     return { originalName: part.originalName || safeName, safeName, type, data: part.data };
   } catch (err) {

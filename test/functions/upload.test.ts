@@ -18,6 +18,7 @@ import { acceptUpload } from '../../shared/services/upload.ts';
 import { fixture } from '../support/fixtures.ts';
 import { asUser, fetchJson, serveHttpFunction, type ServedFunction } from '../support/http.ts';
 import { startSuite, TEST_BUCKETS, TEST_SECRET, type Suite } from '../support/suite.ts';
+import sharp from 'sharp';
 
 const PNG = fixture('tessjs_simple_png.png');
 const PDF = fixture('ocrmypdf_tagged.pdf');
@@ -152,6 +153,25 @@ describe('upload: multipart', () => {
         [OBJECT_METADATA.originalName]: i === 0 ? 'page one.png' : 'Rechnung März.pdf',
         [OBJECT_METADATA.source]: 'upload',
       });
+    }
+  });
+
+  it('refuses a document over the page limit before writing it (PDF page tree, TIFF directories)', async () => {
+    const user = newUser();
+    const limited = await serveHttpFunction('upload-pages', createUploadHandler(() => ({ ...base, config: loadConfig({ ...process.env, MAX_PAGES: '1' }) })));
+    try {
+      const tiff = new Uint8Array(await sharp([Buffer.from(PNG), Buffer.from(PNG)], { join: { animated: true } }).tiff().toBuffer());
+      for (const [data, name, type] of [
+        [fixture('ocrmypdf_tagged.pdf'), 'two-pages.pdf', 'application/pdf'],
+        [tiff, 'two-pages.tif', 'image/tiff'],
+      ] as const) {
+        const res = await fetchJson(limited.url, { method: 'POST', headers: asUser(user.email), body: form([{ data, name, type }]) });
+        expect(res.status).toBe(400);
+        expect(res.body.error).toMatchObject({ code: 'TOO_MANY_PAGES', details: { pages: 2, limit: 1 } });
+      }
+      expect(await objectsOf(user.userHash)).toEqual([]);
+    } finally {
+      await limited.close();
     }
   });
 
