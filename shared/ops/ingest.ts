@@ -166,11 +166,12 @@ export async function* walk(root: string, signal?: AbortSignal): AsyncGenerator<
 // ---------------------------------------------------------------------------------------------
 // Retries
 
-/** "Should we retry?" over the error alone: throttling, server errors and dropped connections. */
+/** "Should we retry?" over the error alone: throttling, server errors, dropped connections. */
 export function isTransient(err: unknown): boolean {
   const e = err as { code?: unknown; status?: unknown; response?: { status?: unknown } };
   const status = [e.code, e.status, e.response?.status].find((v) => typeof v === 'number') as number | undefined;
-  if (status !== undefined) return status === 408 || status === 429 || status >= 500;
+  // Below 100 it is a gRPC code (Firestore, for --monitor): DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, UNAVAILABLE.
+  if (status !== undefined) return status < 100 ? [4, 8, 10, 14].includes(status) : status === 408 || status === 429 || status >= 500;
   const code = typeof e.code === 'string' ? e.code : '';
   return ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET'].includes(code);
 }

@@ -42,6 +42,8 @@ describe('file selection and retry decisions (no network)', () => {
     [{ code: 503 }, true],
     [{ code: 429 }, true],
     [{ code: 'ECONNRESET' }, true],
+    [{ code: 14 }, true], // gRPC UNAVAILABLE (Firestore)
+    [{ code: 6 }, false], // gRPC ALREADY_EXISTS
     [{ code: 412 }, false],
     [{ code: 403 }, false],
     [new Error('bad'), false],
