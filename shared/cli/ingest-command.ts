@@ -53,13 +53,17 @@ function progressReporter(io: Io): { update(p: IngestProgress): void; stop(): vo
   const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
   if (!tty) {
     let last = 0;
+    let latest: IngestProgress | null = null;
     return {
       update(p) {
+        latest = p;
         if (Date.now() - last < LINE_INTERVAL_MS) return;
         last = Date.now();
         io.stderr.write(progressLine(p) + '\n');
       },
-      stop() {},
+      stop() {
+        if (latest && last < Date.now()) io.stderr.write(progressLine(latest) + '\n');
+      },
     };
   }
   const bar = new SingleBar(
@@ -120,7 +124,7 @@ export async function runIngestCommand(dir: string, flags: IngestFlags, io: Io, 
   let firestore: ReturnType<typeof createFirestore> | undefined;
   try {
     const config = loadConfig(flags.local ? Object.assign(process.env, localSuiteEnv()) : process.env);
-    if (config.STORAGE_EMULATOR_HOST && !(await reachable(config.STORAGE_EMULATOR_HOST.replace(/^https?:\/\//, '').replace(/\/.*$/, '')))) {
+    if (!flags.dryRun && config.STORAGE_EMULATOR_HOST && !(await reachable(config.STORAGE_EMULATOR_HOST.replace(/^https?:\/\//, '').replace(/\/.*$/, '')))) {
       io.stderr.write(`the storage emulator at ${config.STORAGE_EMULATOR_HOST} does not answer: is the local suite running (npm start)?\n`);
       return 2;
     }
