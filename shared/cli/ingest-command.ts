@@ -53,16 +53,17 @@ function progressReporter(io: Io): { update(p: IngestProgress): void; stop(): vo
   const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
   if (!tty) {
     let last = 0;
-    let latest: IngestProgress | null = null;
+    let unprinted: IngestProgress | null = null;
     return {
       update(p) {
-        latest = p;
+        unprinted = p;
         if (Date.now() - last < LINE_INTERVAL_MS) return;
         last = Date.now();
         io.stderr.write(progressLine(p) + '\n');
+        unprinted = null;
       },
       stop() {
-        if (latest && last < Date.now()) io.stderr.write(progressLine(latest) + '\n');
+        if (unprinted) io.stderr.write(progressLine(unprinted) + '\n');
       },
     };
   }
