@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { objectResource } from './resources.ts';
 import type { ObjectEvent, ObjectEventType } from './storage.ts';
 import type { NotificationRecord } from './types.ts';
+import pLimit, { type LimitFunction } from 'p-limit';
 
 /**
  * A place CloudEvents go: every bucket's events of every type unless `buckets` and `eventTypes`
@@ -18,6 +19,11 @@ export interface DeliveryOptions {
   /** First retry after this, doubling up to `maxBackoffMs`. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Requests in flight at once per receiver (default 16). Unbounded, a burst of thousands of
+   * objects overwhelms one function process and turns into time-outs and retries.
+   */
+  maxInFlightPerTarget?: number;
   /** Give up on one delivery after this long (Eventarc keeps trying for 24 h; locally less is plenty). */
   retryDeadlineMs?: number;
   /** `host:port` of the Pub/Sub emulator, for notification configs. */
@@ -27,7 +33,7 @@ export interface DeliveryOptions {
   log?: (entry: Record<string, unknown>) => void;
 }
 
-const DEFAULTS = { initialBackoffMs: 200, maxBackoffMs: 5_000, retryDeadlineMs: 10 * 60_000 };
+const DEFAULTS = { initialBackoffMs: 200, maxBackoffMs: 5_000, retryDeadlineMs: 10 * 60_000, maxInFlightPerTarget: 16 };
 
 /** Pub/Sub notification event names for each CloudEvent type. */
 const NOTIFICATION_EVENT: Record<ObjectEventType, string> = {
@@ -47,6 +53,8 @@ export class EventDispatcher {
   readonly #options: Required<Omit<DeliveryOptions, 'pubsubEmulatorHost' | 'log'>> & Pick<DeliveryOptions, 'pubsubEmulatorHost' | 'log'>;
   readonly #pending = new Set<Promise<void>>();
   readonly #abort = new AbortController();
+  /** Requests in flight per receiver, capped as a real trigger is paced by its receiver's instances. */
+  readonly #inFlight = new Map<string, LimitFunction>();
   #delivered = 0;
   #failed = 0;
 
@@ -141,6 +149,15 @@ export class EventDispatcher {
     );
   }
 
+  #limit(url: string): LimitFunction {
+    let limit = this.#inFlight.get(url);
+    if (!limit) {
+      limit = pLimit(this.#options.maxInFlightPerTarget);
+      this.#inFlight.set(url, limit);
+    }
+    return limit;
+  }
+
   async #withRetry(url: string, init: RequestInit, about: Record<string, unknown>): Promise<void> {
     const { initialBackoffMs, maxBackoffMs, retryDeadlineMs } = this.#options;
     const deadline = Date.now() + retryDeadlineMs;
@@ -149,8 +166,11 @@ export class EventDispatcher {
       if (this.#abort.signal.aborted) return;
       let outcome: string;
       try {
-        const res = await fetch(url, { ...init, signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(30_000)]) });
-        await res.arrayBuffer().catch(() => undefined);
+        const res = await this.#limit(url)(async () => {
+          const r = await fetch(url, { ...init, signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(30_000)]) });
+          await r.arrayBuffer().catch(() => undefined);
+          return r;
+        });
         if (res.ok) {
           this.#delivered++;
           return;

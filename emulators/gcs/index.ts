@@ -23,7 +23,7 @@ export interface StorageEmulatorOptions {
   /** Project given to buckets created without `?project=`. */
   projectId?: string;
   /** Event delivery backoff, for tests that want it quicker. */
-  delivery?: { initialBackoffMs?: number; maxBackoffMs?: number; retryDeadlineMs?: number };
+  delivery?: { initialBackoffMs?: number; maxBackoffMs?: number; retryDeadlineMs?: number; maxInFlightPerTarget?: number };
   /** Receives JSON log entries (delivery retries and failures). Default: warnings and errors to stderr. */
   log?: (entry: Record<string, unknown>) => void;
   /** Log every request (method, URL, Content-Range, status) as a JSON line to stderr. */

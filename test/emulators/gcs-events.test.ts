@@ -123,6 +123,42 @@ describe('CloudEvent delivery to a functions-framework cloudEvent function', () 
     }
   });
 
+  it('keeps at most maxInFlightPerTarget deliveries in flight to one target, and delivers them all', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    let received = 0;
+    const target = createServer((req, res) => {
+      inFlight += 1;
+      peak = Math.max(peak, inFlight);
+      req.resume();
+      req.on('end', () =>
+        setTimeout(() => {
+          inFlight -= 1;
+          received += 1;
+          res.writeHead(204).end();
+        }, 20),
+      );
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const emulator = await startStorageEmulator({
+      eventTargets: [{ url: `http://127.0.0.1:${(target.address() as AddressInfo).port}/`, eventTypes: ['finalized'] }],
+      delivery: { ...quick, maxInFlightPerTarget: 3 },
+    });
+    try {
+      const storage = new Storage({ apiEndpoint: emulator.url, projectId: 'p' });
+      const [bucket] = await storage.createBucket('burst');
+      await Promise.all(Array.from({ length: 30 }, (_, i) => bucket.file(`f${i}`).save('x', { resumable: false })));
+      await emulator.eventsIdle();
+      expect(received).toBe(30);
+      expect(peak).toBeLessThanOrEqual(3);
+      expect(peak).toBeGreaterThan(1);
+      expect(emulator.eventStats()).toMatchObject({ delivered: 30, failed: 0 });
+    } finally {
+      await emulator.stop();
+      target.close();
+    }
+  });
+
   it('narrows a target to some event types', async () => {
     const types: string[] = [];
     const target = createServer((req, res) => {
