@@ -7,18 +7,15 @@ import { PubSub, type Message, type Subscription } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../functions/api/index.ts';
-import { newTaskId, resultObjectNames, uploadObjectName, userHashOf, type Task, type TaskSummary } from '../../shared/core/task.ts';
+import { newTaskId, resultObjectNames, uploadObjectName, type Task, type TaskSummary } from '../../shared/core/task.ts';
 import { OBJECT_METADATA, PRIORITY_TOPICS } from '../../shared/names.ts';
 import { createLogger } from '../../shared/log.ts';
 import { appContext } from '../../shared/services/context.ts';
 import { asUser, fetchJson, serveHttpFunction, type ServedFunction } from '../support/http.ts';
-import { startSuite, TEST_BUCKETS, TEST_SECRET, type Suite } from '../support/suite.ts';
+import { startSuite, TEST_BUCKETS, type Suite } from '../support/suite.ts';
 import { makeTask } from '../support/tasks.ts';
+import { ALICE, aliceHash, BOB, bobHash } from '../support/users.ts';
 
-const ALICE = 'alice@example.com';
-const BOB = 'bob@example.com';
-const aliceHash = userHashOf(ALICE, TEST_SECRET);
-const bobHash = userHashOf(BOB, TEST_SECRET);
 
 let suite: Suite;
 let storage: Storage;

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runDataArchive, runDataCleanup, runDataList, runDataUsage, type DataIo } from '../../../shared/cli/data-command.ts';
+import { runDataArchive, runDataCleanup, runDataList, runDataUsage } from '../../../shared/cli/data-command.ts';
 import { DocVaultError } from '../../../shared/core/errors.ts';
 import {
   archiveEntries,
@@ -21,6 +21,7 @@ import {
   parseLaunchName,
 } from '../../../shared/ops/data-folders.ts';
 import { launchTimestamp } from '../../../shared/ops/launch-data.ts';
+import { captureIo } from '../../support/io.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** The tests' "now": launches are dated relative to it. */
@@ -50,16 +51,7 @@ async function snapshot(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true })).sort();
 }
 
-function capture(): DataIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
-    stderr: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream,
-    out: () => out,
-    err: () => err,
-  };
-}
+const capture = captureIo;
 
 beforeEach(async () => {
   base = await mkdtemp(join(tmpdir(), 'data-folders-'));

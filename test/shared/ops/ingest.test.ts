@@ -18,6 +18,7 @@ import { ingest, isTransient, monitorTasks, selects, STATE_FILE_NAME, type Inges
 import { fixture } from '../../support/fixtures.ts';
 import { startPipeline, TEST_BUCKETS, type Pipeline } from '../../support/pipeline.ts';
 import { TEST_SECRET } from '../../support/suite.ts';
+import { captureIo } from '../../support/io.ts';
 
 const IMAGES = 120;
 const NOT_DOCUMENTS = ['notes.txt', 'a/readme.md', 'a/b/data.csv', '.hidden/x.png'];
@@ -63,16 +64,7 @@ describe('docvault ingest against the emulators', () => {
   const objectsInBucket = async () => (await storage.bucket(TEST_BUCKETS.uploads).getFiles({ prefix }))[0].length;
   const tasksOfUser = async () => (await firestore.collection(COLLECTIONS.tasks).where('userHash', '==', userHash).count().get()).data().count;
   const base = () => ({ dir, bucket: TEST_BUCKETS.uploads, userHash, concurrency: 8 });
-  const io = () => {
-    let out = '';
-    let err = '';
-    return {
-      stdout: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
-      stderr: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream,
-      out: () => out,
-      err: () => err,
-    };
-  };
+  const io = captureIo;
 
   beforeAll(async () => {
     pipeline = await startPipeline({ functions: ['dispatch', 'ocr-worker'], env: { 'ocr-worker': { OCR_WORKERS: '1' } } });

@@ -10,18 +10,16 @@ import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createFirestore, TaskStore } from '../../../shared/adapters/firestore-tasks.ts';
 import { createPubSub, Queue } from '../../../shared/adapters/pubsub.ts';
-import { localSuiteEnv, runQueueCleanup, runQueueStats, runRecoverStale, runRequeueFailed, type QueueIo } from '../../../shared/cli/queue-command.ts';
-import { resultObjectNames, userHashOf, type Task } from '../../../shared/core/task.ts';
+import { localSuiteEnv, runQueueCleanup, runQueueStats, runRecoverStale, runRequeueFailed } from '../../../shared/cli/queue-command.ts';
+import { resultObjectNames, type Task } from '../../../shared/core/task.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { DEAD_LETTER_TOPIC, EVENTS_TOPIC, PRIORITY_TOPICS } from '../../../shared/names.ts';
 import { cleanupTasks, DAY_MS, messageFor, recoverStale, requeueFailed, type QueueCareDeps } from '../../../shared/ops/queue-care.ts';
 import { startSuite, TEST_BUCKETS, TEST_SECRET, type Suite } from '../../support/suite.ts';
 import { makeTask } from '../../support/tasks.ts';
+import { captureIo } from '../../support/io.ts';
+import { ALICE, aliceHash, bobHash } from '../../support/users.ts';
 
-const ALICE = 'alice@example.com';
-const BOB = 'bob@example.com';
-const aliceHash = userHashOf(ALICE, TEST_SECRET);
-const bobHash = userHashOf(BOB, TEST_SECRET);
 
 let suite: Suite;
 let store: TaskStore;
@@ -54,16 +52,7 @@ async function seed(...tasks: Task[]): Promise<Task[]> {
   return tasks;
 }
 
-function capture(): QueueIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
-    stderr: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream,
-    out: () => out,
-    err: () => err,
-  };
-}
+const capture = captureIo;
 
 /** Temporary pull subscriptions on some topics, collecting every message's JSON body. */
 async function listen(topics: string[]): Promise<{ messages: Array<Record<string, unknown>>; waitFor(n: number): Promise<void>; close(): Promise<void> }> {
