@@ -10,7 +10,6 @@ import type { Storage } from '@google-cloud/storage';
 import { DocVaultError } from '../core/errors.ts';
 import { langOf, MANIFEST_NAME, ModelManifest } from '../core/model-manifest.ts';
 
-
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
