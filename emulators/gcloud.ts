@@ -26,11 +26,18 @@ const KINDS: Record<GcloudEmulatorKind, { args: string[]; platformDir: string; a
   },
 };
 
+/**
+ * The emulators idle at ~110 MB and would take a quarter of the machine's memory without a cap.
+ * The Firestore emulator keeps every document in its heap: at 256 MB it stalled (DEADLINE_EXCEEDED)
+ * near 32,000 task documents, so its cap leaves room for a 100k-file ingest.
+ */
+export const DEFAULT_HEAP_MB: Readonly<Record<GcloudEmulatorKind, number>> = { pubsub: 1024, firestore: 2048 };
+
 export interface GcloudEmulatorOptions {
   projectId?: string;
   /** 0 or unset: a free port. */
   port?: number;
-  /** JVM max heap; the emulators idle at ~110 MB and grow unbounded without a cap. Default 256. */
+  /** JVM max heap (a cap, not a reservation). Default: DEFAULT_HEAP_MB for the kind. */
   heapMb?: number;
   /** Default 60 s (a cold JVM on a busy 2-core machine can take 10 s). */
   readyTimeoutMs?: number;
@@ -127,7 +134,7 @@ async function startOnce(kind: GcloudEmulatorKind, options: GcloudEmulatorOption
       ...process.env,
       CLOUDSDK_CONFIG: configDir,
       CLOUDSDK_CORE_PROJECT: projectId,
-      JAVA_TOOL_OPTIONS: `-Xmx${options.heapMb ?? 256}m`,
+      JAVA_TOOL_OPTIONS: `-Xmx${options.heapMb ?? DEFAULT_HEAP_MB[kind]}m`,
     },
   });
   let output = '';
