@@ -17,8 +17,8 @@ locals {
   # requires (no default) are given to all of them; the rest only where they change something.
   env_common = {
     GOOGLE_CLOUD_PROJECT = var.project_id
-    UPLOADS_BUCKET       = google_storage_bucket.uploads.name
-    RESULTS_BUCKET       = google_storage_bucket.results.name
+    UPLOADS_BUCKET       = google_storage_bucket.store["uploads"].name
+    RESULTS_BUCKET       = google_storage_bucket.store["results"].name
     MAX_ATTEMPTS         = tostring(var.max_attempts)
     TASK_RETENTION_DAYS  = tostring(var.task_retention_days)
   }
@@ -31,26 +31,46 @@ locals {
     SIGNED_URL_MINUTES = tostring(var.signed_url_minutes)
   }
   env_api = {
-    MODELS_BUCKET       = google_storage_bucket.models.name # GET /cache/info reads its manifest
+    MODELS_BUCKET       = google_storage_bucket.store["models"].name # GET /cache/info reads its manifest
     MAINTENANCE_CALLERS = google_service_account.scheduler.email # the only caller of /maintenance/*
   }
   env_dispatch = {}
   env_worker = {
-    MODELS_BUCKET            = google_storage_bucket.models.name
+    MODELS_BUCKET            = google_storage_bucket.store["models"].name
     MODEL_CACHE_DIR          = local.model_mount_path
     DELETE_UPLOAD_ON_SUCCESS = tostring(var.delete_upload_on_success)
     WORKER_SLOTS             = "1" # one document per instance: concurrency 1
   }
 }
 
-# ── upload (HTTP) ──────────────────────────────────────────────────────────────────────────────
-resource "google_cloudfunctions2_function" "upload" {
-  name     = "upload"
+# ── upload and api (HTTP) ───────────────────────────────────────────────────────────────────────
+# The two HTTP functions differ only in what is in local.http_functions; both authenticate every
+# caller themselves (Google ID token), so they take traffic from anywhere.
+locals {
+  http_functions = {
+    # POST multipart (whole batch checked first) and signed upload URLs: few, long requests.
+    upload = {
+      timeout_seconds = 300
+      concurrency     = 8
+      env             = local.env_upload
+    }
+    # Reads and small writes: many short requests per instance.
+    api = {
+      timeout_seconds = 120
+      concurrency     = 40
+      env             = local.env_api
+    }
+  }
+}
+
+resource "google_cloudfunctions2_function" "http" {
+  for_each = local.http_functions
+  name     = each.key
   location = var.region
 
   build_config {
     runtime         = var.nodejs_runtime
-    entry_point     = "upload"
+    entry_point     = each.key
     service_account = google_service_account.build.id
     source {
       storage_source {
@@ -61,15 +81,15 @@ resource "google_cloudfunctions2_function" "upload" {
   }
 
   service_config {
-    service_account_email            = google_service_account.fn["upload"].email
+    service_account_email            = google_service_account.fn[each.key].email
     available_memory                 = var.http_memory
     available_cpu                    = "1"
-    timeout_seconds                  = 300
+    timeout_seconds                  = each.value.timeout_seconds
     max_instance_count               = var.http_max_instances
-    max_instance_request_concurrency = 8
+    max_instance_request_concurrency = each.value.concurrency
     ingress_settings                 = "ALLOW_ALL"
     all_traffic_on_latest_revision   = true
-    environment_variables            = merge(local.env_common, local.env_optional, local.env_upload)
+    environment_variables            = merge(local.env_common, local.env_optional, each.value.env)
 
     secret_environment_variables {
       key        = "USER_HASH_SECRET"
@@ -82,43 +102,14 @@ resource "google_cloudfunctions2_function" "upload" {
   depends_on = [google_secret_manager_secret_iam_member.user_hash, google_project_iam_member.build]
 }
 
-# ── api (HTTP) ─────────────────────────────────────────────────────────────────────────────────
-resource "google_cloudfunctions2_function" "api" {
-  name     = "api"
-  location = var.region
-
-  build_config {
-    runtime         = var.nodejs_runtime
-    entry_point     = "api"
-    service_account = google_service_account.build.id
-    source {
-      storage_source {
-        bucket = google_storage_bucket.source.name
-        object = google_storage_bucket_object.source.name
-      }
-    }
-  }
-
-  service_config {
-    service_account_email            = google_service_account.fn["api"].email
-    available_memory                 = var.http_memory
-    available_cpu                    = "1"
-    timeout_seconds                  = 120
-    max_instance_count               = var.http_max_instances
-    max_instance_request_concurrency = 40
-    ingress_settings                 = "ALLOW_ALL"
-    all_traffic_on_latest_revision   = true
-    environment_variables            = merge(local.env_common, local.env_optional, local.env_api)
-
-    secret_environment_variables {
-      key        = "USER_HASH_SECRET"
-      project_id = var.project_id
-      secret     = data.google_secret_manager_secret.user_hash.secret_id
-      version    = "latest"
-    }
-  }
-
-  depends_on = [google_secret_manager_secret_iam_member.user_hash, google_project_iam_member.build]
+# They were two resources before; their state moves to the for_each instances.
+moved {
+  from = google_cloudfunctions2_function.upload
+  to   = google_cloudfunctions2_function.http["upload"]
+}
+moved {
+  from = google_cloudfunctions2_function.api
+  to   = google_cloudfunctions2_function.http["api"]
 }
 
 # ── dispatch (Eventarc: object finalized in the uploads bucket) ─────────────────────────────────
@@ -166,7 +157,7 @@ resource "google_cloudfunctions2_function" "dispatch" {
     service_account_email = google_service_account.eventarc.email
     event_filters {
       attribute = "bucket"
-      value     = google_storage_bucket.uploads.name
+      value     = google_storage_bucket.store["uploads"].name
     }
   }
 
@@ -200,7 +191,7 @@ resource "google_cloud_run_v2_service" "ocr_worker" {
     volumes {
       name = "models"
       gcs {
-        bucket    = google_storage_bucket.models.name
+        bucket    = google_storage_bucket.store["models"].name
         read_only = true
       }
     }

@@ -34,39 +34,39 @@ resource "google_service_account" "scheduler" {
 
 # ── Cloud Storage ──────────────────────────────────────────────────────────────────────────────
 resource "google_storage_bucket_iam_member" "upload_uploads" {
-  bucket = google_storage_bucket.uploads.name
+  bucket = google_storage_bucket.store["uploads"].name
   role   = "roles/storage.objectUser" # create, and delete the parts of a batch that failed
   member = google_service_account.fn["upload"].member
 }
 
 resource "google_storage_bucket_iam_member" "dispatch_uploads" {
-  bucket = google_storage_bucket.uploads.name
+  bucket = google_storage_bucket.store["uploads"].name
   role   = "roles/storage.objectViewer"
   member = google_service_account.fn["dispatch"].member
 }
 
 resource "google_storage_bucket_iam_member" "worker_uploads" {
-  bucket = google_storage_bucket.uploads.name
+  bucket = google_storage_bucket.store["uploads"].name
   role   = var.delete_upload_on_success ? "roles/storage.objectUser" : "roles/storage.objectViewer"
   member = google_service_account.fn["ocr-worker"].member
 }
 
 resource "google_storage_bucket_iam_member" "worker_results" {
   for_each = toset(["roles/storage.objectCreator", "roles/storage.objectViewer"]) # write once, never delete
-  bucket   = google_storage_bucket.results.name
+  bucket   = google_storage_bucket.store["results"].name
   role     = each.value
   member   = google_service_account.fn["ocr-worker"].member
 }
 
 resource "google_storage_bucket_iam_member" "worker_models" {
-  bucket = google_storage_bucket.models.name
+  bucket = google_storage_bucket.store["models"].name
   role   = "roles/storage.objectViewer" # the read-only mount
   member = google_service_account.fn["ocr-worker"].member
 }
 
 resource "google_storage_bucket_iam_member" "api_reads" {
   for_each = {
-    models = google_storage_bucket.models.name # /cache/info: the manifest
+    models = google_storage_bucket.store["models"].name # /cache/info: the manifest
   }
   bucket = each.value
   role   = "roles/storage.objectViewer"
@@ -77,8 +77,8 @@ resource "google_storage_bucket_iam_member" "api_reads" {
 # objects of long-finished tasks in both.
 resource "google_storage_bucket_iam_member" "api_reads_and_cleans" {
   for_each = {
-    uploads = google_storage_bucket.uploads.name
-    results = google_storage_bucket.results.name
+    uploads = google_storage_bucket.store["uploads"].name
+    results = google_storage_bucket.store["results"].name
   }
   bucket = each.value
   role   = "roles/storage.objectUser"
@@ -168,7 +168,7 @@ resource "google_project_iam_member" "storage_agent_pubsub_publisher" {
 # The scheduler calls the api's maintenance routes with an OIDC token.
 resource "google_cloud_run_v2_service_iam_member" "scheduler_invokes_api" {
   location = var.region
-  name     = google_cloudfunctions2_function.api.name
+  name     = google_cloudfunctions2_function.http["api"].name
   role     = "roles/run.invoker"
   member   = google_service_account.scheduler.member
 }
@@ -176,12 +176,9 @@ resource "google_cloud_run_v2_service_iam_member" "scheduler_invokes_api" {
 # upload and api authenticate each caller themselves (Google ID token → user hash), so the
 # platform lets every request through to them unless public_http is false.
 resource "google_cloud_run_v2_service_iam_member" "public_http" {
-  for_each = var.public_http ? {
-    upload = google_cloudfunctions2_function.upload.name
-    api    = google_cloudfunctions2_function.api.name
-  } : {}
+  for_each = var.public_http ? toset(keys(local.http_functions)) : toset([])
   location = var.region
-  name     = each.value
+  name     = google_cloudfunctions2_function.http[each.key].name
   role     = "roles/run.invoker"
   member   = "allUsers"
 }

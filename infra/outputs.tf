@@ -1,11 +1,11 @@
 output "upload_url" {
   description = "The upload function (POST multipart, or a signed URL request)."
-  value       = google_cloudfunctions2_function.upload.service_config[0].uri
+  value       = google_cloudfunctions2_function.http["upload"].service_config[0].uri
 }
 
 output "api_url" {
   description = "The api function (/tasks, /batches, /queue/stats, /cache/info, /health)."
-  value       = google_cloudfunctions2_function.api.service_config[0].uri
+  value       = google_cloudfunctions2_function.http["api"].service_config[0].uri
 }
 
 output "dispatch_url" {
@@ -20,11 +20,7 @@ output "ocr_worker_urls" {
 
 output "buckets" {
   description = "Bucket names: uploads, results, models."
-  value = {
-    uploads = google_storage_bucket.uploads.name
-    results = google_storage_bucket.results.name
-    models  = google_storage_bucket.models.name
-  }
+  value       = { for key, bucket in google_storage_bucket.store : key => bucket.name }
 }
 
 output "service_accounts" {

@@ -19,10 +19,10 @@ resource "google_cloud_scheduler_job" "recover_stale" {
 
   http_target {
     http_method = "POST"
-    uri         = "${google_cloudfunctions2_function.api.service_config[0].uri}/maintenance/recover-stale"
+    uri         = "${google_cloudfunctions2_function.http["api"].service_config[0].uri}/maintenance/recover-stale"
     oidc_token {
       service_account_email = google_service_account.scheduler.email
-      audience              = google_cloudfunctions2_function.api.service_config[0].uri
+      audience              = google_cloudfunctions2_function.http["api"].service_config[0].uri
     }
   }
 
@@ -44,10 +44,10 @@ resource "google_cloud_scheduler_job" "cleanup" {
 
   http_target {
     http_method = "POST"
-    uri         = "${google_cloudfunctions2_function.api.service_config[0].uri}/maintenance/cleanup"
+    uri         = "${google_cloudfunctions2_function.http["api"].service_config[0].uri}/maintenance/cleanup"
     oidc_token {
       service_account_email = google_service_account.scheduler.email
-      audience              = google_cloudfunctions2_function.api.service_config[0].uri
+      audience              = google_cloudfunctions2_function.http["api"].service_config[0].uri
     }
   }
 

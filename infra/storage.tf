@@ -2,19 +2,58 @@
 # models (traineddata, mounted read-only into the OCR workers), and the functions' source.
 # All private: uniform bucket-level access, public access prevention enforced.
 
-resource "google_storage_bucket" "uploads" {
-  name                        = local.uploads_bucket
+locals {
+  # The three buckets of the application, one google_storage_bucket.store instance each: what
+  # they share is written once in the resource, what differs is here.
+  buckets = {
+    # Uploaded documents go after upload_retention_days.
+    uploads = {
+      name         = local.uploads_bucket
+      delete_rules = [{ age = var.upload_retention_days }]
+      versioned    = false
+    }
+    # Results live as long as their task (TASK_RETENTION_DAYS sets the task's expireAt).
+    results = {
+      name         = local.results_bucket
+      delete_rules = [{ age = var.task_retention_days }]
+      versioned    = false
+    }
+    # A replaced model can be restored: the last versions of each file are kept for a while.
+    models = {
+      name         = local.models_bucket
+      delete_rules = [{ num_newer_versions = 3, with_state = "ARCHIVED" }, { days_since_noncurrent_time = 90 }]
+      versioned    = true
+    }
+  }
+}
+
+resource "google_storage_bucket" "store" {
+  for_each                    = local.buckets
+  name                        = each.value.name
   location                    = var.region
   uniform_bucket_level_access = true
   public_access_prevention    = "enforced"
   force_destroy               = var.force_destroy_buckets
 
-  lifecycle_rule {
-    condition {
-      age = var.upload_retention_days
+  dynamic "versioning" {
+    for_each = each.value.versioned ? [true] : []
+    content {
+      enabled = versioning.value
     }
-    action {
-      type = "Delete"
+  }
+
+  dynamic "lifecycle_rule" {
+    for_each = each.value.delete_rules
+    content {
+      condition {
+        age                        = lookup(lifecycle_rule.value, "age", null)
+        num_newer_versions         = lookup(lifecycle_rule.value, "num_newer_versions", null)
+        with_state                 = lookup(lifecycle_rule.value, "with_state", null)
+        days_since_noncurrent_time = lookup(lifecycle_rule.value, "days_since_noncurrent_time", null)
+      }
+      action {
+        type = "Delete"
+      }
     }
   }
   lifecycle_rule {
@@ -29,72 +68,18 @@ resource "google_storage_bucket" "uploads" {
   depends_on = [google_project_service.apis]
 }
 
-resource "google_storage_bucket" "results" {
-  name                        = local.results_bucket
-  location                    = var.region
-  uniform_bucket_level_access = true
-  public_access_prevention    = "enforced"
-  force_destroy               = var.force_destroy_buckets
-
-  # Results live as long as their task (TASK_RETENTION_DAYS sets the task's expireAt).
-  lifecycle_rule {
-    condition {
-      age = var.task_retention_days
-    }
-    action {
-      type = "Delete"
-    }
-  }
-  lifecycle_rule {
-    condition {
-      age = var.incomplete_upload_days
-    }
-    action {
-      type = "AbortIncompleteMultipartUpload"
-    }
-  }
-
-  depends_on = [google_project_service.apis]
+# The buckets were three resources before; their state moves to the for_each instances.
+moved {
+  from = google_storage_bucket.uploads
+  to   = google_storage_bucket.store["uploads"]
 }
-
-resource "google_storage_bucket" "models" {
-  name                        = local.models_bucket
-  location                    = var.region
-  uniform_bucket_level_access = true
-  public_access_prevention    = "enforced"
-  force_destroy               = var.force_destroy_buckets
-
-  # A replaced model can be restored: keep the last versions of each file for a while.
-  versioning {
-    enabled = true
-  }
-  lifecycle_rule {
-    condition {
-      num_newer_versions = 3
-      with_state         = "ARCHIVED"
-    }
-    action {
-      type = "Delete"
-    }
-  }
-  lifecycle_rule {
-    condition {
-      days_since_noncurrent_time = 90
-    }
-    action {
-      type = "Delete"
-    }
-  }
-  lifecycle_rule {
-    condition {
-      age = var.incomplete_upload_days
-    }
-    action {
-      type = "AbortIncompleteMultipartUpload"
-    }
-  }
-
-  depends_on = [google_project_service.apis]
+moved {
+  from = google_storage_bucket.results
+  to   = google_storage_bucket.store["results"]
+}
+moved {
+  from = google_storage_bucket.models
+  to   = google_storage_bucket.store["models"]
 }
 
 # The functions' source archive (dist/ + package.json + lock), built by infra/package-source.sh.

@@ -38,7 +38,14 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const INFRA = join(ROOT, 'infra');
 
 type Block = Record<string, unknown>;
-type Scope = { locals: Block; each?: { key: string; value: unknown } };
+type Scope = {
+  locals: Block;
+  each?: { key: string; value: unknown };
+  /** Values given to `var.*` for one check (e.g. a non-empty origin list); otherwise variables stay unknown. */
+  vars?: Record<string, unknown>;
+  /** Iterators of the dynamic blocks being expanded (`lifecycle_rule.value`, `cors.value`). */
+  iter?: Record<string, { key: unknown; value: unknown }>;
+};
 
 /** One deployed instance of a resource (a for_each resource gives one per key). */
 interface Instance {
@@ -54,6 +61,8 @@ interface Infra {
   locals: Block;
   variables: Record<string, Block>;
   instances: Instance[];
+  /** `moved {}` blocks: the address a resource had, and the one it has now. */
+  moved: Array<{ from: string; to: string }>;
 }
 
 // ── Parsing and a small evaluator ─────────────────────────────────────────────────────────────
@@ -61,22 +70,28 @@ interface Infra {
 const asBlock = (v: unknown): Block => (Array.isArray(v) ? (v[0] as Block) : (v as Block)) ?? {};
 const blocks = (v: unknown): Block[] => (Array.isArray(v) ? (v as Block[]) : v ? [v as Block] : []);
 
+/** Where `token` first occurs in `s` outside quotes and brackets; -1 when nowhere. */
+function topLevel(s: string, token: string, from = 0): number {
+  let depth = 0;
+  let quoted = false;
+  for (let i = from; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '"' && s[i - 1] !== '\\') quoted = !quoted;
+    if (quoted) continue;
+    if (depth === 0 && s.startsWith(token, i)) return i;
+    if ('([{'.includes(c)) depth++;
+    else if (')]}'.includes(c)) depth--;
+  }
+  return -1;
+}
+
 /** Splits `a, f(b, c), {d = e}` at its top-level commas. */
 function splitArgs(s: string): string[] {
   const out: string[] = [];
-  let depth = 0;
-  let quoted = false;
   let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c === '"' && s[i - 1] !== '\\') quoted = !quoted;
-    if (quoted) continue;
-    if ('([{'.includes(c!)) depth++;
-    else if (')]}'.includes(c!)) depth--;
-    else if (c === ',' && depth === 0) {
-      out.push(s.slice(start, i).trim());
-      start = i + 1;
-    }
+  for (let i = topLevel(s, ','); i !== -1; i = topLevel(s, ',', start)) {
+    out.push(s.slice(start, i).trim());
+    start = i + 1;
   }
   const last = s.slice(start).trim();
   if (last) out.push(last);
@@ -94,23 +109,93 @@ function walk(root: unknown, path: string, scope: Scope): unknown {
   return value;
 }
 
-/** The value of an HCL expression (as hcl2json prints it), or undefined when out of our reach. */
+/** `c ? a : b` split at its top level (the `:` that belongs to the first `?`), or undefined. */
+function ternary(e: string): [string, string, string] | undefined {
+  const q = topLevel(e, ' ? ');
+  if (q === -1) return undefined;
+  let nested = 0;
+  for (let i = q + 3; ; ) {
+    const [nextQ, nextC] = [topLevel(e, ' ? ', i), topLevel(e, ' : ', i)];
+    if (nextC === -1) return undefined;
+    if (nextQ !== -1 && nextQ < nextC) {
+      nested++;
+      i = nextQ + 3;
+    } else if (nested > 0) {
+      nested--;
+      i = nextC + 3;
+    } else {
+      return [e.slice(0, q), e.slice(q + 3, nextC), e.slice(nextC + 3)];
+    }
+  }
+}
+
+const COMPARISONS: Record<string, (a: unknown, b: unknown) => boolean> = {
+  ' == ': (a, b) => a === b,
+  ' != ': (a, b) => a !== b,
+  ' >= ': (a, b) => (a as number) >= (b as number),
+  ' <= ': (a, b) => (a as number) <= (b as number),
+  ' > ': (a, b) => (a as number) > (b as number),
+  ' < ': (a, b) => (a as number) < (b as number),
+};
+
+/**
+ * The value of an HCL expression (as hcl2json prints it), or undefined when out of our reach:
+ * literals, lists, locals, `var.*` given in the scope, each.key/each.value, dynamic-block
+ * iterators, merge/toset/keys/length/lookup, `||`, `&&`, comparisons and `c ? a : b`.
+ */
 function evaluate(expr: string, scope: Scope): unknown {
   const e = expr.trim();
   let m: RegExpMatchArray | null;
+  const parts = ternary(e);
+  if (parts) {
+    const cond = evaluate(parts[0], scope);
+    return typeof cond === 'boolean' ? evaluate(cond ? parts[1] : parts[2], scope) : undefined;
+  }
+  for (const [op, join] of [[' || ', (a: boolean, b: boolean) => a || b], [' && ', (a: boolean, b: boolean) => a && b]] as const) {
+    const at = topLevel(e, op);
+    if (at === -1) continue;
+    const [a, b] = [evaluate(e.slice(0, at), scope), evaluate(e.slice(at + op.length), scope)];
+    return typeof a === 'boolean' && typeof b === 'boolean' ? join(a, b) : undefined;
+  }
+  for (const [op, compare] of Object.entries(COMPARISONS)) {
+    const at = topLevel(e, op);
+    if (at === -1) continue;
+    const [a, b] = [evaluate(e.slice(0, at), scope), evaluate(e.slice(at + op.length), scope)];
+    return a === undefined || b === undefined ? undefined : compare(a, b);
+  }
   if ((m = /^"([^"$]*)"$/.exec(e))) return m[1];
+  if (/^-?\d+(\.\d+)?$/.test(e)) return Number(e);
+  if (e === 'true' || e === 'false') return e === 'true';
+  if (e === 'null') return null;
+  if (e === '{}') return {};
+  if ((m = /^\[(.*)\]$/s.exec(e))) {
+    const items = splitArgs(m[1]!).map((a) => evaluate(a, scope));
+    return items.includes(undefined) ? undefined : items;
+  }
   if ((m = /^local\.([A-Za-z_]\w*)(.*)$/s.exec(e))) return resolve(walk(scope.locals[m[1]!], m[2]!, scope), scope);
+  if ((m = /^var\.([A-Za-z_]\w*)$/.exec(e))) return scope.vars?.[m[1]!];
   if (e === 'each.key') return scope.each?.key;
   if ((m = /^each\.value(.*)$/s.exec(e))) return resolve(walk(scope.each?.value, m[1]!, scope), scope);
-  if ((m = /^merge\((.*)\)$/s.exec(e))) {
-    const parts = splitArgs(m[1]!).map((a) => evaluate(a, scope));
-    return Object.assign({}, ...parts.map((p) => (p && typeof p === 'object' ? p : {})));
+  if ((m = /^([A-Za-z_]\w*)\.(key|value)(.*)$/s.exec(e)) && scope.iter?.[m[1]!]) {
+    const it = scope.iter[m[1]!]!;
+    return m[2] === 'key' ? it.key : resolve(walk(it.value, m[3]!, scope), scope);
   }
-  if ((m = /^toset\((\[.*\])\)$/s.exec(e))) {
-    try {
-      return Object.fromEntries((JSON.parse(m[1]!) as string[]).map((v) => [v, v]));
-    } catch {
-      return undefined;
+  if ((m = /^(merge|toset|keys|length|lookup)\((.*)\)$/s.exec(e))) {
+    const args = splitArgs(m[2]!).map((a) => evaluate(a, scope));
+    const [first] = args;
+    switch (m[1]) {
+      case 'merge':
+        return Object.assign({}, ...args.map((p) => (p && typeof p === 'object' ? p : {})));
+      case 'toset':
+        return Array.isArray(first) && first.every((v) => typeof v === 'string') ? Object.fromEntries(first.map((v) => [v, v])) : undefined;
+      case 'keys':
+        return first && typeof first === 'object' && !Array.isArray(first) ? Object.keys(first) : undefined;
+      case 'length':
+        return first && typeof first === 'object' ? Object.keys(first).length : undefined;
+      case 'lookup': {
+        if (!first || typeof first !== 'object' || typeof args[1] !== 'string') return undefined;
+        return args[1] in first ? resolve((first as Block)[args[1]], scope) : args[2];
+      }
     }
   }
   return undefined;
@@ -147,6 +232,7 @@ async function loadInfra(): Promise<Infra> {
     for (const [name, v] of Object.entries((doc.variable ?? {}) as Record<string, unknown>)) variables[name] = asBlock(v);
   }
   const instances: Instance[] = [];
+  const moved = parsed.flatMap((doc) => blocks(doc.moved).map((b) => ({ from: String(b.from).replace(/^\$\{(.*)\}$/, '$1'), to: String(b.to).replace(/^\$\{(.*)\}$/, '$1') })));
   for (const doc of parsed) {
     for (const [type, byName] of Object.entries((doc.resource ?? {}) as Record<string, Record<string, unknown>>)) {
       for (const [name, raw] of Object.entries(byName)) {
@@ -166,10 +252,41 @@ async function loadInfra(): Promise<Infra> {
       }
     }
   }
-  return { files, locals, variables, instances };
+  return { files, locals, variables, instances, moved };
 }
 
 const of = (infra: Infra, type: string): Instance[] => infra.instances.filter((i) => i.type === type);
+
+/** The address Terraform gives an instance: type.name, or type.name["key"] under for_each. */
+const addressOf = (i: Instance): string => `${i.type}.${i.name}${i.key === undefined ? '' : `["${i.key}"]`}`;
+
+/** A reference as Terraform reads it inside this instance: `[each.key]` is the instance's own key. */
+const bound = (i: Instance, ref: unknown): string => String(ref).replaceAll('[each.key]', `["${i.key}"]`);
+
+/**
+ * The blocks `name` of a body: the static ones, then every dynamic one expanded over its for_each
+ * (evaluated in `scope`), each with the scope its content is read in. A dynamic block whose
+ * for_each cannot be evaluated gives nothing.
+ */
+function blocksIn(body: Block, name: string, scope: Scope): Array<{ block: Block; scope: Scope }> {
+  const out = blocks(body[name]).map((block) => ({ block, scope }));
+  for (const d of blocks(asBlock(body.dynamic)[name])) {
+    const each = resolve(d.for_each, scope);
+    if (!each || typeof each !== 'object') continue;
+    const iterator = typeof d.iterator === 'string' ? d.iterator : name;
+    for (const [key, value] of Array.isArray(each) ? each.entries() : Object.entries(each)) {
+      out.push({ block: asBlock(d.content), scope: { ...scope, iter: { ...scope.iter, [iterator]: { key, value } } } });
+    }
+  }
+  return out;
+}
+
+/** The address of the application bucket `uploads`, `results` or `models` (a for_each key, or a resource's name). */
+function bucketAddress(infra: Infra, which: 'uploads' | 'results' | 'models'): string {
+  const found = of(infra, 'google_storage_bucket').filter((b) => (b.key ?? b.name) === which);
+  expect(found.map(addressOf), `the ${which} bucket`).toHaveLength(1);
+  return addressOf(found[0]!);
+}
 
 // ── What is deployed ───────────────────────────────────────────────────────────────────────────
 
@@ -179,6 +296,7 @@ interface Deployment {
   /** The functions-framework target it serves (a name from functions/index.ts). */
   target: string;
   name: string;
+  /** Its address, e.g. google_cloudfunctions2_function.http["api"]. */
   resource: string;
   /** Env var names set with a plain value. */
   env: Record<string, string>;
@@ -209,7 +327,7 @@ function deployments(infra: Infra): Deployment[] {
     out.push({
       target: str(inst, build.entry_point),
       name: str(inst, inst.body.name),
-      resource: `${inst.type}.${inst.name}`,
+      resource: addressOf(inst),
       env: typeof env === 'object' ? env : {},
       secrets: blocks(service.secret_environment_variables).map((s) => str(inst, s.key)),
       maybe: namesInExpression(envExpr, inst.scope),
@@ -232,7 +350,7 @@ function deployments(infra: Infra): Deployment[] {
       if (map && typeof map === 'object') Object.assign(env, map);
       maybe.push(...namesInExpression(d.for_each, inst.scope));
     }
-    out.push({ target: env.FUNCTION_TARGET ?? '', name: str(inst, inst.body.name), resource: `${inst.type}.${inst.name}`, env, secrets, maybe, instance: inst });
+    out.push({ target: env.FUNCTION_TARGET ?? '', name: str(inst, inst.body.name), resource: addressOf(inst), env, secrets, maybe, instance: inst });
   }
   return out;
 }
@@ -302,6 +420,28 @@ describe('infra/*.tf', () => {
       expect(infra.files).toContain(f);
     }
     expect(infra.instances.length).toBeGreaterThan(20);
+  });
+
+  it('move resources folded into a for_each to their instances, so an apply does not replace them', () => {
+    const addresses = new Set(infra.instances.map(addressOf));
+    const resources = new Set(infra.instances.map((i) => `${i.type}.${i.name}`));
+    for (const { from, to } of infra.moved) {
+      expect(addresses.has(to), `moved to ${to}, which is declared`).toBe(true);
+      expect(resources.has(from), `moved from ${from}, which is no longer declared`).toBe(false);
+    }
+    expect(infra.moved.map((m) => m.from)).toEqual(
+      expect.arrayContaining([
+        'google_storage_bucket.uploads',
+        'google_storage_bucket.results',
+        'google_storage_bucket.models',
+        'google_cloudfunctions2_function.upload',
+        'google_cloudfunctions2_function.api',
+      ]),
+    );
+    // Where each went: the bucket to the instance that is that bucket, the function to the one that deploys it.
+    const to = new Map(infra.moved.map((m) => [m.from, m.to]));
+    for (const name of ['uploads', 'results', 'models'] as const) expect(to.get(`google_storage_bucket.${name}`)).toBe(bucketAddress(infra, name));
+    for (const fn of ['upload', 'api']) expect(to.get(`google_cloudfunctions2_function.${fn}`)).toBe(deployed.find((d) => d.target === fn)?.resource);
   });
 
   it('name topics, subscriptions and collections as shared/names.ts does', () => {
@@ -399,7 +539,7 @@ describe('the functions', () => {
       const volume = blocks(template.volumes).find((v) => v.gcs);
       expect(volume, `${w.name} has a Cloud Storage volume`).toBeDefined();
       const gcs = asBlock(volume!.gcs);
-      expect(gcs.bucket).toBe('${google_storage_bucket.models.name}');
+      expect(gcs.bucket).toBe(`\${${bucketAddress(infra, 'models')}.name}`);
       expect(gcs.read_only).toBe(true);
       expect(template.execution_environment).toBe('EXECUTION_ENVIRONMENT_GEN2');
       const mount = blocks(asBlock(template.containers).volume_mounts).find((m) => m.name === volume!.name);
@@ -407,7 +547,7 @@ describe('the functions', () => {
       const mountPath = str(w.instance, mount!.mount_path);
       expect(mountPath).toMatch(/^\//);
       expect(w.env.MODEL_CACHE_DIR).toBe(mountPath);
-      expect(w.env.MODELS_BUCKET).toBe('${google_storage_bucket.models.name}');
+      expect(w.env.MODELS_BUCKET).toBe(`\${${bucketAddress(infra, 'models')}.name}`);
     }
   });
 
@@ -415,7 +555,7 @@ describe('the functions', () => {
     const dispatch = deployed.find((d) => d.target === 'dispatch')!;
     const trigger = asBlock(dispatch.instance.body.event_trigger);
     expect(trigger.event_type).toBe(FINALIZED);
-    expect(blocks(trigger.event_filters).map((f) => [f.attribute, f.value])).toContainEqual(['bucket', '${google_storage_bucket.uploads.name}']);
+    expect(blocks(trigger.event_filters).map((f) => [f.attribute, f.value])).toContainEqual(['bucket', `\${${bucketAddress(infra, 'uploads')}.name}`]);
     expect(trigger.service_account_email).toBeTruthy();
   });
 
@@ -426,8 +566,8 @@ describe('the functions', () => {
         d.instance.type === 'google_cloudfunctions2_function'
           ? String(asBlock(d.instance.body.service_config).service_account_email)
           : String(asBlock(d.instance.body.template).service_account);
-      expect(sa, d.name).toBe(`\${google_service_account.fn["${d.target}"].email}`);
-      accounts.set(d.target, sa);
+      expect(bound(d.instance, sa), d.name).toBe(`\${google_service_account.fn["${d.target}"].email}`);
+      accounts.set(d.target, bound(d.instance, sa));
     }
     expect(new Set(accounts.values()).size).toBe(FUNCTION_NAMES.length);
   });
@@ -487,8 +627,8 @@ describe('the environment of each function', () => {
 
   it('points the buckets at the declared buckets', () => {
     for (const d of deployed) {
-      expect(d.env.UPLOADS_BUCKET).toBe('${google_storage_bucket.uploads.name}');
-      expect(d.env.RESULTS_BUCKET).toBe('${google_storage_bucket.results.name}');
+      expect(d.env.UPLOADS_BUCKET).toBe(`\${${bucketAddress(infra, 'uploads')}.name}`);
+      expect(d.env.RESULTS_BUCKET).toBe(`\${${bucketAddress(infra, 'results')}.name}`);
     }
   });
 });
@@ -500,20 +640,30 @@ describe('who may call whom', () => {
     expect([...push]).toEqual(['${google_service_account.pubsub_push.email}']);
     const invokers = of(infra, 'google_cloud_run_v2_service_iam_member').filter((b) => b.body.for_each === '${google_cloud_run_v2_service.ocr_worker}');
     expect(invokers.map((b) => [b.body.role, b.body.member])).toEqual([['roles/run.invoker', '${google_service_account.pubsub_push.member}']]);
-    // Only upload and api (which verify each caller's ID token themselves) may be public.
+    // Only upload and api (which verify each caller's ID token themselves) may be public, and
+    // only while public_http is true.
     const publicGrants = infra.instances.filter((b) => /_iam_member$/.test(b.type) && b.body.member === 'allUsers');
     expect(publicGrants.map((b) => `${b.type}.${b.name}`)).toEqual(['google_cloud_run_v2_service_iam_member.public_http']);
-    const services = [...String(publicGrants[0]!.body.for_each).matchAll(/google_cloudfunctions2_function\.(\w+)/g)].map((m) => m[1]);
-    expect(services).toEqual(['upload', 'api']);
+    const grant = publicGrants[0]!;
+    const grantedTo = (publicHttp: boolean): string[] => {
+      const each = resolve(grant.body.for_each, { locals: infra.locals, vars: { public_http: publicHttp } });
+      expect(each, 'public_http for_each').toBeTypeOf('object');
+      return Object.keys(each as Block).map((key) => bound({ ...grant, key }, grant.body.name));
+    };
+    const targetOfService = new Map(deployed.map((d) => [`\${${d.resource}.name}`, d.target]));
+    expect(grantedTo(true).map((service) => targetOfService.get(service) ?? service).sort()).toEqual(['api', 'upload']);
+    expect(grantedTo(false)).toEqual([]);
   });
 
   it('schedules recover-stale every 5 minutes and a daily cleanup, on the api', () => {
     const jobs = new Map(of(infra, 'google_cloud_scheduler_job').map((j) => [j.name, j.body]));
     expect(infra.variables.recover_stale_schedule?.default).toBe('*/5 * * * *');
     expect(String(infra.variables.cleanup_schedule?.default)).toMatch(/^\d+ \d+ \* \* \*$/);
+    const api = deployed.find((d) => d.target === 'api')!;
     for (const [name, path] of [['recover_stale', '/maintenance/recover-stale'], ['cleanup', '/maintenance/cleanup']] as const) {
       const target = asBlock(jobs.get(name)?.http_target);
-      expect(target.uri).toBe(`\${google_cloudfunctions2_function.api.service_config[0].uri}${path}`);
+      expect(target.uri).toBe(`\${${api.resource}.service_config[0].uri}${path}`);
+      expect(asBlock(target.oidc_token).audience).toBe(`\${${api.resource}.service_config[0].uri}`);
       expect(asBlock(target.oidc_token).service_account_email).toBe('${google_service_account.scheduler.email}');
     }
   });
@@ -521,19 +671,25 @@ describe('who may call whom', () => {
 
 describe('storage, Firestore and IAM', () => {
   it('keeps every bucket private, with lifecycle rules; versions models', () => {
-    const buckets = new Map(of(infra, 'google_storage_bucket').map((b) => [b.name, b.body]));
-    for (const name of ['uploads', 'results', 'models']) {
-      const b = buckets.get(name);
-      expect(b, `bucket ${name}`).toBeDefined();
-      expect(b!.uniform_bucket_level_access).toBe(true);
-      expect(b!.public_access_prevention).toBe('enforced');
-      const actions = blocks(b!.lifecycle_rule).map((r) => asBlock(r.action).type);
+    const bucket = (name: 'uploads' | 'results' | 'models') => of(infra, 'google_storage_bucket').find((b) => addressOf(b) === bucketAddress(infra, name))!;
+    const rules = (name: 'uploads' | 'results' | 'models') => blocksIn(bucket(name).body, 'lifecycle_rule', bucket(name).scope);
+    const deleteAge = (name: 'uploads' | 'results') =>
+      rules(name)
+        .filter((r) => asBlock(r.block.action).type === 'Delete')
+        .map((r) => resolve(asBlock(r.block.condition).age, r.scope));
+    for (const name of ['uploads', 'results', 'models'] as const) {
+      const b = bucket(name);
+      expect(str(b, b.body.name), `bucket ${name}`).toContain(`docvault-${name}`);
+      expect(b.body.uniform_bucket_level_access).toBe(true);
+      expect(b.body.public_access_prevention).toBe('enforced');
+      const actions = rules(name).map((r) => asBlock(r.block.action).type);
       expect(actions).toContain('AbortIncompleteMultipartUpload');
       expect(actions).toContain('Delete');
     }
-    expect(asBlock(buckets.get('models')!.versioning).enabled).toBe(true);
-    const resultsRule = blocks(buckets.get('results')!.lifecycle_rule).find((r) => asBlock(r.action).type === 'Delete');
-    expect(asBlock(resultsRule!.condition).age).toBe('${var.task_retention_days}');
+    const versioning = blocksIn(bucket('models').body, 'versioning', bucket('models').scope);
+    expect(versioning.map((v) => resolve(v.block.enabled, v.scope))).toEqual([true]);
+    expect(deleteAge('results')).toEqual(['${var.task_retention_days}']);
+    expect(deleteAge('uploads')).toEqual(['${var.upload_retention_days}']);
   });
 
   it('expires tasks by a TTL policy on expireAt, a field of the task schema', () => {
