@@ -14,5 +14,8 @@ worker_max_instances = {
   low    = 4
 }
 
+# Pages on these origins may upload straight to the bucket with signed URLs (CORS on uploads).
+# upload_cors_origins = ["https://docs.example.com"]
+
 # delete_upload_on_success = true
 # public_http              = false

@@ -11,20 +11,37 @@ locals {
       name         = local.uploads_bucket
       delete_rules = [{ age = var.upload_retention_days }]
       versioned    = false
+      cors_origins = var.upload_cors_origins
     }
     # Results live as long as their task (TASK_RETENTION_DAYS sets the task's expireAt).
     results = {
       name         = local.results_bucket
       delete_rules = [{ age = var.task_retention_days }]
       versioned    = false
+      cors_origins = []
     }
     # A replaced model can be restored: the last versions of each file are kept for a while.
     models = {
       name         = local.models_bucket
       delete_rules = [{ num_newer_versions = 3, with_state = "ARCHIVED" }, { days_since_noncurrent_time = 90 }]
       versioned    = true
+      cors_origins = []
     }
   }
+
+  # What a browser sends and reads when it uploads with a signed URL of the upload function
+  # (shared/services/upload.ts, createSignedUpload): a POST with the signed headers opens a
+  # resumable session, whose URI comes back in Location; PUTs carry the bytes, in chunks with
+  # Content-Range, and a 308 answer's Range says how much is stored. The headers the POST must
+  # send (x-goog-*, the object metadata of shared/names.ts OBJECT_METADATA) are listed as well, so
+  # that the preflight lets them through.
+  upload_cors_headers = [
+    "Content-Type", "Content-Range", "Range", "Location", "x-goog-resumable",
+    "x-goog-if-generation-match", "x-goog-content-length-range",
+    "x-goog-meta-docvault-task-id", "x-goog-meta-docvault-batch-id", "x-goog-meta-docvault-priority",
+    "x-goog-meta-docvault-languages", "x-goog-meta-docvault-callback-url",
+    "x-goog-meta-docvault-original-name", "x-goog-meta-docvault-source",
+  ]
 }
 
 resource "google_storage_bucket" "store" {
@@ -62,6 +79,18 @@ resource "google_storage_bucket" "store" {
     }
     action {
       type = "AbortIncompleteMultipartUpload"
+    }
+  }
+
+  # Browsers on these origins may upload with a signed URL (upload_cors_origins; empty: no CORS
+  # configuration, so only non-browser clients can use the URLs).
+  dynamic "cors" {
+    for_each = length(each.value.cors_origins) > 0 ? [each.value.cors_origins] : []
+    content {
+      origin          = cors.value
+      method          = ["PUT", "POST", "OPTIONS"]
+      response_header = local.upload_cors_headers
+      max_age_seconds = 3600
     }
   }
 

@@ -52,6 +52,12 @@ variable "incomplete_upload_days" {
   default     = 1
 }
 
+variable "upload_cors_origins" {
+  description = "Origins (https://app.example.com) whose pages may upload straight to the uploads bucket with the upload function's signed URLs; empty: no CORS configuration on the bucket."
+  type        = list(string)
+  default     = []
+}
+
 variable "force_destroy_buckets" {
   description = "Let `terraform destroy` delete non-empty buckets (for test projects only)."
   type        = bool

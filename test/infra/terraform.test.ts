@@ -21,6 +21,7 @@ import {
   DEAD_LETTER_TOPIC,
   EVENTS_TOPIC,
   FUNCTION_NAMES,
+  OBJECT_METADATA,
   PRIORITY_TOPICS,
   WORKER_SUBSCRIPTIONS,
 } from '../../shared/names.ts';
@@ -690,6 +691,32 @@ describe('storage, Firestore and IAM', () => {
     expect(versioning.map((v) => resolve(v.block.enabled, v.scope))).toEqual([true]);
     expect(deleteAge('results')).toEqual(['${var.task_retention_days}']);
     expect(deleteAge('uploads')).toEqual(['${var.upload_retention_days}']);
+  });
+
+  it('lets pages on upload_cors_origins upload to the uploads bucket with signed resumable URLs, and none by default', () => {
+    const corsRules = (name: 'uploads' | 'results' | 'models', origins: string[]) => {
+      const b = of(infra, 'google_storage_bucket').find((i) => addressOf(i) === bucketAddress(infra, name))!;
+      return blocksIn(b.body, 'cors', { ...b.scope, vars: { upload_cors_origins: origins } });
+    };
+    expect(infra.variables.upload_cors_origins?.type).toBe('${list(string)}');
+    expect(infra.variables.upload_cors_origins?.default).toEqual([]);
+    expect(corsRules('uploads', [])).toEqual([]);
+
+    const origins = ['https://app.example.com', 'https://admin.example.com'];
+    const rules = corsRules('uploads', origins);
+    expect(rules).toHaveLength(1);
+    const { block, scope } = rules[0]!;
+    expect(resolve(block.origin, scope)).toEqual(origins);
+    expect(block.method).toEqual(expect.arrayContaining(['PUT', 'POST', 'OPTIONS']));
+    const headers = (resolve(block.response_header, scope) as string[]).map((h) => h.toLowerCase());
+    for (const h of ['Content-Type', 'Content-Range', 'x-goog-resumable', 'Location', 'Range']) expect(headers).toContain(h.toLowerCase());
+    // Every header the signed POST carries (shared/services/upload.ts), so that the preflight lets it through.
+    const upload = readFileSync(join(ROOT, 'shared', 'services', 'upload.ts'), 'utf8');
+    const signed = [...upload.matchAll(/'(x-goog-[a-z][a-z-]*[a-z])'/g)].map((m) => m[1]!);
+    expect(signed).toEqual(expect.arrayContaining(['x-goog-resumable', 'x-goog-if-generation-match']));
+    for (const h of [...signed, ...Object.values(OBJECT_METADATA).map((key) => `x-goog-meta-${key}`)]) expect(headers, h).toContain(h);
+
+    for (const name of ['results', 'models'] as const) expect(corsRules(name, origins), name).toEqual([]);
   });
 
   it('expires tasks by a TTL policy on expireAt, a field of the task schema', () => {
