@@ -228,3 +228,38 @@ variable "public_http" {
   type        = bool
   default     = true
 }
+
+# ── Deployment pipeline (deploy.tf; no trigger unless a repository is named) ────────────────────
+variable "github_owner" {
+  description = "Owner of the GitHub repository whose pushes run cloudbuild.yaml (with github_repo; the Cloud Build GitHub App must be installed on it). Empty: no trigger."
+  type        = string
+  default     = ""
+}
+
+variable "github_repo" {
+  description = "Name of that GitHub repository (with github_owner). Empty: no trigger."
+  type        = string
+  default     = ""
+}
+
+variable "build_repository" {
+  description = "Instead of github_owner/github_repo: a repository of a Cloud Build connection, projects/P/locations/L/connections/C/repositories/R (the trigger is created in L). Empty: none."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.build_repository == "" || can(regex("^projects/[^/]+/locations/[^/]+/connections/[^/]+/repositories/[^/]+$", var.build_repository))
+    error_message = "build_repository is projects/P/locations/L/connections/C/repositories/R."
+  }
+}
+
+variable "build_trigger_branch" {
+  description = "Regular expression of the branches whose pushes run the pipeline (its deploy steps run on main only)."
+  type        = string
+  default     = "^main$"
+}
+
+variable "tf_state_bucket" {
+  description = "Bucket of the Terraform state, passed to the pipeline as _TF_STATE_BUCKET; empty: <project>-tfstate."
+  type        = string
+  default     = ""
+}

@@ -142,7 +142,8 @@ const COMPARISONS: Record<string, (a: unknown, b: unknown) => boolean> = {
 /**
  * The value of an HCL expression (as hcl2json prints it), or undefined when out of our reach:
  * literals, lists, locals, `var.*` given in the scope, each.key/each.value, dynamic-block
- * iterators, merge/toset/keys/length/lookup, `||`, `&&`, comparisons and `c ? a : b`.
+ * iterators, merge/concat/toset/keys/length/lookup/jsonencode, `||`, `&&`, comparisons and
+ * `c ? a : b`.
  */
 function evaluate(expr: string, scope: Scope): unknown {
   const e = expr.trim();
@@ -181,12 +182,16 @@ function evaluate(expr: string, scope: Scope): unknown {
     const it = scope.iter[m[1]!]!;
     return m[2] === 'key' ? it.key : resolve(walk(it.value, m[3]!, scope), scope);
   }
-  if ((m = /^(merge|toset|keys|length|lookup)\((.*)\)$/s.exec(e))) {
+  if ((m = /^(merge|concat|toset|keys|length|lookup|jsonencode)\((.*)\)$/s.exec(e))) {
     const args = splitArgs(m[2]!).map((a) => evaluate(a, scope));
     const [first] = args;
     switch (m[1]) {
       case 'merge':
         return Object.assign({}, ...args.map((p) => (p && typeof p === 'object' ? p : {})));
+      case 'concat':
+        return args.every(Array.isArray) ? args.flat() : undefined;
+      case 'jsonencode':
+        return first === undefined ? undefined : JSON.stringify(first);
       case 'toset':
         return Array.isArray(first) && first.every((v) => typeof v === 'string') ? Object.fromEntries(first.map((v) => [v, v])) : undefined;
       case 'keys':
@@ -417,7 +422,7 @@ beforeAll(async () => {
 
 describe('infra/*.tf', () => {
   it('parse as HCL and split by concern', () => {
-    for (const f of ['main.tf', 'variables.tf', 'outputs.tf', 'storage.tf', 'pubsub.tf', 'firestore.tf', 'functions.tf', 'iam.tf', 'secrets.tf', 'scheduler.tf']) {
+    for (const f of ['main.tf', 'variables.tf', 'outputs.tf', 'storage.tf', 'pubsub.tf', 'firestore.tf', 'functions.tf', 'iam.tf', 'secrets.tf', 'scheduler.tf', 'deploy.tf']) {
       expect(infra.files).toContain(f);
     }
     expect(infra.instances.length).toBeGreaterThan(20);
@@ -757,5 +762,97 @@ describe('storage, Firestore and IAM', () => {
   it('gives each function its own service account', () => {
     const fn = of(infra, 'google_service_account').filter((s) => s.name === 'fn');
     expect(fn.map((s) => s.key).sort()).toEqual([...FUNCTION_NAMES].sort());
+  });
+});
+
+describe('the deployment pipeline', () => {
+  const none = { github_owner: '', github_repo: '', build_repository: '' };
+  const github = { ...none, github_owner: 'example', github_repo: 'docvault' };
+  const connection = { ...none, build_repository: 'projects/p/locations/europe-west1/connections/github/repositories/docvault' };
+  const trigger = (): Instance => {
+    const triggers = of(infra, 'google_cloudbuild_trigger');
+    expect(triggers.map(addressOf)).toEqual(['google_cloudbuild_trigger.deploy']);
+    return triggers[0]!;
+  };
+  const withVars = (inst: Instance, vars: Record<string, unknown>): Scope => ({ ...inst.scope, vars: { ...vars, region: 'europe-west1' } });
+
+  it('runs cloudbuild.yaml, a file of the repository, on pushes to main', () => {
+    const t = trigger();
+    expect(t.body.filename).toBe('cloudbuild.yaml');
+    expect(existsSync(join(ROOT, String(t.body.filename))), 'cloudbuild.yaml exists').toBe(true);
+    expect(infra.variables.build_trigger_branch?.default).toBe('^main$');
+
+    const onGitHub = blocksIn(t.body, 'github', withVars(t, github));
+    expect(onGitHub).toHaveLength(1);
+    expect(resolve(onGitHub[0]!.block.owner, onGitHub[0]!.scope)).toBe('example');
+    expect(resolve(onGitHub[0]!.block.name, onGitHub[0]!.scope)).toBe('docvault');
+    expect(asBlock(onGitHub[0]!.block.push).branch).toBe('${var.build_trigger_branch}');
+    expect(blocksIn(t.body, 'repository_event_config', withVars(t, github))).toEqual([]);
+
+    const onConnection = blocksIn(t.body, 'repository_event_config', withVars(t, connection));
+    expect(onConnection).toHaveLength(1);
+    expect(resolve(onConnection[0]!.block.repository, onConnection[0]!.scope)).toBe(connection.build_repository);
+    expect(asBlock(onConnection[0]!.block.push).branch).toBe('${var.build_trigger_branch}');
+    expect(blocksIn(t.body, 'github', withVars(t, connection))).toEqual([]);
+  });
+
+  it('exists, with its account and grants, only when a repository is named', () => {
+    const t = trigger();
+    const account = of(infra, 'google_service_account').find((s) => s.name === 'deploy')!;
+    const roles = of(infra, 'google_project_iam_member').find((g) => g.name === 'deploy')!;
+    for (const [vars, n] of [[none, 0], [github, 1], [connection, 1]] as const) {
+      expect(resolve(t.body.count, withVars(t, vars)), JSON.stringify(vars)).toBe(n);
+      expect(resolve(account.body.count, withVars(account, vars))).toBe(n);
+      expect(Object.keys(resolve(roles.body.for_each, withVars(roles, vars)) as Block).length > 0).toBe(n === 1);
+    }
+    for (const name of ['github_owner', 'github_repo', 'build_repository']) expect(infra.variables[name]?.default, name).toBe('');
+  });
+
+  it('gives cloudbuild.yaml the substitutions it declares, and no other', () => {
+    const t = trigger();
+    const yaml = readFileSync(join(ROOT, String(t.body.filename)), 'utf8');
+    const declared = Object.keys(asBlock(t.body.substitutions));
+    const inYaml = new Set([...yaml.matchAll(/^ {2}(_[A-Z0-9_]+):/gm)].map((m) => m[1]!));
+    const used = new Set([...yaml.matchAll(/\$\{?(_[A-Z0-9_]+)/g)].map((m) => m[1]!));
+    expect(declared.sort()).toEqual(['_REGION', '_TF_STATE_BUCKET']);
+    for (const key of declared) {
+      expect(inYaml.has(key), `${key} is declared in cloudbuild.yaml`).toBe(true);
+      expect(used.has(key), `${key} is used in cloudbuild.yaml`).toBe(true);
+    }
+    const substitutions = asBlock(t.body.substitutions);
+    expect(substitutions._REGION).toBe('${var.region}');
+    expect(str(t, substitutions._TF_STATE_BUCKET)).toContain('-tfstate'); // README: gs://$PROJECT-tfstate
+  });
+
+  it('runs as its own account, with no primitive role and project IAM only over the roles infra/ grants', () => {
+    const t = trigger();
+    expect(t.body.service_account).toBe('${google_service_account.deploy[0].id}');
+    const primitive = ['roles/owner', 'roles/editor', 'roles/viewer'];
+    const projectIamAdmin = 'roles/resourcemanager.projectIamAdmin';
+
+    // Every role granted on the project, with the trigger on.
+    const grants = of(infra, 'google_project_iam_member').flatMap((g) => {
+      if (g.key !== undefined || g.body.for_each === undefined) return [{ grant: g, role: str(g, g.body.role) }];
+      const each = resolve(g.body.for_each, withVars(g, github));
+      expect(each, `${g.name}'s for_each`).toBeTypeOf('object');
+      return Object.values(each as Block).map((value) => ({ grant: g, role: str({ ...g, scope: { ...g.scope, each: { key: String(value), value } } }, g.body.role) }));
+    });
+    for (const { grant, role } of grants) {
+      expect(role, grant.name).toMatch(/^roles\/[\w.]+$/);
+      expect(primitive).not.toContain(role);
+    }
+    const deployRoles = grants.filter(({ grant }) => str(grant, grant.body.member).includes('google_service_account.deploy[0]')).map(({ role }) => role);
+    expect(deployRoles).toEqual(expect.arrayContaining(['roles/run.admin', 'roles/cloudfunctions.developer', 'roles/iam.serviceAccountUser', projectIamAdmin]));
+
+    // Project IAM Admin only with a condition that limits it to the roles infra/ grants on the project.
+    const admins = grants.filter(({ role }) => role === projectIamAdmin);
+    expect(admins.map(({ grant }) => grant.name)).toEqual(['deploy_project_grants']);
+    const condition = asBlock(admins[0]!.grant.body.condition);
+    const expression = str(admins[0]!.grant, condition.expression);
+    const m = /^api\.getAttribute\('iam\.googleapis\.com\/modifiedGrantsByRole', \[\]\)\.hasOnly\((\[.*\])\)$/.exec(expression);
+    expect(m, expression).not.toBeNull();
+    const grantable = JSON.parse(m![1]!) as string[];
+    for (const { role } of grants) if (role !== projectIamAdmin) expect(grantable, `the deploy account may grant ${role}`).toContain(role);
+    for (const role of [projectIamAdmin, ...primitive]) expect(grantable).not.toContain(role);
   });
 });
