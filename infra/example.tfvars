@@ -1,4 +1,6 @@
 # Copy to terraform.tfvars (ignored by git) and adjust; worker_image comes from build-worker-image.sh.
+# What the pipeline must keep too (repository, CORS origins, alert channels, sizes) belongs in a
+# committed deploy.auto.tfvars.json instead: infra/README.md, "The pipeline's variables".
 project_id = "my-project"
 region     = "europe-west1"
 
@@ -16,6 +18,13 @@ worker_max_instances = {
 
 # Pages on these origins may upload straight to the bucket with signed URLs (CORS on uploads).
 # upload_cors_origins = ["https://docs.example.com"]
+
+# Where the dead-letter alert goes (gcloud beta monitoring channels list).
+# alert_notification_channels = ["projects/my-project/notificationChannels/1234567890"]
+
+# The repository whose pushes to main run cloudbuild.yaml (creates the trigger and its account).
+# github_owner = "my-org"
+# github_repo  = "docvault-ocr"
 
 # delete_upload_on_success = true
 # public_http              = false

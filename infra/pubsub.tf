@@ -54,7 +54,8 @@ resource "google_pubsub_subscription" "worker" {
   }
 }
 
-# Dead letters are kept here for an operator (and, later, a sink that marks their tasks FAILED).
+# Dead letters are kept here for an operator, whom monitoring.tf alerts while any are here. The
+# worker and recover-stale fail a task before they dead-letter its message.
 resource "google_pubsub_subscription" "dead_letter_sink" {
   name                       = local.dead_letter_subscription
   topic                      = google_pubsub_topic.dead_letter.id

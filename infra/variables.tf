@@ -210,6 +210,13 @@ variable "recover_stale_schedule" {
   default     = "*/5 * * * *"
 }
 
+# ── Monitoring ─────────────────────────────────────────────────────────────────────────────────
+variable "alert_notification_channels" {
+  description = "Notification channels of the dead-letter alert (projects/P/notificationChannels/ID, e.g. from `gcloud beta monitoring channels list`); empty: the alert only shows in the console."
+  type        = list(string)
+  default     = []
+}
+
 # ── Secrets (created with gcloud before the first apply: their values never enter the state) ──
 variable "user_hash_secret_id" {
   description = "Secret Manager secret holding USER_HASH_SECRET (the HMAC key of user hashes; 16+ characters; never change it once users exist)."

@@ -11,8 +11,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FINALIZED } from '../../functions/dispatch/index.ts';
+import { registerQueueCommand } from '../../shared/cli/queue-command.ts';
 import { EnvSchema } from '../../shared/config.ts';
 import { Task } from '../../shared/core/task.ts';
 import {
@@ -422,7 +424,7 @@ beforeAll(async () => {
 
 describe('infra/*.tf', () => {
   it('parse as HCL and split by concern', () => {
-    for (const f of ['main.tf', 'variables.tf', 'outputs.tf', 'storage.tf', 'pubsub.tf', 'firestore.tf', 'functions.tf', 'iam.tf', 'secrets.tf', 'scheduler.tf', 'deploy.tf']) {
+    for (const f of ['main.tf', 'variables.tf', 'outputs.tf', 'storage.tf', 'pubsub.tf', 'firestore.tf', 'functions.tf', 'iam.tf', 'secrets.tf', 'scheduler.tf', 'deploy.tf', 'monitoring.tf']) {
       expect(infra.files).toContain(f);
     }
     expect(infra.instances.length).toBeGreaterThan(20);
@@ -854,5 +856,66 @@ describe('the deployment pipeline', () => {
     const grantable = JSON.parse(m![1]!) as string[];
     for (const { role } of grants) if (role !== projectIamAdmin) expect(grantable, `the deploy account may grant ${role}`).toContain(role);
     for (const role of [projectIamAdmin, ...primitive]) expect(grantable).not.toContain(role);
+  });
+});
+
+describe('the dead-letter alert', () => {
+  const policies = () => of(infra, 'google_monitoring_alert_policy');
+
+  it('fires while the dead-letter sink subscription holds any message', () => {
+    const alerts = policies().filter((p) => JSON.stringify(p.body).includes('subscription/num_undelivered_messages'));
+    expect(alerts.map(addressOf)).toEqual(['google_monitoring_alert_policy.dead_letters']);
+    const conditions = blocks(alerts[0]!.body.conditions);
+    expect(conditions).toHaveLength(1);
+    const threshold = asBlock(conditions[0]!.condition_threshold);
+    const filter = String(threshold.filter);
+    expect(filter).toContain('metric.type = "pubsub.googleapis.com/subscription/num_undelivered_messages"');
+    expect(filter).toContain('resource.type = "pubsub_subscription"');
+    expect(threshold.comparison).toBe('COMPARISON_GT');
+    expect(threshold.threshold_value).toBe(0);
+
+    // The subscription it watches is the real sink: named as shared/names.ts, on the dead-letter topic.
+    const watched = /resource\.labels\.subscription_id = "\$\{google_pubsub_subscription\.(\w+)\.name\}"/.exec(filter);
+    expect(watched, filter).not.toBeNull();
+    const sink = of(infra, 'google_pubsub_subscription').find((s) => s.name === watched![1] && s.key === undefined);
+    expect(sink, `google_pubsub_subscription.${watched![1]}`).toBeDefined();
+    expect(str(sink!, sink!.body.name)).toBe(DEAD_LETTER_SUBSCRIPTION);
+    const topic = /^\$\{google_pubsub_topic\.(\w+)\.id\}$/.exec(String(sink!.body.topic));
+    const deadLetterTopic = of(infra, 'google_pubsub_topic').find((t) => t.name === topic?.[1]);
+    expect(deadLetterTopic && str(deadLetterTopic, deadLetterTopic.body.name)).toBe(DEAD_LETTER_TOPIC);
+    // …which no push endpoint drains: it only fills up until an operator acts.
+    expect(sink!.body.push_config).toBeUndefined();
+  });
+
+  it('notifies the channels of alert_notification_channels, none by default', () => {
+    const [alert] = policies();
+    expect(alert!.body.notification_channels).toBe('${var.alert_notification_channels}');
+    expect(infra.variables.alert_notification_channels?.type).toBe('${list(string)}');
+    expect(infra.variables.alert_notification_channels?.default).toEqual([]);
+  });
+
+  it('tells the operator what to do, with commands the CLI has', () => {
+    const [alert] = policies();
+    const doc = asBlock(alert!.body.documentation);
+    expect(doc.mime_type).toBe('text/markdown');
+    const content = String(doc.content);
+    expect(content).toContain('already FAILED');
+    expect(content).toContain('npx docvault queue stats');
+    expect(content).toMatch(/npx docvault queue requeue-failed --code \w+/);
+    expect(content).toContain('${google_pubsub_subscription.dead_letter_sink.name}');
+
+    const program = new Command();
+    registerQueueCommand(program);
+    const queue = program.commands.find((c) => c.name() === 'queue');
+    expect(queue?.commands.map((c) => c.name())).toEqual(expect.arrayContaining(['stats', 'requeue-failed']));
+    const requeue = queue!.commands.find((c) => c.name() === 'requeue-failed')!;
+    expect(requeue.options.map((o) => o.long)).toContain('--code');
+    const bin = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin?: Record<string, string> }).bin ?? {};
+    expect(Object.keys(bin)).toContain('docvault');
+  });
+
+  it('has its API enabled', () => {
+    const apis = of(infra, 'google_project_service').map((s) => s.key);
+    expect(apis).toContain('monitoring.googleapis.com');
   });
 });
