@@ -2,10 +2,11 @@
  * Holds infra/*.tf and the code together, without a terraform binary: every .tf file is parsed
  * with HashiCorp's HCL parser (@cdktf/hcl2json) and checked against what the code declares —
  * shared/names.ts (topics, subscriptions, collections, functions), the environment schema of
- * shared/config.ts and the task schema. Expressions are evaluated only as far as these checks
- * need (locals, each.key/each.value, merge of locals, toset of literals); what cannot be
- * evaluated counts as absent, so a check can fail for an expression it does not understand, never
- * pass because of one.
+ * shared/config.ts, the task schema, the upload function's signed headers, cloudbuild.yaml and the
+ * queue CLI. Expressions are evaluated only as far as these checks need (locals, each.key and
+ * each.value, dynamic blocks, a few functions, conditionals; variables only where a check gives
+ * them values); what cannot be evaluated counts as absent, so a check can fail for an expression
+ * it does not understand, never pass because of one.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
