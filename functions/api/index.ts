@@ -61,7 +61,7 @@ const param = (call: Call, i = 0): string => call.params[i] ?? '';
 /** Each route answers 200 with what its handler returns, unless the handler wrote the response itself. */
 const ROUTES: readonly Route[] = [
   { method: 'GET', path: /^\/tasks\/?$/, handle: (c) => listTasks(c.deps, c.caller, c.req.query) },
-  { method: 'GET', path: new RegExp(`^/tasks/${ID}/?$`), handle: (c) => getTask(c.deps, c.caller, param(c)) },
+  { method: 'GET', path: new RegExp(`^/tasks/${ID}/?$`), handle: (c) => getTask(c.deps, c.caller, param(c), c.req.query) },
   { method: 'GET', path: new RegExp(`^/tasks/${ID}/result/?$`), handle: streamResult },
   { method: 'POST', path: new RegExp(`^/tasks/${ID}/cancel/?$`), handle: (c) => cancelTask(c.deps, c.caller, param(c)) },
   { method: 'GET', path: new RegExp(`^/batches/${ID}/?$`), handle: (c) => getBatch(c.deps, c.caller, param(c)) },

@@ -3,7 +3,7 @@
  * core/task.ts allows, so duplicate events and racing workers cannot move a task backwards.
  */
 import { AggregateField, FieldPath, Firestore, Timestamp, type DocumentData, type Query, type Transaction } from '@google-cloud/firestore';
-import { canTransition, Task, type TaskError, type TaskStatus, type TaskSummary } from '../core/task.ts';
+import { canTransition, Task, TERMINAL_STATUSES, type TaskError, type TaskStatus, type TaskSummary } from '../core/task.ts';
 import { COLLECTIONS } from '../names.ts';
 
 export function createFirestore(projectId: string): Firestore {
@@ -85,6 +85,35 @@ export class TaskStore {
   async get(taskId: string): Promise<Task | null> {
     const snap = await this.doc(taskId).get();
     return snap.exists ? fromStore(snap.data()!) : null;
+  }
+
+  /**
+   * The task once it reaches a final status, or as it stands when timeoutMs runs out (null if it
+   * does not exist by then). A snapshot listener, not polling: the answer follows the commit.
+   */
+  waitUntilFinished(taskId: string, timeoutMs: number): Promise<Task | null> {
+    return new Promise((resolve, reject) => {
+      let latest: Task | null = null;
+      let done = false;
+      let unsubscribe: (() => void) | undefined;
+      const finish = (err?: Error) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        unsubscribe?.();
+        if (err) reject(err);
+        else resolve(latest);
+      };
+      const timer = setTimeout(() => finish(), timeoutMs);
+      unsubscribe = this.doc(taskId).onSnapshot(
+        (snap) => {
+          latest = snap.exists ? fromStore(snap.data()!) : null;
+          if (latest && TERMINAL_STATUSES.includes(latest.status)) finish();
+        },
+        (err) => finish(err),
+      );
+      if (done) unsubscribe();
+    });
   }
 
   /** Another user's task is indistinguishable from a missing one. */

@@ -181,13 +181,24 @@ export async function pendingUpload(storage: Storage, bucket: string, userHash: 
 // ---------------------------------------------------------------------------------------------
 // Operations
 
-export async function getTask(deps: ApiDeps, caller: Caller, id: string): Promise<TaskView> {
+/** Longest `?wait=`: well inside the HTTP function's request time limit. */
+export const MAX_WAIT_SECONDS = 50;
+const TaskQuery = z.object({ wait: z.coerce.number().min(0).max(MAX_WAIT_SECONDS).default(0) });
+
+/**
+ * One task of the caller's. With `?wait=S` an unfinished task is answered when it finishes (or
+ * after S seconds, as it stands then), so a client need not poll.
+ */
+export async function getTask(deps: ApiDeps, caller: Caller, id: string, query: unknown = {}): Promise<TaskView> {
+  const parsed = TaskQuery.safeParse(query);
+  if (!parsed.success) throw invalid(parsed.error, 'query');
   const taskId = checkedTaskId(id);
   const task = await deps.tasks.getForUser(taskId, caller.userHash);
-  if (task) return taskView(task);
-  const pending = await pendingUpload(deps.storage, deps.config.UPLOADS_BUCKET, caller.userHash, taskId);
-  if (pending) return pending;
-  throw notFound();
+  const now = task ? taskView(task) : await pendingUpload(deps.storage, deps.config.UPLOADS_BUCKET, caller.userHash, taskId);
+  if (!now) throw notFound(); // an unknown id is answered at once, never waited on
+  if (parsed.data.wait === 0 || (task && TERMINAL_STATUSES.includes(task.status))) return now;
+  const finished = await deps.tasks.waitUntilFinished(taskId, parsed.data.wait * 1000);
+  return finished && finished.userHash === caller.userHash ? taskView(finished) : now;
 }
 
 export const ResultFormat = z.enum(['json', 'txt', 'hocr', 'pdf']);

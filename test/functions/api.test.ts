@@ -128,6 +128,43 @@ describe('api: tasks', () => {
     expect((await post(`/tasks/${taskId}/cancel`, BOB)).status).toBe(404);
   });
 
+  it('GET /tasks/{id}?wait=S answers when the task finishes, or as it stands after S seconds; never waits for another user', async () => {
+    const [task] = await seed(taskOf(aliceHash));
+    let answered = false;
+    const waiting = get(`/tasks/${task!.taskId}?wait=20`, ALICE).finally(() => (answered = true));
+    await new Promise((r) => setTimeout(r, 400));
+    expect(answered).toBe(false);
+    const leased = await ctx.tasks.lease(task!.taskId, 'worker-1', 60_000);
+    expect(leased.kind).toBe('leased');
+    await ctx.tasks.complete(task!.taskId, 'worker-1', summary(aliceHash, task!.taskId), 86_400_000);
+    const res = await waiting;
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ taskId: task!.taskId, status: 'COMPLETED', progress: 100, summary: { pages: 1 } });
+
+    // Finished already: answered at once. Still running: answered after the wait, as it stands.
+    const started = Date.now();
+    expect((await get(`/tasks/${task!.taskId}?wait=20`, ALICE)).body.status).toBe('COMPLETED');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const [running] = await seed(taskOf(aliceHash, { status: 'PROCESSING', progress: 50, attempts: 1 }));
+    const t0 = Date.now();
+    const stillRunning = await get(`/tasks/${running!.taskId}?wait=1`, ALICE);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(950);
+    expect(stillRunning.body).toMatchObject({ status: 'PROCESSING', progress: 50 });
+
+    // Another user's task and an unknown id: the same 404, without waiting.
+    const t1 = Date.now();
+    const other = await get(`/tasks/${running!.taskId}?wait=20`, BOB);
+    const unknown = await get(`/tasks/${newTaskId()}?wait=20`, BOB);
+    expect(Date.now() - t1).toBeLessThan(5_000);
+    expect(other.status).toBe(404);
+    expect(other.body).toEqual(unknown.body);
+    for (const wait of ['-1', '51', 'soon']) {
+      const bad = await get(`/tasks/${running!.taskId}?wait=${wait}`, ALICE);
+      expect(bad.status, wait).toBe(400);
+      expect(bad.body.error.code).toBe('INVALID_REQUEST');
+    }
+  });
+
   it('GET /tasks pages through the caller’s own tasks, newest first, with a status filter', async () => {
     const t0 = Date.now() - 60_000;
     const mine = await seed(...[0, 1, 2, 3, 4].map((i) => taskOf(aliceHash, { createdAt: new Date(t0 + i * 1000), status: i === 4 ? 'FAILED' : 'QUEUED' })));
