@@ -21,10 +21,6 @@ export function rotateGrey(image: GreyImage, degrees: Orientation): GreyImage {
   return { width: h, height: w, data: out, dpi: image.dpi };
 }
 
-export function addOrientation(a: Orientation, b: Orientation): Orientation {
-  return ((a + b) % 360) as Orientation;
-}
-
 /** Binary PGM (P5): a format tesseract reads with no decoding cost. */
 export function toPgm(image: GreyImage): Uint8Array {
   const header = new TextEncoder().encode(`P5\n${image.width} ${image.height}\n255\n`);

@@ -6,7 +6,7 @@ import pLimit from 'p-limit';
 import { classifyDocument } from './classify.ts';
 import { detectDocumentType, type DocumentType } from './document-type.ts';
 import { DocVaultError, toDocVaultError } from './errors.ts';
-import { addOrientation, rotateGrey } from './grey-image.ts';
+import { rotateGrey } from './grey-image.ts';
 import { extractMetadata } from './metadata.ts';
 import { OcrOptions, type OcrOptionsInput } from './options.ts';
 import type { DocumentOpener, DocumentSource, GreyImage, OcrEngine, RecognizedPage, SourcePage } from './ports.ts';
@@ -43,6 +43,9 @@ export interface PipelineOutput {
   artifacts: PageArtifact[];
 }
 
+/** A read at least this sure, of at least this many words, is taken as upright without OSD. */
+const UPRIGHT_CONFIDENCE = 75;
+const UPRIGHT_MIN_WORDS = 3;
 /** OSD below this confidence is a guess: the page is OCRed as it is. */
 const ORIENTATION_MIN_CONFIDENCE = 2;
 /** With no OSD verdict, a page this unsure is tried at the other three orientations. */
@@ -236,8 +239,9 @@ async function readPage(
 }
 
 /**
- * Finds the upright orientation: tesseract's OSD when the page has enough text to tell; otherwise,
- * for an unsure read, the best of the four orientations.
+ * Finds the upright orientation. Most pages are upright, so the page is read as it is first; only
+ * an unsure read asks tesseract's OSD (a pass that costs a third to half of a small page's read),
+ * and with no OSD verdict an unsure page is tried at the other three orientations.
  */
 async function recognizeUpright(
   rendered: GreyImage,
@@ -245,30 +249,37 @@ async function recognizeUpright(
   engine: OcrEngine,
 ): Promise<{ image: GreyImage; orientation: Orientation; recognized: RecognizedPage }> {
   const recognizeOptions = { languages: options.languages, timeoutMs: options.limits.pageTimeoutMs, textPdf: options.searchablePdf };
-  let orientation: Orientation = 0;
-  let osdDecided = false;
-  if (options.detectOrientation) {
-    const guess = await engine.detectOrientation(rendered);
-    if (guess && guess.confidence >= ORIENTATION_MIN_CONFIDENCE) {
-      orientation = guess.degrees;
-      osdDecided = true;
+  let best = { image: rendered, orientation: 0 as Orientation, recognized: await engine.recognize(rendered, recognizeOptions) };
+  if (!options.detectOrientation || readsUpright(best.recognized)) return best;
+
+  const read = async (orientation: Orientation) => {
+    const image = rotateGrey(rendered, orientation);
+    return { image, orientation, recognized: await engine.recognize(image, recognizeOptions) };
+  };
+  const guess = await engine.detectOrientation(rendered);
+  if (guess && guess.confidence >= ORIENTATION_MIN_CONFIDENCE) {
+    // A verdict. Not weighed against the first read: a page turned by 90° can read as well as upright.
+    return guess.degrees === 0 ? best : read(guess.degrees);
+  }
+  if (best.recognized.confidence < LOW_CONFIDENCE) {
+    for (const orientation of ALTERNATIVE_ORIENTATIONS) {
+      const candidate = await read(orientation);
+      if (isBetterRead(candidate.recognized, best.recognized)) best = candidate;
     }
   }
-  let image = rotateGrey(rendered, orientation);
-  let recognized = await engine.recognize(image, recognizeOptions);
-  if (options.detectOrientation && !osdDecided && recognized.confidence < LOW_CONFIDENCE) {
-    for (const extra of ALTERNATIVE_ORIENTATIONS) {
-      const candidateOrientation = addOrientation(orientation, extra);
-      const candidateImage = rotateGrey(rendered, candidateOrientation);
-      const candidate = await engine.recognize(candidateImage, recognizeOptions);
-      if (isBetterRead(candidate, recognized)) {
-        recognized = candidate;
-        image = candidateImage;
-        orientation = candidateOrientation;
-      }
-    }
-  }
-  return { image, orientation, recognized };
+  return best;
+}
+
+/**
+ * Upside-down text reads as noise (on the fixtures: mean confidence 33–43 against 90–95 upright),
+ * so a sure read of a few words settles the orientation, provided the words lie horizontally:
+ * tesseract reads a page turned by 90° well enough (it finds vertical lines), but its words then
+ * stand taller than wide, and the page itself still needs turning.
+ */
+function readsUpright(read: RecognizedPage): boolean {
+  const words = read.words.filter((w) => w.text.trim().length >= 3);
+  const horizontal = words.filter((w) => w.bbox.x1 - w.bbox.x0 > w.bbox.y1 - w.bbox.y0).length;
+  return read.confidence >= UPRIGHT_CONFIDENCE && words.length >= UPRIGHT_MIN_WORDS && horizontal >= words.length * 0.8;
 }
 
 /** Confidence alone favours a read of two lucky words; weigh it by how much text was found. */

@@ -44,21 +44,29 @@ function opener(pages: FakePage[]): DocumentOpener {
   };
 }
 
-function engine(pages: FakePage[], osd: 'none' | 'knows' = 'none'): OcrEngine & { calls: number } {
+/** OSD of the double: no verdict, always "upright", or the page's true turn back. */
+type FakeOsd = 'none' | 'knows' | 'truth';
+
+function engine(pages: FakePage[], osd: FakeOsd = 'none'): OcrEngine & { calls: number; osdCalls: number } {
   const e = {
     name: 'fake',
     version: '0',
     calls: 0,
+    osdCalls: 0,
     async recognize(image: GreyImage): Promise<RecognizedPage> {
       e.calls += 1;
       const page = pages[image.data.find((v) => v > 0 && v < 255)! - 1]!;
       const upright = image.width === 4 && image.data[0] === 255 && image.data[1]! < 255 && image.data[1]! > 0;
       const text = upright ? (page.text ?? '') : 'x~ ,.';
-      const words = upright ? text.split(/\s+/).filter(Boolean).map((t, i) => ({ text: t, confidence: 95, bbox: { x0: i, y0: 0, x1: i + 1, y1: 1 }, line: 0 })) : [];
+      const words = upright ? text.split(/\s+/).filter(Boolean).map((t, i) => ({ text: t, confidence: 95, bbox: { x0: i * 40, y0: 0, x1: i * 40 + 6 * t.length, y1: 10 }, line: 0 })) : [];
       return { text, confidence: upright ? 95 : 20, words, skewDegrees: 0, width: image.width, height: image.height };
     },
-    async detectOrientation(): Promise<OrientationGuess | null> {
-      return osd === 'knows' ? { degrees: 0, confidence: 15 } : null;
+    async detectOrientation(image: GreyImage): Promise<OrientationGuess | null> {
+      e.osdCalls += 1;
+      if (osd === 'none') return null;
+      if (osd === 'knows') return { degrees: 0, confidence: 15 };
+      const turned = pages[image.data.find((v) => v > 0 && v < 255)! - 1]!.turned ?? 0;
+      return { degrees: ((360 - turned) % 360) as OrientationGuess['degrees'], confidence: 15 };
     },
   };
   return e;
@@ -133,12 +141,32 @@ describe('processDocument', () => {
     expect(result.pages[0]!.rotation.orientation).toBe(270);
   });
 
-  it('trusts a confident orientation verdict and reads the page once', async () => {
+  it('reads a page once, without asking OSD, when the read is sure of enough words', async () => {
     const pages: FakePage[] = [{ text: 'already upright text' }];
-    const e = engine(pages, 'knows');
+    const e = engine(pages, 'truth');
     const { result } = await processDocument(PNG, {}, { opener: opener(pages), engine: e, concurrency: 1 });
     expect(e.calls).toBe(1);
+    expect(e.osdCalls).toBe(0);
     expect(result.pages[0]!.rotation.orientation).toBe(0);
+  });
+
+  it('asks OSD about an unsure read and turns the page by its verdict: two reads, not four', async () => {
+    const pages: FakePage[] = [{ text: 'upside down until turned', turned: 180 }];
+    const e = engine(pages, 'truth');
+    const { result } = await processDocument(PNG, {}, { opener: opener(pages), engine: e, concurrency: 1 });
+    expect(e.osdCalls).toBe(1);
+    expect(e.calls).toBe(2);
+    expect(result.pages[0]!.text).toBe('upside down until turned');
+    expect(result.pages[0]!.rotation.orientation).toBe(180);
+  });
+
+  it('keeps an upright read of few words when OSD says upright (no four-way search)', async () => {
+    const pages: FakePage[] = [{ text: 'Total' }];
+    const e = engine(pages, 'knows');
+    const { result } = await processDocument(PNG, {}, { opener: opener(pages), engine: e, concurrency: 1 });
+    expect(e.osdCalls).toBe(1);
+    expect(e.calls).toBe(1);
+    expect(result.pages[0]!.text).toBe('Total');
   });
 
   it('extracts metadata and a category from the text', async () => {
