@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStorageEmulator, type StorageEmulator } from '../../../emulators/gcs/index.ts';
 import { characterErrorRate } from '../../../shared/core/text-metrics.ts';
@@ -33,10 +34,10 @@ beforeAll(async () => {
 });
 afterAll(() => emulator?.stop());
 
-async function readWith(dirs: ReturnType<typeof modelSetup>['dirs']): Promise<string> {
+async function readWith(dirs: ReturnType<typeof modelSetup>['dirs'], document = fixture('tess_phototest.tif')): Promise<string> {
   const ocr = createOcr({ modelDirs: dirs, workers: 1 });
   try {
-    return (await ocr.process(fixture('tess_phototest.tif'))).result.text;
+    return (await ocr.process(document)).result.text;
   } finally {
     await ocr.close();
   }
@@ -62,8 +63,12 @@ describe('model cache', () => {
     const setup = modelSetup({ MODELS_BUCKET: BUCKET }, storage, downloads);
     expect(setup.origin).toBe('download');
     expect(characterErrorRate(groundTruth('tess_phototest.tif'), await readWith(setup.dirs))).toBeLessThanOrEqual(0.02);
-    expect(readdirSync(downloads).sort()).toEqual(['eng.traineddata', 'osd.traineddata']);
+    // An upright page needs no orientation detection, so the OSD model is fetched only when a page does.
+    expect(readdirSync(downloads).sort()).toEqual(['eng.traineddata']);
     expect(readFileSync(join(downloads, 'eng.traineddata')).equals(readFileSync(join(staged, 'tessdata', 'eng.traineddata')))).toBe(true);
+    const upsideDown = new Uint8Array(await sharp(fixture('tess_phototest.tif')).rotate(180).png().toBuffer());
+    expect(characterErrorRate(groundTruth('tess_phototest.tif'), await readWith(setup.dirs, upsideDown))).toBeLessThanOrEqual(0.02);
+    expect(readdirSync(downloads).sort()).toEqual(['eng.traineddata', 'osd.traineddata']);
     const info = await cacheInfo(setup);
     expect(info.origin).toBe('download');
     expect(info.languages.find((l) => l.lang === 'eng')).toMatchObject({ local: true, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
