@@ -95,17 +95,17 @@ export class TaskStore {
     return new Promise((resolve, reject) => {
       let latest: Task | null = null;
       let done = false;
-      let unsubscribe: (() => void) | undefined;
       const finish = (err?: Error) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        unsubscribe?.();
+        unsubscribe();
         if (err) reject(err);
         else resolve(latest);
       };
       const timer = setTimeout(() => finish(), timeoutMs);
-      unsubscribe = this.doc(taskId).onSnapshot(
+      // The listener's callbacks run later, never before this assignment.
+      const unsubscribe = this.doc(taskId).onSnapshot(
         (snap) => {
           latest = snap.exists ? fromStore(snap.data()!) : null;
           if (latest && TERMINAL_STATUSES.includes(latest.status)) finish();

@@ -86,7 +86,7 @@ function pad2(n: number): string {
 // The lookbehind lets a match start only at the beginning of a run of address characters, so
 // each run is scanned once. One optional space around "@" tolerates OCR spacing.
 const EMAIL =
-  /(?<![\p{L}\p{N}._%+\-])[\p{L}\p{N}._%+\-]{1,64}[ \t]?@[ \t]?(?:[\p{L}\p{N}\-]{1,63}\.){1,8}\p{L}{2,24}(?![\p{L}\p{N}\-])/gu;
+  /(?<![\p{L}\p{N}._%+-])[\p{L}\p{N}._%+-]{1,64}[ \t]?@[ \t]?(?:[\p{L}\p{N}-]{1,63}\.){1,8}\p{L}{2,24}(?![\p{L}\p{N}-])/gu;
 
 function findEmails(text: string, claimed: Span[]): string[] {
   const out: string[] = [];
@@ -96,7 +96,7 @@ function findEmails(text: string, claimed: Span[]): string[] {
     claimed.push({ start, end: start + m[0].length });
     const email = m[0]
       .replace(/[ \t]/g, '')
-      .replace(/^[._%+\-]+/u, '')
+      .replace(/^[._%+-]+/u, '')
       .toLowerCase();
     if (!email.includes('@') || email.startsWith('@') || seen.has(email)) continue;
     seen.add(email);
@@ -140,7 +140,7 @@ const BARE_REF = new RegExp(
   String.raw`(?<!\p{L})(?:(invoice|rechnung|facture|factura)|(purchase[ \t]{1,3}order))(?!\p{L})[ \t]{0,4}[:#\-–]?[ \t]{0,4}(${REF_VALUE})`,
   'giu',
 );
-const DATE_LIKE = /^\d{1,4}[./\-]\d{1,2}[./\-]\d{2,4}$/u;
+const DATE_LIKE = /^\d{1,4}[./-]\d{1,2}[./-]\d{2,4}$/u;
 
 function findReferences(masked: string, claimed: Span[]): ReferenceHit[] {
   const hits: Array<ReferenceHit & Span> = [];
@@ -149,7 +149,7 @@ function findReferences(masked: string, claimed: Span[]): ReferenceHit[] {
     for (const m of source.matchAll(re)) {
       const raw = m[3];
       if (raw === undefined) continue;
-      const value = raw.replace(/[\-/._]+$/u, '');
+      const value = raw.replace(/[-/._]+$/u, '');
       if (bare && (value.length < 3 || DATE_LIKE.test(value))) continue;
       if (!/\p{N}/u.test(value)) continue;
       const start = m.index + m[0].length - raw.length;
@@ -205,10 +205,10 @@ const MONTH_ALT = Object.keys(MONTHS)
 const SP0 = '[ \\t\\u00A0]{0,4}';
 const SP1 = '[ \\t\\u00A0]{1,4}';
 
-const ISO_DATE = /(?<!\p{N})(\d{4})([\-/.])(\d{1,2})\2(\d{1,2})(?!\p{N})/gu;
+const ISO_DATE = /(?<!\p{N})(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?!\p{N})/gu;
 // One space is allowed around "." and "/" ("15. 03. 2024" is German typesetting, "15 / 03 / 2024"
 // is OCR spacing); never around "-", where it would read ranges such as "10 - 12 - 24".
-const NUMERIC_DATE = /(?<!\p{N})(\d{1,2})[ \t]?([\-/.])[ \t]?(\d{1,2})[ \t]?\2[ \t]?(\d{4}|\d{2})(?!\p{N})/gu;
+const NUMERIC_DATE = /(?<!\p{N})(\d{1,2})[ \t]?([-/.])[ \t]?(\d{1,2})[ \t]?\2[ \t]?(\d{4}|\d{2})(?!\p{N})/gu;
 // 15 March 2024, 15. März 2024, 1er mars 2024, 15 de marzo de 2024, 1st of May 2024
 const DAY_MONTH_YEAR = new RegExp(
   `(?<![\\p{L}\\p{N}])(\\d{1,2})(?:st|nd|rd|th|er|º|°)?\\.?${SP0}(?:(?:of|de)${SP1})?(${MONTH_ALT})\\.?(?!\\p{L})${SP0},?${SP0}(?:de${SP1})?(\\d{4})(?!\\p{N})`,
@@ -353,7 +353,7 @@ const CURRENCY = new RegExp(
 // 3-digit groups, and a number glued to more digits by a separator is rejected whole. Space
 // grouping only takes a comma decimal (the French style): "Qty 2 100.00" stays "2" and "100.00".
 const NUMBER =
-  /(?<!\p{N}|\p{N}[.,'’])(?:\d{1,3}(?:[,.'’]\d{3}){1,6}(?:[.,]\d{1,2})?|\d{1,3}(?:[ \u00A0\u202F]\d{3}){1,6}(?:,\d{1,2})?|\d{1,15}(?:[.,]\d{1,2})?)(?:[.,][\-–])?(?!\p{N}|[.,]\p{N})/gu;
+  /(?<!\p{N}|\p{N}[.,'’])(?:\d{1,3}(?:[,.'’]\d{3}){1,6}(?:[.,]\d{1,2})?|\d{1,3}(?:[ \u00A0\u202F]\d{3}){1,6}(?:,\d{1,2})?|\d{1,15}(?:[.,]\d{1,2})?)(?:[.,][-–])?(?!\p{N}|[.,]\p{N})/gu;
 // Labels after which a decimal number is money even with no currency marker.
 const TOTAL_LABEL =
   /(?<!\p{L})(?:grand[ \t]total|total|sub-?total|amount|balance|net|gross|tax|vat|summe|gesamtbetrag|gesamtsumme|gesamt|zwischensumme|betrag|endbetrag|rechnungsbetrag|netto|brutto|mwst|ust|montant|sous-total|tva|importe|iva)(?!\p{L})/giu;
@@ -373,7 +373,7 @@ interface CurrencyToken extends Span {
 /** Reads a matched number: the last "." or "," is decimal when 1–2 digits follow it, any
  * other separator groups thousands ("1.234" and "1,234" are both 1234). */
 function parseNumber(raw: string): { value: number; decimals: number } | null {
-  const s = raw.replace(/[.,][\-–]$/u, '');
+  const s = raw.replace(/[.,][-–]$/u, '');
   const last = Math.max(s.lastIndexOf('.'), s.lastIndexOf(','));
   let intPart = s;
   let frac = '';
@@ -501,7 +501,7 @@ const PHONE = new RegExp(
   String.raw`(?<![\p{L}\p{N}+]|\p{N}[.,/\-])(?:\+[ \t]?\d{1,3}[ \t.\-/]{0,2}(?:\(0\)[ \t]?)?)?(?:\(\d{1,5}\)[ \t.\-]{0,2})?\d{1,12}(?:${PHONE_SEP}\d{2,12}){0,6}(?!\p{N}|[.,/\-]\p{N})`,
   'gu',
 );
-const NANP = /^(?:1[ .\-]?)?\d{3}[ .\-]\d{3}[ .\-]\d{4}$/u;
+const NANP = /^(?:1[ .-]?)?\d{3}[ .-]\d{3}[ .-]\d{4}$/u;
 const PHONE_LABEL =
   /(?:^|[^\p{L}])(?:t[ée]l(?:efon|ephone|[ée]phone|[ée]fono)?|phone|ph|fon|fax|telefax|mobile?|mob|cell|handy|portable|m[óo]vil)\.?(?:[ \t]*(?:no|nr|number|n°|#)\.?)?[ \t]*[:.]?[ \t]*$/iu;
 

@@ -200,6 +200,7 @@ export function safeFileName(original: string): string {
   const base = original.split(/[\\/]/).pop() ?? '';
   let cleaned = base
     .normalize('NFKC')
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
     .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
     .replace(/[^A-Za-z0-9._-]+/g, '_')
     .replace(/_+/g, '_')

@@ -17,7 +17,7 @@ export async function openImage(bytes: Uint8Array, type: DocumentType, options: 
       ? sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } })
       : sharp(bytes, { page, pages: 1, limitInputPixels: options.maxPixelsPerPage, failOn: 'error' });
 
-  let pageCount = 1;
+  let pageCount: number;
   let density: number | undefined;
   try {
     const meta = await load(0).metadata();

@@ -102,7 +102,7 @@ export function describeStorageContract(label: string, options: () => StorageEmu
       const [m] = await file.getMetadata();
       expect(m).toMatchObject({ size: String(whole.length), crc32c: crc(whole), contentType: 'application/x-test' });
       const chunks: Buffer[] = [];
-      await pipeline(file.createReadStream(), async function* (src) {
+      await pipeline(file.createReadStream(), async (src: AsyncIterable<unknown>) => {
         for await (const c of src) chunks.push(c as Buffer);
       });
       expect(Buffer.concat(chunks).equals(whole)).toBe(true);

@@ -31,12 +31,14 @@ export function asUser(email: string, extra: Record<string, string> = {}): Recor
   return { 'x-user-email': email, ...extra };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of any shape; each test asserts what it reads
 export interface JsonAnswer<T = any> {
   status: number;
   headers: Headers;
   body: T;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
 export async function fetchJson<T = any>(url: string, init: RequestInit = {}): Promise<JsonAnswer<T>> {
   const res = await fetch(url, init);
   const text = await res.text();

@@ -37,7 +37,7 @@ export async function createFilesystemBackend(dir: string): Promise<Backend> {
       }
       for (const b of buckets) {
         const d = join(objectsDir, b.name);
-        let files: string[] = [];
+        let files: string[];
         try {
           files = await readdir(d);
         } catch {

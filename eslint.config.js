@@ -1,0 +1,21 @@
+// Lint: the recommended JavaScript and typescript-eslint rules over the project's TypeScript.
+// Formatting is not linted; tsc (`npm run typecheck`) checks the types.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'data/', 'infra/build/', 'coverage/', '.tmp/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    // Plain JavaScript files here are Node scripts.
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly' } },
+  },
+  {
+    rules: {
+      // Unused names are tsc's job (noUnusedLocals, noUnusedParameters): one verdict, not two.
+      '@typescript-eslint/no-unused-vars': 'off',
+    },
+  },
+);
