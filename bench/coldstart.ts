@@ -70,12 +70,12 @@ await emulator.stop();
 const report = `### bench:coldstart — ${new Date().toISOString().slice(0, 10)}, ${process.version}
 
 Command: \`npm run bench:coldstart -- --runs ${RUNS}\`. A fresh process each run: import the worker's modules, resolve the
-models, start one tesseract.js worker (and the OSD worker), read one page (tess_phototest.tif). Median of ${RUNS}.
+models, start one tesseract.js worker, read one upright page (tess_phototest.tif: no OSD needed, so only eng is fetched). Median of ${RUNS}.
 
 | cold start to first page | ms |
 |---|---|
 | models mounted (MODEL_CACHE_DIR, warm page cache) | ${Math.round(median(mount))} |
-| models downloaded from the bucket (eng 5.2 MB + osd 10.6 MB, sha256-checked) | ${Math.round(median(download))} |
+| models downloaded from the bucket (eng 5.2 MB, sha256-checked) | ${Math.round(median(download))} |
 | of which: importing the modules | ${Math.round(median(imports))} |
 | reference: native tesseract CLI process, same page | ${Math.round(median(native))} |
 
