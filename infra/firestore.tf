@@ -22,6 +22,8 @@ locals {
     user_status_created = [["userHash", "ASCENDING"], ["status", "ASCENDING"], ["createdAt", "DESCENDING"], ["taskId", "DESCENDING"]]
     # list({batchId}): one batch's tasks (getBatch)
     user_batch_created = [["userHash", "ASCENDING"], ["batchId", "ASCENDING"], ["createdAt", "DESCENDING"], ["taskId", "DESCENDING"]]
+    # GET /batches/{id}?status=: one batch's tasks in one status; also serves batchCounts()
+    user_batch_status_created = [["userHash", "ASCENDING"], ["batchId", "ASCENDING"], ["status", "ASCENDING"], ["createdAt", "DESCENDING"], ["taskId", "DESCENDING"]]
     # stats(): oldest QUEUED task, all users / one user
     status_created          = [["status", "ASCENDING"], ["createdAt", "ASCENDING"]]
     user_status_created_asc = [["userHash", "ASCENDING"], ["status", "ASCENDING"], ["createdAt", "ASCENDING"]]

@@ -3,7 +3,7 @@
  * core/task.ts allows, so duplicate events and racing workers cannot move a task backwards.
  */
 import { AggregateField, FieldPath, Firestore, Timestamp, type DocumentData, type Query, type Transaction } from '@google-cloud/firestore';
-import { canTransition, Task, TERMINAL_STATUSES, type TaskError, type TaskStatus, type TaskSummary } from '../core/task.ts';
+import { canTransition, Task, TaskStatus, TERMINAL_STATUSES, type TaskError, type TaskSummary } from '../core/task.ts';
 import { COLLECTIONS } from '../names.ts';
 
 export function createFirestore(projectId: string): Firestore {
@@ -19,6 +19,13 @@ export type LeaseOutcome =
   | { kind: 'busy'; task: Task }
   /** Out of attempts: the task has just been marked FAILED with its last error. */
   | { kind: 'exhausted'; task: Task };
+
+export interface BatchCounts {
+  byStatus: Record<TaskStatus, number>;
+  total: number;
+  /** The sum of `progress` over the batch's PROCESSING tasks. */
+  processingProgress: number;
+}
 
 export interface TaskPage {
   tasks: Task[];
@@ -334,6 +341,23 @@ export class TaskStore {
   }
 
   /** Counts by aggregation queries, never by reading the tasks. */
+  /**
+   * How many of a user's batch are in each status, and the summed progress of those in PROCESSING:
+   * count and sum aggregations, so a batch of 100,000 costs a handful of reads, not 100,000.
+   */
+  async batchCounts(userHash: string, batchId: string): Promise<BatchCounts> {
+    const ofBatch = this.db.collection(COLLECTIONS.tasks).where('userHash', '==', userHash).where('batchId', '==', batchId);
+    const counts = await Promise.all(
+      TaskStatus.options.map(async (status) => {
+        const snap = await ofBatch.where('status', '==', status).aggregate({ n: AggregateField.count(), progress: AggregateField.sum('progress') }).get();
+        return [status, snap.data().n, snap.data().progress ?? 0] as const;
+      }),
+    );
+    const byStatus = Object.fromEntries(counts.map(([status, n]) => [status, n])) as Record<TaskStatus, number>;
+    const processingProgress = counts.find(([status]) => status === 'PROCESSING')?.[2] ?? 0;
+    return { byStatus, total: counts.reduce((sum, [, n]) => sum + n, 0), processingProgress };
+  }
+
   async stats(options: { userHash?: string } = {}, now = new Date()): Promise<QueueStats> {
     const base = (): Query => {
       const q: Query = this.db.collection(COLLECTIONS.tasks);

@@ -282,33 +282,35 @@ export interface BatchView {
   /** Mean progress over the batch; a finished task (in any final status) counts as 100. */
   progress: number;
   done: boolean;
-  tasks: Pick<TaskView, 'taskId' | 'fileName' | 'status' | 'progress'>[];
+  /** A page of the batch's tasks, newest first (`?status=&limit=&cursor=`, as for GET /tasks). */
+  tasks: Pick<TaskView, 'taskId' | 'fileName' | 'status' | 'progress' | 'error'>[];
+  nextCursor: string | null;
 }
 
-/** Largest batch read: a batch comes from one upload request, which has far fewer files. */
-const MAX_BATCH_READ = 1000;
-
-export async function getBatch(deps: ApiDeps, caller: Caller, id: string): Promise<BatchView> {
+/**
+ * A batch: an upload request of several files, or one `docvault ingest` run (100,000 files or more).
+ * The figures come from count aggregations; the tasks are paged.
+ */
+export async function getBatch(deps: ApiDeps, caller: Caller, id: string, query: unknown = {}): Promise<BatchView> {
+  const parsed = ListQuery.safeParse(query);
+  if (!parsed.success) throw invalid(parsed.error, 'query');
   const batchId = checkedTaskId(id);
-  const tasks: Task[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = await deps.tasks.list(caller.userHash, { batchId, limit: MAX_PAGE, cursor });
-    tasks.push(...page.tasks);
-    cursor = page.nextCursor;
-  } while (cursor && tasks.length < MAX_BATCH_READ);
-  if (tasks.length === 0) throw notFound('batch');
-  const byStatus = Object.fromEntries(TaskStatus.options.map((s) => [s, 0])) as Record<TaskStatus, number>;
-  for (const t of tasks) byStatus[t.status] += 1;
-  const finished = (t: Task) => TERMINAL_STATUSES.includes(t.status);
-  const progress = tasks.reduce((sum, t) => sum + (finished(t) ? 100 : t.progress), 0) / tasks.length;
+  const { status, limit, cursor } = parsed.data;
+  const [counts, page] = await Promise.all([
+    deps.tasks.batchCounts(caller.userHash, batchId),
+    deps.tasks.list(caller.userHash, { batchId, limit, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) }),
+  ]);
+  if (counts.total === 0) throw notFound('batch');
+  const finished = TERMINAL_STATUSES.reduce((sum, s) => sum + counts.byStatus[s], 0);
+  const progress = (finished * 100 + counts.processingProgress) / counts.total;
   return {
     batchId,
-    total: tasks.length,
-    byStatus,
+    total: counts.total,
+    byStatus: counts.byStatus,
     progress: Math.round(progress * 10) / 10,
-    done: tasks.every(finished),
-    tasks: tasks.map((t) => ({ taskId: t.taskId, fileName: t.fileName, status: t.status, progress: t.progress })),
+    done: finished === counts.total,
+    tasks: page.tasks.map((t) => ({ taskId: t.taskId, fileName: t.fileName, status: t.status, progress: t.progress, error: t.error })),
+    nextCursor: page.nextCursor,
   };
 }
 

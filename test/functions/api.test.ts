@@ -255,6 +255,21 @@ describe('api: batches', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ batchId, total: 3, byStatus: { QUEUED: 1, PROCESSING: 1, COMPLETED: 1, FAILED: 0, CANCELLED: 0 }, progress: 50, done: false });
     expect(res.body.tasks).toHaveLength(3);
+    expect(res.body.nextCursor).toBeNull();
+
+    // Tasks are paged (newest first) and filtered like GET /tasks; the figures stay the whole batch's.
+    const first = await get(`/batches/${batchId}?limit=2`, ALICE);
+    expect(first.body.tasks).toHaveLength(2);
+    expect(first.body.total).toBe(3);
+    const rest = await get(`/batches/${batchId}?limit=2&cursor=${first.body.nextCursor}`, ALICE);
+    expect(rest.body.tasks).toHaveLength(1);
+    expect(rest.body.nextCursor).toBeNull();
+    const seen = [...first.body.tasks, ...rest.body.tasks].map((t: { taskId: string }) => t.taskId);
+    expect(new Set(seen).size).toBe(3);
+    const processing = await get(`/batches/${batchId}?status=PROCESSING`, ALICE);
+    expect(processing.body.tasks).toEqual([expect.objectContaining({ status: 'PROCESSING', progress: 50 })]);
+    expect((await get(`/batches/${batchId}?limit=0`, ALICE)).body.error.code).toBe('INVALID_REQUEST');
+
     const other = await get(`/batches/${batchId}`, BOB);
     expect(other.status).toBe(404);
     expect(other.body.error.code).toBe('NOT_FOUND');
