@@ -114,9 +114,10 @@ function printReport(io: Io, r: IngestReport, monitor: MonitorReport | null): vo
     );
   for (const f of r.failures) io.stdout.write(`failed    ${f.path}  ${f.error}\n`);
   for (const c of r.conflicts) io.stdout.write(`conflict  ${c}  (another object with different content has this name; left alone)\n`);
+  if (!r.dryRun && r.outcomes.uploaded > 0) io.stdout.write(`batch ${r.batchId}: its progress at GET /batches/${r.batchId}\n`);
   if (!monitor) return;
   io.stdout.write(
-    `tasks: ${monitor.completed} completed, ${monitor.failed.length} failed` + (monitor.cancelled ? `, ${monitor.cancelled} cancelled` : '') + ` of ${monitor.tasks} (${(monitor.elapsedMs / 1000).toFixed(1)} s)\n`,
+    `tasks: ${monitor.completed} completed, ${monitor.failedCount} failed` + (monitor.cancelled ? `, ${monitor.cancelled} cancelled` : '') + ` of ${monitor.tasks} (${(monitor.elapsedMs / 1000).toFixed(1)} s)\n`,
   );
   for (const f of monitor.failed) io.stdout.write(`FAILED    ${f.path}  ${f.taskId}  ${f.code}  ${f.message}\n`);
 }
@@ -156,6 +157,7 @@ export async function runIngestCommand(dir: string, flags: IngestFlags, io: Io, 
       firestore = createFirestore(config.GOOGLE_CLOUD_PROJECT);
       let last = 0;
       monitor = await monitorTasks(new TaskStore(firestore), report.submitted, {
+        batch: { userHash, batchId: report.batchId },
         ...(signal ? { signal } : {}),
         onProgress: (p) => {
           if (Date.now() - last < LINE_INTERVAL_MS && p.finished < p.tasks) return;
@@ -168,7 +170,7 @@ export async function runIngestCommand(dir: string, flags: IngestFlags, io: Io, 
       const { submitted, ...rest } = report;
       io.stdout.write(JSON.stringify({ ...rest, userHash, tasks: submitted.length, ...(monitor ? { monitor } : {}) }, null, 2) + '\n');
     } else printReport(io, report, monitor);
-    const failed = report.outcomes.failed + report.outcomes.conflict + (monitor ? monitor.failed.length : 0);
+    const failed = report.outcomes.failed + report.outcomes.conflict + (monitor ? monitor.failedCount : 0);
     return failed > 0 || report.aborted ? 1 : 0;
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -16,7 +16,8 @@ import { extname, join, matchesGlob, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Storage } from '@google-cloud/storage';
 import pLimit from 'p-limit';
-import { derivedTaskId, userPrefix, type Priority, type Task } from '../core/task.ts';
+import type { TaskStore } from '../adapters/firestore-tasks.ts';
+import { derivedTaskId, newTaskId, userPrefix, type Priority } from '../core/task.ts';
 import { OBJECT_METADATA } from '../names.ts';
 
 /** Extensions tried first, for speed; dispatch and the worker decide on the content itself. */
@@ -89,8 +90,17 @@ export interface IngestOptions {
   onProgress?: (progress: IngestProgress) => void;
   /** Keep the list of tasks submitted (for --monitor); off, a run of any size keeps no per-file list. */
   trackSubmitted?: boolean;
+  /** The batch this run's uploads join (object metadata → the tasks' batchId). Default: a new one per run. */
+  batchId?: string;
   /** Called for each file once settled. */
   onFile?: (file: { path: string; outcome: FileOutcome; taskId?: string; error?: string }) => void;
+}
+
+export interface SubmittedTask {
+  path: string;
+  taskId: string;
+  /** Uploaded by this run, so in its batch. */
+  inBatch?: boolean;
 }
 
 export interface IngestProgress {
@@ -121,8 +131,13 @@ export interface IngestReport {
   outcomes: Record<FileOutcome, number>;
   bytes: number;
   elapsedMs: number;
-  /** Tasks this run created (uploaded) or adopted (present): what --monitor follows. Only with trackSubmitted. */
-  submitted: Array<{ path: string; taskId: string }>;
+  /** Every task this run's uploads became belongs to this batch: GET /batches/{batchId}. */
+  batchId: string;
+  /**
+   * Tasks this run created (uploaded, inBatch) or adopted (present: written by an earlier run, so in
+   * its batch, or by someone else): what --monitor follows. Only with trackSubmitted.
+   */
+  submitted: SubmittedTask[];
   /** The first MAX_LISTED failed files and conflicts (outcomes counts them all). */
   failures: Array<{ path: string; error: string }>;
   conflicts: string[];
@@ -268,7 +283,9 @@ export async function ingest(storage: Storage, options: IngestOptions): Promise<
   const retry = options.retry ?? DEFAULT_RETRY;
   const signal = options.signal;
   const bucket = storage.bucket(options.bucket);
+  const batchId = options.batchId ?? newTaskId();
   const metadata: Record<string, string> = {
+    [OBJECT_METADATA.batchId]: batchId,
     ...(options.priority ? { [OBJECT_METADATA.priority]: options.priority } : {}),
     ...(options.languages?.length ? { [OBJECT_METADATA.languages]: options.languages.join('+') } : {}),
   };
@@ -286,6 +303,7 @@ export async function ingest(storage: Storage, options: IngestOptions): Promise<
     outcomes: { uploaded: 0, unchanged: 0, present: 0, conflict: 0, 'would-upload': 0, failed: 0 },
     bytes: 0,
     elapsedMs: 0,
+    batchId,
     submitted: [],
     failures: [],
     conflicts: [],
@@ -386,7 +404,7 @@ export async function ingest(storage: Storage, options: IngestOptions): Promise<
         if (settled.outcome === 'uploaded') progress.uploaded++;
         else if (settled.outcome === 'failed' || settled.outcome === 'conflict') progress.failed++;
         else progress.skipped++;
-        if (settled.taskId && options.trackSubmitted) report.submitted.push({ path: entry.path, taskId: settled.taskId });
+        if (settled.taskId && options.trackSubmitted) report.submitted.push({ path: entry.path, taskId: settled.taskId, inBatch: settled.outcome === 'uploaded' });
         if (settled.error && report.failures.length < MAX_LISTED) report.failures.push({ path: entry.path, error: settled.error });
         if (settled.outcome === 'conflict' && report.conflicts.length < MAX_LISTED) report.conflicts.push(entry.path);
         options.onFile?.({ path: entry.path, ...settled });
@@ -422,7 +440,10 @@ function describe(err: unknown): string {
 export interface MonitorReport {
   tasks: number;
   completed: number;
+  /** The failed tasks with their codes (of the batch's, the first MAX_LISTED). */
   failed: Array<{ path: string; taskId: string; code: string; message: string }>;
+  /** All failed tasks, counted. */
+  failedCount: number;
   cancelled: number;
   elapsedMs: number;
 }
@@ -431,20 +452,35 @@ export interface MonitorOptions {
   intervalMs?: number;
   /** Reads at once. */
   concurrency?: number;
+  /** The run's batch: its tasks are followed by count aggregations instead of one read each. */
+  batch?: { userHash: string; batchId: string };
   signal?: AbortSignal;
   onProgress?: (p: { tasks: number; finished: number; completed: number; failed: number }) => void;
 }
 
+/** What the monitor reads: single tasks, and a batch's counts and failed tasks. */
+export type MonitorSource = Pick<TaskStore, 'get' | 'batchCounts' | 'list'>;
+
 /**
  * Follows the tasks until each is COMPLETED, FAILED or CANCELLED. A task not there yet (the storage
- * event is on its way to dispatch) is simply read again next round.
+ * event is on its way to dispatch) is simply read again next round. The tasks of the run's batch are
+ * counted, not read (a round costs a few reads at 100,000 tasks); the failed ones are listed at the end.
  */
-export async function monitorTasks(tasks: { get(taskId: string): Promise<Task | null> }, submitted: IngestReport['submitted'], options: MonitorOptions = {}): Promise<MonitorReport> {
+export async function monitorTasks(tasks: MonitorSource, submitted: SubmittedTask[], options: MonitorOptions = {}): Promise<MonitorReport> {
   const started = Date.now();
-  const pending = new Map(submitted.map((s) => [s.taskId, s.path]));
-  const report: MonitorReport = { tasks: pending.size, completed: 0, failed: [], cancelled: 0, elapsedMs: 0 };
+  const batch = options.batch;
+  const inBatch = batch ? submitted.filter((s) => s.inBatch) : [];
+  const pending = new Map(submitted.filter((s) => !(batch && s.inBatch)).map((s) => [s.taskId, s.path]));
+  const followed = pending.size;
+  const report: MonitorReport = { tasks: submitted.length, completed: 0, failed: [], failedCount: 0, cancelled: 0, elapsedMs: 0 };
+  const ofBatch = { completed: 0, failed: 0, cancelled: 0, finished: 0 };
   const limit = pLimit(options.concurrency ?? 32);
-  while (pending.size > 0 && !options.signal?.aborted) {
+  while ((pending.size > 0 || ofBatch.finished < inBatch.length) && !options.signal?.aborted) {
+    if (batch && ofBatch.finished < inBatch.length) {
+      const { byStatus } = await withRetry(() => tasks.batchCounts(batch.userHash, batch.batchId));
+      Object.assign(ofBatch, { completed: byStatus.COMPLETED, failed: byStatus.FAILED, cancelled: byStatus.CANCELLED });
+      ofBatch.finished = byStatus.COMPLETED + byStatus.FAILED + byStatus.CANCELLED;
+    }
     await Promise.all(
       [...pending].map(([taskId, path]) =>
         limit(async () => {
@@ -458,9 +494,29 @@ export async function monitorTasks(tasks: { get(taskId: string): Promise<Task | 
         }),
       ),
     );
-    options.onProgress?.({ tasks: report.tasks, finished: report.tasks - pending.size, completed: report.completed, failed: report.failed.length });
-    if (pending.size > 0) await sleep(options.intervalMs ?? MONITOR_INTERVAL_MS, options.signal);
+    options.onProgress?.({
+      tasks: report.tasks,
+      finished: ofBatch.finished + followed - pending.size,
+      completed: ofBatch.completed + report.completed,
+      failed: ofBatch.failed + report.failed.length,
+    });
+    if (pending.size > 0 || ofBatch.finished < inBatch.length) await sleep(options.intervalMs ?? MONITOR_INTERVAL_MS, options.signal);
   }
+  report.completed += ofBatch.completed;
+  report.cancelled += ofBatch.cancelled;
+  if (batch && ofBatch.failed > 0) {
+    // The failed ones by name: a page at a time, at most MAX_LISTED (all are counted).
+    const paths = new Map(inBatch.map((s) => [s.taskId, s.path]));
+    const failed: MonitorReport['failed'] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await withRetry(() => tasks.list(batch.userHash, { batchId: batch.batchId, status: 'FAILED', limit: 100, cursor }));
+      for (const t of page.tasks) failed.push({ path: paths.get(t.taskId) ?? t.fileName, taskId: t.taskId, code: t.error?.code ?? 'INTERNAL', message: t.error?.message ?? '' });
+      cursor = page.nextCursor;
+    } while (cursor && failed.length < MAX_LISTED);
+    report.failed.push(...failed);
+    report.failedCount = report.failed.length - failed.length + ofBatch.failed;
+  } else report.failedCount = report.failed.length;
   report.elapsedMs = Date.now() - started;
   return report;
 }

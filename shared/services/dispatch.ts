@@ -86,7 +86,8 @@ export async function dispatchObject(object: StorageObject, deps: DispatchDeps):
     {
       taskId,
       userHash: parsed.userHash,
-      batchId: fromUpload ? (meta.batchId ?? null) : null,
+      // Upload's batches, and docvault ingest's (one per run); a batch is only ever read within its user.
+      batchId: meta.batchId ?? null,
       source: fromUpload ? (meta.source ?? 'upload') : 'drop',
       bucket: object.bucket,
       object: object.name,

@@ -131,6 +131,10 @@ describe('docvault ingest against the emulators', () => {
     expect(result.outcomes.failed + result.outcomes.conflict).toBe(0);
     expect(result.tasks).toBe(result.outcomes.uploaded + 2);
     expect(out.out()).not.toContain(user);
+    // The run is one batch: every task it uploaded carries its id (the two adopted ones are the first run's).
+    const counts = await tasks.batchCounts(userHashOf(user, TEST_SECRET), result.batchId);
+    expect(counts.total).toBe(result.outcomes.uploaded);
+    expect(counts.byStatus.FAILED).toBe(1);
 
     // The one non-document fails on its content with a stable code; the exit code says so.
     expect(result.monitor.failed).toEqual([expect.objectContaining({ path: FAKE_PDF.replace(/^\.\//, ''), code: 'UNSUPPORTED_TYPE' })]);
