@@ -48,9 +48,9 @@ const UPRIGHT_CONFIDENCE = 75;
 const UPRIGHT_MIN_WORDS = 3;
 /** OSD below this confidence is a guess: the page is OCRed as it is. */
 const ORIENTATION_MIN_CONFIDENCE = 2;
-/** With no OSD verdict, a page this unsure is tried at the other three orientations. */
+/** With no OSD verdict, a page this unsure is tried at the other orientations. */
 const LOW_CONFIDENCE = 60;
-const ALTERNATIVE_ORIENTATIONS: readonly Orientation[] = [90, 180, 270];
+const ORIENTATIONS: readonly Orientation[] = [0, 90, 180, 270];
 
 export async function processDocument(
   bytes: Uint8Array,
@@ -127,12 +127,14 @@ async function readPages(
   onProgress?: (progress: PageProgress) => void,
 ): Promise<PageOutcome[]> {
   const limit = pLimit(Math.max(1, deps.concurrency));
+  // A document scanned turned is usually turned on every page: later pages try that orientation first.
+  const hint: OrientationHint = { orientation: 0 };
   let done = 0;
   const total = source.pageCount;
   return Promise.all(
     Array.from({ length: total }, (_, index) =>
       limit(async () => {
-        const outcome = await readPageSafely(source, index, options, deps, clock);
+        const outcome = await readPageSafely(source, index, options, deps, clock, hint);
         done += 1;
         onProgress?.({ done, total, page: index + 1 });
         return outcome;
@@ -148,11 +150,12 @@ async function readPageSafely(
   options: OcrOptions,
   deps: PipelineDeps,
   clock: () => number,
+  hint: OrientationHint,
 ): Promise<PageOutcome> {
   const started = clock();
   try {
     const page = await source.page(index);
-    return await readPage(source.type, page, options, deps, clock);
+    return await readPage(source.type, page, options, deps, clock, hint);
   } catch (err) {
     const error = toDocVaultError(err);
     return {
@@ -181,6 +184,7 @@ async function readPage(
   options: OcrOptions,
   deps: PipelineDeps,
   clock: () => number,
+  hint: OrientationHint,
 ): Promise<PageOutcome> {
   const started = clock();
   const layer = await page.textLayer();
@@ -206,7 +210,7 @@ async function readPage(
   const rendered = await page.render();
   const renderMs = clock() - started;
   const ocrStarted = clock();
-  const { image, orientation, recognized } = await recognizeUpright(rendered, options, deps.engine);
+  const { image, orientation, recognized } = await recognizeUpright(rendered, options, deps.engine, hint);
   const ocrMs = clock() - ocrStarted;
 
   const artifact: PageArtifact = {
@@ -238,34 +242,46 @@ async function readPage(
   };
 }
 
+/** The orientation the document's last decided page needed. */
+interface OrientationHint {
+  orientation: Orientation;
+}
+
 /**
- * Finds the upright orientation. Most pages are upright, so the page is read as it is first; only
- * an unsure read asks tesseract's OSD (a pass that costs a third to half of a small page's read),
- * and with no OSD verdict an unsure page is tried at the other three orientations.
+ * Finds the upright orientation. Most pages are upright, so the page is read first as it is (or as
+ * the document's previous pages needed); only an unsure read asks tesseract's OSD (a pass that
+ * costs a third to half of a small page's read), and with no OSD verdict an unsure page is tried
+ * at the other orientations.
  */
 async function recognizeUpright(
   rendered: GreyImage,
   options: OcrOptions,
   engine: OcrEngine,
+  hint: OrientationHint,
 ): Promise<{ image: GreyImage; orientation: Orientation; recognized: RecognizedPage }> {
   const recognizeOptions = { languages: options.languages, timeoutMs: options.limits.pageTimeoutMs, textPdf: options.searchablePdf };
-  let best = { image: rendered, orientation: 0 as Orientation, recognized: await engine.recognize(rendered, recognizeOptions) };
-  if (!options.detectOrientation || readsUpright(best.recognized)) return best;
-
   const read = async (orientation: Orientation) => {
     const image = rotateGrey(rendered, orientation);
     return { image, orientation, recognized: await engine.recognize(image, recognizeOptions) };
   };
+  if (!options.detectOrientation) return read(0);
+  const likely = hint.orientation;
+  let best = await read(likely);
+  if (readsUpright(best.recognized)) return best;
+
   const guess = await engine.detectOrientation(rendered);
   if (guess && guess.confidence >= ORIENTATION_MIN_CONFIDENCE) {
     // A verdict. Not weighed against the first read: a page turned by 90° can read as well as upright.
-    return guess.degrees === 0 ? best : read(guess.degrees);
+    hint.orientation = guess.degrees;
+    return guess.degrees === likely ? best : read(guess.degrees);
   }
   if (best.recognized.confidence < LOW_CONFIDENCE) {
-    for (const orientation of ALTERNATIVE_ORIENTATIONS) {
+    for (const orientation of ORIENTATIONS) {
+      if (orientation === likely) continue;
       const candidate = await read(orientation);
       if (isBetterRead(candidate.recognized, best.recognized)) best = candidate;
     }
+    if (readsUpright(best.recognized)) hint.orientation = best.orientation;
   }
   return best;
 }

@@ -160,6 +160,25 @@ describe('processDocument', () => {
     expect(result.pages[0]!.rotation.orientation).toBe(180);
   });
 
+  it('in a document turned on every page, reads later pages at the turn the first one needed', async () => {
+    const pages: FakePage[] = [1, 2, 3].map((n) => ({ text: `upside down page number ${n}`, turned: 180 as const }));
+    const e = engine(pages, 'truth');
+    const { result } = await processDocument(PNG, {}, { opener: opener(pages), engine: e, concurrency: 1 });
+    expect(result.pages.map((p) => p.text)).toEqual(pages.map((p) => p.text));
+    expect(result.pages.map((p) => p.rotation.orientation)).toEqual([180, 180, 180]);
+    expect(e.osdCalls).toBe(1); // the first page only
+    expect(e.calls).toBe(4); // 2 for the first page, 1 each after
+
+    // An upright page after turned ones is still read upright.
+    const mixed: FakePage[] = [{ text: 'upside down first page', turned: 180 }, { text: 'then an upright page' }];
+    const m = engine(mixed, 'truth');
+    const read = await processDocument(PNG, {}, { opener: opener(mixed), engine: m, concurrency: 1 });
+    expect(read.result.pages.map((p) => [p.text, p.rotation.orientation])).toEqual([
+      ['upside down first page', 180],
+      ['then an upright page', 0],
+    ]);
+  });
+
   it('keeps an upright read of few words when OSD says upright (no four-way search)', async () => {
     const pages: FakePage[] = [{ text: 'Total' }];
     const e = engine(pages, 'knows');
