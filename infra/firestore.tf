@@ -22,16 +22,19 @@ locals {
     user_status_created = [["userHash", "ASCENDING"], ["status", "ASCENDING"], ["createdAt", "DESCENDING"], ["taskId", "DESCENDING"]]
     # list({batchId}): one batch's tasks (getBatch)
     user_batch_created = [["userHash", "ASCENDING"], ["batchId", "ASCENDING"], ["createdAt", "DESCENDING"], ["taskId", "DESCENDING"]]
-    # GET /batches/{id}?status=: one batch's tasks in one status; also serves batchCounts()
+    # GET /batches/{id}?status=: one batch's tasks in one status; also serves batchCounts()' counts
     user_batch_status_created = [["userHash", "ASCENDING"], ["batchId", "ASCENDING"], ["status", "ASCENDING"], ["createdAt", "DESCENDING"], ["taskId", "DESCENDING"]]
+    # batchCounts(): sum(progress) of a batch's PROCESSING tasks (sum and average read the field from the index)
+    user_batch_status_progress = [["userHash", "ASCENDING"], ["batchId", "ASCENDING"], ["status", "ASCENDING"], ["progress", "ASCENDING"]]
     # stats(): oldest QUEUED task, all users / one user
     status_created          = [["status", "ASCENDING"], ["createdAt", "ASCENDING"]]
     user_status_created_asc = [["userHash", "ASCENDING"], ["status", "ASCENDING"], ["createdAt", "ASCENDING"]]
     # stats(): COMPLETED since the start of the day, all users / one user
     status_completed      = [["status", "ASCENDING"], ["completedAt", "ASCENDING"]]
     user_status_completed = [["userHash", "ASCENDING"], ["status", "ASCENDING"], ["completedAt", "ASCENDING"]]
-    # stats({userHash}): average wait of the tasks started today
-    user_started = [["userHash", "ASCENDING"], ["startedAt", "ASCENDING"]]
+    # stats(): average wait of the tasks started today, one user / all users (waitMs: the averaged field)
+    user_started = [["userHash", "ASCENDING"], ["startedAt", "ASCENDING"], ["waitMs", "ASCENDING"]]
+    started_wait = [["startedAt", "ASCENDING"], ["waitMs", "ASCENDING"]]
     # failedTaskIds(): FAILED tasks by error code, all users / one user (requeue-failed)
     status_error_code      = [["status", "ASCENDING"], ["error.code", "ASCENDING"]]
     user_status_error_code = [["userHash", "ASCENDING"], ["status", "ASCENDING"], ["error.code", "ASCENDING"]]

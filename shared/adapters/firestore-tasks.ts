@@ -95,13 +95,16 @@ export class TaskStore {
   }
 
   /**
-   * The task once it reaches a final status, or as it stands when timeoutMs runs out (null if it
-   * does not exist by then). A snapshot listener, not polling: the answer follows the commit.
+   * The user's task once it reaches a final status, or as it stands when timeoutMs runs out (null
+   * if it is not theirs, or does not exist by then). A snapshot listener, not polling: the answer
+   * follows the commit.
    */
-  waitUntilFinished(taskId: string, timeoutMs: number): Promise<Task | null> {
+  waitUntilFinished(taskId: string, userHash: string, timeoutMs: number): Promise<Task | null> {
     return new Promise((resolve, reject) => {
       let latest: Task | null = null;
       let done = false;
+      let unsubscribe = () => {};
+      let timer: NodeJS.Timeout | undefined;
       const finish = (err?: Error) => {
         if (done) return;
         done = true;
@@ -110,16 +113,15 @@ export class TaskStore {
         if (err) reject(err);
         else resolve(latest);
       };
-      const timer = setTimeout(() => finish(), timeoutMs);
-      // The listener's callbacks run later, never before this assignment.
-      const unsubscribe = this.doc(taskId).onSnapshot(
+      unsubscribe = this.doc(taskId).onSnapshot(
         (snap) => {
-          latest = snap.exists ? fromStore(snap.data()!) : null;
+          const task = snap.exists ? fromStore(snap.data()!) : null;
+          latest = task && task.userHash === userHash ? task : null;
           if (latest && TERMINAL_STATUSES.includes(latest.status)) finish();
         },
         (err) => finish(err),
       );
-      if (done) unsubscribe();
+      timer = setTimeout(() => finish(), timeoutMs);
     });
   }
 
@@ -340,24 +342,28 @@ export class TaskStore {
     });
   }
 
-  /** Counts by aggregation queries, never by reading the tasks. */
   /**
    * How many of a user's batch are in each status, and the summed progress of those in PROCESSING:
    * count and sum aggregations, so a batch of 100,000 costs a handful of reads, not 100,000.
    */
   async batchCounts(userHash: string, batchId: string): Promise<BatchCounts> {
     const ofBatch = this.db.collection(COLLECTIONS.tasks).where('userHash', '==', userHash).where('batchId', '==', batchId);
-    const counts = await Promise.all(
-      TaskStatus.options.map(async (status) => {
-        const snap = await ofBatch.where('status', '==', status).aggregate({ n: AggregateField.count(), progress: AggregateField.sum('progress') }).get();
-        return [status, snap.data().n, snap.data().progress ?? 0] as const;
-      }),
+    // One read-only transaction: every count at the same moment, so a task moving between two
+    // statuses is counted once (not in neither, which would make a running batch look done).
+    return this.db.runTransaction(
+      async (tx) => {
+        const [counts, processing] = await Promise.all([
+          Promise.all(TaskStatus.options.map(async (status) => [status, (await tx.get(ofBatch.where('status', '==', status).count())).data().count] as const)),
+          tx.get(ofBatch.where('status', '==', 'PROCESSING').aggregate({ progress: AggregateField.sum('progress') })),
+        ]);
+        const byStatus = Object.fromEntries(counts) as Record<TaskStatus, number>;
+        return { byStatus, total: counts.reduce((sum, [, n]) => sum + n, 0), processingProgress: processing.data().progress ?? 0 };
+      },
+      { readOnly: true },
     );
-    const byStatus = Object.fromEntries(counts.map(([status, n]) => [status, n])) as Record<TaskStatus, number>;
-    const processingProgress = counts.find(([status]) => status === 'PROCESSING')?.[2] ?? 0;
-    return { byStatus, total: counts.reduce((sum, [, n]) => sum + n, 0), processingProgress };
   }
 
+  /** Counts by aggregation queries, never by reading the tasks. */
   async stats(options: { userHash?: string } = {}, now = new Date()): Promise<QueueStats> {
     const base = (): Query => {
       const q: Query = this.db.collection(COLLECTIONS.tasks);

@@ -186,6 +186,29 @@ export const MAX_WAIT_SECONDS = 50;
 const TaskQuery = z.object({ wait: z.coerce.number().min(0).max(MAX_WAIT_SECONDS).default(0) });
 
 /**
+ * Waits held at once by one instance, per caller and in all: each holds a request slot for up to
+ * MAX_WAIT_SECONDS, and one caller must not use up the slots everyone shares. Past the limit a
+ * wait is answered at once, as without `wait`.
+ */
+export const MAX_WAITS_PER_CALLER = 4;
+export const MAX_WAITS = 32;
+const waitsByCaller = new Map<string, number>();
+let waits = 0;
+
+function reserveWait(userHash: string): (() => void) | null {
+  const mine = waitsByCaller.get(userHash) ?? 0;
+  if (mine >= MAX_WAITS_PER_CALLER || waits >= MAX_WAITS) return null;
+  waitsByCaller.set(userHash, mine + 1);
+  waits += 1;
+  return () => {
+    waits -= 1;
+    const left = (waitsByCaller.get(userHash) ?? 1) - 1;
+    if (left > 0) waitsByCaller.set(userHash, left);
+    else waitsByCaller.delete(userHash);
+  };
+}
+
+/**
  * One task of the caller's. With `?wait=S` an unfinished task is answered when it finishes (or
  * after S seconds, as it stands then), so a client need not poll.
  */
@@ -197,8 +220,17 @@ export async function getTask(deps: ApiDeps, caller: Caller, id: string, query: 
   const now = task ? taskView(task) : await pendingUpload(deps.storage, deps.config.UPLOADS_BUCKET, caller.userHash, taskId);
   if (!now) throw notFound(); // an unknown id is answered at once, never waited on
   if (parsed.data.wait === 0 || (task && TERMINAL_STATUSES.includes(task.status))) return now;
-  const finished = await deps.tasks.waitUntilFinished(taskId, parsed.data.wait * 1000);
-  return finished && finished.userHash === caller.userHash ? taskView(finished) : now;
+  const release = reserveWait(caller.userHash);
+  if (!release) return now;
+  try {
+    const finished = await deps.tasks.waitUntilFinished(taskId, caller.userHash, parsed.data.wait * 1000);
+    return finished ? taskView(finished) : now;
+  } catch (err) {
+    deps.log.warn('waiting for a task failed; answered as it stood', { taskId, error: err });
+    return now;
+  } finally {
+    release();
+  }
 }
 
 export const ResultFormat = z.enum(['json', 'txt', 'hocr', 'pdf']);

@@ -10,6 +10,7 @@ import { createApiHandler } from '../../functions/api/index.ts';
 import { newTaskId, resultObjectNames, uploadObjectName, type Task, type TaskSummary } from '../../shared/core/task.ts';
 import { OBJECT_METADATA, PRIORITY_TOPICS } from '../../shared/names.ts';
 import { createLogger } from '../../shared/log.ts';
+import { MAX_WAITS_PER_CALLER } from '../../shared/services/api.ts';
 import { appContext } from '../../shared/services/context.ts';
 import { asUser, fetchJson, serveHttpFunction, type ServedFunction } from '../support/http.ts';
 import { startSuite, TEST_BUCKETS, type Suite } from '../support/suite.ts';
@@ -163,6 +164,37 @@ describe('api: tasks', () => {
       expect(bad.status, wait).toBe(400);
       expect(bad.body.error.code).toBe('INVALID_REQUEST');
     }
+  });
+
+  it('GET /tasks/{id}?wait=S also waits for a just-uploaded document until dispatch creates its task and it finishes', async () => {
+    const taskId = newTaskId();
+    await storage
+      .bucket(TEST_BUCKETS.uploads)
+      .file(uploadObjectName(aliceHash, taskId, 'scan.png'))
+      .save(Buffer.from('png'), { metadata: { metadata: { [OBJECT_METADATA.taskId]: taskId, [OBJECT_METADATA.source]: 'upload' } } });
+    const waiting = get(`/tasks/${taskId}?wait=20`, ALICE);
+    await new Promise((r) => setTimeout(r, 300));
+    await seed(taskOf(aliceHash, { taskId }));
+    await ctx.tasks.lease(taskId, 'worker-1', 60_000);
+    await ctx.tasks.complete(taskId, 'worker-1', summary(aliceHash, taskId), 86_400_000);
+    expect((await waiting).body).toMatchObject({ taskId, status: 'COMPLETED' });
+  });
+
+  it(`answers waits past ${MAX_WAITS_PER_CALLER} of one caller at once, as without wait`, async () => {
+    const [task] = await seed(taskOf(aliceHash));
+    const held = Array.from({ length: MAX_WAITS_PER_CALLER }, () => get(`/tasks/${task!.taskId}?wait=20`, ALICE));
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    const extra = await get(`/tasks/${task!.taskId}?wait=20`, ALICE);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(extra.body.status).toBe('QUEUED');
+    // Another caller's wait is not affected by Alice's.
+    const [bobs] = await seed(taskOf(bobHash));
+    const t1 = Date.now();
+    expect((await get(`/tasks/${bobs!.taskId}?wait=1`, BOB)).body.status).toBe('QUEUED');
+    expect(Date.now() - t1).toBeGreaterThanOrEqual(950);
+    await ctx.tasks.cancel(task!.taskId, aliceHash);
+    for (const res of await Promise.all(held)) expect(res.body.status).toBe('CANCELLED');
   });
 
   it('GET /tasks pages through the caller’s own tasks, newest first, with a status filter', async () => {
