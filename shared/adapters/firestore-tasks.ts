@@ -104,7 +104,7 @@ export class TaskStore {
       let latest: Task | null = null;
       let done = false;
       let unsubscribe = () => {};
-      let timer: NodeJS.Timeout | undefined;
+      let timer: NodeJS.Timeout | undefined = undefined;
       const finish = (err?: Error) => {
         if (done) return;
         done = true;
