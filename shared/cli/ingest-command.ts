@@ -120,6 +120,7 @@ function printReport(io: Io, r: IngestReport, monitor: MonitorReport | null): vo
     `tasks: ${monitor.completed} completed, ${monitor.failedCount} failed` + (monitor.cancelled ? `, ${monitor.cancelled} cancelled` : '') + ` of ${monitor.tasks} (${(monitor.elapsedMs / 1000).toFixed(1)} s)\n`,
   );
   for (const f of monitor.failed) io.stdout.write(`FAILED    ${f.path}  ${f.taskId}  ${f.code}  ${f.message}\n`);
+  if (monitor.unfinished) io.stdout.write(`${monitor.unfinished} tasks had not finished when no task had changed for a long while; see GET /batches/${r.batchId}\n`);
 }
 
 export async function runIngestCommand(dir: string, flags: IngestFlags, io: Io, signal?: AbortSignal): Promise<number> {
@@ -170,7 +171,7 @@ export async function runIngestCommand(dir: string, flags: IngestFlags, io: Io, 
       const { submitted, ...rest } = report;
       io.stdout.write(JSON.stringify({ ...rest, userHash, tasks: submitted.length, ...(monitor ? { monitor } : {}) }, null, 2) + '\n');
     } else printReport(io, report, monitor);
-    const failed = report.outcomes.failed + report.outcomes.conflict + (monitor ? monitor.failedCount : 0);
+    const failed = report.outcomes.failed + report.outcomes.conflict + (monitor ? monitor.failedCount + monitor.unfinished : 0);
     return failed > 0 || report.aborted ? 1 : 0;
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -46,6 +46,8 @@ export const DEFAULT_RETRY = { attempts: 6, initialDelayMs: 250, maxDelayMs: 8_0
 export const MAX_LISTED = 1_000;
 /** How often --monitor reads the tasks it still waits for. */
 export const MONITOR_INTERVAL_MS = 1_000;
+/** --monitor gives up after this long without any task finishing. */
+export const MONITOR_STALL_MS = 30 * 60_000;
 
 /** One line of the state file: a file that is in the bucket, and the task it became. */
 export interface StateRecord {
@@ -99,7 +101,7 @@ export interface IngestOptions {
 export interface SubmittedTask {
   path: string;
   taskId: string;
-  /** Uploaded by this run, so in its batch. */
+  /** Written by this run, so in its batch. */
   inBatch?: boolean;
 }
 
@@ -323,7 +325,7 @@ export async function ingest(storage: Storage, options: IngestOptions): Promise<
   // size of the state file that was read, not of the folder.
   const record = (r: StateRecord) => void stateOut?.write(JSON.stringify(r) + '\n');
 
-  const one = async (entry: WalkEntry): Promise<{ outcome: FileOutcome; taskId?: string }> => {
+  const one = async (entry: WalkEntry): Promise<{ outcome: FileOutcome; taskId?: string; inBatch?: boolean }> => {
     const object = prefix + entry.path;
     const info = await stat(entry.absolute);
     const known = state.get(stateKey(options.bucket, object));
@@ -364,7 +366,7 @@ export async function ingest(storage: Storage, options: IngestOptions): Promise<
       record({ ...base, generation, taskId });
       report.bytes += info.size;
       progress.bytes += info.size;
-      return { outcome: 'uploaded', taskId };
+      return { outcome: 'uploaded', taskId, inBatch: true };
     } catch (err) {
       if (statusOf(err) !== 412) throw err;
       // Already there: ours if the bytes are the same (a run stopped before recording, or a retry
@@ -374,7 +376,8 @@ export async function ingest(storage: Storage, options: IngestOptions): Promise<
       const generation = String(meta.generation);
       const taskId = derivedTaskId(options.bucket, object, generation);
       record({ ...base, generation, taskId });
-      return { outcome: 'present', taskId };
+      // A retry whose first attempt landed wrote this run's batch id: the task is in the batch.
+      return { outcome: 'present', taskId, inBatch: meta.metadata?.[OBJECT_METADATA.batchId] === batchId };
     }
   };
 
@@ -393,7 +396,7 @@ export async function ingest(storage: Storage, options: IngestOptions): Promise<
       progress.found++;
       const job: Promise<void> = limit(async () => {
         if (signal?.aborted) return;
-        let settled: { outcome: FileOutcome; taskId?: string; error?: string };
+        let settled: { outcome: FileOutcome; taskId?: string; inBatch?: boolean; error?: string };
         try {
           settled = await one(entry);
         } catch (err) {
@@ -404,10 +407,10 @@ export async function ingest(storage: Storage, options: IngestOptions): Promise<
         if (settled.outcome === 'uploaded') progress.uploaded++;
         else if (settled.outcome === 'failed' || settled.outcome === 'conflict') progress.failed++;
         else progress.skipped++;
-        if (settled.taskId && options.trackSubmitted) report.submitted.push({ path: entry.path, taskId: settled.taskId, inBatch: settled.outcome === 'uploaded' });
+        if (settled.taskId && options.trackSubmitted) report.submitted.push({ path: entry.path, taskId: settled.taskId, inBatch: Boolean(settled.inBatch) });
         if (settled.error && report.failures.length < MAX_LISTED) report.failures.push({ path: entry.path, error: settled.error });
         if (settled.outcome === 'conflict' && report.conflicts.length < MAX_LISTED) report.conflicts.push(entry.path);
-        options.onFile?.({ path: entry.path, ...settled });
+        options.onFile?.({ path: entry.path, outcome: settled.outcome, ...(settled.taskId ? { taskId: settled.taskId } : {}), ...(settled.error ? { error: settled.error } : {}) });
       }).finally(() => inFlight.delete(job));
       inFlight.add(job);
       // The queue in front of the uploads stays small: the walk waits for room.
@@ -445,6 +448,8 @@ export interface MonitorReport {
   /** All failed tasks, counted. */
   failedCount: number;
   cancelled: number;
+  /** Tasks still unfinished when the monitor gave up (nothing changed for stallMs); 0 when all finished. */
+  unfinished: number;
   elapsedMs: number;
 }
 
@@ -454,6 +459,8 @@ export interface MonitorOptions {
   concurrency?: number;
   /** The run's batch: its tasks are followed by count aggregations instead of one read each. */
   batch?: { userHash: string; batchId: string };
+  /** Give up when no task has changed status for this long (a task that was never created). Default 30 min. */
+  stallMs?: number;
   signal?: AbortSignal;
   onProgress?: (p: { tasks: number; finished: number; completed: number; failed: number }) => void;
 }
@@ -472,13 +479,19 @@ export async function monitorTasks(tasks: MonitorSource, submitted: SubmittedTas
   const inBatch = batch ? submitted.filter((s) => s.inBatch) : [];
   const pending = new Map(submitted.filter((s) => !(batch && s.inBatch)).map((s) => [s.taskId, s.path]));
   const followed = pending.size;
-  const report: MonitorReport = { tasks: submitted.length, completed: 0, failed: [], failedCount: 0, cancelled: 0, elapsedMs: 0 };
-  const ofBatch = { completed: 0, failed: 0, cancelled: 0, finished: 0 };
+  const report: MonitorReport = { tasks: submitted.length, completed: 0, failed: [], failedCount: 0, cancelled: 0, unfinished: 0, elapsedMs: 0 };
+  // The batch is done when all its tasks exist (at least as many as were written) and none is left
+  // QUEUED or PROCESSING.
+  const ofBatch = { completed: 0, failed: 0, cancelled: 0, finished: 0, open: 0 };
+  const batchDone = () => ofBatch.finished >= inBatch.length && ofBatch.open === 0;
   const limit = pLimit(options.concurrency ?? 32);
-  while ((pending.size > 0 || ofBatch.finished < inBatch.length) && !options.signal?.aborted) {
-    if (batch && ofBatch.finished < inBatch.length) {
+  const stallMs = options.stallMs ?? MONITOR_STALL_MS;
+  let lastChange = Date.now();
+  let lastFinished = -1;
+  while ((pending.size > 0 || !batchDone()) && !options.signal?.aborted) {
+    if (batch && !batchDone()) {
       const { byStatus } = await withRetry(() => tasks.batchCounts(batch.userHash, batch.batchId));
-      Object.assign(ofBatch, { completed: byStatus.COMPLETED, failed: byStatus.FAILED, cancelled: byStatus.CANCELLED });
+      Object.assign(ofBatch, { completed: byStatus.COMPLETED, failed: byStatus.FAILED, cancelled: byStatus.CANCELLED, open: byStatus.QUEUED + byStatus.PROCESSING });
       ofBatch.finished = byStatus.COMPLETED + byStatus.FAILED + byStatus.CANCELLED;
     }
     await Promise.all(
@@ -494,24 +507,31 @@ export async function monitorTasks(tasks: MonitorSource, submitted: SubmittedTas
         }),
       ),
     );
-    options.onProgress?.({
-      tasks: report.tasks,
-      finished: ofBatch.finished + followed - pending.size,
-      completed: ofBatch.completed + report.completed,
-      failed: ofBatch.failed + report.failed.length,
-    });
-    if (pending.size > 0 || ofBatch.finished < inBatch.length) await sleep(options.intervalMs ?? MONITOR_INTERVAL_MS, options.signal);
+    const finished = ofBatch.finished + followed - pending.size;
+    options.onProgress?.({ tasks: report.tasks, finished, completed: ofBatch.completed + report.completed, failed: ofBatch.failed + report.failed.length });
+    if (pending.size === 0 && batchDone()) break;
+    if (finished !== lastFinished) [lastFinished, lastChange] = [finished, Date.now()];
+    else if (Date.now() - lastChange >= stallMs) {
+      report.unfinished = Math.max(0, report.tasks - finished);
+      break;
+    }
+    await sleep(options.intervalMs ?? MONITOR_INTERVAL_MS, options.signal);
   }
   report.completed += ofBatch.completed;
   report.cancelled += ofBatch.cancelled;
   if (batch && ofBatch.failed > 0) {
     // The failed ones by name: a page at a time, at most MAX_LISTED (all are counted).
     const paths = new Map(inBatch.map((s) => [s.taskId, s.path]));
+    const listed = new Set(report.failed.map((f) => f.taskId));
     const failed: MonitorReport['failed'] = [];
     let cursor: string | null = null;
     do {
       const page = await withRetry(() => tasks.list(batch.userHash, { batchId: batch.batchId, status: 'FAILED', limit: 100, cursor }));
-      for (const t of page.tasks) failed.push({ path: paths.get(t.taskId) ?? t.fileName, taskId: t.taskId, code: t.error?.code ?? 'INTERNAL', message: t.error?.message ?? '' });
+      for (const t of page.tasks) {
+        if (!pending.has(t.taskId) && !listed.has(t.taskId)) {
+          failed.push({ path: paths.get(t.taskId) ?? t.fileName, taskId: t.taskId, code: t.error?.code ?? 'INTERNAL', message: t.error?.message ?? '' });
+        }
+      }
       cursor = page.nextCursor;
     } while (cursor && failed.length < MAX_LISTED);
     report.failed.push(...failed);
