@@ -275,14 +275,22 @@ async function recognizeUpright(
     hint.orientation = guess.degrees;
     return guess.degrees === likely ? best : read(guess.degrees);
   }
+  const tried = new Set<Orientation>([likely]);
+  if (likely !== 0) {
+    // The hint only chose what to try first: with no verdict, the page as it is wins unless the
+    // hinted turn reads clearly better.
+    const asIs = await read(0);
+    tried.add(0);
+    if (!isBetterRead(best.recognized, asIs.recognized)) best = asIs;
+  }
   if (best.recognized.confidence < LOW_CONFIDENCE) {
     for (const orientation of ORIENTATIONS) {
-      if (orientation === likely) continue;
+      if (tried.has(orientation)) continue;
       const candidate = await read(orientation);
       if (isBetterRead(candidate.recognized, best.recognized)) best = candidate;
     }
-    if (readsUpright(best.recognized)) hint.orientation = best.orientation;
   }
+  if (readsUpright(best.recognized)) hint.orientation = best.orientation;
   return best;
 }
 

@@ -14,6 +14,8 @@ interface FakePage {
   /** What the page "says" when OCRed upright; a turned page reads as noise until turned back. */
   text?: string;
   turned?: 0 | 90 | 180 | 270;
+  /** Read turned by 90° either way, the text still comes out (as tesseract manages), at this confidence, in tall word boxes. */
+  sidewaysConfidence?: number;
   fail?: DocVaultError;
 }
 
@@ -57,6 +59,11 @@ function engine(pages: FakePage[], osd: FakeOsd = 'none'): OcrEngine & { calls: 
       e.calls += 1;
       const page = pages[image.data.find((v) => v > 0 && v < 255)! - 1]!;
       const upright = image.width === 4 && image.data[0] === 255 && image.data[1]! < 255 && image.data[1]! > 0;
+      if (image.width === 2 && page.sidewaysConfidence) {
+        const text = page.text ?? '';
+        const words = text.split(/\s+/).filter(Boolean).map((t, i) => ({ text: t, confidence: page.sidewaysConfidence!, bbox: { x0: 0, y0: i * 40, x1: 10, y1: i * 40 + 6 * t.length }, line: i }));
+        return { text, confidence: page.sidewaysConfidence, words, skewDegrees: 0, width: image.width, height: image.height };
+      }
       const text = upright ? (page.text ?? '') : 'x~ ,.';
       const words = upright ? text.split(/\s+/).filter(Boolean).map((t, i) => ({ text: t, confidence: 95, bbox: { x0: i * 40, y0: 0, x1: i * 40 + 6 * t.length, y1: 10 }, line: 0 })) : [];
       return { text, confidence: upright ? 95 : 20, words, skewDegrees: 0, width: image.width, height: image.height };
@@ -176,6 +183,20 @@ describe('processDocument', () => {
     expect(read.result.pages.map((p) => [p.text, p.rotation.orientation])).toEqual([
       ['upside down first page', 180],
       ['then an upright page', 0],
+    ]);
+  });
+
+  it('with no OSD verdict, reads a page as it is too before taking the turn earlier pages needed', async () => {
+    // Page 1 is turned and has a verdict; page 2 is upright, reads fairly well at the hinted turn
+    // too (in tall word boxes, so not surely upright), and OSD has nothing to say about it.
+    const pages: FakePage[] = [{ text: 'sideways first page', turned: 90 }, { text: 'Total due today', sidewaysConfidence: 80 }];
+    const e = engine(pages, 'truth');
+    const osd = e.detectOrientation.bind(e);
+    e.detectOrientation = async (image) => (e.osdCalls === 0 ? osd(image) : (e.osdCalls++, null));
+    const { result } = await processDocument(PNG, {}, { opener: opener(pages), engine: e, concurrency: 1 });
+    expect(result.pages.map((p) => [p.text, p.rotation.orientation])).toEqual([
+      ['sideways first page', 270],
+      ['Total due today', 0],
     ]);
   });
 
