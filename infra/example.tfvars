@@ -16,6 +16,11 @@ worker_max_instances = {
   low    = 4
 }
 
+# The OAuth client ids of the apps your users sign in with (comma-separated): their Google ID
+# tokens are accepted. Each function's own URL is always an accepted audience (gcloud auth
+# print-identity-token --audiences=URL); any other Google ID token is refused.
+# auth_audience = "1234567890-abc.apps.googleusercontent.com"
+
 # Pages on these origins may upload straight to the bucket with signed URLs (CORS on uploads).
 # upload_cors_origins = ["https://docs.example.com"]
 

@@ -24,9 +24,13 @@ locals {
   }
   # Set only when given: an empty value would not mean "the code's default".
   env_optional = merge(
-    var.auth_audience == "" ? {} : { AUTH_AUDIENCE = var.auth_audience },
     var.priority_rules == "" ? {} : { PRIORITY_RULES = var.priority_rules },
   )
+  # Each HTTP function's own URL: the audience of the ID tokens sent to it (the scheduler's, for
+  # /maintenance/*). AUTH_AUDIENCE is that plus the OAuth clients users sign in with
+  # (var.auth_audience); without any audience the code refuses Google ID tokens outright, since
+  # Google signs them for every app.
+  function_urls = { for name in ["upload", "api"] : name => "https://${var.region}-${var.project_id}.cloudfunctions.net/${name}" }
   env_upload = {
     SIGNED_URL_MINUTES = tostring(var.signed_url_minutes)
   }
@@ -89,7 +93,9 @@ resource "google_cloudfunctions2_function" "http" {
     max_instance_request_concurrency = each.value.concurrency
     ingress_settings                 = "ALLOW_ALL"
     all_traffic_on_latest_revision   = true
-    environment_variables            = merge(local.env_common, local.env_optional, each.value.env)
+    environment_variables            = merge(local.env_common, local.env_optional, each.value.env, {
+      AUTH_AUDIENCE = join(",", compact(concat([local.function_urls[each.key]], split(",", var.auth_audience))))
+    })
 
     secret_environment_variables {
       key        = "USER_HASH_SECRET"

@@ -22,7 +22,7 @@ resource "google_cloud_scheduler_job" "recover_stale" {
     uri         = "${google_cloudfunctions2_function.http["api"].service_config[0].uri}/maintenance/recover-stale"
     oidc_token {
       service_account_email = google_service_account.scheduler.email
-      audience              = google_cloudfunctions2_function.http["api"].service_config[0].uri
+      audience              = local.function_urls["api"]
     }
   }
 
@@ -47,7 +47,7 @@ resource "google_cloud_scheduler_job" "cleanup" {
     uri         = "${google_cloudfunctions2_function.http["api"].service_config[0].uri}/maintenance/cleanup"
     oidc_token {
       service_account_email = google_service_account.scheduler.email
-      audience              = google_cloudfunctions2_function.http["api"].service_config[0].uri
+      audience              = local.function_urls["api"]
     }
   }
 

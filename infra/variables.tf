@@ -180,7 +180,7 @@ variable "signed_url_minutes" {
 }
 
 variable "auth_audience" {
-  description = "AUTH_AUDIENCE: audience expected in callers' ID tokens; empty accepts any of ours."
+  description = "OAuth client ids (comma-separated) of the apps users sign in with: their Google ID tokens are accepted; each HTTP function's own URL always is."
   type        = string
   default     = ""
 }

@@ -15,9 +15,19 @@ import type { Config } from '../config.ts';
 export interface Caller {
   email: string;
   userHash: string;
+  /** How the caller was identified: a Google ID token, a Firebase one, or the local header. */
+  via: 'google' | 'firebase' | 'local';
 }
 
-export type IdentityConfig = Pick<Config, 'AUTH_AUDIENCE' | 'ALLOW_LOCAL_IDENTITY' | 'USER_HASH_SECRET' | 'GOOGLE_CLOUD_PROJECT'>;
+export type IdentityConfig = Pick<Config, 'AUTH_AUDIENCE' | 'ALLOW_LOCAL_IDENTITY' | 'USER_HASH_SECRET' | 'GOOGLE_CLOUD_PROJECT' | 'usingEmulators'>;
+
+/** AUTH_AUDIENCE: the audiences a Google ID token may be issued for, comma-separated. */
+export function audiences(config: Pick<Config, 'AUTH_AUDIENCE'>): string[] {
+  return (config.AUTH_AUDIENCE ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+}
 
 export const LOCAL_IDENTITY_HEADER = 'x-user-email';
 
@@ -74,14 +84,14 @@ async function fetchFirebaseCerts(): Promise<Certificates> {
 export async function identify(headers: IncomingHttpHeaders, config: IdentityConfig, options: IdentifyOptions = {}): Promise<Caller> {
   const authorization = single(headers.authorization);
   if (authorization) {
-    const email = await verifiedEmail(authorization, config, options);
-    return { email, userHash: userHashOf(email, config.USER_HASH_SECRET) };
+    const { email, via } = await verifiedEmail(authorization, config, options);
+    return { email, userHash: userHashOf(email, config.USER_HASH_SECRET), via };
   }
   const local = single(headers[LOCAL_IDENTITY_HEADER]);
   if (local !== undefined && config.ALLOW_LOCAL_IDENTITY) {
     const email = Email.safeParse(local);
     if (!email.success) throw unauthenticated('The X-User-Email header is not an email address.');
-    return { email: email.data, userHash: userHashOf(email.data, config.USER_HASH_SECRET) };
+    return { email: email.data, userHash: userHashOf(email.data, config.USER_HASH_SECRET), via: 'local' };
   }
   throw unauthenticated(
     config.ALLOW_LOCAL_IDENTITY
@@ -103,7 +113,7 @@ function peekClaims(token: string): Record<string, unknown> | null {
   }
 }
 
-async function verifiedEmail(authorization: string, config: IdentityConfig, options: IdentifyOptions): Promise<string> {
+async function verifiedEmail(authorization: string, config: IdentityConfig, options: IdentifyOptions): Promise<{ email: string; via: 'google' | 'firebase' }> {
   const token = BEARER.exec(authorization)?.[1];
   if (!token) throw unauthenticated('The Authorization header must be "Bearer <ID token>".');
   const claims = peekClaims(token);
@@ -112,6 +122,12 @@ async function verifiedEmail(authorization: string, config: IdentityConfig, opti
   const verifier = options.verifier ?? defaultVerifier();
   const firebaseIssuer = `${FIREBASE_ISSUER_PREFIX}${config.GOOGLE_CLOUD_PROJECT}`;
   const isFirebase = typeof claims.iss === 'string' && claims.iss.startsWith(FIREBASE_ISSUER_PREFIX);
+  // Google signs ID tokens for every app and account: without an audience to check, a token any
+  // other site obtained for its own sign-in would open this one. Only the emulators go without.
+  const audience = audiences(config);
+  if (!isFirebase && audience.length === 0 && !config.usingEmulators) {
+    throw unauthenticated('This service accepts no Google ID tokens: its AUTH_AUDIENCE is not configured.');
+  }
 
   let certs: Certificates | undefined;
   try {
@@ -126,7 +142,7 @@ async function verifiedEmail(authorization: string, config: IdentityConfig, opti
     const ticket = certs
       ? // A Firebase project's tokens: audience is the project id, issuer securetoken.google.com/PROJECT.
         await verifier.verifySignedJwtWithCertsAsync(token, certs, config.GOOGLE_CLOUD_PROJECT, [firebaseIssuer])
-      : await verifier.verifyIdToken({ idToken: token, ...(config.AUTH_AUDIENCE ? { audience: config.AUTH_AUDIENCE } : {}) });
+      : await verifier.verifyIdToken({ idToken: token, ...(audience.length ? { audience } : {}) });
     payload = ticket.getPayload();
   } catch {
     // The library's messages quote the token: keep them out of answers and logs.
@@ -137,5 +153,5 @@ async function verifiedEmail(authorization: string, config: IdentityConfig, opti
   }
   const email = Email.safeParse(payload.email);
   if (!email.success) throw unauthenticated('The ID token carries no verified email address.');
-  return email.data;
+  return { email: email.data, via: certs ? 'firebase' : 'google' };
 }

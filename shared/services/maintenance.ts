@@ -10,8 +10,11 @@ import type { ApiDeps } from './api.ts';
 
 export type MaintenanceDeps = ApiDeps;
 
+/** A named service account with a Google ID token (not a Firebase user who happens to carry that email). */
 function allow(deps: MaintenanceDeps, caller: Caller): void {
-  if (!deps.config.MAINTENANCE_CALLERS.includes(caller.email.toLowerCase())) throw new DocVaultError('NOT_FOUND', 'No such route.');
+  const named = deps.config.MAINTENANCE_CALLERS.includes(caller.email.toLowerCase());
+  const trusted = caller.via === 'google' || (caller.via === 'local' && deps.config.usingEmulators);
+  if (!named || !trusted) throw new DocVaultError('NOT_FOUND', 'No such route.');
 }
 
 function careDeps(deps: MaintenanceDeps) {

@@ -9,6 +9,7 @@ import { Storage } from '@google-cloud/storage';
 import { OAuth2Client } from 'google-auth-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUploadHandler, type UploadContext } from '../../functions/upload/index.ts';
+import type { Caller } from '../../shared/adapters/auth.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { userHashOf } from '../../shared/core/task.ts';
 import { OBJECT_METADATA } from '../../shared/names.ts';
@@ -32,6 +33,8 @@ let small: ServedFunction;
 /** Bearer tokens only, verified against a local signing key. */
 let cloud: ServedFunction;
 let signToken: (claims: Record<string, unknown>) => string;
+let unconfigured: ServedFunction;
+let multi: ServedFunction;
 let base: AppContext;
 /** Every log line the functions wrote, checked at the end for emails and tokens. */
 const logLines: string[] = [];
@@ -39,9 +42,9 @@ const tokensSent: string[] = [];
 
 let userCount = 0;
 /** A fresh caller per test keeps each test's objects apart under its own prefix. */
-function newUser(): { email: string; userHash: string } {
+function newUser(): Caller {
   const email = `user${++userCount}.${Date.now()}@example.com`;
-  return { email, userHash: userHashOf(email, TEST_SECRET) };
+  return { email, userHash: userHashOf(email, TEST_SECRET), via: 'local' };
 }
 
 async function objectsOf(userHash: string) {
@@ -98,10 +101,16 @@ beforeAll(async () => {
     identity: { verifier: tokens.verifier, firebaseCerts: async () => tokens.certs },
   };
   cloud = await serveHttpFunction('upload-cloud', createUploadHandler(() => cloudContext));
+  const identity = { verifier: tokens.verifier, firebaseCerts: async () => tokens.certs };
+  // Deployed without AUTH_AUDIENCE (outside the emulators), and with two audiences.
+  const noAudience: UploadContext = { ...base, config: { ...base.config, ALLOW_LOCAL_IDENTITY: false, AUTH_AUDIENCE: undefined, usingEmulators: false }, identity };
+  const twoAudiences: UploadContext = { ...base, config: { ...base.config, ALLOW_LOCAL_IDENTITY: false, AUTH_AUDIENCE: ` https://web-client.test , ${AUDIENCE}` }, identity };
+  unconfigured = await serveHttpFunction('upload-no-audience', createUploadHandler(() => noAudience));
+  multi = await serveHttpFunction('upload-two-audiences', createUploadHandler(() => twoAudiences));
 });
 
 afterAll(async () => {
-  await Promise.allSettled([upload?.close(), small?.close(), cloud?.close()]);
+  await Promise.allSettled([upload?.close(), small?.close(), cloud?.close(), unconfigured?.close(), multi?.close()]);
   await suite?.stop();
 });
 
@@ -292,6 +301,32 @@ describe('upload: identity', () => {
       expect(JSON.stringify(res.body)).not.toContain(user.email);
     }
     expect(await objectsOf(user.userHash)).toHaveLength(1);
+  });
+});
+
+describe('upload: token audiences', () => {
+  it('outside the emulators, without AUTH_AUDIENCE, refuses every Google ID token (one minted for another app would pass) but still takes Firebase ones', async () => {
+    const user = newUser();
+    for (const aud of [AUDIENCE, 'https://some-other-app.test']) {
+      const res = await fetchJson(unconfigured.url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${signToken({ email: user.email, email_verified: true, aud })}` },
+        body: form([{ data: PNG, name: 'x.png' }]),
+      });
+      expect(res.status).toBe(401);
+      expect(res.body.error.message).toMatch(/AUTH_AUDIENCE/);
+    }
+    const firebase = signToken({ iss: `https://securetoken.google.com/${suite.projectId}`, aud: suite.projectId, email: user.email, email_verified: true });
+    expect((await fetchJson(unconfigured.url, { method: 'POST', headers: { authorization: `Bearer ${firebase}` }, body: form([{ data: PNG, name: 'f.png' }]) })).status).toBe(202);
+  });
+
+  it('takes a token for any audience listed in AUTH_AUDIENCE (comma-separated), and no other', async () => {
+    const user = newUser();
+    const send = (aud: string) =>
+      fetchJson(multi.url, { method: 'POST', headers: { authorization: `Bearer ${signToken({ email: user.email, email_verified: true, aud })}` }, body: form([{ data: PNG, name: 'm.png' }]) });
+    expect((await send('https://web-client.test')).status).toBe(202);
+    expect((await send(AUDIENCE)).status).toBe(202);
+    expect((await send('https://some-other-app.test')).status).toBe(401);
   });
 });
 

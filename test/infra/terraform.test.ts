@@ -664,6 +664,13 @@ describe('who may call whom', () => {
     expect(grantedTo(false)).toEqual([]);
   });
 
+  it('gives each HTTP function an AUTH_AUDIENCE of its own URL (plus the sign-in clients): without one the code refuses Google ID tokens', () => {
+    const source = readFileSync(join(INFRA, 'functions.tf'), 'utf8');
+    expect(source).toMatch(/AUTH_AUDIENCE\s*=\s*join\(",", compact\(concat\(\[local\.function_urls\[each\.key\]\], split\(",", var\.auth_audience\)\)\)\)/);
+    expect(source).toMatch(/function_urls\s*=\s*\{ for name in \["upload", "api"\] : name => "https:\/\/\$\{var\.region\}-\$\{var\.project_id\}\.cloudfunctions\.net\/\$\{name\}" \}/);
+    expect(Object.keys(EnvSchema.shape)).toContain('AUTH_AUDIENCE');
+  });
+
   it('schedules recover-stale every 5 minutes and a daily cleanup, on the api', () => {
     const jobs = new Map(of(infra, 'google_cloud_scheduler_job').map((j) => [j.name, j.body]));
     expect(infra.variables.recover_stale_schedule?.default).toBe('*/5 * * * *');
@@ -672,7 +679,7 @@ describe('who may call whom', () => {
     for (const [name, path] of [['recover_stale', '/maintenance/recover-stale'], ['cleanup', '/maintenance/cleanup']] as const) {
       const target = asBlock(jobs.get(name)?.http_target);
       expect(target.uri).toBe(`\${${api.resource}.service_config[0].uri}${path}`);
-      expect(asBlock(target.oidc_token).audience).toBe(`\${${api.resource}.service_config[0].uri}`);
+      expect(asBlock(target.oidc_token).audience).toBe('${local.function_urls["api"]}');
       expect(asBlock(target.oidc_token).service_account_email).toBe('${google_service_account.scheduler.email}');
     }
   });
