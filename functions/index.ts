@@ -3,6 +3,8 @@
  * (the name of its folder). Each implementation is imported on its first call, so an instance
  * deployed as `upload` never loads the OCR engine.
  */
+// First: the framework's body parsers must be limited before it builds its server.
+import './request-limits.ts';
 import { cloudEvent, http, type CloudEvent, type HttpFunction } from '@google-cloud/functions-framework';
 
 type Lazy<F> = () => Promise<F>;
