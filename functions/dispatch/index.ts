@@ -25,5 +25,7 @@ export async function dispatch(event: CloudEvent<unknown>): Promise<void> {
     uploadsBucket: config.UPLOADS_BUCKET,
     maxAttempts: config.MAX_ATTEMPTS,
     priorityRules: config.PRIORITY_RULES,
+    maxBytes: config.limits.maxBytes,
+    retentionMs: config.TASK_RETENTION_DAYS * 86_400_000,
   });
 }

@@ -10,10 +10,22 @@ function status(err: unknown): number | undefined {
   return (err as { code?: number }).code;
 }
 
-export async function readObject(storage: Storage, bucket: string, name: string, generation?: string): Promise<Uint8Array> {
+/** The object's bytes; past maxBytes the read stops with FILE_TOO_LARGE (never more in memory than that). */
+export async function readObject(storage: Storage, bucket: string, name: string, generation?: string, maxBytes = Infinity): Promise<Uint8Array> {
   try {
     const file = storage.bucket(bucket).file(name, generation ? { generation: Number(generation) } : {});
-    const [data] = await file.download();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stream = file.createReadStream();
+    for await (const chunk of stream) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) {
+        stream.destroy();
+        throw new DocVaultError('FILE_TOO_LARGE', `The file is larger than the limit of ${maxBytes} bytes.`, { limit: maxBytes });
+      }
+      chunks.push(chunk as Buffer);
+    }
+    const data = Buffer.concat(chunks, size);
     return new Uint8Array(data.buffer, data.byteOffset, data.length);
   } catch (err) {
     if (status(err) === 404) {

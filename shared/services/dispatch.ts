@@ -40,12 +40,16 @@ export interface DispatchDeps {
   uploadsBucket: string;
   maxAttempts: number;
   priorityRules: readonly PriorityRule[];
+  /** Larger objects (a drop, or a signed-URL upload past its declared size) fail here, unread. */
+  maxBytes: number;
+  retentionMs: number;
   now?: () => Date;
 }
 
 export type DispatchOutcome =
   | { kind: 'ignored'; reason: string }
-  | { kind: 'queued'; task: Task; created: boolean; published: boolean };
+  | { kind: 'queued'; task: Task; created: boolean; published: boolean }
+  | { kind: 'refused'; task: Task | null; code: 'FILE_TOO_LARGE' };
 
 const optional = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
 const UploadMetadata = z.object({
@@ -115,6 +119,13 @@ export async function dispatchObject(object: StorageObject, deps: DispatchDeps):
   if (stored.status !== 'QUEUED' || stored.dispatchedAt) {
     log.info('duplicate event: task already dispatched', { status: stored.status });
     return { kind: 'queued', task: stored, created, published: false };
+  }
+  if (stored.size > deps.maxBytes) {
+    // No worker should download it: FAILED at once, visible to its owner, the object kept.
+    const error = { code: 'FILE_TOO_LARGE' as const, message: `The file is ${stored.size} bytes; the limit is ${deps.maxBytes} bytes.` };
+    const failed = await deps.tasks.fail(taskId, error, { retentionMs: deps.retentionMs }, now);
+    log.warn('task failed: object over the size limit', { size: stored.size, limit: deps.maxBytes });
+    return { kind: 'refused', task: failed, code: 'FILE_TOO_LARGE' };
   }
   const message: OcrMessage = { v: 1, taskId, bucket: stored.bucket, name: stored.object, generation: stored.generation, priority: stored.priority };
   await deps.queue.publishTask(message);

@@ -61,7 +61,7 @@ export async function handleOcrMessage(data: unknown, deps: WorkerDeps): Promise
   }
   const message = parsed.data;
   // The document is fetched while the lease is taken: both are round trips, neither needs the other.
-  const download = readObject(deps.storage, message.bucket, message.name, message.generation);
+  const download = readObject(deps.storage, message.bucket, message.name, message.generation, deps.limits.maxBytes);
   download.catch(() => undefined); // when no lease is granted nobody awaits it
   const outcome = await deps.tasks.lease(message.taskId, deps.workerId, deps.leaseMs);
   const log = deps.log.child({ taskId: message.taskId, ...(outcome.kind !== 'missing' ? { userHash: outcome.task.userHash } : {}) });

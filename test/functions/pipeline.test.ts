@@ -22,6 +22,8 @@ import { waitFor } from '../support/wait.ts';
 
 const POISON = 'DOCVAULT-TEST-POISON';
 const MAX_ATTEMPTS = 3;
+/** Above every fixture; a larger drop fails in dispatch, before any worker downloads it. */
+const MAX_BYTES = 1024 * 1024;
 let pipeline: Pipeline;
 let suite: Suite;
 let storage: Storage;
@@ -34,7 +36,7 @@ beforeAll(async () => {
   pipeline = await startPipeline({
     functions: ['dispatch', 'ocr-worker'],
     env: {
-      dispatch: { MAX_ATTEMPTS: String(MAX_ATTEMPTS) },
+      dispatch: { MAX_ATTEMPTS: String(MAX_ATTEMPTS), MAX_DOCUMENT_BYTES: String(MAX_BYTES) },
       'ocr-worker': { LEASE_SECONDS: '4', MAX_ATTEMPTS: String(MAX_ATTEMPTS), OCR_WORKERS: '1', OCR_FAULT_MARKER: POISON },
     },
   });
@@ -151,6 +153,14 @@ describe('pipeline on the emulator suite', () => {
     const task = await finished(taskId);
     expect(task).toMatchObject({ status: 'FAILED', attempts: 1, error: { code: 'CORRUPT_DOCUMENT' } });
     expect((await storage.bucket(TEST_BUCKETS.uploads).file(`users/${alice}/invalid.pdf`).exists())[0]).toBe(true);
+  });
+
+  it('a drop over the size limit fails in dispatch with FILE_TOO_LARGE, unread by any worker', async () => {
+    const big = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(MAX_BYTES)]);
+    const taskId = await drop('too-big.pdf', new Uint8Array(big));
+    const task = await finished(taskId);
+    expect(task).toMatchObject({ status: 'FAILED', attempts: 0, error: { code: 'FILE_TOO_LARGE' } });
+    expect(task.startedAt).toBeNull();
   });
 
   it('objects outside the user layout are ignored without breaking the trigger', async () => {
