@@ -3,7 +3,7 @@
  * core/task.ts allows, so duplicate events and racing workers cannot move a task backwards.
  */
 import { AggregateField, FieldPath, Firestore, Timestamp, type DocumentData, type Query, type Transaction } from '@google-cloud/firestore';
-import { canTransition, Task, TaskStatus, TERMINAL_STATUSES, type TaskError, type TaskSummary } from '../core/task.ts';
+import { canTransition, MAX_REQUEUES, Task, TaskStatus, TERMINAL_STATUSES, type TaskError, type TaskSummary } from '../core/task.ts';
 import { COLLECTIONS } from '../names.ts';
 
 export function createFirestore(projectId: string): Firestore {
@@ -266,8 +266,13 @@ export class TaskStore {
   /** FAILED → QUEUED with a fresh set of attempts (an operator's or owner's requeue). */
   async requeue(taskId: string, now = new Date()): Promise<Task | null> {
     return this.change(taskId, (task, tx) => {
-      if (!task || task.status !== 'FAILED') return null;
-      return this.write(tx, task, { status: 'QUEUED', attempts: 0, progress: 0, message: 'requeued', lease: null, completedAt: null, expireAt: null }, now);
+      if (!task || task.status !== 'FAILED' || task.requeues >= MAX_REQUEUES) return null;
+      return this.write(
+        tx,
+        task,
+        { status: 'QUEUED', attempts: 0, requeues: task.requeues + 1, progress: 0, message: 'requeued', lease: null, completedAt: null, expireAt: null },
+        now,
+      );
     });
   }
 

@@ -74,6 +74,8 @@ export const Task = z.object({
   message: z.string(),
   attempts: z.number().int().nonnegative(),
   maxAttempts: z.number().int().positive(),
+  /** Times a FAILED task was put back in the queue (each with a fresh set of attempts); at most MAX_REQUEUES. */
+  requeues: z.number().int().nonnegative().default(0),
   lease: TaskLease.nullable(),
   error: TaskError.nullable(),
   summary: TaskSummary.nullable(),
@@ -92,6 +94,9 @@ export const Task = z.object({
 });
 export type Task = z.infer<typeof Task>;
 
+/** A task is requeued this many times at most: a document that keeps crashing the engine gets no endless supply of attempts. */
+export const MAX_REQUEUES = 3;
+
 /** What identifies a new task and how it is to be read; the rest starts the same for every task. */
 export type NewTask = Pick<
   Task,
@@ -106,6 +111,7 @@ export function queuedTask(fields: NewTask, now: Date): Task {
     progress: 0,
     message: 'queued',
     attempts: 0,
+    requeues: 0,
     lease: null,
     error: null,
     summary: null,

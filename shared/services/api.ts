@@ -11,8 +11,8 @@ import type { Caller } from '../adapters/auth.ts';
 import type { TaskStore } from '../adapters/firestore-tasks.ts';
 import type { Queue } from '../adapters/pubsub.ts';
 import type { Config } from '../config.ts';
-import { DocVaultError, ErrorCode } from '../core/errors.ts';
-import { resultObjectNames, TASK_ID, TaskStatus, TERMINAL_STATUSES, userPrefix, type Task } from '../core/task.ts';
+import { DocVaultError, ErrorCode, isRetryableCode } from '../core/errors.ts';
+import { MAX_REQUEUES, resultObjectNames, TASK_ID, TaskStatus, TERMINAL_STATUSES, userPrefix, type Task } from '../core/task.ts';
 import type { Logger } from '../log.ts';
 import { COLLECTIONS, OBJECT_METADATA } from '../names.ts';
 
@@ -394,6 +394,8 @@ const MAX_REQUEUE = 500;
 export interface RequeueResult {
   requeued: number;
   taskIds: string[];
+  /** Failed for a reason in the document itself (CORRUPT_DOCUMENT, FILE_TOO_LARGE, …), or requeued MAX_REQUEUES times already. */
+  skipped: number;
 }
 
 /** The caller's FAILED tasks (optionally of one error code) back to QUEUED and onto their topic. */
@@ -402,14 +404,23 @@ export async function requeueFailed(deps: ApiDeps, caller: Caller, body: unknown
   if (!parsed.success) throw invalid(parsed.error, 'request');
   const ids = await deps.tasks.failedTaskIds({ userHash: caller.userHash, limit: MAX_REQUEUE, ...(parsed.data.code ? { code: parsed.data.code } : {}) });
   const taskIds: string[] = [];
+  let skipped = 0;
   for (const id of ids) {
+    // Only failures another attempt can cure: requeueing a document that crashes the engine for a
+    // reason of its own would hand it fresh attempts on every call. Operators may still requeue
+    // any code with the CLI (after raising a limit, say).
+    const current = await deps.tasks.get(id);
+    if ((current?.error && !isRetryableCode(current.error.code)) || (current && current.requeues >= MAX_REQUEUES)) {
+      skipped += 1;
+      continue;
+    }
     const task = await deps.tasks.requeue(id);
     if (!task || task.userHash !== caller.userHash) continue; // changed meanwhile
     await deps.queue.publishTask({ v: 1, taskId: task.taskId, bucket: task.bucket, name: task.object, generation: task.generation, priority: task.priority });
     taskIds.push(task.taskId);
   }
   deps.log.info('failed tasks requeued', { userHash: caller.userHash, count: taskIds.length, ...(parsed.data.code ? { code: parsed.data.code } : {}) });
-  return { requeued: taskIds.length, taskIds };
+  return { requeued: taskIds.length, taskIds, skipped };
 }
 
 export interface Health {

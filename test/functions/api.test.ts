@@ -333,7 +333,7 @@ describe('api: queue', () => {
     expect((await get('/queue/stats', BOB)).body).toMatchObject({ pending: 1, failed: 1, processing: 0 });
   });
 
-  it('POST /queue/requeue-failed requeues the caller’s failed tasks (optionally by code) and republishes them', async () => {
+  it('POST /queue/requeue-failed requeues the caller’s failed tasks that another attempt may cure (optionally by code) and republishes them', async () => {
     const subs: Subscription[] = [];
     const received: Message[] = [];
     for (const topic of [PRIORITY_TOPICS.high, PRIORITY_TOPICS.low]) {
@@ -345,17 +345,26 @@ describe('api: queue', () => {
       subs.push(sub);
     }
     try {
-      const failed = (code: 'ENGINE_FAILURE' | 'CORRUPT_DOCUMENT', priority: Task['priority'], userHash = aliceHash) =>
-        taskOf(userHash, { status: 'FAILED', attempts: 3, error: { code, message: 'x' }, priority, generation: '1700000000000001', completedAt: new Date() });
-      const [engine, corrupt, bobs] = await seed(failed('ENGINE_FAILURE', 'high'), failed('CORRUPT_DOCUMENT', 'low'), failed('ENGINE_FAILURE', 'high', bobHash));
+      const failed = (code: 'ENGINE_FAILURE' | 'INTERNAL' | 'CORRUPT_DOCUMENT', priority: Task['priority'], userHash = aliceHash, requeues = 0) =>
+        taskOf(userHash, { status: 'FAILED', attempts: 3, requeues, error: { code, message: 'x' }, priority, generation: '1700000000000001', completedAt: new Date() });
+      const [engine, internal, corrupt, worn, bobs] = await seed(
+        failed('ENGINE_FAILURE', 'high'),
+        failed('INTERNAL', 'low'),
+        failed('CORRUPT_DOCUMENT', 'low'),
+        failed('ENGINE_FAILURE', 'low', aliceHash, 3),
+        failed('ENGINE_FAILURE', 'high', bobHash),
+      );
 
-      const byCode = await post('/queue/requeue-failed', ALICE, { code: 'ENGINE_FAILURE' });
+      const byCode = await post('/queue/requeue-failed', ALICE, { code: 'CORRUPT_DOCUMENT' });
       expect(byCode.status).toBe(200);
-      expect(byCode.body).toEqual({ requeued: 1, taskIds: [engine!.taskId] });
+      expect(byCode.body).toEqual({ requeued: 0, taskIds: [], skipped: 1 });
       expect((await post('/queue/requeue-failed', ALICE, { code: 'NO_SUCH_CODE' })).status).toBe(400);
       const rest = await post('/queue/requeue-failed', ALICE);
-      expect(rest.body).toEqual({ requeued: 1, taskIds: [corrupt!.taskId] });
-      expect(await ctx.tasks.get(engine!.taskId)).toMatchObject({ status: 'QUEUED', attempts: 0 });
+      expect(rest.body).toEqual({ requeued: 2, taskIds: expect.arrayContaining([engine!.taskId, internal!.taskId]), skipped: 2 });
+      expect(await ctx.tasks.get(engine!.taskId)).toMatchObject({ status: 'QUEUED', attempts: 0, requeues: 1 });
+      // A document's own fault, and a task requeued three times already, stay FAILED.
+      expect((await ctx.tasks.get(corrupt!.taskId))!.status).toBe('FAILED');
+      expect(await ctx.tasks.get(worn!.taskId)).toMatchObject({ status: 'FAILED', requeues: 3 });
       expect((await ctx.tasks.get(bobs!.taskId))!.status).toBe('FAILED');
 
       const deadline = Date.now() + 10_000;
@@ -366,7 +375,7 @@ describe('api: queue', () => {
       expect(messages).toEqual(
         expect.arrayContaining([
           { v: 1, taskId: engine!.taskId, bucket: TEST_BUCKETS.uploads, name: engine!.object, generation: '1700000000000001', priority: 'high' },
-          { v: 1, taskId: corrupt!.taskId, bucket: TEST_BUCKETS.uploads, name: corrupt!.object, generation: '1700000000000001', priority: 'low' },
+          { v: 1, taskId: internal!.taskId, bucket: TEST_BUCKETS.uploads, name: internal!.object, generation: '1700000000000001', priority: 'low' },
         ]),
       );
     } finally {
