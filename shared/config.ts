@@ -12,9 +12,12 @@ const bool = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+/** The project of the local emulator suite; anywhere else GOOGLE_CLOUD_PROJECT must be set. */
+const LOCAL_PROJECT = 'docvault-local';
+
 const Env = z
   .object({
-    GOOGLE_CLOUD_PROJECT: z.string().min(1).default('docvault-local'),
+    GOOGLE_CLOUD_PROJECT: z.string().min(1).default(LOCAL_PROJECT),
     UPLOADS_BUCKET: z.string().min(3),
     RESULTS_BUCKET: z.string().min(3),
     MODELS_BUCKET: z.string().min(3).optional(),
@@ -77,6 +80,10 @@ const Env = z
   .superRefine((env, ctx) => {
     if (env.OCR_FAULT_MARKER && !env.FIRESTORE_EMULATOR_HOST) {
       ctx.addIssue({ code: 'custom', path: ['OCR_FAULT_MARKER'], message: 'fault injection is only allowed against the emulators' });
+    }
+    if (env.GOOGLE_CLOUD_PROJECT === LOCAL_PROJECT && !env.FIRESTORE_EMULATOR_HOST) {
+      // The project names Firebase's token issuer and audience, and every client's target.
+      ctx.addIssue({ code: 'custom', path: ['GOOGLE_CLOUD_PROJECT'], message: 'set it to the project this runs in (the default only serves the emulators)' });
     }
     if (env.ALLOW_LOCAL_IDENTITY && !env.FIRESTORE_EMULATOR_HOST) {
       ctx.addIssue({ code: 'custom', path: ['ALLOW_LOCAL_IDENTITY'], message: 'the X-User-Email identity is only allowed against the emulators (FIRESTORE_EMULATOR_HOST unset)' });

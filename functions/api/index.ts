@@ -21,8 +21,8 @@ import {
   type ApiDeps,
 } from '../../shared/services/api.ts';
 import { appContext } from '../../shared/services/context.ts';
-import { runCleanup, runRecoverStale } from '../../shared/services/maintenance.ts';
-import { cacheInfo, modelSetup, type ModelSetup } from '../../shared/services/models.ts';
+import { isMaintenanceCaller, runCleanup, runRecoverStale } from '../../shared/services/maintenance.ts';
+import { cacheInfo, modelSetup, type CacheInfo, type ModelSetup } from '../../shared/services/models.ts';
 
 /** The project's version, from its package.json (two levels up in the source tree, three in a build). */
 function projectVersion(): string {
@@ -69,11 +69,19 @@ const ROUTES: readonly Route[] = [
   { method: 'POST', path: /^\/queue\/requeue-failed\/?$/, handle: (c) => requeueFailed(c.deps, c.caller, requeueBody(c.req)) },
   { method: 'POST', path: /^\/maintenance\/recover-stale\/?$/, handle: (c) => runRecoverStale(c.deps, c.caller) },
   { method: 'POST', path: /^\/maintenance\/cleanup\/?$/, handle: (c) => runCleanup(c.deps, c.caller, c.req.body) },
-  { method: 'GET', path: /^\/cache\/info\/?$/, handle: (c) => cacheInfo((models ??= modelSetup(c.deps.config, c.deps.storage))) },
+  { method: 'GET', path: /^\/cache\/info\/?$/, handle: modelCacheInfo },
 ];
 
 /** This instance's view of the model cache, set up on first use. */
 let models: ModelSetup | undefined;
+
+/** The languages for everyone; the instance's folders and free space for the operators only. */
+async function modelCacheInfo(call: Call): Promise<Partial<CacheInfo>> {
+  const info = await cacheInfo((models ??= modelSetup(call.deps.config, call.deps.storage)));
+  if (isMaintenanceCaller(call.deps, call.caller)) return info;
+  const { folders: _folders, freeBytes: _freeBytes, ...forUsers } = info;
+  return forUsers;
+}
 
 function requeueBody(req: Request): unknown {
   // The error code may come as JSON {"code": …} or as ?code=…

@@ -3,6 +3,7 @@
  * priority topic. Every object counts — written by upload, through a signed URL, or dropped in
  * with gcloud storage / gsutil — and a repeated event is a no-op.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { Languages } from '../core/options.ts';
 import {
@@ -111,7 +112,7 @@ export async function dispatchObject(object: StorageObject, deps: DispatchDeps):
   const log = deps.log.child({ taskId, userHash: stored.userHash });
   if (stored.userHash !== parsed.userHash) {
     // A task id claimed by metadata that belongs to someone else: never touch their task.
-    log.warn('task id in object metadata belongs to another user; object ignored', { object: object.name });
+    log.warn('task id in object metadata belongs to another user; object ignored', { generation: object.generation });
     return { kind: 'ignored', reason: 'task id belongs to another user' };
   }
   // Publish when this event created the task, or when an earlier delivery created it but died
@@ -135,6 +136,8 @@ export async function dispatchObject(object: StorageObject, deps: DispatchDeps):
 }
 
 function ignore(deps: DispatchDeps, object: StorageObject, reason: string): DispatchOutcome {
-  deps.log.info('object ignored', { bucket: object.bucket, object: object.name, reason });
+  // Names are users' own words (a dropped file keeps its name): logged as a hash and the top folder.
+  const objectHash = createHash('sha256').update(object.name).digest('hex').slice(0, 16);
+  deps.log.info('object ignored', { bucket: object.bucket, folder: object.name.split('/')[0], objectHash, reason });
   return { kind: 'ignored', reason };
 }

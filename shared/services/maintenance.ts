@@ -11,10 +11,14 @@ import type { ApiDeps } from './api.ts';
 export type MaintenanceDeps = ApiDeps;
 
 /** A named service account with a Google ID token (not a Firebase user who happens to carry that email). */
-function allow(deps: MaintenanceDeps, caller: Caller): void {
+export function isMaintenanceCaller(deps: Pick<MaintenanceDeps, 'config'>, caller: Caller): boolean {
   const named = deps.config.MAINTENANCE_CALLERS.includes(caller.email.toLowerCase());
   const trusted = caller.via === 'google' || (caller.via === 'local' && deps.config.usingEmulators);
-  if (!named || !trusted) throw new DocVaultError('NOT_FOUND', 'No such route.');
+  return named && trusted;
+}
+
+function allow(deps: MaintenanceDeps, caller: Caller): void {
+  if (!isMaintenanceCaller(deps, caller)) throw new DocVaultError('NOT_FOUND', 'No such route.');
 }
 
 function careDeps(deps: MaintenanceDeps) {

@@ -81,6 +81,9 @@ describe('over HTTP', () => {
     expect(cache.body.origin).toBe('download');
     expect(cache.body.languages.map((l: { lang: string }) => l.lang)).toEqual(['eng', 'osd']);
     expect(cache.body.languages[0]).toMatchObject({ source: 'npm:@tesseract.js-data/eng', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    // The instance's folders and free space are for the operators, not for every signed-in user.
+    expect(cache.body).not.toHaveProperty('folders');
+    expect(cache.body).not.toHaveProperty('freeBytes');
 
     const batch = await fetchJson(`${apiUrl}/batches/${upload.body.batchId}`, { headers: asUser('carol@example.com') });
     expect(batch.status).toBe(200);
