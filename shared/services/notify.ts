@@ -87,6 +87,12 @@ function post(url: URL, headers: Record<string, string>, body: string, timeoutMs
   });
 }
 
+/**
+ * Per attempt. The worker awaits its callback before taking the next document, so a receiver that
+ * never answers costs at most three of these plus the waits between them (~20 s), not more.
+ */
+const CALLBACK_TIMEOUT_MS = 5_000;
+
 export function signWebhook(secret: string, timestamp: string, body: string): string {
   return 'sha256=' + createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
 }
@@ -124,7 +130,7 @@ async function postCallback(task: Task, event: TaskEvent, deps: NotifyDeps, log:
     const headers: Record<string, string> = { 'content-type': 'application/json', 'x-docvault-timestamp': timestamp, 'x-docvault-event': event.type };
     if (deps.webhookSecret) headers['x-docvault-signature'] = signWebhook(deps.webhookSecret, timestamp, body);
     try {
-      const status = await post(url, headers, body, 10_000, allowPrivate);
+      const status = await post(url, headers, body, CALLBACK_TIMEOUT_MS, allowPrivate);
       if (status >= 200 && status < 300) {
         log.info('callback delivered', { status, attempt: attempt + 1 });
         return;

@@ -25,6 +25,7 @@ import { newTaskId, Priority, safeFileName, uploadObjectName, type TaskSource } 
 import type { Logger } from '../log.ts';
 import { OBJECT_METADATA } from '../names.ts';
 import { countPages } from '../engines/page-count.ts';
+import { isPrivateHost } from './notify.ts';
 
 /** Files one multipart request may carry. */
 export const MAX_FILES_PER_REQUEST = 50;
@@ -100,6 +101,15 @@ const SignedUploadRequest = z.object({
   priority: Priority.optional(),
   callbackUrl: CallbackUrl.optional(),
 });
+
+/** A callback the worker would refuse to call is refused here, where the caller can still fix it. */
+function checkCallback(callbackUrl: string | undefined, config: UploadDeps['config']): void {
+  if (callbackUrl && !config.usingEmulators && isPrivateHost(new URL(callbackUrl).hostname)) {
+    throw new DocVaultError('INVALID_REQUEST', 'callbackUrl: the host is a private, internal or reserved address; callbacks go to public hosts only.', {
+      problems: ['callbackUrl: private host'],
+    });
+  }
+}
 
 function invalid(error: z.ZodError, what: string): DocVaultError {
   const problems = error.issues.map((i) => `${i.path.join('.') || what}: ${i.message}`);
@@ -319,6 +329,7 @@ export async function acceptUpload(deps: UploadDeps, caller: Caller, input: Uplo
   }
   if (form.files.length === 0) throw new DocVaultError('INVALID_REQUEST', 'The request carries no file: add one or more "file" parts.');
   const choices = choicesFromForm(form.fields);
+  checkCallback(choices.callbackUrl, config);
   const files: CheckedFile[] = [];
   for (const part of form.files) files.push(await checkFile(part, config));
 
@@ -411,6 +422,7 @@ export async function createSignedUpload(deps: UploadDeps, caller: Caller, body:
   const parsed = SignedUploadRequest.safeParse(body);
   if (!parsed.success) throw invalid(parsed.error, 'upload request');
   const request = parsed.data;
+  checkCallback(request.callbackUrl, config);
   const safeName = safeFileName(request.fileName);
   if (request.size === 0) throw new DocVaultError('EMPTY_FILE', `${safeName}: the file is empty (0 bytes).`, { fileName: safeName });
   if (request.size > config.limits.maxBytes) throw fileTooLarge(config, safeName);

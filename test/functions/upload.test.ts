@@ -330,6 +330,22 @@ describe('upload: token audiences', () => {
   });
 });
 
+describe('upload: callbacks outside the emulators', () => {
+  it('refuses a callbackUrl on a private or internal host with 400, before anything is written; a public one is taken', async () => {
+    const user = newUser();
+    const firebase = signToken({ iss: `https://securetoken.google.com/${suite.projectId}`, aud: suite.projectId, email: user.email, email_verified: true });
+    const send = (callbackUrl: string) =>
+      fetchJson(unconfigured.url, { method: 'POST', headers: { authorization: `Bearer ${firebase}` }, body: form([{ data: PNG, name: 'c.png' }], { callbackUrl }) });
+    for (const url of ['http://169.254.169.254/computeMetadata/v1/', 'http://metadata/', 'http://localhost.:8080/', 'http://[::ffff:10.0.0.1]/']) {
+      const res = await send(url);
+      expect(res.status, url).toBe(400);
+      expect(res.body.error.code).toBe('INVALID_REQUEST');
+    }
+    expect(await objectsOf(user.userHash)).toHaveLength(0);
+    expect((await send('https://hooks.example.com/ocr')).status).toBe(202);
+  });
+});
+
 describe('upload: signed URLs', () => {
   it('issues a resumable V4 signed URL; POST start + PUTs to the session land the object with the task metadata, once', async () => {
     const user = newUser();
