@@ -12,6 +12,11 @@ const bool = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+/** host:port or a URL on 127.0.0.1, localhost or [::1]. */
+function onLoopback(host: string | undefined): boolean {
+  return host !== undefined && /^(https?:\/\/)?(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/.*)?$/.test(host);
+}
+
 /** The project of the local emulator suite; anywhere else GOOGLE_CLOUD_PROJECT must be set. */
 const LOCAL_PROJECT = 'docvault-local';
 
@@ -85,8 +90,14 @@ const Env = z
       // The project names Firebase's token issuer and audience, and every client's target.
       ctx.addIssue({ code: 'custom', path: ['GOOGLE_CLOUD_PROJECT'], message: 'set it to the project this runs in (the default only serves the emulators)' });
     }
-    if (env.ALLOW_LOCAL_IDENTITY && !env.FIRESTORE_EMULATOR_HOST) {
-      ctx.addIssue({ code: 'custom', path: ['ALLOW_LOCAL_IDENTITY'], message: 'the X-User-Email identity is only allowed against the emulators (FIRESTORE_EMULATOR_HOST unset)' });
+    // An unverified header names the caller: only with every emulator, each on this machine.
+    const local = [env.FIRESTORE_EMULATOR_HOST, env.PUBSUB_EMULATOR_HOST, env.STORAGE_EMULATOR_HOST].every(onLoopback);
+    if (env.ALLOW_LOCAL_IDENTITY && !local) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ALLOW_LOCAL_IDENTITY'],
+        message: 'the X-User-Email identity is only allowed against the local emulators (FIRESTORE_, PUBSUB_ and STORAGE_EMULATOR_HOST, all on loopback)',
+      });
     }
   });
 

@@ -1,7 +1,7 @@
 /**
  * Who is calling. In the cloud: a Google ID token or a Firebase Authentication ID token
  * (`Authorization: Bearer …`) verified with google-auth-library, with a verified email. With the
- * emulators, and only there (the config refuses ALLOW_LOCAL_IDENTITY otherwise), an
+ * local emulators, and only there (the config refuses ALLOW_LOCAL_IDENTITY unless all three run on loopback), an
  * `X-User-Email` header is accepted too. Anything else is 401. Neither the email nor the token is
  * ever logged or put in an error.
  */

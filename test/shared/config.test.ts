@@ -19,6 +19,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...required, GOOGLE_CLOUD_PROJECT: 'my-project' })).not.toThrow();
   });
 
+  it('takes the X-User-Email identity only with all three emulators on loopback', () => {
+    const emulators = { FIRESTORE_EMULATOR_HOST: '127.0.0.1:8086', PUBSUB_EMULATOR_HOST: 'localhost:8085', STORAGE_EMULATOR_HOST: 'http://127.0.0.1:9023' };
+    const base = { USER_HASH_SECRET: 'x'.repeat(32), UPLOADS_BUCKET: 'uploads', RESULTS_BUCKET: 'results', ALLOW_LOCAL_IDENTITY: 'true' };
+    expect(loadConfig({ ...base, ...emulators }).ALLOW_LOCAL_IDENTITY).toBe(true);
+    for (const env of [
+      { ...emulators, STORAGE_EMULATOR_HOST: undefined },
+      { ...emulators, FIRESTORE_EMULATOR_HOST: '10.0.0.5:8086' },
+      { ...emulators, STORAGE_EMULATOR_HOST: 'http://127.0.0.1.evil.example:9023' },
+    ]) {
+      expect(() => loadConfig({ ...base, ...env }), JSON.stringify(env)).toThrow(/ALLOW_LOCAL_IDENTITY/);
+    }
+  });
+
   it('takes the local defaults against the emulators', () => {
     const config = loadConfig({ FIRESTORE_EMULATOR_HOST: '127.0.0.1:8086', USER_HASH_SECRET: 'x'.repeat(32), UPLOADS_BUCKET: 'uploads', RESULTS_BUCKET: 'results' });
     expect(config).toMatchObject({ GOOGLE_CLOUD_PROJECT: 'docvault-local', usingEmulators: true });
