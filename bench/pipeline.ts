@@ -85,7 +85,7 @@ try {
       rows.push({ e2e: seenAt - t0, core: result.timings.totalMs, ocr: result.timings.ocrMs, queue: task.startedAt!.getTime() - t0, seen: seenAt - task.completedAt!.getTime() });
     }
   }
-  pushDelays.push(...(await emulatorPushDelays(pipeline.suite.projectId, 30)));
+  pushDelays.push(...(await emulatorPushDelays(pipeline.suite.projectId, 100)));
 } finally {
   await pipeline.stop();
   process.stderr.write(`function logs: ${pipeline.logDir}\n`);
