@@ -77,12 +77,19 @@ function post(url: URL, headers: Record<string, string>, body: string, timeoutMs
       url,
       { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, timeout: timeoutMs, ...(allowPrivate ? {} : { lookup: publicLookup() }) },
       (res) => {
+        clearTimeout(deadline);
         res.resume();
         resolve(res.statusCode ?? 0);
       },
     );
+    // `timeout` above is an idle limit (a receiver trickling its headers a byte at a time resets
+    // it); this is the whole attempt's.
+    const deadline = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
+    req.on('error', (err) => {
+      clearTimeout(deadline);
+      reject(err);
+    });
     req.end(body);
   });
 }

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../shared/log.ts';
 import { isPrivateHost, isPublicAddress, notifyFinished, publicLookup, signWebhook } from '../../../shared/services/notify.ts';
@@ -77,6 +77,30 @@ describe('callbacks', () => {
     } finally {
       redirector.close();
       target.close();
+    }
+  });
+
+  it('gives up an attempt after its time limit even when the receiver keeps trickling bytes', async () => {
+    const sockets: Socket[] = [];
+    const trickler = createNetServer((socket) => {
+      sockets.push(socket);
+      const status = 'HTTP/1.1 200 OK\r\n' + 'x-slow: ' + 'a'.repeat(10_000);
+      let i = 0;
+      const timer = setInterval(() => (i < status.length ? socket.write(status[i++]!) : clearInterval(timer)), 200);
+      socket.on('close', () => clearInterval(timer));
+      socket.on('error', () => clearInterval(timer));
+    });
+    await new Promise<void>((r) => trickler.listen(0, '127.0.0.1', r));
+    const lines: string[] = [];
+    const started = Date.now();
+    try {
+      const task = makeTask({ status: 'COMPLETED', callbackUrl: `http://127.0.0.1:${(trickler.address() as AddressInfo).port}/hook` });
+      await notifyFinished(task, { queue: { publishEvent: async () => '1' }, log: createLogger('test', {}, (l) => lines.push(l)), allowPrivateCallbacks: true, retryDelaysMs: [] });
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(lines.join('\n')).toMatch(/callback failed/);
+    } finally {
+      for (const s of sockets) s.destroy();
+      trickler.close();
     }
   });
 
