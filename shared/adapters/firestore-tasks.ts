@@ -293,10 +293,14 @@ export class TaskStore {
   }
 
   /** Failed tasks to requeue, optionally one user's or one code's. */
-  async failedTaskIds(filter: { userHash?: string; code?: string; limit: number }): Promise<string[]> {
+  /** FAILED tasks, by id order a page at a time (`after`: the last id of the page before). */
+  async failedTaskIds(filter: { userHash?: string; code?: string; codes?: readonly string[]; limit: number; after?: string }): Promise<string[]> {
     let query: Query = this.db.collection(COLLECTIONS.tasks).where('status', '==', 'FAILED');
     if (filter.userHash) query = query.where('userHash', '==', filter.userHash);
     if (filter.code) query = query.where('error.code', '==', filter.code);
+    else if (filter.codes) query = query.where('error.code', 'in', [...filter.codes]);
+    query = query.orderBy(FieldPath.documentId());
+    if (filter.after) query = query.startAfter(filter.after);
     const snap = await query.select().limit(filter.limit).get();
     return snap.docs.map((d) => d.id);
   }

@@ -82,7 +82,7 @@ function filterFields(filter: RequeueFilter): { code?: string; userHash?: string
 
 async function requeueOne(deps: Pick<QueueCareDeps, 'tasks' | 'queue'>, taskId: string): Promise<RequeueReport['requeued'][number] | null> {
   const task = await deps.tasks.requeue(taskId);
-  if (!task) return null; // no longer FAILED: someone else requeued it
+  if (!task) return null; // no longer FAILED (someone else requeued it), or requeued MAX_REQUEUES times already
   await deps.queue.publishTask(messageFor(task));
   return { taskId: task.taskId, priority: task.priority, code: task.error?.code ?? null };
 }

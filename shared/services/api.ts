@@ -12,7 +12,7 @@ import type { TaskStore } from '../adapters/firestore-tasks.ts';
 import type { Queue } from '../adapters/pubsub.ts';
 import type { Config } from '../config.ts';
 import { DocVaultError, ErrorCode, isRetryableCode } from '../core/errors.ts';
-import { MAX_REQUEUES, resultObjectNames, TASK_ID, TaskStatus, TERMINAL_STATUSES, userPrefix, type Task } from '../core/task.ts';
+import { resultObjectNames, TASK_ID, TaskStatus, TERMINAL_STATUSES, userPrefix, type Task } from '../core/task.ts';
 import type { Logger } from '../log.ts';
 import { COLLECTIONS, OBJECT_METADATA } from '../names.ts';
 
@@ -390,11 +390,14 @@ export async function queueStats(deps: ApiDeps, caller: Caller): Promise<QueueSt
 const RequeueRequest = z.object({ code: ErrorCode.optional() });
 /** Tasks requeued by one call; call again for more. */
 const MAX_REQUEUE = 500;
+/** Failed tasks looked at by one call, at most. */
+const MAX_REQUEUE_SCAN = 2_000;
+const RETRYABLE_CODES = ErrorCode.options.filter(isRetryableCode);
 
 export interface RequeueResult {
   requeued: number;
   taskIds: string[];
-  /** Failed for a reason in the document itself (CORRUPT_DOCUMENT, FILE_TOO_LARGE, …), or requeued MAX_REQUEUES times already. */
+  /** Requeued MAX_REQUEUES times already (failures of the document itself, CORRUPT_DOCUMENT and the like, are not even looked at). */
   skipped: number;
 }
 
@@ -402,24 +405,32 @@ export interface RequeueResult {
 export async function requeueFailed(deps: ApiDeps, caller: Caller, body: unknown): Promise<RequeueResult> {
   const parsed = RequeueRequest.safeParse(body ?? {});
   if (!parsed.success) throw invalid(parsed.error, 'request');
-  const ids = await deps.tasks.failedTaskIds({ userHash: caller.userHash, limit: MAX_REQUEUE, ...(parsed.data.code ? { code: parsed.data.code } : {}) });
+  const { code } = parsed.data;
+  // Only failures another attempt can cure: requeueing a document that fails for a reason of its
+  // own would hand it fresh attempts on every call. Operators may still requeue any code with the
+  // CLI (after raising a limit, say).
+  if (code && !isRetryableCode(code)) return { requeued: 0, taskIds: [], skipped: 0 };
   const taskIds: string[] = [];
   let skipped = 0;
-  for (const id of ids) {
-    // Only failures another attempt can cure: requeueing a document that crashes the engine for a
-    // reason of its own would hand it fresh attempts on every call. Operators may still requeue
-    // any code with the CLI (after raising a limit, say).
-    const current = await deps.tasks.get(id);
-    if ((current?.error && !isRetryableCode(current.error.code)) || (current && current.requeues >= MAX_REQUEUES)) {
-      skipped += 1;
-      continue;
+  let after: string | undefined;
+  // Pages past the tasks it skips (requeued MAX_REQUEUES times already), so they never block the rest.
+  for (let scanned = 0; taskIds.length < MAX_REQUEUE && scanned < MAX_REQUEUE_SCAN; ) {
+    const ids = await deps.tasks.failedTaskIds({ userHash: caller.userHash, ...(code ? { code } : { codes: RETRYABLE_CODES }), limit: 100, ...(after ? { after } : {}) });
+    if (ids.length === 0) break;
+    scanned += ids.length;
+    after = ids.at(-1);
+    for (const id of ids) {
+      if (taskIds.length >= MAX_REQUEUE) break;
+      const task = await deps.tasks.requeue(id);
+      if (!task || task.userHash !== caller.userHash) {
+        skipped += 1; // requeued too often already, or changed meanwhile
+        continue;
+      }
+      await deps.queue.publishTask({ v: 1, taskId: task.taskId, bucket: task.bucket, name: task.object, generation: task.generation, priority: task.priority });
+      taskIds.push(task.taskId);
     }
-    const task = await deps.tasks.requeue(id);
-    if (!task || task.userHash !== caller.userHash) continue; // changed meanwhile
-    await deps.queue.publishTask({ v: 1, taskId: task.taskId, bucket: task.bucket, name: task.object, generation: task.generation, priority: task.priority });
-    taskIds.push(task.taskId);
   }
-  deps.log.info('failed tasks requeued', { userHash: caller.userHash, count: taskIds.length, ...(parsed.data.code ? { code: parsed.data.code } : {}) });
+  deps.log.info('failed tasks requeued', { userHash: caller.userHash, count: taskIds.length, skipped, ...(code ? { code } : {}) });
   return { requeued: taskIds.length, taskIds, skipped };
 }
 

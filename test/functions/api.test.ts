@@ -333,6 +333,17 @@ describe('api: queue', () => {
     expect((await get('/queue/stats', BOB)).body).toMatchObject({ pending: 1, failed: 1, processing: 0 });
   });
 
+  it('POST /queue/requeue-failed pages past the tasks it may no longer requeue', async () => {
+    const worn = Array.from({ length: 120 }, () =>
+      taskOf(aliceHash, { status: 'FAILED', attempts: 3, requeues: 3, error: { code: 'ENGINE_FAILURE', message: 'x' }, completedAt: new Date() }),
+    );
+    // Task ids sort by id: the fresh one comes after every worn one.
+    const [fresh] = await seed(taskOf(aliceHash, { taskId: 'f'.repeat(32), status: 'FAILED', attempts: 3, error: { code: 'INTERNAL', message: 'x' }, completedAt: new Date() }));
+    await seed(...worn.map((t) => ({ ...t, taskId: '0' + t.taskId.slice(1) })));
+    const res = await post('/queue/requeue-failed', ALICE);
+    expect(res.body).toEqual({ requeued: 1, taskIds: [fresh!.taskId], skipped: 120 });
+  });
+
   it('POST /queue/requeue-failed requeues the caller’s failed tasks that another attempt may cure (optionally by code) and republishes them', async () => {
     const subs: Subscription[] = [];
     const received: Message[] = [];
@@ -357,10 +368,10 @@ describe('api: queue', () => {
 
       const byCode = await post('/queue/requeue-failed', ALICE, { code: 'CORRUPT_DOCUMENT' });
       expect(byCode.status).toBe(200);
-      expect(byCode.body).toEqual({ requeued: 0, taskIds: [], skipped: 1 });
+      expect(byCode.body).toEqual({ requeued: 0, taskIds: [], skipped: 0 });
       expect((await post('/queue/requeue-failed', ALICE, { code: 'NO_SUCH_CODE' })).status).toBe(400);
       const rest = await post('/queue/requeue-failed', ALICE);
-      expect(rest.body).toEqual({ requeued: 2, taskIds: expect.arrayContaining([engine!.taskId, internal!.taskId]), skipped: 2 });
+      expect(rest.body).toEqual({ requeued: 2, taskIds: expect.arrayContaining([engine!.taskId, internal!.taskId]), skipped: 1 });
       expect(await ctx.tasks.get(engine!.taskId)).toMatchObject({ status: 'QUEUED', attempts: 0, requeues: 1 });
       // A document's own fault, and a task requeued three times already, stay FAILED.
       expect((await ctx.tasks.get(corrupt!.taskId))!.status).toBe('FAILED');
