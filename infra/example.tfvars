@@ -17,8 +17,9 @@ worker_max_instances = {
 }
 
 # The OAuth client ids of the apps your users sign in with (comma-separated): their Google ID
-# tokens are accepted. Each function's own URL is always an accepted audience (gcloud auth
-# print-identity-token --audiences=URL); any other Google ID token is refused.
+# tokens are accepted. Each function's own URLs are always accepted audiences (the upload_url and
+# api_url outputs, and its run.app URL: gcloud auth print-identity-token --audiences=URL for a
+# service account); any other Google ID token is refused.
 # auth_audience = "1234567890-abc.apps.googleusercontent.com"
 
 # Pages on these origins may upload straight to the bucket with signed URLs (CORS on uploads).

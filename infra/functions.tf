@@ -31,6 +31,9 @@ locals {
   # (var.auth_audience); without any audience the code refuses Google ID tokens outright, since
   # Google signs them for every app.
   function_urls = { for name in ["upload", "api"] : name => "https://${var.region}-${var.project_id}.cloudfunctions.net/${name}" }
+  # The same function's Cloud Run URL (deterministic form), which clients minting tokens for the
+  # service URL (google-auth-library's getIdTokenClient) use as the audience.
+  run_urls = { for name in ["upload", "api"] : name => "https://${name}-${data.google_project.this.number}.${var.region}.run.app" }
   env_upload = {
     SIGNED_URL_MINUTES = tostring(var.signed_url_minutes)
   }
@@ -94,7 +97,7 @@ resource "google_cloudfunctions2_function" "http" {
     ingress_settings                 = "ALLOW_ALL"
     all_traffic_on_latest_revision   = true
     environment_variables            = merge(local.env_common, local.env_optional, each.value.env, {
-      AUTH_AUDIENCE = join(",", compact(concat([local.function_urls[each.key]], split(",", var.auth_audience))))
+      AUTH_AUDIENCE = join(",", compact(concat([local.function_urls[each.key], local.run_urls[each.key]], split(",", var.auth_audience))))
     })
 
     secret_environment_variables {

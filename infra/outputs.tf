@@ -1,11 +1,11 @@
 output "upload_url" {
   description = "The upload function (POST multipart, or a signed URL request)."
-  value       = google_cloudfunctions2_function.http["upload"].service_config[0].uri
+  value       = google_cloudfunctions2_function.http["upload"].url # an accepted token audience (AUTH_AUDIENCE)
 }
 
 output "api_url" {
   description = "The api function (/tasks, /batches, /queue/stats, /cache/info, /health)."
-  value       = google_cloudfunctions2_function.http["api"].service_config[0].uri
+  value       = google_cloudfunctions2_function.http["api"].url # an accepted token audience (AUTH_AUDIENCE)
 }
 
 output "dispatch_url" {

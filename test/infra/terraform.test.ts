@@ -666,7 +666,10 @@ describe('who may call whom', () => {
 
   it('gives each HTTP function an AUTH_AUDIENCE of its own URL (plus the sign-in clients): without one the code refuses Google ID tokens', () => {
     const source = readFileSync(join(INFRA, 'functions.tf'), 'utf8');
-    expect(source).toMatch(/AUTH_AUDIENCE\s*=\s*join\(",", compact\(concat\(\[local\.function_urls\[each\.key\]\], split\(",", var\.auth_audience\)\)\)\)/);
+    expect(source).toMatch(/AUTH_AUDIENCE\s*=\s*join\(",", compact\(concat\(\[local\.function_urls\[each\.key\], local\.run_urls\[each\.key\]\], split\(",", var\.auth_audience\)\)\)\)/);
+    // The URLs handed out are audiences it accepts.
+    const outputs = readFileSync(join(INFRA, 'outputs.tf'), 'utf8');
+    for (const fn of ['upload', 'api']) expect(outputs).toMatch(new RegExp(`value\\s*=\\s*google_cloudfunctions2_function\\.http\\["${fn}"\\]\\.url\\b`));
     expect(source).toMatch(/function_urls\s*=\s*\{ for name in \["upload", "api"\] : name => "https:\/\/\$\{var\.region\}-\$\{var\.project_id\}\.cloudfunctions\.net\/\$\{name\}" \}/);
     expect(Object.keys(EnvSchema.shape)).toContain('AUTH_AUDIENCE');
   });
