@@ -106,9 +106,19 @@ resource "google_cloudfunctions2_function" "http" {
       secret     = data.google_secret_manager_secret.user_hash.secret_id
       version    = "latest"
     }
+    # The api signs the callbacks of the tasks /maintenance/recover-stale fails.
+    dynamic "secret_environment_variables" {
+      for_each = each.key == "api" ? [1] : []
+      content {
+        key        = "WEBHOOK_SECRET"
+        project_id = var.project_id
+        secret     = data.google_secret_manager_secret.webhook.secret_id
+        version    = "latest"
+      }
+    }
   }
 
-  depends_on = [google_secret_manager_secret_iam_member.user_hash, google_project_iam_member.build]
+  depends_on = [google_secret_manager_secret_iam_member.user_hash, google_secret_manager_secret_iam_member.webhook, google_project_iam_member.build]
 }
 
 # They were two resources before; their state moves to the for_each instances.
@@ -155,6 +165,13 @@ resource "google_cloudfunctions2_function" "dispatch" {
       secret     = data.google_secret_manager_secret.user_hash.secret_id
       version    = "latest"
     }
+    # Dispatch signs the callback of a task it fails itself (an object over the size limit).
+    secret_environment_variables {
+      key        = "WEBHOOK_SECRET"
+      project_id = var.project_id
+      secret     = data.google_secret_manager_secret.webhook.secret_id
+      version    = "latest"
+    }
   }
 
   # The Cloud Functions API creates and owns this Eventarc trigger (a storage trigger lives in
@@ -172,6 +189,7 @@ resource "google_cloudfunctions2_function" "dispatch" {
 
   depends_on = [
     google_secret_manager_secret_iam_member.user_hash,
+    google_secret_manager_secret_iam_member.webhook,
     google_project_iam_member.build,
     google_project_iam_member.storage_agent_pubsub_publisher,
     google_project_iam_member.eventarc_receiver,

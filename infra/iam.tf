@@ -113,9 +113,10 @@ resource "google_pubsub_topic_iam_member" "priority_publishers" {
   member = google_service_account.fn[each.value.fn].member
 }
 
-# The worker, and the api's /maintenance/recover-stale, fail tasks: events and dead letters.
+# The worker, and the api's /maintenance/recover-stale, fail tasks: events and dead letters;
+# dispatch fails over-limit objects: events.
 resource "google_pubsub_topic_iam_member" "events_publishers" {
-  for_each = toset(["ocr-worker", "api"])
+  for_each = toset(["ocr-worker", "api", "dispatch"])
   topic    = google_pubsub_topic.events.id
   role     = "roles/pubsub.publisher"
   member   = google_service_account.fn[each.key].member

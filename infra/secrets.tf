@@ -20,8 +20,16 @@ resource "google_secret_manager_secret_iam_member" "user_hash" {
   member    = google_service_account.fn[each.key].member
 }
 
+# Whoever fails a task signs its callback: the worker, the api (recover-stale) and dispatch (over-limit objects).
 resource "google_secret_manager_secret_iam_member" "webhook" {
+  for_each  = toset(["ocr-worker", "api", "dispatch"])
   secret_id = data.google_secret_manager_secret.webhook.id
   role      = "roles/secretmanager.secretAccessor"
-  member    = google_service_account.fn["ocr-worker"].member
+  member    = google_service_account.fn[each.key].member
+}
+
+# It was one grant, the worker's, before; its state moves to that instance.
+moved {
+  from = google_secret_manager_secret_iam_member.webhook
+  to   = google_secret_manager_secret_iam_member.webhook["ocr-worker"]
 }

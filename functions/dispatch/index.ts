@@ -27,5 +27,6 @@ export async function dispatch(event: CloudEvent<unknown>): Promise<void> {
     priorityRules: config.PRIORITY_RULES,
     maxBytes: config.limits.maxBytes,
     retentionMs: config.TASK_RETENTION_DAYS * 86_400_000,
+    notify: { webhookSecret: config.WEBHOOK_SECRET, allowPrivateCallbacks: config.usingEmulators },
   });
 }

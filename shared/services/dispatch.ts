@@ -22,6 +22,7 @@ import type { TaskStore } from '../adapters/firestore-tasks.ts';
 import type { Queue } from '../adapters/pubsub.ts';
 import type { Logger } from '../log.ts';
 import { OBJECT_METADATA } from '../names.ts';
+import { notifyFinished, type NotifyDeps } from './notify.ts';
 
 /** The fields of a Cloud Storage object resource that dispatch reads (the CloudEvent's data). */
 export const StorageObject = z.object({
@@ -36,7 +37,7 @@ export type StorageObject = z.infer<typeof StorageObject>;
 
 export interface DispatchDeps {
   tasks: TaskStore;
-  queue: Pick<Queue, 'publishTask'>;
+  queue: Pick<Queue, 'publishTask' | 'publishEvent'>;
   log: Logger;
   uploadsBucket: string;
   maxAttempts: number;
@@ -44,6 +45,8 @@ export interface DispatchDeps {
   /** Larger objects (a drop, or a signed-URL upload past its declared size) fail here, unread. */
   maxBytes: number;
   retentionMs: number;
+  /** For the event and callback of a task that fails here (as the worker sends them). */
+  notify?: Pick<NotifyDeps, 'webhookSecret' | 'allowPrivateCallbacks'>;
   now?: () => Date;
 }
 
@@ -126,6 +129,7 @@ export async function dispatchObject(object: StorageObject, deps: DispatchDeps):
     const error = { code: 'FILE_TOO_LARGE' as const, message: `The file is ${stored.size} bytes; the limit is ${deps.maxBytes} bytes.` };
     const failed = await deps.tasks.fail(taskId, error, { retentionMs: deps.retentionMs }, now);
     log.warn('task failed: object over the size limit', { size: stored.size, limit: deps.maxBytes });
+    if (failed) await notifyFinished(failed, { queue: deps.queue, log, ...deps.notify });
     return { kind: 'refused', task: failed, code: 'FILE_TOO_LARGE' };
   }
   const message: OcrMessage = { v: 1, taskId, bucket: stored.bucket, name: stored.object, generation: stored.generation, priority: stored.priority };

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFirestore, TaskStore } from '../../shared/adapters/firestore-tasks.ts';
 import { characterErrorRate } from '../../shared/core/text-metrics.ts';
 import { derivedTaskId, resultObjectNames, userHashOf, type Task } from '../../shared/core/task.ts';
-import { DEAD_LETTER_SUBSCRIPTION, OBJECT_METADATA, PRIORITY_TOPICS } from '../../shared/names.ts';
+import { DEAD_LETTER_SUBSCRIPTION, EVENTS_TOPIC, OBJECT_METADATA, PRIORITY_TOPICS } from '../../shared/names.ts';
 import { fixture, FIXTURES_DIR, groundTruth } from '../support/fixtures.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';
 import { TEST_BUCKETS, TEST_SECRET, type Suite } from '../support/suite.ts';
@@ -155,12 +155,26 @@ describe('pipeline on the emulator suite', () => {
     expect((await storage.bucket(TEST_BUCKETS.uploads).file(`users/${alice}/invalid.pdf`).exists())[0]).toBe(true);
   });
 
-  it('a drop over the size limit fails in dispatch with FILE_TOO_LARGE, unread by any worker', async () => {
-    const big = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(MAX_BYTES)]);
-    const taskId = await drop('too-big.pdf', new Uint8Array(big));
-    const task = await finished(taskId);
-    expect(task).toMatchObject({ status: 'FAILED', attempts: 0, error: { code: 'FILE_TOO_LARGE' } });
-    expect(task.startedAt).toBeNull();
+  it('a drop over the size limit fails in dispatch with FILE_TOO_LARGE, unread by any worker, and says so on ocr-events', async () => {
+    const pubsub = new PubSub({ projectId: suite.projectId });
+    const [events] = await pubsub.topic(EVENTS_TOPIC).createSubscription(`too-big-${Date.now()}`);
+    const seen: Array<{ taskId: string; type: string; error: { code: string } | null }> = [];
+    events.on('message', (m: { data: Buffer; ack(): void }) => {
+      seen.push(JSON.parse(m.data.toString()));
+      m.ack();
+    });
+    try {
+      const big = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(MAX_BYTES)]);
+      const taskId = await drop('too-big.pdf', new Uint8Array(big));
+      const task = await finished(taskId);
+      expect(task).toMatchObject({ status: 'FAILED', attempts: 0, error: { code: 'FILE_TOO_LARGE' } });
+      expect(task.startedAt).toBeNull();
+      const event = await waitFor('task.failed event', async () => seen.find((e) => e.taskId === taskId), 20_000, 200);
+      expect(event).toMatchObject({ type: 'task.failed', error: { code: 'FILE_TOO_LARGE' } });
+    } finally {
+      await events.close();
+      await pubsub.close();
+    }
   });
 
   it('objects outside the user layout are ignored without breaking the trigger', async () => {
