@@ -7,9 +7,7 @@
  * its server.
  */
 import { createRequire } from 'node:module';
-
-/** Above the platform's 32 MiB, so upload's own limit (MAX_REQUEST_BYTES) answers first, with advice. */
-export const FRAMEWORK_BODY_LIMIT = '33mb';
+import { MAX_HTTP_BODY_BYTES } from '../shared/config.ts';
 
 type Parser = (options?: Record<string, unknown>) => unknown;
 type BodyParser = Record<'json' | 'raw' | 'text' | 'urlencoded', Parser> & { docvaultLimits?: true };
@@ -21,7 +19,8 @@ const bodyParser = fromFramework('body-parser') as BodyParser;
 if (!bodyParser.docvaultLimits) {
   for (const kind of ['json', 'raw', 'text', 'urlencoded'] as const) {
     const original = bodyParser[kind];
-    bodyParser[kind] = (options = {}) => original({ ...options, inflate: false, limit: FRAMEWORK_BODY_LIMIT });
+    // Above the platform's 32 MiB, so upload's own limit (MAX_REQUEST_BYTES) answers first, with advice.
+    bodyParser[kind] = (options = {}) => original({ ...options, inflate: false, limit: MAX_HTTP_BODY_BYTES });
   }
   bodyParser.docvaultLimits = true;
 }

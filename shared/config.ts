@@ -12,10 +12,22 @@ const bool = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+/**
+ * The emulator suite: all three hosts set. What only the emulators may do (private callbacks,
+ * Google tokens with no audience, fault injection) needs all three, so one stray variable in a
+ * deployment turns none of it on.
+ */
+function allEmulators(env: { FIRESTORE_EMULATOR_HOST?: string | undefined; PUBSUB_EMULATOR_HOST?: string | undefined; STORAGE_EMULATOR_HOST?: string | undefined }): boolean {
+  return Boolean(env.FIRESTORE_EMULATOR_HOST && env.PUBSUB_EMULATOR_HOST && env.STORAGE_EMULATOR_HOST);
+}
+
 /** host:port or a URL on 127.0.0.1, localhost or [::1]. */
 function onLoopback(host: string | undefined): boolean {
   return host !== undefined && /^(https?:\/\/)?(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/.*)?$/.test(host);
 }
+
+/** Request bodies the HTTP functions take at all (functions/request-limits.ts): just above Cloud Run's 32 MiB. */
+export const MAX_HTTP_BODY_BYTES = 33 * 1024 * 1024;
 
 /** The project of the local emulator suite; anywhere else GOOGLE_CLOUD_PROJECT must be set. */
 const LOCAL_PROJECT = 'docvault-local';
@@ -83,10 +95,14 @@ const Env = z
     OCR_FAULT_MARKER: z.string().min(8).optional(),
   })
   .superRefine((env, ctx) => {
-    if (env.OCR_FAULT_MARKER && !env.FIRESTORE_EMULATOR_HOST) {
+    const emulators = allEmulators(env);
+    if (env.MAX_REQUEST_BYTES > MAX_HTTP_BODY_BYTES) {
+      ctx.addIssue({ code: 'custom', path: ['MAX_REQUEST_BYTES'], message: `at most ${MAX_HTTP_BODY_BYTES} (larger bodies never reach upload: use signed URLs)` });
+    }
+    if (env.OCR_FAULT_MARKER && !emulators) {
       ctx.addIssue({ code: 'custom', path: ['OCR_FAULT_MARKER'], message: 'fault injection is only allowed against the emulators' });
     }
-    if (env.GOOGLE_CLOUD_PROJECT === LOCAL_PROJECT && !env.FIRESTORE_EMULATOR_HOST) {
+    if (env.GOOGLE_CLOUD_PROJECT === LOCAL_PROJECT && !emulators) {
       // The project names Firebase's token issuer and audience, and every client's target.
       ctx.addIssue({ code: 'custom', path: ['GOOGLE_CLOUD_PROJECT'], message: 'set it to the project this runs in (the default only serves the emulators)' });
     }
@@ -120,7 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     ...e,
     limits: { maxBytes: e.MAX_DOCUMENT_BYTES, maxPages: e.MAX_PAGES, maxPixelsPerPage: e.MAX_PIXELS_PER_PAGE, pageTimeoutMs: e.PAGE_TIMEOUT_MS },
-    usingEmulators: Boolean(e.FIRESTORE_EMULATOR_HOST),
+    usingEmulators: allEmulators(e),
   };
 }
 

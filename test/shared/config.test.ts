@@ -33,7 +33,11 @@ describe('loadConfig', () => {
   });
 
   it('takes the local defaults against the emulators', () => {
-    const config = loadConfig({ FIRESTORE_EMULATOR_HOST: '127.0.0.1:8086', USER_HASH_SECRET: 'x'.repeat(32), UPLOADS_BUCKET: 'uploads', RESULTS_BUCKET: 'results' });
-    expect(config).toMatchObject({ GOOGLE_CLOUD_PROJECT: 'docvault-local', usingEmulators: true });
+    const required = { USER_HASH_SECRET: 'x'.repeat(32), UPLOADS_BUCKET: 'uploads', RESULTS_BUCKET: 'results' };
+    const emulators = { FIRESTORE_EMULATOR_HOST: '127.0.0.1:8086', PUBSUB_EMULATOR_HOST: '127.0.0.1:8085', STORAGE_EMULATOR_HOST: 'http://127.0.0.1:9023' };
+    expect(loadConfig({ ...required, ...emulators })).toMatchObject({ GOOGLE_CLOUD_PROJECT: 'docvault-local', usingEmulators: true });
+    // One emulator host alone (a stray variable in a deployment) is not the emulator suite.
+    expect(loadConfig({ ...required, GOOGLE_CLOUD_PROJECT: 'p', FIRESTORE_EMULATOR_HOST: '127.0.0.1:8086' }).usingEmulators).toBe(false);
+    expect(() => loadConfig({ ...required, FIRESTORE_EMULATOR_HOST: '127.0.0.1:8086' })).toThrow(/GOOGLE_CLOUD_PROJECT/);
   });
 });

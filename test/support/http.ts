@@ -2,6 +2,8 @@
  * Drives an HTTP function through the real functions framework: registered under a name, served
  * by the framework's own Express server (`getTestServer`) on a free port, called with fetch.
  */
+// The framework's body parsers as deployed (no inflating, the body limit): before getTestServer builds one.
+import '../../functions/request-limits.ts';
 import type { AddressInfo } from 'node:net';
 import { http, type HttpFunction } from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
