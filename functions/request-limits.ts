@@ -6,10 +6,13 @@
  * request. Imported before anything else by functions/index.ts, ahead of the framework building
  * its server.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { MAX_HTTP_BODY_BYTES } from '../shared/config.ts';
+import { DocVaultError } from '../shared/core/errors.ts';
 
-type Parser = (options?: Record<string, unknown>) => unknown;
+type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+type Parser = (options?: Record<string, unknown>) => Middleware;
 type BodyParser = Record<'json' | 'raw' | 'text' | 'urlencoded', Parser> & { docvaultLimits?: true };
 
 // The body-parser the framework itself loads (resolved from the framework's own location).
@@ -20,7 +23,25 @@ if (!bodyParser.docvaultLimits) {
   for (const kind of ['json', 'raw', 'text', 'urlencoded'] as const) {
     const original = bodyParser[kind];
     // Above the platform's 32 MiB, so upload's own limit (MAX_REQUEST_BYTES) answers first, with advice.
-    bodyParser[kind] = (options = {}) => original({ ...options, inflate: false, limit: MAX_HTTP_BODY_BYTES });
+    bodyParser[kind] = (options = {}) => answeringInJson(original({ ...options, inflate: false, limit: MAX_HTTP_BODY_BYTES }));
   }
   bodyParser.docvaultLimits = true;
+}
+
+/** A body the parser refuses is answered in the service's own error shape, with a code, not Express's HTML page. */
+function answeringInJson(parser: Middleware): Middleware {
+  return (req, res, next) =>
+    parser(req, res, (err?: unknown) => {
+      if (!err) return next();
+      const status = (err as { status?: number }).status ?? 400;
+      const error =
+        status === 413
+          ? new DocVaultError('PAYLOAD_TOO_LARGE', `The request body is larger than ${MAX_HTTP_BODY_BYTES} bytes: upload large files with a signed URL (POST /uploads).`)
+          : status === 415
+            ? new DocVaultError('UNSUPPORTED_ENCODING', 'Compressed request bodies (Content-Encoding) are not accepted: send the bytes as they are.')
+            : new DocVaultError('INVALID_REQUEST', 'The request body could not be read (malformed JSON or form data).');
+      res.statusCode = status === 413 || status === 415 ? status : 400;
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      res.end(JSON.stringify({ error: error.toJSON() }));
+    });
 }

@@ -27,7 +27,16 @@ describe('request bodies, before any handler', () => {
         body: bomb,
       });
       expect(res.status, fn).toBe(415);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('UNSUPPORTED_ENCODING');
     }
+    // Malformed JSON: 400 with a code, not an HTML page.
+    const bad = await fetch(`${pipeline.functions.api!.url}/queue/requeue-failed`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user-email': 'a@example.com' },
+      body: '{"code":',
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('INVALID_REQUEST');
     // Still alive, and a plain request works as before.
     const form = new FormData();
     form.append('file', new Blob([Buffer.from(fixture('tessjs_simple_png.png'))]), 'simple.png');
