@@ -42,7 +42,7 @@ const Env = z
     USER_HASH_SECRET: z.string().min(16, 'USER_HASH_SECRET must be at least 16 characters'),
     /** Secret for signing webhook callbacks. */
     WEBHOOK_SECRET: z.string().min(16).optional(),
-    /** Audience expected in ID tokens (the function URL or OAuth client id); unset accepts any of ours. */
+    /** Audiences accepted in Google ID tokens, comma-separated (the function's URLs, OAuth client ids); unset refuses Google tokens outside the emulators. */
     AUTH_AUDIENCE: z.string().optional(),
     /** Only with the emulators: accept an X-User-Email header as the caller. */
     ALLOW_LOCAL_IDENTITY: bool.default(false),
