@@ -147,7 +147,7 @@ one worker for tesseract.js), median of ${REPEAT} runs (native: one process over
 ${rows.join('\n')}
 
 - "bare" is tesseract.js as the CLI runs (text only); "our engine" adds what the product does per page: a
-  layout-only skew pass on a ≤1.2 MP copy, turning pages skewed by 1° or more (libvips), and word boxes.
+  layout-only skew pass on a ≤0.6 MP copy, turning pages skewed by 1° or more (libvips), and word boxes.
 - Median ratio, bare tesseract.js / native: **${median(bareRatios).toFixed(2)}×** (range ${Math.min(...bareRatios).toFixed(2)}–${Math.max(...bareRatios).toFixed(2)}×).
 - Median ratio, our engine / native: **${median(ratios).toFixed(2)}×** (range ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×).
 - Worker start-up (createWorker, local traineddata): median ${Math.round(median(startups))} ms; native CLI process incl. one small page: ${Math.round(nativeStartup)} ms.

@@ -226,8 +226,12 @@ export class TesseractEngine implements OcrEngine {
   }
 }
 
-/** Skew is measured on a copy halved until it is at most this many pixels. */
-const SKEW_PREVIEW_PIXELS = 1_200_000;
+/**
+ * Skew is measured on a copy halved until it is at most this many pixels. Measured on the fixtures:
+ * 0.6 MP gives the same angles as 1.2 MP (within 0.03°) in a third to a half of the time; 0.3 MP
+ * starts to misjudge a skewed scan (−2.46° for −1.90°).
+ */
+const SKEW_PREVIEW_PIXELS = 600_000;
 /**
  * Below 1° a page is read as it is: tesseract's line finder copes with a small skew, while the
  * turned copy (larger, resampled) measured ~20% slower to read with no gain in accuracy.
