@@ -120,7 +120,12 @@ const Env = z
 /** The schema itself, for checks that hold the deployment to it (test/infra: every variable it requires is set). */
 export const EnvSchema = Env;
 
-export type Config = z.output<typeof Env> & { limits: Limits; usingEmulators: boolean };
+export type Config = z.output<typeof Env> & {
+  limits: Limits;
+  usingEmulators: boolean;
+  /** TASK_RETENTION_DAYS in ms: how long a finished task is kept (its expireAt). */
+  retentionMs: number;
+};
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -136,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     ...e,
     limits: { maxBytes: e.MAX_DOCUMENT_BYTES, maxPages: e.MAX_PAGES, maxPixelsPerPage: e.MAX_PIXELS_PER_PAGE, pageTimeoutMs: e.PAGE_TIMEOUT_MS },
+    retentionMs: e.TASK_RETENTION_DAYS * 86_400_000,
     usingEmulators: allEmulators(e),
   };
 }

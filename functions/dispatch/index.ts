@@ -26,7 +26,7 @@ export async function dispatch(event: CloudEvent<unknown>): Promise<void> {
     maxAttempts: config.MAX_ATTEMPTS,
     priorityRules: config.PRIORITY_RULES,
     maxBytes: config.limits.maxBytes,
-    retentionMs: config.TASK_RETENTION_DAYS * 86_400_000,
+    retentionMs: config.retentionMs,
     notify: { webhookSecret: config.WEBHOOK_SECRET, allowPrivateCallbacks: config.usingEmulators },
   });
 }

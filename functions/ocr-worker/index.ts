@@ -62,7 +62,7 @@ export async function ocrWorker(event: CloudEvent<unknown>): Promise<WorkerOutco
       limits: config.limits,
       leaseMs: config.LEASE_SECONDS * 1000,
       progressIntervalMs: config.PROGRESS_INTERVAL_MS,
-      retentionMs: config.TASK_RETENTION_DAYS * 86_400_000,
+      retentionMs: config.retentionMs,
       deleteUploadOnSuccess: config.DELETE_UPLOAD_ON_SUCCESS,
       webhookSecret: config.WEBHOOK_SECRET,
       allowPrivateCallbacks: config.usingEmulators,

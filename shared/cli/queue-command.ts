@@ -15,7 +15,7 @@ import { DocVaultError, ErrorCode } from '../core/errors.ts';
 import { userHashOf } from '../core/task.ts';
 import { createLogger, type Severity } from '../log.ts';
 import { LOCAL_BUCKETS, LOCAL_PORTS, LOCAL_SECRETS } from '../names.ts';
-import { cleanupTasks, DAY_MS, queueStats, recoverStale, requeueFailed, type QueueCareDeps } from '../ops/queue-care.ts';
+import { cleanupTasks, queueStats, recoverStale, requeueFailed, type QueueCareDeps } from '../ops/queue-care.ts';
 
 export interface QueueIo {
   stdout: NodeJS.WritableStream;
@@ -76,7 +76,7 @@ export function queueCareClients(config: Config, io: QueueIo): QueueCareClients 
     queue,
     storage: createStorage(config.GOOGLE_CLOUD_PROJECT),
     resultsBucket: config.RESULTS_BUCKET,
-    retentionMs: config.TASK_RETENTION_DAYS * DAY_MS,
+    retentionMs: config.retentionMs,
     notify: { log, webhookSecret: config.WEBHOOK_SECRET, allowPrivateCallbacks: config.usingEmulators },
     async close() {
       await queue.close();

@@ -27,7 +27,7 @@ function careDeps(deps: MaintenanceDeps) {
     queue: deps.queue,
     storage: deps.storage,
     resultsBucket: deps.config.RESULTS_BUCKET,
-    retentionMs: deps.config.TASK_RETENTION_DAYS * 86_400_000,
+    retentionMs: deps.config.retentionMs,
     notify: { log: deps.log, webhookSecret: deps.config.WEBHOOK_SECRET, allowPrivateCallbacks: deps.config.usingEmulators },
   };
 }
