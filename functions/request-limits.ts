@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { MAX_HTTP_BODY_BYTES } from '../shared/config.ts';
 import { DocVaultError } from '../shared/core/errors.ts';
+import { toHttpError } from '../shared/http-errors.ts';
 
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 type Parser = (options?: Record<string, unknown>) => Middleware;
@@ -33,15 +34,16 @@ function answeringInJson(parser: Middleware): Middleware {
   return (req, res, next) =>
     parser(req, res, (err?: unknown) => {
       if (!err) return next();
-      const status = (err as { status?: number }).status ?? 400;
-      const error =
+      const status = (err as { status?: number }).status;
+      const answer = toHttpError(
         status === 413
           ? new DocVaultError('PAYLOAD_TOO_LARGE', `The request body is larger than ${MAX_HTTP_BODY_BYTES} bytes: upload large files with a signed URL (POST /uploads).`)
           : status === 415
             ? new DocVaultError('UNSUPPORTED_ENCODING', 'Compressed request bodies (Content-Encoding) are not accepted: send the bytes as they are.')
-            : new DocVaultError('INVALID_REQUEST', 'The request body could not be read (malformed JSON or form data).');
-      res.statusCode = status === 413 || status === 415 ? status : 400;
+            : new DocVaultError('INVALID_REQUEST', 'The request body could not be read (malformed JSON or form data).'),
+      );
+      res.statusCode = answer.status;
       res.setHeader('content-type', 'application/json; charset=utf-8');
-      res.end(JSON.stringify({ error: error.toJSON() }));
+      res.end(JSON.stringify(answer.body));
     });
 }

@@ -17,9 +17,9 @@ import {
   openResult,
   queueStats,
   requeueFailed,
-  respondWithError,
   type ApiDeps,
 } from '../../shared/services/api.ts';
+import { respondWithError } from '../../shared/http-errors.ts';
 import { appContext } from '../../shared/services/context.ts';
 import { isMaintenanceCaller, runCleanup, runRecoverStale } from '../../shared/services/maintenance.ts';
 import { cacheInfo, modelSetup, type CacheInfo, type ModelSetup } from '../../shared/services/models.ts';

@@ -5,7 +5,7 @@
  */
 import type { HttpFunction } from '@google-cloud/functions-framework';
 import { identify, type IdentifyOptions } from '../../shared/adapters/auth.ts';
-import { respondWithError } from '../../shared/services/api.ts';
+import { respondWithError } from '../../shared/http-errors.ts';
 import { appContext } from '../../shared/services/context.ts';
 import { acceptUpload, createSignedUpload, type UploadDeps } from '../../shared/services/upload.ts';
 import { DocVaultError } from '../../shared/core/errors.ts';

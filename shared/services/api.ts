@@ -13,6 +13,7 @@ import type { Queue } from '../adapters/pubsub.ts';
 import type { Config } from '../config.ts';
 import { DocVaultError, ErrorCode, isRetryableCode } from '../core/errors.ts';
 import { resultObjectNames, TASK_ID, TaskStatus, TERMINAL_STATUSES, userPrefix, type Task } from '../core/task.ts';
+import { invalidRequest } from '../http-errors.ts';
 import type { Logger } from '../log.ts';
 import { COLLECTIONS, OBJECT_METADATA } from '../names.ts';
 
@@ -25,65 +26,10 @@ export interface ApiDeps {
   log: Logger;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Errors over HTTP: one shape, `{ error: { code, message, details? } }`, for both HTTP functions.
-
-const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
-  INVALID_REQUEST: 400,
-  INVALID_ARGUMENT: 400,
-  EMPTY_FILE: 400,
-  TOO_MANY_FILES: 400,
-  TOO_MANY_PAGES: 400,
-  CORRUPT_DOCUMENT: 400,
-  UNAUTHENTICATED: 401,
-  NOT_FOUND: 404,
-  METHOD_NOT_ALLOWED: 405,
-  NOT_READY: 409,
-  ALREADY_FINISHED: 409,
-  FILE_TOO_LARGE: 413,
-  PAYLOAD_TOO_LARGE: 413,
-  UNSUPPORTED_TYPE: 415,
-  UNSUPPORTED_ENCODING: 415,
-  UNAVAILABLE: 503,
-};
-
-export interface HttpError {
-  status: number;
-  body: { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
-}
-
-/** Ours map to their status; anything else is a 500 whose message stays in the logs, not the answer. */
-export function toHttpError(err: unknown): HttpError {
-  const status = err instanceof DocVaultError ? HTTP_STATUS[err.code] : undefined;
-  if (err instanceof DocVaultError && status !== undefined) return { status, body: { error: err.toJSON() } };
-  return { status: 500, body: { error: { code: 'INTERNAL', message: 'Internal error; try again later.' } } };
-}
-
-/** The part of an HTTP response an error answer needs (Express' response has it). */
-export interface ErrorResponse {
-  headersSent: boolean;
-  status(code: number): { json(body: unknown): unknown };
-  destroy(error?: Error): unknown;
-}
-
-/** Answers an error in the one HTTP shape; server-side failures are logged with their cause. */
-export function respondWithError(res: ErrorResponse, err: unknown, log: Logger, request: { method: string; path: string }): void {
-  const answer = toHttpError(err);
-  if (answer.status >= 500) log.error('request failed', { ...request, status: answer.status, err });
-  else log.info('request refused', { ...request, status: answer.status, code: answer.body.error.code });
-  // A stream that broke after the headers went out can only be cut off.
-  if (res.headersSent) res.destroy(err instanceof Error ? err : undefined);
-  else res.status(answer.status).json(answer.body);
-}
-
 function notFound(what = 'task'): DocVaultError {
   return new DocVaultError('NOT_FOUND', `No such ${what}.`);
 }
 
-function invalid(error: z.ZodError, what: string): DocVaultError {
-  const problems = error.issues.map((i) => `${i.path.join('.') || what}: ${i.message}`);
-  return new DocVaultError('INVALID_REQUEST', `Invalid ${what}: ${problems.join('; ')}`, { problems });
-}
 
 function checkedTaskId(id: string): string {
   // A malformed id cannot name a task: the same 404 as a missing one.
@@ -215,7 +161,7 @@ function reserveWait(userHash: string): (() => void) | null {
  */
 export async function getTask(deps: ApiDeps, caller: Caller, id: string, query: unknown = {}): Promise<TaskView> {
   const parsed = TaskQuery.safeParse(query);
-  if (!parsed.success) throw invalid(parsed.error, 'query');
+  if (!parsed.success) throw invalidRequest(parsed.error, 'query');
   const taskId = checkedTaskId(id);
   const task = await deps.tasks.getForUser(taskId, caller.userHash);
   const now = task ? taskView(task) : await pendingUpload(deps.storage, deps.config.UPLOADS_BUCKET, caller.userHash, taskId);
@@ -257,7 +203,7 @@ export interface ResultDownload {
 /** The result of a COMPLETED task as a stream from the results bucket; NOT_READY (409) before. */
 export async function openResult(deps: ApiDeps, caller: Caller, id: string, query: unknown): Promise<ResultDownload> {
   const parsed = ResultQuery.safeParse(query);
-  if (!parsed.success) throw invalid(parsed.error, 'query');
+  if (!parsed.success) throw invalidRequest(parsed.error, 'query');
   const { format } = parsed.data;
   const taskId = checkedTaskId(id);
   const task = await deps.tasks.getForUser(taskId, caller.userHash);
@@ -302,7 +248,7 @@ export interface TaskList {
 
 export async function listTasks(deps: ApiDeps, caller: Caller, query: unknown): Promise<TaskList> {
   const parsed = ListQuery.safeParse(query);
-  if (!parsed.success) throw invalid(parsed.error, 'query');
+  if (!parsed.success) throw invalidRequest(parsed.error, 'query');
   const { status, limit, cursor } = parsed.data;
   const page = await deps.tasks.list(caller.userHash, { limit, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) });
   return { tasks: page.tasks.map(taskView), nextCursor: page.nextCursor };
@@ -326,7 +272,7 @@ export interface BatchView {
  */
 export async function getBatch(deps: ApiDeps, caller: Caller, id: string, query: unknown = {}): Promise<BatchView> {
   const parsed = ListQuery.safeParse(query);
-  if (!parsed.success) throw invalid(parsed.error, 'query');
+  if (!parsed.success) throw invalidRequest(parsed.error, 'query');
   const batchId = checkedTaskId(id);
   const { status, limit, cursor } = parsed.data;
   const [counts, page] = await Promise.all([
@@ -405,7 +351,7 @@ export interface RequeueResult {
 /** The caller's FAILED tasks (optionally of one error code) back to QUEUED and onto their topic. */
 export async function requeueFailed(deps: ApiDeps, caller: Caller, body: unknown): Promise<RequeueResult> {
   const parsed = RequeueRequest.safeParse(body ?? {});
-  if (!parsed.success) throw invalid(parsed.error, 'request');
+  if (!parsed.success) throw invalidRequest(parsed.error, 'request');
   const { code } = parsed.data;
   // Only failures another attempt can cure: requeueing a document that fails for a reason of its
   // own would hand it fresh attempts on every call. Operators may still requeue any code with the

@@ -25,6 +25,7 @@ import { newTaskId, Priority, safeFileName, uploadObjectName, type TaskSource } 
 import type { Logger } from '../log.ts';
 import { OBJECT_METADATA } from '../names.ts';
 import { countPages } from '../engines/page-count.ts';
+import { invalidRequest } from '../http-errors.ts';
 import { isPrivateHost } from './notify.ts';
 
 /** Files one multipart request may carry. */
@@ -111,10 +112,6 @@ function checkCallback(callbackUrl: string | undefined, config: UploadDeps['conf
   }
 }
 
-function invalid(error: z.ZodError, what: string): DocVaultError {
-  const problems = error.issues.map((i) => `${i.path.join('.') || what}: ${i.message}`);
-  return new DocVaultError('INVALID_REQUEST', `Invalid ${what}: ${problems.join('; ')}`, { problems });
-}
 
 function statusUrl(taskId: string): string {
   return `/tasks/${taskId}`;
@@ -254,7 +251,7 @@ function choicesFromForm(fields: Map<string, string[]>): Choices {
     priority: last('priority'),
     callbackUrl: last('callbackUrl'),
   });
-  if (!parsed.success) throw invalid(parsed.error, 'form fields');
+  if (!parsed.success) throw invalidRequest(parsed.error, 'form fields');
   return parsed.data;
 }
 
@@ -420,7 +417,7 @@ function signerFor(deps: UploadDeps): Storage {
 export async function createSignedUpload(deps: UploadDeps, caller: Caller, body: unknown, now = new Date()): Promise<SignedUpload> {
   const { config } = deps;
   const parsed = SignedUploadRequest.safeParse(body);
-  if (!parsed.success) throw invalid(parsed.error, 'upload request');
+  if (!parsed.success) throw invalidRequest(parsed.error, 'upload request');
   const request = parsed.data;
   checkCallback(request.callbackUrl, config);
   const safeName = safeFileName(request.fileName);
