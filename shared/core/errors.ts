@@ -68,3 +68,8 @@ export function toDocVaultError(err: unknown): DocVaultError {
   const message = err instanceof Error ? err.message : String(err);
   return new DocVaultError('INTERNAL', message, {}, { cause: err });
 }
+
+/** The FILE_TOO_LARGE error for a document of this size: the pipeline's, and dispatch's before any download. */
+export function fileTooLarge(size: number, maxBytes: number): DocVaultError {
+  return new DocVaultError('FILE_TOO_LARGE', `The file is ${size} bytes; the limit is ${maxBytes} bytes.`, { size, limit: maxBytes });
+}

@@ -5,7 +5,7 @@
 import pLimit from 'p-limit';
 import { classifyDocument } from './classify.ts';
 import { detectDocumentType, type DocumentType } from './document-type.ts';
-import { DocVaultError, toDocVaultError } from './errors.ts';
+import { DocVaultError, fileTooLarge, toDocVaultError } from './errors.ts';
 import { rotateGrey } from './grey-image.ts';
 import { extractMetadata } from './metadata.ts';
 import { OcrOptions, type OcrOptionsInput } from './options.ts';
@@ -109,9 +109,7 @@ export async function processDocument(
 
 function checkSize(size: number, maxBytes: number): void {
   if (size === 0) throw new DocVaultError('EMPTY_FILE', 'The file is empty (0 bytes).');
-  if (size > maxBytes) {
-    throw new DocVaultError('FILE_TOO_LARGE', `The file is ${size} bytes; the limit is ${maxBytes} bytes.`, { size, limit: maxBytes });
-  }
+  if (size > maxBytes) throw fileTooLarge(size, maxBytes);
 }
 
 interface PageOutcome {

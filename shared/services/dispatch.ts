@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { Languages } from '../core/options.ts';
+import { fileTooLarge } from '../core/errors.ts';
 import {
   derivedTaskId,
   parseUploadName,
@@ -126,8 +127,8 @@ export async function dispatchObject(object: StorageObject, deps: DispatchDeps):
   }
   if (stored.size > deps.maxBytes) {
     // No worker should download it: FAILED at once, visible to its owner, the object kept.
-    const error = { code: 'FILE_TOO_LARGE' as const, message: `The file is ${stored.size} bytes; the limit is ${deps.maxBytes} bytes.` };
-    const failed = await deps.tasks.fail(taskId, error, { retentionMs: deps.retentionMs }, now);
+    const { code, message } = fileTooLarge(stored.size, deps.maxBytes);
+    const failed = await deps.tasks.fail(taskId, { code, message }, { retentionMs: deps.retentionMs }, now);
     log.warn('task failed: object over the size limit', { size: stored.size, limit: deps.maxBytes });
     if (failed) await notifyFinished(failed, { queue: deps.queue, log, ...deps.notify });
     return { kind: 'refused', task: failed, code: 'FILE_TOO_LARGE' };
