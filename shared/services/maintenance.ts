@@ -10,11 +10,12 @@ import type { ApiDeps } from './api.ts';
 
 export type MaintenanceDeps = ApiDeps;
 
-/** A named service account with a Google ID token (not a Firebase user who happens to carry that email). */
+/**
+ * A named service account with a Google ID token, not a Firebase user who happens to carry that
+ * email (the local header, the other kind, exists only against the emulators).
+ */
 export function isMaintenanceCaller(deps: Pick<MaintenanceDeps, 'config'>, caller: Caller): boolean {
-  const named = deps.config.MAINTENANCE_CALLERS.includes(caller.email.toLowerCase());
-  const trusted = caller.via === 'google' || (caller.via === 'local' && deps.config.usingEmulators);
-  return named && trusted;
+  return caller.via !== 'firebase' && deps.config.MAINTENANCE_CALLERS.includes(caller.email.toLowerCase());
 }
 
 function allow(deps: MaintenanceDeps, caller: Caller): void {
