@@ -361,12 +361,19 @@ export class TaskStore {
     // statuses is counted once (not in neither, which would make a running batch look done).
     return this.db.runTransaction(
       async (tx) => {
-        const [counts, processing] = await Promise.all([
-          Promise.all(TaskStatus.options.map(async (status) => [status, (await tx.get(ofBatch.where('status', '==', status).count())).data().count] as const)),
-          tx.get(ofBatch.where('status', '==', 'PROCESSING').aggregate({ progress: AggregateField.sum('progress') })),
-        ]);
-        const byStatus = Object.fromEntries(counts) as Record<TaskStatus, number>;
-        return { byStatus, total: counts.reduce((sum, [, n]) => sum + n, 0), processingProgress: processing.data().progress ?? 0 };
+        const counts = await Promise.all(
+          TaskStatus.options.map(async (status) => {
+            // PROCESSING's query sums the progress too, in the same read.
+            const aggregate = { n: AggregateField.count(), ...(status === 'PROCESSING' ? { progress: AggregateField.sum('progress') } : {}) };
+            const data = (await tx.get(ofBatch.where('status', '==', status).aggregate(aggregate))).data() as { n: number; progress?: number | null };
+            return { status, n: data.n, progress: data.progress ?? 0 };
+          }),
+        );
+        return {
+          byStatus: Object.fromEntries(counts.map((c) => [c.status, c.n])) as Record<TaskStatus, number>,
+          total: counts.reduce((sum, c) => sum + c.n, 0),
+          processingProgress: counts.reduce((sum, c) => sum + c.progress, 0),
+        };
       },
       { readOnly: true },
     );

@@ -407,10 +407,11 @@ export async function ingest(storage: Storage, options: IngestOptions): Promise<
         if (settled.outcome === 'uploaded') progress.uploaded++;
         else if (settled.outcome === 'failed' || settled.outcome === 'conflict') progress.failed++;
         else progress.skipped++;
-        if (settled.taskId && options.trackSubmitted) report.submitted.push({ path: entry.path, taskId: settled.taskId, inBatch: Boolean(settled.inBatch) });
+        const { inBatch, ...file } = settled;
+        if (file.taskId && options.trackSubmitted) report.submitted.push({ path: entry.path, taskId: file.taskId, inBatch: Boolean(inBatch) });
         if (settled.error && report.failures.length < MAX_LISTED) report.failures.push({ path: entry.path, error: settled.error });
         if (settled.outcome === 'conflict' && report.conflicts.length < MAX_LISTED) report.conflicts.push(entry.path);
-        options.onFile?.({ path: entry.path, outcome: settled.outcome, ...(settled.taskId ? { taskId: settled.taskId } : {}), ...(settled.error ? { error: settled.error } : {}) });
+        options.onFile?.({ path: entry.path, ...file });
       }).finally(() => inFlight.delete(job));
       inFlight.add(job);
       // The queue in front of the uploads stays small: the walk waits for room.
@@ -482,8 +483,9 @@ export async function monitorTasks(tasks: MonitorSource, submitted: SubmittedTas
   const report: MonitorReport = { tasks: submitted.length, completed: 0, failed: [], failedCount: 0, cancelled: 0, unfinished: 0, elapsedMs: 0 };
   // The batch is done when all its tasks exist (at least as many as were written) and none is left
   // QUEUED or PROCESSING.
-  const ofBatch = { completed: 0, failed: 0, cancelled: 0, finished: 0, open: 0 };
-  const batchDone = () => ofBatch.finished >= inBatch.length && ofBatch.open === 0;
+  const ofBatch = { completed: 0, failed: 0, cancelled: 0, open: 0 };
+  const batchFinished = () => ofBatch.completed + ofBatch.failed + ofBatch.cancelled;
+  const batchDone = () => batchFinished() >= inBatch.length && ofBatch.open === 0;
   const limit = pLimit(options.concurrency ?? 32);
   const stallMs = options.stallMs ?? MONITOR_STALL_MS;
   let lastChange = Date.now();
@@ -492,7 +494,6 @@ export async function monitorTasks(tasks: MonitorSource, submitted: SubmittedTas
     if (batch && !batchDone()) {
       const { byStatus } = await withRetry(() => tasks.batchCounts(batch.userHash, batch.batchId));
       Object.assign(ofBatch, { completed: byStatus.COMPLETED, failed: byStatus.FAILED, cancelled: byStatus.CANCELLED, open: byStatus.QUEUED + byStatus.PROCESSING });
-      ofBatch.finished = byStatus.COMPLETED + byStatus.FAILED + byStatus.CANCELLED;
     }
     await Promise.all(
       [...pending].map(([taskId, path]) =>
@@ -507,7 +508,7 @@ export async function monitorTasks(tasks: MonitorSource, submitted: SubmittedTas
         }),
       ),
     );
-    const finished = ofBatch.finished + followed - pending.size;
+    const finished = batchFinished() + followed - pending.size;
     options.onProgress?.({ tasks: report.tasks, finished, completed: ofBatch.completed + report.completed, failed: ofBatch.failed + report.failed.length });
     if (pending.size === 0 && batchDone()) break;
     if (finished !== lastFinished) [lastFinished, lastChange] = [finished, Date.now()];
@@ -519,6 +520,7 @@ export async function monitorTasks(tasks: MonitorSource, submitted: SubmittedTas
   }
   report.completed += ofBatch.completed;
   report.cancelled += ofBatch.cancelled;
+  report.failedCount = report.failed.length + ofBatch.failed;
   if (batch && ofBatch.failed > 0) {
     // The failed ones by name: a page at a time, at most MAX_LISTED (all are counted).
     const paths = new Map(inBatch.map((s) => [s.taskId, s.path]));
@@ -535,8 +537,7 @@ export async function monitorTasks(tasks: MonitorSource, submitted: SubmittedTas
       cursor = page.nextCursor;
     } while (cursor && failed.length < MAX_LISTED);
     report.failed.push(...failed);
-    report.failedCount = report.failed.length - failed.length + ofBatch.failed;
-  } else report.failedCount = report.failed.length;
+  }
   report.elapsedMs = Date.now() - started;
   return report;
 }
