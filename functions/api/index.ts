@@ -15,8 +15,8 @@ import {
   health,
   listTasks,
   openResult,
-  queueStats,
-  requeueFailed,
+  queueStatsOf,
+  requeueFailedOf,
   type ApiDeps,
 } from '../../shared/services/api.ts';
 import { respondWithError } from '../../shared/http-errors.ts';
@@ -65,8 +65,8 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', path: new RegExp(`^/tasks/${ID}/result/?$`), handle: streamResult },
   { method: 'POST', path: new RegExp(`^/tasks/${ID}/cancel/?$`), handle: (c) => cancelTask(c.deps, c.caller, param(c)) },
   { method: 'GET', path: new RegExp(`^/batches/${ID}/?$`), handle: (c) => getBatch(c.deps, c.caller, param(c), c.req.query) },
-  { method: 'GET', path: /^\/queue\/stats\/?$/, handle: (c) => queueStats(c.deps, c.caller) },
-  { method: 'POST', path: /^\/queue\/requeue-failed\/?$/, handle: (c) => requeueFailed(c.deps, c.caller, requeueBody(c.req)) },
+  { method: 'GET', path: /^\/queue\/stats\/?$/, handle: (c) => queueStatsOf(c.deps, c.caller) },
+  { method: 'POST', path: /^\/queue\/requeue-failed\/?$/, handle: (c) => requeueFailedOf(c.deps, c.caller, requeueBody(c.req)) },
   { method: 'POST', path: /^\/maintenance\/recover-stale\/?$/, handle: (c) => runRecoverStale(c.deps, c.caller) },
   { method: 'POST', path: /^\/maintenance\/cleanup\/?$/, handle: (c) => runCleanup(c.deps, c.caller, c.req.body) },
   { method: 'GET', path: /^\/cache\/info\/?$/, handle: modelCacheInfo },

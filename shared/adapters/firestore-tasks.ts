@@ -1,9 +1,21 @@
 /**
- * Tasks in Firestore. Every status change happens inside a transaction and only along the moves
- * core/task.ts allows, so duplicate events and racing workers cannot move a task backwards.
+ * Tasks in Firestore: queries and transactions only. Each status change is decided by a rule of
+ * core/task-moves.ts and written inside a transaction along the moves core/task.ts allows, so
+ * duplicate events and racing workers cannot move a task backwards.
  */
 import { AggregateField, FieldPath, Firestore, Timestamp, type DocumentData, type Query, type Transaction } from '@google-cloud/firestore';
-import { canTransition, MAX_REQUEUES, Task, TaskStatus, TERMINAL_STATUSES, type TaskError, type TaskSummary } from '../core/task.ts';
+import { canTransition, Task, TaskStatus, TERMINAL_STATUSES, type TaskError, type TaskSummary } from '../core/task.ts';
+import {
+  decideCancel,
+  decideComplete,
+  decideFail,
+  decideHeartbeat,
+  decideLease,
+  decideRecoverStale,
+  decideRelease,
+  decideRequeue,
+  type Decision,
+} from '../core/task-moves.ts';
 import { COLLECTIONS } from '../names.ts';
 
 export function createFirestore(projectId: string): Firestore {
@@ -62,6 +74,11 @@ function fromStore(data: DocumentData): Task {
     v && typeof v === 'object' && '__ts' in v ? new Date(v.__ts as number) : v,
   );
   return Task.parse(plain);
+}
+
+/** The task a move wrote, or null when its rule refused the move. */
+function written(outcome: { kind: string; task: Task | null }, kind: string): Task | null {
+  return outcome.kind === kind ? outcome.task : null;
 }
 
 export class TaskStore {
@@ -147,133 +164,51 @@ export class TaskStore {
     return next;
   }
 
+  /**
+   * Reads the task, asks a rule of core/task-moves.ts what becomes of it, and writes that, all in
+   * one transaction. The task comes back as written, or as read when the rule left it alone.
+   */
+  private apply<K extends string>(taskId: string, now: Date, decide: (task: Task | null) => Decision<K>): Promise<{ kind: K; task: Task | null }> {
+    return this.change(taskId, (task, tx) => {
+      const { kind, patch } = decide(task);
+      return { kind, task: task && patch ? this.write(tx, task, patch, now) : task };
+    });
+  }
+
   async markDispatched(taskId: string, now = new Date()): Promise<void> {
     await this.doc(taskId).update({ dispatchedAt: now, updatedAt: now });
   }
 
-  /** FAILED with the last error, for a task with no attempt left (lease() and recoverStale() alike). */
-  private outOfAttempts(tx: Transaction, task: Task, now: Date, retentionMs?: number): Task {
-    const last = task.error ?? { code: 'INTERNAL' as const, message: 'the worker stopped while processing (crash or time-out)' };
-    return this.write(
-      tx,
-      task,
-      {
-        status: 'FAILED',
-        lease: null,
-        error: { code: last.code, message: `Gave up after ${task.attempts} attempts: ${last.message}` },
-        message: 'failed',
-        completedAt: now,
-        ...(retentionMs !== undefined ? { expireAt: new Date(now.getTime() + retentionMs) } : {}),
-      },
-      now,
-    );
-  }
-
-  /** QUEUED (or PROCESSING with an expired lease) → PROCESSING for this worker, one attempt more. */
+  /** See decideLease: an out-of-attempts task is FAILED here, in the same transaction. */
   async lease(taskId: string, workerId: string, leaseMs: number, now = new Date()): Promise<LeaseOutcome> {
-    return this.change(taskId, (task, tx): LeaseOutcome => {
-      if (!task) return { kind: 'missing' };
-      if (task.status === 'COMPLETED' || task.status === 'FAILED' || task.status === 'CANCELLED') return { kind: 'finished', task };
-      if (task.status === 'PROCESSING' && task.lease && task.lease.expiresAt > now && task.lease.workerId !== workerId) {
-        return { kind: 'busy', task };
-      }
-      if (task.attempts >= task.maxAttempts) return { kind: 'exhausted', task: this.outOfAttempts(tx, task, now) };
-      // An expired lease means the last attempt died without a word: record that.
-      const error = task.status === 'PROCESSING' ? { code: 'INTERNAL' as const, message: 'the previous attempt stopped (crash or time-out)' } : task.error;
-      const leased = this.write(
-        tx,
-        task,
-        {
-          status: 'PROCESSING',
-          attempts: task.attempts + 1,
-          lease: { workerId, expiresAt: new Date(now.getTime() + leaseMs) },
-          error,
-          progress: 0,
-          message: 'processing',
-          startedAt: task.startedAt ?? now,
-          waitMs: task.waitMs ?? now.getTime() - task.createdAt.getTime(),
-        },
-        now,
-      );
-      return { kind: 'leased', task: leased };
-    });
+    return (await this.apply(taskId, now, (task) => decideLease(task, workerId, leaseMs, now))) as LeaseOutcome;
   }
 
-  /** Progress and a longer lease, only while this worker still holds the task. */
   async heartbeat(taskId: string, workerId: string, leaseMs: number, progress?: { percent: number; message: string }, now = new Date()): Promise<boolean> {
-    return this.change(taskId, (task, tx) => {
-      if (!task || task.status !== 'PROCESSING' || task.lease?.workerId !== workerId) return false;
-      this.write(
-        tx,
-        task,
-        {
-          lease: { workerId, expiresAt: new Date(now.getTime() + leaseMs) },
-          ...(progress ? { progress: Math.max(task.progress, Math.min(99, Math.round(progress.percent))), message: progress.message } : {}),
-        },
-        now,
-      );
-      return true;
-    });
+    return (await this.apply(taskId, now, (task) => decideHeartbeat(task, workerId, leaseMs, progress, now))).kind === 'renewed';
   }
 
   async complete(taskId: string, workerId: string, summary: TaskSummary, retentionMs: number, now = new Date()): Promise<Task | null> {
-    return this.change(taskId, (task, tx) => {
-      if (!task || task.status !== 'PROCESSING' || task.lease?.workerId !== workerId) return null;
-      return this.write(
-        tx,
-        task,
-        {
-          status: 'COMPLETED',
-          progress: 100,
-          message: 'completed',
-          lease: null,
-          error: null,
-          summary,
-          completedAt: now,
-          processingMs: summary.processingMs,
-          expireAt: new Date(now.getTime() + retentionMs),
-        },
-        now,
-      );
-    });
+    return written(await this.apply(taskId, now, (task) => decideComplete(task, workerId, summary, retentionMs, now)), 'completed');
   }
 
-  /** FAILED with a reason, from QUEUED or PROCESSING (a worker passes its id to prove its lease). */
   async fail(taskId: string, error: TaskError, options: { workerId?: string; retentionMs: number }, now = new Date()): Promise<Task | null> {
-    return this.change(taskId, (task, tx) => {
-      if (!task || !canTransition(task.status, 'FAILED')) return null;
-      if (options.workerId && task.status === 'PROCESSING' && task.lease?.workerId !== options.workerId) return null;
-      return this.write(tx, task, { status: 'FAILED', message: 'failed', lease: null, error, completedAt: now, expireAt: new Date(now.getTime() + options.retentionMs) }, now);
-    });
+    return written(await this.apply(taskId, now, (task) => decideFail(task, error, options, now)), 'failed');
   }
 
-  /** A retryable failure: back to QUEUED with the error kept, for the redelivery to pick up. */
   async release(taskId: string, workerId: string, error: TaskError, now = new Date()): Promise<Task | null> {
-    return this.change(taskId, (task, tx) => {
-      if (!task || task.status !== 'PROCESSING' || task.lease?.workerId !== workerId) return null;
-      return this.write(tx, task, { status: 'QUEUED', message: `retrying after: ${error.message}`, lease: null, error }, now);
-    });
+    return written(await this.apply(taskId, now, (task) => decideRelease(task, workerId, error)), 'released');
   }
 
+  /** The task as cancelled, or as it stands when already finished; null when it is not the user's. */
   async cancel(taskId: string, userHash: string, now = new Date()): Promise<Task | null> {
-    return this.change(taskId, (task, tx) => {
-      if (!task || task.userHash !== userHash) return null;
-      if (!canTransition(task.status, 'CANCELLED')) return task;
-      return this.write(tx, task, { status: 'CANCELLED', message: 'cancelled', lease: null, completedAt: now }, now);
-    });
+    const outcome = await this.apply(taskId, now, (task) => decideCancel(task, userHash, now));
+    return outcome.kind === 'missing' ? null : outcome.task;
   }
 
-  /** FAILED → QUEUED with a fresh set of attempts (an operator's or owner's requeue). */
-  async requeue(taskId: string, now = new Date()): Promise<Task | null> {
-    return this.change(taskId, (task, tx) => {
-      if (!task || task.status !== 'FAILED' || task.requeues >= MAX_REQUEUES) return null;
-      return this.write(
-        tx,
-        task,
-        { status: 'QUEUED', attempts: 0, requeues: task.requeues + 1, progress: 0, message: 'requeued', lease: null, completedAt: null, expireAt: null },
-        now,
-      );
-    });
+  /** The requeued task, or null when decideRequeue refused it. */
+  async requeue(taskId: string, options: { userHash?: string } = {}, now = new Date()): Promise<Task | null> {
+    return written(await this.apply(taskId, now, (task) => decideRequeue(task, options.userHash)), 'requeued');
   }
 
   async list(userHash: string, options: { status?: TaskStatus; limit: number; cursor?: string | null; batchId?: string }): Promise<TaskPage> {
@@ -292,7 +227,6 @@ export class TaskStore {
     return { tasks, nextCursor };
   }
 
-  /** Failed tasks to requeue, optionally one user's or one code's. */
   /** FAILED tasks, by id order a page at a time (`after`: the last id of the page before). */
   async failedTaskIds(filter: { userHash?: string; code?: string; codes?: readonly string[]; limit: number; after?: string }): Promise<string[]> {
     let query: Query = this.db.collection(COLLECTIONS.tasks).where('status', '==', 'FAILED');
@@ -315,18 +249,9 @@ export class TaskStore {
     return snap.docs.filter((d) => d.get('status') === 'PROCESSING').map((d) => d.id);
   }
 
-  /**
-   * PROCESSING with an expired lease → QUEUED (the dead attempt counted and recorded as INTERNAL),
-   * or FAILED with its last error when no attempt is left: the same outcome a worker's lease()
-   * would reach, for tasks whose message no worker will see again.
-   */
+  /** See decideRecoverStale. */
   async recoverStale(taskId: string, options: { retentionMs: number }, now = new Date()): Promise<StaleOutcome> {
-    return this.change(taskId, (task, tx): StaleOutcome => {
-      if (!task || task.status !== 'PROCESSING' || !task.lease || task.lease.expiresAt > now) return { kind: 'skipped', task };
-      if (task.attempts >= task.maxAttempts) return { kind: 'failed', task: this.outOfAttempts(tx, task, now, options.retentionMs) };
-      const error = { code: 'INTERNAL' as const, message: 'the previous attempt stopped (crash or time-out)' };
-      return { kind: 'requeued', task: this.write(tx, task, { status: 'QUEUED', lease: null, error, message: 'requeued after an expired lease' }, now) };
-    });
+    return (await this.apply(taskId, now, (task) => decideRecoverStale(task, options.retentionMs, now))) as StaleOutcome;
   }
 
   /** Tasks in a finished status that finished before `before`, oldest first, a page at a time. */

@@ -15,7 +15,14 @@ import { DocVaultError, ErrorCode } from '../core/errors.ts';
 import { userHashOf } from '../core/task.ts';
 import { createLogger, type Severity } from '../log.ts';
 import { LOCAL_BUCKETS, LOCAL_PORTS, LOCAL_SECRETS } from '../names.ts';
-import { cleanupTasks, queueStats, recoverStale, requeueFailed, type QueueCareDeps } from '../ops/queue-care.ts';
+import type { LifecycleDeps } from '../lifecycle/deps.ts';
+import { recoverStale } from '../lifecycle/recover-stale.ts';
+import { requeueFailed } from '../lifecycle/requeue.ts';
+import { queueStats } from '../lifecycle/stats.ts';
+import { cleanupTasks, type CleanupDeps } from '../lifecycle/cleanup.ts';
+
+/** What queue care works with: the lifecycle's ports and cleanup's. */
+export type QueueCareDeps = LifecycleDeps & CleanupDeps;
 
 export interface QueueIo {
   stdout: NodeJS.WritableStream;
@@ -110,7 +117,7 @@ async function run(io: QueueIo, body: () => Promise<void>): Promise<number> {
 const json = (io: QueueIo, value: unknown) => io.stdout.write(JSON.stringify(value, null, 2) + '\n');
 const tasksWord = (n: number) => `${n} ${n === 1 ? 'task' : 'tasks'}`;
 
-export function runQueueStats(deps: Pick<QueueCareDeps, 'tasks'>, flags: { json?: boolean }, io: QueueIo): Promise<number> {
+export function runQueueStats(deps: Pick<LifecycleDeps, 'tasks'>, flags: { json?: boolean }, io: QueueIo): Promise<number> {
   return run(io, async () => {
     const s = await queueStats(deps);
     if (flags.json) return void json(io, s);
@@ -134,7 +141,7 @@ export interface RequeueFlags {
 }
 
 /** The user is named by email on the command line and by hash everywhere after; the email is never printed. */
-export function runRequeueFailed(deps: Pick<QueueCareDeps, 'tasks' | 'queue'>, userHashSecret: string, flags: RequeueFlags, io: QueueIo): Promise<number> {
+export function runRequeueFailed(deps: Pick<LifecycleDeps, 'tasks' | 'queue'>, userHashSecret: string, flags: RequeueFlags, io: QueueIo): Promise<number> {
   return run(io, async () => {
     const userHash = flags.user ? userHashOf(flags.user, userHashSecret) : undefined;
     const report = await requeueFailed(deps, { ...(flags.code ? { code: flags.code } : {}), ...(userHash ? { userHash } : {}), limit: flags.limit ?? 10_000 });
@@ -145,7 +152,7 @@ export function runRequeueFailed(deps: Pick<QueueCareDeps, 'tasks' | 'queue'>, u
   });
 }
 
-export function runRecoverStale(deps: QueueCareDeps, flags: { json?: boolean; limit?: number }, io: QueueIo): Promise<number> {
+export function runRecoverStale(deps: LifecycleDeps, flags: { json?: boolean; limit?: number }, io: QueueIo): Promise<number> {
   return run(io, async () => {
     const report = await recoverStale(deps, flags.limit ? { limit: flags.limit } : {});
     if (flags.json) return void json(io, report);
@@ -165,7 +172,7 @@ export interface QueueCleanupFlags {
   now?: Date;
 }
 
-export function runQueueCleanup(deps: Pick<QueueCareDeps, 'tasks' | 'storage' | 'resultsBucket'>, flags: QueueCleanupFlags, io: QueueIo): Promise<number> {
+export function runQueueCleanup(deps: CleanupDeps, flags: QueueCleanupFlags, io: QueueIo): Promise<number> {
   return run(io, async () => {
     const report = await cleanupTasks(deps, { days: flags.days, failedDays: flags.failedDays, dryRun: flags.dryRun ?? false, ...(flags.now ? { now: flags.now } : {}) });
     if (flags.json) return void json(io, report);

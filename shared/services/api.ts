@@ -16,6 +16,8 @@ import { resultObjectNames, TASK_ID, TaskStatus, TERMINAL_STATUSES, userPrefix, 
 import { invalidRequest } from '../http-errors.ts';
 import type { Logger } from '../log.ts';
 import { COLLECTIONS, OBJECT_METADATA } from '../names.ts';
+import { requeueFailed } from '../lifecycle/requeue.ts';
+import { queueStats, type QueueStatsView } from '../lifecycle/stats.ts';
 
 export interface ApiDeps {
   config: Config;
@@ -312,26 +314,9 @@ export async function cancelTask(deps: ApiDeps, caller: Caller, id: string): Pro
   return taskView(task);
 }
 
-export interface QueueStatsView {
-  pending: number;
-  processing: number;
-  failed: number;
-  completedToday: number;
-  averageWaitMs: number | null;
-  oldestQueuedAt: string | null;
-}
-
-/** The caller's own queue, from count aggregations (no task is read). */
-export async function queueStats(deps: ApiDeps, caller: Caller): Promise<QueueStatsView> {
-  const s = await deps.tasks.stats({ userHash: caller.userHash });
-  return {
-    pending: s.queued,
-    processing: s.processing,
-    failed: s.failed,
-    completedToday: s.completedToday,
-    averageWaitMs: s.averageWaitMs,
-    oldestQueuedAt: s.oldestQueuedAt,
-  };
+/** The caller's own queue. */
+export function queueStatsOf(deps: ApiDeps, caller: Caller): Promise<QueueStatsView> {
+  return queueStats(deps, { userHash: caller.userHash });
 }
 
 const RequeueRequest = z.object({ code: ErrorCode.optional() });
@@ -339,6 +324,7 @@ const RequeueRequest = z.object({ code: ErrorCode.optional() });
 const MAX_REQUEUE = 500;
 /** Failed tasks looked at by one call, at most. */
 const MAX_REQUEUE_SCAN = 2_000;
+const REQUEUE_PAGE = 100;
 const RETRYABLE_CODES = ErrorCode.options.filter(isRetryableCode);
 
 export interface RequeueResult {
@@ -349,7 +335,7 @@ export interface RequeueResult {
 }
 
 /** The caller's FAILED tasks (optionally of one error code) back to QUEUED and onto their topic. */
-export async function requeueFailed(deps: ApiDeps, caller: Caller, body: unknown): Promise<RequeueResult> {
+export async function requeueFailedOf(deps: ApiDeps, caller: Caller, body: unknown): Promise<RequeueResult> {
   const parsed = RequeueRequest.safeParse(body ?? {});
   if (!parsed.success) throw invalidRequest(parsed.error, 'request');
   const { code } = parsed.data;
@@ -357,28 +343,16 @@ export async function requeueFailed(deps: ApiDeps, caller: Caller, body: unknown
   // own would hand it fresh attempts on every call. Operators may still requeue any code with the
   // CLI (after raising a limit, say).
   if (code && !isRetryableCode(code)) return { requeued: 0, taskIds: [], skipped: 0 };
-  const taskIds: string[] = [];
-  let skipped = 0;
-  let after: string | undefined;
-  // Pages past the tasks it skips (requeued MAX_REQUEUES times already), so they never block the rest.
-  for (let scanned = 0; taskIds.length < MAX_REQUEUE && scanned < MAX_REQUEUE_SCAN; ) {
-    const ids = await deps.tasks.failedTaskIds({ userHash: caller.userHash, ...(code ? { code } : { codes: RETRYABLE_CODES }), limit: 100, ...(after ? { after } : {}) });
-    if (ids.length === 0) break;
-    scanned += ids.length;
-    after = ids.at(-1);
-    for (const id of ids) {
-      if (taskIds.length >= MAX_REQUEUE) break;
-      const task = await deps.tasks.requeue(id);
-      if (!task || task.userHash !== caller.userHash) {
-        skipped += 1; // requeued too often already, or changed meanwhile
-        continue;
-      }
-      await deps.queue.publishTask({ v: 1, taskId: task.taskId, bucket: task.bucket, name: task.object, generation: task.generation, priority: task.priority });
-      taskIds.push(task.taskId);
-    }
-  }
-  deps.log.info('failed tasks requeued', { userHash: caller.userHash, count: taskIds.length, skipped, ...(code ? { code } : {}) });
-  return { requeued: taskIds.length, taskIds, skipped };
+  const report = await requeueFailed(deps, {
+    userHash: caller.userHash,
+    ...(code ? { code } : { codes: RETRYABLE_CODES }),
+    limit: MAX_REQUEUE,
+    maxScan: MAX_REQUEUE_SCAN,
+    pageSize: REQUEUE_PAGE,
+  });
+  const taskIds = report.requeued.map((t) => t.taskId);
+  deps.log.info('failed tasks requeued', { userHash: caller.userHash, count: taskIds.length, skipped: report.skipped, ...(code ? { code } : {}) });
+  return { requeued: taskIds.length, taskIds, skipped: report.skipped };
 }
 
 export interface Health {

@@ -15,7 +15,6 @@ import {
   queuedTask,
   TASK_ID,
   TaskSource,
-  type OcrMessage,
   type PriorityRule,
   type Task,
 } from '../core/task.ts';
@@ -23,7 +22,8 @@ import type { TaskStore } from '../adapters/firestore-tasks.ts';
 import type { Queue } from '../adapters/pubsub.ts';
 import type { Logger } from '../log.ts';
 import { OBJECT_METADATA } from '../names.ts';
-import { notifyFinished, type NotifyDeps } from './notify.ts';
+import { failTask, publishQueued } from '../lifecycle/finish.ts';
+import type { NotifyDeps } from '../lifecycle/notify.ts';
 
 /** The fields of a Cloud Storage object resource that dispatch reads (the CloudEvent's data). */
 export const StorageObject = z.object({
@@ -37,7 +37,7 @@ export const StorageObject = z.object({
 export type StorageObject = z.infer<typeof StorageObject>;
 
 export interface DispatchDeps {
-  tasks: TaskStore;
+  tasks: Pick<TaskStore, 'createIfAbsent' | 'fail' | 'markDispatched'>;
   queue: Pick<Queue, 'publishTask' | 'publishEvent'>;
   log: Logger;
   uploadsBucket: string;
@@ -128,13 +128,11 @@ export async function dispatchObject(object: StorageObject, deps: DispatchDeps):
   if (stored.size > deps.maxBytes) {
     // No worker should download it: FAILED at once, visible to its owner, the object kept.
     const { code, message } = fileTooLarge(stored.size, deps.maxBytes);
-    const failed = await deps.tasks.fail(taskId, { code, message }, { retentionMs: deps.retentionMs }, now);
     log.warn('task failed: object over the size limit', { size: stored.size, limit: deps.maxBytes });
-    if (failed) await notifyFinished(failed, { queue: deps.queue, log, ...deps.notify });
+    const failed = await failTask({ ...deps, notify: { log, ...deps.notify } }, stored, { code, message }, undefined, now);
     return { kind: 'refused', task: failed, code: 'FILE_TOO_LARGE' };
   }
-  const message: OcrMessage = { v: 1, taskId, bucket: stored.bucket, name: stored.object, generation: stored.generation, priority: stored.priority };
-  await deps.queue.publishTask(message);
+  await publishQueued(deps, stored);
   await deps.tasks.markDispatched(taskId, now);
   log.info('task queued', { priority: stored.priority, size: stored.size, source: stored.source, created });
   return { kind: 'queued', task: stored, created, published: true };

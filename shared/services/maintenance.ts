@@ -5,7 +5,8 @@
  */
 import type { Caller } from '../adapters/auth.ts';
 import { DocVaultError } from '../core/errors.ts';
-import { cleanupTasks, recoverStale, type CleanupReport, type RecoverReport } from '../ops/queue-care.ts';
+import { recoverStale, type RecoverReport } from '../lifecycle/recover-stale.ts';
+import { cleanupTasks, type CleanupReport } from '../lifecycle/cleanup.ts';
 import type { ApiDeps } from './api.ts';
 
 export type MaintenanceDeps = ApiDeps;

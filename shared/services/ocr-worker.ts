@@ -5,6 +5,7 @@
  */
 import type { Storage } from '@google-cloud/storage';
 import { toDocVaultError } from '../core/errors.ts';
+import { isOutOfAttempts } from '../core/task-moves.ts';
 import type { Limits } from '../core/options.ts';
 import type { PageProgress, PipelineOutput } from '../core/pipeline.ts';
 import { OcrMessage, resultObjectNames, type Task, type TaskSummary } from '../core/task.ts';
@@ -14,7 +15,8 @@ import type { Queue } from '../adapters/pubsub.ts';
 import { deleteObject, readObject, writeObjectOnce } from '../adapters/storage.ts';
 import type { Logger } from '../log.ts';
 import { OUTPUT_CONTENT_TYPES, renderOutputs, type OutputFormat } from '../outputs/index.ts';
-import { notifyFinished, type NotifyDeps } from './notify.ts';
+import { announce, deadLetter, failTask, giveUp, type AnnounceDeps } from '../lifecycle/finish.ts';
+import type { NotifyDeps } from '../lifecycle/notify.ts';
 
 export interface OcrProcessor {
   process(bytes: Uint8Array, options: OcrOptionsInput, onProgress?: (p: PageProgress) => void): Promise<PipelineOutput>;
@@ -77,8 +79,7 @@ export async function handleOcrMessage(data: unknown, deps: WorkerDeps): Promise
       throw new RedeliverError(`task ${message.taskId} is leased by another worker until ${outcome.task.lease?.expiresAt.toISOString()}`);
     case 'exhausted':
       log.error('task out of attempts; sent to the dead-letter topic', { error: outcome.task.error });
-      await deps.queue.publishDeadLetter(message, outcome.task.error!);
-      await notifyFinished(outcome.task, notifyDeps(deps, log));
+      await deadLetter(lifecycle(deps, log), outcome.task);
       return { kind: 'exhausted' };
     case 'leased':
       return runLeased(message, outcome.task, download, deps, log);
@@ -133,7 +134,7 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
       stagesMs: { read: readAt - started, core: coreAt - readAt, outputs: renderedAt - coreAt, write: writtenAt - renderedAt, complete: Date.now() - writtenAt },
     });
     if (deps.deleteUploadOnSuccess) await deleteObject(deps.storage, message.bucket, message.name, message.generation).catch(() => undefined);
-    await notifyFinished(completed, notifyDeps(deps, log));
+    await announce(lifecycle(deps, log), completed);
     return { kind: 'completed', task: completed };
   } catch (err) {
     await lease.stop();
@@ -146,20 +147,13 @@ async function handleFailure(err: unknown, message: OcrMessage, task: Task, deps
   const reason = { code: error.code, message: error.message };
   if (!error.retryable) {
     // The input is at fault: retrying cannot help. FAILED with the reason; the upload is kept.
-    const failed = await deps.tasks.fail(task.taskId, reason, { workerId: deps.workerId, retentionMs: deps.retentionMs });
     log.warn('task failed: bad input', { error: reason });
-    if (failed) await notifyFinished(failed, notifyDeps(deps, log));
+    const failed = await failTask(lifecycle(deps, log), task, reason, deps.workerId);
     return { kind: 'failed', task: failed, code: error.code };
   }
-  if (task.attempts >= task.maxAttempts) {
-    const failed = await deps.tasks.fail(
-      task.taskId,
-      { code: error.code, message: `Gave up after ${task.attempts} attempts: ${error.message}` },
-      { workerId: deps.workerId, retentionMs: deps.retentionMs },
-    );
+  if (isOutOfAttempts(task)) {
     log.error('task failed after its last attempt; sent to the dead-letter topic', { error: reason, attempts: task.attempts });
-    await deps.queue.publishDeadLetter(message, failed?.error ?? reason);
-    if (failed) await notifyFinished(failed, notifyDeps(deps, log));
+    const failed = await giveUp(lifecycle(deps, log), task, reason, deps.workerId);
     return { kind: 'failed', task: failed, code: error.code };
   }
   await deps.tasks.release(task.taskId, deps.workerId, reason);
@@ -201,7 +195,9 @@ function keepLease(taskId: string, deps: WorkerDeps, log: Logger) {
   };
 }
 
-function notifyDeps(deps: WorkerDeps, log: Logger): NotifyDeps {
-  return { queue: deps.queue, log, webhookSecret: deps.webhookSecret, allowPrivateCallbacks: deps.allowPrivateCallbacks ?? false, ...deps.notify };
+/** The lifecycle's view of the worker's dependencies, logging under the task's logger. */
+function lifecycle(deps: WorkerDeps, log: Logger): AnnounceDeps & Pick<WorkerDeps, 'tasks' | 'queue' | 'retentionMs'> {
+  const { queue: _queue, ...notify } = { log, webhookSecret: deps.webhookSecret, allowPrivateCallbacks: deps.allowPrivateCallbacks ?? false, ...deps.notify } as NotifyDeps;
+  return { tasks: deps.tasks, queue: deps.queue, retentionMs: deps.retentionMs, notify };
 }
 

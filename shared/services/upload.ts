@@ -26,7 +26,7 @@ import type { Logger } from '../log.ts';
 import { OBJECT_METADATA } from '../names.ts';
 import { countPages } from '../engines/page-count.ts';
 import { invalidRequest } from '../http-errors.ts';
-import { isPrivateHost } from './notify.ts';
+import { isPrivateHost } from '../lifecycle/notify.ts';
 
 /** Files one multipart request may carry. */
 export const MAX_FILES_PER_REQUEST = 50;

@@ -8,7 +8,7 @@ import { PubSub, type Subscription } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENTS_TOPIC } from '../../shared/names.ts';
-import { signWebhook } from '../../shared/services/notify.ts';
+import { signWebhook } from '../../shared/lifecycle/notify.ts';
 import { TEST_BUCKETS } from '../support/suite.ts';
 import { characterErrorRate } from '../../shared/core/text-metrics.ts';
 import { fixture, groundTruth } from '../support/fixtures.ts';

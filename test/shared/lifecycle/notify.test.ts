@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../shared/log.ts';
-import { isPrivateHost, isPublicAddress, notifyFinished, publicLookup, signWebhook } from '../../../shared/services/notify.ts';
+import { isPrivateHost, isPublicAddress, notifyFinished, publicLookup, signWebhook } from '../../../shared/lifecycle/notify.ts';
 import { makeTask } from '../../support/tasks.ts';
 
 describe('isPrivateHost', () => {

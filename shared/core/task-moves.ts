@@ -1,0 +1,136 @@
+/**
+ * The task's lifecycle rules as pure decisions: given a task as read inside a transaction, what
+ * becomes of it. The task store applies a decision in its transaction (and only there); the
+ * lifecycle module (shared/lifecycle) does what follows it: publish, dead-letter, notify.
+ */
+import { canTransition, MAX_REQUEUES, TERMINAL_STATUSES, type Task, type TaskError, type TaskSummary } from './task.ts';
+
+/** A decision: what happened (kind) and the fields to write, or null to leave the task as it is. */
+export interface Decision<K extends string> {
+  kind: K;
+  patch: Partial<Task> | null;
+}
+
+const keep = <K extends string>(kind: K): Decision<K> => ({ kind, patch: null });
+
+/** What an attempt that died without a word (a crash, a time-out) leaves as the task's error. */
+export const STOPPED_ATTEMPT: TaskError = { code: 'INTERNAL', message: 'the previous attempt stopped (crash or time-out)' };
+
+export function isOutOfAttempts(task: Pick<Task, 'attempts' | 'maxAttempts'>): boolean {
+  return task.attempts >= task.maxAttempts;
+}
+
+/** The one wording of a task given up on: its last error, with the attempts it had. */
+export function gaveUpError(attempts: number, last: TaskError): TaskError {
+  return { code: last.code, message: `Gave up after ${attempts} attempts: ${last.message}` };
+}
+
+/** FAILED with a reason; expireAt (the TTL field) when a retention is given. */
+export function failedPatch(error: TaskError, now: Date, retentionMs?: number): Partial<Task> {
+  return { status: 'FAILED', message: 'failed', lease: null, error, completedAt: now, ...(retentionMs !== undefined ? { expireAt: new Date(now.getTime() + retentionMs) } : {}) };
+}
+
+/** FAILED with its last error, for a task with no attempt left. */
+function giveUp(task: Task, now: Date, retentionMs?: number): Partial<Task> {
+  const last = task.error ?? { code: 'INTERNAL' as const, message: 'the worker stopped while processing (crash or time-out)' };
+  return failedPatch(gaveUpError(task.attempts, last), now, retentionMs);
+}
+
+export type LeaseKind = 'missing' | 'finished' | 'busy' | 'exhausted' | 'leased';
+
+/** QUEUED (or PROCESSING with an expired lease) → PROCESSING for this worker, one attempt more. */
+export function decideLease(task: Task | null, workerId: string, leaseMs: number, now: Date): Decision<LeaseKind> {
+  if (!task) return keep('missing');
+  if (TERMINAL_STATUSES.includes(task.status)) return keep('finished');
+  if (task.status === 'PROCESSING' && task.lease && task.lease.expiresAt > now && task.lease.workerId !== workerId) return keep('busy');
+  if (isOutOfAttempts(task)) return { kind: 'exhausted', patch: giveUp(task, now) };
+  return {
+    kind: 'leased',
+    patch: {
+      status: 'PROCESSING',
+      attempts: task.attempts + 1,
+      lease: { workerId, expiresAt: new Date(now.getTime() + leaseMs) },
+      // An expired lease means the last attempt died without a word: record that.
+      error: task.status === 'PROCESSING' ? STOPPED_ATTEMPT : task.error,
+      progress: 0,
+      message: 'processing',
+      startedAt: task.startedAt ?? now,
+      waitMs: task.waitMs ?? now.getTime() - task.createdAt.getTime(),
+    },
+  };
+}
+
+function holds(task: Task | null, workerId: string): task is Task {
+  return task !== null && task.status === 'PROCESSING' && task.lease?.workerId === workerId;
+}
+
+/** Progress and a longer lease, only while this worker still holds the task. */
+export function decideHeartbeat(task: Task | null, workerId: string, leaseMs: number, progress: { percent: number; message: string } | undefined, now: Date): Decision<'renewed' | 'lost'> {
+  if (!holds(task, workerId)) return keep('lost');
+  const step = progress ? { progress: Math.max(task.progress, Math.min(99, Math.round(progress.percent))), message: progress.message } : {};
+  return { kind: 'renewed', patch: { lease: { workerId, expiresAt: new Date(now.getTime() + leaseMs) }, ...step } };
+}
+
+export function decideComplete(task: Task | null, workerId: string, summary: TaskSummary, retentionMs: number, now: Date): Decision<'completed' | 'lost'> {
+  if (!holds(task, workerId)) return keep('lost');
+  return {
+    kind: 'completed',
+    patch: {
+      status: 'COMPLETED',
+      progress: 100,
+      message: 'completed',
+      lease: null,
+      error: null,
+      summary,
+      completedAt: now,
+      processingMs: summary.processingMs,
+      expireAt: new Date(now.getTime() + retentionMs),
+    },
+  };
+}
+
+/** FAILED with a reason, from QUEUED or PROCESSING (a worker passes its id to prove its lease). */
+export function decideFail(task: Task | null, error: TaskError, options: { workerId?: string | undefined; retentionMs: number }, now: Date): Decision<'failed' | 'refused'> {
+  if (!task || !canTransition(task.status, 'FAILED')) return keep('refused');
+  if (options.workerId && task.status === 'PROCESSING' && task.lease?.workerId !== options.workerId) return keep('refused');
+  return { kind: 'failed', patch: failedPatch(error, now, options.retentionMs) };
+}
+
+/** A retryable failure: back to QUEUED with the error kept, for the redelivery to pick up. */
+export function decideRelease(task: Task | null, workerId: string, error: TaskError): Decision<'released' | 'lost'> {
+  if (!holds(task, workerId)) return keep('lost');
+  return { kind: 'released', patch: { status: 'QUEUED', message: `retrying after: ${error.message}`, lease: null, error } };
+}
+
+/** QUEUED or PROCESSING → CANCELLED; a finished task is left as it is (the caller says ALREADY_FINISHED). */
+export function decideCancel(task: Task | null, userHash: string, now: Date): Decision<'missing' | 'cancelled' | 'finished'> {
+  if (!task || task.userHash !== userHash) return keep('missing');
+  if (!canTransition(task.status, 'CANCELLED')) return keep('finished');
+  return { kind: 'cancelled', patch: { status: 'CANCELLED', message: 'cancelled', lease: null, completedAt: now } };
+}
+
+/**
+ * FAILED → QUEUED with a fresh set of attempts (an operator's or owner's requeue), at most
+ * MAX_REQUEUES times; `userHash` scopes it to one user's task.
+ */
+export function decideRequeue(task: Task | null, userHash?: string): Decision<'requeued' | 'refused'> {
+  if (!task || task.status !== 'FAILED' || task.requeues >= MAX_REQUEUES) return keep('refused');
+  if (userHash !== undefined && task.userHash !== userHash) return keep('refused');
+  return {
+    kind: 'requeued',
+    patch: { status: 'QUEUED', attempts: 0, requeues: task.requeues + 1, progress: 0, message: 'requeued', lease: null, completedAt: null, expireAt: null },
+  };
+}
+
+export type StaleKind = 'requeued' | 'failed' | 'skipped';
+
+/**
+ * PROCESSING with an expired lease → QUEUED (the dead attempt counted and recorded), or FAILED
+ * with its last error when no attempt is left: what a worker's lease would reach, for a task
+ * whose message no worker will see again.
+ */
+export function decideRecoverStale(task: Task | null, retentionMs: number, now: Date): Decision<StaleKind> {
+  if (!task || task.status !== 'PROCESSING' || !task.lease || task.lease.expiresAt > now) return keep('skipped');
+  if (isOutOfAttempts(task)) return { kind: 'failed', patch: giveUp(task, now, retentionMs) };
+  return { kind: 'requeued', patch: { status: 'QUEUED', lease: null, error: STOPPED_ATTEMPT, message: 'requeued after an expired lease' } };
+}

@@ -1,0 +1,56 @@
+/**
+ * The ends of a task's way that others hear of: the message that (re)queues it, failing it with a
+ * reason, and giving up on it (FAILED, the dead-letter topic, the event and callback). Called by
+ * dispatch, the worker, the api and queue care alike.
+ */
+import { gaveUpError } from '../core/task-moves.ts';
+import type { OcrMessage, Task, TaskError } from '../core/task.ts';
+import type { LifecycleQueue, LifecycleTasks } from './deps.ts';
+import { notifyFinished, type NotifyDeps } from './notify.ts';
+
+/** The message that puts a task on its priority topic. */
+export function messageFor(task: Task): OcrMessage {
+  return { v: 1, taskId: task.taskId, bucket: task.bucket, name: task.object, generation: task.generation, priority: task.priority };
+}
+
+/** Publishes a QUEUED task to its priority topic. */
+export async function publishQueued(deps: { queue: Pick<LifecycleQueue, 'publishTask'> }, task: Task): Promise<void> {
+  await deps.queue.publishTask(messageFor(task));
+}
+
+export interface AnnounceDeps {
+  queue: Pick<LifecycleQueue, 'publishEvent'>;
+  notify: Omit<NotifyDeps, 'queue'>;
+}
+type DeadLetterDeps = AnnounceDeps & { queue: Pick<LifecycleQueue, 'publishDeadLetter'> };
+type FailDeps = AnnounceDeps & { tasks: Pick<LifecycleTasks, 'fail'>; retentionMs: number };
+
+/** The event and callback of a finished task. */
+export function announce(deps: AnnounceDeps, task: Task): Promise<void> {
+  return notifyFinished(task, { ...deps.notify, queue: deps.queue });
+}
+
+/** A task already FAILED for want of attempts: to the dead-letter topic, then announced. */
+export async function deadLetter(deps: DeadLetterDeps, task: Task): Promise<void> {
+  await deps.queue.publishDeadLetter(messageFor(task), task.error!);
+  await announce(deps, task);
+}
+
+/**
+ * FAILED with a reason (bad input: nothing to retry), announced. A worker passes its id to prove
+ * its lease; null when the task had moved on meanwhile.
+ */
+export async function failTask(deps: FailDeps, task: Task, error: TaskError, workerId?: string, now?: Date): Promise<Task | null> {
+  const failed = await deps.tasks.fail(task.taskId, error, { ...(workerId ? { workerId } : {}), retentionMs: deps.retentionMs }, now);
+  if (failed) await announce(deps, failed);
+  return failed;
+}
+
+/** After a retryable failure on the last attempt: FAILED with the attempts counted, dead-lettered, announced. */
+export async function giveUp(deps: FailDeps & DeadLetterDeps, task: Task, last: TaskError, workerId: string): Promise<Task | null> {
+  const error = gaveUpError(task.attempts, last);
+  const failed = await deps.tasks.fail(task.taskId, error, { workerId, retentionMs: deps.retentionMs });
+  await deps.queue.publishDeadLetter(messageFor(task), failed?.error ?? last);
+  if (failed) await announce(deps, failed);
+  return failed;
+}

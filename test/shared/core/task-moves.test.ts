@@ -1,0 +1,82 @@
+/** The lifecycle's rules, pure: what becomes of a task as read, without a store. */
+import { describe, expect, it } from 'vitest';
+import {
+  decideCancel,
+  decideFail,
+  decideHeartbeat,
+  decideLease,
+  decideRecoverStale,
+  decideRelease,
+  decideRequeue,
+  gaveUpError,
+  STOPPED_ATTEMPT,
+} from '../../../shared/core/task-moves.ts';
+import { MAX_REQUEUES } from '../../../shared/core/task.ts';
+import { makeTask } from '../../support/tasks.ts';
+
+const now = new Date('2026-12-01T12:00:00Z');
+const later = new Date(now.getTime() + 60_000);
+const earlier = new Date(now.getTime() - 60_000);
+
+describe('decideLease', () => {
+  it.each([
+    ['missing', null],
+    ['finished', makeTask({ status: 'COMPLETED' })],
+    ['busy', makeTask({ status: 'PROCESSING', attempts: 1, lease: { workerId: 'other', expiresAt: later } })],
+  ] as const)('%s: nothing written', (kind, task) => {
+    expect(decideLease(task, 'me', 1000, now)).toEqual({ kind, patch: null });
+  });
+
+  it('leases a queued task with one attempt more, and records a dead attempt on takeover', () => {
+    const queued = decideLease(makeTask({ createdAt: earlier }), 'me', 1000, now);
+    expect(queued).toMatchObject({ kind: 'leased', patch: { status: 'PROCESSING', attempts: 1, lease: { workerId: 'me' }, error: null, waitMs: 60_000 } });
+    const takeover = decideLease(makeTask({ status: 'PROCESSING', attempts: 1, lease: { workerId: 'dead', expiresAt: earlier } }), 'me', 1000, now);
+    expect(takeover).toMatchObject({ kind: 'leased', patch: { attempts: 2, error: STOPPED_ATTEMPT } });
+  });
+
+  it('gives up on a task out of attempts, with its last error and no TTL', () => {
+    const out = decideLease(makeTask({ attempts: 3, maxAttempts: 3, error: { code: 'ENGINE_FAILURE', message: 'boom' } }), 'me', 1000, now);
+    expect(out).toMatchObject({ kind: 'exhausted', patch: { status: 'FAILED', error: gaveUpError(3, { code: 'ENGINE_FAILURE', message: 'boom' }) } });
+    expect(out.patch).not.toHaveProperty('expireAt');
+    expect(gaveUpError(3, { code: 'ENGINE_FAILURE', message: 'boom' }).message).toBe('Gave up after 3 attempts: boom');
+  });
+});
+
+describe('moves that need the lease', () => {
+  const held = makeTask({ status: 'PROCESSING', attempts: 1, progress: 50, lease: { workerId: 'me', expiresAt: later } });
+  it('heartbeat renews only the holder\'s lease and never lowers progress', () => {
+    expect(decideHeartbeat(held, 'other', 1000, undefined, now).kind).toBe('lost');
+    expect(decideHeartbeat(held, 'me', 1000, { percent: 20, message: 'page 1/5' }, now).patch).toMatchObject({ progress: 50, message: 'page 1/5' });
+    expect(decideHeartbeat(held, 'me', 1000, { percent: 100, message: 'page 5/5' }, now).patch).toMatchObject({ progress: 99 });
+  });
+  it('release and fail refuse a worker that lost its lease', () => {
+    const error = { code: 'ENGINE_FAILURE' as const, message: 'x' };
+    expect(decideRelease(held, 'other', error).kind).toBe('lost');
+    expect(decideRelease(held, 'me', error).patch).toMatchObject({ status: 'QUEUED', lease: null, error });
+    expect(decideFail(held, error, { workerId: 'other', retentionMs: 1000 }, now).kind).toBe('refused');
+    expect(decideFail(held, error, { retentionMs: 1000 }, now).patch).toMatchObject({ status: 'FAILED', expireAt: new Date(now.getTime() + 1000) });
+    expect(decideFail(makeTask({ status: 'COMPLETED' }), error, { retentionMs: 1000 }, now).kind).toBe('refused');
+  });
+});
+
+describe('cancel, requeue, recover', () => {
+  it('cancel: another user\'s task is missing, a finished one stays as it is', () => {
+    const task = makeTask({ userHash: 'b'.repeat(64) });
+    expect(decideCancel(task, 'a'.repeat(64), now).kind).toBe('missing');
+    expect(decideCancel(makeTask({ status: 'FAILED' }), 'a'.repeat(64), now)).toEqual({ kind: 'finished', patch: null });
+    expect(decideCancel(makeTask(), 'a'.repeat(64), now).patch).toMatchObject({ status: 'CANCELLED', completedAt: now });
+  });
+  it('requeue: FAILED only, at most MAX_REQUEUES times, scoped to a user when asked', () => {
+    const failed = makeTask({ status: 'FAILED', attempts: 3, requeues: 1 });
+    expect(decideRequeue(failed).patch).toMatchObject({ status: 'QUEUED', attempts: 0, requeues: 2 });
+    expect(decideRequeue({ ...failed, requeues: MAX_REQUEUES }).kind).toBe('refused');
+    expect(decideRequeue(failed, 'c'.repeat(64)).kind).toBe('refused');
+    expect(decideRequeue(makeTask()).kind).toBe('refused');
+  });
+  it('recover-stale: an expired lease comes back or gives up; a live one is skipped', () => {
+    const stale = makeTask({ status: 'PROCESSING', attempts: 1, lease: { workerId: 'dead', expiresAt: earlier } });
+    expect(decideRecoverStale(stale, 1000, now).patch).toMatchObject({ status: 'QUEUED', error: STOPPED_ATTEMPT });
+    expect(decideRecoverStale({ ...stale, attempts: 3 }, 1000, now).patch).toMatchObject({ status: 'FAILED', expireAt: new Date(now.getTime() + 1000) });
+    expect(decideRecoverStale({ ...stale, lease: { workerId: 'alive', expiresAt: later } }, 1000, now).kind).toBe('skipped');
+  });
+});
