@@ -20,7 +20,7 @@ import {
   type ApiDeps,
 } from '../../shared/services/api.ts';
 import { respondWithError } from '../../shared/http-errors.ts';
-import { appContext } from '../../shared/services/context.ts';
+import { appContext, type AppContext } from '../../shared/services/context.ts';
 import { isMaintenanceCaller, runCleanup, runRecoverStale } from '../../shared/services/maintenance.ts';
 import { cacheInfo, modelSetup, type CacheInfo, type ModelSetup } from '../../shared/services/models.ts';
 
@@ -39,7 +39,7 @@ function projectVersion(): string {
 }
 const version = projectVersion();
 
-export type ApiContext = ApiDeps & { identity?: IdentifyOptions };
+export type ApiContext = AppContext & { identity?: IdentifyOptions };
 
 interface Call {
   deps: ApiDeps;

@@ -40,7 +40,7 @@ function processor(): OcrProcessor {
 }
 
 export async function ocrWorker(event: CloudEvent<unknown>): Promise<WorkerOutcome | undefined> {
-  const { config, tasks, queue, storage, log } = appContext('ocr-worker');
+  const { config, tasks, queue, blobs, log } = appContext('ocr-worker');
   const push = PubsubPush.safeParse(event.data);
   let data: unknown;
   try {
@@ -55,7 +55,7 @@ export async function ocrWorker(event: CloudEvent<unknown>): Promise<WorkerOutco
       workerId: WORKER_ID,
       tasks,
       queue,
-      storage,
+      blobs,
       ocr: processor(),
       log,
       resultsBucket: config.RESULTS_BUCKET,

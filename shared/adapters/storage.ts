@@ -1,76 +1,111 @@
-/** Cloud Storage reads and writes the services need; STORAGE_EMULATOR_HOST selects the emulator. */
-import { Storage } from '@google-cloud/storage';
-import { DocVaultError } from '../core/errors.ts';
+/** Cloud Storage behind the core's BlobStore port; STORAGE_EMULATOR_HOST selects the emulator. */
+import { ApiError, Storage, type File } from '@google-cloud/storage';
+import type { Readable } from 'node:stream';
+import type { BlobInfo, BlobRef, BlobStore } from '../core/blob-store.ts';
+import { DocVaultError, fileTooLarge } from '../core/errors.ts';
 
 export function createStorage(projectId: string): Storage {
   return new Storage({ projectId });
 }
 
-function status(err: unknown): number | undefined {
-  return (err as { code?: number }).code;
+/**
+ * The HTTP status of a failed Cloud Storage call: the client's ApiError carries it as `code`, and
+ * older paths put it on `status` or the response. The one place that reads it.
+ */
+export function httpStatusOf(err: unknown): number | undefined {
+  if (err instanceof ApiError && typeof err.code === 'number') return err.code;
+  const e = (err ?? {}) as { code?: unknown; status?: unknown; response?: { status?: unknown } };
+  return [e.code, e.status, e.response?.status].find((v): v is number => typeof v === 'number');
+}
+
+function infoOf(file: File): BlobInfo {
+  const m = file.metadata;
+  const custom = Object.fromEntries(Object.entries(m.metadata ?? {}).flatMap(([k, v]) => (v === null || v === undefined ? [] : [[k, String(v)]])));
+  return { name: file.name, size: Number(m.size ?? 0), createdAt: m.timeCreated ? new Date(m.timeCreated) : null, metadata: custom };
+}
+
+export class GcsBlobStore implements BlobStore {
+  readonly storage: Storage;
+
+  constructor(storage: Storage) {
+    this.storage = storage;
+  }
+
+  private file(ref: BlobRef): File {
+    return this.storage.bucket(ref.bucket).file(ref.name, ref.generation ? { generation: Number(ref.generation) } : {});
+  }
+
+  async read(ref: BlobRef, maxBytes = Infinity): Promise<Uint8Array> {
+    try {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const stream = this.file(ref).createReadStream();
+      for await (const chunk of stream) {
+        size += (chunk as Buffer).length;
+        if (size > maxBytes) {
+          stream.destroy();
+          throw fileTooLarge(undefined, maxBytes);
+        }
+        chunks.push(chunk as Buffer);
+      }
+      const data = Buffer.concat(chunks, size);
+      return new Uint8Array(data.buffer, data.byteOffset, data.length);
+    } catch (err) {
+      if (httpStatusOf(err) === 404) {
+        throw new DocVaultError('SOURCE_MISSING', `The uploaded document gs://${ref.bucket}/${ref.name} (generation ${ref.generation ?? 'latest'}) no longer exists.`);
+      }
+      throw err;
+    }
+  }
+
+  openRead(ref: BlobRef): Readable {
+    return this.file(ref).createReadStream();
+  }
+
+  async stat(ref: BlobRef): Promise<BlobInfo | null> {
+    const file = this.file(ref);
+    try {
+      await file.getMetadata();
+    } catch (err) {
+      if (httpStatusOf(err) === 404) return null;
+      throw err;
+    }
+    return infoOf(file);
+  }
+
+  async writeOnce(ref: BlobRef, data: Uint8Array | string, contentType: string, metadata: Record<string, string> = {}): Promise<'written' | 'exists'> {
+    try {
+      await this.storage
+        .bucket(ref.bucket)
+        .file(ref.name)
+        .save(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.length), {
+          resumable: false,
+          contentType,
+          metadata: { metadata },
+          preconditionOpts: { ifGenerationMatch: 0 },
+        });
+      return 'written';
+    } catch (err) {
+      if (httpStatusOf(err) === 412) return 'exists';
+      throw err;
+    }
+  }
+
+  async delete(ref: BlobRef): Promise<void> {
+    try {
+      await this.file(ref).delete();
+    } catch (err) {
+      if (httpStatusOf(err) !== 404) throw err;
+    }
+  }
+
+  async list(bucket: string, prefix: string, max?: number): Promise<BlobInfo[]> {
+    const [files] = await this.storage.bucket(bucket).getFiles({ prefix, ...(max !== undefined ? { maxResults: max, autoPaginate: false } : {}) });
+    return files.map(infoOf);
+  }
 }
 
 /** The object's bytes; past maxBytes the read stops with FILE_TOO_LARGE (never more in memory than that). */
-export async function readObject(storage: Storage, bucket: string, name: string, generation?: string, maxBytes = Infinity): Promise<Uint8Array> {
-  try {
-    const file = storage.bucket(bucket).file(name, generation ? { generation: Number(generation) } : {});
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const stream = file.createReadStream();
-    for await (const chunk of stream) {
-      size += (chunk as Buffer).length;
-      if (size > maxBytes) {
-        stream.destroy();
-        throw new DocVaultError('FILE_TOO_LARGE', `The file is larger than the limit of ${maxBytes} bytes.`, { limit: maxBytes });
-      }
-      chunks.push(chunk as Buffer);
-    }
-    const data = Buffer.concat(chunks, size);
-    return new Uint8Array(data.buffer, data.byteOffset, data.length);
-  } catch (err) {
-    if (status(err) === 404) {
-      throw new DocVaultError('SOURCE_MISSING', `The uploaded document gs://${bucket}/${name} (generation ${generation ?? 'latest'}) no longer exists.`);
-    }
-    throw err;
-  }
-}
-
-/**
- * Writes an object only if it does not exist yet (ifGenerationMatch: 0), which makes the write
- * safe to retry and safe against a duplicate delivery: "exists" means an earlier attempt wrote it.
- */
-export async function writeObjectOnce(
-  storage: Storage,
-  bucket: string,
-  name: string,
-  data: Uint8Array | string,
-  contentType: string,
-  metadata: Record<string, string> = {},
-): Promise<'written' | 'exists'> {
-  try {
-    await storage
-      .bucket(bucket)
-      .file(name)
-      .save(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.length), {
-        resumable: false,
-        contentType,
-        metadata: { metadata },
-        preconditionOpts: { ifGenerationMatch: 0 },
-      });
-    return 'written';
-  } catch (err) {
-    if (status(err) === 412) return 'exists';
-    throw err;
-  }
-}
-
-export async function deleteObject(storage: Storage, bucket: string, name: string, generation?: string): Promise<void> {
-  try {
-    await storage
-      .bucket(bucket)
-      .file(name, generation ? { generation: Number(generation) } : {})
-      .delete();
-  } catch (err) {
-    if (status(err) !== 404) throw err;
-  }
+export function readObject(storage: Storage, bucket: string, name: string, generation?: string, maxBytes = Infinity): Promise<Uint8Array> {
+  return new GcsBlobStore(storage).read({ bucket, name, generation }, maxBytes);
 }

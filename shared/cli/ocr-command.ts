@@ -4,11 +4,9 @@ import { basename, extname, join } from 'node:path';
 import { DocVaultError, toDocVaultError } from '../core/errors.ts';
 import type { PageProgress } from '../core/pipeline.ts';
 import { createOcr, modelDirs } from '../engines/index.ts';
-import { renderOutputs, type OutputFormat } from '../outputs/index.ts';
+import { OUTPUTS, renderOutputs, type OutputFormat } from '../outputs/index.ts';
 
 export { OutputFormat } from '../outputs/index.ts';
-
-const EXTENSION: Record<OutputFormat, string> = { json: '.json', txt: '.txt', hocr: '.hocr.html', pdf: '.searchable.pdf' };
 
 export interface OcrCommandOptions {
   lang: string;
@@ -47,7 +45,7 @@ export async function runOcrCommand(files: string[], options: OcrCommandOptions,
         if (options.out) {
           await mkdir(options.out, { recursive: true });
           const stem = basename(file, extname(file));
-          for (const [format, content] of rendered) await writeFile(join(options.out, stem + EXTENSION[format]), content);
+          for (const [format, content] of rendered) await writeFile(join(options.out, stem + OUTPUTS[format].fileSuffix), content);
         } else {
           for (const content of rendered.values()) io.stdout.write(content);
         }

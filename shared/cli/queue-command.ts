@@ -9,7 +9,7 @@ import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 import { createFirestore, TaskStore } from '../adapters/firestore-tasks.ts';
 import { createPubSub, Queue } from '../adapters/pubsub.ts';
-import { createStorage } from '../adapters/storage.ts';
+import { createStorage, GcsBlobStore } from '../adapters/storage.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { DocVaultError, ErrorCode } from '../core/errors.ts';
 import { userHashOf } from '../core/task.ts';
@@ -81,7 +81,7 @@ export function queueCareClients(config: Config, io: QueueIo): QueueCareClients 
     config,
     tasks: new TaskStore(firestore),
     queue,
-    storage: createStorage(config.GOOGLE_CLOUD_PROJECT),
+    blobs: new GcsBlobStore(createStorage(config.GOOGLE_CLOUD_PROJECT)),
     resultsBucket: config.RESULTS_BUCKET,
     retentionMs: config.retentionMs,
     notify: { log, webhookSecret: config.WEBHOOK_SECRET, allowPrivateCallbacks: config.usingEmulators },

@@ -70,6 +70,8 @@ export function toDocVaultError(err: unknown): DocVaultError {
 }
 
 /** The FILE_TOO_LARGE error for a document of this size: the pipeline's, and dispatch's before any download. */
-export function fileTooLarge(size: number, maxBytes: number): DocVaultError {
+/** `size` is unknown (undefined) when a streamed read stops at the limit. */
+export function fileTooLarge(size: number | undefined, maxBytes: number): DocVaultError {
+  if (size === undefined) return new DocVaultError('FILE_TOO_LARGE', `The file is larger than the limit of ${maxBytes} bytes.`, { limit: maxBytes });
   return new DocVaultError('FILE_TOO_LARGE', `The file is ${size} bytes; the limit is ${maxBytes} bytes.`, { size, limit: maxBytes });
 }

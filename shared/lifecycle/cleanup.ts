@@ -3,9 +3,8 @@
  * their objects, over the whole task store. Behind POST /maintenance/cleanup (daily) and
  * `docvault queue cleanup`.
  */
-import type { Storage } from '@google-cloud/storage';
 import type { FinishedCursor, TaskStore } from '../adapters/firestore-tasks.ts';
-import { deleteObject } from '../adapters/storage.ts';
+import type { BlobStore } from '../core/blob-store.ts';
 import { DocVaultError } from '../core/errors.ts';
 import { userPrefix, type Task } from '../core/task.ts';
 import { eachLimited, PAGE_SIZE } from './deps.ts';
@@ -14,7 +13,7 @@ export const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface CleanupDeps {
   tasks: Pick<TaskStore, 'get' | 'finishedBefore' | 'deleteIfUnchanged'>;
-  storage: Storage;
+  blobs: Pick<BlobStore, 'list' | 'stat' | 'delete'>;
   resultsBucket: string;
 }
 
@@ -92,12 +91,12 @@ async function removeTask(deps: CleanupDeps, task: Task, dryRun: boolean): Promi
     const current = await deps.tasks.get(task.taskId);
     if (!current || current.status !== task.status || current.updatedAt.getTime() !== task.updatedAt.getTime()) return null;
   }
-  const [results] = await deps.storage.bucket(deps.resultsBucket).getFiles({ prefix: `${userPrefix(task.userHash)}${task.taskId}/` });
-  const upload = deps.storage.bucket(task.bucket).file(task.object, { generation: Number(task.generation) });
-  const [uploadExists] = await upload.exists();
+  const results = await deps.blobs.list(deps.resultsBucket, `${userPrefix(task.userHash)}${task.taskId}/`);
+  const upload = { bucket: task.bucket, name: task.object, generation: task.generation };
+  const uploadExists = (await deps.blobs.stat(upload)) !== null;
   if (!dryRun) {
-    await Promise.all(results.map((file) => deleteObject(deps.storage, deps.resultsBucket, file.name)));
-    if (uploadExists) await deleteObject(deps.storage, task.bucket, task.object, task.generation);
+    await Promise.all(results.map((file) => deps.blobs.delete({ bucket: deps.resultsBucket, name: file.name })));
+    if (uploadExists) await deps.blobs.delete(upload);
     if (!(await deps.tasks.deleteIfUnchanged(task))) return null;
   }
   return { resultObjects: results.length, uploads: uploadExists ? 1 : 0 };

@@ -16,6 +16,7 @@ import { extname, join, matchesGlob, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Storage } from '@google-cloud/storage';
 import pLimit from 'p-limit';
+import { httpStatusOf } from '../adapters/storage.ts';
 import type { TaskStore } from '../adapters/firestore-tasks.ts';
 import { derivedTaskId, newTaskId, userPrefix, type Priority } from '../core/task.ts';
 import { OBJECT_METADATA } from '../names.ts';
@@ -185,12 +186,11 @@ export async function* walk(root: string, signal?: AbortSignal): AsyncGenerator<
 
 /** "Should we retry?" over the error alone: throttling, server errors, dropped connections. */
 export function isTransient(err: unknown): boolean {
-  const e = err as { code?: unknown; status?: unknown; response?: { status?: unknown } };
-  const status = [e.code, e.status, e.response?.status].find((v) => typeof v === 'number') as number | undefined;
+  const status = httpStatusOf(err);
   // Below 100 it is a gRPC code (Firestore, for --monitor): DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, UNAVAILABLE.
   if (status !== undefined) return status < 100 ? [4, 8, 10, 14].includes(status) : status === 408 || status === 429 || status >= 500;
-  const code = typeof e.code === 'string' ? e.code : '';
-  return ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET'].includes(code);
+  const code = (err as { code?: unknown }).code;
+  return ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET'].includes(String(code));
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>

@@ -24,6 +24,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Storage, type File } from '@google-cloud/storage';
+import { httpStatusOf } from '../adapters/storage.ts';
 import { z } from 'zod';
 import { DocVaultError, type ErrorCode } from '../core/errors.ts';
 import { langOf, MANIFEST_NAME, ManifestEntry, ModelManifest, SHA256_HEX } from '../core/model-manifest.ts';
@@ -386,10 +387,6 @@ class LocalTree implements Tree {
   }
 }
 
-function httpStatus(err: unknown): number | undefined {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'number' ? code : undefined;
-}
 
 class BucketTree implements Tree {
   readonly location: GcsLocation;
@@ -415,7 +412,7 @@ class BucketTree implements Tree {
     try {
       [objects] = await this.storage.bucket(this.location.bucket).getFiles({ prefix: this.location.prefix, autoPaginate: true });
     } catch (err) {
-      if (httpStatus(err) === 404) return null;
+      if (httpStatusOf(err) === 404) return null;
       throw describeReadError(err, this.url);
     }
     const files = new Map<string, FileEntry>();
@@ -474,8 +471,8 @@ class BucketTree implements Tree {
       return 'written';
     } catch (err) {
       if (isSourceError(err)) throw err;
-      if (httpStatus(err) === 412) return 'conflict';
-      if (httpStatus(err) === 404) {
+      if (httpStatusOf(err) === 412) return 'conflict';
+      if (httpStatusOf(err) === 404) {
         throw syncError('DESTINATION_MISSING', target, `The bucket gs://${this.location.bucket} does not exist: create it first.`, err);
       }
       throw describeWriteError(err, target);
@@ -487,7 +484,7 @@ class BucketTree implements Tree {
       await this.file(entry.path).delete({ ifGenerationMatch: entry.generation ?? 0 });
       return 'written';
     } catch (err) {
-      if (httpStatus(err) === 412 || httpStatus(err) === 404) return 'conflict';
+      if (httpStatusOf(err) === 412 || httpStatusOf(err) === 404) return 'conflict';
       throw describeWriteError(err, this.display(entry.path));
     }
   }
@@ -497,7 +494,7 @@ class BucketTree implements Tree {
       const [data] = await this.file(path).download();
       return data.toString('utf8');
     } catch (err) {
-      if (httpStatus(err) === 404) return undefined;
+      if (httpStatusOf(err) === 404) return undefined;
       throw describeReadError(err, this.display(path));
     }
   }
@@ -509,7 +506,7 @@ class BucketTree implements Tree {
       const [m] = await this.file(path).getMetadata();
       generation = m.generation === undefined ? undefined : String(m.generation);
     } catch (err) {
-      if (httpStatus(err) !== 404) throw describeReadError(err, target);
+      if (httpStatusOf(err) !== 404) throw describeReadError(err, target);
     }
     const data = Buffer.from(text);
     const outcome = await this.write(path, () => Readable.from([data]), {

@@ -6,6 +6,8 @@
 import type { Readable } from 'node:stream';
 import type { Firestore } from '@google-cloud/firestore';
 import type { Storage } from '@google-cloud/storage';
+import type { BlobStore } from '../core/blob-store.ts';
+import type { LifecycleDeps } from '../lifecycle/deps.ts';
 import { z } from 'zod';
 import type { Caller } from '../adapters/auth.ts';
 import type { TaskStore } from '../adapters/firestore-tasks.ts';
@@ -17,13 +19,17 @@ import { invalidRequest } from '../http-errors.ts';
 import type { Logger } from '../log.ts';
 import { COLLECTIONS, OBJECT_METADATA } from '../names.ts';
 import { requeueFailed } from '../lifecycle/requeue.ts';
+import { OutputFormat, OUTPUTS } from '../outputs/index.ts';
 import { queueStats, type QueueStatsView } from '../lifecycle/stats.ts';
 
 export interface ApiDeps {
   config: Config;
-  firestore: Firestore;
-  tasks: TaskStore;
+  /** Only for the health check's one read. */
+  firestore: Pick<Firestore, 'collection'>;
+  tasks: Pick<TaskStore, 'getForUser' | 'waitUntilFinished' | 'list' | 'batchCounts' | 'cancel' | 'finishedBefore' | 'deleteIfUnchanged'> & LifecycleDeps['tasks'];
   queue: Pick<Queue, 'publishTask' | 'publishDeadLetter' | 'publishEvent'>;
+  blobs: BlobStore;
+  /** The client the model cache downloads with (GET /cache/info). */
   storage: Storage;
   log: Logger;
 }
@@ -95,13 +101,11 @@ export function taskView(task: Task): TaskView {
  * Upload answers before dispatch has created the task. For that moment, the caller's upload
  * object under users/{userHash}/{taskId}/ stands for a task that is QUEUED.
  */
-export async function pendingUpload(storage: Storage, bucket: string, userHash: string, taskId: string): Promise<TaskView | null> {
-  const [files] = await storage.bucket(bucket).getFiles({ prefix: `${userPrefix(userHash)}${taskId}/`, maxResults: 1, autoPaginate: false });
-  const file = files[0];
+export async function pendingUpload(blobs: Pick<BlobStore, 'list'>, bucket: string, userHash: string, taskId: string): Promise<TaskView | null> {
+  const [file] = await blobs.list(bucket, `${userPrefix(userHash)}${taskId}/`, 1);
   if (!file) return null;
-  const m = file.metadata;
-  const created = m.timeCreated ? new Date(m.timeCreated).toISOString() : new Date().toISOString();
-  const custom = (m.metadata ?? {}) as Record<string, string | number | boolean | null>;
+  const created = (file.createdAt ?? new Date()).toISOString();
+  const custom = file.metadata;
   const source = custom[OBJECT_METADATA.source] === 'signed-url' ? 'signed-url' : custom[OBJECT_METADATA.source] === 'upload' ? 'upload' : 'drop';
   const batchId = custom[OBJECT_METADATA.batchId];
   return {
@@ -166,7 +170,7 @@ export async function getTask(deps: ApiDeps, caller: Caller, id: string, query: 
   if (!parsed.success) throw invalidRequest(parsed.error, 'query');
   const taskId = checkedTaskId(id);
   const task = await deps.tasks.getForUser(taskId, caller.userHash);
-  const now = task ? taskView(task) : await pendingUpload(deps.storage, deps.config.UPLOADS_BUCKET, caller.userHash, taskId);
+  const now = task ? taskView(task) : await pendingUpload(deps.blobs, deps.config.UPLOADS_BUCKET, caller.userHash, taskId);
   if (!now) throw notFound(); // an unknown id is answered at once, never waited on
   if (parsed.data.wait === 0 || (task && TERMINAL_STATUSES.includes(task.status))) return now;
   const release = reserveWait(caller.userHash);
@@ -182,17 +186,7 @@ export async function getTask(deps: ApiDeps, caller: Caller, id: string, query: 
   }
 }
 
-export const ResultFormat = z.enum(['json', 'txt', 'hocr', 'pdf']);
-export type ResultFormat = z.infer<typeof ResultFormat>;
-
-const RESULT_CONTENT_TYPE: Readonly<Record<ResultFormat, string>> = {
-  json: 'application/json; charset=utf-8',
-  txt: 'text/plain; charset=utf-8',
-  hocr: 'text/html; charset=utf-8',
-  pdf: 'application/pdf',
-};
-
-const ResultQuery = z.object({ format: ResultFormat.default('json') });
+const ResultQuery = z.object({ format: OutputFormat.default('json') });
 
 export interface ResultDownload {
   contentType: string;
@@ -210,7 +204,7 @@ export async function openResult(deps: ApiDeps, caller: Caller, id: string, quer
   const taskId = checkedTaskId(id);
   const task = await deps.tasks.getForUser(taskId, caller.userHash);
   if (!task) {
-    if (await pendingUpload(deps.storage, deps.config.UPLOADS_BUCKET, caller.userHash, taskId)) {
+    if (await pendingUpload(deps.blobs, deps.config.UPLOADS_BUCKET, caller.userHash, taskId)) {
       throw new DocVaultError('NOT_READY', 'The task has no result yet (status QUEUED).', { status: 'QUEUED' });
     }
     throw notFound();
@@ -220,18 +214,12 @@ export async function openResult(deps: ApiDeps, caller: Caller, id: string, quer
       status: task.status,
     });
   }
-  const file = deps.storage.bucket(deps.config.RESULTS_BUCKET).file(resultObjectNames(caller.userHash, taskId)[format]);
-  let size: number;
-  try {
-    const [metadata] = await file.getMetadata();
-    size = Number(metadata.size ?? 0);
-  } catch (err) {
-    if ((err as { code?: number }).code === 404) throw new DocVaultError('NOT_FOUND', `This task has no ${format} result.`);
-    throw err;
-  }
+  const ref = { bucket: deps.config.RESULTS_BUCKET, name: resultObjectNames(caller.userHash, taskId)[format] };
+  const info = await deps.blobs.stat(ref);
+  if (!info) throw new DocVaultError('NOT_FOUND', `This task has no ${format} result.`);
   const base = task.fileName.split(/[\\/]/).pop()!.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._-]+/g, '_') || 'document';
-  const extension = { json: 'json', txt: 'txt', hocr: 'hocr.html', pdf: 'pdf' }[format];
-  return { contentType: RESULT_CONTENT_TYPE[format], size, fileName: `${base}.${extension}`, stream: file.createReadStream() };
+  const { contentType, extension } = OUTPUTS[format];
+  return { contentType, size: info.size, fileName: `${base}.${extension}`, stream: deps.blobs.openRead(ref) };
 }
 
 const MAX_PAGE = 100;
@@ -300,7 +288,7 @@ export async function cancelTask(deps: ApiDeps, caller: Caller, id: string): Pro
   const taskId = checkedTaskId(id);
   const task = await deps.tasks.cancel(taskId, caller.userHash);
   if (!task) {
-    if (await pendingUpload(deps.storage, deps.config.UPLOADS_BUCKET, caller.userHash, taskId)) {
+    if (await pendingUpload(deps.blobs, deps.config.UPLOADS_BUCKET, caller.userHash, taskId)) {
       // Uploaded a moment ago: the task is about to exist, and a cancel now would be lost.
       throw new DocVaultError('NOT_READY', 'The upload is still being registered; try the cancel again in a second.', { status: 'QUEUED' });
     }

@@ -7,7 +7,8 @@ import type { PubSub } from '@google-cloud/pubsub';
 import type { Storage } from '@google-cloud/storage';
 import { createFirestore, TaskStore } from '../adapters/firestore-tasks.ts';
 import { createPubSub, Queue } from '../adapters/pubsub.ts';
-import { createStorage } from '../adapters/storage.ts';
+import { createStorage, GcsBlobStore } from '../adapters/storage.ts';
+import type { BlobStore } from '../core/blob-store.ts';
 import { config as loadConfig, type Config } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
 
@@ -18,6 +19,8 @@ export interface AppContext {
   pubsub: PubSub;
   queue: Queue;
   storage: Storage;
+  /** The same Cloud Storage client behind the BlobStore port, for the services. */
+  blobs: BlobStore;
   log: Logger;
 }
 
@@ -28,13 +31,15 @@ export function appContext(component: string): AppContext {
     const config = loadConfig();
     const firestore = createFirestore(config.GOOGLE_CLOUD_PROJECT);
     const pubsub = createPubSub(config.GOOGLE_CLOUD_PROJECT);
+    const storage = createStorage(config.GOOGLE_CLOUD_PROJECT);
     context = {
       config,
       firestore,
       tasks: new TaskStore(firestore),
       pubsub,
       queue: new Queue(pubsub),
-      storage: createStorage(config.GOOGLE_CLOUD_PROJECT),
+      storage,
+      blobs: new GcsBlobStore(storage),
       log: createLogger(component),
     };
   }

@@ -27,7 +27,7 @@ function careDeps(deps: MaintenanceDeps) {
   return {
     tasks: deps.tasks,
     queue: deps.queue,
-    storage: deps.storage,
+    blobs: deps.blobs,
     resultsBucket: deps.config.RESULTS_BUCKET,
     retentionMs: deps.config.retentionMs,
     notify: { log: deps.log, webhookSecret: deps.config.WEBHOOK_SECRET, allowPrivateCallbacks: deps.config.usingEmulators },

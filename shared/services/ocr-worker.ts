@@ -3,7 +3,6 @@
  * results in the results bucket → COMPLETED or FAILED. Throwing means "deliver again" (a
  * retryable failure); returning means "acknowledge".
  */
-import type { Storage } from '@google-cloud/storage';
 import { toDocVaultError } from '../core/errors.ts';
 import { isOutOfAttempts } from '../core/task-moves.ts';
 import type { Limits } from '../core/options.ts';
@@ -12,9 +11,9 @@ import { OcrMessage, resultObjectNames, type Task, type TaskSummary } from '../c
 import type { OcrOptionsInput } from '../core/options.ts';
 import type { LeaseOutcome, TaskStore } from '../adapters/firestore-tasks.ts';
 import type { Queue } from '../adapters/pubsub.ts';
-import { deleteObject, readObject, writeObjectOnce } from '../adapters/storage.ts';
+import type { BlobStore } from '../core/blob-store.ts';
 import type { Logger } from '../log.ts';
-import { OUTPUT_CONTENT_TYPES, renderOutputs, type OutputFormat } from '../outputs/index.ts';
+import { OutputFormat, OUTPUTS, renderOutputs } from '../outputs/index.ts';
 import { announce, deadLetter, failTask, giveUp, type AnnounceDeps } from '../lifecycle/finish.ts';
 import type { NotifyDeps } from '../lifecycle/notify.ts';
 
@@ -24,10 +23,12 @@ export interface OcrProcessor {
 
 export interface WorkerDeps {
   workerId: string;
-  tasks: TaskStore;
+  tasks: Pick<TaskStore, 'lease' | 'heartbeat' | 'complete' | 'fail' | 'release'>;
   queue: Pick<Queue, 'publishDeadLetter' | 'publishEvent'>;
-  storage: Storage;
+  blobs: Pick<BlobStore, 'read' | 'writeOnce' | 'delete'>;
   ocr: OcrProcessor;
+  /** The result files from the pipeline's output; the outputs/ writers unless a test gives its own. */
+  render?: typeof renderOutputs;
   log: Logger;
   resultsBucket: string;
   limits: Limits;
@@ -52,7 +53,7 @@ export type WorkerOutcome =
   | { kind: 'failed'; task: Task | null; code: string }
   | { kind: 'lost-lease' };
 
-const FORMATS: readonly OutputFormat[] = ['json', 'txt', 'hocr', 'pdf'];
+const FORMATS = OutputFormat.options;
 
 export async function handleOcrMessage(data: unknown, deps: WorkerDeps): Promise<WorkerOutcome> {
   const parsed = OcrMessage.safeParse(data);
@@ -63,7 +64,8 @@ export async function handleOcrMessage(data: unknown, deps: WorkerDeps): Promise
   }
   const message = parsed.data;
   // The document is fetched while the lease is taken: both are round trips, neither needs the other.
-  const download = readObject(deps.storage, message.bucket, message.name, message.generation, deps.limits.maxBytes);
+  const source = { bucket: message.bucket, name: message.name, generation: message.generation };
+  const download = deps.blobs.read(source, deps.limits.maxBytes);
   download.catch(() => undefined); // when no lease is granted nobody awaits it
   const outcome = await deps.tasks.lease(message.taskId, deps.workerId, deps.leaseMs);
   const log = deps.log.child({ taskId: message.taskId, ...(outcome.kind !== 'missing' ? { userHash: outcome.task.userHash } : {}) });
@@ -99,12 +101,12 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
       (p) => lease.progress(p),
     );
     const coreAt = Date.now();
-    const outputs = await renderOutputs(bytes, output, FORMATS);
+    const outputs = await (deps.render ?? renderOutputs)(bytes, output, FORMATS);
     const renderedAt = Date.now();
     const names = resultObjectNames(task.userHash, task.taskId);
     await Promise.all(
       FORMATS.map((format) =>
-        writeObjectOnce(deps.storage, deps.resultsBucket, names[format], outputs.get(format)!, OUTPUT_CONTENT_TYPES[format], { 'docvault-task-id': task.taskId }),
+        deps.blobs.writeOnce({ bucket: deps.resultsBucket, name: names[format] }, outputs.get(format)!, OUTPUTS[format].contentType, { 'docvault-task-id': task.taskId }),
       ),
     );
     await lease.stop();
@@ -133,7 +135,7 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
       // Where the time went, for the pipeline's overhead: download, core, outputs, writes, completion.
       stagesMs: { read: readAt - started, core: coreAt - readAt, outputs: renderedAt - coreAt, write: writtenAt - renderedAt, complete: Date.now() - writtenAt },
     });
-    if (deps.deleteUploadOnSuccess) await deleteObject(deps.storage, message.bucket, message.name, message.generation).catch(() => undefined);
+    if (deps.deleteUploadOnSuccess) await deps.blobs.delete({ bucket: message.bucket, name: message.name, generation: message.generation }).catch(() => undefined);
     await announce(lifecycle(deps, log), completed);
     return { kind: 'completed', task: completed };
   } catch (err) {

@@ -15,7 +15,7 @@ import { Storage } from '@google-cloud/storage';
 import busboy from 'busboy';
 import pLimit from 'p-limit';
 import { z } from 'zod';
-import { deleteObject, writeObjectOnce } from '../adapters/storage.ts';
+import type { BlobStore } from '../core/blob-store.ts';
 import type { Caller } from '../adapters/auth.ts';
 import type { Config } from '../config.ts';
 import { ACCEPTED_TYPES_TEXT, detectDocumentType, MIME_TYPE, type DocumentType } from '../core/document-type.ts';
@@ -37,6 +37,8 @@ const WRITE_CONCURRENCY = 8;
 
 export interface UploadDeps {
   config: Config;
+  blobs: Pick<BlobStore, 'writeOnce' | 'delete'>;
+  /** The Cloud Storage client: the default signer of upload URLs. */
   storage: Storage;
   log: Logger;
   /** Signs upload URLs. Default: the storage client (IAM signBlob in the cloud) or, against the emulator, a local key. */
@@ -346,7 +348,7 @@ export async function acceptUpload(deps: UploadDeps, caller: Caller, input: Uplo
     await Promise.all(
       planned.map((p) =>
         limit(async () => {
-          const outcome = await writeObjectOnce(deps.storage, config.UPLOADS_BUCKET, p.name, p.file.data, MIME_TYPE[p.file.type], p.metadata);
+          const outcome = await deps.blobs.writeOnce({ bucket: config.UPLOADS_BUCKET, name: p.name }, p.file.data, MIME_TYPE[p.file.type], p.metadata);
           // A fresh random task id cannot exist already; if it does, something else wrote there.
           if (outcome === 'exists') throw new DocVaultError('INTERNAL', 'An upload object with a new task id already existed.');
           written.push(p.name);
@@ -355,7 +357,7 @@ export async function acceptUpload(deps: UploadDeps, caller: Caller, input: Uplo
     );
   } catch (err) {
     // All or nothing, as far as we can: remove what this request wrote before failing it.
-    await Promise.allSettled(written.map((name) => deleteObject(deps.storage, config.UPLOADS_BUCKET, name)));
+    await Promise.allSettled(written.map((name) => deps.blobs.delete({ bucket: config.UPLOADS_BUCKET, name })));
     throw err;
   }
   deps.log.info('upload accepted', {

@@ -10,6 +10,7 @@ import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createFirestore, TaskStore } from '../../../shared/adapters/firestore-tasks.ts';
 import { createPubSub, Queue } from '../../../shared/adapters/pubsub.ts';
+import { GcsBlobStore } from '../../../shared/adapters/storage.ts';
 import { localSuiteEnv, runQueueCleanup, runQueueStats, runRecoverStale, runRequeueFailed, type QueueCareDeps } from '../../../shared/cli/queue-command.ts';
 import { resultObjectNames, type Task } from '../../../shared/core/task.ts';
 import { createLogger } from '../../../shared/log.ts';
@@ -38,7 +39,7 @@ beforeAll(async () => {
   deps = {
     tasks: store,
     queue,
-    storage,
+    blobs: new GcsBlobStore(storage),
     resultsBucket: TEST_BUCKETS.results,
     retentionMs: 30 * DAY_MS,
     notify: { log: createLogger('test', {}, () => undefined), allowPrivateCallbacks: true },

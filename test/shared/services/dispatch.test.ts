@@ -1,0 +1,83 @@
+/** dispatch's branches with in-memory ports: ignored, queued, a duplicate event, over-size, a claimed id. */
+import { describe, expect, it } from 'vitest';
+import { derivedTaskId, newTaskId, type Task } from '../../../shared/core/task.ts';
+import { messageFor } from '../../../shared/lifecycle/finish.ts';
+import { dispatchObject, type DispatchDeps, type StorageObject } from '../../../shared/services/dispatch.ts';
+import { OBJECT_METADATA } from '../../../shared/names.ts';
+import { MemoryTaskStore, memoryLogger, RecordingQueue } from '../../support/fakes.ts';
+import { makeTask } from '../../support/tasks.ts';
+
+const UPLOADS = 'uploads';
+const alice = 'a'.repeat(64);
+const bob = 'b'.repeat(64);
+const now = new Date('2026-12-01T12:00:00Z');
+
+function dispatcher(...tasks: Task[]) {
+  const store = new MemoryTaskStore(...tasks);
+  const queue = new RecordingQueue();
+  const deps: DispatchDeps = {
+    tasks: store,
+    queue,
+    log: memoryLogger().log,
+    uploadsBucket: UPLOADS,
+    maxAttempts: 3,
+    priorityRules: [{ maxBytes: 1000, priority: 'high' }],
+    maxBytes: 10_000,
+    retentionMs: 1000,
+    now: () => now,
+  };
+  return { deps, store, queue };
+}
+
+const object = (fields: Partial<StorageObject> = {}): StorageObject => ({ bucket: UPLOADS, name: `users/${alice}/scan.pdf`, generation: '7', size: 500, metadata: null, ...fields });
+
+describe('dispatchObject', () => {
+  it.each([
+    ['another bucket', object({ bucket: 'elsewhere' }), 'not the uploads bucket'],
+    ['outside users/{userHash}/', object({ name: 'loose/scan.pdf' }), 'outside the users/{userHash}/ layout'],
+  ])('ignores an object in %s', async (_what, obj, reason) => {
+    const d = dispatcher();
+    expect(await dispatchObject(obj, d.deps)).toEqual({ kind: 'ignored', reason });
+    expect(d.store.tasks.size).toBe(0);
+  });
+
+  it('a dropped object becomes a QUEUED task with a derived id, published once and marked dispatched', async () => {
+    const d = dispatcher();
+    const outcome = await dispatchObject(object(), d.deps);
+    const taskId = derivedTaskId(UPLOADS, `users/${alice}/scan.pdf`, '7');
+    expect(outcome).toMatchObject({ kind: 'queued', created: true, published: true, task: { taskId, source: 'drop', priority: 'high', status: 'QUEUED' } });
+    expect(d.queue.tasks).toEqual([messageFor(d.store.tasks.get(taskId)!)]);
+    expect(d.store.dispatched).toEqual([taskId]);
+  });
+
+  it('a duplicate event publishes nothing more; an event whose first delivery died before publishing publishes', async () => {
+    const d = dispatcher();
+    await dispatchObject(object(), d.deps);
+    expect(await dispatchObject(object(), d.deps)).toMatchObject({ kind: 'queued', created: false, published: false });
+    expect(d.queue.tasks).toHaveLength(1);
+
+    const undispatched = makeTask({ taskId: derivedTaskId(UPLOADS, `users/${alice}/other.pdf`, '7'), userHash: alice, bucket: UPLOADS, object: `users/${alice}/other.pdf`, generation: '7' });
+    const e = dispatcher(undispatched);
+    expect(await dispatchObject(object({ name: undispatched.object }), e.deps)).toMatchObject({ kind: 'queued', created: false, published: true });
+  });
+
+  it('over-size: FAILED with FILE_TOO_LARGE at once, announced, never published', async () => {
+    const d = dispatcher();
+    const outcome = await dispatchObject(object({ size: 20_000 }), d.deps);
+    expect(outcome).toMatchObject({ kind: 'refused', code: 'FILE_TOO_LARGE', task: { status: 'FAILED', error: { code: 'FILE_TOO_LARGE' } } });
+    expect(d.queue.tasks).toEqual([]);
+    expect(d.queue.events).toMatchObject([{ type: 'task.failed' }]);
+  });
+
+  it('upload\'s task id and settings come from the metadata; an id claimed from another user is ignored', async () => {
+    const taskId = newTaskId();
+    const d = dispatcher();
+    const metadata = { [OBJECT_METADATA.taskId]: taskId, [OBJECT_METADATA.priority]: 'low', [OBJECT_METADATA.originalName]: 'Scan 1.pdf' };
+    const outcome = await dispatchObject(object({ name: `users/${alice}/${taskId}/scan.pdf`, metadata }), d.deps);
+    expect(outcome).toMatchObject({ kind: 'queued', task: { taskId, source: 'upload', priority: 'low', fileName: 'Scan 1.pdf' } });
+
+    const bobs = dispatchObject(object({ name: `users/${bob}/${taskId}/scan.pdf`, metadata }), d.deps);
+    expect(await bobs).toEqual({ kind: 'ignored', reason: 'task id belongs to another user' });
+    expect(d.store.tasks.get(taskId)!.userHash).toBe(alice);
+  });
+});
