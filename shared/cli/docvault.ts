@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `docvault` command line. Each sub-command lives in its own module beside this one. */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { ACCEPTED_TYPES_TEXT } from '../core/document-type.ts';
 import { DocVaultError } from '../core/errors.ts';
 import { userHashOf, userPrefix } from '../core/task.ts';
 import { LOCAL_BUCKETS, LOCAL_SECRETS } from '../names.ts';
@@ -27,7 +28,7 @@ const program = new Command('docvault').description('DocVault OCR: document OCR 
 
 program
   .command('ocr')
-  .description('OCR local files (PDF, PNG, JPEG, TIFF, WebP, GIF, BMP, PBM/PGM/PPM) with no cloud and no emulator')
+  .description(`OCR local files (${ACCEPTED_TYPES_TEXT}) with no cloud and no emulator`)
   .argument('<files...>', 'documents to read')
   .option('-l, --lang <langs>', 'languages, e.g. eng or eng+deu', 'eng')
   .option('-f, --format <formats>', 'json, txt, hocr, pdf (repeat or comma-separate)', formats)

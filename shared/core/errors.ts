@@ -70,6 +70,11 @@ export function toDocVaultError(err: unknown): DocVaultError {
 }
 
 /** The FILE_TOO_LARGE error for a document of this size: the pipeline's, and dispatch's before any download. */
+/** TOO_MANY_PAGES for a document of this many pages: upload's early check, and the pipeline's. */
+export function tooManyPages(pages: number, maxPages: number): DocVaultError {
+  return new DocVaultError('TOO_MANY_PAGES', `The document has ${pages} pages; the limit is ${maxPages}. Split it and upload the parts.`, { pages, limit: maxPages });
+}
+
 /** `size` is unknown (undefined) when a streamed read stops at the limit. */
 export function fileTooLarge(size: number | undefined, maxBytes: number): DocVaultError {
   if (size === undefined) return new DocVaultError('FILE_TOO_LARGE', `The file is larger than the limit of ${maxBytes} bytes.`, { limit: maxBytes });

@@ -5,7 +5,7 @@
 import pLimit from 'p-limit';
 import { classifyDocument } from './classify.ts';
 import { detectDocumentType, type DocumentType } from './document-type.ts';
-import { DocVaultError, fileTooLarge, toDocVaultError } from './errors.ts';
+import { DocVaultError, fileTooLarge, toDocVaultError, tooManyPages } from './errors.ts';
 import { rotateGrey } from './grey-image.ts';
 import { extractMetadata } from './metadata.ts';
 import { OcrOptions, type OcrOptionsInput } from './options.ts';
@@ -73,11 +73,7 @@ export async function processDocument(
   });
   try {
     if (source.pageCount > limits.maxPages) {
-      throw new DocVaultError(
-        'TOO_MANY_PAGES',
-        `The document has ${source.pageCount} pages; the limit is ${limits.maxPages}. Split it and upload the parts.`,
-        { pages: source.pageCount, limit: limits.maxPages },
-      );
+      throw tooManyPages(source.pageCount, limits.maxPages);
     }
     const pages = await readPages(source, options, deps, clock, onProgress);
     const succeeded = pages.filter((p) => p.result.status === 'ok');

@@ -18,25 +18,12 @@ import type { Storage } from '@google-cloud/storage';
 import pLimit from 'p-limit';
 import { httpStatusOf } from '../adapters/storage.ts';
 import type { TaskStore } from '../adapters/firestore-tasks.ts';
+import { EXTENSION_CONTENT_TYPES } from '../core/document-type.ts';
 import { derivedTaskId, newTaskId, userPrefix, type Priority } from '../core/task.ts';
 import { OBJECT_METADATA } from '../names.ts';
 
 /** Extensions tried first, for speed; dispatch and the worker decide on the content itself. */
-export const SUPPORTED_EXTENSIONS: Readonly<Record<string, string>> = {
-  '.pdf': 'application/pdf',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.tif': 'image/tiff',
-  '.tiff': 'image/tiff',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-  '.bmp': 'image/bmp',
-  '.pbm': 'image/x-portable-bitmap',
-  '.pgm': 'image/x-portable-graymap',
-  '.ppm': 'image/x-portable-pixmap',
-  '.pnm': 'image/x-portable-anymap',
-};
+export const SUPPORTED_EXTENSIONS = EXTENSION_CONTENT_TYPES;
 
 export const STATE_FILE_NAME = '.docvault-ingest.jsonl';
 /** Up to this size a file is read whole and sent in one request; larger ones are streamed (resumable). */

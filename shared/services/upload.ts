@@ -18,8 +18,8 @@ import { z } from 'zod';
 import type { BlobStore } from '../core/blob-store.ts';
 import type { Caller } from '../adapters/auth.ts';
 import type { Config } from '../config.ts';
-import { ACCEPTED_TYPES_TEXT, detectDocumentType, MIME_TYPE, type DocumentType } from '../core/document-type.ts';
-import { DocVaultError } from '../core/errors.ts';
+import { ACCEPTED_CONTENT_TYPES, ACCEPTED_TYPES_TEXT, detectDocumentType, MIME_TYPE, type DocumentType } from '../core/document-type.ts';
+import { DocVaultError, tooManyPages } from '../core/errors.ts';
 import { Languages } from '../core/options.ts';
 import { newTaskId, Priority, safeFileName, uploadObjectName, type TaskSource } from '../core/task.ts';
 import type { Logger } from '../log.ts';
@@ -282,10 +282,7 @@ async function checkFile(part: FilePart, config: Config): Promise<CheckedFile> {
     }
     const pages = await countPages(part.data, type).catch(() => undefined);
     if (pages !== undefined && pages > config.limits.maxPages) {
-      throw new DocVaultError('TOO_MANY_PAGES', `The document has ${pages} pages; the limit is ${config.limits.maxPages}. Split it and upload the parts.`, {
-        pages,
-        limit: config.limits.maxPages,
-      });
+      throw tooManyPages(pages, config.limits.maxPages);
     }
     return { originalName: part.originalName || safeName, safeName, type, data: part.data };
   } catch (err) {
@@ -376,7 +373,6 @@ export async function acceptUpload(deps: UploadDeps, caller: Caller, input: Uplo
 // ---------------------------------------------------------------------------------------------
 // Signed upload URLs
 
-const ACCEPTED_CONTENT_TYPES = new Set([...Object.values(MIME_TYPE), 'image/x-portable-bitmap', 'image/x-portable-graymap', 'image/x-portable-pixmap']);
 
 /** A header value must be printable ASCII; other names travel percent-encoded. */
 function headerSafe(value: string): string {
