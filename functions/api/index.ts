@@ -2,12 +2,12 @@
  * api (HTTP): the caller's tasks, results, batches and queue, under one function with a small
  * route table. Thin: identify the caller, call the api service, write JSON or stream a result.
  */
-import { createRequire } from 'node:module';
 import { pipeline } from 'node:stream/promises';
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import { identify, type Caller, type IdentifyOptions } from '../../shared/adapters/auth.ts';
 import { DocVaultError } from '../../shared/core/errors.ts';
-import { traceFrom, type Logger } from '../../shared/log.ts';
+import { VERSION } from '../../shared/version.ts';
+import { httpFunction } from '../http-function.ts';
 import {
   cancelTask,
   getBatch,
@@ -19,25 +19,9 @@ import {
   requeueFailedOf,
   type ApiDeps,
 } from '../../shared/services/api.ts';
-import { respondWithError } from '../../shared/http-errors.ts';
 import { appContext, type AppContext } from '../../shared/services/context.ts';
 import { isMaintenanceCaller, runCleanup, runRecoverStale } from '../../shared/services/maintenance.ts';
-import { cacheInfo, modelSetup, type CacheInfo, type ModelSetup } from '../../shared/services/models.ts';
-
-/** The project's version, from its package.json (two levels up in the source tree, three in a build). */
-function projectVersion(): string {
-  const require = createRequire(import.meta.url);
-  for (const path of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = require(path) as { name?: string; version?: string };
-      if (pkg.name === 'docvault-ocr' && pkg.version) return pkg.version;
-    } catch {
-      // not at this level
-    }
-  }
-  return 'unknown';
-}
-const version = projectVersion();
+import { cacheInfoFor, type CacheInfo } from '../../shared/services/models.ts';
 
 export type ApiContext = AppContext & { identity?: IdentifyOptions };
 
@@ -72,15 +56,8 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', path: /^\/cache\/info\/?$/, handle: modelCacheInfo },
 ];
 
-/** This instance's view of the model cache, set up on first use. */
-let models: ModelSetup | undefined;
-
-/** The languages for everyone; the instance's folders and free space for the operators only. */
-async function modelCacheInfo(call: Call): Promise<Partial<CacheInfo>> {
-  const info = await cacheInfo((models ??= modelSetup(call.deps.config, call.deps.storage)));
-  if (isMaintenanceCaller(call.deps, call.caller)) return info;
-  const { folders: _folders, freeBytes: _freeBytes, ...forUsers } = info;
-  return forUsers;
+function modelCacheInfo(call: Call): Promise<Partial<CacheInfo>> {
+  return cacheInfoFor(call.deps.config, call.deps.storage, isMaintenanceCaller(call.deps, call.caller));
 }
 
 function requeueBody(req: Request): unknown {
@@ -121,28 +98,20 @@ function route(method: string, path: string): { route: Route; params: string[] }
 }
 
 export function createApiHandler(context: () => ApiContext): HttpFunction {
-  return async (req, res) => {
-    const ctx = context();
-    const request = { method: req.method, path: req.path };
-    const trace = traceFrom(req.headers, ctx.config.GOOGLE_CLOUD_PROJECT);
-    const log: Logger = trace ? ctx.log.child({ trace }) : ctx.log;
-    try {
-      if (req.path === '/health' || req.path === '/health/') {
-        if (req.method !== 'GET') throw new DocVaultError('METHOD_NOT_ALLOWED', 'GET /health.');
-        const h = await health(ctx, version);
-        res.status(h.status === 'ok' ? 200 : 503).json(h);
-        return;
-      }
-      const found = route(req.method, req.path);
-      if (found === null) throw new DocVaultError('NOT_FOUND', `No route for ${req.method} ${req.path}.`);
-      if (found === 'wrong-method') throw new DocVaultError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}.`);
-      const caller = await identify(req.headers, ctx.config, ctx.identity);
-      const result = await found.route.handle({ deps: { ...ctx, log }, caller, params: found.params, req, res });
-      if (result !== undefined) res.status(200).json(result);
-    } catch (err) {
-      respondWithError(res, err, log, request);
+  return httpFunction(context, async (ctx, req, res) => {
+    if (req.path === '/health' || req.path === '/health/') {
+      if (req.method !== 'GET') throw new DocVaultError('METHOD_NOT_ALLOWED', 'GET /health.');
+      const h = await health(ctx, VERSION);
+      res.status(h.status === 'ok' ? 200 : 503).json(h);
+      return;
     }
-  };
+    const found = route(req.method, req.path);
+    if (found === null) throw new DocVaultError('NOT_FOUND', `No route for ${req.method} ${req.path}.`);
+    if (found === 'wrong-method') throw new DocVaultError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}.`);
+    const caller = await identify(req.headers, ctx.config, ctx.identity);
+    const result = await found.route.handle({ deps: ctx, caller, params: found.params, req, res });
+    if (result !== undefined) res.status(200).json(result);
+  });
 }
 
 export const api: HttpFunction = createApiHandler(() => appContext('api'));

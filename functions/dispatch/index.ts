@@ -2,6 +2,7 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import { dispatchObject, StorageObject } from '../../shared/services/dispatch.ts';
 import { appContext } from '../../shared/services/context.ts';
+import { notifySettings } from '../../shared/lifecycle/notify.ts';
 
 export const FINALIZED = 'google.cloud.storage.object.v1.finalized';
 
@@ -27,6 +28,6 @@ export async function dispatch(event: CloudEvent<unknown>): Promise<void> {
     priorityRules: config.PRIORITY_RULES,
     maxBytes: config.limits.maxBytes,
     retentionMs: config.retentionMs,
-    notify: { webhookSecret: config.WEBHOOK_SECRET, allowPrivateCallbacks: config.usingEmulators },
+    notify: notifySettings(config),
   });
 }

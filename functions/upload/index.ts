@@ -5,39 +5,29 @@
  */
 import type { HttpFunction } from '@google-cloud/functions-framework';
 import { identify, type IdentifyOptions } from '../../shared/adapters/auth.ts';
-import { respondWithError } from '../../shared/http-errors.ts';
 import { appContext } from '../../shared/services/context.ts';
 import { acceptUpload, createSignedUpload, type UploadDeps } from '../../shared/services/upload.ts';
 import { DocVaultError } from '../../shared/core/errors.ts';
-import { traceFrom } from '../../shared/log.ts';
+import { httpFunction } from '../http-function.ts';
 
 export type UploadContext = UploadDeps & { identity?: IdentifyOptions };
 
 export function createUploadHandler(context: () => UploadContext): HttpFunction {
-  return async (req, res) => {
-    const ctx = context();
-    const request = { method: req.method, path: req.path };
-    const trace = traceFrom(req.headers, ctx.config.GOOGLE_CLOUD_PROJECT);
-    const log = trace ? ctx.log.child({ trace }) : ctx.log;
-    try {
-      if (req.method !== 'POST') {
-        res.setHeader('allow', 'POST');
-        throw new DocVaultError('METHOD_NOT_ALLOWED', 'Upload with POST (multipart/form-data), or POST /uploads for a signed upload URL.');
-      }
-      const caller = await identify(req.headers, ctx.config, ctx.identity);
-      const deps = { ...ctx, log };
-      if (/\/uploads\/?$/.test(req.path)) {
-        if (!req.is('application/json')) throw new DocVaultError('INVALID_REQUEST', 'POST /uploads takes a JSON body: {"fileName", "size", "contentType"}.');
-        res.status(200).json(await createSignedUpload(deps, caller, req.body));
-        return;
-      }
-      // The functions framework has already read the body into rawBody (its raw parser takes
-      // every content type it does not parse itself, multipart included); else read the stream.
-      res.status(202).json(await acceptUpload(deps, caller, { headers: req.headers, body: req.rawBody ?? req }));
-    } catch (err) {
-      respondWithError(res, err, log, request);
+  return httpFunction(context, async (deps, req, res) => {
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST');
+      throw new DocVaultError('METHOD_NOT_ALLOWED', 'Upload with POST (multipart/form-data), or POST /uploads for a signed upload URL.');
     }
-  };
+    const caller = await identify(req.headers, deps.config, deps.identity);
+    if (/\/uploads\/?$/.test(req.path)) {
+      if (!req.is('application/json')) throw new DocVaultError('INVALID_REQUEST', 'POST /uploads takes a JSON body: {"fileName", "size", "contentType"}.');
+      res.status(200).json(await createSignedUpload(deps, caller, req.body));
+      return;
+    }
+    // The functions framework has already read the body into rawBody (its raw parser takes
+    // every content type it does not parse itself, multipart included); else read the stream.
+    res.status(202).json(await acceptUpload(deps, caller, { headers: req.headers, body: req.rawBody ?? req }));
+  });
 }
 
 export const upload: HttpFunction = createUploadHandler(() => appContext('upload'));

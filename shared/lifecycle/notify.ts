@@ -158,3 +158,8 @@ async function postCallback(task: Task, event: TaskEvent, deps: NotifyDeps, log:
     if (delay !== undefined) await new Promise((r) => setTimeout(r, delay));
   }
 }
+
+/** The webhook settings from the config, the same for every function and the CLI. */
+export function notifySettings(config: { WEBHOOK_SECRET?: string | undefined; usingEmulators: boolean }): Pick<NotifyDeps, 'webhookSecret' | 'allowPrivateCallbacks'> {
+  return { webhookSecret: config.WEBHOOK_SECRET, allowPrivateCallbacks: config.usingEmulators };
+}

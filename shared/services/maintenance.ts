@@ -5,6 +5,7 @@
  */
 import type { Caller } from '../adapters/auth.ts';
 import { DocVaultError } from '../core/errors.ts';
+import { notifySettings } from '../lifecycle/notify.ts';
 import { recoverStale, type RecoverReport } from '../lifecycle/recover-stale.ts';
 import { cleanupTasks, type CleanupReport } from '../lifecycle/cleanup.ts';
 import type { ApiDeps } from './api.ts';
@@ -30,7 +31,7 @@ function careDeps(deps: MaintenanceDeps) {
     blobs: deps.blobs,
     resultsBucket: deps.config.RESULTS_BUCKET,
     retentionMs: deps.config.retentionMs,
-    notify: { log: deps.log, webhookSecret: deps.config.WEBHOOK_SECRET, allowPrivateCallbacks: deps.config.usingEmulators },
+    notify: { log: deps.log, ...notifySettings(deps.config) },
   };
 }
 

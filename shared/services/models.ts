@@ -67,3 +67,14 @@ export async function cacheInfo(setup: ModelSetup, engineStats?: EngineStats): P
     freeBytes: free ? free.bavail * free.bsize : null,
   };
 }
+
+/** This instance's model set-up for GET /cache/info, made on first use. */
+let instanceSetup: ModelSetup | undefined;
+
+/** The languages for everyone; the instance's folders and free space for the operators only. */
+export async function cacheInfoFor(config: Pick<Config, 'MODEL_CACHE_DIR' | 'MODELS_BUCKET'>, storage: Storage, operator: boolean): Promise<Partial<CacheInfo>> {
+  const info = await cacheInfo((instanceSetup ??= modelSetup(config, storage)));
+  if (operator) return info;
+  const { folders: _folders, freeBytes: _freeBytes, ...forUsers } = info;
+  return forUsers;
+}

@@ -1,0 +1,45 @@
+/**
+ * The worker's dependencies, built once per instance from the config and the clients: the OCR
+ * engine (warm across tasks), this instance's worker id, and everything handleOcrMessage takes.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { createOcr, type Ocr } from '../../shared/engines/index.ts';
+import { notifySettings } from '../../shared/lifecycle/notify.ts';
+import { appContext } from '../../shared/services/context.ts';
+import { withPoisonMarker } from '../../shared/services/faults.ts';
+import { modelSetup } from '../../shared/services/models.ts';
+import type { OcrProcessor, WorkerDeps } from '../../shared/services/ocr-worker.ts';
+
+const WORKER_ID = `${process.env.K_REVISION ?? 'local'}:${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+let ocr: Ocr | undefined;
+
+export function engine(): Ocr {
+  const { config, storage } = appContext('ocr-worker');
+  ocr ??= createOcr({ modelDirs: modelSetup(config, storage).dirs, workers: config.OCR_WORKERS });
+  return ocr;
+}
+
+function processor(): OcrProcessor {
+  const { config } = appContext('ocr-worker');
+  return config.OCR_FAULT_MARKER ? withPoisonMarker(engine(), config.OCR_FAULT_MARKER) : engine();
+}
+
+export function workerDeps(): WorkerDeps {
+  const { config, tasks, queue, blobs, log } = appContext('ocr-worker');
+  return {
+    workerId: WORKER_ID,
+    tasks,
+    queue,
+    blobs,
+    ocr: processor(),
+    log,
+    resultsBucket: config.RESULTS_BUCKET,
+    limits: config.limits,
+    leaseMs: config.LEASE_SECONDS * 1000,
+    progressIntervalMs: config.PROGRESS_INTERVAL_MS,
+    retentionMs: config.retentionMs,
+    deleteUploadOnSuccess: config.DELETE_UPLOAD_ON_SUCCESS,
+    ...notifySettings(config),
+  };
+}
