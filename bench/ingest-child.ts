@@ -3,7 +3,7 @@
  * `docvault ingest DIR --user EMAIL --json` (the command's own code path, minus argument parsing),
  * then the process's peak RSS. Environment: the suite's (GOOGLE_CLOUD_PROJECT, *_EMULATOR_HOST, …).
  */
-import { runIngestCommand } from '../shared/cli/ingest-command.ts';
+import { runIngestCommand } from '../cli/ingest-command.ts';
 
 const [dir, user, concurrency] = process.argv.slice(2);
 let out = '';

@@ -4,12 +4,12 @@
  */
 import { relative, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { DocVaultError } from '../core/errors.ts';
-import { archiveLaunch, cleanupLaunches, dataUsage, formatBytes, listLaunches, type LaunchFolder } from '../ops/data-folders.ts';
-import { localOffsetIso } from '../ops/launch-data.ts';
+import { DocVaultError } from '../shared/core/errors.ts';
+import { archiveLaunch, cleanupLaunches, dataUsage, formatBytes, listLaunches, type LaunchFolder } from '../shared/ops/data-folders.ts';
+import { localOffsetIso } from '../shared/ops/launch-data.ts';
 
 /** data/ of this checkout, where `npm start` writes. */
-export const DEFAULT_DATA_ROOT = resolve(import.meta.dirname, '..', '..', 'data');
+export const DEFAULT_DATA_ROOT = resolve(import.meta.dirname, '..', 'data');
 
 export interface DataIo {
   stdout: NodeJS.WritableStream;

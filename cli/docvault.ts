@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /** The `docvault` command line. Each sub-command lives in its own module beside this one. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ACCEPTED_TYPES_TEXT } from '../core/document-type.ts';
-import { DocVaultError } from '../core/errors.ts';
-import { userHashOf, userPrefix } from '../core/task.ts';
-import { LOCAL_BUCKETS, LOCAL_SECRETS } from '../names.ts';
+import { ACCEPTED_TYPES_TEXT } from '../shared/core/document-type.ts';
+import { DocVaultError } from '../shared/core/errors.ts';
+import { userHashOf, userPrefix } from '../shared/core/task.ts';
+import { LOCAL_BUCKETS, LOCAL_SECRETS } from '../shared/names.ts';
 import { registerDataCommand } from './data-command.ts';
 import { registerIngestCommand } from './ingest-command.ts';
 import { registerModelsCommand } from './models-command.ts';

@@ -6,12 +6,12 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
-import { createFirestore, TaskStore } from '../adapters/firestore-tasks.ts';
-import { createStorage } from '../adapters/storage.ts';
-import { ConfigError, loadConfig } from '../config.ts';
-import { Languages } from '../core/options.ts';
-import { Priority, userHashOf } from '../core/task.ts';
-import { DEFAULT_CONCURRENCY, ingest, monitorTasks, type IngestProgress, type IngestReport, type MonitorReport } from '../ops/ingest.ts';
+import { createFirestore, TaskStore } from '../shared/adapters/firestore-tasks.ts';
+import { createStorage } from '../shared/adapters/storage.ts';
+import { ConfigError, loadConfig } from '../shared/config.ts';
+import { Languages } from '../shared/core/options.ts';
+import { Priority, userHashOf } from '../shared/core/task.ts';
+import { DEFAULT_CONCURRENCY, ingest, monitorTasks, type IngestProgress, type IngestReport, type MonitorReport } from '../shared/ops/ingest.ts';
 import { localSuiteEnv, reachable } from './queue-command.ts';
 
 export interface IngestFlags {

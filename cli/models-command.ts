@@ -1,7 +1,7 @@
 /** `docvault models sync SRC DEST` and `docvault models manifest DIR|gs://…`: model folders and the models bucket. */
 import type { Command } from 'commander';
-import { DocVaultError } from '../core/errors.ts';
-import { syncModels, syncProblemOf, writeManifest } from '../ops/model-sync.ts';
+import { DocVaultError } from '../shared/core/errors.ts';
+import { syncModels, syncProblemOf, writeManifest } from '../shared/ops/model-sync.ts';
 
 export interface ModelsIo {
   stdout: NodeJS.WritableStream;

@@ -1,12 +1,12 @@
 /** `docvault ocr FILE...`: the whole core on local files, with no cloud and no emulator. */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { DocVaultError, toDocVaultError } from '../core/errors.ts';
-import type { PageProgress } from '../core/pipeline.ts';
-import { createOcr, modelDirs } from '../engines/index.ts';
-import { OUTPUTS, renderOutputs, type OutputFormat } from '../outputs/index.ts';
+import { DocVaultError, toDocVaultError } from '../shared/core/errors.ts';
+import type { PageProgress } from '../shared/core/pipeline.ts';
+import { createOcr, modelDirs } from '../shared/engines/index.ts';
+import { OUTPUTS, renderOutputs, type OutputFormat } from '../shared/outputs/index.ts';
 
-export { OutputFormat } from '../outputs/index.ts';
+export { OutputFormat } from '../shared/outputs/index.ts';
 
 export interface OcrCommandOptions {
   lang: string;

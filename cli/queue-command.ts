@@ -7,19 +7,20 @@ import { connect } from 'node:net';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
-import { createFirestore, TaskStore } from '../adapters/firestore-tasks.ts';
-import { createPubSub, Queue } from '../adapters/pubsub.ts';
-import { createStorage, GcsBlobStore } from '../adapters/storage.ts';
-import { ConfigError, loadConfig, type Config } from '../config.ts';
-import { DocVaultError, ErrorCode } from '../core/errors.ts';
-import { userHashOf } from '../core/task.ts';
-import { createLogger, type Severity } from '../log.ts';
-import { LOCAL_BUCKETS, LOCAL_PORTS, LOCAL_SECRETS } from '../names.ts';
-import type { LifecycleDeps } from '../lifecycle/deps.ts';
-import { recoverStale } from '../lifecycle/recover-stale.ts';
-import { requeueFailed } from '../lifecycle/requeue.ts';
-import { queueStats } from '../lifecycle/stats.ts';
-import { cleanupTasks, type CleanupDeps } from '../lifecycle/cleanup.ts';
+import { createFirestore, TaskStore } from '../shared/adapters/firestore-tasks.ts';
+import { createPubSub, Queue } from '../shared/adapters/pubsub.ts';
+import { createStorage, GcsBlobStore } from '../shared/adapters/storage.ts';
+import { ConfigError, loadConfig, type Config } from '../shared/config.ts';
+import { DocVaultError, ErrorCode } from '../shared/core/errors.ts';
+import { userHashOf } from '../shared/core/task.ts';
+import { createLogger, type Severity } from '../shared/log.ts';
+import { LOCAL_BUCKETS, LOCAL_PORTS, LOCAL_SECRETS } from '../shared/names.ts';
+import type { LifecycleDeps } from '../shared/lifecycle/deps.ts';
+import { notifySettings } from '../shared/lifecycle/notify.ts';
+import { recoverStale } from '../shared/lifecycle/recover-stale.ts';
+import { requeueFailed } from '../shared/lifecycle/requeue.ts';
+import { queueStats } from '../shared/lifecycle/stats.ts';
+import { cleanupTasks, type CleanupDeps } from '../shared/lifecycle/cleanup.ts';
 
 /** What queue care works with: the lifecycle's ports and cleanup's. */
 export type QueueCareDeps = LifecycleDeps & CleanupDeps;
@@ -84,7 +85,7 @@ export function queueCareClients(config: Config, io: QueueIo): QueueCareClients 
     blobs: new GcsBlobStore(createStorage(config.GOOGLE_CLOUD_PROJECT)),
     resultsBucket: config.RESULTS_BUCKET,
     retentionMs: config.retentionMs,
-    notify: { log, webhookSecret: config.WEBHOOK_SECRET, allowPrivateCallbacks: config.usingEmulators },
+    notify: { log, ...notifySettings(config) },
     async close() {
       await queue.close();
       await Promise.allSettled([pubsub.close(), firestore.terminate()]);

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { describe, expect, it } from 'vitest';
-import { characterErrorRate } from '../../../shared/core/text-metrics.ts';
-import { FIXTURES_DIR, groundTruth } from '../../support/fixtures.ts';
-import { canIsolateNetwork } from '../../support/network.ts';
+import { characterErrorRate } from '../../shared/core/text-metrics.ts';
+import { FIXTURES_DIR, groundTruth } from '../support/fixtures.ts';
+import { canIsolateNetwork } from '../support/network.ts';
 
 const run = promisify(execFile);
-const CLI = ['node_modules/.bin/node', 'shared/cli/docvault.ts'];
+const CLI = ['node_modules/.bin/node', 'cli/docvault.ts'];
 
 describe('docvault ocr', () => {
   it('prints the text of a file and a one-line summary', async () => {

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FINALIZED } from '../../functions/dispatch/index.ts';
-import { registerQueueCommand } from '../../shared/cli/queue-command.ts';
+import { registerQueueCommand } from '../../cli/queue-command.ts';
 import { EnvSchema } from '../../shared/config.ts';
 import { Task } from '../../shared/core/task.ts';
 import {

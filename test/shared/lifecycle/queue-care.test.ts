@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createFirestore, TaskStore } from '../../../shared/adapters/firestore-tasks.ts';
 import { createPubSub, Queue } from '../../../shared/adapters/pubsub.ts';
 import { GcsBlobStore } from '../../../shared/adapters/storage.ts';
-import { localSuiteEnv, runQueueCleanup, runQueueStats, runRecoverStale, runRequeueFailed, type QueueCareDeps } from '../../../shared/cli/queue-command.ts';
+import { localSuiteEnv, runQueueCleanup, runQueueStats, runRecoverStale, runRequeueFailed, type QueueCareDeps } from '../../../cli/queue-command.ts';
 import { resultObjectNames, type Task } from '../../../shared/core/task.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { DEAD_LETTER_TOPIC, EVENTS_TOPIC, PRIORITY_TOPICS } from '../../../shared/names.ts';
@@ -299,7 +299,7 @@ describe('queue care in pages', () => {
 describe('docvault queue (the command line)', () => {
   it('is registered on docvault, reads the environment and exits when done', async () => {
     await seed(makeTask({ userHash: aliceHash }), makeTask({ userHash: bobHash, status: 'FAILED', error: { code: 'INTERNAL', message: 'x' }, completedAt: new Date() }));
-    const cli = resolve(import.meta.dirname, '../../../shared/cli/docvault.ts');
+    const cli = resolve(import.meta.dirname, '../../../cli/docvault.ts');
     const child = spawn(process.execPath, [cli, 'queue', 'stats', '--json'], { env: { ...process.env, ...suite.env } });
     let stdout = '';
     let stderr = '';

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runDataArchive, runDataCleanup, runDataList, runDataUsage } from '../../../shared/cli/data-command.ts';
+import { runDataArchive, runDataCleanup, runDataList, runDataUsage } from '../../../cli/data-command.ts';
 import { DocVaultError } from '../../../shared/core/errors.ts';
 import {
   archiveEntries,
@@ -260,7 +260,7 @@ describe('data archive', () => {
 
 describe('docvault data (the command line)', () => {
   it('is registered on docvault and runs end to end', () => {
-    const cli = resolve(import.meta.dirname, '../../../shared/cli/docvault.ts');
+    const cli = resolve(import.meta.dirname, '../../../cli/docvault.ts');
     const result = spawnSync(process.execPath, [cli, 'data', 'list', '--root', root], { encoding: 'utf8' });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);

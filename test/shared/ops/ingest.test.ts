@@ -11,7 +11,7 @@ import type { Firestore } from '@google-cloud/firestore';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFirestore, TaskStore } from '../../../shared/adapters/firestore-tasks.ts';
-import { runIngestCommand, type IngestFlags } from '../../../shared/cli/ingest-command.ts';
+import { runIngestCommand, type IngestFlags } from '../../../cli/ingest-command.ts';
 import { userHashOf, userPrefix } from '../../../shared/core/task.ts';
 import { COLLECTIONS } from '../../../shared/names.ts';
 import { ingest, isTransient, monitorTasks, selects, STATE_FILE_NAME, type IngestReport } from '../../../shared/ops/ingest.ts';

@@ -14,7 +14,7 @@ import { Readable } from 'node:stream';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStorageEmulator, type StorageEmulator } from '../../../emulators/gcs/index.ts';
-import { runModelsManifest, runModelsSync } from '../../../shared/cli/models-command.ts';
+import { runModelsManifest, runModelsSync } from '../../../cli/models-command.ts';
 import { DocVaultError } from '../../../shared/core/errors.ts';
 import {
   buildManifest,
@@ -459,7 +459,7 @@ describe('errors', () => {
     await chmod(dest, 0o555);
     // root ignores file modes: run the command as nobody then.
     const asOther = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    const child = spawn(process.execPath, ['shared/cli/docvault.ts', 'models', 'sync', dir, dest], { cwd: resolve(import.meta.dirname, '../../..'), ...asOther });
+    const child = spawn(process.execPath, ['cli/docvault.ts', 'models', 'sync', dir, dest], { cwd: resolve(import.meta.dirname, '../../..'), ...asOther });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.stdout.resume();
