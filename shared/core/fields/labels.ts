@@ -60,11 +60,12 @@ function editDistanceWithin(a: string, b: string, max: number): boolean {
 /** Does the phrase occur in the words, as consecutive words or glued ("SUBTOTAL", "GRANDTOTAL")? */
 function hasPhrase(words: readonly string[], phrase: string): boolean {
   const target = phrase.replace(/[\s/]+/gu, '');
-  const parts = phrase.split(/\s+/u).length;
-  const max = allowedEdits(target);
+  const parts = phrase.split(/\s+/u);
+  // Each word keeps its own allowance: "INVOICE TO" must not match "INVOICE" by dropping "TO".
+  const max = Math.min(...parts.map((p) => allowedEdits(p.replace(/\//gu, ''))));
   for (let i = 0; i < words.length; i++) {
     let joined = '';
-    for (let n = 0; n < parts + 1 && i + n < words.length; n++) {
+    for (let n = 0; n < parts.length + 1 && i + n < words.length; n++) {
       joined += words[i + n];
       if (editDistanceWithin(joined, target, max)) return true;
       if (joined.length > target.length + max) break;

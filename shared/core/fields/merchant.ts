@@ -39,13 +39,14 @@ const COMPANY = [
   'PTE', 'PLC', 'PTY', 'GMBH', 'AG', 'KG', 'OHG', 'SARL', 'SAS', 'SA', 'SRL', 'SL', 'BV', 'NV',
 ];
 
-function skipReason(row: Row): string | undefined {
-  const text = row.text;
+export function skipReason(row: Row): string | undefined {
+  if (meanConfidence(row.words) < MIN_CONFIDENCE) return 'unsure';
+  // Judged without the company number a name may carry: "99 SPEED MART S/B (519837-X)".
+  const text = withoutCompanyNumber(row.text);
   const words = wordsRead(text);
   const letters = (text.match(/\p{L}/gu) ?? []).length;
   const digits = (text.match(/\d/gu) ?? []).length;
   if (letters < 3 || letters < digits || !words.some((w) => w.length >= 3)) return 'no name';
-  if (meanConfidence(row.words) < MIN_CONFIDENCE) return 'unsure';
   if (/@|https?:|www\.|\.com\b/iu.test(text) || hasAny(words, CONTACT)) return 'contact';
   if (hasAny(words, REGISTRATION)) return 'registration';
   if (hasAny(words, ADDRESS) || /(?<!\d)\d{4,6}(?!\d)/u.test(text) || /^\W*(?:no\.?\s?)?\d+[A-Z]?\s?,/iu.test(text)) return 'address';
@@ -55,11 +56,12 @@ function skipReason(row: Row): string | undefined {
 }
 
 /** "AEON CO. (M) BHD (126926-H)" → "AEON CO. (M) BHD": the company number is not the name. */
+function withoutCompanyNumber(text: string): string {
+  return text.replace(/\s*[(\[]?\s*(?:co\.?\s*reg\.?\s*(?:no\.?)?\s*:?\s*)?\d{4,}[\s-]*[A-Z]?\s*[)\]]?\s*$/iu, '');
+}
+
 function cleanName(words: readonly RowWord[]): string {
-  return words
-    .map((w) => w.text)
-    .join(' ')
-    .replace(/\s*[(\[]?\s*(?:co\.?\s*reg\.?\s*(?:no\.?)?\s*:?\s*)?\d{4,}[\s-]*[A-Z]?\s*[)\]]?\s*$/iu, '')
+  return withoutCompanyNumber(words.map((w) => w.text).join(' '))
     .replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}.)]+$/gu, '')
     .trim();
 }
@@ -68,8 +70,9 @@ export function findMerchant(rows: readonly Row[]): TextField | null {
   const firstPage = rows.filter((r) => r.page === rows[0]?.page);
   const candidates: Row[] = [];
   for (const row of firstPage) {
-    if (rowMoney(row).length > 0 || hasAny(wordsRead(row.text), CUSTOMER_BLOCK)) break;
     const reason = skipReason(row);
+    if (reason === 'unsure') continue;
+    if (rowMoney(row).length > 0 || hasAny(wordsRead(row.text), CUSTOMER_BLOCK)) break;
     // The merchant heads the document: its title ends the search once a name was seen.
     if (reason === 'title' && candidates.length > 0) break;
     if (reason === undefined) candidates.push(row);
