@@ -66,7 +66,8 @@ function compile(specs: readonly CueSpec[]): Cue[] {
 
 const CUES: Readonly<Record<Scored, Cue[]>> = {
   invoice: compile([
-    ['invoice', 3],
+    // A "simplified tax invoice" is the till receipt of a GST/VAT-registered shop, not an invoice.
+    ['invoice', 3, { re: `(?<!simplified\\s{1,3}tax\\s{1,3})${B}invoice${E}` }],
     ['rechnung', 3],
     ['facture', 3],
     ['factura', 3],
@@ -103,13 +104,23 @@ const CUES: Readonly<Record<Scored, Cue[]>> = {
     ['reçu', 3, { re: `${B}re[çc]u${E}` }],
     ['ticket de caisse', 3],
     ['thank you for your purchase', 3, {
-      re: `${B}thank(?:s|\\s{1,3}you)\\s{1,3}for\\s{1,3}(?:your\\s{1,3}(?:purchase|visit|order)|shopping|visiting)${E}`,
+      re: `${B}thank(?:s|\\s{1,3}you)\\s{1,3}for\\s{1,3}(?:your\\s{1,3}(?:purchase|visit|order|patronage|support)|shopping|visiting|dining)${E}`,
     }],
+    ['please come again', 3, { re: `${B}(?:(?:please\\s{1,3})?come\\s{1,3}again|see\\s{1,3}you\\s{1,3}again|terima\\s{1,3}kasih)${E}` }],
+    ['goods sold are not returnable', 3, {
+      re: `${B}(?:goods\\s{1,3}sold|no\\s{1,3}(?:refunds?|exchanges?)|not\\s{1,3}(?:returnable|refundable|exchangeable)|exchanges?\\s{1,3}(?:&|and)\\s{1,3}refunds?|keep\\s{1,3}(?:this|the|your)\\s{1,3}(?:receipt|invoice|bill))${E}`,
+    }],
+    ['simplified tax invoice', 3, { re: `${B}(?:simplified\\s{1,3}tax\\s{1,3}invoice|cash\\s{1,3}(?:bill|sales?|receipt)|official\\s{1,3}receipt)${E}` }],
+    // Till receipts of GST/VAT-registered shops are headed "tax invoice" too; a weak cue, weighed with the others.
+    ['tax invoice', 1.5],
+    ['rounding', 1.5, { re: `${B}(?:rounding(?:\\s{1,3}adj(?:ustment)?)?|round(?:ed)?\\s{1,3}adj\\.?|rundung)${E}` }],
+    ['time of day', 1, { re: `(?<![\\p{N}:])(?:[01]?\\d|2[0-3]):[0-5]\\d(?::[0-5]\\d)?(?![\\p{N}:])` }],
+    ['table or counter', 1.5, { re: `${B}(?:table\\s{0,3}(?:no\\.?|#|:)|pax|server|waiter|waitress|dine\\s{0,3}in|take\\s{0,3}away|counter\\s{0,3}(?:no\\.?|#|:)?\\s{0,3}\\d|pos\\s{0,3}(?:no\\.?|id|#))${E}` }],
     ['vielen dank für ihren einkauf', 3, {
       re: `${B}(?:vielen\\s{1,3})?dank\\s{1,3}f(?:ü|ue|u)r\\s{1,3}ihren\\s{1,3}(?:einkauf|besuch)${E}`,
     }],
     ['merci de votre visite', 3, { re: `${B}merci\\s{1,3}(?:de|pour)\\s{1,3}votre\\s{1,3}(?:visite|achat)${E}` }],
-    ['cash', 1.5, { re: `${B}(?:cash|bar(?:geld|zahlung)|esp[èe]ces)${E}` }],
+    ['cash', 1.5, { re: `${B}(?:cash|tendered|tunai|bar(?:geld|zahlung)|esp[èe]ces)${E}` }],
     ['change', 1.5, { re: `${B}(?:change(?:\\s{1,3}due)?|r(?:ü|ue|u)ckgeld|rendu|monnaie)${E}` }],
     ['subtotal', 1.5, { re: `${B}(?:sub-?\\s?total|zwischensumme|sous-total)${E}` }],
     ['card', 1.5, {
@@ -215,6 +226,17 @@ const CUES: Readonly<Record<Scored, Cue[]>> = {
   ]),
 };
 
+/**
+ * Cues that only mean something together. Paying at the till — money handed over (cash, a card)
+ * and change given back or the time of the sale printed — is what a receipt records and an
+ * invoice, which asks to be paid later, does not.
+ */
+function combinedCues(matched: Readonly<Record<string, readonly string[]>>): Array<[Scored, string, number]> {
+  const has = (label: string) => (matched.receipt ?? []).some((m) => m === label || m.startsWith(`${label} ×`));
+  const paid = has('cash') || has('card');
+  return paid && (has('change') || has('time of day')) ? [['receipt', 'paid at the till', 2]] : [];
+}
+
 /** Features read from the extracted metadata rather than from words. */
 function metadataCues(metadata: DocumentMetadata): Array<[Scored, string, number]> {
   const out: Array<[Scored, string, number]> = [];
@@ -258,7 +280,7 @@ export function classifyDocument(text: string, metadata?: DocumentMetadata): Cla
       add(category, counted > 1 ? `${cue.label} ×${counted}` : cue.label, cue.weight * counted);
     }
   }
-  for (const [category, label, points] of metadataCues(metadata ?? extractMetadata(text))) {
+  for (const [category, label, points] of [...metadataCues(metadata ?? extractMetadata(text)), ...combinedCues(matched)]) {
     add(category, label, points);
   }
 
