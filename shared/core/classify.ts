@@ -126,7 +126,8 @@ const CUES: Readonly<Record<Scored, Cue[]>> = {
     ['card', 1.5, {
       re: `${B}(?:visa|mastercard|master\\s{1,3}card|amex|maestro|girocard|ec-karte|debit|credit\\s{1,3}card|contactless|kontaktlos|sans\\s{1,3}contact|carte\\s{1,3}bancaire)${E}`,
     }],
-    ['auth code', 1.5, { re: `${B}(?:auth(?:orization|orisation)?\\.?\\s{0,3}(?:code|no\\.?|#)|approval\\s{1,3}code|approved|genehmigt)${E}` }],
+    // "Approved by" heads a form's sign-off box, not a card payment.
+    ['auth code', 1.5, { re: `${B}(?:auth(?:orization|orisation)?\\.?\\s{0,3}(?:code|no\\.?|#)|approval\\s{1,3}code|approved(?!\\s{1,3}by)|genehmigt)${E}` }],
     ['terminal', 1.5, { re: `${B}(?:terminal(?:-?id)?|tid|trace\\s{0,3}(?:no|nr)\\.?)${E}` }],
     ['cashier', 1.5, { re: `${B}(?:cashier|kassierer(?:in)?|caissi[eè]re?|kasse\\s{0,3}\\d{1,3}|till\\s{0,3}(?:no\\.?|#)?\\s{0,3}\\d{1,3})${E}` }],
     ['items', 1, { re: `${B}(?:items?\\s{1,3}(?:sold|count)|#\\s{0,2}items|anzahl\\s{1,3}artikel|nombre\\s{1,3}d['’]articles)${E}` }],
@@ -187,7 +188,10 @@ const CUES: Readonly<Record<Scored, Cue[]>> = {
   form: compile([
     ['please fill in', 3, { re: `${B}(?:please\\s{1,3})?(?:fill\\s{1,3}(?:in|out)|complete\\s{1,3}(?:this|the|all)|print\\s{1,3}clearly)${E}` }],
     ['block capitals', 2, { re: `${B}block\\s{1,3}(?:capitals|letters)${E}` }],
-    ['tick', 2, { re: `${B}(?:tick|check|mark)\\s{1,3}(?:the\\s{1,3})?(?:box|boxes|one|all\\s{1,3}that\\s{1,3}apply)${E}` }],
+    ['tick', 2, { re: `${B}(?:tick|check|mark)\\s{1,3}(?:the\\s{1,3})?(?:box|boxes|one|appropriate(?:\\s{1,3}box(?:es)?)?|all\\s{1,3}that\\s{1,3}apply)${E}` }],
+    ['yes/no', 1.5, { re: `\\(\\s{0,2}y\\s{0,2}/\\s{0,2}n\\s{0,2}\\)|${B}yes\\s{0,2}/\\s{0,2}no${E}` }],
+    ['sign-off', 1.5, { re: `${B}(?:approved|requested|submitted|authori[sz]ed|completed|signed|checked)\\s{1,3}by${E}` }],
+    ['contact fields', 1, { re: `${B}(?:address|telephone|city|zip\\s{0,2}code|postal\\s{1,3}code|state|country)\\s{0,2}:`, cap: 2, min: 2 }],
     ['for office use only', 3, { re: `${B}(?:for\\s{1,3})?office\\s{1,3}use(?:\\s{1,3}only)?${E}` }],
     ['form', 1, { re: `${B}(?:form|formular|formulaire|formulario)${E}` }],
     ['applicant', 1.5, { re: `${B}(?:applicant|antragsteller(?:in)?|demandeur|solicitante)${E}` }],
@@ -204,7 +208,8 @@ const CUES: Readonly<Record<Scored, Cue[]>> = {
     ['veuillez remplir', 3, { re: `${B}(?:(?:veuillez\\s{1,3}|[àa]\\s{1,3})remplir|cochez|cocher)${E}` }],
     // Fill-in furniture: checkboxes and blank lines. Repeats count, up to the cap.
     ['checkbox', 1, { re: `\\[[ \\t]{0,2}[xX✓✔]?[ \\t]{0,2}\\]|[☐☑☒□]`, cap: 5 }],
-    ['blank line', 1, { re: `_{4,}|\\.{6,}`, cap: 4, min: 2 }],
+    // Scanned fill-in lines often come out of OCR as two or three underscores.
+    ['blank line', 1, { re: `_{2,}|\\.{6,}`, cap: 4, min: 2 }],
   ]),
   report: compile([
     ['report', 2, { re: `${B}(?:report|bericht|rapport|informe)${E}` }],

@@ -11,7 +11,8 @@ import { hasAny } from './labels.ts';
 import { digitsRead, wordsRead } from './ocr-text.ts';
 import { meanConfidence, sourceOf, wordsIn, type Row } from './rows.ts';
 
-const DATE_LABELS = ['DATE', 'INVOICE DATE', 'ISSUE DATE', 'BILL DATE', 'TARIKH', 'DATUM', 'RECHNUNGSDATUM', 'FECHA', 'DT', 'DTE'];
+// Most specific first: the rule names the phrase that matched.
+const DATE_LABELS = ['INVOICE DATE', 'ISSUE DATE', 'BILL DATE', 'DATE', 'TARIKH', 'DATUM', 'RECHNUNGSDATUM', 'FECHA', 'DT', 'DTE'];
 const OTHER_DATES = [
   'DUE', 'EXPIRY', 'EXPIRES', 'EXP', 'VALID', 'UNTIL', 'BEST BEFORE', 'USE BY', 'BIRTH', 'DOB', 'FALLIG', 'FÄLLIG',
   'ECHEANCE', 'ÉCHÉANCE', 'VENCIMIENTO', 'PERIOD', 'DELIVERY', 'LIEFERDATUM', 'SHIP',
