@@ -9,6 +9,7 @@
  */
 import { extractMetadata } from '../shared/core/metadata.ts';
 import type { Fields } from '../shared/core/result.ts';
+import { levenshtein } from '../shared/core/text-metrics.ts';
 
 export interface ReceiptKey {
   company: string;
@@ -38,22 +39,10 @@ function normalizeName(s: string): string {
     .trim();
 }
 
-export function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length]!;
-}
-
 export function merchantMatches(got: string, key: string): boolean {
   const g = normalizeName(got);
   const k = normalizeName(key);
-  return g.length > 0 && editDistance(g, k) <= Math.floor(k.length * MERCHANT_TOLERANCE);
+  return g.length > 0 && levenshtein(g, k) <= Math.floor(k.length * MERCHANT_TOLERANCE);
 }
 
 /** The key's date as printed ("06/03/2018", "14-12-16", "22 JUN 2018") → ISO, by our own date reader. */

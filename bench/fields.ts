@@ -83,7 +83,7 @@ try {
     categories[doc.kind].set(classification.category, list);
     if (doc.kind !== 'receipt') continue;
     const key = JSON.parse(readFileSync(doc.file.replace(extname(doc.file), '.key.json'), 'utf8')) as ReceiptKey;
-    const fields = extractFields(pages, classification.category);
+    const fields = extractFields(pages, classification);
     const score = scoreReceipt(fields, key);
     scores.push(score);
     const mark = (ok: boolean) => (ok ? 'ok ' : 'NO ');

@@ -100,7 +100,7 @@ export async function processDocument(
       pages: pages.map((p) => p.result),
       metadata,
       classification,
-      fields: extractFields(pages.map((p) => p.result), classification.category),
+      fields: extractFields(pages.map((p) => p.result), classification),
       engine: { name: deps.engine.name, version: deps.engine.version },
       timings: { totalMs: clock() - started, ocrMs: sum(pages.map((p) => p.result.timings.ocrMs)) },
     };

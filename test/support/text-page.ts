@@ -33,3 +33,8 @@ export function textPage(text: string, options: TextPageOptions = {}): Pick<Page
   });
   return { number: options.number ?? 1, words, text };
 }
+
+/** Classifications to hand to extractFields, as the classifier would decide them. */
+export const AS_RECEIPT = { category: 'receipt', scores: { receipt: 9 } } as const;
+export const AS_INVOICE = { category: 'invoice', scores: { invoice: 9 } } as const;
+export const AS_LETTER = { category: 'letter', scores: { letter: 8 } } as const;

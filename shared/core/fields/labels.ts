@@ -4,6 +4,7 @@
  * matched on whole words with a small edit distance for long words ("TOTAI", "T0TAL", "SUBT0TAL"),
  * because OCR bends letters; short words must match exactly ("CASH" is not "CASE", "CHANGE" not "CHARGE").
  */
+import { levenshtein } from '../text-metrics.ts';
 import { wordsRead } from './ocr-text.ts';
 
 export type RowLabel = 'grand-total' | 'total' | 'subtotal' | 'tax' | 'payment' | 'adjustment' | 'none';
@@ -45,16 +46,7 @@ function allowedEdits(target: string): number {
 }
 
 function editDistanceWithin(a: string, b: string, max: number): boolean {
-  if (Math.abs(a.length - b.length) > max) return false;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length]! <= max;
+  return Math.abs(a.length - b.length) <= max && (max === 0 ? a === b : levenshtein(a, b) <= max);
 }
 
 /** Does the phrase occur in the words, as consecutive words or glued ("SUBTOTAL", "GRANDTOTAL")? */

@@ -1,9 +1,9 @@
 /** The document's date among the dates a receipt or invoice prints. */
 import { describe, expect, it } from 'vitest';
 import { extractFields } from '../../../../shared/core/fields/index.ts';
-import { textPage } from '../../../support/text-page.ts';
+import { AS_RECEIPT, textPage } from '../../../support/text-page.ts';
 
-const date = (text: string) => extractFields([textPage(text)], 'receipt')?.date ?? null;
+const date = (text: string) => extractFields([textPage(text)], AS_RECEIPT)?.date ?? null;
 
 describe('fields: date', () => {
   it('reads the printed formats as ISO dates, day-first where ambiguous', () => {
@@ -31,7 +31,7 @@ describe('fields: date', () => {
 
   it('points at the words it read', () => {
     const page = textPage('SHOP\nDate: 06/03/2018 12:06');
-    const field = extractFields([page], 'receipt')?.date;
+    const field = extractFields([page], AS_RECEIPT)?.date;
     expect(field?.sources[0]?.words.map((i) => page.words[i]?.text)).toEqual(['06/03/2018']);
     expect(field?.text).toBe('06/03/2018');
   });

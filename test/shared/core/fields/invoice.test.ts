@@ -1,8 +1,8 @@
 /** Invoices: the issuer, the invoice date (not the due date), the amount due and the tax. */
 import { describe, expect, it } from 'vitest';
-import { extractFields } from '../../../../shared/core/fields/index.ts';
+import { carriesFields, extractFields } from '../../../../shared/core/fields/index.ts';
 import { Fields, readOcrResult, RESULT_SCHEMA_VERSION } from '../../../../shared/core/result.ts';
-import { textPage } from '../../../support/text-page.ts';
+import { AS_INVOICE, AS_LETTER, textPage } from '../../../support/text-page.ts';
 
 const INVOICE_EN = [
   'Northwind Traders Inc.',
@@ -33,7 +33,7 @@ const INVOICE_DE = [
 
 describe('fields: invoices', () => {
   it('reads an English invoice', () => {
-    const fields = extractFields([textPage(INVOICE_EN)], 'invoice');
+    const fields = extractFields([textPage(INVOICE_EN)], AS_INVOICE);
     expect(fields?.merchant?.value).toBe('Northwind Traders Inc.');
     expect(fields?.date?.value).toBe('2024-03-15');
     expect(fields?.total).toMatchObject({ value: 1080, currency: 'USD' });
@@ -41,7 +41,7 @@ describe('fields: invoices', () => {
   });
 
   it('reads a German invoice', () => {
-    const fields = extractFields([textPage(INVOICE_DE)], 'invoice');
+    const fields = extractFields([textPage(INVOICE_DE)], AS_INVOICE);
     expect(fields?.merchant?.value).toBe('Muster Werkzeuge GmbH');
     expect(fields?.date?.value).toBe('2024-03-15');
     expect(fields?.total).toMatchObject({ value: 119, currency: 'EUR' });
@@ -51,17 +51,17 @@ describe('fields: invoices', () => {
   it('finds the total on a later page and says which page', () => {
     const first = textPage('Northwind Traders Inc.\nINVOICE\nInvoice Date: March 15, 2024\nItem 1 $10.00');
     const last = textPage('Item 2 $20.00\nTotal Due $30.00', { number: 2 });
-    const fields = extractFields([first, last], 'invoice');
+    const fields = extractFields([first, last], AS_INVOICE);
     expect(fields?.total?.value).toBe(30);
     expect(fields?.total?.sources[0]?.page).toBe(2);
   });
 
   it('gives no fields for documents that are neither receipts nor invoices', () => {
-    expect(extractFields([textPage('Dear Ms Smith,\nTotal 5.00')], 'letter')).toBeNull();
+    expect(extractFields([textPage('Dear Ms Smith,\nTotal 5.00')], AS_LETTER)).toBeNull();
   });
 
   it('gives fields that the result schema accepts', () => {
-    expect(Fields.safeParse(extractFields([textPage(INVOICE_EN)], 'invoice')).success).toBe(true);
+    expect(Fields.safeParse(extractFields([textPage(INVOICE_EN)], AS_INVOICE)).success).toBe(true);
   });
 });
 
@@ -88,5 +88,13 @@ describe('readOcrResult', () => {
     const v2 = { ...v1, v: RESULT_SCHEMA_VERSION, fields: { merchant: null, date: null, total: null, tax: null } };
     expect(readOcrResult(v2)).toEqual(v2);
     expect(() => readOcrResult({ ...v1, v: 99 })).toThrow();
+  });
+});
+
+describe('carriesFields', () => {
+  it('gives fields to a document left "other" only because it reads as both a receipt and an invoice', () => {
+    expect(carriesFields({ category: 'other', scores: { invoice: 7, receipt: 7.5, report: 1 } })).toBe(true);
+    expect(carriesFields({ category: 'other', scores: { invoice: 2, receipt: 2.5 } })).toBe(false);
+    expect(carriesFields({ category: 'other', scores: { report: 5, receipt: 4.5 } })).toBe(false);
   });
 });

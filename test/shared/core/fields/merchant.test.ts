@@ -1,9 +1,9 @@
 /** The merchant: the name at the top, past addresses, phone numbers, registrations and titles. */
 import { describe, expect, it } from 'vitest';
 import { extractFields } from '../../../../shared/core/fields/index.ts';
-import { textPage, type TextPageOptions } from '../../../support/text-page.ts';
+import { AS_RECEIPT, textPage, type TextPageOptions } from '../../../support/text-page.ts';
 
-const merchant = (text: string, options?: TextPageOptions) => extractFields([textPage(text, options)], 'receipt')?.merchant ?? null;
+const merchant = (text: string, options?: TextPageOptions) => extractFields([textPage(text, options)], AS_RECEIPT)?.merchant ?? null;
 
 describe('fields: merchant', () => {
   it('skips titles, addresses, phone numbers and registration numbers', () => {
@@ -31,7 +31,7 @@ describe('fields: merchant', () => {
 
   it('points at the words of the name, with a confidence', () => {
     const page = textPage('MAPLE HARDWARE LLC\n1 Main Street\nNails 3.00');
-    const field = extractFields([page], 'receipt')?.merchant;
+    const field = extractFields([page], AS_RECEIPT)?.merchant;
     expect(field?.sources[0]?.words.map((i) => page.words[i]?.text)).toEqual(['MAPLE', 'HARDWARE', 'LLC']);
     expect(field?.confidence).toBeGreaterThan(50);
   });

@@ -1,9 +1,9 @@
 /** The total and the tax: which labelled amount is the one paid, on synthetic till slips. */
 import { describe, expect, it } from 'vitest';
 import { extractFields } from '../../../../shared/core/fields/index.ts';
-import { textPage, type TextPageOptions } from '../../../support/text-page.ts';
+import { AS_RECEIPT, textPage, type TextPageOptions } from '../../../support/text-page.ts';
 
-const receipt = (text: string, options?: TextPageOptions) => extractFields([textPage(text, options)], 'receipt');
+const receipt = (text: string, options?: TextPageOptions) => extractFields([textPage(text, options)], AS_RECEIPT);
 const total = (text: string, options?: TextPageOptions) => receipt(text, options)?.total ?? null;
 
 describe('fields: total', () => {
