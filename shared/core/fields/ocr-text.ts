@@ -24,11 +24,23 @@ export function digitsRead(text: string): string {
   return text.replace(/\S+/gu, fixToken);
 }
 
-/** Upper-case words with look-alike digits inside words read as letters ("T0TAL" → "TOTAL"). */
+/** A currency code glued to the end of a word by an engine that dropped the space ("TOTALRM"). */
+const GLUED_CURRENCY = /(?<=\p{L}{3})(?:RM|MYR|USD|EUR|GBP|SGD|CHF|AUD|CAD)$/u;
+
+/**
+ * Upper-case words with look-alike digits inside words read as letters ("T0TAL" → "TOTAL"). A
+ * number glued to a word ("TOTAL54.50", "TOTALRM54.50") is split off it first: one digit inside
+ * letters is a look-alike, two or more are a number.
+ */
 export function wordsRead(text: string): string[] {
   return text
     .toUpperCase()
+    .replace(/(?<=\p{L})(?=\d{2})|(?<=\d{2})(?=\p{L})/gu, ' ')
     .split(/[^\p{L}\p{N}|]+/u)
+    .flatMap((t) => {
+      const code = GLUED_CURRENCY.exec(t);
+      return code ? [t.slice(0, code.index), code[0]] : [t];
+    })
     .filter((t) => t !== '')
     .map((t) => {
       const letters = (t.match(/\p{L}/gu) ?? []).length;

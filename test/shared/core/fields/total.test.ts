@@ -63,6 +63,16 @@ describe('fields: total', () => {
     expect(total('Café 2,50 €\nTotal HT 10,00 €\nTVA 20% 2,00 €\nTotal TTC 12,00 €')?.value).toBe(12);
   });
 
+  it('reads a US till slip: tax rate beside its amount, card tendered, change due', () => {
+    const text = ['CORNER MARKET', '123 MAIN ST', 'SPRINGFIELD IL 62701', '(217) 555-0199', '03/15/2024 10:42 AM', 'MILK 3.49', 'BREAD 2.99', 'SUBTOTAL 6.48', 'TAX 1 6.250 % 0.41', 'TOTAL 6.89', 'VISA TEND 6.89', 'CHANGE DUE 0.00'].join('\n');
+    const fields = receipt(text);
+    expect(fields).toMatchObject({ merchant: { value: 'CORNER MARKET' }, date: { value: '2024-03-15' }, total: { value: 6.89 }, tax: { value: 0.41 } });
+  });
+
+  it('reads labels glued to their amounts by an engine that dropped the spaces', () => {
+    expect(total('SUBTOTAL12.00\nTAX0.96\nTOTALRM12.96\nCash20.00')).toMatchObject({ value: 12.96, currency: null });
+  });
+
   it('finds no total where no amount is printed', () => {
     expect(total('CORNER GROCER\nThank you')).toBeNull();
   });
