@@ -12,6 +12,7 @@
  * MARGIN; otherwise the document is "other". Pure and deterministic: the same text always gives
  * the same scores, cue lists and category.
  */
+import { lettersRead } from './ocr-lookalikes.ts';
 import { extractMetadata } from './metadata.ts';
 import type { Category, Classification, DocumentMetadata } from './result.ts';
 
@@ -276,10 +277,12 @@ export function classifyDocument(text: string, metadata?: DocumentMetadata): Cla
     matched[category]?.push(label);
   };
 
+  // OCR prints "CA5H" and "INV0ICE": cues are matched with look-alike digits inside words read as letters.
+  const words = lettersRead(text);
   for (const category of Object.keys(CUES) as Scored[]) {
     for (const cue of CUES[category]) {
       const cap = Math.max(cue.cap, cue.min);
-      const n = countUpTo(cue.re, text, cap);
+      const n = countUpTo(cue.re, words, cap);
       if (n < cue.min) continue;
       const counted = Math.min(n, cue.cap);
       add(category, counted > 1 ? `${cue.label} ×${counted}` : cue.label, cue.weight * counted);

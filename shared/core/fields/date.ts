@@ -8,7 +8,7 @@
 import type { DateField } from '../result.ts';
 import { extractMetadata } from '../metadata.ts';
 import { hasAny } from './labels.ts';
-import { digitsRead, wordsRead } from './ocr-text.ts';
+import { digitsRead, wordsRead } from '../ocr-lookalikes.ts';
 import { meanConfidence, sourceOf, wordsIn, type Row } from './rows.ts';
 
 // Most specific first: the rule names the phrase that matched.

@@ -5,7 +5,7 @@
  * because OCR bends letters; short words must match exactly ("CASH" is not "CASE", "CHANGE" not "CHARGE").
  */
 import { levenshtein } from '../text-metrics.ts';
-import { wordsRead } from './ocr-text.ts';
+import { wordsRead } from '../ocr-lookalikes.ts';
 
 export type RowLabel = 'grand-total' | 'total' | 'subtotal' | 'tax' | 'payment' | 'adjustment' | 'none';
 

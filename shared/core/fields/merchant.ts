@@ -8,7 +8,7 @@
 import type { TextField } from '../result.ts';
 import { hasAny } from './labels.ts';
 import { rowMoney } from './money.ts';
-import { wordsRead } from './ocr-text.ts';
+import { wordsRead } from '../ocr-lookalikes.ts';
 import { meanConfidence, sourceOf, type Row, type RowWord } from './rows.ts';
 
 /** How many name-like lines may be looked at: the merchant heads the receipt. */

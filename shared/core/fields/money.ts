@@ -5,7 +5,7 @@
  * codes and the parts of dates and times do not.
  */
 import { CURRENCY, CURRENCY_TOKENS, NUMBER, parseNumber } from '../metadata.ts';
-import { digitsRead } from './ocr-text.ts';
+import { digitsRead } from '../ocr-lookalikes.ts';
 import type { Row } from './rows.ts';
 
 export interface Money {

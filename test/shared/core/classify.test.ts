@@ -364,6 +364,12 @@ describe('classifyDocument: till receipts, forms and the pages in between', () =
     expect(classifyDocument(SIMPLIFIED_TAX_INVOICE).matched.invoice).not.toContain('invoice');
   });
 
+  it('reads cues through OCR look-alike digits inside words', () => {
+    const noisy = 'SIMPLIFIED TAX INV0ICE\nKopi 2.20\nT0TAL 2.20\nCA5H 5.00\nCHAN6E 2.80\nTHANK Y0U, PLEASE C0ME AGAIN';
+    expect(classifyDocument(noisy)).toMatchObject({ category: 'receipt' });
+    expect(classifyDocument(noisy).matched.receipt).toEqual(expect.arrayContaining(['cash', 'change', 'please come again', 'paid at the till']));
+  });
+
   it('does not take a plain page with a time and a thank-you for a receipt', () => {
     expect(classifyDocument(PLAIN_PAGE_WITH_A_TIME).category).not.toBe('receipt');
   });

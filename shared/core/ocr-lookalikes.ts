@@ -24,6 +24,18 @@ export function digitsRead(text: string): string {
   return text.replace(/\S+/gu, fixToken);
 }
 
+/**
+ * The text with look-alike digits inside words read as letters ("CA5H" → "CASH", "INV0ICE" →
+ * "INVOICE"), same length. A word is a run of letters and digits with at least two letters and no
+ * more digits than letters: codes and numbers ("A4", "03-1234", "2X") stay as they are.
+ */
+export function lettersRead(text: string): string {
+  return text.replace(/[\p{L}\d]{2,}/gu, (t) => {
+    const letters = (t.match(/\p{L}/gu) ?? []).length;
+    return letters >= 2 && letters >= t.length - letters && letters < t.length ? [...t].map((c) => TO_LETTER[c] ?? c).join('') : t;
+  });
+}
+
 /** A currency code glued to the end of a word by an engine that dropped the space ("TOTALRM"). */
 const GLUED_CURRENCY = /(?<=\p{L}{3})(?:RM|MYR|USD|EUR|GBP|SGD|CHF|AUD|CAD)$/u;
 
