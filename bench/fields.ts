@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { classifyDocument } from '../shared/core/classify.ts';
 import { extractFields } from '../shared/core/fields/index.ts';
 import { extractMetadata } from '../shared/core/metadata.ts';
-import type { Category, PageResult } from '../shared/core/result.ts';
+import type { Category, Fields, PageResult } from '../shared/core/result.ts';
 import { createOcr, packagedModelDirs } from '../shared/engines/index.ts';
 import { scoreReceipt, summarize, type ReceiptKey } from './fields-score.ts';
 
@@ -72,6 +72,24 @@ async function read(doc: Doc): Promise<Read> {
 const started = performance.now();
 const categories: Record<Doc['kind'], Map<Category, string[]>> = { receipt: new Map(), form: new Map(), sample: new Map() };
 const scores = [];
+const baselineScores = [];
+
+/**
+ * The peer: what a user had before fields, from the same OCR text — the first line as the
+ * merchant, the first date the metadata found, the largest amount it found.
+ */
+function baselineFields(text: string, metadata: ReturnType<typeof extractMetadata>): Fields {
+  const evidence = { text: '', confidence: 0, rule: 'baseline', sources: [] };
+  const firstLine = text.split('\n').find((l) => l.trim() !== '')?.trim();
+  const date = metadata.dates[0]?.iso;
+  const largest = [...metadata.amounts].sort((a, b) => b.value - a.value)[0];
+  return {
+    merchant: firstLine ? { value: firstLine, ...evidence } : null,
+    date: date ? { value: date, ...evidence } : null,
+    total: largest ? { value: largest.value, currency: largest.currency, ...evidence } : null,
+    tax: null,
+  };
+}
 try {
   for (const doc of listDocs()) {
     const { text, pages } = await read(doc);
@@ -86,6 +104,7 @@ try {
     const fields = extractFields(pages, classification);
     const score = scoreReceipt(fields, key);
     scores.push(score);
+    baselineScores.push(scoreReceipt(baselineFields(text, metadata), key));
     const mark = (ok: boolean) => (ok ? 'ok ' : 'NO ');
     console.log(
       `${basename(doc.name, extname(doc.name)).padEnd(11)} ${classification.category.padEnd(8)}` +
@@ -99,7 +118,10 @@ try {
 }
 
 const summary = summarize(scores);
-console.log(`\nfields on ${summary.receipts} receipts: merchant ${summary.merchant}/${summary.receipts}, date ${summary.date}/${summary.receipts}, total ${summary.total}/${summary.receipts}`);
+const baseline = summarize(baselineScores);
+const line = (s: typeof summary) => `merchant ${s.merchant}/${s.receipts}, date ${s.date}/${s.receipts}, total ${s.total}/${s.receipts}`;
+console.log(`\nfields on ${summary.receipts} receipts: ${line(summary)}`);
+console.log(`baseline on the same OCR text (first line, first date, largest amount): ${line(baseline)}`);
 for (const [kind, counts] of Object.entries(categories)) {
   const total = [...counts.values()].reduce((n, names) => n + names.length, 0);
   const parts = [...counts.entries()].sort((a, b) => b[1].length - a[1].length).map(([c, names]) => `${c} ${names.length}`);

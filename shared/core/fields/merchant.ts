@@ -39,7 +39,7 @@ const COMPANY = [
   'PTE', 'PLC', 'PTY', 'GMBH', 'AG', 'KG', 'OHG', 'SARL', 'SAS', 'SA', 'SRL', 'SL', 'BV', 'NV',
 ];
 
-export function skipReason(row: Row): string | undefined {
+function skipReason(row: Row): string | undefined {
   if (meanConfidence(row.words) < MIN_CONFIDENCE) return 'unsure';
   // Judged without the company number a name may carry: "99 SPEED MART S/B (519837-X)".
   const text = withoutCompanyNumber(row.text);
@@ -57,7 +57,7 @@ export function skipReason(row: Row): string | undefined {
 
 /** "AEON CO. (M) BHD (126926-H)" → "AEON CO. (M) BHD": the company number is not the name. */
 function withoutCompanyNumber(text: string): string {
-  return text.replace(/\s*[(\[]?\s*(?:co\.?\s*reg\.?\s*(?:no\.?)?\s*:?\s*)?\d{4,}[\s-]*[A-Z]?\s*[)\]]?\s*$/iu, '');
+  return text.replace(/\s*[([]?\s*(?:co\.?\s*reg\.?\s*(?:no\.?)?\s*:?\s*)?\d{4,}[\s-]*[A-Z]?\s*[)\]]?\s*$/iu, '');
 }
 
 function cleanName(words: readonly RowWord[]): string {
