@@ -209,6 +209,8 @@ const CUES: Readonly<Record<Scored, Cue[]>> = {
     ['veuillez remplir', 3, { re: `${B}(?:(?:veuillez\\s{1,3}|[àa]\\s{1,3})remplir|cochez|cocher)${E}` }],
     // Fill-in furniture: checkboxes and blank lines. Repeats count, up to the cap.
     ['checkbox', 1, { re: `\\[[ \\t]{0,2}[xX✓✔]?[ \\t]{0,2}\\]|[☐☑☒□]`, cap: 5 }],
+    // "Supplier:", "Description:", "Reasons:": a column of labels, each heading the value written after it.
+    ['labelled lines', 1.5, { lineStart: true, re: `\\p{L}[\\p{L} ./&'()-]{1,30}:`, cap: 2, min: 4 }],
     // Scanned fill-in lines often come out of OCR as two or three underscores.
     ['blank line', 1, { re: `_{2,}|\\.{6,}`, cap: 4, min: 2 }],
   ]),

@@ -343,6 +343,14 @@ PROJECT LEADER ___
 FILTER: _X_ NONFILTER: __ (check one)
 Approved by ___`;
 
+const LABELLED_FORM = `MARKETING RESEARCH AUTHORIZATION
+Date: 3/4/97
+Description: Packaging test, round 1
+Requested by: J. Doe
+Supplier:
+Budgeted: Yes [X] No [ ]
+Total Cost:`;
+
 const PLAIN_PAGE_WITH_A_TIME = `The meeting moved to 10:30 on Tuesday. Thank you for coming; the minutes
 of the last session are attached, with the figures discussed there.`;
 
@@ -352,6 +360,7 @@ describe('classifyDocument: till receipts, forms and the pages in between', () =
     ['a simplified tax invoice', SIMPLIFIED_TAX_INVOICE, 'receipt'],
     ['a restaurant bill', RESTAURANT_BILL, 'receipt'],
     ['a fax-era form with blanks and a sign-off', FAX_ERA_FORM, 'form'],
+    ['a form of labelled lines', LABELLED_FORM, 'form'],
     ['an English invoice still', INVOICE_EN, 'invoice'],
   ])('%s → %s', (_name, text, category) => {
     expect(classifyDocument(text).category).toBe(category);
