@@ -7,6 +7,7 @@
 import { levenshtein } from '../text-metrics.ts';
 import { wordsRead } from '../ocr-lookalikes.ts';
 
+/** `subtotal` stands for every total that is not the one paid: a subtotal, a quantity, a saving, points. */
 export type RowLabel = 'grand-total' | 'total' | 'subtotal' | 'tax' | 'payment' | 'adjustment' | 'none';
 
 const PHRASES: Readonly<Record<Exclude<RowLabel, 'none'>, readonly string[]>> = {
@@ -14,6 +15,8 @@ const PHRASES: Readonly<Record<Exclude<RowLabel, 'none'>, readonly string[]>> = 
     'SUBTOTAL', 'SUB TOTAL', 'EXCL', 'EXCLUDING', 'EXCLUSIVE', 'BEFORE TAX', 'BEFORE GST', 'W/O TAX', 'QTY',
     'QUANTITY', 'TOTAL ITEMS', 'NO OF ITEMS', 'ITEM COUNT', 'SAVINGS', 'SAVING', 'YOU SAVED', 'DISCOUNT', 'DISC',
     'ZWISCHENSUMME', 'NETTO', 'SOUS TOTAL', 'HORS TAXE', 'BASE IMPONIBLE',
+    // Totals that are not money paid: loyalty points, weights.
+    'POINTS', 'EARNED', 'REDEEMED', 'REWARD', 'WEIGHT', 'KG',
   ],
   'grand-total': [
     'GRAND TOTAL', 'TOTAL DUE', 'AMOUNT DUE', 'BALANCE DUE', 'TOTAL PAYABLE', 'AMOUNT PAYABLE', 'NETT TOTAL',

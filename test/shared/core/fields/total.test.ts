@@ -20,6 +20,10 @@ describe('fields: total', () => {
     expect(total('Sub Total 20.00\nService Charge 2.00\nGRAND TOTAL 22.00\nVISA 22.00')?.value).toBe(22);
   });
 
+  it('does not take loyalty points or a saving for the total', () => {
+    expect(total('TOTAL 12.40\nTOTAL POINTS EARNED 124.00\nTOTAL SAVINGS 3.10')?.value).toBe(12.4);
+  });
+
   it('reads the amount of a labelled row at its right, past a quantity and past an earlier pair', () => {
     expect(total('TOTAL 3 54.50')?.value).toBe(54.5);
     expect(total('Total Saving 0.00 Total 77.20')?.value).toBe(77.2);
