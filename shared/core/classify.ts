@@ -12,6 +12,7 @@
  * MARGIN; otherwise the document is "other". Pure and deterministic: the same text always gives
  * the same scores, cue lists and category.
  */
+import { lettersRead } from './ocr-lookalikes.ts';
 import { extractMetadata } from './metadata.ts';
 import type { Category, Classification, DocumentMetadata } from './result.ts';
 
@@ -66,7 +67,8 @@ function compile(specs: readonly CueSpec[]): Cue[] {
 
 const CUES: Readonly<Record<Scored, Cue[]>> = {
   invoice: compile([
-    ['invoice', 3],
+    // A "simplified tax invoice" is the till receipt of a GST/VAT-registered shop, not an invoice.
+    ['invoice', 3, { re: `(?<!simplified\\s{1,3}tax\\s{1,3})${B}invoice${E}` }],
     ['rechnung', 3],
     ['facture', 3],
     ['factura', 3],
@@ -103,19 +105,30 @@ const CUES: Readonly<Record<Scored, Cue[]>> = {
     ['reçu', 3, { re: `${B}re[çc]u${E}` }],
     ['ticket de caisse', 3],
     ['thank you for your purchase', 3, {
-      re: `${B}thank(?:s|\\s{1,3}you)\\s{1,3}for\\s{1,3}(?:your\\s{1,3}(?:purchase|visit|order)|shopping|visiting)${E}`,
+      re: `${B}thank(?:s|\\s{1,3}you)\\s{1,3}for\\s{1,3}(?:your\\s{1,3}(?:purchase|visit|order|patronage|support)|shopping|visiting|dining)${E}`,
     }],
+    ['please come again', 3, { re: `${B}(?:(?:please\\s{1,3})?come\\s{1,3}again|see\\s{1,3}you\\s{1,3}again|terima\\s{1,3}kasih)${E}` }],
+    ['goods sold are not returnable', 3, {
+      re: `${B}(?:goods\\s{1,3}sold|no\\s{1,3}(?:refunds?|exchanges?)|not\\s{1,3}(?:returnable|refundable|exchangeable)|exchanges?\\s{1,3}(?:&|and)\\s{1,3}refunds?|keep\\s{1,3}(?:this|the|your)\\s{1,3}(?:receipt|invoice|bill))${E}`,
+    }],
+    ['simplified tax invoice', 3, { re: `${B}(?:simplified\\s{1,3}tax\\s{1,3}invoice|cash\\s{1,3}(?:bill|sales?|receipt)|official\\s{1,3}receipt)${E}` }],
+    // Till receipts of GST/VAT-registered shops are headed "tax invoice" too; a weak cue, weighed with the others.
+    ['tax invoice', 1.5],
+    ['rounding', 1.5, { re: `${B}(?:rounding(?:\\s{1,3}adj(?:ustment)?)?|round(?:ed)?\\s{1,3}adj\\.?|rundung)${E}` }],
+    ['time of day', 1, { re: `(?<![\\p{N}:])(?:[01]?\\d|2[0-3]):[0-5]\\d(?::[0-5]\\d)?(?![\\p{N}:])` }],
+    ['table or counter', 1.5, { re: `${B}(?:table\\s{0,3}(?:no\\.?|#|:)|pax|server|waiter|waitress|dine\\s{0,3}in|take\\s{0,3}away|counter\\s{0,3}(?:no\\.?|#|:)?\\s{0,3}\\d|pos\\s{0,3}(?:no\\.?|id|#))${E}` }],
     ['vielen dank für ihren einkauf', 3, {
       re: `${B}(?:vielen\\s{1,3})?dank\\s{1,3}f(?:ü|ue|u)r\\s{1,3}ihren\\s{1,3}(?:einkauf|besuch)${E}`,
     }],
     ['merci de votre visite', 3, { re: `${B}merci\\s{1,3}(?:de|pour)\\s{1,3}votre\\s{1,3}(?:visite|achat)${E}` }],
-    ['cash', 1.5, { re: `${B}(?:cash|bar(?:geld|zahlung)|esp[èe]ces)${E}` }],
+    ['cash', 1.5, { re: `${B}(?:cash|tendered|tunai|bar(?:geld|zahlung)|esp[èe]ces)${E}` }],
     ['change', 1.5, { re: `${B}(?:change(?:\\s{1,3}due)?|r(?:ü|ue|u)ckgeld|rendu|monnaie)${E}` }],
     ['subtotal', 1.5, { re: `${B}(?:sub-?\\s?total|zwischensumme|sous-total)${E}` }],
     ['card', 1.5, {
       re: `${B}(?:visa|mastercard|master\\s{1,3}card|amex|maestro|girocard|ec-karte|debit|credit\\s{1,3}card|contactless|kontaktlos|sans\\s{1,3}contact|carte\\s{1,3}bancaire)${E}`,
     }],
-    ['auth code', 1.5, { re: `${B}(?:auth(?:orization|orisation)?\\.?\\s{0,3}(?:code|no\\.?|#)|approval\\s{1,3}code|approved|genehmigt)${E}` }],
+    // "Approved by" heads a form's sign-off box, not a card payment.
+    ['auth code', 1.5, { re: `${B}(?:auth(?:orization|orisation)?\\.?\\s{0,3}(?:code|no\\.?|#)|approval\\s{1,3}code|approved(?!\\s{1,3}by)|genehmigt)${E}` }],
     ['terminal', 1.5, { re: `${B}(?:terminal(?:-?id)?|tid|trace\\s{0,3}(?:no|nr)\\.?)${E}` }],
     ['cashier', 1.5, { re: `${B}(?:cashier|kassierer(?:in)?|caissi[eè]re?|kasse\\s{0,3}\\d{1,3}|till\\s{0,3}(?:no\\.?|#)?\\s{0,3}\\d{1,3})${E}` }],
     ['items', 1, { re: `${B}(?:items?\\s{1,3}(?:sold|count)|#\\s{0,2}items|anzahl\\s{1,3}artikel|nombre\\s{1,3}d['’]articles)${E}` }],
@@ -176,7 +189,10 @@ const CUES: Readonly<Record<Scored, Cue[]>> = {
   form: compile([
     ['please fill in', 3, { re: `${B}(?:please\\s{1,3})?(?:fill\\s{1,3}(?:in|out)|complete\\s{1,3}(?:this|the|all)|print\\s{1,3}clearly)${E}` }],
     ['block capitals', 2, { re: `${B}block\\s{1,3}(?:capitals|letters)${E}` }],
-    ['tick', 2, { re: `${B}(?:tick|check|mark)\\s{1,3}(?:the\\s{1,3})?(?:box|boxes|one|all\\s{1,3}that\\s{1,3}apply)${E}` }],
+    ['tick', 2, { re: `${B}(?:tick|check|mark)\\s{1,3}(?:the\\s{1,3})?(?:box|boxes|one|appropriate(?:\\s{1,3}box(?:es)?)?|all\\s{1,3}that\\s{1,3}apply)${E}` }],
+    ['yes/no', 1.5, { re: `\\(\\s{0,2}y\\s{0,2}/\\s{0,2}n\\s{0,2}\\)|${B}yes\\s{0,2}/\\s{0,2}no${E}` }],
+    ['sign-off', 1.5, { re: `${B}(?:approved|requested|submitted|authori[sz]ed|completed|signed|checked)\\s{1,3}by${E}` }],
+    ['contact fields', 1, { re: `${B}(?:address|telephone|city|zip\\s{0,2}code|postal\\s{1,3}code|state|country)\\s{0,2}:`, cap: 2, min: 2 }],
     ['for office use only', 3, { re: `${B}(?:for\\s{1,3})?office\\s{1,3}use(?:\\s{1,3}only)?${E}` }],
     ['form', 1, { re: `${B}(?:form|formular|formulaire|formulario)${E}` }],
     ['applicant', 1.5, { re: `${B}(?:applicant|antragsteller(?:in)?|demandeur|solicitante)${E}` }],
@@ -193,7 +209,10 @@ const CUES: Readonly<Record<Scored, Cue[]>> = {
     ['veuillez remplir', 3, { re: `${B}(?:(?:veuillez\\s{1,3}|[àa]\\s{1,3})remplir|cochez|cocher)${E}` }],
     // Fill-in furniture: checkboxes and blank lines. Repeats count, up to the cap.
     ['checkbox', 1, { re: `\\[[ \\t]{0,2}[xX✓✔]?[ \\t]{0,2}\\]|[☐☑☒□]`, cap: 5 }],
-    ['blank line', 1, { re: `_{4,}|\\.{6,}`, cap: 4, min: 2 }],
+    // "Supplier:", "Description:", "Reasons:": a column of labels, each heading the value written after it.
+    ['labelled lines', 1.5, { lineStart: true, re: `\\p{L}[\\p{L} ./&'()-]{1,30}:`, cap: 2, min: 4 }],
+    // Scanned fill-in lines often come out of OCR as two or three underscores.
+    ['blank line', 1, { re: `_{2,}|\\.{6,}`, cap: 4, min: 2 }],
   ]),
   report: compile([
     ['report', 2, { re: `${B}(?:report|bericht|rapport|informe)${E}` }],
@@ -214,6 +233,17 @@ const CUES: Readonly<Record<Scored, Cue[]>> = {
     ['references', 1, { re: `${B}(?:references|bibliography|literaturverzeichnis|bibliographie)${E}` }],
   ]),
 };
+
+/**
+ * Cues that only mean something together. Paying at the till — money handed over (cash, a card)
+ * and change given back or the time of the sale printed — is what a receipt records and an
+ * invoice, which asks to be paid later, does not.
+ */
+function combinedCues(matched: Readonly<Record<string, readonly string[]>>): Array<[Scored, string, number]> {
+  const has = (label: string) => (matched.receipt ?? []).some((m) => m === label || m.startsWith(`${label} ×`));
+  const paid = has('cash') || has('card');
+  return paid && (has('change') || has('time of day')) ? [['receipt', 'paid at the till', 2]] : [];
+}
 
 /** Features read from the extracted metadata rather than from words. */
 function metadataCues(metadata: DocumentMetadata): Array<[Scored, string, number]> {
@@ -249,16 +279,18 @@ export function classifyDocument(text: string, metadata?: DocumentMetadata): Cla
     matched[category]?.push(label);
   };
 
+  // OCR prints "CA5H" and "INV0ICE": cues are matched with look-alike digits inside words read as letters.
+  const words = lettersRead(text);
   for (const category of Object.keys(CUES) as Scored[]) {
     for (const cue of CUES[category]) {
       const cap = Math.max(cue.cap, cue.min);
-      const n = countUpTo(cue.re, text, cap);
+      const n = countUpTo(cue.re, words, cap);
       if (n < cue.min) continue;
       const counted = Math.min(n, cue.cap);
       add(category, counted > 1 ? `${cue.label} ×${counted}` : cue.label, cue.weight * counted);
     }
   }
-  for (const [category, label, points] of metadataCues(metadata ?? extractMetadata(text))) {
+  for (const [category, label, points] of [...metadataCues(metadata ?? extractMetadata(text)), ...combinedCues(matched)]) {
     add(category, label, points);
   }
 

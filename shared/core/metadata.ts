@@ -322,12 +322,12 @@ function findDates(text: string, masked: string, claimed: Span[]): DateHit[] {
 
 /** Currency markers (symbols, ISO codes, words) → ISO 4217 code. Case-sensitive on purpose:
  * "eur" or "chf" inside ordinary words must not count, and OCR keeps codes upper case. */
-const CURRENCY_TOKENS: Readonly<Record<string, string>> = {
+export const CURRENCY_TOKENS: Readonly<Record<string, string>> = {
   US$: 'USD', CA$: 'CAD', C$: 'CAD', AU$: 'AUD', A$: 'AUD', NZ$: 'NZD', HK$: 'HKD', S$: 'SGD',
   R$: 'BRL', MX$: 'MXN', $: 'USD',
   '€': 'EUR', '£': 'GBP', '¥': 'JPY', '￥': 'JPY', 'CN¥': 'CNY', '円': 'JPY', '元': 'CNY',
   '₹': 'INR', '₩': 'KRW', '₽': 'RUB', '₺': 'TRY', '₪': 'ILS', '฿': 'THB', '₱': 'PHP', '₴': 'UAH',
-  '₦': 'NGN', '₫': 'VND', 'zł': 'PLN', 'Kč': 'CZK', 'SFr.': 'CHF', RMB: 'CNY',
+  '₦': 'NGN', '₫': 'VND', 'zł': 'PLN', 'Kč': 'CZK', 'SFr.': 'CHF', RMB: 'CNY', RM: 'MYR',
   Euro: 'EUR', Euros: 'EUR', EURO: 'EUR', EUROS: 'EUR', euro: 'EUR', euros: 'EUR',
   ...Object.fromEntries(
     [
@@ -337,7 +337,7 @@ const CURRENCY_TOKENS: Readonly<Record<string, string>> = {
     ].map((c) => [c, c]),
   ),
 };
-const CURRENCY = new RegExp(
+export const CURRENCY = new RegExp(
   Object.keys(CURRENCY_TOKENS)
     .sort((a, b) => b.length - a.length)
     .map((t) => {
@@ -352,7 +352,7 @@ const CURRENCY = new RegExp(
 // 1,234.56 | 1.234,56 | 1'234.50 | 1 234,56 | 1234,56 | 12 | 12,- ; grouped forms need exact
 // 3-digit groups, and a number glued to more digits by a separator is rejected whole. Space
 // grouping only takes a comma decimal (the French style): "Qty 2 100.00" stays "2" and "100.00".
-const NUMBER =
+export const NUMBER =
   /(?<!\p{N}|\p{N}[.,'’])(?:\d{1,3}(?:[,.'’]\d{3}){1,6}(?:[.,]\d{1,2})?|\d{1,3}(?:[ \u00A0\u202F]\d{3}){1,6}(?:,\d{1,2})?|\d{1,15}(?:[.,]\d{1,2})?)(?:[.,][-–])?(?!\p{N}|[.,]\p{N})/gu;
 // Labels after which a decimal number is money even with no currency marker.
 const TOTAL_LABEL =
@@ -372,7 +372,7 @@ interface CurrencyToken extends Span {
 
 /** Reads a matched number: the last "." or "," is decimal when 1–2 digits follow it, any
  * other separator groups thousands ("1.234" and "1,234" are both 1234). */
-function parseNumber(raw: string): { value: number; decimals: number } | null {
+export function parseNumber(raw: string): { value: number; decimals: number } | null {
   const s = raw.replace(/[.,][-–]$/u, '');
   const last = Math.max(s.lastIndexOf('.'), s.lastIndexOf(','));
   let intPart = s;

@@ -7,6 +7,7 @@ import { classifyDocument } from './classify.ts';
 import { detectDocumentType, type DocumentType } from './document-type.ts';
 import { DocVaultError, fileTooLarge, toDocVaultError, tooManyPages } from './errors.ts';
 import { rotateGrey } from './grey-image.ts';
+import { extractFields } from './fields/index.ts';
 import { extractMetadata } from './metadata.ts';
 import { OcrOptions, type OcrOptionsInput } from './options.ts';
 import type { DocumentOpener, DocumentSource, GreyImage, OcrEngine, RecognizedPage, SourcePage } from './ports.ts';
@@ -84,6 +85,7 @@ export async function processDocument(
     }
     const text = pages.map((p) => p.result.text.trimEnd()).join('\n\n');
     const metadata = extractMetadata(text);
+    const classification = classifyDocument(text, metadata);
     const result: OcrResult = {
       v: RESULT_SCHEMA_VERSION,
       type,
@@ -93,7 +95,8 @@ export async function processDocument(
       confidence: mean(succeeded.map((p) => p.result.confidence)),
       pages: pages.map((p) => p.result),
       metadata,
-      classification: classifyDocument(text, metadata),
+      classification,
+      fields: extractFields(pages.map((p) => p.result), classification),
       engine: { name: deps.engine.name, version: deps.engine.version },
       timings: { totalMs: clock() - started, ocrMs: sum(pages.map((p) => p.result.timings.ocrMs)) },
     };

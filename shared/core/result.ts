@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { DocumentType } from './document-type.ts';
 import { ErrorCode } from './errors.ts';
 
-/** Bumped on any change a reader of stored results would notice. */
-export const RESULT_SCHEMA_VERSION = 1;
+/** Bumped on any change a reader of stored results would notice (2: `fields`). */
+export const RESULT_SCHEMA_VERSION = 2;
 
 /** Pixel box in the page's own coordinate space (see Page.width/height/dpi). */
 export const BBox = z.object({ x0: z.number(), y0: z.number(), x1: z.number(), y1: z.number() });
@@ -75,6 +75,40 @@ export const Classification = z.object({
 });
 export type Classification = z.infer<typeof Classification>;
 
+/** Where a field was read: a page, the indices of its words in that page's `words`, and their joint box. */
+export const FieldSource = z.object({
+  page: z.number().int().positive(),
+  words: z.array(z.number().int().nonnegative()),
+  bbox: BBox,
+});
+export type FieldSource = z.infer<typeof FieldSource>;
+
+const fieldEvidence = {
+  /** The words as printed (after OCR), e.g. "TOTAL RM 54.50". */
+  text: z.string(),
+  /** 0–100: how sure the rule is, weighed by the OCR confidence of the words it used. */
+  confidence: z.number().min(0).max(100),
+  /** The rule that chose the value, so a user can see why (e.g. "keyword GRAND TOTAL, same row"). */
+  rule: z.string(),
+  sources: z.array(FieldSource),
+};
+export const TextField = z.object({ value: z.string(), ...fieldEvidence });
+export type TextField = z.infer<typeof TextField>;
+/** `value` is an ISO 8601 calendar date (YYYY-MM-DD). */
+export const DateField = z.object({ value: z.string(), ...fieldEvidence });
+export type DateField = z.infer<typeof DateField>;
+export const MoneyField = z.object({ value: z.number(), currency: z.string().nullable(), ...fieldEvidence });
+export type MoneyField = z.infer<typeof MoneyField>;
+
+/** What users search receipts and invoices by; a field is null when the document does not show it. */
+export const Fields = z.object({
+  merchant: TextField.nullable(),
+  date: DateField.nullable(),
+  total: MoneyField.nullable(),
+  tax: MoneyField.nullable(),
+});
+export type Fields = z.infer<typeof Fields>;
+
 export const OcrResult = z.object({
   v: z.literal(RESULT_SCHEMA_VERSION),
   type: DocumentType,
@@ -86,7 +120,18 @@ export const OcrResult = z.object({
   pages: z.array(PageResult),
   metadata: DocumentMetadata,
   classification: Classification,
+  /** Receipt and invoice fields; null for other categories. */
+  fields: Fields.nullable(),
   engine: z.object({ name: z.string(), version: z.string() }),
   timings: z.object({ totalMs: z.number(), ocrMs: z.number() }),
 });
 export type OcrResult = z.infer<typeof OcrResult>;
+
+/** Results stored before `fields` existed. */
+export const OcrResultV1 = OcrResult.omit({ v: true, fields: true }).extend({ v: z.literal(1) });
+
+/** Reads a stored result of any schema version as the current one (a v1 result has no fields). */
+export function readOcrResult(data: unknown): OcrResult {
+  const parsed = z.discriminatedUnion('v', [OcrResultV1, OcrResult]).parse(data);
+  return parsed.v === 1 ? { ...parsed, v: RESULT_SCHEMA_VERSION, fields: null } : parsed;
+}

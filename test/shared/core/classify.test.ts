@@ -305,3 +305,81 @@ describe('classifyDocument: large input', () => {
     expect(Classification.safeParse(result).success).toBe(true);
   });
 });
+
+// Till slips of GST-registered shops: headed "tax invoice", numbered like invoices, paid at the counter.
+const TILL_TAX_INVOICE = `KEDAI RUNCIT MAJU JAYA
+NO 12, JALAN MAWAR 3, 47300 PETALING JAYA
+GST ID: 001234567890
+TAX INVOICE
+Invoice No: 20871  Cashier: 02
+Date: 06/03/2018  Time: 12:06:00
+Bread 1 x 2.80 2.80
+Milk 2 x 3.20 6.40
+Total Sales (Inclusive of GST) 9.20
+CASH 10.00`;
+
+const SIMPLIFIED_TAX_INVOICE = `SIMPLIFIED TAX INVOICE
+Kopi O 2.20
+Roti Bakar 3.40
+Total 5.60
+Rounding 0.00
+Goods sold are not returnable.`;
+
+const RESTAURANT_BILL = `GOLDEN BOWL RESTAURANT
+Table No: 12  Pax: 4
+Server: Anne   17/06/2018 14:07
+Invoice # 4471
+Fried Rice 15.00
+Tea 3.00
+Total 18.00
+CASH 20.00
+CHANGE 2.00
+Please come again`;
+
+// As OCR reads a scanned form: printed fill-in lines come out as two or three underscores.
+const FAX_ERA_FORM = `PROJECT INITIATION FORM
+PROJECT CODE __
+PROJECT LEADER ___
+FILTER: _X_ NONFILTER: __ (check one)
+Approved by ___`;
+
+const LABELLED_FORM = `MARKETING RESEARCH AUTHORIZATION
+Date: 3/4/97
+Description: Packaging test, round 1
+Requested by: J. Doe
+Supplier:
+Budgeted: Yes [X] No [ ]
+Total Cost:`;
+
+const PLAIN_PAGE_WITH_A_TIME = `The meeting moved to 10:30 on Tuesday. Thank you for coming; the minutes
+of the last session are attached, with the figures discussed there.`;
+
+describe('classifyDocument: till receipts, forms and the pages in between', () => {
+  it.each<[string, string, Category]>([
+    ['a tax invoice paid in cash at the till', TILL_TAX_INVOICE, 'receipt'],
+    ['a simplified tax invoice', SIMPLIFIED_TAX_INVOICE, 'receipt'],
+    ['a restaurant bill', RESTAURANT_BILL, 'receipt'],
+    ['a fax-era form with blanks and a sign-off', FAX_ERA_FORM, 'form'],
+    ['a form of labelled lines', LABELLED_FORM, 'form'],
+    ['an English invoice still', INVOICE_EN, 'invoice'],
+  ])('%s → %s', (_name, text, category) => {
+    expect(classifyDocument(text).category).toBe(category);
+  });
+
+  it('says which cues made a till receipt', () => {
+    expect(classifyDocument(TILL_TAX_INVOICE).matched.receipt).toEqual(
+      expect.arrayContaining(['tax invoice', 'time of day', 'cash', 'paid at the till']),
+    );
+    expect(classifyDocument(SIMPLIFIED_TAX_INVOICE).matched.invoice).not.toContain('invoice');
+  });
+
+  it('reads cues through OCR look-alike digits inside words', () => {
+    const noisy = 'SIMPLIFIED TAX INV0ICE\nKopi 2.20\nT0TAL 2.20\nCA5H 5.00\nCHAN6E 2.80\nTHANK Y0U, PLEASE C0ME AGAIN';
+    expect(classifyDocument(noisy)).toMatchObject({ category: 'receipt' });
+    expect(classifyDocument(noisy).matched.receipt).toEqual(expect.arrayContaining(['cash', 'change', 'please come again', 'paid at the till']));
+  });
+
+  it('does not take a plain page with a time and a thank-you for a receipt', () => {
+    expect(classifyDocument(PLAIN_PAGE_WITH_A_TIME).category).not.toBe('receipt');
+  });
+});

@@ -123,6 +123,7 @@ describe('extractMetadata: amounts', () => {
     ['yen', 'Price ¥1,200', [[1200, 'JPY']]],
     ['prefixed dollar', 'Cost US$ 5', [[5, 'USD']]],
     ['Canadian dollar', 'Cost CA$20.00', [[20, 'CAD']]],
+    ['Malaysian ringgit (RM)', 'TOTAL RM8.50 CASH RM 10.00', [[8.5, 'MYR'], [10, 'MYR']]],
     ['currency word', 'Kosten 100 Euro', [[100, 'EUR']]],
     ['three-digit group is thousands', 'Cost $12,500', [[12500, 'USD']]],
     ['labelled total without a currency', 'Total: 123.45', [[123.45, null]]],

@@ -91,7 +91,7 @@ describe('processDocument', () => {
     expect(progress.map((p) => p.done)).toEqual([1, 2, 3]);
     expect(progress.every((p) => p.total === 3)).toBe(true);
     expect(result.confidence).toBe(95);
-    expect(result.v).toBe(1);
+    expect(result.v).toBe(2);
   });
 
   it('takes a page with a text layer from it, without OCR', async () => {
@@ -215,5 +215,6 @@ describe('processDocument', () => {
     expect(result.metadata.emails).toContain('billing@example.com');
     expect(result.metadata.dates.map((d) => d.iso)).toContain('2024-03-15');
     expect(result.classification.category).toBe('invoice');
+    expect(result.fields?.total).toMatchObject({ value: 1250, currency: 'USD' });
   });
 });
