@@ -39,8 +39,9 @@ export function etag(o: ObjectRecord): string {
   return Buffer.from(`${o.generation}/${o.metageneration}`).toString('base64').replace(/=+$/, '');
 }
 
+/** The stored metadata as written, plus what the server owns. */
 export function bucketResource(b: BucketRecord, base: string): Record<string, unknown> {
-  const res: Record<string, unknown> = {
+  return {
     kind: 'storage#bucket',
     id: b.name,
     selfLink: `${base}/storage/v1/b/${b.name}`,
@@ -49,19 +50,10 @@ export function bucketResource(b: BucketRecord, base: string): Record<string, un
     timeCreated: b.timeCreated,
     updated: b.updated,
     metageneration: String(b.metageneration),
-    location: b.location,
     locationType: 'multi-region',
-    storageClass: b.storageClass,
     etag: Buffer.from(`${b.name}/${b.metageneration}`).toString('base64').replace(/=+$/, ''),
-    iamConfiguration: {
-      uniformBucketLevelAccess: { enabled: true },
-      publicAccessPrevention: 'inherited',
-    },
-    rpo: 'DEFAULT',
+    ...b.metadata,
   };
-  if (b.versioning) res.versioning = { enabled: true };
-  if (b.labels) res.labels = b.labels;
-  return res;
 }
 
 export function notificationResource(bucket: string, n: NotificationRecord, base: string): Record<string, unknown> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
+import { type BucketMetadata, mergePatch, normalizeBucketMetadata, retentionSeconds, versioningEnabled } from './bucket-metadata.ts';
 import { badRequest, notFound, StorageError } from './errors.ts';
 import { ContentHasher } from './hashing.ts';
 import type { Backend, BucketRecord, ByteRange, NotificationRecord, ObjectInit, ObjectRecord, Preconditions, UploadRecord } from './types.ts';
@@ -69,7 +70,7 @@ export class StorageCore {
 
   async init(): Promise<void> {
     const { buckets, objects, uploads } = await this.backend.load();
-    for (const record of buckets) this.#buckets.set(record.name, { record, live: new Map(), noncurrent: new Map() });
+    for (const record of buckets) this.#buckets.set(record.name, { record: withMetadata(record), live: new Map(), noncurrent: new Map() });
     for (const o of objects) {
       const state = this.#buckets.get(o.bucket);
       if (!state) continue;
@@ -108,17 +109,14 @@ export class StorageCore {
 
   // ---- buckets ----
 
-  async createBucket(name: string, projectId: string, fields: Partial<BucketRecord> = {}): Promise<BucketRecord> {
+  async createBucket(name: string, projectId: string, metadata: BucketMetadata = {}): Promise<BucketRecord> {
     if (!BUCKET_NAME.test(name)) throw new StorageError('invalid', `Invalid bucket name: '${name}'`);
     if (this.#buckets.has(name)) {
       throw new StorageError('conflict', 'Your previous request to create the named bucket succeeded and you already own it.');
     }
     const now = new Date().toISOString();
     const record: BucketRecord = {
-      location: 'US',
-      storageClass: 'STANDARD',
-      versioning: false,
-      ...fields,
+      metadata: normalizeBucketMetadata(metadata, undefined, now),
       name,
       projectId,
       timeCreated: now,
@@ -149,14 +147,20 @@ export class StorageCore {
       .sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
+  /** PATCH merges `body` into the metadata (null removes a key); PUT replaces it. */
   async updateBucket(
     name: string,
-    patch: Partial<Pick<BucketRecord, 'versioning' | 'labels' | 'storageClass'>>,
+    body: BucketMetadata,
+    mode: 'patch' | 'replace',
     pre: Pick<Preconditions, 'ifMetagenerationMatch' | 'ifMetagenerationNotMatch'> = {},
   ): Promise<BucketRecord> {
     const state = this.#bucket(name);
     checkMetageneration(state.record.metageneration, pre);
-    const record = { ...state.record, ...patch, metageneration: state.record.metageneration + 1, updated: new Date().toISOString() };
+    const previous = state.record.metadata;
+    const now = new Date().toISOString();
+    const written = mode === 'patch' ? (mergePatch(previous, body) as BucketMetadata) : { location: previous.location, ...body };
+    const metadata = normalizeBucketMetadata(written, previous, now);
+    const record = { ...state.record, metadata, metageneration: state.record.metageneration + 1, updated: now };
     await this.backend.saveBucket(record);
     state.record = record;
     return record;
@@ -271,6 +275,7 @@ export class StorageCore {
   /** Stream `source` into a new generation of `bucket/name`. */
   async writeObject(bucket: string, name: string, source: Readable, init: ObjectInit, pre: Preconditions = {}): Promise<ObjectRecord> {
     validateObjectName(name);
+    checkMetadataSize(init.metadata);
     const state = this.#bucket(bucket);
     checkPreconditions(state.live.get(name), pre);
     const hasher = new ContentHasher();
@@ -284,8 +289,16 @@ export class StorageCore {
     }
   }
 
-  async startUpload(bucket: string, name: string, init: ObjectInit, pre: Preconditions, totalSize?: number): Promise<UploadSession> {
+  async startUpload(
+    bucket: string,
+    name: string,
+    init: ObjectInit,
+    pre: Preconditions,
+    totalSize?: number,
+    lengthRange?: { min: number; max: number },
+  ): Promise<UploadSession> {
     validateObjectName(name);
+    checkMetadataSize(init.metadata);
     this.#bucket(bucket);
     const record: UploadRecord = {
       id: randomUUID().replaceAll('-', ''),
@@ -296,6 +309,7 @@ export class StorageCore {
       blobKey: randomUUID(),
     };
     if (totalSize !== undefined) record.totalSize = totalSize;
+    if (lengthRange) record.lengthRange = lengthRange;
     await this.backend.saveUpload(record);
     const session: UploadSession = { ...record, hasher: new ContentHasher(), busy: false };
     this.#sessions.set(session.id, session);
@@ -381,6 +395,7 @@ export class StorageCore {
     const state = this.#bucket(bucket);
     const previous = state.live.get(name);
     checkPreconditions(previous, pre);
+    if (previous && !versioningEnabled(state.record.metadata)) checkRetention(state.record, previous);
     if (init.expectedCrc32c && init.expectedCrc32c !== hasher.crc32c()) {
       throw new StorageError('invalid', `Provided CRC32C "${init.expectedCrc32c}" doesn't match calculated CRC32C "${hasher.crc32c()}".`);
     }
@@ -391,7 +406,7 @@ export class StorageCore {
     const record: ObjectRecord = {
       ...initFields(init),
       contentType: init.contentType || DEFAULT_CONTENT_TYPE,
-      storageClass: init.storageClass ?? state.record.storageClass,
+      storageClass: init.storageClass ?? String(state.record.metadata.storageClass),
       ...extra,
       bucket,
       name,
@@ -416,7 +431,7 @@ export class StorageCore {
   /** A live generation stops being live: kept as noncurrent in a versioned bucket, else removed. */
   async #retire(state: BucketState, object: ObjectRecord, now: string, overwrittenBy?: number): Promise<void> {
     const by = overwrittenBy !== undefined ? { overwrittenByGeneration: overwrittenBy } : {};
-    if (state.record.versioning) {
+    if (versioningEnabled(state.record.metadata)) {
       const archived = { ...object, timeDeleted: now };
       const list = state.noncurrent.get(object.name) ?? [];
       list.push(archived);
@@ -435,12 +450,17 @@ export class StorageCore {
     const object = this.getObject(bucket, name, generation);
     checkPreconditions(object, pre);
     const live = state.live.get(name);
-    if (live && live.generation === object.generation) {
+    // without a generation a live object is retired (kept as noncurrent in a versioned bucket);
+    // naming its generation deletes that generation for good, as GCS does
+    const removesContent = generation !== undefined || !versioningEnabled(state.record.metadata);
+    if (removesContent) checkRetention(state.record, object);
+    if (live && live.generation === object.generation && generation === undefined) {
       state.live.delete(name);
       await this.#retire(state, object, new Date().toISOString());
       return;
     }
-    // a noncurrent generation: removed for good
+    if (live && live.generation === object.generation) state.live.delete(name);
+    // a named generation: removed for good
     const list = (state.noncurrent.get(name) ?? []).filter((o) => o.generation !== object.generation);
     if (list.length > 0) state.noncurrent.set(name, list);
     else state.noncurrent.delete(name);
@@ -463,16 +483,22 @@ export class StorageCore {
     checkPreconditions(object, pre);
     let metadata: Record<string, string> | undefined;
     if (mode === 'patch') {
-      metadata = { ...object.metadata };
-      if (fields.metadata === null) metadata = {};
-      for (const [k, v] of Object.entries(fields.metadata ?? {})) {
+      // `metadata: {}` or null clears the custom metadata; otherwise keys merge and null removes one
+      const given = fields.metadata;
+      metadata = given === null || (given !== undefined && Object.keys(given).length === 0) ? {} : { ...object.metadata };
+      for (const [k, v] of Object.entries(given ?? {})) {
         if (v === null) delete metadata[k];
         else metadata[k] = String(v);
       }
     } else {
       metadata = initFields({ metadata: fields.metadata ?? {} }).metadata;
     }
+    checkMetadataSize(metadata);
     const base: ObjectRecord = mode === 'patch' ? { ...object } : stripInit(object);
+    for (const k of CLEARABLE) if (fields[k] === null) delete base[k];
+    if (fields.storageClass !== undefined && fields.storageClass !== object.storageClass) {
+      throw new StorageError('invalid', 'An object\'s storage class changes only by a rewrite (rewriteTo), not by a metadata update.');
+    }
     const updated: ObjectRecord = {
       ...base,
       ...initFields({ ...fields, metadata: undefined }),
@@ -616,8 +642,48 @@ function stripInit(o: ObjectRecord): ObjectRecord {
   return copy;
 }
 
+/** Fields a PATCH may remove by sending null. */
+const CLEARABLE = ['contentEncoding', 'contentDisposition', 'contentLanguage', 'cacheControl', 'customTime'] as const;
+
+/** GCS refuses custom metadata over 8 KiB (keys and values, in UTF-8 bytes). */
+const MAX_CUSTOM_METADATA_BYTES = 8 * 1024;
+
+function checkMetadataSize(metadata: Record<string, string | null> | null | undefined): void {
+  let size = 0;
+  for (const [k, v] of Object.entries(metadata ?? {})) size += Buffer.byteLength(k) + Buffer.byteLength(v ?? '');
+  if (size > MAX_CUSTOM_METADATA_BYTES) {
+    throw new StorageError('invalid', `The total size of custom metadata (${size} bytes) exceeds the maximum of ${MAX_CUSTOM_METADATA_BYTES} bytes.`);
+  }
+}
+
+/** An object under the bucket's retention policy cannot be deleted or replaced until the period has passed. */
+function checkRetention(bucket: BucketRecord, o: ObjectRecord): void {
+  const seconds = retentionSeconds(bucket.metadata);
+  if (seconds <= 0) return;
+  const until = Date.parse(o.timeCreated) + seconds * 1000;
+  if (Date.now() < until) {
+    throw new StorageError(
+      'forbidden',
+      `Object '${o.bucket}/${o.name}' is subject to bucket's retention policy or object retention and cannot be deleted or overwritten until ${new Date(until).toISOString()}`,
+    );
+  }
+}
+
+/** Bucket records written before metadata was kept whole had location, storageClass, versioning and labels on top. */
+function withMetadata(record: BucketRecord): BucketRecord {
+  if (record.metadata) return record;
+  const old = record as unknown as Record<string, unknown>;
+  const metadata: BucketMetadata = { location: old.location ?? 'US', storageClass: old.storageClass ?? 'STANDARD' };
+  if (old.versioning === true) metadata.versioning = { enabled: true };
+  if (old.labels) metadata.labels = old.labels;
+  const { location: _l, storageClass: _s, versioning: _v, labels: _b, ...rest } = old;
+  return { ...(rest as unknown as BucketRecord), metadata: normalizeBucketMetadata(metadata, undefined, String(old.timeCreated)) };
+}
+
 function validateObjectName(name: string): void {
   if (!name) throw new StorageError('required', 'Required object name.');
+  // GCS: "Object names cannot contain Carriage Return or Line Feed characters."
+  if (/[\r\n]/.test(name)) throw new StorageError('invalid', 'The specified object name is not valid: object names cannot contain Carriage Return or Line Feed characters.');
   if (Buffer.byteLength(name) > 1024) throw new StorageError('invalid', 'The object name is too long.');
   if (name === '.' || name === '..') throw new StorageError('invalid', `Invalid object name: ${name}`);
 }
@@ -651,7 +717,11 @@ function globToRegExp(glob: string): RegExp {
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i] as string;
     if (c === '*') {
-      if (glob[i + 1] === '*') {
+      if (glob[i + 1] === '*' && glob[i + 2] === '/' && (i === 0 || glob[i - 1] === '/')) {
+        // `**/` is any number of whole directories, none included: `a/**/b` matches `a/b`
+        re += '(?:.*/)?';
+        i += 2;
+      } else if (glob[i + 1] === '*') {
         re += '.*';
         i++;
       } else re += '[^/]*';

@@ -7,12 +7,18 @@ export interface BucketRecord {
   timeCreated: string;
   updated: string;
   metageneration: number;
-  location: string;
-  storageClass: string;
-  versioning: boolean;
-  labels?: Record<string, string>;
+  /** Writable bucket metadata as written (location, storageClass, versioning, labels, cors, lifecycle, ...); see `bucket-metadata.ts`. */
+  metadata: Record<string, unknown>;
   notifications: NotificationRecord[];
   nextNotificationId: number;
+}
+
+/** One entry of a bucket's `cors` configuration. */
+export interface CorsRule {
+  origin?: string[];
+  method?: string[];
+  responseHeader?: string[];
+  maxAgeSeconds?: number;
 }
 
 export interface NotificationRecord {
@@ -57,16 +63,16 @@ export interface Preconditions {
   ifMetagenerationNotMatch?: number;
 }
 
-/** Fields a writer may set on a new object. */
+/** Fields a writer may set on a new object (null: a PATCH that removes the field). */
 export interface ObjectInit {
-  contentType?: string;
-  contentEncoding?: string;
-  contentDisposition?: string;
-  contentLanguage?: string;
-  cacheControl?: string;
-  customTime?: string;
-  storageClass?: string;
-  metadata?: Record<string, string | null>;
+  contentType?: string | null;
+  contentEncoding?: string | null;
+  contentDisposition?: string | null;
+  contentLanguage?: string | null;
+  cacheControl?: string | null;
+  customTime?: string | null;
+  storageClass?: string | null;
+  metadata?: Record<string, string | null> | null;
   /** Hashes the client declared (JSON body or `X-Goog-Hash`); a mismatch rejects the write. */
   expectedCrc32c?: string;
   expectedMd5?: string;
@@ -81,6 +87,8 @@ export interface UploadRecord {
   preconditions: Preconditions;
   blobKey: string;
   totalSize?: number;
+  /** `x-goog-content-length-range` of the signed URL that started the session. */
+  lengthRange?: { min: number; max: number };
 }
 
 export interface ByteRange {
