@@ -76,6 +76,7 @@ export function normalizeBucketMetadata(input: BucketMetadata, previous: BucketM
     md.versioning = { enabled: md.versioning.enabled === true };
   }
   if (md.cors !== undefined) md.cors = parse(z.array(CorsRule), md.cors, 'cors');
+  if (Array.isArray(md.cors) && md.cors.length === 0) delete md.cors;
   if (md.lifecycle !== undefined) {
     const lc = parse(z.object({ rule: z.array(LifecycleRule).optional() }), md.lifecycle, 'lifecycle');
     for (const r of lc.rule ?? []) {
@@ -129,16 +130,16 @@ export function normalizeBucketMetadata(input: BucketMetadata, previous: BucketM
   if (md.defaultEventBasedHold === false) delete md.defaultEventBasedHold;
   if (isObject(md.encryption) && md.encryption.defaultKmsKeyName) throw unsupported('Cloud KMS keys (encryption.defaultKmsKeyName)');
   if (isObject(md.hierarchicalNamespace) && md.hierarchicalNamespace.enabled === true) throw unsupported('Hierarchical namespace');
-  if (isObject(md.objectRetention)) throw unsupported('Object retention (objectRetention)');
-  if (md.ipFilter !== undefined) throw unsupported('IP filtering (ipFilter)');
-  const ubla = (md.iamConfiguration as { uniformBucketLevelAccess: { enabled: boolean } }).uniformBucketLevelAccess.enabled;
-  if (md.acl !== undefined || md.defaultObjectAcl !== undefined) {
-    throw invalid(
-      ubla
-        ? 'Cannot use legacy ACL for a bucket that has uniform bucket-level access. Read more at https://cloud.google.com/storage/docs/uniform-bucket-level-access'
-        : 'Legacy ACLs are not supported by the emulator.',
-    );
+  if (isObject(md.hierarchicalNamespace)) delete md.hierarchicalNamespace;
+  // object retention is switched on when the bucket is created (enableObjectRetention=true), never later
+  if (md.objectRetention !== undefined && previous !== undefined && !isObject(previous.objectRetention)) {
+    throw invalid('Object retention can only be enabled when the bucket is created (enableObjectRetention=true).');
   }
+  if (md.objectRetention !== undefined) md.objectRetention = { mode: 'Enabled' };
+  if (md.ipFilter !== undefined) throw unsupported('IP filtering (ipFilter)');
+  // legacy ACLs travel beside the metadata (see acl.ts), never inside it
+  delete md.acl;
+  delete md.defaultObjectAcl;
   return md;
 }
 
@@ -151,7 +152,8 @@ function iamConfiguration(value: unknown, previous: unknown, now: string): Bucke
   }
   // both spellings: `bucketPolicyOnly` is the older name the client still sends
   const ubla = isObject(iam.uniformBucketLevelAccess) ? iam.uniformBucketLevelAccess : isObject(iam.bucketPolicyOnly) ? iam.bucketPolicyOnly : undefined;
-  const prevUbla = isObject(prev.uniformBucketLevelAccess) ? prev.uniformBucketLevelAccess : { enabled: true };
+  // off unless asked for, as for a bucket GCS creates without an organization policy
+  const prevUbla = isObject(prev.uniformBucketLevelAccess) ? prev.uniformBucketLevelAccess : { enabled: false };
   const enabled = ubla ? ubla.enabled === true : prevUbla.enabled === true;
   const lockedTime =
     enabled && prevUbla.enabled === true && typeof prevUbla.lockedTime === 'string'
@@ -173,6 +175,20 @@ export const versioningEnabled = (md: BucketMetadata): boolean => isObject(md.ve
 
 export const uniformAccessEnabled = (md: BucketMetadata): boolean =>
   isObject(md.iamConfiguration) && isObject(md.iamConfiguration.uniformBucketLevelAccess) && md.iamConfiguration.uniformBucketLevelAccess.enabled === true;
+
+export const publicAccessPrevented = (md: BucketMetadata): boolean =>
+  isObject(md.iamConfiguration) && md.iamConfiguration.publicAccessPrevention === 'enforced';
+
+export const objectRetentionEnabled = (md: BucketMetadata): boolean => isObject(md.objectRetention);
+
+/** `locationType` as GCS derives it from the location. */
+export function locationType(md: BucketMetadata): 'multi-region' | 'dual-region' | 'region' {
+  const location = String(md.location);
+  if (isObject(md.customPlacementConfig) || DUAL_REGIONS.has(location)) return 'dual-region';
+  return MULTI_REGIONS.has(location) ? 'multi-region' : 'region';
+}
+const MULTI_REGIONS = new Set(['US', 'EU', 'ASIA']);
+const DUAL_REGIONS = new Set(['NAM4', 'EUR4', 'EUR5', 'EUR7', 'EUR8', 'ASIA1']);
 
 /** Seconds objects must be kept under the bucket's retention policy (0: none). */
 export const retentionSeconds = (md: BucketMetadata): number => (isObject(md.retentionPolicy) ? Number(md.retentionPolicy.retentionPeriod) : 0);

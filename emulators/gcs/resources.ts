@@ -1,3 +1,4 @@
+import { locationType, retentionSeconds } from './bucket-metadata.ts';
 import type { BucketRecord, NotificationRecord, ObjectRecord } from './types.ts';
 
 /** The emulator pretends every bucket's project has this number. */
@@ -6,7 +7,7 @@ export const PROJECT_NUMBER = '123456789012';
 export const enc = (name: string): string => encodeURIComponent(name);
 
 /** The JSON API object resource; numbers the API sends as strings are strings. */
-export function objectResource(o: ObjectRecord, base: string): Record<string, unknown> {
+export function objectResource(o: ObjectRecord, base: string, bucket?: BucketRecord): Record<string, unknown> {
   const res: Record<string, unknown> = {
     kind: 'storage#object',
     id: `${o.bucket}/${o.name}/${o.generation}`,
@@ -31,6 +32,9 @@ export function objectResource(o: ObjectRecord, base: string): Record<string, un
     if (o[k] !== undefined) res[k] = o[k];
   }
   if (o.componentCount !== undefined) res.componentCount = o.componentCount;
+  for (const k of ['temporaryHold', 'eventBasedHold', 'retention'] as const) if (o[k] !== undefined) res[k] = o[k];
+  const retention = bucket ? retentionSeconds(bucket.metadata) : 0;
+  if (retention > 0) res.retentionExpirationTime = new Date(Date.parse(o.timeCreated) + retention * 1000).toISOString();
   return res;
 }
 
@@ -50,7 +54,7 @@ export function bucketResource(b: BucketRecord, base: string): Record<string, un
     timeCreated: b.timeCreated,
     updated: b.updated,
     metageneration: String(b.metageneration),
-    locationType: 'multi-region',
+    locationType: locationType(b.metadata),
     etag: Buffer.from(`${b.name}/${b.metageneration}`).toString('base64').replace(/=+$/, ''),
     ...b.metadata,
   };

@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import { type BucketMetadata, mergePatch, normalizeBucketMetadata, retentionSeconds, versioningEnabled } from './bucket-metadata.ts';
+import {
+  type BucketMetadata,
+  mergePatch,
+  normalizeBucketMetadata,
+  publicAccessPrevented,
+  retentionSeconds,
+  uniformAccessEnabled,
+  versioningEnabled,
+} from './bucket-metadata.ts';
+import { type AclEntry, DEFAULT_BUCKET_ACL, DEFAULT_OBJECT_ACL, isPublicEntity, publicAccessPreventedError, uniformAccessError } from './acl.ts';
 import { badRequest, notFound, StorageError } from './errors.ts';
 import { ContentHasher } from './hashing.ts';
 import type { Backend, BucketRecord, ByteRange, NotificationRecord, ObjectInit, ObjectRecord, Preconditions, UploadRecord } from './types.ts';
@@ -33,6 +42,9 @@ export interface ListOptions {
   includeTrailingDelimiter?: boolean;
   matchGlob?: string;
 }
+
+/** What a bucket keeps beside its metadata (legacy ACLs, IAM policy), when a request sets it. */
+export type BucketAcls = Partial<Pick<BucketRecord, 'acl' | 'defaultObjectAcl' | 'iamPolicy'>>;
 
 export interface UploadSession extends UploadRecord {
   hasher: ContentHasher;
@@ -109,14 +121,18 @@ export class StorageCore {
 
   // ---- buckets ----
 
-  async createBucket(name: string, projectId: string, metadata: BucketMetadata = {}): Promise<BucketRecord> {
+  async createBucket(name: string, projectId: string, metadata: BucketMetadata = {}, acls: BucketAcls = {}): Promise<BucketRecord> {
     if (!BUCKET_NAME.test(name)) throw new StorageError('invalid', `Invalid bucket name: '${name}'`);
     if (this.#buckets.has(name)) {
       throw new StorageError('conflict', 'Your previous request to create the named bucket succeeded and you already own it.');
     }
     const now = new Date().toISOString();
+    const normalized = normalizeBucketMetadata(metadata, undefined, now);
+    checkAclsAllowed(normalized, acls.acl ?? acls.defaultObjectAcl, 'bucket');
     const record: BucketRecord = {
-      metadata: normalizeBucketMetadata(metadata, undefined, now),
+      metadata: normalized,
+      acl: acls.acl ?? [...DEFAULT_BUCKET_ACL],
+      defaultObjectAcl: acls.defaultObjectAcl ?? [...DEFAULT_OBJECT_ACL],
       name,
       projectId,
       timeCreated: now,
@@ -153,6 +169,7 @@ export class StorageCore {
     body: BucketMetadata,
     mode: 'patch' | 'replace',
     pre: Pick<Preconditions, 'ifMetagenerationMatch' | 'ifMetagenerationNotMatch'> = {},
+    acls: BucketAcls = {},
   ): Promise<BucketRecord> {
     const state = this.#bucket(name);
     checkMetageneration(state.record.metageneration, pre);
@@ -160,7 +177,22 @@ export class StorageCore {
     const now = new Date().toISOString();
     const written = mode === 'patch' ? (mergePatch(previous, body) as BucketMetadata) : { location: previous.location, ...body };
     const metadata = normalizeBucketMetadata(written, previous, now);
-    const record = { ...state.record, metadata, metageneration: state.record.metageneration + 1, updated: now };
+    checkAclsAllowed(metadata, acls.acl ?? acls.defaultObjectAcl, 'bucket');
+    const record = { ...state.record, ...acls, metadata, metageneration: state.record.metageneration + 1, updated: now };
+    await this.backend.saveBucket(record);
+    state.record = record;
+    return record;
+  }
+
+  /** Locks the retention policy (it can then only grow); `metageneration` must match, as GCS requires. */
+  async lockRetentionPolicy(name: string, metageneration: number | undefined): Promise<BucketRecord> {
+    const state = this.#bucket(name);
+    if (metageneration === undefined) throw new StorageError('required', 'Required ifMetagenerationMatch.');
+    checkMetageneration(state.record.metageneration, { ifMetagenerationMatch: metageneration });
+    const policy = state.record.metadata.retentionPolicy;
+    if (typeof policy !== 'object' || policy === null) throw new StorageError('invalid', 'The bucket has no retention policy to lock.');
+    const metadata = { ...state.record.metadata, retentionPolicy: { ...policy, isLocked: true } };
+    const record = { ...state.record, metadata, metageneration: state.record.metageneration + 1, updated: new Date().toISOString() };
     await this.backend.saveBucket(record);
     state.record = record;
     return record;
@@ -395,7 +427,8 @@ export class StorageCore {
     const state = this.#bucket(bucket);
     const previous = state.live.get(name);
     checkPreconditions(previous, pre);
-    if (previous && !versioningEnabled(state.record.metadata)) checkRetention(state.record, previous);
+    checkAclsAllowed(state.record.metadata, init.acl, 'object');
+    if (previous) checkRetention(state.record, previous, versioningEnabled(state.record.metadata) ? 'archive' : 'remove');
     if (init.expectedCrc32c && init.expectedCrc32c !== hasher.crc32c()) {
       throw new StorageError('invalid', `Provided CRC32C "${init.expectedCrc32c}" doesn't match calculated CRC32C "${hasher.crc32c()}".`);
     }
@@ -405,6 +438,7 @@ export class StorageCore {
     const now = new Date().toISOString();
     const record: ObjectRecord = {
       ...initFields(init),
+      acl: init.acl ?? state.record.defaultObjectAcl ?? [...DEFAULT_OBJECT_ACL],
       contentType: init.contentType || DEFAULT_CONTENT_TYPE,
       storageClass: init.storageClass ?? String(state.record.metadata.storageClass),
       ...extra,
@@ -453,7 +487,7 @@ export class StorageCore {
     // without a generation a live object is retired (kept as noncurrent in a versioned bucket);
     // naming its generation deletes that generation for good, as GCS does
     const removesContent = generation !== undefined || !versioningEnabled(state.record.metadata);
-    if (removesContent) checkRetention(state.record, object);
+    checkRetention(state.record, object, removesContent ? 'remove' : 'archive');
     if (live && live.generation === object.generation && generation === undefined) {
       state.live.delete(name);
       await this.#retire(state, object, new Date().toISOString());
@@ -477,6 +511,7 @@ export class StorageCore {
     fields: ObjectInit,
     mode: 'patch' | 'replace',
     pre: Preconditions = {},
+    options: { overrideUnlockedRetention?: boolean } = {},
   ): Promise<ObjectRecord> {
     const state = this.#bucket(bucket);
     const object = this.getObject(bucket, name, generation);
@@ -505,6 +540,16 @@ export class StorageCore {
       metageneration: object.metageneration + 1,
       updated: new Date().toISOString(),
     };
+    checkAclsAllowed(state.record.metadata, fields.acl, 'object');
+    if (fields.acl) updated.acl = fields.acl;
+    for (const k of ['temporaryHold', 'eventBasedHold'] as const) {
+      if (fields[k] === null) delete updated[k];
+      else if (fields[k] !== undefined) updated[k] = fields[k];
+    }
+    if (fields.retention !== undefined) {
+      updated.retention = changeRetention(object, fields.retention, options.overrideUnlockedRetention === true);
+      if (!updated.retention) delete updated.retention;
+    }
     if (metadata && Object.keys(metadata).length > 0) updated.metadata = metadata;
     else delete updated.metadata;
     if (!updated.contentType) updated.contentType = DEFAULT_CONTENT_TYPE;
@@ -623,6 +668,9 @@ function initFields(init: ObjectInit): Partial<ObjectRecord> {
     for (const [k, v] of Object.entries(init.metadata)) if (v !== null && v !== undefined) md[k] = String(v);
     if (Object.keys(md).length > 0) out.metadata = md;
   }
+  if (init.temporaryHold === true) out.temporaryHold = true;
+  if (init.eventBasedHold === true) out.eventBasedHold = true;
+  if (init.retention) out.retention = init.retention;
   return out;
 }
 
@@ -656,17 +704,53 @@ function checkMetadataSize(metadata: Record<string, string | null> | null | unde
   }
 }
 
-/** An object under the bucket's retention policy cannot be deleted or replaced until the period has passed. */
-function checkRetention(bucket: BucketRecord, o: ObjectRecord): void {
+/**
+ * A held object cannot be deleted, replaced or archived; one under a retention period (the bucket's
+ * policy or its own retention) cannot be deleted or replaced until the period has passed.
+ */
+function checkRetention(bucket: BucketRecord, o: ObjectRecord, change: 'remove' | 'archive'): void {
+  for (const [k, label] of [['temporaryHold', 'Temporary'], ['eventBasedHold', 'Event-Based']] as const) {
+    if (o[k] === true) {
+      throw new StorageError('forbidden', `Object '${o.bucket}/${o.name}' is under active ${label} hold and cannot be deleted, overwritten or archived until hold is removed.`);
+    }
+  }
+  if (change === 'archive') return;
   const seconds = retentionSeconds(bucket.metadata);
-  if (seconds <= 0) return;
-  const until = Date.parse(o.timeCreated) + seconds * 1000;
+  const until = Math.max(seconds > 0 ? Date.parse(o.timeCreated) + seconds * 1000 : 0, o.retention ? Date.parse(o.retention.retainUntilTime) : 0);
   if (Date.now() < until) {
     throw new StorageError(
       'forbidden',
       `Object '${o.bucket}/${o.name}' is subject to bucket's retention policy or object retention and cannot be deleted or overwritten until ${new Date(until).toISOString()}`,
     );
   }
+}
+
+/** Legacy ACLs are refused under uniform bucket-level access; public grants under enforced public access prevention. */
+function checkAclsAllowed(md: BucketMetadata, acl: AclEntry[] | undefined, target: 'bucket' | 'object'): void {
+  if (!acl) return;
+  if (uniformAccessEnabled(md)) throw uniformAccessError(target);
+  if (publicAccessPrevented(md) && acl.some((e) => isPublicEntity(e.entity))) throw publicAccessPreventedError();
+}
+
+/** A new retention for an object: shortening or removing an Unlocked one needs the override; a Locked one only grows. */
+function changeRetention(
+  o: ObjectRecord,
+  next: ObjectRecord['retention'] | null,
+  override: boolean,
+): ObjectRecord['retention'] | undefined {
+  const current = o.retention;
+  if (next && (next.mode !== 'Unlocked' && next.mode !== 'Locked' || !Number.isFinite(Date.parse(next.retainUntilTime)))) {
+    throw new StorageError('invalid', "Invalid retention: mode must be 'Unlocked' or 'Locked' and retainUntilTime a timestamp.");
+  }
+  const weakens =
+    current && (!next || Date.parse(next.retainUntilTime) < Date.parse(current.retainUntilTime) || (current.mode === 'Locked' && next.mode !== 'Locked'));
+  if (weakens) {
+    if (current.mode === 'Locked') throw new StorageError('forbidden', 'A Locked object retention cannot be removed or shortened.');
+    if (!override) {
+      throw new StorageError('forbidden', 'Removing or shortening an Unlocked object retention requires overrideUnlockedRetention=true.');
+    }
+  }
+  return next ?? undefined;
 }
 
 /** Bucket records written before metadata was kept whole had location, storageClass, versioning and labels on top. */

@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type { AclEntry } from './acl.ts';
 
 /** A bucket as the emulator keeps it (rendered to the JSON API resource by `resources.ts`). */
 export interface BucketRecord {
@@ -11,6 +12,11 @@ export interface BucketRecord {
   metadata: Record<string, unknown>;
   notifications: NotificationRecord[];
   nextNotificationId: number;
+  /** Legacy ACLs, kept while uniform bucket-level access is on (GCS restores them when it is turned off). */
+  acl?: AclEntry[];
+  defaultObjectAcl?: AclEntry[];
+  /** As last set by setIamPolicy (never enforced). */
+  iamPolicy?: Record<string, unknown>;
 }
 
 /** One entry of a bucket's `cors` configuration. */
@@ -51,6 +57,11 @@ export interface ObjectRecord {
   storageClass: string;
   timeCreated: string;
   updated: string;
+  acl?: AclEntry[];
+  temporaryHold?: boolean;
+  eventBasedHold?: boolean;
+  /** Object retention: kept (not deleted or replaced) until `retainUntilTime`. */
+  retention?: { mode: 'Unlocked' | 'Locked'; retainUntilTime: string };
   /** Set on noncurrent versions (versioned buckets). */
   timeDeleted?: string;
   blobKey: string;
@@ -73,6 +84,11 @@ export interface ObjectInit {
   customTime?: string | null;
   storageClass?: string | null;
   metadata?: Record<string, string | null> | null;
+  /** Grants for the new object (from `predefinedAcl` or `acl`); the bucket's default object ACL otherwise. */
+  acl?: AclEntry[];
+  temporaryHold?: boolean | null;
+  eventBasedHold?: boolean | null;
+  retention?: { mode: 'Unlocked' | 'Locked'; retainUntilTime: string } | null;
   /** Hashes the client declared (JSON body or `X-Goog-Hash`); a mismatch rejects the write. */
   expectedCrc32c?: string;
   expectedMd5?: string;

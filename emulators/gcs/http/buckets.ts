@@ -1,7 +1,8 @@
 import { StorageError } from '../errors.ts';
 import { bucketResource, notificationResource } from '../resources.ts';
 import type { NotificationRecord } from '../types.ts';
-import { uniformAccessRefusal } from './unsupported.ts';
+import { parseAcl, predefinedAcl } from '../acl.ts';
+import type { BucketAcls } from '../storage.ts';
 import { type Ctx, type Params, isRecord, preconditions, readJson, sendEmpty, sendJson } from './context.ts';
 
 export function listBuckets(ctx: Ctx): void {
@@ -10,12 +11,12 @@ export function listBuckets(ctx: Ctx): void {
 }
 
 export async function insertBucket(ctx: Ctx): Promise<void> {
-  refusePredefinedAcl(ctx);
   const body = await readJson(ctx.req);
   const name = typeof body.name === 'string' ? body.name : '';
   if (!name) throw new StorageError('required', 'Required bucket name.');
   const { name: _name, ...metadata } = body;
-  const bucket = await ctx.core.createBucket(name, ctx.query.get('project') ?? ctx.projectId, metadata);
+  if (ctx.query.get('enableObjectRetention') === 'true') metadata.objectRetention = { mode: 'Enabled' };
+  const bucket = await ctx.core.createBucket(name, ctx.query.get('project') ?? ctx.projectId, metadata, bucketAcls(ctx, body));
   sendJson(ctx, 200, bucketResource(bucket, ctx.base));
 }
 
@@ -33,9 +34,8 @@ export function getBucket(ctx: Ctx, { bucket }: Params): void {
 
 /** PATCH merges (a key set to null is removed); PUT replaces every writable field. */
 export async function updateBucket(ctx: Ctx, { bucket }: Params): Promise<void> {
-  refusePredefinedAcl(ctx);
   const body = await readJson(ctx.req);
-  const b = await ctx.core.updateBucket(bucket, body, ctx.req.method === 'PUT' ? 'replace' : 'patch', preconditions(ctx.query));
+  const b = await ctx.core.updateBucket(bucket, body, ctx.req.method === 'PUT' ? 'replace' : 'patch', preconditions(ctx.query), bucketAcls(ctx, body));
   sendJson(ctx, 200, bucketResource(b, ctx.base));
 }
 
@@ -44,9 +44,22 @@ export async function deleteBucket(ctx: Ctx, { bucket }: Params): Promise<void> 
   sendEmpty(ctx, 204);
 }
 
-/** Legacy ACLs are refused, as GCS refuses them on a bucket with uniform bucket-level access. */
-function refusePredefinedAcl(ctx: Ctx): void {
-  if (ctx.query.get('predefinedAcl') || ctx.query.get('predefinedDefaultObjectAcl')) throw uniformAccessRefusal('bucket');
+/** Grants a bucket request sets: `predefinedAcl` / `predefinedDefaultObjectAcl`, or `acl` / `defaultObjectAcl` in the body. */
+function bucketAcls(ctx: Ctx, body: Record<string, unknown>): BucketAcls {
+  const acls: BucketAcls = {};
+  const acl = ctx.query.get('predefinedAcl');
+  const def = ctx.query.get('predefinedDefaultObjectAcl');
+  if (acl) acls.acl = predefinedAcl(acl, 'bucket');
+  else if (Array.isArray(body.acl)) acls.acl = parseAcl(body.acl);
+  if (def) acls.defaultObjectAcl = predefinedAcl(def, 'object');
+  else if (Array.isArray(body.defaultObjectAcl)) acls.defaultObjectAcl = parseAcl(body.defaultObjectAcl);
+  return acls;
+}
+
+export async function lockRetentionPolicy(ctx: Ctx, { bucket }: Params): Promise<void> {
+  ctx.req.resume();
+  const b = await ctx.core.lockRetentionPolicy(bucket, preconditions(ctx.query).ifMetagenerationMatch);
+  sendJson(ctx, 200, bucketResource(b, ctx.base));
 }
 
 export function storageLayout(ctx: Ctx, { bucket }: Params): void {
@@ -58,11 +71,6 @@ export function storageLayout(ctx: Ctx, { bucket }: Params): void {
     locationType: 'multi-region',
     hierarchicalNamespace: { enabled: false },
   });
-}
-
-export function iamPolicy(ctx: Ctx, { bucket }: Params): void {
-  ctx.core.getBucket(bucket);
-  sendJson(ctx, 200, { kind: 'storage#policy', resourceId: `projects/_/buckets/${bucket}`, version: 1, etag: 'CAE=', bindings: [] });
 }
 
 /** No managed folders or HNS folders here; gcloud's `rm -r gs://B` lists them before deleting the bucket. */

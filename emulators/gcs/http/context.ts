@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { badRequest, StorageError } from '../errors.ts';
+import { objectResource } from '../resources.ts';
 import type { Preconditions, StorageCore } from '../storage.ts';
+import type { BucketRecord, ObjectRecord } from '../types.ts';
 import { corsHeaders } from './cors.ts';
 
 export type Query = URLSearchParams;
@@ -77,6 +79,17 @@ export function baseHeaders(ctx: Ctx): Record<string, string> {
 export function send(ctx: Ctx, status: number, headers: Record<string, string | number>, body?: string | Buffer): void {
   ctx.res.writeHead(status, { ...baseHeaders(ctx), ...headers });
   ctx.res.end(ctx.req.method === 'HEAD' ? undefined : body);
+}
+
+/** The object resource, with what its bucket adds (the retention expiration). */
+export function objectJson(ctx: Ctx, o: ObjectRecord): Record<string, unknown> {
+  let bucket: BucketRecord | undefined;
+  try {
+    bucket = ctx.core.getBucket(o.bucket);
+  } catch {
+    bucket = undefined;
+  }
+  return objectResource(o, ctx.base, bucket);
 }
 
 export function sendJson(ctx: Ctx, status: number, body: unknown): void {

@@ -1,11 +1,12 @@
+import { parseAcl, predefinedAcl } from '../acl.ts';
 import { StorageError } from '../errors.ts';
-import { objectResource } from '../resources.ts';
 import { checkPreconditions, type ListOptions, type ObjectInit } from '../storage.ts';
 import {
   bool,
   type Ctx,
   isRecord,
   num,
+  objectJson,
   type Params,
   preconditions,
   readJson,
@@ -14,7 +15,7 @@ import {
   sourcePreconditions,
 } from './context.ts';
 import { download } from './downloads.ts';
-import { holdsUnsupported, refuseUnsupportedObjectOptions, uniformAccessRefusal } from './unsupported.ts';
+import { refuseUnsupportedObjectOptions } from './unsupported.ts';
 
 export function listObjects(ctx: Ctx, { bucket }: Params): void {
   const q = ctx.query;
@@ -32,7 +33,7 @@ export function listObjects(ctx: Ctx, { bucket }: Params): void {
     throw new StorageError('invalid', 'Soft delete is not supported by the emulator: no object is ever soft-deleted (softDeleted=true).');
   }
   const { items, prefixes, nextPageToken } = ctx.core.listObjects(bucket, opt);
-  const body: Record<string, unknown> = { kind: 'storage#objects', items: items.map((o) => objectResource(o, ctx.base)) };
+  const body: Record<string, unknown> = { kind: 'storage#objects', items: items.map((o) => objectJson(ctx, o)) };
   if (prefixes.length > 0) body.prefixes = prefixes;
   if (nextPageToken) body.nextPageToken = nextPageToken;
   sendJson(ctx, 200, body);
@@ -44,7 +45,7 @@ export function getObject(ctx: Ctx, params: Params): Promise<void> | void {
   refuseUnsupportedObjectOptions(ctx);
   const o = ctx.core.getObject(bucket, object, num(ctx.query.get('generation')));
   checkPreconditions(o, preconditions(ctx.query));
-  sendJson(ctx, 200, objectResource(o, ctx.base));
+  sendJson(ctx, 200, objectJson(ctx, o));
 }
 
 /** PATCH merges (`metadata: {}` clears the custom metadata, a key set to null is removed); PUT replaces. */
@@ -52,8 +53,11 @@ export async function updateObject(ctx: Ctx, { bucket, object }: Params): Promis
   refuseUnsupportedObjectOptions(ctx);
   const body = await readJson(ctx.req);
   const mode = ctx.req.method === 'PATCH' ? 'patch' : 'replace';
-  const o = await ctx.core.updateObject(bucket, object, num(ctx.query.get('generation')), objectInit(body), mode, preconditions(ctx.query));
-  sendJson(ctx, 200, objectResource(o, ctx.base));
+  const init = withPredefinedAcl(ctx, objectInit(body));
+  const o = await ctx.core.updateObject(bucket, object, num(ctx.query.get('generation')), init, mode, preconditions(ctx.query), {
+    overrideUnlockedRetention: ctx.query.get('overrideUnlockedRetention') === 'true',
+  });
+  sendJson(ctx, 200, objectJson(ctx, o));
 }
 
 export async function deleteObject(ctx: Ctx, { bucket, object }: Params): Promise<void> {
@@ -68,9 +72,11 @@ export async function copyObject(ctx: Ctx, { bucket, object, destBucket, destObj
   const src: Parameters<Ctx['core']['copyObject']>[0] = { bucket, name: object, preconditions: sourcePreconditions(ctx.query) };
   const g = num(ctx.query.get('sourceGeneration'));
   if (g !== undefined) src.generation = g;
-  const override = Object.keys(body).length > 0 ? objectInit(body) : undefined;
+  const given = Object.keys(body).length > 0 ? objectInit(body) : undefined;
+  const predefined = ctx.query.get('destinationPredefinedAcl');
+  const override = predefined ? { ...given, acl: predefinedAcl(predefined, 'object') } : given;
   const o = await ctx.core.copyObject(src, { bucket: destBucket, name: destObject, preconditions: preconditions(ctx.query) }, override);
-  const resource = objectResource(o, ctx.base);
+  const resource = objectJson(ctx, o);
   if (ctx.req.url?.includes('/copyTo/')) return sendJson(ctx, 200, resource);
   sendJson(ctx, 200, {
     kind: 'storage#rewriteResponse',
@@ -84,7 +90,7 @@ export async function copyObject(ctx: Ctx, { bucket, object, destBucket, destObj
 export async function moveObject(ctx: Ctx, { bucket, object, destObject }: Params): Promise<void> {
   await readJson(ctx.req);
   const o = await ctx.core.moveObject(bucket, object, destObject, sourcePreconditions(ctx.query), preconditions(ctx.query));
-  sendJson(ctx, 200, objectResource(o, ctx.base));
+  sendJson(ctx, 200, objectJson(ctx, o));
 }
 
 export async function composeObject(ctx: Ctx, { bucket, object }: Params): Promise<void> {
@@ -105,7 +111,13 @@ export async function composeObject(ctx: Ctx, { bucket, object }: Params): Promi
   // `destination`; GCS does not check them on compose, so neither do we.
   const { expectedCrc32c: _c, expectedMd5: _m, ...init } = objectInit(dest);
   const o = await ctx.core.composeObject(bucket, object, parts, init, preconditions(ctx.query));
-  sendJson(ctx, 200, objectResource(o, ctx.base));
+  sendJson(ctx, 200, objectJson(ctx, o));
+}
+
+/** `?predefinedAcl=` on a write or PATCH: the object's grants. */
+export function withPredefinedAcl(ctx: Ctx, init: ObjectInit): ObjectInit {
+  const name = ctx.query.get('predefinedAcl');
+  return name ? { ...init, acl: predefinedAcl(name, 'object') } : init;
 }
 
 export function restoreObject(): never {
@@ -127,11 +139,13 @@ export function objectInit(body: Record<string, unknown>): ObjectInit {
   if (typeof body.crc32c === 'string' && body.crc32c) init.expectedCrc32c = body.crc32c;
   if (typeof body.md5Hash === 'string' && body.md5Hash) init.expectedMd5 = body.md5Hash;
   for (const k of ['temporaryHold', 'eventBasedHold'] as const) {
-    if (body[k] === true) throw holdsUnsupported();
+    const v = body[k];
+    if (typeof v === 'boolean' || v === null) init[k] = v;
+    else if (v !== undefined) throw new StorageError('invalid', `Invalid value for ${k}: ${JSON.stringify(v)}.`);
   }
   if (isRecord(body.retention)) {
-    throw new StorageError('invalid', 'Object retention is not supported by the emulator (retention).');
-  }
-  if (body.acl !== undefined && body.acl !== null) throw uniformAccessRefusal('object');
+    init.retention = { mode: body.retention.mode as 'Unlocked' | 'Locked', retainUntilTime: String(body.retention.retainUntilTime) };
+  } else if (body.retention === null) init.retention = null;
+  if (body.acl !== undefined && body.acl !== null) init.acl = parseAcl(body.acl);
   return init;
 }

@@ -7,7 +7,8 @@ import { preflight } from './cors.ts';
 import { download } from './downloads.ts';
 import * as objects from './objects.ts';
 import { postPolicyUpload } from './post-policy.ts';
-import { refuseBucketAcl, refuseObjectAcl } from './unsupported.ts';
+import { aclRoutes } from './acl.ts';
+import * as iam from './iam.ts';
 import { upload } from './uploads.ts';
 import { xmlListObjects, xmlObject, xmlRoot } from './xml.ts';
 
@@ -17,10 +18,9 @@ type Api = 'json' | 'upload' | 'download' | 'xml';
 /** `[method, path pattern, handler]`: `{name}` is one segment, `{name...}` one or more (object names with raw slashes). */
 type Route = readonly [method: string, pattern: string, handler: Handler];
 
-const acl = (refuse: (ctx: Ctx) => never): Handler => (ctx, { bucket }) => {
-  ctx.core.getBucket(bucket);
-  refuse(ctx);
-};
+const bucketAcl = aclRoutes('acl');
+const defaultObjectAcl = aclRoutes('defaultObjectAcl');
+const objectAcl = aclRoutes('object');
 
 /** The JSON API, after its prefix (`/storage/v1`, or none: the form `STORAGE_EMULATOR_HOST` clients use). */
 const JSON_ROUTES: Route[] = [
@@ -31,17 +31,18 @@ const JSON_ROUTES: Route[] = [
   ['PUT', '/b/{bucket}', buckets.updateBucket],
   ['DELETE', '/b/{bucket}', buckets.deleteBucket],
   ['GET', '/b/{bucket}/storageLayout', buckets.storageLayout],
-  ['GET', '/b/{bucket}/iam', buckets.iamPolicy],
+  ['GET', '/b/{bucket}/iam', iam.getIamPolicy],
+  ['PUT', '/b/{bucket}/iam', iam.setIamPolicy],
+  ['GET', '/b/{bucket}/iam/testPermissions', iam.testIamPermissions],
+  ['POST', '/b/{bucket}/lockRetentionPolicy', buckets.lockRetentionPolicy],
   ['GET', '/b/{bucket}/managedFolders', buckets.emptyFolders('storage#managedFolders')],
   ['GET', '/b/{bucket}/folders', buckets.emptyFolders('storage#folders')],
   ['GET', '/b/{bucket}/notificationConfigs', buckets.listNotifications],
   ['POST', '/b/{bucket}/notificationConfigs', buckets.insertNotification],
   ['GET', '/b/{bucket}/notificationConfigs/{id}', buckets.getNotification],
   ['DELETE', '/b/{bucket}/notificationConfigs/{id}', buckets.deleteNotification],
-  ['*', '/b/{bucket}/acl', acl(refuseBucketAcl)],
-  ['*', '/b/{bucket}/acl/{entity}', acl(refuseBucketAcl)],
-  ['*', '/b/{bucket}/defaultObjectAcl', acl(refuseBucketAcl)],
-  ['*', '/b/{bucket}/defaultObjectAcl/{entity}', acl(refuseBucketAcl)],
+  ...aclTable('/b/{bucket}/acl', bucketAcl),
+  ...aclTable('/b/{bucket}/defaultObjectAcl', defaultObjectAcl),
   ['GET', '/b/{bucket}/o', objects.listObjects],
   ['POST', '/b/{bucket}/o', upload],
   ['POST', '/b/{bucket}/o/{object...}/rewriteTo/b/{destBucket}/o/{destObject...}', objects.copyObject],
@@ -49,14 +50,26 @@ const JSON_ROUTES: Route[] = [
   ['POST', '/b/{bucket}/o/{object...}/moveTo/o/{destObject...}', objects.moveObject],
   ['POST', '/b/{bucket}/o/{object...}/compose', objects.composeObject],
   ['POST', '/b/{bucket}/o/{object...}/restore', objects.restoreObject],
-  ['*', '/b/{bucket}/o/{object...}/acl', acl(refuseObjectAcl)],
-  ['*', '/b/{bucket}/o/{object...}/acl/{entity}', acl(refuseObjectAcl)],
+  ...aclTable('/b/{bucket}/o/{object...}/acl', objectAcl),
   ['GET', '/b/{bucket}/o/{object...}', objects.getObject],
   ['HEAD', '/b/{bucket}/o/{object...}', objects.getObject],
   ['PATCH', '/b/{bucket}/o/{object...}', objects.updateObject],
   ['PUT', '/b/{bucket}/o/{object...}', objects.updateObject],
   ['DELETE', '/b/{bucket}/o/{object...}', objects.deleteObject],
+  ['GET', '/projects/{id}/serviceAccount', iam.serviceAccount],
+  ['POST', '/channels/stop', iam.stopChannel],
 ];
+
+function aclTable(base: string, h: ReturnType<typeof aclRoutes>): Route[] {
+  return [
+    ['GET', base, h.list],
+    ['POST', base, h.insert],
+    ['GET', `${base}/{entity}`, h.get],
+    ['PUT', `${base}/{entity}`, h.update],
+    ['PATCH', `${base}/{entity}`, h.update],
+    ['DELETE', `${base}/{entity}`, h.remove],
+  ];
+}
 
 const ROUTES: Record<Api, Route[]> = {
   json: JSON_ROUTES,
@@ -86,10 +99,13 @@ const API_PREFIXES: [string, Api][] = [
   ['', 'json'],
 ];
 
+/** JSON API paths outside `/b`; with no prefix they would read as a bucket named "projects" or "channels". */
+const JSON_ROOTS = /^\/(?:projects\/[^/]+\/serviceAccount|channels\/stop)$/;
+
 function splitApi(pathname: string): { api: Api; path: string } {
   for (const [prefix, api] of API_PREFIXES) {
     const rest = pathname.slice(prefix.length);
-    if (pathname.startsWith(prefix) && (rest === '/b' || rest.startsWith('/b/'))) return { api, path: rest };
+    if (pathname.startsWith(prefix) && (rest === '/b' || rest.startsWith('/b/') || (api === 'json' && JSON_ROOTS.test(rest)))) return { api, path: rest };
   }
   return { api: 'xml', path: pathname };
 }

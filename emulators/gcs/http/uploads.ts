@@ -1,11 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { badRequest, StorageError } from '../errors.ts';
 import { boundaryOf, parseMultipartUpload } from '../multipart.ts';
-import { objectResource } from '../resources.ts';
 import type { ObjectInit, UploadSession } from '../storage.ts';
 import type { ObjectRecord } from '../types.ts';
-import { baseHeaders, type Ctx, header, methodNotAllowed, num, type Params, preconditions, readJson, sendEmpty, sendJson } from './context.ts';
-import { objectInit } from './objects.ts';
+import { baseHeaders, type Ctx, header, objectJson, methodNotAllowed, num, type Params, preconditions, readJson, sendEmpty, sendJson } from './context.ts';
+import { objectInit, withPredefinedAcl } from './objects.ts';
 import { refuseUnsupportedObjectOptions } from './unsupported.ts';
 
 /** Any request to `/upload/storage/v1/b/B/o`: a new upload by `uploadType`, or a session's chunk by `upload_id`. */
@@ -20,7 +19,7 @@ export async function upload(ctx: Ctx, { bucket }: Params): Promise<void> {
 
   if (type === 'resumable') {
     const body = await readJson(ctx.req);
-    const init = objectInit(body);
+    const init = withPredefinedAcl(ctx, objectInit(body));
     const headerType = header(ctx.req, 'x-upload-content-type');
     if (!init.contentType && headerType) init.contentType = headerType;
     const name = q.get('name') || (typeof body.name === 'string' ? body.name : '');
@@ -36,23 +35,23 @@ export async function upload(ctx: Ctx, { bucket }: Params): Promise<void> {
     const boundary = boundaryOf(ctx.req.headers['content-type']);
     if (!boundary) throw badRequest('Multipart upload without a boundary.');
     const { metadata, mediaContentType, media } = await parseMultipartUpload(ctx.req, boundary);
-    const init = objectInit(metadata);
+    const init = withPredefinedAcl(ctx, objectInit(metadata));
     if (!init.contentType && mediaContentType) init.contentType = mediaContentType;
     const name = q.get('name') || (typeof metadata.name === 'string' ? metadata.name : '');
     const o = await ctx.core.writeObject(bucket, name, media, init, pre);
-    return sendJson(ctx, 200, objectResource(o, ctx.base));
+    return sendJson(ctx, 200, objectJson(ctx, o));
   }
 
   if (type === 'media') {
     const name = q.get('name') ?? '';
-    const init: ObjectInit = {};
+    const init: ObjectInit = withPredefinedAcl(ctx, {});
     const ct = header(ctx.req, 'content-type');
     if (ct) init.contentType = ct;
     const ce = q.get('contentEncoding');
     if (ce) init.contentEncoding = ce;
     Object.assign(init, hashHeader(ctx.req));
     const o = await ctx.core.writeObject(bucket, name, ctx.req, init, pre);
-    return sendJson(ctx, 200, objectResource(o, ctx.base));
+    return sendJson(ctx, 200, objectJson(ctx, o));
   }
   throw badRequest(`Unsupported uploadType: ${type}`);
 }
@@ -65,7 +64,7 @@ export async function upload(ctx: Ctx, { bucket }: Params): Promise<void> {
 export async function resumableChunk(
   ctx: Ctx,
   session: UploadSession,
-  finished: (ctx: Ctx, o: ObjectRecord) => void = (c, o) => sendJson(c, 200, objectResource(o, c.base)),
+  finished: (ctx: Ctx, o: ObjectRecord) => void = (c, o) => sendJson(c, 200, objectJson(c, o)),
 ): Promise<void> {
   const method = ctx.req.method;
   if (method === 'DELETE') {
