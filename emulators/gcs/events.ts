@@ -218,12 +218,13 @@ export class EventDispatcher {
 }
 
 /**
- * A CloudEvents attribute as an HTTP header value, per the CloudEvents HTTP binding: space, `"`,
- * `%` and anything outside printable ASCII percent-encoded (UTF-8), so an object named `報告.png`
- * still makes a valid request.
+ * A CloudEvents attribute as an HTTP header value: what a header cannot carry (control characters,
+ * anything outside ASCII) percent-encoded as UTF-8, as the CloudEvents HTTP binding does, so an
+ * object named `報告.png` still makes a valid request. Printable ASCII, spaces included, goes as is,
+ * as a function behind Eventarc sees it.
  */
 export function ceHeaderValue(value: string): string {
-  return value.replace(/[^\x21-\x7e]|["%]/gu, (c) => encodeURIComponent(c).replace(/[!'()*]/g, (x) => `%${x.charCodeAt(0).toString(16).toUpperCase()}`) || c);
+  return value.replace(/[^\x20-\x7e]+/gu, (s) => encodeURIComponent(s));
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
