@@ -28,7 +28,11 @@ const CorsRule = z.object({
 });
 
 const LifecycleRule = z.object({
-  action: z.object({ type: z.enum(['Delete', 'SetStorageClass', 'AbortIncompleteMultipartUpload']), storageClass: StorageClass.optional() }),
+  action: z.object({
+    type: z.enum(['Delete', 'SetStorageClass', 'AbortIncompleteMultipartUpload']),
+    // the client passes what the caller wrote ('coldline'); GCS takes any case
+    storageClass: z.string().refine((c) => StorageClass.safeParse(c.toUpperCase()).success, 'unknown storage class').optional(),
+  }),
   condition: z.record(z.string(), z.unknown()).refine((c) => Object.keys(c).length > 0, 'A lifecycle rule needs at least one condition.'),
 });
 

@@ -32,7 +32,7 @@ export function objectResource(o: ObjectRecord, base: string, bucket?: BucketRec
     if (o[k] !== undefined) res[k] = o[k];
   }
   if (o.componentCount !== undefined) res.componentCount = o.componentCount;
-  for (const k of ['temporaryHold', 'eventBasedHold', 'retention'] as const) if (o[k] !== undefined) res[k] = o[k];
+  for (const k of ['temporaryHold', 'eventBasedHold', 'retention', 'customerEncryption'] as const) if (o[k] !== undefined) res[k] = o[k];
   const retention = bucket ? retentionSeconds(bucket.metadata) : 0;
   if (retention > 0) res.retentionExpirationTime = new Date(Date.parse(o.timeCreated) + retention * 1000).toISOString();
   return res;

@@ -566,7 +566,7 @@ export class StorageCore {
   /** copyTo / rewriteTo: a new generation at the destination with the source's content. */
   async copyObject(
     src: { bucket: string; name: string; generation?: number; preconditions?: Preconditions },
-    dst: { bucket: string; name: string; preconditions?: Preconditions },
+    dst: { bucket: string; name: string; preconditions?: Preconditions; customerEncryption?: ObjectInit['customerEncryption'] },
     override: ObjectInit | undefined,
   ): Promise<ObjectRecord> {
     validateObjectName(dst.name);
@@ -579,6 +579,8 @@ export class StorageCore {
     else await pipeline(new PassThrough().end(), this.backend.createBlobWriter(blobKey));
     const init: ObjectInit = override && Object.keys(override).length > 0 ? override : recordInit(source);
     if (override && !override.contentType) init.contentType = source.contentType;
+    // the copy is under the destination's key, or none (GCS does not carry the source's key over)
+    if (dst.customerEncryption) init.customerEncryption = dst.customerEncryption;
     const hasher = HashedCopy.of(source);
     return this.#commit(dst.bucket, dst.name, init, dst.preconditions ?? {}, hasher, blobKey,
       source.componentCount ? { componentCount: source.componentCount } : {});
@@ -671,6 +673,7 @@ function initFields(init: ObjectInit): Partial<ObjectRecord> {
   if (init.temporaryHold === true) out.temporaryHold = true;
   if (init.eventBasedHold === true) out.eventBasedHold = true;
   if (init.retention) out.retention = init.retention;
+  if (init.customerEncryption) out.customerEncryption = init.customerEncryption;
   return out;
 }
 

@@ -19,6 +19,12 @@ export interface BucketRecord {
   iamPolicy?: Record<string, unknown>;
 }
 
+/** What an object written with a customer-supplied key records of it. */
+export interface CustomerEncryption {
+  encryptionAlgorithm: 'AES256';
+  keySha256: string;
+}
+
 /** One entry of a bucket's `cors` configuration. */
 export interface CorsRule {
   origin?: string[];
@@ -58,6 +64,7 @@ export interface ObjectRecord {
   timeCreated: string;
   updated: string;
   acl?: AclEntry[];
+  customerEncryption?: CustomerEncryption;
   temporaryHold?: boolean;
   eventBasedHold?: boolean;
   /** Object retention: kept (not deleted or replaced) until `retainUntilTime`. */
@@ -86,6 +93,7 @@ export interface ObjectInit {
   metadata?: Record<string, string | null> | null;
   /** Grants for the new object (from `predefinedAcl` or `acl`); the bucket's default object ACL otherwise. */
   acl?: AclEntry[];
+  customerEncryption?: CustomerEncryption;
   temporaryHold?: boolean | null;
   eventBasedHold?: boolean | null;
   retention?: { mode: 'Unlocked' | 'Locked'; retainUntilTime: string } | null;

@@ -435,13 +435,28 @@ export const CASES: ConformanceCase[] = [
   },
   {
     group: 'holds-retention',
-    name: 'customer-supplied keys, soft delete and KMS keys are refused with a 400 that names them',
+    name: 'a customer-supplied key gates the content and hashes; rotation rewrites under the new key',
     async run(env) {
       const b = await newBucket(env);
-      const csek = await rejection(b.file('enc.txt', { encryptionKey: Buffer.alloc(32, 1) }).save('x', { resumable: false }));
-      assert.equal(csek.code, 400);
-      assert.match(csek.message, /encryption key/i);
-      assert.equal((await b.file('enc.txt').exists())[0], false);
+      const key = Buffer.alloc(32, 1);
+      const encrypted = b.file('enc.txt', { encryptionKey: key });
+      await encrypted.save('secret data', { resumable: false });
+      const [withKey] = await encrypted.getMetadata();
+      assert.equal(withKey.customerEncryption?.encryptionAlgorithm, 'AES256');
+      assert.ok(withKey.crc32c);
+      const plain = b.file('enc.txt');
+      assert.equal((await plain.getMetadata())[0].crc32c, undefined);
+      assert.match((await rejection(plain.download())).message, /encrypted by a customer-supplied encryption key/);
+      assert.match((await rejection(b.file('enc.txt', { encryptionKey: Buffer.alloc(32, 2) }).download())).message, /key is incorrect/);
+      await encrypted.rotateEncryptionKey(Buffer.alloc(32, 3));
+      assert.equal((await b.file('enc.txt', { encryptionKey: Buffer.alloc(32, 3) }).download())[0].toString(), 'secret data');
+    },
+  },
+  {
+    group: 'holds-retention',
+    name: 'soft delete and KMS keys are refused with a 400 that names them',
+    async run(env) {
+      const b = await newBucket(env);
       const soft = await rejection(b.setMetadata({ softDeletePolicy: { retentionDurationSeconds: 604800 } }));
       assert.equal(soft.code, 400);
       assert.match(soft.message, /Soft delete/);

@@ -77,14 +77,13 @@ export function aclRoutes(target: Target): { list: Handler; insert: Handler; get
       if (!found) throw notFound(params.entity);
       sendJson(ctx, 200, s.describe(found));
     },
+    // an update of an entity not yet granted adds it, as GCS does
     update: async (ctx, params) => {
       const s = store(ctx, target, params);
       const body = await readJson(ctx.req);
-      const entries = s.read();
-      if (!entries.some((e) => e.entity === params.entity)) throw notFound(params.entity);
       const entry: AclEntry = { entity: params.entity, role: aclRole(body.role) };
       checkPublic(ctx.core.getBucket(params.bucket), entry.entity);
-      await s.write(entries.map((e) => (e.entity === entry.entity ? entry : e)));
+      await s.write([...s.read().filter((e) => e.entity !== entry.entity), entry]);
       sendJson(ctx, 200, s.describe(entry));
     },
     remove: async (ctx, params) => {

@@ -5,6 +5,7 @@ import { objectResource } from '../resources.ts';
 import type { Preconditions, StorageCore } from '../storage.ts';
 import type { BucketRecord, ObjectRecord } from '../types.ts';
 import { corsHeaders } from './cors.ts';
+import { showsHashes } from './csek.ts';
 
 export type Query = URLSearchParams;
 
@@ -89,7 +90,12 @@ export function objectJson(ctx: Ctx, o: ObjectRecord): Record<string, unknown> {
   } catch {
     bucket = undefined;
   }
-  return objectResource(o, ctx.base, bucket);
+  const res = objectResource(o, ctx.base, bucket);
+  if (!showsHashes(o, ctx.req)) {
+    delete res.md5Hash;
+    delete res.crc32c;
+  }
+  return res;
 }
 
 export function sendJson(ctx: Ctx, status: number, body: unknown): void {

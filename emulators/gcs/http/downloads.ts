@@ -5,12 +5,14 @@ import { etag } from '../resources.ts';
 import { checkPreconditions } from '../storage.ts';
 import type { ByteRange, ObjectRecord } from '../types.ts';
 import { baseHeaders, type Ctx, header, num, type Params, preconditions } from './context.ts';
+import { checkContentKey, customerKey } from './csek.ts';
 import { refuseUnsupportedObjectOptions } from './unsupported.ts';
 
 export async function download(ctx: Ctx, { bucket, object }: Params): Promise<void> {
   refuseUnsupportedObjectOptions(ctx);
   const o = ctx.core.getObject(bucket, object, num(ctx.query.get('generation')));
   checkPreconditions(o, preconditions(ctx.query));
+  checkContentKey(o, customerKey(ctx.req));
   await sendContent(ctx, o);
 }
 
@@ -37,6 +39,10 @@ export async function sendContent(ctx: Ctx, o: ObjectRecord): Promise<void> {
     'x-goog-storage-class': o.storageClass,
     'x-goog-hash': `crc32c=${o.crc32c},md5=${o.md5Hash}`,
   };
+  if (o.customerEncryption) {
+    headers['x-goog-encryption-algorithm'] = o.customerEncryption.encryptionAlgorithm;
+    headers['x-goog-encryption-key-sha256'] = o.customerEncryption.keySha256;
+  }
   if (o.contentEncoding) headers['content-encoding'] = o.contentEncoding;
   if (o.contentDisposition) headers['content-disposition'] = headerSafe(o.contentDisposition);
   if (o.cacheControl) headers['cache-control'] = o.cacheControl;

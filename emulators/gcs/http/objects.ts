@@ -15,6 +15,7 @@ import {
   sourcePreconditions,
 } from './context.ts';
 import { download } from './downloads.ts';
+import { checkContentKey, customerKey } from './csek.ts';
 import { refuseUnsupportedObjectOptions } from './unsupported.ts';
 
 export function listObjects(ctx: Ctx, { bucket }: Params): void {
@@ -72,10 +73,16 @@ export async function copyObject(ctx: Ctx, { bucket, object, destBucket, destObj
   const src: Parameters<Ctx['core']['copyObject']>[0] = { bucket, name: object, preconditions: sourcePreconditions(ctx.query) };
   const g = num(ctx.query.get('sourceGeneration'));
   if (g !== undefined) src.generation = g;
+  checkContentKey(ctx.core.getObject(bucket, object, g), customerKey(ctx.req, 'x-goog-copy-source-'));
+  const key = customerKey(ctx.req);
   const given = Object.keys(body).length > 0 ? objectInit(body) : undefined;
   const predefined = ctx.query.get('destinationPredefinedAcl');
   const override = predefined ? { ...given, acl: predefinedAcl(predefined, 'object') } : given;
-  const o = await ctx.core.copyObject(src, { bucket: destBucket, name: destObject, preconditions: preconditions(ctx.query) }, override);
+  const o = await ctx.core.copyObject(
+    src,
+    { bucket: destBucket, name: destObject, preconditions: preconditions(ctx.query), ...(key ? { customerEncryption: key } : {}) },
+    override,
+  );
   const resource = objectJson(ctx, o);
   if (ctx.req.url?.includes('/copyTo/')) return sendJson(ctx, 200, resource);
   sendJson(ctx, 200, {

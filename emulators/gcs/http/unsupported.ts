@@ -1,14 +1,11 @@
 import { StorageError } from '../errors.ts';
-import { type Ctx, header } from './context.ts';
+import type { Ctx } from './context.ts';
 
 /**
  * Features the emulator does not have are refused with a 400 that names them, never accepted and
- * dropped: a client that asked for an encryption key or soft delete must not believe it got one.
+ * dropped: a client that asked for a KMS key or soft delete must not believe it got one.
  */
 export function refuseUnsupportedObjectOptions(ctx: Ctx): void {
-  if (header(ctx.req, 'x-goog-encryption-key') || header(ctx.req, 'x-goog-copy-source-encryption-key')) {
-    throw new StorageError('invalid', 'Customer-supplied encryption keys are not supported by the emulator (x-goog-encryption-key).');
-  }
   if (ctx.query.get('kmsKeyName')) {
     throw new StorageError('invalid', 'Cloud KMS keys are not supported by the emulator (kmsKeyName).');
   }

@@ -5,6 +5,7 @@ import type { ObjectInit, UploadSession } from '../storage.ts';
 import type { ObjectRecord } from '../types.ts';
 import { baseHeaders, type Ctx, header, objectJson, methodNotAllowed, num, type Params, preconditions, readJson, sendEmpty, sendJson } from './context.ts';
 import { objectInit, withPredefinedAcl } from './objects.ts';
+import { customerKey } from './csek.ts';
 import { refuseUnsupportedObjectOptions } from './unsupported.ts';
 
 /** Any request to `/upload/storage/v1/b/B/o`: a new upload by `uploadType`, or a session's chunk by `upload_id`. */
@@ -19,7 +20,7 @@ export async function upload(ctx: Ctx, { bucket }: Params): Promise<void> {
 
   if (type === 'resumable') {
     const body = await readJson(ctx.req);
-    const init = withPredefinedAcl(ctx, objectInit(body));
+    const init = withCustomerKey(ctx, withPredefinedAcl(ctx, objectInit(body)));
     const headerType = header(ctx.req, 'x-upload-content-type');
     if (!init.contentType && headerType) init.contentType = headerType;
     const name = q.get('name') || (typeof body.name === 'string' ? body.name : '');
@@ -35,7 +36,7 @@ export async function upload(ctx: Ctx, { bucket }: Params): Promise<void> {
     const boundary = boundaryOf(ctx.req.headers['content-type']);
     if (!boundary) throw badRequest('Multipart upload without a boundary.');
     const { metadata, mediaContentType, media } = await parseMultipartUpload(ctx.req, boundary);
-    const init = withPredefinedAcl(ctx, objectInit(metadata));
+    const init = withCustomerKey(ctx, withPredefinedAcl(ctx, objectInit(metadata)));
     if (!init.contentType && mediaContentType) init.contentType = mediaContentType;
     const name = q.get('name') || (typeof metadata.name === 'string' ? metadata.name : '');
     const o = await ctx.core.writeObject(bucket, name, media, init, pre);
@@ -44,7 +45,7 @@ export async function upload(ctx: Ctx, { bucket }: Params): Promise<void> {
 
   if (type === 'media') {
     const name = q.get('name') ?? '';
-    const init: ObjectInit = withPredefinedAcl(ctx, {});
+    const init: ObjectInit = withCustomerKey(ctx, withPredefinedAcl(ctx, {}));
     const ct = header(ctx.req, 'content-type');
     if (ct) init.contentType = ct;
     const ce = q.get('contentEncoding');
@@ -54,6 +55,12 @@ export async function upload(ctx: Ctx, { bucket }: Params): Promise<void> {
     return sendJson(ctx, 200, objectJson(ctx, o));
   }
   throw badRequest(`Unsupported uploadType: ${type}`);
+}
+
+/** `x-goog-encryption-key` on an upload: the object is kept under that key. */
+function withCustomerKey(ctx: Ctx, init: ObjectInit): ObjectInit {
+  const key = customerKey(ctx.req);
+  return key ? { ...init, customerEncryption: key } : init;
 }
 
 /**

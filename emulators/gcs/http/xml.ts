@@ -4,6 +4,7 @@ import { badRequest, StorageError } from '../errors.ts';
 import { checkPreconditions, type ObjectInit, type Preconditions, type StorageCore } from '../storage.ts';
 import type { ObjectRecord } from '../types.ts';
 import { baseHeaders, type Ctx, header, methodNotAllowed, num, type Params, send, sendEmpty, sendText } from './context.ts';
+import { checkContentKey, customerKey } from './csek.ts';
 import { sendContent } from './downloads.ts';
 import { lengthRangeError, resumableChunk } from './uploads.ts';
 import { refuseUnsupportedObjectOptions } from './unsupported.ts';
@@ -29,6 +30,7 @@ export async function xmlObject(ctx: Ctx, { bucket, object }: Params): Promise<v
   refuseUnsupportedObjectOptions(ctx);
   if (method === 'GET' || method === 'HEAD') {
     const o = ctx.core.getObject(bucket, object, num(ctx.query.get('generation')));
+    checkContentKey(o, customerKey(ctx.req));
     return sendContent(ctx, o);
   }
   if (method === 'PUT') {
@@ -107,6 +109,8 @@ export function xmlObjectInit(req: IncomingMessage): ObjectInit {
     if (k.startsWith('x-goog-meta-') && typeof v === 'string') metadata[k.slice('x-goog-meta-'.length)] = v;
   }
   if (Object.keys(metadata).length > 0) init.metadata = metadata;
+  const key = customerKey(req);
+  if (key) init.customerEncryption = key;
   return init;
 }
 
