@@ -357,6 +357,8 @@ export const CASES: ConformanceCase[] = [
       const [e] = await f.acl.get({ entity: 'allUsers' });
       assert.deepEqual({ entity: (e as { entity: string }).entity, role: (e as { role: string }).role }, { entity: 'allUsers', role: 'READER' });
       assert.equal((await f.isPublic())[0], true);
+      const full = (await (await fetch(`${env.emulator.url}/storage/v1/b/${b.name}/o/pub.txt?projection=full`)).json()) as { acl: unknown[] };
+      assert.ok(full.acl.some((g) => JSON.stringify(g) === JSON.stringify({ entity: 'allUsers', role: 'READER' })));
       await f.makePrivate();
       assert.equal((await rejection(f.acl.get({ entity: 'allUsers' }))).code, 404);
     },

@@ -1,13 +1,13 @@
 import { StorageError } from '../errors.ts';
-import { bucketResource, notificationResource } from '../resources.ts';
+import { notificationResource } from '../resources.ts';
 import type { NotificationRecord } from '../types.ts';
 import { parseAcl, predefinedAcl } from '../acl.ts';
 import type { BucketAcls } from '../storage.ts';
-import { type Ctx, type Params, isRecord, preconditions, readJson, sendEmpty, sendJson } from './context.ts';
+import { bucketJson, type Ctx, type Params, isRecord, preconditions, readJson, sendEmpty, sendJson } from './context.ts';
 
 export function listBuckets(ctx: Ctx): void {
   const buckets = ctx.core.listBuckets(ctx.query.get('prefix') ?? '');
-  sendJson(ctx, 200, { kind: 'storage#buckets', items: buckets.map((b) => bucketResource(b, ctx.base)) });
+  sendJson(ctx, 200, { kind: 'storage#buckets', items: buckets.map((b) => bucketJson(ctx, b)) });
 }
 
 export async function insertBucket(ctx: Ctx): Promise<void> {
@@ -17,7 +17,7 @@ export async function insertBucket(ctx: Ctx): Promise<void> {
   const { name: _name, ...metadata } = body;
   if (ctx.query.get('enableObjectRetention') === 'true') metadata.objectRetention = { mode: 'Enabled' };
   const bucket = await ctx.core.createBucket(name, ctx.query.get('project') ?? ctx.projectId, metadata, bucketAcls(ctx, body));
-  sendJson(ctx, 200, bucketResource(bucket, ctx.base));
+  sendJson(ctx, 200, bucketJson(ctx, bucket));
 }
 
 export function getBucket(ctx: Ctx, { bucket }: Params): void {
@@ -29,14 +29,14 @@ export function getBucket(ctx: Ctx, { bucket }: Params): void {
   if (pre.ifMetagenerationNotMatch !== undefined && b.metageneration === pre.ifMetagenerationNotMatch) {
     throw new StorageError('conditionNotMet', 'At least one of the pre-conditions you specified did not hold.');
   }
-  sendJson(ctx, 200, bucketResource(b, ctx.base));
+  sendJson(ctx, 200, bucketJson(ctx, b));
 }
 
 /** PATCH merges (a key set to null is removed); PUT replaces every writable field. */
 export async function updateBucket(ctx: Ctx, { bucket }: Params): Promise<void> {
   const body = await readJson(ctx.req);
   const b = await ctx.core.updateBucket(bucket, body, ctx.req.method === 'PUT' ? 'replace' : 'patch', preconditions(ctx.query), bucketAcls(ctx, body));
-  sendJson(ctx, 200, bucketResource(b, ctx.base));
+  sendJson(ctx, 200, bucketJson(ctx, b));
 }
 
 export async function deleteBucket(ctx: Ctx, { bucket }: Params): Promise<void> {
@@ -59,7 +59,7 @@ function bucketAcls(ctx: Ctx, body: Record<string, unknown>): BucketAcls {
 export async function lockRetentionPolicy(ctx: Ctx, { bucket }: Params): Promise<void> {
   ctx.req.resume();
   const b = await ctx.core.lockRetentionPolicy(bucket, preconditions(ctx.query).ifMetagenerationMatch);
-  sendJson(ctx, 200, bucketResource(b, ctx.base));
+  sendJson(ctx, 200, bucketJson(ctx, b));
 }
 
 export function storageLayout(ctx: Ctx, { bucket }: Params): void {

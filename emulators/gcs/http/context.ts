@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { badRequest, StorageError } from '../errors.ts';
-import { objectResource } from '../resources.ts';
+import { uniformAccessEnabled } from '../bucket-metadata.ts';
+import { bucketResource, objectResource } from '../resources.ts';
 import type { Preconditions, StorageCore } from '../storage.ts';
 import type { BucketRecord, ObjectRecord } from '../types.ts';
 import { corsHeaders } from './cors.ts';
@@ -95,8 +96,22 @@ export function objectJson(ctx: Ctx, o: ObjectRecord): Record<string, unknown> {
     delete res.md5Hash;
     delete res.crc32c;
   }
+  if (fullProjection(ctx, bucket) && o.acl) res.acl = o.acl;
   return res;
 }
+
+/** The bucket resource; with `projection=full` its legacy ACLs too (not under uniform access, as in GCS). */
+export function bucketJson(ctx: Ctx, b: BucketRecord): Record<string, unknown> {
+  const res = bucketResource(b, ctx.base);
+  if (fullProjection(ctx, b)) {
+    if (b.acl) res.acl = b.acl;
+    if (b.defaultObjectAcl) res.defaultObjectAcl = b.defaultObjectAcl;
+  }
+  return res;
+}
+
+const fullProjection = (ctx: Ctx, b: BucketRecord | undefined): boolean =>
+  ctx.query.get('projection') === 'full' && b !== undefined && !uniformAccessEnabled(b.metadata);
 
 export function sendJson(ctx: Ctx, status: number, body: unknown): void {
   const text = JSON.stringify(applyFields(body, ctx.query.get('fields')));

@@ -4,20 +4,10 @@ import { badRequest, StorageError } from '../errors.ts';
 import type { ObjectInit } from '../storage.ts';
 import type { ObjectRecord } from '../types.ts';
 import { type Ctx, isRecord, type Params, send, sendEmpty } from './context.ts';
-import { limitLength, xmlEscape } from './xml.ts';
+import { limitLength, XML_OBJECT_FIELDS, xmlEscape } from './xml.ts';
 
 /** Form fields that are never policy conditions. */
 const UNCHECKED = new Set(['file', 'policy', 'x-goog-signature', 'signature', 'googleaccessid', 'x-goog-algorithm', 'x-goog-credential', 'x-goog-date']);
-
-const OBJECT_FIELDS = [
-  ['content-type', 'contentType'],
-  ['content-encoding', 'contentEncoding'],
-  ['content-disposition', 'contentDisposition'],
-  ['content-language', 'contentLanguage'],
-  ['cache-control', 'cacheControl'],
-  ['x-goog-custom-time', 'customTime'],
-  ['x-goog-storage-class', 'storageClass'],
-] as const;
 
 type Condition = { kind: 'eq' | 'starts-with'; field: string; value: string } | { kind: 'length'; min: number; max: number };
 
@@ -134,7 +124,7 @@ function checkPolicy(
   if (!key) throw new StorageError('required', 'The form has no key field (the object name).');
 
   const init: ObjectInit = {};
-  for (const [f, k] of OBJECT_FIELDS) {
+  for (const [f, k] of XML_OBJECT_FIELDS) {
     const v = fields.get(f);
     if (v) init[k] = v;
   }

@@ -88,19 +88,21 @@ export function liveObject(core: StorageCore, bucket: string, name: string): Obj
   }
 }
 
+/** Object fields the XML API takes from headers (and an HTML form upload from fields of the same names). */
+export const XML_OBJECT_FIELDS = [
+  ['content-type', 'contentType'],
+  ['content-encoding', 'contentEncoding'],
+  ['content-disposition', 'contentDisposition'],
+  ['content-language', 'contentLanguage'],
+  ['cache-control', 'cacheControl'],
+  ['x-goog-custom-time', 'customTime'],
+  ['x-goog-storage-class', 'storageClass'],
+] as const;
+
 /** Object fields an XML API write takes from its headers. */
 export function xmlObjectInit(req: IncomingMessage): ObjectInit {
   const init: ObjectInit = {};
-  const fields = [
-    ['content-type', 'contentType'],
-    ['content-encoding', 'contentEncoding'],
-    ['content-disposition', 'contentDisposition'],
-    ['content-language', 'contentLanguage'],
-    ['cache-control', 'cacheControl'],
-    ['x-goog-custom-time', 'customTime'],
-    ['x-goog-storage-class', 'storageClass'],
-  ] as const;
-  for (const [h, k] of fields) {
+  for (const [h, k] of XML_OBJECT_FIELDS) {
     const v = header(req, h);
     if (v) init[k] = v;
   }
