@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { StorageError } from './errors.ts';
+import type { BucketRecord } from './types.ts';
 
 /**
  * A bucket's writable metadata, stored as the client wrote it (after GCS's validation) and read
@@ -196,3 +197,14 @@ const DUAL_REGIONS = new Set(['NAM4', 'EUR4', 'EUR5', 'EUR7', 'EUR8', 'ASIA1']);
 
 /** Seconds objects must be kept under the bucket's retention policy (0: none). */
 export const retentionSeconds = (md: BucketMetadata): number => (isObject(md.retentionPolicy) ? Number(md.retentionPolicy.retentionPeriod) : 0);
+
+/** Bucket records written before metadata was kept whole had location, storageClass, versioning and labels on top. */
+export function withMetadata(record: BucketRecord): BucketRecord {
+  if (record.metadata) return record;
+  const old = record as unknown as Record<string, unknown>;
+  const metadata: BucketMetadata = { location: old.location ?? 'US', storageClass: old.storageClass ?? 'STANDARD' };
+  if (old.versioning === true) metadata.versioning = { enabled: true };
+  if (old.labels) metadata.labels = old.labels;
+  const { location: _l, storageClass: _s, versioning: _v, labels: _b, ...rest } = old;
+  return { ...(rest as unknown as BucketRecord), metadata: normalizeBucketMetadata(metadata, undefined, String(old.timeCreated)) };
+}

@@ -2,16 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import {
-  type BucketMetadata,
-  mergePatch,
-  normalizeBucketMetadata,
-  publicAccessPrevented,
-  retentionSeconds,
-  uniformAccessEnabled,
-  versioningEnabled,
-} from './bucket-metadata.ts';
-import { type AclEntry, DEFAULT_BUCKET_ACL, DEFAULT_OBJECT_ACL, isPublicEntity, publicAccessPreventedError, uniformAccessError } from './acl.ts';
+import { type BucketMetadata, mergePatch, normalizeBucketMetadata, versioningEnabled, withMetadata } from './bucket-metadata.ts';
+import { globToRegExp } from './glob.ts';
+import { changeRetention, checkAclsAllowed, checkMetadataSize, checkRetention, CLEARABLE, validateObjectName } from './object-rules.ts';
+import { DEFAULT_BUCKET_ACL, DEFAULT_OBJECT_ACL } from './acl.ts';
 import { badRequest, notFound, StorageError } from './errors.ts';
 import { ContentHasher } from './hashing.ts';
 import type { Backend, BucketRecord, ByteRange, NotificationRecord, ObjectInit, ObjectRecord, Preconditions, UploadRecord } from './types.ts';
@@ -693,87 +687,6 @@ function stripInit(o: ObjectRecord): ObjectRecord {
   return copy;
 }
 
-/** Fields a PATCH may remove by sending null. */
-const CLEARABLE = ['contentEncoding', 'contentDisposition', 'contentLanguage', 'cacheControl', 'customTime'] as const;
-
-/** GCS refuses custom metadata over 8 KiB (keys and values, in UTF-8 bytes). */
-const MAX_CUSTOM_METADATA_BYTES = 8 * 1024;
-
-function checkMetadataSize(metadata: Record<string, string | null> | null | undefined): void {
-  let size = 0;
-  for (const [k, v] of Object.entries(metadata ?? {})) size += Buffer.byteLength(k) + Buffer.byteLength(v ?? '');
-  if (size > MAX_CUSTOM_METADATA_BYTES) {
-    throw new StorageError('invalid', `The total size of custom metadata (${size} bytes) exceeds the maximum of ${MAX_CUSTOM_METADATA_BYTES} bytes.`);
-  }
-}
-
-/**
- * A held object cannot be deleted, replaced or archived; one under a retention period (the bucket's
- * policy or its own retention) cannot be deleted or replaced until the period has passed.
- */
-function checkRetention(bucket: BucketRecord, o: ObjectRecord, change: 'remove' | 'archive'): void {
-  for (const [k, label] of [['temporaryHold', 'Temporary'], ['eventBasedHold', 'Event-Based']] as const) {
-    if (o[k] === true) {
-      throw new StorageError('forbidden', `Object '${o.bucket}/${o.name}' is under active ${label} hold and cannot be deleted, overwritten or archived until hold is removed.`);
-    }
-  }
-  if (change === 'archive') return;
-  const seconds = retentionSeconds(bucket.metadata);
-  const until = Math.max(seconds > 0 ? Date.parse(o.timeCreated) + seconds * 1000 : 0, o.retention ? Date.parse(o.retention.retainUntilTime) : 0);
-  if (Date.now() < until) {
-    throw new StorageError(
-      'forbidden',
-      `Object '${o.bucket}/${o.name}' is subject to bucket's retention policy or object retention and cannot be deleted or overwritten until ${new Date(until).toISOString()}`,
-    );
-  }
-}
-
-/** Legacy ACLs are refused under uniform bucket-level access; public grants under enforced public access prevention. */
-function checkAclsAllowed(md: BucketMetadata, acl: AclEntry[] | undefined, target: 'bucket' | 'object'): void {
-  if (!acl) return;
-  if (uniformAccessEnabled(md)) throw uniformAccessError(target);
-  if (publicAccessPrevented(md) && acl.some((e) => isPublicEntity(e.entity))) throw publicAccessPreventedError();
-}
-
-/** A new retention for an object: shortening or removing an Unlocked one needs the override; a Locked one only grows. */
-function changeRetention(
-  o: ObjectRecord,
-  next: ObjectRecord['retention'] | null,
-  override: boolean,
-): ObjectRecord['retention'] | undefined {
-  const current = o.retention;
-  if (next && (next.mode !== 'Unlocked' && next.mode !== 'Locked' || !Number.isFinite(Date.parse(next.retainUntilTime)))) {
-    throw new StorageError('invalid', "Invalid retention: mode must be 'Unlocked' or 'Locked' and retainUntilTime a timestamp.");
-  }
-  const weakens =
-    current && (!next || Date.parse(next.retainUntilTime) < Date.parse(current.retainUntilTime) || (current.mode === 'Locked' && next.mode !== 'Locked'));
-  if (weakens) {
-    if (current.mode === 'Locked') throw new StorageError('forbidden', 'A Locked object retention cannot be removed or shortened.');
-    if (!override) {
-      throw new StorageError('forbidden', 'Removing or shortening an Unlocked object retention requires overrideUnlockedRetention=true.');
-    }
-  }
-  return next ?? undefined;
-}
-
-/** Bucket records written before metadata was kept whole had location, storageClass, versioning and labels on top. */
-function withMetadata(record: BucketRecord): BucketRecord {
-  if (record.metadata) return record;
-  const old = record as unknown as Record<string, unknown>;
-  const metadata: BucketMetadata = { location: old.location ?? 'US', storageClass: old.storageClass ?? 'STANDARD' };
-  if (old.versioning === true) metadata.versioning = { enabled: true };
-  if (old.labels) metadata.labels = old.labels;
-  const { location: _l, storageClass: _s, versioning: _v, labels: _b, ...rest } = old;
-  return { ...(rest as unknown as BucketRecord), metadata: normalizeBucketMetadata(metadata, undefined, String(old.timeCreated)) };
-}
-
-function validateObjectName(name: string): void {
-  if (!name) throw new StorageError('required', 'Required object name.');
-  // GCS: "Object names cannot contain Carriage Return or Line Feed characters."
-  if (/[\r\n]/.test(name)) throw new StorageError('invalid', 'The specified object name is not valid: object names cannot contain Carriage Return or Line Feed characters.');
-  if (Buffer.byteLength(name) > 1024) throw new StorageError('invalid', 'The object name is too long.');
-  if (name === '.' || name === '..') throw new StorageError('invalid', `Invalid object name: ${name}`);
-}
 
 const PRECONDITION_FAILED = 'At least one of the pre-conditions you specified did not hold.';
 
@@ -797,35 +710,3 @@ function checkMetageneration(metageneration: number, pre: Pick<Preconditions, 'i
     throw new StorageError('conditionNotMet', PRECONDITION_FAILED);
   }
 }
-
-/** `matchGlob` subset: `**`, `*`, `?`, `[...]`, `{a,b}`. */
-function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string;
-    if (c === '*') {
-      if (glob[i + 1] === '*' && glob[i + 2] === '/' && (i === 0 || glob[i - 1] === '/')) {
-        // `**/` is any number of whole directories, none included: `a/**/b` matches `a/b`
-        re += '(?:.*/)?';
-        i += 2;
-      } else if (glob[i + 1] === '*') {
-        re += '.*';
-        i++;
-      } else re += '[^/]*';
-    } else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const j = glob.indexOf(']', i);
-      re += j > i ? glob.slice(i, j + 1) : '\\[';
-      if (j > i) i = j;
-    } else if (c === '{') {
-      const j = glob.indexOf('}', i);
-      if (j > i) {
-        re += `(?:${glob.slice(i + 1, j).split(',').map(escapeRe).join('|')})`;
-        i = j;
-      } else re += '\\{';
-    } else re += escapeRe(c);
-  }
-  return new RegExp(`^${re}$`);
-}
-
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
