@@ -3,7 +3,8 @@ import { type BucketMetadata, publicAccessPrevented, retentionSeconds, uniformAc
 import { StorageError } from './errors.ts';
 import type { BucketRecord, ObjectRecord } from './types.ts';
 
-/** The rules GCS applies to an object write, update or delete: names, metadata size, holds, retention, ACLs. */
+// The rules GCS applies to an object write, update or delete: names, metadata size, holds, retention, ACLs.
+
 /** Fields a PATCH may remove by sending null. */
 export const CLEARABLE = ['contentEncoding', 'contentDisposition', 'contentLanguage', 'cacheControl', 'customTime'] as const;
 
