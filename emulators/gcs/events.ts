@@ -112,9 +112,9 @@ export class EventDispatcher {
       'ce-id': randomUUID(),
       'ce-source': `//storage.googleapis.com/projects/_/buckets/${o.bucket}`,
       'ce-type': `google.cloud.storage.object.v1.${event.type}`,
-      'ce-subject': `objects/${o.name}`,
+      'ce-subject': ceHeaderValue(`objects/${o.name}`),
       'ce-time': event.type === 'metadataUpdated' ? o.updated : (o.timeDeleted ?? o.timeCreated),
-      'ce-bucket': o.bucket,
+      'ce-bucket': ceHeaderValue(o.bucket),
     };
     const body = JSON.stringify(resource);
     await this.#withRetry(url, { method: 'POST', headers, body }, { ceType: headers['ce-type'], object: `${o.bucket}/${o.name}` });
@@ -160,6 +160,16 @@ export class EventDispatcher {
 
   async #withRetry(url: string, init: RequestInit, about: Record<string, unknown>): Promise<void> {
     const { initialBackoffMs, maxBackoffMs, retryDeadlineMs } = this.#options;
+    try {
+      // a request that cannot even be built (a header no HTTP message can carry) fails the same way
+      // on every attempt: report it once, loudly, instead of retrying until the deadline
+      new Request(url, init);
+    } catch (err) {
+      this.#failed++;
+      const outcome = err instanceof Error ? err.message : String(err);
+      this.#options.log?.({ severity: 'ERROR', message: 'event can never be delivered', url, outcome, ...about });
+      return;
+    }
     const deadline = Date.now() + retryDeadlineMs;
     let backoff = initialBackoffMs;
     for (let attempt = 1; ; attempt++) {
@@ -205,6 +215,16 @@ export class EventDispatcher {
       backoff = Math.min(backoff * 2, maxBackoffMs);
     }
   }
+}
+
+/**
+ * A CloudEvents attribute as an HTTP header value: what a header cannot carry (control characters,
+ * anything outside ASCII) percent-encoded as UTF-8, as the CloudEvents HTTP binding does, so an
+ * object named `報告.png` still makes a valid request. Printable ASCII, spaces included, goes as is,
+ * as a function behind Eventarc sees it.
+ */
+export function ceHeaderValue(value: string): string {
+  return value.replace(/[^\x20-\x7e]+/gu, (s) => encodeURIComponent(s));
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

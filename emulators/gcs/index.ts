@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createFilesystemBackend } from './backends/filesystem.ts';
 import { createMemoryBackend } from './backends/memory.ts';
 import { EventDispatcher, type EventTarget } from './events.ts';
-import { createRequestHandler } from './http.ts';
+import { createRequestHandler } from './http/routes.ts';
 import { StorageCore } from './storage.ts';
 
 export type { EventTarget } from './events.ts';

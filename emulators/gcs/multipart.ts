@@ -7,7 +7,8 @@ export function boundaryOf(contentType: string | undefined): string | undefined 
   return m ? (m[1] ?? m[2] ?? m[3]) : undefined;
 }
 
-const MAX_HEAD = 4 * 1024 * 1024;
+/** GCS refuses a multipart upload whose metadata part is over 2 MiB ("Metadata part is too large."). */
+const MAX_HEAD = 2 * 1024 * 1024;
 
 /**
  * Split a `multipart/related` upload into its JSON metadata part and a stream of the media part,
@@ -30,7 +31,7 @@ export async function parseMultipartUpload(
       break;
     }
     head = Buffer.concat([head, next.value]);
-    if (head.length > MAX_HEAD) throw badRequest('Multipart metadata part too large.');
+    if (head.length > MAX_HEAD) throw badRequest('Metadata part is too large.');
     parsed = parseHead(head, delim, false);
   }
   const { metadata, mediaContentType, rest } = parsed;

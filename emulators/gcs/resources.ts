@@ -1,3 +1,4 @@
+import { locationType, retentionSeconds } from './bucket-metadata.ts';
 import type { BucketRecord, NotificationRecord, ObjectRecord } from './types.ts';
 
 /** The emulator pretends every bucket's project has this number. */
@@ -6,7 +7,7 @@ export const PROJECT_NUMBER = '123456789012';
 export const enc = (name: string): string => encodeURIComponent(name);
 
 /** The JSON API object resource; numbers the API sends as strings are strings. */
-export function objectResource(o: ObjectRecord, base: string): Record<string, unknown> {
+export function objectResource(o: ObjectRecord, base: string, bucket?: BucketRecord): Record<string, unknown> {
   const res: Record<string, unknown> = {
     kind: 'storage#object',
     id: `${o.bucket}/${o.name}/${o.generation}`,
@@ -31,6 +32,9 @@ export function objectResource(o: ObjectRecord, base: string): Record<string, un
     if (o[k] !== undefined) res[k] = o[k];
   }
   if (o.componentCount !== undefined) res.componentCount = o.componentCount;
+  for (const k of ['temporaryHold', 'eventBasedHold', 'retention', 'customerEncryption'] as const) if (o[k] !== undefined) res[k] = o[k];
+  const retention = bucket ? retentionSeconds(bucket.metadata) : 0;
+  if (retention > 0) res.retentionExpirationTime = new Date(Date.parse(o.timeCreated) + retention * 1000).toISOString();
   return res;
 }
 
@@ -39,8 +43,9 @@ export function etag(o: ObjectRecord): string {
   return Buffer.from(`${o.generation}/${o.metageneration}`).toString('base64').replace(/=+$/, '');
 }
 
+/** The stored metadata as written, plus what the server owns. */
 export function bucketResource(b: BucketRecord, base: string): Record<string, unknown> {
-  const res: Record<string, unknown> = {
+  return {
     kind: 'storage#bucket',
     id: b.name,
     selfLink: `${base}/storage/v1/b/${b.name}`,
@@ -49,19 +54,10 @@ export function bucketResource(b: BucketRecord, base: string): Record<string, un
     timeCreated: b.timeCreated,
     updated: b.updated,
     metageneration: String(b.metageneration),
-    location: b.location,
-    locationType: 'multi-region',
-    storageClass: b.storageClass,
+    locationType: locationType(b.metadata),
     etag: Buffer.from(`${b.name}/${b.metageneration}`).toString('base64').replace(/=+$/, ''),
-    iamConfiguration: {
-      uniformBucketLevelAccess: { enabled: true },
-      publicAccessPrevention: 'inherited',
-    },
-    rpo: 'DEFAULT',
+    ...b.metadata,
   };
-  if (b.versioning) res.versioning = { enabled: true };
-  if (b.labels) res.labels = b.labels;
-  return res;
 }
 
 export function notificationResource(bucket: string, n: NotificationRecord, base: string): Record<string, unknown> {

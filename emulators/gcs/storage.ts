@@ -2,6 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
+import { type BucketMetadata, mergePatch, normalizeBucketMetadata, versioningEnabled, withMetadata } from './bucket-metadata.ts';
+import { globToRegExp } from './glob.ts';
+import { changeRetention, checkAclsAllowed, checkMetadataSize, checkRetention, CLEARABLE, validateObjectName } from './object-rules.ts';
+import { DEFAULT_BUCKET_ACL, DEFAULT_OBJECT_ACL } from './acl.ts';
 import { badRequest, notFound, StorageError } from './errors.ts';
 import { ContentHasher } from './hashing.ts';
 import type { Backend, BucketRecord, ByteRange, NotificationRecord, ObjectInit, ObjectRecord, Preconditions, UploadRecord } from './types.ts';
@@ -32,6 +36,9 @@ export interface ListOptions {
   includeTrailingDelimiter?: boolean;
   matchGlob?: string;
 }
+
+/** What a bucket keeps beside its metadata (legacy ACLs, IAM policy), when a request sets it. */
+export type BucketAcls = Partial<Pick<BucketRecord, 'acl' | 'defaultObjectAcl' | 'iamPolicy'>>;
 
 export interface UploadSession extends UploadRecord {
   hasher: ContentHasher;
@@ -69,7 +76,7 @@ export class StorageCore {
 
   async init(): Promise<void> {
     const { buckets, objects, uploads } = await this.backend.load();
-    for (const record of buckets) this.#buckets.set(record.name, { record, live: new Map(), noncurrent: new Map() });
+    for (const record of buckets) this.#buckets.set(record.name, { record: withMetadata(record), live: new Map(), noncurrent: new Map() });
     for (const o of objects) {
       const state = this.#buckets.get(o.bucket);
       if (!state) continue;
@@ -108,17 +115,18 @@ export class StorageCore {
 
   // ---- buckets ----
 
-  async createBucket(name: string, projectId: string, fields: Partial<BucketRecord> = {}): Promise<BucketRecord> {
+  async createBucket(name: string, projectId: string, metadata: BucketMetadata = {}, acls: BucketAcls = {}): Promise<BucketRecord> {
     if (!BUCKET_NAME.test(name)) throw new StorageError('invalid', `Invalid bucket name: '${name}'`);
     if (this.#buckets.has(name)) {
       throw new StorageError('conflict', 'Your previous request to create the named bucket succeeded and you already own it.');
     }
     const now = new Date().toISOString();
+    const normalized = normalizeBucketMetadata(metadata, undefined, now);
+    checkAclsAllowed(normalized, acls.acl ?? acls.defaultObjectAcl, 'bucket');
     const record: BucketRecord = {
-      location: 'US',
-      storageClass: 'STANDARD',
-      versioning: false,
-      ...fields,
+      metadata: normalized,
+      acl: acls.acl ?? [...DEFAULT_BUCKET_ACL],
+      defaultObjectAcl: acls.defaultObjectAcl ?? [...DEFAULT_OBJECT_ACL],
       name,
       projectId,
       timeCreated: now,
@@ -149,14 +157,36 @@ export class StorageCore {
       .sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
+  /** PATCH merges `body` into the metadata (null removes a key); PUT replaces it. */
   async updateBucket(
     name: string,
-    patch: Partial<Pick<BucketRecord, 'versioning' | 'labels' | 'storageClass'>>,
+    body: BucketMetadata,
+    mode: 'patch' | 'replace',
     pre: Pick<Preconditions, 'ifMetagenerationMatch' | 'ifMetagenerationNotMatch'> = {},
+    acls: BucketAcls = {},
   ): Promise<BucketRecord> {
     const state = this.#bucket(name);
     checkMetageneration(state.record.metageneration, pre);
-    const record = { ...state.record, ...patch, metageneration: state.record.metageneration + 1, updated: new Date().toISOString() };
+    const previous = state.record.metadata;
+    const now = new Date().toISOString();
+    const written = mode === 'patch' ? (mergePatch(previous, body) as BucketMetadata) : { location: previous.location, ...body };
+    const metadata = normalizeBucketMetadata(written, previous, now);
+    checkAclsAllowed(metadata, acls.acl ?? acls.defaultObjectAcl, 'bucket');
+    const record = { ...state.record, ...acls, metadata, metageneration: state.record.metageneration + 1, updated: now };
+    await this.backend.saveBucket(record);
+    state.record = record;
+    return record;
+  }
+
+  /** Locks the retention policy (it can then only grow); `metageneration` must match, as GCS requires. */
+  async lockRetentionPolicy(name: string, metageneration: number | undefined): Promise<BucketRecord> {
+    const state = this.#bucket(name);
+    if (metageneration === undefined) throw new StorageError('required', 'Required ifMetagenerationMatch.');
+    checkMetageneration(state.record.metageneration, { ifMetagenerationMatch: metageneration });
+    const policy = state.record.metadata.retentionPolicy;
+    if (typeof policy !== 'object' || policy === null) throw new StorageError('invalid', 'The bucket has no retention policy to lock.');
+    const metadata = { ...state.record.metadata, retentionPolicy: { ...policy, isLocked: true } };
+    const record = { ...state.record, metadata, metageneration: state.record.metageneration + 1, updated: new Date().toISOString() };
     await this.backend.saveBucket(record);
     state.record = record;
     return record;
@@ -271,6 +301,7 @@ export class StorageCore {
   /** Stream `source` into a new generation of `bucket/name`. */
   async writeObject(bucket: string, name: string, source: Readable, init: ObjectInit, pre: Preconditions = {}): Promise<ObjectRecord> {
     validateObjectName(name);
+    checkMetadataSize(init.metadata);
     const state = this.#bucket(bucket);
     checkPreconditions(state.live.get(name), pre);
     const hasher = new ContentHasher();
@@ -284,8 +315,16 @@ export class StorageCore {
     }
   }
 
-  async startUpload(bucket: string, name: string, init: ObjectInit, pre: Preconditions, totalSize?: number): Promise<UploadSession> {
+  async startUpload(
+    bucket: string,
+    name: string,
+    init: ObjectInit,
+    pre: Preconditions,
+    totalSize?: number,
+    lengthRange?: { min: number; max: number },
+  ): Promise<UploadSession> {
     validateObjectName(name);
+    checkMetadataSize(init.metadata);
     this.#bucket(bucket);
     const record: UploadRecord = {
       id: randomUUID().replaceAll('-', ''),
@@ -296,6 +335,7 @@ export class StorageCore {
       blobKey: randomUUID(),
     };
     if (totalSize !== undefined) record.totalSize = totalSize;
+    if (lengthRange) record.lengthRange = lengthRange;
     await this.backend.saveUpload(record);
     const session: UploadSession = { ...record, hasher: new ContentHasher(), busy: false };
     this.#sessions.set(session.id, session);
@@ -381,6 +421,8 @@ export class StorageCore {
     const state = this.#bucket(bucket);
     const previous = state.live.get(name);
     checkPreconditions(previous, pre);
+    checkAclsAllowed(state.record.metadata, init.acl, 'object');
+    if (previous) checkRetention(state.record, previous, versioningEnabled(state.record.metadata) ? 'archive' : 'remove');
     if (init.expectedCrc32c && init.expectedCrc32c !== hasher.crc32c()) {
       throw new StorageError('invalid', `Provided CRC32C "${init.expectedCrc32c}" doesn't match calculated CRC32C "${hasher.crc32c()}".`);
     }
@@ -390,8 +432,9 @@ export class StorageCore {
     const now = new Date().toISOString();
     const record: ObjectRecord = {
       ...initFields(init),
+      acl: init.acl ?? state.record.defaultObjectAcl ?? [...DEFAULT_OBJECT_ACL],
       contentType: init.contentType || DEFAULT_CONTENT_TYPE,
-      storageClass: init.storageClass ?? state.record.storageClass,
+      storageClass: init.storageClass ?? String(state.record.metadata.storageClass),
       ...extra,
       bucket,
       name,
@@ -416,7 +459,7 @@ export class StorageCore {
   /** A live generation stops being live: kept as noncurrent in a versioned bucket, else removed. */
   async #retire(state: BucketState, object: ObjectRecord, now: string, overwrittenBy?: number): Promise<void> {
     const by = overwrittenBy !== undefined ? { overwrittenByGeneration: overwrittenBy } : {};
-    if (state.record.versioning) {
+    if (versioningEnabled(state.record.metadata)) {
       const archived = { ...object, timeDeleted: now };
       const list = state.noncurrent.get(object.name) ?? [];
       list.push(archived);
@@ -435,12 +478,17 @@ export class StorageCore {
     const object = this.getObject(bucket, name, generation);
     checkPreconditions(object, pre);
     const live = state.live.get(name);
-    if (live && live.generation === object.generation) {
+    // without a generation a live object is retired (kept as noncurrent in a versioned bucket);
+    // naming its generation deletes that generation for good, as GCS does
+    const removesContent = generation !== undefined || !versioningEnabled(state.record.metadata);
+    checkRetention(state.record, object, removesContent ? 'remove' : 'archive');
+    if (live && live.generation === object.generation && generation === undefined) {
       state.live.delete(name);
       await this.#retire(state, object, new Date().toISOString());
       return;
     }
-    // a noncurrent generation: removed for good
+    if (live && live.generation === object.generation) state.live.delete(name);
+    // a named generation: removed for good
     const list = (state.noncurrent.get(name) ?? []).filter((o) => o.generation !== object.generation);
     if (list.length > 0) state.noncurrent.set(name, list);
     else state.noncurrent.delete(name);
@@ -457,28 +505,45 @@ export class StorageCore {
     fields: ObjectInit,
     mode: 'patch' | 'replace',
     pre: Preconditions = {},
+    options: { overrideUnlockedRetention?: boolean } = {},
   ): Promise<ObjectRecord> {
     const state = this.#bucket(bucket);
     const object = this.getObject(bucket, name, generation);
     checkPreconditions(object, pre);
     let metadata: Record<string, string> | undefined;
     if (mode === 'patch') {
-      metadata = { ...object.metadata };
-      if (fields.metadata === null) metadata = {};
-      for (const [k, v] of Object.entries(fields.metadata ?? {})) {
+      // `metadata: {}` or null clears the custom metadata; otherwise keys merge and null removes one
+      const given = fields.metadata;
+      metadata = given === null || (given !== undefined && Object.keys(given).length === 0) ? {} : { ...object.metadata };
+      for (const [k, v] of Object.entries(given ?? {})) {
         if (v === null) delete metadata[k];
         else metadata[k] = String(v);
       }
     } else {
       metadata = initFields({ metadata: fields.metadata ?? {} }).metadata;
     }
+    checkMetadataSize(metadata);
     const base: ObjectRecord = mode === 'patch' ? { ...object } : stripInit(object);
+    for (const k of CLEARABLE) if (fields[k] === null) delete base[k];
+    if (fields.storageClass !== undefined && fields.storageClass !== object.storageClass) {
+      throw new StorageError('invalid', 'An object\'s storage class changes only by a rewrite (rewriteTo), not by a metadata update.');
+    }
     const updated: ObjectRecord = {
       ...base,
       ...initFields({ ...fields, metadata: undefined }),
       metageneration: object.metageneration + 1,
       updated: new Date().toISOString(),
     };
+    checkAclsAllowed(state.record.metadata, fields.acl, 'object');
+    if (fields.acl) updated.acl = fields.acl;
+    for (const k of ['temporaryHold', 'eventBasedHold'] as const) {
+      if (fields[k] === null) delete updated[k];
+      else if (fields[k] !== undefined) updated[k] = fields[k];
+    }
+    if (fields.retention !== undefined) {
+      updated.retention = changeRetention(object, fields.retention, options.overrideUnlockedRetention === true);
+      if (!updated.retention) delete updated.retention;
+    }
     if (metadata && Object.keys(metadata).length > 0) updated.metadata = metadata;
     else delete updated.metadata;
     if (!updated.contentType) updated.contentType = DEFAULT_CONTENT_TYPE;
@@ -495,7 +560,7 @@ export class StorageCore {
   /** copyTo / rewriteTo: a new generation at the destination with the source's content. */
   async copyObject(
     src: { bucket: string; name: string; generation?: number; preconditions?: Preconditions },
-    dst: { bucket: string; name: string; preconditions?: Preconditions },
+    dst: { bucket: string; name: string; preconditions?: Preconditions; customerEncryption?: ObjectInit['customerEncryption'] },
     override: ObjectInit | undefined,
   ): Promise<ObjectRecord> {
     validateObjectName(dst.name);
@@ -508,6 +573,8 @@ export class StorageCore {
     else await pipeline(new PassThrough().end(), this.backend.createBlobWriter(blobKey));
     const init: ObjectInit = override && Object.keys(override).length > 0 ? override : recordInit(source);
     if (override && !override.contentType) init.contentType = source.contentType;
+    // the copy is under the destination's key, or none (GCS does not carry the source's key over)
+    if (dst.customerEncryption) init.customerEncryption = dst.customerEncryption;
     const hasher = HashedCopy.of(source);
     return this.#commit(dst.bucket, dst.name, init, dst.preconditions ?? {}, hasher, blobKey,
       source.componentCount ? { componentCount: source.componentCount } : {});
@@ -597,6 +664,10 @@ function initFields(init: ObjectInit): Partial<ObjectRecord> {
     for (const [k, v] of Object.entries(init.metadata)) if (v !== null && v !== undefined) md[k] = String(v);
     if (Object.keys(md).length > 0) out.metadata = md;
   }
+  if (init.temporaryHold === true) out.temporaryHold = true;
+  if (init.eventBasedHold === true) out.eventBasedHold = true;
+  if (init.retention) out.retention = init.retention;
+  if (init.customerEncryption) out.customerEncryption = init.customerEncryption;
   return out;
 }
 
@@ -616,11 +687,6 @@ function stripInit(o: ObjectRecord): ObjectRecord {
   return copy;
 }
 
-function validateObjectName(name: string): void {
-  if (!name) throw new StorageError('required', 'Required object name.');
-  if (Buffer.byteLength(name) > 1024) throw new StorageError('invalid', 'The object name is too long.');
-  if (name === '.' || name === '..') throw new StorageError('invalid', `Invalid object name: ${name}`);
-}
 
 const PRECONDITION_FAILED = 'At least one of the pre-conditions you specified did not hold.';
 
@@ -644,31 +710,3 @@ function checkMetageneration(metageneration: number, pre: Pick<Preconditions, 'i
     throw new StorageError('conditionNotMet', PRECONDITION_FAILED);
   }
 }
-
-/** `matchGlob` subset: `**`, `*`, `?`, `[...]`, `{a,b}`. */
-function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string;
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        re += '.*';
-        i++;
-      } else re += '[^/]*';
-    } else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const j = glob.indexOf(']', i);
-      re += j > i ? glob.slice(i, j + 1) : '\\[';
-      if (j > i) i = j;
-    } else if (c === '{') {
-      const j = glob.indexOf('}', i);
-      if (j > i) {
-        re += `(?:${glob.slice(i + 1, j).split(',').map(escapeRe).join('|')})`;
-        i = j;
-      } else re += '\\{';
-    } else re += escapeRe(c);
-  }
-  return new RegExp(`^${re}$`);
-}
-
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

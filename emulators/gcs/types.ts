@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type { AclEntry } from './acl.ts';
 
 /** A bucket as the emulator keeps it (rendered to the JSON API resource by `resources.ts`). */
 export interface BucketRecord {
@@ -7,12 +8,29 @@ export interface BucketRecord {
   timeCreated: string;
   updated: string;
   metageneration: number;
-  location: string;
-  storageClass: string;
-  versioning: boolean;
-  labels?: Record<string, string>;
+  /** Writable bucket metadata as written (location, storageClass, versioning, labels, cors, lifecycle, ...); see `bucket-metadata.ts`. */
+  metadata: Record<string, unknown>;
   notifications: NotificationRecord[];
   nextNotificationId: number;
+  /** Legacy ACLs, kept while uniform bucket-level access is on (GCS restores them when it is turned off). */
+  acl?: AclEntry[];
+  defaultObjectAcl?: AclEntry[];
+  /** As last set by setIamPolicy (never enforced). */
+  iamPolicy?: Record<string, unknown>;
+}
+
+/** What an object written with a customer-supplied key records of it. */
+export interface CustomerEncryption {
+  encryptionAlgorithm: 'AES256';
+  keySha256: string;
+}
+
+/** One entry of a bucket's `cors` configuration. */
+export interface CorsRule {
+  origin?: string[];
+  method?: string[];
+  responseHeader?: string[];
+  maxAgeSeconds?: number;
 }
 
 export interface NotificationRecord {
@@ -45,6 +63,12 @@ export interface ObjectRecord {
   storageClass: string;
   timeCreated: string;
   updated: string;
+  acl?: AclEntry[];
+  customerEncryption?: CustomerEncryption;
+  temporaryHold?: boolean;
+  eventBasedHold?: boolean;
+  /** Object retention: kept (not deleted or replaced) until `retainUntilTime`. */
+  retention?: { mode: 'Unlocked' | 'Locked'; retainUntilTime: string };
   /** Set on noncurrent versions (versioned buckets). */
   timeDeleted?: string;
   blobKey: string;
@@ -57,16 +81,22 @@ export interface Preconditions {
   ifMetagenerationNotMatch?: number;
 }
 
-/** Fields a writer may set on a new object. */
+/** Fields a writer may set on a new object (null: a PATCH that removes the field). */
 export interface ObjectInit {
-  contentType?: string;
-  contentEncoding?: string;
-  contentDisposition?: string;
-  contentLanguage?: string;
-  cacheControl?: string;
-  customTime?: string;
-  storageClass?: string;
-  metadata?: Record<string, string | null>;
+  contentType?: string | null;
+  contentEncoding?: string | null;
+  contentDisposition?: string | null;
+  contentLanguage?: string | null;
+  cacheControl?: string | null;
+  customTime?: string | null;
+  storageClass?: string | null;
+  metadata?: Record<string, string | null> | null;
+  /** Grants for the new object (from `predefinedAcl` or `acl`); the bucket's default object ACL otherwise. */
+  acl?: AclEntry[];
+  customerEncryption?: CustomerEncryption;
+  temporaryHold?: boolean | null;
+  eventBasedHold?: boolean | null;
+  retention?: { mode: 'Unlocked' | 'Locked'; retainUntilTime: string } | null;
   /** Hashes the client declared (JSON body or `X-Goog-Hash`); a mismatch rejects the write. */
   expectedCrc32c?: string;
   expectedMd5?: string;
@@ -81,6 +111,8 @@ export interface UploadRecord {
   preconditions: Preconditions;
   blobKey: string;
   totalSize?: number;
+  /** `x-goog-content-length-range` of the signed URL that started the session. */
+  lengthRange?: { min: number; max: number };
 }
 
 export interface ByteRange {

@@ -104,5 +104,6 @@ describe.skipIf(!hasGcloud)('the real `gcloud storage` CLI against the emulator'
       run('gsutil', ['-o', 'GSUtil:use_gcloud_storage=True', ...args], { env });
     await gsutil('cp', join(work, 'small.txt'), 'gs://gsutil-bucket/in/file.txt');
     expect((await gsutil('cat', 'gs://gsutil-bucket/in/file.txt')).stdout).toBe('hello from gcloud\n');
-  });
+    // each gsutil shim command starts gsutil's Python and then gcloud's: ~20 s apiece on a loaded 2-core machine
+  }, 180_000);
 });
