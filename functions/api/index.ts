@@ -23,6 +23,7 @@ import { respondWithError } from '../../shared/http-errors.ts';
 import { appContext } from '../../shared/services/context.ts';
 import { isMaintenanceCaller, runCleanup, runRecoverStale } from '../../shared/services/maintenance.ts';
 import { cacheInfo, modelSetup, type CacheInfo, type ModelSetup } from '../../shared/services/models.ts';
+import { CONSOLE_ROUTES, serveConsole } from './console-routes.ts';
 
 /** The project's version, from its package.json (two levels up in the source tree, three in a build). */
 function projectVersion(): string {
@@ -41,7 +42,7 @@ const version = projectVersion();
 
 export type ApiContext = ApiDeps & { identity?: IdentifyOptions };
 
-interface Call {
+export interface Call {
   deps: ApiDeps;
   caller: Caller;
   params: string[];
@@ -49,7 +50,7 @@ interface Call {
   res: Response;
 }
 
-interface Route {
+export interface Route {
   method: 'GET' | 'POST';
   path: RegExp;
   handle(call: Call): Promise<unknown>;
@@ -70,6 +71,7 @@ const ROUTES: readonly Route[] = [
   { method: 'POST', path: /^\/maintenance\/recover-stale\/?$/, handle: (c) => runRecoverStale(c.deps, c.caller) },
   { method: 'POST', path: /^\/maintenance\/cleanup\/?$/, handle: (c) => runCleanup(c.deps, c.caller, c.req.body) },
   { method: 'GET', path: /^\/cache\/info\/?$/, handle: modelCacheInfo },
+  ...CONSOLE_ROUTES,
 ];
 
 /** This instance's view of the model cache, set up on first use. */
@@ -133,6 +135,7 @@ export function createApiHandler(context: () => ApiContext): HttpFunction {
         res.status(h.status === 'ok' ? 200 : 503).json(h);
         return;
       }
+      if (serveConsole(req, res, ctx.config)) return;
       const found = route(req.method, req.path);
       if (found === null) throw new DocVaultError('NOT_FOUND', `No route for ${req.method} ${req.path}.`);
       if (found === 'wrong-method') throw new DocVaultError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}.`);

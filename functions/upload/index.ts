@@ -8,6 +8,7 @@ import { identify, type IdentifyOptions } from '../../shared/adapters/auth.ts';
 import { respondWithError } from '../../shared/http-errors.ts';
 import { appContext } from '../../shared/services/context.ts';
 import { acceptUpload, createSignedUpload, type UploadDeps } from '../../shared/services/upload.ts';
+import { corsForUpload } from '../../shared/services/console.ts';
 import { DocVaultError } from '../../shared/core/errors.ts';
 import { traceFrom } from '../../shared/log.ts';
 
@@ -19,6 +20,13 @@ export function createUploadHandler(context: () => UploadContext): HttpFunction 
     const request = { method: req.method, path: req.path };
     const trace = traceFrom(req.headers, ctx.config.GOOGLE_CLOUD_PROJECT);
     const log = trace ? ctx.log.child({ trace }) : ctx.log;
+    // The web console, served by the api on another origin, posts here from the browser.
+    const cors = corsForUpload(ctx.config, req.method, req.get('origin'));
+    res.set(cors.headers);
+    if (cors.preflight) {
+      res.status(204).end();
+      return;
+    }
     try {
       if (req.method !== 'POST') {
         res.setHeader('allow', 'POST');

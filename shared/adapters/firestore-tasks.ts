@@ -57,7 +57,7 @@ export interface QueueStats {
 }
 
 /** Firestore gives Timestamps back; the schema speaks Dates. */
-function fromStore(data: DocumentData): Task {
+export function fromStore(data: DocumentData): Task {
   const plain = JSON.parse(JSON.stringify(data, (_k, v) => (v instanceof Timestamp ? { __ts: v.toMillis() } : v)), (_k, v) =>
     v && typeof v === 'object' && '__ts' in v ? new Date(v.__ts as number) : v,
   );

@@ -14,6 +14,7 @@ import type { Queue } from '../adapters/pubsub.ts';
 import { deleteObject, readObject, writeObjectOnce } from '../adapters/storage.ts';
 import type { Logger } from '../log.ts';
 import { OUTPUT_CONTENT_TYPES, renderOutputs, type OutputFormat } from '../outputs/index.ts';
+import { storePreviews } from '../outputs/preview.ts';
 import { notifyFinished, type NotifyDeps } from './notify.ts';
 
 export interface OcrProcessor {
@@ -106,6 +107,8 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
         writeObjectOnce(deps.storage, deps.resultsBucket, names[format], outputs.get(format)!, OUTPUT_CONTENT_TYPES[format], { 'docvault-task-id': task.taskId }),
       ),
     );
+    // The console's page images; a document whose previews fail still completes.
+    await storePreviews(deps.storage, deps.resultsBucket, task, bytes, output.result, deps.limits.maxPixelsPerPage).catch((err: unknown) => log.warn('page previews not stored', { error: err }));
     await lease.stop();
     const writtenAt = Date.now();
     const { result } = output;
