@@ -217,11 +217,13 @@ describe.skipIf(!chromiumAvailable)('web console in Chromium', () => {
     const { page, context } = await signedIn(ALICE, { width: 375, height: 812 });
     await expect.poll(() => page.locator('.task').count()).toBe(2);
     const overflow = () => page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
-    expect(await overflow()).toBeLessThanOrEqual(0);
+    // What sticks out, named in the failure message.
+    const wide = () => page.evaluate<string[]>('[...document.querySelectorAll("body *")].filter((e) => e.getBoundingClientRect().right > innerWidth + 1).map((e) => e.tagName + "." + e.className).slice(0, 5)');
+    expect(await overflow(), (await wide()).join(' ')).toBeLessThanOrEqual(0);
     await screenshot(page, 'documents-375');
     await page.getByRole('link', { name: 'photo test.tif' }).click();
     await page.locator('svg rect.box').first().waitFor();
-    expect(await overflow()).toBeLessThanOrEqual(0);
+    expect(await overflow(), (await wide()).join(' ')).toBeLessThanOrEqual(0);
     expect(await seriousViolations(page)).toEqual([]);
     await screenshot(page, 'viewer-375');
     await context.close();
