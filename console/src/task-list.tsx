@@ -7,20 +7,11 @@ import { ApiError, cancelTask, listTasks, requeueFailed, type TaskView } from '.
 import { adviceFor } from './advice.ts';
 import { when } from './format.ts';
 import { watchTasks } from './live.ts';
+import { mergeTasks } from './merge-tasks.ts';
 import { href } from './route.ts';
 
 export const STATUSES = ['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
 const PAGE = 50;
-
-/** Merges changed tasks into the list: replaced where shown, added on top when new and matching the filter. */
-export function mergeTasks(shown: TaskView[], changed: TaskView[], status: string): TaskView[] {
-  const byId = new Map(changed.map((t) => [t.taskId, t]));
-  const next = shown.map((t) => byId.get(t.taskId) ?? t).filter((t) => !status || t.status === status || !byId.has(t.taskId));
-  const known = new Set(shown.map((t) => t.taskId));
-  const newest = shown[0]?.createdAt ?? '';
-  const fresh = changed.filter((t) => !known.has(t.taskId) && (!status || t.status === status) && t.createdAt >= newest);
-  return [...fresh.sort((a, b) => b.createdAt.localeCompare(a.createdAt)), ...next];
-}
 
 export function TaskList({ uploaded }: { uploaded: number }) {
   const [status, setStatus] = useState('');
