@@ -42,8 +42,15 @@ export async function errorOf(res: Response): Promise<ApiError> {
   }
 }
 
+/** Called when the api no longer accepts the sign-in (an ID token expires after an hour). */
+let onSignInExpired: () => void = () => undefined;
+export const whenSignInExpires = (handler: () => void): void => {
+  onSignInExpired = handler;
+};
+
 export async function getJson<T>(path: string, init: RequestInit = {}): Promise<T> {
   const res = await fetch(path, { ...init, headers: { ...authHeaders(), ...(init.headers as Record<string, string> | undefined) } });
+  if (res.status === 401 && identity?.kind === 'google') onSignInExpired();
   if (!res.ok) throw await errorOf(res);
   return (await res.json()) as T;
 }

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { loadSettings, setIdentity, type ConsoleSettings, type Identity } from './api.ts';
+import { loadSettings, setIdentity, whenSignInExpires, type ConsoleSettings, type Identity } from './api.ts';
 import { BatchPage } from './batch-page.tsx';
 import { QueuePage } from './queue-page.tsx';
 import { href, useRoute } from './route.ts';
@@ -29,6 +29,7 @@ export function App() {
     saveIdentity(next);
     setCurrent(next);
   };
+  whenSignInExpires(() => signIn(null));
 
   if (failure) return <main id="main"><p role="alert" class="error">The console could not load its settings: {failure}</p></main>;
   if (!settings) return <main id="main" aria-busy="true"><p class="muted">Loading…</p></main>;

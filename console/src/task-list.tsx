@@ -115,7 +115,7 @@ export function TaskRows({ tasks, onCancel }: { tasks: Array<Pick<TaskView, 'tas
   return (
     <ul class="tasks" aria-label="Documents">
       {tasks.map((t) => (
-        <li class="task" data-status={t.status} data-task-id={t.taskId}>
+        <li key={t.taskId} class="task" data-status={t.status} data-task-id={t.taskId}>
           <div class="task-main">
             <a class="name" href={href.task(t.taskId)} title={t.fileName}>{t.fileName || t.taskId}</a>
             <span class={`status s-${t.status.toLowerCase()}`}>{t.status.toLowerCase()}</span>

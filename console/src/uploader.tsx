@@ -126,7 +126,7 @@ export function Uploader({ settings, onUploaded }: { settings: ConsoleSettings; 
       {jobs.length > 0 && (
         <ul class="jobs" aria-label="Uploads">
           {jobs.map((job) => (
-            <li class={`job ${job.state}`} data-state={job.state}>
+            <li key={job.id} class={`job ${job.state}`} data-state={job.state}>
               <div class="job-head">
                 <span class="name" title={job.name}>{job.name}</span>
                 <span class="muted small">{bytes(job.size)}{job.resumable ? ' · resumable' : ''}</span>

@@ -109,10 +109,16 @@ describe.skipIf(!chromiumAvailable)('web console in Chromium', () => {
       if (/^\/tasks\/[^/]+$/.test(path)) polls.push(path);
       if (path === '/events') streams.push(path);
     });
+    // One file dropped on the drop zone, as a person drags it there; two picked with the file chooser.
+    const dropped = await page.evaluateHandle(`(() => {
+      const data = new DataTransfer();
+      data.items.add(new File(['just some words, not a document'], 'notes.txt', { type: 'text/plain' }));
+      return data;
+    })()`);
+    await page.dispatchEvent('.drop', 'drop', { dataTransfer: dropped });
     await page.locator('#files').setInputFiles([
       { name: 'photo test.tif', mimeType: 'image/tiff', buffer: Buffer.from(fixture('tess_phototest.tif')) },
       { name: XSS_NAME, mimeType: 'image/png', buffer: await hostilePng() },
-      { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('just some words, not a document\n') },
     ]);
     // The bad file is refused on its own, with its code and a fix in plain words.
     const refused = page.locator('.job[data-state=refused]');
@@ -193,6 +199,23 @@ describe.skipIf(!chromiumAvailable)('web console in Chromium', () => {
     await context.close();
   });
 
+  it('a batch (one request of several files) shows its counts and its documents', async () => {
+    const form = new FormData();
+    for (const name of ['one.png', 'two.png']) form.append('file', new Blob([Buffer.from(fixture('tessjs_simple_png.png'))], { type: 'image/png' }), name);
+    const res = await fetch(`${uploadUrl}/`, { method: 'POST', body: form, headers: asUser(ALICE) });
+    const { batchId } = (await res.json()) as { batchId: string };
+    const { page, context } = await signedIn(ALICE);
+    await page.getByLabel('Batch').fill(batchId);
+    await page.getByRole('button', { name: 'Show batch' }).click();
+    await page.getByRole('heading', { name: /^Batch/ }).waitFor();
+    const completed = page.locator('.count.s-completed dd');
+    await expect.poll(() => completed.textContent(), { timeout: 120_000, interval: 500 }).toBe('2');
+    expect(await page.locator('.task').count()).toBe(2);
+    expect(await seriousViolations(page)).toEqual([]);
+    await screenshot(page, 'batch');
+    await context.close();
+  }, 180_000);
+
   it('another user sees none of it, in the page or through the api', async () => {
     const { page, context } = await signedIn(BOB);
     await page.getByText('No documents yet').waitFor();
@@ -215,7 +238,7 @@ describe.skipIf(!chromiumAvailable)('web console in Chromium', () => {
 
   it('works at 375 px: no sideways scrolling on the list and the viewer', async () => {
     const { page, context } = await signedIn(ALICE, { width: 375, height: 812 });
-    await expect.poll(() => page.locator('.task').count()).toBe(2);
+    await expect.poll(() => page.locator('.task').count()).toBe(4);
     const overflow = () => page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     // What sticks out, named in the failure message.
     const wide = () => page.evaluate<string[]>('[...document.querySelectorAll("body *")].filter((e) => e.getBoundingClientRect().right > innerWidth + 1).map((e) => e.tagName + "." + e.className).slice(0, 5)');
