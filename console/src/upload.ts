@@ -55,7 +55,7 @@ export function uploadFile(settings: ConsoleSettings, file: File, choices: Uploa
 async function uploadInOneRequest(settings: ConsoleSettings, file: File, choices: UploadChoices, onProgress: Progress): Promise<string> {
   const form = new FormData();
   form.append('languages', choices.languages);
-  form.append('priority', choices.priority);
+  if (choices.priority) form.append('priority', choices.priority);
   form.append('file', file, file.name);
   const answer = await send('POST', `${settings.uploadUrl}/`, authHeaders(), form, (loaded) => onProgress(Math.min(loaded, file.size), file.size));
   if (answer.status !== 202) throw answerError(answer);
@@ -75,7 +75,7 @@ async function uploadResumable(settings: ConsoleSettings, file: File, choices: U
   const res = await fetch(`${settings.uploadUrl}/uploads`, {
     method: 'POST',
     headers: { ...authHeaders(), 'content-type': 'application/json' },
-    body: JSON.stringify({ fileName: file.name, size: file.size, contentType, languages: choices.languages, priority: choices.priority }),
+    body: JSON.stringify({ fileName: file.name, size: file.size, contentType, languages: choices.languages, ...(choices.priority ? { priority: choices.priority } : {}) }),
   });
   if (!res.ok) throw await errorOf(res);
   const signed = (await res.json()) as SignedUpload;

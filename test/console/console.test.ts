@@ -263,7 +263,7 @@ describe.skipIf(!chromiumAvailable)('web console in Chromium', () => {
     expect(big.length).toBeGreaterThan(API_MAX_REQUEST_BYTES);
     const { page, context } = await signedIn(ALICE);
     let dropped = 0;
-    await page.route(/\/upload\/.*upload_id=/, async (route) => {
+    await page.route(/[?&]upload_id=/, async (route) => {
       if (route.request().method() === 'PUT' && dropped === 0 && route.request().headers()['content-range']?.startsWith('bytes 0-')) {
         dropped += 1;
         return route.abort('connectionreset');
