@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { getBatch, type ApiError, type BatchView } from './api.ts';
 import { watchTasks } from './live.ts';
 import { href } from './route.ts';
-import { STATUSES, TaskRows } from './task-list.tsx';
+import { STATUSES, StatusFilter, TaskRows } from './task-list.tsx';
 
 export function BatchPage({ batchId }: { batchId: string }) {
   const [batch, setBatch] = useState<BatchView | null>(null);
@@ -45,15 +45,7 @@ export function BatchPage({ batchId }: { batchId: string }) {
               </div>
             ))}
           </dl>
-          <label>
-            Status
-            <select value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
-              <option value="">All</option>
-              {STATUSES.map((s) => (
-                <option value={s}>{s.toLowerCase()}</option>
-              ))}
-            </select>
-          </label>
+          <StatusFilter status={status} onChange={setStatus} />
           <TaskRows tasks={tasks} />
           {cursor && (
             <button type="button" onClick={() => void load(true)}>

@@ -68,15 +68,7 @@ export function TaskList({ uploaded }: { uploaded: number }) {
         <span class={`live ${live ? 'on' : ''}`} role="status">{live ? 'Live' : 'Connecting…'}</span>
       </div>
       <div class="toolbar">
-        <label>
-          Status
-          <select value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
-            <option value="">All</option>
-            {STATUSES.map((s) => (
-              <option value={s}>{s.toLowerCase()}</option>
-            ))}
-          </select>
-        </label>
+        <StatusFilter status={status} onChange={setStatus} />
         <form
           class="batch-go"
           onSubmit={(e) => {
@@ -108,6 +100,21 @@ export function TaskList({ uploaded }: { uploaded: number }) {
         <span class="muted small" aria-live="polite">{loading ? 'Loading…' : `${tasks.length} shown`}</span>
       </div>
     </section>
+  );
+}
+
+/** The status filter of a task list ("" = all). */
+export function StatusFilter({ status, onChange }: { status: string; onChange: (status: string) => void }) {
+  return (
+    <label>
+      Status
+      <select value={status} onChange={(e) => onChange(e.currentTarget.value)}>
+        <option value="">All</option>
+        {STATUSES.map((s) => (
+          <option value={s}>{s.toLowerCase()}</option>
+        ))}
+      </select>
+    </label>
   );
 }
 
