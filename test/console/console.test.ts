@@ -4,7 +4,10 @@
  * without reloading, reads one over its page image and downloads its text; another user sees none
  * of it; hostile names and text stay text; axe-core finds no serious violation on any page.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PDFDocument } from 'pdf-lib';
 import sharp from 'sharp';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,11 +47,13 @@ describe.skipIf(!chromiumAvailable)('web console in Chromium', () => {
     apiUrl = `http://127.0.0.1:${apiPort}`;
     uploadUrl = `http://127.0.0.1:${uploadPort}`;
     const env = { ...suite.env, UPLOAD_URL: uploadUrl, CONSOLE_ORIGINS: apiUrl };
+    const logs = mkdtempSync(join(tmpdir(), 'console-test-logs-'));
+    const logFile = (name: string) => join(logs, `${name}.log`);
     functions = await Promise.all([
-      startFunction({ target: 'upload', env, port: uploadPort }),
-      startFunction({ target: 'api', env: { ...env, MAX_REQUEST_BYTES: String(API_MAX_REQUEST_BYTES) }, port: apiPort }),
-      startFunction({ target: 'dispatch', env }),
-      startFunction({ target: 'ocr-worker', env: { ...env, OCR_WORKERS: '1' } }),
+      startFunction({ target: 'upload', env, port: uploadPort, logFile: logFile('upload') }),
+      startFunction({ target: 'api', env: { ...env, MAX_REQUEST_BYTES: String(API_MAX_REQUEST_BYTES) }, port: apiPort, logFile: logFile('api') }),
+      startFunction({ target: 'dispatch', env, logFile: logFile('dispatch') }),
+      startFunction({ target: 'ocr-worker', env: { ...env, OCR_WORKERS: '1' }, logFile: logFile('ocr-worker') }),
     ]);
     const dispatch = functions[2]!;
     const worker = functions[3]!;
@@ -188,11 +193,35 @@ describe.skipIf(!chromiumAvailable)('web console in Chromium', () => {
     await context.close();
   }, 120_000);
 
+  it('a multi-page scan: each page over its own image, page by page', async () => {
+    // Two scanned pages in one PDF (page images only, no text layer), as a scanner makes them.
+    const pdf = await PDFDocument.create();
+    for (const png of [await sharp(fixture('tess_phototest.tif')).png().toBuffer(), await hostilePng()]) {
+      const image = await pdf.embedPng(png);
+      pdf.addPage([image.width * 0.36, image.height * 0.36]).drawImage(image, { x: 0, y: 0, width: image.width * 0.36, height: image.height * 0.36 });
+    }
+    const { page, context } = await signedIn(ALICE);
+    await page.locator('#files').setInputFiles([{ name: 'two pages.pdf', mimeType: 'application/pdf', buffer: Buffer.from(await pdf.save()) }]);
+    const row = page.locator('.task', { hasText: 'two pages.pdf' });
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: 180_000, interval: 500 }).toBe('COMPLETED');
+    await row.getByRole('link', { name: 'two pages.pdf' }).click();
+    await page.getByText('Page 1 of 2').waitFor();
+    await expect.poll(() => page.locator('.text-pane').textContent()).toMatch(/quick brown dog/);
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await page.getByText('Page 2 of 2').waitFor();
+    await expect.poll(() => page.locator('.text-pane').textContent()).toMatch(/Hello from the console test/);
+    const image = page.locator('.page-image img');
+    await expect.poll(() => image.evaluate((img) => { const i = img as unknown as { complete: boolean; naturalWidth: number }; return i.complete ? i.naturalWidth : 0; })).toBeGreaterThan(300);
+    expect(await page.locator('svg rect.box').count()).toBeGreaterThan(3);
+    await screenshot(page, 'viewer-page-2');
+    await context.close();
+  }, 240_000);
+
   it('the queue page charts the caller’s figures', async () => {
     const { page, context } = await signedIn(ALICE);
     await page.getByRole('link', { name: 'Queue' }).click();
     await page.getByText('completed today').waitFor();
-    await expect.poll(() => page.locator('.bars tr', { hasText: 'completed today' }).locator('.value').textContent()).toBe('2');
+    await expect.poll(() => page.locator('.bars tr', { hasText: 'completed today' }).locator('.value').textContent()).toBe('3');
     await page.getByRole('heading', { name: 'Model cache' }).waitFor();
     expect(await seriousViolations(page)).toEqual([]);
     await screenshot(page, 'queue');
@@ -238,7 +267,7 @@ describe.skipIf(!chromiumAvailable)('web console in Chromium', () => {
 
   it('works at 375 px: no sideways scrolling on the list and the viewer', async () => {
     const { page, context } = await signedIn(ALICE, { width: 375, height: 812 });
-    await expect.poll(() => page.locator('.task').count()).toBe(4);
+    await expect.poll(() => page.locator('.task').count()).toBe(5);
     const overflow = () => page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     // What sticks out, named in the failure message.
     const wide = () => page.evaluate<string[]>('[...document.querySelectorAll("body *")].filter((e) => e.getBoundingClientRect().right > innerWidth + 1).map((e) => e.tagName + "." + e.className).slice(0, 5)');
