@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'infra/build/', 'coverage/', '.tmp/'] },
+  { ignores: ['dist/', 'test-artifacts/', 'node_modules/', 'data/', 'infra/build/', 'coverage/', '.tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

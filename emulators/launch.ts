@@ -9,6 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ensureConsoleBuilt } from './console-build.ts';
 import { startFunction, type FunctionProcess } from './functions.ts';
 import { startFirestoreEmulator, startPubsubEmulator } from './gcloud.ts';
 import { startStorageEmulator, type StorageEmulator } from './gcs/index.ts';
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
     const [firestore, pubsub] = await Promise.all([
       startFirestoreEmulator({ projectId: PROJECT, port: port('FIRESTORE_PORT') }),
       startPubsubEmulator({ projectId: PROJECT, port: port('PUBSUB_PORT') }),
+      ensureConsoleBuilt().then((built) => built && say('console: built into dist/console')),
     ]);
     running.push(firestore, pubsub);
     const storage: StorageEmulator = await startStorageEmulator({
@@ -78,6 +80,9 @@ async function main(): Promise<void> {
       USER_HASH_SECRET: process.env.USER_HASH_SECRET ?? LOCAL_SECRETS.userHash,
       WEBHOOK_SECRET: process.env.WEBHOOK_SECRET ?? LOCAL_SECRETS.webhook,
       ALLOW_LOCAL_IDENTITY: 'true',
+      // The console (served by the api) sends files to upload from the browser.
+      UPLOAD_URL: `http://127.0.0.1:${port('UPLOAD_PORT')}`,
+      CONSOLE_ORIGINS: `http://127.0.0.1:${port('API_PORT')},http://localhost:${port('API_PORT')}`,
       TMPDIR: dirs.tmp,
     };
     const fn = (target: string, key: keyof typeof LOCAL_PORTS) =>
@@ -98,6 +103,7 @@ async function main(): Promise<void> {
       projectId: PROJECT,
       buckets: [env.UPLOADS_BUCKET!, env.RESULTS_BUCKET!, env.MODELS_BUCKET!],
       workerUrls: { high: worker.url, normal: worker.url, low: worker.url },
+      browserUploads: { bucket: env.UPLOADS_BUCKET!, origins: env.CONSOLE_ORIGINS!.split(',') },
     });
     // The shipped models into the models bucket, rsync -u style: a model changed by hand in the
     // bucket (newer) survives the launch; with --data default it survives restarts too.
@@ -117,6 +123,7 @@ async function main(): Promise<void> {
     writeFileSync(join(dataDir, 'launch_info.json'), JSON.stringify(info, null, 2) + '\n');
 
     say(`
+  console     ${api.url}/             open this in a browser: upload, watch, read the results
   upload      ${upload.url}/          POST multipart (file=@doc.pdf), header X-User-Email: you@example.com
   api         ${api.url}/             GET /tasks, /tasks/ID, /tasks/ID/result?format=txt, /queue/stats, /health
   storage     ${storage.url}          STORAGE_EMULATOR_HOST=${storage.url}

@@ -5,7 +5,7 @@
  */
 import { PubSub } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
-import { DEAD_LETTER_SUBSCRIPTION, DEAD_LETTER_TOPIC, EVENTS_TOPIC, PRIORITY_TOPICS, WORKER_SUBSCRIPTIONS } from '../shared/names.ts';
+import { DEAD_LETTER_SUBSCRIPTION, DEAD_LETTER_TOPIC, EVENTS_TOPIC, OBJECT_METADATA, PRIORITY_TOPICS, WORKER_SUBSCRIPTIONS } from '../shared/names.ts';
 import type { Priority } from '../shared/core/task.ts';
 
 export interface ProvisionOptions {
@@ -19,6 +19,24 @@ export interface ProvisionOptions {
   ackDeadlineSeconds?: number;
   minimumBackoffSeconds?: number;
   maximumBackoffSeconds?: number;
+  /** Pages (the web console) that upload to this bucket with signed resumable URLs from a browser. */
+  browserUploads?: { bucket: string; origins: string[] };
+}
+
+/**
+ * The bucket CORS rule browser uploads with signed resumable URLs need, as infra/storage.tf sets it
+ * for upload_cors_origins: a POST opens the session (its URI in Location), PUTs carry the bytes.
+ */
+export function browserUploadCors(origins: string[]) {
+  const headers = ['Content-Type', 'Content-Range', 'Range', 'Location', 'x-goog-resumable', 'x-goog-if-generation-match', 'x-goog-content-length-range'];
+  return [
+    {
+      origin: origins,
+      method: ['POST', 'PUT', 'OPTIONS'],
+      responseHeader: [...headers, ...Object.values(OBJECT_METADATA).map((key) => `x-goog-meta-${key}`)],
+      maxAgeSeconds: 3600,
+    },
+  ];
 }
 
 function isAlreadyExists(err: unknown): boolean {
@@ -32,6 +50,9 @@ export async function provision(options: ProvisionOptions): Promise<void> {
     await storage.createBucket(bucket).catch((err: unknown) => {
       if (!isAlreadyExists(err)) throw err;
     });
+  }
+  if (options.browserUploads) {
+    await storage.bucket(options.browserUploads.bucket).setMetadata({ cors: browserUploadCors(options.browserUploads.origins) });
   }
 
   const pubsub = new PubSub({ projectId: options.projectId });

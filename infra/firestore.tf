@@ -26,6 +26,8 @@ locals {
     user_batch_status_created = [["userHash", "ASCENDING"], ["batchId", "ASCENDING"], ["status", "ASCENDING"], ["createdAt", "DESCENDING"], ["taskId", "DESCENDING"]]
     # batchCounts(): sum(progress) of a batch's PROCESSING tasks (sum and average read the field from the index)
     user_batch_status_progress = [["userHash", "ASCENDING"], ["batchId", "ASCENDING"], ["status", "ASCENDING"], ["progress", "ASCENDING"]]
+    # the console's event stream (GET /events): a user's most recently changed tasks
+    user_updated = [["userHash", "ASCENDING"], ["updatedAt", "DESCENDING"]]
     # stats(): oldest QUEUED task, all users / one user
     status_created          = [["status", "ASCENDING"], ["createdAt", "ASCENDING"]]
     user_status_created_asc = [["userHash", "ASCENDING"], ["status", "ASCENDING"], ["createdAt", "ASCENDING"]]

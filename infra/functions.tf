@@ -36,8 +36,11 @@ locals {
   run_urls = { for name in ["upload", "api"] : name => "https://${name}-${data.google_project.this.number}.${var.region}.run.app" }
   env_upload = {
     SIGNED_URL_MINUTES = tostring(var.signed_url_minutes)
+    # The web console is served by api; under a run.app URL it is another origin than upload.
+    CONSOLE_ORIGINS = join(",", [for url in [local.function_urls["api"], local.run_urls["api"]] : regex("^https://[^/]+", url)])
   }
   env_api = {
+    UPLOAD_URL          = local.function_urls["upload"] # where the console sends files
     MODELS_BUCKET       = google_storage_bucket.store["models"].name # GET /cache/info reads its manifest
     MAINTENANCE_CALLERS = google_service_account.scheduler.email # the only caller of /maintenance/*
   }

@@ -44,6 +44,13 @@ const Env = z
     WEBHOOK_SECRET: z.string().min(16).optional(),
     /** Audiences accepted in Google ID tokens, comma-separated (the function's URLs, OAuth client ids); unset refuses Google tokens outside the emulators. */
     AUTH_AUDIENCE: z.string().optional(),
+    /** The upload function's public URL: where the web console (served by the api) sends files. */
+    UPLOAD_URL: z.string().url().optional(),
+    /** Origins (the api's, serving the console) allowed to call upload from a browser, comma-separated. */
+    CONSOLE_ORIGINS: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean)),
     /** Only with the emulators: accept an X-User-Email header as the caller. */
     ALLOW_LOCAL_IDENTITY: bool.default(false),
     FIRESTORE_EMULATOR_HOST: z.string().optional(),

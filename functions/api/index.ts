@@ -22,10 +22,11 @@ import {
 import { appContext, type AppContext } from '../../shared/services/context.ts';
 import { isMaintenanceCaller, runCleanup, runRecoverStale } from '../../shared/services/maintenance.ts';
 import { cacheInfoFor, type CacheInfo } from '../../shared/services/models.ts';
+import { CONSOLE_ROUTES, serveConsole } from './console-routes.ts';
 
 export type ApiContext = AppContext & { identity?: IdentifyOptions };
 
-interface Call {
+export interface Call {
   deps: ApiDeps;
   caller: Caller;
   params: string[];
@@ -33,7 +34,7 @@ interface Call {
   res: Response;
 }
 
-interface Route {
+export interface Route {
   method: 'GET' | 'POST';
   path: RegExp;
   handle(call: Call): Promise<unknown>;
@@ -54,6 +55,7 @@ const ROUTES: readonly Route[] = [
   { method: 'POST', path: /^\/maintenance\/recover-stale\/?$/, handle: (c) => runRecoverStale(c.deps, c.caller) },
   { method: 'POST', path: /^\/maintenance\/cleanup\/?$/, handle: (c) => runCleanup(c.deps, c.caller, c.req.body) },
   { method: 'GET', path: /^\/cache\/info\/?$/, handle: modelCacheInfo },
+  ...CONSOLE_ROUTES,
 ];
 
 function modelCacheInfo(call: Call): Promise<Partial<CacheInfo>> {
@@ -105,6 +107,7 @@ export function createApiHandler(context: () => ApiContext): HttpFunction {
       res.status(h.status === 'ok' ? 200 : 503).json(h);
       return;
     }
+    if (serveConsole(req, res, ctx.config)) return;
     const found = route(req.method, req.path);
     if (found === null) throw new DocVaultError('NOT_FOUND', `No route for ${req.method} ${req.path}.`);
     if (found === 'wrong-method') throw new DocVaultError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}.`);

@@ -7,6 +7,7 @@ import type { HttpFunction } from '@google-cloud/functions-framework';
 import { identify, type IdentifyOptions } from '../../shared/adapters/auth.ts';
 import { appContext } from '../../shared/services/context.ts';
 import { acceptUpload, createSignedUpload, type UploadDeps } from '../../shared/services/upload.ts';
+import { corsForUpload } from '../../shared/services/console.ts';
 import { DocVaultError } from '../../shared/core/errors.ts';
 import { httpFunction } from '../http-function.ts';
 
@@ -14,6 +15,13 @@ export type UploadContext = UploadDeps & { identity?: IdentifyOptions };
 
 export function createUploadHandler(context: () => UploadContext): HttpFunction {
   return httpFunction(context, async (deps, req, res) => {
+    // The web console, served by the api on another origin, posts here from the browser.
+    const cors = corsForUpload(deps.config, req.method, req.get('origin'));
+    res.set(cors.headers);
+    if (cors.preflight) {
+      res.status(204).end();
+      return;
+    }
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
       throw new DocVaultError('METHOD_NOT_ALLOWED', 'Upload with POST (multipart/form-data), or POST /uploads for a signed upload URL.');

@@ -69,7 +69,7 @@ export interface QueueStats {
 }
 
 /** Firestore gives Timestamps back; the schema speaks Dates. */
-function fromStore(data: DocumentData): Task {
+export function fromStore(data: DocumentData): Task {
   const plain = JSON.parse(JSON.stringify(data, (_k, v) => (v instanceof Timestamp ? { __ts: v.toMillis() } : v)), (_k, v) =>
     v && typeof v === 'object' && '__ts' in v ? new Date(v.__ts as number) : v,
   );
@@ -116,6 +116,19 @@ export class TaskStore {
    * if it is not theirs, or does not exist by then). A snapshot listener, not polling: the answer
    * follows the commit.
    */
+  /** Calls `onChanged` with the user's changed tasks (the first call: the `limit` most recently changed) until unsubscribed. */
+  watchRecentlyChanged(userHash: string, limit: number, onChanged: (tasks: Task[]) => void, onError: (err: Error) => void): () => void {
+    return this.db
+      .collection(COLLECTIONS.tasks)
+      .where('userHash', '==', userHash)
+      .orderBy('updatedAt', 'desc')
+      .limit(limit)
+      .onSnapshot((snap) => {
+        const changed = snap.docChanges().filter((c) => c.type !== 'removed');
+        if (changed.length > 0) onChanged(changed.map((c) => fromStore(c.doc.data())));
+      }, onError);
+  }
+
   waitUntilFinished(taskId: string, userHash: string, timeoutMs: number): Promise<Task | null> {
     return new Promise((resolve, reject) => {
       let latest: Task | null = null;

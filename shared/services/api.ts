@@ -26,7 +26,7 @@ export interface ApiDeps {
   config: Config;
   /** Only for the health check's one read. */
   firestore: Pick<Firestore, 'collection'>;
-  tasks: Pick<TaskStore, 'getForUser' | 'waitUntilFinished' | 'list' | 'batchCounts' | 'cancel' | 'finishedBefore' | 'deleteIfUnchanged'> & LifecycleDeps['tasks'];
+  tasks: Pick<TaskStore, 'getForUser' | 'waitUntilFinished' | 'list' | 'batchCounts' | 'cancel' | 'finishedBefore' | 'deleteIfUnchanged' | 'watchRecentlyChanged'> & LifecycleDeps['tasks'];
   queue: Pick<Queue, 'publishTask' | 'publishDeadLetter' | 'publishEvent'>;
   blobs: BlobStore;
   /** The client the model cache downloads with (GET /cache/info). */

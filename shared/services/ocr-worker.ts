@@ -16,6 +16,7 @@ import type { Logger } from '../log.ts';
 import { OutputFormat, OUTPUTS, renderOutputs } from '../outputs/index.ts';
 import { announce, deadLetter, failTask, giveUp, type AnnounceDeps } from '../lifecycle/finish.ts';
 import type { NotifyDeps } from '../lifecycle/notify.ts';
+import { storePreviews } from '../outputs/preview.ts';
 
 export interface OcrProcessor {
   process(bytes: Uint8Array, options: OcrOptionsInput, onProgress?: (p: PageProgress) => void): Promise<PipelineOutput>;
@@ -109,6 +110,8 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
         deps.blobs.writeOnce({ bucket: deps.resultsBucket, name: names[format] }, outputs.get(format)!, OUTPUTS[format].contentType, { 'docvault-task-id': task.taskId }),
       ),
     );
+    // The console's page images; a document whose previews fail still completes.
+    await storePreviews(deps.blobs, deps.resultsBucket, task, bytes, output.result, deps.limits.maxPixelsPerPage).catch((err: unknown) => log.warn('page previews not stored', { error: err }));
     await lease.stop();
     const writtenAt = Date.now();
     const { result } = output;

@@ -15,6 +15,7 @@ import { createFirestore, TaskStore } from '../../shared/adapters/firestore-task
 import { characterErrorRate } from '../../shared/core/text-metrics.ts';
 import { derivedTaskId, resultObjectNames, userHashOf, type Task } from '../../shared/core/task.ts';
 import { DEAD_LETTER_SUBSCRIPTION, EVENTS_TOPIC, OBJECT_METADATA, PRIORITY_TOPICS } from '../../shared/names.ts';
+import { previewObjectName } from '../../shared/outputs/preview.ts';
 import { fixture, FIXTURES_DIR, groundTruth } from '../support/fixtures.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';
 import { TEST_BUCKETS, TEST_SECRET, type Suite } from '../support/suite.ts';
@@ -133,7 +134,7 @@ describe('pipeline on the emulator suite', () => {
     expect(after).toMatchObject({ status: 'COMPLETED', attempts: 1 });
     expect(after!.completedAt).toEqual(first.completedAt);
     const [files] = await storage.bucket(TEST_BUCKETS.results).getFiles({ prefix: `users/${alice}/${taskId}/` });
-    expect(files.map((f) => f.name).sort()).toEqual(Object.values(resultObjectNames(alice, taskId)).sort());
+    expect(files.map((f) => f.name).sort()).toEqual([...Object.values(resultObjectNames(alice, taskId)), previewObjectName(alice, taskId, 1)].sort());
   });
 
   it('a poison document fails with its code after the maximum attempts, and lands on the dead-letter topic', async () => {

@@ -1,0 +1,55 @@
+/**
+ * Page previews for the web console: each page as a small WebP (longest side PREVIEW_MAX_PX), turned
+ * upright the way the page was read, stored beside the task's results in the user's own prefix. The
+ * console draws the word boxes over it, scaling the page's coordinates to the preview's size.
+ */
+import sharp from 'sharp';
+import type { BlobStore } from '../core/blob-store.ts';
+import type { OcrResult } from '../core/result.ts';
+import { userPrefix } from '../core/task.ts';
+import { documentOpener } from '../engines/document-opener.ts';
+
+/** Longest side of a preview: sharp enough to read the boxes, ~30–80 KB a page. */
+export const PREVIEW_MAX_PX = 1000;
+/** Pages of a document that get a preview; later pages are read in the text pane only. */
+export const MAX_PREVIEW_PAGES = 100;
+/** PDF pages are rendered at this resolution for their preview (a Letter page is 850 px wide). */
+const PREVIEW_DPI = 100;
+export const PREVIEW_CONTENT_TYPE = 'image/webp';
+
+/** Where page `number`'s preview of a task is stored in the results bucket. */
+export function previewObjectName(userHash: string, taskId: string, number: number): string {
+  return `${userPrefix(userHash)}${taskId}/preview-${number}.webp`;
+}
+
+/** One preview per page (up to MAX_PREVIEW_PAGES), upright as the page was read. */
+export async function renderPreviews(original: Uint8Array, result: OcrResult, maxPixelsPerPage: number): Promise<Map<number, Uint8Array>> {
+  const previews = new Map<number, Uint8Array>();
+  const source = await documentOpener.open(original, result.type, { dpi: PREVIEW_DPI, defaultImageDpi: 300, maxPixelsPerPage });
+  try {
+    for (const page of result.pages.slice(0, MAX_PREVIEW_PAGES)) {
+      const shown = await (await source.page(page.number - 1)).displayImage(page.rotation.orientation);
+      const webp = await sharp(shown.bytes).resize({ width: PREVIEW_MAX_PX, height: PREVIEW_MAX_PX, fit: 'inside', withoutEnlargement: true }).webp({ quality: 70 }).toBuffer();
+      previews.set(page.number, new Uint8Array(webp));
+    }
+  } finally {
+    await source.close();
+  }
+  return previews;
+}
+
+/** Renders and stores a task's previews. A preview is a convenience: the caller logs a failure and completes the task anyway. */
+export async function storePreviews(
+  blobs: Pick<BlobStore, 'writeOnce'>,
+  bucket: string,
+  task: { userHash: string; taskId: string },
+  original: Uint8Array,
+  result: OcrResult,
+  maxPixelsPerPage: number,
+): Promise<number> {
+  const previews = await renderPreviews(original, result, maxPixelsPerPage);
+  for (const [number, bytes] of previews) {
+    await blobs.writeOnce({ bucket, name: previewObjectName(task.userHash, task.taskId, number) }, bytes, PREVIEW_CONTENT_TYPE, { 'docvault-task-id': task.taskId });
+  }
+  return previews.size;
+}
