@@ -17,7 +17,7 @@ export function modelDirs(cacheDirs: readonly string[] = []): ModelDir[] {
 export interface Ocr {
   engine: TesseractEngine;
   models: ModelStore;
-  process(bytes: Uint8Array, options?: OcrOptionsInput, onProgress?: (p: PageProgress) => void): Promise<PipelineOutput>;
+  process(bytes: Uint8Array, options?: OcrOptionsInput, onProgress?: (p: PageProgress) => void, signal?: AbortSignal): Promise<PipelineOutput>;
   close(): Promise<void>;
 }
 
@@ -27,8 +27,8 @@ export function createOcr(options: { modelDirs?: readonly ModelDir[] } & Omit<Te
   return {
     engine,
     models,
-    process: (bytes, ocrOptions = {}, onProgress) =>
-      processDocument(bytes, ocrOptions, { opener: documentOpener, engine, concurrency: engine.size }, onProgress),
+    process: (bytes, ocrOptions = {}, onProgress, signal) =>
+      processDocument(bytes, ocrOptions, { opener: documentOpener, engine, concurrency: engine.size }, onProgress, signal),
     close: () => engine.close(),
   };
 }
