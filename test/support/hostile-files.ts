@@ -3,12 +3,20 @@
  * disk and expensive to read naively (issue: hostile input). Shared by the tests and bench:hostile.
  */
 import { deflateSync } from 'node:zlib';
-import { PDFDocument, PDFName, PDFNumber, StandardFonts } from 'pdf-lib';
+import { PDFDocument, PDFName, StandardFonts } from 'pdf-lib';
 
 /** `pages` empty pages of `sizePt`×`sizePt` points: 10 × 14400 pt is the 1.3 KB file that held a worker 129 s. */
 export async function hugeEmptyPagesPdf(pages: number, sizePt = 14_400): Promise<Uint8Array> {
   const doc = await PDFDocument.create();
   for (let i = 0; i < pages; i++) doc.addPage([sizePt, sizePt]);
+  return doc.save();
+}
+
+/** One `sizePt` square page with one line of `textPt` text near its top left corner: a plan or poster sheet. */
+export async function hugePageWithTextPdf(sizePt: number, text: string, textPt: number): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  doc.addPage([sizePt, sizePt]).drawText(text, { x: 600, y: sizePt - 900, size: textPt, font });
   return doc.save();
 }
 
@@ -63,8 +71,6 @@ export async function hugeScannedPagePdf(options: { sizePt: number; pixels: numb
   page.node.setXObject(PDFName.of('Im0'), imageRef);
   const content = doc.context.flateStream(`q ${sizePt} 0 0 ${sizePt} 0 0 cm /Im0 Do Q\n`);
   page.node.set(PDFName.of('Contents'), doc.context.register(content));
-  void PDFNumber;
-  void StandardFonts;
   return doc.save();
 }
 

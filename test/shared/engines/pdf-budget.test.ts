@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { Limits } from '../../../shared/core/options.ts';
-import { hugeEmptyPagesPdf, manyOperatorsPdf } from '../../support/hostile-files.ts';
+import { hugeEmptyPagesPdf, hugePageWithTextPdf, manyOperatorsPdf } from '../../support/hostile-files.ts';
 import { testOcr } from '../../support/ocr.ts';
 
 const ocr = testOcr({ workers: 1 });
@@ -53,6 +53,15 @@ describe('PDF budgets', () => {
     expect(result.pages.map((p) => p.status)).toEqual(Array(10).fill('ok'));
     expect(result.text.trim()).toBe('');
     for (const page of result.pages) expect(page.width * page.height).toBeLessThanOrEqual(4_000_000);
+  });
+
+  it('a 14400 pt sheet with one line of 9 pt text is read at the reading DPI: only its ink is rendered', async () => {
+    // Whole, the sheet fits the pixel limit only at 50 dpi, where 9 pt text is 6 px tall and reads as nothing.
+    const bytes = await hugePageWithTextPdf(14_400, 'Quarterly inspection report for the north wing', 9);
+    // The text layer is set aside (as if the sheet were a scan) so the page is OCRed.
+    const { result } = await ocr.process(bytes, { textLayerMinChars: 10_000 });
+    expect(result.pages[0]).toMatchObject({ status: 'ok', source: 'ocr', dpi: 300 });
+    expect(result.text).toMatch(/Quarterly inspection report/);
   });
 
   it('an abort stops the work in flight within a second and rejects with its reason', async () => {
