@@ -12,8 +12,12 @@ import { parseArgs } from 'node:util';
 import { fixture } from '../test/support/fixtures.ts';
 import { bmpBomb, hugeEmptyPagesPdf, hugeScannedPagePdf, manyOperatorsPdf, netpbmBomb } from '../test/support/hostile-files.ts';
 import { startPipeline } from '../test/support/pipeline.ts';
+import { openPdf } from '../shared/engines/pdf-source.ts';
+import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 
-const { values: args } = parseArgs({ options: { timeout: { type: 'string', default: '300' }, only: { type: 'string' }, rounds: { type: 'string', default: '3' } } });
+const { values: args } = parseArgs({
+  options: { timeout: { type: 'string', default: '300' }, only: { type: 'string' }, rounds: { type: 'string', default: '3' }, 'render-only': { type: 'boolean', default: false } },
+});
 const TIMEOUT_MS = Number(args.timeout) * 1000;
 
 const files: Array<{ label: string; name: string; bytes: () => Promise<Uint8Array> }> = [
@@ -55,6 +59,42 @@ function treeRssMb(pid: number): number {
   }
   return Math.round(kb / 1024);
 }
+
+/**
+ * A normal page's render, open to pixels: in a render thread (ours) against pdfjs in the calling
+ * thread (how it was rendered before, the peer), alternating, 300 dpi, the first of each dropped.
+ */
+async function renderComparison(file: string, rounds: number): Promise<string> {
+  const bytes = fixture(file);
+  const ours: number[] = [];
+  const peer: number[] = [];
+  for (let i = 0; i <= rounds; i++) {
+    let t0 = performance.now();
+    const source = await openPdf(bytes, { dpi: 300, defaultImageDpi: 300, maxPixelsPerPage: 100_000_000 });
+    await (await source.page(0)).render();
+    await source.close();
+    if (i > 0) ours.push(performance.now() - t0);
+    t0 = performance.now();
+    const task = pdfjs.getDocument({ data: new Uint8Array(bytes), verbosity: 0, disableFontFace: true });
+    const doc = await task.promise;
+    const page = await doc.getPage(1);
+    const viewport = page.getViewport({ scale: 300 / 72 });
+    const factory = (doc as unknown as { canvasFactory: { create(w: number, h: number): { canvas: unknown; context: { getImageData(x: number, y: number, w: number, h: number): unknown } } } }).canvasFactory;
+    const target = factory.create(Math.ceil(viewport.width), Math.ceil(viewport.height));
+    await page.render({ canvas: target.canvas, canvasContext: target.context, viewport } as unknown as Parameters<typeof page.render>[0]).promise;
+    const rgba = (target.context.getImageData(0, 0, Math.ceil(viewport.width), Math.ceil(viewport.height)) as { data: Uint8ClampedArray }).data;
+    const grey = new Uint8Array(rgba.length / 4);
+    for (let j = 0, k = 0; j < grey.length; j++, k += 4) grey[j] = (rgba[k]! * 299 + rgba[k + 1]! * 587 + rgba[k + 2]! * 114) / 1000;
+    await task.destroy();
+    if (i > 0) peer.push(performance.now() - t0);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return `A normal page (${file}, 300 dpi), open → grey pixels, median of ${rounds}: render thread ${Math.round(median(ours))} ms, pdfjs in the calling thread (peer) ${Math.round(median(peer))} ms, ratio **${(median(ours) / median(peer)).toFixed(2)}×**.`;
+}
+
+const renderLine = await renderComparison('ocrmypdf_c02-22.pdf', 10);
+process.stderr.write(`${renderLine}\n`);
+if (args['render-only']) process.exit(0);
 
 const pipeline = await startPipeline({ functions: ['upload', 'api', 'dispatch', 'ocr-worker'], env: { 'ocr-worker': { OCR_WORKERS: '1' } } });
 const workerPid = pipeline.functions['ocr-worker']!.child.pid!;
@@ -147,6 +187,7 @@ ${rows.join('\n')}
 
 Another user's ${small.length}-byte PNG: idle ${(median(idle) / 1000).toFixed(1)} s (median of ${rounds}); while the 10-page 14400 pt PDF is uploaded
 again and again (${floodCount} uploads): ${(median(busy) / 1000).toFixed(1)} s (median), ratio **${(median(busy) / median(idle)).toFixed(2)}×** (target ≤ 2×).
+${renderLine}
 Runs: idle ${idle.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s; busy ${busy.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s.
 `);
 } finally {

@@ -5,6 +5,7 @@
  */
 import sharp from 'sharp';
 import { DocVaultError } from '../core/errors.ts';
+import { halveGrey } from '../core/grey-image.ts';
 import { Limits } from '../core/options.ts';
 import type { DocumentSource, GreyImage, OpenOptions, SourcePage, TextLayer } from '../core/ports.ts';
 import type { Orientation } from '../core/result.ts';
@@ -12,7 +13,9 @@ import { PdfRenderer } from './pdf-renderer.ts';
 import type { GreyPixels, PageSize, RenderArea, ThreadError } from './pdf-render-thread.ts';
 
 /** A page too large to render whole at the reading DPI is first looked at this small, to find its ink. */
-const PREVIEW_PIXELS = 4_000_000;
+const PREVIEW_PIXELS = 2_000_000;
+/** A blank preview is handed on this small: there is nothing to read, and every step after it is per pixel. */
+const BLANK_PIXELS = 10_000;
 /** A preview pixel darker than this is ink (small text shrunk onto a preview is a light smudge). */
 const INK_LEVEL = 240;
 
@@ -61,7 +64,11 @@ function pdfPage(renderer: PdfRenderer, index: number, size: PageSize, options: 
     const previewDpi = Math.max(1, fittingDpi(PREVIEW_PIXELS));
     const preview = await renderArea(whole(previewDpi), signal);
     const ink = inkBox(preview);
-    if (!ink) return { ...preview, dpi: previewDpi };
+    if (!ink) {
+      let blank: GreyImage = { ...preview, dpi: previewDpi };
+      while (blank.width * blank.height > BLANK_PIXELS) blank = halveGrey(blank);
+      return blank;
+    }
     const scale = options.dpi / previewDpi;
     const margin = Math.ceil(options.dpi / 6); // a sixth of an inch around the ink
     const x = Math.max(0, Math.floor(ink.x0 * scale) - margin);

@@ -52,7 +52,7 @@ describe('PDF budgets', () => {
     const { result } = await ocr.process(bytes, { searchablePdf: true });
     expect(result.pages.map((p) => p.status)).toEqual(Array(10).fill('ok'));
     expect(result.text.trim()).toBe('');
-    for (const page of result.pages) expect(page.width * page.height).toBeLessThanOrEqual(4_000_000);
+    for (const page of result.pages) expect(page.width * page.height).toBeLessThanOrEqual(2_000_000);
   });
 
   it('a 14400 pt sheet with one line of 9 pt text is read at the reading DPI: only its ink is rendered', async () => {
