@@ -5,11 +5,13 @@
  * thread; the document is opened there again. One warm thread is kept for the next document, so a
  * normal PDF pays no thread start.
  */
+import { extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DocVaultError } from '../core/errors.ts';
 import type { Request, ThreadError } from './pdf-render-thread.ts';
 
-const THREAD_URL = new URL('./pdf-render-thread.ts', import.meta.url);
+// .ts from the source, .js from the build (tsc rewrites imports, not this URL).
+const THREAD_URL = new URL(`./pdf-render-thread${extname(new URL(import.meta.url).pathname)}`, import.meta.url);
 
 export interface RenderThreadLimits {
   /** The thread's V8 old-generation heap (pdfjs' parsed operators and fonts live there), MB. */
