@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import { z } from 'zod';
 import { Priority } from '../../shared/core/task.ts';
-import { createOcr, type Ocr } from '../../shared/engines/index.ts';
+import { createOcr, warmRenderThread, type Ocr } from '../../shared/engines/index.ts';
 import { modelSetup } from '../../shared/services/models.ts';
 import { appContext } from '../../shared/services/context.ts';
 import { withPoisonMarker } from '../../shared/services/faults.ts';
@@ -72,6 +72,8 @@ export async function ocrWorker(event: CloudEvent<unknown>): Promise<WorkerOutco
 
 /** Starts the OCR workers ahead of the first message, so the first task does not pay for it. */
 export function warmUp(): void {
+  // The PDF render thread too: its start (pdfjs loaded in a fresh isolate) is not the first PDF's to pay.
+  warmRenderThread({ heapMb: appContext('ocr-worker').config.limits.renderHeapMb });
   void engine()
     .engine.warmUp(['eng'])
     .catch(() => undefined);
