@@ -29,10 +29,12 @@ interface Pending {
 
 class Thread {
   readonly worker: Worker;
+  readonly heapMb: number;
   dead = false;
   private onDeath: ((err: DocVaultError) => void) | undefined;
 
   constructor(limits: RenderThreadLimits) {
+    this.heapMb = limits.heapMb;
     this.worker = new Worker(THREAD_URL, { resourceLimits: { maxOldGenerationSizeMb: limits.heapMb } });
     this.worker.unref();
     this.worker.on('error', (err: Error & { code?: string }) => {
@@ -64,7 +66,9 @@ class Thread {
 let spare: Thread | undefined;
 
 function takeThread(limits: RenderThreadLimits): Thread {
-  const thread = spare && !spare.dead ? spare : new Thread(limits);
+  // A spare started under other limits is no good for this document: its heap cap is fixed at start.
+  const thread = spare && !spare.dead && spare.heapMb === limits.heapMb ? spare : new Thread(limits);
+  if (spare && spare !== thread) spare.kill();
   spare = undefined;
   return thread;
 }
