@@ -65,6 +65,10 @@ const Env = z
     MAX_PAGES: int(Limits.shape.maxPages.parse(undefined)),
     MAX_PIXELS_PER_PAGE: int(Limits.shape.maxPixelsPerPage.parse(undefined)),
     PAGE_TIMEOUT_MS: int(Limits.shape.pageTimeoutMs.parse(undefined)),
+    DOCUMENT_TIMEOUT_MS: int(Limits.shape.documentTimeoutMs.parse(undefined)),
+    MAX_PIXELS_PER_DOCUMENT: int(Limits.shape.maxPixelsPerDocument.parse(undefined)),
+    MAX_OPERATORS_PER_PAGE: int(Limits.shape.maxOperatorsPerPage.parse(undefined)),
+    RENDER_HEAP_MB: int(Limits.shape.renderHeapMb.parse(undefined)),
     /** JSON list of {maxBytes, priority}, smallest first wins; larger than all → low. */
     PRIORITY_RULES: z
       .string()
@@ -147,7 +151,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   return {
     ...e,
-    limits: { maxBytes: e.MAX_DOCUMENT_BYTES, maxPages: e.MAX_PAGES, maxPixelsPerPage: e.MAX_PIXELS_PER_PAGE, pageTimeoutMs: e.PAGE_TIMEOUT_MS },
+    limits: {
+      maxBytes: e.MAX_DOCUMENT_BYTES,
+      maxPages: e.MAX_PAGES,
+      maxPixelsPerPage: e.MAX_PIXELS_PER_PAGE,
+      pageTimeoutMs: e.PAGE_TIMEOUT_MS,
+      documentTimeoutMs: e.DOCUMENT_TIMEOUT_MS,
+      maxPixelsPerDocument: e.MAX_PIXELS_PER_DOCUMENT,
+      maxOperatorsPerPage: e.MAX_OPERATORS_PER_PAGE,
+      renderHeapMb: e.RENDER_HEAP_MB,
+    },
     retentionMs: e.TASK_RETENTION_DAYS * 86_400_000,
     usingEmulators: allEmulators(e),
   };

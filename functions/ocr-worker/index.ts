@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { Priority } from '../../shared/core/task.ts';
 import { appContext } from '../../shared/services/context.ts';
 import { handleOcrMessage, type WorkerOutcome } from '../../shared/services/ocr-worker.ts';
+import { warmRenderThread } from '../../shared/engines/index.ts';
 import { engine, workerDeps } from './wiring.ts';
 import { PriorityGate } from '../../shared/services/priority-gate.ts';
 
@@ -38,6 +39,8 @@ export async function ocrWorker(event: CloudEvent<unknown>): Promise<WorkerOutco
 
 /** Starts the OCR workers ahead of the first message, so the first task does not pay for it. */
 export function warmUp(): void {
+  // The PDF render thread too: its start (pdfjs loaded in a fresh isolate) is not the first PDF's to pay.
+  warmRenderThread({ heapMb: appContext('ocr-worker').config.limits.renderHeapMb });
   void engine()
     .engine.warmUp(['eng'])
     .catch(() => undefined);

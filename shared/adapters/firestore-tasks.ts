@@ -155,6 +155,25 @@ export class TaskStore {
     });
   }
 
+  /**
+   * Calls `onLost` once, as soon as the task is no longer PROCESSING under this worker's lease (a
+   * cancel, a takeover, a deletion): the worker stops its work then. Returns the unsubscribe.
+   */
+  watchLease(taskId: string, workerId: string, onLost: () => void): () => void {
+    let lost = false;
+    const unsubscribe = this.doc(taskId).onSnapshot(
+      (snap) => {
+        const task = snap.exists ? fromStore(snap.data()!) : null;
+        if (lost || (task?.status === 'PROCESSING' && task.lease?.workerId === workerId)) return;
+        lost = true;
+        onLost();
+      },
+      // A broken listener is no verdict: the heartbeat still finds a lost lease.
+      () => undefined,
+    );
+    return unsubscribe;
+  }
+
   /** Another user's task is indistinguishable from a missing one. */
   async getForUser(taskId: string, userHash: string): Promise<Task | null> {
     const task = await this.get(taskId);

@@ -18,6 +18,8 @@ export const ErrorCode = z.enum([
   'INVALID_ARGUMENT',
   'SOURCE_MISSING',
   'PAGE_TIMEOUT',
+  /** Over the document's budget: its time, its pixels, a page's drawing operations or memory. */
+  'DOCUMENT_TOO_COMPLEX',
   'ENGINE_FAILURE',
   'INTERNAL',
   // HTTP-only: answered to a caller of the upload and api functions, never stored on a task.

@@ -14,7 +14,16 @@ export const Limits = z.object({
   maxPages: z.number().int().positive().default(500),
   /** Decoded pixels per page: a small compressed file can decode to gigapixels. */
   maxPixelsPerPage: z.number().int().positive().default(100_000_000),
+  /** One page, from its rendering to its text. */
   pageTimeoutMs: z.number().int().positive().default(120_000),
+  /** Decoded pixels over all pages of a document (a few hundred A4 pages at 300 dpi). */
+  maxPixelsPerDocument: z.number().int().positive().default(5_000_000_000),
+  /** A whole document; under the worker's 600 s delivery deadline. */
+  documentTimeoutMs: z.number().int().positive().default(540_000),
+  /** Drawing operations a PDF page may have: a dense map has ~100,000; 50 KB of content can hold millions. */
+  maxOperatorsPerPage: z.number().int().positive().default(300_000),
+  /** Heap of the thread a PDF is parsed and rendered in, MB (the worker has 4 GiB in all). */
+  renderHeapMb: z.number().int().positive().default(1024),
 });
 export type Limits = z.infer<typeof Limits>;
 

@@ -3,6 +3,7 @@
  * ports.ts; it reads top to bottom like the stages it runs.
  */
 import pLimit from 'p-limit';
+import { documentBudget, type DocumentBudget } from './budget.ts';
 import { classifyDocument } from './classify.ts';
 import { detectDocumentType, type DocumentType } from './document-type.ts';
 import { DocVaultError, fileTooLarge, toDocVaultError, tooManyPages } from './errors.ts';
@@ -58,6 +59,8 @@ export async function processDocument(
   optionsInput: OcrOptionsInput,
   deps: PipelineDeps,
   onProgress?: (progress: PageProgress) => void,
+  /** A cancel: the work in flight stops, and the call rejects with the signal's reason. */
+  signal?: AbortSignal,
 ): Promise<PipelineOutput> {
   const clock = deps.clock ?? Date.now;
   const started = clock();
@@ -66,17 +69,40 @@ export async function processDocument(
 
   checkSize(bytes.length, limits.maxBytes);
   const type = await detectDocumentType(bytes);
+  const budget = documentBudget(limits, signal);
+  try {
+    return await readDocument(bytes, type, options, deps, budget, clock, started, onProgress);
+  } finally {
+    budget.end();
+  }
+}
+
+async function readDocument(
+  bytes: Uint8Array,
+  type: DocumentType,
+  options: OcrOptions,
+  deps: PipelineDeps,
+  budget: DocumentBudget,
+  clock: () => number,
+  started: number,
+  onProgress?: (progress: PageProgress) => void,
+): Promise<PipelineOutput> {
+  const { limits } = options;
   const source = await deps.opener.open(bytes, type, {
     password: options.password,
     dpi: options.dpi,
     defaultImageDpi: options.defaultImageDpi,
     maxPixelsPerPage: limits.maxPixelsPerPage,
+    maxOperatorsPerPage: limits.maxOperatorsPerPage,
+    renderHeapMb: limits.renderHeapMb,
+    signal: budget.signal,
   });
   try {
     if (source.pageCount > limits.maxPages) {
       throw tooManyPages(source.pageCount, limits.maxPages);
     }
-    const pages = await readPages(source, options, deps, clock, onProgress);
+    const pages = await readPages(source, options, deps, budget, clock, onProgress);
+    budget.check();
     const succeeded = pages.filter((p) => p.result.status === 'ok');
     if (pages.length > 0 && succeeded.length === 0) {
       // Every page failed: the document as a whole has failed, for the first page's reason.
@@ -120,6 +146,7 @@ async function readPages(
   source: DocumentSource,
   options: OcrOptions,
   deps: PipelineDeps,
+  budget: DocumentBudget,
   clock: () => number,
   onProgress?: (progress: PageProgress) => void,
 ): Promise<PageOutcome[]> {
@@ -131,7 +158,8 @@ async function readPages(
   return Promise.all(
     Array.from({ length: total }, (_, index) =>
       limit(async () => {
-        const outcome = await readPageSafely(source, index, options, deps, clock, hint);
+        budget.check();
+        const outcome = await readPageSafely(source, index, options, deps, budget, clock, hint);
         done += 1;
         onProgress?.({ done, total, page: index + 1 });
         return outcome;
@@ -146,14 +174,18 @@ async function readPageSafely(
   index: number,
   options: OcrOptions,
   deps: PipelineDeps,
+  budget: DocumentBudget,
   clock: () => number,
   hint: OrientationHint,
 ): Promise<PageOutcome> {
   const started = clock();
+  const pageBudget = budget.page(index + 1);
   try {
-    const page = await source.page(index);
-    return await readPage(source.type, page, options, deps, clock, hint);
+    const page = await source.page(index, pageBudget.signal);
+    return await readPage(source.type, page, options, deps, budget, pageBudget.signal, clock, hint);
   } catch (err) {
+    // The document's budget or a cancel stops the document, not just this page.
+    budget.check();
     const error = toDocVaultError(err);
     return {
       result: {
@@ -172,6 +204,8 @@ async function readPageSafely(
       },
       artifact: { number: index + 1, source: 'ocr', widthPt: 612, heightPt: 792 },
     };
+  } finally {
+    pageBudget.done();
   }
 }
 
@@ -180,11 +214,13 @@ async function readPage(
   page: SourcePage,
   options: OcrOptions,
   deps: PipelineDeps,
+  budget: DocumentBudget,
+  signal: AbortSignal,
   clock: () => number,
   hint: OrientationHint,
 ): Promise<PageOutcome> {
   const started = clock();
-  const layer = await page.textLayer();
+  const layer = await page.textLayer(signal);
   if (layer && countNonBlank(layer.text) >= options.textLayerMinChars) {
     return {
       result: {
@@ -204,10 +240,11 @@ async function readPage(
     };
   }
 
-  const rendered = await page.render();
+  const rendered = await page.render(signal);
+  budget.spendPixels(rendered.width * rendered.height);
   const renderMs = clock() - started;
   const ocrStarted = clock();
-  const { image, orientation, recognized } = await recognizeUpright(rendered, options, deps.engine, hint);
+  const { image, orientation, recognized } = await recognizeUpright(rendered, options, deps.engine, hint, signal);
   const ocrMs = clock() - ocrStarted;
 
   const artifact: PageArtifact = {
@@ -219,7 +256,7 @@ async function readPage(
   if (options.searchablePdf) {
     if (recognized.textPdf) artifact.textPdf = recognized.textPdf;
     // An upright PDF page is kept as it is in the searchable PDF; anything else needs its image.
-    if (type !== 'pdf' || orientation !== 0) artifact.image = await page.displayImage(orientation);
+    if (type !== 'pdf' || orientation !== 0) artifact.image = await page.displayImage(orientation, signal);
   }
   return {
     result: {
@@ -255,8 +292,9 @@ async function recognizeUpright(
   options: OcrOptions,
   engine: OcrEngine,
   hint: OrientationHint,
+  signal: AbortSignal,
 ): Promise<{ image: GreyImage; orientation: Orientation; recognized: RecognizedPage }> {
-  const recognizeOptions = { languages: options.languages, timeoutMs: options.limits.pageTimeoutMs, textPdf: options.searchablePdf };
+  const recognizeOptions = { languages: options.languages, timeoutMs: options.limits.pageTimeoutMs, textPdf: options.searchablePdf, signal };
   const read = async (orientation: Orientation) => {
     const image = rotateGrey(rendered, orientation);
     return { image, orientation, recognized: await engine.recognize(image, recognizeOptions) };
@@ -266,7 +304,7 @@ async function recognizeUpright(
   let best = await read(likely);
   if (readsUpright(best.recognized)) return best;
 
-  const guess = await engine.detectOrientation(rendered);
+  const guess = await engine.detectOrientation(rendered, signal);
   if (guess && guess.confidence >= ORIENTATION_MIN_CONFIDENCE) {
     // A verdict. Not weighed against the first read: a page turned by 90° can read as well as upright.
     hint.orientation = guess.degrees;

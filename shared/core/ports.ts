@@ -30,17 +30,18 @@ export interface TextLayer {
 export interface SourcePage {
   readonly number: number;
   /** The page's own text, if the format has one (PDF); null otherwise. */
-  textLayer(): Promise<TextLayer | null>;
+  textLayer(signal?: AbortSignal): Promise<TextLayer | null>;
   /** Upright greyscale pixels for OCR (EXIF orientation applied for images). */
-  render(): Promise<GreyImage>;
+  render(signal?: AbortSignal): Promise<GreyImage>;
   /** The page as an image for a searchable PDF (colour kept), rotated clockwise by `rotate` degrees. */
-  displayImage(rotate: Orientation): Promise<{ format: 'jpeg' | 'png'; bytes: Uint8Array; width: number; height: number }>;
+  displayImage(rotate: Orientation, signal?: AbortSignal): Promise<{ format: 'jpeg' | 'png'; bytes: Uint8Array; width: number; height: number }>;
 }
 
 export interface DocumentSource {
   readonly type: DocumentType;
   readonly pageCount: number;
-  page(index: number): Promise<SourcePage>;
+  /** Work for the page stops when `signal` aborts (its time budget, the document's, a cancel). */
+  page(index: number, signal?: AbortSignal): Promise<SourcePage>;
   close(): Promise<void>;
 }
 
@@ -49,6 +50,11 @@ export interface OpenOptions {
   dpi: number;
   defaultImageDpi: number;
   maxPixelsPerPage: number;
+  /** Drawing operations a PDF page may have (a few KB of content can hold millions); Limits' default when unset. */
+  maxOperatorsPerPage?: number | undefined;
+  /** Heap of the thread a PDF is parsed and rendered in, MB; Limits' default when unset. */
+  renderHeapMb?: number | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 export interface DocumentOpener {
@@ -78,6 +84,8 @@ export interface RecognizeOptions {
   languages: readonly string[];
   timeoutMs: number;
   textPdf: boolean;
+  /** Stops the page's OCR at once (the worker doing it is replaced). */
+  signal?: AbortSignal | undefined;
 }
 
 export interface OrientationGuess {
@@ -91,5 +99,5 @@ export interface OcrEngine {
   readonly version: string;
   recognize(image: GreyImage, options: RecognizeOptions): Promise<RecognizedPage>;
   /** Null when the page has too little text to tell. */
-  detectOrientation(image: GreyImage): Promise<OrientationGuess | null>;
+  detectOrientation(image: GreyImage, signal?: AbortSignal): Promise<OrientationGuess | null>;
 }

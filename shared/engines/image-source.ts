@@ -60,6 +60,11 @@ export async function openImage(bytes: Uint8Array, type: DocumentType, options: 
 }
 
 function decodeBmp(bytes: Uint8Array, maxPixels: number): RawPixels {
+  // bmp-js allocates (and for RLE fills) width×height×4 bytes before it looks at the data: a
+  // kilobyte file can claim gigapixels. Its header is checked first, read the way bmp-js reads it.
+  if (bytes.length < 26) throw new DocVaultError('CORRUPT_DOCUMENT', 'The BMP image cannot be read (truncated header).');
+  const header = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  checkPixels(header.getUint32(18, true), Math.abs(header.getInt32(22, true)), maxPixels);
   let decoded: { width: number; height: number; data: Buffer };
   try {
     decoded = bmp.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));

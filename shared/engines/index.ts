@@ -8,6 +8,7 @@ import { TesseractEngine, type TesseractEngineOptions } from './tesseract-engine
 export { documentOpener } from './document-opener.ts';
 export { ModelStore, packagedModelDirs, systemModelDirs, type ModelDir, type ModelFile } from './model-store.ts';
 export { TesseractEngine, type EngineStats } from './tesseract-engine.ts';
+export { warmRenderThread } from './pdf-renderer.ts';
 
 /** Search order: the given folders (the model cache), then npm-packaged data, then the system's. */
 export function modelDirs(cacheDirs: readonly string[] = []): ModelDir[] {
@@ -17,7 +18,7 @@ export function modelDirs(cacheDirs: readonly string[] = []): ModelDir[] {
 export interface Ocr {
   engine: TesseractEngine;
   models: ModelStore;
-  process(bytes: Uint8Array, options?: OcrOptionsInput, onProgress?: (p: PageProgress) => void): Promise<PipelineOutput>;
+  process(bytes: Uint8Array, options?: OcrOptionsInput, onProgress?: (p: PageProgress) => void, signal?: AbortSignal): Promise<PipelineOutput>;
   close(): Promise<void>;
 }
 
@@ -27,8 +28,8 @@ export function createOcr(options: { modelDirs?: readonly ModelDir[] } & Omit<Te
   return {
     engine,
     models,
-    process: (bytes, ocrOptions = {}, onProgress) =>
-      processDocument(bytes, ocrOptions, { opener: documentOpener, engine, concurrency: engine.size }, onProgress),
+    process: (bytes, ocrOptions = {}, onProgress, signal) =>
+      processDocument(bytes, ocrOptions, { opener: documentOpener, engine, concurrency: engine.size }, onProgress, signal),
     close: () => engine.close(),
   };
 }

@@ -40,6 +40,10 @@ export function decodeNetpbm(bytes: Uint8Array, maxPixels: number): RawPixels {
   if (maxValue === 0 || maxValue > 65535) throw corrupt('bad maximum value');
   const channels: 1 | 3 = kind === 3 || kind === 6 ? 3 : 1;
   const samples = width * height * channels;
+  // Every sample takes at least a byte of the file (an eighth of one in P4): a header that claims
+  // more than the file holds is refused before the pixels are allocated.
+  const leastBytes = kind === 4 ? Math.ceil(width / 8) * height : kind <= 3 ? samples : samples * (maxValue > 255 ? 2 : 1);
+  if (bytes.length - pos < leastBytes) throw corrupt('truncated');
   const out = new Uint8Array(samples);
   const scale = (v: number) => (isBitmap ? (v ? 0 : 255) : Math.round((v * 255) / maxValue));
 

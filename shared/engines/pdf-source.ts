@@ -1,106 +1,95 @@
-/** PDFs through pdfjs-dist: the text layer when a page has one, pixels for OCR when it does not. */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-// The legacy build carries the polyfills (Promise.try, …) that Node 22 lacks.
-import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
-import type { PDFDocumentProxy, PDFPageProxy, TextItem } from 'pdfjs-dist/types/src/display/api.js';
+/**
+ * PDFs through pdfjs-dist, in a render thread of their own (pdf-renderer.ts): the text layer when a
+ * page has one, pixels for OCR when it does not. Every call carries the page's signal, so a page
+ * over its time budget, or a cancelled document, ends the thread's work at once.
+ */
 import sharp from 'sharp';
 import { DocVaultError } from '../core/errors.ts';
-import type { DocumentSource, GreyImage, OpenOptions, SourcePage, TextLayer, TextLayerWord } from '../core/ports.ts';
+import { halveGrey } from '../core/grey-image.ts';
+import { Limits } from '../core/options.ts';
+import type { DocumentSource, GreyImage, OpenOptions, SourcePage, TextLayer } from '../core/ports.ts';
 import type { Orientation } from '../core/result.ts';
+import { PdfRenderer } from './pdf-renderer.ts';
+import type { GreyPixels, PageSize, RenderArea, ThreadError } from './pdf-render-thread.ts';
 
-const require = createRequire(import.meta.url);
-const PDFJS_ROOT = dirname(require.resolve('pdfjs-dist/package.json'));
-// Local copies of what pdfjs would otherwise try to fetch; trailing slashes are required.
-const PDFJS_ASSETS = {
-  standardFontDataUrl: join(PDFJS_ROOT, 'standard_fonts') + '/',
-  cMapUrl: join(PDFJS_ROOT, 'cmaps') + '/',
-  cMapPacked: true,
-  wasmUrl: join(PDFJS_ROOT, 'wasm') + '/',
-  iccUrl: join(PDFJS_ROOT, 'iccs') + '/',
-};
+/** A page too large to render whole at the reading DPI is first looked at this small, to find its ink. */
+const PREVIEW_PIXELS = 2_000_000;
+/** A blank preview is handed on this small: there is nothing to read, and every step after it is per pixel. */
+const BLANK_PIXELS = 10_000;
+/** A preview pixel darker than this is ink (small text shrunk onto a preview is a light smudge). */
+const INK_LEVEL = 240;
 
-interface CanvasAndContext {
-  canvas: { width: number; height: number };
-  context: {
-    fillStyle: string;
-    fillRect(x: number, y: number, w: number, h: number): void;
-    getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+const DEFAULT_LIMITS = Limits.parse({});
+
+export async function openPdf(bytes: Uint8Array, openOptions: OpenOptions): Promise<DocumentSource> {
+  const options = {
+    ...openOptions,
+    maxOperatorsPerPage: openOptions.maxOperatorsPerPage ?? DEFAULT_LIMITS.maxOperatorsPerPage,
+    renderHeapMb: openOptions.renderHeapMb ?? DEFAULT_LIMITS.renderHeapMb,
   };
-}
-interface CanvasFactory {
-  create(width: number, height: number): CanvasAndContext;
-  destroy(canvasAndContext: CanvasAndContext): void;
-}
-
-export async function openPdf(bytes: Uint8Array, options: OpenOptions): Promise<DocumentSource> {
-  // pdfjs takes ownership of (and detaches) the buffer it is given: hand it a copy.
-  const task = pdfjs.getDocument({
-    data: new Uint8Array(bytes),
-    password: options.password,
-    disableFontFace: true,
-    useSystemFonts: false,
-    verbosity: 0,
-    ...PDFJS_ASSETS,
-  });
-  let doc: PDFDocumentProxy;
+  let opened: { renderer: PdfRenderer; pageCount: number };
   try {
-    doc = await task.promise;
+    opened = await PdfRenderer.open(bytes, { password: options.password, maxImagePixels: options.maxPixelsPerPage, signal: options.signal }, { heapMb: options.renderHeapMb });
   } catch (err) {
-    await task.destroy().catch(() => undefined);
     throw asPdfError(err, options.password !== undefined);
   }
-  const canvasFactory = (doc as unknown as { canvasFactory: CanvasFactory }).canvasFactory;
-
+  const { renderer, pageCount } = opened;
   return {
     type: 'pdf',
-    pageCount: doc.numPages,
-    async page(index: number): Promise<SourcePage> {
-      const page = await doc.getPage(index + 1).catch((err: unknown) => {
-        throw new DocVaultError('CORRUPT_DOCUMENT', `Page ${index + 1} of the PDF cannot be read: ${(err as Error).message}`);
-      });
-      return pdfPage(page, options, canvasFactory);
+    pageCount,
+    async page(index: number, signal?: AbortSignal): Promise<SourcePage> {
+      const size = (await renderer.call({ op: 'pageSize', index }, signal).catch((err: unknown) => {
+        throw asPageError(err, `Page ${index + 1} of the PDF cannot be read`);
+      })) as PageSize;
+      return pdfPage(renderer, index, size, options);
     },
-    // Version 6 dropped doc.destroy(); the loading task owns the document.
-    close: () => task.destroy(),
+    close: async () => renderer.close(),
   };
 }
 
-function pdfPage(page: PDFPageProxy, options: OpenOptions, canvasFactory: CanvasFactory): SourcePage {
-  const renderGrey = async (dpi: number): Promise<GreyImage> => {
-    const viewport = page.getViewport({ scale: dpi / 72 });
-    const width = Math.ceil(viewport.width);
-    const height = Math.ceil(viewport.height);
-    const target = canvasFactory.create(width, height);
-    try {
-      target.context.fillStyle = '#ffffff';
-      target.context.fillRect(0, 0, width, height);
-      await page.render({ canvas: target.canvas, canvasContext: target.context, viewport } as unknown as Parameters<PDFPageProxy['render']>[0]).promise;
-      const rgba = target.context.getImageData(0, 0, width, height).data;
-      const grey = new Uint8Array(width * height);
-      for (let i = 0, j = 0; i < grey.length; i++, j += 4) {
-        // ITU-R BT.601 luma, in integers.
-        grey[i] = (rgba[j]! * 299 + rgba[j + 1]! * 587 + rgba[j + 2]! * 114) / 1000;
-      }
-      return { width, height, data: grey, dpi };
-    } finally {
-      canvasFactory.destroy(target);
-      page.cleanup();
+function pdfPage(renderer: PdfRenderer, index: number, size: PageSize, options: Required<Pick<OpenOptions, 'maxOperatorsPerPage'>> & OpenOptions): SourcePage {
+  const renderArea = async (area: RenderArea, signal?: AbortSignal): Promise<GreyPixels> =>
+    (await renderer.call({ op: 'render', index, area, maxOperators: options.maxOperatorsPerPage }, signal).catch((err: unknown) => {
+      throw asPageError(err, `Page ${size.number} of the PDF cannot be rendered`);
+    })) as GreyPixels;
+  const whole = (dpi: number): RenderArea => ({ dpi, x: 0, y: 0, width: Math.ceil((size.width * dpi) / 72), height: Math.ceil((size.height * dpi) / 72) });
+  const pixelsAt = (dpi: number) => ((size.width * dpi) / 72) * ((size.height * dpi) / 72);
+  const fittingDpi = (pixels: number) => Math.floor(72 * Math.sqrt(pixels / (size.width * size.height)));
+
+  const renderForOcr = async (signal?: AbortSignal): Promise<GreyImage> => {
+    if (pixelsAt(options.dpi) <= options.maxPixelsPerPage) return { ...(await renderArea(whole(options.dpi), signal)), dpi: options.dpi };
+    // Too large to render whole at the reading DPI: find where the ink is on a small preview and
+    // render only that, at the reading DPI if it fits (a large sheet with a little text on it);
+    // a page with no ink at all is its preview.
+    const previewDpi = Math.max(1, fittingDpi(PREVIEW_PIXELS));
+    const preview = await renderArea(whole(previewDpi), signal);
+    const ink = inkBox(preview);
+    if (!ink) {
+      let blank: GreyImage = { ...preview, dpi: previewDpi };
+      while (blank.width * blank.height > BLANK_PIXELS) blank = halveGrey(blank);
+      return blank;
     }
+    const scale = options.dpi / previewDpi;
+    const margin = Math.ceil(options.dpi / 6); // a sixth of an inch around the ink
+    const x = Math.max(0, Math.floor(ink.x0 * scale) - margin);
+    const y = Math.max(0, Math.floor(ink.y0 * scale) - margin);
+    const area = whole(options.dpi);
+    const crop = { dpi: options.dpi, x, y, width: Math.min(area.width, Math.ceil((ink.x1 + 1) * scale) + margin) - x, height: Math.min(area.height, Math.ceil((ink.y1 + 1) * scale) + margin) - y };
+    if (crop.width * crop.height <= options.maxPixelsPerPage) return { ...(await renderArea(crop, signal)), dpi: options.dpi };
+    const dpi = fittingDpi(options.maxPixelsPerPage);
+    return { ...(await renderArea(whole(dpi), signal)), dpi };
   };
-  // A huge page at the OCR resolution would blow the pixel budget: render it at a lower one.
-  const ocrDpi = (): number => {
-    const { width, height } = page.getViewport({ scale: 1 });
-    const pixelsAt = (dpi: number) => ((width * dpi) / 72) * ((height * dpi) / 72);
-    if (pixelsAt(options.dpi) <= options.maxPixelsPerPage) return options.dpi;
-    return Math.floor(72 * Math.sqrt(options.maxPixelsPerPage / (width * height)));
-  };
+
   return {
-    number: page.pageNumber,
-    textLayer: () => readTextLayer(page),
-    render: () => renderGrey(ocrDpi()),
-    displayImage: async (rotate: Orientation) => {
-      const grey = await renderGrey(Math.min(ocrDpi(), 200));
+    number: size.number,
+    textLayer: async (signal?: AbortSignal) =>
+      (await renderer.call({ op: 'textLayer', index }, signal).catch((err: unknown) => {
+        throw asPageError(err, `The text of page ${size.number} cannot be read`);
+      })) as TextLayer | null,
+    render: renderForOcr,
+    displayImage: async (rotate: Orientation, signal?: AbortSignal) => {
+      const dpi = Math.min(200, pixelsAt(options.dpi) <= options.maxPixelsPerPage ? options.dpi : fittingDpi(options.maxPixelsPerPage));
+      const grey = await renderArea(whole(dpi), signal);
       const { data, info } = await sharp(grey.data, { raw: { width: grey.width, height: grey.height, channels: 1 } })
         .rotate(rotate)
         .jpeg({ quality: 80 })
@@ -110,57 +99,43 @@ function pdfPage(page: PDFPageProxy, options: OpenOptions, canvasFactory: Canvas
   };
 }
 
-async function readTextLayer(page: PDFPageProxy): Promise<TextLayer | null> {
-  const content = await page.getTextContent();
-  const viewport = page.getViewport({ scale: 1 });
-  const items = content.items.filter((i): i is TextItem => 'str' in i);
-  if (items.length === 0) return null;
-  const words: TextLayerWord[] = [];
-  let text = '';
-  let line = 0;
-  let lastBaseline: number | undefined;
-  for (const item of items) {
-    const [, , c, d, x, baseline] = pdfjs.Util.transform(viewport.transform, item.transform) as number[];
-    const fontHeight = Math.hypot(c!, d!) || item.height;
-    if (lastBaseline !== undefined && Math.abs(baseline! - lastBaseline) > fontHeight * 0.5 && !text.endsWith('\n')) {
-      text += '\n';
-      line += 1;
-    }
-    lastBaseline = baseline;
-    text += item.str;
-    // Word boxes are apportioned by character count: pdfjs gives one box per text run.
-    const charWidth = item.str.length > 0 ? item.width / item.str.length : 0;
-    for (const match of item.str.matchAll(/\S+/g)) {
-      const x0 = x! + match.index * charWidth;
-      words.push({
-        text: match[0],
-        bbox: round({ x0, y0: baseline! - fontHeight, x1: x0 + match[0].length * charWidth, y1: baseline! + fontHeight * 0.2 }),
-        line,
-      });
-    }
-    if (item.hasEOL) {
-      text += '\n';
-      line += 1;
-      lastBaseline = undefined;
-    } else if (item.str && !/\s$/.test(item.str)) {
-      text += ' ';
+/** The box around every ink pixel of an image, or null for a blank one. */
+function inkBox(image: GreyPixels): { x0: number; y0: number; x1: number; y1: number } | null {
+  let x0 = image.width;
+  let y0 = image.height;
+  let x1 = -1;
+  let y1 = -1;
+  for (let y = 0; y < image.height; y++) {
+    const row = y * image.width;
+    for (let x = 0; x < image.width; x++) {
+      if (image.data[row + x]! < INK_LEVEL) {
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        y1 = y;
+      }
     }
   }
-  return { text: text.replace(/[ \t]+\n/g, '\n').trim(), words, width: viewport.width, height: viewport.height };
+  return x1 < 0 ? null : { x0, y0, x1, y1 };
 }
 
-function round(b: { x0: number; y0: number; x1: number; y1: number }) {
-  const r = (v: number) => Math.round(v * 100) / 100;
-  return { x0: r(b.x0), y0: r(b.y0), x1: r(b.x1), y1: r(b.y1) };
+/** A thread's error as ours: codes of ours pass through, an abort's reason is kept as it is. */
+function asPageError(err: unknown, what: string): unknown {
+  if (err instanceof DocVaultError || err instanceof Error) return err;
+  const e = err as ThreadError;
+  if (e.code) return new DocVaultError(e.code as DocVaultError['code'], e.message);
+  return new DocVaultError('CORRUPT_DOCUMENT', `${what}: ${e.message}`);
 }
 
-function asPdfError(err: unknown, passwordGiven: boolean): DocVaultError {
-  const e = err as { name?: string; message?: string; code?: number };
-  if (e?.name === 'PasswordException') {
+function asPdfError(err: unknown, passwordGiven: boolean): unknown {
+  if (err instanceof DocVaultError || err instanceof Error) return err;
+  const e = err as ThreadError;
+  if (e.name === 'PasswordException') {
     // pdfjs: code 1 = a password is needed, 2 = the one given is wrong.
-    return e.code === 2 || passwordGiven
+    return e.passwordCode === 2 || passwordGiven
       ? new DocVaultError('WRONG_PASSWORD', 'The PDF is encrypted and the password given does not open it.')
       : new DocVaultError('ENCRYPTED_PDF', 'The PDF is encrypted. Upload it again with its password, or an unencrypted copy.');
   }
-  return new DocVaultError('CORRUPT_DOCUMENT', `The PDF cannot be read: ${e?.message ?? String(err)}`);
+  if (e.code) return new DocVaultError(e.code as DocVaultError['code'], e.message);
+  return new DocVaultError('CORRUPT_DOCUMENT', `The PDF cannot be read: ${e.message}`);
 }

@@ -94,6 +94,9 @@ export class TesseractEngine implements OcrEngine {
   async recognize(image: GreyImage, options: RecognizeOptions): Promise<RecognizedPage> {
     const languages = options.languages.join('+');
     await Promise.all(options.languages.map((l) => this.models.file(l))); // a clear error before any worker work
+    options.signal?.throwIfAborted();
+    // A flat page has no text: tesseract would spend seconds on a large one to say so.
+    if (isBlank(image)) return { text: '', confidence: 0, words: [], skewDegrees: 0, width: image.width, height: image.height };
     const slot = await this.acquire(languages);
     try {
       const worker = await this.workerFor(slot, languages);
@@ -108,12 +111,13 @@ export class TesseractEngine implements OcrEngine {
         );
         return { data, upright };
       })();
-      const { data, upright } = await withTimeout(job, options.timeoutMs, () => this.discard(slot));
+      // A timeout or an abort ends the worker mid-page: tesseract cannot be interrupted otherwise.
+      const { data, upright } = await withTimeout(abortable(job, options.signal, () => this.discard(slot)), options.timeoutMs, () => this.discard(slot));
       slot.pages += 1;
       this.pagesRead += 1;
       return toRecognizedPage(data, upright);
     } catch (err) {
-      if (err instanceof DocVaultError) throw err;
+      if (err instanceof DocVaultError || options.signal?.aborted) throw err;
       // A worker that threw may be in any state: replace it.
       await this.discard(slot);
       throw new DocVaultError('ENGINE_FAILURE', `OCR engine failed: ${String((err as Error)?.message ?? err)}`, {}, { cause: err });
@@ -123,12 +127,17 @@ export class TesseractEngine implements OcrEngine {
     }
   }
 
-  async detectOrientation(image: GreyImage): Promise<OrientationGuess | null> {
+  async detectOrientation(image: GreyImage, signal?: AbortSignal): Promise<OrientationGuess | null> {
+    if (isBlank(image)) return null;
     const run = this.osdQueue.then(async () => {
+      signal?.throwIfAborted();
       const worker = await this.getOsdWorker();
       if (!worker) return null;
       await worker.setParameters({ user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' });
-      const { data } = await worker.detect(Buffer.from(toPgm(image)));
+      const { data } = await abortable(worker.detect(Buffer.from(toPgm(image))), signal, async () => {
+        this.osdWorker = undefined;
+        await worker.terminate().catch(() => undefined);
+      });
       if (data.orientation_degrees === null || data.orientation_confidence === null) return null;
       // tesseract.js already reports the clockwise turn that makes the page upright.
       const degrees = (data.orientation_degrees % 360) as Orientation;
@@ -137,7 +146,8 @@ export class TesseractEngine implements OcrEngine {
     this.osdQueue = run.catch(() => undefined);
     try {
       return await run;
-    } catch {
+    } catch (err) {
+      if (signal?.aborted) throw err;
       // OSD is an aid: when it fails the page is read as it is (and the fallback may still turn it).
       this.osdWorker = undefined;
       return null;
@@ -267,6 +277,42 @@ async function deskew(image: GreyImage, radians: number): Promise<{ image: GreyI
 }
 
 const WORKER_START_TIMEOUT_MS = 60_000;
+
+/** A page whose grey levels all lie this close together is one flat colour: it holds no text. */
+const FLAT_RANGE = 16;
+
+function isBlank(image: GreyImage): boolean {
+  const { data } = image;
+  if (data.length === 0) return true;
+  let min = data[0]!;
+  let max = min;
+  for (let i = 1; i < data.length; i++) {
+    const v = data[i]!;
+    if (v < min) min = v;
+    else if (v > max) max = v;
+    if (max - min >= FLAT_RANGE) return false;
+  }
+  return true;
+}
+
+/** `work`, or the signal's reason as soon as it aborts (after `onAbort` has started ending the work). */
+async function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, onAbort: () => Promise<void>): Promise<T> {
+  if (!signal) return work;
+  signal.throwIfAborted();
+  let listener: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    listener = () => {
+      void onAbort();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', listener, { once: true });
+  });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener('abort', listener!);
+  }
+}
 
 async function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Promise<void>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -19,12 +19,12 @@ import type { NotifyDeps } from '../lifecycle/notify.ts';
 import { storePreviews } from '../outputs/preview.ts';
 
 export interface OcrProcessor {
-  process(bytes: Uint8Array, options: OcrOptionsInput, onProgress?: (p: PageProgress) => void): Promise<PipelineOutput>;
+  process(bytes: Uint8Array, options: OcrOptionsInput, onProgress?: (p: PageProgress) => void, signal?: AbortSignal): Promise<PipelineOutput>;
 }
 
 export interface WorkerDeps {
   workerId: string;
-  tasks: Pick<TaskStore, 'lease' | 'heartbeat' | 'complete' | 'fail' | 'release'>;
+  tasks: Pick<TaskStore, 'lease' | 'heartbeat' | 'complete' | 'fail' | 'release' | 'watchLease'>;
   queue: Pick<Queue, 'publishDeadLetter' | 'publishEvent'>;
   blobs: Pick<BlobStore, 'read' | 'writeOnce' | 'delete'>;
   ocr: OcrProcessor;
@@ -92,7 +92,9 @@ export async function handleOcrMessage(data: unknown, deps: WorkerDeps): Promise
 async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint8Array>, deps: WorkerDeps, log: Logger): Promise<WorkerOutcome> {
   const started = Date.now();
   log.info('task started', { attempt: task.attempts, priority: task.priority });
-  const lease = keepLease(task.taskId, deps, log);
+  // A cancel or a lost lease stops the work in flight, and nothing more is written.
+  const leaseLost = new AbortController();
+  const lease = keepLease(task.taskId, deps, log, () => leaseLost.abort(new Error('the lease was lost (cancelled or taken over)')));
   try {
     const bytes = await download;
     const readAt = Date.now();
@@ -100,10 +102,12 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
       bytes,
       { languages: task.languages, limits: deps.limits, searchablePdf: true },
       (p) => lease.progress(p),
+      leaseLost.signal,
     );
     const coreAt = Date.now();
     const outputs = await (deps.render ?? renderOutputs)(bytes, output, FORMATS);
     const renderedAt = Date.now();
+    leaseLost.signal.throwIfAborted();
     const names = resultObjectNames(task.userHash, task.taskId);
     await Promise.all(
       FORMATS.map((format) =>
@@ -143,6 +147,10 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
     return { kind: 'completed', task: completed };
   } catch (err) {
     await lease.stop();
+    if (leaseLost.signal.aborted) {
+      log.warn('lease lost (cancelled or taken over): work stopped, nothing written', { processingMs: Date.now() - started });
+      return { kind: 'lost-lease' };
+    }
     return handleFailure(err, message, task, deps, log);
   }
 }
@@ -170,14 +178,21 @@ async function handleFailure(err: unknown, message: OcrMessage, task: Task, deps
  * Keeps the lease alive while the document is read, and carries progress with it: at most one
  * write per progressIntervalMs (Firestore sustains about one write a second per document).
  */
-function keepLease(taskId: string, deps: WorkerDeps, log: Logger) {
+function keepLease(taskId: string, deps: WorkerDeps, log: Logger, onLost: () => void) {
   let lastWrite = 0;
   let pending: Promise<unknown> = Promise.resolve();
   let stopped = false;
+  // A cancel shows in the task at once: a listener sees it within a second, the heartbeat later.
+  const unwatch = deps.tasks.watchLease(taskId, deps.workerId, () => {
+    if (!stopped) onLost();
+  });
   const write = (progress?: { percent: number; message: string }) => {
     lastWrite = Date.now();
     pending = pending
       .then(() => deps.tasks.heartbeat(taskId, deps.workerId, deps.leaseMs, progress))
+      .then((held) => {
+        if (!held && !stopped) onLost();
+      })
       .catch((err: unknown) => log.warn('lease heartbeat failed', { error: err }));
   };
   const timer = setInterval(() => {
@@ -195,6 +210,7 @@ function keepLease(taskId: string, deps: WorkerDeps, log: Logger) {
     async stop() {
       stopped = true;
       clearInterval(timer);
+      unwatch();
       await pending;
     },
   };

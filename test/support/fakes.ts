@@ -22,6 +22,7 @@ import { createLogger, type Logger } from '../../shared/log.ts';
 export class MemoryTaskStore {
   readonly tasks = new Map<string, Task>();
   dispatched: string[] = [];
+  private readonly leaseWatchers = new Set<() => void>();
 
   constructor(...tasks: Task[]) {
     for (const task of tasks) this.tasks.set(task.taskId, task);
@@ -33,6 +34,7 @@ export class MemoryTaskStore {
     if (!task || !patch) return { kind, task };
     const next = Task.parse({ ...task, ...patch, updatedAt: now });
     this.tasks.set(taskId, next);
+    for (const check of this.leaseWatchers) check();
     return { kind, task: next };
   }
 
@@ -51,6 +53,19 @@ export class MemoryTaskStore {
 
   async lease(taskId: string, workerId: string, leaseMs: number, now = new Date()): Promise<LeaseOutcome> {
     return this.apply(taskId, now, (t) => decideLease(t, workerId, leaseMs, now)) as LeaseOutcome;
+  }
+
+  /** As the adapter's listener: `onLost` once the task is no longer PROCESSING under this worker's lease. */
+  watchLease(taskId: string, workerId: string, onLost: () => void): () => void {
+    let lost = false;
+    const check = () => {
+      const task = this.tasks.get(taskId);
+      if (lost || (task?.status === 'PROCESSING' && task.lease?.workerId === workerId)) return;
+      lost = true;
+      onLost();
+    };
+    this.leaseWatchers.add(check);
+    return () => this.leaseWatchers.delete(check);
   }
 
   async heartbeat(taskId: string, workerId: string, leaseMs: number, progress?: { percent: number; message: string }, now = new Date()): Promise<boolean> {

@@ -1,0 +1,93 @@
+/**
+ * Hostile input end to end on the emulator suite (issue: hostile input, item 1): a cancel stops
+ * the worker's work at once and nothing more is written; a few hundred bytes of PDF built to be
+ * expensive fail (or finish) within the document's budget, and the worker process lives on.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Storage } from '@google-cloud/storage';
+import { PDFDocument } from 'pdf-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixture } from '../support/fixtures.ts';
+import { manyOperatorsPdf, hugeEmptyPagesPdf } from '../support/hostile-files.ts';
+import { asUser, fetchJson } from '../support/http.ts';
+import { startPipeline, type Pipeline } from '../support/pipeline.ts';
+import { TEST_BUCKETS } from '../support/suite.ts';
+import { waitFor } from '../support/wait.ts';
+
+const ALICE = 'alice@example.com';
+const BOB = 'bob@example.com';
+const DOCUMENT_TIMEOUT_MS = 20_000;
+let pipeline: Pipeline;
+
+beforeAll(async () => {
+  pipeline = await startPipeline({
+    functions: ['upload', 'api', 'dispatch', 'ocr-worker'],
+    // A long lease: a lost lease must be seen by the listener, not by a heartbeat minutes later.
+    env: { 'ocr-worker': { OCR_WORKERS: '1', LEASE_SECONDS: '120', DOCUMENT_TIMEOUT_MS: String(DOCUMENT_TIMEOUT_MS) } },
+  });
+}, 180_000);
+afterAll(() => pipeline?.stop());
+
+async function upload(user: string, name: string, bytes: Uint8Array): Promise<string> {
+  const form = new FormData();
+  form.append('file', new Blob([Buffer.from(bytes)]), name);
+  const res = await fetchJson(`${pipeline.functions.upload!.url}/`, { method: 'POST', body: form, headers: asUser(user) });
+  expect(res.status).toBe(202);
+  return res.body.tasks[0].taskId as string;
+}
+
+async function view(user: string, taskId: string) {
+  return (await fetchJson(`${pipeline.functions.api!.url}/tasks/${taskId}`, { headers: asUser(user) })).body as { status: string; error?: { code: string } };
+}
+
+const finished = (user: string, taskId: string, timeoutMs: number) =>
+  waitFor(`task ${taskId} to finish`, async () => {
+    const v = await view(user, taskId);
+    return ['COMPLETED', 'FAILED', 'CANCELLED'].includes(v.status) ? v : undefined;
+  }, timeoutMs, 200);
+
+const workerLog = () => readFileSync(join(pipeline.logDir, 'ocr-worker.log'), 'utf8');
+
+describe('hostile input on the emulator suite', () => {
+  it('a cancel stops the running work within about a second, and no result object is written', async () => {
+    // Thirty scanned pages: minutes of OCR.
+    const page = await PDFDocument.load(fixture('ocrmypdf_c02-22.pdf'));
+    const doc = await PDFDocument.create();
+    for (let i = 0; i < 30; i++) doc.addPage((await doc.copyPages(page, [0]))[0]!);
+    const taskId = await upload(ALICE, 'long.pdf', await doc.save());
+    await waitFor('the worker to start', async () => ((await view(ALICE, taskId)).status === 'PROCESSING' ? true : undefined), 60_000, 100);
+    await new Promise((r) => setTimeout(r, 1500)); // into the pages
+
+    const cancelledAt = Date.now();
+    const cancel = await fetchJson(`${pipeline.functions.api!.url}/tasks/${taskId}/cancel`, { method: 'POST', headers: asUser(ALICE) });
+    expect(cancel.status).toBe(200);
+    expect(cancel.body.status).toBe('CANCELLED');
+    const line = await waitFor('the worker to stop', async () => workerLog().split('\n').find((l) => l.includes(taskId) && l.includes('work stopped')), 30_000, 50);
+    const stoppedAfterMs = Date.now() - cancelledAt;
+    expect(JSON.parse(line)).toMatchObject({ message: expect.stringMatching(/lease lost/) });
+    expect(stoppedAfterMs).toBeLessThan(3000); // ~1 s: the listener, then the render thread or tesseract worker is ended
+
+    await new Promise((r) => setTimeout(r, 2000));
+    const [results] = await new Storage({ projectId: pipeline.suite.projectId }).bucket(TEST_BUCKETS.results).getFiles();
+    expect(results.filter((f) => f.name.includes(taskId))).toEqual([]);
+    expect((await view(ALICE, taskId)).status).toBe('CANCELLED');
+  }, 180_000);
+
+  it('ten empty 14400 pt pages and a page of 2,000,000 operators each end within the budget; the worker lives on and serves the next user', async () => {
+    const pid = pipeline.functions['ocr-worker']!.child.pid;
+    const empty = await upload(ALICE, 'empty.pdf', await hugeEmptyPagesPdf(10));
+    const emptyView = await finished(ALICE, empty, DOCUMENT_TIMEOUT_MS + 30_000);
+    expect(['COMPLETED', 'FAILED']).toContain(emptyView.status);
+    if (emptyView.status === 'FAILED') expect(emptyView.error?.code).toBe('DOCUMENT_TOO_COMPLEX');
+
+    const ops = await upload(ALICE, 'ops.pdf', await manyOperatorsPdf(2_000_000));
+    const opsView = await finished(ALICE, ops, DOCUMENT_TIMEOUT_MS + 30_000);
+    expect(opsView).toMatchObject({ status: 'FAILED', error: { code: expect.stringMatching(/^(DOCUMENT_TOO_COMPLEX|PAGE_TIMEOUT)$/) } });
+
+    const png = await upload(BOB, 'simple.png', fixture('tessjs_simple_png.png'));
+    expect((await finished(BOB, png, 60_000)).status).toBe('COMPLETED');
+    expect(pipeline.functions['ocr-worker']!.child.pid).toBe(pid);
+    expect(pipeline.functions['ocr-worker']!.child.exitCode).toBeNull();
+  }, 240_000);
+});

@@ -1,0 +1,104 @@
+/**
+ * Hostile documents, generated in a few lines rather than committed as blobs: each is small on
+ * disk and expensive to read naively (issue: hostile input). Shared by the tests and bench:hostile.
+ */
+import { deflateSync } from 'node:zlib';
+import { PDFDocument, PDFName, StandardFonts } from 'pdf-lib';
+
+/** `pages` empty pages of `sizePt`×`sizePt` points: 10 × 14400 pt is the 1.3 KB file that held a worker 129 s. */
+export async function hugeEmptyPagesPdf(pages: number, sizePt = 14_400): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  for (let i = 0; i < pages; i++) doc.addPage([sizePt, sizePt]);
+  return doc.save();
+}
+
+/** One `sizePt` square page with one line of `textPt` text near its top left corner: a plan or poster sheet. */
+export async function hugePageWithTextPdf(sizePt: number, text: string, textPt: number): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  doc.addPage([sizePt, sizePt]).drawText(text, { x: 600, y: sizePt - 900, size: textPt, font });
+  return doc.save();
+}
+
+/** One page drawing `count` one-point squares (`0 0 1 1 re f`): ~50 KB compressed for 2,000,000. */
+export async function manyOperatorsPdf(count: number): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  const page = doc.addPage([612, 792]);
+  const content = Buffer.from('0 0 1 1 re f\n'.repeat(count), 'latin1');
+  const stream = doc.context.flateStream(content);
+  page.node.set(PDFName.of('Contents'), doc.context.register(stream));
+  return doc.save();
+}
+
+/**
+ * A very large page (`sizePt` square) whose content is one 1-bit image of `pixels`² (a scan at
+ * pixels/sizePt×72 dpi) with a line of text on it, drawn into the image bits: what a plotter-sized
+ * scan looks like. The text is drawn as vector glyphs over a white image when `textAsImage` is false.
+ */
+export async function hugeScannedPagePdf(options: { sizePt: number; pixels: number; text: string; textPt: number; at: { x: number; y: number } }): Promise<Uint8Array> {
+  const { sizePt, pixels, text, textPt, at } = options;
+  // The text line is rendered to a small 1-bit strip first (via a tiny PDF would be circular): sharp draws it.
+  const { default: sharp } = await import('sharp');
+  const scale = pixels / sizePt;
+  const fontPx = Math.round(textPt * scale);
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${Math.ceil(fontPx * text.length * 0.65)}" height="${Math.ceil(fontPx * 1.4)}"><rect width="100%" height="100%" fill="white"/><text x="0" y="${fontPx}" font-family="DejaVu Sans, Arial, sans-serif" font-size="${fontPx}" fill="black">${text}</text></svg>`;
+  const strip = await sharp(Buffer.from(svg)).greyscale().threshold(128).raw().toBuffer({ resolveWithObject: true });
+  const rowBytes = Math.ceil(pixels / 8);
+  const bits = Buffer.alloc(rowBytes * pixels, 0xff); // 1 = white with /Decode [0 1] on DeviceGray
+  const x0 = Math.round(at.x * scale);
+  const y0 = Math.round(at.y * scale);
+  for (let y = 0; y < strip.info.height; y++) {
+    for (let x = 0; x < strip.info.width; x++) {
+      if (strip.data[y * strip.info.width + x]! < 128) {
+        const px = x0 + x;
+        const row = (y0 + y) * rowBytes;
+        bits[row + (px >> 3)]! &= ~(0x80 >> (px & 7));
+      }
+    }
+  }
+  const doc = await PDFDocument.create();
+  const page = doc.addPage([sizePt, sizePt]);
+  const image = doc.context.stream(deflateSync(bits, { level: 9 }), {
+    Type: 'XObject',
+    Subtype: 'Image',
+    Width: pixels,
+    Height: pixels,
+    ColorSpace: 'DeviceGray',
+    BitsPerComponent: 1,
+    Filter: 'FlateDecode',
+  });
+  const imageRef = doc.context.register(image);
+  page.node.setXObject(PDFName.of('Im0'), imageRef);
+  const content = doc.context.flateStream(`q ${sizePt} 0 0 ${sizePt} 0 0 cm /Im0 Do Q\n`);
+  page.node.set(PDFName.of('Contents'), doc.context.register(content));
+  return doc.save();
+}
+
+/** A BMP header claiming `width`×`height` 8-bit RLE pixels over a few bytes of data (bmp-js allocates w×h×4 first). */
+export function bmpBomb(width: number, height: number): Uint8Array {
+  const palette = Buffer.alloc(256 * 4, 0xff);
+  const pixels = Buffer.from([0x00, 0x01]); // RLE8: end of bitmap
+  const headerSize = 14 + 40;
+  const offset = headerSize + palette.length;
+  const file = Buffer.alloc(offset + pixels.length);
+  file.write('BM', 0, 'latin1');
+  file.writeUInt32LE(file.length, 2);
+  file.writeUInt32LE(offset, 10);
+  file.writeUInt32LE(40, 14);
+  file.writeInt32LE(width, 18);
+  file.writeInt32LE(height, 22);
+  file.writeUInt16LE(1, 26);
+  file.writeUInt16LE(8, 28);
+  file.writeUInt32LE(1, 30); // BI_RLE8
+  file.writeUInt32LE(pixels.length, 34);
+  file.writeUInt32LE(256, 46);
+  palette.copy(file, headerSize);
+  pixels.copy(file, offset);
+  return new Uint8Array(file);
+}
+
+/** A Netpbm header claiming `width`×`height` with no pixel data after it. */
+export function netpbmBomb(width: number, height: number, magic: 'P1' | 'P2' | 'P3' | 'P4' | 'P5' | 'P6' = 'P5'): Uint8Array {
+  const bitmap = magic === 'P1' || magic === 'P4';
+  return new Uint8Array(Buffer.from(`${magic}\n${width} ${height}\n${bitmap ? '' : '255\n'}`, 'latin1'));
+}
