@@ -9,12 +9,16 @@ import { DocVaultError, fileTooLarge, toDocVaultError } from './errors.ts';
 import { rotateGrey } from './grey-image.ts';
 import { extractMetadata } from './metadata.ts';
 import { OcrOptions, type OcrOptionsInput } from './options.ts';
-import type { DocumentOpener, DocumentSource, GreyImage, OcrEngine, RecognizedPage, SourcePage } from './ports.ts';
+import { readWithSecondOpinion, strategyOf } from './page-strategy.ts';
+import type { DocumentOpener, DocumentSource, GreyImage, OcrEngine, RecognizedPage, RecognizeOptions, SourcePage } from './ports.ts';
+import { readsClearlyBetter, readQuality } from './read-quality.ts';
 import { RESULT_SCHEMA_VERSION, type OcrResult, type Orientation, type PageResult } from './result.ts';
 
 export interface PipelineDeps {
   opener: DocumentOpener;
   engine: OcrEngine;
+  /** Reads the pages the first engine is unsure of (see page-strategy.ts); none: the first engine reads all. */
+  secondEngine?: OcrEngine;
   /** Pages in flight at once; match the engine's worker count. */
   concurrency: number;
   clock?: () => number;
@@ -208,7 +212,14 @@ async function readPage(
   const rendered = await page.render();
   const renderMs = clock() - started;
   const ocrStarted = clock();
-  const { image, orientation, recognized } = await recognizeUpright(rendered, options, deps.engine, hint);
+  const upright = await recognizeUpright(rendered, options, deps.engine, hint);
+  const { image, orientation } = upright;
+  const { recognized, strategy } = await readWithSecondOpinion(
+    image,
+    { recognized: upright.recognized, strategy: strategyOf(deps.engine, upright.recognized, 'clean read') },
+    recognizeOptionsOf(options),
+    deps.secondEngine,
+  );
   const ocrMs = clock() - ocrStarted;
 
   const artifact: PageArtifact = {
@@ -234,6 +245,7 @@ async function readPage(
       dpi: image.dpi,
       rotation: { orientation, skewDegrees: recognized.skewDegrees },
       words: recognized.words,
+      strategy,
       timings: { renderMs, ocrMs, totalMs: clock() - started },
     },
     artifact,
@@ -257,7 +269,7 @@ async function recognizeUpright(
   engine: OcrEngine,
   hint: OrientationHint,
 ): Promise<{ image: GreyImage; orientation: Orientation; recognized: RecognizedPage }> {
-  const recognizeOptions = { languages: options.languages, timeoutMs: options.limits.pageTimeoutMs, textPdf: options.searchablePdf };
+  const recognizeOptions = recognizeOptionsOf(options);
   const read = async (orientation: Orientation) => {
     const image = rotateGrey(rendered, orientation);
     return { image, orientation, recognized: await engine.recognize(image, recognizeOptions) };
@@ -269,9 +281,16 @@ async function recognizeUpright(
 
   const guess = await engine.detectOrientation(rendered);
   if (guess && guess.confidence >= ORIENTATION_MIN_CONFIDENCE) {
-    // A verdict. Not weighed against the first read: a page turned by 90° can read as well as upright.
+    if (guess.degrees === likely) {
+      hint.orientation = guess.degrees;
+      return best;
+    }
+    // OSD can be wrong about an upright but unsure page (a receipt photo): its turn is kept only when
+    // the turned read is clearly better text, or the page as it was read sideways (tall word boxes).
+    const turned = await read(guess.degrees);
+    if (!keepsTurn(turned.recognized, best.recognized)) return best;
     hint.orientation = guess.degrees;
-    return guess.degrees === likely ? best : read(guess.degrees);
+    return turned;
   }
   const tried = new Set<Orientation>([likely]);
   if (likely !== 0) {
@@ -285,7 +304,7 @@ async function recognizeUpright(
     for (const orientation of ORIENTATIONS) {
       if (tried.has(orientation)) continue;
       const candidate = await read(orientation);
-      if (isBetterRead(candidate.recognized, best.recognized)) best = candidate;
+      if (isBetterRead(candidate.recognized, best.recognized) && readQuality(candidate.recognized).wordLike >= readQuality(best.recognized).wordLike) best = candidate;
     }
   }
   if (readsUpright(best.recognized)) hint.orientation = best.orientation;
@@ -300,8 +319,23 @@ async function recognizeUpright(
  */
 function readsUpright(read: RecognizedPage): boolean {
   const words = read.words.filter((w) => w.text.trim().length >= 3);
+  return read.confidence >= UPRIGHT_CONFIDENCE && words.length >= UPRIGHT_MIN_WORDS && liesHorizontally(read);
+}
+
+function liesHorizontally(read: RecognizedPage): boolean {
+  const words = read.words.filter((w) => w.text.trim().length >= 3);
   const horizontal = words.filter((w) => w.bbox.x1 - w.bbox.x0 > w.bbox.y1 - w.bbox.y0).length;
-  return read.confidence >= UPRIGHT_CONFIDENCE && words.length >= UPRIGHT_MIN_WORDS && horizontal >= words.length * 0.8;
+  return horizontal >= words.length * 0.8;
+}
+
+/** A turn is kept when it reads clearly better, or when the page as it was read sideways. */
+function keepsTurn(turned: RecognizedPage, asIs: RecognizedPage): boolean {
+  if (readsClearlyBetter(turned, asIs)) return true;
+  return !liesHorizontally(asIs) && readQuality(turned).wordLike >= readQuality(asIs).wordLike;
+}
+
+function recognizeOptionsOf(options: OcrOptions): RecognizeOptions {
+  return { languages: options.languages, timeoutMs: options.limits.pageTimeoutMs, textPdf: options.searchablePdf };
 }
 
 /** Confidence alone favours a read of two lucky words; weigh it by how much text was found. */

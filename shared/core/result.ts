@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { DocumentType } from './document-type.ts';
 import { ErrorCode } from './errors.ts';
 
-/** Bumped on any change a reader of stored results would notice. */
-export const RESULT_SCHEMA_VERSION = 1;
+/** Bumped on any change a reader of stored results would notice. 2: pages say which strategy read them. */
+export const RESULT_SCHEMA_VERSION = 2;
+/** Versions this code reads: a version-1 result is a version-2 result without page strategies. */
+export const ResultSchemaVersion = z.union([z.literal(1), z.literal(RESULT_SCHEMA_VERSION)]);
 
 /** Pixel box in the page's own coordinate space (see Page.width/height/dpi). */
 export const BBox = z.object({ x0: z.number(), y0: z.number(), x1: z.number(), y1: z.number() });
@@ -27,6 +29,18 @@ export type PageStatus = z.infer<typeof PageStatus>;
 export const Orientation = z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]);
 export type Orientation = z.infer<typeof Orientation>;
 
+/** Which engine read an OCRed page, and how: so a user can see why a page reads as it does. */
+export const PageStrategy = z.object({
+  engine: z.string(),
+  /** Tesseract's page segmentation mode, when tesseract read the page. */
+  psm: z.number().int().optional(),
+  /** Scale applied to the page before reading (1 = as rendered). */
+  scale: z.number().positive().optional(),
+  /** Why this engine's read was kept, in a few words. */
+  reason: z.string().optional(),
+});
+export type PageStrategy = z.infer<typeof PageStrategy>;
+
 export const PageResult = z.object({
   number: z.number().int().positive(),
   source: PageSource,
@@ -46,6 +60,8 @@ export const PageResult = z.object({
     skewDegrees: z.number(),
   }),
   words: z.array(Word),
+  /** Set on OCRed pages from version 2 on. */
+  strategy: PageStrategy.optional(),
   timings: z.object({ renderMs: z.number(), ocrMs: z.number(), totalMs: z.number() }),
 });
 export type PageResult = z.infer<typeof PageResult>;
@@ -76,7 +92,7 @@ export const Classification = z.object({
 export type Classification = z.infer<typeof Classification>;
 
 export const OcrResult = z.object({
-  v: z.literal(RESULT_SCHEMA_VERSION),
+  v: ResultSchemaVersion,
   type: DocumentType,
   languages: z.array(z.string()).min(1),
   pageCount: z.number().int().nonnegative(),

@@ -8,6 +8,7 @@ import { TesseractEngine, type TesseractEngineOptions } from './tesseract-engine
 export { documentOpener } from './document-opener.ts';
 export { ModelStore, packagedModelDirs, systemModelDirs, type ModelDir, type ModelFile } from './model-store.ts';
 export { TesseractEngine, type EngineStats } from './tesseract-engine.ts';
+export { PaddleOcrEngine, PPOCR_LANGUAGES } from './ppocr-engine.ts';
 
 /** Search order: the given folders (the model cache), then npm-packaged data, then the system's. */
 export function modelDirs(cacheDirs: readonly string[] = []): ModelDir[] {
