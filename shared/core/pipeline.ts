@@ -9,6 +9,8 @@ import { DocVaultError, fileTooLarge, toDocVaultError } from './errors.ts';
 import { rotateGrey } from './grey-image.ts';
 import { extractMetadata } from './metadata.ts';
 import { OcrOptions, type OcrOptionsInput } from './options.ts';
+import { darkTextOnLight } from './page-polarity.ts';
+import { straighten } from './page-skew.ts';
 import { readWithSecondOpinion, strategyOf } from './page-strategy.ts';
 import type { DocumentOpener, DocumentSource, GreyImage, OcrEngine, RecognizedPage, RecognizeOptions, SourcePage } from './ports.ts';
 import { readsClearlyBetter, readQuality } from './read-quality.ts';
@@ -209,7 +211,8 @@ async function readPage(
     };
   }
 
-  const rendered = await page.render();
+  const { image: positive, inverted } = darkTextOnLight(await page.render());
+  const { image: rendered, turnedDegrees } = straighten(positive);
   const renderMs = clock() - started;
   const ocrStarted = clock();
   const upright = await recognizeUpright(rendered, options, deps.engine, hint);
@@ -221,6 +224,7 @@ async function readPage(
     deps.secondEngine,
   );
   const ocrMs = clock() - ocrStarted;
+  if (inverted) strategy.inverted = true;
 
   const artifact: PageArtifact = {
     number: page.number,
@@ -243,7 +247,7 @@ async function readPage(
       width: recognized.width,
       height: recognized.height,
       dpi: image.dpi,
-      rotation: { orientation, skewDegrees: recognized.skewDegrees },
+      rotation: { orientation, skewDegrees: Math.round((turnedDegrees + recognized.skewDegrees) * 100) / 100 },
       words: recognized.words,
       strategy,
       timings: { renderMs, ocrMs, totalMs: clock() - started },

@@ -38,6 +38,8 @@ export const PageStrategy = z.object({
   scale: z.number().positive().optional(),
   /** Why this engine's read was kept, in a few words. */
   reason: z.string().optional(),
+  /** The page was light text on a dark background and was inverted before reading. */
+  inverted: z.boolean().optional(),
 });
 export type PageStrategy = z.infer<typeof PageStrategy>;
 

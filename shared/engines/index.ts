@@ -3,6 +3,7 @@ import { processDocument, type PageProgress, type PipelineOutput } from '../core
 import type { OcrOptionsInput } from '../core/options.ts';
 import { documentOpener } from './document-opener.ts';
 import { ModelStore, packagedModelDirs, systemModelDirs, type ModelDir } from './model-store.ts';
+import { PaddleOcrEngine } from './ppocr-engine.ts';
 import { TesseractEngine, type TesseractEngineOptions } from './tesseract-engine.ts';
 
 export { documentOpener } from './document-opener.ts';
@@ -17,19 +18,27 @@ export function modelDirs(cacheDirs: readonly string[] = []): ModelDir[] {
 
 export interface Ocr {
   engine: TesseractEngine;
+  /** Reads the pages tesseract is unsure of (receipts, forms, photos), in the languages it knows. */
+  secondEngine?: PaddleOcrEngine;
   models: ModelStore;
   process(bytes: Uint8Array, options?: OcrOptionsInput, onProgress?: (p: PageProgress) => void): Promise<PipelineOutput>;
   close(): Promise<void>;
 }
 
-export function createOcr(options: { modelDirs?: readonly ModelDir[] } & Omit<TesseractEngineOptions, 'models'> = {}): Ocr {
+export function createOcr(
+  options: { modelDirs?: readonly ModelDir[]; /** PP-OCR for unsure pages (default on). */ secondEngine?: boolean } & Omit<TesseractEngineOptions, 'models'> = {},
+): Ocr {
   const models = new ModelStore(options.modelDirs ?? modelDirs());
   const engine = new TesseractEngine({ ...options, models });
+  const secondEngine = options.secondEngine === false ? undefined : new PaddleOcrEngine();
   return {
     engine,
     models,
+    ...(secondEngine ? { secondEngine } : {}),
     process: (bytes, ocrOptions = {}, onProgress) =>
-      processDocument(bytes, ocrOptions, { opener: documentOpener, engine, concurrency: engine.size }, onProgress),
-    close: () => engine.close(),
+      processDocument(bytes, ocrOptions, { opener: documentOpener, engine, ...(secondEngine ? { secondEngine } : {}), concurrency: engine.size }, onProgress),
+    close: async () => {
+      await Promise.all([engine.close(), secondEngine?.close()]);
+    },
   };
 }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { darkTextOnLight, medianGrey } from '../../../shared/core/page-polarity.ts';
+import type { GreyImage } from '../../../shared/core/ports.ts';
 import { isWordLike, readQuality, readsClearlyBetter } from '../../../shared/core/read-quality.ts';
 
 describe('read quality', () => {
@@ -22,5 +24,23 @@ describe('read quality', () => {
     expect(readQuality(upright).wordLike).toBe(5);
     expect(readsClearlyBetter(upsideDown, upright)).toBe(false);
     expect(readsClearlyBetter(upright, upsideDown)).toBe(true);
+  });
+});
+
+describe('page polarity', () => {
+  const page = (background: number, ink: number): GreyImage => {
+    const data = new Uint8Array(100 * 40).fill(background);
+    for (let x = 10; x < 90; x += 3) for (let y = 15; y < 25; y++) data[y * 100 + x] = ink;
+    return { width: 100, height: 40, data, dpi: 300 };
+  };
+
+  it('inverts light text on a dark background, and leaves dark text on light alone', () => {
+    const dark = darkTextOnLight(page(30, 230));
+    expect(dark.inverted).toBe(true);
+    expect(dark.image.data[0]).toBe(225);
+    expect(dark.image.data[15 * 100 + 10]).toBe(25);
+    const light = darkTextOnLight(page(240, 20));
+    expect(light.inverted).toBe(false);
+    expect(medianGrey(light.image)).toBe(240);
   });
 });
