@@ -34,7 +34,7 @@ describe('docvault ocr', () => {
       'tess_phototest.txt',
     ]);
     const json = JSON.parse(await readFile(join(out, 'tess_phototest.json'), 'utf8'));
-    expect(json.v).toBe(1);
+    expect(json.v).toBe(2);
     expect(json.pages[0].words.find((w: { text: string }) => w.text === 'quick').bbox.x1).toBeGreaterThan(0);
     expect(await readFile(join(out, 'tess_phototest.hocr.html'), 'utf8')).toMatch(/<span class="ocrx_word"[^>]*title="bbox \d+ \d+ \d+ \d+; x_wconf \d+">quick<\/span>/);
 
