@@ -12,6 +12,8 @@ import type { PageStrategy } from './result.ts';
 /** A tesseract read at least this sure, with at least this share of word-like tokens, is clean text. */
 const CLEAN_CONFIDENCE = 85;
 const CLEAN_WORD_SHARE = 0.6;
+/** A read of fewer tokens says too little for a share: a sure one-line label ("Tesseract.js") is clean. */
+const CLEAN_MIN_TOKENS_FOR_SHARE = 5;
 
 export interface EngineRead {
   recognized: RecognizedPage;
@@ -24,7 +26,8 @@ export function strategyOf(engine: OcrEngine, recognized: RecognizedPage, reason
 
 /** A read that needs no second opinion: sure, and mostly words. */
 export function isCleanRead(read: RecognizedPage): boolean {
-  return read.confidence >= CLEAN_CONFIDENCE && readQuality(read).share >= CLEAN_WORD_SHARE;
+  const quality = readQuality(read);
+  return read.confidence >= CLEAN_CONFIDENCE && (quality.tokens < CLEAN_MIN_TOKENS_FOR_SHARE || quality.share >= CLEAN_WORD_SHARE);
 }
 
 /**

@@ -20,12 +20,13 @@ export interface ReadQuality {
   wordLike: number;
   /** Their share of all tokens of the read (0 for an empty read). */
   share: number;
+  tokens: number;
 }
 
 export function readQuality(read: Pick<RecognizedPage, 'text'>): ReadQuality {
   const tokens = read.text.split(/\s+/).filter(Boolean);
   const wordLike = tokens.filter(isWordLike).length;
-  return { wordLike, share: tokens.length === 0 ? 0 : wordLike / tokens.length };
+  return { wordLike, share: tokens.length === 0 ? 0 : wordLike / tokens.length, tokens: tokens.length };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { darkTextOnLight, medianGrey } from '../../../shared/core/page-polarity.ts';
 import type { GreyImage } from '../../../shared/core/ports.ts';
+import { isCleanRead } from '../../../shared/core/page-strategy.ts';
 import { isWordLike, readQuality, readsClearlyBetter } from '../../../shared/core/read-quality.ts';
 
 describe('read quality', () => {
@@ -42,5 +43,17 @@ describe('page polarity', () => {
     const light = darkTextOnLight(page(240, 20));
     expect(light.inverted).toBe(false);
     expect(medianGrey(light.image)).toBe(240);
+  });
+});
+
+describe('clean reads need no second engine', () => {
+  const read = (text: string, confidence: number) => ({ text, confidence, words: [], skewDegrees: 0, width: 1, height: 1 });
+  it.each([
+    ['a sure page of words', read('The quick brown fox jumps over the lazy dog', 92), true],
+    ['a sure one-line label', read('Tesseract.js', 91), true],
+    ['an unsure receipt', read('TOTAL 12.50 CASH 20.00 CHANGE 7.50', 72), false],
+    ['a sure read of mostly codes and amounts', read('A1 12.50 x3 B7 9.99 TOTAL', 90), false],
+  ])('%s', (_name, page, clean) => {
+    expect(isCleanRead(page)).toBe(clean);
   });
 });
