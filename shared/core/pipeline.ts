@@ -11,12 +11,18 @@ import { rotateGrey } from './grey-image.ts';
 import { extractFields } from './fields/index.ts';
 import { extractMetadata } from './metadata.ts';
 import { OcrOptions, type OcrOptionsInput } from './options.ts';
-import type { DocumentOpener, DocumentSource, GreyImage, OcrEngine, RecognizedPage, SourcePage } from './ports.ts';
+import { darkTextOnLight } from './page-polarity.ts';
+import { straighten } from './page-skew.ts';
+import { readWithSecondOpinion, strategyOf } from './page-strategy.ts';
+import type { DocumentOpener, DocumentSource, GreyImage, OcrEngine, RecognizedPage, RecognizeOptions, SourcePage } from './ports.ts';
+import { readsClearlyBetter, readQuality } from './read-quality.ts';
 import { RESULT_SCHEMA_VERSION, type OcrResult, type Orientation, type PageResult } from './result.ts';
 
 export interface PipelineDeps {
   opener: DocumentOpener;
   engine: OcrEngine;
+  /** Reads the pages the first engine is unsure of (see page-strategy.ts); none: the first engine reads all. */
+  secondEngine?: OcrEngine;
   /** Pages in flight at once; match the engine's worker count. */
   concurrency: number;
   clock?: () => number;
@@ -240,12 +246,21 @@ async function readPage(
     };
   }
 
-  const rendered = await page.render(signal);
-  budget.spendPixels(rendered.width * rendered.height);
+  const { image: positive, inverted } = darkTextOnLight(await page.render(signal));
+  budget.spendPixels(positive.width * positive.height);
+  const { image: rendered, turnedDegrees } = straighten(positive);
   const renderMs = clock() - started;
   const ocrStarted = clock();
-  const { image, orientation, recognized } = await recognizeUpright(rendered, options, deps.engine, hint, signal);
+  const upright = await recognizeUpright(rendered, options, deps.engine, hint, signal);
+  const { image, orientation } = upright;
+  const { recognized, strategy } = await readWithSecondOpinion(
+    image,
+    { recognized: upright.recognized, strategy: strategyOf(deps.engine, upright.recognized, 'clean read') },
+    recognizeOptionsOf(options, signal),
+    deps.secondEngine,
+  );
   const ocrMs = clock() - ocrStarted;
+  if (inverted) strategy.inverted = true;
 
   const artifact: PageArtifact = {
     number: page.number,
@@ -268,8 +283,9 @@ async function readPage(
       width: recognized.width,
       height: recognized.height,
       dpi: image.dpi,
-      rotation: { orientation, skewDegrees: recognized.skewDegrees },
+      rotation: { orientation, skewDegrees: Math.round((turnedDegrees + recognized.skewDegrees) * 100) / 100 },
       words: recognized.words,
+      strategy,
       timings: { renderMs, ocrMs, totalMs: clock() - started },
     },
     artifact,
@@ -294,7 +310,7 @@ async function recognizeUpright(
   hint: OrientationHint,
   signal: AbortSignal,
 ): Promise<{ image: GreyImage; orientation: Orientation; recognized: RecognizedPage }> {
-  const recognizeOptions = { languages: options.languages, timeoutMs: options.limits.pageTimeoutMs, textPdf: options.searchablePdf, signal };
+  const recognizeOptions = recognizeOptionsOf(options, signal);
   const read = async (orientation: Orientation) => {
     const image = rotateGrey(rendered, orientation);
     return { image, orientation, recognized: await engine.recognize(image, recognizeOptions) };
@@ -306,9 +322,16 @@ async function recognizeUpright(
 
   const guess = await engine.detectOrientation(rendered, signal);
   if (guess && guess.confidence >= ORIENTATION_MIN_CONFIDENCE) {
-    // A verdict. Not weighed against the first read: a page turned by 90° can read as well as upright.
+    if (guess.degrees === likely) {
+      hint.orientation = guess.degrees;
+      return best;
+    }
+    // OSD can be wrong about an upright but unsure page (a receipt photo): its turn is kept only when
+    // the turned read is clearly better text, or the page as it was read sideways (tall word boxes).
+    const turned = await read(guess.degrees);
+    if (!keepsTurn(turned.recognized, best.recognized)) return best;
     hint.orientation = guess.degrees;
-    return guess.degrees === likely ? best : read(guess.degrees);
+    return turned;
   }
   const tried = new Set<Orientation>([likely]);
   if (likely !== 0) {
@@ -322,7 +345,7 @@ async function recognizeUpright(
     for (const orientation of ORIENTATIONS) {
       if (tried.has(orientation)) continue;
       const candidate = await read(orientation);
-      if (isBetterRead(candidate.recognized, best.recognized)) best = candidate;
+      if (isBetterRead(candidate.recognized, best.recognized) && readQuality(candidate.recognized).wordLike >= readQuality(best.recognized).wordLike) best = candidate;
     }
   }
   if (readsUpright(best.recognized)) hint.orientation = best.orientation;
@@ -337,8 +360,23 @@ async function recognizeUpright(
  */
 function readsUpright(read: RecognizedPage): boolean {
   const words = read.words.filter((w) => w.text.trim().length >= 3);
+  return read.confidence >= UPRIGHT_CONFIDENCE && words.length >= UPRIGHT_MIN_WORDS && liesHorizontally(read);
+}
+
+function liesHorizontally(read: RecognizedPage): boolean {
+  const words = read.words.filter((w) => w.text.trim().length >= 3);
   const horizontal = words.filter((w) => w.bbox.x1 - w.bbox.x0 > w.bbox.y1 - w.bbox.y0).length;
-  return read.confidence >= UPRIGHT_CONFIDENCE && words.length >= UPRIGHT_MIN_WORDS && horizontal >= words.length * 0.8;
+  return horizontal >= words.length * 0.8;
+}
+
+/** A turn is kept when it reads clearly better, or when the page as it was read sideways. */
+function keepsTurn(turned: RecognizedPage, asIs: RecognizedPage): boolean {
+  if (readsClearlyBetter(turned, asIs)) return true;
+  return !liesHorizontally(asIs) && readQuality(turned).wordLike >= readQuality(asIs).wordLike;
+}
+
+function recognizeOptionsOf(options: OcrOptions, signal: AbortSignal): RecognizeOptions {
+  return { languages: options.languages, timeoutMs: options.limits.pageTimeoutMs, textPdf: options.searchablePdf, signal };
 }
 
 /** Confidence alone favours a read of two lucky words; weigh it by how much text was found. */

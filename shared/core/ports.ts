@@ -78,6 +78,8 @@ export interface RecognizedPage {
   height: number;
   /** Tesseract's text-only PDF page (invisible text over nothing), when asked for. */
   textPdf?: Uint8Array;
+  /** How the engine read it, for the page result (page segmentation mode, scale applied). */
+  strategy?: { psm?: number; scale?: number };
 }
 
 export interface RecognizeOptions {
@@ -86,6 +88,8 @@ export interface RecognizeOptions {
   textPdf: boolean;
   /** Stops the page's OCR at once (the worker doing it is replaced). */
   signal?: AbortSignal | undefined;
+  /** Skew measured by an earlier read of the page; an engine that cannot measure skew turns the page by it. */
+  skewDegrees?: number;
 }
 
 export interface OrientationGuess {
@@ -100,4 +104,6 @@ export interface OcrEngine {
   recognize(image: GreyImage, options: RecognizeOptions): Promise<RecognizedPage>;
   /** Null when the page has too little text to tell. */
   detectOrientation(image: GreyImage, signal?: AbortSignal): Promise<OrientationGuess | null>;
+  /** Whether its models read these languages; an engine without this reads every installed language. */
+  reads?(languages: readonly string[]): boolean;
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DocumentType } from './document-type.ts';
 import { ErrorCode } from './errors.ts';
 
-/** Bumped on any change a reader of stored results would notice (2: `fields`). */
+/** Bumped on any change a reader of stored results would notice. 2: `fields`, and pages say which strategy read them. */
 export const RESULT_SCHEMA_VERSION = 2;
 
 /** Pixel box in the page's own coordinate space (see Page.width/height/dpi). */
@@ -27,6 +27,20 @@ export type PageStatus = z.infer<typeof PageStatus>;
 export const Orientation = z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]);
 export type Orientation = z.infer<typeof Orientation>;
 
+/** Which engine read an OCRed page, and how: so a user can see why a page reads as it does. */
+export const PageStrategy = z.object({
+  engine: z.string(),
+  /** Tesseract's page segmentation mode, when tesseract read the page. */
+  psm: z.number().int().optional(),
+  /** Scale applied to the page before reading (1 = as rendered). */
+  scale: z.number().positive().optional(),
+  /** Why this engine's read was kept, in a few words. */
+  reason: z.string().optional(),
+  /** The page was light text on a dark background and was inverted before reading. */
+  inverted: z.boolean().optional(),
+});
+export type PageStrategy = z.infer<typeof PageStrategy>;
+
 export const PageResult = z.object({
   number: z.number().int().positive(),
   source: PageSource,
@@ -46,6 +60,8 @@ export const PageResult = z.object({
     skewDegrees: z.number(),
   }),
   words: z.array(Word),
+  /** Set on OCRed pages from version 2 on. */
+  strategy: PageStrategy.optional(),
   timings: z.object({ renderMs: z.number(), ocrMs: z.number(), totalMs: z.number() }),
 });
 export type PageResult = z.infer<typeof PageResult>;

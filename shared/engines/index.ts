@@ -3,12 +3,14 @@ import { processDocument, type PageProgress, type PipelineOutput } from '../core
 import type { OcrOptionsInput } from '../core/options.ts';
 import { documentOpener } from './document-opener.ts';
 import { ModelStore, packagedModelDirs, systemModelDirs, type ModelDir } from './model-store.ts';
+import { PaddleOcrEngine } from './ppocr-engine.ts';
 import { TesseractEngine, type TesseractEngineOptions } from './tesseract-engine.ts';
 
 export { documentOpener } from './document-opener.ts';
 export { ModelStore, packagedModelDirs, systemModelDirs, type ModelDir, type ModelFile } from './model-store.ts';
 export { TesseractEngine, type EngineStats } from './tesseract-engine.ts';
 export { warmRenderThread } from './pdf-renderer.ts';
+export { PaddleOcrEngine, PPOCR_LANGUAGES } from './ppocr-engine.ts';
 
 /** Search order: the given folders (the model cache), then npm-packaged data, then the system's. */
 export function modelDirs(cacheDirs: readonly string[] = []): ModelDir[] {
@@ -17,19 +19,27 @@ export function modelDirs(cacheDirs: readonly string[] = []): ModelDir[] {
 
 export interface Ocr {
   engine: TesseractEngine;
+  /** Reads the pages tesseract is unsure of (receipts, forms, photos), in the languages it knows. */
+  secondEngine?: PaddleOcrEngine;
   models: ModelStore;
   process(bytes: Uint8Array, options?: OcrOptionsInput, onProgress?: (p: PageProgress) => void, signal?: AbortSignal): Promise<PipelineOutput>;
   close(): Promise<void>;
 }
 
-export function createOcr(options: { modelDirs?: readonly ModelDir[] } & Omit<TesseractEngineOptions, 'models'> = {}): Ocr {
+export function createOcr(
+  options: { modelDirs?: readonly ModelDir[]; /** PP-OCR for unsure pages (default on). */ secondEngine?: boolean } & Omit<TesseractEngineOptions, 'models'> = {},
+): Ocr {
   const models = new ModelStore(options.modelDirs ?? modelDirs());
   const engine = new TesseractEngine({ ...options, models });
+  const secondEngine = options.secondEngine === false ? undefined : new PaddleOcrEngine();
   return {
     engine,
     models,
+    ...(secondEngine ? { secondEngine } : {}),
     process: (bytes, ocrOptions = {}, onProgress, signal) =>
-      processDocument(bytes, ocrOptions, { opener: documentOpener, engine, concurrency: engine.size }, onProgress, signal),
-    close: () => engine.close(),
+      processDocument(bytes, ocrOptions, { opener: documentOpener, engine, ...(secondEngine ? { secondEngine } : {}), concurrency: engine.size }, onProgress, signal),
+    close: async () => {
+      await Promise.all([engine.close(), secondEngine?.close()]);
+    },
   };
 }

@@ -115,7 +115,7 @@ export class TesseractEngine implements OcrEngine {
       const { data, upright } = await withTimeout(abortable(job, options.signal, () => this.discard(slot)), options.timeoutMs, () => this.discard(slot));
       slot.pages += 1;
       this.pagesRead += 1;
-      return toRecognizedPage(data, upright);
+      return toRecognizedPage(data, upright, this.pageSegMode);
     } catch (err) {
       if (err instanceof DocVaultError || options.signal?.aborted) throw err;
       // A worker that threw may be in any state: replace it.
@@ -266,7 +266,7 @@ async function measureSkew(worker: Worker, image: GreyImage): Promise<number> {
 }
 
 /** Turns the page by the skew with libvips (native, several times quicker than leptonica in WASM). */
-async function deskew(image: GreyImage, radians: number): Promise<{ image: GreyImage; radians: number }> {
+export async function deskew(image: GreyImage, radians: number): Promise<{ image: GreyImage; radians: number }> {
   if (radians === 0) return { image, radians };
   const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 1 } })
     .rotate((radians * 180) / Math.PI, { background: '#ffffff' })
@@ -350,7 +350,7 @@ export function wordsFromTsv(tsv: string): RecognizedWord[] {
   return words;
 }
 
-function toRecognizedPage(data: Tesseract.Page, upright: { image: GreyImage; radians: number }): RecognizedPage {
+function toRecognizedPage(data: Tesseract.Page, upright: { image: GreyImage; radians: number }, psm: Tesseract.PSM): RecognizedPage {
   const words = wordsFromTsv(data.tsv ?? '');
   const confidence = words.length === 0 ? 0 : Math.round((words.reduce((a, w) => a + w.confidence, 0) / words.length) * 100) / 100;
   const page: RecognizedPage = {
@@ -360,6 +360,7 @@ function toRecognizedPage(data: Tesseract.Page, upright: { image: GreyImage; rad
     skewDegrees: Math.round(((upright.radians * 180) / Math.PI) * 100) / 100,
     width: upright.image.width,
     height: upright.image.height,
+    strategy: { psm: Number(psm), scale: 1 },
   };
   if (data.pdf) page.textPdf = Uint8Array.from(data.pdf);
   return page;

@@ -218,3 +218,87 @@ describe('processDocument', () => {
     expect(result.fields?.total).toMatchObject({ value: 1250, currency: 'USD' });
   });
 });
+
+/** An engine double for one upright page whose reads are given: as it is, and turned by 180°. */
+function unsureUprightPage(asIs: string, turned: string): OcrEngine & { osdCalls: number } {
+  const toRead = (text: string, confidence: number, image: GreyImage): RecognizedPage => ({
+    text,
+    confidence,
+    words: text.split(/\s+/).filter(Boolean).map((t, i) => ({ text: t, confidence, bbox: { x0: i * 40, y0: 0, x1: i * 40 + 6 * t.length, y1: 10 }, line: 0 })),
+    skewDegrees: 0,
+    width: image.width,
+    height: image.height,
+  });
+  const e = {
+    name: 'fake',
+    version: '0',
+    osdCalls: 0,
+    recognize: async (image: GreyImage) => (image.data[0] === 255 ? toRead(asIs, 55, image) : toRead(turned, 70, image)),
+    // OSD wrongly says the page needs turning by 180°.
+    detectOrientation: async (): Promise<OrientationGuess> => {
+      e.osdCalls += 1;
+      return { degrees: 180, confidence: 4 };
+    },
+  };
+  return e;
+}
+
+describe('orientation: a turn is kept only when it reads clearly better', () => {
+  it('keeps an unsure upright receipt as it is when OSD says 180° and the turned read is garbage', async () => {
+    const e = unsureUprightPage('GROCERY MART TOTAL 12.50 CASH 20.00 CHANGE 7.50 THANK YOU', 'OS˙L 0S˙ZI lI 1lI ,, TVLOL ~ ˙˙ IlI');
+    const pages: FakePage[] = [{}];
+    const { result } = await processDocument(PNG, {}, { opener: opener(pages), engine: e, concurrency: 1 });
+    expect(e.osdCalls).toBe(1);
+    expect(result.pages[0]!.rotation.orientation).toBe(0);
+    expect(result.pages[0]!.text).toContain('GROCERY MART');
+  });
+
+  it('still turns a page whose turned read has clearly more words', async () => {
+    const e = unsureUprightPage('pl ~~ ,. ʇɐ', 'Dear customer your order has shipped today');
+    const { result } = await processDocument(PNG, {}, { opener: opener([{}]), engine: e, concurrency: 1 });
+    expect(result.pages[0]!.rotation.orientation).toBe(180);
+  });
+});
+
+describe('second engine, chosen per page', () => {
+  function secondEngine(text: string, languages = ['eng']): OcrEngine & { calls: number } {
+    const e = {
+      name: 'second',
+      version: '1',
+      calls: 0,
+      reads: (l: readonly string[]) => l.every((x) => languages.includes(x)),
+      recognize: async (image: GreyImage): Promise<RecognizedPage> => {
+        e.calls += 1;
+        const words = text.split(' ').map((t, i) => ({ text: t, confidence: 90, bbox: { x0: i * 40, y0: 0, x1: i * 40 + 30, y1: 10 }, line: 0 }));
+        return { text, confidence: 90, words, skewDegrees: 0, width: image.width, height: image.height, strategy: { scale: 1 } };
+      },
+      detectOrientation: async () => null,
+    };
+    return e;
+  }
+
+  it('leaves a clean page to the first engine and says so', async () => {
+    const pages: FakePage[] = [{ text: 'already upright clean text here' }];
+    const second = secondEngine('other words');
+    const { result } = await processDocument(PNG, {}, { opener: opener(pages), engine: engine(pages), secondEngine: second, concurrency: 1 });
+    expect(second.calls).toBe(0);
+    expect(result.pages[0]!.strategy).toMatchObject({ engine: 'fake', reason: 'clean read' });
+  });
+
+  it('reads an unsure page with the second engine and keeps the read with more words', async () => {
+    const e = unsureUprightPage('TOTAL 12.50', '~');
+    const second = secondEngine('GROCERY MART TOTAL 12.50 CASH 20.00 CHANGE THANK YOU');
+    const { result } = await processDocument(PNG, {}, { opener: opener([{}]), engine: e, secondEngine: second, concurrency: 1 });
+    expect(second.calls).toBe(1);
+    expect(result.pages[0]!.text).toContain('GROCERY MART');
+    expect(result.pages[0]!.strategy?.engine).toBe('second');
+  });
+
+  it('does not ask a second engine that cannot read the languages', async () => {
+    const e = unsureUprightPage('Rechnung', '~');
+    const second = secondEngine('Rechnung Summe', ['eng']);
+    const { result } = await processDocument(PNG, { languages: 'deu' }, { opener: opener([{}]), engine: e, secondEngine: second, concurrency: 1 });
+    expect(second.calls).toBe(0);
+    expect(result.pages[0]!.strategy?.engine).toBe('fake');
+  });
+});

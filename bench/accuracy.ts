@@ -1,0 +1,139 @@
+/**
+ * bench:accuracy — our pipeline against plain native tesseract (eng, psm 3, one thread) on the same
+ * pages: the corpus's receipts and forms, the public samples, generated tables and generated
+ * variants of the samples. Per page and per kind: CER, CER ignoring case and punctuation style, an
+ * order-free word error, seconds per page, and our figure over plain tesseract's. "today" is our
+ * pipeline with tesseract.js alone (no second engine), measured in the same run.
+ *
+ *   npm run bench:accuracy
+ *   npm run bench:accuracy -- --kinds receipt,form --limit 4 --no-today
+ *
+ * The corpus is read from ../shared (beside the repository) or DOCVAULT_SHARED_DIR; never copied.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { detectDocumentType } from '../shared/core/document-type.ts';
+import { toPgm } from '../shared/core/grey-image.ts';
+import { processDocument } from '../shared/core/pipeline.ts';
+import { documentOpener } from '../shared/engines/document-opener.ts';
+import { modelDirs, ModelStore, PaddleOcrEngine, TesseractEngine } from '../shared/engines/index.ts';
+import { generateTables, generateVariants, type BenchPage } from './accuracy-generate.ts';
+import { bagOfWordsError, characterErrorRate, foldedCharacterErrorRate } from './accuracy-metrics.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    kinds: { type: 'string', default: 'receipt,form,sample,table,variant' },
+    limit: { type: 'string', default: '1000' },
+    'no-today': { type: 'boolean', default: false },
+    json: { type: 'string' },
+  },
+});
+const KINDS = new Set(args.kinds.split(','));
+const LIMIT = Number(args.limit);
+const REPO = resolve(import.meta.dirname, '..');
+const SHARED = process.env.DOCVAULT_SHARED_DIR ?? resolve(REPO, '..', 'shared');
+const work = mkdtempSync(join(tmpdir(), 'bench-accuracy-'));
+
+function withTruth(dir: string, kind: string): BenchPage[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => !f.endsWith('.txt') && !f.endsWith('.json') && !f.endsWith('.md'))
+    .flatMap((f) => {
+      const stem = f.replace(/\.[^.]+$/, '');
+      const truthFile = join(dir, `${stem}.gt.txt`);
+      return existsSync(truthFile) ? [{ kind, name: stem, file: join(dir, f), truth: readFileSync(truthFile, 'utf8') }] : [];
+    })
+    .slice(0, LIMIT);
+}
+
+const pages: BenchPage[] = [];
+if (KINDS.has('receipt')) pages.push(...withTruth(join(SHARED, 'corpus', 'receipt'), 'receipt'));
+if (KINDS.has('form')) pages.push(...withTruth(join(SHARED, 'corpus', 'form'), 'form'));
+if (KINDS.has('sample')) pages.push(...withTruth(join(SHARED, 'samples'), 'sample'));
+if (KINDS.has('table')) pages.push(...(await generateTables(work)).slice(0, LIMIT));
+if (KINDS.has('variant')) pages.push(...(await generateVariants(join(SHARED, 'samples'), work)).slice(0, LIMIT * 8));
+if (pages.length === 0) throw new Error(`no pages found under ${SHARED} for ${args.kinds}`);
+
+const nativeEnv = { ...process.env, OMP_THREAD_LIMIT: '1' };
+/** Plain tesseract as a user runs it on the file; a file it cannot open is handed over as our 300-dpi render. */
+async function plain(page: BenchPage): Promise<{ text: string; seconds: number }> {
+  const run = (file: string) => {
+    const started = performance.now();
+    const out = spawnSync('tesseract', [file, 'stdout', '-l', 'eng', '--psm', '3'], { env: nativeEnv, encoding: 'utf8', maxBuffer: 64 << 20 });
+    return { ok: out.status === 0 && out.stdout.trim() !== '', text: out.stdout, seconds: (performance.now() - started) / 1000 };
+  };
+  const direct = run(page.file);
+  if (direct.ok) return direct;
+  const bytes = new Uint8Array(readFileSync(page.file));
+  const source = await documentOpener.open(bytes, await detectDocumentType(bytes), { dpi: 300, defaultImageDpi: 300, maxPixelsPerPage: 1e8 });
+  const image = await (await source.page(0)).render();
+  await source.close();
+  const pgm = join(work, `${page.name}.pgm`);
+  writeFileSync(pgm, toPgm(image));
+  return run(pgm);
+}
+
+const models = new ModelStore(modelDirs());
+const tesseract = new TesseractEngine({ models, workers: 1 });
+const paddle = new PaddleOcrEngine({ threads: 1 });
+async function ours(page: BenchPage, second: boolean): Promise<{ text: string; seconds: number; strategy: string }> {
+  const bytes = new Uint8Array(readFileSync(page.file));
+  const started = performance.now();
+  const { result } = await processDocument(bytes, { languages: ['eng'] }, { opener: documentOpener, engine: tesseract, concurrency: 1, ...(second ? { secondEngine: paddle } : {}) });
+  const seconds = (performance.now() - started) / 1000;
+  const strategy = result.pages.map((p) => (p.strategy ? `${p.strategy.engine}${p.strategy.psm !== undefined ? ` psm ${p.strategy.psm}` : ''}` : p.source)).join(',');
+  return { text: result.text, seconds, strategy };
+}
+
+interface Score {
+  cer: number;
+  folded: number;
+  bow: number;
+  seconds: number;
+}
+const score = (truth: string, read: { text: string; seconds: number }): Score => ({
+  cer: characterErrorRate(truth, read.text),
+  folded: foldedCharacterErrorRate(truth, read.text),
+  bow: bagOfWordsError(truth, read.text),
+  seconds: read.seconds,
+});
+
+// Warm both engines so the first page does not pay their start-up.
+await tesseract.warmUp(['eng']);
+const rows: Array<{ page: BenchPage; plain: Score; ours: Score; today?: Score; strategy: string }> = [];
+const pct = (x: number) => (x * 100).toFixed(1);
+const fmt = (s: Score) => `${pct(s.cer).padStart(5)} ${pct(s.folded).padStart(5)} ${pct(s.bow).padStart(5)} ${s.seconds.toFixed(2).padStart(6)}`;
+console.log(`pages: ${pages.length}; columns per reader: CER%, CER% ignoring case+punctuation, bag-of-words error%, seconds`);
+console.log(`${'page'.padEnd(44)} | plain tesseract            | ours                       |${args['no-today'] ? '' : ' today (tesseract.js only)  |'} strategy`);
+for (const page of pages) {
+  const p = score(page.truth, await plain(page));
+  const o = await ours(page, true);
+  const oScore = score(page.truth, o);
+  const t = args['no-today'] ? undefined : score(page.truth, await ours(page, false));
+  rows.push({ page, plain: p, ours: oScore, ...(t ? { today: t } : {}), strategy: o.strategy });
+  console.log(`${`${page.kind}/${page.name}`.slice(0, 44).padEnd(44)} | ${fmt(p)} | ${fmt(oScore)} |${t ? ` ${fmt(t)} |` : ''} ${o.strategy}`);
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const kindOf = (kind: string) => (kind.startsWith('variant:') ? kind : kind);
+const kinds = [...new Set(rows.map((r) => kindOf(r.page.kind)))];
+console.log('\nPer kind (mean over pages):');
+console.log('| kind | pages | plain CER | ours CER | plain CER ign. case/punct. | ours | plain bag-of-words | ours | plain s/page | ours s/page | today s/page | ours/plain time | ours/today time | worst page vs plain (pts) |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+for (const kind of kinds) {
+  const set = rows.filter((r) => kindOf(r.page.kind) === kind);
+  const m = (pick: (r: (typeof set)[number]) => number) => mean(set.map(pick));
+  const plainS = m((r) => r.plain.seconds);
+  const oursS = m((r) => r.ours.seconds);
+  const todayS = set.every((r) => r.today) ? m((r) => r.today!.seconds) : NaN;
+  const worst = Math.max(...set.map((r) => (r.ours.folded - r.plain.folded) * 100));
+  console.log(
+    `| ${kind} | ${set.length} | ${pct(m((r) => r.plain.cer))} | ${pct(m((r) => r.ours.cer))} | ${pct(m((r) => r.plain.folded))} | ${pct(m((r) => r.ours.folded))} | ${pct(m((r) => r.plain.bow))} | ${pct(m((r) => r.ours.bow))} | ${plainS.toFixed(2)} | ${oursS.toFixed(2)} | ${Number.isNaN(todayS) ? '–' : todayS.toFixed(2)} | ${(oursS / plainS).toFixed(2)} | ${Number.isNaN(todayS) ? '–' : (oursS / todayS).toFixed(2)} | ${worst.toFixed(1)} |`,
+  );
+}
+if (args.json) writeFileSync(args.json, JSON.stringify(rows.map((r) => ({ kind: r.page.kind, name: r.page.name, plain: r.plain, ours: r.ours, today: r.today, strategy: r.strategy })), null, 1));
+await tesseract.close();
+await paddle.close();

@@ -1,0 +1,57 @@
+/**
+ * Which engine's read of a page to keep. Tesseract reads clean text pages well and quickly; on
+ * receipts, forms, tables and photographs it is unsure, and a layout-robust engine (PP-OCR) reads
+ * them far better. So tesseract's read (which orientation needs anyway) decides: a clean read is
+ * kept at no extra cost, an unsure one is read again by the second engine, and the read that looks
+ * more like text wins.
+ */
+import type { GreyImage, OcrEngine, RecognizedPage, RecognizeOptions } from './ports.ts';
+import { readQuality } from './read-quality.ts';
+import type { PageStrategy } from './result.ts';
+
+/** A tesseract read at least this sure, with at least this share of word-like tokens, is clean text. */
+const CLEAN_CONFIDENCE = 85;
+const CLEAN_WORD_SHARE = 0.6;
+/** A read of fewer tokens says too little for a share: a sure one-line label ("Tesseract.js") is clean. */
+const CLEAN_MIN_TOKENS_FOR_SHARE = 5;
+
+export interface EngineRead {
+  recognized: RecognizedPage;
+  strategy: PageStrategy;
+}
+
+export function strategyOf(engine: OcrEngine, recognized: RecognizedPage, reason: string): PageStrategy {
+  return { engine: engine.name, ...recognized.strategy, reason };
+}
+
+/** A read that needs no second opinion: sure, and mostly words. */
+export function isCleanRead(read: RecognizedPage): boolean {
+  const quality = readQuality(read);
+  return read.confidence >= CLEAN_CONFIDENCE && (quality.tokens < CLEAN_MIN_TOKENS_FOR_SHARE || quality.share >= CLEAN_WORD_SHARE);
+}
+
+/**
+ * The second engine's read of an unsure page is kept unless it found far fewer word-like tokens
+ * than tesseract (a page its detector missed). Not "more words wins": on the corpus's receipts
+ * tesseract's unsure reads often had more word-like tokens (garbage splits into many) at 3–6× the
+ * second engine's character error rate.
+ */
+const SECOND_MIN_WORD_SHARE_OF_FIRST = 0.6;
+
+/** Reads an unsure page with the second engine too, when it reads the page's languages. */
+export async function readWithSecondOpinion(
+  image: GreyImage,
+  first: EngineRead,
+  options: RecognizeOptions,
+  second: OcrEngine | undefined,
+): Promise<EngineRead> {
+  if (!second || !(second.reads?.(options.languages) ?? true)) return first;
+  if (isCleanRead(first.recognized)) return first;
+  const recognized = await second.recognize(image, { ...options, skewDegrees: first.recognized.skewDegrees });
+  if (readQuality(recognized).wordLike < readQuality(first.recognized).wordLike * SECOND_MIN_WORD_SHARE_OF_FIRST) {
+    return { ...first, strategy: { ...first.strategy, reason: `more words than ${second.name}` } };
+  }
+  // The searchable PDF's invisible text stays tesseract's: it is laid out to the page already.
+  if (first.recognized.textPdf) recognized.textPdf = first.recognized.textPdf;
+  return { recognized, strategy: strategyOf(second, recognized, `unsure ${first.strategy.engine} read (confidence ${Math.round(first.recognized.confidence)})`) };
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { darkTextOnLight, medianGrey } from '../../../shared/core/page-polarity.ts';
+import type { GreyImage } from '../../../shared/core/ports.ts';
+import { isCleanRead } from '../../../shared/core/page-strategy.ts';
+import { isWordLike, readQuality, readsClearlyBetter } from '../../../shared/core/read-quality.ts';
+
+describe('read quality', () => {
+  it.each([
+    ['Total', true],
+    ['TOTAL', true],
+    ['receipt,', true],
+    ['(note)', true],
+    ['lIlI', false],
+    ['ZI', false],
+    ['12.50', false],
+    ['XWTKR', false], // no vowel
+    ['tOTaL', false],
+  ])('%s looks like a word: %s', (token, expected) => {
+    expect(isWordLike(token)).toBe(expected);
+  });
+
+  it('is not fooled by a confident read of upside-down noise', () => {
+    const upright = { text: 'GROCERY MART TOTAL 12.50 CASH CHANGE' };
+    const upsideDown = { text: 'OS˙ZI lI 1lI ,, TVLOL ~ ˙˙ IlI' };
+    expect(readQuality(upright).wordLike).toBe(5);
+    expect(readsClearlyBetter(upsideDown, upright)).toBe(false);
+    expect(readsClearlyBetter(upright, upsideDown)).toBe(true);
+  });
+});
+
+describe('page polarity', () => {
+  const page = (background: number, ink: number): GreyImage => {
+    const data = new Uint8Array(100 * 40).fill(background);
+    for (let x = 10; x < 90; x += 3) for (let y = 15; y < 25; y++) data[y * 100 + x] = ink;
+    return { width: 100, height: 40, data, dpi: 300 };
+  };
+
+  it('inverts light text on a dark background, and leaves dark text on light alone', () => {
+    const dark = darkTextOnLight(page(30, 230));
+    expect(dark.inverted).toBe(true);
+    expect(dark.image.data[0]).toBe(225);
+    expect(dark.image.data[15 * 100 + 10]).toBe(25);
+    const light = darkTextOnLight(page(240, 20));
+    expect(light.inverted).toBe(false);
+    expect(medianGrey(light.image)).toBe(240);
+  });
+});
+
+describe('clean reads need no second engine', () => {
+  const read = (text: string, confidence: number) => ({ text, confidence, words: [], skewDegrees: 0, width: 1, height: 1 });
+  it.each([
+    ['a sure page of words', read('The quick brown fox jumps over the lazy dog', 92), true],
+    ['a sure one-line label', read('Tesseract.js', 91), true],
+    ['an unsure receipt', read('TOTAL 12.50 CASH 20.00 CHANGE 7.50', 72), false],
+    ['a sure read of mostly codes and amounts', read('A1 12.50 x3 B7 9.99 TOTAL', 90), false],
+  ])('%s', (_name, page, clean) => {
+    expect(isCleanRead(page)).toBe(clean);
+  });
+});
