@@ -24,6 +24,7 @@ function lazyEvent(load: Lazy<(event: CloudEvent<unknown>) => Promise<unknown>>)
 http('upload', lazyHttp(async () => (await import('./upload/index.ts')).upload));
 http('api', lazyHttp(async () => (await import('./api/index.ts')).api));
 cloudEvent('dispatch', lazyEvent(async () => (await import('./dispatch/index.ts')).dispatch));
+cloudEvent('callbacks', lazyEvent(async () => (await import('./callbacks/index.ts')).callbacks));
 cloudEvent(
   'ocr-worker',
   lazyEvent(async () => {

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import type { Firestore } from '@google-cloud/firestore';
 import type { Storage } from '@google-cloud/storage';
 import type { BlobStore } from '../core/blob-store.ts';
+import type { CallbackDelivery } from '../core/callback-delivery.ts';
 import type { LifecycleDeps } from '../lifecycle/deps.ts';
 import { z } from 'zod';
 import type { Caller } from '../adapters/auth.ts';
@@ -62,6 +63,8 @@ export interface TaskView {
   error: Task['error'];
   summary: Omit<NonNullable<Task['summary']>, 'resultBucket' | 'objects'> | null;
   resultUrl: string | null;
+  /** Delivery of the callback (null without a callbackUrl); PENDING until its first attempt. */
+  callback: { status: CallbackDelivery['status']; attempts: number; lastStatus: number | null; lastError: string | null; updatedAt: string | null } | null;
   createdAt: string;
   updatedAt: string;
   startedAt: string | null;
@@ -71,6 +74,13 @@ export interface TaskView {
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+function callbackView(task: Task): TaskView['callback'] {
+  if (!task.callbackUrl) return null;
+  const c = task.callback;
+  if (!c) return { status: 'PENDING', attempts: 0, lastStatus: null, lastError: null, updatedAt: null };
+  return { status: c.status, attempts: c.attempts, lastStatus: c.lastStatus, lastError: c.lastError, updatedAt: c.updatedAt.toISOString() };
+}
 
 export function taskView(task: Task): TaskView {
   const summary = task.summary ? (({ resultBucket: _b, objects: _o, ...rest }) => rest)(task.summary) : null;
@@ -88,6 +98,7 @@ export function taskView(task: Task): TaskView {
     error: task.error,
     summary,
     resultUrl: task.status === 'COMPLETED' ? `/tasks/${task.taskId}/result` : null,
+    callback: callbackView(task),
     createdAt: task.createdAt.toISOString(),
     updatedAt: task.updatedAt.toISOString(),
     startedAt: iso(task.startedAt),
@@ -122,6 +133,7 @@ export async function pendingUpload(blobs: Pick<BlobStore, 'list'>, bucket: stri
     error: null,
     summary: null,
     resultUrl: null,
+    callback: null,
     createdAt: created,
     updatedAt: created,
     startedAt: null,
@@ -223,7 +235,13 @@ export async function openResult(deps: ApiDeps, caller: Caller, id: string, quer
 }
 
 const MAX_PAGE = 100;
-const Cursor = z.string().refine((c) => /^\d+:[0-9a-f]{32}$/.test(Buffer.from(c, 'base64url').toString('utf8')), 'not a cursor from an earlier page');
+/** Firestore's last representable instant (9999-12-31T23:59:59.999Z): a cursor past it names no task. */
+const MAX_CURSOR_MILLIS = 253_402_300_799_999;
+/** `<createdAt millis>:<taskId>`, base64url, as list() hands out: bounded so no crafted value reaches the query. */
+const Cursor = z.string().refine((c) => {
+  const match = /^(\d{1,15}):[0-9a-f]{32}$/.exec(Buffer.from(c, 'base64url').toString('utf8'));
+  return match !== null && Number(match[1]) <= MAX_CURSOR_MILLIS;
+}, 'not a cursor from an earlier page');
 
 const ListQuery = z.object({
   status: TaskStatus.optional(),
