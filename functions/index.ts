@@ -5,6 +5,8 @@
  */
 // First: the framework's body parsers must be limited before it builds its server.
 import './request-limits.ts';
+// and the requests Node refuses before any handler answered in JSON (a 100 KB header: 431).
+import './header-limits.ts';
 import { cloudEvent, http, type CloudEvent, type HttpFunction } from '@google-cloud/functions-framework';
 
 type Lazy<F> = () => Promise<F>;

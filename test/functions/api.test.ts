@@ -217,7 +217,9 @@ describe('api: tasks', () => {
     const failed = await get('/tasks?status=FAILED', ALICE);
     expect(failed.body.tasks.map((t: { taskId: string }) => t.taskId)).toEqual([mine[4]!.taskId]);
     expect(failed.body.nextCursor).toBeNull();
-    for (const bad of ['limit=101', 'limit=0', 'status=DONE', 'cursor=nonsense']) {
+    // A crafted cursor: past Firestore's last instant (was a Timestamp range error, 500), or negative.
+    const crafted = (text: string) => Buffer.from(text).toString('base64url');
+    for (const bad of ['limit=101', 'limit=0', 'status=DONE', 'cursor=nonsense', `cursor=${crafted(`253402300800000:${mine[0]!.taskId}`)}`, `cursor=${crafted(`9999999999999999999:${mine[0]!.taskId}`)}`]) {
       const res = await get(`/tasks?${bad}`, ALICE);
       expect(res.status, bad).toBe(400);
       expect(res.body.error.code).toBe('INVALID_REQUEST');
@@ -259,6 +261,11 @@ describe('api: results', () => {
     const hocr = await fetch(`${api.url}/tasks/${taskId}/result?format=hocr`, { headers: asUser(ALICE) });
     expect(hocr.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(await hocr.text()).toContain('ocr_page');
+    // A user's content is never sniffed into another type, and opened in a sandbox (no script).
+    for (const res of [json, txt, hocr]) {
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('content-security-policy')).toMatch(/^sandbox;.*default-src 'none'/);
+    }
 
     const noPdf = await get(`/tasks/${taskId}/result?format=pdf`, ALICE);
     expect(noPdf.status).toBe(404);
