@@ -266,6 +266,30 @@ export class TaskStore {
     return { tasks, nextCursor };
   }
 
+  /**
+   * The ids of a user's batches in id order, after `after`: one single-document query per batch
+   * (a skip scan over the (userHash, batchId) index), so a batch of 100,000 tasks costs one read.
+   */
+  async batchIds(userHash: string, options: { limit: number; after?: string }): Promise<string[]> {
+    const ids: string[] = [];
+    let after = options.after ?? '';
+    while (ids.length < options.limit) {
+      const snap = await this.db
+        .collection(COLLECTIONS.tasks)
+        .where('userHash', '==', userHash)
+        .where('batchId', '>', after)
+        .orderBy('batchId', 'asc')
+        .select('batchId')
+        .limit(1)
+        .get();
+      const next = snap.docs[0]?.get('batchId') as string | undefined;
+      if (!next) break;
+      ids.push(next);
+      after = next;
+    }
+    return ids;
+  }
+
   /** FAILED tasks, by id order a page at a time (`after`: the last id of the page before). */
   async failedTaskIds(filter: { userHash?: string; code?: string; codes?: readonly string[]; limit: number; after?: string }): Promise<string[]> {
     let query: Query = this.db.collection(COLLECTIONS.tasks).where('status', '==', 'FAILED');

@@ -11,7 +11,7 @@ import type { CallbackDelivery } from '../core/callback-delivery.ts';
 import type { LifecycleDeps } from '../lifecycle/deps.ts';
 import { z } from 'zod';
 import type { Caller } from '../adapters/auth.ts';
-import type { TaskStore } from '../adapters/firestore-tasks.ts';
+import type { BatchCounts, TaskStore } from '../adapters/firestore-tasks.ts';
 import type { Queue } from '../adapters/pubsub.ts';
 import type { Config } from '../config.ts';
 import { DocVaultError, ErrorCode, isRetryableCode } from '../core/errors.ts';
@@ -27,7 +27,7 @@ export interface ApiDeps {
   config: Config;
   /** Only for the health check's one read. */
   firestore: Pick<Firestore, 'collection'>;
-  tasks: Pick<TaskStore, 'getForUser' | 'waitUntilFinished' | 'list' | 'batchCounts' | 'cancel' | 'finishedBefore' | 'deleteIfUnchanged'> & LifecycleDeps['tasks'];
+  tasks: Pick<TaskStore, 'getForUser' | 'waitUntilFinished' | 'list' | 'batchCounts' | 'batchIds' | 'cancel' | 'finishedBefore' | 'deleteIfUnchanged'> & LifecycleDeps['tasks'];
   queue: Pick<Queue, 'publishTask' | 'publishDeadLetter' | 'publishEvent'>;
   blobs: BlobStore;
   /** The client the model cache downloads with (GET /cache/info). */
@@ -243,8 +243,11 @@ const Cursor = z.string().refine((c) => {
   return match !== null && Number(match[1]) <= MAX_CURSOR_MILLIS;
 }, 'not a cursor from an earlier page');
 
+/** `?status=` in any case (`failed`, `Failed`). */
+const StatusFilter = z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), TaskStatus);
+
 const ListQuery = z.object({
-  status: TaskStatus.optional(),
+  status: StatusFilter.optional(),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(20),
   cursor: Cursor.optional(),
 });
@@ -288,17 +291,42 @@ export async function getBatch(deps: ApiDeps, caller: Caller, id: string, query:
     deps.tasks.list(caller.userHash, { batchId, limit, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) }),
   ]);
   if (counts.total === 0) throw notFound('batch');
-  const finished = TERMINAL_STATUSES.reduce((sum, s) => sum + counts.byStatus[s], 0);
-  const progress = (finished * 100 + counts.processingProgress) / counts.total;
   return {
-    batchId,
-    total: counts.total,
-    byStatus: counts.byStatus,
-    progress: Math.round(progress * 10) / 10,
-    done: finished === counts.total,
+    ...batchSummary(batchId, counts),
     tasks: page.tasks.map((t) => ({ taskId: t.taskId, fileName: t.fileName, status: t.status, progress: t.progress, error: t.error })),
     nextCursor: page.nextCursor,
   };
+}
+
+export type BatchSummary = Omit<BatchView, 'tasks' | 'nextCursor'>;
+
+function batchSummary(batchId: string, counts: BatchCounts): BatchSummary {
+  const finished = TERMINAL_STATUSES.reduce((sum, s) => sum + counts.byStatus[s], 0);
+  const progress = (finished * 100 + counts.processingProgress) / counts.total;
+  return { batchId, total: counts.total, byStatus: counts.byStatus, progress: Math.round(progress * 10) / 10, done: finished === counts.total };
+}
+
+const MAX_BATCH_PAGE = 50;
+const BatchListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_BATCH_PAGE).default(10),
+  /** The last batch id of the page before. */
+  cursor: z.string().regex(TASK_ID, 'not a cursor from an earlier page').optional(),
+});
+
+export interface BatchList {
+  batches: BatchSummary[];
+  nextCursor: string | null;
+}
+
+/** The caller's batches in id order, a page at a time, each with its counts (as GET /batches/{id}). */
+export async function listBatches(deps: ApiDeps, caller: Caller, query: unknown): Promise<BatchList> {
+  const parsed = BatchListQuery.safeParse(query);
+  if (!parsed.success) throw invalidRequest(parsed.error, 'query');
+  const { limit, cursor } = parsed.data;
+  const ids = await deps.tasks.batchIds(caller.userHash, { limit: limit + 1, ...(cursor ? { after: cursor } : {}) });
+  const page = ids.slice(0, limit);
+  const batches = await Promise.all(page.map(async (id) => batchSummary(id, await deps.tasks.batchCounts(caller.userHash, id))));
+  return { batches: batches.filter((b) => b.total > 0), nextCursor: ids.length > limit ? page[page.length - 1]! : null };
 }
 
 /** QUEUED (or PROCESSING) → CANCELLED; a COMPLETED or FAILED task is ALREADY_FINISHED (409). */
