@@ -8,6 +8,7 @@ import { identify, type Caller, type IdentifyOptions } from '../../shared/adapte
 import { DocVaultError } from '../../shared/core/errors.ts';
 import { VERSION } from '../../shared/version.ts';
 import { httpFunction, USER_CONTENT_HEADERS } from '../http-function.ts';
+import { OPENAPI } from './openapi.ts';
 import {
   cancelTask,
   getBatch,
@@ -46,7 +47,7 @@ const ID = '([^/]+)';
 const param = (call: Call, i = 0): string => call.params[i] ?? '';
 
 /** Each route answers 200 with what its handler returns, unless the handler wrote the response itself. */
-const ROUTES: readonly Route[] = [
+export const ROUTES: readonly Route[] = [
   { method: 'GET', path: /^\/tasks\/?$/, handle: (c) => listTasks(c.deps, c.caller, c.req.query) },
   { method: 'GET', path: new RegExp(`^/tasks/${ID}/?$`), handle: (c) => getTask(c.deps, c.caller, param(c), c.req.query) },
   { method: 'GET', path: new RegExp(`^/tasks/${ID}/result/?$`), handle: streamResult },
@@ -110,6 +111,11 @@ export function createApiHandler(context: () => ApiContext): HttpFunction {
       if (req.method !== 'GET') throw new DocVaultError('METHOD_NOT_ALLOWED', 'GET /health.');
       const h = await health(ctx, VERSION);
       res.status(h.status === 'ok' ? 200 : 503).json(h);
+      return;
+    }
+    if (req.path === '/openapi.json') {
+      if (req.method !== 'GET') throw new DocVaultError('METHOD_NOT_ALLOWED', 'GET /openapi.json.');
+      res.status(200).json(OPENAPI);
       return;
     }
     const found = route(req.method, req.path);

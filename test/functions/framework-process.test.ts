@@ -11,15 +11,18 @@ import { startFunction, type FunctionProcess } from '../../emulators/functions.t
 import { startSuite, type Suite } from '../support/suite.ts';
 import { asUser } from '../support/http.ts';
 import { waitFor } from '../support/wait.ts';
+import { ROUTES } from '../../functions/api/index.ts';
+import { OPENAPI } from '../../functions/api/openapi.ts';
 
 let suite: Suite;
 let api: FunctionProcess;
 let logFile: string;
+const OPERATOR = 'scheduler@docvault-test.iam.gserviceaccount.com';
 
 beforeAll(async () => {
   suite = await startSuite();
   logFile = join(mkdtempSync(join(tmpdir(), 'api-log-')), 'api.log');
-  api = await startFunction({ target: 'api', env: suite.env, logFile });
+  api = await startFunction({ target: 'api', env: { ...suite.env, MAINTENANCE_CALLERS: OPERATOR }, logFile });
 }, 180_000);
 afterAll(async () => {
   await api?.stop();
@@ -75,5 +78,30 @@ describe('the api as a functions-framework process', () => {
     });
     // Every line of the process is a JSON entry; no email is logged.
     expect(entries.lines.join('\n')).not.toContain('alice@example.com');
+  });
+
+  it('serves an OpenAPI 3.1 description whose every operation is a route of the function, and every route described', async () => {
+    const res = await fetch(`${api.url}/openapi.json`);
+    expect(res.status).toBe(200);
+    const spec = (await res.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(spec.openapi).toBe('3.1.0');
+    const sampleId = 'a'.repeat(32);
+    const operations = Object.entries(spec.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, sampleId) })));
+    // Every route of the table is described …
+    for (const route of ROUTES) {
+      expect(operations.some((op) => op.method === route.method && route.path.test(op.path)), `${route.method} ${route.path}`).toBe(true);
+    }
+    // … and every described operation is answered by the running function, not as an unknown route.
+    for (const op of operations) {
+      const answer = await fetch(`${api.url}${op.path}`, {
+        method: op.method,
+        headers: asUser(OPERATOR, op.method === 'POST' ? { 'content-type': 'application/json' } : {}),
+        ...(op.method === 'POST' ? { body: JSON.stringify(op.path.includes('cleanup') ? { dryRun: true } : {}) } : {}),
+      });
+      const body = (await answer.json()) as { error?: { message: string } };
+      expect(answer.status, `${op.method} ${op.path}`).not.toBe(405);
+      expect(body.error?.message ?? '', `${op.method} ${op.path}`).not.toMatch(/^No route/);
+    }
+    expect(JSON.stringify(spec)).toBe(JSON.stringify(OPENAPI));
   });
 });
