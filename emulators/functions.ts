@@ -35,7 +35,9 @@ export async function startFunction(options: StartFunctionOptions): Promise<Func
   const port = options.port || (await freePort());
   const child = spawn(NODE, [FRAMEWORK, `--target=${options.target}`, `--port=${port}`, `--source=${ROOT}functions/index.ts`], {
     cwd: ROOT,
-    env: { ...process.env, ...options.env, FUNCTION_TARGET: options.target, PORT: String(port), METADATA_SERVER_DETECTION: 'none' },
+    // NODE_ENV as Cloud Run functions set it: the framework then prints no plain-text banner, so
+    // every line of a function's log is a JSON entry, as in the cloud.
+    env: { ...process.env, NODE_ENV: 'production', ...options.env, FUNCTION_TARGET: options.target, PORT: String(port), METADATA_SERVER_DETECTION: 'none' },
     stdio: ['ignore', options.logFile ? 'pipe' : 'inherit', options.logFile ? 'pipe' : 'inherit'],
   });
   if (options.logFile) {

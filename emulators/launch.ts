@@ -90,11 +90,12 @@ async function main(): Promise<void> {
         running.push(f);
         return f;
       });
-    const [upload, api, dispatch, worker] = await Promise.all([
+    const [upload, api, dispatch, worker, callbacks] = await Promise.all([
       fn('upload', 'UPLOAD_PORT'),
       fn('api', 'API_PORT'),
       fn('dispatch', 'DISPATCH_PORT'),
       fn('ocr-worker', 'WORKER_PORT'),
+      fn('callbacks', 'CALLBACKS_PORT'),
     ]);
     storage.addEventTarget({ url: dispatch.url, eventTypes: ['finalized'], buckets: [env.UPLOADS_BUCKET!] });
     // This process talks to the emulators too (provisioning), through the same variables.
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
       buckets: [env.UPLOADS_BUCKET!, env.RESULTS_BUCKET!, env.MODELS_BUCKET!],
       workerUrls: { high: worker.url, normal: worker.url, low: worker.url },
       browserUploads: { bucket: env.UPLOADS_BUCKET!, origins: env.CONSOLE_ORIGINS!.split(',') },
+      callbacksUrl: callbacks.url,
     });
     // The shipped models into the models bucket, rsync -u style: a model changed by hand in the
     // bucket (newer) survives the launch; with --data default it survives restarts too.
@@ -117,7 +119,7 @@ async function main(): Promise<void> {
       dataDir,
       startedAt: localOffsetIso(started),
       projectId: PROJECT,
-      ports: { storage: storage.port, pubsub: pubsub.port, firestore: firestore.port, upload: upload.port, api: api.port, dispatch: dispatch.port, ocrWorker: worker.port },
+      ports: { storage: storage.port, pubsub: pubsub.port, firestore: firestore.port, upload: upload.port, api: api.port, dispatch: dispatch.port, ocrWorker: worker.port, callbacks: callbacks.port },
       buckets: { uploads: env.UPLOADS_BUCKET, results: env.RESULTS_BUCKET, models: env.MODELS_BUCKET },
     };
     writeFileSync(join(dataDir, 'launch_info.json'), JSON.stringify(info, null, 2) + '\n');

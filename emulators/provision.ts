@@ -3,9 +3,20 @@
  * (shared/names.ts): buckets, topics, the workers' push subscriptions with retry and dead-letter
  * policies. Idempotent: running it again changes nothing.
  */
-import { PubSub } from '@google-cloud/pubsub';
+import { PubSub, type CreateSubscriptionOptions } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
-import { DEAD_LETTER_SUBSCRIPTION, DEAD_LETTER_TOPIC, EVENTS_TOPIC, OBJECT_METADATA, PRIORITY_TOPICS, WORKER_SUBSCRIPTIONS } from '../shared/names.ts';
+import { CALLBACK_MAX_ATTEMPTS } from '../shared/core/callback-delivery.ts';
+import {
+  CALLBACK_DEAD_LETTER_SUBSCRIPTION,
+  CALLBACK_DEAD_LETTER_TOPIC,
+  CALLBACK_SUBSCRIPTION,
+  DEAD_LETTER_SUBSCRIPTION,
+  DEAD_LETTER_TOPIC,
+  EVENTS_TOPIC,
+  OBJECT_METADATA,
+  PRIORITY_TOPICS,
+  WORKER_SUBSCRIPTIONS,
+} from '../shared/names.ts';
 import type { Priority } from '../shared/core/task.ts';
 
 export interface ProvisionOptions {
@@ -13,6 +24,8 @@ export interface ProvisionOptions {
   buckets: string[];
   /** Base URL of the OCR worker for each priority (a functions-framework server); no push when absent. */
   workerUrls?: Partial<Record<Priority, string>>;
+  /** Base URL of the callbacks function (ocr-events → the tasks' callbacks); no push when absent. */
+  callbacksUrl?: string;
   /** Deliveries before Pub/Sub moves a message to the dead-letter topic (the worker gives up earlier itself). */
   maxDeliveryAttempts?: number;
   /** Seconds a push may run before Pub/Sub delivers it again; OCR of a long document takes minutes. */
@@ -57,17 +70,35 @@ export async function provision(options: ProvisionOptions): Promise<void> {
 
   const pubsub = new PubSub({ projectId: options.projectId });
   try {
-    for (const topic of [...Object.values(PRIORITY_TOPICS), DEAD_LETTER_TOPIC, EVENTS_TOPIC]) {
+    for (const topic of [...Object.values(PRIORITY_TOPICS), DEAD_LETTER_TOPIC, EVENTS_TOPIC, CALLBACK_DEAD_LETTER_TOPIC]) {
       await pubsub.createTopic(topic).catch((err: unknown) => {
         if (!isAlreadyExists(err)) throw err;
       });
     }
-    await pubsub
-      .topic(DEAD_LETTER_TOPIC)
-      .createSubscription(DEAD_LETTER_SUBSCRIPTION)
-      .catch((err: unknown) => {
-        if (!isAlreadyExists(err)) throw err;
+    for (const [topic, sink] of [
+      [DEAD_LETTER_TOPIC, DEAD_LETTER_SUBSCRIPTION],
+      [CALLBACK_DEAD_LETTER_TOPIC, CALLBACK_DEAD_LETTER_SUBSCRIPTION],
+    ] as const) {
+      await pubsub
+        .topic(topic)
+        .createSubscription(sink)
+        .catch((err: unknown) => {
+          if (!isAlreadyExists(err)) throw err;
+        });
+    }
+    if (options.callbacksUrl) {
+      // One attempt per delivery (at most one callback timeout), retried with backoff; the
+      // function gives up after CALLBACK_MAX_ATTEMPTS itself, the dead-letter policy is a backstop.
+      await replaceSubscription(pubsub, EVENTS_TOPIC, CALLBACK_SUBSCRIPTION, {
+        pushConfig: { pushEndpoint: `${options.callbacksUrl.replace(/\/$/, '')}/projects/${options.projectId}/topics/${EVENTS_TOPIC}` },
+        ackDeadlineSeconds: 30,
+        retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 60 } },
+        deadLetterPolicy: {
+          deadLetterTopic: `projects/${options.projectId}/topics/${CALLBACK_DEAD_LETTER_TOPIC}`,
+          maxDeliveryAttempts: CALLBACK_MAX_ATTEMPTS + 2,
+        },
       });
+    }
     for (const priority of Object.keys(PRIORITY_TOPICS) as Priority[]) {
       const base = options.workerUrls?.[priority];
       if (!base) continue;
@@ -85,12 +116,17 @@ export async function provision(options: ProvisionOptions): Promise<void> {
           maxDeliveryAttempts: options.maxDeliveryAttempts ?? 15,
         },
       };
-      const subscription = pubsub.subscription(WORKER_SUBSCRIPTIONS[priority]);
-      const [exists] = await subscription.exists();
-      if (exists) await subscription.delete(); // the worker URL changes with every launch
-      await pubsub.topic(topic).createSubscription(WORKER_SUBSCRIPTIONS[priority], settings);
+      await replaceSubscription(pubsub, topic, WORKER_SUBSCRIPTIONS[priority], settings);
     }
   } finally {
     await pubsub.close();
   }
+}
+
+/** A push subscription made anew: the function's URL changes with every launch. */
+async function replaceSubscription(pubsub: PubSub, topic: string, name: string, settings: CreateSubscriptionOptions): Promise<void> {
+  const subscription = pubsub.subscription(name);
+  const [exists] = await subscription.exists();
+  if (exists) await subscription.delete();
+  await pubsub.topic(topic).createSubscription(name, settings);
 }

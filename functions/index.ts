@@ -5,6 +5,8 @@
  */
 // First: the framework's body parsers must be limited before it builds its server.
 import './request-limits.ts';
+// and the requests Node refuses before any handler answered in JSON (a 100 KB header: 431).
+import './header-limits.ts';
 import { cloudEvent, http, type CloudEvent, type HttpFunction } from '@google-cloud/functions-framework';
 
 type Lazy<F> = () => Promise<F>;
@@ -24,6 +26,7 @@ function lazyEvent(load: Lazy<(event: CloudEvent<unknown>) => Promise<unknown>>)
 http('upload', lazyHttp(async () => (await import('./upload/index.ts')).upload));
 http('api', lazyHttp(async () => (await import('./api/index.ts')).api));
 cloudEvent('dispatch', lazyEvent(async () => (await import('./dispatch/index.ts')).dispatch));
+cloudEvent('callbacks', lazyEvent(async () => (await import('./callbacks/index.ts')).callbacks));
 cloudEvent(
   'ocr-worker',
   lazyEvent(async () => {

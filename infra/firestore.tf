@@ -24,6 +24,8 @@ locals {
     user_batch_created = [["userHash", "ASCENDING"], ["batchId", "ASCENDING"], ["createdAt", "DESCENDING"], ["taskId", "DESCENDING"]]
     # GET /batches/{id}?status=: one batch's tasks in one status; also serves batchCounts()' counts
     user_batch_status_created = [["userHash", "ASCENDING"], ["batchId", "ASCENDING"], ["status", "ASCENDING"], ["createdAt", "DESCENDING"], ["taskId", "DESCENDING"]]
+    # batchIds(): a user's batches, one skip-scan step per batch (GET /batches)
+    user_batch = [["userHash", "ASCENDING"], ["batchId", "ASCENDING"]]
     # batchCounts(): sum(progress) of a batch's PROCESSING tasks (sum and average read the field from the index)
     user_batch_status_progress = [["userHash", "ASCENDING"], ["batchId", "ASCENDING"], ["status", "ASCENDING"], ["progress", "ASCENDING"]]
     # the console's event stream (GET /events): a user's most recently changed tasks

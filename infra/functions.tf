@@ -1,8 +1,9 @@
-# The four functions of functions/index.ts, all from one build of the source (dist/ + package.json
+# The five functions of functions/index.ts, all from one build of the source (dist/ + package.json
 # + lock, staged by infra/package-source.sh):
 #
 #   upload, api   Cloud Run functions (2nd gen), HTTP
 #   dispatch      Cloud Run function with an Eventarc trigger on the uploads bucket's finalize
+#   callbacks     Cloud Run function fed by a push subscription on ocr-events (pubsub.tf)
 #   ocr-worker    Cloud Run services, one per priority topic, fed by the push subscriptions
 #
 # Why the worker is a Cloud Run service and not a google_cloudfunctions2_function: the worker
@@ -197,6 +198,54 @@ resource "google_cloudfunctions2_function" "dispatch" {
     google_project_iam_member.storage_agent_pubsub_publisher,
     google_project_iam_member.eventarc_receiver,
   ]
+}
+
+# ── callbacks (ocr-events → the tasks' callbacks, outside the OCR workers) ─────────────────────
+# Fed by our own push subscription (pubsub.tf), not an Eventarc trigger, for its retry policy and
+# dead-letter topic.
+resource "google_cloudfunctions2_function" "callbacks" {
+  name     = "callbacks"
+  location = var.region
+
+  build_config {
+    runtime         = var.nodejs_runtime
+    entry_point     = "callbacks"
+    service_account = google_service_account.build.id
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = google_storage_bucket_object.source.name
+      }
+    }
+  }
+
+  service_config {
+    service_account_email            = google_service_account.fn["callbacks"].email
+    available_memory                 = "256Mi"
+    available_cpu                    = "1"
+    timeout_seconds                  = 30
+    max_instance_count               = var.dispatch_max_instances
+    max_instance_request_concurrency = 40 # each delivery mostly waits on a receiver
+    ingress_settings                 = "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision   = true
+    environment_variables            = merge(local.env_common, local.env_optional)
+
+    secret_environment_variables {
+      key        = "USER_HASH_SECRET"
+      project_id = var.project_id
+      secret     = data.google_secret_manager_secret.user_hash.secret_id
+      version    = "latest"
+    }
+    # Every callback is signed with it.
+    secret_environment_variables {
+      key        = "WEBHOOK_SECRET"
+      project_id = var.project_id
+      secret     = data.google_secret_manager_secret.webhook.secret_id
+      version    = "latest"
+    }
+  }
+
+  depends_on = [google_secret_manager_secret_iam_member.user_hash, google_secret_manager_secret_iam_member.webhook, google_project_iam_member.build]
 }
 
 # ── ocr-worker, one Cloud Run service per priority topic ───────────────────────────────────────

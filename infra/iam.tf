@@ -8,9 +8,10 @@
 #               results, updates tasks, publishes events and dead letters
 #   api         reads tasks, results, pending uploads and the models manifest; requeues
 #               (publishes to the priority topics)
+#   callbacks   reads tasks and records their callbacks' delivery; publishes given-up callbacks
 
 resource "google_service_account" "fn" {
-  for_each     = toset(["upload", "dispatch", "ocr-worker", "api"])
+  for_each     = toset(["upload", "dispatch", "ocr-worker", "api", "callbacks"])
   account_id   = "docvault-${each.key}"
   display_name = "DocVault ${each.key}"
   depends_on   = [google_project_service.apis]
@@ -94,7 +95,7 @@ resource "google_service_account_iam_member" "upload_signs_urls" {
 
 # ── Firestore (no per-collection IAM: database-wide read/write for the functions that use it) ──
 resource "google_project_iam_member" "firestore_user" {
-  for_each = toset(["dispatch", "ocr-worker", "api"])
+  for_each = toset(["dispatch", "ocr-worker", "api", "callbacks"])
   project  = var.project_id
   role     = "roles/datastore.user"
   member   = google_service_account.fn[each.key].member
@@ -205,4 +206,19 @@ resource "google_storage_bucket_iam_member" "build_reads_source" {
   bucket = google_storage_bucket.source.name
   role   = "roles/storage.objectViewer"
   member = google_service_account.build.member
+}
+
+# The callbacks function gives up a callback onto its own dead-letter topic.
+resource "google_pubsub_topic_iam_member" "callbacks_dead_letter_publisher" {
+  topic  = google_pubsub_topic.callback_dead_letter.id
+  role   = "roles/pubsub.publisher"
+  member = google_service_account.fn["callbacks"].member
+}
+
+# Pub/Sub pushes ocr-events to the callbacks function with an OIDC token of pubsub_push.
+resource "google_cloud_run_v2_service_iam_member" "push_invokes_callbacks" {
+  location = var.region
+  name     = google_cloudfunctions2_function.callbacks.name # a 2nd-gen function's service has its name
+  role     = "roles/run.invoker"
+  member   = google_service_account.pubsub_push.member
 }

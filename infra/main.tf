@@ -50,6 +50,10 @@ locals {
   dead_letter_topic        = "ocr-dead-letter"
   dead_letter_subscription = "ocr-dead-letter-sink"
   events_topic             = "ocr-events"
+  # The callbacks function's push subscription on ocr-events and its own dead letters.
+  callback_subscription             = "ocr-events-callbacks"
+  callback_dead_letter_topic        = "ocr-callbacks-dead-letter"
+  callback_dead_letter_subscription = "ocr-callbacks-dead-letter-sink"
   tasks_collection         = "tasks"
   batches_collection       = "batches"
 

@@ -80,3 +80,65 @@ resource "google_pubsub_subscription_iam_member" "dead_letter_subscriber" {
   role         = "roles/pubsub.subscriber"
   member       = local.pubsub_service_agent
 }
+
+# ── Callbacks: ocr-events → the callbacks function, one attempt per delivery ──────────────────
+# The function records each attempt on the task and gives up after CALLBACK_MAX_ATTEMPTS (5,
+# shared/core/callback-delivery.ts) onto its dead-letter topic; the policy below is a backstop
+# for a function that keeps crashing.
+resource "google_pubsub_topic" "callback_dead_letter" {
+  name                       = local.callback_dead_letter_topic
+  message_retention_duration = "604800s"
+  depends_on                 = [google_project_service.apis]
+}
+
+resource "google_pubsub_subscription" "callbacks" {
+  name  = local.callback_subscription
+  topic = google_pubsub_topic.events.id
+
+  # One POST of at most 5 s per delivery.
+  ack_deadline_seconds       = 30
+  message_retention_duration = "86400s"
+  expiration_policy {
+    ttl = ""
+  }
+
+  push_config {
+    push_endpoint = "${google_cloudfunctions2_function.callbacks.service_config[0].uri}/projects/${var.project_id}/topics/${local.events_topic}"
+    oidc_token {
+      service_account_email = google_service_account.pubsub_push.email
+      audience              = google_cloudfunctions2_function.callbacks.service_config[0].uri
+    }
+  }
+
+  retry_policy {
+    minimum_backoff = "1s"
+    maximum_backoff = "60s"
+  }
+
+  dead_letter_policy {
+    dead_letter_topic     = google_pubsub_topic.callback_dead_letter.id
+    max_delivery_attempts = 7
+  }
+}
+
+resource "google_pubsub_subscription" "callback_dead_letter_sink" {
+  name                       = local.callback_dead_letter_subscription
+  topic                      = google_pubsub_topic.callback_dead_letter.id
+  ack_deadline_seconds       = 60
+  message_retention_duration = "604800s"
+  expiration_policy {
+    ttl = ""
+  }
+}
+
+resource "google_pubsub_topic_iam_member" "callback_dead_letter_agent" {
+  topic  = google_pubsub_topic.callback_dead_letter.id
+  role   = "roles/pubsub.publisher"
+  member = local.pubsub_service_agent
+}
+
+resource "google_pubsub_subscription_iam_member" "callback_dead_letter_subscriber" {
+  subscription = google_pubsub_subscription.callbacks.id
+  role         = "roles/pubsub.subscriber"
+  member       = local.pubsub_service_agent
+}

@@ -14,7 +14,7 @@ data "google_secret_manager_secret" "webhook" {
 }
 
 resource "google_secret_manager_secret_iam_member" "user_hash" {
-  for_each  = toset(["upload", "dispatch", "ocr-worker", "api"]) # config.ts requires it at every cold start
+  for_each  = toset(["upload", "dispatch", "ocr-worker", "api", "callbacks"]) # config.ts requires it at every cold start
   secret_id = data.google_secret_manager_secret.user_hash.id
   role      = "roles/secretmanager.secretAccessor"
   member    = google_service_account.fn[each.key].member
@@ -22,7 +22,7 @@ resource "google_secret_manager_secret_iam_member" "user_hash" {
 
 # Whoever fails a task signs its callback: the worker, the api (recover-stale) and dispatch (over-limit objects).
 resource "google_secret_manager_secret_iam_member" "webhook" {
-  for_each  = toset(["ocr-worker", "api", "dispatch"])
+  for_each  = toset(["ocr-worker", "api", "dispatch", "callbacks"])
   secret_id = data.google_secret_manager_secret.webhook.id
   role      = "roles/secretmanager.secretAccessor"
   member    = google_service_account.fn[each.key].member

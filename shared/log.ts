@@ -9,6 +9,9 @@ export interface LogFields {
   taskId?: string;
   userHash?: string;
   trace?: string;
+  spanId?: string;
+  traceSampled?: boolean;
+  httpRequest?: HttpRequestEntry;
   [key: string]: unknown;
 }
 
@@ -26,21 +29,66 @@ const defaultSink: LogSink = (line, severity) => {
   (severity === 'ERROR' || severity === 'CRITICAL' ? process.stderr : process.stdout).write(line + '\n');
 };
 
-/** The `trace` field Cloud Logging links to a request, from X-Cloud-Trace-Context or traceparent. */
-export function traceFrom(headers: Record<string, string | string[] | undefined>, projectId: string): string | undefined {
-  const header = headers['x-cloud-trace-context'];
-  const cloud = (Array.isArray(header) ? header[0] : header)?.split('/')[0];
-  const parent = headers['traceparent'];
-  const w3c = (Array.isArray(parent) ? parent[0] : parent)?.split('-')[1];
-  const id = cloud || w3c;
-  return id ? `projects/${projectId}/traces/${id}` : undefined;
+/** The request's place in a trace, as Cloud Logging links it: the trace's resource name and the span. */
+export interface TraceContext {
+  trace: string;
+  spanId?: string;
+  sampled?: boolean;
 }
+
+const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
+
+/**
+ * The trace a request belongs to, from X-Cloud-Trace-Context (`TRACE/SPAN;o=1`, the span in
+ * decimal) or W3C traceparent (`00-TRACE-SPAN-FLAGS`, hex). Cloud Logging wants the span as 16 hex
+ * digits; a malformed part is left out rather than guessed.
+ */
+export function traceFrom(headers: Record<string, string | string[] | undefined>, projectId: string): TraceContext | undefined {
+  const cloud = /^([0-9a-f]{32})(?:\/(\d{1,20}))?(?:;o=([01]))?/i.exec(first(headers['x-cloud-trace-context']) ?? '');
+  if (cloud?.[1]) {
+    const span = cloud[2] ? BigInt(cloud[2]) : 0n;
+    return {
+      trace: `projects/${projectId}/traces/${cloud[1].toLowerCase()}`,
+      ...(span > 0n && span < 2n ** 64n ? { spanId: span.toString(16).padStart(16, '0') } : {}),
+      ...(cloud[3] ? { sampled: cloud[3] === '1' } : {}),
+    };
+  }
+  const w3c = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/i.exec(first(headers['traceparent'])?.trim() ?? '');
+  if (w3c?.[1] && w3c[2] && w3c[3]) {
+    return { trace: `projects/${projectId}/traces/${w3c[1].toLowerCase()}`, spanId: w3c[2].toLowerCase(), sampled: (parseInt(w3c[3], 16) & 1) === 1 };
+  }
+  return undefined;
+}
+
+/** Cloud Logging's httpRequest: one per request, successes too. */
+export interface HttpRequestEntry {
+  requestMethod: string;
+  requestUrl: string;
+  status: number;
+  /** Seconds, as Cloud Logging's Duration: "0.123s". */
+  latency: string;
+  responseSize?: string;
+  requestSize?: string;
+  userAgent?: string;
+  remoteIp?: string;
+}
+
+/** Fields with a special meaning to Cloud Logging, renamed onto its keys. */
+const SPECIAL_FIELDS: Record<string, string> = {
+  trace: 'logging.googleapis.com/trace',
+  spanId: 'logging.googleapis.com/spanId',
+  traceSampled: 'logging.googleapis.com/trace_sampled',
+};
 
 export function createLogger(component: string, base: LogFields = {}, sink: LogSink = defaultSink): Logger {
   const write = (severity: Severity, message: string, fields: LogFields = {}) => {
-    const { trace, ...rest } = { ...base, ...fields };
-    const entry: Record<string, unknown> = { severity, message, component, ...rest, time: new Date().toISOString() };
-    if (trace) entry['logging.googleapis.com/trace'] = trace;
+    const entry: Record<string, unknown> = { severity, message, component };
+    for (const [key, value] of Object.entries({ ...base, ...fields })) {
+      if (value !== undefined) entry[SPECIAL_FIELDS[key] ?? key] = value;
+    }
+    entry.time = new Date().toISOString();
+    // The function (component) as a label, so one function's lines can be filtered in Cloud Logging.
+    entry['logging.googleapis.com/labels'] = { function: component };
     sink(JSON.stringify(entry, errorReplacer), severity);
   };
   return {
@@ -50,6 +98,12 @@ export function createLogger(component: string, base: LogFields = {}, sink: LogS
     error: (m, f) => write('ERROR', m, f),
     child: (fields) => createLogger(component, { ...base, ...fields }, sink),
   };
+}
+
+/** The log fields of a request's trace. */
+export function traceFields(context: TraceContext | undefined): LogFields {
+  if (!context) return {};
+  return { trace: context.trace, ...(context.spanId ? { spanId: context.spanId } : {}), ...(context.sampled !== undefined ? { traceSampled: context.sampled } : {}) };
 }
 
 function errorReplacer(_key: string, value: unknown): unknown {

@@ -11,6 +11,11 @@ export const PRIORITY_TOPICS: Readonly<Record<Priority, string>> = {
 };
 export const DEAD_LETTER_TOPIC = 'ocr-dead-letter';
 export const EVENTS_TOPIC = 'ocr-events';
+/** Push subscription on ocr-events feeding the callbacks function, and where its undeliverable callbacks go. */
+export const CALLBACK_SUBSCRIPTION = 'ocr-events-callbacks';
+export const CALLBACK_DEAD_LETTER_TOPIC = 'ocr-callbacks-dead-letter';
+/** Pull subscription keeping the given-up callbacks for an operator. */
+export const CALLBACK_DEAD_LETTER_SUBSCRIPTION = 'ocr-callbacks-dead-letter-sink';
 
 /** Push subscriptions that feed the OCR worker deployments, one per priority topic. */
 export const WORKER_SUBSCRIPTIONS: Readonly<Record<Priority, string>> = {
@@ -24,7 +29,7 @@ export const DEAD_LETTER_SUBSCRIPTION = 'ocr-dead-letter-sink';
 export const COLLECTIONS = { tasks: 'tasks', batches: 'batches' } as const;
 
 /** Function deploy names; each equals its folder under functions/. */
-export const FUNCTION_NAMES = ['upload', 'dispatch', 'ocr-worker', 'api'] as const;
+export const FUNCTION_NAMES = ['upload', 'dispatch', 'ocr-worker', 'api', 'callbacks'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /** Object metadata keys the upload function sets and dispatch reads. */
@@ -59,4 +64,5 @@ export const LOCAL_PORTS = {
   API_PORT: 8082,
   DISPATCH_PORT: 8083,
   WORKER_PORT: 8084,
+  CALLBACKS_PORT: 8087,
 } as const;

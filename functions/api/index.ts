@@ -7,12 +7,14 @@ import type { HttpFunction, Request, Response } from '@google-cloud/functions-fr
 import { identify, type Caller, type IdentifyOptions } from '../../shared/adapters/auth.ts';
 import { DocVaultError } from '../../shared/core/errors.ts';
 import { VERSION } from '../../shared/version.ts';
-import { httpFunction } from '../http-function.ts';
+import { httpFunction, USER_CONTENT_HEADERS } from '../http-function.ts';
+import { OPENAPI } from './openapi.ts';
 import {
   cancelTask,
   getBatch,
   getTask,
   health,
+  listBatches,
   listTasks,
   openResult,
   queueStatsOf,
@@ -38,22 +40,25 @@ export interface Route {
   method: 'GET' | 'POST';
   path: RegExp;
   handle(call: Call): Promise<unknown>;
+  /** Only for the maintenance callers: to anyone else the path does not exist, whatever the method. */
+  operatorsOnly?: true;
 }
 
 const ID = '([^/]+)';
 const param = (call: Call, i = 0): string => call.params[i] ?? '';
 
 /** Each route answers 200 with what its handler returns, unless the handler wrote the response itself. */
-const ROUTES: readonly Route[] = [
+export const ROUTES: readonly Route[] = [
   { method: 'GET', path: /^\/tasks\/?$/, handle: (c) => listTasks(c.deps, c.caller, c.req.query) },
   { method: 'GET', path: new RegExp(`^/tasks/${ID}/?$`), handle: (c) => getTask(c.deps, c.caller, param(c), c.req.query) },
   { method: 'GET', path: new RegExp(`^/tasks/${ID}/result/?$`), handle: streamResult },
   { method: 'POST', path: new RegExp(`^/tasks/${ID}/cancel/?$`), handle: (c) => cancelTask(c.deps, c.caller, param(c)) },
+  { method: 'GET', path: /^\/batches\/?$/, handle: (c) => listBatches(c.deps, c.caller, c.req.query) },
   { method: 'GET', path: new RegExp(`^/batches/${ID}/?$`), handle: (c) => getBatch(c.deps, c.caller, param(c), c.req.query) },
   { method: 'GET', path: /^\/queue\/stats\/?$/, handle: (c) => queueStatsOf(c.deps, c.caller) },
   { method: 'POST', path: /^\/queue\/requeue-failed\/?$/, handle: (c) => requeueFailedOf(c.deps, c.caller, requeueBody(c.req)) },
-  { method: 'POST', path: /^\/maintenance\/recover-stale\/?$/, handle: (c) => runRecoverStale(c.deps, c.caller) },
-  { method: 'POST', path: /^\/maintenance\/cleanup\/?$/, handle: (c) => runCleanup(c.deps, c.caller, c.req.body) },
+  { method: 'POST', path: /^\/maintenance\/recover-stale\/?$/, handle: (c) => runRecoverStale(c.deps, c.caller), operatorsOnly: true },
+  { method: 'POST', path: /^\/maintenance\/cleanup\/?$/, handle: (c) => runCleanup(c.deps, c.caller, c.req.body), operatorsOnly: true },
   { method: 'GET', path: /^\/cache\/info\/?$/, handle: modelCacheInfo },
   ...CONSOLE_ROUTES,
 ];
@@ -76,6 +81,7 @@ async function streamResult(call: Call): Promise<undefined> {
   call.res.setHeader('content-length', String(result.size));
   call.res.setHeader('content-disposition', `${result.contentType === 'application/pdf' ? 'attachment' : 'inline'}; filename="${result.fileName}"`);
   call.res.setHeader('cache-control', 'private, max-age=300');
+  for (const [name, value] of Object.entries(USER_CONTENT_HEADERS)) call.res.setHeader(name, value);
   await pipeline(result.stream, call.res);
   return undefined;
 }
@@ -88,15 +94,17 @@ function decodeSegment(segment: string): string {
   }
 }
 
-function route(method: string, path: string): { route: Route; params: string[] } | 'wrong-method' | null {
-  let pathMatched = false;
+type Match = { route: Route; params: string[] } | { wrongMethod: true; operatorsOnly: boolean } | null;
+
+function route(method: string, path: string): Match {
+  let pathMatched: Route | null = null;
   for (const r of ROUTES) {
     const m = r.path.exec(path);
     if (!m) continue;
     if (r.method === method) return { route: r, params: m.slice(1).map(decodeSegment) };
-    pathMatched = true;
+    pathMatched = r;
   }
-  return pathMatched ? 'wrong-method' : null;
+  return pathMatched ? { wrongMethod: true, operatorsOnly: Boolean(pathMatched.operatorsOnly) } : null;
 }
 
 export function createApiHandler(context: () => ApiContext): HttpFunction {
@@ -108,10 +116,21 @@ export function createApiHandler(context: () => ApiContext): HttpFunction {
       return;
     }
     if (serveConsole(req, res, ctx.config)) return;
+    if (req.path === '/openapi.json') {
+      if (req.method !== 'GET') throw new DocVaultError('METHOD_NOT_ALLOWED', 'GET /openapi.json.');
+      res.status(200).json(OPENAPI);
+      return;
+    }
     const found = route(req.method, req.path);
-    if (found === null) throw new DocVaultError('NOT_FOUND', `No route for ${req.method} ${req.path}.`);
-    if (found === 'wrong-method') throw new DocVaultError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}.`);
+    const noRoute = () => new DocVaultError('NOT_FOUND', `No route for ${req.method} ${req.path}.`);
+    if (found === null) throw noRoute();
+    if ('wrongMethod' in found) {
+      // An operators' path answers a wrong method exactly as a right one: 404 unless the caller is one.
+      if (found.operatorsOnly && !isMaintenanceCaller(ctx, await identify(req.headers, ctx.config, ctx.identity))) throw noRoute();
+      throw new DocVaultError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}.`);
+    }
     const caller = await identify(req.headers, ctx.config, ctx.identity);
+    if (found.route.operatorsOnly && !isMaintenanceCaller(ctx, caller)) throw noRoute();
     const result = await found.route.handle({ deps: ctx, caller, params: found.params, req, res });
     if (result !== undefined) res.status(200).json(result);
   });

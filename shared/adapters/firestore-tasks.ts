@@ -3,7 +3,7 @@
  * core/task-moves.ts and written inside a transaction along the moves core/task.ts allows, so
  * duplicate events and racing workers cannot move a task backwards.
  */
-import { AggregateField, FieldPath, Firestore, Timestamp, type DocumentData, type Query, type Transaction } from '@google-cloud/firestore';
+import { AggregateField, FieldPath, Firestore, Timestamp, type DocumentData, type DocumentReference, type DocumentSnapshot, type Query, type Transaction } from '@google-cloud/firestore';
 import { canTransition, Task, TaskStatus, TERMINAL_STATUSES, type TaskError, type TaskSummary } from '../core/task.ts';
 import {
   decideCancel,
@@ -17,6 +17,7 @@ import {
   type Decision,
 } from '../core/task-moves.ts';
 import { COLLECTIONS } from '../names.ts';
+import { afterAttempt, type CallbackAttempt, type CallbackDelivery } from '../core/callback-delivery.ts';
 
 export function createFirestore(projectId: string): Firestore {
   return new Firestore({ projectId, ignoreUndefinedProperties: true });
@@ -68,6 +69,16 @@ export interface QueueStats {
   oldestQueuedAt: string | null;
 }
 
+/** How often a wait re-reads its task besides listening: bounds the cost of a missed snapshot. */
+export const WAIT_REREAD_MS = 2_000;
+
+/** Test seams of waitUntilFinished: what happens before the listener starts, and the listener itself. */
+export interface WaitSeams {
+  beforeListen?: () => Promise<void>;
+  listen?: (ref: DocumentReference, onNext: (snap: DocumentSnapshot) => void, onError: (err: Error) => void) => () => void;
+  rereadMs?: number;
+}
+
 /** Firestore gives Timestamps back; the schema speaks Dates. */
 export function fromStore(data: DocumentData): Task {
   const plain = JSON.parse(JSON.stringify(data, (_k, v) => (v instanceof Timestamp ? { __ts: v.toMillis() } : v)), (_k, v) =>
@@ -113,8 +124,11 @@ export class TaskStore {
 
   /**
    * The user's task once it reaches a final status, or as it stands when timeoutMs runs out (null
-   * if it is not theirs, or does not exist by then). A snapshot listener, not polling: the answer
-   * follows the commit.
+   * if it is not theirs, or does not exist by then). A snapshot listener, so the answer follows
+   * the commit, backed by re-reads: one as soon as the listener is attached (a completion between
+   * the caller's first read and the listener's start is seen even if the listener's first snapshot
+   * predates it) and then every WAIT_REREAD_MS, because the Firestore emulator's listener has been
+   * seen to miss an update (a client answered only at its 30 s limit).
    */
   /** Calls `onChanged` with the user's changed tasks (the first call: the `limit` most recently changed) until unsubscribed. */
   watchRecentlyChanged(userHash: string, limit: number, onChanged: (tasks: Task[]) => void, onError: (err: Error) => void): () => void {
@@ -129,29 +143,44 @@ export class TaskStore {
       }, onError);
   }
 
-  waitUntilFinished(taskId: string, userHash: string, timeoutMs: number): Promise<Task | null> {
+  waitUntilFinished(taskId: string, userHash: string, timeoutMs: number, seams: WaitSeams = {}): Promise<Task | null> {
     return new Promise((resolve, reject) => {
       let latest: Task | null = null;
       let done = false;
       let unsubscribe = () => {};
       let timer: NodeJS.Timeout | undefined = undefined;
+      let rereads: NodeJS.Timeout | undefined = undefined;
       const finish = (err?: Error) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
+        clearInterval(rereads);
         unsubscribe();
         if (err) reject(err);
         else resolve(latest);
       };
-      unsubscribe = this.doc(taskId).onSnapshot(
-        (snap) => {
-          const task = snap.exists ? fromStore(snap.data()!) : null;
-          latest = task && task.userHash === userHash ? task : null;
-          if (latest && TERMINAL_STATUSES.includes(latest.status)) finish();
-        },
-        (err) => finish(err),
-      );
+      const seen = (task: Task | null) => {
+        const mine = task && task.userHash === userHash ? task : null;
+        // A re-read and a snapshot may arrive out of order: never go back to an older version.
+        if (mine && latest && mine.updatedAt < latest.updatedAt) return;
+        latest = mine ?? latest;
+        if (latest && TERMINAL_STATUSES.includes(latest.status)) finish();
+      };
+      const reread = () => {
+        if (!done) this.get(taskId).then(seen, () => {}); // a failed re-read waits for the next
+      };
+      const listen = seams.listen ?? ((ref, onNext, onError) => ref.onSnapshot(onNext, onError));
       timer = setTimeout(() => finish(), timeoutMs);
+      void (seams.beforeListen ?? (async () => {}))().then(() => {
+        if (done) return;
+        unsubscribe = listen(
+          this.doc(taskId),
+          (snap) => seen(snap.exists ? fromStore(snap.data()!) : null),
+          (err) => finish(err),
+        );
+        reread();
+        rereads = setInterval(reread, seams.rereadMs ?? WAIT_REREAD_MS);
+      }, finish);
     });
   }
 
@@ -238,6 +267,16 @@ export class TaskStore {
     return outcome.kind === 'missing' ? null : outcome.task;
   }
 
+  /** One callback attempt recorded on the task by the rule of core/callback-delivery.ts; null when the task is gone. */
+  async recordCallback(taskId: string, eventAt: string, attempt: CallbackAttempt, now = new Date()): Promise<CallbackDelivery | null> {
+    return this.change(taskId, (task, tx) => {
+      if (!task) return null;
+      const next = afterAttempt(task.callback, eventAt, attempt, now);
+      tx.update(this.doc(taskId), { callback: next });
+      return next;
+    });
+  }
+
   /** The requeued task, or null when decideRequeue refused it. */
   async requeue(taskId: string, options: { userHash?: string } = {}, now = new Date()): Promise<Task | null> {
     return written(await this.apply(taskId, now, (task) => decideRequeue(task, options.userHash)), 'requeued');
@@ -257,6 +296,30 @@ export class TaskStore {
     const last = tasks[tasks.length - 1];
     const nextCursor = snap.docs.length > options.limit && last ? Buffer.from(`${last.createdAt.getTime()}:${last.taskId}`).toString('base64url') : null;
     return { tasks, nextCursor };
+  }
+
+  /**
+   * The ids of a user's batches in id order, after `after`: one single-document query per batch
+   * (a skip scan over the (userHash, batchId) index), so a batch of 100,000 tasks costs one read.
+   */
+  async batchIds(userHash: string, options: { limit: number; after?: string }): Promise<string[]> {
+    const ids: string[] = [];
+    let after = options.after ?? '';
+    while (ids.length < options.limit) {
+      const snap = await this.db
+        .collection(COLLECTIONS.tasks)
+        .where('userHash', '==', userHash)
+        .where('batchId', '>', after)
+        .orderBy('batchId', 'asc')
+        .select('batchId')
+        .limit(1)
+        .get();
+      const next = snap.docs[0]?.get('batchId') as string | undefined;
+      if (!next) break;
+      ids.push(next);
+      after = next;
+    }
+    return ids;
   }
 
   /** FAILED tasks, by id order a page at a time (`after`: the last id of the page before). */

@@ -1,7 +1,7 @@
 /** Publishing to the priority, dead-letter and event topics; PUBSUB_EMULATOR_HOST selects the emulator. */
 import { PubSub, type Topic } from '@google-cloud/pubsub';
 import type { OcrMessage, Priority } from '../core/task.ts';
-import { DEAD_LETTER_TOPIC, EVENTS_TOPIC, PRIORITY_TOPICS } from '../names.ts';
+import { CALLBACK_DEAD_LETTER_TOPIC, DEAD_LETTER_TOPIC, EVENTS_TOPIC, PRIORITY_TOPICS } from '../names.ts';
 
 export function createPubSub(projectId: string): PubSub {
   return new PubSub({ projectId });
@@ -52,6 +52,11 @@ export class Queue {
 
   publishEvent(event: TaskEvent): Promise<string> {
     return this.topic(EVENTS_TOPIC).publishMessage({ json: event, attributes: { type: event.type, taskId: event.taskId } });
+  }
+
+  /** A callback given up on, with its event, for an operator to inspect. */
+  publishCallbackDeadLetter(event: TaskEvent, reason: string): Promise<string> {
+    return this.topic(CALLBACK_DEAD_LETTER_TOPIC).publishMessage({ json: event, attributes: { taskId: event.taskId, reason: reason.slice(0, 1000) } });
   }
 
   topicFor(priority: Priority): string {

@@ -28,6 +28,7 @@ export const ErrorCode = z.enum([
   'NOT_FOUND',
   'METHOD_NOT_ALLOWED',
   'PAYLOAD_TOO_LARGE',
+  'HEADERS_TOO_LARGE',
   'UNSUPPORTED_ENCODING',
   'TOO_MANY_FILES',
   'NOT_READY',

@@ -4,6 +4,7 @@
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { CallbackDelivery } from './callback-delivery.ts';
 import { ErrorCode } from './errors.ts';
 
 export const TaskStatus = z.enum(['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELLED']);
@@ -80,6 +81,8 @@ export const Task = z.object({
   error: TaskError.nullable(),
   summary: TaskSummary.nullable(),
   callbackUrl: z.string().url().nullable(),
+  /** How delivering the callback of the task's last finish went (null: no callback, or none tried yet). */
+  callback: CallbackDelivery.nullable().default(null),
   createdAt: z.date(),
   updatedAt: z.date(),
   /** Set once the task was published to its priority topic (a retried event publishes it again if not). */
@@ -115,6 +118,7 @@ export function queuedTask(fields: NewTask, now: Date): Task {
     lease: null,
     error: null,
     summary: null,
+    callback: null,
     createdAt: now,
     updatedAt: now,
     dispatchedAt: null,

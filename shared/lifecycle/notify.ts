@@ -1,7 +1,7 @@
 /**
- * Telling the world a task finished: an event on the ocr-events topic, and a signed POST to the
- * caller's callbackUrl (HMAC-SHA256 over timestamp + body, retried a few times). The payload has
- * the status and summary, never the document's text.
+ * Telling the world a task finished: an event on the ocr-events topic, and (from there, by the
+ * callbacks function) a signed POST to the caller's callbackUrl (HMAC-SHA256 over timestamp +
+ * body). The payload has the status and summary, never the document's text.
  */
 import { createHmac } from 'node:crypto';
 import type { LookupAddress } from 'node:dns';
@@ -9,6 +9,7 @@ import { lookup } from 'node:dns/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import ipaddr from 'ipaddr.js';
+import { judgeStatus, type CallbackAttempt } from '../core/callback-delivery.ts';
 import type { Task } from '../core/task.ts';
 import type { Queue, TaskEvent } from '../adapters/pubsub.ts';
 import type { Logger } from '../log.ts';
@@ -17,8 +18,6 @@ export interface NotifyDeps {
   queue: Pick<Queue, 'publishEvent'>;
   log: Logger;
   webhookSecret?: string | undefined;
-  /** Waits between webhook attempts, in ms. */
-  retryDelaysMs?: readonly number[];
   /** Only with the emulators: callbacks to loopback and private addresses (a local receiver). */
   allowPrivateCallbacks?: boolean;
 }
@@ -95,8 +94,9 @@ function post(url: URL, headers: Record<string, string>, body: string, timeoutMs
 }
 
 /**
- * Per attempt. The worker awaits its callback before taking the next document, so a receiver that
- * never answers costs at most three of these plus the waits between them (~20 s), not more.
+ * One attempt's limit. Callbacks are posted by the callbacks function from the ocr-events topic,
+ * never by the worker, so a receiver that never answers holds no OCR slot: only this delivery,
+ * which Pub/Sub retries with backoff (CALLBACK_MAX_ATTEMPTS in all).
  */
 const CALLBACK_TIMEOUT_MS = 5_000;
 
@@ -104,58 +104,48 @@ export function signWebhook(secret: string, timestamp: string, body: string): st
   return 'sha256=' + createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
 }
 
-export async function notifyFinished(task: Task, deps: NotifyDeps): Promise<void> {
-  const event: TaskEvent = {
+/** The event of a finished task, as published on ocr-events and posted to its callback. */
+export function finishedEvent(task: Task, at = new Date()): TaskEvent {
+  return {
     v: 1,
     type: task.status === 'COMPLETED' ? 'task.completed' : 'task.failed',
     taskId: task.taskId,
     userHash: task.userHash,
     status: task.status,
     error: task.error,
-    at: new Date().toISOString(),
+    at: at.toISOString(),
   };
-  const log = deps.log.child({ taskId: task.taskId, userHash: task.userHash });
-  try {
-    await deps.queue.publishEvent(event);
-  } catch (err) {
-    log.warn('publishing the task event failed', { error: err });
-  }
-  if (task.callbackUrl) await postCallback(task, event, deps, log);
 }
 
-async function postCallback(task: Task, event: TaskEvent, deps: NotifyDeps, log: Logger): Promise<void> {
+/**
+ * Announces a finished task on the ocr-events topic. Its callback, if any, is delivered from there
+ * by the callbacks function (services/callbacks.ts): a slow receiver costs the worker nothing.
+ */
+export async function notifyFinished(task: Task, deps: NotifyDeps): Promise<void> {
+  try {
+    await deps.queue.publishEvent(finishedEvent(task));
+  } catch (err) {
+    deps.log.warn('publishing the task event failed', { taskId: task.taskId, userHash: task.userHash, error: err });
+  }
+}
+
+export type CallbackDeps = Pick<NotifyDeps, 'webhookSecret' | 'allowPrivateCallbacks'> & { timeoutMs?: number };
+
+/** One signed POST of the event to the task's callbackUrl, judged (retrying is the caller's business). */
+export async function postCallback(task: Task, event: TaskEvent, deps: CallbackDeps): Promise<CallbackAttempt> {
   const url = new URL(task.callbackUrl!);
   const allowPrivate = Boolean(deps.allowPrivateCallbacks);
-  if (!allowPrivate && isPrivateHost(url.hostname)) {
-    log.warn('callback to a private or internal address refused');
-    return;
-  }
+  const privateRefusal: CallbackAttempt = { kind: 'refused', status: null, error: 'the callback address is private or internal' };
+  if (!allowPrivate && isPrivateHost(url.hostname)) return privateRefusal;
   const body = JSON.stringify({ ...event, batchId: task.batchId, summary: task.summary });
-  const delays = deps.retryDelaysMs ?? [1000, 4000];
-  for (let attempt = 0; attempt <= delays.length; attempt++) {
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-docvault-timestamp': timestamp, 'x-docvault-event': event.type };
-    if (deps.webhookSecret) headers['x-docvault-signature'] = signWebhook(deps.webhookSecret, timestamp, body);
-    try {
-      const status = await post(url, headers, body, CALLBACK_TIMEOUT_MS, allowPrivate);
-      if (status >= 200 && status < 300) {
-        log.info('callback delivered', { status, attempt: attempt + 1 });
-        return;
-      }
-      if (status < 500 && status !== 429) {
-        log.warn('callback refused; not retried', { status });
-        return;
-      }
-      log.warn('callback failed', { status, attempt: attempt + 1 });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EPRIVATEADDRESS') {
-        log.warn('callback to a private or internal address refused');
-        return;
-      }
-      log.warn('callback failed', { error: err, attempt: attempt + 1 });
-    }
-    const delay = delays[attempt];
-    if (delay !== undefined) await new Promise((r) => setTimeout(r, delay));
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-docvault-timestamp': timestamp, 'x-docvault-event': event.type };
+  if (deps.webhookSecret) headers['x-docvault-signature'] = signWebhook(deps.webhookSecret, timestamp, body);
+  try {
+    return judgeStatus(await post(url, headers, body, deps.timeoutMs ?? CALLBACK_TIMEOUT_MS, allowPrivate));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EPRIVATEADDRESS') return privateRefusal;
+    return { kind: 'failed', status: null, error: (err as Error).message || String(err) };
   }
 }
 

@@ -7,10 +7,11 @@ import type { Readable } from 'node:stream';
 import type { Firestore } from '@google-cloud/firestore';
 import type { Storage } from '@google-cloud/storage';
 import type { BlobStore } from '../core/blob-store.ts';
+import type { CallbackDelivery } from '../core/callback-delivery.ts';
 import type { LifecycleDeps } from '../lifecycle/deps.ts';
 import { z } from 'zod';
 import type { Caller } from '../adapters/auth.ts';
-import type { TaskStore } from '../adapters/firestore-tasks.ts';
+import type { BatchCounts, TaskStore } from '../adapters/firestore-tasks.ts';
 import type { Queue } from '../adapters/pubsub.ts';
 import type { Config } from '../config.ts';
 import { DocVaultError, ErrorCode, isRetryableCode } from '../core/errors.ts';
@@ -26,7 +27,7 @@ export interface ApiDeps {
   config: Config;
   /** Only for the health check's one read. */
   firestore: Pick<Firestore, 'collection'>;
-  tasks: Pick<TaskStore, 'getForUser' | 'waitUntilFinished' | 'list' | 'batchCounts' | 'cancel' | 'finishedBefore' | 'deleteIfUnchanged' | 'watchRecentlyChanged'> & LifecycleDeps['tasks'];
+  tasks: Pick<TaskStore, 'getForUser' | 'waitUntilFinished' | 'list' | 'batchCounts' | 'batchIds' | 'cancel' | 'finishedBefore' | 'deleteIfUnchanged' | 'watchRecentlyChanged'> & LifecycleDeps['tasks'];
   queue: Pick<Queue, 'publishTask' | 'publishDeadLetter' | 'publishEvent'>;
   blobs: BlobStore;
   /** The client the model cache downloads with (GET /cache/info). */
@@ -62,6 +63,8 @@ export interface TaskView {
   error: Task['error'];
   summary: Omit<NonNullable<Task['summary']>, 'resultBucket' | 'objects'> | null;
   resultUrl: string | null;
+  /** Delivery of the callback (null without a callbackUrl); PENDING until its first attempt. */
+  callback: { status: CallbackDelivery['status']; attempts: number; lastStatus: number | null; lastError: string | null; updatedAt: string | null } | null;
   createdAt: string;
   updatedAt: string;
   startedAt: string | null;
@@ -71,6 +74,13 @@ export interface TaskView {
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+function callbackView(task: Task): TaskView['callback'] {
+  if (!task.callbackUrl) return null;
+  const c = task.callback;
+  if (!c) return { status: 'PENDING', attempts: 0, lastStatus: null, lastError: null, updatedAt: null };
+  return { status: c.status, attempts: c.attempts, lastStatus: c.lastStatus, lastError: c.lastError, updatedAt: c.updatedAt.toISOString() };
+}
 
 export function taskView(task: Task): TaskView {
   const summary = task.summary ? (({ resultBucket: _b, objects: _o, ...rest }) => rest)(task.summary) : null;
@@ -88,6 +98,7 @@ export function taskView(task: Task): TaskView {
     error: task.error,
     summary,
     resultUrl: task.status === 'COMPLETED' ? `/tasks/${task.taskId}/result` : null,
+    callback: callbackView(task),
     createdAt: task.createdAt.toISOString(),
     updatedAt: task.updatedAt.toISOString(),
     startedAt: iso(task.startedAt),
@@ -122,6 +133,7 @@ export async function pendingUpload(blobs: Pick<BlobStore, 'list'>, bucket: stri
     error: null,
     summary: null,
     resultUrl: null,
+    callback: null,
     createdAt: created,
     updatedAt: created,
     startedAt: null,
@@ -223,10 +235,19 @@ export async function openResult(deps: ApiDeps, caller: Caller, id: string, quer
 }
 
 const MAX_PAGE = 100;
-const Cursor = z.string().refine((c) => /^\d+:[0-9a-f]{32}$/.test(Buffer.from(c, 'base64url').toString('utf8')), 'not a cursor from an earlier page');
+/** Firestore's last representable instant (9999-12-31T23:59:59.999Z): a cursor past it names no task. */
+const MAX_CURSOR_MILLIS = 253_402_300_799_999;
+/** `<createdAt millis>:<taskId>`, base64url, as list() hands out: bounded so no crafted value reaches the query. */
+const Cursor = z.string().refine((c) => {
+  const match = /^(\d{1,15}):[0-9a-f]{32}$/.exec(Buffer.from(c, 'base64url').toString('utf8'));
+  return match !== null && Number(match[1]) <= MAX_CURSOR_MILLIS;
+}, 'not a cursor from an earlier page');
+
+/** `?status=` in any case (`failed`, `Failed`). */
+const StatusFilter = z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), TaskStatus);
 
 const ListQuery = z.object({
-  status: TaskStatus.optional(),
+  status: StatusFilter.optional(),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(20),
   cursor: Cursor.optional(),
 });
@@ -270,17 +291,42 @@ export async function getBatch(deps: ApiDeps, caller: Caller, id: string, query:
     deps.tasks.list(caller.userHash, { batchId, limit, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) }),
   ]);
   if (counts.total === 0) throw notFound('batch');
-  const finished = TERMINAL_STATUSES.reduce((sum, s) => sum + counts.byStatus[s], 0);
-  const progress = (finished * 100 + counts.processingProgress) / counts.total;
   return {
-    batchId,
-    total: counts.total,
-    byStatus: counts.byStatus,
-    progress: Math.round(progress * 10) / 10,
-    done: finished === counts.total,
+    ...batchSummary(batchId, counts),
     tasks: page.tasks.map((t) => ({ taskId: t.taskId, fileName: t.fileName, status: t.status, progress: t.progress, error: t.error })),
     nextCursor: page.nextCursor,
   };
+}
+
+export type BatchSummary = Omit<BatchView, 'tasks' | 'nextCursor'>;
+
+function batchSummary(batchId: string, counts: BatchCounts): BatchSummary {
+  const finished = TERMINAL_STATUSES.reduce((sum, s) => sum + counts.byStatus[s], 0);
+  const progress = (finished * 100 + counts.processingProgress) / counts.total;
+  return { batchId, total: counts.total, byStatus: counts.byStatus, progress: Math.round(progress * 10) / 10, done: finished === counts.total };
+}
+
+const MAX_BATCH_PAGE = 50;
+const BatchListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_BATCH_PAGE).default(10),
+  /** The last batch id of the page before. */
+  cursor: z.string().regex(TASK_ID, 'not a cursor from an earlier page').optional(),
+});
+
+export interface BatchList {
+  batches: BatchSummary[];
+  nextCursor: string | null;
+}
+
+/** The caller's batches in id order, a page at a time, each with its counts (as GET /batches/{id}). */
+export async function listBatches(deps: ApiDeps, caller: Caller, query: unknown): Promise<BatchList> {
+  const parsed = BatchListQuery.safeParse(query);
+  if (!parsed.success) throw invalidRequest(parsed.error, 'query');
+  const { limit, cursor } = parsed.data;
+  const ids = await deps.tasks.batchIds(caller.userHash, { limit: limit + 1, ...(cursor ? { after: cursor } : {}) });
+  const page = ids.slice(0, limit);
+  const batches = await Promise.all(page.map(async (id) => batchSummary(id, await deps.tasks.batchCounts(caller.userHash, id))));
+  return { batches: batches.filter((b) => b.total > 0), nextCursor: ids.length > limit ? page[page.length - 1]! : null };
 }
 
 /** QUEUED (or PROCESSING) → CANCELLED; a COMPLETED or FAILED task is ALREADY_FINISHED (409). */

@@ -217,7 +217,9 @@ describe('api: tasks', () => {
     const failed = await get('/tasks?status=FAILED', ALICE);
     expect(failed.body.tasks.map((t: { taskId: string }) => t.taskId)).toEqual([mine[4]!.taskId]);
     expect(failed.body.nextCursor).toBeNull();
-    for (const bad of ['limit=101', 'limit=0', 'status=DONE', 'cursor=nonsense']) {
+    // A crafted cursor: past Firestore's last instant (was a Timestamp range error, 500), or negative.
+    const crafted = (text: string) => Buffer.from(text).toString('base64url');
+    for (const bad of ['limit=101', 'limit=0', 'status=DONE', 'cursor=nonsense', `cursor=${crafted(`253402300800000:${mine[0]!.taskId}`)}`, `cursor=${crafted(`9999999999999999999:${mine[0]!.taskId}`)}`]) {
       const res = await get(`/tasks?${bad}`, ALICE);
       expect(res.status, bad).toBe(400);
       expect(res.body.error.code).toBe('INVALID_REQUEST');
@@ -259,6 +261,11 @@ describe('api: results', () => {
     const hocr = await fetch(`${api.url}/tasks/${taskId}/result?format=hocr`, { headers: asUser(ALICE) });
     expect(hocr.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(await hocr.text()).toContain('ocr_page');
+    // A user's content is never sniffed into another type, and opened in a sandbox (no script).
+    for (const res of [json, txt, hocr]) {
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('content-security-policy')).toMatch(/^sandbox;.*default-src 'none'/);
+    }
 
     const noPdf = await get(`/tasks/${taskId}/result?format=pdf`, ALICE);
     expect(noPdf.status).toBe(404);
@@ -305,6 +312,39 @@ describe('api: batches', () => {
     const other = await get(`/batches/${batchId}`, BOB);
     expect(other.status).toBe(404);
     expect(other.body.error.code).toBe('NOT_FOUND');
+  });
+
+  it('GET /batches lists the caller’s batches with their figures, a page at a time; ?status= in any case', async () => {
+    const [b1, b2, b3] = [newTaskId(), newTaskId(), newTaskId()].sort();
+    await seed(
+      taskOf(aliceHash, { batchId: b1!, status: 'COMPLETED', progress: 100 }),
+      taskOf(aliceHash, { batchId: b1!, status: 'FAILED' }),
+      taskOf(aliceHash, { batchId: b2! }),
+      taskOf(aliceHash, { batchId: null }),
+      taskOf(bobHash, { batchId: b3! }),
+    );
+    const all = await get('/batches', ALICE);
+    expect(all.status).toBe(200);
+    expect(all.body).toEqual({
+      batches: [
+        { batchId: b1, total: 2, byStatus: { QUEUED: 0, PROCESSING: 0, COMPLETED: 1, FAILED: 1, CANCELLED: 0 }, progress: 100, done: true },
+        { batchId: b2, total: 1, byStatus: { QUEUED: 1, PROCESSING: 0, COMPLETED: 0, FAILED: 0, CANCELLED: 0 }, progress: 0, done: false },
+      ],
+      nextCursor: null,
+    });
+    const first = await get('/batches?limit=1', ALICE);
+    expect(first.body.batches.map((b: { batchId: string }) => b.batchId)).toEqual([b1]);
+    const rest = await get(`/batches?limit=1&cursor=${first.body.nextCursor}`, ALICE);
+    expect(rest.body).toMatchObject({ batches: [{ batchId: b2 }], nextCursor: null });
+    expect((await get('/batches', BOB)).body.batches.map((b: { batchId: string }) => b.batchId)).toEqual([b3]);
+    expect((await get('/batches?cursor=../x', ALICE)).body.error.code).toBe('INVALID_REQUEST');
+
+    for (const status of ['failed', 'Failed', 'FAILED']) {
+      const res = await get(`/tasks?status=${status}`, ALICE);
+      expect(res.status, status).toBe(200);
+      expect(res.body.tasks.map((t: { status: string }) => t.status)).toEqual(['FAILED']);
+      expect((await get(`/batches/${b1}?status=${status}`, ALICE)).body.tasks).toHaveLength(1);
+    }
   });
 });
 

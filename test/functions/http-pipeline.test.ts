@@ -23,7 +23,7 @@ let events: Subscription;
 
 beforeAll(async () => {
   pipeline = await startPipeline({
-    functions: ['upload', 'api', 'dispatch', 'ocr-worker'],
+    functions: ['upload', 'api', 'dispatch', 'ocr-worker', 'callbacks'],
     env: { 'ocr-worker': { OCR_WORKERS: '1', DELETE_UPLOAD_ON_SUCCESS: 'true' } },
   });
   const pubsub = new PubSub({ projectId: pipeline.suite.projectId });
@@ -116,7 +116,7 @@ describe('over HTTP', () => {
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
         received.push({ headers: req.headers, body });
-        // The first attempt fails: the worker must try again.
+        // The first attempt fails: the callbacks function must try again (Pub/Sub redelivers).
         res.writeHead(received.length === 1 ? 503 : 204).end();
       });
     });
@@ -139,6 +139,12 @@ describe('over HTTP', () => {
 
       const event = await waitFor('ocr-events message', () => nextEvent(id), 20_000, 100);
       expect(event).toMatchObject({ type: 'task.completed', taskId: id });
+      // The delivery is on the task: the failed attempt, then the one that got through.
+      const view = await waitFor('the delivery recorded', async () => {
+        const res = await fetchJson(`${apiUrl}/tasks/${id}`, { headers: asUser('dave@example.com') });
+        return res.body.callback?.status === 'DELIVERED' ? res.body : undefined;
+      }, 20_000);
+      expect(view.callback).toMatchObject({ attempts: 2, lastStatus: 204, lastError: null });
 
       const storage = new Storage({ projectId: pipeline.suite.projectId });
       const [left] = await storage.bucket(TEST_BUCKETS.uploads).getFiles({ prefix: `users/` });

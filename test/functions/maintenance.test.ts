@@ -31,6 +31,15 @@ describe('maintenance routes', () => {
     const stale = makeTask({ status: 'PROCESSING', attempts: 1, lease: { workerId: 'dead-worker', expiresAt: past }, startedAt: past });
     await ctx.tasks.createIfAbsent(stale);
     expect((await post('/maintenance/recover-stale', 'alice@example.com')).status).toBe(404);
+    // Any method answers a normal user the same: the route does not exist for them.
+    for (const path of ['/maintenance/recover-stale', '/maintenance/cleanup']) {
+      const wrongMethod = await fetchJson(`${api.url}${path}`, { headers: asUser('alice@example.com') });
+      const right = await post(path, 'alice@example.com');
+      expect([wrongMethod.status, right.status]).toEqual([404, 404]);
+      expect(wrongMethod.body.error.code).toBe(right.body.error.code);
+      expect(wrongMethod.body.error.message.replace('GET', 'POST')).toBe(right.body.error.message);
+    }
+    expect((await fetchJson(`${api.url}/maintenance/cleanup`, { headers: asUser(SCHEDULER) })).status).toBe(405);
     expect((await ctx.tasks.get(stale.taskId))!.status).toBe('PROCESSING');
     const res = await post('/maintenance/recover-stale', SCHEDULER);
     expect(res.status).toBe(200);

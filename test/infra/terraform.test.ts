@@ -19,6 +19,9 @@ import { registerQueueCommand } from '../../cli/queue-command.ts';
 import { EnvSchema } from '../../shared/config.ts';
 import { Task } from '../../shared/core/task.ts';
 import {
+  CALLBACK_DEAD_LETTER_SUBSCRIPTION,
+  CALLBACK_DEAD_LETTER_TOPIC,
+  CALLBACK_SUBSCRIPTION,
   COLLECTIONS,
   DEAD_LETTER_SUBSCRIPTION,
   DEAD_LETTER_TOPIC,
@@ -372,6 +375,9 @@ interface Names {
   deadLetterTopic: string;
   eventsTopic: string;
   deadLetterSubscription: string;
+  callbackDeadLetterTopic: string;
+  callbackSubscription: string;
+  callbackDeadLetterSubscription: string;
 }
 
 const CODE_NAMES: Names = {
@@ -380,11 +386,14 @@ const CODE_NAMES: Names = {
   deadLetterTopic: DEAD_LETTER_TOPIC,
   eventsTopic: EVENTS_TOPIC,
   deadLetterSubscription: DEAD_LETTER_SUBSCRIPTION,
+  callbackDeadLetterTopic: CALLBACK_DEAD_LETTER_TOPIC,
+  callbackSubscription: CALLBACK_SUBSCRIPTION,
+  callbackDeadLetterSubscription: CALLBACK_DEAD_LETTER_SUBSCRIPTION,
 };
 
 function topicProblems(infra: Infra, names: Names): string[] {
   const declared = new Set(of(infra, 'google_pubsub_topic').map((t) => str(t, t.body.name)));
-  const wanted = [...Object.values(names.priorityTopics), names.deadLetterTopic, names.eventsTopic];
+  const wanted = [...Object.values(names.priorityTopics), names.deadLetterTopic, names.eventsTopic, names.callbackDeadLetterTopic];
   return [
     ...wanted.filter((t) => !declared.has(t)).map((t) => `topic ${t} is not declared in infra/`),
     ...[...declared].filter((t) => !wanted.includes(t)).map((t) => `infra/ declares topic ${t}, which the code does not use`),
@@ -409,7 +418,17 @@ function subscriptionProblems(infra: Infra, names: Names): string[] {
       problems.push(`${sub} does not subscribe to the ${priority} priority topic`);
     }
   }
-  if (!byName.has(names.deadLetterSubscription)) problems.push(`subscription ${names.deadLetterSubscription} is not declared in infra/`);
+  for (const sink of [names.deadLetterSubscription, names.callbackDeadLetterSubscription]) {
+    if (!byName.has(sink)) problems.push(`subscription ${sink} is not declared in infra/`);
+  }
+  const callbacks = byName.get(names.callbackSubscription);
+  if (!callbacks) problems.push(`subscription ${names.callbackSubscription} is not declared in infra/`);
+  else {
+    const endpoint = str(callbacks, asBlock(callbacks.body.push_config).push_endpoint);
+    if (!endpoint.includes('google_cloudfunctions2_function.callbacks') || !endpoint.endsWith(`/topics/${names.eventsTopic}`)) {
+      problems.push(`${names.callbackSubscription} pushes to ${endpoint}, not to the callbacks function's /topics/${names.eventsTopic}`);
+    }
+  }
   return problems;
 }
 

@@ -28,8 +28,10 @@ export async function startPipeline(options: { functions: FunctionName[]; env?: 
   const functions: Pipeline['functions'] = Object.fromEntries(started.map((f) => [f.target, f]));
   if (functions.dispatch) suite.storage.addEventTarget({ url: functions.dispatch.url, eventTypes: ['finalized'], buckets: [TEST_BUCKETS.uploads] });
   const worker = functions['ocr-worker']?.url;
+  const callbacks = functions.callbacks?.url;
   await suite.provision({
     ...(worker ? { workerUrls: { high: worker, normal: worker, low: worker } } : {}),
+    ...(callbacks ? { callbacksUrl: callbacks } : {}),
     maxDeliveryAttempts: 10,
     minimumBackoffSeconds: 1,
     maximumBackoffSeconds: 3,

@@ -111,3 +111,52 @@ describe('TaskStore', () => {
     expect(await store.failedTaskIds({ code: 'CORRUPT_DOCUMENT', limit: 10 })).toEqual([failed.taskId]);
   });
 });
+
+describe('TaskStore.waitUntilFinished', () => {
+  const SUMMARY = { pages: 1, failedPages: 0, confidence: 90, languages: ['eng'], category: 'other', processingMs: 5, resultBucket: 'r', objects: { json: 'a', txt: 'b', hocr: 'c', pdf: 'd' } };
+
+  async function processing() {
+    const task = makeTask();
+    await store.createIfAbsent(task);
+    await store.lease(task.taskId, 'w', LEASE_MS);
+    return task;
+  }
+
+  it('answers a completion that lands between the caller\'s first read and the listener\'s start', async () => {
+    const task = await processing();
+    const read = await store.getForUser(task.taskId, task.userHash);
+    expect(read!.status).toBe('PROCESSING');
+    const started = Date.now();
+    const finished = await store.waitUntilFinished(task.taskId, task.userHash, 20_000, {
+      beforeListen: async () => {
+        await store.complete(task.taskId, 'w', SUMMARY, 1000);
+      },
+    });
+    expect(finished?.status).toBe('COMPLETED');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('answers by re-reading when the listener misses the completion (as the emulator\'s has)', async () => {
+    const task = await processing();
+    // A listener that delivers its first snapshot (PROCESSING) and then nothing more.
+    const deaf: NonNullable<Parameters<TaskStore['waitUntilFinished']>[3]>['listen'] = (ref, onNext, onError) => {
+      let first = true;
+      return ref.onSnapshot((snap) => {
+        if (first) onNext(snap);
+        first = false;
+      }, onError);
+    };
+    const started = Date.now();
+    const waiting = store.waitUntilFinished(task.taskId, task.userHash, 20_000, { listen: deaf, rereadMs: 300 });
+    await new Promise((r) => setTimeout(r, 500));
+    await store.complete(task.taskId, 'w', SUMMARY, 1000);
+    expect((await waiting)?.status).toBe('COMPLETED');
+    expect(Date.now() - started).toBeLessThan(8_000);
+  });
+
+  it('answers a task as it stands at the time limit, and nothing for another user', async () => {
+    const task = await processing();
+    expect((await store.waitUntilFinished(task.taskId, task.userHash, 700, { rereadMs: 200 }))?.status).toBe('PROCESSING');
+    expect(await store.waitUntilFinished(task.taskId, 'c'.repeat(64), 700, { rereadMs: 200 })).toBeNull();
+  });
+});

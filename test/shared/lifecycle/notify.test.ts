@@ -1,8 +1,7 @@
 import { createServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../../shared/log.ts';
-import { isPrivateHost, isPublicAddress, notifyFinished, publicLookup, signWebhook } from '../../../shared/lifecycle/notify.ts';
+import { finishedEvent, isPrivateHost, isPublicAddress, postCallback, publicLookup, signWebhook } from '../../../shared/lifecycle/notify.ts';
 import { makeTask } from '../../support/tasks.ts';
 
 describe('isPrivateHost', () => {
@@ -66,14 +65,13 @@ describe('callbacks', () => {
       res.writeHead(307, { location: `http://127.0.0.1:${(target.address() as AddressInfo).port}/` }).end();
     });
     await new Promise<void>((r) => redirector.listen(0, '127.0.0.1', r));
-    const lines: string[] = [];
     try {
       const task = makeTask({ status: 'COMPLETED', callbackUrl: `http://127.0.0.1:${(redirector.address() as AddressInfo).port}/hook` });
       // allowPrivateCallbacks: the test's receivers are on loopback; redirects are refused regardless.
-      await notifyFinished(task, { queue: { publishEvent: async () => '1' }, log: createLogger('test', {}, (l) => lines.push(l)), allowPrivateCallbacks: true, retryDelaysMs: [] });
+      const attempt = await postCallback(task, finishedEvent(task), { allowPrivateCallbacks: true });
       expect(hops).toHaveLength(1);
       expect(targetCalls).toBe(0);
-      expect(lines.join('\n')).toMatch(/callback refused; not retried.*"status":307/);
+      expect(attempt).toMatchObject({ kind: 'refused', status: 307 });
     } finally {
       redirector.close();
       target.close();
@@ -91,13 +89,12 @@ describe('callbacks', () => {
       socket.on('error', () => clearInterval(timer));
     });
     await new Promise<void>((r) => trickler.listen(0, '127.0.0.1', r));
-    const lines: string[] = [];
     const started = Date.now();
     try {
       const task = makeTask({ status: 'COMPLETED', callbackUrl: `http://127.0.0.1:${(trickler.address() as AddressInfo).port}/hook` });
-      await notifyFinished(task, { queue: { publishEvent: async () => '1' }, log: createLogger('test', {}, (l) => lines.push(l)), allowPrivateCallbacks: true, retryDelaysMs: [] });
+      const attempt = await postCallback(task, finishedEvent(task), { allowPrivateCallbacks: true });
       expect(Date.now() - started).toBeLessThan(10_000);
-      expect(lines.join('\n')).toMatch(/callback failed/);
+      expect(attempt).toMatchObject({ kind: 'failed', status: null, error: expect.stringMatching(/no answer within/) });
     } finally {
       for (const s of sockets) s.destroy();
       trickler.close();
@@ -105,10 +102,8 @@ describe('callbacks', () => {
   });
 
   it('refuses a callback to a private address without sending anything', async () => {
-    const lines: string[] = [];
     const task = makeTask({ status: 'COMPLETED', callbackUrl: 'http://169.254.169.254/computeMetadata/v1/' });
-    await notifyFinished(task, { queue: { publishEvent: async () => '1' }, log: createLogger('test', {}, (l) => lines.push(l)), retryDelaysMs: [] });
-    expect(lines.join('\n')).toMatch(/callback to a private or internal address refused/);
+    expect(await postCallback(task, finishedEvent(task), {})).toMatchObject({ kind: 'refused', error: expect.stringMatching(/private or internal/) });
   });
 });
 
