@@ -55,6 +55,22 @@ export const TaskSummary = z.object({
 });
 export type TaskSummary = z.infer<typeof TaskSummary>;
 
+/**
+ * Where a task's events are POSTed: http or https, with no user name or password (they would sit in
+ * object metadata and Firestore in plain text, and go out as Basic auth), kept as the URL's ASCII
+ * serialisation (punycode host, percent-encoded path) so it fits in a header.
+ */
+export const CallbackUrl = z
+  .string()
+  .max(2048)
+  .url()
+  .refine((u) => /^https?:$/.test(new URL(u).protocol), 'callbackUrl must be an http or https URL')
+  .refine((u) => {
+    const url = new URL(u);
+    return url.username === '' && url.password === '';
+  }, 'callbackUrl must not carry a user name or password: sign the callbacks with the webhook secret instead')
+  .transform((u) => new URL(u).href);
+
 export const Task = z.object({
   v: z.literal(1),
   taskId: z.string(),
@@ -199,22 +215,24 @@ export function parseUploadName(name: string): ParsedUploadName | null {
 const MAX_FILE_NAME = 120;
 
 /**
- * A file name safe to put in an object path: no directories, no traversal, no control or odd
- * characters, bounded length with the extension kept. The original stays in metadata.
+ * A file name safe to put in an object path: no directories, no traversal, no control, format
+ * (bidi overrides) or odd characters, bounded length with the extension kept. Letters and digits
+ * of every script stay (`報告.png` is an object name Cloud Storage takes); the original, spaces
+ * and all, stays in metadata.
  */
 export function safeFileName(original: string): string {
   const base = original.split(/[\\/]/).pop() ?? '';
   let cleaned = base
     .normalize('NFKC')
-    // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
-    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}]/gu, '')
+    .replace(/[^\p{L}\p{M}\p{N}._-]+/gu, '_')
     .replace(/_+/g, '_')
     .replace(/^[._]+/, '');
-  if (cleaned.length > MAX_FILE_NAME) {
-    const dot = cleaned.lastIndexOf('.');
-    const ext = dot > 0 && cleaned.length - dot <= 10 ? cleaned.slice(dot) : '';
-    cleaned = cleaned.slice(0, MAX_FILE_NAME - ext.length) + ext;
+  const chars = Array.from(cleaned);
+  if (chars.length > MAX_FILE_NAME) {
+    const dot = chars.lastIndexOf('.');
+    const ext = dot > 0 && chars.length - dot <= 10 ? chars.slice(dot) : [];
+    cleaned = [...chars.slice(0, MAX_FILE_NAME - ext.length), ...ext].join('');
   }
   return cleaned === '' || /^\.+$/.test(cleaned) ? 'document' : cleaned;
 }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { Languages } from '../core/options.ts';
 import { fileTooLarge } from '../core/errors.ts';
 import {
+  CallbackUrl,
   derivedTaskId,
   parseUploadName,
   Priority,
@@ -21,7 +22,8 @@ import {
 import type { TaskStore } from '../adapters/firestore-tasks.ts';
 import type { Queue } from '../adapters/pubsub.ts';
 import type { Logger } from '../log.ts';
-import { OBJECT_METADATA } from '../names.ts';
+import { MAX_ORIGINAL_NAME_METADATA, OBJECT_METADATA } from '../names.ts';
+import { fromHeaderText } from '../core/header-text.ts';
 import { failTask, publishQueued } from '../lifecycle/finish.ts';
 import type { NotifyDeps } from '../lifecycle/notify.ts';
 
@@ -62,8 +64,8 @@ const UploadMetadata = z.object({
   batchId: optional(z.string().regex(TASK_ID)),
   priority: optional(Priority),
   languages: optional(Languages),
-  callbackUrl: optional(z.string().url().refine((u) => /^https?:/.test(u))),
-  originalName: optional(z.string().max(1024)),
+  callbackUrl: optional(CallbackUrl),
+  originalName: optional(z.string().max(MAX_ORIGINAL_NAME_METADATA).transform(fromHeaderText)),
   source: optional(TaskSource),
 });
 

@@ -21,16 +21,17 @@ import type { Config } from '../config.ts';
 import { ACCEPTED_CONTENT_TYPES, ACCEPTED_TYPES_TEXT, detectDocumentType, MIME_TYPE, type DocumentType } from '../core/document-type.ts';
 import { DocVaultError, tooManyPages } from '../core/errors.ts';
 import { Languages } from '../core/options.ts';
-import { newTaskId, Priority, safeFileName, uploadObjectName, type TaskSource } from '../core/task.ts';
+import { CallbackUrl, newTaskId, Priority, safeFileName, uploadObjectName, type TaskSource } from '../core/task.ts';
+import { boundedHeaderText } from '../core/header-text.ts';
 import type { Logger } from '../log.ts';
-import { OBJECT_METADATA } from '../names.ts';
+import { MAX_ORIGINAL_NAME_METADATA, OBJECT_METADATA } from '../names.ts';
 import { countPages } from '../engines/page-count.ts';
 import { invalidRequest } from '../http-errors.ts';
 import { isPrivateHost } from '../lifecycle/notify.ts';
 
 /** Files one multipart request may carry. */
 export const MAX_FILES_PER_REQUEST = 50;
-/** Longest original file name kept in metadata (GCS allows 8 KiB of custom metadata in all). */
+/** Longest original file name a caller may send. */
 const MAX_ORIGINAL_NAME = 1024;
 /** Objects written at once for one request. */
 const WRITE_CONCURRENCY = 8;
@@ -82,12 +83,6 @@ const SIGNED_UPLOAD_HOW_TO =
 // ---------------------------------------------------------------------------------------------
 // What the caller may choose
 
-const CallbackUrl = z
-  .string()
-  .max(2048)
-  .url()
-  .refine((u) => /^https?:$/.test(new URL(u).protocol), 'callbackUrl must be an http or https URL');
-
 const Choices = z.object({
   languages: Languages.optional(),
   priority: Priority.optional(),
@@ -122,7 +117,8 @@ function statusUrl(taskId: string): string {
 function objectMetadata(taskId: string, choices: Choices, originalName: string, source: TaskSource, batchId?: string): Record<string, string> {
   const m: Record<string, string> = {
     [OBJECT_METADATA.taskId]: taskId,
-    [OBJECT_METADATA.originalName]: originalName.slice(0, MAX_ORIGINAL_NAME),
+    // Metadata travels in headers: a name in any script is stored header-safe (dispatch decodes it).
+    [OBJECT_METADATA.originalName]: boundedHeaderText(originalName, MAX_ORIGINAL_NAME_METADATA),
     [OBJECT_METADATA.source]: source,
   };
   if (batchId) m[OBJECT_METADATA.batchId] = batchId;
@@ -374,11 +370,6 @@ export async function acceptUpload(deps: UploadDeps, caller: Caller, input: Uplo
 // Signed upload URLs
 
 
-/** A header value must be printable ASCII; other names travel percent-encoded. */
-function headerSafe(value: string): string {
-  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
-}
-
 let localSigner: Storage | undefined;
 
 /**
@@ -434,7 +425,7 @@ export async function createSignedUpload(deps: UploadDeps, caller: Caller, body:
     ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
   };
   const taskId = newTaskId();
-  const metadata = objectMetadata(taskId, choices, headerSafe(request.fileName), 'signed-url');
+  const metadata = objectMetadata(taskId, choices, request.fileName, 'signed-url');
   const headers: Record<string, string> = {
     'content-type': contentType,
     // Starts a resumable session; the client library signs it for action 'resumable' as well.

@@ -13,6 +13,7 @@ import type { Caller } from '../../shared/adapters/auth.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { userHashOf } from '../../shared/core/task.ts';
 import { OBJECT_METADATA } from '../../shared/names.ts';
+import { fromHeaderText, toHeaderText } from '../../shared/core/header-text.ts';
 import { createLogger } from '../../shared/log.ts';
 import { appContext, type AppContext } from '../../shared/services/context.ts';
 import { acceptUpload } from '../../shared/services/upload.ts';
@@ -146,7 +147,7 @@ describe('upload: multipart', () => {
     const res = await fetchJson(upload.url, { method: 'POST', headers: asUser(user.email), body });
     expect(res.status).toBe(202);
     expect(res.body.batchId).toMatch(/^[0-9a-f]{32}$/);
-    expect(res.body.tasks.map((t: { fileName: string }) => t.fileName)).toEqual(['page_one.png', 'Rechnung_M_rz.pdf']);
+    expect(res.body.tasks.map((t: { fileName: string }) => t.fileName)).toEqual(['page_one.png', 'Rechnung_März.pdf']);
     const files = await objectsOf(user.userHash);
     expect(files).toHaveLength(2);
     for (const [i, t] of (res.body.tasks as { taskId: string; fileName: string }[]).entries()) {
@@ -159,7 +160,7 @@ describe('upload: multipart', () => {
         [OBJECT_METADATA.priority]: 'low',
         [OBJECT_METADATA.languages]: 'eng+deu',
         [OBJECT_METADATA.callbackUrl]: 'https://hooks.example.com/ocr',
-        [OBJECT_METADATA.originalName]: i === 0 ? 'page one.png' : 'Rechnung März.pdf',
+        [OBJECT_METADATA.originalName]: i === 0 ? 'page one.png' : toHeaderText('Rechnung März.pdf'),
         [OBJECT_METADATA.source]: 'upload',
       });
     }
@@ -181,6 +182,23 @@ describe('upload: multipart', () => {
       expect(await objectsOf(user.userHash)).toEqual([]);
     } finally {
       await limited.close();
+    }
+  });
+
+  it('takes names in any script: the object name keeps their letters, the metadata is header-safe and decodes to the name as typed', async () => {
+    const user = newUser();
+    const names = ['報告.png', 'été résumé العربية.png', 'invoice\u202Egnp.png'];
+    const res = await fetchJson(upload.url, { method: 'POST', headers: asUser(user.email), body: form(names.map((name) => ({ data: PNG, name, type: 'image/png' }))) });
+    expect(res.status).toBe(202);
+    const tasks = res.body.tasks as { taskId: string; fileName: string }[];
+    expect(tasks.map((t) => t.fileName)).toEqual(['報告.png', 'été_résumé_العربية.png', 'invoicegnp.png']);
+    for (const [i, t] of tasks.entries()) {
+      const object = storage.bucket(TEST_BUCKETS.uploads).file(`users/${user.userHash}/${t.taskId}/${t.fileName}`);
+      // Read back through the headers a download carries: what the worker does first.
+      expect((await object.download())[0].equals(PNG)).toBe(true);
+      const [meta] = await object.getMetadata();
+      for (const value of Object.values(meta.metadata ?? {})) expect(String(value)).toMatch(/^[\x20-\x7e]*$/);
+      expect(fromHeaderText(String(meta.metadata?.[OBJECT_METADATA.originalName]))).toBe(names[i]);
     }
   });
 
@@ -208,6 +226,7 @@ describe('upload: multipart', () => {
     { label: 'no file', server: () => upload, body: () => form([], { language: 'eng' }), status: 400, code: 'INVALID_REQUEST' },
     { label: 'an unknown priority', server: () => upload, body: () => form([{ data: PNG, name: 'a.png' }], { priority: 'urgent' }), status: 400, code: 'INVALID_REQUEST' },
     { label: 'a callback that is not http(s)', server: () => upload, body: () => form([{ data: PNG, name: 'a.png' }], { callbackUrl: 'file:///etc/passwd' }), status: 400, code: 'INVALID_REQUEST' },
+    { label: 'a callback with a user name and password', server: () => upload, body: () => form([{ data: PNG, name: 'a.png' }], { callbackUrl: 'http://user:pass@hooks.example.com/ocr' }), status: 400, code: 'INVALID_REQUEST' },
     { label: 'a body that is not multipart', server: () => upload, body: () => 'hello', headers: { 'content-type': 'text/plain' }, status: 400, code: 'INVALID_REQUEST' },
   ];
   it.each(bad)('refuses $label with $status $code and writes nothing', async ({ server, body, headers, status, code }) => {
@@ -412,6 +431,7 @@ describe('upload: signed URLs', () => {
     { label: 'an unsupported type', body: { fileName: 'a.txt', size: 10, contentType: 'text/plain' }, status: 415, code: 'UNSUPPORTED_TYPE' },
     { label: 'a file over the document limit', body: { fileName: 'a.pdf', size: 10 * 1024 ** 3, contentType: 'application/pdf' }, status: 413, code: 'FILE_TOO_LARGE' },
     { label: 'a missing size', body: { fileName: 'a.pdf', contentType: 'application/pdf' }, status: 400, code: 'INVALID_REQUEST' },
+    { label: 'a callback with user-info', body: { fileName: 'a.pdf', size: 10, contentType: 'application/pdf', callbackUrl: 'https://user:secret@hooks.example.com/' }, status: 400, code: 'INVALID_REQUEST' },
   ])('refuses $label with $code', async ({ body, status, code }) => {
     const res = await fetchJson(`${upload.url}/uploads`, { method: 'POST', headers: asUser(newUser().email, { 'content-type': 'application/json' }), body: JSON.stringify(body) });
     expect(res.status).toBe(status);

@@ -4,6 +4,7 @@ import { derivedTaskId, newTaskId, type Task } from '../../../shared/core/task.t
 import { messageFor } from '../../../shared/lifecycle/finish.ts';
 import { dispatchObject, type DispatchDeps, type StorageObject } from '../../../shared/services/dispatch.ts';
 import { OBJECT_METADATA } from '../../../shared/names.ts';
+import { toHeaderText } from '../../../shared/core/header-text.ts';
 import { MemoryTaskStore, memoryLogger, RecordingQueue } from '../../support/fakes.ts';
 import { makeTask } from '../../support/tasks.ts';
 
@@ -79,5 +80,16 @@ describe('dispatchObject', () => {
     const bobs = dispatchObject(object({ name: `users/${bob}/${taskId}/scan.pdf`, metadata }), d.deps);
     expect(await bobs).toEqual({ kind: 'ignored', reason: 'task id belongs to another user' });
     expect(d.store.tasks.get(taskId)!.userHash).toBe(alice);
+  });
+  it('decodes a header-safe original name for display; a callback with user-info in metadata is not taken', async () => {
+    const d = dispatcher();
+    const taskId = newTaskId();
+    const metadata = {
+      [OBJECT_METADATA.taskId]: taskId,
+      [OBJECT_METADATA.originalName]: toHeaderText('報告 été.png'),
+      [OBJECT_METADATA.callbackUrl]: 'https://user:secret@hooks.example.com/',
+    };
+    const outcome = await dispatchObject(object({ name: `users/${alice}/${taskId}/報告_été.png`, metadata }), d.deps);
+    expect(outcome).toMatchObject({ kind: 'queued', task: { taskId, fileName: '報告 été.png', callbackUrl: null } });
   });
 });
