@@ -78,6 +78,8 @@ async function main(): Promise<void> {
       USER_HASH_SECRET: process.env.USER_HASH_SECRET ?? LOCAL_SECRETS.userHash,
       WEBHOOK_SECRET: process.env.WEBHOOK_SECRET ?? LOCAL_SECRETS.webhook,
       ALLOW_LOCAL_IDENTITY: 'true',
+      // upload's statusUrl: the api, on its own port.
+      API_URL: `http://127.0.0.1:${port('API_PORT')}`,
       TMPDIR: dirs.tmp,
     };
     const fn = (target: string, key: keyof typeof LOCAL_PORTS) =>

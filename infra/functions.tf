@@ -36,6 +36,8 @@ locals {
   run_urls = { for name in ["upload", "api"] : name => "https://${name}-${data.google_project.this.number}.${var.region}.run.app" }
   env_upload = {
     SIGNED_URL_MINUTES = tostring(var.signed_url_minutes)
+    # statusUrl in upload's answers: the api is another function, on its own URL.
+    API_URL = local.function_urls["api"]
   }
   env_api = {
     MODELS_BUCKET       = google_storage_bucket.store["models"].name # GET /cache/info reads its manifest
@@ -55,7 +57,7 @@ locals {
 # caller themselves (Google ID token), so they take traffic from anywhere.
 locals {
   http_functions = {
-    # POST multipart (whole batch checked first) and signed upload URLs: few, long requests.
+    # POST multipart (each file checked, the good ones taken) and signed upload URLs: few, long requests.
     upload = {
       timeout_seconds = 300
       concurrency     = 8

@@ -74,7 +74,7 @@ function answerBeforeBody(url: string, headers: Record<string, string>): Promise
 
 describe('bodies of callers who did not sign in', () => {
   it('are refused with 401 before they are read: no credentials on upload or api, a bad token on upload', async () => {
-    const cases = [
+    const cases: { url: string; headers: Record<string, string> }[] = [
       { url: `${pipeline.functions.upload!.url}/`, headers: { 'content-type': 'multipart/form-data; boundary=x' } },
       { url: `${pipeline.functions.upload!.url}/`, headers: { 'content-type': 'application/octet-stream' } },
       { url: `${pipeline.functions.upload!.url}/`, headers: { 'content-type': 'multipart/form-data; boundary=x', authorization: 'Bearer not.a.token' } },
