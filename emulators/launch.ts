@@ -83,6 +83,8 @@ async function main(): Promise<void> {
       // The console (served by the api) sends files to upload from the browser.
       UPLOAD_URL: `http://127.0.0.1:${port('UPLOAD_PORT')}`,
       CONSOLE_ORIGINS: `http://127.0.0.1:${port('API_PORT')},http://localhost:${port('API_PORT')}`,
+      // upload's statusUrl: the api, on its own port.
+      API_URL: `http://127.0.0.1:${port('API_PORT')}`,
       TMPDIR: dirs.tmp,
     };
     const fn = (target: string, key: keyof typeof LOCAL_PORTS) =>

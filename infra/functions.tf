@@ -39,6 +39,8 @@ locals {
     SIGNED_URL_MINUTES = tostring(var.signed_url_minutes)
     # The web console is served by api; under a run.app URL it is another origin than upload.
     CONSOLE_ORIGINS = join(",", [for url in [local.function_urls["api"], local.run_urls["api"]] : regex("^https://[^/]+", url)])
+    # statusUrl in upload's answers: the api is another function, on its own URL.
+    API_URL = local.function_urls["api"]
   }
   env_api = {
     UPLOAD_URL          = local.function_urls["upload"] # where the console sends files
@@ -59,7 +61,7 @@ locals {
 # caller themselves (Google ID token), so they take traffic from anywhere.
 locals {
   http_functions = {
-    # POST multipart (whole batch checked first) and signed upload URLs: few, long requests.
+    # POST multipart (each file checked, the good ones taken) and signed upload URLs: few, long requests.
     upload = {
       timeout_seconds = 300
       concurrency     = 8

@@ -2,7 +2,8 @@
 # the resources it touches; project-wide roles only where the service has no finer grain
 # (Firestore). No primitive roles (owner, editor, viewer) anywhere: test/infra checks it.
 #
-#   upload      writes (and on a failed batch deletes) objects in uploads; signs upload URLs
+#   upload      writes (and on a failed request deletes) objects in uploads; signs upload URLs;
+#               creates each task PENDING as it answers
 #   dispatch    reads uploads' objects, creates tasks, publishes to the priority topics
 #   ocr-worker  reads uploads (deletes too with DELETE_UPLOAD_ON_SUCCESS) and models, writes
 #               results, updates tasks, publishes events and dead letters
@@ -95,7 +96,7 @@ resource "google_service_account_iam_member" "upload_signs_urls" {
 
 # ── Firestore (no per-collection IAM: database-wide read/write for the functions that use it) ──
 resource "google_project_iam_member" "firestore_user" {
-  for_each = toset(["dispatch", "ocr-worker", "api", "callbacks"])
+  for_each = toset(["upload", "dispatch", "ocr-worker", "api", "callbacks"])
   project  = var.project_id
   role     = "roles/datastore.user"
   member   = google_service_account.fn[each.key].member

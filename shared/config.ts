@@ -93,6 +93,8 @@ const Env = z
     /** How often, at most, a task's progress is written (Firestore: ~1 write/s per document). */
     PROGRESS_INTERVAL_MS: int(1000),
     SIGNED_URL_MINUTES: int(30),
+    /** The api function's URL: upload's statusUrl points there (the api is another function, on another host or port). */
+    API_URL: z.string().url().optional(),
     /** Callers (service-account emails, comma-separated) allowed on the api's /maintenance routes: the scheduler's. */
     MAINTENANCE_CALLERS: z
       .string()

@@ -43,6 +43,12 @@ export const OBJECT_METADATA = {
   source: 'docvault-source',
 } as const;
 
+/**
+ * Longest original file name kept in metadata, as stored (header-safe, see core/header-text.ts):
+ * Cloud Storage allows 8 KiB of custom metadata per object in all.
+ */
+export const MAX_ORIGINAL_NAME_METADATA = 2048;
+
 /** Bucket names used by the local suite (the cloud ones come from the environment). */
 export const LOCAL_BUCKETS = { uploads: 'docvault-uploads', results: 'docvault-results', models: 'docvault-models' } as const;
 

@@ -1,12 +1,12 @@
 /**
  * upload (HTTP): `POST /` multipart/form-data with one or more files → 202 and a task id per
- * file; `POST /uploads` JSON {fileName, size, contentType, …} → a V4 signed URL for one large
- * document. Thin: identify the caller, hand the request to the upload service, map errors.
+ * file (207 when some files were refused, 4xx when none was taken); `POST /uploads` JSON
+ * {fileName, size, contentType, …} → a V4 signed URL for one large document. Thin: identify the caller, hand the request to the upload service, map errors.
  */
 import type { HttpFunction } from '@google-cloud/functions-framework';
 import { identify, type IdentifyOptions } from '../../shared/adapters/auth.ts';
 import { appContext } from '../../shared/services/context.ts';
-import { acceptUpload, createSignedUpload, type UploadDeps } from '../../shared/services/upload.ts';
+import { acceptUpload, createSignedUpload, type UploadDeps } from '../../shared/services/upload/index.ts';
 import { corsForUpload } from '../../shared/services/console.ts';
 import { DocVaultError } from '../../shared/core/errors.ts';
 import { httpFunction } from '../http-function.ts';
@@ -32,9 +32,11 @@ export function createUploadHandler(context: () => UploadContext): HttpFunction 
       res.status(200).json(await createSignedUpload(deps, caller, req.body));
       return;
     }
-    // The functions framework has already read the body into rawBody (its raw parser takes
-    // every content type it does not parse itself, multipart included); else read the stream.
-    res.status(202).json(await acceptUpload(deps, caller, { headers: req.headers, body: req.rawBody ?? req }));
+    // A multipart body is left unread by the framework (functions/request-limits.ts): it is
+    // streamed now that the caller is known. Any other body was buffered into rawBody.
+    const accepted = await acceptUpload(deps, caller, { headers: req.headers, body: req.rawBody ?? req });
+    // 207: some files were taken and some refused; `files` says which, each with its code.
+    res.status(accepted.files.every((f) => f.accepted) ? 202 : 207).json(accepted);
   });
 }
 

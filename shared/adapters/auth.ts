@@ -31,6 +31,11 @@ export function audiences(config: Pick<Config, 'AUTH_AUDIENCE'>): string[] {
 
 export const LOCAL_IDENTITY_HEADER = 'x-user-email';
 
+/** Whether a request carries any credentials at all (checked before its body is read; identify verifies them). */
+export function carriesCredentials(headers: IncomingHttpHeaders): boolean {
+  return Boolean(headers.authorization || headers[LOCAL_IDENTITY_HEADER]);
+}
+
 /** Firebase Authentication signs ID tokens with these keys (X.509 PEM by key id). */
 const FIREBASE_CERTS_URL = 'https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com';
 const FIREBASE_ISSUER_PREFIX = 'https://securetoken.google.com/';

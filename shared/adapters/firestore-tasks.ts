@@ -6,6 +6,7 @@
 import { AggregateField, FieldPath, Firestore, Timestamp, type DocumentData, type DocumentReference, type DocumentSnapshot, type Query, type Transaction } from '@google-cloud/firestore';
 import { canTransition, Task, TaskStatus, TERMINAL_STATUSES, type TaskError, type TaskSummary } from '../core/task.ts';
 import {
+  decideArrival,
   decideCancel,
   decideComplete,
   decideFail,
@@ -14,6 +15,7 @@ import {
   decideRecoverStale,
   decideRelease,
   decideRequeue,
+  type Arrival,
   type Decision,
 } from '../core/task-moves.ts';
 import { COLLECTIONS } from '../names.ts';
@@ -234,6 +236,11 @@ export class TaskStore {
       const { kind, patch } = decide(task);
       return { kind, task: task && patch ? this.write(tx, task, patch, now) : task };
     });
+  }
+
+  /** See decideArrival: the PENDING task upload wrote becomes QUEUED with what the object says. */
+  async arrive(taskId: string, arrival: Arrival, now = new Date()): Promise<Task | null> {
+    return (await this.apply(taskId, now, (task) => decideArrival(task, arrival))).task;
   }
 
   async markDispatched(taskId: string, now = new Date()): Promise<void> {

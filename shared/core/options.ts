@@ -8,6 +8,9 @@ export const Languages = z
   .transform((v) => (Array.isArray(v) ? v : v.split('+')).map((s) => s.trim()).filter(Boolean))
   .pipe(z.array(z.string().regex(LANGUAGE_CODE, 'a language is a tesseract code such as eng, deu or chi_sim')).min(1).max(8));
 
+/** The languages a document is read in when its owner named none. */
+export const DEFAULT_LANGUAGES: readonly string[] = ['eng'];
+
 /** Limits guard the workers against hostile or accidental input; each breach has its own code. */
 export const Limits = z.object({
   maxBytes: z.number().int().positive().default(100 * 1024 * 1024),
@@ -28,7 +31,7 @@ export const Limits = z.object({
 export type Limits = z.infer<typeof Limits>;
 
 export const OcrOptions = z.object({
-  languages: Languages.default(['eng']),
+  languages: Languages.default([...DEFAULT_LANGUAGES]),
   password: z.string().optional(),
   /** Resolution PDF pages are rendered at for OCR. */
   dpi: z.number().int().min(72).max(600).default(300),

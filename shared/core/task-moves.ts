@@ -42,6 +42,8 @@ export type LeaseKind = 'missing' | 'finished' | 'busy' | 'exhausted' | 'leased'
 export function decideLease(task: Task | null, workerId: string, leaseMs: number, now: Date): Decision<LeaseKind> {
   if (!task) return keep('missing');
   if (TERMINAL_STATUSES.includes(task.status)) return keep('finished');
+  // Only dispatch publishes, and only once a task is QUEUED: a PENDING one has no message yet.
+  if (task.status === 'PENDING') return keep('missing');
   if (task.status === 'PROCESSING' && task.lease && task.lease.expiresAt > now && task.lease.workerId !== workerId) return keep('busy');
   if (isOutOfAttempts(task)) return { kind: 'exhausted', patch: giveUp(task, now) };
   return {
@@ -55,7 +57,8 @@ export function decideLease(task: Task | null, workerId: string, leaseMs: number
       progress: 0,
       message: 'processing',
       startedAt: task.startedAt ?? now,
-      waitMs: task.waitMs ?? now.getTime() - task.createdAt.getTime(),
+      // From when the document was in the queue (a signed upload's task exists before its bytes).
+      waitMs: task.waitMs ?? now.getTime() - (task.dispatchedAt ?? task.createdAt).getTime(),
     },
   };
 }
@@ -65,6 +68,18 @@ function holds(task: Task | null, workerId: string): task is Task {
 }
 
 /** Progress and a longer lease, only while this worker still holds the task. */
+/** What dispatch learns from the object itself when it arrives. */
+export type Arrival = Pick<Task, 'object' | 'generation' | 'size' | 'contentType' | 'priority'>;
+
+/**
+ * PENDING → QUEUED when the document's object arrives (the task upload wrote as it answered); a
+ * task already moved on, or cancelled meanwhile, is left as it is, so a repeated event is a no-op.
+ */
+export function decideArrival(task: Task | null, arrival: Arrival): Decision<'arrived' | 'unchanged'> {
+  if (!task || task.status !== 'PENDING') return keep('unchanged');
+  return { kind: 'arrived', patch: { ...arrival, status: 'QUEUED', message: 'queued', expireAt: null } };
+}
+
 export function decideHeartbeat(task: Task | null, workerId: string, leaseMs: number, progress: { percent: number; message: string } | undefined, now: Date): Decision<'renewed' | 'lost'> {
   if (!holds(task, workerId)) return keep('lost');
   const step = progress ? { progress: Math.max(task.progress, Math.min(99, Math.round(progress.percent))), message: progress.message } : {};

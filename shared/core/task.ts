@@ -7,7 +7,11 @@ import { z } from 'zod';
 import { CallbackDelivery } from './callback-delivery.ts';
 import { ErrorCode } from './errors.ts';
 
-export const TaskStatus = z.enum(['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELLED']);
+/**
+ * PENDING: upload has answered and the task is visible, but its document is not in the bucket yet
+ * (a signed upload awaiting its bytes) or dispatch has not taken it up; dispatch moves it to QUEUED.
+ */
+export const TaskStatus = z.enum(['PENDING', 'QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELLED']);
 export type TaskStatus = z.infer<typeof TaskStatus>;
 
 export const Priority = z.enum(['high', 'normal', 'low']);
@@ -24,6 +28,7 @@ export const TERMINAL_STATUSES: readonly TaskStatus[] = ['COMPLETED', 'FAILED', 
  * expired or a retryable failure (PROCESSING → QUEUED), and an operator's requeue (FAILED → QUEUED).
  */
 const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
+  PENDING: ['QUEUED', 'CANCELLED', 'FAILED'],
   QUEUED: ['PROCESSING', 'CANCELLED', 'FAILED'],
   PROCESSING: ['COMPLETED', 'FAILED', 'QUEUED', 'CANCELLED'],
   COMPLETED: [],
@@ -55,6 +60,22 @@ export const TaskSummary = z.object({
   objects: ResultObjects,
 });
 export type TaskSummary = z.infer<typeof TaskSummary>;
+
+/**
+ * Where a task's events are POSTed: http or https, with no user name or password (they would sit in
+ * object metadata and Firestore in plain text, and go out as Basic auth), kept as the URL's ASCII
+ * serialisation (punycode host, percent-encoded path) so it fits in a header.
+ */
+export const CallbackUrl = z
+  .string()
+  .max(2048)
+  .url()
+  .refine((u) => /^https?:$/.test(new URL(u).protocol), 'callbackUrl must be an http or https URL')
+  .refine((u) => {
+    const url = new URL(u);
+    return url.username === '' && url.password === '';
+  }, 'callbackUrl must not carry a user name or password: sign the callbacks with the webhook secret instead')
+  .transform((u) => new URL(u).href);
 
 export const Task = z.object({
   v: z.literal(1),
@@ -130,6 +151,14 @@ export function queuedTask(fields: NewTask, now: Date): Task {
   };
 }
 
+/**
+ * The task upload writes as it answers, before dispatch has seen the object: PENDING, and deleted
+ * by the TTL policy at `expireAt` if its bytes never come (dispatch clears it when they do).
+ */
+export function pendingTask(fields: NewTask, now: Date, expireAt: Date): Task {
+  return { ...queuedTask(fields, now), status: 'PENDING', message: 'awaiting the document', expireAt };
+}
+
 /** The message on the priority topics. Versioned: a worker refuses what it cannot read. */
 export const OcrMessage = z.object({
   v: z.literal(1),
@@ -203,24 +232,24 @@ export function parseUploadName(name: string): ParsedUploadName | null {
 const MAX_FILE_NAME = 120;
 
 /**
- * A file name safe to put in an object path: no directories, no traversal, no control or odd
- * characters, bounded length with the extension kept. The original stays in metadata.
+ * A file name safe to put in an object path: ASCII letters, digits, `.`, `_` and `-` only (object
+ * names travel in headers and URLs: event subjects, signed URLs), no directories or traversal,
+ * accents folded (`résumé` → `resume`), bounded length with the extension kept. A name with no
+ * such characters left becomes `document` with its extension (`報告.png` → `document.png`). The
+ * name as typed stays in metadata, for display.
  */
 export function safeFileName(original: string): string {
-  const base = original.split(/[\\/]/).pop() ?? '';
-  let cleaned = base
-    .normalize('NFKC')
-    // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
-    .replace(/[^A-Za-z0-9._-]+/g, '_')
-    .replace(/_+/g, '_')
-    .replace(/^[._]+/, '');
-  if (cleaned.length > MAX_FILE_NAME) {
-    const dot = cleaned.lastIndexOf('.');
-    const ext = dot > 0 && cleaned.length - dot <= 10 ? cleaned.slice(dot) : '';
-    cleaned = cleaned.slice(0, MAX_FILE_NAME - ext.length) + ext;
-  }
-  return cleaned === '' || /^\.+$/.test(cleaned) ? 'document' : cleaned;
+  const base = (original.split(/[\\/]/).pop() ?? '').normalize('NFKD').replace(/\p{M}/gu, '');
+  const dot = base.lastIndexOf('.');
+  const [stem, ext] = dot > 0 ? [base.slice(0, dot), base.slice(dot + 1)] : [base, ''];
+  const ascii = (s: string) =>
+    s
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .replace(/_+/g, '_')
+      .replace(/^[._]+|_+$/g, '');
+  const cleanExt = ascii(ext).slice(0, 9);
+  const cleanStem = ascii(stem).slice(0, MAX_FILE_NAME - cleanExt.length - 1) || 'document';
+  return cleanExt ? `${cleanStem}.${cleanExt}` : cleanStem;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,13 +1,14 @@
 /**
- * dispatch: a new object in the uploads bucket becomes a QUEUED task and a message on its
- * priority topic. Every object counts — written by upload, through a signed URL, or dropped in
+ * dispatch: a new object in the uploads bucket becomes a QUEUED task (or moves the PENDING task
+ * upload wrote on to QUEUED) and a message on its priority topic. Every object counts — written by upload, through a signed URL, or dropped in
  * with gcloud storage / gsutil — and a repeated event is a no-op.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { Languages } from '../core/options.ts';
+import { DEFAULT_LANGUAGES, Languages } from '../core/options.ts';
 import { fileTooLarge } from '../core/errors.ts';
 import {
+  CallbackUrl,
   derivedTaskId,
   parseUploadName,
   Priority,
@@ -21,8 +22,10 @@ import {
 import type { TaskStore } from '../adapters/firestore-tasks.ts';
 import type { Queue } from '../adapters/pubsub.ts';
 import type { Logger } from '../log.ts';
-import { OBJECT_METADATA } from '../names.ts';
+import { MAX_ORIGINAL_NAME_METADATA, OBJECT_METADATA } from '../names.ts';
+import { fromHeaderText } from '../core/header-text.ts';
 import { failTask, publishQueued } from '../lifecycle/finish.ts';
+import type { Arrival } from '../core/task-moves.ts';
 import type { NotifyDeps } from '../lifecycle/notify.ts';
 
 /** The fields of a Cloud Storage object resource that dispatch reads (the CloudEvent's data). */
@@ -37,7 +40,7 @@ export const StorageObject = z.object({
 export type StorageObject = z.infer<typeof StorageObject>;
 
 export interface DispatchDeps {
-  tasks: Pick<TaskStore, 'createIfAbsent' | 'fail' | 'markDispatched'>;
+  tasks: Pick<TaskStore, 'createIfAbsent' | 'arrive' | 'fail' | 'markDispatched'>;
   queue: Pick<Queue, 'publishTask' | 'publishEvent'>;
   log: Logger;
   uploadsBucket: string;
@@ -62,8 +65,8 @@ const UploadMetadata = z.object({
   batchId: optional(z.string().regex(TASK_ID)),
   priority: optional(Priority),
   languages: optional(Languages),
-  callbackUrl: optional(z.string().url().refine((u) => /^https?:/.test(u))),
-  originalName: optional(z.string().max(1024)),
+  callbackUrl: optional(CallbackUrl),
+  originalName: optional(z.string().max(MAX_ORIGINAL_NAME_METADATA).transform(fromHeaderText)),
   source: optional(TaskSource),
 });
 
@@ -104,7 +107,7 @@ export async function dispatchObject(object: StorageObject, deps: DispatchDeps):
       size: object.size,
       contentType: object.contentType ?? null,
       fileName: meta.originalName ?? parsed.fileName,
-      languages: meta.languages ?? ['eng'],
+      languages: meta.languages ?? [...DEFAULT_LANGUAGES],
       priority: priorityFor(object.size, meta.priority, deps.priorityRules),
       maxAttempts: deps.maxAttempts,
       callbackUrl: meta.callbackUrl ?? null,
@@ -112,13 +115,15 @@ export async function dispatchObject(object: StorageObject, deps: DispatchDeps):
     now,
   );
 
-  const { created, task: stored } = await deps.tasks.createIfAbsent(task);
-  const log = deps.log.child({ taskId, userHash: stored.userHash });
-  if (stored.userHash !== parsed.userHash) {
+  const { created, task: found } = await deps.tasks.createIfAbsent(task);
+  const log = deps.log.child({ taskId, userHash: found.userHash });
+  if (found.userHash !== parsed.userHash) {
     // A task id claimed by metadata that belongs to someone else: never touch their task.
     log.warn('task id in object metadata belongs to another user; object ignored', { generation: object.generation });
     return { kind: 'ignored', reason: 'task id belongs to another user' };
   }
+  // Upload wrote the task PENDING as it answered: the object's arrival moves it to QUEUED.
+  const stored = found.status === 'PENDING' ? ((await deps.tasks.arrive(taskId, arrivalOf(task), now)) ?? found) : found;
   // Publish when this event created the task, or when an earlier delivery created it but died
   // before publishing. A duplicate publish is harmless: the worker's lease makes it a no-op.
   if (stored.status !== 'QUEUED' || stored.dispatchedAt) {
@@ -136,6 +141,10 @@ export async function dispatchObject(object: StorageObject, deps: DispatchDeps):
   await deps.tasks.markDispatched(taskId, now);
   log.info('task queued', { priority: stored.priority, size: stored.size, source: stored.source, created });
   return { kind: 'queued', task: stored, created, published: true };
+}
+
+function arrivalOf(task: Task): Arrival {
+  return { object: task.object, generation: task.generation, size: task.size, contentType: task.contentType, priority: task.priority };
 }
 
 function ignore(deps: DispatchDeps, object: StorageObject, reason: string): DispatchOutcome {

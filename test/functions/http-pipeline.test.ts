@@ -46,6 +46,15 @@ describe('over HTTP', () => {
     expect(upload.body.batchId).toMatch(/^[0-9a-f]{32}$/);
     const ids: string[] = upload.body.tasks.map((t: { taskId: string }) => t.taskId);
     expect(ids).toHaveLength(2);
+    // The status URL is the api's, and the tasks are there from the moment upload answered.
+    for (const t of upload.body.tasks as { taskId: string; statusUrl: string }[]) {
+      expect(t.statusUrl).toBe(`${apiUrl}/tasks/${t.taskId}`);
+      const first = await fetchJson(t.statusUrl, { headers: asUser('carol@example.com') });
+      expect(first.status).toBe(200);
+      expect(['PENDING', 'QUEUED', 'PROCESSING', 'COMPLETED']).toContain(first.body.status);
+    }
+    const listed = await fetchJson(`${apiUrl}/tasks`, { headers: asUser('carol@example.com') });
+    expect(listed.body.tasks.map((t: { taskId: string }) => t.taskId)).toEqual(expect.arrayContaining(ids));
 
     const observed = new Map<string, Array<{ status: string; progress: number }>>();
     const views = await Promise.all(
@@ -64,7 +73,7 @@ describe('over HTTP', () => {
     // Progress only went up, and the task was seen QUEUED or PROCESSING before it completed.
     for (const seen of observed.values()) {
       expect(seen.map((s) => s.progress)).toEqual([...seen.map((s) => s.progress)].sort((a, b) => a - b));
-      expect(seen.some((s) => s.status === 'QUEUED' || s.status === 'PROCESSING')).toBe(true);
+      expect(seen.some((s) => ['PENDING', 'QUEUED', 'PROCESSING'].includes(s.status))).toBe(true);
     }
 
     const text = async (id: string) => (await fetch(`${apiUrl}/tasks/${id}/result?format=txt`, { headers: asUser('carol@example.com') })).text();
@@ -91,7 +100,35 @@ describe('over HTTP', () => {
     // Another user sees none of it.
     expect((await fetchJson(`${apiUrl}/tasks/${ids[0]}`, { headers: asUser('mallory@example.com') })).status).toBe(404);
     expect((await fetchJson(`${apiUrl}/batches/${upload.body.batchId}`, { headers: asUser('mallory@example.com') })).status).toBe(404);
-  });
+   }, 180_000);
+
+  it('names in any script go all the way: a signed upload PENDING until its bytes come, a multipart one, both COMPLETED under the name as typed', async () => {
+    const who = asUser('dora@example.com');
+    const png = Buffer.from(fixture('tessjs_simple_png.png'));
+    const signed = await fetchJson(`${uploadUrl}/uploads`, {
+      method: 'POST',
+      headers: { ...who, 'content-type': 'application/json' },
+      body: JSON.stringify({ fileName: '報告.png', size: png.length, contentType: 'image/png' }),
+    });
+    expect(signed.status).toBe(200);
+    const waiting = await fetchJson(signed.body.statusUrl, { headers: who });
+    expect(waiting.body).toMatchObject({ status: 'PENDING', fileName: '報告.png', source: 'signed-url' });
+    const session = (await fetch(signed.body.uploadUrl, { method: 'POST', headers: signed.body.headers })).headers.get('location')!;
+    expect((await fetch(session, { method: 'PUT', body: png })).status).toBe(200);
+
+    const form = new FormData();
+    form.append('file', new Blob([png], { type: 'image/png' }), 'été résumé العربية\u202E.png');
+    const multipart = await fetchJson(`${uploadUrl}/`, { method: 'POST', body: form, headers: who });
+    expect(multipart.status).toBe(202);
+
+    for (const [url, name] of [[signed.body.statusUrl, '報告.png'], [multipart.body.tasks[0].statusUrl, 'été résumé العربية\u202E.png']] as const) {
+      const done = await waitFor(url, async () => {
+        const res = await fetchJson(url, { headers: who });
+        return res.body.status === 'COMPLETED' || res.body.status === 'FAILED' ? res.body : undefined;
+      }, 120_000, 200);
+      expect(done).toMatchObject({ status: 'COMPLETED', fileName: name, attempts: 1 });
+    }
+   }, 180_000);
 
   it('a corrupt document accepted by upload ends FAILED with its code, visible to its owner', async () => {
     const form = new FormData();

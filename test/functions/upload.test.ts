@@ -13,9 +13,10 @@ import type { Caller } from '../../shared/adapters/auth.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { userHashOf } from '../../shared/core/task.ts';
 import { OBJECT_METADATA } from '../../shared/names.ts';
+import { fromHeaderText, toHeaderText } from '../../shared/core/header-text.ts';
 import { createLogger } from '../../shared/log.ts';
 import { appContext, type AppContext } from '../../shared/services/context.ts';
-import { acceptUpload } from '../../shared/services/upload.ts';
+import { acceptUpload } from '../../shared/services/upload/index.ts';
 import { fixture } from '../support/fixtures.ts';
 import { asUser, fetchJson, serveHttpFunction, type ServedFunction } from '../support/http.ts';
 import { startSuite, TEST_BUCKETS, TEST_SECRET, type Suite } from '../support/suite.ts';
@@ -57,6 +58,11 @@ function form(files: { data: Uint8Array; name: string; type?: string }[], fields
   for (const [k, v] of Object.entries(fields)) body.append(k, v);
   for (const f of files) body.append('file', new Blob([f.data], { type: f.type ?? 'application/octet-stream' }), f.name);
   return body;
+}
+
+async function encodedForm(body: FormData): Promise<{ bytes: Buffer; contentType: string }> {
+  const request = new Request('http://localhost/', { method: 'POST', body });
+  return { bytes: Buffer.from(await request.arrayBuffer()), contentType: request.headers.get('content-type')! };
 }
 
 /** A client whose "Google" certificates are one local key, so real ID-token verification runs offline. */
@@ -121,7 +127,10 @@ describe('upload: multipart', () => {
     expect(res.status).toBe(202);
     expect(res.body.batchId).toBeUndefined();
     const [task] = res.body.tasks;
-    expect(task).toEqual({ taskId: expect.stringMatching(/^[0-9a-f]{32}$/), fileName: 'scan.png', status: 'QUEUED', statusUrl: `/tasks/${task.taskId}` });
+    expect(task).toEqual({ taskId: expect.stringMatching(/^[0-9a-f]{32}$/), fileName: 'scan.png', status: 'PENDING', statusUrl: `/tasks/${task.taskId}` });
+    expect(res.body.files).toEqual([{ accepted: true, ...task }]);
+    // The task is there as upload answers (dispatch is not running here): PENDING, the caller's.
+    expect(await base.tasks.getForUser(task.taskId, user.userHash)).toMatchObject({ status: 'PENDING', source: 'upload', fileName: 'scan.png', size: PNG.length, object: `users/${user.userHash}/${task.taskId}/scan.png` });
     const files = await objectsOf(user.userHash);
     expect(files.map((f) => f.name)).toEqual([`users/${user.userHash}/${task.taskId}/scan.png`]);
     const [meta] = await files[0]!.getMetadata();
@@ -146,7 +155,7 @@ describe('upload: multipart', () => {
     const res = await fetchJson(upload.url, { method: 'POST', headers: asUser(user.email), body });
     expect(res.status).toBe(202);
     expect(res.body.batchId).toMatch(/^[0-9a-f]{32}$/);
-    expect(res.body.tasks.map((t: { fileName: string }) => t.fileName)).toEqual(['page_one.png', 'Rechnung_M_rz.pdf']);
+    expect(res.body.tasks.map((t: { fileName: string }) => t.fileName)).toEqual(['page_one.png', 'Rechnung_Marz.pdf']);
     const files = await objectsOf(user.userHash);
     expect(files).toHaveLength(2);
     for (const [i, t] of (res.body.tasks as { taskId: string; fileName: string }[]).entries()) {
@@ -159,7 +168,7 @@ describe('upload: multipart', () => {
         [OBJECT_METADATA.priority]: 'low',
         [OBJECT_METADATA.languages]: 'eng+deu',
         [OBJECT_METADATA.callbackUrl]: 'https://hooks.example.com/ocr',
-        [OBJECT_METADATA.originalName]: i === 0 ? 'page one.png' : 'Rechnung März.pdf',
+        [OBJECT_METADATA.originalName]: i === 0 ? 'page one.png' : toHeaderText('Rechnung März.pdf'),
         [OBJECT_METADATA.source]: 'upload',
       });
     }
@@ -184,6 +193,23 @@ describe('upload: multipart', () => {
     }
   });
 
+  it('takes names in any script: an ASCII object name that keeps what it can, metadata that is header-safe and decodes to the name as typed', async () => {
+    const user = newUser();
+    const names = ['報告.png', 'été résumé العربية.png', 'invoice\u202Egnp.png'];
+    const res = await fetchJson(upload.url, { method: 'POST', headers: asUser(user.email), body: form(names.map((name) => ({ data: PNG, name, type: 'image/png' }))) });
+    expect(res.status).toBe(202);
+    const tasks = res.body.tasks as { taskId: string; fileName: string }[];
+    expect(tasks.map((t) => t.fileName)).toEqual(['document.png', 'ete_resume.png', 'invoice_gnp.png']);
+    for (const [i, t] of tasks.entries()) {
+      const object = storage.bucket(TEST_BUCKETS.uploads).file(`users/${user.userHash}/${t.taskId}/${t.fileName}`);
+      // Read back through the headers a download carries: what the worker does first.
+      expect((await object.download())[0].equals(PNG)).toBe(true);
+      const [meta] = await object.getMetadata();
+      for (const value of Object.values(meta.metadata ?? {})) expect(String(value)).toMatch(/^[\x20-\x7e]*$/);
+      expect(fromHeaderText(String(meta.metadata?.[OBJECT_METADATA.originalName]))).toBe(names[i]);
+    }
+  });
+
   it('sanitises a path-traversal name: stored under the caller prefix, the original kept in metadata', async () => {
     const user = newUser();
     const res = await fetchJson(upload.url, { method: 'POST', headers: asUser(user.email), body: form([{ data: PNG, name: '../../etc/passwd.png' }]) });
@@ -200,14 +226,15 @@ describe('upload: multipart', () => {
   const bad: { label: string; server: () => ServedFunction; body: () => FormData | string; headers?: Record<string, string>; status: number; code: string }[] = [
     { label: 'a zero-byte file', server: () => upload, body: () => form([{ data: new Uint8Array(), name: 'empty.pdf' }]), status: 400, code: 'EMPTY_FILE' },
     { label: 'a text file renamed .pdf', server: () => upload, body: () => form([{ data: text, name: 'notes.pdf', type: 'application/pdf' }]), status: 415, code: 'UNSUPPORTED_TYPE' },
-    { label: 'a good file beside a bad one', server: () => upload, body: () => form([{ data: PNG, name: 'ok.png' }, { data: text, name: 'notes.png' }]), status: 415, code: 'UNSUPPORTED_TYPE' },
+    { label: 'a document over the size limit', server: () => small, body: () => form([{ data: PDF.slice(0, 10_000), name: 'big.pdf' }]), status: 413, code: 'FILE_TOO_LARGE' },
+    { label: 'two files, both bad', server: () => upload, body: () => form([{ data: text, name: 'notes.png' }, { data: new Uint8Array(), name: 'empty.pdf' }]), status: 415, code: 'UNSUPPORTED_TYPE' },
     { label: 'a PDF header with no PDF behind it', server: () => upload, body: () => form([{ data: fixture('ocrmypdf_invalid.pdf'), name: 'invalid.pdf' }]), status: 400, code: 'CORRUPT_DOCUMENT' },
-    { label: 'a document over the size limit', server: () => small, body: () => form([{ data: PNG, name: 'a.png' }, { data: PDF.slice(0, 10_000), name: 'big.pdf' }]), status: 413, code: 'FILE_TOO_LARGE' },
     { label: 'a request over the request limit', server: () => small, body: () => form([{ data: PDF, name: 'big.pdf' }]), status: 413, code: 'PAYLOAD_TOO_LARGE' },
     { label: 'too many files', server: () => small, body: () => form([1, 2, 3].map((i) => ({ data: PNG, name: `p${i}.png` }))), status: 400, code: 'TOO_MANY_FILES' },
     { label: 'no file', server: () => upload, body: () => form([], { language: 'eng' }), status: 400, code: 'INVALID_REQUEST' },
     { label: 'an unknown priority', server: () => upload, body: () => form([{ data: PNG, name: 'a.png' }], { priority: 'urgent' }), status: 400, code: 'INVALID_REQUEST' },
     { label: 'a callback that is not http(s)', server: () => upload, body: () => form([{ data: PNG, name: 'a.png' }], { callbackUrl: 'file:///etc/passwd' }), status: 400, code: 'INVALID_REQUEST' },
+    { label: 'a callback with a user name and password', server: () => upload, body: () => form([{ data: PNG, name: 'a.png' }], { callbackUrl: 'http://user:pass@hooks.example.com/ocr' }), status: 400, code: 'INVALID_REQUEST' },
     { label: 'a body that is not multipart', server: () => upload, body: () => 'hello', headers: { 'content-type': 'text/plain' }, status: 400, code: 'INVALID_REQUEST' },
   ];
   it.each(bad)('refuses $label with $status $code and writes nothing', async ({ server, body, headers, status, code }) => {
@@ -216,6 +243,41 @@ describe('upload: multipart', () => {
     expect(res.status).toBe(status);
     expect(res.body.error).toMatchObject({ code, message: expect.any(String) });
     expect(await objectsOf(user.userHash)).toHaveLength(0);
+  });
+
+  it('takes the good files of a request with bad ones: 207, each file with its outcome and code', async () => {
+    const user = newUser();
+    const body = form([
+      { data: PNG, name: 'one.png' },
+      { data: text, name: 'notes.png' },
+      { data: PNG, name: 'two.png' },
+      { data: new Uint8Array(), name: 'empty.pdf' },
+    ]);
+    const res = await fetchJson(upload.url, { method: 'POST', headers: asUser(user.email), body });
+    expect(res.status).toBe(207);
+    expect(res.body.tasks.map((t: { fileName: string }) => t.fileName)).toEqual(['one.png', 'two.png']);
+    expect(res.body.batchId).toMatch(/^[0-9a-f]{32}$/);
+    expect(res.body.files).toEqual([
+      { accepted: true, ...res.body.tasks[0] },
+      { accepted: false, fileName: 'notes.png', httpStatus: 415, error: expect.objectContaining({ code: 'UNSUPPORTED_TYPE', message: expect.stringMatching(/^notes\.png: /) }) },
+      { accepted: true, ...res.body.tasks[1] },
+      { accepted: false, fileName: 'empty.pdf', httpStatus: 400, error: expect.objectContaining({ code: 'EMPTY_FILE' }) },
+    ]);
+    expect((await objectsOf(user.userHash)).map((f) => f.name).sort()).toEqual(
+      (res.body.tasks as { taskId: string; fileName: string }[]).map((t) => `users/${user.userHash}/${t.taskId}/${t.fileName}`).sort(),
+    );
+    // Nothing taken: the first file's error answers, with every file's outcome.
+    const none = await fetchJson(small.url, { method: 'POST', headers: asUser(user.email), body: form([{ data: text, name: 'a.png' }, { data: PDF.slice(0, 10_000), name: 'big.pdf' }]) });
+    expect(none.status).toBe(415);
+    expect(none.body.error.details.files.map((f: { error: { code: string } }) => f.error.code)).toEqual(['UNSUPPORTED_TYPE', 'FILE_TOO_LARGE']);
+  });
+
+  it('gives an absolute statusUrl on the api when API_URL is configured', async () => {
+    const user = newUser();
+    const deps = { ...base, config: { ...base.config, API_URL: 'http://127.0.0.1:8082/' } };
+    const { bytes, contentType } = await encodedForm(form([{ data: PNG, name: 'abs.png' }]));
+    const accepted = await acceptUpload(deps, user, { headers: { 'content-type': contentType }, body: bytes });
+    expect(accepted.tasks[0]!.statusUrl).toBe(`http://127.0.0.1:8082/tasks/${accepted.tasks[0]!.taskId}`);
   });
 
   it('explains the signed-URL way when the request is too large', async () => {
@@ -231,10 +293,7 @@ describe('upload: multipart', () => {
 });
 
 describe('upload: the service without the framework', () => {
-  async function encoded(body: FormData): Promise<{ bytes: Buffer; contentType: string }> {
-    const request = new Request('http://localhost/', { method: 'POST', body });
-    return { bytes: Buffer.from(await request.arrayBuffer()), contentType: request.headers.get('content-type')! };
-  }
+  const encoded = encodedForm;
 
   it('reads the request stream when no buffered body is there', async () => {
     const user = newUser();
@@ -361,6 +420,9 @@ describe('upload: signed URLs', () => {
     expect(howTo).toMatch(/x-goog-resumable|these headers/);
     expect(howTo).toMatch(/PUT the bytes to that Location/);
     expect(statusUrl).toBe(`/tasks/${taskId}`);
+    // Visible before its bytes: PENDING, with the declared size and the name as typed.
+    expect(res.body.status).toBe('PENDING');
+    expect(await base.tasks.getForUser(taskId, user.userHash)).toMatchObject({ status: 'PENDING', source: 'signed-url', fileName: 'Big scan.pdf', size: PDF.length, priority: 'high', languages: ['deu'] });
     expect(new Date(expiresAt).getTime()).toBeGreaterThan(Date.now() + 25 * 60_000);
     const url = new URL(uploadUrl);
     const objectName = `users/${user.userHash}/${taskId}/Big_scan.pdf`;
@@ -412,6 +474,7 @@ describe('upload: signed URLs', () => {
     { label: 'an unsupported type', body: { fileName: 'a.txt', size: 10, contentType: 'text/plain' }, status: 415, code: 'UNSUPPORTED_TYPE' },
     { label: 'a file over the document limit', body: { fileName: 'a.pdf', size: 10 * 1024 ** 3, contentType: 'application/pdf' }, status: 413, code: 'FILE_TOO_LARGE' },
     { label: 'a missing size', body: { fileName: 'a.pdf', contentType: 'application/pdf' }, status: 400, code: 'INVALID_REQUEST' },
+    { label: 'a callback with user-info', body: { fileName: 'a.pdf', size: 10, contentType: 'application/pdf', callbackUrl: 'https://user:secret@hooks.example.com/' }, status: 400, code: 'INVALID_REQUEST' },
   ])('refuses $label with $code', async ({ body, status, code }) => {
     const res = await fetchJson(`${upload.url}/uploads`, { method: 'POST', headers: asUser(newUser().email, { 'content-type': 'application/json' }), body: JSON.stringify(body) });
     expect(res.status).toBe(status);

@@ -747,8 +747,8 @@ describe('storage, Firestore and IAM', () => {
     expect(block.method).toEqual(expect.arrayContaining(['PUT', 'POST', 'OPTIONS']));
     const headers = (resolve(block.response_header, scope) as string[]).map((h) => h.toLowerCase());
     for (const h of ['Content-Type', 'Content-Range', 'x-goog-resumable', 'Location', 'Range']) expect(headers).toContain(h.toLowerCase());
-    // Every header the signed POST carries (shared/services/upload.ts), so that the preflight lets it through.
-    const upload = readFileSync(join(ROOT, 'shared', 'services', 'upload.ts'), 'utf8');
+    // Every header the signed POST carries (shared/services/upload/signed-upload.ts), so that the preflight lets it through.
+    const upload = readFileSync(join(ROOT, 'shared', 'services', 'upload', 'signed-upload.ts'), 'utf8');
     const signed = [...upload.matchAll(/'(x-goog-[a-z][a-z-]*[a-z])'/g)].map((m) => m[1]!);
     expect(signed).toEqual(expect.arrayContaining(['x-goog-resumable', 'x-goog-if-generation-match']));
     for (const h of [...signed, ...Object.values(OBJECT_METADATA).map((key) => `x-goog-meta-${key}`)]) expect(headers, h).toContain(h);

@@ -7,11 +7,13 @@ import { Readable } from 'node:stream';
 import type { BlobInfo, BlobRef, BlobStore } from '../../shared/core/blob-store.ts';
 import { fileTooLarge, DocVaultError } from '../../shared/core/errors.ts';
 import {
+  decideArrival,
   decideComplete,
   decideFail,
   decideHeartbeat,
   decideLease,
   decideRelease,
+  type Arrival,
   type Decision,
 } from '../../shared/core/task-moves.ts';
 import { Task, type OcrMessage, type TaskError, type TaskSummary } from '../../shared/core/task.ts';
@@ -43,6 +45,10 @@ export class MemoryTaskStore {
     if (existing) return { created: false, task: existing };
     this.tasks.set(task.taskId, task);
     return { created: true, task };
+  }
+
+  async arrive(taskId: string, arrival: Arrival, now = new Date()): Promise<Task | null> {
+    return this.apply(taskId, now, (t) => decideArrival(t, arrival)).task;
   }
 
   async markDispatched(taskId: string, now = new Date()): Promise<void> {

@@ -21,10 +21,13 @@ export interface Pipeline {
 export async function startPipeline(options: { functions: FunctionName[]; env?: Partial<Record<FunctionName, Record<string, string>>> }): Promise<Pipeline> {
   const suite = await startSuite();
   const logDir = mkdtempSync(join(tmpdir(), 'pipeline-logs-'));
-  const envFor = (name: FunctionName) => ({ ...suite.env, ...options.env?.[name] });
-  const started = await Promise.all(
-    options.functions.map((name) => startFunction({ target: name, env: envFor(name), logFile: join(logDir, `${name}.log`) })),
-  );
+  const apiUrl: Record<string, string> = {};
+  const envFor = (name: FunctionName) => ({ ...suite.env, ...apiUrl, ...options.env?.[name] });
+  const start = (name: FunctionName) => startFunction({ target: name, env: envFor(name), logFile: join(logDir, `${name}.log`) });
+  // The api first, as npm start knows its port in advance: upload's statusUrl points at it (API_URL).
+  const api = options.functions.includes('api') ? await start('api') : undefined;
+  if (api) apiUrl.API_URL = api.url;
+  const started = [...(api ? [api] : []), ...(await Promise.all(options.functions.filter((name) => name !== 'api').map(start)))];
   const functions: Pipeline['functions'] = Object.fromEntries(started.map((f) => [f.target, f]));
   if (functions.dispatch) suite.storage.addEventTarget({ url: functions.dispatch.url, eventTypes: ['finalized'], buckets: [TEST_BUCKETS.uploads] });
   const worker = functions['ocr-worker']?.url;

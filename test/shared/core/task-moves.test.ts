@@ -1,6 +1,7 @@
 /** The lifecycle's rules, pure: what becomes of a task as read, without a store. */
 import { describe, expect, it } from 'vitest';
 import {
+  decideArrival,
   decideCancel,
   decideFail,
   decideHeartbeat,
@@ -21,6 +22,7 @@ const earlier = new Date(now.getTime() - 60_000);
 describe('decideLease', () => {
   it.each([
     ['missing', null],
+    ['missing', makeTask({ status: 'PENDING' })],
     ['finished', makeTask({ status: 'COMPLETED' })],
     ['busy', makeTask({ status: 'PROCESSING', attempts: 1, lease: { workerId: 'other', expiresAt: later } })],
   ] as const)('%s: nothing written', (kind, task) => {
@@ -78,5 +80,18 @@ describe('cancel, requeue, recover', () => {
     expect(decideRecoverStale(stale, 1000, now).patch).toMatchObject({ status: 'QUEUED', error: STOPPED_ATTEMPT });
     expect(decideRecoverStale({ ...stale, attempts: 3 }, 1000, now).patch).toMatchObject({ status: 'FAILED', expireAt: new Date(now.getTime() + 1000) });
     expect(decideRecoverStale({ ...stale, lease: { workerId: 'alive', expiresAt: later } }, 1000, now).kind).toBe('skipped');
+  });
+});
+
+describe('decideArrival', () => {
+  const arrival = { object: 'users/x/t/doc.png', generation: '42', size: 2000, contentType: 'image/png', priority: 'normal' as const };
+
+  it('PENDING → QUEUED with what the object says, its TTL cleared', () => {
+    const pending = makeTask({ status: 'PENDING', generation: '', expireAt: later });
+    expect(decideArrival(pending, arrival)).toEqual({ kind: 'arrived', patch: { ...arrival, status: 'QUEUED', message: 'queued', expireAt: null } });
+  });
+
+  it.each([null, makeTask({ status: 'QUEUED' }), makeTask({ status: 'CANCELLED' })])('leaves anything else as it is (%#)', (task) => {
+    expect(decideArrival(task, arrival)).toEqual({ kind: 'unchanged', patch: null });
   });
 });

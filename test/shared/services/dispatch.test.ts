@@ -4,6 +4,7 @@ import { derivedTaskId, newTaskId, type Task } from '../../../shared/core/task.t
 import { messageFor } from '../../../shared/lifecycle/finish.ts';
 import { dispatchObject, type DispatchDeps, type StorageObject } from '../../../shared/services/dispatch.ts';
 import { OBJECT_METADATA } from '../../../shared/names.ts';
+import { toHeaderText } from '../../../shared/core/header-text.ts';
 import { MemoryTaskStore, memoryLogger, RecordingQueue } from '../../support/fakes.ts';
 import { makeTask } from '../../support/tasks.ts';
 
@@ -80,4 +81,32 @@ describe('dispatchObject', () => {
     expect(await bobs).toEqual({ kind: 'ignored', reason: 'task id belongs to another user' });
     expect(d.store.tasks.get(taskId)!.userHash).toBe(alice);
   });
+  it('decodes a header-safe original name for display; a callback with user-info in metadata is not taken', async () => {
+    const d = dispatcher();
+    const taskId = newTaskId();
+    const metadata = {
+      [OBJECT_METADATA.taskId]: taskId,
+      [OBJECT_METADATA.originalName]: toHeaderText('報告 été.png'),
+      [OBJECT_METADATA.callbackUrl]: 'https://user:secret@hooks.example.com/',
+    };
+    const outcome = await dispatchObject(object({ name: `users/${alice}/${taskId}/document.png`, metadata }), d.deps);
+    expect(outcome).toMatchObject({ kind: 'queued', task: { taskId, fileName: '報告 été.png', callbackUrl: null } });
+  });
+  it('moves the PENDING task upload wrote to QUEUED with the object\'s generation and size, once; a cancelled one stays cancelled', async () => {
+    const taskId = newTaskId();
+    const name = `users/${alice}/${taskId}/scan.pdf`;
+    const pending = makeTask({ taskId, userHash: alice, bucket: UPLOADS, object: name, generation: '', size: 50_000, status: 'PENDING', source: 'signed-url', priority: 'low', expireAt: now });
+    const d = dispatcher(pending);
+    const obj = object({ name, generation: '9', size: 500, metadata: { [OBJECT_METADATA.taskId]: taskId, [OBJECT_METADATA.source]: 'signed-url' } });
+    const outcome = await dispatchObject(obj, d.deps);
+    expect(outcome).toMatchObject({ kind: 'queued', created: false, published: true, task: { taskId, status: 'QUEUED', generation: '9', size: 500, priority: 'high', expireAt: null } });
+    expect(d.queue.tasks).toEqual([messageFor(d.store.tasks.get(taskId)!)]);
+    expect(await dispatchObject(obj, d.deps)).toMatchObject({ kind: 'queued', published: false });
+    expect(d.queue.tasks).toHaveLength(1);
+
+    const cancelled = dispatcher({ ...pending, status: 'CANCELLED' });
+    expect(await dispatchObject(obj, cancelled.deps)).toMatchObject({ published: false, task: { status: 'CANCELLED' } });
+    expect(cancelled.queue.tasks).toHaveLength(0);
+  });
+
 });

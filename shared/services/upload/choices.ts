@@ -1,0 +1,57 @@
+/** What the caller may choose for a document (languages, priority, a callback) and how it is carried in object metadata. */
+import { z } from 'zod';
+import type { Config } from '../../config.ts';
+import { DocVaultError } from '../../core/errors.ts';
+import { boundedHeaderText } from '../../core/header-text.ts';
+import { Languages } from '../../core/options.ts';
+import { CallbackUrl, Priority, type TaskSource } from '../../core/task.ts';
+import { invalidRequest } from '../../http-errors.ts';
+import { isPrivateHost } from '../../lifecycle/notify.ts';
+import { MAX_ORIGINAL_NAME_METADATA, OBJECT_METADATA } from '../../names.ts';
+
+export const Choices = z.object({
+  languages: Languages.optional(),
+  priority: Priority.optional(),
+  callbackUrl: CallbackUrl.optional(),
+});
+export type Choices = z.infer<typeof Choices>;
+
+/** Form fields → the caller's choices; empty fields count as absent, `language` and `languages` combine. */
+export function choicesFromForm(fields: Map<string, string[]>): Choices {
+  const last = (name: string) => {
+    const v = fields.get(name)?.at(-1)?.trim();
+    return v ? v : undefined;
+  };
+  const languages = [...(fields.get('language') ?? []), ...(fields.get('languages') ?? [])].map((s) => s.trim()).filter(Boolean);
+  const parsed = Choices.safeParse({
+    languages: languages.length > 0 ? languages.join('+') : undefined,
+    priority: last('priority'),
+    callbackUrl: last('callbackUrl'),
+  });
+  if (!parsed.success) throw invalidRequest(parsed.error, 'form fields');
+  return parsed.data;
+}
+
+/** A callback the worker would refuse to call is refused here, where the caller can still fix it. */
+export function checkCallback(callbackUrl: string | undefined, config: Pick<Config, 'usingEmulators'>): void {
+  if (callbackUrl && !config.usingEmulators && isPrivateHost(new URL(callbackUrl).hostname)) {
+    throw new DocVaultError('INVALID_REQUEST', 'callbackUrl: the host is a private, internal or reserved address; callbacks go to public hosts only.', {
+      problems: ['callbackUrl: private host'],
+    });
+  }
+}
+
+/** The object's custom metadata that dispatch reads: every value header-safe (it travels in headers). */
+export function objectMetadata(taskId: string, choices: Choices, originalName: string, source: TaskSource, batchId?: string): Record<string, string> {
+  const m: Record<string, string> = {
+    [OBJECT_METADATA.taskId]: taskId,
+    // A name in any script is stored header-safe; dispatch decodes it for the task.
+    [OBJECT_METADATA.originalName]: boundedHeaderText(originalName, MAX_ORIGINAL_NAME_METADATA),
+    [OBJECT_METADATA.source]: source,
+  };
+  if (batchId) m[OBJECT_METADATA.batchId] = batchId;
+  if (choices.priority) m[OBJECT_METADATA.priority] = choices.priority;
+  if (choices.languages) m[OBJECT_METADATA.languages] = choices.languages.join('+');
+  if (choices.callbackUrl) m[OBJECT_METADATA.callbackUrl] = choices.callbackUrl;
+  return m;
+}
