@@ -13,7 +13,8 @@ import { Email, Priority, userHashOf } from '../shared/core/task.ts';
 import { DocVaultError } from '../shared/core/errors.ts';
 import { reportCliError } from './cli-errors.ts';
 import { DEFAULT_CONCURRENCY, ingest, monitorTasks, type IngestProgress, type IngestReport, type MonitorReport } from '../shared/ops/ingest.ts';
-import { localSuiteEnv, reachable } from './queue-command.ts';
+import { reachable } from './queue-command.ts';
+import { operatorEnv } from './target.ts';
 
 export interface IngestFlags {
   user: string;
@@ -140,13 +141,19 @@ export async function runIngestCommand(dir: string, flags: IngestFlags, io: Io, 
   let firestore: ReturnType<typeof createFirestore> | undefined;
   try {
     const checked = checkedFlags(flags);
-    const config = loadConfig(flags.local ? Object.assign(process.env, localSuiteEnv()) : process.env);
+    const config = loadConfig(await operatorEnv({ local: Boolean(flags.local) }, io.stderr));
     if (!flags.dryRun && config.STORAGE_EMULATOR_HOST && !(await reachable(config.STORAGE_EMULATOR_HOST.replace(/^https?:\/\//, '').replace(/\/.*$/, '')))) {
       io.stderr.write(`the storage emulator at ${config.STORAGE_EMULATOR_HOST} does not answer: is the local suite running (npm start)?\n`);
       return 2;
     }
     const userHash = userHashOf(checked.user, config.USER_HASH_SECRET);
     const reporter = progressReporter(io);
+    // --json maps each file to its outcome and task; --dry-run names each file it would send.
+    const files: Array<{ path: string; outcome: string; taskId?: string }> = [];
+    const onFile = (f: { path: string; outcome: string; taskId?: string }) => {
+      if (flags.json) files.push({ path: f.path, outcome: f.outcome, ...(f.taskId ? { taskId: f.taskId } : {}) });
+      else if (f.outcome === 'would-upload') io.stdout.write(`would upload  ${f.path}\n`);
+    };
     let report: IngestReport;
     try {
       report = await ingest(createStorage(config.GOOGLE_CLOUD_PROJECT), {
@@ -163,6 +170,7 @@ export async function runIngestCommand(dir: string, flags: IngestFlags, io: Io, 
         dryRun: Boolean(flags.dryRun),
         trackSubmitted: Boolean(flags.monitor) && !flags.dryRun,
         onProgress: (p) => reporter.update(p),
+        onFile,
       });
     } finally {
       reporter.stop();
@@ -183,7 +191,7 @@ export async function runIngestCommand(dir: string, flags: IngestFlags, io: Io, 
     }
     if (flags.json) {
       const { submitted, ...rest } = report;
-      io.stdout.write(JSON.stringify({ ...rest, userHash, tasks: submitted.length, ...(monitor ? { monitor } : {}) }, null, 2) + '\n');
+      io.stdout.write(JSON.stringify({ ...rest, userHash, tasks: submitted.length, files, ...(monitor ? { monitor } : {}) }, null, 2) + '\n');
     } else printReport(io, report, monitor);
     const failed = report.outcomes.failed + report.outcomes.conflict + (monitor ? monitor.failedCount + monitor.unfinished : 0);
     return failed > 0 || report.aborted ? 1 : 0;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DocVaultError } from '../shared/core/errors.ts';
 import { stagePackagedModels } from '../shared/ops/packaged-models.ts';
 import { exitCodeOf, reportCliError } from './cli-errors.ts';
+import { operatorEnv } from './target.ts';
 import { syncModels, syncProblemOf, writeManifest } from '../shared/ops/model-sync.ts';
 
 export interface ModelsIo {
@@ -26,9 +27,15 @@ function reportError(err: unknown, io: ModelsIo): number {
   return reportCliError(err, io.stderr);
 }
 
+/** A gs:// location goes to the running local suite's storage emulator unless the cloud (or an emulator) is configured. */
+async function bucketTarget(locations: string[], io: ModelsIo): Promise<void> {
+  if (locations.some((l) => l.startsWith('gs://'))) await operatorEnv({}, io.stderr);
+}
+
 /** Returns the exit code: 0 on success, 1 on a sync error (missing source, permission, full disk, …). */
 export async function runModelsSync(source: string, destination: string, flags: ModelsSyncFlags, io: ModelsIo): Promise<number> {
   try {
+    await bucketTarget([source, destination], io);
     await syncModels({
       source,
       destination,
@@ -45,6 +52,7 @@ export async function runModelsSync(source: string, destination: string, flags: 
 
 export async function runModelsManifest(location: string, io: ModelsIo): Promise<number> {
   try {
+    await bucketTarget([location], io);
     const { manifest, written, url } = await writeManifest(location);
     io.stdout.write(`${written ? 'written' : 'unchanged'}  ${url} (${manifest.files.length} files)\n`);
     return 0;
@@ -70,6 +78,7 @@ export async function runModelsList(flags: { modelDir?: string[]; json?: boolean
 export async function runModelsAdd(langs: string[], destination: string, io: ModelsIo): Promise<number> {
   const staged = await mkdtemp(join(tmpdir(), 'docvault-models-add-'));
   try {
+    await bucketTarget([destination], io);
     await stagePackagedModels(staged, langs);
     await syncModels({ source: staged, destination, dryRun: false, force: false, delete: false, log: (line) => io.stdout.write(`${line}\n`) });
     return 0;

@@ -12,9 +12,9 @@ import { createStorage, GcsBlobStore } from '../shared/adapters/storage.ts';
 import { ConfigError, loadConfig, type Config } from '../shared/config.ts';
 import { DocVaultError, ErrorCode } from '../shared/core/errors.ts';
 import { reportCliError } from './cli-errors.ts';
+import { operatorEnv } from './target.ts';
 import { Email, userHashOf } from '../shared/core/task.ts';
 import { createLogger, type Severity } from '../shared/log.ts';
-import { LOCAL_BUCKETS, LOCAL_PORTS, LOCAL_SECRETS } from '../shared/names.ts';
 import type { LifecycleDeps } from '../shared/lifecycle/deps.ts';
 import { notifySettings } from '../shared/lifecycle/notify.ts';
 import { recoverStale } from '../shared/lifecycle/recover-stale.ts';
@@ -35,23 +35,7 @@ export interface QueueCareClients extends QueueCareDeps {
   close(): Promise<void>;
 }
 
-/** What `npm start` gives its functions, for the variables the caller has not set. */
-export function localSuiteEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const port = (name: keyof typeof LOCAL_PORTS) => env[name] ?? String(LOCAL_PORTS[name]);
-  return {
-    GOOGLE_CLOUD_PROJECT: 'docvault-local',
-    FIRESTORE_EMULATOR_HOST: `127.0.0.1:${port('FIRESTORE_PORT')}`,
-    PUBSUB_EMULATOR_HOST: `127.0.0.1:${port('PUBSUB_PORT')}`,
-    STORAGE_EMULATOR_HOST: `http://127.0.0.1:${port('STORAGE_PORT')}`,
-    UPLOADS_BUCKET: LOCAL_BUCKETS.uploads,
-    RESULTS_BUCKET: LOCAL_BUCKETS.results,
-    MODELS_BUCKET: LOCAL_BUCKETS.models,
-    USER_HASH_SECRET: LOCAL_SECRETS.userHash,
-    WEBHOOK_SECRET: LOCAL_SECRETS.webhook,
-    METADATA_SERVER_DETECTION: 'none',
-    ...env,
-  };
-}
+export { localSuiteEnv } from './target.ts';
 
 /** Whether something listens at host:port, so a stopped local suite is said at once rather than after the clients' retries. */
 export function reachable(hostPort: string, timeoutMs = 2000): Promise<boolean> {
@@ -188,7 +172,7 @@ export function runQueueCleanup(deps: CleanupDeps, flags: QueueCleanupFlags, io:
 async function withClients(local: boolean, io: QueueIo, body: (clients: QueueCareClients) => Promise<number>): Promise<number> {
   let clients: QueueCareClients | undefined;
   try {
-    const config = loadConfig(local ? Object.assign(process.env, localSuiteEnv()) : process.env);
+    const config = loadConfig(await operatorEnv({ local }, io.stderr));
     if (config.FIRESTORE_EMULATOR_HOST && !(await reachable(config.FIRESTORE_EMULATOR_HOST))) {
       io.stderr.write(`the Firestore emulator at ${config.FIRESTORE_EMULATOR_HOST} does not answer: is the local suite running (npm start)?\n`);
       return 2;

@@ -6,7 +6,7 @@
  *   npm start                   a new data folder data/YYYYMMDD_HHMMSS/
  *   npm start -- --data default reuse data/default/
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startFunction, type FunctionProcess } from './functions.ts';
@@ -37,6 +37,8 @@ async function main(): Promise<void> {
   const name = args.data ?? launchTimestamp(started);
   const dataDir = join(args['data-root']!, name);
   const dirs = { storage: join(dataDir, 'storage'), logs: join(dataDir, 'logs'), tmp: join(dataDir, 'tmp') };
+  // A folder this launch creates is removed again if the start fails: no empty launch left for `data list`.
+  const created = !existsSync(dataDir);
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
   say(`DocVault OCR local suite — data in ${dataDir}`);
 
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
     say('\nstopping…');
     for (const r of running.reverse()) await r.stop().catch(() => undefined);
     say('stopped.');
+    if (code !== 0 && created && !existsSync(join(dataDir, 'launch_info.json'))) rmSync(dataDir, { recursive: true, force: true });
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAll(0));
@@ -109,6 +112,8 @@ async function main(): Promise<void> {
     const info = {
       timestamp: name,
       dataDir,
+      // Operators' commands find the running suite by this process being alive.
+      pid: process.pid,
       startedAt: localOffsetIso(started),
       projectId: PROJECT,
       ports: { storage: storage.port, pubsub: pubsub.port, firestore: firestore.port, upload: upload.port, api: api.port, dispatch: dispatch.port, ocrWorker: worker.port },
