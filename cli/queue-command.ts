@@ -113,6 +113,29 @@ export function runQueueStats(deps: Pick<LifecycleDeps, 'tasks'>, flags: { json?
   });
 }
 
+export interface FailedFlags {
+  code?: string;
+  limit?: number;
+  json?: boolean;
+}
+
+/** FAILED tasks with their codes: what `requeue-failed --code C` needs to be told. Never the user's email. */
+export function runQueueFailed(deps: Pick<LifecycleDeps, 'tasks'>, flags: FailedFlags, io: QueueIo): Promise<number> {
+  return run(io, async () => {
+    const ids = await deps.tasks.failedTaskIds({ ...(flags.code ? { code: flags.code } : {}), limit: flags.limit ?? 100 });
+    const failed = (await Promise.all(ids.map((id) => deps.tasks.get(id)))).filter((t) => t !== null);
+    const rows = failed.map((t) => ({ taskId: t.taskId, code: t.error?.code ?? 'INTERNAL', message: t.error?.message ?? '', attempts: t.attempts, failedAt: t.updatedAt.toISOString() }));
+    if (flags.json) return void json(io, rows);
+    const byCode = new Map<string, number>();
+    for (const r of rows) {
+      byCode.set(r.code, (byCode.get(r.code) ?? 0) + 1);
+      io.stdout.write(`${r.taskId}  ${r.code.padEnd(20)} ${r.message.split('\n')[0]!.slice(0, 100)}\n`);
+    }
+    const counts = [...byCode].sort((a, b) => b[1] - a[1]).map(([code, n]) => `${code} ${n}`);
+    io.stdout.write(`${tasksWord(rows.length)} failed${counts.length ? `: ${counts.join(', ')}` : ''}${ids.length === (flags.limit ?? 100) ? ' (limit reached; --limit for more)' : ''}\n`);
+  });
+}
+
 export interface RequeueFlags {
   code?: string;
   user?: string;
@@ -196,7 +219,7 @@ function checkedRequeueFlags(flags: RequeueFlags): RequeueFlags {
   return flags;
 }
 
-export type QueueSubcommand = 'stats' | 'requeue-failed' | 'recover-stale' | 'cleanup';
+export type QueueSubcommand = 'stats' | 'failed' | 'requeue-failed' | 'recover-stale' | 'cleanup';
 
 /** The entry of `docvault queue SUB`: flags as commander parsed them. */
 export async function runQueueSubcommand(name: QueueSubcommand, flags: object, parent: { local?: boolean }, io: QueueIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
@@ -204,10 +227,12 @@ export async function runQueueSubcommand(name: QueueSubcommand, flags: object, p
   switch (name) {
     case 'stats':
       return withClients(local, io, (c) => runQueueStats(c, flags, io));
+    case 'failed':
     case 'requeue-failed': {
       let checked: RequeueFlags;
       try {
         checked = checkedRequeueFlags(flags);
+        if (name === 'failed') return withClients(local, io, (c) => runQueueFailed(c, checked, io));
       } catch (err) {
         return reportError(err, io);
       }

@@ -14,7 +14,8 @@ export async function operatorEnv(flags: { local?: boolean }, stderr: NodeJS.Wri
   const suite = await findRunningSuite(dataRoot);
   if (suite) {
     stderr.write(`using the local suite of npm start in ${relative(process.cwd(), suite.dataDir) || suite.dataDir} (pid ${suite.pid}); set GOOGLE_CLOUD_PROJECT for the cloud\n`);
-    return Object.assign(process.env, localSuiteEnv({ ...suiteEnv(suite), ...(flags.local ? {} : process.env) }));
+    const own = Object.fromEntries(Object.entries(process.env).filter(([, value]) => value)); // an empty variable sets nothing
+    return Object.assign(process.env, localSuiteEnv({ ...suiteEnv(suite), ...(flags.local ? {} : own) }));
   }
   return flags.local ? Object.assign(process.env, localSuiteEnv()) : process.env;
 }

@@ -7,7 +7,7 @@ export function registerQueueCommand(program: Command): void {
     .command('queue')
     .description('queue care over every user\'s tasks (environment as for the functions: GOOGLE_CLOUD_PROJECT, RESULTS_BUCKET, USER_HASH_SECRET, …)')
     .option('--local', 'against the local suite of npm start: its emulator ports, buckets and secret for whatever is not set');
-  const run = async (name: 'stats' | 'requeue-failed' | 'recover-stale' | 'cleanup', opts: object) => {
+  const run = async (name: 'stats' | 'failed' | 'requeue-failed' | 'recover-stale' | 'cleanup', opts: object) => {
     const { runQueueSubcommand } = await import('../queue-command.ts');
     process.exitCode = await runQueueSubcommand(name, opts, queue.opts<{ local?: boolean }>());
   };
@@ -17,6 +17,14 @@ export function registerQueueCommand(program: Command): void {
     .description('queued, processing, failed, completed today, average wait and oldest queued task: GET /queue/stats over all users')
     .option('--json', 'machine-readable')
     .action((opts) => run('stats', opts));
+
+  queue
+    .command('failed')
+    .description('FAILED tasks with their error codes (the code to give requeue-failed --code)')
+    .option('--code <code>', 'only tasks that failed with this error code')
+    .option('--limit <n>', 'at most this many tasks', positiveInt, 100)
+    .option('--json', 'machine-readable')
+    .action((opts) => run('failed', opts));
 
   queue
     .command('requeue-failed')
