@@ -32,6 +32,22 @@ function port(name: keyof typeof LOCAL_PORTS): number {
 
 const say = (line: string) => process.stdout.write(line + '\n');
 
+/**
+ * Waits for every start, keeping each one that succeeded so that it is stopped too when another failed
+ * (with Promise.all an emulator still starting when its neighbour failed would be left running).
+ */
+interface Stoppable {
+  stop(): Promise<void>;
+}
+
+async function allStarted<T extends ReadonlyArray<Promise<Stoppable>>>(running: Stoppable[], starts: [...T]): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(starts);
+  for (const s of settled) if (s.status === 'fulfilled') running.push(s.value);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<Stoppable>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
 async function main(): Promise<void> {
   const started = new Date();
   const name = args.data ?? launchTimestamp(started);
@@ -42,7 +58,7 @@ async function main(): Promise<void> {
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
   say(`DocVault OCR local suite — data in ${dataDir}`);
 
-  const running: Array<{ stop(): Promise<void> }> = [];
+  const running: Stoppable[] = [];
   let stopping = false;
   const stopAll = async (code: number) => {
     if (stopping) return;
@@ -57,11 +73,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
 
   try {
-    const [firestore, pubsub] = await Promise.all([
+    const [firestore, pubsub] = await allStarted(running, [
       startFirestoreEmulator({ projectId: PROJECT, port: port('FIRESTORE_PORT') }),
       startPubsubEmulator({ projectId: PROJECT, port: port('PUBSUB_PORT') }),
     ]);
-    running.push(firestore, pubsub);
     const storage: StorageEmulator = await startStorageEmulator({
       projectId: PROJECT,
       port: port('STORAGE_PORT'),
@@ -83,12 +98,9 @@ async function main(): Promise<void> {
       ALLOW_LOCAL_IDENTITY: 'true',
       TMPDIR: dirs.tmp,
     };
-    const fn = (target: string, key: keyof typeof LOCAL_PORTS) =>
-      startFunction({ target, env, port: port(key), logFile: join(dirs.logs, `${target}.log`) }).then((f: FunctionProcess) => {
-        running.push(f);
-        return f;
-      });
-    const [upload, api, dispatch, worker] = await Promise.all([
+    const fn = (target: string, key: keyof typeof LOCAL_PORTS): Promise<FunctionProcess> =>
+      startFunction({ target, env, port: port(key), logFile: join(dirs.logs, `${target}.log`) });
+    const [upload, api, dispatch, worker] = await allStarted(running, [
       fn('upload', 'UPLOAD_PORT'),
       fn('api', 'API_PORT'),
       fn('dispatch', 'DISPATCH_PORT'),
