@@ -270,7 +270,7 @@ describe('queue cleanup', () => {
 
   it('refuses fewer than one day', async () => {
     const io = capture();
-    expect(await runQueueCleanup(deps, { days: 0, failedDays: 30 }, io)).toBe(1);
+    expect(await runQueueCleanup(deps, { days: 0, failedDays: 30 }, io)).toBe(2); // a usage error
     expect(io.err()).toMatch(/^error INVALID_ARGUMENT: --days must be a whole number of days, at least 1/);
   });
 });
