@@ -3,8 +3,7 @@
  * data/{YYYYMMDD_HHMMSS}/. Sizes are human-readable here and exact bytes with --json.
  */
 import { relative, resolve } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
-import { DocVaultError } from '../shared/core/errors.ts';
+import { reportCliError } from './cli-errors.ts';
 import { archiveLaunch, cleanupLaunches, dataUsage, formatBytes, listLaunches, type LaunchFolder } from '../shared/ops/data-folders.ts';
 import { localOffsetIso } from '../shared/ops/launch-data.ts';
 
@@ -47,21 +46,12 @@ const shown = (path: string) => {
   return rel !== '' && !rel.startsWith('..') ? rel : path;
 };
 
-function reportError(err: unknown, io: DataIo): number {
-  if (err instanceof DocVaultError) {
-    io.stderr.write(`error ${err.code}: ${err.message}\n`);
-    return 1;
-  }
-  io.stderr.write(`error: ${String((err as Error)?.stack ?? err)}\n`);
-  return 2;
-}
-
 async function run(io: DataIo, body: () => Promise<void>): Promise<number> {
   try {
     await body();
     return 0;
   } catch (err) {
-    return reportError(err, io);
+    return reportCliError(err, io.stderr);
   }
 }
 
@@ -140,55 +130,4 @@ export function runDataArchive(name: string, flags: DataArchiveFlags, io: DataIo
     );
     if (report.removed) io.stdout.write(`removed ${report.name}\n`);
   });
-}
-
-function positiveDays(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of days, at least 1');
-  return n;
-}
-
-export function registerDataCommand(program: Command): void {
-  const data = program.command('data').description('the local launch data folders npm start writes (data/YYYYMMDD_HHMMSS/: storage, logs, tmp, launch_info.json)');
-  const io: DataIo = { stdout: process.stdout, stderr: process.stderr };
-  const rootOption = ['--root <dir>', `data folder (default: ${shown(DEFAULT_DATA_ROOT)})`] as const;
-
-  data
-    .command('list')
-    .description('launch folders, newest first, with size and file count')
-    .option(...rootOption)
-    .option('--verbose', 'also the start time and ports from launch_info.json and the size of storage/, logs/, tmp/')
-    .option('--json', 'machine-readable, sizes in bytes')
-    .action(async (opts: DataListFlags) => {
-      process.exitCode = await runDataList(opts, io);
-    });
-
-  data
-    .command('usage')
-    .description('total size of the data folder, how much of it is launches, and its five largest entries')
-    .option(...rootOption)
-    .option('--json', 'machine-readable, sizes in bytes')
-    .action(async (opts: DataUsageFlags) => {
-      process.exitCode = await runDataUsage(opts, io);
-    });
-
-  data
-    .command('cleanup')
-    .description('delete launch folders started more than N days ago (default/, archives/, models-shipped/ and other folders are never touched)')
-    .requiredOption('--days <n>', 'age in days, by the timestamp in the folder name', positiveDays)
-    .option('--dry-run', 'print what would go, change nothing')
-    .option(...rootOption)
-    .action(async (opts: DataCleanupFlags) => {
-      process.exitCode = await runDataCleanup(opts, io);
-    });
-
-  data
-    .command('archive')
-    .description('pack a launch folder into archives/{project}-{TS}.tar.gz')
-    .argument('<timestamp>', 'the launch folder name, YYYYMMDD_HHMMSS')
-    .option('--remove', 'delete the folder once the archive is written and checked')
-    .option(...rootOption)
-    .action(async (name: string, opts: DataArchiveFlags) => {
-      process.exitCode = await runDataArchive(name, opts, io);
-    });
 }

@@ -1,58 +1,33 @@
 #!/usr/bin/env node
-/** The `docvault` command line. Each sub-command lives in its own module beside this one. */
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { ACCEPTED_TYPES_TEXT } from '../shared/core/document-type.ts';
-import { DocVaultError } from '../shared/core/errors.ts';
-import { userHashOf, userPrefix } from '../shared/core/task.ts';
-import { LOCAL_BUCKETS, LOCAL_SECRETS } from '../shared/names.ts';
-import { registerDataCommand } from './data-command.ts';
-import { registerIngestCommand } from './ingest-command.ts';
-import { registerModelsCommand } from './models-command.ts';
-import { OutputFormat, runOcrCommand } from './ocr-command.ts';
-import { registerQueueCommand } from './queue-command.ts';
+/**
+ * The `docvault` command line. Each sub-command's options are declared in commands/ and its work lives
+ * in a module beside this one, imported only when that sub-command runs: `docvault --help` loads
+ * commander and nothing else (no engines, no cloud clients, no zod).
+ */
+import { readFileSync } from 'node:fs';
+import { CommanderError, Command } from 'commander';
+import { registerDataCommand } from './commands/data.ts';
+import { registerIngestCommand } from './commands/ingest.ts';
+import { registerModelsCommand } from './commands/models.ts';
+import { registerOcrCommand } from './commands/ocr.ts';
+import { registerQueueCommand } from './commands/queue.ts';
+import { registerUserPrefixCommand } from './commands/user-prefix.ts';
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
-  return n;
-}
+const USAGE_EXIT = 2;
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
-function formats(value: string, previous: OutputFormat[] | undefined): OutputFormat[] {
-  const parsed = value.split(',').map((f) => OutputFormat.safeParse(f.trim()));
-  const bad = parsed.find((p) => !p.success);
-  if (bad) throw new InvalidArgumentError(`formats are ${OutputFormat.options.join(', ')}`);
-  return [...(previous ?? []), ...parsed.map((p) => p.data as OutputFormat)];
-}
+const program = new Command('docvault')
+  .description('DocVault OCR: document OCR on Google Cloud, and its local tools.')
+  .version(version)
+  // A wrong option is one line with a code, not the whole help; the usage error exits 2.
+  .configureOutput({ outputError: (message, write) => write(`error INVALID_ARGUMENT: ${message.replace(/^error: /, '')}`) })
+  .showHelpAfterError('(add --help for usage)')
+  .exitOverride();
 
-const program = new Command('docvault').description('DocVault OCR: document OCR on Google Cloud, and its local tools.').showHelpAfterError();
-
-program
-  .command('ocr')
-  .description(`OCR local files (${ACCEPTED_TYPES_TEXT}) with no cloud and no emulator`)
-  .argument('<files...>', 'documents to read')
-  .option('-l, --lang <langs>', 'languages, e.g. eng or eng+deu', 'eng')
-  .option('-f, --format <formats>', 'json, txt, hocr, pdf (repeat or comma-separate)', formats)
-  .option('-o, --out <dir>', 'write FILE.{json,txt,hocr.html,searchable.pdf} here instead of printing')
-  .option('--password <password>', 'password of encrypted PDFs')
-  .option('--dpi <dpi>', 'resolution PDF pages are rendered at', positiveInt, 300)
-  .option('--workers <n>', 'OCR workers (default: one per CPU)', positiveInt)
-  .addOption(new Option('--model-dir <dir...>', 'folders with {lang}.traineddata, searched first').env('MODEL_CACHE_DIR').default([]))
-  .action(async (files: string[], opts) => {
-    const modelDir = typeof opts.modelDir === 'string' ? [opts.modelDir] : opts.modelDir;
-    process.exitCode = await runOcrCommand(files, { ...opts, modelDir, format: opts.format ?? ['txt'] }, { stdout: process.stdout, stderr: process.stderr });
-  });
-
-program
-  .command('user-prefix')
-  .description('print the gs:// prefix an operator drops a user\'s files into (each file there becomes a task)')
-  .argument('<email>', 'the user\'s email')
-  .option('--bucket <name>', 'uploads bucket', process.env.UPLOADS_BUCKET ?? LOCAL_BUCKETS.uploads)
-  .action((email: string, opts: { bucket: string }) => {
-    const secret = process.env.USER_HASH_SECRET;
-    if (!secret) process.stderr.write('USER_HASH_SECRET is not set: using the local suite\'s secret (npm start).\n');
-    process.stdout.write(`gs://${opts.bucket}/${userPrefix(userHashOf(email, secret ?? LOCAL_SECRETS.userHash))}\n`);
-  });
-
+// The ocr help names the formats; that list loads zod, so only when this help is asked for.
+const ocrHelp = process.argv[2] === 'ocr' && process.argv.some((a) => a === '--help' || a === '-h');
+registerOcrCommand(program, ocrHelp ? (await import('../shared/core/document-type.ts')).ACCEPTED_TYPES_TEXT : undefined);
+registerUserPrefixCommand(program);
 registerModelsCommand(program);
 registerDataCommand(program);
 registerQueueCommand(program);
@@ -61,7 +36,11 @@ registerIngestCommand(program);
 try {
   await program.parseAsync();
 } catch (err) {
-  const message = err instanceof DocVaultError ? `error ${err.code}: ${err.message}` : String((err as Error)?.stack ?? err);
-  process.stderr.write(message + '\n');
-  process.exitCode = 2;
+  if (err instanceof CommanderError) {
+    // --help and --version "fail" with exit code 0; everything else commander refuses is a usage error.
+    process.exitCode = err.exitCode === 0 ? 0 : USAGE_EXIT;
+  } else {
+    const { reportCliError } = await import('./cli-errors.ts');
+    process.exitCode = reportCliError(err, process.stderr);
+  }
 }

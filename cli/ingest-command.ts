@@ -4,20 +4,22 @@
  * the tasks to the end. Progress goes to stderr (a bar on a terminal, plain lines otherwise); the
  * result to stdout (`--json` for machines). The email is only turned into its hash, never printed.
  */
-import { InvalidArgumentError, type Command } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import { createFirestore, TaskStore } from '../shared/adapters/firestore-tasks.ts';
 import { createStorage } from '../shared/adapters/storage.ts';
 import { ConfigError, loadConfig } from '../shared/config.ts';
 import { Languages } from '../shared/core/options.ts';
-import { Priority, userHashOf } from '../shared/core/task.ts';
+import { Email, Priority, userHashOf } from '../shared/core/task.ts';
+import { DocVaultError } from '../shared/core/errors.ts';
+import { reportCliError } from './cli-errors.ts';
 import { DEFAULT_CONCURRENCY, ingest, monitorTasks, type IngestProgress, type IngestReport, type MonitorReport } from '../shared/ops/ingest.ts';
-import { localSuiteEnv, reachable } from './queue-command.ts';
+import { reachable } from './queue-command.ts';
+import { operatorEnv } from './target.ts';
 
 export interface IngestFlags {
   user: string;
-  concurrency: number;
-  priority?: Priority;
+  concurrency?: number;
+  priority?: string;
   language?: string[];
   include?: string[];
   exclude?: string[];
@@ -123,25 +125,44 @@ function printReport(io: Io, r: IngestReport, monitor: MonitorReport | null): vo
   if (monitor.unfinished) io.stdout.write(`${monitor.unfinished} tasks had not finished when no task had changed for a long while; see GET /batches/${r.batchId}\n`);
 }
 
+/** The flags that need a schema, checked before anything is sent: the same email, priority and language rules as the API's. */
+function checkedFlags(flags: IngestFlags): { user: string; priority?: Priority; languages?: string[] } {
+  const problem = (what: string) => new DocVaultError('INVALID_ARGUMENT', what);
+  const user = Email.safeParse(flags.user);
+  if (!user.success) throw problem(`--user: "${flags.user}" is not an email address the service accepts (ASCII only).`);
+  const priority = flags.priority === undefined ? undefined : Priority.safeParse(flags.priority);
+  if (priority && !priority.success) throw problem(`--priority: priorities are ${Priority.options.join(', ')}.`);
+  const languages = flags.language?.length ? Languages.safeParse(flags.language.join('+')) : undefined;
+  if (languages && !languages.success) throw problem('--language: a language is a tesseract code such as eng, deu or chi_sim (eng+deu for several).');
+  return { user: user.data, ...(priority?.data ? { priority: priority.data } : {}), ...(languages?.data ? { languages: languages.data } : {}) };
+}
+
 export async function runIngestCommand(dir: string, flags: IngestFlags, io: Io, signal?: AbortSignal): Promise<number> {
   let firestore: ReturnType<typeof createFirestore> | undefined;
   try {
-    const config = loadConfig(flags.local ? Object.assign(process.env, localSuiteEnv()) : process.env);
+    const checked = checkedFlags(flags);
+    const config = loadConfig(await operatorEnv({ local: Boolean(flags.local) }, io.stderr));
     if (!flags.dryRun && config.STORAGE_EMULATOR_HOST && !(await reachable(config.STORAGE_EMULATOR_HOST.replace(/^https?:\/\//, '').replace(/\/.*$/, '')))) {
       io.stderr.write(`the storage emulator at ${config.STORAGE_EMULATOR_HOST} does not answer: is the local suite running (npm start)?\n`);
       return 2;
     }
-    const userHash = userHashOf(flags.user, config.USER_HASH_SECRET);
+    const userHash = userHashOf(checked.user, config.USER_HASH_SECRET);
     const reporter = progressReporter(io);
+    // --json maps each file to its outcome and task; --dry-run names each file it would send.
+    const files: Array<{ path: string; outcome: string; taskId?: string }> = [];
+    const onFile = (f: { path: string; outcome: string; taskId?: string }) => {
+      if (flags.json) files.push({ path: f.path, outcome: f.outcome, ...(f.taskId ? { taskId: f.taskId } : {}) });
+      else if (f.outcome === 'would-upload') io.stdout.write(`would upload  ${f.path}\n`);
+    };
     let report: IngestReport;
     try {
       report = await ingest(createStorage(config.GOOGLE_CLOUD_PROJECT), {
         dir,
         bucket: config.UPLOADS_BUCKET,
         userHash,
-        concurrency: flags.concurrency,
-        ...(flags.priority ? { priority: flags.priority } : {}),
-        ...(flags.language?.length ? { languages: flags.language } : {}),
+        concurrency: flags.concurrency ?? DEFAULT_CONCURRENCY,
+        ...(checked.priority ? { priority: checked.priority } : {}),
+        ...(checked.languages ? { languages: checked.languages } : {}),
         ...(flags.include ? { include: flags.include } : {}),
         ...(flags.exclude ? { exclude: flags.exclude } : {}),
         ...(flags.state ? { statePath: flags.state } : {}),
@@ -149,6 +170,7 @@ export async function runIngestCommand(dir: string, flags: IngestFlags, io: Io, 
         dryRun: Boolean(flags.dryRun),
         trackSubmitted: Boolean(flags.monitor) && !flags.dryRun,
         onProgress: (p) => reporter.update(p),
+        onFile,
       });
     } finally {
       reporter.stop();
@@ -169,7 +191,7 @@ export async function runIngestCommand(dir: string, flags: IngestFlags, io: Io, 
     }
     if (flags.json) {
       const { submitted, ...rest } = report;
-      io.stdout.write(JSON.stringify({ ...rest, userHash, tasks: submitted.length, ...(monitor ? { monitor } : {}) }, null, 2) + '\n');
+      io.stdout.write(JSON.stringify({ ...rest, userHash, tasks: submitted.length, files, ...(monitor ? { monitor } : {}) }, null, 2) + '\n');
     } else printReport(io, report, monitor);
     const failed = report.outcomes.failed + report.outcomes.conflict + (monitor ? monitor.failedCount + monitor.unfinished : 0);
     return failed > 0 || report.aborted ? 1 : 0;
@@ -178,53 +200,8 @@ export async function runIngestCommand(dir: string, flags: IngestFlags, io: Io, 
       io.stderr.write(`${err.message}\n(against the local suite of npm start, add --local)\n`);
       return 2;
     }
-    io.stderr.write(`error: ${String((err as Error)?.message ?? err)}\n`);
-    return 2;
+    return reportCliError(err, io.stderr);
   } finally {
     await firestore?.terminate();
   }
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number, at least 1');
-  return n;
-}
-
-function priority(value: string): Priority {
-  const parsed = Priority.safeParse(value);
-  if (!parsed.success) throw new InvalidArgumentError(`priorities are ${Priority.options.join(', ')}`);
-  return parsed.data;
-}
-
-function languages(value: string, previous: string[] | undefined): string[] {
-  const parsed = Languages.safeParse(value);
-  if (!parsed.success) throw new InvalidArgumentError('a language is a tesseract code such as eng, deu or chi_sim (eng+deu for several)');
-  return [...(previous ?? []), ...parsed.data];
-}
-
-const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
-
-export function registerIngestCommand(program: Command): void {
-  program
-    .command('ingest')
-    .description('upload every supported file under DIR into a user\'s prefix of the uploads bucket (each becomes a task, as a gsutil drop does); resumable')
-    .argument('<dir>', 'folder to ingest, recursively')
-    .requiredOption('--user <email>', 'the user the documents belong to')
-    .option('--concurrency <n>', 'uploads at once', positiveInt, DEFAULT_CONCURRENCY)
-    .option('--priority <p>', `${Priority.options.join(', ')} (default: by size, as for any upload)`, priority)
-    .option('--language <lang>', 'document language(s), e.g. eng or eng+deu; repeatable (default: eng)', languages)
-    .option('--include <glob>', 'only matching files (a glob without / matches the file name); repeatable', collect)
-    .option('--exclude <glob>', 'leave matching files out; repeatable', collect)
-    .option('--monitor', 'follow the submitted tasks until each is COMPLETED or FAILED; exit code 1 if any failed')
-    .option('--dry-run', 'say what would be uploaded, send nothing')
-    .option('--json', 'machine-readable result on stdout')
-    .option('--state <file>', 'the resumable state file (default: DIR/.docvault-ingest.jsonl)')
-    .option('--local', 'against the local suite of npm start: its emulator ports, buckets and secret for whatever is not set')
-    .action(async (dir: string, flags: IngestFlags) => {
-      const abort = new AbortController();
-      // Ctrl-C stops taking new files; what is in flight finishes and is recorded, so a rerun resumes.
-      process.once('SIGINT', () => abort.abort());
-      process.exitCode = await runIngestCommand(dir, flags, { stdout: process.stdout, stderr: process.stderr }, abort.signal);
-    });
 }

@@ -1,6 +1,11 @@
 /** `docvault models sync SRC DEST` and `docvault models manifest DIR|gs://…`: model folders and the models bucket. */
-import type { Command } from 'commander';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DocVaultError } from '../shared/core/errors.ts';
+import { stagePackagedModels } from '../shared/ops/packaged-models.ts';
+import { exitCodeOf, reportCliError } from './cli-errors.ts';
+import { operatorEnv } from './target.ts';
 import { syncModels, syncProblemOf, writeManifest } from '../shared/ops/model-sync.ts';
 
 export interface ModelsIo {
@@ -17,15 +22,20 @@ export interface ModelsSyncFlags {
 function reportError(err: unknown, io: ModelsIo): number {
   if (err instanceof DocVaultError) {
     io.stderr.write(`error ${syncProblemOf(err) ?? err.code}: ${err.message}\n`);
-    return 1;
+    return exitCodeOf(err);
   }
-  io.stderr.write(`error: ${String((err as Error)?.stack ?? err)}\n`);
-  return 2;
+  return reportCliError(err, io.stderr);
+}
+
+/** A gs:// location goes to the running local suite's storage emulator unless the cloud (or an emulator) is configured. */
+async function bucketTarget(locations: string[], io: ModelsIo): Promise<void> {
+  if (locations.some((l) => l.startsWith('gs://'))) await operatorEnv({}, io.stderr);
 }
 
 /** Returns the exit code: 0 on success, 1 on a sync error (missing source, permission, full disk, …). */
 export async function runModelsSync(source: string, destination: string, flags: ModelsSyncFlags, io: ModelsIo): Promise<number> {
   try {
+    await bucketTarget([source, destination], io);
     await syncModels({
       source,
       destination,
@@ -42,6 +52,7 @@ export async function runModelsSync(source: string, destination: string, flags: 
 
 export async function runModelsManifest(location: string, io: ModelsIo): Promise<number> {
   try {
+    await bucketTarget([location], io);
     const { manifest, written, url } = await writeManifest(location);
     io.stdout.write(`${written ? 'written' : 'unchanged'}  ${url} (${manifest.files.length} files)\n`);
     return 0;
@@ -50,30 +61,30 @@ export async function runModelsManifest(location: string, io: ModelsIo): Promise
   }
 }
 
-export function registerModelsCommand(program: Command): void {
-  const models = program.command('models').description('traineddata folders and the models bucket (tessdata/{lang}.traineddata + manifest.json)');
-  const io: ModelsIo = { stdout: process.stdout, stderr: process.stderr };
+/** `docvault models list`: every language `docvault ocr` finds, and where from. */
+export async function runModelsList(flags: { modelDir?: string[]; json?: boolean }, io: ModelsIo): Promise<number> {
+  try {
+    const { ModelStore, modelDirs } = await import('../shared/engines/index.ts');
+    const files = await new ModelStore(modelDirs(flags.modelDir ?? [])).list();
+    if (flags.json) io.stdout.write(JSON.stringify(files, null, 2) + '\n');
+    else for (const f of files) io.stdout.write(`${f.lang.padEnd(10)}${(f.size / 1e6).toFixed(1).padStart(6)} MB  ${f.source.padEnd(28)}${f.path}\n`);
+    return 0;
+  } catch (err) {
+    return reportError(err, io);
+  }
+}
 
-  models
-    .command('sync')
-    .description(
-      'copy models from SRC to DEST (each a folder or gs://bucket/prefix) with rsync -u semantics: missing or older files at DEST are ' +
-        'replaced, files newer at DEST are kept and reported, identical files are left alone; DEST\'s manifest.json is refreshed',
-    )
-    .argument('<src>', 'local folder or gs://bucket/prefix to copy from')
-    .argument('<dest>', 'local folder or gs://bucket/prefix to copy to')
-    .option('--dry-run', 'print the plan, change nothing')
-    .option('--force', 'copy regardless of times (identical files are still left alone): resets DEST to SRC')
-    .option('--delete', 'delete files at DEST that SRC does not have')
-    .action(async (src: string, dest: string, opts: ModelsSyncFlags) => {
-      process.exitCode = await runModelsSync(src, dest, opts, io);
-    });
-
-  models
-    .command('manifest')
-    .description('(re)build manifest.json (path, lang, size, sha256, source of each file) at the root of a model folder or gs:// prefix')
-    .argument('<location>', 'local folder or gs://bucket/prefix')
-    .action(async (location: string) => {
-      process.exitCode = await runModelsManifest(location, io);
-    });
+/** `docvault models add LANG... --to DEST`: the installed traineddata of LANG... into a model folder or the models bucket. */
+export async function runModelsAdd(langs: string[], destination: string, io: ModelsIo): Promise<number> {
+  const staged = await mkdtemp(join(tmpdir(), 'docvault-models-add-'));
+  try {
+    await bucketTarget([destination], io);
+    await stagePackagedModels(staged, langs);
+    await syncModels({ source: staged, destination, dryRun: false, force: false, delete: false, log: (line) => io.stdout.write(`${line}\n`) });
+    return 0;
+  } catch (err) {
+    return reportError(err, io);
+  } finally {
+    await rm(staged, { recursive: true, force: true });
+  }
 }

@@ -1,10 +1,13 @@
 /** `docvault ocr FILE...`: the whole core on local files, with no cloud and no emulator. */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
-import { DocVaultError, toDocVaultError } from '../shared/core/errors.ts';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { DocVaultError } from '../shared/core/errors.ts';
+import { Languages } from '../shared/core/options.ts';
 import type { PageProgress } from '../shared/core/pipeline.ts';
-import { createOcr, modelDirs } from '../shared/engines/index.ts';
-import { OUTPUTS, renderOutputs, type OutputFormat } from '../shared/outputs/index.ts';
+import { createOcr, modelDirs, type Ocr } from '../shared/engines/index.ts';
+import { OUTPUTS, renderOutputs, OutputFormat } from '../shared/outputs/index.ts';
+import { errorLine, reportCliError, cliError } from './cli-errors.ts';
+import { cutToPages, parsePageSelection, renumberPages, type PageSelection } from './page-selection.ts';
 
 export { OutputFormat } from '../shared/outputs/index.ts';
 
@@ -12,6 +15,7 @@ export interface OcrCommandOptions {
   lang: string;
   format: OutputFormat[];
   out?: string | undefined;
+  pages?: PageSelection | undefined;
   password?: string | undefined;
   dpi: number;
   workers?: number | undefined;
@@ -23,50 +27,111 @@ export interface Io {
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
+/** The options as commander hands them over, checked by the same schemas as the service's. */
+export function checkedOcrOptions(raw: { lang: string; format?: string[]; out?: string; pages?: string; password?: string; dpi: number; workers?: number; modelDir: string | string[] }): OcrCommandOptions {
+  const formats = (raw.format ?? ['txt']).map((f) => {
+    const parsed = OutputFormat.safeParse(f);
+    if (!parsed.success) throw new DocVaultError('INVALID_ARGUMENT', `-f ${f}: formats are ${OutputFormat.options.join(', ')}.`);
+    return parsed.data;
+  });
+  const langs = Languages.safeParse(raw.lang);
+  if (!langs.success) throw new DocVaultError('INVALID_ARGUMENT', `-l ${raw.lang}: a language is a tesseract code such as eng, deu or chi_sim (eng+deu for several).`);
+  if (formats.includes('pdf') && !raw.out) throw new DocVaultError('INVALID_ARGUMENT', 'The pdf format writes files: give --out DIR.');
+  return {
+    lang: langs.data.join('+'),
+    format: [...new Set(formats)],
+    out: raw.out,
+    pages: raw.pages === undefined ? undefined : parsePageSelection(raw.pages),
+    password: raw.password,
+    dpi: raw.dpi,
+    workers: raw.workers,
+    modelDir: typeof raw.modelDir === 'string' ? [raw.modelDir] : raw.modelDir,
+  };
+}
+
+/** The entry of `docvault ocr`: a usage error is reported before any engine starts. */
+export async function runOcrCli(files: string[], raw: Parameters<typeof checkedOcrOptions>[0], io: Io): Promise<number> {
+  let options: OcrCommandOptions;
+  try {
+    options = checkedOcrOptions(raw);
+  } catch (err) {
+    return reportCliError(err, io.stderr);
+  }
+  return runOcrCommand(files, options, io);
+}
+
+/**
+ * The file name stem of each input's outputs in --out: its own name, unless another input has the same
+ * one (a/scan.png and b/scan.png): then its folder's name is put in front, and a number if still needed.
+ */
+export function outputStems(files: readonly string[]): string[] {
+  const stem = (file: string) => basename(file, extname(file));
+  const count = new Map<string, number>();
+  for (const f of files) count.set(stem(f), (count.get(stem(f)) ?? 0) + 1);
+  const taken = new Set<string>();
+  return files.map((file) => {
+    const own = stem(file);
+    let name = count.get(own)! > 1 ? `${basename(dirname(resolve(file))) || 'root'}-${own}` : own;
+    for (let n = 2; taken.has(name); n++) name = `${own}-${n}`;
+    taken.add(name);
+    return name;
+  });
+}
+
 /** Returns the process exit code: 0 when every file was read, 1 when any failed. */
 export async function runOcrCommand(files: string[], options: OcrCommandOptions, io: Io): Promise<number> {
-  if (options.format.includes('pdf') && !options.out) {
-    throw new DocVaultError('INVALID_ARGUMENT', 'The pdf format writes files: give --out DIR.');
-  }
   const ocr = createOcr({ modelDirs: modelDirs(options.modelDir), workers: options.workers });
-  const progressOnTty = Boolean(io.stderr.isTTY);
+  const stems = outputStems(files);
   let failures = 0;
   try {
-    for (const file of files) {
-      const started = performance.now();
+    // A language that is not installed is the command's fault, not a document's: say so once, exit 2.
+    await Promise.all(options.lang.split('+').map((l) => ocr.models.file(l)));
+    for (const [i, file] of files.entries()) {
       try {
-        const bytes = new Uint8Array(await readFile(file));
-        const onProgress = (p: PageProgress) => {
-          if (progressOnTty) io.stderr.write(`\r${file}: page ${p.done}/${p.total}`);
-        };
-        const output = await ocr.process(bytes, { languages: options.lang, password: options.password, dpi: options.dpi, searchablePdf: options.format.includes('pdf') }, onProgress);
-        if (progressOnTty) io.stderr.write('\r\x1b[K');
-        const rendered = await renderOutputs(bytes, output, options.format);
-        if (options.out) {
-          await mkdir(options.out, { recursive: true });
-          const stem = basename(file, extname(file));
-          for (const [format, content] of rendered) await writeFile(join(options.out, stem + OUTPUTS[format].fileSuffix), content);
-        } else {
-          for (const content of rendered.values()) io.stdout.write(content);
-        }
-        const { result } = output;
-        const failed = result.pages.filter((p) => p.status === 'failed').length;
-        const skipped = result.pages.filter((p) => p.source === 'text-layer').length;
-        io.stderr.write(
-          `${file}: ${result.pageCount} page${result.pageCount === 1 ? '' : 's'}` +
-            (skipped ? ` (${skipped} from text layer)` : '') +
-            (failed ? ` (${failed} failed)` : '') +
-            `, mean confidence ${result.confidence.toFixed(1)}, ${((performance.now() - started) / 1000).toFixed(2)} s\n`,
-        );
+        await readOne(ocr, file, stems[i]!, options, io, files.length > 1);
       } catch (err) {
         failures += 1;
-        if (progressOnTty) io.stderr.write('\r\x1b[K');
-        const error = toDocVaultError(err);
-        io.stderr.write(`${file}: error ${error.code}: ${error.message}\n`);
+        if (io.stderr.isTTY) io.stderr.write('\r\x1b[K');
+        io.stderr.write(errorLine(cliError(err, file), file));
       }
     }
+  } catch (err) {
+    return reportCliError(err, io.stderr);
   } finally {
     await ocr.close();
   }
   return failures === 0 ? 0 : 1;
+}
+
+async function readOne(ocr: Ocr, file: string, stem: string, options: OcrCommandOptions, io: Io, several: boolean): Promise<void> {
+  const started = performance.now();
+  const original = new Uint8Array(await readFile(file));
+  const { bytes, pages } = options.pages ? await cutToPages(original, options.pages) : { bytes: original, pages: null };
+  // Per-page progress on a terminal, for documents of more than one page.
+  const onProgress = (p: PageProgress) => {
+    if (io.stderr.isTTY && p.total > 1) io.stderr.write(`\r${file}: page ${p.done}/${p.total}`);
+  };
+  const output = await ocr.process(bytes, { languages: options.lang, password: options.password, dpi: options.dpi, searchablePdf: options.format.includes('pdf') }, onProgress);
+  if (io.stderr.isTTY) io.stderr.write('\r\x1b[K');
+  if (pages) renumberPages(output.result, pages);
+  const rendered = await renderOutputs(bytes, output, options.format);
+  if (options.out) {
+    await mkdir(options.out, { recursive: true });
+    for (const [format, content] of rendered) await writeFile(join(options.out, stem + OUTPUTS[format].fileSuffix), content);
+  } else {
+    // Several files on stdout: a header line before each, as head(1) does.
+    if (several) io.stdout.write(`==> ${file} <==\n`);
+    for (const content of rendered.values()) io.stdout.write(content);
+  }
+  const { result } = output;
+  const failed = result.pages.filter((p) => p.status === 'failed').length;
+  const skipped = result.pages.filter((p) => p.source === 'text-layer').length;
+  io.stderr.write(
+    `${file}: ${result.pages.length} page${result.pages.length === 1 ? '' : 's'}` +
+      (options.pages ? ` (pages ${options.pages.text})` : '') +
+      (skipped ? ` (${skipped} from text layer)` : '') +
+      (failed ? ` (${failed} failed)` : '') +
+      (options.out ? ` → ${join(options.out, stem)}.*` : '') +
+      `, mean confidence ${result.confidence.toFixed(1)}, ${((performance.now() - started) / 1000).toFixed(2)} s\n`,
+  );
 }

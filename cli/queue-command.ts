@@ -4,7 +4,6 @@
  * (its emulator ports, buckets and local secret) for whatever is not set.
  */
 import { connect } from 'node:net';
-import { InvalidArgumentError, type Command } from 'commander';
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 import { createFirestore, TaskStore } from '../shared/adapters/firestore-tasks.ts';
@@ -12,9 +11,10 @@ import { createPubSub, Queue } from '../shared/adapters/pubsub.ts';
 import { createStorage, GcsBlobStore } from '../shared/adapters/storage.ts';
 import { ConfigError, loadConfig, type Config } from '../shared/config.ts';
 import { DocVaultError, ErrorCode } from '../shared/core/errors.ts';
-import { userHashOf } from '../shared/core/task.ts';
+import { reportCliError } from './cli-errors.ts';
+import { operatorEnv } from './target.ts';
+import { Email, userHashOf } from '../shared/core/task.ts';
 import { createLogger, type Severity } from '../shared/log.ts';
-import { LOCAL_BUCKETS, LOCAL_PORTS, LOCAL_SECRETS } from '../shared/names.ts';
 import type { LifecycleDeps } from '../shared/lifecycle/deps.ts';
 import { notifySettings } from '../shared/lifecycle/notify.ts';
 import { recoverStale } from '../shared/lifecycle/recover-stale.ts';
@@ -35,23 +35,7 @@ export interface QueueCareClients extends QueueCareDeps {
   close(): Promise<void>;
 }
 
-/** What `npm start` gives its functions, for the variables the caller has not set. */
-export function localSuiteEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const port = (name: keyof typeof LOCAL_PORTS) => env[name] ?? String(LOCAL_PORTS[name]);
-  return {
-    GOOGLE_CLOUD_PROJECT: 'docvault-local',
-    FIRESTORE_EMULATOR_HOST: `127.0.0.1:${port('FIRESTORE_PORT')}`,
-    PUBSUB_EMULATOR_HOST: `127.0.0.1:${port('PUBSUB_PORT')}`,
-    STORAGE_EMULATOR_HOST: `http://127.0.0.1:${port('STORAGE_PORT')}`,
-    UPLOADS_BUCKET: LOCAL_BUCKETS.uploads,
-    RESULTS_BUCKET: LOCAL_BUCKETS.results,
-    MODELS_BUCKET: LOCAL_BUCKETS.models,
-    USER_HASH_SECRET: LOCAL_SECRETS.userHash,
-    WEBHOOK_SECRET: LOCAL_SECRETS.webhook,
-    METADATA_SERVER_DETECTION: 'none',
-    ...env,
-  };
-}
+export { localSuiteEnv } from './target.ts';
 
 /** Whether something listens at host:port, so a stopped local suite is said at once rather than after the clients' retries. */
 export function reachable(hostPort: string, timeoutMs = 2000): Promise<boolean> {
@@ -94,16 +78,11 @@ export function queueCareClients(config: Config, io: QueueIo): QueueCareClients 
 }
 
 function reportError(err: unknown, io: QueueIo): number {
-  if (err instanceof DocVaultError) {
-    io.stderr.write(`error ${err.code}: ${err.message}\n`);
-    return 1;
-  }
   if (err instanceof ConfigError) {
     io.stderr.write(`${err.message}\n(against the local suite of npm start, add --local)\n`);
     return 2;
   }
-  io.stderr.write(`error: ${String((err as Error)?.stack ?? err)}\n`);
-  return 2;
+  return reportCliError(err, io.stderr);
 }
 
 async function run(io: QueueIo, body: () => Promise<void>): Promise<number> {
@@ -131,6 +110,29 @@ export function runQueueStats(deps: Pick<LifecycleDeps, 'tasks'>, flags: { json?
       ['oldest queued', s.oldestQueuedAt ?? '-'],
     ];
     for (const [label, value] of rows) io.stdout.write(`${label.padEnd(16)}${value}\n`);
+  });
+}
+
+export interface FailedFlags {
+  code?: string;
+  limit?: number;
+  json?: boolean;
+}
+
+/** FAILED tasks with their codes: what `requeue-failed --code C` needs to be told. Never the user's email. */
+export function runQueueFailed(deps: Pick<LifecycleDeps, 'tasks'>, flags: FailedFlags, io: QueueIo): Promise<number> {
+  return run(io, async () => {
+    const ids = await deps.tasks.failedTaskIds({ ...(flags.code ? { code: flags.code } : {}), limit: flags.limit ?? 100 });
+    const failed = (await Promise.all(ids.map((id) => deps.tasks.get(id)))).filter((t) => t !== null);
+    const rows = failed.map((t) => ({ taskId: t.taskId, code: t.error?.code ?? 'INTERNAL', message: t.error?.message ?? '', attempts: t.attempts, failedAt: t.updatedAt.toISOString() }));
+    if (flags.json) return void json(io, rows);
+    const byCode = new Map<string, number>();
+    for (const r of rows) {
+      byCode.set(r.code, (byCode.get(r.code) ?? 0) + 1);
+      io.stdout.write(`${r.taskId}  ${r.code.padEnd(20)} ${r.message.split('\n')[0]!.slice(0, 100)}\n`);
+    }
+    const counts = [...byCode].sort((a, b) => b[1] - a[1]).map(([code, n]) => `${code} ${n}`);
+    io.stdout.write(`${tasksWord(rows.length)} failed${counts.length ? `: ${counts.join(', ')}` : ''}${ids.length === (flags.limit ?? 100) ? ' (limit reached; --limit for more)' : ''}\n`);
   });
 }
 
@@ -189,72 +191,58 @@ export function runQueueCleanup(deps: CleanupDeps, flags: QueueCleanupFlags, io:
   });
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number, at least 1');
-  return n;
-}
-
-function errorCode(value: string): string {
-  const parsed = ErrorCode.safeParse(value);
-  if (!parsed.success) throw new InvalidArgumentError(`codes are ${ErrorCode.options.join(', ')}`);
-  return parsed.data;
-}
-
-export function registerQueueCommand(program: Command): void {
-  const queue = program
-    .command('queue')
-    .description('queue care over every user\'s tasks (environment as for the functions: GOOGLE_CLOUD_PROJECT, RESULTS_BUCKET, USER_HASH_SECRET, …)')
-    .option('--local', 'against the local suite of npm start: its emulator ports, buckets and secret for whatever is not set');
-  const io: QueueIo = { stdout: process.stdout, stderr: process.stderr };
-
-  /** Runs one sub-command with clients made from the environment, closing them after. */
-  const withClients = (body: (clients: QueueCareClients) => Promise<number>) => async () => {
-    let clients: QueueCareClients | undefined;
-    try {
-      const config = loadConfig(queue.opts<{ local?: boolean }>().local ? Object.assign(process.env, localSuiteEnv()) : process.env);
-      if (config.FIRESTORE_EMULATOR_HOST && !(await reachable(config.FIRESTORE_EMULATOR_HOST))) {
-        io.stderr.write(`the Firestore emulator at ${config.FIRESTORE_EMULATOR_HOST} does not answer: is the local suite running (npm start)?\n`);
-        process.exitCode = 2;
-        return;
-      }
-      clients = queueCareClients(config, io);
-      process.exitCode = await body(clients);
-    } catch (err) {
-      process.exitCode = reportError(err, io);
-    } finally {
-      await clients?.close();
+/** Runs one sub-command with clients made from the environment, closing them after; answers the exit code. */
+async function withClients(local: boolean, io: QueueIo, body: (clients: QueueCareClients) => Promise<number>): Promise<number> {
+  let clients: QueueCareClients | undefined;
+  try {
+    const config = loadConfig(await operatorEnv({ local }, io.stderr));
+    if (config.FIRESTORE_EMULATOR_HOST && !(await reachable(config.FIRESTORE_EMULATOR_HOST))) {
+      io.stderr.write(`the Firestore emulator at ${config.FIRESTORE_EMULATOR_HOST} does not answer: is the local suite running (npm start)?\n`);
+      return 2;
     }
-  };
-
-  queue
-    .command('stats')
-    .description('queued, processing, failed, completed today, average wait and oldest queued task: GET /queue/stats over all users')
-    .option('--json', 'machine-readable')
-    .action((opts: { json?: boolean }) => withClients((c) => runQueueStats(c, opts, io))());
-
-  queue
-    .command('requeue-failed')
-    .description('FAILED tasks back to QUEUED with fresh attempts, published again to their priority topics')
-    .option('--code <code>', 'only tasks that failed with this error code', errorCode)
-    .option('--user <email>', 'only this user\'s tasks')
-    .option('--limit <n>', 'at most this many tasks', positiveInt, 10_000)
-    .option('--json', 'machine-readable')
-    .action((opts: RequeueFlags) => withClients((c) => runRequeueFailed(c, c.config.USER_HASH_SECRET, opts, io))());
-
-  queue
-    .command('recover-stale')
-    .description('PROCESSING tasks whose lease expired (the worker died): back to QUEUED and published again, or FAILED when out of attempts')
-    .option('--limit <n>', 'at most this many tasks', positiveInt)
-    .option('--json', 'machine-readable')
-    .action((opts: { json?: boolean; limit?: number }) => withClients((c) => runRecoverStale(c, opts, io))());
-
-  queue
-    .command('cleanup')
-    .description('delete finished tasks older than N days with their result objects and uploads; FAILED tasks are kept longer')
-    .option('--days <n>', 'COMPLETED and CANCELLED tasks finished more than N days ago', positiveInt, 7)
-    .option('--failed-days <n>', 'FAILED tasks finished more than N days ago (they may still be requeued)', positiveInt, 30)
-    .option('--dry-run', 'count what would go, change nothing')
-    .option('--json', 'machine-readable')
-    .action((opts: QueueCleanupFlags) => withClients((c) => runQueueCleanup(c, opts, io))());
+    clients = queueCareClients(config, io);
+    return await body(clients);
+  } catch (err) {
+    return reportError(err, io);
+  } finally {
+    await clients?.close();
+  }
 }
+
+function checkedRequeueFlags(flags: RequeueFlags): RequeueFlags {
+  if (flags.code !== undefined && !ErrorCode.safeParse(flags.code).success) {
+    throw new DocVaultError('INVALID_ARGUMENT', `--code: codes are ${ErrorCode.options.join(', ')}.`);
+  }
+  if (flags.user !== undefined && !Email.safeParse(flags.user).success) {
+    throw new DocVaultError('INVALID_ARGUMENT', `--user: "${flags.user}" is not an email address the service accepts (ASCII only).`);
+  }
+  return flags;
+}
+
+export type QueueSubcommand = 'stats' | 'failed' | 'requeue-failed' | 'recover-stale' | 'cleanup';
+
+/** The entry of `docvault queue SUB`: flags as commander parsed them. */
+export async function runQueueSubcommand(name: QueueSubcommand, flags: object, parent: { local?: boolean }, io: QueueIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const local = Boolean(parent.local);
+  switch (name) {
+    case 'stats':
+      return withClients(local, io, (c) => runQueueStats(c, flags, io));
+    case 'failed':
+    case 'requeue-failed': {
+      let checked: RequeueFlags;
+      try {
+        checked = checkedRequeueFlags(flags);
+        if (name === 'failed') return withClients(local, io, (c) => runQueueFailed(c, checked, io));
+      } catch (err) {
+        return reportError(err, io);
+      }
+      return withClients(local, io, (c) => runRequeueFailed(c, c.config.USER_HASH_SECRET, checked, io));
+    }
+    case 'recover-stale':
+      return withClients(local, io, (c) => runRecoverStale(c, flags, io));
+    case 'cleanup':
+      return withClients(local, io, (c) => runQueueCleanup(c, flags as QueueCleanupFlags, io));
+  }
+}
+
+export { registerQueueCommand } from './commands/queue.ts';

@@ -6,7 +6,7 @@
  *   npm start                   a new data folder data/YYYYMMDD_HHMMSS/
  *   npm start -- --data default reuse data/default/
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureConsoleBuilt } from './console-build.ts';
@@ -33,15 +33,33 @@ function port(name: keyof typeof LOCAL_PORTS): number {
 
 const say = (line: string) => process.stdout.write(line + '\n');
 
+/**
+ * Waits for every start, keeping each one that succeeded so that it is stopped too when another failed
+ * (with Promise.all an emulator still starting when its neighbour failed would be left running).
+ */
+interface Stoppable {
+  stop(): Promise<void>;
+}
+
+async function allStarted<T extends ReadonlyArray<Promise<Stoppable>>>(running: Stoppable[], starts: [...T]): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(starts);
+  for (const s of settled) if (s.status === 'fulfilled') running.push(s.value);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<Stoppable>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
 async function main(): Promise<void> {
   const started = new Date();
   const name = args.data ?? launchTimestamp(started);
   const dataDir = join(args['data-root']!, name);
   const dirs = { storage: join(dataDir, 'storage'), logs: join(dataDir, 'logs'), tmp: join(dataDir, 'tmp') };
+  // A folder this launch creates is removed again if the start fails: no empty launch left for `data list`.
+  const created = !existsSync(dataDir);
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
   say(`DocVault OCR local suite — data in ${dataDir}`);
 
-  const running: Array<{ stop(): Promise<void> }> = [];
+  const running: Stoppable[] = [];
   let stopping = false;
   const stopAll = async (code: number) => {
     if (stopping) return;
@@ -49,18 +67,21 @@ async function main(): Promise<void> {
     say('\nstopping…');
     for (const r of running.reverse()) await r.stop().catch(() => undefined);
     say('stopped.');
+    if (code !== 0 && created && !existsSync(join(dataDir, 'launch_info.json'))) rmSync(dataDir, { recursive: true, force: true });
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 
   try {
-    const [firestore, pubsub] = await Promise.all([
+    // The console builds while the emulators start (it is no process: nothing to stop).
+    const consoleBuilt = ensureConsoleBuilt();
+    consoleBuilt.catch(() => undefined);
+    const [firestore, pubsub] = await allStarted(running, [
       startFirestoreEmulator({ projectId: PROJECT, port: port('FIRESTORE_PORT') }),
       startPubsubEmulator({ projectId: PROJECT, port: port('PUBSUB_PORT') }),
-      ensureConsoleBuilt().then((built) => built && say('console: built into dist/console')),
     ]);
-    running.push(firestore, pubsub);
+    if (await consoleBuilt) say('console: built into dist/console');
     const storage: StorageEmulator = await startStorageEmulator({
       projectId: PROJECT,
       port: port('STORAGE_PORT'),
@@ -87,12 +108,9 @@ async function main(): Promise<void> {
       API_URL: `http://127.0.0.1:${port('API_PORT')}`,
       TMPDIR: dirs.tmp,
     };
-    const fn = (target: string, key: keyof typeof LOCAL_PORTS) =>
-      startFunction({ target, env, port: port(key), logFile: join(dirs.logs, `${target}.log`) }).then((f: FunctionProcess) => {
-        running.push(f);
-        return f;
-      });
-    const [upload, api, dispatch, worker, callbacks] = await Promise.all([
+    const fn = (target: string, key: keyof typeof LOCAL_PORTS): Promise<FunctionProcess> =>
+      startFunction({ target, env, port: port(key), logFile: join(dirs.logs, `${target}.log`) });
+    const [upload, api, dispatch, worker, callbacks] = await allStarted(running, [
       fn('upload', 'UPLOAD_PORT'),
       fn('api', 'API_PORT'),
       fn('dispatch', 'DISPATCH_PORT'),
@@ -119,6 +137,8 @@ async function main(): Promise<void> {
     const info = {
       timestamp: name,
       dataDir,
+      // Operators' commands find the running suite by this process being alive.
+      pid: process.pid,
       startedAt: localOffsetIso(started),
       projectId: PROJECT,
       ports: { storage: storage.port, pubsub: pubsub.port, firestore: firestore.port, upload: upload.port, api: api.port, dispatch: dispatch.port, ocrWorker: worker.port, callbacks: callbacks.port },

@@ -9,7 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { OAuth2Client } from 'google-auth-library';
 import { z } from 'zod';
 import { DocVaultError } from '../core/errors.ts';
-import { userHashOf } from '../core/task.ts';
+import { Email, userHashOf } from '../core/task.ts';
 import type { Config } from '../config.ts';
 
 export interface Caller {
@@ -40,7 +40,6 @@ export function carriesCredentials(headers: IncomingHttpHeaders): boolean {
 const FIREBASE_CERTS_URL = 'https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com';
 const FIREBASE_ISSUER_PREFIX = 'https://securetoken.google.com/';
 
-const Email = z.string().trim().max(320).email();
 const BEARER = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)\s*$/i;
 
 export type Certificates = Record<string, string>;

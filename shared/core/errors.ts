@@ -34,6 +34,9 @@ export const ErrorCode = z.enum([
   'NOT_READY',
   'ALREADY_FINISHED',
   'UNAVAILABLE',
+  // Local only: a file named on the command line (the docvault CLI).
+  'FILE_NOT_FOUND',
+  'PERMISSION_DENIED',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 

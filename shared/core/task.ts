@@ -173,6 +173,13 @@ export type OcrMessage = z.infer<typeof OcrMessage>;
 // ---------------------------------------------------------------------------------------------
 // Identity and names
 
+/**
+ * An email as every entry point accepts it (the API's identity check, the CLI's --user and
+ * user-prefix): ASCII only, so a look-alike such as a Cyrillic "а" or a fullwidth "ａ" is refused
+ * rather than mapped to another prefix (NFKC would fold "ａlice" into "alice").
+ */
+export const Email = z.string().trim().max(320).email();
+
 /** Lower-cased and NFKC-normalised, so the same mailbox always maps to the same prefix. */
 export function normaliseEmail(email: string): string {
   return email.normalize('NFKC').trim().toLowerCase();

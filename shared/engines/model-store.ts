@@ -5,11 +5,11 @@
  * links named `{lang}.traineddata` (gzipped content is recognised by its magic bytes).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, stat, symlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DocVaultError } from '../core/errors.ts';
 
 export interface ModelDir {
@@ -30,21 +30,33 @@ export interface ModelFile {
 
 const TRAINEDDATA = /^([A-Za-z0-9_-]+)\.traineddata(\.gz)?$/;
 
-/** Traineddata shipped in npm packages: LSTM-only best_int for text, the legacy model for OSD. */
-export function packagedModelDirs(): ModelDir[] {
+/** The scope the tesseract.js data packages are published under, one package per language. */
+const DATA_SCOPE = '@tesseract.js-data';
+
+/** Which folder of a data package to read: LSTM-only best_int for text; OSD exists only as the legacy model. */
+function packageSubfolder(lang: string): string {
+  return lang === 'osd' ? '4.0.0' : '4.0.0_best_int';
+}
+
+/** Every `@tesseract.js-data/*` package installed beside ours (node_modules of this checkout or any parent). */
+function installedDataPackages(): Array<{ lang: string; dir: string }> {
   const require = createRequire(import.meta.url);
-  const dirs: ModelDir[] = [];
-  for (const [pkg, sub] of [
-    ['@tesseract.js-data/eng', '4.0.0_best_int'],
-    ['@tesseract.js-data/osd', '4.0.0'],
-  ] as const) {
+  const found = new Map<string, string>();
+  for (const root of require.resolve.paths(DATA_SCOPE) ?? []) {
+    let names: string[];
     try {
-      dirs.push({ dir: join(dirname(require.resolve(`${pkg}/package.json`)), sub), label: `npm:${pkg}` });
+      names = readdirSync(join(root, DATA_SCOPE));
     } catch {
-      // Not installed: the language is simply not offered from here.
+      continue; // no such scope folder here
     }
+    for (const lang of names.sort()) if (!found.has(lang)) found.set(lang, join(root, DATA_SCOPE, lang));
   }
-  return dirs;
+  return [...found].map(([lang, dir]) => ({ lang, dir }));
+}
+
+/** Traineddata shipped in npm packages: every installed `@tesseract.js-data/{lang}`. */
+export function packagedModelDirs(): ModelDir[] {
+  return installedDataPackages().map(({ lang, dir }) => ({ dir: join(dir, packageSubfolder(lang)), label: `npm:${DATA_SCOPE}/${lang}` }));
 }
 
 export const SYSTEM_TESSDATA_DIRS: readonly string[] = ['/usr/share/tesseract-ocr/5/tessdata', '/usr/share/tesseract-ocr/4.00/tessdata'];

@@ -1,23 +1,31 @@
 /**
- * The traineddata the project ships (npm packages), laid out as the models bucket holds it:
- * `tessdata/{lang}.traineddata`, uncompressed, each file dated like the package file it came from
- * so that a sync by modification time sees an unchanged package as unchanged.
+ * The traineddata installed on this machine (npm `@tesseract.js-data/*` packages, then Debian's
+ * `tesseract-ocr-*` packages), laid out as the models bucket holds it: `tessdata/{lang}.traineddata`,
+ * uncompressed, each file dated like the file it came from so that a sync by modification time sees
+ * an unchanged package as unchanged.
  */
 import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { ModelStore, packagedModelDirs } from '../engines/model-store.ts';
+import { ModelStore, packagedModelDirs, systemModelDirs } from '../engines/model-store.ts';
 import { writeManifest } from './model-sync.ts';
 
-export const SHIPPED_LANGUAGES = ['eng', 'osd'] as const;
+/** What is installed: the npm packages first (they win for a language both have), then the system's. */
+export function installedModels(): ModelStore {
+  return new ModelStore([...packagedModelDirs(), ...systemModelDirs()]);
+}
 
-export async function stagePackagedModels(dir: string, languages: readonly string[] = SHIPPED_LANGUAGES): Promise<string[]> {
-  const store = new ModelStore(packagedModelDirs());
+/** Every installed language (osd included), for `npm start` to put into the local models bucket. */
+export async function installedLanguages(store: ModelStore = installedModels()): Promise<string[]> {
+  return (await store.list()).map((f) => f.lang);
+}
+
+export async function stagePackagedModels(dir: string, languages?: readonly string[], store: ModelStore = installedModels()): Promise<string[]> {
   const tessdata = join(dir, 'tessdata');
   await mkdir(tessdata, { recursive: true });
   const written: string[] = [];
   const sources: Record<string, string> = {};
-  for (const lang of languages) {
+  for (const lang of languages ?? (await installedLanguages(store))) {
     const file = await store.file(lang);
     const target = join(tessdata, `${lang}.traineddata`);
     const { mtime } = await stat(file.path);
@@ -30,7 +38,7 @@ export async function stagePackagedModels(dir: string, languages: readonly strin
     written.push(target);
     sources[`tessdata/${lang}.traineddata`] = file.source;
   }
-  // The manifest says where each file came from (npm:@tesseract.js-data/…); a sync carries it on.
+  // The manifest says where each file came from (npm:@tesseract.js-data/…, system); a sync carries it on.
   await writeManifest(dir, { sources });
   return written;
 }

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createFirestore, TaskStore } from '../../../shared/adapters/firestore-tasks.ts';
 import { createPubSub, Queue } from '../../../shared/adapters/pubsub.ts';
 import { GcsBlobStore } from '../../../shared/adapters/storage.ts';
-import { localSuiteEnv, runQueueCleanup, runQueueStats, runRecoverStale, runRequeueFailed, type QueueCareDeps } from '../../../cli/queue-command.ts';
+import { localSuiteEnv, runQueueCleanup, runQueueFailed, runQueueStats, runRecoverStale, runRequeueFailed, type QueueCareDeps } from '../../../cli/queue-command.ts';
 import { resultObjectNames, type Task } from '../../../shared/core/task.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { DEAD_LETTER_TOPIC, EVENTS_TOPIC, PRIORITY_TOPICS } from '../../../shared/names.ts';
@@ -270,7 +270,7 @@ describe('queue cleanup', () => {
 
   it('refuses fewer than one day', async () => {
     const io = capture();
-    expect(await runQueueCleanup(deps, { days: 0, failedDays: 30 }, io)).toBe(1);
+    expect(await runQueueCleanup(deps, { days: 0, failedDays: 30 }, io)).toBe(2); // a usage error
     expect(io.err()).toMatch(/^error INVALID_ARGUMENT: --days must be a whole number of days, at least 1/);
   });
 });
@@ -293,6 +293,23 @@ describe('queue care in pages', () => {
     expect((await cleanupTasks(deps, { days: 7, failedDays: 30, dryRun: true, pageSize: 2 })).tasks.COMPLETED).toBe(5);
     expect((await cleanupTasks(deps, { days: 7, failedDays: 30, pageSize: 2 })).tasks.COMPLETED).toBe(5);
     expect(await Promise.all(done.map((t) => store.get(t.taskId)))).toEqual([null, null, null, null, null]);
+  });
+});
+
+describe('queue failed', () => {
+  it('lists failed tasks with their codes and counts them by code, naming no user', async () => {
+    const failed = (code: 'PAGE_TIMEOUT' | 'WRONG_PASSWORD') => makeTask({ userHash: aliceHash, status: 'FAILED', attempts: 3, error: { code, message: `failed with ${code}` }, completedAt: new Date() });
+    const seeded = await seed(failed('PAGE_TIMEOUT'), failed('PAGE_TIMEOUT'), failed('WRONG_PASSWORD'));
+    const io = capture();
+    expect(await runQueueFailed(deps, { limit: 1000 }, io)).toBe(0);
+    for (const t of seeded) expect(io.out()).toMatch(new RegExp(`^${t!.taskId}  ${t!.error!.code} +failed with ${t!.error!.code}$`, 'm'));
+    expect(io.out()).toMatch(/tasks failed: .*PAGE_TIMEOUT \d+/);
+    expect(io.out()).not.toContain(ALICE);
+    const only = capture();
+    await runQueueFailed(deps, { code: 'WRONG_PASSWORD', limit: 1000, json: true }, only);
+    const rows = JSON.parse(only.out()) as Array<{ taskId: string; code: string }>;
+    expect(rows.map((r) => r.code)).toEqual(rows.map(() => 'WRONG_PASSWORD'));
+    expect(rows.map((r) => r.taskId)).toContain(seeded[2]!.taskId);
   });
 });
 

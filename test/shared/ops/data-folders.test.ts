@@ -251,7 +251,7 @@ describe('data archive', () => {
     }
     await archiveLaunch(root, MIDDLE);
     const io = capture();
-    expect(await runDataArchive(MIDDLE, { root, remove: true }, io)).toBe(1);
+    expect(await runDataArchive(MIDDLE, { root, remove: true }, io)).toBe(2); // a usage error
     expect(io.err()).toMatch(/^error INVALID_ARGUMENT: .* exists already/);
     expect((await stat(join(root, MIDDLE))).isDirectory()).toBe(true);
     expect(await readFile(join(outside, 'precious.bin'))).toHaveLength(30);

@@ -99,6 +99,19 @@ describe('docvault ingest against the emulators', () => {
     expect(() => readFileSync(join(dir, STATE_FILE_NAME))).toThrow();
   });
 
+  it('--dry-run names each file it would upload; with --json it lists them', async () => {
+    const plain = io();
+    expect(await runIngestCommand(dir, { user, dryRun: true }, plain)).toBe(0);
+    const named = plain.out().split('\n').filter((l) => l.startsWith('would upload  '));
+    expect(named).toHaveLength(DOCUMENTS);
+    expect(named).toContain(`would upload  ${FAKE_PDF}`);
+    const json = io();
+    await runIngestCommand(dir, { user, dryRun: true, json: true }, json);
+    const files = (JSON.parse(json.out()) as { files: Array<{ path: string; outcome: string }> }).files;
+    expect(files).toHaveLength(DOCUMENTS);
+    expect(new Set(files.map((f) => f.outcome))).toEqual(new Set(['would-upload']));
+  });
+
   it('an interrupted run resumes without submitting anything twice, and --monitor follows every task to the end', async () => {
     // 1. Stop after 30 files.
     const abort = new AbortController();
@@ -130,6 +143,10 @@ describe('docvault ingest against the emulators', () => {
     expect(result.outcomes.uploaded).toBe(DOCUMENTS - interrupted.outcomes.uploaded);
     expect(result.outcomes.failed + result.outcomes.conflict).toBe(0);
     expect(result.tasks).toBe(result.outcomes.uploaded + 2);
+    // --json maps each file to its task.
+    const files = (result as unknown as { files: Array<{ path: string; taskId?: string }> }).files;
+    expect(files.filter((f) => f.taskId)).toHaveLength(result.tasks);
+    expect(files.find((f) => f.path === FAKE_PDF.replace(/^\.\//, ''))?.taskId).toMatch(/^[0-9a-f]{32}$/);
     expect(out.out()).not.toContain(user);
     // The run is one batch: every task it uploaded carries its id (the two adopted ones are the first run's).
     const counts = await tasks.batchCounts(userHashOf(user, TEST_SECRET), result.batchId);

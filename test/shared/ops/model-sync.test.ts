@@ -479,7 +479,7 @@ describe('errors', () => {
     const dest = join(await newDir('cli'), 'models');
     expect(await runModelsSync(dir, dest, { dryRun: true }, io)).toBe(0);
     expect(out.slice(0, 3)).toEqual(['copied  tessdata/deu.traineddata\n', 'copied  tessdata/eng.traineddata\n', 'copied  tessdata/osd.traineddata\n']);
-    expect(await runModelsSync(dir, join(dir, 'inside'), {}, io)).toBe(1);
+    expect(await runModelsSync(dir, join(dir, 'inside'), {}, io)).toBe(2); // a usage error
     expect(err.pop()).toMatch(/^error INVALID_LOCATION: .* overlap/);
     expect(await runModelsSync(join(root, 'missing'), dest, {}, io)).toBe(1);
     expect(err.pop()).toBe(`error SOURCE_MISSING: The source ${join(root, 'missing')} does not exist.\n`);

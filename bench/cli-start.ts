@@ -1,0 +1,64 @@
+/**
+ * `npm run bench:cli`: how fast the `docvault` command answers from a new process, against `node -e 0`
+ * (the floor: a Node process that does nothing) and plain `tesseract` (one thread) on the same small image,
+ * all in this run. Prints medians and ratios; `--runs N` (default 7) after one warm-up of each.
+ */
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const NODE = resolve(ROOT, 'node_modules/.bin/node');
+const CLI = resolve(ROOT, 'cli/docvault.ts');
+const IMAGE = resolve(ROOT, 'test/fixtures/tessjs_testocr.png');
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
+const runs = Number(values.runs);
+
+interface Case {
+  name: string;
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+const cases: Case[] = [
+  { name: 'node -e 0', command: NODE, args: ['-e', '0'] },
+  { name: 'docvault --help', command: NODE, args: [CLI, '--help'] },
+  { name: 'docvault --version', command: NODE, args: [CLI, '--version'] },
+  { name: 'docvault ocr (1 small image, 1 worker)', command: NODE, args: [CLI, 'ocr', IMAGE, '--workers', '1'] },
+  { name: 'tesseract IMAGE - (OMP_THREAD_LIMIT=1)', command: 'tesseract', args: [IMAGE, '-'], env: { OMP_THREAD_LIMIT: '1' } },
+];
+
+function timeOnce(c: Case): number | null {
+  const started = performance.now();
+  const result = spawnSync(c.command, c.args, { cwd: ROOT, env: { ...process.env, ...c.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  if (result.error || result.status !== 0) return null;
+  return (performance.now() - started) / 1000;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const medians = new Map<string, number>();
+for (const c of cases) timeOnce(c); // warm-up: file-system caches
+// Interleaved, so that a burst of load on the shared machine hits every case alike.
+const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]));
+for (let i = 0; i < runs; i++) {
+  for (const c of cases) {
+    const s = timeOnce(c);
+    if (s !== null) samples.get(c.name)!.push(s);
+  }
+}
+for (const [name, xs] of samples) if (xs.length) medians.set(name, median(xs));
+
+const floor = medians.get('node -e 0')!;
+const tesseract = medians.get('tesseract IMAGE - (OMP_THREAD_LIMIT=1)');
+process.stdout.write(`docvault start-up, median of ${runs} runs (node ${spawnSync(NODE, ['--version']).stdout.toString().trim()})\n\n`);
+process.stdout.write('| command | wall s | × node -e 0 | × tesseract |\n|---|---|---|---|\n');
+for (const c of cases) {
+  const s = medians.get(c.name);
+  if (s === undefined) {
+    process.stdout.write(`| ${c.name} | failed | | |\n`);
+    continue;
+  }
+  process.stdout.write(`| ${c.name} | ${s.toFixed(3)} | ${(s / floor).toFixed(1)}× | ${tesseract ? (s / tesseract).toFixed(1) + '×' : '—'} |\n`);
+}

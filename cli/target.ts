@@ -1,0 +1,39 @@
+/**
+ * Which system an operator's command talks to. Configured (GOOGLE_CLOUD_PROJECT or an *_EMULATOR_HOST
+ * set): that one. Otherwise the local suite `npm start` is running, found by itself and named on stderr;
+ * `--local` with no suite found falls back to the suite's default ports.
+ */
+import { relative } from 'node:path';
+import { configuredTarget, findRunningSuite, suiteEnv } from '../shared/ops/local-suite.ts';
+import { DEFAULT_DATA_ROOT } from './data-command.ts';
+import { LOCAL_BUCKETS, LOCAL_PORTS, LOCAL_SECRETS } from '../shared/names.ts';
+
+/** Fills process.env (the clients read the *_EMULATOR_HOST variables from it) and answers it. */
+export async function operatorEnv(flags: { local?: boolean }, stderr: NodeJS.WritableStream, dataRoot = process.env.DOCVAULT_DATA_ROOT ?? DEFAULT_DATA_ROOT): Promise<NodeJS.ProcessEnv> {
+  if (!flags.local && configuredTarget(process.env)) return process.env;
+  const suite = await findRunningSuite(dataRoot);
+  if (suite) {
+    stderr.write(`using the local suite of npm start in ${relative(process.cwd(), suite.dataDir) || suite.dataDir} (pid ${suite.pid}); set GOOGLE_CLOUD_PROJECT for the cloud\n`);
+    const own = Object.fromEntries(Object.entries(process.env).filter(([, value]) => value)); // an empty variable sets nothing
+    return Object.assign(process.env, localSuiteEnv({ ...suiteEnv(suite), ...(flags.local ? {} : own) }));
+  }
+  return flags.local ? Object.assign(process.env, localSuiteEnv()) : process.env;
+}
+
+/** What `npm start` gives its functions, for the variables the caller has not set. */
+export function localSuiteEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const port = (name: keyof typeof LOCAL_PORTS) => env[name] ?? String(LOCAL_PORTS[name]);
+  return {
+    GOOGLE_CLOUD_PROJECT: 'docvault-local',
+    FIRESTORE_EMULATOR_HOST: `127.0.0.1:${port('FIRESTORE_PORT')}`,
+    PUBSUB_EMULATOR_HOST: `127.0.0.1:${port('PUBSUB_PORT')}`,
+    STORAGE_EMULATOR_HOST: `http://127.0.0.1:${port('STORAGE_PORT')}`,
+    UPLOADS_BUCKET: LOCAL_BUCKETS.uploads,
+    RESULTS_BUCKET: LOCAL_BUCKETS.results,
+    MODELS_BUCKET: LOCAL_BUCKETS.models,
+    USER_HASH_SECRET: LOCAL_SECRETS.userHash,
+    WEBHOOK_SECRET: LOCAL_SECRETS.webhook,
+    METADATA_SERVER_DETECTION: 'none',
+    ...env,
+  };
+}

@@ -1,0 +1,34 @@
+/** `docvault --help` and `--version` answer at once: they load commander, not the engines, the cloud clients or zod. */
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './cli-support.ts';
+
+const run = promisify(execFile);
+
+/** Prints every package the process resolved (bare specifiers) when it exits. */
+const RECORD_IMPORTS =
+  'data:text/javascript,import{registerHooks}from"node:module";const seen=new Set();' +
+  'registerHooks({resolve(s,c,n){if(!/^[.\\/]|^node:|^file:|^data:/.test(s))seen.add(s);return n(s,c)}});' +
+  'process.on("exit",()=>process.stderr.write("IMPORTS "+JSON.stringify([...seen])+"\\n"))';
+
+async function packagesLoadedBy(args: string[]): Promise<string[]> {
+  const { stderr } = await run(resolve(ROOT, 'node_modules/.bin/node'), ['--import', RECORD_IMPORTS, 'cli/docvault.ts', ...args], { cwd: ROOT });
+  return JSON.parse(/IMPORTS (.*)/.exec(stderr)![1]!) as string[];
+}
+
+const HEAVY = /^(tesseract\.js|pdfjs-dist|sharp|@napi-rs\/canvas|@google-cloud\/|google-auth-library|zod|file-type|pdf-lib)/;
+
+describe('docvault start-up', () => {
+  it.each([[['--help']], [['--version']], [['queue', '--help']], [['models', '--help']]])('%j loads no heavy package', async (args) => {
+    const loaded = await packagesLoadedBy(args);
+    expect(loaded).toContain('commander');
+    expect(loaded.filter((p) => HEAVY.test(p))).toEqual([]);
+  });
+
+  it('the record sees heavy packages when they are loaded (the check can fail)', async () => {
+    const loaded = await packagesLoadedBy(['user-prefix', 'alice@example.com']);
+    expect(loaded).toContain('zod');
+  });
+});
