@@ -32,13 +32,18 @@ export interface ChaosDocument {
   bytes: Uint8Array;
 }
 
-/** Of every 100 documents: 95 good ones (40 images, 20 scanned PDFs, 35 text PDFs), 5 bad ones. */
-function kindOf(index: number): DocumentKind {
-  const slot = index % 100;
-  if (slot < 40) return 'image';
-  if (slot < 60) return 'scanned-pdf';
-  if (slot < 95) return 'text-pdf';
-  return (['corrupt-pdf', 'empty', 'not-a-document', 'poison', 'corrupt-pdf'] as const)[slot - 95]!;
+const BAD_KINDS = ['corrupt-pdf', 'empty', 'not-a-document', 'poison'] as const;
+
+/**
+ * One document in `badEvery` is bad (20: 5%), the bad kinds in turn; of the good ones 40% are
+ * images, 20% scanned PDFs, 40% text PDFs.
+ */
+function kindOf(index: number, badEvery: number): DocumentKind {
+  if (index % badEvery === badEvery - 1) return BAD_KINDS[Math.floor(index / badEvery) % BAD_KINDS.length]!;
+  const slot = index % 10;
+  if (slot < 4) return 'image';
+  if (slot < 6) return 'scanned-pdf';
+  return 'text-pdf';
 }
 
 async function scan(index: number): Promise<Buffer> {
@@ -68,9 +73,9 @@ async function textPdf(index: number, user: number): Promise<Uint8Array> {
   return pdf.save();
 }
 
-export async function makeDocument(index: number, users: number, faultMarker: string): Promise<ChaosDocument> {
+export async function makeDocument(index: number, users: number, badEvery: number, faultMarker: string): Promise<ChaosDocument> {
   const user = index % users;
-  const kind = kindOf(index);
+  const kind = kindOf(index, badEvery);
   const base = `doc-${String(index).padStart(5, '0')}`;
   const doc = (fileName: string, contentType: string, bytes: Uint8Array): ChaosDocument => ({ index, user, kind, fileName, contentType, bytes });
   switch (kind) {

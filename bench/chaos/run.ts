@@ -27,6 +27,8 @@ import { startDuplicatingPush } from './duplicating-push.ts';
 export interface ChaosOptions {
   documents: number;
   users: number;
+  /** One document in this many is a bad input (20: 5%). */
+  badEvery: number;
   /** SIGKILL the worker each time this many more tasks have finished. */
   killEvery: number;
   firestorePauseMs: number;
@@ -37,7 +39,7 @@ export interface ChaosOptions {
   say?: (line: string) => void;
 }
 
-export const DEFAULT_OPTIONS: ChaosOptions = { documents: 2000, users: 10, killEvery: 20, firestorePauseMs: 10_000, maxAttempts: 3, timeoutMs: 60 * 60_000 };
+export const DEFAULT_OPTIONS: ChaosOptions = { documents: 2000, users: 10, badEvery: 20, killEvery: 20, firestorePauseMs: 10_000, maxAttempts: 3, timeoutMs: 60 * 60_000 };
 
 export interface ChaosReport {
   options: Omit<ChaosOptions, 'say'>;
@@ -48,7 +50,7 @@ export interface ChaosReport {
   failed: Record<string, number>;
   stuck: number;
   deadLettered: number;
-  faults: { workerKills: number; dispatchRestarts: number; apiRestarts: number; firestorePauses: number; pushCopies: number; pushesUnreachable: number; staleRequeued: number };
+  faults: { workerKills: number; dispatchRestarts: number; apiRestarts: number; firestorePauses: number; pushCopies: number; pushesUnreachable: number; pushesRetried: number; staleRequeued: number };
   /** Tasks with more than one terminal event on ocr-events (reported; the worker announces once per finish). */
   duplicateEvents: number;
   wallMs: number;
@@ -86,7 +88,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = createLogger('chaos', {}, () => undefined);
   const care = { tasks, queue, retentionMs: 7 * 86_400_000, notify: { log } };
   const work = mkdtempSync(join(tmpdir(), 'docvault-chaos-'));
-  const faults = { workerKills: 0, dispatchRestarts: 0, apiRestarts: 0, firestorePauses: 0, pushCopies: 0, pushesUnreachable: 0, staleRequeued: 0 };
+  const faults = { workerKills: 0, dispatchRestarts: 0, apiRestarts: 0, firestorePauses: 0, pushCopies: 0, pushesUnreachable: 0, pushesRetried: 0, staleRequeued: 0 };
   try {
     // Every push through the duplicating proxy; every finalize event to dispatch twice.
     await suite.provision({ workerUrls: { high: push.url, normal: push.url, low: push.url }, maxDeliveryAttempts: 10, minimumBackoffSeconds: 1, maximumBackoffSeconds: 3 });
@@ -96,7 +98,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const events = collect(pubsub, eventsSub.name.split('/').pop()!);
 
     const docs: ChaosDocument[] = [];
-    for (let i = 0; i < options.documents; i++) docs.push(await makeDocument(i, options.users, FAULT_MARKER));
+    for (let i = 0; i < options.documents; i++) docs.push(await makeDocument(i, options.users, options.badEvery, FAULT_MARKER));
     const emails = Array.from({ length: options.users }, (_, u) => `chaos-user-${u}@example.com`);
     const hashes = emails.map((e) => userHashOf(e, TEST_SECRET));
     say(`${docs.length} documents for ${options.users} users made; submitting`);
@@ -204,6 +206,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await sleep(3000); // the last dead letters and events in flight
     faults.pushCopies = push.stats.copies;
     faults.pushesUnreachable = push.stats.unreachable;
+    faults.pushesRetried = push.stats.redelivered;
 
     const report = await audit({ pipeline, tasks, storage, accepted, refused, hashes, emails, deadLetters: deadLetters.seen, events: events.seen, maxAttempts: options.maxAttempts });
     await Promise.all([deadLetters.close(), events.close()]);

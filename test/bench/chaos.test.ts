@@ -10,7 +10,7 @@ const DOCUMENTS = 40;
 
 describe('chaos run (CI size)', () => {
   it(`${DOCUMENTS} documents from 4 users under faults: every task ends once, with its own results, seen only by its owner`, async () => {
-    const report = await runChaos({ ...DEFAULT_OPTIONS, documents: DOCUMENTS, users: 4, killEvery: 8, firestorePauseMs: 5_000, timeoutMs: 8 * 60_000 });
+    const report = await runChaos({ ...DEFAULT_OPTIONS, documents: DOCUMENTS, users: 4, badEvery: 10, killEvery: 8, firestorePauseMs: 5_000, timeoutMs: 8 * 60_000 });
     expect(report.violations).toEqual([]);
     expect(report.accepted + report.refusedAtUpload).toBe(DOCUMENTS);
     expect(report.stuck).toBe(0);
