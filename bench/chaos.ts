@@ -2,7 +2,7 @@
  * `npm run bench:chaos`: the pipeline under repeated faults at scale, on the local emulator suite
  * (see bench/chaos/run.ts). Exits 1 when any invariant is broken.
  *
- *   npm run bench:chaos -- --documents 2000 --users 10 --kill-every 20 --timeout-minutes 60
+ *   npm run bench:chaos -- --documents 2000 --users 10 --bad-every 20 --kill-every 20 --timeout-minutes 60
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_OPTIONS, runChaos } from './chaos/run.ts';
@@ -11,6 +11,7 @@ const { values } = parseArgs({
   options: {
     documents: { type: 'string', default: String(DEFAULT_OPTIONS.documents) },
     users: { type: 'string', default: String(DEFAULT_OPTIONS.users) },
+    'bad-every': { type: 'string', default: String(DEFAULT_OPTIONS.badEvery) },
     'kill-every': { type: 'string', default: String(DEFAULT_OPTIONS.killEvery) },
     'timeout-minutes': { type: 'string', default: String(DEFAULT_OPTIONS.timeoutMs / 60_000) },
   },
@@ -21,6 +22,7 @@ const report = await runChaos({
   ...DEFAULT_OPTIONS,
   documents: Number(values.documents),
   users: Number(values.users),
+  badEvery: Number(values['bad-every']),
   killEvery: Number(values['kill-every']),
   timeoutMs: Number(values['timeout-minutes']) * 60_000,
   say,

@@ -69,6 +69,8 @@ interface Accepted {
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const say = options.say ?? (() => undefined);
+  // each restarted function process adds an exit listener (to kill it if we die first)
+  process.setMaxListeners(Math.max(process.getMaxListeners(), 100));
   const started = Date.now();
   const deadline = started + options.timeoutMs;
   const pipeline = await startPipeline({
