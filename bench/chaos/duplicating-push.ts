@@ -1,0 +1,80 @@
+/**
+ * Sits between the Pub/Sub emulator's push subscriptions and the OCR worker and delivers every
+ * push twice: the original, whose answer goes back to Pub/Sub, and a copy a moment later whose
+ * answer is dropped — the at-least-once delivery the worker must absorb. Loopback only.
+ *
+ * A failed push (worker down, or its 5xx "deliver again") is retried here, 1 s apart, the way the
+ * subscription's retry policy would, and only after a minute answered back as a failure: the gcloud
+ * Pub/Sub emulator, after a burst of failed pushes (every push in flight when a worker dies),
+ * stopped pushing that subscription for minutes (5+ min seen), which would measure the emulator
+ * rather than our pipeline. The worker sees the same redeliveries either way.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface DuplicatingPush {
+  url: string;
+  stats: { pushes: number; copies: number; unreachable: number; redelivered: number };
+  close(): Promise<void>;
+}
+
+async function body(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** `target()` is read per push, so a restarted worker on a new port is found. */
+/** How long a push waits for a worker that does not answer before it fails back to Pub/Sub. */
+const WAIT_FOR_WORKER_MS = 60_000;
+
+export async function startDuplicatingPush(target: () => string, copyDelayMs: () => number = () => Math.random() * 1500): Promise<DuplicatingPush> {
+  const stats = { pushes: 0, copies: 0, unreachable: 0, redelivered: 0 };
+  const forward = async (path: string, headers: Record<string, string>, payload: Buffer): Promise<{ status: number; type: string; body: Buffer }> => {
+    const giveUp = Date.now() + WAIT_FOR_WORKER_MS;
+    for (;;) {
+      try {
+        const res = await fetch(target() + path, { method: 'POST', headers, body: payload, signal: AbortSignal.timeout(600_000) });
+        const answer = { status: res.status, type: res.headers.get('content-type') ?? 'text/plain', body: Buffer.from(await res.arrayBuffer()) };
+        if (res.status < 500 || Date.now() > giveUp) return answer;
+        stats.redelivered++;
+      } catch (err) {
+        stats.unreachable++;
+        if (Date.now() > giveUp) throw err;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  };
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const payload = await body(req);
+      const headers = { 'content-type': String(req.headers['content-type'] ?? 'application/json') };
+      stats.pushes++;
+      const copy = new Promise((r) => setTimeout(r, copyDelayMs())).then(() => {
+        stats.copies++;
+        return forward(req.url ?? '/', headers, payload).catch(() => undefined);
+      });
+      copy.catch(() => undefined);
+      try {
+        const answer = await forward(req.url ?? '/', headers, payload);
+        res.writeHead(answer.status, { 'content-type': answer.type }).end(answer.body);
+      } catch {
+        // the worker stayed down: Pub/Sub delivers again after its back-off
+        res.writeHead(503).end('worker unreachable');
+      }
+    })();
+  });
+  // the emulator keeps connections open between pushes: do not close them under it
+  server.keepAliveTimeout = 10 * 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stats,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
