@@ -76,6 +76,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const pipeline = await startPipeline({
     functions: ['upload', 'api', 'dispatch', 'ocr-worker'],
     env: {
+      // upload writes the task (PENDING) and dispatch moves it on: both set its attempt limit.
+      upload: { MAX_ATTEMPTS: String(options.maxAttempts) },
       dispatch: { MAX_ATTEMPTS: String(options.maxAttempts) },
       'ocr-worker': { LEASE_SECONDS: '5', MAX_ATTEMPTS: String(options.maxAttempts), OCR_WORKERS: '2', OCR_FAULT_MARKER: FAULT_MARKER },
     },
@@ -355,7 +357,8 @@ async function audit(input: AuditInput) {
   }
   input.accepted.forEach(({ taskId }, i) => {
     const task = stored[i];
-    const have = (resultsByTask.get(taskId) ?? []).sort();
+    // The console's page previews are stored beside the results; the results are what must be exactly once.
+    const have = (resultsByTask.get(taskId) ?? []).filter((name) => !/\/preview-\d+\.webp$/.test(name)).sort();
     resultsByTask.delete(taskId);
     if (!task) return;
     const want = task.status === 'COMPLETED' ? Object.values(resultObjectNames(task.userHash, taskId)).sort() : [];

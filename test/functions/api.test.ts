@@ -327,8 +327,8 @@ describe('api: batches', () => {
     expect(all.status).toBe(200);
     expect(all.body).toEqual({
       batches: [
-        { batchId: b1, total: 2, byStatus: { QUEUED: 0, PROCESSING: 0, COMPLETED: 1, FAILED: 1, CANCELLED: 0 }, progress: 100, done: true },
-        { batchId: b2, total: 1, byStatus: { QUEUED: 1, PROCESSING: 0, COMPLETED: 0, FAILED: 0, CANCELLED: 0 }, progress: 0, done: false },
+        { batchId: b1, total: 2, byStatus: { PENDING: 0, QUEUED: 0, PROCESSING: 0, COMPLETED: 1, FAILED: 1, CANCELLED: 0 }, progress: 100, done: true },
+        { batchId: b2, total: 1, byStatus: { PENDING: 0, QUEUED: 1, PROCESSING: 0, COMPLETED: 0, FAILED: 0, CANCELLED: 0 }, progress: 0, done: false },
       ],
       nextCursor: null,
     });
