@@ -3,6 +3,7 @@
  * another user's task, result or batch answers NOT_FOUND exactly like a missing one.
  * No web framework in here: functions/api maps routes and errors onto HTTP.
  */
+import { fromHeaderText } from '../core/header-text.ts';
 import type { Readable } from 'node:stream';
 import type { Firestore } from '@google-cloud/firestore';
 import type { Storage } from '@google-cloud/storage';
@@ -124,7 +125,8 @@ export async function pendingUpload(blobs: Pick<BlobStore, 'list'>, bucket: stri
     status: 'QUEUED',
     progress: 0,
     message: 'received',
-    fileName: String(custom[OBJECT_METADATA.originalName] ?? file.name.split('/').pop() ?? ''),
+    // Stored header-safe by upload; dispatch decodes it the same way for the task.
+    fileName: fromHeaderText(String(custom[OBJECT_METADATA.originalName] ?? file.name.split('/').pop() ?? '')),
     priority: null,
     source,
     batchId: typeof batchId === 'string' ? batchId : null,
