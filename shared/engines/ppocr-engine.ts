@@ -115,6 +115,39 @@ interface PixelBox {
   y1: number;
 }
 
+/**
+ * A detected line as a slanted band: its top edge runs from `top` at x = 0 with `slope` (pixels
+ * down per pixel right), `thickness` pixels tall; `x0..x1`/`y0..y1` enclose it.
+ */
+export interface LineBox extends PixelBox {
+  top: number;
+  slope: number;
+  thickness: number;
+}
+
+/** A line that drops by at least this many pixels along its length is cut as a slanted band. */
+const SLANTED_MIN_DROP = 2;
+
+/**
+ * The line's pixels with its slant taken out: each column shifted up by the band's drop there (a
+ * shear, exact at the small angles a scan's lines have), so the recogniser sees one level line and
+ * none of its neighbours, which an upright rectangle around a slanted line of a dense page takes in.
+ */
+export function cutBand(image: GreyImage, box: LineBox): GreyImage {
+  const width = box.x1 - box.x0;
+  const height = Math.max(1, Math.round(box.thickness));
+  const data = new Uint8Array(width * height).fill(255);
+  for (let c = 0; c < width; c++) {
+    const x = box.x0 + c;
+    const top = Math.round(box.top + box.slope * (x + 0.5));
+    for (let r = 0; r < height; r++) {
+      const y = top + r;
+      if (y >= 0 && y < image.height) data[r * width + c] = image.data[y * image.width + x]!;
+    }
+  }
+  return { width, height, data, dpi: image.dpi };
+}
+
 async function resizeGrey(image: GreyImage, width: number, height: number, region?: PixelBox): Promise<Uint8Array> {
   let pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 1 } });
   if (region) pipeline = pipeline.extract({ left: region.x0, top: region.y0, width: region.x1 - region.x0, height: region.y1 - region.y0 });
@@ -138,7 +171,7 @@ function toTensor(pixels: Uint8Array, width: number, height: number, mean: numbe
 }
 
 /** Text boxes in the page's pixels, from DB's probability map: connected regions, scored, grown back. */
-async function detectTextBoxes(det: ort.InferenceSession, image: GreyImage): Promise<PixelBox[]> {
+async function detectTextBoxes(det: ort.InferenceSession, image: GreyImage): Promise<LineBox[]> {
   // Small scans are enlarged too: on the forms, detection at 2× found lines that 1× merged or missed (CER 9% → 5%).
   const scale = Math.min(DET_MAX_UPSCALE, DET_MAX_SIDE / Math.max(image.width, image.height));
   const width = Math.max(32, Math.round((image.width * scale) / 32) * 32);
@@ -148,46 +181,73 @@ async function detectTextBoxes(det: ort.InferenceSession, image: GreyImage): Pro
   const map = output[det.outputNames[0]!]!.data as Float32Array;
   const sx = image.width / width;
   const sy = image.height / height;
-  const boxes: PixelBox[] = [];
+  const boxes: LineBox[] = [];
   for (const region of connectedRegions(map, width, height, DET_PIXEL_THRESHOLD)) {
     if (region.score < DET_BOX_THRESHOLD) continue;
     const w = region.x1 - region.x0 + 1;
-    const h = region.y1 - region.y0 + 1;
+    // A slanted line's own thickness, not its upright rectangle's height, sets how far it is grown back.
+    const h = Math.min(region.y1 - region.y0 + 1, region.bandBottom - region.bandTop + 1);
     if (Math.min(w, h) < 3) continue;
     const grow = (w * h * DET_UNCLIP_RATIO) / (2 * (w + h));
-    const box = {
-      x0: Math.max(0, Math.floor((region.x0 - grow) * sx)),
-      y0: Math.max(0, Math.floor((region.y0 - grow) * sy)),
-      x1: Math.min(image.width, Math.ceil((region.x1 + 1 + grow) * sx)),
-      y1: Math.min(image.height, Math.ceil((region.y1 + 1 + grow) * sy)),
+    const x0 = Math.max(0, Math.floor((region.x0 - grow) * sx));
+    const x1 = Math.min(image.width, Math.ceil((region.x1 + 1 + grow) * sx));
+    const slanted = Math.abs(region.slope) * w * sy >= SLANTED_MIN_DROP;
+    const slope = slanted ? (region.slope * sy) / sx : 0;
+    const top = slanted ? (region.bandTop - grow) * sy : (region.y0 - grow) * sy;
+    const thickness = slanted ? (region.bandBottom - region.bandTop + 1 + 2 * grow) * sy : (h + 2 * grow) * sy;
+    const box: LineBox = {
+      x0,
+      x1,
+      y0: Math.max(0, Math.floor(Math.min(top + slope * x0, top + slope * x1))),
+      y1: Math.min(image.height, Math.ceil(Math.max(top + slope * x0, top + slope * x1) + thickness)),
+      top,
+      slope,
+      thickness,
     };
     if (box.x1 - box.x0 >= 4 && box.y1 - box.y0 >= 4) boxes.push(box);
   }
   return boxes;
 }
 
-interface Region extends PixelBox {
+export interface Region extends PixelBox {
   score: number;
+  /** The least-squares slope of the region's pixels (down per right), and its extent across that slope. */
+  slope: number;
+  bandTop: number;
+  bandBottom: number;
 }
 
-/** 4-connected regions of the map above the threshold, with their bounding box and mean probability. */
+/**
+ * 4-connected regions of the map above the threshold, with their bounding box, mean probability,
+ * and the slanted band that holds them (a scanned line is rarely level).
+ */
 export function connectedRegions(map: Float32Array, width: number, height: number, threshold: number): Region[] {
   const seen = new Uint8Array(width * height);
   const stack = new Int32Array(width * height);
+  const members = new Int32Array(width * height);
   const regions: Region[] = [];
   for (let start = 0; start < map.length; start++) {
     if (seen[start] || map[start]! <= threshold) continue;
     let top = 0;
     stack[top++] = start;
     seen[start] = 1;
-    const region = { x0: width, y0: height, x1: 0, y1: 0, score: 0 };
+    const region = { x0: width, y0: height, x1: 0, y1: 0, score: 0, slope: 0, bandTop: 0, bandBottom: 0 };
     let count = 0;
+    let sumX = 0;
+    let sumY = 0;
+    let sumXX = 0;
+    let sumXY = 0;
     while (top > 0) {
       const i = stack[--top]!;
       const x = i % width;
       const y = (i - x) / width;
+      members[count] = i;
       region.score += map[i]!;
       count += 1;
+      sumX += x;
+      sumY += y;
+      sumXX += x * x;
+      sumXY += x * y;
       if (x < region.x0) region.x0 = x;
       if (x > region.x1) region.x1 = x;
       if (y < region.y0) region.y0 = y;
@@ -200,17 +260,30 @@ export function connectedRegions(map: Float32Array, width: number, height: numbe
       }
     }
     region.score /= count;
+    const varX = sumXX / count - (sumX / count) ** 2;
+    // Only a region wider than tall is a line with a slope; a short blob's regression says nothing.
+    if (region.x1 - region.x0 > 2 * (region.y1 - region.y0) && varX > 0) region.slope = (sumXY / count - (sumX / count) * (sumY / count)) / varX;
+    region.bandTop = Infinity;
+    region.bandBottom = -Infinity;
+    for (let k = 0; k < count; k++) {
+      const i = members[k]!;
+      const x = i % width;
+      const offset = (i - x) / width - region.slope * (x + 0.5);
+      if (offset < region.bandTop) region.bandTop = offset;
+      if (offset > region.bandBottom) region.bandBottom = offset;
+    }
     regions.push(region);
   }
   return regions;
 }
 
 /** One detected box read as a line: its characters with their x positions on the page. */
-async function readLine(rec: ort.InferenceSession, dictionary: string[], image: GreyImage, box: PixelBox): Promise<TextBox | null> {
+async function readLine(rec: ort.InferenceSession, dictionary: string[], image: GreyImage, box: LineBox): Promise<TextBox | null> {
   const boxWidth = box.x1 - box.x0;
-  const boxHeight = box.y1 - box.y0;
+  const band = box.slope === 0 ? undefined : cutBand(image, box);
+  const boxHeight = band ? band.height : box.y1 - box.y0;
   const width = Math.min(REC_MAX_WIDTH, Math.max(8, Math.round((boxWidth * REC_HEIGHT) / boxHeight)));
-  const pixels = await resizeGrey(image, width, REC_HEIGHT, box);
+  const pixels = band ? await resizeGrey(band, width, REC_HEIGHT) : await resizeGrey(image, width, REC_HEIGHT, box);
   const output = await rec.run({ [rec.inputNames[0]!]: toTensor(pixels, width, REC_HEIGHT, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]) });
   const probs = output[rec.outputNames[0]!]!;
   const [, steps, classes] = probs.dims as [number, number, number];

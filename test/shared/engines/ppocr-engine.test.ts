@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { characterErrorRate } from '../../../shared/core/text-metrics.ts';
 import type { GreyImage } from '../../../shared/core/ports.ts';
-import { PaddleOcrEngine } from '../../../shared/engines/ppocr-engine.ts';
+import { connectedRegions, cutBand, PaddleOcrEngine } from '../../../shared/engines/ppocr-engine.ts';
 import { generateTables } from '../../../bench/accuracy-generate.ts';
 import { bagOfWordsError } from '../../../bench/accuracy-metrics.ts';
 import { fixture, groundTruth } from '../../support/fixtures.ts';
@@ -46,5 +46,38 @@ describe('PaddleOcrEngine', () => {
   it('refuses a language its model cannot read', async () => {
     expect(engine.reads(['deu'])).toBe(false);
     await expect(engine.recognize(await grey(fixture('tessjs_simple_png.png')), { ...OPTIONS, languages: ['deu'] })).rejects.toMatchObject({ code: 'ENGINE_FAILURE' });
+  });
+});
+
+describe('slanted lines', () => {
+  // Two parallel lines dropping 1 pixel every 10 columns, 4 pixels thick, 6 pixels apart: an upright
+  // rectangle around one takes in part of the other, which garbled dense paragraphs of the forms.
+  const width = 200;
+  const height = 60;
+  const lineTop = (line: number, x: number) => 10 + line * 10 + Math.floor(x / 10);
+
+  it('finds a region slope and the band that holds it', () => {
+    const map = new Float32Array(width * height);
+    for (let x = 20; x < 180; x++) for (let r = 0; r < 4; r++) map[(lineTop(0, x) + r) * width + x] = 0.9;
+    const [region] = connectedRegions(map, width, height, 0.3);
+    expect(region!.slope).toBeCloseTo(0.1, 1);
+    // The band is about as thick as the line (4 pixels plus the steps), far less than the 20-pixel drop.
+    expect(region!.bandBottom - region!.bandTop).toBeLessThan(6);
+    expect(region!.y1 - region!.y0).toBeGreaterThanOrEqual(18);
+  });
+
+  it('cuts one line level, without its neighbour', () => {
+    const data = new Uint8Array(width * height).fill(255);
+    for (const line of [0, 1]) for (let x = 0; x < width; x++) for (let r = 0; r < 4; r++) data[(lineTop(line, x) + r) * width + x] = line === 0 ? 0 : 100;
+    const image: GreyImage = { width, height, data, dpi: 300 };
+    const band = cutBand(image, { x0: 0, x1: 150, y0: 9, y1: 30, top: 9, slope: 0.1, thickness: 6 });
+    expect(band.height).toBe(6);
+    let dark = 0;
+    for (let i = 0; i < band.data.length; i++) {
+      expect(band.data[i]).not.toBe(100);
+      if (band.data[i] === 0) dark += 1;
+    }
+    // Every column holds the whole of the first line's 4 pixels.
+    expect(dark).toBe(150 * 4);
   });
 });
