@@ -24,9 +24,21 @@ export function strategyOf(engine: OcrEngine, recognized: RecognizedPage, reason
   return { engine: engine.name, ...recognized.strategy, reason };
 }
 
-/** A read that needs no second opinion: sure, and mostly words. */
+/**
+ * A page at least this many times taller than wide is a till slip (letter and A4 pages are 1.3–1.4).
+ * Tesseract's page layout splits a slip's item and price columns and can drop one whole: it read
+ * a corpus receipt's item names at 89% confidence and none of its amounts.
+ */
+const SLIP_MIN_ASPECT = 1.8;
+
+export function isTillSlip(page: Pick<RecognizedPage, 'width' | 'height'>): boolean {
+  return page.height >= page.width * SLIP_MIN_ASPECT;
+}
+
+/** A read that needs no second opinion: sure, mostly words, and not of a till slip. */
 export function isCleanRead(read: RecognizedPage): boolean {
   const quality = readQuality(read);
+  if (isTillSlip(read)) return false;
   return read.confidence >= CLEAN_CONFIDENCE && (quality.tokens < CLEAN_MIN_TOKENS_FOR_SHARE || quality.share >= CLEAN_WORD_SHARE);
 }
 
@@ -53,5 +65,6 @@ export async function readWithSecondOpinion(
   }
   // The searchable PDF's invisible text stays tesseract's: it is laid out to the page already.
   if (first.recognized.textPdf) recognized.textPdf = first.recognized.textPdf;
-  return { recognized, strategy: strategyOf(second, recognized, `unsure ${first.strategy.engine} read (confidence ${Math.round(first.recognized.confidence)})`) };
+  const why = isTillSlip(first.recognized) ? 'till slip' : `unsure ${first.strategy.engine} read (confidence ${Math.round(first.recognized.confidence)})`;
+  return { recognized, strategy: strategyOf(second, recognized, why) };
 }
