@@ -36,6 +36,16 @@ describe('restoreSpaces', () => {
     expect(restoreSpaces(inverted.chars, blankRunsBetween(negative, inverted.width, 20, inverted.centres), 1).map((w) => w.text)).toEqual(['CASH', 'DUE']);
   });
 
+  it('keeps a decimal number whole, though the blank runs beside its point are as wide as a space', () => {
+    const chars: CharAt[] = [...'TOTAL22.60'].map((text, i) => ({ text, x: i * 8, step: i, score: 0.9 }));
+    // Wide blanks after TOTAL, and on both sides of the point.
+    const blanks = [0, 0, 0, 0, 0.5, 0, 0.4, 0.4, 0];
+    expect(restoreSpaces(chars, blanks, 8).map((w) => w.text)).toEqual(['TOTAL', '22.60']);
+    // A full stop that ends a word still lets the next word go.
+    const sentence: CharAt[] = [...'No.7'].map((text, i) => ({ text, x: i * 8, step: i, score: 0.9 }));
+    expect(restoreSpaces(sentence, [0, 0, 0.4], 8).map((w) => w.text)).toEqual(['No.', '7']);
+  });
+
   it('splits at a space the model did emit', () => {
     const chars: CharAt[] = [
       { text: 'A', x: 0, step: 0, score: 0.9 },
