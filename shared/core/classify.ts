@@ -111,7 +111,8 @@ const CUES: Readonly<Record<Scored, Cue[]>> = {
     ['goods sold are not returnable', 3, {
       re: `${B}(?:goods\\s{1,3}sold|no\\s{1,3}(?:refunds?|exchanges?)|not\\s{1,3}(?:returnable|refundable|exchangeable)|exchanges?\\s{1,3}(?:&|and)\\s{1,3}refunds?|keep\\s{1,3}(?:this|the|your)\\s{1,3}(?:receipt|invoice|bill))${E}`,
     }],
-    ['simplified tax invoice', 3, { re: `${B}(?:simplified\\s{1,3}tax\\s{1,3}invoice|cash\\s{1,3}(?:bill|sales?|receipt)|official\\s{1,3}receipt)${E}` }],
+    // A cash invoice (cash bill, cash sale) is paid as the goods are handed over: a receipt.
+    ['simplified tax invoice', 3, { re: `${B}(?:simplified\\s{1,3}tax\\s{1,3}invoice|cash\\s{1,3}(?:bill|sales?|receipt|inv(?:oice)?\\.?)|official\\s{1,3}receipt)${E}` }],
     // Till receipts of GST/VAT-registered shops are headed "tax invoice" too; a weak cue, weighed with the others.
     ['tax invoice', 1.5],
     ['rounding', 1.5, { re: `${B}(?:rounding(?:\\s{1,3}adj(?:ustment)?)?|round(?:ed)?\\s{1,3}adj\\.?|rundung)${E}` }],

@@ -351,6 +351,16 @@ Supplier:
 Budgeted: Yes [X] No [ ]
 Total Cost:`;
 
+// A delivery to a shop, paid on the spot: headed tax invoice, numbered as a cash invoice.
+const CASH_INVOICE = `GARDEN BAKERY SDN BHD
+TAX INVOICE / ADJUSTMENT NOTE
+Cash Inv No.: 7806F710 Date: 06/08/2017
+DD: 06/08/2017 10:49
+WHITE BREAD 2.13 12 25.56
+GST: 0.80
+Total Payable: 68.41
+Received above goods in good order condition.`;
+
 const PLAIN_PAGE_WITH_A_TIME = `The meeting moved to 10:30 on Tuesday. Thank you for coming; the minutes
 of the last session are attached, with the figures discussed there.`;
 
@@ -359,6 +369,7 @@ describe('classifyDocument: till receipts, forms and the pages in between', () =
     ['a tax invoice paid in cash at the till', TILL_TAX_INVOICE, 'receipt'],
     ['a simplified tax invoice', SIMPLIFIED_TAX_INVOICE, 'receipt'],
     ['a restaurant bill', RESTAURANT_BILL, 'receipt'],
+    ['a cash invoice', CASH_INVOICE, 'receipt'],
     ['a fax-era form with blanks and a sign-off', FAX_ERA_FORM, 'form'],
     ['a form of labelled lines', LABELLED_FORM, 'form'],
     ['an English invoice still', INVOICE_EN, 'invoice'],
