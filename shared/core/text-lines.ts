@@ -84,7 +84,7 @@ export function restoreSpaces(chars: readonly CharAt[], blanks: readonly number[
       flush();
       return;
     }
-    if (i > 0 && (blanks[i - 1] ?? 0) >= SPACE_MIN_BLANK && !insideNumber(chars, i)) flush();
+    if (i > 0 && (blanks[i - 1] ?? 0) >= SPACE_MIN_BLANK && !joinsLeft(chars, i)) flush();
     current.push(c);
   });
   flush();
@@ -95,15 +95,19 @@ const DIGIT = /^\d$/;
 const DECIMAL_MARK = /^[.,]$/;
 
 /**
- * Whether chars[i] continues a number across a decimal mark ("22" "." "60"): a point or comma
- * stands alone in its cell, so the blank runs beside it are as wide as a space, and "TOTAL 22 . 60"
- * lost its total.
+ * Whether chars[i] continues a number after its decimal mark ("22." "60"): a point or comma stands
+ * alone in its cell, so the blank runs beside it are as wide as a space, and "TOTAL 22 . 60" lost
+ * its total.
  */
 function insideNumber(chars: readonly CharAt[], i: number): boolean {
   const left = chars[i - 1]?.text ?? '';
   const right = chars[i]!.text;
-  if (DECIMAL_MARK.test(right)) return DIGIT.test(left) && DIGIT.test(chars[i + 1]?.text ?? '');
   return DECIMAL_MARK.test(left) && DIGIT.test(right) && DIGIT.test(chars[i - 2]?.text ?? '');
+}
+
+/** Print sets no space before a point or a comma, however wide the blank beside it ("D. I .Y ." for "D.I.Y."). */
+function joinsLeft(chars: readonly CharAt[], i: number): boolean {
+  return DECIMAL_MARK.test(chars[i]!.text) || insideNumber(chars, i);
 }
 
 /**

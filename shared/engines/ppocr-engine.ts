@@ -101,7 +101,9 @@ export class PaddleOcrEngine implements OcrEngine {
         ort.InferenceSession.create(join(MODELS_DIR, 'ch_PP-OCRv4_rec_infer.onnx'), options),
       ]);
       // Index 0 of the output is CTC's blank; the dictionary's last entry is the space.
-      const dictionary = ['', ...readFileSync(join(MODELS_DIR, 'ppocr_keys_v1.txt'), 'utf8').split('\n').filter((l, i, all) => i < all.length - 1 || l !== ''), ' '];
+      // Its Chinese dictionary writes punctuation full width ("（" for "("): NFKC gives the ASCII forms.
+      const keys = readFileSync(join(MODELS_DIR, 'ppocr_keys_v1.txt'), 'utf8').split('\n').filter((l, i, all) => i < all.length - 1 || l !== '');
+      const dictionary = ['', ...keys.map((k) => k.normalize('NFKC')), ' '];
       return { det, rec, dictionary };
     })();
     return this.sessions;

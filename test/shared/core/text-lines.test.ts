@@ -44,6 +44,9 @@ describe('restoreSpaces', () => {
     // A full stop that ends a word still lets the next word go.
     const sentence: CharAt[] = [...'No.7'].map((text, i) => ({ text, x: i * 8, step: i, score: 0.9 }));
     expect(restoreSpaces(sentence, [0, 0, 0.4], 8).map((w) => w.text)).toEqual(['No.', '7']);
+    // No space before a point or a comma, however wide the blank.
+    const initials: CharAt[] = [...'D.I.Y.,Ltd'].map((text, i) => ({ text, x: i * 8, step: i, score: 0.9 }));
+    expect(restoreSpaces(initials, [0.4, 0, 0.4, 0, 0.4, 0.4, 0.4, 0, 0], 8).map((w) => w.text)).toEqual(['D.I.Y.,', 'Ltd']);
   });
 
   it('splits at a space the model did emit', () => {
