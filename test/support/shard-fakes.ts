@@ -19,7 +19,11 @@ import type { MemoryTaskStore } from './fakes.ts';
 export class MemoryShardStore {
   readonly shards = new Map<string, Shard[]>();
 
-  constructor(private readonly tasks: MemoryTaskStore) {}
+  private readonly tasks: MemoryTaskStore;
+
+  constructor(tasks: MemoryTaskStore) {
+    this.tasks = tasks;
+  }
 
   async list(taskId: string): Promise<Shard[]> {
     return [...(this.shards.get(taskId) ?? [])];
