@@ -190,17 +190,46 @@ async function handleFailure(err: unknown, message: OcrMessage, task: Task, deps
  * write per progressIntervalMs (Firestore sustains about one write a second per document).
  */
 function keepLease(taskId: string, deps: WorkerDeps, log: Logger, onLost: () => void) {
+  const alive = keepAlive<{ percent: number; message: string }>(
+    deps,
+    log,
+    // A cancel shows in the task at once: a listener sees it within a second, the heartbeat later.
+    (lost) => deps.tasks.watchLease(taskId, deps.workerId, lost),
+    (progress) => deps.tasks.heartbeat(taskId, deps.workerId, deps.leaseMs, progress),
+    onLost,
+  );
+  return {
+    progress(p: PageProgress) {
+      // The last page needs no write of its own: completion sets 100 a moment later.
+      if (p.done === p.total) return;
+      alive.progress({ percent: (p.done / p.total) * 100, message: `page ${p.done}/${p.total}` });
+    },
+    stop: alive.stop,
+  };
+}
+
+/**
+ * A lease renewed by `renew` (every third of the lease, and with progress at most every
+ * progressIntervalMs) and watched by `watch`; `onLost` once either says it is gone. The task's
+ * lease here, a shard's in shard-worker.ts.
+ */
+export function keepAlive<P>(
+  deps: Pick<WorkerDeps, 'leaseMs' | 'progressIntervalMs'>,
+  log: Logger,
+  watch: (onLost: () => void) => () => void,
+  renew: (progress?: P) => Promise<boolean>,
+  onLost: () => void,
+) {
   let lastWrite = 0;
   let pending: Promise<unknown> = Promise.resolve();
   let stopped = false;
-  // A cancel shows in the task at once: a listener sees it within a second, the heartbeat later.
-  const unwatch = deps.tasks.watchLease(taskId, deps.workerId, () => {
+  const unwatch = watch(() => {
     if (!stopped) onLost();
   });
-  const write = (progress?: { percent: number; message: string }) => {
+  const write = (progress?: P) => {
     lastWrite = Date.now();
     pending = pending
-      .then(() => deps.tasks.heartbeat(taskId, deps.workerId, deps.leaseMs, progress))
+      .then(() => renew(progress))
       .then((held) => {
         if (!held && !stopped) onLost();
       })
@@ -211,11 +240,9 @@ function keepLease(taskId: string, deps: WorkerDeps, log: Logger, onLost: () => 
   }, Math.max(250, Math.floor(deps.leaseMs / 6)));
   timer.unref();
   return {
-    progress(p: PageProgress) {
-      // The last page needs no write of its own: completion sets 100 a moment later.
-      if (stopped || p.done === p.total) return;
-      if (Date.now() - lastWrite < deps.progressIntervalMs) return;
-      write({ percent: (p.done / p.total) * 100, message: `page ${p.done}/${p.total}` });
+    progress(p: P) {
+      if (stopped || Date.now() - lastWrite < deps.progressIntervalMs) return;
+      write(p);
     },
     /** Stops renewing, and waits for a write in flight: it would contend with the completion. */
     async stop() {

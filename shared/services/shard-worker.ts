@@ -19,7 +19,7 @@ import { OutputFormat, OUTPUTS } from '../outputs/index.ts';
 import { renderMergedOutputs } from '../outputs/merge.ts';
 import { MAX_PREVIEW_PAGES, storePreviews } from '../outputs/preview.ts';
 import { buildSearchablePdf } from '../outputs/searchable-pdf.ts';
-import { lifecycle, RedeliverError, summaryOf, type WorkerDeps, type WorkerOutcome } from './ocr-worker.ts';
+import { keepAlive, lifecycle, RedeliverError, summaryOf, type WorkerDeps, type WorkerOutcome } from './ocr-worker.ts';
 
 export interface FanOutDeps {
   store: Pick<ShardStore, 'fanOut' | 'lease' | 'heartbeat' | 'complete' | 'release' | 'list' | 'deleteAll'>;
@@ -216,36 +216,19 @@ export async function mergeShards(parent: Task, shards: readonly Shard[], deps: 
 
 /** Renews the shard's and the parent's lease, carries the shard's pages into the parent's progress, and watches for a cancel. */
 function keepShardLease(parent: Task, shard: Shard, deps: Deps, log: Logger, onLost: () => void) {
-  let stopped = false;
-  let lastWrite = Date.now();
   let donePages = 0;
-  let pending: Promise<unknown> = Promise.resolve();
-  const unwatch = deps.tasks.watchLease(parent.taskId, fanOutHolder(parent.taskId), () => {
-    if (!stopped) onLost();
-  });
-  const write = () => {
-    lastWrite = Date.now();
-    pending = pending
-      .then(() => deps.shards.store.heartbeat(parent.taskId, shard.index, deps.workerId, deps.leaseMs, donePages))
-      .then((held) => {
-        if (!held && !stopped) onLost();
-      })
-      .catch((err: unknown) => log.warn('shard heartbeat failed', { error: err }));
-  };
-  const timer = setInterval(() => {
-    if (!stopped && Date.now() - lastWrite >= deps.leaseMs / 3) write();
-  }, Math.max(250, Math.floor(deps.leaseMs / 6)));
-  timer.unref();
+  const alive = keepAlive<number>(
+    deps,
+    log,
+    (lost) => deps.tasks.watchLease(parent.taskId, fanOutHolder(parent.taskId), lost),
+    (done) => deps.shards.store.heartbeat(parent.taskId, shard.index, deps.workerId, deps.leaseMs, done ?? donePages),
+    onLost,
+  );
   return {
     progress(done: number) {
       donePages = done;
-      if (!stopped && Date.now() - lastWrite >= deps.progressIntervalMs) write();
+      alive.progress(done);
     },
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      unwatch();
-      await pending;
-    },
+    stop: alive.stop,
   };
 }
