@@ -12,6 +12,7 @@
  * turn: ../shared beside the repository or DOCVAULT_SHARED_DIR, else their copies in test/fixtures.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import type { FunctionProcess } from '../emulators/functions.ts';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,7 +20,7 @@ import { Storage } from '@google-cloud/storage';
 import { PDFDocument } from 'pdf-lib';
 import { createFirestore, TaskStore } from '../shared/adapters/firestore-tasks.ts';
 import { derivedTaskId, userHashOf, type Task } from '../shared/core/task.ts';
-import { startPipeline } from '../test/support/pipeline.ts';
+import { startPipeline, type Pipeline } from '../test/support/pipeline.ts';
 import { TEST_BUCKETS, TEST_SECRET } from '../test/support/suite.ts';
 
 const { values: args } = parseArgs({
@@ -55,9 +56,33 @@ interface Run {
   workers: number;
   shardPages: number;
   wallMs: number;
+  /** CPU seconds the worker processes used on the document (all their threads). */
+  workerCpuS: number;
   status: string;
   pages: number;
   load: number;
+}
+
+/** utime + stime of a process, in seconds (Linux /proc; clock ticks of 1/100 s). */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+const workerProcesses = (p: Pipeline): FunctionProcess[] => p.workerPool?.workers ?? [p.functions['ocr-worker']!];
+const workersCpu = (p: Pipeline) => workerProcesses(p).reduce((sum, w) => sum + cpuSeconds(w.child.pid), 0);
+
+let current: Pipeline | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    // Stop the suite (its emulators run in their own process groups) before leaving.
+    void (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
 }
 
 async function measure(workers: number, shardPages: number, document: Uint8Array): Promise<Run> {
@@ -68,6 +93,7 @@ async function measure(workers: number, shardPages: number, document: Uint8Array
     // read by one worker must not hit the per-document time limit meant for a delivery deadline.
     env: { 'ocr-worker': { SHARD_PAGES: String(shardPages), OCR_WORKERS: '1', DOCUMENT_TIMEOUT_MS: '3600000', MAX_PIXELS_PER_DOCUMENT: '50000000000' } },
   });
+  current = pipeline;
   try {
     const storage = new Storage({ projectId: pipeline.suite.projectId });
     const tasks = new TaskStore(createFirestore(pipeline.suite.projectId));
@@ -85,47 +111,43 @@ async function measure(workers: number, shardPages: number, document: Uint8Array
         await new Promise((r) => setTimeout(r, 250));
       }
     };
-    // Warm-up: one single-page scan per worker process at once, so each has its engine and models loaded.
-    const one = await (async () => {
-      const doc = await PDFDocument.create();
-      const [page] = await doc.copyPages(await PDFDocument.load(readFileSync(resolve(SAMPLES, SOURCES[0]!))), [0]);
-      doc.addPage(page!);
-      return doc.save();
-    })();
-    await Promise.all(Array.from({ length: workers }, async (_, i) => finished(await drop(`warm-${i}.pdf`, one))));
+    // Warm-up: one small image per worker process at once, so each has its engine and models loaded.
+    const small = new Uint8Array(readFileSync(resolve(SAMPLES, 'tessjs_testocr.png')));
+    await Promise.all(Array.from({ length: workers }, async (_, i) => finished(await drop(`warm-${i}.png`, small))));
+    const cpuBefore = workersCpu(pipeline);
     const started = performance.now();
     const taskId = await drop('large-scan.pdf', document);
     const task = await finished(taskId);
     const wallMs = performance.now() - started;
+    const workerCpuS = workersCpu(pipeline) - cpuBefore;
     const label = shardPages === 0 ? `${workers} worker, whole document (peer)` : `${workers} worker${workers > 1 ? 's' : ''}, shards of ${shardPages}`;
-    return { label, workers, shardPages, wallMs, status: task.status, pages: task.summary?.pages ?? 0, load: loadavg()[0]! };
+    return { label, workers, shardPages, wallMs, workerCpuS, status: task.status, pages: task.summary?.pages ?? 0, load: loadavg()[0]! };
   } finally {
     await pipeline.stop();
+    current = undefined;
   }
 }
 
 const document = await largeScan();
 process.stderr.write(`bench:fanout — ${PAGES} scanned pages (${(document.length / 1e6).toFixed(1)} MB), ${cpus().length} CPUs\n`);
 const runs: Run[] = [];
-if (!args['no-peer']) {
-  runs.push(await measure(1, 0, document));
-  process.stderr.write(`  ${runs.at(-1)!.label}: ${(runs.at(-1)!.wallMs / 1000).toFixed(1)} s\n`);
-}
-for (const workers of WORKER_COUNTS) {
-  runs.push(await measure(workers, SHARD_PAGES, document));
-  process.stderr.write(`  ${runs.at(-1)!.label}: ${(runs.at(-1)!.wallMs / 1000).toFixed(1)} s\n`);
+const plan = [...WORKER_COUNTS.map((w) => [w, SHARD_PAGES] as const), ...(args['no-peer'] ? [] : [[1, 0] as const])];
+for (const [workers, shardPages] of plan) {
+  const run = await measure(workers, shardPages, document);
+  runs.push(run);
+  process.stderr.write(`  ${run.label}: ${(run.wallMs / 1000).toFixed(1)} s, workers' CPU ${run.workerCpuS.toFixed(1)} s, load ${run.load.toFixed(1)}\n`);
 }
 const peer = runs.find((r) => r.shardPages === 0) ?? runs[0]!;
 const oneWorker = runs.find((r) => r.shardPages > 0 && r.workers === 1);
 const rows = runs.map(
   (r) =>
-    `| ${r.label} | ${r.status} | ${r.pages} | ${(r.wallMs / 1000).toFixed(1)} | ${Math.round((PAGES / r.wallMs) * 3_600_000)} | ${(peer.wallMs / r.wallMs).toFixed(2)}× | ${oneWorker ? (oneWorker.wallMs / r.wallMs).toFixed(2) + '×' : '–'} | ${r.load.toFixed(1)} |`,
+    `| ${r.label} | ${r.status} | ${r.pages} | ${(r.wallMs / 1000).toFixed(1)} | ${r.workerCpuS.toFixed(1)} | ${Math.round((PAGES / r.wallMs) * 3_600_000)} | ${(peer.wallMs / r.wallMs).toFixed(2)}× | ${oneWorker ? (oneWorker.wallMs / r.wallMs).toFixed(2) + '×' : '–'} | ${r.load.toFixed(1)} |`,
 );
 process.stdout.write(`
 \`npm run bench:fanout -- --pages ${PAGES} --workers ${args.workers} --shard-pages ${SHARD_PAGES}\` (${cpus().length} CPUs; object written → COMPLETED; each worker process one OCR thread):
 
-| run | status | pages | upload → COMPLETED (s) | pages/hour | vs whole document | vs 1 worker in shards | load avg after |
-|---|---|---|---|---|---|---|---|
+| run | status | pages | upload → COMPLETED (s) | workers' CPU (s) | pages/hour | vs whole document | vs 1 worker in shards | load avg after |
+|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 `);
 process.exit(0);
