@@ -127,6 +127,17 @@ function leaseUntil(workerId: string, now: Date, leaseMs: number) {
   return { workerId, expiresAt: new Date(now.getTime() + leaseMs) };
 }
 
+/**
+ * The parent's lease while its shards are out: FANOUT_LEASES worker leases long, renewed by every
+ * shard's move. Shard messages may wait behind a backlog with no shard running; the parent only
+ * looks stale (and is recovered, its unfinished shards published again) when none has moved for that long.
+ */
+export const FANOUT_LEASES = 10;
+
+function fanOutLease(taskId: string, now: Date, leaseMs: number) {
+  return leaseUntil(fanOutHolder(taskId), now, leaseMs * FANOUT_LEASES);
+}
+
 /** Progress of the parent in pages over all shards, below 100 until the merge completes it. */
 export function progressOf(shards: readonly Shard[], pageCount: number): { progress: number; message: string } {
   const done = shards.reduce((sum, s) => sum + (s.status === 'COMPLETED' ? s.lastPage - s.firstPage + 1 : s.donePages), 0);
@@ -154,7 +165,7 @@ export function decideFanOut(parent: Task | null, existing: readonly Shard[], pl
   const progress = progressOf(shards, Math.max(...shards.map((s) => s.lastPage)));
   return {
     kind: 'fanned-out',
-    parent: { lease: leaseUntil(fanOutHolder(parent.taskId), now, leaseMs), progress: progress.progress, message: `${progress.message} (${shards.length} parts)` },
+    parent: { lease: fanOutLease(parent.taskId, now, leaseMs), progress: progress.progress, message: `${progress.message} (${shards.length} parts)` },
     shards: writes,
   };
 }
@@ -170,7 +181,7 @@ export function decideShardLease(parent: Task | null, shard: Shard | null, worke
   if (isOutOfAttempts(shard)) return none('exhausted');
   return {
     kind: 'leased',
-    parent: { lease: leaseUntil(fanOutHolder(parent!.taskId), now, leaseMs) },
+    parent: { lease: fanOutLease(parent!.taskId, now, leaseMs) },
     shards: [
       {
         ...shard,
@@ -196,7 +207,7 @@ export function decideShardHeartbeat(parent: Task | null, shards: readonly Shard
   if (!holdsShard(parent, shard, workerId)) return none('lost');
   const next: Shard = { ...shard, lease: leaseUntil(workerId, now, leaseMs), donePages: Math.max(shard.donePages, donePages ?? 0), updatedAt: now };
   const all = shards.map((s) => (s.index === index ? next : s));
-  return { kind: 'renewed', parent: { lease: leaseUntil(fanOutHolder(parent!.taskId), now, leaseMs), ...progressOf(all, all[all.length - 1]!.lastPage) }, shards: [next] };
+  return { kind: 'renewed', parent: { lease: fanOutLease(parent!.taskId, now, leaseMs), ...progressOf(all, all[all.length - 1]!.lastPage) }, shards: [next] };
 }
 
 /**
@@ -212,7 +223,7 @@ export function decideShardComplete(parent: Task | null, shards: readonly Shard[
   if (all.every((s) => s.status === 'COMPLETED')) {
     return { kind: 'last', parent: { lease: leaseUntil(workerId, now, leaseMs), progress: progress.progress, message: 'merging' }, shards: [next] };
   }
-  return { kind: 'completed', parent: { lease: leaseUntil(fanOutHolder(parent!.taskId), now, leaseMs), ...progress }, shards: [next] };
+  return { kind: 'completed', parent: { lease: fanOutLease(parent!.taskId, now, leaseMs), ...progress }, shards: [next] };
 }
 
 /** A retryable failure: the shard back to QUEUED with its error, for its own message's redelivery. */

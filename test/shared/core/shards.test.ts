@@ -5,6 +5,7 @@ import {
   decideShardComplete,
   decideShardHeartbeat,
   decideShardLease,
+  FANOUT_LEASES,
   fanOutHolder,
   mergePages,
   newShards,
@@ -59,6 +60,8 @@ describe('shard moves', () => {
   it('fan-out hands the parent to its shards; a worker not holding it is refused', () => {
     const { parent, shards } = fannedOut(5, 2);
     expect(parent.lease?.workerId).toBe(fanOutHolder(parent.taskId));
+    // Long enough for shard messages waiting behind a backlog: only shards that stopped moving make it stale.
+    expect(parent.lease?.expiresAt.getTime()).toBe(NOW.getTime() + FANOUT_LEASES * LEASE);
     expect(shards.map((s) => [s.status, s.firstPage, s.lastPage, s.count])).toEqual([
       ['QUEUED', 1, 2, 3],
       ['QUEUED', 3, 4, 3],
