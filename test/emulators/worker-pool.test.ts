@@ -14,7 +14,7 @@ async function fakeWorker(name: string, delayMs: number, got: string[]): Promise
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
-  return { target: name, port, url: `http://127.0.0.1:${port}`, stop: () => new Promise((r) => server.close(() => r())) } as unknown as FunctionProcess;
+  return { target: name, port, url: `http://127.0.0.1:${port}`, stop: () => new Promise<void>((r) => server.close(() => r())) } as unknown as FunctionProcess;
 }
 
 let pool: WorkerPool | undefined;
