@@ -90,7 +90,7 @@ describe('fan-out on the emulator suite', () => {
     const planned = await waitFor('the shards to be planned', async () => {
       const found = await shards.list(taskId);
       return found.length > 0 ? found : undefined;
-    }, 90_000, 100);
+    }, 240_000, 100);
     expect(planned.map((s) => [s.firstPage, s.lastPage])).toEqual([[1, 2], [3, 4], [5, 5]]);
     const parent = (await tasks.get(taskId))!;
     const topic = pubsub.topic(PRIORITY_TOPICS[parent.priority]);
@@ -101,7 +101,7 @@ describe('fan-out on the emulator suite', () => {
       const t = await tasks.get(taskId);
       if (t?.status === 'PROCESSING') seen.add(t.progress);
       return t && (t.status === 'COMPLETED' || t.status === 'FAILED') ? t : undefined;
-    }, 150_000, 100);
+    }, 300_000, 100);
     expect(task).toMatchObject({ status: 'COMPLETED', progress: 100, summary: { pages: PAGES, failedPages: 0 } });
 
     const merged = await result(task);
@@ -130,5 +130,5 @@ describe('fan-out on the emulator suite', () => {
     const after = (await tasks.get(taskId))!;
     expect(after.updatedAt).toEqual(task.updatedAt);
     expect((await result(after)).generation).toBe(merged.generation);
-  }, 300_000);
+  }, 660_000);
 });
