@@ -5,12 +5,14 @@
  *
  *   npm start                   a new data folder data/YYYYMMDD_HHMMSS/
  *   npm start -- --data default reuse data/default/
+ *   npm start -- --workers 4    four OCR worker processes behind one push endpoint (or DOCVAULT_WORKERS=4)
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureConsoleBuilt } from './console-build.ts';
 import { startFunction, type FunctionProcess } from './functions.ts';
+import { startWorkerPool } from './worker-pool.ts';
 import { startFirestoreEmulator, startPubsubEmulator } from './gcloud.ts';
 import { startStorageEmulator, type StorageEmulator } from './gcs/index.ts';
 import { provision } from './provision.ts';
@@ -24,7 +26,13 @@ const PROJECT = process.env.GOOGLE_CLOUD_PROJECT ?? 'docvault-local';
 process.env.METADATA_SERVER_DETECTION ??= 'none';
 const ROOT = resolve(import.meta.dirname, '..');
 
-const { values: args } = parseArgs({ options: { data: { type: 'string' }, 'data-root': { type: 'string', default: join(ROOT, 'data') } } });
+const { values: args } = parseArgs({ options: { data: { type: 'string' }, 'data-root': { type: 'string', default: join(ROOT, 'data') }, workers: { type: 'string' } } });
+/** OCR worker processes: like instances of the worker service, each push goes to a free one. */
+const WORKERS = Number(args.workers ?? process.env.DOCVAULT_WORKERS ?? 1);
+if (!Number.isInteger(WORKERS) || WORKERS < 1 || WORKERS > 16) {
+  process.stderr.write('--workers (DOCVAULT_WORKERS) must be a whole number from 1 to 16\n');
+  process.exit(2);
+}
 
 function port(name: keyof typeof LOCAL_PORTS): number {
   const value = process.env[name];
@@ -114,7 +122,9 @@ async function main(): Promise<void> {
       fn('upload', 'UPLOAD_PORT'),
       fn('api', 'API_PORT'),
       fn('dispatch', 'DISPATCH_PORT'),
-      fn('ocr-worker', 'WORKER_PORT'),
+      WORKERS === 1
+        ? fn('ocr-worker', 'WORKER_PORT')
+        : startWorkerPool(WORKERS, port('WORKER_PORT'), (i) => startFunction({ target: 'ocr-worker', env, logFile: join(dirs.logs, `ocr-worker-${i + 1}.log`) })),
       fn('callbacks', 'CALLBACKS_PORT'),
     ]);
     storage.addEventTarget({ url: dispatch.url, eventTypes: ['finalized'], buckets: [env.UPLOADS_BUCKET!] });

@@ -33,4 +33,5 @@ worker_max_instances = {
 # github_repo  = "docvault-ocr"
 
 # delete_upload_on_success = true
+# shard_pages = 20 # larger PDFs are read in parts of this many pages by several instances at once; 0: never
 # public_http              = false

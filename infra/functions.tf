@@ -53,6 +53,7 @@ locals {
     MODEL_CACHE_DIR          = local.model_mount_path
     DELETE_UPLOAD_ON_SUCCESS = tostring(var.delete_upload_on_success)
     WORKER_SLOTS             = "1" # one document per instance: concurrency 1
+    SHARD_PAGES              = tostring(var.shard_pages)
   }
 }
 

@@ -167,6 +167,16 @@ variable "retry_maximum_backoff" {
   default     = "600s"
 }
 
+variable "shard_pages" {
+  description = "SHARD_PAGES: a PDF of more pages is read in shards of at most this many, each its own message on the task's priority topic (any free worker instance takes one), then merged; 0 reads every document whole."
+  type        = number
+  default     = 20
+  validation {
+    condition     = var.shard_pages >= 0 && floor(var.shard_pages) == var.shard_pages
+    error_message = "shard_pages is a whole number of pages, 0 to turn fan-out off."
+  }
+}
+
 variable "delete_upload_on_success" {
   description = "DELETE_UPLOAD_ON_SUCCESS: the worker deletes an upload once its results are written (gives the worker delete on the uploads bucket)."
   type        = bool

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { Limits } from './core/options.ts';
 import { DEFAULT_PRIORITY_RULES, PriorityRule } from './core/task.ts';
+import { DEFAULT_SHARD_PAGES } from './core/shards.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -90,6 +91,8 @@ const Env = z
     OCR_WORKERS: z.coerce.number().int().positive().optional(),
     /** Documents one worker instance reads at once (pages of a document already share the OCR workers). */
     WORKER_SLOTS: int(1),
+    /** A PDF of more pages is read in shards of at most this many, by any free worker, then merged; 0: never. */
+    SHARD_PAGES: z.coerce.number().int().nonnegative().default(DEFAULT_SHARD_PAGES),
     /** How often, at most, a task's progress is written (Firestore: ~1 write/s per document). */
     PROGRESS_INTERVAL_MS: int(1000),
     SIGNED_URL_MINUTES: int(30),

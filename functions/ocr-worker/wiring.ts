@@ -10,9 +10,12 @@ import { appContext } from '../../shared/services/context.ts';
 import { withPoisonMarker } from '../../shared/services/faults.ts';
 import { modelSetup } from '../../shared/services/models.ts';
 import type { OcrProcessor, WorkerDeps } from '../../shared/services/ocr-worker.ts';
+import { ShardStore } from '../../shared/adapters/firestore-shards.ts';
+import { countPages } from '../../shared/engines/page-count.ts';
 
 const WORKER_ID = `${process.env.K_REVISION ?? 'local'}:${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 let ocr: Ocr | undefined;
+let shardStore: ShardStore | undefined;
 
 export function engine(): Ocr {
   const { config, storage } = appContext('ocr-worker');
@@ -26,7 +29,8 @@ function processor(): OcrProcessor {
 }
 
 export function workerDeps(): WorkerDeps {
-  const { config, tasks, queue, blobs, log } = appContext('ocr-worker');
+  const { config, tasks, queue, blobs, log, firestore } = appContext('ocr-worker');
+  shardStore ??= new ShardStore(firestore);
   return {
     workerId: WORKER_ID,
     tasks,
@@ -40,6 +44,7 @@ export function workerDeps(): WorkerDeps {
     progressIntervalMs: config.PROGRESS_INTERVAL_MS,
     retentionMs: config.retentionMs,
     deleteUploadOnSuccess: config.DELETE_UPLOAD_ON_SUCCESS,
+    shards: { store: shardStore, shardPages: config.SHARD_PAGES, countPages: (bytes) => countPages(bytes, 'pdf') },
     ...notifySettings(config),
   };
 }

@@ -42,6 +42,8 @@ export const OcrOptions = z.object({
   detectOrientation: z.boolean().default(true),
   /** Collect what the searchable PDF needs while pages go by (costs a little per page). */
   searchablePdf: z.boolean().default(false),
+  /** Only these pages (1-based, inclusive): a shard of a large document (see shards.ts); unset reads all. */
+  pages: z.object({ first: z.number().int().positive(), last: z.number().int().positive() }).optional(),
   limits: Limits.default(Limits.parse({})),
 });
 export type OcrOptions = z.infer<typeof OcrOptions>;

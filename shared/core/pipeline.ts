@@ -109,33 +109,64 @@ async function readDocument(
     }
     const pages = await readPages(source, options, deps, budget, clock, onProgress);
     budget.check();
-    const succeeded = pages.filter((p) => p.result.status === 'ok');
-    if (pages.length > 0 && succeeded.length === 0) {
-      // Every page failed: the document as a whole has failed, for the first page's reason.
-      const first = pages[0]!.result.error!;
-      throw new DocVaultError(first.code, first.message, { allPagesFailed: true });
-    }
-    const text = pages.map((p) => p.result.text.trimEnd()).join('\n\n');
-    const metadata = extractMetadata(text);
-    const classification = classifyDocument(text, metadata);
-    const result: OcrResult = {
-      v: RESULT_SCHEMA_VERSION,
+    // A shard's pages are judged with the whole document's, when its shards are merged.
+    const result = (options.pages ? assemblePartialResult : assembleResult)({
       type,
       languages: options.languages,
       pageCount: source.pageCount,
-      text,
-      confidence: mean(succeeded.map((p) => p.result.confidence)),
       pages: pages.map((p) => p.result),
-      metadata,
-      classification,
-      fields: extractFields(pages.map((p) => p.result), classification),
       engine: { name: deps.engine.name, version: deps.engine.version },
-      timings: { totalMs: clock() - started, ocrMs: sum(pages.map((p) => p.result.timings.ocrMs)) },
-    };
+      totalMs: clock() - started,
+    });
     return { result, artifacts: pages.map((p) => p.artifact) };
   } finally {
     await source.close();
   }
+}
+
+export interface ResultParts {
+  type: DocumentType;
+  languages: string[];
+  pageCount: number;
+  /** In page order. */
+  pages: PageResult[];
+  engine: OcrResult['engine'];
+  totalMs: number;
+}
+
+/**
+ * The document's result from its pages: text, metadata, classification and fields read from the
+ * pages together. A document whose every page failed has failed, for the first page's reason.
+ * Used by the pipeline and by the merge of a large document's shards.
+ */
+export function assembleResult(parts: ResultParts): OcrResult {
+  const succeeded = parts.pages.filter((p) => p.status === 'ok');
+  if (parts.pages.length > 0 && succeeded.length === 0) {
+    const first = parts.pages[0]!.error!;
+    throw new DocVaultError(first.code, first.message, { allPagesFailed: true });
+  }
+  return assemblePartialResult(parts);
+}
+
+/** assembleResult without the all-pages-failed rule: a shard's part, judged when merged. */
+function assemblePartialResult(parts: ResultParts): OcrResult {
+  const text = parts.pages.map((p) => p.text.trimEnd()).join('\n\n');
+  const metadata = extractMetadata(text);
+  const classification = classifyDocument(text, metadata);
+  return {
+    v: RESULT_SCHEMA_VERSION,
+    type: parts.type,
+    languages: parts.languages,
+    pageCount: parts.pageCount,
+    text,
+    confidence: mean(parts.pages.filter((p) => p.status === 'ok').map((p) => p.confidence)),
+    pages: parts.pages,
+    metadata,
+    classification,
+    fields: extractFields(parts.pages, classification),
+    engine: parts.engine,
+    timings: { totalMs: parts.totalMs, ocrMs: sum(parts.pages.map((p) => p.timings.ocrMs)) },
+  };
 }
 
 function checkSize(size: number, maxBytes: number): void {
@@ -160,9 +191,10 @@ async function readPages(
   // A document scanned turned is usually turned on every page: later pages try that orientation first.
   const hint: OrientationHint = { orientation: 0 };
   let done = 0;
-  const total = source.pageCount;
+  const { first, last } = pageRange(options, source.pageCount);
+  const total = last - first + 1;
   return Promise.all(
-    Array.from({ length: total }, (_, index) =>
+    Array.from({ length: total }, (_, offset) => first - 1 + offset).map((index) =>
       limit(async () => {
         budget.check();
         const outcome = await readPageSafely(source, index, options, deps, budget, clock, hint);
@@ -172,6 +204,14 @@ async function readPages(
       }),
     ),
   );
+}
+
+/** The pages to read: all, or a shard's range (which must lie within the document). */
+function pageRange(options: OcrOptions, pageCount: number): { first: number; last: number } {
+  if (!options.pages) return { first: 1, last: pageCount };
+  const { first, last } = options.pages;
+  if (first > last || last > pageCount) throw new DocVaultError('INTERNAL', `pages ${first}–${last} are not within the document's ${pageCount} pages`);
+  return { first, last };
 }
 
 /** One bad page degrades the document; it does not fail it. */

@@ -167,6 +167,8 @@ export const OcrMessage = z.object({
   name: z.string().min(1),
   generation: z.string().regex(/^\d+$/),
   priority: Priority,
+  /** Set on a large document's shard: read only that shard's pages (see shards.ts). */
+  shard: z.number().int().nonnegative().optional(),
 });
 export type OcrMessage = z.infer<typeof OcrMessage>;
 

@@ -14,7 +14,8 @@ export async function buildSearchablePdf(original: Uint8Array, result: OcrResult
   const source = result.type === 'pdf' ? await loadUnencrypted(original) : undefined;
 
   for (const artifact of artifacts) {
-    const page = result.pages[artifact.number - 1]!;
+    // By number: a shard's result holds only its own pages.
+    const page = result.pages.find((p) => p.number === artifact.number)!;
     const keepOriginal = source && page.rotation.orientation === 0 && source.getPage(artifact.number - 1).getRotation().angle === 0;
     let target: PDFPage;
     if (keepOriginal) {

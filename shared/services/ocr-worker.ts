@@ -17,6 +17,9 @@ import { OutputFormat, OUTPUTS, renderOutputs } from '../outputs/index.ts';
 import { announce, deadLetter, failTask, giveUp, type AnnounceDeps } from '../lifecycle/finish.ts';
 import type { NotifyDeps } from '../lifecycle/notify.ts';
 import { storePreviews } from '../outputs/preview.ts';
+import type { OcrResult } from '../core/result.ts';
+import { isFannedOut } from '../core/shards.ts';
+import { fanOutLarge, handleShardMessage, type FanOutDeps } from './shard-worker.ts';
 
 export interface OcrProcessor {
   process(bytes: Uint8Array, options: OcrOptionsInput, onProgress?: (p: PageProgress) => void, signal?: AbortSignal): Promise<PipelineOutput>;
@@ -25,7 +28,7 @@ export interface OcrProcessor {
 export interface WorkerDeps {
   workerId: string;
   tasks: Pick<TaskStore, 'lease' | 'heartbeat' | 'complete' | 'fail' | 'release' | 'watchLease'>;
-  queue: Pick<Queue, 'publishDeadLetter' | 'publishEvent'>;
+  queue: Pick<Queue, 'publishDeadLetter' | 'publishEvent' | 'publishTask'>;
   blobs: Pick<BlobStore, 'read' | 'writeOnce' | 'delete'>;
   ocr: OcrProcessor;
   /** The result files from the pipeline's output; the outputs/ writers unless a test gives its own. */
@@ -40,6 +43,8 @@ export interface WorkerDeps {
   webhookSecret?: string | undefined;
   allowPrivateCallbacks?: boolean;
   notify?: Partial<NotifyDeps>;
+  /** Fan-out of large documents (shard-worker.ts); none: every document is read whole. */
+  shards?: FanOutDeps;
 }
 
 /** Raised to make the platform deliver the message again (a 5xx to the push). */
@@ -52,7 +57,10 @@ export type WorkerOutcome =
   | { kind: Exclude<LeaseOutcome['kind'], 'leased' | 'busy'> }
   | { kind: 'completed'; task: Task }
   | { kind: 'failed'; task: Task | null; code: string }
-  | { kind: 'lost-lease' };
+  | { kind: 'lost-lease' }
+  /** A large document handed to its shards, or one shard of it read (shard-worker.ts). */
+  | { kind: 'fanned-out'; shards: number }
+  | { kind: 'shard-completed' };
 
 const FORMATS = OutputFormat.options;
 
@@ -64,6 +72,7 @@ export async function handleOcrMessage(data: unknown, deps: WorkerDeps): Promise
     return { kind: 'invalid-message', reason: parsed.error.message };
   }
   const message = parsed.data;
+  if (message.shard !== undefined) return handleShardMessage({ ...message, shard: message.shard }, deps);
   // The document is fetched while the lease is taken: both are round trips, neither needs the other.
   const source = { bucket: message.bucket, name: message.name, generation: message.generation };
   const download = deps.blobs.read(source, deps.limits.maxBytes);
@@ -78,6 +87,11 @@ export async function handleOcrMessage(data: unknown, deps: WorkerDeps): Promise
       log.info('task already finished; duplicate delivery acknowledged', { status: outcome.task.status });
       return { kind: 'finished' };
     case 'busy':
+      // Its shards hold it: they renew its lease, and the last of them completes it.
+      if (isFannedOut(outcome.task)) {
+        log.info('task is being read in shards; duplicate delivery acknowledged');
+        return { kind: 'fanned-out', shards: 0 };
+      }
       // Another worker holds a live lease: if it dies, its lease runs out and a redelivery takes over.
       throw new RedeliverError(`task ${message.taskId} is leased by another worker until ${outcome.task.lease?.expiresAt.toISOString()}`);
     case 'exhausted':
@@ -97,6 +111,12 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
   const lease = keepLease(task.taskId, deps, log, () => leaseLost.abort(new Error('the lease was lost (cancelled or taken over)')));
   try {
     const bytes = await download;
+    // A large PDF goes to its shards: this message is done once they are out.
+    const fanned = await fanOutLarge(bytes, task, deps, log);
+    if (fanned) {
+      await lease.stop();
+      return fanned;
+    }
     const readAt = Date.now();
     const output = await deps.ocr.process(
       bytes,
@@ -119,16 +139,7 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
     await lease.stop();
     const writtenAt = Date.now();
     const { result } = output;
-    const summary: TaskSummary = {
-      pages: result.pageCount,
-      failedPages: result.pages.filter((p) => p.status === 'failed').length,
-      confidence: result.confidence,
-      languages: result.languages,
-      category: result.classification.category,
-      processingMs: Date.now() - started,
-      resultBucket: deps.resultsBucket,
-      objects: names,
-    };
+    const summary = summaryOf(result, Date.now() - started, deps.resultsBucket, names);
     const completed = await deps.tasks.complete(task.taskId, deps.workerId, summary, deps.retentionMs);
     if (!completed) {
       log.warn('lease lost before completion (cancelled or taken over); result kept, status untouched');
@@ -179,17 +190,46 @@ async function handleFailure(err: unknown, message: OcrMessage, task: Task, deps
  * write per progressIntervalMs (Firestore sustains about one write a second per document).
  */
 function keepLease(taskId: string, deps: WorkerDeps, log: Logger, onLost: () => void) {
+  const alive = keepAlive<{ percent: number; message: string }>(
+    deps,
+    log,
+    // A cancel shows in the task at once: a listener sees it within a second, the heartbeat later.
+    (lost) => deps.tasks.watchLease(taskId, deps.workerId, lost),
+    (progress) => deps.tasks.heartbeat(taskId, deps.workerId, deps.leaseMs, progress),
+    onLost,
+  );
+  return {
+    progress(p: PageProgress) {
+      // The last page needs no write of its own: completion sets 100 a moment later.
+      if (p.done === p.total) return;
+      alive.progress({ percent: (p.done / p.total) * 100, message: `page ${p.done}/${p.total}` });
+    },
+    stop: alive.stop,
+  };
+}
+
+/**
+ * A lease renewed by `renew` (every third of the lease, and with progress at most every
+ * progressIntervalMs) and watched by `watch`; `onLost` once either says it is gone. The task's
+ * lease here, a shard's in shard-worker.ts.
+ */
+export function keepAlive<P>(
+  deps: Pick<WorkerDeps, 'leaseMs' | 'progressIntervalMs'>,
+  log: Logger,
+  watch: (onLost: () => void) => () => void,
+  renew: (progress?: P) => Promise<boolean>,
+  onLost: () => void,
+) {
   let lastWrite = 0;
   let pending: Promise<unknown> = Promise.resolve();
   let stopped = false;
-  // A cancel shows in the task at once: a listener sees it within a second, the heartbeat later.
-  const unwatch = deps.tasks.watchLease(taskId, deps.workerId, () => {
+  const unwatch = watch(() => {
     if (!stopped) onLost();
   });
-  const write = (progress?: { percent: number; message: string }) => {
+  const write = (progress?: P) => {
     lastWrite = Date.now();
     pending = pending
-      .then(() => deps.tasks.heartbeat(taskId, deps.workerId, deps.leaseMs, progress))
+      .then(() => renew(progress))
       .then((held) => {
         if (!held && !stopped) onLost();
       })
@@ -200,11 +240,9 @@ function keepLease(taskId: string, deps: WorkerDeps, log: Logger, onLost: () => 
   }, Math.max(250, Math.floor(deps.leaseMs / 6)));
   timer.unref();
   return {
-    progress(p: PageProgress) {
-      // The last page needs no write of its own: completion sets 100 a moment later.
-      if (stopped || p.done === p.total) return;
-      if (Date.now() - lastWrite < deps.progressIntervalMs) return;
-      write({ percent: (p.done / p.total) * 100, message: `page ${p.done}/${p.total}` });
+    progress(p: P) {
+      if (stopped || Date.now() - lastWrite < deps.progressIntervalMs) return;
+      write(p);
     },
     /** Stops renewing, and waits for a write in flight: it would contend with the completion. */
     async stop() {
@@ -216,8 +254,22 @@ function keepLease(taskId: string, deps: WorkerDeps, log: Logger, onLost: () => 
   };
 }
 
+/** The task's summary from its result. */
+export function summaryOf(result: OcrResult, processingMs: number, resultBucket: string, objects: TaskSummary['objects']): TaskSummary {
+  return {
+    pages: result.pageCount,
+    failedPages: result.pages.filter((p) => p.status === 'failed').length,
+    confidence: result.confidence,
+    languages: result.languages,
+    category: result.classification.category,
+    processingMs,
+    resultBucket,
+    objects,
+  };
+}
+
 /** The lifecycle's view of the worker's dependencies, logging under the task's logger. */
-function lifecycle(deps: WorkerDeps, log: Logger): AnnounceDeps & Pick<WorkerDeps, 'tasks' | 'queue' | 'retentionMs'> {
+export function lifecycle(deps: WorkerDeps, log: Logger): AnnounceDeps & Pick<WorkerDeps, 'tasks' | 'queue' | 'retentionMs'> {
   const { queue: _queue, ...notify } = { log, webhookSecret: deps.webhookSecret, allowPrivateCallbacks: deps.allowPrivateCallbacks ?? false, ...deps.notify } as NotifyDeps;
   return { tasks: deps.tasks, queue: deps.queue, retentionMs: deps.retentionMs, notify };
 }

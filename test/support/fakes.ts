@@ -36,8 +36,13 @@ export class MemoryTaskStore {
     if (!task || !patch) return { kind, task };
     const next = Task.parse({ ...task, ...patch, updatedAt: now });
     this.tasks.set(taskId, next);
-    for (const check of this.leaseWatchers) check();
+    this.notifyWatchers();
     return { kind, task: next };
+  }
+
+  /** Runs the lease watchers, as a snapshot listener would after a write (shard-fakes.ts writes tasks too). */
+  notifyWatchers(): void {
+    for (const check of this.leaseWatchers) check();
   }
 
   async createIfAbsent(task: Task): Promise<{ created: boolean; task: Task }> {

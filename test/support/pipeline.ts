@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFunction, type FunctionProcess } from '../../emulators/functions.ts';
+import { startWorkerPool, type WorkerPool } from '../../emulators/worker-pool.ts';
 import type { FunctionName } from '../../shared/names.ts';
 import { startSuite, TEST_BUCKETS, type Suite } from './suite.ts';
 
@@ -13,12 +14,14 @@ export interface Pipeline {
   suite: Suite;
   functions: Partial<Record<FunctionName, FunctionProcess>>;
   logDir: string;
+  /** With `workers` > 1: the OCR worker processes behind one push endpoint (functions['ocr-worker'] is then unset). */
+  workerPool?: WorkerPool;
   /** Restarts a function on its port (after a kill, say). */
   restart(name: FunctionName): Promise<FunctionProcess>;
   stop(): Promise<void>;
 }
 
-export async function startPipeline(options: { functions: FunctionName[]; env?: Partial<Record<FunctionName, Record<string, string>>> }): Promise<Pipeline> {
+export async function startPipeline(options: { functions: FunctionName[]; env?: Partial<Record<FunctionName, Record<string, string>>>; workers?: number }): Promise<Pipeline> {
   const suite = await startSuite();
   const logDir = mkdtempSync(join(tmpdir(), 'pipeline-logs-'));
   const apiUrl: Record<string, string> = {};
@@ -27,10 +30,14 @@ export async function startPipeline(options: { functions: FunctionName[]; env?: 
   // The api first, as npm start knows its port in advance: upload's statusUrl points at it (API_URL).
   const api = options.functions.includes('api') ? await start('api') : undefined;
   if (api) apiUrl.API_URL = api.url;
-  const started = [...(api ? [api] : []), ...(await Promise.all(options.functions.filter((name) => name !== 'api').map(start)))];
+  const pooled = options.functions.includes('ocr-worker') && (options.workers ?? 1) > 1;
+  const workerPool = pooled
+    ? await startWorkerPool(options.workers!, 0, (i) => startFunction({ target: 'ocr-worker', env: envFor('ocr-worker'), logFile: join(logDir, `ocr-worker-${i + 1}.log`) }))
+    : undefined;
+  const started = [...(api ? [api] : []), ...(await Promise.all(options.functions.filter((name) => name !== 'api' && !(pooled && name === 'ocr-worker')).map(start)))];
   const functions: Pipeline['functions'] = Object.fromEntries(started.map((f) => [f.target, f]));
   if (functions.dispatch) suite.storage.addEventTarget({ url: functions.dispatch.url, eventTypes: ['finalized'], buckets: [TEST_BUCKETS.uploads] });
-  const worker = functions['ocr-worker']?.url;
+  const worker = workerPool?.url ?? functions['ocr-worker']?.url;
   const callbacks = functions.callbacks?.url;
   await suite.provision({
     ...(worker ? { workerUrls: { high: worker, normal: worker, low: worker } } : {}),
@@ -43,6 +50,7 @@ export async function startPipeline(options: { functions: FunctionName[]; env?: 
     suite,
     functions,
     logDir,
+    ...(workerPool ? { workerPool } : {}),
     async restart(name) {
       const old = functions[name]!;
       const fresh = await startFunction({ target: name, env: envFor(name), port: old.port, logFile: join(logDir, `${name}.log`) });
@@ -50,7 +58,7 @@ export async function startPipeline(options: { functions: FunctionName[]; env?: 
       return fresh;
     },
     async stop() {
-      await Promise.allSettled(Object.values(functions).map((f) => f.stop()));
+      await Promise.allSettled([...Object.values(functions).map((f) => f.stop()), workerPool?.stop()]);
       await suite.stop();
     },
   };

@@ -94,6 +94,25 @@ describe('processDocument', () => {
     expect(result.v).toBe(2);
   });
 
+  it('reads only a shard\'s pages when given a range, numbered as in the document; a shard of failed pages is no failure of its own', async () => {
+    const pages: FakePage[] = [{ text: 'one' }, { fail: new DocVaultError('PAGE_TIMEOUT', 'too slow') }, { fail: new DocVaultError('PAGE_TIMEOUT', 'too slow') }, { text: 'four' }];
+    const progress: PageProgress[] = [];
+    const e = engine(pages);
+    const { result, artifacts } = await processDocument(PDF, { pages: { first: 2, last: 3 } }, { opener: opener(pages), engine: e, concurrency: 2 }, (p) => progress.push(p));
+    expect(result.pageCount).toBe(4);
+    expect(result.pages.map((p) => [p.number, p.status])).toEqual([
+      [2, 'failed'],
+      [3, 'failed'],
+    ]);
+    expect(artifacts.map((a) => a.number)).toEqual([2, 3]);
+    expect(progress.map((p) => [p.done, p.total])).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+    expect(e.calls).toBe(0);
+    await expect(processDocument(PDF, { pages: { first: 3, last: 5 } }, { opener: opener(pages), engine: e, concurrency: 1 })).rejects.toThrow(/pages 3–5 are not within the document's 4 pages/);
+  });
+
   it('takes a page with a text layer from it, without OCR', async () => {
     const pages: FakePage[] = [{ textLayer: layer('This page was born digital and has plenty of text.') }, { text: 'scanned page' }];
     const e = engine(pages);

@@ -1,0 +1,30 @@
+/**
+ * A large document's outputs from its shards' parts: the searchable PDF is the parts' pages
+ * copied in order (each part was built by searchable-pdf.ts from its own pages), the other
+ * formats are rendered from the merged result as for any document.
+ */
+import { PDFDocument } from 'pdf-lib';
+import type { OcrResult } from '../core/result.ts';
+import { OUTPUTS, type OutputFormat } from './index.ts';
+
+/** The parts' pages, in the order of the parts. */
+export async function mergeSearchablePdfs(parts: readonly Uint8Array[], result: Pick<OcrResult, 'engine'>): Promise<Uint8Array> {
+  const out = await PDFDocument.create();
+  out.setProducer('DocVault OCR');
+  out.setCreator(`${result.engine.name} ${result.engine.version}`);
+  for (const bytes of parts) {
+    const part = await PDFDocument.load(bytes, { updateMetadata: false });
+    for (const page of await out.copyPages(part, part.getPageIndices())) out.addPage(page);
+  }
+  return out.save();
+}
+
+/** Every requested output of the merged document; `pdfParts` in page order. */
+export async function renderMergedOutputs(result: OcrResult, pdfParts: readonly Uint8Array[], formats: readonly OutputFormat[]): Promise<Map<OutputFormat, Uint8Array | string>> {
+  const rendered = new Map<OutputFormat, Uint8Array | string>();
+  for (const format of formats) {
+    // Only the searchable PDF needs the original and the page artifacts; the parts already hold them.
+    rendered.set(format, format === 'pdf' ? await mergeSearchablePdfs(pdfParts, result) : await OUTPUTS[format].render(new Uint8Array(), { result, artifacts: [] }));
+  }
+  return rendered;
+}
