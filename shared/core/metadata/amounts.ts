@@ -1,3 +1,4 @@
+/** Monetary amounts: a number beside a currency marker, or a number with cents after a total label. */
 import type { DocumentMetadata } from '../result.ts';
 import { escapeRegExp, lowerBound, tidy, type Span } from './spans.ts';
 
@@ -70,7 +71,10 @@ export function parseNumber(raw: string): { value: number; decimals: number } | 
   return Number.isFinite(value) ? { value, decimals: frac.length } : null;
 }
 
-export function findAmounts(text: string, masked: string, claimed: Span[]): AmountHit[] {
+type AmountSpan = AmountHit & Span;
+
+/** The numbers (rates left out) and the currency markers of the masked text. */
+function tokens(masked: string): { numbers: NumberToken[]; currencies: CurrencyToken[] } {
   const numbers: NumberToken[] = [];
   for (const m of masked.matchAll(NUMBER)) {
     const end = m.index + m[0].length;
@@ -83,33 +87,37 @@ export function findAmounts(text: string, masked: string, claimed: Span[]): Amou
     const iso = CURRENCY_TOKENS[m[0]];
     if (iso !== undefined) currencies.push({ start: m.index, end: m.index + m[0].length, iso });
   }
+  return { numbers, currencies };
+}
+
+/** Only spaces (at most three) may separate a number from its currency. */
+function adjacentBefore<T extends Span>(masked: string, map: Map<number, T>, pos: number): T | undefined {
+  for (let k = 0; k <= 3 && pos - k >= 0; k++) {
+    if (!GAP.test(masked.slice(pos - k, pos))) return undefined;
+    const hit = map.get(pos - k);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+function adjacentAfter<T extends Span>(masked: string, map: Map<number, T>, pos: number): T | undefined {
+  for (let k = 0; k <= 3; k++) {
+    if (!GAP.test(masked.slice(pos, pos + k))) return undefined;
+    const hit = map.get(pos + k);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/** Each currency marker with the number beside it; the numbers taken go into `used`. */
+function pairWithCurrencies(text: string, masked: string, numbers: NumberToken[], currencies: CurrencyToken[], used: Set<NumberToken>): AmountSpan[] {
   const numberByEnd = new Map(numbers.map((n) => [n.end, n]));
   const numberByStart = new Map(numbers.map((n) => [n.start, n]));
   const currencyByStart = new Map(currencies.map((c) => [c.start, c]));
-
-  // Only spaces (at most three) may separate a number from its currency.
-  const adjacentBefore = <T extends Span>(map: Map<number, T>, pos: number): T | undefined => {
-    for (let k = 0; k <= 3 && pos - k >= 0; k++) {
-      if (!GAP.test(masked.slice(pos - k, pos))) return undefined;
-      const hit = map.get(pos - k);
-      if (hit) return hit;
-    }
-    return undefined;
-  };
-  const adjacentAfter = <T extends Span>(map: Map<number, T>, pos: number): T | undefined => {
-    for (let k = 0; k <= 3; k++) {
-      if (!GAP.test(masked.slice(pos, pos + k))) return undefined;
-      const hit = map.get(pos + k);
-      if (hit) return hit;
-    }
-    return undefined;
-  };
-
-  const hits: Array<AmountHit & Span> = [];
-  const used = new Set<NumberToken>();
+  const hits: AmountSpan[] = [];
   for (const c of currencies) {
-    const before = adjacentBefore(numberByEnd, c.start);
-    const after = adjacentAfter(numberByStart, c.end);
+    const before = adjacentBefore(masked, numberByEnd, c.start);
+    const after = adjacentAfter(masked, numberByStart, c.end);
     const b = before && !used.has(before) ? before : undefined;
     const a = after && !used.has(after) ? after : undefined;
     let pick: NumberToken | undefined;
@@ -117,7 +125,7 @@ export function findAmounts(text: string, masked: string, claimed: Span[]): Amou
       // A marker between two numbers ("12,50 € 30,00 €" or "EUR 30,00"): the one with cents
       // wins; otherwise the number after, unless that one has its own marker after it.
       if ((b.decimals > 0) !== (a.decimals > 0)) pick = b.decimals > 0 ? b : a;
-      else pick = adjacentAfter(currencyByStart, a.end) ? b : a;
+      else pick = adjacentAfter(masked, currencyByStart, a.end) ? b : a;
     } else {
       pick = b ?? a;
     }
@@ -127,14 +135,19 @@ export function findAmounts(text: string, masked: string, claimed: Span[]): Amou
     const end = Math.max(pick.end, c.end);
     hits.push({ text: tidy(text.slice(start, end)), value: pick.value, currency: c.iso, start, end });
   }
+  return hits;
+}
 
-  // "Total: 123.45" with no marker anywhere: money, currency unknown. Needs cents, so "Total
-  // pages: 3" or "Tax ID 12.345" are not amounts; a number already paired ends the search.
+/**
+ * "Total: 123.45" with no marker anywhere: money, currency unknown. Needs cents, so "Total
+ * pages: 3" or "Tax ID 12.345" are not amounts; a number already paired ends the search.
+ */
+function labelledTotals(text: string, masked: string, numbers: NumberToken[], used: Set<NumberToken>): AmountSpan[] {
+  const hits: AmountSpan[] = [];
   const byStart = [...numbers].sort((x, y) => x.start - y.start);
   for (const m of masked.matchAll(TOTAL_LABEL)) {
     const labelEnd = m.index + m[0].length;
-    let i = lowerBound(byStart, labelEnd);
-    for (; i < byStart.length; i++) {
+    for (let i = lowerBound(byStart, labelEnd); i < byStart.length; i++) {
       const n = byStart[i];
       if (!n || n.start > labelEnd + LABEL_WINDOW) break;
       if (masked.slice(labelEnd, n.start).includes('\n')) break;
@@ -146,6 +159,14 @@ export function findAmounts(text: string, masked: string, claimed: Span[]): Amou
       }
     }
   }
+  return hits;
+}
+
+export function findAmounts(text: string, masked: string, claimed: Span[]): AmountHit[] {
+  const { numbers, currencies } = tokens(masked);
+  const used = new Set<NumberToken>();
+  const hits = pairWithCurrencies(text, masked, numbers, currencies, used);
+  hits.push(...labelledTotals(text, masked, numbers, used));
 
   hits.sort((x, y) => x.start - y.start);
   const withCurrency = new Set(hits.filter((h) => h.currency !== null).map((h) => h.value));

@@ -1,3 +1,4 @@
+/** Dates (ISO, numeric, with month names in four languages) as ISO 8601, with plausibility checks. */
 import type { DocumentMetadata } from '../result.ts';
 import { escapeRegExp, pad2, tidy, type Span } from './spans.ts';
 

@@ -1,3 +1,4 @@
+/** Emails, found first: their digits must never become amounts or phone numbers. */
 import type { Span } from './spans.ts';
 
 // The lookbehind lets a match start only at the beginning of a run of address characters, so

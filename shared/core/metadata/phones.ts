@@ -1,3 +1,5 @@
+/** Phone numbers, only when clearly shaped like one (see findPhones). */
+
 const PHONE_SEP = String.raw`(?:[ \t]?[\-/.][ \t]?|[ \t]{1,2})`;
 // +49 30 1234567 | +49 (0)30 1234567 | (555) 123-4567 | 555-123-4567 | 030/1234567
 // Groups after the first need two digits, so a trailing "… 4567 2 items" stays outside.

@@ -1,3 +1,4 @@
+/** Invoice and order references after their labels, in several languages. */
 import type { DocumentMetadata } from '../result.ts';
 import { maskSpans, type Span } from './spans.ts';
 
