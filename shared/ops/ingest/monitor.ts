@@ -84,23 +84,31 @@ export async function monitorTasks(tasks: MonitorSource, submitted: SubmittedTas
   report.completed += ofBatch.completed;
   report.cancelled += ofBatch.cancelled;
   report.failedCount = report.failed.length + ofBatch.failed;
-  if (batch && ofBatch.failed > 0) {
-    // The failed ones by name: a page at a time, at most MAX_LISTED (all are counted).
-    const paths = new Map(inBatch.map((s) => [s.taskId, s.path]));
-    const listed = new Set(report.failed.map((f) => f.taskId));
-    const failed: MonitorReport['failed'] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await withRetry(() => tasks.list(batch.userHash, { batchId: batch.batchId, status: 'FAILED', limit: 100, cursor }));
-      for (const t of page.tasks) {
-        if (!pending.has(t.taskId) && !listed.has(t.taskId)) {
-          failed.push({ path: paths.get(t.taskId) ?? t.fileName, taskId: t.taskId, code: t.error?.code ?? 'INTERNAL', message: t.error?.message ?? '' });
-        }
-      }
-      cursor = page.nextCursor;
-    } while (cursor && failed.length < MAX_LISTED);
-    report.failed.push(...failed);
-  }
+  if (batch && ofBatch.failed > 0) report.failed.push(...(await batchFailures(tasks, batch, inBatch, pending, report.failed)));
   report.elapsedMs = Date.now() - started;
   return report;
+}
+
+/** The batch's failed tasks by name, a page at a time, at most MAX_LISTED (all are counted). */
+async function batchFailures(
+  tasks: MonitorSource,
+  batch: NonNullable<MonitorOptions['batch']>,
+  inBatch: readonly SubmittedTask[],
+  pending: ReadonlyMap<string, string>,
+  alreadyListed: MonitorReport['failed'],
+): Promise<MonitorReport['failed']> {
+  const paths = new Map(inBatch.map((s) => [s.taskId, s.path]));
+  const listed = new Set(alreadyListed.map((f) => f.taskId));
+  const failed: MonitorReport['failed'] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await withRetry(() => tasks.list(batch.userHash, { batchId: batch.batchId, status: 'FAILED', limit: 100, cursor }));
+    for (const t of page.tasks) {
+      if (!pending.has(t.taskId) && !listed.has(t.taskId)) {
+        failed.push({ path: paths.get(t.taskId) ?? t.fileName, taskId: t.taskId, code: t.error?.code ?? 'INTERNAL', message: t.error?.message ?? '' });
+      }
+    }
+    cursor = page.nextCursor;
+  } while (cursor && failed.length < MAX_LISTED);
+  return failed;
 }
