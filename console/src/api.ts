@@ -86,7 +86,7 @@ export const queueStats = (): Promise<QueueStatsView> => getJson<QueueStatsView>
 export async function download(path: string, fallbackName: string): Promise<void> {
   const res = await fetch(path, { headers: authHeaders() });
   if (!res.ok) throw await errorOf(res);
-  const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? fallbackName;
+  const name = fileNameOf(res.headers.get('content-disposition') ?? '') ?? fallbackName;
   const url = URL.createObjectURL(await res.blob());
   const link = document.createElement('a');
   link.href = url;
@@ -102,4 +102,17 @@ export async function imageUrl(path: string): Promise<string> {
   const res = await fetch(path, { headers: authHeaders() });
   if (!res.ok) throw await errorOf(res);
   return URL.createObjectURL(await res.blob());
+}
+
+/** The file name of a Content-Disposition: `filename*=UTF-8''…` (the name in any script) before `filename="…"`. */
+export function fileNameOf(disposition: string): string | undefined {
+  const extended = /filename\*=UTF-8''([^;\s]+)/i.exec(disposition)?.[1];
+  if (extended) {
+    try {
+      return decodeURIComponent(extended);
+    } catch {
+      // a malformed escape: the ASCII name below
+    }
+  }
+  return /filename="([^"]+)"/.exec(disposition)?.[1];
 }
