@@ -6,6 +6,7 @@ import type { ConsoleSettings } from '../../shared/services/console.ts';
 import type { BatchView, TaskList, TaskView } from '../../shared/services/api.ts';
 import type { QueueStatsView } from '../../shared/lifecycle/stats.ts';
 import type { OcrResult } from '../../shared/core/result.ts';
+import { fileNameOf } from './file-name.ts';
 
 export type { BatchView, ConsoleSettings, OcrResult, QueueStatsView, TaskList, TaskView };
 
@@ -102,17 +103,4 @@ export async function imageUrl(path: string): Promise<string> {
   const res = await fetch(path, { headers: authHeaders() });
   if (!res.ok) throw await errorOf(res);
   return URL.createObjectURL(await res.blob());
-}
-
-/** The file name of a Content-Disposition: `filename*=UTF-8''…` (the name in any script) before `filename="…"`. */
-export function fileNameOf(disposition: string): string | undefined {
-  const extended = /filename\*=UTF-8''([^;\s]+)/i.exec(disposition)?.[1];
-  if (extended) {
-    try {
-      return decodeURIComponent(extended);
-    } catch {
-      // a malformed escape: the ASCII name below
-    }
-  }
-  return /filename="([^"]+)"/.exec(disposition)?.[1];
 }

@@ -1,6 +1,6 @@
 /** The console saves a download under the name the api gives: the UTF-8 one first (RFC 6266), then the ASCII one. */
 import { describe, expect, it } from 'vitest';
-import { fileNameOf } from '../../console/src/api.ts';
+import { fileNameOf } from '../../console/src/file-name.ts';
 import { contentDisposition } from '../../shared/core/header-text.ts';
 
 describe('fileNameOf', () => {
