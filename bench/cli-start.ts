@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const NODE = resolve(ROOT, 'node_modules/.bin/node');
-const CLI = resolve(ROOT, 'cli/docvault.ts');
+// What `npx docvault` runs: the bin of package.json.
+const CLI = resolve(ROOT, 'cli/docvault.js');
 const IMAGE = resolve(ROOT, 'test/fixtures/tessjs_testocr.png');
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
 const runs = Number(values.runs);

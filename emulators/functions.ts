@@ -11,6 +11,8 @@ import { freePort } from './gcloud.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NODE = `${ROOT}node_modules/.bin/node`;
 const FRAMEWORK = `${ROOT}node_modules/@google-cloud/functions-framework/build/src/main.js`;
+/** Makes the framework listen on FUNCTION_HOST (default 127.0.0.1), not every interface. */
+const LISTEN_HOST = `${ROOT}emulators/listen-host.ts`;
 
 export interface FunctionProcess {
   target: string;
@@ -33,7 +35,7 @@ export interface StartFunctionOptions {
 
 export async function startFunction(options: StartFunctionOptions): Promise<FunctionProcess> {
   const port = options.port || (await freePort());
-  const child = spawn(NODE, [FRAMEWORK, `--target=${options.target}`, `--port=${port}`, `--source=${ROOT}functions/index.ts`], {
+  const child = spawn(NODE, ['--import', LISTEN_HOST, FRAMEWORK, `--target=${options.target}`, `--port=${port}`, `--source=${ROOT}functions/index.ts`], {
     cwd: ROOT,
     // NODE_ENV as Cloud Run functions set it: the framework then prints no plain-text banner, so
     // every line of a function's log is a JSON entry, as in the cloud.

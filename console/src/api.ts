@@ -6,6 +6,7 @@ import type { ConsoleSettings } from '../../shared/services/console.ts';
 import type { BatchView, TaskList, TaskView } from '../../shared/services/api.ts';
 import type { QueueStatsView } from '../../shared/lifecycle/stats.ts';
 import type { OcrResult } from '../../shared/core/result.ts';
+import { fileNameOf } from './file-name.ts';
 
 export type { BatchView, ConsoleSettings, OcrResult, QueueStatsView, TaskList, TaskView };
 
@@ -86,7 +87,7 @@ export const queueStats = (): Promise<QueueStatsView> => getJson<QueueStatsView>
 export async function download(path: string, fallbackName: string): Promise<void> {
   const res = await fetch(path, { headers: authHeaders() });
   if (!res.ok) throw await errorOf(res);
-  const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? fallbackName;
+  const name = fileNameOf(res.headers.get('content-disposition') ?? '') ?? fallbackName;
   const url = URL.createObjectURL(await res.blob());
   const link = document.createElement('a');
   link.href = url;

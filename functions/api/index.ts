@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import { identify, type Caller, type IdentifyOptions } from '../../shared/adapters/auth.ts';
 import { DocVaultError } from '../../shared/core/errors.ts';
+import { contentDisposition } from '../../shared/core/header-text.ts';
 import { VERSION } from '../../shared/version.ts';
 import { httpFunction, USER_CONTENT_HEADERS } from '../http-function.ts';
 import { OPENAPI } from './openapi.ts';
@@ -79,7 +80,7 @@ async function streamResult(call: Call): Promise<undefined> {
   call.res.status(200);
   call.res.setHeader('content-type', result.contentType);
   call.res.setHeader('content-length', String(result.size));
-  call.res.setHeader('content-disposition', `${result.contentType === 'application/pdf' ? 'attachment' : 'inline'}; filename="${result.fileName}"`);
+  call.res.setHeader('content-disposition', contentDisposition(result.contentType === 'application/pdf' ? 'attachment' : 'inline', result.fileName));
   call.res.setHeader('cache-control', 'private, max-age=300');
   for (const [name, value] of Object.entries(USER_CONTENT_HEADERS)) call.res.setHeader(name, value);
   await pipeline(result.stream, call.res);

@@ -42,3 +42,32 @@ export function boundedHeaderText(value: string, maxLength: number): string {
   }
   return toHeaderText(chars.slice(0, lo).join(''));
 }
+
+/** A result's download name: the document's own name (any script) without folders or extension, then `.ext`. */
+export function downloadName(documentName: string, extension: string): string {
+  const base = (documentName.split(/[\\/]/).pop() ?? '').replace(/\.[^.]*$/, '');
+  // Letters, marks and digits of every script stay; anything a header or a file system could trip on goes.
+  const safe = base.normalize('NFC').replace(/[^\p{L}\p{M}\p{N}._-]+/gu, '_');
+  return `${/[\p{L}\p{N}]/u.test(safe) ? safe : 'document'}.${extension}`;
+}
+
+/**
+ * `Content-Disposition` for a file name (RFC 6266): `filename="…"` in ASCII for every client, and,
+ * when the name is not plain ASCII, `filename*=UTF-8''…` (RFC 8187) with the name itself, which
+ * clients prefer. The ASCII form drops accents (é → e) and replaces what is left over.
+ */
+export function contentDisposition(type: 'inline' | 'attachment', fileName: string): string {
+  const ascii = asciiFallback(fileName);
+  if (ascii === fileName) return `${type}; filename="${ascii}"`;
+  // RFC 8187 attr-char: encodeURIComponent leaves ' ( ) * unencoded, which it does not allow.
+  const encoded = encodeURIComponent(fileName.replace(LONE_SURROGATE, '\uFFFD')).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `${type}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
+
+function asciiFallback(fileName: string): string {
+  const dot = fileName.lastIndexOf('.');
+  const [base, extension] = dot > 0 ? [fileName.slice(0, dot), fileName.slice(dot)] : [fileName, ''];
+  const ascii = base.normalize('NFKD').replace(/\p{M}+/gu, '').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/_{2,}/g, '_').replace(/^_|_$/g, '');
+  const fallback = /[A-Za-z0-9]/.test(ascii) ? ascii : 'document';
+  return fallback + extension.replace(/[^A-Za-z0-9.]+/g, '');
+}

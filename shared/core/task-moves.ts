@@ -133,7 +133,9 @@ export function decideRequeue(task: Task | null, userHash?: string): Decision<'r
   if (userHash !== undefined && task.userHash !== userHash) return keep('refused');
   return {
     kind: 'requeued',
-    patch: { status: 'QUEUED', attempts: 0, requeues: task.requeues + 1, progress: 0, message: 'requeued', lease: null, completedAt: null, expireAt: null },
+    // The callback state belonged to the failure being retried: cleared, so the task does not show
+    // that finish's delivery while it runs again (the next finish is delivered afresh).
+    patch: { status: 'QUEUED', attempts: 0, requeues: task.requeues + 1, progress: 0, message: 'requeued', lease: null, completedAt: null, expireAt: null, callback: null },
   };
 }
 

@@ -12,6 +12,7 @@ import { parentPort } from 'node:worker_threads';
 import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { PDFDocumentLoadingTask, PDFDocumentProxy, PDFPageProxy, TextItem } from 'pdfjs-dist/types/src/display/api.js';
 import type { TextLayer, TextLayerWord } from '../core/ports.ts';
+import { PageOperatorCounter } from './pdf-operator-count.ts';
 
 const require = createRequire(import.meta.url);
 const PDFJS_ROOT = dirname(require.resolve('pdfjs-dist/package.json'));
@@ -72,12 +73,14 @@ export interface RenderArea {
 export type Request =
   | { id: number; op: 'open'; bytes: Uint8Array; password?: string | undefined; maxImagePixels: number }
   | { id: number; op: 'pageSize'; index: number }
-  | { id: number; op: 'textLayer'; index: number }
+  | { id: number; op: 'textLayer'; index: number; maxOperators: number }
   | { id: number; op: 'render'; index: number; area: RenderArea; maxOperators: number }
   | { id: number; op: 'close' };
 
 let task: PDFDocumentLoadingTask | undefined;
 let doc: PDFDocumentProxy | undefined;
+/** The open document's pages' operator counts, read before pdfjs parses a page (see pdf-operator-count.ts). */
+let operators: { bytes: Uint8Array; counter?: PageOperatorCounter; pages: Map<number, Promise<number | null>> } | undefined;
 
 class OperatorLimitError extends Error {
   readonly code = 'DOCUMENT_TOO_COMPLEX';
@@ -87,6 +90,8 @@ async function handle(request: Request): Promise<{ value: unknown; transfer?: Ar
   switch (request.op) {
     case 'open': {
       await close();
+      // A copy: pdfjs may take the buffer over; pdf-lib reads it only if a page is rendered.
+      operators = { bytes: request.bytes.slice(), pages: new Map() };
       task = pdfjs.getDocument({
         data: request.bytes,
         password: request.password,
@@ -106,8 +111,11 @@ async function handle(request: Request): Promise<{ value: unknown; transfer?: Ar
       return { value: { number: page.pageNumber, width, height } satisfies PageSize };
     }
     case 'textLayer':
+      // pdfjs parses the whole content stream for its text too: the same count first.
+      await checkOperatorCount(request.index, request.maxOperators);
       return { value: await readTextLayer(await getPage(request.index)) };
     case 'render': {
+      await checkOperatorCount(request.index, request.maxOperators);
       const grey = await render(await getPage(request.index), request.area, request.maxOperators);
       return { value: grey, transfer: [grey.data.buffer as ArrayBuffer] };
     }
@@ -126,8 +134,30 @@ async function close(): Promise<void> {
   const old = task;
   task = undefined;
   doc = undefined;
+  operators = undefined;
   // Version 6 dropped doc.destroy(); the loading task owns the document.
   await old?.destroy().catch(() => undefined);
+}
+
+/**
+ * Fails a page whose content stream holds more than `maxOperators` operators before pdfjs spends
+ * seconds (and gigabytes) building its operator list; a page it cannot count is left to the check
+ * during the render.
+ */
+async function checkOperatorCount(index: number, maxOperators: number): Promise<void> {
+  if (!operators) return;
+  operators.counter ??= new PageOperatorCounter(operators.bytes);
+  const counter = operators.counter;
+  let counted = operators.pages.get(index);
+  if (!counted) {
+    // A content stream decoding to more than this many bytes per allowed operator is left to the render's check.
+    counted = counter.count(index, maxOperators, Math.max(16 << 20, maxOperators * 64));
+    operators.pages.set(index, counted);
+  }
+  const count = await counted;
+  if (count !== null && count > maxOperators) {
+    throw new OperatorLimitError(`Page ${index + 1} draws more than ${maxOperators} operations (counted before rendering); it is too complex to read.`);
+  }
 }
 
 async function render(page: PDFPageProxy, area: RenderArea, maxOperators: number): Promise<GreyPixels> {

@@ -83,7 +83,7 @@ function pdfPage(renderer: PdfRenderer, index: number, size: PageSize, options: 
   return {
     number: size.number,
     textLayer: async (signal?: AbortSignal) =>
-      (await renderer.call({ op: 'textLayer', index }, signal).catch((err: unknown) => {
+      (await renderer.call({ op: 'textLayer', index, maxOperators: options.maxOperatorsPerPage }, signal).catch((err: unknown) => {
         throw asPageError(err, `The text of page ${size.number} cannot be read`);
       })) as TextLayer | null,
     render: renderForOcr,

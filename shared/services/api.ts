@@ -3,7 +3,7 @@
  * another user's task, result or batch answers NOT_FOUND exactly like a missing one.
  * No web framework in here: functions/api maps routes and errors onto HTTP.
  */
-import { fromHeaderText } from '../core/header-text.ts';
+import { downloadName, fromHeaderText } from '../core/header-text.ts';
 import type { Readable } from 'node:stream';
 import type { Firestore } from '@google-cloud/firestore';
 import type { Storage } from '@google-cloud/storage';
@@ -205,7 +205,7 @@ const ResultQuery = z.object({ format: OutputFormat.default('json') });
 export interface ResultDownload {
   contentType: string;
   size: number;
-  /** A suggested file name for Content-Disposition. */
+  /** A suggested file name for Content-Disposition (the document's own name, in any script). */
   fileName: string;
   stream: Readable;
 }
@@ -231,9 +231,8 @@ export async function openResult(deps: ApiDeps, caller: Caller, id: string, quer
   const ref = { bucket: deps.config.RESULTS_BUCKET, name: resultObjectNames(caller.userHash, taskId)[format] };
   const info = await deps.blobs.stat(ref);
   if (!info) throw new DocVaultError('NOT_FOUND', `This task has no ${format} result.`);
-  const base = task.fileName.split(/[\\/]/).pop()!.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._-]+/g, '_') || 'document';
   const { contentType, extension } = OUTPUTS[format];
-  return { contentType, size: info.size, fileName: `${base}.${extension}`, stream: deps.blobs.openRead(ref) };
+  return { contentType, size: info.size, fileName: downloadName(task.fileName, extension), stream: deps.blobs.openRead(ref) };
 }
 
 const MAX_PAGE = 100;

@@ -1,5 +1,6 @@
 /** `docvault --help` and `--version` answer at once: they load commander, not the engines, the cloud clients or zod. */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -30,5 +31,28 @@ describe('docvault start-up', () => {
   it('the record sees heavy packages when they are loaded (the check can fail)', async () => {
     const loaded = await packagesLoadedBy(['user-prefix', 'alice@example.com']);
     expect(loaded).toContain('zod');
+  });
+});
+
+describe('the docvault bin (cli/docvault.js)', () => {
+  const node = resolve(ROOT, 'node_modules/.bin/node');
+  /** With type stripping off, loading any TypeScript file fails: what still answers loads none. */
+  const withoutTypeScript = (args: string[]) => run(node, ['--no-experimental-strip-types', 'cli/docvault.js', ...args], { cwd: ROOT });
+
+  it('--version loads no TypeScript', async () => {
+    const { version } = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect((await withoutTypeScript(['--version'])).stdout).toBe(`${version}\n`);
+  });
+
+  it.each([[['--help']], [['ocr', '--help']], [['models', 'sync', '-h']]])('%j: the page shown once is shown again, the same, without loading TypeScript', async (args) => {
+    const first = await run(node, ['cli/docvault.js', ...args], { cwd: ROOT });
+    const direct = await run(node, ['cli/docvault.ts', ...args], { cwd: ROOT });
+    expect(first.stdout).toBe(direct.stdout);
+    expect(first.stdout).toMatch(/^Usage: docvault/);
+    expect((await withoutTypeScript(args)).stdout).toBe(direct.stdout);
+  });
+
+  it('anything else runs the TypeScript CLI (the check can fail)', async () => {
+    await expect(withoutTypeScript(['user-prefix', 'alice@example.com'])).rejects.toThrow(/ERR_UNKNOWN_FILE_EXTENSION/);
   });
 });

@@ -279,6 +279,16 @@ describe('api: results', () => {
     expect(early.status).toBe(409);
     expect(early.body.error).toMatchObject({ code: 'NOT_READY', details: { status: 'PROCESSING' } });
   });
+
+  it('a result of a non-Latin file name downloads under that name (filename*=UTF-8\'\'…) with an ASCII fallback', async () => {
+    const taskId = newTaskId();
+    await seed(taskOf(aliceHash, { taskId, status: 'COMPLETED', progress: 100, fileName: '報告 été.png', summary: summary(aliceHash, taskId), completedAt: new Date() }));
+    await storage.bucket(TEST_BUCKETS.results).file(resultObjectNames(aliceHash, taskId).txt).save('x\n', { contentType: 'text/plain' });
+    const txt = await fetch(`${api.url}/tasks/${taskId}/result?format=txt`, { headers: asUser(ALICE) });
+    expect(txt.status).toBe(200);
+    const disposition = txt.headers.get('content-disposition')!;
+    expect(disposition).toBe(`inline; filename="ete.txt"; filename*=UTF-8''${encodeURIComponent('報告_été.txt')}`);
+  });
 });
 
 describe('api: batches', () => {

@@ -4,7 +4,7 @@
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFunction, type FunctionProcess } from '../../emulators/functions.ts';
@@ -42,6 +42,20 @@ function rawRequest(port: number, request: string): Promise<string> {
 }
 
 describe('the api as a functions-framework process', () => {
+  it('listens on 127.0.0.1 only: another interface of this machine is refused (it trusts X-User-Email locally)', async () => {
+    // A bare connection, no request: the log test below counts request lines.
+    const reaches = (host: string) =>
+      new Promise<boolean>((done) => {
+        const socket = connect({ port: api.port, host });
+        socket.once('connect', () => (socket.destroy(), done(true)));
+        socket.once('error', () => done(false));
+      });
+    expect(await reaches('127.0.0.1')).toBe(true);
+    const outside = Object.values(networkInterfaces()).flat().find((a) => a && !a.internal && a.family === 'IPv4')?.address;
+    if (!outside) return; // a machine with loopback only: nothing else to try
+    expect(await reaches(outside)).toBe(false);
+  });
+
   it('answers a 100 KB header with 431 in the JSON error shape', async () => {
     const answer = await rawRequest(api.port, `GET /tasks HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(100_000)}\r\n\r\n`);
     const [head, body] = answer.split('\r\n\r\n');

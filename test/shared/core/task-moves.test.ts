@@ -75,6 +75,14 @@ describe('cancel, requeue, recover', () => {
     expect(decideRequeue(failed, 'c'.repeat(64)).kind).toBe('refused');
     expect(decideRequeue(makeTask()).kind).toBe('refused');
   });
+  it('requeue: the last finish\'s callback state is cleared, so the task does not show a delivery of its old failure', () => {
+    const delivered = { status: 'DELIVERED' as const, attempts: 1, lastStatus: 200, lastError: null, eventAt: earlier.toISOString(), updatedAt: earlier };
+    const failed = makeTask({ status: 'FAILED', attempts: 3, callbackUrl: 'https://example.com/hook', callback: delivered });
+    const patch = decideRequeue(failed).patch;
+    expect(patch).toMatchObject({ callback: null });
+    // The receiver stays: the next finish is delivered to it afresh.
+    expect(patch).not.toHaveProperty('callbackUrl');
+  });
   it('recover-stale: an expired lease comes back or gives up; a live one is skipped', () => {
     const stale = makeTask({ status: 'PROCESSING', attempts: 1, lease: { workerId: 'dead', expiresAt: earlier } });
     expect(decideRecoverStale(stale, 1000, now).patch).toMatchObject({ status: 'QUEUED', error: STOPPED_ATTEMPT });

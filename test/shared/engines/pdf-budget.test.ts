@@ -20,6 +20,11 @@ describe('PDF budgets', () => {
     await expect(ocr.process(bytes, { limits: limits({ maxOperatorsPerPage: 20_000 }) })).rejects.toMatchObject({ code: 'DOCUMENT_TOO_COMPLEX' });
   });
 
+  it('with the default limit the 2,000,000-operator page is refused from a count of its content stream, before pdfjs parses it', async () => {
+    const bytes = await manyOps;
+    await expect(ocr.process(bytes)).rejects.toMatchObject({ code: 'DOCUMENT_TOO_COMPLEX', message: expect.stringMatching(/more than 300000 operations \(counted before rendering\)/) });
+  });
+
   it('the page time budget covers rendering: a page still rendering at its limit fails PAGE_TIMEOUT', async () => {
     const started = Date.now();
     await expect(ocr.process(await manyOps, { limits: limits({ maxOperatorsPerPage: 10_000_000, pageTimeoutMs: 1500 }) })).rejects.toMatchObject({ code: 'PAGE_TIMEOUT' });

@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// The `docvault` executable. Plain JavaScript on purpose: the first TypeScript file a process loads
+// costs Node ~0.15-0.3 s of type-stripping set-up, so `--version` and a help page that was already
+// shown once answer from here without loading any TypeScript; everything else runs ./docvault.ts.
+//
+// A help page is shown by the TypeScript CLI the first time and kept in node_modules/.cache,
+// under a key made of the arguments, the terminal's width and the size and time of every file the help is made from
+// (the CLI's sources, the format list, package.json, commander): an edit shows the new help at once.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  process.stdout.write(`${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`);
+} else if (isHelpOnly(args)) {
+  const cacheFile = helpCacheFile(args);
+  const cached = cacheFile && readOrNull(cacheFile);
+  if (cached !== null && cached !== undefined) process.stdout.write(cached);
+  else await runAndKeepHelp(cacheFile);
+} else {
+  await import('./docvault.ts');
+}
+
+/** `--help`, `-h`, `COMMAND --help`, `COMMAND SUB --help`, `help [COMMAND]`: nothing runs, a page is printed. */
+function isHelpOnly(argv) {
+  if (argv.length === 0 || argv.length > 3) return false;
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const flags = argv.filter((a) => a.startsWith('-'));
+  if (words.every((w) => /^[a-z][a-z-]*$/.test(w)) === false) return false;
+  if (flags.length === 1 && (flags[0] === '--help' || flags[0] === '-h') && argv.at(-1) === flags[0]) return true;
+  return flags.length === 0 && words[0] === 'help' && words.length <= 2;
+}
+
+function helpCacheFile(argv) {
+  try {
+    // Commander wraps help to the terminal's width: a page kept for a pipe is not shown on a terminal.
+    const width = process.stdout.isTTY ? process.stdout.columns : 'not a terminal';
+    const hash = createHash('sha256').update(`${process.version}\n${width}\n${argv.join('\n')}\n`);
+    const sources = [
+      ...sourcesUnder(join(ROOT, 'cli')),
+      join(ROOT, 'shared/core/document-type.ts'),
+      join(ROOT, 'package.json'),
+      join(ROOT, 'node_modules/commander/package.json'),
+    ];
+    for (const file of sources) {
+      const info = statSync(file);
+      hash.update(`${file}\n${info.size}\n${info.mtimeMs}\n`);
+    }
+    return join(ROOT, 'node_modules/.cache/docvault-cli', `help-${hash.digest('hex').slice(0, 32)}.txt`);
+  } catch {
+    return undefined; // a file missing: no cache, the TypeScript CLI answers
+  }
+}
+
+function sourcesUnder(dir) {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && /\.(ts|js)$/.test(e.name))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+function readOrNull(file) {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** Runs the TypeScript CLI, keeping what it prints on stdout; kept only when it exits 0. */
+async function runAndKeepHelp(cacheFile) {
+  const printed = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (chunk, ...rest) => {
+    printed.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return write(chunk, ...rest);
+  };
+  try {
+    await import('./docvault.ts');
+  } finally {
+    process.stdout.write = write;
+  }
+  if (!cacheFile || (process.exitCode ?? 0) !== 0 || printed.length === 0) return;
+  try {
+    mkdirSync(dirname(cacheFile), { recursive: true });
+    writeFileSync(cacheFile, printed.join(''));
+  } catch {
+    // A read-only install: every help page comes from the TypeScript CLI.
+  }
+}
