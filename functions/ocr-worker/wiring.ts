@@ -4,12 +4,15 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { FirestoreContentIndex } from '../../shared/adapters/content-index.ts';
 import { createOcr, type Ocr } from '../../shared/engines/index.ts';
+import { readerIdentity } from '../../shared/engines/reader-identity.ts';
 import { notifySettings } from '../../shared/lifecycle/notify.ts';
 import { appContext } from '../../shared/services/context.ts';
 import { withPoisonMarker } from '../../shared/services/faults.ts';
 import { modelSetup } from '../../shared/services/models.ts';
 import type { OcrProcessor, WorkerDeps } from '../../shared/services/ocr-worker.ts';
+import { VERSION } from '../../shared/version.ts';
 
 const WORKER_ID = `${process.env.K_REVISION ?? 'local'}:${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 let ocr: Ocr | undefined;
@@ -26,7 +29,7 @@ function processor(): OcrProcessor {
 }
 
 export function workerDeps(): WorkerDeps {
-  const { config, tasks, queue, blobs, log } = appContext('ocr-worker');
+  const { config, tasks, queue, blobs, log, firestore } = appContext('ocr-worker');
   return {
     workerId: WORKER_ID,
     tasks,
@@ -41,5 +44,6 @@ export function workerDeps(): WorkerDeps {
     retentionMs: config.retentionMs,
     deleteUploadOnSuccess: config.DELETE_UPLOAD_ON_SUCCESS,
     ...notifySettings(config),
+    dedupe: config.DEDUPE_RESULTS ? { index: new FirestoreContentIndex(firestore), reader: (languages) => readerIdentity(engine(), languages), version: VERSION } : undefined,
   };
 }

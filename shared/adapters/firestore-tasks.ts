@@ -81,12 +81,15 @@ export interface WaitSeams {
   rereadMs?: number;
 }
 
-/** Firestore gives Timestamps back; the schema speaks Dates. */
-export function fromStore(data: DocumentData): Task {
-  const plain = JSON.parse(JSON.stringify(data, (_k, v) => (v instanceof Timestamp ? { __ts: v.toMillis() } : v)), (_k, v) =>
+/** Firestore gives Timestamps back; the schemas speak Dates. */
+export function fromStoreData(data: DocumentData): unknown {
+  return JSON.parse(JSON.stringify(data, (_k, v) => (v instanceof Timestamp ? { __ts: v.toMillis() } : v)), (_k, v) =>
     v && typeof v === 'object' && '__ts' in v ? new Date(v.__ts as number) : v,
   );
-  return Task.parse(plain);
+}
+
+export function fromStore(data: DocumentData): Task {
+  return Task.parse(fromStoreData(data));
 }
 
 /** The task a move wrote, or null when its rule refused the move. */

@@ -1,0 +1,50 @@
+/**
+ * The content index in Firestore (core/result-reuse.ts): two documents per finished result, the
+ * user's own (`{key}_{userHash}`) and the latest of any user (`{key}`), both read in one round
+ * trip. The entries hold no document text; they point at result objects that may be gone by the
+ * time they are read, so every reuse checks the objects first.
+ */
+import type { Firestore } from '@google-cloud/firestore';
+import { ContentIndexEntry, type ContentIndex } from '../core/result-reuse.ts';
+import { COLLECTIONS } from '../names.ts';
+import { fromStoreData } from './firestore-tasks.ts';
+
+export class FirestoreContentIndex implements ContentIndex {
+  private readonly db: Firestore;
+
+  constructor(db: Firestore) {
+    this.db = db;
+  }
+
+  private doc(id: string) {
+    return this.db.collection(COLLECTIONS.contentIndex).doc(id);
+  }
+
+  async find(key: string, userHash: string): Promise<{ own: ContentIndexEntry | null; latest: ContentIndexEntry | null }> {
+    const [own, latest] = await this.db.getAll(this.doc(`${key}_${userHash}`), this.doc(key));
+    const read = (snap: typeof own) => {
+      if (!snap?.exists) return null;
+      // An entry of an older shape is no entry: it is rewritten by the next completion.
+      const parsed = ContentIndexEntry.safeParse(fromStoreData(snap.data()!));
+      return parsed.success ? parsed.data : null;
+    };
+    return { own: read(own), latest: read(latest) };
+  }
+
+  async record(entry: ContentIndexEntry): Promise<void> {
+    const valid = ContentIndexEntry.parse(entry);
+    const batch = this.db.batch();
+    batch.set(this.doc(`${valid.key}_${valid.userHash}`), valid);
+    batch.set(this.doc(valid.key), valid);
+    await batch.commit();
+  }
+
+  async forgetTask(taskId: string): Promise<number> {
+    const snap = await this.db.collection(COLLECTIONS.contentIndex).where('taskId', '==', taskId).select().get();
+    if (snap.empty) return 0;
+    const batch = this.db.batch();
+    for (const d of snap.docs) batch.delete(d.ref);
+    await batch.commit();
+    return snap.size;
+  }
+}
