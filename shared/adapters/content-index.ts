@@ -1,7 +1,7 @@
 /**
  * The content index in Firestore (core/result-reuse.ts): two documents per finished result, the
- * user's own (`{key}_{userHash}`) and the latest of any user (`{key}`), both read in one round
- * trip. The entries hold no document text; they point at result objects that may be gone by the
+ * user's own (`{key}_{userHash}`) and the latest of any user (`{key}`), read and written side by
+ * side (either alone is a valid entry). The entries hold no document text; they point at result objects that may be gone by the
  * time they are read, so every reuse checks the objects first.
  */
 import type { Firestore } from '@google-cloud/firestore';
@@ -10,9 +10,9 @@ import { COLLECTIONS } from '../names.ts';
 import { fromStoreData } from './firestore-tasks.ts';
 
 export class FirestoreContentIndex implements ContentIndex {
-  private readonly db: Firestore;
+  private readonly db: Pick<Firestore, 'collection'>;
 
-  constructor(db: Firestore) {
+  constructor(db: Pick<Firestore, 'collection'>) {
     this.db = db;
   }
 
@@ -21,9 +21,9 @@ export class FirestoreContentIndex implements ContentIndex {
   }
 
   async find(key: string, userHash: string): Promise<{ own: ContentIndexEntry | null; latest: ContentIndexEntry | null }> {
-    const [own, latest] = await this.db.getAll(this.doc(`${key}_${userHash}`), this.doc(key));
+    const [own, latest] = await Promise.all([this.doc(`${key}_${userHash}`).get(), this.doc(key).get()]);
     const read = (snap: typeof own) => {
-      if (!snap?.exists) return null;
+      if (!snap.exists) return null;
       // An entry of an older shape is no entry: it is rewritten by the next completion.
       const parsed = ContentIndexEntry.safeParse(fromStoreData(snap.data()!));
       return parsed.success ? parsed.data : null;
@@ -33,18 +33,12 @@ export class FirestoreContentIndex implements ContentIndex {
 
   async record(entry: ContentIndexEntry): Promise<void> {
     const valid = ContentIndexEntry.parse(entry);
-    const batch = this.db.batch();
-    batch.set(this.doc(`${valid.key}_${valid.userHash}`), valid);
-    batch.set(this.doc(valid.key), valid);
-    await batch.commit();
+    await Promise.all([this.doc(`${valid.key}_${valid.userHash}`).set(valid), this.doc(valid.key).set(valid)]);
   }
 
   async forgetTask(taskId: string): Promise<number> {
     const snap = await this.db.collection(COLLECTIONS.contentIndex).where('taskId', '==', taskId).select().get();
-    if (snap.empty) return 0;
-    const batch = this.db.batch();
-    for (const d of snap.docs) batch.delete(d.ref);
-    await batch.commit();
+    await Promise.all(snap.docs.map((d) => d.ref.delete()));
     return snap.size;
   }
 }
