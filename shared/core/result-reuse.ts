@@ -54,6 +54,8 @@ export const ContentIndexEntry = z.object({
   userHash: z.string(),
   taskId: z.string(),
   summary: TaskSummary,
+  /** How long the reading that made the result took (a copy's own time is far shorter): a shared reuse keeps this pace. */
+  readingMs: z.number().nonnegative(),
   completedAt: z.date(),
   /** When the entry may go (the task's own expiry): a Firestore TTL policy may act on it. */
   expireAt: z.date().nullable(),
@@ -69,10 +71,14 @@ export interface ContentIndex {
   forgetTask(taskId: string): Promise<number>;
 }
 
-/** The entry a COMPLETED task leaves behind, or null when its result must not be reused. */
-export function indexEntryOf(key: string, task: Task): ContentIndexEntry | null {
+/**
+ * The entry a COMPLETED task leaves behind, or null when its result must not be reused. A task
+ * completed from an earlier entry passes it on: the reading's time stays the first reading's.
+ */
+export function indexEntryOf(key: string, task: Task, copiedFrom: ContentIndexEntry | null = null): ContentIndexEntry | null {
   if (task.status !== 'COMPLETED' || !task.summary || !task.completedAt || !reusable(task.summary)) return null;
-  return { v: 1, key, userHash: task.userHash, taskId: task.taskId, summary: task.summary, completedAt: task.completedAt, expireAt: task.expireAt };
+  const readingMs = copiedFrom ? copiedFrom.readingMs : task.summary.processingMs;
+  return { v: 1, key, userHash: task.userHash, taskId: task.taskId, summary: task.summary, readingMs, completedAt: task.completedAt, expireAt: task.expireAt };
 }
 
 /** Only a whole result: a page that failed (a timeout under load, say) is read again next time. */

@@ -90,9 +90,9 @@ export async function reuseEarlierResult(ctx: DedupeContext, task: Task, reuse: 
   return reusedSummary(reuse, resultObjectNames(task.userHash, task.taskId), ctx.resultsBucket, Date.now() - run.startedAt);
 }
 
-/** Leaves the completed task's entry in the index; a failure only loses a later saving. */
-export async function indexCompletedTask(ctx: DedupeContext, key: string, task: Task): Promise<void> {
-  const entry = indexEntryOf(key, task);
+/** Leaves the completed task's entry in the index (`copiedFrom`: the entry its result was copied from); a failure only loses a later saving. */
+export async function indexCompletedTask(ctx: DedupeContext, key: string, task: Task, copiedFrom: Reuse | null): Promise<void> {
+  const entry = indexEntryOf(key, task, copiedFrom?.entry ?? null);
   if (!entry) return;
   await ctx.index.record(entry).catch((err: unknown) => ctx.log.warn('content index not updated', { error: err }));
 }
@@ -108,10 +108,10 @@ function contentTypeOf(file: string): string | null {
 
 async function pace(ctx: DedupeContext, reuse: Reuse, run: ReuseRun): Promise<void> {
   const sleep = ctx.sleep ?? ((ms: number, signal: AbortSignal) => sleepFor(ms, undefined, { signal }));
-  const { pages, processingMs } = reuse.entry.summary;
-  for (const step of pacedPages(pages, processingMs)) {
+  const { summary, readingMs } = reuse.entry;
+  for (const step of pacedPages(summary.pages, readingMs)) {
     await sleep(Math.max(0, run.startedAt + step.atMs - Date.now()), run.signal);
     run.progress({ done: step.done, total: step.total, page: step.done });
   }
-  await sleep(Math.max(0, run.startedAt + processingMs - Date.now()), run.signal);
+  await sleep(Math.max(0, run.startedAt + readingMs - Date.now()), run.signal);
 }

@@ -18,7 +18,7 @@ import { announce, deadLetter, failTask, giveUp, type AnnounceDeps } from '../li
 import type { NotifyDeps } from '../lifecycle/notify.ts';
 import { storePreviews } from '../outputs/preview.ts';
 import type { Reuse } from '../core/result-reuse.ts';
-import { findEarlierResult, indexCompletedTask, reuseEarlierResult, type DedupeContext, type DedupeDeps, type EarlierResult, type ReuseRun } from './dedupe.ts';
+import { findEarlierResult, indexCompletedTask, reuseEarlierResult, type DedupeContext, type DedupeDeps, type ReuseRun } from './dedupe.ts';
 
 export interface OcrProcessor {
   process(bytes: Uint8Array, options: OcrOptionsInput, onProgress?: (p: PageProgress) => void, signal?: AbortSignal): Promise<PipelineOutput>;
@@ -109,7 +109,7 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
       const reused = await reuse(dedupeContext(deps.dedupe, deps, log), earlier.reuse, task, { startedAt: started, progress: (p) => lease.progress(p), signal: leaseLost.signal });
       if (reused) {
         await lease.stop();
-        return await completeTask(message, task, reused, deps, log, earlier, { reusedFrom: earlier.reuse.entry.taskId, reuse: earlier.reuse.kind });
+        return await completeTask(message, task, reused, deps, log, { key: earlier.key, copiedFrom: earlier.reuse }, { reusedFrom: earlier.reuse.entry.taskId, reuse: earlier.reuse.kind });
       }
     }
     const output = await deps.ocr.process(bytes, options, (p) => lease.progress(p), leaseLost.signal);
@@ -138,7 +138,7 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
       resultBucket: deps.resultsBucket,
       objects: names,
     };
-    return await completeTask(message, task, summary, deps, log, earlier, {
+    return await completeTask(message, task, summary, deps, log, earlier && { key: earlier.key, copiedFrom: null }, {
       ocrMs: result.timings.ocrMs,
       // Where the time went, for the pipeline's overhead: download, core, outputs, writes, completion.
       stagesMs: { read: readAt - started, core: coreAt - readAt, outputs: renderedAt - coreAt, write: writtenAt - renderedAt },
@@ -154,14 +154,22 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
 }
 
 /** COMPLETED with its results written: announced, indexed for a later identical document, the upload deleted if so configured. */
-async function completeTask(message: OcrMessage, task: Task, summary: TaskSummary, deps: WorkerDeps, log: Logger, earlier: EarlierResult | null, logged: Record<string, unknown>): Promise<WorkerOutcome> {
+async function completeTask(
+  message: OcrMessage,
+  task: Task,
+  summary: TaskSummary,
+  deps: WorkerDeps,
+  log: Logger,
+  indexAs: { key: string; copiedFrom: Reuse | null } | null,
+  logged: Record<string, unknown>,
+): Promise<WorkerOutcome> {
   const completed = await deps.tasks.complete(task.taskId, deps.workerId, summary, deps.retentionMs);
   if (!completed) {
     log.warn('lease lost before completion (cancelled or taken over); result kept, status untouched');
     return { kind: 'lost-lease' };
   }
   log.info('task completed', { pages: summary.pages, confidence: summary.confidence, processingMs: summary.processingMs, ...logged });
-  if (earlier && deps.dedupe) await indexCompletedTask(dedupeContext(deps.dedupe, deps, log), earlier.key, completed);
+  if (indexAs && deps.dedupe) await indexCompletedTask(dedupeContext(deps.dedupe, deps, log), indexAs.key, completed, indexAs.copiedFrom);
   if (deps.deleteUploadOnSuccess) await deps.blobs.delete({ bucket: message.bucket, name: message.name, generation: message.generation }).catch(() => undefined);
   await announce(lifecycle(deps, log), completed);
   return { kind: 'completed', task: completed };

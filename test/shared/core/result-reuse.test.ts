@@ -14,7 +14,7 @@ function summary(over: Partial<TaskSummary> = {}): TaskSummary {
 }
 
 function entry(userHash: string, taskId: string, over: Partial<TaskSummary> = {}): ContentIndexEntry {
-  return { v: 1, key, userHash, taskId, summary: summary(over), completedAt: new Date(), expireAt: null };
+  return { v: 1, key, userHash, taskId, summary: summary(over), readingMs: 20_000, completedAt: new Date(), expireAt: null };
 }
 
 describe('resultKey', () => {
@@ -74,7 +74,10 @@ describe('chooseReuse', () => {
 describe('indexEntryOf and pacedPages', () => {
   it('indexes only COMPLETED tasks with whole results', () => {
     const done = makeTask({ status: 'COMPLETED', summary: summary(), completedAt: new Date() });
-    expect(indexEntryOf(key, done)).toMatchObject({ key, taskId: done.taskId, userHash: done.userHash });
+    expect(indexEntryOf(key, done)).toMatchObject({ key, taskId: done.taskId, userHash: done.userHash, readingMs: 20_000 });
+    // a copy's entry keeps the first reading's time, not the copy's
+    const copy = makeTask({ status: 'COMPLETED', summary: summary({ processingMs: 40 }), completedAt: new Date() });
+    expect(indexEntryOf(key, copy, entry('a'.repeat(64), 'first'))).toMatchObject({ taskId: copy.taskId, readingMs: 20_000 });
     expect(indexEntryOf(key, { ...done, summary: summary({ failedPages: 2 }) })).toBeNull();
     expect(indexEntryOf(key, { ...done, status: 'FAILED' })).toBeNull();
   });

@@ -104,6 +104,11 @@ describe('the same document twice', () => {
     }
     expect(s.text(previewObjectName(ALICE, second.task.taskId, 1))).toBe('webp');
     expect(s.sleeps).toEqual([]);
+    // the index now points at the copy, still with the first reading's time (the pace of a shared reuse)
+    expect([...s.index.entries.values()].map((e) => [e.taskId, e.readingMs])).toEqual([
+      [second.task.taskId, first.task.summary!.processingMs],
+      [second.task.taskId, first.task.summary!.processingMs],
+    ]);
     expect(s.queue.events.map((e) => [e.type, e.taskId])).toEqual([
       ['task.completed', first.task.taskId],
       ['task.completed', second.task.taskId],
