@@ -71,3 +71,14 @@ resource "google_firestore_field" "tasks_ttl" {
   ttl_config {}
   index_config {}
 }
+
+# An entry of the content index (shared/core/result-reuse.ts) expires with the task whose results
+# it points at; cleanup forgets it earlier when it deletes them.
+resource "google_firestore_field" "content_index_ttl" {
+  database   = google_firestore_database.default.name
+  collection = local.content_index_collection
+  field      = "expireAt"
+
+  ttl_config {}
+  index_config {}
+}
