@@ -104,9 +104,10 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
     const readAt = Date.now();
     const options = { languages: task.languages, limits: deps.limits, searchablePdf: true };
     // The same document read before (services/dedupe.ts): its result copied, not read again.
-    const earlier = deps.dedupe ? await findEarlierResult(dedupeContext(deps.dedupe, deps, log), task, bytes, options) : null;
-    if (deps.dedupe && earlier?.reuse) {
-      const reused = await reuse(dedupeContext(deps.dedupe, deps, log), earlier.reuse, task, { startedAt: started, progress: (p) => lease.progress(p), signal: leaseLost.signal });
+    const dedupe = deps.dedupe ? dedupeContext(deps.dedupe, deps, log) : null;
+    const earlier = dedupe ? await findEarlierResult(dedupe, task, bytes, options) : null;
+    if (dedupe && earlier?.reuse) {
+      const reused = await reuse(dedupe, earlier.reuse, task, { startedAt: started, progress: (p) => lease.progress(p), signal: leaseLost.signal });
       if (reused) {
         await lease.stop();
         return await completeTask(message, task, reused, deps, log, { key: earlier.key, copiedFrom: earlier.reuse }, { reusedFrom: earlier.reuse.entry.taskId, reuse: earlier.reuse.kind });
@@ -163,12 +164,13 @@ async function completeTask(
   indexAs: { key: string; copiedFrom: Reuse | null } | null,
   logged: Record<string, unknown>,
 ): Promise<WorkerOutcome> {
+  const completing = Date.now();
   const completed = await deps.tasks.complete(task.taskId, deps.workerId, summary, deps.retentionMs);
   if (!completed) {
     log.warn('lease lost before completion (cancelled or taken over); result kept, status untouched');
     return { kind: 'lost-lease' };
   }
-  log.info('task completed', { pages: summary.pages, confidence: summary.confidence, processingMs: summary.processingMs, ...logged });
+  log.info('task completed', { pages: summary.pages, confidence: summary.confidence, processingMs: summary.processingMs, ...logged, completeMs: Date.now() - completing });
   if (indexAs && deps.dedupe) await indexCompletedTask(dedupeContext(deps.dedupe, deps, log), indexAs.key, completed, indexAs.copiedFrom);
   if (deps.deleteUploadOnSuccess) await deps.blobs.delete({ bucket: message.bucket, name: message.name, generation: message.generation }).catch(() => undefined);
   await announce(lifecycle(deps, log), completed);
