@@ -29,7 +29,8 @@ async function scan(run: number): Promise<Uint8Array> {
   return doc.save();
 }
 
-const pipeline = await startPipeline({ functions: ['upload', 'api', 'dispatch', 'ocr-worker'] });
+// A loaded machine reads a page in minutes: the budgets only decide failures (they are not part of the result key).
+const pipeline = await startPipeline({ functions: ['upload', 'api', 'dispatch', 'ocr-worker'], env: { 'ocr-worker': { DOCUMENT_TIMEOUT_MS: '3600000', PAGE_TIMEOUT_MS: '900000' } } });
 const api = pipeline.functions.api!.url;
 
 interface Timed {
