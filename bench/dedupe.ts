@@ -6,13 +6,16 @@
  * the upload request until the client reads COMPLETED (`GET /tasks/{id}?wait=30`).
  *
  *   npm run bench:dedupe -- --runs 2
+ *   npm run bench:dedupe -- --runs 1 --same-user-only   # without user B (whose upload takes as long as the first)
  */
 import { parseArgs } from 'node:util';
 import { PDFDocument } from 'pdf-lib';
 import { fixture } from '../test/support/fixtures.ts';
 import { startPipeline } from '../test/support/pipeline.ts';
 
-const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '2' }, pages: { type: 'string', default: '10' } } });
+const { values: args } = parseArgs({
+  options: { runs: { type: 'string', default: '2' }, pages: { type: 'string', default: '10' }, 'same-user-only': { type: 'boolean', default: false } },
+});
 const RUNS = Number(args.runs);
 const PAGES = Number(args.pages);
 const SCANS = ['ocrmypdf_c02-22.pdf', 'ocrmypdf_skew.pdf'];
@@ -55,7 +58,8 @@ async function timedUpload(user: string, bytes: Uint8Array, name: string): Promi
   }
 }
 
-const rows: Array<{ first: Timed; again: Timed; other: Timed }> = [];
+const OTHER = !args['same-user-only'];
+const rows: Array<{ first: Timed; again: Timed; other: Timed | null }> = [];
 try {
   // Warm-up: the functions and engines start (cold starts are their own benchmark).
   await timedUpload('warm@example.com', fixture('tessjs_testocr.png'), 'warm.png');
@@ -63,8 +67,8 @@ try {
     const bytes = await scan(run);
     const first = await timedUpload('a@example.com', bytes, `scan-${run}.pdf`);
     const again = await timedUpload('a@example.com', bytes, `scan-${run} copy.pdf`);
-    const other = await timedUpload('b@example.com', bytes, `mine-${run}.pdf`);
-    if (first.dedupedFrom || !again.dedupedFrom || other.dedupedFrom) throw new Error(`unexpected reuse: ${JSON.stringify({ first, again, other })}`);
+    const other = OTHER ? await timedUpload('b@example.com', bytes, `mine-${run}.pdf`) : null;
+    if (first.dedupedFrom || !again.dedupedFrom || other?.dedupedFrom) throw new Error(`unexpected reuse: ${JSON.stringify({ first, again, other })}`);
     rows.push({ first, again, other });
     process.stderr.write(`run ${run + 1}/${RUNS}: ${JSON.stringify({ first, again, other })}\n`);
   }
@@ -75,11 +79,13 @@ try {
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const pct = (a: number, b: number) => ((100 * a) / b).toFixed(1);
-const line = (label: string, pick: (r: (typeof rows)[number]) => Timed) =>
+const line = (label: string, pick: (r: (typeof rows)[number]) => Timed | null) =>
+  rows.some((r) => !pick(r)) ? `| ${label} | not run (--same-user-only) | | |` : lineOf(label, (r) => pick(r)!);
+const lineOf = (label: string, pick: (r: (typeof rows)[number]) => Timed) =>
   `| ${label} | ${rows.map((r) => pick(r).e2eMs).join(' / ')} | ${rows.map((r) => pick(r).processingMs).join(' / ')} | ${pct(sum(rows.map((r) => pick(r).e2eMs)), sum(rows.map((r) => r.first.e2eMs)))}% |`;
 process.stdout.write(`### bench:dedupe — ${new Date().toISOString().slice(0, 10)}, ${process.version}
 
-Command: \`npm run bench:dedupe -- --runs ${RUNS} --pages ${PAGES}\`. A ${PAGES}-page scanned PDF (${SCANS.join(' and ')} in turn, a new
+Command: \`npm run bench:dedupe -- --runs ${RUNS} --pages ${PAGES}${OTHER ? '' : ' --same-user-only'}\`. A ${PAGES}-page scanned PDF (${SCANS.join(' and ')} in turn, a new
 title each run so the first upload is a real reading) through the local suite, after one warm-up task. End to end = from
 the upload request until the client reads COMPLETED; worker = the task's processingMs.
 
