@@ -21,6 +21,7 @@ import type { LeaseOutcome } from '../../shared/adapters/firestore-tasks.ts';
 import type { TaskEvent } from '../../shared/adapters/pubsub.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
 import type { ContentIndex, ContentIndexEntry } from '../../shared/core/result-reuse.ts';
+import type { WorkerDeps } from '../../shared/services/ocr-worker.ts';
 
 export class MemoryTaskStore {
   readonly tasks = new Map<string, Task>();
@@ -184,4 +185,19 @@ export class MemoryContentIndex implements ContentIndex {
     for (const id of ids) this.entries.delete(id);
     return ids.length;
   }
+}
+
+/** The worker's dependencies over the given ports, with test-sized settings (results bucket `results`, worker `me`). */
+export function memoryWorkerDeps(parts: Pick<WorkerDeps, 'tasks' | 'queue' | 'blobs' | 'ocr' | 'log'> & Partial<WorkerDeps>): WorkerDeps {
+  return {
+    workerId: 'me',
+    render: async (_bytes, _output, formats) => new Map(formats.map((f) => [f, `rendered ${f}`])),
+    resultsBucket: 'results',
+    limits: { maxBytes: 1000, maxPages: 10, maxPixelsPerPage: 1e8, pageTimeoutMs: 1000 } as WorkerDeps['limits'],
+    leaseMs: 60_000,
+    progressIntervalMs: 1000,
+    retentionMs: 1000,
+    deleteUploadOnSuccess: false,
+    ...parts,
+  };
 }

@@ -10,8 +10,8 @@ import type { PipelineOutput } from '../../../shared/core/pipeline.ts';
 import { resultObjectNames, type Task } from '../../../shared/core/task.ts';
 import { messageFor } from '../../../shared/lifecycle/finish.ts';
 import { previewObjectName } from '../../../shared/outputs/preview.ts';
-import { handleOcrMessage, type OcrProcessor, type WorkerDeps } from '../../../shared/services/ocr-worker.ts';
-import { MemoryBlobStore, MemoryContentIndex, MemoryTaskStore, memoryLogger, RecordingQueue } from '../../support/fakes.ts';
+import { handleOcrMessage, type OcrProcessor } from '../../../shared/services/ocr-worker.ts';
+import { MemoryBlobStore, MemoryContentIndex, MemoryTaskStore, memoryLogger, memoryWorkerDeps, RecordingQueue } from '../../support/fakes.ts';
 import { makeTask } from '../../support/tasks.ts';
 
 const RESULTS = 'results';
@@ -49,20 +49,14 @@ function system(options: { ocr?: OcrProcessor; reader?: string; pages?: number }
       return outputOf(options.pages ?? 3);
     },
   };
-  const deps: WorkerDeps = {
-    workerId: 'me',
+  const deps = memoryWorkerDeps({
     tasks,
     queue,
     blobs,
     ocr,
-    render: async (bytes, _output, formats) => new Map(formats.map((f) => [f, `${f} of ${new TextDecoder().decode(bytes)}`])),
     log,
-    resultsBucket: RESULTS,
-    limits: { maxBytes: 1000, maxPages: 10, maxPixelsPerPage: 1e8, pageTimeoutMs: 1000 } as WorkerDeps['limits'],
-    leaseMs: 60_000,
+    render: async (bytes, _output, formats) => new Map(formats.map((f) => [f, `${f} of ${new TextDecoder().decode(bytes)}`])),
     progressIntervalMs: 0,
-    retentionMs: 1000,
-    deleteUploadOnSuccess: false,
     dedupe: {
       index,
       reader: async (languages) => `${reader} ${languages.join('+')}`,
@@ -72,7 +66,7 @@ function system(options: { ocr?: OcrProcessor; reader?: string; pages?: number }
         sleeps.push(ms);
       },
     },
-  };
+  });
   /** A task of `user` for `content`, uploaded and run through the worker. */
   async function run(user: string, content: string, over: Partial<Task> = {}) {
     const task = makeTask({ userHash: user, ...over });
