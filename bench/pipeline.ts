@@ -20,7 +20,7 @@ const { values: args } = parseArgs({ options: { tasks: { type: 'string', default
 const N = Number(args.tasks);
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
-const pipeline = await startPipeline({ functions: ['upload', 'api', 'dispatch', 'ocr-worker'], env: { 'ocr-worker': { OCR_WORKERS: '1' } } });
+const pipeline = await startPipeline({ functions: ['upload', 'api', 'dispatch', 'ocr-worker'], env: { 'ocr-worker': { OCR_WORKERS: '1', DEDUPE_RESULTS: 'false' } } }); // the same file each time: every one read
 const tasks = new TaskStore(createFirestore(pipeline.suite.projectId));
 const storage = new Storage({ projectId: pipeline.suite.projectId });
 const bytes = fixture(args.file!);

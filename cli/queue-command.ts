@@ -6,6 +6,7 @@
 import { connect } from 'node:net';
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
+import { FirestoreContentIndex } from '../shared/adapters/content-index.ts';
 import { createFirestore, TaskStore } from '../shared/adapters/firestore-tasks.ts';
 import { createPubSub, Queue } from '../shared/adapters/pubsub.ts';
 import { createStorage, GcsBlobStore } from '../shared/adapters/storage.ts';
@@ -68,6 +69,7 @@ export function queueCareClients(config: Config, io: QueueIo): QueueCareClients 
     queue,
     blobs: new GcsBlobStore(createStorage(config.GOOGLE_CLOUD_PROJECT)),
     resultsBucket: config.RESULTS_BUCKET,
+    index: new FirestoreContentIndex(firestore),
     retentionMs: config.retentionMs,
     notify: { log, ...notifySettings(config) },
     async close() {

@@ -61,13 +61,22 @@ resource "google_firestore_index" "tasks" {
 }
 
 # A finished task carries expireAt (completedAt + TASK_RETENTION_DAYS); Firestore deletes it after
-# that time. The field is not indexed: a TTL field indexed on a steadily rising timestamp is a
-# write hotspot, and no query filters on it.
-resource "google_firestore_field" "tasks_ttl" {
+# that time, and the content index's entries (shared/core/result-reuse.ts) with it: an entry
+# expires with the task whose results it points at (cleanup forgets it earlier when it deletes
+# them). The field is not indexed: a TTL field indexed on a steadily rising timestamp is a write
+# hotspot, and no query filters on it.
+resource "google_firestore_field" "expire_at_ttl" {
+  for_each = { tasks = local.tasks_collection, content_index = local.content_index_collection }
+
   database   = google_firestore_database.default.name
-  collection = local.tasks_collection
+  collection = each.value
   field      = "expireAt"
 
   ttl_config {}
   index_config {}
+}
+
+moved {
+  from = google_firestore_field.tasks_ttl
+  to   = google_firestore_field.expire_at_ttl["tasks"]
 }

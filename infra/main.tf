@@ -56,6 +56,7 @@ locals {
   callback_dead_letter_subscription = "ocr-callbacks-dead-letter-sink"
   tasks_collection         = "tasks"
   batches_collection       = "batches"
+  content_index_collection = "contentIndex"
 
   # ── Bucket names: globally unique, so prefixed with the project unless set ────────────────
   uploads_bucket = coalesce(var.uploads_bucket_name, "${var.project_id}-docvault-uploads")

@@ -84,6 +84,8 @@ const Env = z
         }
       }),
     DELETE_UPLOAD_ON_SUCCESS: bool.default(false),
+    /** A document identical to one read before (same bytes, languages and options) gets a copy of that result (services/dedupe.ts). */
+    DEDUPE_RESULTS: bool.default(true),
     /** Days a finished task (and its results) is kept; sets the TTL field. */
     TASK_RETENTION_DAYS: int(30),
     MODEL_CACHE_DIR: z.string().optional(),

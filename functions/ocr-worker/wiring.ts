@@ -4,7 +4,9 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { FirestoreContentIndex } from '../../shared/adapters/content-index.ts';
 import { createOcr, type Ocr } from '../../shared/engines/index.ts';
+import { readerIdentity } from '../../shared/engines/reader-identity.ts';
 import { notifySettings } from '../../shared/lifecycle/notify.ts';
 import { appContext } from '../../shared/services/context.ts';
 import { withPoisonMarker } from '../../shared/services/faults.ts';
@@ -12,6 +14,7 @@ import { modelSetup } from '../../shared/services/models.ts';
 import type { OcrProcessor, WorkerDeps } from '../../shared/services/ocr-worker.ts';
 import { ShardStore } from '../../shared/adapters/firestore-shards.ts';
 import { countPages } from '../../shared/engines/page-count.ts';
+import { VERSION } from '../../shared/version.ts';
 
 const WORKER_ID = `${process.env.K_REVISION ?? 'local'}:${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 let ocr: Ocr | undefined;
@@ -46,5 +49,6 @@ export function workerDeps(): WorkerDeps {
     deleteUploadOnSuccess: config.DELETE_UPLOAD_ON_SUCCESS,
     shards: { store: shardStore, shardPages: config.SHARD_PAGES, countPages: (bytes) => countPages(bytes, 'pdf') },
     ...notifySettings(config),
+    dedupe: config.DEDUPE_RESULTS ? { index: new FirestoreContentIndex(firestore), reader: (languages) => readerIdentity(engine(), languages), version: VERSION } : undefined,
   };
 }

@@ -58,6 +58,9 @@ export const TaskSummary = z.object({
   processingMs: z.number(),
   resultBucket: z.string(),
   objects: ResultObjects,
+  /** Set when the result was copied from an earlier task of the same user with the same content (see core/result-reuse.ts). */
+  dedupedFrom: z.string().optional(),
+  dedupeReason: z.string().optional(),
 });
 export type TaskSummary = z.infer<typeof TaskSummary>;
 

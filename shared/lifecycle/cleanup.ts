@@ -6,6 +6,7 @@
 import type { FinishedCursor, TaskStore } from '../adapters/firestore-tasks.ts';
 import type { BlobStore } from '../core/blob-store.ts';
 import { DocVaultError } from '../core/errors.ts';
+import type { ContentIndex } from '../core/result-reuse.ts';
 import { userPrefix, type Task } from '../core/task.ts';
 import { eachLimited, PAGE_SIZE } from './deps.ts';
 
@@ -15,6 +16,8 @@ export interface CleanupDeps {
   tasks: Pick<TaskStore, 'get' | 'finishedBefore' | 'deleteIfUnchanged'>;
   blobs: Pick<BlobStore, 'list' | 'stat' | 'delete'>;
   resultsBucket: string;
+  /** The content index (core/result-reuse.ts): a deleted result leaves no entry pointing at it. */
+  index?: Pick<ContentIndex, 'forgetTask'>;
 }
 
 export interface CleanupOptions {
@@ -95,6 +98,8 @@ async function removeTask(deps: CleanupDeps, task: Task, dryRun: boolean): Promi
   const upload = { bucket: task.bucket, name: task.object, generation: task.generation };
   const uploadExists = (await deps.blobs.stat(upload)) !== null;
   if (!dryRun) {
+    // The entries first: a reuse between the two steps finds no entry rather than missing objects.
+    if (task.status === 'COMPLETED') await deps.index?.forgetTask(task.taskId);
     await Promise.all(results.map((file) => deps.blobs.delete({ bucket: deps.resultsBucket, name: file.name })));
     if (uploadExists) await deps.blobs.delete(upload);
     if (!(await deps.tasks.deleteIfUnchanged(task))) return null;

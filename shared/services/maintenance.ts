@@ -4,6 +4,7 @@
  * the routes do not exist (404, as for any other thing a caller may not see).
  */
 import type { Caller } from '../adapters/auth.ts';
+import { FirestoreContentIndex } from '../adapters/content-index.ts';
 import { DocVaultError } from '../core/errors.ts';
 import { notifySettings } from '../lifecycle/notify.ts';
 import { recoverStale, type RecoverReport } from '../lifecycle/recover-stale.ts';
@@ -30,6 +31,7 @@ function careDeps(deps: MaintenanceDeps) {
     queue: deps.queue,
     blobs: deps.blobs,
     resultsBucket: deps.config.RESULTS_BUCKET,
+    index: new FirestoreContentIndex(deps.firestore),
     retentionMs: deps.config.retentionMs,
     notify: { log: deps.log, ...notifySettings(deps.config) },
   };

@@ -20,6 +20,8 @@ import { storePreviews } from '../outputs/preview.ts';
 import type { OcrResult } from '../core/result.ts';
 import { isFannedOut } from '../core/shards.ts';
 import { fanOutLarge, handleShardMessage, type FanOutDeps } from './shard-worker.ts';
+import type { Reuse } from '../core/result-reuse.ts';
+import { findEarlierResult, indexCompletedTask, reuseEarlierResult, type DedupeContext, type DedupeDeps, type ReuseRun } from './dedupe.ts';
 
 export interface OcrProcessor {
   process(bytes: Uint8Array, options: OcrOptionsInput, onProgress?: (p: PageProgress) => void, signal?: AbortSignal): Promise<PipelineOutput>;
@@ -29,7 +31,7 @@ export interface WorkerDeps {
   workerId: string;
   tasks: Pick<TaskStore, 'lease' | 'heartbeat' | 'complete' | 'fail' | 'release' | 'watchLease'>;
   queue: Pick<Queue, 'publishDeadLetter' | 'publishEvent' | 'publishTask'>;
-  blobs: Pick<BlobStore, 'read' | 'writeOnce' | 'delete'>;
+  blobs: Pick<BlobStore, 'read' | 'writeOnce' | 'delete' | 'list'>;
   ocr: OcrProcessor;
   /** The result files from the pipeline's output; the outputs/ writers unless a test gives its own. */
   render?: typeof renderOutputs;
@@ -45,6 +47,8 @@ export interface WorkerDeps {
   notify?: Partial<NotifyDeps>;
   /** Fan-out of large documents (shard-worker.ts); none: every document is read whole. */
   shards?: FanOutDeps;
+  /** The same document twice is read once (services/dedupe.ts); without it every document is read. */
+  dedupe?: DedupeDeps | undefined;
 }
 
 /** Raised to make the platform deliver the message again (a 5xx to the push). */
@@ -111,19 +115,25 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
   const lease = keepLease(task.taskId, deps, log, () => leaseLost.abort(new Error('the lease was lost (cancelled or taken over)')));
   try {
     const bytes = await download;
+    const readAt = Date.now();
+    const options = { languages: task.languages, limits: deps.limits, searchablePdf: true };
+    // The same document read before (services/dedupe.ts): its result copied, not read again.
+    const dedupe = deps.dedupe ? dedupeContext(deps.dedupe, deps, log) : null;
+    const earlier = dedupe ? await findEarlierResult(dedupe, task, bytes, options) : null;
+    if (dedupe && earlier?.reuse) {
+      const reused = await reuse(dedupe, earlier.reuse, task, { startedAt: started, progress: (p) => lease.progress(p), signal: leaseLost.signal });
+      if (reused) {
+        await lease.stop();
+        return await completeTask(message, task, reused, deps, log, { key: earlier.key, copiedFrom: earlier.reuse }, { reusedFrom: earlier.reuse.entry.taskId, reuse: earlier.reuse.kind });
+      }
+    }
     // A large PDF goes to its shards: this message is done once they are out.
     const fanned = await fanOutLarge(bytes, task, deps, log);
     if (fanned) {
       await lease.stop();
       return fanned;
     }
-    const readAt = Date.now();
-    const output = await deps.ocr.process(
-      bytes,
-      { languages: task.languages, limits: deps.limits, searchablePdf: true },
-      (p) => lease.progress(p),
-      leaseLost.signal,
-    );
+    const output = await deps.ocr.process(bytes, options, (p) => lease.progress(p), leaseLost.signal);
     const coreAt = Date.now();
     const outputs = await (deps.render ?? renderOutputs)(bytes, output, FORMATS);
     const renderedAt = Date.now();
@@ -140,22 +150,11 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
     const writtenAt = Date.now();
     const { result } = output;
     const summary = summaryOf(result, Date.now() - started, deps.resultsBucket, names);
-    const completed = await deps.tasks.complete(task.taskId, deps.workerId, summary, deps.retentionMs);
-    if (!completed) {
-      log.warn('lease lost before completion (cancelled or taken over); result kept, status untouched');
-      return { kind: 'lost-lease' };
-    }
-    log.info('task completed', {
-      pages: summary.pages,
-      confidence: summary.confidence,
-      processingMs: summary.processingMs,
+    return await completeTask(message, task, summary, deps, log, earlier && { key: earlier.key, copiedFrom: null }, {
       ocrMs: result.timings.ocrMs,
       // Where the time went, for the pipeline's overhead: download, core, outputs, writes, completion.
-      stagesMs: { read: readAt - started, core: coreAt - readAt, outputs: renderedAt - coreAt, write: writtenAt - renderedAt, complete: Date.now() - writtenAt },
+      stagesMs: { read: readAt - started, core: coreAt - readAt, outputs: renderedAt - coreAt, write: writtenAt - renderedAt },
     });
-    if (deps.deleteUploadOnSuccess) await deps.blobs.delete({ bucket: message.bucket, name: message.name, generation: message.generation }).catch(() => undefined);
-    await announce(lifecycle(deps, log), completed);
-    return { kind: 'completed', task: completed };
   } catch (err) {
     await lease.stop();
     if (leaseLost.signal.aborted) {
@@ -164,6 +163,44 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
     }
     return handleFailure(err, message, task, deps, log);
   }
+}
+
+/** COMPLETED with its results written: announced, indexed for a later identical document, the upload deleted if so configured. */
+async function completeTask(
+  message: OcrMessage,
+  task: Task,
+  summary: TaskSummary,
+  deps: WorkerDeps,
+  log: Logger,
+  indexAs: { key: string; copiedFrom: Reuse | null } | null,
+  logged: Record<string, unknown>,
+): Promise<WorkerOutcome> {
+  const completing = Date.now();
+  const completed = await deps.tasks.complete(task.taskId, deps.workerId, summary, deps.retentionMs);
+  if (!completed) {
+    log.warn('lease lost before completion (cancelled or taken over); result kept, status untouched');
+    return { kind: 'lost-lease' };
+  }
+  log.info('task completed', { pages: summary.pages, confidence: summary.confidence, processingMs: summary.processingMs, ...logged, completeMs: Date.now() - completing });
+  if (indexAs && deps.dedupe) await indexCompletedTask(dedupeContext(deps.dedupe, deps, log), indexAs.key, completed, indexAs.copiedFrom);
+  if (deps.deleteUploadOnSuccess) await deps.blobs.delete({ bucket: message.bucket, name: message.name, generation: message.generation }).catch(() => undefined);
+  await announce(lifecycle(deps, log), completed);
+  return { kind: 'completed', task: completed };
+}
+
+/** The earlier result copied for this task, or null when it could not be (the document is read then). */
+async function reuse(ctx: DedupeContext, earlier: Reuse, task: Task, run: ReuseRun): Promise<TaskSummary | null> {
+  try {
+    return await reuseEarlierResult(ctx, task, earlier, run);
+  } catch (err) {
+    if (run.signal.aborted) throw err;
+    ctx.log.warn('an earlier result could not be copied; the document is read', { error: err });
+    return null;
+  }
+}
+
+function dedupeContext(dedupe: DedupeDeps, deps: WorkerDeps, log: Logger): DedupeContext {
+  return { ...dedupe, blobs: deps.blobs, resultsBucket: deps.resultsBucket, log };
 }
 
 async function handleFailure(err: unknown, message: OcrMessage, task: Task, deps: WorkerDeps, log: Logger): Promise<WorkerOutcome> {

@@ -18,6 +18,7 @@ import { FINALIZED } from '../../functions/dispatch/index.ts';
 import { registerQueueCommand } from '../../cli/queue-command.ts';
 import { EnvSchema } from '../../shared/config.ts';
 import { Task } from '../../shared/core/task.ts';
+import { ContentIndexEntry } from '../../shared/core/result-reuse.ts';
 import {
   CALLBACK_DEAD_LETTER_SUBSCRIPTION,
   CALLBACK_DEAD_LETTER_TOPIC,
@@ -480,6 +481,7 @@ describe('infra/*.tf', () => {
     expect(infra.locals.dead_letter_subscription).toBe(DEAD_LETTER_SUBSCRIPTION);
     expect(infra.locals.tasks_collection).toBe(COLLECTIONS.tasks);
     expect(infra.locals.batches_collection).toBe(COLLECTIONS.batches);
+    expect(infra.locals.content_index_collection).toBe(COLLECTIONS.contentIndex);
   });
 
   it('declare every topic of the code, and no other', () => {
@@ -756,10 +758,14 @@ describe('storage, Firestore and IAM', () => {
     for (const name of ['results', 'models'] as const) expect(corsRules(name, origins), name).toEqual([]);
   });
 
-  it('expires tasks by a TTL policy on expireAt, a field of the task schema', () => {
+  it('expires tasks and content index entries by a TTL policy on expireAt, a field of their schemas', () => {
     const ttl = of(infra, 'google_firestore_field').filter((f) => f.body.ttl_config !== undefined);
-    expect(ttl.map((f) => [str(f, f.body.collection), f.body.field])).toEqual([[COLLECTIONS.tasks, 'expireAt']]);
+    expect(ttl.map((f) => [str(f, f.body.collection), f.body.field]).sort()).toEqual([
+      [COLLECTIONS.contentIndex, 'expireAt'],
+      [COLLECTIONS.tasks, 'expireAt'],
+    ]);
     expect(Object.keys(Task.shape)).toContain('expireAt');
+    expect(Object.keys(ContentIndexEntry.shape)).toContain('expireAt');
   });
 
   it('indexes only fields of the task schema, including the list query (userHash, createdAt desc, taskId desc)', () => {

@@ -20,6 +20,8 @@ import { Task, type OcrMessage, type TaskError, type TaskSummary } from '../../s
 import type { LeaseOutcome } from '../../shared/adapters/firestore-tasks.ts';
 import type { TaskEvent } from '../../shared/adapters/pubsub.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
+import type { ContentIndex, ContentIndexEntry } from '../../shared/core/result-reuse.ts';
+import type { WorkerDeps } from '../../shared/services/ocr-worker.ts';
 
 export class MemoryTaskStore {
   readonly tasks = new Map<string, Task>();
@@ -168,4 +170,39 @@ export class RecordingQueue {
 export function memoryLogger(): { log: Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
   return { log: createLogger('test', {}, (line) => lines.push(JSON.parse(line) as Record<string, unknown>)), lines };
+}
+
+/** The content index (core/result-reuse.ts) as the Firestore adapter keeps it: the user's own entry and the latest of any user. */
+export class MemoryContentIndex implements ContentIndex {
+  readonly entries = new Map<string, ContentIndexEntry>();
+
+  async find(key: string, userHash: string): Promise<{ own: ContentIndexEntry | null; latest: ContentIndexEntry | null }> {
+    return { own: this.entries.get(`${key}_${userHash}`) ?? null, latest: this.entries.get(key) ?? null };
+  }
+
+  async record(entry: ContentIndexEntry): Promise<void> {
+    this.entries.set(`${entry.key}_${entry.userHash}`, entry);
+    this.entries.set(entry.key, entry);
+  }
+
+  async forgetTask(taskId: string): Promise<number> {
+    const ids = [...this.entries].filter(([, e]) => e.taskId === taskId).map(([id]) => id);
+    for (const id of ids) this.entries.delete(id);
+    return ids.length;
+  }
+}
+
+/** The worker's dependencies over the given ports, with test-sized settings (results bucket `results`, worker `me`). */
+export function memoryWorkerDeps(parts: Pick<WorkerDeps, 'tasks' | 'queue' | 'blobs' | 'ocr' | 'log'> & Partial<WorkerDeps>): WorkerDeps {
+  return {
+    workerId: 'me',
+    render: async (_bytes, _output, formats) => new Map(formats.map((f) => [f, `rendered ${f}`])),
+    resultsBucket: 'results',
+    limits: { maxBytes: 1000, maxPages: 10, maxPixelsPerPage: 1e8, pageTimeoutMs: 1000 } as WorkerDeps['limits'],
+    leaseMs: 60_000,
+    progressIntervalMs: 1000,
+    retentionMs: 1000,
+    deleteUploadOnSuccess: false,
+    ...parts,
+  };
 }

@@ -9,7 +9,7 @@ import type { PipelineOutput } from '../../../shared/core/pipeline.ts';
 import type { Task } from '../../../shared/core/task.ts';
 import { messageFor } from '../../../shared/lifecycle/finish.ts';
 import { handleOcrMessage, RedeliverError, type OcrProcessor, type WorkerDeps } from '../../../shared/services/ocr-worker.ts';
-import { MemoryBlobStore, MemoryTaskStore, memoryLogger, RecordingQueue } from '../../support/fakes.ts';
+import { MemoryBlobStore, MemoryTaskStore, memoryLogger, memoryWorkerDeps, RecordingQueue } from '../../support/fakes.ts';
 import { makeTask } from '../../support/tasks.ts';
 
 const RESULTS = 'results';
@@ -24,22 +24,7 @@ function worker(task: Task | null, ocr: OcrProcessor = { process: async () => ou
   if (task) blobs.put(task.bucket, task.object, 'a document');
   const queue = new RecordingQueue();
   const { log, lines } = memoryLogger();
-  const deps: WorkerDeps = {
-    workerId: 'me',
-    tasks,
-    queue,
-    blobs,
-    ocr,
-    render: async (_bytes, _output, formats) => new Map(formats.map((f) => [f, `rendered ${f}`])),
-    log,
-    resultsBucket: RESULTS,
-    limits: { maxBytes: 1000, maxPages: 10, maxPixelsPerPage: 1e8, pageTimeoutMs: 1000 } as WorkerDeps['limits'],
-    leaseMs: 60_000,
-    progressIntervalMs: 1000,
-    retentionMs: 1000,
-    deleteUploadOnSuccess: false,
-    ...overrides,
-  };
+  const deps = memoryWorkerDeps({ tasks, queue, blobs, ocr, log, ...overrides });
   return { deps, tasks, blobs, queue, lines, stored: () => (task ? tasks.tasks.get(task.taskId)! : null) };
 }
 
