@@ -59,6 +59,8 @@ const ORIENTATION_MIN_CONFIDENCE = 2;
 /** With no OSD verdict, a page this unsure is tried at the other orientations. */
 const LOW_CONFIDENCE = 60;
 const ORIENTATIONS: readonly Orientation[] = [0, 90, 180, 270];
+/** Pages rendered ahead of the engine: one keeps it fed; more would only hold more page images in memory. */
+const PREFETCH_PAGES = 1;
 
 export async function processDocument(
   bytes: Uint8Array,
@@ -156,7 +158,10 @@ async function readPages(
   clock: () => number,
   onProgress?: (progress: PageProgress) => void,
 ): Promise<PageOutcome[]> {
-  const limit = pLimit(Math.max(1, deps.concurrency));
+  // One page more than the engine reads at once is rendered and prepared while the others are read, so an
+  // engine worker that finishes a page finds the next one ready; the reads themselves go in page order.
+  const limit = pLimit(Math.max(1, deps.concurrency) + PREFETCH_PAGES);
+  const readSlot: ReadSlot = pLimit(Math.max(1, deps.concurrency));
   // A document scanned turned is usually turned on every page: later pages try that orientation first.
   const hint: OrientationHint = { orientation: 0 };
   let done = 0;
@@ -165,7 +170,7 @@ async function readPages(
     Array.from({ length: total }, (_, index) =>
       limit(async () => {
         budget.check();
-        const outcome = await readPageSafely(source, index, options, deps, budget, clock, hint);
+        const outcome = await readPageSafely(source, index, options, deps, budget, clock, hint, readSlot);
         done += 1;
         onProgress?.({ done, total, page: index + 1 });
         return outcome;
@@ -183,12 +188,13 @@ async function readPageSafely(
   budget: DocumentBudget,
   clock: () => number,
   hint: OrientationHint,
+  readSlot: ReadSlot,
 ): Promise<PageOutcome> {
   const started = clock();
   const pageBudget = budget.page(index + 1);
   try {
     const page = await source.page(index, pageBudget.signal);
-    return await readPage(source.type, page, options, deps, budget, pageBudget.signal, clock, hint);
+    return await readPage(source.type, page, options, deps, budget, pageBudget.signal, clock, hint, readSlot);
   } catch (err) {
     // The document's budget or a cancel stops the document, not just this page.
     budget.check();
@@ -224,6 +230,7 @@ async function readPage(
   signal: AbortSignal,
   clock: () => number,
   hint: OrientationHint,
+  readSlot: ReadSlot,
 ): Promise<PageOutcome> {
   const started = clock();
   const layer = await page.textLayer(signal);
@@ -250,16 +257,17 @@ async function readPage(
   budget.spendPixels(positive.width * positive.height);
   const { image: rendered, turnedDegrees } = straighten(positive);
   const renderMs = clock() - started;
-  const ocrStarted = clock();
-  const upright = await recognizeUpright(rendered, options, deps.engine, hint, signal);
-  const { image, orientation } = upright;
-  const { recognized, strategy } = await readWithSecondOpinion(
-    image,
-    { recognized: upright.recognized, strategy: strategyOf(deps.engine, upright.recognized, 'clean read') },
-    recognizeOptionsOf(options, signal),
-    deps.secondEngine,
-  );
-  const ocrMs = clock() - ocrStarted;
+  const { image, orientation, recognized, strategy, ocrMs } = await readSlot(async () => {
+    const ocrStarted = clock();
+    const upright = await recognizeUpright(rendered, options, deps.engine, hint, signal);
+    const second = await readWithSecondOpinion(
+      upright.image,
+      { recognized: upright.recognized, strategy: strategyOf(deps.engine, upright.recognized, 'clean read') },
+      recognizeOptionsOf(options, signal),
+      deps.secondEngine,
+    );
+    return { image: upright.image, orientation: upright.orientation, ...second, ocrMs: clock() - ocrStarted };
+  });
   if (inverted) strategy.inverted = true;
 
   const artifact: PageArtifact = {
@@ -291,6 +299,9 @@ async function readPage(
     artifact,
   };
 }
+
+/** Runs a page's read when an engine worker is free for it, in page order. */
+type ReadSlot = <T>(read: () => Promise<T>) => Promise<T>;
 
 /** The orientation the document's last decided page needed. */
 interface OrientationHint {

@@ -82,6 +82,44 @@ function engine(pages: FakePage[], osd: FakeOsd = 'none'): OcrEngine & { calls: 
 const layer = (text: string): TextLayer => ({ text, words: [{ text, bbox: { x0: 0, y0: 0, x1: 10, y1: 10 }, line: 0 }], width: 612, height: 792 });
 
 describe('processDocument', () => {
+  it('renders the next page while the engine reads one, and reads the pages one at a time, in order', async () => {
+    const pages: FakePage[] = [{ text: 'one' }, { text: 'two' }, { text: 'three' }];
+    const events: string[] = [];
+    const base = opener(pages);
+    const watched: DocumentOpener = {
+      async open(bytes, type, options) {
+        const source = await base.open(bytes, type, options);
+        return {
+          ...source,
+          async page(index) {
+            const page = await source.page(index);
+            return { ...page, render: async () => (events.push(`render ${index + 1}`), page.render()) };
+          },
+        };
+      },
+    };
+    const e = engine(pages);
+    let reading = 0;
+    const slow: OcrEngine = {
+      ...e,
+      async recognize(image, options) {
+        reading += 1;
+        expect(reading).toBe(1); // concurrency 1: never two reads at once
+        const number = image.data.find((v) => v > 0 && v < 255)!;
+        events.push(`read ${number}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        events.push(`read ${number} done`);
+        reading -= 1;
+        return e.recognize(image, options);
+      },
+    };
+    const { result } = await processDocument(PNG, {}, { opener: watched, engine: slow, concurrency: 1 });
+    expect(result.text).toBe('one\n\ntwo\n\nthree');
+    // Page 2 was rendered before page 1's read ended; reads went in page order.
+    expect(events.indexOf('render 2')).toBeLessThan(events.indexOf('read 1 done'));
+    expect(events.filter((x) => /^read \d$/.test(x))).toEqual(['read 1', 'read 2', 'read 3']);
+  });
+
   it('reads every page, in order, reporting progress once per page', async () => {
     const pages: FakePage[] = [{ text: 'first page' }, { text: 'second page' }, { text: 'third page' }];
     const progress: PageProgress[] = [];
