@@ -9,7 +9,8 @@
  *   npm run bench:pdf -- --runs 5 --variant 'best_int=--model-dir node_modules/@tesseract.js-data/eng/4.0.0_best_int'
  *
  * A --variant LABEL=ARGS adds a `docvault ocr` run with those extra arguments (and env KEY=VALUE words before
- * them), measured in the same rounds: how each lever is compared.
+ * them; cli=PATH runs another checkout's CLI, e.g. one made by `git archive`), measured in the same rounds: how each
+ * lever is compared.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { buildBenchDocument } from './pdf-document.ts';
 const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '1' },
     variant: { type: 'string', multiple: true, default: [] },
   },
 });
@@ -40,10 +42,14 @@ interface Case {
   textFile?: string;
 }
 
+/** Extra words: KEY=VALUE (upper case) set the environment, cli=PATH runs another checkout's CLI, the rest are arguments. */
 function docvaultCase(name: string, extra: string): Case {
   const words = extra.split(/\s+/).filter(Boolean);
-  const env = Object.fromEntries(words.filter((w) => /^[A-Z_]+=/.test(w)).map((w) => w.split(/=(.*)/s).slice(0, 2) as [string, string]));
-  return { name, command: [NODE, CLI, 'ocr', doc.pdf, '-f', 'txt', ...words.filter((w) => !/^[A-Z_]+=/.test(w))], env };
+  const isEnv = (w: string) => /^[A-Z_]+=/.test(w);
+  const isCli = (w: string) => w.startsWith('cli=');
+  const env = Object.fromEntries(words.filter(isEnv).map((w) => w.split(/=(.*)/s).slice(0, 2) as [string, string]));
+  const cli = words.find(isCli)?.slice(4) ?? CLI;
+  return { name, command: [NODE, resolve(cli), 'ocr', doc.pdf, '-f', 'txt', ...words.filter((w) => !isEnv(w) && !isCli(w))], env };
 }
 
 const sidecar = join(work, 'ocrmypdf.txt');
@@ -90,7 +96,7 @@ function measure(c: Case): Measure {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const results = new Map<string, Measure[]>(cases.map((c) => [c.name, []]));
-for (const c of cases) measure(c); // warm-up: page cache, compiled code
+for (let i = 0; i < Number(args.warmup); i++) for (const c of cases) measure(c); // warm-up: page cache, compiled code
 for (let round = 0; round < RUNS; round++) {
   for (const c of cases) {
     const m = measure(c);
@@ -126,7 +132,7 @@ const line = (r: Row) =>
 const ocrmypdfVersion = spawnSync('ocrmypdf', ['--version'], { encoding: 'utf8' }).stdout.trim();
 process.stdout.write(`### bench:pdf — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, ocrmypdf ${ocrmypdfVersion}
 
-Command: \`npm run bench:pdf -- --runs ${RUNS}${args.variant.map((v) => ` --variant '${v}'`).join('')}\`. ${doc.pages} pages, 300 dpi, CCITT G4 (bench/pdf-document.ts),
+Command: \`npm run bench:pdf -- --runs ${RUNS} --warmup ${args.warmup}${args.variant.map((v) => ` --variant '${v}'`).join('')}\`. ${doc.pages} pages, 300 dpi, CCITT G4 (bench/pdf-document.ts),
 whole processes, one warm-up each, then ${RUNS} rounds taking turns; medians. CPU = user+system of the process tree; peak = largest
 process's RSS; pages/core-hour = pages × 3600 / CPU-s.
 
