@@ -255,15 +255,15 @@ async function readPage(
 
   const { image: positive, inverted } = darkTextOnLight(await page.render(signal));
   budget.spendPixels(positive.width * positive.height);
-  const { image: rendered, turnedDegrees } = straighten(positive);
+  const { image: rendered, turnedDegrees, level } = straighten(positive);
   const renderMs = clock() - started;
   const { image, orientation, recognized, strategy, ocrMs } = await readSlot(async () => {
     const ocrStarted = clock();
-    const upright = await recognizeUpright(rendered, options, deps.engine, hint, signal);
+    const upright = await recognizeUpright(rendered, options, deps.engine, hint, signal, level);
     const second = await readWithSecondOpinion(
       upright.image,
       { recognized: upright.recognized, strategy: strategyOf(deps.engine, upright.recognized, 'clean read') },
-      recognizeOptionsOf(options, signal),
+      recognizeOptionsOf(options, signal, level),
       deps.secondEngine,
     );
     return { image: upright.image, orientation: upright.orientation, ...second, ocrMs: clock() - ocrStarted };
@@ -320,8 +320,10 @@ async function recognizeUpright(
   engine: OcrEngine,
   hint: OrientationHint,
   signal: AbortSignal,
+  level: boolean,
 ): Promise<{ image: GreyImage; orientation: Orientation; recognized: RecognizedPage }> {
-  const recognizeOptions = recognizeOptionsOf(options, signal);
+  // A quarter or half turn keeps level lines level.
+  const recognizeOptions = recognizeOptionsOf(options, signal, level);
   const read = async (orientation: Orientation) => {
     const image = rotateGrey(rendered, orientation);
     return { image, orientation, recognized: await engine.recognize(image, recognizeOptions) };
@@ -386,8 +388,8 @@ function keepsTurn(turned: RecognizedPage, asIs: RecognizedPage): boolean {
   return !liesHorizontally(asIs) && readQuality(turned).wordLike >= readQuality(asIs).wordLike;
 }
 
-function recognizeOptionsOf(options: OcrOptions, signal: AbortSignal): RecognizeOptions {
-  return { languages: options.languages, timeoutMs: options.limits.pageTimeoutMs, textPdf: options.searchablePdf, signal };
+function recognizeOptionsOf(options: OcrOptions, signal: AbortSignal, level = false): RecognizeOptions {
+  return { languages: options.languages, timeoutMs: options.limits.pageTimeoutMs, textPdf: options.searchablePdf, signal, ...(level ? { level } : {}) };
 }
 
 /** Confidence alone favours a read of two lucky words; weigh it by how much text was found. */

@@ -101,7 +101,8 @@ export class TesseractEngine implements OcrEngine {
     try {
       const worker = await this.workerFor(slot, languages);
       const job = (async () => {
-        const upright = await deskew(image, await measureSkew(worker, image));
+        // The pipeline's own measure (page-skew.ts) found the lines level: a second skew pass would find nothing.
+        const upright = await deskew(image, options.level ? 0 : await measureSkew(worker, image));
         const { data } = await worker.recognize(
           Buffer.from(toPgm(upright.image)),
           // Parameters passed through to tesseract for this page only.
