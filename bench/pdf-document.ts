@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import sharp, { type OverlayOptions } from 'sharp';
 
 const DPI = 300;
 const PAGE = { width: 2550, height: 3300 };
@@ -36,7 +36,7 @@ export interface BenchDocument {
 }
 
 async function composePage(fixtures: string, layout: Block[]): Promise<Buffer> {
-  const overlays: sharp.OverlayOptions[] = [];
+  const overlays: OverlayOptions[] = [];
   let top = MARGIN.top;
   for (const block of layout) {
     const image = sharp(join(fixtures, block.file)).greyscale();

@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createOcr, type Ocr } from '../../shared/engines/index.ts';
 import { notifySettings } from '../../shared/lifecycle/notify.ts';
+import { pagePreview } from '../../shared/outputs/preview.ts';
 import { appContext } from '../../shared/services/context.ts';
 import { withPoisonMarker } from '../../shared/services/faults.ts';
 import { modelSetup } from '../../shared/services/models.ts';
@@ -16,7 +17,7 @@ let ocr: Ocr | undefined;
 
 export function engine(): Ocr {
   const { config, storage } = appContext('ocr-worker');
-  ocr ??= createOcr({ modelDirs: modelSetup(config, storage).dirs, workers: config.OCR_WORKERS });
+  ocr ??= createOcr({ modelDirs: modelSetup(config, storage).dirs, workers: config.OCR_WORKERS, preview: pagePreview });
   return ocr;
 }
 

@@ -25,6 +25,8 @@ export interface PipelineDeps {
   secondEngine?: OcrEngine;
   /** Pages in flight at once; match the engine's worker count. */
   concurrency: number;
+  /** Makes a page's preview from the image that was read (none for a page it does not preview). */
+  preview?: PagePreviewer;
   clock?: () => number;
 }
 
@@ -44,7 +46,12 @@ export interface PageArtifact {
   /** Page size in PDF points. */
   widthPt: number;
   heightPt: number;
+  /** The page's preview, cut from the image that was read (PipelineDeps.preview). */
+  preview?: Uint8Array;
 }
+
+/** A small image of the page as it was read (upright), for the console; undefined for a page not previewed. */
+export type PagePreviewer = (image: GreyImage, pageNumber: number) => Promise<Uint8Array | undefined>;
 
 export interface PipelineOutput {
   result: OcrResult;
@@ -281,6 +288,9 @@ async function readPage(
     // An upright PDF page is kept as it is in the searchable PDF; anything else needs its image.
     if (type !== 'pdf' || orientation !== 0) artifact.image = await page.displayImage(orientation, signal);
   }
+  // From the pixels in hand: rendering the page again for its preview cost a second parse and render.
+  const preview = await deps.preview?.(image, page.number);
+  if (preview) artifact.preview = preview;
   return {
     result: {
       number: page.number,
