@@ -101,7 +101,8 @@ for (let round = 0; round < RUNS; round++) {
   for (const c of cases) {
     const m = measure(c);
     results.get(c.name)!.push(m);
-    process.stderr.write(`round ${round + 1}/${RUNS} ${c.name}: ${m.wallS.toFixed(1)} s wall, ${m.cpuS.toFixed(1)} CPU-s, ${Math.round(m.peakMb)} MB\n`);
+    const cer = (characterErrorRate(doc.truth, m.text.replace(/\f/g, '')) * 100).toFixed(2);
+    process.stderr.write(`round ${round + 1}/${RUNS} ${c.name}: ${m.wallS.toFixed(1)} s wall, ${m.cpuS.toFixed(1)} CPU-s, ${Math.round(m.peakMb)} MB, CER ${cer}%\n`);
   }
 }
 
