@@ -8,6 +8,7 @@ import { FirestoreContentIndex } from '../../shared/adapters/content-index.ts';
 import { createOcr, type Ocr } from '../../shared/engines/index.ts';
 import { readerIdentity } from '../../shared/engines/reader-identity.ts';
 import { notifySettings } from '../../shared/lifecycle/notify.ts';
+import { pagePreview } from '../../shared/outputs/preview.ts';
 import { appContext } from '../../shared/services/context.ts';
 import { withPoisonMarker } from '../../shared/services/faults.ts';
 import { modelSetup } from '../../shared/services/models.ts';
@@ -22,7 +23,7 @@ let shardStore: ShardStore | undefined;
 
 export function engine(): Ocr {
   const { config, storage } = appContext('ocr-worker');
-  ocr ??= createOcr({ modelDirs: modelSetup(config, storage).dirs, workers: config.OCR_WORKERS });
+  ocr ??= createOcr({ modelDirs: modelSetup(config, storage).dirs, workers: config.OCR_WORKERS, preview: pagePreview });
   return ocr;
 }
 

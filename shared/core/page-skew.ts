@@ -13,6 +13,10 @@ const MAX_DEGREES = 45;
 const MIN_PEAK_GAIN = 1.3;
 /** Ink points beyond this are sampled evenly: the profile's peak does not need them all. */
 const MAX_POINTS = 12_000;
+/** A peak this much sharper than the profile's median over all angles shows the lines plainly. */
+const PLAIN_PEAK_GAIN = 2;
+/** Within this of level, a plainly measured page needs no skew pass of the engine (tesseract copes below 1°). */
+const LEVEL_DEGREES = 1;
 /** Below this the page is left to the engine (tesseract deskews small angles itself, and well). */
 export const MIN_CORRECTED_DEGREES = 2;
 
@@ -66,30 +70,46 @@ function profileSharpness(xs: Float64Array, ys: Float64Array, degrees: number, b
  * straightens it), or 0 when the page has too little ink to tell.
  */
 export function measureSkewDegrees(image: GreyImage): number {
+  return measurePageSkew(image).degrees;
+}
+
+/**
+ * The skew, and whether the text lines showed it plainly (a profile peak far above the profile at
+ * most angles) and at that within a degree of level: then the engine may skip its own skew pass.
+ */
+export function measurePageSkew(image: GreyImage): { degrees: number; plain: boolean; level: boolean } {
   const { xs, ys } = inkPoints(image);
-  if (xs.length < 200) return 0;
+  if (xs.length < 200) return { degrees: 0, plain: false, level: false };
   const width = Math.max(...xs) + 1;
   const height = Math.max(...ys) + 1;
   const offset = width; // tan(45°) × width keeps every bin index positive
   const bins = new Uint32Array(Math.ceil(height + 2 * width + 2));
   let best = 0;
   let bestScore = -1;
-  const search = (from: number, to: number, step: number) => {
+  const coarseScores: number[] = [];
+  const search = (from: number, to: number, step: number, scores?: number[]) => {
     for (let d = from; d <= to + 1e-9; d += step) {
       const score = profileSharpness(xs, ys, d, bins, offset);
+      scores?.push(score);
       if (score > bestScore) {
         bestScore = score;
         best = d;
       }
     }
   };
-  search(-MAX_DEGREES, MAX_DEGREES, 1);
+  search(-MAX_DEGREES, MAX_DEGREES, 1, coarseScores);
   const coarse = best;
   search(coarse - 1, coarse + 1, 0.1);
+  const plain = bestScore >= median(coarseScores) * PLAIN_PEAK_GAIN;
+  const level = plain && Math.abs(best) < LEVEL_DEGREES;
   // Lines of text give one sharp peak; a page turned by 90° (columns of letters) or a photograph
   // gives a flat profile whose maximum means nothing: such a page is left to orientation detection.
-  if (bestScore < profileSharpness(xs, ys, 0, bins, offset) * MIN_PEAK_GAIN) return 0;
-  return Math.round(best * 10) / 10;
+  if (bestScore < profileSharpness(xs, ys, 0, bins, offset) * MIN_PEAK_GAIN) return { degrees: 0, plain, level };
+  return { degrees: Math.round(best * 10) / 10, plain, level };
+}
+
+function median(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 }
 
 /** Turns the page by `degrees` clockwise about its centre (bilinear), onto a white canvas that holds it all. */
@@ -127,9 +147,12 @@ export function rotateGreyBy(image: GreyImage, degrees: number): GreyImage {
   return { width, height, data: out, dpi: image.dpi };
 }
 
-/** The page straightened when its skew is at least MIN_CORRECTED_DEGREES, with the clockwise turn applied. */
-export function straighten(image: GreyImage): { image: GreyImage; turnedDegrees: number } {
-  const skew = measureSkewDegrees(image);
-  if (Math.abs(skew) < MIN_CORRECTED_DEGREES) return { image, turnedDegrees: 0 };
-  return { image: rotateGreyBy(image, -skew), turnedDegrees: -skew };
+/**
+ * The page straightened when its skew is at least MIN_CORRECTED_DEGREES, with the clockwise turn applied;
+ * `level` when the lines plainly lie within a degree of horizontal (as read, or once turned).
+ */
+export function straighten(image: GreyImage): { image: GreyImage; turnedDegrees: number; level: boolean } {
+  const { degrees, plain, level } = measurePageSkew(image);
+  if (Math.abs(degrees) < MIN_CORRECTED_DEGREES) return { image, turnedDegrees: 0, level };
+  return { image: rotateGreyBy(image, -degrees), turnedDegrees: -degrees, level: plain };
 }

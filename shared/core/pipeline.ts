@@ -25,6 +25,8 @@ export interface PipelineDeps {
   secondEngine?: OcrEngine;
   /** Pages in flight at once; match the engine's worker count. */
   concurrency: number;
+  /** Makes a page's preview from the image that was read (none for a page it does not preview). */
+  preview?: PagePreviewer;
   clock?: () => number;
 }
 
@@ -44,7 +46,12 @@ export interface PageArtifact {
   /** Page size in PDF points. */
   widthPt: number;
   heightPt: number;
+  /** The page's preview, cut from the image that was read (PipelineDeps.preview). */
+  preview?: Uint8Array;
 }
+
+/** A small image of the page as it was read (upright), for the console; undefined for a page not previewed. */
+export type PagePreviewer = (image: GreyImage, pageNumber: number) => Promise<Uint8Array | undefined>;
 
 export interface PipelineOutput {
   result: OcrResult;
@@ -59,6 +66,8 @@ const ORIENTATION_MIN_CONFIDENCE = 2;
 /** With no OSD verdict, a page this unsure is tried at the other orientations. */
 const LOW_CONFIDENCE = 60;
 const ORIENTATIONS: readonly Orientation[] = [0, 90, 180, 270];
+/** Pages rendered ahead of the engine: one keeps it fed; more would only hold more page images in memory. */
+const PREFETCH_PAGES = 1;
 
 export async function processDocument(
   bytes: Uint8Array,
@@ -187,7 +196,10 @@ async function readPages(
   clock: () => number,
   onProgress?: (progress: PageProgress) => void,
 ): Promise<PageOutcome[]> {
-  const limit = pLimit(Math.max(1, deps.concurrency));
+  // One page more than the engine reads at once is rendered and prepared while the others are read, so an
+  // engine worker that finishes a page finds the next one ready; the reads themselves go in page order.
+  const limit = pLimit(Math.max(1, deps.concurrency) + PREFETCH_PAGES);
+  const readSlot: ReadSlot = pLimit(Math.max(1, deps.concurrency));
   // A document scanned turned is usually turned on every page: later pages try that orientation first.
   const hint: OrientationHint = { orientation: 0 };
   let done = 0;
@@ -197,7 +209,7 @@ async function readPages(
     Array.from({ length: total }, (_, offset) => first - 1 + offset).map((index) =>
       limit(async () => {
         budget.check();
-        const outcome = await readPageSafely(source, index, options, deps, budget, clock, hint);
+        const outcome = await readPageSafely(source, index, options, deps, budget, clock, hint, readSlot);
         done += 1;
         onProgress?.({ done, total, page: index + 1 });
         return outcome;
@@ -223,12 +235,13 @@ async function readPageSafely(
   budget: DocumentBudget,
   clock: () => number,
   hint: OrientationHint,
+  readSlot: ReadSlot,
 ): Promise<PageOutcome> {
   const started = clock();
   const pageBudget = budget.page(index + 1);
   try {
     const page = await source.page(index, pageBudget.signal);
-    return await readPage(source.type, page, options, deps, budget, pageBudget.signal, clock, hint);
+    return await readPage(source.type, page, options, deps, budget, pageBudget.signal, clock, hint, readSlot);
   } catch (err) {
     // The document's budget or a cancel stops the document, not just this page.
     budget.check();
@@ -264,6 +277,7 @@ async function readPage(
   signal: AbortSignal,
   clock: () => number,
   hint: OrientationHint,
+  readSlot: ReadSlot,
 ): Promise<PageOutcome> {
   const started = clock();
   const layer = await page.textLayer(signal);
@@ -288,18 +302,19 @@ async function readPage(
 
   const { image: positive, inverted } = darkTextOnLight(await page.render(signal));
   budget.spendPixels(positive.width * positive.height);
-  const { image: rendered, turnedDegrees } = straighten(positive);
+  const { image: rendered, turnedDegrees, level } = straighten(positive);
   const renderMs = clock() - started;
-  const ocrStarted = clock();
-  const upright = await recognizeUpright(rendered, options, deps.engine, hint, signal);
-  const { image, orientation } = upright;
-  const { recognized, strategy } = await readWithSecondOpinion(
-    image,
-    { recognized: upright.recognized, strategy: strategyOf(deps.engine, upright.recognized, 'clean read') },
-    recognizeOptionsOf(options, signal),
-    deps.secondEngine,
-  );
-  const ocrMs = clock() - ocrStarted;
+  const { image, orientation, recognized, strategy, ocrMs } = await readSlot(async () => {
+    const ocrStarted = clock();
+    const upright = await recognizeUpright(rendered, options, deps.engine, hint, signal, level);
+    const second = await readWithSecondOpinion(
+      upright.image,
+      { recognized: upright.recognized, strategy: strategyOf(deps.engine, upright.recognized, 'clean read') },
+      recognizeOptionsOf(options, signal, level),
+      deps.secondEngine,
+    );
+    return { image: upright.image, orientation: upright.orientation, ...second, ocrMs: clock() - ocrStarted };
+  });
   if (inverted) strategy.inverted = true;
 
   const artifact: PageArtifact = {
@@ -313,6 +328,9 @@ async function readPage(
     // An upright PDF page is kept as it is in the searchable PDF; anything else needs its image.
     if (type !== 'pdf' || orientation !== 0) artifact.image = await page.displayImage(orientation, signal);
   }
+  // From the pixels in hand: rendering the page again for its preview cost a second parse and render.
+  const preview = await deps.preview?.(image, page.number);
+  if (preview) artifact.preview = preview;
   return {
     result: {
       number: page.number,
@@ -332,6 +350,9 @@ async function readPage(
   };
 }
 
+/** Runs a page's read when an engine worker is free for it, in page order. */
+type ReadSlot = <T>(read: () => Promise<T>) => Promise<T>;
+
 /** The orientation the document's last decided page needed. */
 interface OrientationHint {
   orientation: Orientation;
@@ -349,8 +370,10 @@ async function recognizeUpright(
   engine: OcrEngine,
   hint: OrientationHint,
   signal: AbortSignal,
+  level: boolean,
 ): Promise<{ image: GreyImage; orientation: Orientation; recognized: RecognizedPage }> {
-  const recognizeOptions = recognizeOptionsOf(options, signal);
+  // A quarter or half turn keeps level lines level.
+  const recognizeOptions = recognizeOptionsOf(options, signal, level);
   const read = async (orientation: Orientation) => {
     const image = rotateGrey(rendered, orientation);
     return { image, orientation, recognized: await engine.recognize(image, recognizeOptions) };
@@ -415,8 +438,8 @@ function keepsTurn(turned: RecognizedPage, asIs: RecognizedPage): boolean {
   return !liesHorizontally(asIs) && readQuality(turned).wordLike >= readQuality(asIs).wordLike;
 }
 
-function recognizeOptionsOf(options: OcrOptions, signal: AbortSignal): RecognizeOptions {
-  return { languages: options.languages, timeoutMs: options.limits.pageTimeoutMs, textPdf: options.searchablePdf, signal };
+function recognizeOptionsOf(options: OcrOptions, signal: AbortSignal, level = false): RecognizeOptions {
+  return { languages: options.languages, timeoutMs: options.limits.pageTimeoutMs, textPdf: options.searchablePdf, signal, ...(level ? { level } : {}) };
 }
 
 /** Confidence alone favours a read of two lucky words; weigh it by how much text was found. */

@@ -90,6 +90,8 @@ export interface RecognizeOptions {
   signal?: AbortSignal | undefined;
   /** Skew measured by an earlier read of the page; an engine that cannot measure skew turns the page by it. */
   skewDegrees?: number;
+  /** The page's text lines were measured plainly level (within 1°): the engine need not measure its skew again. */
+  level?: boolean;
 }
 
 export interface OrientationGuess {

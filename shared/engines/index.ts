@@ -1,5 +1,5 @@
 /** Wires the real engines (pdfjs, sharp, tesseract.js) to the pure pipeline. */
-import { processDocument, type PageProgress, type PipelineOutput } from '../core/pipeline.ts';
+import { processDocument, type PagePreviewer, type PageProgress, type PipelineOutput } from '../core/pipeline.ts';
 import type { OcrOptionsInput } from '../core/options.ts';
 import { documentOpener } from './document-opener.ts';
 import { ModelStore, packagedModelDirs, systemModelDirs, type ModelDir } from './model-store.ts';
@@ -27,7 +27,13 @@ export interface Ocr {
 }
 
 export function createOcr(
-  options: { modelDirs?: readonly ModelDir[]; /** PP-OCR for unsure pages (default on). */ secondEngine?: boolean } & Omit<TesseractEngineOptions, 'models'> = {},
+  options: {
+    modelDirs?: readonly ModelDir[];
+    /** PP-OCR for unsure pages (default on). */
+    secondEngine?: boolean;
+    /** Page previews from the images read (the worker's, for the console). */
+    preview?: PagePreviewer;
+  } & Omit<TesseractEngineOptions, 'models'> = {},
 ): Ocr {
   const models = new ModelStore(options.modelDirs ?? modelDirs());
   const engine = new TesseractEngine({ ...options, models });
@@ -37,7 +43,13 @@ export function createOcr(
     models,
     ...(secondEngine ? { secondEngine } : {}),
     process: (bytes, ocrOptions = {}, onProgress, signal) =>
-      processDocument(bytes, ocrOptions, { opener: documentOpener, engine, ...(secondEngine ? { secondEngine } : {}), concurrency: engine.size }, onProgress, signal),
+      processDocument(
+        bytes,
+        ocrOptions,
+        { opener: documentOpener, engine, ...(secondEngine ? { secondEngine } : {}), ...(options.preview ? { preview: options.preview } : {}), concurrency: engine.size },
+        onProgress,
+        signal,
+      ),
     close: async () => {
       await Promise.all([engine.close(), secondEngine?.close()]);
     },

@@ -4,13 +4,13 @@
  * worker for orientation detection. Traineddata comes from the ModelStore only.
  */
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
 import Tesseract from 'tesseract.js';
 import { DocVaultError } from '../core/errors.ts';
 import { halveGrey, toPgm } from '../core/grey-image.ts';
 import type { GreyImage, OcrEngine, OrientationGuess, RecognizedPage, RecognizedWord, RecognizeOptions } from '../core/ports.ts';
 import type { Orientation } from '../core/result.ts';
+import { availableCores } from './available-cores.ts';
 import type { ModelStore } from './model-store.ts';
 
 const { createWorker, OEM, PSM } = Tesseract;
@@ -21,7 +21,7 @@ const TESSERACT_JS_VERSION: string = (require('tesseract.js/package.json') as { 
 
 export interface TesseractEngineOptions {
   models: ModelStore;
-  /** Workers in the pool; defaults to the CPU count. */
+  /** Workers in the pool; defaults to the cores the process may use (its cgroup's CPU quota, not the host's count). */
   workers?: number;
   /** Pages a worker reads before it is replaced, to keep memory flat. */
   recycleAfterPages?: number;
@@ -61,7 +61,7 @@ export class TesseractEngine implements OcrEngine {
 
   constructor(options: TesseractEngineOptions) {
     this.models = options.models;
-    const size = Math.max(1, options.workers ?? availableParallelism());
+    const size = Math.max(1, options.workers ?? availableCores());
     this.slots = Array.from({ length: size }, () => ({ pages: 0, busy: false }));
     this.recycleAfterPages = options.recycleAfterPages ?? 100;
     this.pageSegMode = options.pageSegMode ?? PSM.AUTO;
@@ -101,7 +101,8 @@ export class TesseractEngine implements OcrEngine {
     try {
       const worker = await this.workerFor(slot, languages);
       const job = (async () => {
-        const upright = await deskew(image, await measureSkew(worker, image));
+        // The pipeline's own measure (page-skew.ts) found the lines level: a second skew pass would find nothing.
+        const upright = await deskew(image, options.level ? 0 : await measureSkew(worker, image));
         const { data } = await worker.recognize(
           Buffer.from(toPgm(upright.image)),
           // Parameters passed through to tesseract for this page only.

@@ -2,10 +2,13 @@
  * Page previews for the web console: each page as a small WebP (longest side PREVIEW_MAX_PX), turned
  * upright the way the page was read, stored beside the task's results in the user's own prefix. The
  * console draws the word boxes over it, scaling the page's coordinates to the preview's size.
+ * An OCRed page's preview is cut from the image the pipeline read (pagePreview); only pages it has no
+ * image of (a PDF's text-layer pages) are rendered again here.
  */
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import type { BlobStore } from '../core/blob-store.ts';
-import type { OcrResult } from '../core/result.ts';
+import type { PipelineOutput } from '../core/pipeline.ts';
+import type { GreyImage } from '../core/ports.ts';
 import { userPrefix } from '../core/task.ts';
 import { documentOpener } from '../engines/document-opener.ts';
 
@@ -22,20 +25,38 @@ export function previewObjectName(userHash: string, taskId: string, number: numb
   return `${userPrefix(userHash)}${taskId}/preview-${number}.webp`;
 }
 
-/** One preview per page (up to MAX_PREVIEW_PAGES), upright as the page was read. */
-export async function renderPreviews(original: Uint8Array, result: OcrResult, maxPixelsPerPage: number): Promise<Map<number, Uint8Array>> {
+/** The preview of a page the pipeline read, from its upright grey image (a PipelineDeps.preview). */
+export async function pagePreview(image: GreyImage, pageNumber: number): Promise<Uint8Array | undefined> {
+  if (pageNumber > MAX_PREVIEW_PAGES) return undefined;
+  return toPreview(sharp(image.data, { raw: { width: image.width, height: image.height, channels: 1 } }));
+}
+
+async function toPreview(image: Sharp): Promise<Uint8Array> {
+  const webp = await image.resize({ width: PREVIEW_MAX_PX, height: PREVIEW_MAX_PX, fit: 'inside', withoutEnlargement: true }).webp({ quality: 70 }).toBuffer();
+  return new Uint8Array(webp);
+}
+
+/**
+ * One preview per page (up to MAX_PREVIEW_PAGES), upright as the page was read: the pipeline's own where it made
+ * one, the rest rendered from the original (the document is opened only when some page needs it).
+ */
+export async function renderPreviews(original: Uint8Array, output: Pick<PipelineOutput, 'result'> & Partial<Pick<PipelineOutput, 'artifacts'>>, maxPixelsPerPage: number): Promise<Map<number, Uint8Array>> {
+  const { result } = output;
   const previews = new Map<number, Uint8Array>();
+  const made = new Map((output.artifacts ?? []).flatMap((a) => (a.preview ? [[a.number, a.preview] as const] : [])));
+  const missing = result.pages.slice(0, MAX_PREVIEW_PAGES).filter((p) => !made.has(p.number));
+  for (const page of result.pages.slice(0, MAX_PREVIEW_PAGES)) if (made.has(page.number)) previews.set(page.number, made.get(page.number)!);
+  if (missing.length === 0) return previews;
   const source = await documentOpener.open(original, result.type, { dpi: PREVIEW_DPI, defaultImageDpi: 300, maxPixelsPerPage });
   try {
-    for (const page of result.pages.slice(0, MAX_PREVIEW_PAGES)) {
+    for (const page of missing) {
       const shown = await (await source.page(page.number - 1)).displayImage(page.rotation.orientation);
-      const webp = await sharp(shown.bytes).resize({ width: PREVIEW_MAX_PX, height: PREVIEW_MAX_PX, fit: 'inside', withoutEnlargement: true }).webp({ quality: 70 }).toBuffer();
-      previews.set(page.number, new Uint8Array(webp));
+      previews.set(page.number, await toPreview(sharp(shown.bytes)));
     }
   } finally {
     await source.close();
   }
-  return previews;
+  return new Map([...previews].sort(([a], [b]) => a - b));
 }
 
 /** Renders and stores a task's previews. A preview is a convenience: the caller logs a failure and completes the task anyway. */
@@ -44,10 +65,10 @@ export async function storePreviews(
   bucket: string,
   task: { userHash: string; taskId: string },
   original: Uint8Array,
-  result: OcrResult,
+  output: Pick<PipelineOutput, 'result'> & Partial<Pick<PipelineOutput, 'artifacts'>>,
   maxPixelsPerPage: number,
 ): Promise<number> {
-  const previews = await renderPreviews(original, result, maxPixelsPerPage);
+  const previews = await renderPreviews(original, output, maxPixelsPerPage);
   for (const [number, bytes] of previews) {
     await blobs.writeOnce({ bucket, name: previewObjectName(task.userHash, task.taskId, number) }, bytes, PREVIEW_CONTENT_TYPE, { 'docvault-task-id': task.taskId });
   }

@@ -145,7 +145,7 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
       ),
     );
     // The console's page images; a document whose previews fail still completes.
-    await storePreviews(deps.blobs, deps.resultsBucket, task, bytes, output.result, deps.limits.maxPixelsPerPage).catch((err: unknown) => log.warn('page previews not stored', { error: err }));
+    await storePreviews(deps.blobs, deps.resultsBucket, task, bytes, output, deps.limits.maxPixelsPerPage).catch((err: unknown) => log.warn('page previews not stored', { error: err }));
     await lease.stop();
     const writtenAt = Date.now();
     const { result } = output;

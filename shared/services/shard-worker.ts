@@ -107,7 +107,7 @@ async function runShard(parent: Task, shard: Shard, download: Promise<Uint8Array
     await deps.blobs.writeOnce({ bucket: deps.resultsBucket, name: names.json }, JSON.stringify(output.result), OUTPUTS.json.contentType, meta);
     await deps.blobs.writeOnce({ bucket: deps.resultsBucket, name: names.pdf }, pdf, OUTPUTS.pdf.contentType, meta);
     const previewed = { ...output.result, pages: output.result.pages.filter((p) => p.number <= MAX_PREVIEW_PAGES) };
-    await storePreviews(deps.blobs, deps.resultsBucket, parent, bytes, previewed, deps.limits.maxPixelsPerPage).catch((err: unknown) => log.warn('page previews not stored', { error: err }));
+    await storePreviews(deps.blobs, deps.resultsBucket, parent, bytes, { result: previewed, artifacts: output.artifacts }, deps.limits.maxPixelsPerPage).catch((err: unknown) => log.warn('page previews not stored', { error: err }));
     await lease.stop();
     const done = await deps.shards.store.complete(parent.taskId, shard.index, deps.workerId, deps.leaseMs);
     log.info('shard completed', { outcome: done.kind, pages: shard.lastPage - shard.firstPage + 1, processingMs: Date.now() - started });

@@ -21,6 +21,22 @@ describe('skew up to ±45°', () => {
   it('leaves a page turned by 90° to orientation detection, and an upright page as it is', async () => {
     expect(measureSkewDegrees(await turned('tess_phototest.tif', 90))).toBe(0);
     const upright = await turned('tessjs_testocr.png', 0);
-    expect(straighten(upright)).toEqual({ image: upright, turnedDegrees: 0 });
+    expect(straighten(upright)).toEqual({ image: upright, turnedDegrees: 0, level: true });
+  });
+});
+
+describe('level pages (the engine may skip its own skew pass)', () => {
+  it.each([
+    ['an upright page', 'tess_phototest.tif', 0, true],
+    ['a page turned by 10° and straightened', 'tess_phototest.tif', 10, true],
+    ['a page 1.5° off level, left to the engine', 'tess_phototest.tif', 1.5, false],
+    ['a page turned by 90° (no text lines across)', 'tess_phototest.tif', 90, false],
+  ])('%s', async (_name, file, degrees, level) => {
+    expect(straighten(await turned(file, degrees)).level).toBe(level);
+  });
+
+  it('is never claimed for a page with too little ink to measure', () => {
+    const blank: GreyImage = { width: 400, height: 300, data: new Uint8Array(400 * 300).fill(255), dpi: 300 };
+    expect(straighten(blank).level).toBe(false);
   });
 });

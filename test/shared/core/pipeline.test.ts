@@ -1,4 +1,5 @@
 /** The pipeline alone, with engine doubles at the ports: orchestration, limits, degradation. */
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { DocVaultError } from '../../../shared/core/errors.ts';
 import { rotateGrey } from '../../../shared/core/grey-image.ts';
@@ -82,6 +83,75 @@ function engine(pages: FakePage[], osd: FakeOsd = 'none'): OcrEngine & { calls: 
 const layer = (text: string): TextLayer => ({ text, words: [{ text, bbox: { x0: 0, y0: 0, x1: 10, y1: 10 }, line: 0 }], width: 612, height: 792 });
 
 describe('processDocument', () => {
+  it("tells the engine when the page's lines were measured level, so it skips its own skew pass", async () => {
+    const { data, info } = await sharp(fixture('tess_phototest.tif')).greyscale().raw().toBuffer({ resolveWithObject: true });
+    const scan: GreyImage = { width: info.width, height: info.height, data: new Uint8Array(data), dpi: 200 };
+    const blank: GreyImage = { width: 40, height: 20, data: new Uint8Array(800).fill(255), dpi: 200 };
+    const images = [scan, blank];
+    const real: DocumentOpener = {
+      async open(_bytes, type) {
+        return {
+          type,
+          pageCount: images.length,
+          async page(index) {
+            return { number: index + 1, textLayer: async () => null, render: async () => images[index]!, displayImage: async () => ({ format: 'jpeg', bytes: new Uint8Array([1]), width: 1, height: 1 }) };
+          },
+          close: async () => undefined,
+        };
+      },
+    };
+    const seen: Array<boolean | undefined> = [];
+    const recorder: OcrEngine = {
+      name: 'fake',
+      version: '0',
+      async recognize(image, options) {
+        seen.push(options.level);
+        return { text: 'The quick brown fox', confidence: 95, words: ['The', 'quick', 'brown'].map((t, i) => ({ text: t, confidence: 95, bbox: { x0: i * 50, y0: 0, x1: i * 50 + 40, y1: 10 }, line: 0 })), skewDegrees: 0, width: image.width, height: image.height };
+      },
+      detectOrientation: async () => null,
+    };
+    await processDocument(PNG, {}, { opener: real, engine: recorder, concurrency: 1 });
+    expect(seen).toEqual([true, undefined]);
+  });
+
+  it('renders the next page while the engine reads one, and reads the pages one at a time, in order', async () => {
+    const pages: FakePage[] = [{ text: 'one' }, { text: 'two' }, { text: 'three' }];
+    const events: string[] = [];
+    const base = opener(pages);
+    const watched: DocumentOpener = {
+      async open(bytes, type, options) {
+        const source = await base.open(bytes, type, options);
+        return {
+          ...source,
+          async page(index) {
+            const page = await source.page(index);
+            return { ...page, render: async () => (events.push(`render ${index + 1}`), page.render()) };
+          },
+        };
+      },
+    };
+    const e = engine(pages);
+    let reading = 0;
+    const slow: OcrEngine = {
+      ...e,
+      async recognize(image, options) {
+        reading += 1;
+        expect(reading).toBe(1); // concurrency 1: never two reads at once
+        const number = image.data.find((v) => v > 0 && v < 255)!;
+        events.push(`read ${number}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        events.push(`read ${number} done`);
+        reading -= 1;
+        return e.recognize(image, options);
+      },
+    };
+    const { result } = await processDocument(PNG, {}, { opener: watched, engine: slow, concurrency: 1 });
+    expect(result.text).toBe('one\n\ntwo\n\nthree');
+    // Page 2 was rendered before page 1's read ended; reads went in page order.
+    expect(events.indexOf('render 2')).toBeLessThan(events.indexOf('read 1 done'));
+    expect(events.filter((x) => /^read \d$/.test(x))).toEqual(['read 1', 'read 2', 'read 3']);
+  });
+
   it('reads every page, in order, reporting progress once per page', async () => {
     const pages: FakePage[] = [{ text: 'first page' }, { text: 'second page' }, { text: 'third page' }];
     const progress: PageProgress[] = [];

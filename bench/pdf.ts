@@ -1,0 +1,149 @@
+/**
+ * bench:pdf — a 10-page 300-dpi CCITT G4 scanned PDF (bench/pdf-document.ts) through `docvault ocr FILE -f txt`
+ * and through `ocrmypdf --jobs 2 -O0 --output-type pdf --sidecar` (Debian's, one tesseract thread per job), each a
+ * whole new process, in the same run: one warm-up of each, then rounds that take turns (so the shared machine's
+ * load falls on both alike), medians. Wall, CPU (user+system of the whole process tree), peak RSS of the largest
+ * process, CER against the ground truth, pages per CPU-hour; ratios against OCRmyPDF.
+ *
+ *   npm run bench:pdf                                  (3 runs)
+ *   npm run bench:pdf -- --runs 5 --variant 'best_int=--model-dir node_modules/@tesseract.js-data/eng/4.0.0_best_int'
+ *
+ * A --variant LABEL=ARGS adds a `docvault ocr` run with those extra arguments (and env KEY=VALUE words before
+ * them; cli=PATH runs another checkout's CLI, e.g. one made by `git archive`), measured in the same rounds: how each
+ * lever is compared.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { characterErrorRate } from '../shared/core/text-metrics.ts';
+import { buildBenchDocument } from './pdf-document.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '1' },
+    variant: { type: 'string', multiple: true, default: [] },
+  },
+});
+const RUNS = Number(args.runs);
+const ROOT = resolve(import.meta.dirname, '..');
+const NODE = resolve(ROOT, 'node_modules/.bin/node');
+const CLI = resolve(ROOT, 'cli/docvault.ts');
+const work = mkdtempSync(join(tmpdir(), 'bench-pdf-'));
+const doc = await buildBenchDocument(resolve(ROOT, 'test/fixtures'), work);
+
+interface Case {
+  name: string;
+  command: string[];
+  env?: Record<string, string>;
+  /** Where the text ends up: the process's stdout, or a file it writes. */
+  textFile?: string;
+}
+
+/** Extra words: KEY=VALUE (upper case) set the environment, cli=PATH runs another checkout's CLI, the rest are arguments. */
+function docvaultCase(name: string, extra: string): Case {
+  const words = extra.split(/\s+/).filter(Boolean);
+  const isEnv = (w: string) => /^[A-Z_]+=/.test(w);
+  const isCli = (w: string) => w.startsWith('cli=');
+  const env = Object.fromEntries(words.filter(isEnv).map((w) => w.split(/=(.*)/s).slice(0, 2) as [string, string]));
+  const cli = words.find(isCli)?.slice(4) ?? CLI;
+  return { name, command: [NODE, resolve(cli), 'ocr', doc.pdf, '-f', 'txt', ...words.filter((w) => !isEnv(w) && !isCli(w))], env };
+}
+
+const sidecar = join(work, 'ocrmypdf.txt');
+const cases: Case[] = [
+  {
+    name: 'ocrmypdf --jobs 2',
+    command: ['ocrmypdf', '--jobs', '2', '-O0', '--output-type', 'pdf', '--sidecar', sidecar, '--force-ocr', '-l', 'eng', doc.pdf, join(work, 'ocrmypdf.pdf')],
+    textFile: sidecar,
+  },
+  docvaultCase('docvault ocr', ''),
+  ...args.variant.map((v) => {
+    const [label, extra] = v.split(/=(.*)/s) as [string, string];
+    return docvaultCase(`docvault ocr (${label})`, extra ?? '');
+  }),
+];
+
+interface Measure {
+  wallS: number;
+  cpuS: number;
+  peakMb: number;
+  text: string;
+  /** Pages the run gave up on (docvault's "(N failed)"): a page over its time budget on a loaded machine. */
+  failedPages: number;
+}
+
+// Python's getrusage(RUSAGE_CHILDREN) after the wait: CPU of every process of the tree, and the largest one's peak
+// RSS (Node cannot see its children's grandchildren, such as the tesseract processes OCRmyPDF starts).
+const MEASURE = `
+import json, resource, subprocess, sys, time
+started = time.monotonic()
+run = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+wall = time.monotonic() - started
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+sys.stderr.buffer.write(run.stderr)
+print(json.dumps({"status": run.returncode, "wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss, "stdout": run.stdout.decode("utf-8", "replace")}))
+`;
+
+function measure(c: Case): Measure {
+  // One tesseract thread per process: OpenMP's default on 2 cores is ~10× slower (see FACTS), and each OCRmyPDF job is one page.
+  const run = spawnSync('python3', ['-c', MEASURE, ...c.command], { env: { ...process.env, OMP_THREAD_LIMIT: '1', ...c.env }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (run.status !== 0) throw new Error(`measuring ${c.name} failed: ${run.stderr}`);
+  const r = JSON.parse(run.stdout) as { status: number; wall: number; cpu: number; maxrss_kb: number; stdout: string };
+  if (r.status !== 0) throw new Error(`${c.name} exited ${r.status}: ${run.stderr.slice(-2000)}`);
+  const failedPages = Number(/\((\d+) failed\)/.exec(run.stderr)?.[1] ?? 0);
+  return { wallS: r.wall, cpuS: r.cpu, peakMb: r.maxrss_kb / 1024, text: c.textFile ? readFileSync(c.textFile, 'utf8') : r.stdout, failedPages };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const results = new Map<string, Measure[]>(cases.map((c) => [c.name, []]));
+for (let i = 0; i < Number(args.warmup); i++) for (const c of cases) measure(c); // warm-up: page cache, compiled code
+for (let round = 0; round < RUNS; round++) {
+  for (const c of cases) {
+    const m = measure(c);
+    results.get(c.name)!.push(m);
+    const cer = (characterErrorRate(doc.truth, m.text.replace(/\f/g, '')) * 100).toFixed(2);
+    process.stderr.write(`round ${round + 1}/${RUNS} ${c.name}: ${m.wallS.toFixed(1)} s wall, ${m.cpuS.toFixed(1)} CPU-s, ${Math.round(m.peakMb)} MB, CER ${cer}%${m.failedPages ? `, ${m.failedPages} pages FAILED` : ''}\n`);
+  }
+}
+
+interface Row {
+  name: string;
+  wallS: number;
+  cpuS: number;
+  peakMb: number;
+  cer: number;
+  pagesPerCoreHour: number;
+  failedPages: number;
+}
+const rows: Row[] = cases.map((c) => {
+  const ms = results.get(c.name)!;
+  const cpuS = median(ms.map((m) => m.cpuS));
+  return {
+    name: c.name,
+    wallS: median(ms.map((m) => m.wallS)),
+    cpuS,
+    peakMb: median(ms.map((m) => m.peakMb)),
+    cer: characterErrorRate(doc.truth, ms.at(-1)!.text.replace(/\f/g, '')),
+    pagesPerCoreHour: (doc.pages * 3600) / cpuS,
+    failedPages: Math.max(...ms.map((m) => m.failedPages)),
+  };
+});
+const peer = rows[0]!;
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+const line = (r: Row) =>
+  `| ${r.name} | ${r.wallS.toFixed(1)} s | ${ratio(r.wallS, peer.wallS)} | ${r.cpuS.toFixed(1)} s | ${ratio(r.cpuS, peer.cpuS)} | ${Math.round(r.peakMb)} MB | ${(r.cer * 100).toFixed(2)}% | ${Math.round(r.pagesPerCoreHour)} | ${r.failedPages} |`;
+const ocrmypdfVersion = spawnSync('ocrmypdf', ['--version'], { encoding: 'utf8' }).stdout.trim();
+process.stdout.write(`### bench:pdf — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, ocrmypdf ${ocrmypdfVersion}
+
+Command: \`npm run bench:pdf -- --runs ${RUNS} --warmup ${args.warmup}${args.variant.map((v) => ` --variant '${v}'`).join('')}\`. ${doc.pages} pages, 300 dpi, CCITT G4 (bench/pdf-document.ts),
+whole processes, one warm-up each, then ${RUNS} rounds taking turns; medians. CPU = user+system of the process tree; peak = largest
+process's RSS; pages/core-hour = pages × 3600 / CPU-s. A run with failed pages (over the 120 s page budget on a
+loaded machine) read less: its CPU and CER do not compare.
+
+| | wall | ×ocrmypdf | CPU | ×ocrmypdf | peak RSS | CER | pages/core-hour | failed pages (worst run) |
+|---|---|---|---|---|---|---|---|---|
+${rows.map(line).join('\n')}
+`);
