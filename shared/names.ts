@@ -26,7 +26,7 @@ export const WORKER_SUBSCRIPTIONS: Readonly<Record<Priority, string>> = {
 /** Pull subscription on the dead-letter topic; its messages mark their tasks FAILED. */
 export const DEAD_LETTER_SUBSCRIPTION = 'ocr-dead-letter-sink';
 
-export const COLLECTIONS = { tasks: 'tasks', batches: 'batches' } as const;
+export const COLLECTIONS = { tasks: 'tasks', batches: 'batches', admission: 'admission' } as const;
 
 /** Function deploy names; each equals its folder under functions/. */
 export const FUNCTION_NAMES = ['upload', 'dispatch', 'ocr-worker', 'api', 'callbacks'] as const;

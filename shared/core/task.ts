@@ -90,7 +90,10 @@ export const Task = z.object({
   contentType: z.string().nullable(),
   fileName: z.string(),
   languages: z.array(z.string()).min(1),
+  /** Its lane (the topic it goes to): the system's choice, by source and size (core/fairness.ts laneFor). */
   priority: Priority,
+  /** The priority its caller asked for: it orders only the caller's own held tasks. */
+  requestedPriority: Priority.nullable().default(null),
   status: TaskStatus,
   progress: z.number().min(0).max(100),
   message: z.string(),
@@ -125,12 +128,13 @@ export const MAX_REQUEUES = 3;
 export type NewTask = Pick<
   Task,
   'taskId' | 'userHash' | 'batchId' | 'source' | 'bucket' | 'object' | 'generation' | 'size' | 'contentType' | 'fileName' | 'languages' | 'priority' | 'maxAttempts' | 'callbackUrl'
->;
+> & { requestedPriority?: Priority | null };
 
 export function queuedTask(fields: NewTask, now: Date): Task {
   return {
     v: 1,
     ...fields,
+    requestedPriority: fields.requestedPriority ?? null,
     status: 'QUEUED',
     progress: 0,
     message: 'queued',
@@ -167,6 +171,8 @@ export const OcrMessage = z.object({
   name: z.string().min(1),
   generation: z.string().regex(/^\d+$/),
   priority: Priority,
+  /** Whose task: the worker's fair share of its slots, and the admission of the user's next task. */
+  userHash: z.string().optional(),
 });
 export type OcrMessage = z.infer<typeof OcrMessage>;
 
