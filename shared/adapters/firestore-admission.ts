@@ -1,11 +1,10 @@
 /**
  * Per-user admission in Firestore. A QUEUED task with no `dispatchedAt` is held back; one with it
  * was published (in flight, as a PROCESSING one is). admit() reads a user's in-flight count and
- * oldest held tasks and marks the chosen ones dispatched in one transaction that also writes the
- * user's admission document, so two admissions of the same user never both take the last free
- * place. The rule of what to admit is core/fairness.ts's chooseAdmissions.
+ * oldest held tasks and marks the chosen ones dispatched inside a transaction on the user's
+ * admission document, so two admissions of the same user never both take the last free place. The rule of what to admit is core/fairness.ts's chooseAdmissions.
  */
-import { Timestamp, type Firestore, type Query, type Transaction } from '@google-cloud/firestore';
+import { Timestamp, type Firestore, type Query } from '@google-cloud/firestore';
 import { chooseAdmissions } from '../core/fairness.ts';
 import { Priority, type Task, type TaskSource } from '../core/task.ts';
 import { COLLECTIONS } from '../names.ts';
@@ -30,6 +29,7 @@ export interface LaneCounts {
 
 export class AdmissionStore {
   private readonly db: Firestore;
+  private readonly admitting = new Map<string, Promise<Task[]>>();
 
   constructor(db: Firestore) {
     this.db = db;
@@ -45,18 +45,35 @@ export class AdmissionStore {
 
   /** The user's held tasks that the cap lets go now, marked dispatched: the caller publishes them. */
   admit(userHash: string, options: { cap: number; agingMs: number }, now = new Date()): Promise<Task[]> {
+    // One admission of a user at a time in this process: the others would only wait on its lock.
+    const previous = this.admitting.get(userHash) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.admitNow(userHash, options, now));
+    this.admitting.set(userHash, next);
+    void next.finally(() => {
+      if (this.admitting.get(userHash) === next) this.admitting.delete(userHash);
+    }).catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * The user's admission document is read first and written last: concurrent admissions of one
+   * user (other instances) are serialised on it, so the counts and candidates read after it
+   * include every earlier admission's writes. They are read outside the transaction's own reads:
+   * range queries inside a transaction lock far more than this needs.
+   */
+  private admitNow(userHash: string, options: { cap: number; agingMs: number }, now: Date): Promise<Task[]> {
     return this.db.runTransaction(
       async (tx) => {
         const lock = this.db.collection(COLLECTIONS.admission).doc(userHash);
         await tx.get(lock);
-        const inFlight = await this.inFlight(tx, userHash, options.cap);
+        const inFlight = await this.inFlight(userHash, options.cap);
         const free = options.cap - inFlight;
         if (free <= 0) return [];
         // The oldest few of each requested priority (and of none): enough for chooseAdmissions to pick `free` from.
         const candidates = (
           await Promise.all(
             [...Priority.options, null].map((p) =>
-              tx.get(this.userTasks(userHash, 'QUEUED').where('dispatchedAt', '==', null).where('requestedPriority', '==', p).orderBy('createdAt', 'asc').limit(free)),
+              this.userTasks(userHash, 'QUEUED').where('dispatchedAt', '==', null).where('requestedPriority', '==', p).orderBy('createdAt', 'asc').limit(free).get(),
             ),
           )
         ).flatMap((snap) => snap.docs.map((d) => fromStore(d.data())));
@@ -72,10 +89,10 @@ export class AdmissionStore {
   }
 
   /** PROCESSING plus published QUEUED, counted up to `cap` each (more is never needed). */
-  private async inFlight(tx: Transaction, userHash: string, cap: number): Promise<number> {
+  private async inFlight(userHash: string, cap: number): Promise<number> {
     const [processing, published] = await Promise.all([
-      tx.get(this.userTasks(userHash, 'PROCESSING').select().limit(cap)),
-      tx.get(this.userTasks(userHash, 'QUEUED').where('dispatchedAt', '>', EPOCH).select().limit(cap)),
+      this.userTasks(userHash, 'PROCESSING').select().limit(cap).get(),
+      this.userTasks(userHash, 'QUEUED').where('dispatchedAt', '>', EPOCH).select().limit(cap).get(),
     ]);
     return processing.size + published.size;
   }

@@ -22,7 +22,9 @@ import type { Logger } from '../log.ts';
 import { COLLECTIONS, OBJECT_METADATA } from '../names.ts';
 import { requeueFailed } from '../lifecycle/requeue.ts';
 import { OutputFormat, OUTPUTS } from '../outputs/index.ts';
-import { queueStats, type QueueStatsView } from '../lifecycle/stats.ts';
+import { operatorQueueStats, queueStats, type QueueStatsView } from '../lifecycle/stats.ts';
+import { isMaintenanceCaller } from './maintenance.ts';
+import type { AdmissionStore } from '../adapters/firestore-admission.ts';
 
 export interface ApiDeps {
   config: Config;
@@ -30,6 +32,8 @@ export interface ApiDeps {
   firestore: Pick<Firestore, 'collection'>;
   tasks: Pick<TaskStore, 'getForUser' | 'waitUntilFinished' | 'list' | 'batchCounts' | 'batchIds' | 'cancel' | 'finishedBefore' | 'deleteIfUnchanged' | 'watchRecentlyChanged'> & LifecycleDeps['tasks'];
   queue: Pick<Queue, 'publishTask' | 'publishDeadLetter' | 'publishEvent'>;
+  /** Queue care's admissions, and the operators' view of held work. */
+  admission: Pick<AdmissionStore, 'admit' | 'unadmit' | 'heldUsers' | 'publishedBefore' | 'restamp' | 'laneCounts' | 'userBacklogs'>;
   blobs: BlobStore;
   /** The client the model cache downloads with (GET /cache/info). */
   storage: Storage;
@@ -350,9 +354,10 @@ export async function cancelTask(deps: ApiDeps, caller: Caller, id: string): Pro
   return taskView(task);
 }
 
-/** The caller's own queue. */
+/** The caller's own queue; an operator also sees the lanes and every user's held-back backlog. */
 export function queueStatsOf(deps: ApiDeps, caller: Caller): Promise<QueueStatsView> {
-  return queueStats(deps, { userHash: caller.userHash });
+  const scope = { userHash: caller.userHash };
+  return isMaintenanceCaller(deps, caller) ? operatorQueueStats(deps, scope) : queueStats(deps, scope);
 }
 
 const RequeueRequest = z.object({ code: ErrorCode.optional() });
