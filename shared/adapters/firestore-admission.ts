@@ -12,6 +12,8 @@ import { fromStore } from './firestore-tasks.ts';
 
 /** Published tasks have a dispatchedAt after this; held ones have none (null). */
 const EPOCH = new Date(0);
+/** The last instant a Firestore timestamp holds. */
+const LAST_TIMESTAMP = new Date('9999-12-31T23:59:59Z');
 /** Many dispatches of one user contend for its admission document: retry the transaction more than the default 5 times. */
 const ADMIT_ATTEMPTS = 30;
 
@@ -152,7 +154,7 @@ export class AdmissionStore {
   /** The backlogs of the users with the oldest held tasks (found among the oldest `scan` held tasks), largest first. */
   async userBacklogs(scan: number): Promise<UserBacklog[]> {
     const count = async (q: Query) => (await q.count().get()).data().count;
-    const users = await this.heldUsers(new Date(8.64e15), scan);
+    const users = await this.heldUsers(LAST_TIMESTAMP, scan);
     const rows = await Promise.all(
       users.map(async (userHash) => {
         const [held, published, processing] = await Promise.all([

@@ -151,7 +151,7 @@ describe('queue requeue-failed', () => {
           { ...messageFor(bobEngine!), _topic: PRIORITY_TOPICS.high },
         ]),
       );
-      expect(messageFor(aliceEngine!)).toEqual({ v: 1, taskId: aliceEngine!.taskId, bucket: TEST_BUCKETS.uploads, name: aliceEngine!.object, generation: '1700000000000001', priority: 'high' });
+      expect(messageFor(aliceEngine!)).toEqual({ v: 1, taskId: aliceEngine!.taskId, bucket: TEST_BUCKETS.uploads, name: aliceEngine!.object, generation: '1700000000000001', priority: 'high', userHash: aliceHash });
     } finally {
       await listener.close();
     }
@@ -376,7 +376,9 @@ describe('release-queued and admission (per-user fairness)', () => {
     const sink = await topics;
     try {
       const io = capture();
-      expect(await runReleaseQueued({ ...deps, admission, fairness }, { json: true }, io)).toBe(0);
+      const code = await runReleaseQueued({ ...deps, admission, fairness }, { json: true }, io);
+      expect(io.err()).toBe('');
+      expect(code).toBe(0);
       const report = JSON.parse(io.out()) as { admitted: string[]; republished: string[] };
       // Alice had one in flight and a cap of 2: her own high request goes first (lane low, asked high).
       expect(report).toEqual({ admitted: [aliceUrgent!.taskId], republished: [bobLost!.taskId] });
