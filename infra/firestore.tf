@@ -43,13 +43,13 @@ locals {
     status_error_code      = [["status", "ASCENDING"], ["error.code", "ASCENDING"]]
     user_status_error_code = [["userHash", "ASCENDING"], ["status", "ASCENDING"], ["error.code", "ASCENDING"]]
     # Admission (adapters/firestore-admission.ts): a user's oldest held tasks by requested priority; their published ones
-    user_held_requested_created = [["userHash", "ASCENDING"], ["status", "ASCENDING"], ["dispatchedAt", "ASCENDING"], ["requestedPriority", "ASCENDING"], ["createdAt", "ASCENDING"]]
-    user_status_dispatched      = [["userHash", "ASCENDING"], ["status", "ASCENDING"], ["dispatchedAt", "ASCENDING"]]
-    # release-queued: users with held tasks, oldest first; published tasks never taken up
-    status_dispatched_created = [["status", "ASCENDING"], ["dispatchedAt", "ASCENDING"], ["createdAt", "ASCENDING"]]
-    status_dispatched         = [["status", "ASCENDING"], ["dispatchedAt", "ASCENDING"]]
-    # operators' lane counts: QUEUED by source, held or published
-    status_source_dispatched = [["status", "ASCENDING"], ["source", "ASCENDING"], ["dispatchedAt", "ASCENDING"]]
+    user_held_requested_created = [["userHash", "ASCENDING"], ["status", "ASCENDING"], ["admittedAt", "ASCENDING"], ["requestedPriority", "ASCENDING"], ["createdAt", "ASCENDING"]]
+    user_status_admitted        = [["userHash", "ASCENDING"], ["status", "ASCENDING"], ["admittedAt", "ASCENDING"]]
+    # release-queued: users with held tasks, oldest first; admitted tasks never taken up
+    status_admitted_created = [["status", "ASCENDING"], ["admittedAt", "ASCENDING"], ["createdAt", "ASCENDING"]]
+    status_admitted         = [["status", "ASCENDING"], ["admittedAt", "ASCENDING"]]
+    # operators' lane counts: QUEUED by source, held or admitted
+    status_source_admitted = [["status", "ASCENDING"], ["source", "ASCENDING"], ["admittedAt", "ASCENDING"]]
   }
 }
 

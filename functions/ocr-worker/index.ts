@@ -46,9 +46,9 @@ export async function ocrWorker(event: CloudEvent<unknown>): Promise<WorkerOutco
 
 /** The task has left its slot (finished, or back for a retry): the user's next held task may go. */
 async function admitNext(userHash: string): Promise<void> {
-  const { config, admission, queue, log } = appContext('ocr-worker');
+  const { config, admission, tasks, queue, log } = appContext('ocr-worker');
   // Not fatal to this delivery: queue care admits whatever is missed here.
-  await admitAndPublish({ admission, queue, fairness: config.fairness }, userHash).catch((err: unknown) => log.warn('admission of the next held task failed', { userHash, error: err }));
+  await admitAndPublish({ admission, tasks, queue, fairness: config.fairness }, userHash).catch((err: unknown) => log.warn('admission of the next held task failed', { userHash, error: err }));
 }
 
 /** Starts the OCR workers ahead of the first message, so the first task does not pay for it. */

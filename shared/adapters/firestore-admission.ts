@@ -1,6 +1,7 @@
 /**
- * Per-user admission in Firestore. A QUEUED task with no `dispatchedAt` is held back; one with it
- * was published (in flight, as a PROCESSING one is). admit() reads a user's in-flight count and
+ * Per-user admission in Firestore. A QUEUED task with no `admittedAt` is held back; one with it
+ * was admitted (in flight, as a PROCESSING one is) and is published or about to be (`dispatchedAt`
+ * once it is). admit() reads a user's in-flight count and
  * oldest held tasks and marks the chosen ones dispatched inside a transaction on the user's
  * admission document, so two admissions of the same user never both take the last free place. The rule of what to admit is core/fairness.ts's chooseAdmissions.
  */
@@ -10,7 +11,7 @@ import { Priority, type Task, type TaskSource } from '../core/task.ts';
 import { COLLECTIONS } from '../names.ts';
 import { fromStore } from './firestore-tasks.ts';
 
-/** Published tasks have a dispatchedAt after this; held ones have none (null). */
+/** Admitted tasks have an admittedAt after this; held ones have none (null). */
 const EPOCH = new Date(0);
 /** The last instant a Firestore timestamp holds. */
 const LAST_TIMESTAMP = new Date('9999-12-31T23:59:59Z');
@@ -20,7 +21,7 @@ const ADMIT_ATTEMPTS = 30;
 export interface UserBacklog {
   userHash: string;
   held: number;
-  /** Published and waiting for a worker, or with one. */
+  /** Admitted (published) and waiting for a worker, or with one. */
   inFlight: number;
 }
 
@@ -75,26 +76,26 @@ export class AdmissionStore {
         const candidates = (
           await Promise.all(
             [...Priority.options, null].map((p) =>
-              this.userTasks(userHash, 'QUEUED').where('dispatchedAt', '==', null).where('requestedPriority', '==', p).orderBy('createdAt', 'asc').limit(free).get(),
+              this.userTasks(userHash, 'QUEUED').where('admittedAt', '==', null).where('requestedPriority', '==', p).orderBy('createdAt', 'asc').limit(free).get(),
             ),
           )
         ).flatMap((snap) => snap.docs.map((d) => fromStore(d.data())));
         // Without a request of its own, a task ranks in its user's backlog by its lane.
         const ranked = candidates.map((task) => ({ task, taskId: task.taskId, createdAt: task.createdAt, priority: task.requestedPriority ?? task.priority }));
         const chosen = chooseAdmissions(ranked, inFlight, options.cap, now, options.agingMs).map((r) => r.task);
-        for (const task of chosen) tx.update(this.tasks().doc(task.taskId), { dispatchedAt: now, updatedAt: now });
+        for (const task of chosen) tx.update(this.tasks().doc(task.taskId), { admittedAt: now, updatedAt: now });
         tx.set(lock, { userHash, inFlight: inFlight + chosen.length, admittedAt: now }, { merge: true });
-        return chosen.map((t) => ({ ...t, dispatchedAt: now, updatedAt: now }));
+        return chosen.map((t) => ({ ...t, admittedAt: now, updatedAt: now }));
       },
       { maxAttempts: ADMIT_ATTEMPTS },
     );
   }
 
-  /** PROCESSING plus published QUEUED, counted up to `cap` each (more is never needed). */
+  /** PROCESSING plus admitted QUEUED, counted up to `cap` each (more is never needed). */
   private async inFlight(userHash: string, cap: number): Promise<number> {
     const [processing, published] = await Promise.all([
       this.userTasks(userHash, 'PROCESSING').select().limit(cap).get(),
-      this.userTasks(userHash, 'QUEUED').where('dispatchedAt', '>', EPOCH).select().limit(cap).get(),
+      this.userTasks(userHash, 'QUEUED').where('admittedAt', '>', EPOCH).select().limit(cap).get(),
     ]);
     return processing.size + published.size;
   }
@@ -104,25 +105,25 @@ export class AdmissionStore {
     const ref = this.tasks().doc(task.taskId);
     await this.db.runTransaction(async (tx) => {
       const snap = await tx.get(ref);
-      const at = snap.get('dispatchedAt') as Timestamp | null | undefined;
-      if (snap.get('status') === 'QUEUED' && at && task.dispatchedAt && at.toMillis() === task.dispatchedAt.getTime()) tx.update(ref, { dispatchedAt: null });
+      const at = snap.get('admittedAt') as Timestamp | null | undefined;
+      if (snap.get('status') === 'QUEUED' && !snap.get('dispatchedAt') && at && task.admittedAt && at.toMillis() === task.admittedAt.getTime()) tx.update(ref, { admittedAt: null });
     });
   }
 
   /** Users with held tasks created before `before`, oldest first (from at most `scan` tasks). */
   async heldUsers(before: Date, scan: number): Promise<string[]> {
-    const snap = await this.tasks().where('status', '==', 'QUEUED').where('dispatchedAt', '==', null).where('createdAt', '<', before).orderBy('createdAt', 'asc').select('userHash').limit(scan).get();
+    const snap = await this.tasks().where('status', '==', 'QUEUED').where('admittedAt', '==', null).where('createdAt', '<', before).orderBy('createdAt', 'asc').select('userHash').limit(scan).get();
     return [...new Set(snap.docs.map((d) => d.get('userHash') as string))];
   }
 
-  /** QUEUED tasks published before `before` and still not taken by a worker: their message may be lost. */
-  async publishedBefore(before: Date, limit: number): Promise<Task[]> {
-    const snap = await this.tasks().where('status', '==', 'QUEUED').where('dispatchedAt', '>', EPOCH).where('dispatchedAt', '<', before).orderBy('dispatchedAt', 'asc').limit(limit).get();
+  /** QUEUED tasks admitted before `before` and still not taken by a worker: their message may be lost, or was never sent. */
+  async admittedBefore(before: Date, limit: number): Promise<Task[]> {
+    const snap = await this.tasks().where('status', '==', 'QUEUED').where('admittedAt', '>', EPOCH).where('admittedAt', '<', before).orderBy('admittedAt', 'asc').limit(limit).get();
     return snap.docs.map((d) => fromStore(d.data()));
   }
 
   /**
-   * Stamps a task found by publishedBefore as published again now, if it is still QUEUED with the
+   * Stamps a task found by admittedBefore as admitted again now, if it is still QUEUED with the
    * same stamp (a worker or another run has not moved it): the caller publishes it once more.
    */
   async restamp(task: Task, now = new Date()): Promise<Task | null> {
@@ -131,22 +132,22 @@ export class AdmissionStore {
       const snap = await tx.get(ref);
       if (!snap.exists) return null;
       const current = fromStore(snap.data()!);
-      if (current.status !== 'QUEUED' || current.dispatchedAt?.getTime() !== task.dispatchedAt?.getTime()) return null;
-      tx.update(ref, { dispatchedAt: now, updatedAt: now });
-      return { ...current, dispatchedAt: now, updatedAt: now };
+      if (current.status !== 'QUEUED' || current.admittedAt?.getTime() !== task.admittedAt?.getTime()) return null;
+      tx.update(ref, { admittedAt: now, updatedAt: now });
+      return { ...current, admittedAt: now, updatedAt: now };
     });
   }
 
-  /** Held and published QUEUED tasks, bulk (dropped) and interactive, by count aggregations. */
+  /** Held and admitted (published) QUEUED tasks, bulk (dropped) and interactive, by count aggregations. */
   async laneCounts(): Promise<Record<'interactive' | 'bulk', LaneCounts>> {
     const count = async (q: Query) => (await q.count().get()).data().count;
     const queued = (sources: TaskSource[]) => this.tasks().where('status', '==', 'QUEUED').where('source', 'in', sources);
     const interactive: TaskSource[] = ['upload', 'signed-url'];
     const [ih, ip, bh, bp] = await Promise.all([
-      count(queued(interactive).where('dispatchedAt', '==', null)),
-      count(queued(interactive).where('dispatchedAt', '>', EPOCH)),
-      count(queued(['drop']).where('dispatchedAt', '==', null)),
-      count(queued(['drop']).where('dispatchedAt', '>', EPOCH)),
+      count(queued(interactive).where('admittedAt', '==', null)),
+      count(queued(interactive).where('admittedAt', '>', EPOCH)),
+      count(queued(['drop']).where('admittedAt', '==', null)),
+      count(queued(['drop']).where('admittedAt', '>', EPOCH)),
     ]);
     return { interactive: { held: ih, published: ip }, bulk: { held: bh, published: bp } };
   }
@@ -158,8 +159,8 @@ export class AdmissionStore {
     const rows = await Promise.all(
       users.map(async (userHash) => {
         const [held, published, processing] = await Promise.all([
-          count(this.userTasks(userHash, 'QUEUED').where('dispatchedAt', '==', null)),
-          count(this.userTasks(userHash, 'QUEUED').where('dispatchedAt', '>', EPOCH)),
+          count(this.userTasks(userHash, 'QUEUED').where('admittedAt', '==', null)),
+          count(this.userTasks(userHash, 'QUEUED').where('admittedAt', '>', EPOCH)),
           count(this.userTasks(userHash, 'PROCESSING')),
         ]);
         return { userHash, held, inFlight: published + processing };

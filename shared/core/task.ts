@@ -111,6 +111,8 @@ export const Task = z.object({
   updatedAt: z.date(),
   /** Set once the task was published to its priority topic (a retried event publishes it again if not). */
   dispatchedAt: z.date().nullable(),
+  /** When per-user admission let it go to its lane (core/fairness.ts); null while it is held back. */
+  admittedAt: z.date().nullable().default(null),
   startedAt: z.date().nullable(),
   completedAt: z.date().nullable(),
   processingMs: z.number().nullable(),
@@ -147,6 +149,7 @@ export function queuedTask(fields: NewTask, now: Date): Task {
     createdAt: now,
     updatedAt: now,
     dispatchedAt: null,
+    admittedAt: null,
     startedAt: null,
     completedAt: null,
     processingMs: null,

@@ -1,18 +1,17 @@
 /**
  * Queue care for QUEUED tasks: held tasks whose admission was missed (a worker that died before
- * it admitted the user's next, a cancel that freed a place) are admitted, and published tasks
+ * it admitted the user's next, a cancel that freed a place) are admitted, and admitted tasks
  * that no worker took up within REPUBLISH_QUEUED_MINUTES (a message lost or dropped after its
- * delivery attempts) are published again. A second message for a task is harmless: the worker's
+ * delivery attempts, or never sent by a process that died after admitting it) are published again. A second message for a task is harmless: the worker's
  * lease makes it a no-op. Behind POST /maintenance/recover-stale and `docvault queue release-queued`.
  */
 import type { FairnessSettings } from '../core/fairness.ts';
 import type { AdmissionStore } from '../adapters/firestore-admission.ts';
-import { admitAndPublish, type AdmissionDeps } from './admission.ts';
+import { admitAndPublish, publishAdmitted, type AdmissionDeps } from './admission.ts';
 import { eachLimited, PAGE_SIZE } from './deps.ts';
-import { publishQueued } from './finish.ts';
 
 export interface ReleaseDeps extends AdmissionDeps {
-  admission: Pick<AdmissionStore, 'admit' | 'unadmit' | 'heldUsers' | 'publishedBefore' | 'restamp'>;
+  admission: Pick<AdmissionStore, 'admit' | 'unadmit' | 'heldUsers' | 'admittedBefore' | 'restamp'>;
   fairness: FairnessSettings;
 }
 
@@ -32,10 +31,10 @@ export async function releaseQueued(deps: ReleaseDeps, options: { now?: Date; li
   const now = options.now ?? new Date();
   const users = await deps.admission.heldUsers(new Date(now.getTime() - HELD_GRACE_MS), HELD_SCAN);
   const admitted = (await eachLimited(users, (userHash) => admitAndPublish(deps, userHash, now))).flat();
-  const lost = await deps.admission.publishedBefore(new Date(now.getTime() - deps.fairness.republishAfterMs), options.limit ?? PAGE_SIZE);
+  const lost = await deps.admission.admittedBefore(new Date(now.getTime() - deps.fairness.republishAfterMs), options.limit ?? PAGE_SIZE);
   const republished = await eachLimited(lost, async (task) => {
     const stamped = await deps.admission.restamp(task, now);
-    if (stamped) await publishQueued(deps, stamped);
+    if (stamped) await publishAdmitted(deps, stamped, now);
     return stamped?.taskId;
   });
   return { admitted: admitted.map((t) => t.taskId), republished: republished.filter((id): id is string => id !== undefined) };

@@ -24,7 +24,7 @@ import type { Logger } from '../log.ts';
 import { MAX_ORIGINAL_NAME_METADATA, OBJECT_METADATA } from '../names.ts';
 import { fromHeaderText } from '../core/header-text.ts';
 import { failTask } from '../lifecycle/finish.ts';
-import { admitAndPublish, type AdmissionDeps } from '../lifecycle/admission.ts';
+import { admitAndPublish, publishAdmitted, type AdmissionDeps } from '../lifecycle/admission.ts';
 import { queuePlacement } from '../core/fairness.ts';
 import type { Arrival } from '../core/task-moves.ts';
 import type { NotifyDeps } from '../lifecycle/notify.ts';
@@ -41,7 +41,7 @@ export const StorageObject = z.object({
 export type StorageObject = z.infer<typeof StorageObject>;
 
 export interface DispatchDeps extends AdmissionDeps {
-  tasks: Pick<TaskStore, 'createIfAbsent' | 'arrive' | 'fail'>;
+  tasks: Pick<TaskStore, 'createIfAbsent' | 'arrive' | 'fail' | 'markDispatched'>;
   queue: Pick<Queue, 'publishTask' | 'publishEvent'>;
   log: Logger;
   uploadsBucket: string;
@@ -138,6 +138,12 @@ export async function dispatchObject(object: StorageObject, deps: DispatchDeps):
     log.warn('task failed: object over the size limit', { size: stored.size, limit: deps.maxBytes });
     const failed = await failTask({ ...deps, notify: { log, ...deps.notify } }, stored, { code, message }, undefined, now);
     return { kind: 'refused', task: failed, code: 'FILE_TOO_LARGE' };
+  }
+  if (stored.admittedAt) {
+    // Admitted by an earlier delivery that died before publishing it.
+    await publishAdmitted(deps, stored, now);
+    log.info('task queued', { priority: stored.priority, size: stored.size, source: stored.source, created, published: true, admitted: 0 });
+    return { kind: 'queued', task: stored, created, published: true };
   }
   // Published now if the user's cap allows, else held back until one of the user's tasks leaves a slot.
   const admitted = await admitAndPublish(deps, stored.userHash, now);

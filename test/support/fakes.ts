@@ -148,11 +148,10 @@ export class MemoryAdmission {
 
   async admit(userHash: string, options: { cap: number; agingMs: number }, now = new Date()): Promise<Task[]> {
     const mine = [...this.store.tasks.values()].filter((t) => t.userHash === userHash);
-    const inFlight = mine.filter((t) => t.status === 'PROCESSING' || (t.status === 'QUEUED' && t.dispatchedAt)).length;
-    const held = mine.filter((t) => t.status === 'QUEUED' && !t.dispatchedAt).map((task) => ({ task, taskId: task.taskId, createdAt: task.createdAt, priority: task.requestedPriority ?? task.priority }));
+    const inFlight = mine.filter((t) => t.status === 'PROCESSING' || (t.status === 'QUEUED' && t.admittedAt)).length;
+    const held = mine.filter((t) => t.status === 'QUEUED' && !t.admittedAt).map((task) => ({ task, taskId: task.taskId, createdAt: task.createdAt, priority: task.requestedPriority ?? task.priority }));
     return chooseAdmissions(held, inFlight, options.cap, now, options.agingMs).map(({ task }) => {
-      this.store.dispatched.push(task.taskId);
-      const next = { ...task, dispatchedAt: now, updatedAt: now };
+      const next = { ...task, admittedAt: now, updatedAt: now };
       this.store.tasks.set(task.taskId, next);
       return next;
     });
@@ -160,7 +159,7 @@ export class MemoryAdmission {
 
   async unadmit(task: Task): Promise<void> {
     const current = this.store.tasks.get(task.taskId);
-    if (current?.status === 'QUEUED' && current.dispatchedAt?.getTime() === task.dispatchedAt?.getTime()) this.store.tasks.set(task.taskId, { ...current, dispatchedAt: null });
+    if (current?.status === 'QUEUED' && !current.dispatchedAt && current.admittedAt?.getTime() === task.admittedAt?.getTime()) this.store.tasks.set(task.taskId, { ...current, admittedAt: null });
   }
 }
 

@@ -361,16 +361,17 @@ describe('docvault queue (the command line)', () => {
 describe('release-queued and admission (per-user fairness)', () => {
   const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
 
-  it('admits held tasks up to the user\'s cap, its own priority first, and publishes again only what was published long ago and never taken up', async () => {
+  it('admits held tasks up to the user\'s cap, its own priority first, and publishes again only what was admitted long ago and never taken up', async () => {
     const [aliceOld, aliceUrgent, aliceNew] = await seed(
       makeTask({ userHash: aliceHash, createdAt: minutesAgo(5), priority: 'normal' }),
       makeTask({ userHash: aliceHash, createdAt: minutesAgo(2), requestedPriority: 'high', priority: 'low', source: 'drop' }),
       makeTask({ userHash: aliceHash, createdAt: minutesAgo(1), priority: 'low', source: 'drop' }),
     );
-    await seed(makeTask({ userHash: aliceHash, createdAt: minutesAgo(6), dispatchedAt: minutesAgo(1) }));
+    await seed(makeTask({ userHash: aliceHash, createdAt: minutesAgo(6), admittedAt: minutesAgo(1), dispatchedAt: minutesAgo(1) }));
     const [bobLost] = await seed(
-      makeTask({ userHash: bobHash, createdAt: minutesAgo(30), dispatchedAt: minutesAgo(20) }),
-      makeTask({ userHash: bobHash, createdAt: minutesAgo(3), dispatchedAt: minutesAgo(3) }),
+      // Admitted 20 minutes ago and never published (its dispatch died): published now.
+      makeTask({ userHash: bobHash, createdAt: minutesAgo(30), admittedAt: minutesAgo(20) }),
+      makeTask({ userHash: bobHash, createdAt: minutesAgo(3), admittedAt: minutesAgo(3), dispatchedAt: minutesAgo(3) }),
     );
     const topics = listen(Object.values(PRIORITY_TOPICS));
     const sink = await topics;
@@ -390,8 +391,9 @@ describe('release-queued and admission (per-user fairness)', () => {
         ]),
       );
       expect(sink.messages).toHaveLength(2);
-      expect((await store.get(aliceOld!.taskId))!.dispatchedAt).toBeNull();
-      expect((await store.get(aliceNew!.taskId))!.dispatchedAt).toBeNull();
+      expect((await store.get(aliceOld!.taskId))!.admittedAt).toBeNull();
+      expect((await store.get(aliceNew!.taskId))!.admittedAt).toBeNull();
+      expect((await store.get(bobLost!.taskId))!.dispatchedAt).not.toBeNull();
 
       // A second run right after: Alice is at her cap, Bob's task was just published again.
       const again = capture();
@@ -416,7 +418,7 @@ describe('release-queued and admission (per-user fairness)', () => {
     const admitted = (await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? admission : other).admit(aliceHash, { cap: 3, agingMs: 60_000 })))).flat();
     expect(admitted).toHaveLength(3);
     expect(new Set(admitted.map((t) => t.taskId)).size).toBe(3);
-    const dispatched = (await store.list(aliceHash, { limit: 20 })).tasks.filter((t) => t.dispatchedAt);
-    expect(dispatched.map((t) => t.taskId).sort()).toEqual(admitted.map((t) => t.taskId).sort());
+    const marked = (await store.list(aliceHash, { limit: 20 })).tasks.filter((t) => t.admittedAt);
+    expect(marked.map((t) => t.taskId).sort()).toEqual(admitted.map((t) => t.taskId).sort());
   }, 60_000);
 });

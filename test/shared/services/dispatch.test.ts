@@ -119,7 +119,18 @@ describe('dispatchObject', () => {
     expect(outcomes.map((o) => (o.kind === 'queued' ? o.published : null))).toEqual([true, true, false, false]);
     expect(await dispatchObject(object({ name: `users/${bob}/scan.pdf` }), d.deps)).toMatchObject({ published: true });
     expect(d.queue.tasks.map((m) => m.userHash)).toEqual([alice, alice, bob]);
-    expect([...d.store.tasks.values()].filter((t) => t.status === 'QUEUED' && !t.dispatchedAt)).toHaveLength(2);
+    expect([...d.store.tasks.values()].filter((t) => t.status === 'QUEUED' && !t.admittedAt)).toHaveLength(2);
+  });
+
+  it('publishes a task admitted by an earlier delivery that died before publishing, without admitting another', async () => {
+    const name = `users/${alice}/scan.pdf`;
+    const admitted = makeTask({ taskId: derivedTaskId(UPLOADS, name, '7'), userHash: alice, bucket: UPLOADS, object: name, generation: '7', admittedAt: now });
+    const held = makeTask({ userHash: alice, bucket: UPLOADS, createdAt: new Date(now.getTime() - 1000) });
+    const d = dispatcher(admitted, held);
+    expect(await dispatchObject(object(), d.deps)).toMatchObject({ kind: 'queued', published: true });
+    expect(d.queue.tasks.map((m) => m.taskId)).toEqual([admitted.taskId]);
+    expect(d.store.dispatched).toEqual([admitted.taskId]);
+    expect(d.store.tasks.get(held.taskId)!.admittedAt).toBeNull();
   });
 
 });
