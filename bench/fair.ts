@@ -19,6 +19,7 @@ import { ingest } from '../shared/ops/ingest.ts';
 import { fixture } from '../test/support/fixtures.ts';
 import { hugeEmptyPagesPdf } from '../test/support/hostile-files.ts';
 import { startPipeline } from '../test/support/pipeline.ts';
+import { uploadOne } from '../test/support/upload-one.ts';
 import { TEST_BUCKETS, TEST_SECRET } from '../test/support/suite.ts';
 
 const { values: args } = parseArgs({
@@ -47,13 +48,7 @@ const upload = pipeline.functions.upload!.url;
 const api = pipeline.functions.api!.url;
 const storage = new Storage({ projectId: pipeline.suite.projectId });
 
-async function send(user: string, name: string, bytes: Uint8Array): Promise<string> {
-  const form = new FormData();
-  form.append('file', new Blob([Buffer.from(bytes)]), name);
-  const res = await fetch(`${upload}/`, { method: 'POST', body: form, headers: { 'x-user-email': user } });
-  if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${await res.text()}`);
-  return ((await res.json()) as { tasks: Array<{ taskId: string }> }).tasks[0]!.taskId;
-}
+const send = (user: string, name: string, bytes: Uint8Array) => uploadOne(upload, user, name, bytes);
 
 async function finish(user: string, taskId: string): Promise<string> {
   for (;;) {

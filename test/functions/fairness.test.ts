@@ -8,6 +8,7 @@ import { fixture } from '../support/fixtures.ts';
 import { asUser, fetchJson } from '../support/http.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';
 import { waitFor } from '../support/wait.ts';
+import { uploadOne } from '../support/upload-one.ts';
 
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';
@@ -23,14 +24,7 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => pipeline?.stop());
 
-async function upload(user: string, name: string, bytes: Uint8Array, priority?: string): Promise<string> {
-  const form = new FormData();
-  form.append('file', new Blob([Buffer.from(bytes)]), name);
-  if (priority) form.append('priority', priority);
-  const res = await fetchJson(`${pipeline.functions.upload!.url}/`, { method: 'POST', body: form, headers: asUser(user) });
-  expect(res.status).toBe(202);
-  return res.body.tasks[0].taskId as string;
-}
+const upload = (user: string, name: string, bytes: Uint8Array, priority?: string) => uploadOne(pipeline.functions.upload!.url, user, name, bytes, priority ? { priority } : {});
 
 const status = async (user: string, taskId: string) => ((await fetchJson(`${pipeline.functions.api!.url}/tasks/${taskId}`, { headers: asUser(user) })).body as { status: string }).status;
 const finished = (s: string) => ['COMPLETED', 'FAILED', 'CANCELLED'].includes(s);
