@@ -24,6 +24,7 @@ import { requeueFailed } from '../lifecycle/requeue.ts';
 import { OutputFormat, OUTPUTS } from '../outputs/index.ts';
 import { operatorQueueStats, queueStats, type QueueStatsView } from '../lifecycle/stats.ts';
 import { isMaintenanceCaller } from './maintenance.ts';
+import { admitAndPublish } from '../lifecycle/admission.ts';
 import type { AdmissionStore } from '../adapters/firestore-admission.ts';
 
 export interface ApiDeps {
@@ -351,6 +352,8 @@ export async function cancelTask(deps: ApiDeps, caller: Caller, id: string): Pro
     throw new DocVaultError('ALREADY_FINISHED', `The task is already finished (status ${task.status}).`, { status: task.status });
   }
   deps.log.info('task cancelled', { taskId, userHash: caller.userHash });
+  // Its place in the user's cap is free: the next held task may go (queue care would, later).
+  await admitAndPublish({ ...deps, fairness: deps.config.fairness }, caller.userHash).catch((err: unknown) => deps.log.warn('admission after a cancel failed', { error: err }));
   return taskView(task);
 }
 
