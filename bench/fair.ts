@@ -8,7 +8,7 @@
  *
  *   npm run bench:fair -- --documents 2000 --slots 2
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -82,12 +82,16 @@ async function interactive(page: Uint8Array, label: string, until?: Promise<unkn
   return (await Promise.all([user(B, 0), user(C, INTERVAL_MS / 2)])).flat();
 }
 
-/** A folder of `n` distinct small pages (distinct bytes: nothing may be shared between them). */
-async function pages(n: number): Promise<string> {
+/**
+ * A folder of `n` distinct small pages, named and worded per run: a second run's objects are new
+ * objects (ingest leaves the bytes already in the bucket alone), and no two pages share bytes.
+ */
+async function pages(n: number, run: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-fair-'));
+  mkdirSync(join(dir, run));
   for (let i = 0; i < n; i++) {
-    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="600" height="120"><rect width="100%" height="100%" fill="#fff"/><text x="20" y="70" font-family="DejaVu Sans" font-size="36">Invoice ${i} of ${n}</text></svg>`;
-    writeFileSync(join(dir, `page-${String(i).padStart(5, '0')}.png`), await sharp(Buffer.from(svg)).png().toBuffer());
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="600" height="120"><rect width="100%" height="100%" fill="#fff"/><text x="20" y="70" font-family="DejaVu Sans" font-size="36">Invoice ${i} of ${n} (${run})</text></svg>`;
+    writeFileSync(join(dir, run, `page-${String(i).padStart(5, '0')}.png`), await sharp(Buffer.from(svg)).png().toBuffer());
   }
   return dir;
 }
@@ -97,6 +101,7 @@ async function ingestA(dir: string): Promise<{ perMinute: number; wallMs: number
   const t0 = Date.now();
   const report = await ingest(storage, { dir, bucket: TEST_BUCKETS.uploads, userHash: userHashOf(A, TEST_SECRET), statePath: join(dir, `.state-${t0}.jsonl`) });
   const batchId = report.batchId;
+  if (report.outcomes.uploaded !== DOCUMENTS) throw new Error(`ingest uploaded ${report.outcomes.uploaded} of ${DOCUMENTS} files: ${JSON.stringify(report.outcomes)}`);
   for (;;) {
     const res = await fetch(`${api}/batches/${batchId}?limit=1`, { headers: { 'x-user-email': A } });
     if (res.ok) {
@@ -125,10 +130,10 @@ try {
   const idle = await interactive(small, 'idle');
   say(`B and C idle: p50 ${s(quantile(idle, 0.5))} s, p95 ${s(quantile(idle, 0.95))} s (${idle.length} uploads)`);
 
-  const alone = await ingestA(dirs[dirs.push(await pages(DOCUMENTS)) - 1]!);
+  const alone = await ingestA(dirs[dirs.push(await pages(DOCUMENTS, 'alone')) - 1]!);
   say(`A alone: ${DOCUMENTS} files in ${s(alone.wallMs)} s, ${alone.perMinute.toFixed(1)} documents/min (${alone.completed} COMPLETED)`);
 
-  const withOthers = ingestA(dirs[dirs.push(await pages(DOCUMENTS)) - 1]!);
+  const withOthers = ingestA(dirs[dirs.push(await pages(DOCUMENTS, 'shared')) - 1]!);
   await new Promise((r) => setTimeout(r, 3000)); // A's backlog is building up
   const busy = await interactive(small, 'busy', withOthers);
   const shared = await withOthers;
