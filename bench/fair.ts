@@ -151,8 +151,14 @@ try {
   if (args['hostile-only']) {
     const r = await hostileCase();
     process.stdout.write(`B's PNG while A floods the 10-page 14400 pt PDF (${r.floods} uploads): idle ${r.idle.map(s).join(', ')} s, busy ${r.busy.map(s).join(', ')} s, median ratio **${r.ratio.toFixed(2)}×** (target ≤ 2×)\n`);
-    process.exit(0);
-  }
+  } else await allCases();
+} finally {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  await pipeline.stop();
+  process.stderr.write(`function logs: ${pipeline.logDir}\n${lines.join('\n')}\n`);
+}
+
+async function allCases(): Promise<void> {
   const idle = await interactive(small, 'idle');
   say(`B and C idle: p50 ${s(quantile(idle, 0.5))} s, p95 ${s(quantile(idle, 0.95))} s (${idle.length} uploads)`);
 
@@ -186,8 +192,4 @@ with \`docvault ingest\`'s code (the bulk lane). Times are upload request → CO
 
 Runs: idle ${idle.map(s).join(', ')} s; busy ${busy.map(s).join(', ')} s; hostile idle ${hostileIdle.map(s).join(', ')} s, busy ${hostileBusy.map(s).join(', ')} s.
 `);
-} finally {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  await pipeline.stop();
-  process.stderr.write(`function logs: ${pipeline.logDir}\n${lines.join('\n')}\n`);
 }
