@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { fixture } from '../test/support/fixtures.ts';
 import { bmpBomb, hugeEmptyPagesPdf, hugeScannedPagePdf, manyOperatorsPdf, netpbmBomb } from '../test/support/hostile-files.ts';
 import { startPipeline } from '../test/support/pipeline.ts';
+import { uploadOne } from '../test/support/upload-one.ts';
 import { openPdf } from '../shared/engines/pdf-source.ts';
 import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 
@@ -101,13 +102,7 @@ const workerPid = pipeline.functions['ocr-worker']!.child.pid!;
 const upload = pipeline.functions.upload!.url;
 const api = pipeline.functions.api!.url;
 
-async function send(user: string, name: string, bytes: Uint8Array): Promise<string> {
-  const form = new FormData();
-  form.append('file', new Blob([Buffer.from(bytes)]), name);
-  const res = await fetch(`${upload}/`, { method: 'POST', body: form, headers: { 'x-user-email': user } });
-  if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${await res.text()}`);
-  return ((await res.json()) as { tasks: Array<{ taskId: string }> }).tasks[0]!.taskId;
-}
+const send = (user: string, name: string, bytes: Uint8Array) => uploadOne(upload, user, name, bytes);
 
 interface Finished {
   status: string;

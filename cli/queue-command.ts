@@ -20,8 +20,10 @@ import type { LifecycleDeps } from '../shared/lifecycle/deps.ts';
 import { notifySettings } from '../shared/lifecycle/notify.ts';
 import { recoverStale } from '../shared/lifecycle/recover-stale.ts';
 import { requeueFailed } from '../shared/lifecycle/requeue.ts';
-import { queueStats } from '../shared/lifecycle/stats.ts';
+import { operatorQueueStats, queueStats } from '../shared/lifecycle/stats.ts';
 import { cleanupTasks, type CleanupDeps } from '../shared/lifecycle/cleanup.ts';
+import { releaseQueued, type ReleaseDeps } from '../shared/lifecycle/release-queued.ts';
+import { AdmissionStore } from '../shared/adapters/firestore-admission.ts';
 
 /** What queue care works with: the lifecycle's ports and cleanup's. */
 export type QueueCareDeps = LifecycleDeps & CleanupDeps;
@@ -31,7 +33,8 @@ export interface QueueIo {
   stderr: NodeJS.WritableStream;
 }
 
-export interface QueueCareClients extends QueueCareDeps {
+export interface QueueCareClients extends QueueCareDeps, Pick<ReleaseDeps, 'fairness'> {
+  admission: AdmissionStore;
   config: Config;
   close(): Promise<void>;
 }
@@ -66,6 +69,8 @@ export function queueCareClients(config: Config, io: QueueIo): QueueCareClients 
   return {
     config,
     tasks: new TaskStore(firestore),
+    admission: new AdmissionStore(firestore),
+    fairness: config.fairness,
     queue,
     blobs: new GcsBlobStore(createStorage(config.GOOGLE_CLOUD_PROJECT)),
     resultsBucket: config.RESULTS_BUCKET,
@@ -99,9 +104,9 @@ async function run(io: QueueIo, body: () => Promise<void>): Promise<number> {
 const json = (io: QueueIo, value: unknown) => io.stdout.write(JSON.stringify(value, null, 2) + '\n');
 const tasksWord = (n: number) => `${n} ${n === 1 ? 'task' : 'tasks'}`;
 
-export function runQueueStats(deps: Pick<LifecycleDeps, 'tasks'>, flags: { json?: boolean }, io: QueueIo): Promise<number> {
+export function runQueueStats(deps: Pick<LifecycleDeps, 'tasks'> & Partial<Pick<QueueCareClients, 'admission'>>, flags: { json?: boolean }, io: QueueIo): Promise<number> {
   return run(io, async () => {
-    const s = await queueStats(deps);
+    const s = deps.admission ? await operatorQueueStats({ ...deps, admission: deps.admission }) : await queueStats(deps);
     if (flags.json) return void json(io, s);
     const rows: Array<[string, string]> = [
       ['pending', String(s.pending)],
@@ -112,6 +117,8 @@ export function runQueueStats(deps: Pick<LifecycleDeps, 'tasks'>, flags: { json?
       ['oldest queued', s.oldestQueuedAt ?? '-'],
     ];
     for (const [label, value] of rows) io.stdout.write(`${label.padEnd(16)}${value}\n`);
+    for (const [lane, c] of Object.entries(s.lanes ?? {})) io.stdout.write(`${`${lane} lane`.padEnd(16)}${c.published} published, ${c.held} held back\n`);
+    for (const b of s.backlogs ?? []) io.stdout.write(`user ${b.userHash.slice(0, 12)}…  ${b.inFlight} in flight, ${b.held} held back\n`);
   });
 }
 
@@ -169,6 +176,16 @@ export function runRecoverStale(deps: LifecycleDeps, flags: { json?: boolean; li
   });
 }
 
+export function runReleaseQueued(deps: ReleaseDeps, flags: { json?: boolean; limit?: number }, io: QueueIo): Promise<number> {
+  return run(io, async () => {
+    const report = await releaseQueued(deps, flags.limit ? { limit: flags.limit } : {});
+    if (flags.json) return void json(io, report);
+    for (const id of report.admitted) io.stdout.write(`admitted     ${id}  (held back, its user below the cap)\n`);
+    for (const id of report.republished) io.stdout.write(`republished  ${id}  (published, never taken up)\n`);
+    io.stdout.write(`${tasksWord(report.admitted.length)} admitted, ${tasksWord(report.republished.length)} published again\n`);
+  });
+}
+
 export interface QueueCleanupFlags {
   days: number;
   failedDays: number;
@@ -221,7 +238,7 @@ function checkedRequeueFlags(flags: RequeueFlags): RequeueFlags {
   return flags;
 }
 
-export type QueueSubcommand = 'stats' | 'failed' | 'requeue-failed' | 'recover-stale' | 'cleanup';
+export type QueueSubcommand = 'stats' | 'failed' | 'requeue-failed' | 'recover-stale' | 'release-queued' | 'cleanup';
 
 /** The entry of `docvault queue SUB`: flags as commander parsed them. */
 export async function runQueueSubcommand(name: QueueSubcommand, flags: object, parent: { local?: boolean }, io: QueueIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
@@ -242,6 +259,8 @@ export async function runQueueSubcommand(name: QueueSubcommand, flags: object, p
     }
     case 'recover-stale':
       return withClients(local, io, (c) => runRecoverStale(c, flags, io));
+    case 'release-queued':
+      return withClients(local, io, (c) => runReleaseQueued(c, flags, io));
     case 'cleanup':
       return withClients(local, io, (c) => runQueueCleanup(c, flags as QueueCleanupFlags, io));
   }

@@ -42,6 +42,14 @@ locals {
     # failedTaskIds(): FAILED tasks by error code, all users / one user (requeue-failed)
     status_error_code      = [["status", "ASCENDING"], ["error.code", "ASCENDING"]]
     user_status_error_code = [["userHash", "ASCENDING"], ["status", "ASCENDING"], ["error.code", "ASCENDING"]]
+    # Admission (adapters/firestore-admission.ts): a user's oldest held tasks by requested priority; their published ones
+    user_held_requested_created = [["userHash", "ASCENDING"], ["status", "ASCENDING"], ["admittedAt", "ASCENDING"], ["requestedPriority", "ASCENDING"], ["createdAt", "ASCENDING"]]
+    user_status_admitted        = [["userHash", "ASCENDING"], ["status", "ASCENDING"], ["admittedAt", "ASCENDING"]]
+    # release-queued: users with held tasks, oldest first; admitted tasks never taken up
+    status_admitted_created = [["status", "ASCENDING"], ["admittedAt", "ASCENDING"], ["createdAt", "ASCENDING"]]
+    status_admitted         = [["status", "ASCENDING"], ["admittedAt", "ASCENDING"]]
+    # operators' lane counts: QUEUED by source, held or admitted
+    status_source_admitted = [["status", "ASCENDING"], ["source", "ASCENDING"], ["admittedAt", "ASCENDING"]]
   }
 }
 

@@ -22,6 +22,10 @@ locals {
     RESULTS_BUCKET       = google_storage_bucket.store["results"].name
     MAX_ATTEMPTS         = tostring(var.max_attempts)
     TASK_RETENTION_DAYS  = tostring(var.task_retention_days)
+    # Per-user fairness (core/fairness.ts): dispatch and the worker admit, the api's queue care releases.
+    USER_IN_FLIGHT_CAP       = tostring(var.user_in_flight_cap)
+    QUEUE_AGING_SECONDS      = tostring(var.queue_aging_seconds)
+    REPUBLISH_QUEUED_MINUTES = tostring(var.republish_queued_minutes)
   }
   # Set only when given: an empty value would not mean "the code's default".
   env_optional = merge(

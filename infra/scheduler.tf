@@ -2,7 +2,8 @@
 #
 # The api answers /maintenance/* only to the accounts in MAINTENANCE_CALLERS (this one):
 #   POST /maintenance/recover-stale  expired leases back to QUEUED and republished, or FAILED and
-#                                    dead-lettered when out of attempts
+#                                    dead-lettered when out of attempts; then held-back tasks admitted
+#                                    and QUEUED tasks never taken up published again (release-queued)
 #   POST /maintenance/cleanup        results, uploads and task documents of long-finished tasks
 
 resource "google_cloud_scheduler_job" "recover_stale" {

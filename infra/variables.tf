@@ -143,6 +143,24 @@ variable "worker_min_instances" {
 }
 
 # ── Behaviour (env vars read by shared/config.ts) ──────────────────────────────────────────────
+variable "user_in_flight_cap" {
+  description = "USER_IN_FLIGHT_CAP: tasks of one user published or being read at once; the rest are held back and admitted as the user's tasks finish. Keep it well below worker_max_instances[\"high\"] so other users find an instance free."
+  type        = number
+  default     = 4
+}
+
+variable "queue_aging_seconds" {
+  description = "QUEUE_AGING_SECONDS: waiting work rises one lane (and a held task one requested priority) per this many seconds, so bulk work is never starved."
+  type        = number
+  default     = 60
+}
+
+variable "republish_queued_minutes" {
+  description = "REPUBLISH_QUEUED_MINUTES: the scheduled queue care publishes again a QUEUED task published this long ago that no worker has taken up (a lost message)."
+  type        = number
+  default     = 10
+}
+
 variable "max_attempts" {
   description = "MAX_ATTEMPTS: OCR attempts per task before it is FAILED."
   type        = number

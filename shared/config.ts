@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { Limits } from './core/options.ts';
 import { DEFAULT_PRIORITY_RULES, PriorityRule } from './core/task.ts';
 import { DEFAULT_SHARD_PAGES } from './core/shards.ts';
+import type { FairnessSettings } from './core/fairness.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -95,6 +96,12 @@ const Env = z
     WORKER_SLOTS: int(1),
     /** A PDF of more pages is read in shards of at most this many, by any free worker, then merged; 0: never. */
     SHARD_PAGES: z.coerce.number().int().nonnegative().default(DEFAULT_SHARD_PAGES),
+    /** Tasks of one user in flight (published or being read) at once; the rest wait their turn, held back (core/fairness.ts). */
+    USER_IN_FLIGHT_CAP: int(4),
+    /** Waiting work rises one lane (and one requested priority) per this many seconds waited. */
+    QUEUE_AGING_SECONDS: int(60),
+    /** Queue care publishes again a QUEUED task published this many minutes ago that no worker has taken up. */
+    REPUBLISH_QUEUED_MINUTES: int(10),
     /** How often, at most, a task's progress is written (Firestore: ~1 write/s per document). */
     PROGRESS_INTERVAL_MS: int(1000),
     SIGNED_URL_MINUTES: int(30),
@@ -143,6 +150,7 @@ export type Config = z.output<typeof Env> & {
   usingEmulators: boolean;
   /** TASK_RETENTION_DAYS in ms: how long a finished task is kept (its expireAt). */
   retentionMs: number;
+  fairness: FairnessSettings;
 };
 
 export class ConfigError extends Error {
@@ -169,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       renderHeapMb: e.RENDER_HEAP_MB,
     },
     retentionMs: e.TASK_RETENTION_DAYS * 86_400_000,
+    fairness: { cap: e.USER_IN_FLIGHT_CAP, agingMs: e.QUEUE_AGING_SECONDS * 1000, republishAfterMs: e.REPUBLISH_QUEUED_MINUTES * 60_000 },
     usingEmulators: allEmulators(e),
   };
 }

@@ -26,8 +26,8 @@ export const WORKER_SUBSCRIPTIONS: Readonly<Record<Priority, string>> = {
 /** Pull subscription on the dead-letter topic; its messages mark their tasks FAILED. */
 export const DEAD_LETTER_SUBSCRIPTION = 'ocr-dead-letter-sink';
 
-/** `shards`: the page-range parts of a large document, internal to the workers (never listed as tasks); `contentIndex`: results by content key, for reuse. */
-export const COLLECTIONS = { tasks: 'tasks', batches: 'batches', shards: 'shards', contentIndex: 'contentIndex' } as const;
+/** `shards`: the page-range parts of a large document, internal to the workers (never listed as tasks); `contentIndex`: results by content key, for reuse; `admission`: one per user, serialising the admission of their held tasks. */
+export const COLLECTIONS = { tasks: 'tasks', batches: 'batches', shards: 'shards', contentIndex: 'contentIndex', admission: 'admission' } as const;
 
 /** Function deploy names; each equals its folder under functions/. */
 export const FUNCTION_NAMES = ['upload', 'dispatch', 'ocr-worker', 'api', 'callbacks'] as const;

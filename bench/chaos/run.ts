@@ -17,6 +17,9 @@ import { Queue } from '../../shared/adapters/pubsub.ts';
 import { isRetryableCode, type ErrorCode } from '../../shared/core/errors.ts';
 import { derivedTaskId, resultObjectNames, userHashOf, type Task } from '../../shared/core/task.ts';
 import { recoverStale } from '../../shared/lifecycle/recover-stale.ts';
+import { releaseQueued } from '../../shared/lifecycle/release-queued.ts';
+import { AdmissionStore } from '../../shared/adapters/firestore-admission.ts';
+import { loadConfig } from '../../shared/config.ts';
 import { createLogger } from '../../shared/log.ts';
 import { COLLECTIONS, DEAD_LETTER_SUBSCRIPTION, EVENTS_TOPIC } from '../../shared/names.ts';
 import { startPipeline, type Pipeline } from '../../test/support/pipeline.ts';
@@ -90,7 +93,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const storage = new Storage({ projectId: suite.projectId });
   const tasks = new TaskStore(firestore);
   const log = createLogger('chaos', {}, () => undefined);
-  const care = { tasks, queue, retentionMs: 7 * 86_400_000, notify: { log } };
+  // The functions' own fairness settings; a lost message is published again after a minute, not ten (a bounded run).
+  const fairness = { ...loadConfig(suite.env).fairness, republishAfterMs: 60_000 };
+  const care = { tasks, queue, admission: new AdmissionStore(firestore), fairness, retentionMs: 7 * 86_400_000, notify: { log } };
+  // As the scheduler's recover-stale run does: expired leases, then held-back and lost QUEUED tasks.
+  const queueCare = async () => {
+    const recovered = await recoverStale(care);
+    await releaseQueued(care);
+    return recovered;
+  };
   const work = mkdtempSync(join(tmpdir(), 'docvault-chaos-'));
   const faults = { workerKills: 0, dispatchRestarts: 0, apiRestarts: 0, firestorePauses: 0, pushCopies: 0, pushesUnreachable: 0, pushesRetried: 0, staleRequeued: 0 };
   try {
@@ -197,13 +208,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       // The scheduled recover-stale, as Cloud Scheduler runs it every few minutes.
       if (Date.now() - lastRecover > 20_000) {
         lastRecover = Date.now();
-        faults.staleRequeued += (await recoverStale(care).catch(() => ({ requeued: [] }))).requeued.length;
+        faults.staleRequeued += (await queueCare().catch(() => ({ requeued: [] }))).requeued.length;
         say(`  ${finished}/${accepted.length} finished, ${faults.workerKills} worker kills`);
       }
       await sleep(500);
     }
     // One last recovery for whatever a kill left behind, and a short wait for it.
-    faults.staleRequeued += (await recoverStale(care)).requeued.length;
+    faults.staleRequeued += (await queueCare()).requeued.length;
     const settleBy = Math.min(deadline, Date.now() + 60_000);
     while (Date.now() < settleBy && (await countFinished(firestore)) < accepted.length) await sleep(500);
     const wallMs = Date.now() - submittedAt;

@@ -7,7 +7,7 @@ export function registerQueueCommand(program: Command): void {
     .command('queue')
     .description('queue care over every user\'s tasks (environment as for the functions: GOOGLE_CLOUD_PROJECT, RESULTS_BUCKET, USER_HASH_SECRET, …)')
     .option('--local', 'against the local suite of npm start: its emulator ports, buckets and secret for whatever is not set');
-  const run = async (name: 'stats' | 'failed' | 'requeue-failed' | 'recover-stale' | 'cleanup', opts: object) => {
+  const run = async (name: 'stats' | 'failed' | 'requeue-failed' | 'recover-stale' | 'release-queued' | 'cleanup', opts: object) => {
     const { runQueueSubcommand } = await import('../queue-command.ts');
     process.exitCode = await runQueueSubcommand(name, opts, queue.opts<{ local?: boolean }>());
   };
@@ -41,6 +41,13 @@ export function registerQueueCommand(program: Command): void {
     .option('--limit <n>', 'at most this many tasks', positiveInt)
     .option('--json', 'machine-readable')
     .action((opts) => run('recover-stale', opts));
+
+  queue
+    .command('release-queued')
+    .description('QUEUED tasks: held-back ones admitted as their users\' caps allow, published ones no worker took up for REPUBLISH_QUEUED_MINUTES published again')
+    .option('--limit <n>', 'at most this many tasks published again', positiveInt)
+    .option('--json', 'machine-readable')
+    .action((opts) => run('release-queued', opts));
 
   queue
     .command('cleanup')

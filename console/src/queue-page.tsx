@@ -1,4 +1,7 @@
-/** The caller's queue from /queue/stats as small bar charts; failures by code; for operators, the model cache. */
+/**
+ * The caller's queue from /queue/stats as small bar charts; failures by code; for operators, the
+ * lanes and every user's held-back backlog, and the model cache.
+ */
 import { useEffect, useState } from 'preact/hooks';
 import { getJson, listTasks, queueStats, type ApiError, type QueueStatsView } from './api.ts';
 import { duration, when } from './format.ts';
@@ -75,6 +78,45 @@ export function QueuePage() {
             </dl>
             {failures.length > 0 ? <Bars title="Failed, by code (latest 100)" rows={failures} /> : <p class="muted">No failures.</p>}
           </div>
+        </section>
+      )}
+      {stats?.lanes && (
+        <section class="card grid2" aria-labelledby="lanes-title">
+          <h2 id="lanes-title">Lanes and backlogs (all users)</h2>
+          <Bars
+            title="Queued: published / held back"
+            rows={[
+              ['interactive, published', stats.lanes.interactive.published],
+              ['interactive, held back', stats.lanes.interactive.held],
+              ['bulk, published', stats.lanes.bulk.published],
+              ['bulk, held back', stats.lanes.bulk.held],
+            ]}
+          />
+          {stats.backlogs && stats.backlogs.length > 0 ? (
+            <table class="backlogs small">
+              <caption>Users with held-back work</caption>
+              <thead>
+                <tr>
+                  <th scope="col">user</th>
+                  <th scope="col">in flight</th>
+                  <th scope="col">held back</th>
+                </tr>
+              </thead>
+              <tbody>
+                {stats.backlogs.map((b) => (
+                  <tr>
+                    <td>
+                      <code title={b.userHash}>{b.userHash.slice(0, 12)}…</code>
+                    </td>
+                    <td>{b.inFlight}</td>
+                    <td>{b.held}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : (
+            <p class="muted">No user has work held back.</p>
+          )}
         </section>
       )}
       {cache && (

@@ -7,7 +7,7 @@ import { notifySettings } from '../../shared/lifecycle/notify.ts';
 export const FINALIZED = 'google.cloud.storage.object.v1.finalized';
 
 export async function dispatch(event: CloudEvent<unknown>): Promise<void> {
-  const { config, tasks, queue, log } = appContext('dispatch');
+  const { config, tasks, admission, queue, log } = appContext('dispatch');
   if (event.type !== FINALIZED) {
     log.debug('event type ignored', { type: event.type });
     return;
@@ -21,6 +21,8 @@ export async function dispatch(event: CloudEvent<unknown>): Promise<void> {
   // Errors from Firestore or Pub/Sub propagate: a 5xx makes Eventarc deliver the event again.
   await dispatchObject(object.data, {
     tasks,
+    admission,
+    fairness: config.fairness,
     queue,
     log,
     uploadsBucket: config.UPLOADS_BUCKET,

@@ -1,7 +1,7 @@
 /**
  * ocr-worker: a Pub/Sub push (as a CloudEvent) from one of the priority topics → the OCR of one
- * task. Deployed once per priority topic; locally one process takes all three, and the priority
- * gate lets high-priority deliveries through first.
+ * task. Deployed once per lane (priority topic); locally one process takes all three, and the
+ * gate shares its slots between lanes and users fairly. A delivery's end admits its user's next held task.
  */
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import { z } from 'zod';
@@ -11,6 +11,7 @@ import { handleOcrMessage, type WorkerOutcome } from '../../shared/services/ocr-
 import { warmRenderThread } from '../../shared/engines/index.ts';
 import { engine, workerDeps } from './wiring.ts';
 import { PriorityGate } from '../../shared/services/priority-gate.ts';
+import { admitAndPublish } from '../../shared/lifecycle/admission.ts';
 
 const PubsubPush = z.object({
   message: z.object({
@@ -32,9 +33,22 @@ export async function ocrWorker(event: CloudEvent<unknown>): Promise<WorkerOutco
   } catch {
     data = undefined;
   }
-  const priority = Priority.catch('normal').parse(push.success ? push.data.message.attributes?.priority : undefined);
-  gate ??= new PriorityGate(config.WORKER_SLOTS);
-  return gate.run(priority, () => handleOcrMessage(data, workerDeps()));
+  const attributes = push.success ? push.data.message.attributes : undefined;
+  const lane = Priority.catch('normal').parse(attributes?.priority);
+  const userHash = attributes?.userHash;
+  gate ??= new PriorityGate(config.WORKER_SLOTS, { agingMs: config.fairness.agingMs });
+  try {
+    return await gate.run({ lane, userHash }, () => handleOcrMessage(data, workerDeps()));
+  } finally {
+    if (userHash) await admitNext(userHash);
+  }
+}
+
+/** The task has left its slot (finished, or back for a retry): the user's next held task may go. */
+async function admitNext(userHash: string): Promise<void> {
+  const { config, admission, tasks, queue, log } = appContext('ocr-worker');
+  // Not fatal to this delivery: queue care admits whatever is missed here.
+  await admitAndPublish({ admission, tasks, queue, fairness: config.fairness }, userHash).catch((err: unknown) => log.warn('admission of the next held task failed', { userHash, error: err }));
 }
 
 /** Starts the OCR workers ahead of the first message, so the first task does not pay for it. */

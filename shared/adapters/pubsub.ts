@@ -38,7 +38,7 @@ export class Queue {
   publishTask(message: OcrMessage): Promise<string> {
     return this.topic(PRIORITY_TOPICS[message.priority]).publishMessage({
       json: message,
-      attributes: { taskId: message.taskId, priority: message.priority, v: String(message.v) },
+      attributes: { taskId: message.taskId, priority: message.priority, v: String(message.v), ...(message.userHash ? { userHash: message.userHash } : {}) },
     });
   }
 

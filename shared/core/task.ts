@@ -93,7 +93,10 @@ export const Task = z.object({
   contentType: z.string().nullable(),
   fileName: z.string(),
   languages: z.array(z.string()).min(1),
+  /** Its lane (the topic it goes to): the system's choice, by source and size (core/fairness.ts laneFor). */
   priority: Priority,
+  /** The priority its caller asked for: it orders only the caller's own held tasks. */
+  requestedPriority: Priority.nullable().default(null),
   status: TaskStatus,
   progress: z.number().min(0).max(100),
   message: z.string(),
@@ -111,6 +114,8 @@ export const Task = z.object({
   updatedAt: z.date(),
   /** Set once the task was published to its priority topic (a retried event publishes it again if not). */
   dispatchedAt: z.date().nullable(),
+  /** When per-user admission let it go to its lane (core/fairness.ts); null while it is held back. */
+  admittedAt: z.date().nullable().default(null),
   startedAt: z.date().nullable(),
   completedAt: z.date().nullable(),
   processingMs: z.number().nullable(),
@@ -128,12 +133,13 @@ export const MAX_REQUEUES = 3;
 export type NewTask = Pick<
   Task,
   'taskId' | 'userHash' | 'batchId' | 'source' | 'bucket' | 'object' | 'generation' | 'size' | 'contentType' | 'fileName' | 'languages' | 'priority' | 'maxAttempts' | 'callbackUrl'
->;
+> & { requestedPriority?: Priority | null };
 
 export function queuedTask(fields: NewTask, now: Date): Task {
   return {
     v: 1,
     ...fields,
+    requestedPriority: fields.requestedPriority ?? null,
     status: 'QUEUED',
     progress: 0,
     message: 'queued',
@@ -146,6 +152,7 @@ export function queuedTask(fields: NewTask, now: Date): Task {
     createdAt: now,
     updatedAt: now,
     dispatchedAt: null,
+    admittedAt: null,
     startedAt: null,
     completedAt: null,
     processingMs: null,
@@ -172,6 +179,8 @@ export const OcrMessage = z.object({
   priority: Priority,
   /** Set on a large document's shard: read only that shard's pages (see shards.ts). */
   shard: z.number().int().nonnegative().optional(),
+  /** Whose task: the worker's fair share of its slots, and the admission of the user's next task. */
+  userHash: z.string().optional(),
 });
 export type OcrMessage = z.infer<typeof OcrMessage>;
 

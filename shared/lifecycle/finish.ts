@@ -10,7 +10,7 @@ import { notifyFinished, type NotifyDeps } from './notify.ts';
 
 /** The message that puts a task on its priority topic. */
 export function messageFor(task: Task): OcrMessage {
-  return { v: 1, taskId: task.taskId, bucket: task.bucket, name: task.object, generation: task.generation, priority: task.priority };
+  return { v: 1, taskId: task.taskId, bucket: task.bucket, name: task.object, generation: task.generation, priority: task.priority, userHash: task.userHash };
 }
 
 /** Publishes a QUEUED task to its priority topic. */

@@ -22,7 +22,10 @@ import type { Logger } from '../log.ts';
 import { COLLECTIONS, OBJECT_METADATA } from '../names.ts';
 import { requeueFailed } from '../lifecycle/requeue.ts';
 import { OutputFormat, OUTPUTS } from '../outputs/index.ts';
-import { queueStats, type QueueStatsView } from '../lifecycle/stats.ts';
+import { operatorQueueStats, queueStats, type QueueStatsView } from '../lifecycle/stats.ts';
+import { isMaintenanceCaller } from './maintenance.ts';
+import { admitAndPublish } from '../lifecycle/admission.ts';
+import type { AdmissionStore } from '../adapters/firestore-admission.ts';
 
 export interface ApiDeps {
   config: Config;
@@ -30,6 +33,8 @@ export interface ApiDeps {
   firestore: Pick<Firestore, 'collection'>;
   tasks: Pick<TaskStore, 'getForUser' | 'waitUntilFinished' | 'list' | 'batchCounts' | 'batchIds' | 'cancel' | 'finishedBefore' | 'deleteIfUnchanged' | 'watchRecentlyChanged'> & LifecycleDeps['tasks'];
   queue: Pick<Queue, 'publishTask' | 'publishDeadLetter' | 'publishEvent'>;
+  /** Queue care's admissions, and the operators' view of held work. */
+  admission: Pick<AdmissionStore, 'admit' | 'unadmit' | 'heldUsers' | 'admittedBefore' | 'restamp' | 'laneCounts' | 'userBacklogs'>;
   blobs: BlobStore;
   /** The client the model cache downloads with (GET /cache/info). */
   storage: Storage;
@@ -346,12 +351,15 @@ export async function cancelTask(deps: ApiDeps, caller: Caller, id: string): Pro
     throw new DocVaultError('ALREADY_FINISHED', `The task is already finished (status ${task.status}).`, { status: task.status });
   }
   deps.log.info('task cancelled', { taskId, userHash: caller.userHash });
+  // Its place in the user's cap is free: the next held task may go (queue care would, later).
+  await admitAndPublish({ ...deps, fairness: deps.config.fairness }, caller.userHash).catch((err: unknown) => deps.log.warn('admission after a cancel failed', { error: err }));
   return taskView(task);
 }
 
-/** The caller's own queue. */
+/** The caller's own queue; an operator also sees the lanes and every user's held-back backlog. */
 export function queueStatsOf(deps: ApiDeps, caller: Caller): Promise<QueueStatsView> {
-  return queueStats(deps, { userHash: caller.userHash });
+  const scope = { userHash: caller.userHash };
+  return isMaintenanceCaller(deps, caller) ? operatorQueueStats(deps, scope) : queueStats(deps, scope);
 }
 
 const RequeueRequest = z.object({ code: ErrorCode.optional() });

@@ -6,6 +6,7 @@ import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 import type { Storage } from '@google-cloud/storage';
 import { createFirestore, TaskStore } from '../adapters/firestore-tasks.ts';
+import { AdmissionStore } from '../adapters/firestore-admission.ts';
 import { createPubSub, Queue } from '../adapters/pubsub.ts';
 import { createStorage, GcsBlobStore } from '../adapters/storage.ts';
 import type { BlobStore } from '../core/blob-store.ts';
@@ -16,6 +17,8 @@ export interface AppContext {
   config: Config;
   firestore: Firestore;
   tasks: TaskStore;
+  /** Per-user admission to the lanes (core/fairness.ts). */
+  admission: AdmissionStore;
   pubsub: PubSub;
   queue: Queue;
   storage: Storage;
@@ -36,6 +39,7 @@ export function appContext(component: string): AppContext {
       config,
       firestore,
       tasks: new TaskStore(firestore),
+      admission: new AdmissionStore(firestore),
       pubsub,
       queue: new Queue(pubsub),
       storage,

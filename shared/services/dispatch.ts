@@ -12,7 +12,6 @@ import {
   derivedTaskId,
   parseUploadName,
   Priority,
-  priorityFor,
   queuedTask,
   TASK_ID,
   TaskSource,
@@ -24,7 +23,9 @@ import type { Queue } from '../adapters/pubsub.ts';
 import type { Logger } from '../log.ts';
 import { MAX_ORIGINAL_NAME_METADATA, OBJECT_METADATA } from '../names.ts';
 import { fromHeaderText } from '../core/header-text.ts';
-import { failTask, publishQueued } from '../lifecycle/finish.ts';
+import { failTask } from '../lifecycle/finish.ts';
+import { admitAndPublish, publishAdmitted, type AdmissionDeps } from '../lifecycle/admission.ts';
+import { queuePlacement } from '../core/fairness.ts';
 import type { Arrival } from '../core/task-moves.ts';
 import type { NotifyDeps } from '../lifecycle/notify.ts';
 
@@ -39,7 +40,7 @@ export const StorageObject = z.object({
 });
 export type StorageObject = z.infer<typeof StorageObject>;
 
-export interface DispatchDeps {
+export interface DispatchDeps extends AdmissionDeps {
   tasks: Pick<TaskStore, 'createIfAbsent' | 'arrive' | 'fail' | 'markDispatched'>;
   queue: Pick<Queue, 'publishTask' | 'publishEvent'>;
   log: Logger;
@@ -94,13 +95,14 @@ export async function dispatchObject(object: StorageObject, deps: DispatchDeps):
   // from the object's own identity, so a repeated event maps to the same task.
   const fromUpload = meta.taskId !== undefined && meta.taskId === parsed.taskId;
   const taskId = fromUpload ? meta.taskId! : derivedTaskId(object.bucket, object.name, object.generation);
+  const source = fromUpload ? (meta.source ?? 'upload') : 'drop';
   const task = queuedTask(
     {
       taskId,
       userHash: parsed.userHash,
       // Upload's batches, and docvault ingest's (one per run); a batch is only ever read within its user.
       batchId: meta.batchId ?? null,
-      source: fromUpload ? (meta.source ?? 'upload') : 'drop',
+      source,
       bucket: object.bucket,
       object: object.name,
       generation: object.generation,
@@ -108,7 +110,7 @@ export async function dispatchObject(object: StorageObject, deps: DispatchDeps):
       contentType: object.contentType ?? null,
       fileName: meta.originalName ?? parsed.fileName,
       languages: meta.languages ?? [...DEFAULT_LANGUAGES],
-      priority: priorityFor(object.size, meta.priority, deps.priorityRules),
+      ...queuePlacement({ source, size: object.size }, meta.priority, deps.priorityRules),
       maxAttempts: deps.maxAttempts,
       callbackUrl: meta.callbackUrl ?? null,
     },
@@ -137,10 +139,17 @@ export async function dispatchObject(object: StorageObject, deps: DispatchDeps):
     const failed = await failTask({ ...deps, notify: { log, ...deps.notify } }, stored, { code, message }, undefined, now);
     return { kind: 'refused', task: failed, code: 'FILE_TOO_LARGE' };
   }
-  await publishQueued(deps, stored);
-  await deps.tasks.markDispatched(taskId, now);
-  log.info('task queued', { priority: stored.priority, size: stored.size, source: stored.source, created });
-  return { kind: 'queued', task: stored, created, published: true };
+  if (stored.admittedAt) {
+    // Admitted by an earlier delivery that died before publishing it.
+    await publishAdmitted(deps, stored, now);
+    log.info('task queued', { priority: stored.priority, size: stored.size, source: stored.source, created, published: true, admitted: 0 });
+    return { kind: 'queued', task: stored, created, published: true };
+  }
+  // Published now if the user's cap allows, else held back until one of the user's tasks leaves a slot.
+  const admitted = await admitAndPublish(deps, stored.userHash, now);
+  const published = admitted.some((t) => t.taskId === taskId);
+  log.info('task queued', { priority: stored.priority, size: stored.size, source: stored.source, created, published, admitted: admitted.length });
+  return { kind: 'queued', task: stored, created, published };
 }
 
 function arrivalOf(task: Task): Arrival {

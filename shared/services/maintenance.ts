@@ -9,6 +9,7 @@ import { DocVaultError } from '../core/errors.ts';
 import { notifySettings } from '../lifecycle/notify.ts';
 import { recoverStale, type RecoverReport } from '../lifecycle/recover-stale.ts';
 import { cleanupTasks, type CleanupReport } from '../lifecycle/cleanup.ts';
+import { releaseQueued, type ReleaseReport } from '../lifecycle/release-queued.ts';
 import type { ApiDeps } from './api.ts';
 
 export type MaintenanceDeps = ApiDeps;
@@ -28,6 +29,8 @@ function allow(deps: MaintenanceDeps, caller: Caller): void {
 function careDeps(deps: MaintenanceDeps) {
   return {
     tasks: deps.tasks,
+    admission: deps.admission,
+    fairness: deps.config.fairness,
     queue: deps.queue,
     blobs: deps.blobs,
     resultsBucket: deps.config.RESULTS_BUCKET,
@@ -37,11 +40,19 @@ function careDeps(deps: MaintenanceDeps) {
   };
 }
 
-export async function runRecoverStale(deps: MaintenanceDeps, caller: Caller): Promise<RecoverReport> {
+/** The scheduler's queue care every few minutes: expired leases, then QUEUED tasks held back or never taken up. */
+export async function runRecoverStale(deps: MaintenanceDeps, caller: Caller): Promise<RecoverReport & { released: ReleaseReport }> {
   allow(deps, caller);
   const report = await recoverStale(careDeps(deps));
-  deps.log.info('maintenance: stale tasks recovered', { requeued: report.requeued.length, failed: report.failed.length, skipped: report.skipped });
-  return report;
+  const released = await releaseQueued(careDeps(deps));
+  deps.log.info('maintenance: stale tasks recovered, queued tasks released', {
+    requeued: report.requeued.length,
+    failed: report.failed.length,
+    skipped: report.skipped,
+    admitted: released.admitted.length,
+    republished: released.republished.length,
+  });
+  return { ...report, released };
 }
 
 export async function runCleanup(deps: MaintenanceDeps, caller: Caller, body: unknown): Promise<CleanupReport> {

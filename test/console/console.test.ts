@@ -21,6 +21,8 @@ import { startSuite, TEST_BUCKETS, type Suite } from '../support/suite.ts';
 import { ALICE, BOB } from '../support/users.ts';
 
 const XSS_NAME = '<img src=x onerror=alert(1)>.png';
+/** Named in the api's MAINTENANCE_CALLERS: sees the lanes and every user's backlog. */
+const OPERATOR = 'ops@example.com';
 /** The console sends files over this many bytes through a signed URL's resumable session. */
 const API_MAX_REQUEST_BYTES = 300_000;
 
@@ -51,7 +53,7 @@ describe.skipIf(!chromiumAvailable)('web console in Chromium', () => {
     const logFile = (name: string) => join(logs, `${name}.log`);
     functions = await Promise.all([
       startFunction({ target: 'upload', env, port: uploadPort, logFile: logFile('upload') }),
-      startFunction({ target: 'api', env: { ...env, MAX_REQUEST_BYTES: String(API_MAX_REQUEST_BYTES) }, port: apiPort, logFile: logFile('api') }),
+      startFunction({ target: 'api', env: { ...env, MAX_REQUEST_BYTES: String(API_MAX_REQUEST_BYTES), MAINTENANCE_CALLERS: OPERATOR }, port: apiPort, logFile: logFile('api') }),
       startFunction({ target: 'dispatch', env, logFile: logFile('dispatch') }),
       startFunction({ target: 'ocr-worker', env: { ...env, OCR_WORKERS: '1' }, logFile: logFile('ocr-worker') }),
     ]);
@@ -232,6 +234,19 @@ describe.skipIf(!chromiumAvailable)('web console in Chromium', () => {
     await page.getByRole('heading', { name: 'Model cache' }).waitFor();
     expect(await seriousViolations(page)).toEqual([]);
     await screenshot(page, 'queue');
+    // A user sees only their own queue.
+    expect(await page.getByRole('heading', { name: 'Lanes and backlogs (all users)' }).count()).toBe(0);
+    await context.close();
+  });
+
+  it('an operator\'s queue page shows the lanes and the users with held-back work', async () => {
+    const { page, context } = await signedIn(OPERATOR);
+    await page.getByRole('link', { name: 'Queue' }).click();
+    await page.getByRole('heading', { name: 'Lanes and backlogs (all users)' }).waitFor();
+    await expect.poll(() => page.locator('.bars tr', { hasText: 'interactive, published' }).locator('.value').textContent()).toMatch(/^\d+$/);
+    expect(await page.locator('.bars tr', { hasText: 'bulk, held back' }).count()).toBe(1);
+    expect(await seriousViolations(page)).toEqual([]);
+    await screenshot(page, 'queue-operator');
     await context.close();
   });
 

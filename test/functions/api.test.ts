@@ -435,8 +435,8 @@ describe('api: queue', () => {
       expect(messages).toHaveLength(2);
       expect(messages).toEqual(
         expect.arrayContaining([
-          { v: 1, taskId: engine!.taskId, bucket: TEST_BUCKETS.uploads, name: engine!.object, generation: '1700000000000001', priority: 'high' },
-          { v: 1, taskId: internal!.taskId, bucket: TEST_BUCKETS.uploads, name: internal!.object, generation: '1700000000000001', priority: 'low' },
+          { v: 1, taskId: engine!.taskId, bucket: TEST_BUCKETS.uploads, name: engine!.object, generation: '1700000000000001', priority: 'high', userHash: aliceHash },
+          { v: 1, taskId: internal!.taskId, bucket: TEST_BUCKETS.uploads, name: internal!.object, generation: '1700000000000001', priority: 'low', userHash: aliceHash },
         ]),
       );
     } finally {

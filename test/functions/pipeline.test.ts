@@ -37,8 +37,9 @@ beforeAll(async () => {
   pipeline = await startPipeline({
     functions: ['dispatch', 'ocr-worker'],
     env: {
-      dispatch: { MAX_ATTEMPTS: String(MAX_ATTEMPTS), MAX_DOCUMENT_BYTES: String(MAX_BYTES) },
-      'ocr-worker': { LEASE_SECONDS: '4', MAX_ATTEMPTS: String(MAX_ATTEMPTS), OCR_WORKERS: '1', OCR_FAULT_MARKER: POISON },
+      // One task of a user in flight: the rest held back, admitted in the user's own priority order.
+      dispatch: { MAX_ATTEMPTS: String(MAX_ATTEMPTS), MAX_DOCUMENT_BYTES: String(MAX_BYTES), USER_IN_FLIGHT_CAP: '1' },
+      'ocr-worker': { LEASE_SECONDS: '4', MAX_ATTEMPTS: String(MAX_ATTEMPTS), OCR_WORKERS: '1', OCR_FAULT_MARKER: POISON, USER_IN_FLIGHT_CAP: '1' },
     },
   });
   suite = pipeline.suite;
@@ -73,7 +74,8 @@ describe('pipeline on the emulator suite', () => {
       if (t) seen.add(`${t.status}:${t.progress}`);
       return t?.status === 'COMPLETED' ? t : undefined;
     }, 90_000, 50);
-    expect(task).toMatchObject({ userHash: alice, source: 'drop', priority: 'high', attempts: 1, progress: 100 });
+    // A drop is bulk work: the low lane, whatever its size.
+    expect(task).toMatchObject({ userHash: alice, source: 'drop', priority: 'low', attempts: 1, progress: 100 });
     expect(task.summary).toMatchObject({ pages: 1, failedPages: 0 });
     expect([...seen].some((s) => s.startsWith('PROCESSING'))).toBe(true);
     const names = resultObjectNames(alice, taskId);
@@ -195,7 +197,7 @@ describe('pipeline on the emulator suite', () => {
     expect(task.attempts).toBe(2);
   });
 
-  it('with a backlog and one worker slot, high-priority tasks finish before low ones', async () => {
+  it('with a backlog held back behind one task in flight, the user\'s high-priority drops finish before their low ones', async () => {
     const blocker = await drop('blocker.tif', fixture('tess_eurotext.tif'), { [OBJECT_METADATA.priority]: 'normal' });
     await waitFor('blocker processing', async () => ((await tasks.get(blocker))?.status === 'PROCESSING' ? true : undefined), 60_000, 50);
     const low: string[] = [];

@@ -17,6 +17,7 @@ import {
   type Decision,
 } from '../../shared/core/task-moves.ts';
 import { Task, type OcrMessage, type TaskError, type TaskSummary } from '../../shared/core/task.ts';
+import { chooseAdmissions } from '../../shared/core/fairness.ts';
 import type { LeaseOutcome } from '../../shared/adapters/firestore-tasks.ts';
 import type { TaskEvent } from '../../shared/adapters/pubsub.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
@@ -141,6 +142,31 @@ export class MemoryBlobStore implements BlobStore {
   async list(bucket: string, prefix: string, max?: number): Promise<BlobInfo[]> {
     const names = [...this.objects.keys()].filter((k) => k.startsWith(`${bucket}/${prefix}`)).map((k) => k.slice(bucket.length + 1));
     return (await Promise.all(names.slice(0, max).map((name) => this.stat({ bucket, name })))).filter((i) => i !== null);
+  }
+}
+
+/** Per-user admission over a MemoryTaskStore's tasks, by the same rule (chooseAdmissions) as the Firestore adapter. */
+export class MemoryAdmission {
+  private readonly store: MemoryTaskStore;
+
+  constructor(store: MemoryTaskStore) {
+    this.store = store;
+  }
+
+  async admit(userHash: string, options: { cap: number; agingMs: number }, now = new Date()): Promise<Task[]> {
+    const mine = [...this.store.tasks.values()].filter((t) => t.userHash === userHash);
+    const inFlight = mine.filter((t) => t.status === 'PROCESSING' || (t.status === 'QUEUED' && t.admittedAt)).length;
+    const held = mine.filter((t) => t.status === 'QUEUED' && !t.admittedAt).map((task) => ({ task, taskId: task.taskId, createdAt: task.createdAt, priority: task.requestedPriority ?? task.priority }));
+    return chooseAdmissions(held, inFlight, options.cap, now, options.agingMs).map(({ task }) => {
+      const next = { ...task, admittedAt: now, updatedAt: now };
+      this.store.tasks.set(task.taskId, next);
+      return next;
+    });
+  }
+
+  async unadmit(task: Task): Promise<void> {
+    const current = this.store.tasks.get(task.taskId);
+    if (current?.status === 'QUEUED' && !current.dispatchedAt && current.admittedAt?.getTime() === task.admittedAt?.getTime()) this.store.tasks.set(task.taskId, { ...current, admittedAt: null });
   }
 }
 

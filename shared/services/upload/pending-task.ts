@@ -5,7 +5,8 @@
  */
 import type { Caller } from '../../adapters/auth.ts';
 import { DEFAULT_LANGUAGES } from '../../core/options.ts';
-import { pendingTask, priorityFor, type TaskSource, type TaskStatus } from '../../core/task.ts';
+import { queuePlacement } from '../../core/fairness.ts';
+import { pendingTask, type TaskSource, type TaskStatus } from '../../core/task.ts';
 import type { Choices } from './choices.ts';
 import type { UploadDeps } from './deps.ts';
 
@@ -40,7 +41,7 @@ export async function registerPendingTask(deps: Pick<UploadDeps, 'config' | 'tas
       contentType: doc.contentType,
       fileName: doc.fileName,
       languages: choices.languages ?? [...DEFAULT_LANGUAGES],
-      priority: priorityFor(doc.size, choices.priority, config.PRIORITY_RULES),
+      ...queuePlacement(doc, choices.priority, config.PRIORITY_RULES),
       maxAttempts: config.MAX_ATTEMPTS,
       callbackUrl: choices.callbackUrl ?? null,
     },

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createFirestore, TaskStore } from '../../../shared/adapters/firestore-tasks.ts';
 import { createPubSub, Queue } from '../../../shared/adapters/pubsub.ts';
 import { GcsBlobStore } from '../../../shared/adapters/storage.ts';
-import { localSuiteEnv, runQueueCleanup, runQueueFailed, runQueueStats, runRecoverStale, runRequeueFailed, type QueueCareDeps } from '../../../cli/queue-command.ts';
+import { localSuiteEnv, runQueueCleanup, runQueueFailed, runQueueStats, runRecoverStale, runReleaseQueued, runRequeueFailed, type QueueCareDeps } from '../../../cli/queue-command.ts';
+import { AdmissionStore } from '../../../shared/adapters/firestore-admission.ts';
 import { resultObjectNames, type Task } from '../../../shared/core/task.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { DEAD_LETTER_TOPIC, EVENTS_TOPIC, PRIORITY_TOPICS } from '../../../shared/names.ts';
@@ -30,12 +31,15 @@ let store: TaskStore;
 let queue: Queue;
 let storage: Storage;
 let deps: QueueCareDeps;
+let admission: AdmissionStore;
+const fairness = { cap: 2, agingMs: 3_600_000, republishAfterMs: 10 * 60_000 };
 
 beforeAll(async () => {
   suite = await startSuite();
   store = new TaskStore(createFirestore(suite.projectId));
   queue = new Queue(createPubSub(suite.projectId));
   storage = new Storage({ projectId: suite.projectId });
+  admission = new AdmissionStore(createFirestore(suite.projectId));
   deps = {
     tasks: store,
     queue,
@@ -147,7 +151,7 @@ describe('queue requeue-failed', () => {
           { ...messageFor(bobEngine!), _topic: PRIORITY_TOPICS.high },
         ]),
       );
-      expect(messageFor(aliceEngine!)).toEqual({ v: 1, taskId: aliceEngine!.taskId, bucket: TEST_BUCKETS.uploads, name: aliceEngine!.object, generation: '1700000000000001', priority: 'high' });
+      expect(messageFor(aliceEngine!)).toEqual({ v: 1, taskId: aliceEngine!.taskId, bucket: TEST_BUCKETS.uploads, name: aliceEngine!.object, generation: '1700000000000001', priority: 'high', userHash: aliceHash });
     } finally {
       await listener.close();
     }
@@ -352,4 +356,69 @@ describe('docvault queue (the command line)', () => {
       GOOGLE_CLOUD_PROJECT: 'docvault-local',
     });
   });
+});
+
+describe('release-queued and admission (per-user fairness)', () => {
+  const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
+
+  it('admits held tasks up to the user\'s cap, its own priority first, and publishes again only what was admitted long ago and never taken up', async () => {
+    const [aliceOld, aliceUrgent, aliceNew] = await seed(
+      makeTask({ userHash: aliceHash, createdAt: minutesAgo(5), priority: 'normal' }),
+      makeTask({ userHash: aliceHash, createdAt: minutesAgo(2), requestedPriority: 'high', priority: 'low', source: 'drop' }),
+      makeTask({ userHash: aliceHash, createdAt: minutesAgo(1), priority: 'low', source: 'drop' }),
+    );
+    await seed(makeTask({ userHash: aliceHash, createdAt: minutesAgo(6), admittedAt: minutesAgo(1), dispatchedAt: minutesAgo(1) }));
+    const [bobLost] = await seed(
+      // Admitted 20 minutes ago and never published (its dispatch died): published now.
+      makeTask({ userHash: bobHash, createdAt: minutesAgo(30), admittedAt: minutesAgo(20) }),
+      makeTask({ userHash: bobHash, createdAt: minutesAgo(3), admittedAt: minutesAgo(3), dispatchedAt: minutesAgo(3) }),
+    );
+    const topics = listen(Object.values(PRIORITY_TOPICS));
+    const sink = await topics;
+    try {
+      const io = capture();
+      const code = await runReleaseQueued({ ...deps, admission, fairness }, { json: true }, io);
+      expect(io.err()).toBe('');
+      expect(code).toBe(0);
+      const report = JSON.parse(io.out()) as { admitted: string[]; republished: string[] };
+      // Alice had one in flight and a cap of 2: her own high request goes first (lane low, asked high).
+      expect(report).toEqual({ admitted: [aliceUrgent!.taskId], republished: [bobLost!.taskId] });
+      await sink.waitFor(2);
+      expect(sink.messages.map((m) => [m.taskId, m._topic])).toEqual(
+        expect.arrayContaining([
+          [aliceUrgent!.taskId, PRIORITY_TOPICS.low],
+          [bobLost!.taskId, PRIORITY_TOPICS.high],
+        ]),
+      );
+      expect(sink.messages).toHaveLength(2);
+      expect((await store.get(aliceOld!.taskId))!.admittedAt).toBeNull();
+      expect((await store.get(aliceNew!.taskId))!.admittedAt).toBeNull();
+      expect((await store.get(bobLost!.taskId))!.dispatchedAt).not.toBeNull();
+
+      // A second run right after: Alice is at her cap, Bob's task was just published again.
+      const again = capture();
+      await runReleaseQueued({ ...deps, admission, fairness }, { json: true }, again);
+      expect(JSON.parse(again.out())).toEqual({ admitted: [], republished: [] });
+
+      // The operators' view: lanes and Alice's backlog.
+      const stats = capture();
+      await runQueueStats({ ...deps, admission }, { json: true }, stats);
+      expect(JSON.parse(stats.out())).toMatchObject({
+        lanes: { interactive: { held: 1, published: 3 }, bulk: { held: 1, published: 1 } },
+        backlogs: [{ userHash: aliceHash, held: 2, inFlight: 2 }],
+      });
+    } finally {
+      await sink.close();
+    }
+  }, 60_000);
+
+  it('concurrent admissions of one user (two instances, many events) never take more places than the cap', async () => {
+    await seed(...Array.from({ length: 10 }, (_, i) => makeTask({ userHash: aliceHash, createdAt: minutesAgo(10 - i) })));
+    const other = new AdmissionStore(createFirestore(suite.projectId));
+    const admitted = (await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? admission : other).admit(aliceHash, { cap: 3, agingMs: 60_000 })))).flat();
+    expect(admitted).toHaveLength(3);
+    expect(new Set(admitted.map((t) => t.taskId)).size).toBe(3);
+    const marked = (await store.list(aliceHash, { limit: 20 })).tasks.filter((t) => t.admittedAt);
+    expect(marked.map((t) => t.taskId).sort()).toEqual(admitted.map((t) => t.taskId).sort());
+  }, 60_000);
 });

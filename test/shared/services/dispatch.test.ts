@@ -5,7 +5,7 @@ import { messageFor } from '../../../shared/lifecycle/finish.ts';
 import { dispatchObject, type DispatchDeps, type StorageObject } from '../../../shared/services/dispatch.ts';
 import { OBJECT_METADATA } from '../../../shared/names.ts';
 import { toHeaderText } from '../../../shared/core/header-text.ts';
-import { MemoryTaskStore, memoryLogger, RecordingQueue } from '../../support/fakes.ts';
+import { MemoryAdmission, MemoryTaskStore, memoryLogger, RecordingQueue } from '../../support/fakes.ts';
 import { makeTask } from '../../support/tasks.ts';
 
 const UPLOADS = 'uploads';
@@ -18,6 +18,8 @@ function dispatcher(...tasks: Task[]) {
   const queue = new RecordingQueue();
   const deps: DispatchDeps = {
     tasks: store,
+    admission: new MemoryAdmission(store),
+    fairness: { cap: 2, agingMs: 60_000 },
     queue,
     log: memoryLogger().log,
     uploadsBucket: UPLOADS,
@@ -42,11 +44,11 @@ describe('dispatchObject', () => {
     expect(d.store.tasks.size).toBe(0);
   });
 
-  it('a dropped object becomes a QUEUED task with a derived id, published once and marked dispatched', async () => {
+  it('a dropped object becomes a QUEUED task with a derived id on the bulk (low) lane, published once and marked dispatched', async () => {
     const d = dispatcher();
     const outcome = await dispatchObject(object(), d.deps);
     const taskId = derivedTaskId(UPLOADS, `users/${alice}/scan.pdf`, '7');
-    expect(outcome).toMatchObject({ kind: 'queued', created: true, published: true, task: { taskId, source: 'drop', priority: 'high', status: 'QUEUED' } });
+    expect(outcome).toMatchObject({ kind: 'queued', created: true, published: true, task: { taskId, source: 'drop', priority: 'low', status: 'QUEUED' } });
     expect(d.queue.tasks).toEqual([messageFor(d.store.tasks.get(taskId)!)]);
     expect(d.store.dispatched).toEqual([taskId]);
   });
@@ -75,7 +77,8 @@ describe('dispatchObject', () => {
     const d = dispatcher();
     const metadata = { [OBJECT_METADATA.taskId]: taskId, [OBJECT_METADATA.priority]: 'low', [OBJECT_METADATA.originalName]: 'Scan 1.pdf' };
     const outcome = await dispatchObject(object({ name: `users/${alice}/${taskId}/scan.pdf`, metadata }), d.deps);
-    expect(outcome).toMatchObject({ kind: 'queued', task: { taskId, source: 'upload', priority: 'low', fileName: 'Scan 1.pdf' } });
+    // The lane is the system's (a small upload: high); the caller's priority orders only their own backlog.
+    expect(outcome).toMatchObject({ kind: 'queued', task: { taskId, source: 'upload', priority: 'high', requestedPriority: 'low', fileName: 'Scan 1.pdf' } });
 
     const bobs = dispatchObject(object({ name: `users/${bob}/${taskId}/scan.pdf`, metadata }), d.deps);
     expect(await bobs).toEqual({ kind: 'ignored', reason: 'task id belongs to another user' });
@@ -107,6 +110,27 @@ describe('dispatchObject', () => {
     const cancelled = dispatcher({ ...pending, status: 'CANCELLED' });
     expect(await dispatchObject(obj, cancelled.deps)).toMatchObject({ published: false, task: { status: 'CANCELLED' } });
     expect(cancelled.queue.tasks).toHaveLength(0);
+  });
+
+  it('holds a user\'s tasks beyond the cap back, unpublished, while another user\'s task is published at once', async () => {
+    const d = dispatcher();
+    const outcomes = [];
+    for (const n of [1, 2, 3, 4]) outcomes.push(await dispatchObject(object({ name: `users/${alice}/scan${n}.pdf` }), d.deps));
+    expect(outcomes.map((o) => (o.kind === 'queued' ? o.published : null))).toEqual([true, true, false, false]);
+    expect(await dispatchObject(object({ name: `users/${bob}/scan.pdf` }), d.deps)).toMatchObject({ published: true });
+    expect(d.queue.tasks.map((m) => m.userHash)).toEqual([alice, alice, bob]);
+    expect([...d.store.tasks.values()].filter((t) => t.status === 'QUEUED' && !t.admittedAt)).toHaveLength(2);
+  });
+
+  it('publishes a task admitted by an earlier delivery that died before publishing, without admitting another', async () => {
+    const name = `users/${alice}/scan.pdf`;
+    const admitted = makeTask({ taskId: derivedTaskId(UPLOADS, name, '7'), userHash: alice, bucket: UPLOADS, object: name, generation: '7', admittedAt: now });
+    const held = makeTask({ userHash: alice, bucket: UPLOADS, createdAt: new Date(now.getTime() - 1000) });
+    const d = dispatcher(admitted, held);
+    expect(await dispatchObject(object(), d.deps)).toMatchObject({ kind: 'queued', published: true });
+    expect(d.queue.tasks.map((m) => m.taskId)).toEqual([admitted.taskId]);
+    expect(d.store.dispatched).toEqual([admitted.taskId]);
+    expect(d.store.tasks.get(held.taskId)!.admittedAt).toBeNull();
   });
 
 });

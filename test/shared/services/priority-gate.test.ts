@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { PriorityGate } from '../../../shared/services/priority-gate.ts';
 
+const tick = () => new Promise((r) => setImmediate(r));
+
 describe('PriorityGate', () => {
-  it('lets waiting high-priority work in before normal and low, FIFO within a priority', async () => {
+  it('lets waiting high-priority work in before normal and low, FIFO within a priority of one user', async () => {
     const gate = new PriorityGate(1);
     const order: string[] = [];
     let release!: () => void;
@@ -17,10 +19,52 @@ describe('PriorityGate', () => {
       ] as const
     ).map(([p, name]) => gate.run(p, async () => void order.push(name)));
     expect(gate.queued).toEqual({ high: 2, normal: 1, low: 2 });
-    await new Promise((r) => setImmediate(r)); // the blocker's work has started
+    await tick(); // the blocker's work has started
     release();
     await Promise.all([blocker, ...runs]);
     expect(order).toEqual(['high-1', 'high-2', 'normal-1', 'low-1', 'low-2']);
+  });
+
+  it('serves users round-robin within a lane, not in arrival order', async () => {
+    const gate = new PriorityGate(1);
+    const order: string[] = [];
+    let release!: () => void;
+    const blocker = gate.run({ lane: 'high', userHash: 'a' }, () => new Promise<void>((r) => (release = r)));
+    const runs = ['a1', 'a2', 'a3', 'b1', 'c1', 'b2'].map((name) => gate.run({ lane: 'high', userHash: name[0]! }, async () => void order.push(name)));
+    await tick();
+    release();
+    await Promise.all([blocker, ...runs]);
+    expect(order).toEqual(['b1', 'c1', 'a1', 'b2', 'a2', 'a3']);
+  });
+
+  it('gives a freed slot to a user holding none before an earlier delivery of a user already running', async () => {
+    const gate = new PriorityGate(2);
+    const order: string[] = [];
+    const releases: Array<() => void> = [];
+    const held = [gate.run({ lane: 'high', userHash: 'a' }, () => new Promise<void>((r) => releases.push(r))), gate.run({ lane: 'high', userHash: 'a' }, () => new Promise<void>((r) => releases.push(r)))];
+    const runs = [gate.run({ lane: 'high', userHash: 'a' }, async () => void order.push('a3')), gate.run({ lane: 'high', userHash: 'b' }, async () => void order.push('b1'))];
+    await tick();
+    expect(gate.queued.high).toBe(2);
+    releases[0]!();
+    await Promise.all(runs);
+    expect(order).toEqual(['b1', 'a3']);
+    releases[1]!();
+    await Promise.all(held);
+  });
+
+  it('ages waiting low work upward past later high work', async () => {
+    let now = 0;
+    const gate = new PriorityGate(1, { agingMs: 1_000, clock: () => now });
+    const order: string[] = [];
+    let release!: () => void;
+    const blocker = gate.run({ lane: 'high', userHash: 'a' }, () => new Promise<void>((r) => (release = r)));
+    const low = gate.run({ lane: 'low', userHash: 'b' }, async () => void order.push('b-low'));
+    now = 2_500;
+    const high = gate.run({ lane: 'high', userHash: 'a' }, async () => void order.push('a-high'));
+    await tick();
+    release();
+    await Promise.all([blocker, low, high]);
+    expect(order).toEqual(['b-low', 'a-high']);
   });
 
   it('runs up to its slot count at once and frees a slot when work throws', async () => {
