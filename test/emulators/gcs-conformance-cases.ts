@@ -165,6 +165,21 @@ export const CASES: ConformanceCase[] = [
   },
   {
     group: 'silent-success',
+    name: 'a POST-policy form whose file part has no filename (a plain text field) stores that text',
+    async run(env) {
+      const b = await newBucket(env);
+      const file = b.file('form/text-field.txt');
+      const [policy] = await file.generateSignedPostPolicyV4({ expires: Date.now() + 60_000, conditions: [['content-length-range', 0, 50]] });
+      const form = new FormData();
+      for (const [k, v] of Object.entries(policy.fields)) form.append(k, v);
+      form.append('file', 'plain text, no filename');
+      const r = await fetch(policy.url, { method: 'POST', body: form });
+      assert.equal(r.status, 204);
+      assert.equal((await file.download())[0].toString(), 'plain text, no filename');
+    },
+  },
+  {
+    group: 'silent-success',
     name: 'a POST-policy form breaking its content-length-range or a condition is refused and stores nothing',
     async run(env) {
       const b = await newBucket(env);
