@@ -62,7 +62,7 @@ try {
   code = await new Promise<number>((done) => {
     const child = spawn(
       process.execPath,
-      [mocha, '--timeout', '120000', '--require', shim, '--grep', SKIPPED_GROUPS, '--invert', ...mochaArgs, testFile],
+      [mocha, '--timeout', '120000', '--exit', '--require', shim, '--grep', SKIPPED_GROUPS, '--invert', ...mochaArgs, testFile],
       {
         cwd: dir,
         stdio: 'inherit',
