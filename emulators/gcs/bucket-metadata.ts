@@ -190,7 +190,6 @@ export function locationType(md: BucketMetadata): 'multi-region' | 'dual-region'
 const MULTI_REGIONS = new Set(['US', 'EU', 'ASIA']);
 const DUAL_REGIONS = new Set(['NAM4', 'EUR4', 'EUR5', 'EUR7', 'EUR8', 'ASIA1']);
 
-/** Seconds objects must be kept under the bucket's retention policy (0: none). */
 /** GCS takes 0 (soft delete off) or 7 to 90 days. */
 const SOFT_DELETE_MIN_SECONDS = 7 * 24 * 3600;
 const SOFT_DELETE_MAX_SECONDS = 90 * 24 * 3600;
@@ -216,6 +215,7 @@ function softDeletePolicy(given: unknown, previous: unknown, now: string): { ret
 export const softDeleteSeconds = (md: BucketMetadata): number =>
   isObject(md.softDeletePolicy) ? Number(md.softDeletePolicy.retentionDurationSeconds) : 0;
 
+/** Seconds objects must be kept under the bucket's retention policy (0: none). */
 export const retentionSeconds = (md: BucketMetadata): number => (isObject(md.retentionPolicy) ? Number(md.retentionPolicy.retentionPeriod) : 0);
 
 /** Bucket records written before metadata was kept whole had location, storageClass, versioning and labels on top. */
