@@ -5,8 +5,8 @@ import type { BucketRecord } from './types.ts';
 /**
  * A bucket's writable metadata, stored as the client wrote it (after GCS's validation) and read
  * back the same: nothing kept by an allow-list, nothing hard-coded. PATCH is a JSON merge (a key set
- * to null is removed), PUT replaces. What the emulator cannot honour (KMS keys, HNS, soft delete,
- * default holds, object retention) is refused with a 400 that names it.
+ * to null is removed), PUT replaces. What the emulator cannot honour (KMS keys, HNS,
+ * default holds) is refused with a 400 that names it.
  */
 export type BucketMetadata = Record<string, unknown>;
 
@@ -124,12 +124,7 @@ export function normalizeBucketMetadata(input: BucketMetadata, previous: BucketM
     };
   }
 
-  // a soft delete policy of 0 s (soft delete off) is what the emulator has; longer ones are refused
-  const sd = md.softDeletePolicy;
-  if (sd !== undefined && (!isObject(sd) || Number(sd.retentionDurationSeconds ?? 0) !== 0)) {
-    throw unsupported('Soft delete (softDeletePolicy.retentionDurationSeconds > 0)');
-  }
-  md.softDeletePolicy = { retentionDurationSeconds: '0', effectiveTime: isObject(previous?.softDeletePolicy) ? previous.softDeletePolicy.effectiveTime : now };
+  md.softDeletePolicy = softDeletePolicy(md.softDeletePolicy, previous?.softDeletePolicy, now);
 
   if (md.defaultEventBasedHold === true) throw unsupported('Event-based holds (defaultEventBasedHold)');
   if (md.defaultEventBasedHold === false) delete md.defaultEventBasedHold;
@@ -194,6 +189,31 @@ export function locationType(md: BucketMetadata): 'multi-region' | 'dual-region'
 }
 const MULTI_REGIONS = new Set(['US', 'EU', 'ASIA']);
 const DUAL_REGIONS = new Set(['NAM4', 'EUR4', 'EUR5', 'EUR7', 'EUR8', 'ASIA1']);
+
+/** GCS takes 0 (soft delete off) or 7 to 90 days. */
+const SOFT_DELETE_MIN_SECONDS = 7 * 24 * 3600;
+const SOFT_DELETE_MAX_SECONDS = 90 * 24 * 3600;
+
+/**
+ * The stored soft delete policy: the duration as a string, as the API sends int64s, and the time it
+ * took effect (kept while the duration stays the same). A bucket created without one has 0 s here
+ * (soft delete off), so objects deleted by tests and the local suite do not linger.
+ */
+function softDeletePolicy(given: unknown, previous: unknown, now: string): { retentionDurationSeconds: string; effectiveTime: string } {
+  const raw = given === undefined ? 0 : isObject(given) ? (given.retentionDurationSeconds ?? 0) : Number.NaN;
+  const seconds = Number(raw);
+  if (!Number.isInteger(seconds) || (seconds !== 0 && (seconds < SOFT_DELETE_MIN_SECONDS || seconds > SOFT_DELETE_MAX_SECONDS))) {
+    throw invalid(
+      `Invalid argument: softDeletePolicy.retentionDurationSeconds must be 0 or between ${SOFT_DELETE_MIN_SECONDS} and ${SOFT_DELETE_MAX_SECONDS} (7 to 90 days), not '${String(raw)}'.`,
+    );
+  }
+  const same = isObject(previous) && Number(previous.retentionDurationSeconds) === seconds && typeof previous.effectiveTime === 'string';
+  return { retentionDurationSeconds: String(seconds), effectiveTime: same ? String(previous.effectiveTime) : now };
+}
+
+/** How long a deleted or replaced object stays restorable; 0: it is gone at once. */
+export const softDeleteSeconds = (md: BucketMetadata): number =>
+  isObject(md.softDeletePolicy) ? Number(md.softDeletePolicy.retentionDurationSeconds) : 0;
 
 /** Seconds objects must be kept under the bucket's retention policy (0: none). */
 export const retentionSeconds = (md: BucketMetadata): number => (isObject(md.retentionPolicy) ? Number(md.retentionPolicy.retentionPeriod) : 0);

@@ -28,7 +28,7 @@ export function objectResource(o: ObjectRecord, base: string, bucket?: BucketRec
     timeStorageClassUpdated: o.timeCreated,
     timeFinalized: o.timeCreated,
   };
-  for (const k of ['contentEncoding', 'contentDisposition', 'contentLanguage', 'cacheControl', 'customTime', 'metadata', 'timeDeleted'] as const) {
+  for (const k of ['contentEncoding', 'contentDisposition', 'contentLanguage', 'cacheControl', 'customTime', 'metadata', 'timeDeleted', 'softDeleteTime', 'hardDeleteTime'] as const) {
     if (o[k] !== undefined) res[k] = o[k];
   }
   if (o.componentCount !== undefined) res.componentCount = o.componentCount;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import { type BucketMetadata, mergePatch, normalizeBucketMetadata, versioningEnabled, withMetadata } from './bucket-metadata.ts';
+import { type BucketMetadata, mergePatch, normalizeBucketMetadata, softDeleteSeconds, versioningEnabled, withMetadata } from './bucket-metadata.ts';
 import { globToRegExp } from './glob.ts';
 import { changeRetention, checkAclsAllowed, checkMetadataSize, checkRetention, CLEARABLE, validateObjectName } from './object-rules.ts';
 import { DEFAULT_BUCKET_ACL, DEFAULT_OBJECT_ACL } from './acl.ts';
@@ -35,6 +35,8 @@ export interface ListOptions {
   endOffset?: string;
   includeTrailingDelimiter?: boolean;
   matchGlob?: string;
+  /** Only soft-deleted generations (and only those). */
+  softDeleted?: boolean;
 }
 
 /** What a bucket keeps beside its metadata (legacy ACLs, IAM policy), when a request sets it. */
@@ -51,6 +53,8 @@ interface BucketState {
   record: BucketRecord;
   live: Map<string, ObjectRecord>;
   noncurrent: Map<string, ObjectRecord[]>;
+  /** Deleted or replaced generations kept under the bucket's soft delete policy, until `hardDeleteTime`. */
+  softDeleted: ObjectRecord[];
 }
 
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
@@ -76,12 +80,14 @@ export class StorageCore {
 
   async init(): Promise<void> {
     const { buckets, objects, uploads } = await this.backend.load();
-    for (const record of buckets) this.#buckets.set(record.name, { record: withMetadata(record), live: new Map(), noncurrent: new Map() });
+    for (const record of buckets) this.#buckets.set(record.name, { record: withMetadata(record), live: new Map(), noncurrent: new Map(), softDeleted: [] });
     for (const o of objects) {
       const state = this.#buckets.get(o.bucket);
       if (!state) continue;
       this.#lastGeneration = Math.max(this.#lastGeneration, o.generation);
-      if (o.timeDeleted) {
+      if (o.softDeleteTime) {
+        state.softDeleted.push(o);
+      } else if (o.timeDeleted) {
         const list = state.noncurrent.get(o.name) ?? [];
         list.push(o);
         list.sort((a, b) => a.generation - b.generation);
@@ -135,7 +141,7 @@ export class StorageCore {
       notifications: [],
       nextNotificationId: 1,
     };
-    this.#buckets.set(name, { record, live: new Map(), noncurrent: new Map() });
+    this.#buckets.set(name, { record, live: new Map(), noncurrent: new Map(), softDeleted: [] });
     await this.backend.saveBucket(record);
     return record;
   }
@@ -198,6 +204,8 @@ export class StorageCore {
     if (state.live.size > 0 || state.noncurrent.size > 0) {
       throw new StorageError('conflict', 'The bucket you tried to delete is not empty.');
     }
+    // soft-deleted objects do not keep a bucket from being deleted; they go with it
+    for (const o of state.softDeleted.splice(0)) await this.#hardDelete(o);
     await this.backend.deleteBucket(name);
     this.#buckets.delete(name);
   }
@@ -241,6 +249,61 @@ export class StorageCore {
     return old;
   }
 
+  /** A soft-deleted generation (`softDeleted=true`: GCS requires the generation). */
+  getSoftDeletedObject(bucket: string, name: string, generation: number): ObjectRecord {
+    const found = this.#softDeleted(this.#bucket(bucket)).find((o) => o.name === name && o.generation === generation);
+    if (!found) throw new StorageError('notFound', `No such object: ${bucket}/${name}#${generation}`);
+    return found;
+  }
+
+  /**
+   * Restore a soft-deleted generation as a new live generation (metageneration 1, the bucket's
+   * default object ACL unless `copySourceAcl`); a live object of that name is retired as by an
+   * overwrite. Preconditions apply to the live object.
+   */
+  async restoreObject(bucket: string, name: string, generation: number, pre: Preconditions, copySourceAcl: boolean): Promise<ObjectRecord> {
+    const state = this.#bucket(bucket);
+    const source = this.getSoftDeletedObject(bucket, name, generation);
+    const previous = state.live.get(name);
+    checkPreconditions(previous, pre);
+    if (previous) checkRetention(state.record, previous, versioningEnabled(state.record.metadata) ? 'archive' : 'remove');
+    const now = new Date().toISOString();
+    const { softDeleteTime: _s, hardDeleteTime: _h, timeDeleted: _t, ...kept } = source;
+    const record: ObjectRecord = {
+      ...kept,
+      acl: copySourceAcl && source.acl ? source.acl : (state.record.defaultObjectAcl ?? [...DEFAULT_OBJECT_ACL]),
+      generation: this.#nextGeneration(),
+      metageneration: 1,
+      timeCreated: now,
+      updated: now,
+    };
+    // the restored generation takes over the soft-deleted one's content
+    state.softDeleted = state.softDeleted.filter((o) => o !== source);
+    state.live.set(name, record);
+    const retired = previous ? this.#retire(state, previous, now, record.generation) : undefined;
+    await this.backend.deleteObject(source);
+    await this.backend.saveObject(record);
+    await retired;
+    this.#emit({ type: 'finalized', object: record, ...(previous ? { overwroteGeneration: previous.generation } : {}) });
+    return record;
+  }
+
+  /** The bucket's soft-deleted generations, after removing those past their hard delete time. */
+  #softDeleted(state: BucketState): ObjectRecord[] {
+    const now = new Date().toISOString();
+    const expired = state.softDeleted.filter((o) => (o.hardDeleteTime ?? '') <= now);
+    if (expired.length > 0) {
+      state.softDeleted = state.softDeleted.filter((o) => !expired.includes(o));
+      for (const o of expired) void this.#hardDelete(o).catch(() => undefined);
+    }
+    return state.softDeleted;
+  }
+
+  async #hardDelete(object: ObjectRecord): Promise<void> {
+    await this.backend.deleteObject(object);
+    await this.backend.deleteBlob(object.blobKey);
+  }
+
   readObject(object: ObjectRecord, range?: ByteRange): Readable {
     if (object.size === 0) return new PassThrough().end() as PassThrough;
     return this.backend.createBlobReader(object.blobKey, range);
@@ -254,8 +317,12 @@ export class StorageCore {
     const after = options.pageToken ? Buffer.from(options.pageToken, 'base64url').toString('utf8') : undefined;
     const glob = options.matchGlob ? globToRegExp(options.matchGlob) : undefined;
 
-    let all: ObjectRecord[] = [...state.live.values()];
-    if (options.versions) for (const list of state.noncurrent.values()) all.push(...list);
+    let all: ObjectRecord[];
+    if (options.softDeleted) all = this.#softDeleted(state);
+    else {
+      all = [...state.live.values()];
+      if (options.versions) for (const list of state.noncurrent.values()) all.push(...list);
+    }
     all = all.filter(
       (o) =>
         o.name.startsWith(prefix) &&
@@ -467,10 +534,22 @@ export class StorageCore {
       await this.backend.saveObject(archived);
       this.#emit({ type: 'archived', object: archived, ...by });
     } else {
-      await this.backend.deleteObject(object);
-      await this.backend.deleteBlob(object.blobKey);
-      this.#emit({ type: 'deleted', object, ...by });
+      await this.#discard(state, object, now, by);
     }
+  }
+
+  /** A generation leaves the bucket: soft-deleted (kept until its hard delete time) or removed for good. */
+  async #discard(state: BucketState, object: ObjectRecord, now: string, by: { overwrittenByGeneration?: number } = {}): Promise<void> {
+    const keepSeconds = softDeleteSeconds(state.record.metadata);
+    if (keepSeconds > 0) {
+      const kept: ObjectRecord = { ...object, softDeleteTime: now, hardDeleteTime: new Date(Date.parse(now) + keepSeconds * 1000).toISOString() };
+      state.softDeleted.push(kept);
+      await this.backend.saveObject(kept);
+      this.#emit({ type: 'deleted', object: kept, ...by });
+      return;
+    }
+    await this.#hardDelete(object);
+    this.#emit({ type: 'deleted', object, ...by });
   }
 
   async deleteObject(bucket: string, name: string, generation: number | undefined, pre: Preconditions = {}): Promise<void> {
@@ -488,13 +567,11 @@ export class StorageCore {
       return;
     }
     if (live && live.generation === object.generation) state.live.delete(name);
-    // a named generation: removed for good
+    // a named generation: removed for good (or soft-deleted, under a soft delete policy)
     const list = (state.noncurrent.get(name) ?? []).filter((o) => o.generation !== object.generation);
     if (list.length > 0) state.noncurrent.set(name, list);
     else state.noncurrent.delete(name);
-    await this.backend.deleteObject(object);
-    await this.backend.deleteBlob(object.blobKey);
-    this.#emit({ type: 'deleted', object });
+    await this.#discard(state, object, new Date().toISOString());
   }
 
   /** PATCH (merge) or PUT (replace) an object's metadata; bumps metageneration. */

@@ -71,6 +71,9 @@ export interface ObjectRecord {
   retention?: { mode: 'Unlocked' | 'Locked'; retainUntilTime: string };
   /** Set on noncurrent versions (versioned buckets). */
   timeDeleted?: string;
+  /** Set on soft-deleted generations: when they were deleted, and when they will be removed for good. */
+  softDeleteTime?: string;
+  hardDeleteTime?: string;
   blobKey: string;
 }
 

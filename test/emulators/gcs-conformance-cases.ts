@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApiError, Storage, type Bucket } from '@google-cloud/storage';
+import { ApiError, Storage, type Bucket, type FileMetadata } from '@google-cloud/storage';
 import { startStorageEmulator, type StorageEmulator } from '../../emulators/gcs/index.ts';
 import { fakeCredentials } from '../support/gcs-keys.ts';
 
@@ -52,6 +52,14 @@ async function rejection(p: Promise<unknown>): Promise<ApiError> {
     return err as ApiError;
   }
   assert.fail('expected the call to be refused');
+}
+
+/** A browser-style form upload under a V4 POST policy: the policy's fields, then `file` last. */
+async function postForm(policy: { url: string; fields: Record<string, string> }, file: string | Blob): Promise<Response> {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(policy.fields)) form.append(k, v);
+  form.append('file', file);
+  return fetch(policy.url, { method: 'POST', body: form });
 }
 
 async function signedUrl(bucket: Bucket, name: string, config: Record<string, unknown>): Promise<string> {
@@ -165,23 +173,29 @@ export const CASES: ConformanceCase[] = [
   },
   {
     group: 'silent-success',
+    name: 'a POST-policy form whose file part has no filename (a plain text field) stores that text',
+    async run(env) {
+      const b = await newBucket(env);
+      const file = b.file('form/text-field.txt');
+      const [policy] = await file.generateSignedPostPolicyV4({ expires: Date.now() + 60_000, conditions: [['content-length-range', 0, 50]] });
+      const r = await postForm(policy, 'plain text, no filename');
+      assert.equal(r.status, 204);
+      assert.equal((await file.download())[0].toString(), 'plain text, no filename');
+    },
+  },
+  {
+    group: 'silent-success',
     name: 'a POST-policy form breaking its content-length-range or a condition is refused and stores nothing',
     async run(env) {
       const b = await newBucket(env);
       const file = b.file('form/too-big.txt');
       const [policy] = await file.generateSignedPostPolicyV4({ expires: Date.now() + 60_000, conditions: [['content-length-range', 0, 4]] });
-      const form = new FormData();
-      for (const [k, v] of Object.entries(policy.fields)) form.append(k, v);
-      form.append('file', new Blob(['longer than four bytes']));
-      const r = await fetch(policy.url, { method: 'POST', body: form });
+      const r = await postForm(policy, new Blob(['longer than four bytes']));
       assert.equal(r.status, 400);
       assert.match(await r.text(), /EntityTooLarge/);
       assert.equal((await file.exists())[0], false);
 
-      const tampered = new FormData();
-      for (const [k, v] of Object.entries(policy.fields)) tampered.append(k, k === 'key' ? 'form/elsewhere.txt' : v);
-      tampered.append('file', new Blob(['abc']));
-      const t = await fetch(policy.url, { method: 'POST', body: tampered });
+      const t = await postForm({ ...policy, fields: { ...policy.fields, key: 'form/elsewhere.txt' } }, new Blob(['abc']));
       assert.equal(t.status, 403);
       assert.equal((await b.file('form/elsewhere.txt').exists())[0], false);
     },
@@ -456,15 +470,116 @@ export const CASES: ConformanceCase[] = [
   },
   {
     group: 'holds-retention',
-    name: 'soft delete and KMS keys are refused with a 400 that names them',
+    name: 'KMS keys and hierarchical namespace are refused with a 400 that names them',
     async run(env) {
       const b = await newBucket(env);
-      const soft = await rejection(b.setMetadata({ softDeletePolicy: { retentionDurationSeconds: 604800 } }));
-      assert.equal(soft.code, 400);
-      assert.match(soft.message, /Soft delete/);
-      assert.equal((await rejection(b.getFiles({ softDeleted: true }))).code, 400);
       const kms = await rejection(b.setMetadata({ encryption: { defaultKmsKeyName: 'projects/p/locations/us/keyRings/r/cryptoKeys/k' } }));
+      assert.equal(kms.code, 400);
       assert.match(kms.message, /KMS/);
+      const hns = await rejection(env.storage.createBucket(env.bucketName(), { hierarchicalNamespace: { enabled: true } }));
+      assert.equal(hns.code, 400);
+      assert.match(hns.message, /Hierarchical namespace/);
+    },
+  },
+
+  // ---- soft delete ----
+  {
+    group: 'soft-delete',
+    name: 'softDeletePolicy: 0 or 7 to 90 days, stored with its effective time; a bucket starts with 0',
+    async run(env) {
+      const b = await newBucket(env);
+      assert.equal(b.metadata.softDeletePolicy?.retentionDurationSeconds, '0');
+      const week = 7 * 24 * 3600;
+      await b.setMetadata({ softDeletePolicy: { retentionDurationSeconds: week } });
+      const [md] = await b.getMetadata();
+      assert.equal(md.softDeletePolicy?.retentionDurationSeconds, String(week));
+      assert.ok(Date.parse(String(md.softDeletePolicy?.effectiveTime)) > 0);
+      for (const bad of [3600, 91 * 24 * 3600]) {
+        const err = await rejection(b.setMetadata({ softDeletePolicy: { retentionDurationSeconds: bad } }));
+        assert.equal(err.code, 400);
+        assert.match(err.message, /retentionDurationSeconds/);
+      }
+      await b.setMetadata({ softDeletePolicy: { retentionDurationSeconds: 0 } });
+      assert.equal((await b.getMetadata())[0].softDeletePolicy?.retentionDurationSeconds, '0');
+    },
+  },
+  {
+    group: 'soft-delete',
+    name: 'a deleted or overwritten object is listed only with softDeleted=true, with its soft and hard delete times',
+    async run(env) {
+      const b = await newBucket(env, { softDeletePolicy: { retentionDurationSeconds: 7 * 24 * 3600 } });
+      await b.file('gone.txt').save('one');
+      await b.file('kept.txt').save('v1');
+      await b.file('kept.txt').save('v2');
+      await b.file('gone.txt').delete();
+      assert.deepEqual((await b.getFiles())[0].map((f) => f.name), ['kept.txt']);
+      const [soft] = await b.getFiles({ softDeleted: true });
+      assert.deepEqual(soft.map((f) => f.name).sort(), ['gone.txt', 'kept.txt']);
+      for (const f of soft) {
+        const deleted = Date.parse(String(f.metadata.softDeleteTime));
+        assert.equal(Date.parse(String(f.metadata.hardDeleteTime)) - deleted, 7 * 24 * 3600 * 1000);
+      }
+      // soft-deleted objects do not keep the bucket from being deleted
+      await b.deleteFiles({ versions: true });
+      await b.delete();
+    },
+  },
+  {
+    group: 'soft-delete',
+    name: 'GET of a soft-deleted generation needs softDeleted=true and its generation; its content is not served',
+    async run(env) {
+      const b = await newBucket(env, { softDeletePolicy: { retentionDurationSeconds: 7 * 24 * 3600 } });
+      const f = b.file('g.txt');
+      await f.save('content');
+      const generation = Number((await f.getMetadata())[0].generation);
+      await f.delete();
+      assert.equal((await rejection(f.getMetadata())).code, 404);
+      const [got] = await f.get({ softDeleted: true, generation });
+      assert.equal(Number(got.metadata.generation), generation);
+      assert.ok(got.metadata.softDeleteTime);
+      assert.equal((await rejection(f.get({ softDeleted: true }))).code, 400);
+      const media = await fetch(`${env.emulator.url}/storage/v1/b/${b.name}/o/g.txt?alt=media&generation=${generation}&softDeleted=true`);
+      assert.equal(media.status, 400);
+    },
+  },
+  {
+    group: 'soft-delete',
+    name: 'restore brings a soft-deleted generation back as a new live generation; preconditions apply',
+    async run(env) {
+      const b = await newBucket(env, { softDeletePolicy: { retentionDurationSeconds: 7 * 24 * 3600 } });
+      const f = b.file('r.txt');
+      await f.save('first', { metadata: { metadata: { k: 'v' } } });
+      const [before] = await f.getMetadata();
+      await f.delete();
+      // the client types the answer as a File; what it resolves to is the object resource
+      const restored = (await f.restore({ generation: Number(before.generation) })) as unknown as FileMetadata;
+      assert.equal(restored.name, 'r.txt');
+      assert.notEqual(String(restored.generation), String(before.generation));
+      assert.equal(String(restored.metageneration), '1');
+      assert.equal(restored.metadata?.k, 'v');
+      assert.equal((await f.download())[0].toString(), 'first');
+      assert.equal((await b.getFiles({ softDeleted: true }))[0].length, 0);
+      // restoring over a live object: ifGenerationMatch=0 refuses (412); without it the live one is soft-deleted
+      await f.save('second');
+      const secondGen = Number((await f.getMetadata())[0].generation);
+      await f.save('third');
+      assert.equal((await rejection(f.restore({ generation: secondGen, ifGenerationMatch: 0 } as never))).code, 412);
+      await f.restore({ generation: secondGen });
+      assert.equal((await f.download())[0].toString(), 'second');
+      assert.equal((await rejection(f.restore({ generation: 1 }))).code, 404);
+    },
+  },
+  {
+    group: 'soft-delete',
+    name: 'without a policy a delete is final: nothing to list or restore',
+    async run(env) {
+      const b = await newBucket(env);
+      const f = b.file('x.txt');
+      await f.save('x');
+      const generation = Number((await f.getMetadata())[0].generation);
+      await f.delete();
+      assert.equal((await b.getFiles({ softDeleted: true }))[0].length, 0);
+      assert.equal((await rejection(f.restore({ generation }))).code, 404);
     },
   },
 

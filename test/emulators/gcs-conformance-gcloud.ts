@@ -1,5 +1,5 @@
 /**
- * A 52-command `gcloud storage` checklist: each command runs through the real CLI against the
+ * A `gcloud storage` checklist (60 commands): each command runs through the real CLI against the
  * emulator and its effect is checked through the Node client (or the command's own output).
  * Commands run in order; later ones rely on what earlier ones made.
  */
@@ -215,6 +215,19 @@ export const GCLOUD_CHECKLIST: GcloudCheck[] = [
   { name: 'rm', args: () => ['rm', `${B}/docs/moved.txt`], check: async (_o, c) => assert.equal(await exists(c, 'docs/moved.txt'), false) },
   { name: 'rm -r a prefix', args: () => ['rm', '-r', `${B}/tree/`], check: async (_o, c) => assert.equal((await c.storage.bucket('ck-main').getFiles({ prefix: 'tree/' }))[0].length, 0) },
   { name: 'ls of what is gone fails', args: () => ['ls', `${B}/tree/`], fails: /matched no objects/i },
+  {
+    name: 'buckets update --soft-delete-duration',
+    args: () => ['buckets', 'update', B, '--soft-delete-duration=7d'],
+    check: async (_o, c) => assert.equal(((await bucketMeta(c)).softDeletePolicy as Record<string, unknown>).retentionDurationSeconds, '604800'),
+  },
+  { name: 'rm under a soft delete policy', args: () => ['rm', `${B}/docs/copy.txt`], check: async (_o, c) => assert.equal(await exists(c, 'docs/copy.txt'), false) },
+  { name: 'ls --soft-deleted', args: () => ['ls', '--soft-deleted', `${B}/docs/**`], check: (o) => assert.match(o.stdout, /gs:\/\/ck-main\/docs\/copy\.txt#\d+/) },
+  { name: 'restore', args: () => ['restore', `${B}/docs/copy.txt`], check: async (_o, c) => assert.equal((await objectMeta(c, 'docs/copy.txt')).size, '16') },
+  {
+    name: 'buckets update --clear-soft-delete',
+    args: () => ['buckets', 'update', B, '--clear-soft-delete'],
+    check: async (_o, c) => assert.equal(((await bucketMeta(c)).softDeletePolicy as Record<string, unknown>).retentionDurationSeconds, '0'),
+  },
   {
     name: 'rm -r a bucket (objects, then the bucket)',
     args: () => ['rm', '-r', B2],

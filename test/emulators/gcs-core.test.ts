@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { createFilesystemBackend } from '../../emulators/gcs/backends/filesystem.ts';
 import { createMemoryBackend } from '../../emulators/gcs/backends/memory.ts';
 import { boundaryOf, parseMultipartUpload } from '../../emulators/gcs/multipart.ts';
 import { StorageCore } from '../../emulators/gcs/storage.ts';
@@ -99,5 +103,46 @@ describe('storage core listing', () => {
     for (let i = 0; i < 50; i++) gens.push((await core.writeObject('bkt', `o${i % 3}`, Readable.from([Buffer.from('x')]), {})).generation);
     expect([...gens].sort((a, b) => a - b)).toEqual(gens);
     expect(new Set(gens).size).toBe(gens.length);
+  });
+});
+
+describe('storage core soft delete', () => {
+  const WEEK = 7 * 24 * 3600;
+  const text = (s: string): Readable => Readable.from([Buffer.from(s)]);
+
+  it('keeps a deleted generation on disk across a restart, restores it, and drops it once past its hard delete time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gcs-soft-'));
+    try {
+      const first = new StorageCore(await createFilesystemBackend(dir));
+      await first.init();
+      await first.createBucket('bkt', 'p', { softDeletePolicy: { retentionDurationSeconds: WEEK } });
+      const written = await first.writeObject('bkt', 'doc.txt', text('kept'), {});
+      await first.deleteObject('bkt', 'doc.txt', undefined);
+      await first.close();
+
+      const second = new StorageCore(await createFilesystemBackend(dir));
+      await second.init();
+      expect(second.listObjects('bkt').items).toEqual([]);
+      const [soft] = second.listObjects('bkt', { softDeleted: true }).items;
+      expect(soft?.generation).toBe(written.generation);
+      expect(Date.parse(soft?.hardDeleteTime ?? '') - Date.parse(soft?.softDeleteTime ?? '')).toBe(WEEK * 1000);
+      const restored = await second.restoreObject('bkt', 'doc.txt', written.generation, {}, false);
+      expect(restored.generation).toBeGreaterThan(written.generation);
+      expect(restored.softDeleteTime).toBeUndefined();
+      const chunks: Buffer[] = [];
+      for await (const c of second.readObject(restored)) chunks.push(c as Buffer);
+      expect(Buffer.concat(chunks).toString()).toBe('kept');
+
+      // a soft-deleted record whose hard delete time has passed is gone for good
+      await second.deleteObject('bkt', 'doc.txt', undefined);
+      const [again] = second.listObjects('bkt', { softDeleted: true }).items;
+      if (!again) throw new Error('expected a soft-deleted generation');
+      again.hardDeleteTime = new Date(Date.now() - 1000).toISOString();
+      expect(second.listObjects('bkt', { softDeleted: true }).items).toEqual([]);
+      expect(() => second.getSoftDeletedObject('bkt', 'doc.txt', again.generation)).toThrow(/No such object/);
+      await second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -4,12 +4,15 @@ import { StorageError } from '../errors.ts';
 import { etag } from '../resources.ts';
 import { checkPreconditions } from '../storage.ts';
 import type { ByteRange, ObjectRecord } from '../types.ts';
-import { baseHeaders, type Ctx, header, num, type Params, preconditions } from './context.ts';
+import { baseHeaders, bool, type Ctx, header, num, type Params, preconditions } from './context.ts';
 import { checkContentKey, customerKey } from './csek.ts';
 import { refuseUnsupportedObjectOptions } from './unsupported.ts';
 
 export async function download(ctx: Ctx, { bucket, object }: Params): Promise<void> {
   refuseUnsupportedObjectOptions(ctx);
+  if (bool(ctx.query.get('softDeleted'))) {
+    throw new StorageError('invalid', 'A soft-deleted object\'s content cannot be read; restore it first (objects.restore).');
+  }
   const o = ctx.core.getObject(bucket, object, num(ctx.query.get('generation')));
   checkPreconditions(o, preconditions(ctx.query));
   checkContentKey(o, customerKey(ctx.req));

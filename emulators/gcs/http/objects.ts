@@ -30,9 +30,7 @@ export function listObjects(ctx: Ctx, { bucket }: Params): void {
   // gcloud (Python) sends booleans as `True`
   if (bool(q.get('versions'))) opt.versions = true;
   if (bool(q.get('includeTrailingDelimiter'))) opt.includeTrailingDelimiter = true;
-  if (bool(q.get('softDeleted'))) {
-    throw new StorageError('invalid', 'Soft delete is not supported by the emulator: no object is ever soft-deleted (softDeleted=true).');
-  }
+  if (bool(q.get('softDeleted'))) opt.softDeleted = true;
   const { items, prefixes, nextPageToken } = ctx.core.listObjects(bucket, opt);
   const body: Record<string, unknown> = { kind: 'storage#objects', items: items.map((o) => objectJson(ctx, o)) };
   if (prefixes.length > 0) body.prefixes = prefixes;
@@ -44,7 +42,10 @@ export function getObject(ctx: Ctx, params: Params): Promise<void> | void {
   const { bucket, object } = params;
   if (ctx.query.get('alt') === 'media') return download(ctx, params);
   refuseUnsupportedObjectOptions(ctx);
-  const o = ctx.core.getObject(bucket, object, num(ctx.query.get('generation')));
+  const generation = num(ctx.query.get('generation'));
+  const o = bool(ctx.query.get('softDeleted'))
+    ? ctx.core.getSoftDeletedObject(bucket, object, requiredGeneration(generation))
+    : ctx.core.getObject(bucket, object, generation);
   checkPreconditions(o, preconditions(ctx.query));
   sendJson(ctx, 200, objectJson(ctx, o));
 }
@@ -127,8 +128,18 @@ export function withPredefinedAcl(ctx: Ctx, init: ObjectInit): ObjectInit {
   return name ? { ...init, acl: predefinedAcl(name, 'object') } : init;
 }
 
-export function restoreObject(): never {
-  throw new StorageError('invalid', 'Soft delete is not supported by the emulator: there is no soft-deleted object to restore.');
+/** `POST .../o/O/restore?generation=G`: a soft-deleted generation back as a new live one. */
+export async function restoreObject(ctx: Ctx, { bucket, object }: Params): Promise<void> {
+  ctx.req.resume();
+  const generation = requiredGeneration(num(ctx.query.get('generation')));
+  const o = await ctx.core.restoreObject(bucket, object, generation, preconditions(ctx.query), bool(ctx.query.get('copySourceAcl')));
+  sendJson(ctx, 200, objectJson(ctx, o));
+}
+
+/** Soft-deleted objects are addressed by generation only, as GCS requires. */
+function requiredGeneration(generation: number | undefined): number {
+  if (generation === undefined) throw new StorageError('required', 'Required parameter: generation (a soft-deleted object is addressed by its generation).');
+  return generation;
 }
 
 const INIT_STRINGS = ['contentType', 'contentEncoding', 'contentDisposition', 'contentLanguage', 'cacheControl', 'customTime', 'storageClass'] as const;

@@ -1,10 +1,13 @@
 import busboy from 'busboy';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { badRequest, StorageError } from '../errors.ts';
 import type { ObjectInit } from '../storage.ts';
 import type { ObjectRecord } from '../types.ts';
 import { type Ctx, isRecord, type Params, send, sendEmpty } from './context.ts';
 import { limitLength, XML_OBJECT_FIELDS, xmlEscape } from './xml.ts';
+
+/** busboy buffers fields; a `file` field without a filename is buffered like them. */
+const FIELD_LIMIT_BYTES = 8 * 1024 * 1024;
 
 /** Form fields that are never policy conditions. */
 const UNCHECKED = new Set(['file', 'policy', 'x-goog-signature', 'signature', 'googleaccessid', 'x-goog-algorithm', 'x-goog-credential', 'x-goog-date']);
@@ -27,28 +30,44 @@ export async function postPolicyUpload(ctx: Ctx, { bucket: pathBucket }: Params)
   const fields = new Map<string, string>();
   let result: Promise<ObjectRecord> | undefined;
   let fileSeen = false;
-  const parser = busboy({ headers: ctx.req.headers, limits: { fields: 100, fieldSize: 64 * 1024, files: 1 } });
+  const parser = busboy({ headers: ctx.req.headers, limits: { fields: 100, fieldSize: FIELD_LIMIT_BYTES, files: 1 } });
+  const startWrite = (stream: Readable, filename: string | undefined): void => {
+    fileSeen = true;
+    try {
+      const { bucket, key, init, length } = checkPolicy(fields, pathBucket, filename);
+      const sink = new PassThrough();
+      const source = length ? stream.pipe(limitLength(length)) : stream;
+      source.on('error', (err) => sink.destroy(err));
+      source.pipe(sink);
+      result = ctx.core.writeObject(bucket, key, sink, init);
+      result.catch(() => stream.resume());
+    } catch (err) {
+      stream.resume();
+      result = Promise.reject(err);
+      result.catch(() => undefined);
+    }
+  };
   const done = new Promise<void>((resolve, reject) => {
-    parser.on('field', (name, value) => fields.set(name.toLowerCase(), value));
+    parser.on('field', (name, value, info) => {
+      // a `file` part without a filename (a form built in code) is the content too, as GCS takes it
+      if (name.toLowerCase() === 'file' && !fileSeen) {
+        if (info.valueTruncated) {
+          result = Promise.reject(badRequest(`A file field without a filename is limited to ${FIELD_LIMIT_BYTES} bytes here; send it as a file part.`));
+          result.catch(() => undefined);
+          fileSeen = true;
+          return;
+        }
+        startWrite(Readable.from([Buffer.from(value, 'utf8')]), undefined);
+        return;
+      }
+      fields.set(name.toLowerCase(), value);
+    });
     parser.on('file', (name, stream, info) => {
       if (name.toLowerCase() !== 'file' || fileSeen) {
         stream.resume();
         return;
       }
-      fileSeen = true;
-      try {
-        const { bucket, key, init, length } = checkPolicy(fields, pathBucket, info.filename);
-        const sink = new PassThrough();
-        const source = length ? stream.pipe(limitLength(length)) : stream;
-        source.on('error', (err) => sink.destroy(err));
-        source.pipe(sink);
-        result = ctx.core.writeObject(bucket, key, sink, init);
-        result.catch(() => stream.resume());
-      } catch (err) {
-        stream.resume();
-        result = Promise.reject(err);
-        result.catch(() => undefined);
-      }
+      startWrite(stream, info.filename);
     });
     parser.on('close', () => resolve());
     parser.on('error', (err) => reject(err instanceof Error ? badRequest(`Malformed form: ${err.message}`) : err));
