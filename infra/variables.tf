@@ -108,25 +108,25 @@ variable "rate_limit_window_seconds" {
 variable "upload_rate_limit" {
   description = "UPLOAD_RATE_LIMIT: requests to upload per user per window, per instance, sustained (0: no limit)."
   type        = number
-  default     = 600
+  default     = 300
 }
 
 variable "upload_rate_burst" {
   description = "UPLOAD_RATE_BURST: requests to upload a user may make at once after being idle, per instance."
   type        = number
-  default     = 100
+  default     = 30
 }
 
 variable "api_rate_limit" {
   description = "API_RATE_LIMIT: requests to the api per user per window, per instance, sustained (0: no limit). /health, /openapi.json and the console's page are not counted."
   type        = number
-  default     = 1200
+  default     = 600
 }
 
 variable "api_rate_burst" {
   description = "API_RATE_BURST: requests to the api a user may make at once after being idle, per instance."
   type        = number
-  default     = 200
+  default     = 60
 }
 
 variable "dispatch_max_instances" {

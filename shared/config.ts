@@ -103,10 +103,10 @@ const Env = z
      * /health, /openapi.json or the console's page). A LIMIT of 0 turns that limit off.
      */
     RATE_LIMIT_WINDOW_SECONDS: int(60),
-    UPLOAD_RATE_LIMIT: count(600),
-    UPLOAD_RATE_BURST: int(100),
-    API_RATE_LIMIT: count(1200),
-    API_RATE_BURST: int(200),
+    UPLOAD_RATE_LIMIT: count(300),
+    UPLOAD_RATE_BURST: int(30),
+    API_RATE_LIMIT: count(600),
+    API_RATE_BURST: int(60),
     /** The api function's URL: upload's statusUrl points there (the api is another function, on another host or port). */
     API_URL: z.string().url().optional(),
     /** Callers (service-account emails, comma-separated) allowed on the api's /maintenance routes: the scheduler's. */

@@ -114,7 +114,7 @@ describe('the per-user rate limit, through the functions-framework processes', (
   });
 
   it('is described in the OpenAPI description: 429 with Retry-After on every operation that names a caller', () => {
-    for (const [path, operations] of Object.entries(OPENAPI.paths as Record<string, Record<string, { security?: unknown[]; responses: Record<string, { headers?: Record<string, unknown> }> }>>)) {
+    for (const [path, operations] of Object.entries(OPENAPI.paths as Record<string, Record<string, { security?: readonly unknown[]; responses: Record<string, { headers?: Record<string, unknown> }> }>>)) {
       for (const [method, op] of Object.entries(operations)) {
         const open = Array.isArray(op.security) && op.security.length === 0;
         if (open) expect(op.responses['429'], `${method} ${path}`).toBeUndefined();

@@ -44,8 +44,8 @@ describe('loadConfig', () => {
   it("reads each function's per-user rate limit, 0 turning one off, and lists bad values", () => {
     const required = { USER_HASH_SECRET: 'x'.repeat(32), UPLOADS_BUCKET: 'uploads', RESULTS_BUCKET: 'results', GOOGLE_CLOUD_PROJECT: 'p' };
     expect(loadConfig(required).rateLimits).toEqual({
-      upload: { requests: 600, burst: 100, windowMs: 60_000 },
-      api: { requests: 1200, burst: 200, windowMs: 60_000 },
+      upload: { requests: 300, burst: 30, windowMs: 60_000 },
+      api: { requests: 600, burst: 60, windowMs: 60_000 },
     });
     const tuned = loadConfig({ ...required, RATE_LIMIT_WINDOW_SECONDS: '10', UPLOAD_RATE_LIMIT: '0', API_RATE_LIMIT: '50', API_RATE_BURST: '5' });
     expect(tuned.rateLimits).toEqual({ upload: null, api: { requests: 50, burst: 5, windowMs: 10_000 } });
