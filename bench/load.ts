@@ -23,7 +23,8 @@ const { values: args } = parseArgs({
     uploads: { type: 'string', default: '200' },
     users: { type: 'string', default: '20' },
     flood: { type: 'string', default: '2000' },
-    'flood-concurrency': { type: 'string', default: '64' },
+    /** Requests of the flood in the air at once: by default all of them (as fast as possible, not waiting for answers). */
+    'flood-concurrency': { type: 'string' },
     probes: { type: 'string', default: '100' },
     file: { type: 'string', default: 'tessjs_simple_png.png' },
     'timeout-minutes': { type: 'string', default: '20' },
@@ -32,7 +33,7 @@ const { values: args } = parseArgs({
 const UPLOADS = Number(args.uploads);
 const USERS = Number(args.users);
 const FLOOD = Number(args.flood);
-const FLOOD_CONCURRENCY = Number(args['flood-concurrency']);
+const FLOOD_CONCURRENCY = Number(args['flood-concurrency'] ?? FLOOD);
 const PROBES = Number(args.probes);
 const DEADLINE = Date.now() + Number(args['timeout-minutes']) * 60_000;
 const bytes = Buffer.from(fixture(args.file!));
@@ -121,6 +122,8 @@ async function probe(p: Pipeline, email: string, keepGoing: (done: number) => bo
 }
 
 const pipeline = await startPipeline({ functions: ['upload', 'api', 'dispatch', 'ocr-worker'] });
+// Interrupted, the emulators and functions stop with the run.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void pipeline.stop().finally(() => process.exit(130)));
 const store = new TaskStore(createFirestore(pipeline.suite.projectId));
 
 try {
@@ -157,13 +160,14 @@ try {
   say(`idle: ${PROBES} requests from one user, one after another`);
   const idle = await probe(pipeline, 'victim@example.com', (done) => done < PROBES);
   say(`flood: ${FLOOD} requests from one user, ${FLOOD_CONCURRENCY} at a time, while the same user probes again`);
-  const flood = { statuses: new Map<number, number>(), withoutRetryAfter: 0, retryAfter: [] as number[], ms: 0 };
+  const flood = { statuses: new Map<number, number>(), withoutRetryAfter: 0, retryAfter: [] as number[], refusedMs: [] as number[], ms: 0 };
   let flooding = true;
   const floodStarted = performance.now();
   const sendFlood = pLimit(FLOOD_CONCURRENCY);
   const floodDone = Promise.all(
     Array.from({ length: FLOOD }, (_, i) =>
       sendFlood(async () => {
+        const sent = performance.now();
         const res = await (i % 2 === 0
           ? fetch(`${pipeline.functions.api!.url}/tasks?limit=20`, { headers: who('flood@example.com') })
           : signedUrlRequest(pipeline, 'flood@example.com', `flood-${i}.png`)
@@ -171,6 +175,7 @@ try {
         const status = res?.status ?? 0;
         flood.statuses.set(status, (flood.statuses.get(status) ?? 0) + 1);
         if (status === 429) {
+          flood.refusedMs.push(performance.now() - sent);
           const after = Number(res!.headers.get('retry-after'));
           if (!(after >= 1)) flood.withoutRetryAfter++;
           else flood.retryAfter.push(after);
@@ -212,7 +217,7 @@ all submitted in ${(submittedMs / 1000).toFixed(1)} s, all finished ${(allDoneMs
 
 **A flood from one user**: ${FLOOD} requests (half \`GET /tasks\` on the api, half \`POST /uploads\` on upload), ${FLOOD_CONCURRENCY} at a time,
 in ${(flood.ms / 1000).toFixed(1)} s (${Math.round(FLOOD / (flood.ms / 1000))} requests/s): ${count(200)} answered 200, **${count(429)} answered 429**
-(${flood.withoutRetryAfter} without a Retry-After; Retry-After ${flood.retryAfter.length ? `${Math.min(...flood.retryAfter)}–${Math.max(...flood.retryAfter)} s` : '–'}), ${floodErrors} 5xx or broken,
+(${flood.withoutRetryAfter} without a Retry-After; answered in ${ms(pct(flood.refusedMs, 50))} ms p50, ${ms(pct(flood.refusedMs, 95))} ms p95; Retry-After ${flood.retryAfter.length ? `${Math.min(...flood.retryAfter)}–${Math.max(...flood.retryAfter)} s` : '–'}), ${floodErrors} 5xx or broken,
 other: ${JSON.stringify(Object.fromEntries([...flood.statuses].filter(([s]) => s !== 200 && s !== 429 && s < 500 && s !== 0)))}.
 Meanwhile another user made the same two requests one after another (${busy.api.length + busy.upload.length} requests during the flood;
 ${idle.api.length + idle.upload.length} on the idle system before it, the peer); refused or failed: ${idle.other.length} idle, ${busy.other.length} flooded.
