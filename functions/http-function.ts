@@ -1,10 +1,14 @@
 /**
  * The one wrapper of the HTTP functions: the request's trace on every log line, one request log
- * line per request (Cloud Logging's httpRequest, successes too), and any error answered in the
- * service's error shape (shared/http-errors.ts). A handler only parses, calls and writes its answer.
+ * line per request (Cloud Logging's httpRequest, successes too, with the caller's user hash once
+ * known), the caller identified and held to their per-user request limit, and any error answered
+ * in the service's error shape (shared/http-errors.ts). A handler only parses, calls and writes its answer.
  */
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
-import type { Config } from '../shared/config.ts';
+import { identify, type Caller, type IdentifyOptions, type IdentityConfig } from '../shared/adapters/auth.ts';
+import type { Config, RateLimitedFunction } from '../shared/config.ts';
+import { DocVaultError } from '../shared/core/errors.ts';
+import { RateLimiter, retryAfterSeconds } from '../shared/core/rate-limit.ts';
 import { respondWithError } from '../shared/http-errors.ts';
 import { traceFields, traceFrom, type HttpRequestEntry, type Logger } from '../shared/log.ts';
 
@@ -17,29 +21,75 @@ export const USER_CONTENT_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:",
 };
 
-export function httpFunction<C extends { config: Pick<Config, 'GOOGLE_CLOUD_PROJECT'>; log: Logger }>(
+export interface HttpFunctionContext {
+  config: IdentityConfig & Pick<Config, 'rateLimits'>;
+  log: Logger;
+  identity?: IdentifyOptions | undefined;
+}
+
+export interface HttpCall {
+  /**
+   * The caller, identified on first use and held to their per-user limit at once: RATE_LIMITED
+   * (429 with Retry-After) before the handler reads anything more (an upload's body included).
+   * A request that never asks (/health, the console's page) is neither identified nor counted.
+   */
+  caller(): Promise<Caller>;
+}
+
+export function httpFunction<C extends HttpFunctionContext>(
+  name: RateLimitedFunction,
   context: () => C,
-  handle: (ctx: C, req: Request, res: Response) => Promise<void>,
+  handle: (ctx: C & HttpCall, req: Request, res: Response) => Promise<void>,
 ): HttpFunction {
+  // Per instance, as the function's instances share nothing: a user spread over N instances gets up to N times the limit.
+  let limiter: RateLimiter | null | undefined;
   return async (req, res) => {
     const started = process.hrtime.bigint();
     const ctx = context();
     const log = ctx.log.child(traceFields(traceFrom(req.headers, ctx.config.GOOGLE_CLOUD_PROJECT)));
+    const seen: { userHash?: string } = {};
     // Nothing we answer is meant to be sniffed into another type (JSON included).
     res.setHeader('x-content-type-options', 'nosniff');
-    res.once('finish', () => logRequest(log, req, res, started));
+    res.once('finish', () => logRequest(log, req, res, started, seen.userHash));
     res.once('close', () => {
-      if (!res.writableFinished) logRequest(log, req, res, started);
+      if (!res.writableFinished) logRequest(log, req, res, started, seen.userHash);
     });
+    let identified: Promise<Caller> | undefined;
+    const caller = () =>
+      (identified ??= identify(req.headers, ctx.config, ctx.identity).then((who) => {
+        seen.userHash = who.userHash;
+        limiter ??= rateLimiterFor(ctx.config.rateLimits[name]);
+        admit(limiter, who, res);
+        return who;
+      }));
     try {
-      await handle({ ...ctx, log }, req, res);
+      await handle({ ...ctx, log, caller }, req, res);
     } catch (err) {
       respondWithError(res, err, log, { method: req.method, path: req.path });
     }
   };
 }
 
-function logRequest(log: Logger, req: Request, res: Response, started: bigint): void {
+function rateLimiterFor(limit: Config['rateLimits'][RateLimitedFunction]): RateLimiter | null {
+  return limit ? new RateLimiter(limit, () => performance.now()) : null;
+}
+
+/** One token of the caller's bucket, or RATE_LIMITED with Retry-After set on the answer to come. */
+function admit(limiter: RateLimiter | null, caller: Caller, res: Response): void {
+  if (!limiter) return;
+  const admission = limiter.take(caller.userHash);
+  if (admission.allowed) return;
+  const seconds = retryAfterSeconds(admission);
+  res.setHeader('retry-after', String(seconds));
+  const { requests, windowMs, burst } = limiter.limit;
+  throw new DocVaultError(
+    'RATE_LIMITED',
+    `Too many requests: at most ${requests} per ${windowMs / 1000} s (${burst} at once) per user. Try again in ${seconds} s.`,
+    { retryAfterSeconds: seconds },
+  );
+}
+
+function logRequest(log: Logger, req: Request, res: Response, started: bigint, userHash: string | undefined): void {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const responseSize = res.getHeader('content-length');
   const requestSize = req.headers['content-length'];
@@ -54,6 +104,8 @@ function logRequest(log: Logger, req: Request, res: Response, started: bigint): 
     ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
   };
   const line = `${req.method} ${req.path} ${httpRequest.status}`;
-  if (httpRequest.status >= 500) log.error(line, { httpRequest });
-  else log.info(line, { httpRequest });
+  // The caller by their hash, never their email: whose requests these are (a flood's, say).
+  const fields = userHash ? { httpRequest, userHash } : { httpRequest };
+  if (httpRequest.status >= 500) log.error(line, fields);
+  else log.info(line, fields);
 }

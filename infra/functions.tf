@@ -40,16 +40,22 @@ locals {
   # service URL (google-auth-library's getIdTokenClient) use as the audience.
   run_urls = { for name in ["upload", "api"] : name => "https://${name}-${data.google_project.this.number}.${var.region}.run.app" }
   env_upload = {
-    SIGNED_URL_MINUTES = tostring(var.signed_url_minutes)
+    SIGNED_URL_MINUTES        = tostring(var.signed_url_minutes)
+    RATE_LIMIT_WINDOW_SECONDS = tostring(var.rate_limit_window_seconds)
+    UPLOAD_RATE_LIMIT         = tostring(var.upload_rate_limit)
+    UPLOAD_RATE_BURST         = tostring(var.upload_rate_burst)
     # The web console is served by api; under a run.app URL it is another origin than upload.
     CONSOLE_ORIGINS = join(",", [for url in [local.function_urls["api"], local.run_urls["api"]] : regex("^https://[^/]+", url)])
     # statusUrl in upload's answers: the api is another function, on its own URL.
     API_URL = local.function_urls["api"]
   }
   env_api = {
-    UPLOAD_URL          = local.function_urls["upload"] # where the console sends files
-    MODELS_BUCKET       = google_storage_bucket.store["models"].name # GET /cache/info reads its manifest
-    MAINTENANCE_CALLERS = google_service_account.scheduler.email # the only caller of /maintenance/*
+    UPLOAD_URL                = local.function_urls["upload"] # where the console sends files
+    MODELS_BUCKET             = google_storage_bucket.store["models"].name # GET /cache/info reads its manifest
+    MAINTENANCE_CALLERS       = google_service_account.scheduler.email # the only caller of /maintenance/*
+    RATE_LIMIT_WINDOW_SECONDS = tostring(var.rate_limit_window_seconds)
+    API_RATE_LIMIT            = tostring(var.api_rate_limit)
+    API_RATE_BURST            = tostring(var.api_rate_burst)
   }
   env_dispatch = {}
   env_worker = {

@@ -94,6 +94,41 @@ variable "http_max_instances" {
   default     = 20
 }
 
+# Per-user request limits of upload and api (shared/core/rate-limit.ts): a token bucket per user
+# hash, refilled at <limit> requests per window, holding at most <burst>. Each instance counts on
+# its own (in memory): a user whose requests land on N instances may get up to N times the limit,
+# so a limit here is per instance, and http_max_instances bounds the total. Over it: 429
+# RATE_LIMITED with Retry-After. A limit of 0 turns it off.
+variable "rate_limit_window_seconds" {
+  description = "RATE_LIMIT_WINDOW_SECONDS: the window the upload and api limits are counted over."
+  type        = number
+  default     = 60
+}
+
+variable "upload_rate_limit" {
+  description = "UPLOAD_RATE_LIMIT: requests to upload per user per window, per instance, sustained (0: no limit)."
+  type        = number
+  default     = 300
+}
+
+variable "upload_rate_burst" {
+  description = "UPLOAD_RATE_BURST: requests to upload a user may make at once after being idle, per instance."
+  type        = number
+  default     = 30
+}
+
+variable "api_rate_limit" {
+  description = "API_RATE_LIMIT: requests to the api per user per window, per instance, sustained (0: no limit). /health, /openapi.json and the console's page are not counted."
+  type        = number
+  default     = 600
+}
+
+variable "api_rate_burst" {
+  description = "API_RATE_BURST: requests to the api a user may make at once after being idle, per instance."
+  type        = number
+  default     = 60
+}
+
 variable "dispatch_max_instances" {
   description = "Max instances of dispatch."
   type        = number

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { Limits } from './core/options.ts';
+import type { RateLimit } from './core/rate-limit.ts';
 import { DEFAULT_PRIORITY_RULES, PriorityRule } from './core/task.ts';
 import { DEFAULT_SHARD_PAGES } from './core/shards.ts';
 import type { FairnessSettings } from './core/fairness.ts';
@@ -13,6 +14,8 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** 0 turns the setting's limit off. */
+const count = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
 
 /**
  * The emulator suite: all three hosts set. What only the emulators may do (private callbacks,
@@ -105,6 +108,17 @@ const Env = z
     /** How often, at most, a task's progress is written (Firestore: ~1 write/s per document). */
     PROGRESS_INTERVAL_MS: int(1000),
     SIGNED_URL_MINUTES: int(30),
+    /**
+     * Per-user request limits of the HTTP functions (shared/core/rate-limit.ts), each counted by
+     * each instance on its own: a token bucket of BURST requests refilled at LIMIT per window.
+     * Upload counts every request to upload; the api every request that names a caller (not
+     * /health, /openapi.json or the console's page). A LIMIT of 0 turns that limit off.
+     */
+    RATE_LIMIT_WINDOW_SECONDS: int(60),
+    UPLOAD_RATE_LIMIT: count(300),
+    UPLOAD_RATE_BURST: int(30),
+    API_RATE_LIMIT: count(600),
+    API_RATE_BURST: int(60),
     /** The api function's URL: upload's statusUrl points there (the api is another function, on another host or port). */
     API_URL: z.string().url().optional(),
     /** Callers (service-account emails, comma-separated) allowed on the api's /maintenance routes: the scheduler's. */
@@ -151,7 +165,16 @@ export type Config = z.output<typeof Env> & {
   /** TASK_RETENTION_DAYS in ms: how long a finished task is kept (its expireAt). */
   retentionMs: number;
   fairness: FairnessSettings;
+  /** Each HTTP function's per-user limit; null where it is off. */
+  rateLimits: Record<RateLimitedFunction, RateLimit | null>;
 };
+
+/** The functions whose callers are limited, each by its own settings. */
+export type RateLimitedFunction = 'upload' | 'api';
+
+function rateLimit(requests: number, burst: number, windowSeconds: number): RateLimit | null {
+  return requests === 0 ? null : { requests, burst, windowMs: windowSeconds * 1000 };
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -178,6 +201,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     retentionMs: e.TASK_RETENTION_DAYS * 86_400_000,
     fairness: { cap: e.USER_IN_FLIGHT_CAP, agingMs: e.QUEUE_AGING_SECONDS * 1000, republishAfterMs: e.REPUBLISH_QUEUED_MINUTES * 60_000 },
+    rateLimits: {
+      upload: rateLimit(e.UPLOAD_RATE_LIMIT, e.UPLOAD_RATE_BURST, e.RATE_LIMIT_WINDOW_SECONDS),
+      api: rateLimit(e.API_RATE_LIMIT, e.API_RATE_BURST, e.RATE_LIMIT_WINDOW_SECONDS),
+    },
     usingEmulators: allEmulators(e),
   };
 }

@@ -16,6 +16,7 @@ const ADVICE: Readonly<Record<string, string>> = {
   ENGINE_FAILURE: 'A temporary failure: use "Requeue failed" to try again.',
   INTERNAL: 'A temporary failure on our side: try again in a minute.',
   UNAVAILABLE: 'The service is busy or restarting: try again in a minute.',
+  RATE_LIMITED: 'Too many requests in a short time: wait a few seconds, then try again.',
   NETWORK: 'The connection broke: check your network, then try again.',
   NOT_CONFIGURED: 'Ask the operator to set UPLOAD_URL on the api.',
 };

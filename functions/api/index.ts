@@ -4,7 +4,7 @@
  */
 import { pipeline } from 'node:stream/promises';
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
-import { identify, type Caller, type IdentifyOptions } from '../../shared/adapters/auth.ts';
+import type { Caller, IdentifyOptions } from '../../shared/adapters/auth.ts';
 import { DocVaultError } from '../../shared/core/errors.ts';
 import { contentDisposition } from '../../shared/core/header-text.ts';
 import { VERSION } from '../../shared/version.ts';
@@ -109,7 +109,7 @@ function route(method: string, path: string): Match {
 }
 
 export function createApiHandler(context: () => ApiContext): HttpFunction {
-  return httpFunction(context, async (ctx, req, res) => {
+  return httpFunction('api', context, async (ctx, req, res) => {
     if (req.path === '/health' || req.path === '/health/') {
       if (req.method !== 'GET') throw new DocVaultError('METHOD_NOT_ALLOWED', 'GET /health.');
       const h = await health(ctx, VERSION);
@@ -127,10 +127,10 @@ export function createApiHandler(context: () => ApiContext): HttpFunction {
     if (found === null) throw noRoute();
     if ('wrongMethod' in found) {
       // An operators' path answers a wrong method exactly as a right one: 404 unless the caller is one.
-      if (found.operatorsOnly && !isMaintenanceCaller(ctx, await identify(req.headers, ctx.config, ctx.identity))) throw noRoute();
+      if (found.operatorsOnly && !isMaintenanceCaller(ctx, await ctx.caller())) throw noRoute();
       throw new DocVaultError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}.`);
     }
-    const caller = await identify(req.headers, ctx.config, ctx.identity);
+    const caller = await ctx.caller();
     if (found.route.operatorsOnly && !isMaintenanceCaller(ctx, caller)) throw noRoute();
     const result = await found.route.handle({ deps: ctx, caller, params: found.params, req, res });
     if (result !== undefined) res.status(200).json(result);

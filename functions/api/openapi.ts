@@ -22,7 +22,11 @@ const paging = (max: number, byDefault: number): Json[] => [
   query('cursor', { type: 'string' }, 'The nextCursor of the page before.'),
 ];
 const statusFilter = query('status', { type: 'string', enum: TaskStatus.options }, 'Only tasks in this status (any case).');
-const common = { '401': error('No or an invalid identity.'), '400': error('A parameter failed its schema (INVALID_REQUEST).') };
+const rateLimited: Json = {
+  ...error("Over the caller's per-user request limit (RATE_LIMITED); details.retryAfterSeconds says when to try again."),
+  headers: { 'Retry-After': { description: 'Seconds until the next request is taken.', schema: { type: 'integer', minimum: 1 } } },
+};
+const common = { '401': error('No or an invalid identity.'), '400': error('A parameter failed its schema (INVALID_REQUEST).'), '429': rateLimited };
 
 const nullable = (schema: Json): Json => ({ anyOf: [schema, { type: 'null' }] });
 const enumOf = (schema: z.ZodType): Json => z.toJSONSchema(schema) as Json;

@@ -4,7 +4,7 @@
  * {fileName, size, contentType, …} → a V4 signed URL for one large document. Thin: identify the caller, hand the request to the upload service, map errors.
  */
 import type { HttpFunction } from '@google-cloud/functions-framework';
-import { identify, type IdentifyOptions } from '../../shared/adapters/auth.ts';
+import type { IdentifyOptions } from '../../shared/adapters/auth.ts';
 import { appContext } from '../../shared/services/context.ts';
 import { acceptUpload, createSignedUpload, type UploadDeps } from '../../shared/services/upload/index.ts';
 import { corsForUpload } from '../../shared/services/console.ts';
@@ -14,7 +14,7 @@ import { httpFunction } from '../http-function.ts';
 export type UploadContext = UploadDeps & { identity?: IdentifyOptions };
 
 export function createUploadHandler(context: () => UploadContext): HttpFunction {
-  return httpFunction(context, async (deps, req, res) => {
+  return httpFunction('upload', context, async (deps, req, res) => {
     // The web console, served by the api on another origin, posts here from the browser.
     const cors = corsForUpload(deps.config, req.method, req.get('origin'));
     res.set(cors.headers);
@@ -26,7 +26,8 @@ export function createUploadHandler(context: () => UploadContext): HttpFunction 
       res.setHeader('allow', 'POST');
       throw new DocVaultError('METHOD_NOT_ALLOWED', 'Upload with POST (multipart/form-data), or POST /uploads for a signed upload URL.');
     }
-    const caller = await identify(req.headers, deps.config, deps.identity);
+    // Counted against the caller's limit before a byte of the body is read.
+    const caller = await deps.caller();
     if (/\/uploads\/?$/.test(req.path)) {
       if (!req.is('application/json')) throw new DocVaultError('INVALID_REQUEST', 'POST /uploads takes a JSON body: {"fileName", "size", "contentType"}.');
       res.status(200).json(await createSignedUpload(deps, caller, req.body));

@@ -34,6 +34,8 @@ export const ErrorCode = z.enum([
   'NOT_READY',
   'ALREADY_FINISHED',
   'UNAVAILABLE',
+  /** Over the caller's per-user request limit: try again after Retry-After. */
+  'RATE_LIMITED',
   // Local only: a file named on the command line (the docvault CLI).
   'FILE_NOT_FOUND',
   'PERMISSION_DENIED',

@@ -40,4 +40,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...required, GOOGLE_CLOUD_PROJECT: 'p', FIRESTORE_EMULATOR_HOST: '127.0.0.1:8086' }).usingEmulators).toBe(false);
     expect(() => loadConfig({ ...required, FIRESTORE_EMULATOR_HOST: '127.0.0.1:8086' })).toThrow(/GOOGLE_CLOUD_PROJECT/);
   });
+
+  it("reads each function's per-user rate limit, 0 turning one off, and lists bad values", () => {
+    const required = { USER_HASH_SECRET: 'x'.repeat(32), UPLOADS_BUCKET: 'uploads', RESULTS_BUCKET: 'results', GOOGLE_CLOUD_PROJECT: 'p' };
+    expect(loadConfig(required).rateLimits).toEqual({
+      upload: { requests: 300, burst: 30, windowMs: 60_000 },
+      api: { requests: 600, burst: 60, windowMs: 60_000 },
+    });
+    const tuned = loadConfig({ ...required, RATE_LIMIT_WINDOW_SECONDS: '10', UPLOAD_RATE_LIMIT: '0', API_RATE_LIMIT: '50', API_RATE_BURST: '5' });
+    expect(tuned.rateLimits).toEqual({ upload: null, api: { requests: 50, burst: 5, windowMs: 10_000 } });
+    expect(() => loadConfig({ ...required, API_RATE_LIMIT: '-1', UPLOAD_RATE_BURST: '0' })).toThrow(/API_RATE_LIMIT[\s\S]*UPLOAD_RATE_BURST|UPLOAD_RATE_BURST[\s\S]*API_RATE_LIMIT/);
+  });
 });

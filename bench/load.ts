@@ -1,0 +1,245 @@
+/**
+ * bench:load — many users at once against the local suite (upload, api, dispatch and the OCR
+ * worker as functions-framework processes on the emulators; loopback only), with the per-user
+ * rate limits at their defaults (shared/config.ts):
+ *
+ * 1. concurrent uploads from many users, half multipart, half through a signed URL: no 5xx, and
+ *    every accepted upload becomes a task that COMPLETES; request latency p50/p95.
+ * 2. a flood from one user (api reads and signed-URL requests, as fast as the client can send)
+ *    while another user makes the same requests one after another: the flood is answered 429 with
+ *    Retry-After, and the other user's p95 is compared with their p95 on the idle system, in the
+ *    same run (the peer).
+ *
+ *   npm run bench:load -- --uploads 200 --users 20 --flood 2000 --probes 100 --timeout-minutes 20
+ */
+import { parseArgs } from 'node:util';
+import pLimit from 'p-limit';
+import { createFirestore, TaskStore } from '../shared/adapters/firestore-tasks.ts';
+import { fixture } from '../test/support/fixtures.ts';
+import { startPipeline, type Pipeline } from '../test/support/pipeline.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    uploads: { type: 'string', default: '200' },
+    users: { type: 'string', default: '20' },
+    flood: { type: 'string', default: '2000' },
+    /** Requests of the flood in the air at once: by default all of them (as fast as possible, not waiting for answers). */
+    'flood-concurrency': { type: 'string' },
+    probes: { type: 'string', default: '100' },
+    file: { type: 'string', default: 'tessjs_simple_png.png' },
+    'timeout-minutes': { type: 'string', default: '20' },
+  },
+});
+const UPLOADS = Number(args.uploads);
+const USERS = Number(args.users);
+const FLOOD = Number(args.flood);
+const FLOOD_CONCURRENCY = Number(args['flood-concurrency'] ?? FLOOD);
+const PROBES = Number(args.probes);
+const DEADLINE = Date.now() + Number(args['timeout-minutes']) * 60_000;
+const bytes = Buffer.from(fixture(args.file!));
+
+const say = (line: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (xs: number[], p: number) => (xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!);
+const ms = (x: number) => (Number.isNaN(x) ? '–' : String(Math.round(x)));
+const who = (email: string, extra: Record<string, string> = {}) => ({ 'x-user-email': email, ...extra });
+
+interface Outcome {
+  kind: 'multipart' | 'signed-url';
+  status: number;
+  ms: number;
+  taskId?: string;
+}
+
+async function multipartUpload(p: Pipeline, email: string, name: string): Promise<Outcome> {
+  const form = new FormData();
+  form.append('file', new Blob([bytes], { type: 'image/png' }), name);
+  const t0 = performance.now();
+  const res = await fetch(`${p.functions.upload!.url}/`, { method: 'POST', body: form, headers: who(email) });
+  const body = (await res.json()) as { tasks?: Array<{ taskId: string }> };
+  return { kind: 'multipart', status: res.status, ms: performance.now() - t0, ...(res.status === 202 ? { taskId: body.tasks![0]!.taskId } : {}) };
+}
+
+function signedUrlRequest(p: Pipeline, email: string, name: string): Promise<Response> {
+  return fetch(`${p.functions.upload!.url}/uploads`, {
+    method: 'POST',
+    headers: who(email, { 'content-type': 'application/json' }),
+    body: JSON.stringify({ fileName: name, size: bytes.length, contentType: 'image/png' }),
+  });
+}
+
+/** The three steps of a signed upload, timed together: the URL from upload, the session, the bytes. */
+async function signedUpload(p: Pipeline, email: string, name: string): Promise<Outcome> {
+  const t0 = performance.now();
+  const res = await signedUrlRequest(p, email, name);
+  if (res.status !== 200) {
+    await res.body?.cancel();
+    return { kind: 'signed-url', status: res.status, ms: performance.now() - t0 };
+  }
+  const signed = (await res.json()) as { taskId: string; uploadUrl: string; headers: Record<string, string> };
+  const start = await fetch(signed.uploadUrl, { method: 'POST', headers: signed.headers });
+  await start.body?.cancel();
+  const session = start.headers.get('location');
+  if (start.status !== 201 || !session) return { kind: 'signed-url', status: start.status, ms: performance.now() - t0 };
+  const put = await fetch(session, { method: 'PUT', body: bytes });
+  await put.body?.cancel();
+  const ok = put.status === 200 || put.status === 201;
+  return { kind: 'signed-url', status: ok ? 202 : put.status, ms: performance.now() - t0, ...(ok ? { taskId: signed.taskId } : {}) };
+}
+
+/** Polls every task until it is COMPLETED or FAILED (or the run's deadline). */
+async function waitForTasks(tasks: TaskStore, ids: string[]): Promise<Map<string, { status: string; ms: number | null }>> {
+  const final = new Map<string, { status: string; ms: number | null }>();
+  const limit = pLimit(16);
+  while (final.size < ids.length && Date.now() < DEADLINE) {
+    await Promise.all(
+      ids.filter((id) => !final.has(id)).map((id) =>
+        limit(async () => {
+          const task = await tasks.get(id);
+          if (task && (task.status === 'COMPLETED' || task.status === 'FAILED')) {
+            final.set(id, { status: task.status, ms: task.completedAt ? task.completedAt.getTime() - task.createdAt.getTime() : null });
+          }
+        }),
+      ),
+    );
+    if (final.size < ids.length) await sleep(2000);
+  }
+  return final;
+}
+
+/** One user's requests, one after another, alternating an api read and a signed-URL request. */
+async function probe(p: Pipeline, email: string, keepGoing: (done: number) => boolean): Promise<{ api: number[]; upload: number[]; other: number[] }> {
+  const out = { api: [] as number[], upload: [] as number[], other: [] as number[] };
+  for (let i = 0; keepGoing(i); i++) {
+    const t0 = performance.now();
+    // A broken connection counts as a failed request (status 0), not the end of the run.
+    const res = await (i % 2 === 0 ? fetch(`${p.functions.api!.url}/tasks?limit=20`, { headers: who(email) }) : signedUrlRequest(p, email, `probe-${i}.png`)).catch(() => null);
+    await res?.body?.cancel();
+    const took = performance.now() - t0;
+    if (res?.status !== 200) out.other.push(res?.status ?? 0);
+    else (i % 2 === 0 ? out.api : out.upload).push(took);
+  }
+  return out;
+}
+
+const pipeline = await startPipeline({ functions: ['upload', 'api', 'dispatch', 'ocr-worker'] });
+// Interrupted, the emulators and functions stop with the run.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void pipeline.stop().finally(() => process.exit(130)));
+const store = new TaskStore(createFirestore(pipeline.suite.projectId));
+
+try {
+  // Warm both HTTP functions (their first request loads the handler) with a user who takes no part.
+  await (await fetch(`${pipeline.functions.api!.url}/tasks`, { headers: who('warm@example.com') })).body?.cancel();
+  await (await signedUrlRequest(pipeline, 'warm@example.com', 'warm.png')).body?.cancel();
+
+  // ── 1. concurrent uploads ──
+  say(`${UPLOADS} uploads at once from ${USERS} users`);
+  const started = performance.now();
+  const outcomes = await Promise.all(
+    Array.from({ length: UPLOADS }, (_, i) => {
+      const email = `user-${i % USERS}@example.com`;
+      const send = i % 2 === 0 ? multipartUpload : signedUpload;
+      return send(pipeline, email, `load-${i}.png`).catch((err: unknown): Outcome => {
+        say(`upload ${i} broke: ${String(err)}`);
+        return { kind: i % 2 === 0 ? 'multipart' : 'signed-url', status: 0, ms: performance.now() - started };
+      });
+    }),
+  );
+  const submittedMs = performance.now() - started;
+  const accepted = outcomes.filter((o) => o.taskId).map((o) => o.taskId!);
+  const errors5xx = outcomes.filter((o) => o.status >= 500 || o.status === 0).length;
+  const refused = outcomes.filter((o) => !o.taskId && o.status < 500 && o.status !== 0);
+  say(`submitted in ${(submittedMs / 1000).toFixed(1)} s: ${accepted.length} accepted, ${errors5xx} 5xx or broken, ${refused.length} refused ${JSON.stringify(refused.map((o) => o.status))}`);
+  const final = await waitForTasks(store, accepted);
+  const completed = [...final.values()].filter((f) => f.status === 'COMPLETED');
+  const failed = [...final.values()].filter((f) => f.status === 'FAILED').length;
+  const lost = accepted.length - final.size;
+  const allDoneMs = performance.now() - started;
+  say(`${completed.length} COMPLETED, ${failed} FAILED, ${lost} not finished, in ${(allDoneMs / 1000).toFixed(0)} s`);
+  const uploadMs = (kind: Outcome['kind']) => outcomes.filter((o) => o.kind === kind && o.taskId).map((o) => o.ms);
+  const all = outcomes.filter((o) => o.taskId).map((o) => o.ms);
+  const e2e = completed.map((c) => c.ms!).filter((x) => x !== null);
+  const row = (label: string, xs: number[]) => `| ${label} | ${ms(pct(xs, 50))} | ${ms(pct(xs, 95))} | ${ms(Math.max(...xs))} |`;
+  const uploadsReport = `**${UPLOADS} uploads at once from ${USERS} users** (${args.file}, ${bytes.length} bytes; even ones multipart, odd ones through a signed URL:
+the URL from upload, the session, the bytes, timed together): ${accepted.length} accepted, **${errors5xx} 5xx** or broken connections,
+${refused.length} refused; **${completed.length} COMPLETED, ${failed} FAILED, ${lost} lost** (every accepted upload a task that finished);
+all submitted in ${(submittedMs / 1000).toFixed(1)} s, all finished ${(allDoneMs / 1000).toFixed(0)} s after the first request.
+
+| ms | p50 | p95 | max |
+|---|---|---|---|
+${row('multipart upload request', uploadMs('multipart'))}
+${row('signed-URL upload (3 requests)', uploadMs('signed-url'))}
+${row('any upload', all)}
+${row(`task created → COMPLETED (queueing behind the other ${UPLOADS - 1} on one worker included)`, e2e)}
+`;
+  // Written at once: the figures stand even if the flood below breaks the run.
+  process.stdout.write(uploadsReport + '\n');
+
+  // ── 2. a flood from one user, and another user's requests beside it ──
+  say(`idle: ${PROBES} requests from one user, one after another`);
+  const idle = await probe(pipeline, 'victim@example.com', (done) => done < PROBES);
+  say(`flood: ${FLOOD} requests from one user, ${FLOOD_CONCURRENCY} at a time, while the same user probes again`);
+  const flood = { statuses: new Map<number, number>(), withoutRetryAfter: 0, retryAfter: [] as number[], refusedMs: [] as number[], ms: 0 };
+  let flooding = true;
+  const floodStarted = performance.now();
+  const sendFlood = pLimit(FLOOD_CONCURRENCY);
+  const floodDone = Promise.all(
+    Array.from({ length: FLOOD }, (_, i) =>
+      sendFlood(async () => {
+        const sent = performance.now();
+        const res = await (i % 2 === 0
+          ? fetch(`${pipeline.functions.api!.url}/tasks?limit=20`, { headers: who('flood@example.com') })
+          : signedUrlRequest(pipeline, 'flood@example.com', `flood-${i}.png`)
+        ).catch(() => null);
+        const status = res?.status ?? 0;
+        flood.statuses.set(status, (flood.statuses.get(status) ?? 0) + 1);
+        if (status === 429) {
+          flood.refusedMs.push(performance.now() - sent);
+          const after = Number(res!.headers.get('retry-after'));
+          if (!(after >= 1)) flood.withoutRetryAfter++;
+          else flood.retryAfter.push(after);
+        }
+        await res?.body?.cancel();
+      }),
+    ),
+  ).then(() => {
+    flood.ms = performance.now() - floodStarted;
+    flooding = false;
+  });
+  // The other user probes for as long as the flood lasts (at least a few requests).
+  const busy = await probe(pipeline, 'victim@example.com', (done) => flooding || done < 10);
+  await floodDone;
+  const count = (s: number) => flood.statuses.get(s) ?? 0;
+  const floodErrors = [...flood.statuses].filter(([s]) => s >= 500 || s === 0).reduce((a, [, n]) => a + n, 0);
+
+  const ratio = (a: number[], b: number[]) => (pct(a, 95) / pct(b, 95)).toFixed(2);
+  const report = `### bench:load — ${new Date().toISOString().slice(0, 10)}, ${process.version}
+
+Command: \`npm run bench:load -- --uploads ${UPLOADS} --users ${USERS} --flood ${FLOOD} --flood-concurrency ${FLOOD_CONCURRENCY} --probes ${PROBES}\`.
+The local suite (upload, api, dispatch and one OCR worker as functions-framework processes; Firestore and Pub/Sub
+emulators; our storage emulator) on this machine, the load generated by the same machine; rate limits at their defaults.
+
+${uploadsReport}
+**A flood from one user**: ${FLOOD} requests (half \`GET /tasks\` on the api, half \`POST /uploads\` on upload), ${FLOOD_CONCURRENCY} at a time,
+in ${(flood.ms / 1000).toFixed(1)} s (${Math.round(FLOOD / (flood.ms / 1000))} requests/s): ${count(200)} answered 200, **${count(429)} answered 429**
+(${flood.withoutRetryAfter} without a Retry-After; answered in ${ms(pct(flood.refusedMs, 50))} ms p50, ${ms(pct(flood.refusedMs, 95))} ms p95; Retry-After ${flood.retryAfter.length ? `${Math.min(...flood.retryAfter)}–${Math.max(...flood.retryAfter)} s` : '–'}), ${floodErrors} 5xx or broken,
+other: ${JSON.stringify(Object.fromEntries([...flood.statuses].filter(([s]) => s !== 200 && s !== 429 && s < 500 && s !== 0)))}.
+Meanwhile another user made the same two requests one after another (${busy.api.length + busy.upload.length} requests during the flood;
+${idle.api.length + idle.upload.length} on the idle system before it, the peer); refused or failed: ${idle.other.length} idle, ${busy.other.length} flooded.
+
+| the other user's requests, ms | idle p50 | idle p95 | under the flood p50 | under the flood p95 | p95 ratio |
+|---|---|---|---|---|---|
+| \`GET /tasks?limit=20\` (api) | ${ms(pct(idle.api, 50))} | ${ms(pct(idle.api, 95))} | ${ms(pct(busy.api, 50))} | ${ms(pct(busy.api, 95))} | **${ratio(busy.api, idle.api)}×** |
+| \`POST /uploads\` (upload) | ${ms(pct(idle.upload, 50))} | ${ms(pct(idle.upload, 95))} | ${ms(pct(busy.upload, 50))} | ${ms(pct(busy.upload, 95))} | **${ratio(busy.upload, idle.upload)}×** |
+`;
+  process.stdout.write(report);
+  const broken = errors5xx > 0 || lost > 0 || failed > 0 || floodErrors > 0 || count(429) === 0 || flood.withoutRetryAfter > 0 || busy.other.length > 0;
+  if (broken) {
+    say('FAILED: a 5xx, a lost or failed upload, a flood not limited, or the other user refused');
+    process.exitCode = 1;
+  }
+} finally {
+  await pipeline.stop();
+  say(`function logs: ${pipeline.logDir}`);
+}
+process.exit(process.exitCode ?? 0);

@@ -1,0 +1,76 @@
+/**
+ * A per-user request limit: one token bucket per key (a user's hash). A bucket holds at most
+ * `burst` tokens and refills at `requests` per `windowMs`; each request takes one token, and a
+ * request that finds less than one is refused with the time until one is there (Retry-After).
+ * Pure: the clock is given, nothing is shared between instances (each instance counts its own).
+ */
+
+export interface RateLimit {
+  /** Requests a user may make per window, sustained. */
+  requests: number;
+  windowMs: number;
+  /** Requests a user may make at once after being idle: the bucket's size. */
+  burst: number;
+}
+
+export type Admission = { allowed: true; remaining: number } | { allowed: false; retryAfterMs: number };
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/** Keys kept per instance; beyond it the least recently seen are forgotten (a forgotten user starts with a full bucket again). */
+export const MAX_TRACKED_KEYS = 10_000;
+
+export class RateLimiter {
+  readonly limit: RateLimit;
+  readonly #now: () => number;
+  readonly #maxKeys: number;
+  readonly #perMs: number;
+  /** In least-recently-seen order: a Map keeps insertion order, and a key seen again is re-inserted. */
+  readonly #buckets = new Map<string, Bucket>();
+
+  constructor(limit: RateLimit, now: () => number, maxKeys = MAX_TRACKED_KEYS) {
+    if (!(limit.requests > 0 && limit.windowMs > 0 && limit.burst >= 1)) throw new RangeError(`invalid rate limit ${JSON.stringify(limit)}`);
+    this.limit = limit;
+    this.#now = now;
+    this.#maxKeys = maxKeys;
+    this.#perMs = limit.requests / limit.windowMs;
+  }
+
+  /** Takes one token of `key`'s bucket, or says how long until one is there. */
+  take(key: string): Admission {
+    const now = this.#now();
+    const bucket = this.#buckets.get(key);
+    // A clock that steps back refills nothing (and takes nothing away).
+    const elapsed = bucket ? Math.max(0, now - bucket.at) : 0;
+    const tokens = bucket ? Math.min(this.limit.burst, bucket.tokens + elapsed * this.#perMs) : this.limit.burst;
+    this.#buckets.delete(key);
+    if (tokens >= 1) {
+      this.#buckets.set(key, { tokens: tokens - 1, at: now });
+      this.#forgetOldest();
+      return { allowed: true, remaining: Math.floor(tokens - 1) };
+    }
+    this.#buckets.set(key, { tokens, at: now });
+    return { allowed: false, retryAfterMs: Math.ceil((1 - tokens) / this.#perMs) };
+  }
+
+  /** Keys tracked now (for tests and the bound on memory). */
+  get size(): number {
+    return this.#buckets.size;
+  }
+
+  #forgetOldest(): void {
+    while (this.#buckets.size > this.#maxKeys) {
+      const oldest = this.#buckets.keys().next().value;
+      if (oldest === undefined) return;
+      this.#buckets.delete(oldest);
+    }
+  }
+}
+
+/** Retry-After is in whole seconds: never 0, or a client would come straight back. */
+export function retryAfterSeconds(admission: { retryAfterMs: number }): number {
+  return Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
+}

@@ -1,0 +1,96 @@
+/** The per-user token bucket, on a clock the test moves. */
+import { describe, expect, it } from 'vitest';
+import { RateLimiter, retryAfterSeconds, type Admission } from '../../../shared/core/rate-limit.ts';
+
+function limiterAt(limit = { requests: 60, windowMs: 60_000, burst: 5 }, maxKeys?: number) {
+  const clock = { now: 0 };
+  return { clock, limiter: new RateLimiter(limit, () => clock.now, maxKeys) };
+}
+
+const allowed = (admissions: Admission[]) => admissions.filter((a) => a.allowed).length;
+
+describe('RateLimiter', () => {
+  it('takes a burst at once, then refuses with the time until the next token', () => {
+    const { limiter } = limiterAt();
+    const first = Array.from({ length: 5 }, () => limiter.take('alice'));
+    expect(first.map((a) => a.allowed && a.remaining)).toEqual([4, 3, 2, 1, 0]);
+    // 60 per minute: one token a second.
+    expect(limiter.take('alice')).toEqual({ allowed: false, retryAfterMs: 1000 });
+  });
+
+  it('refills at the sustained rate, never above the burst', () => {
+    const { clock, limiter } = limiterAt();
+    for (let i = 0; i < 5; i++) limiter.take('alice');
+    clock.now = 2500; // 2.5 tokens back
+    expect(allowed(Array.from({ length: 4 }, () => limiter.take('alice')))).toBe(2);
+    const refused = limiter.take('alice');
+    expect(refused).toEqual({ allowed: false, retryAfterMs: 500 });
+    clock.now = 3_600_000; // an hour idle: a full bucket, not 3,600 tokens
+    expect(allowed(Array.from({ length: 10 }, () => limiter.take('alice')))).toBe(5);
+  });
+
+  it('a flood of refused requests costs nothing: the next token comes on time', () => {
+    const { clock, limiter } = limiterAt();
+    for (let i = 0; i < 5; i++) limiter.take('flood');
+    for (let t = 0; t < 1000; t += 10) {
+      clock.now = t;
+      expect(limiter.take('flood').allowed).toBe(false);
+    }
+    clock.now = 1000;
+    expect(limiter.take('flood').allowed).toBe(true);
+  });
+
+  it("one user's flood leaves another user's bucket whole", () => {
+    const { limiter } = limiterAt();
+    const flood = Array.from({ length: 2000 }, () => limiter.take('flood'));
+    expect(allowed(flood)).toBe(5);
+    expect(allowed(Array.from({ length: 5 }, () => limiter.take('bob')))).toBe(5);
+  });
+
+  it('over a long run admits the burst plus the sustained rate, within one request', () => {
+    const { clock, limiter } = limiterAt({ requests: 10, windowMs: 1000, burst: 20 });
+    let count = 0;
+    for (let t = 0; t <= 10_000; t += 1) {
+      clock.now = t;
+      if (limiter.take('steady').allowed) count++;
+    }
+    expect(Math.abs(count - (20 + 100))).toBeLessThanOrEqual(1);
+  });
+
+  it('a clock that steps back neither refills nor fails', () => {
+    const { clock, limiter } = limiterAt();
+    clock.now = 10_000;
+    for (let i = 0; i < 5; i++) limiter.take('alice');
+    clock.now = 0;
+    expect(limiter.take('alice')).toEqual({ allowed: false, retryAfterMs: 1000 });
+  });
+
+  it('forgets the least recently seen users beyond its bound, never the one just seen', () => {
+    const { limiter } = limiterAt(undefined, 3);
+    for (const user of ['a', 'b', 'c']) limiter.take(user);
+    for (let i = 0; i < 4; i++) limiter.take('a'); // a: empty, and now the most recent
+    limiter.take('d');
+    expect(limiter.size).toBe(3);
+    expect(limiter.take('a').allowed).toBe(false); // a was kept: still empty
+  });
+
+  it.each([
+    { requests: 0, windowMs: 1000, burst: 1 },
+    { requests: 1, windowMs: 0, burst: 1 },
+    { requests: 1, windowMs: 1000, burst: 0 },
+  ])('refuses a limit that admits nothing: %o', (limit) => {
+    expect(() => new RateLimiter(limit, () => 0)).toThrow(RangeError);
+  });
+});
+
+describe('retryAfterSeconds', () => {
+  it.each([
+    [1, 1],
+    [999, 1],
+    [1000, 1],
+    [1001, 2],
+    [59_500, 60],
+  ])('%i ms → %i s', (ms, seconds) => {
+    expect(retryAfterSeconds({ retryAfterMs: ms })).toBe(seconds);
+  });
+});
