@@ -137,6 +137,64 @@ function checkedFlags(flags: IngestFlags): { user: string; priority?: Priority; 
   return { user: user.data, ...(priority?.data ? { priority: priority.data } : {}), ...(languages?.data ? { languages: languages.data } : {}) };
 }
 
+/** One file's outcome as --json lists it. */
+type FileOutcome = { path: string; outcome: string; taskId?: string };
+
+/** Sends the folder's files (or, with --dry-run, names them), with a progress line on stderr. */
+async function ingestFiles(
+  dir: string,
+  flags: IngestFlags,
+  checked: ReturnType<typeof checkedFlags>,
+  config: ReturnType<typeof loadConfig>,
+  userHash: string,
+  io: Io,
+  signal?: AbortSignal,
+): Promise<{ report: IngestReport; files: FileOutcome[] }> {
+  const reporter = progressReporter(io);
+  // --json maps each file to its outcome and task; --dry-run names each file it would send.
+  const files: FileOutcome[] = [];
+  const onFile = (f: FileOutcome) => {
+    if (flags.json) files.push({ path: f.path, outcome: f.outcome, ...(f.taskId ? { taskId: f.taskId } : {}) });
+    else if (f.outcome === 'would-upload') io.stdout.write(`would upload  ${f.path}\n`);
+  };
+  let report: IngestReport;
+  try {
+    report = await ingest(createStorage(config.GOOGLE_CLOUD_PROJECT), {
+      dir,
+      bucket: config.UPLOADS_BUCKET,
+      userHash,
+      concurrency: flags.concurrency ?? DEFAULT_CONCURRENCY,
+      ...(checked.priority ? { priority: checked.priority } : {}),
+      ...(checked.languages ? { languages: checked.languages } : {}),
+      ...(flags.include ? { include: flags.include } : {}),
+      ...(flags.exclude ? { exclude: flags.exclude } : {}),
+      ...(flags.state ? { statePath: flags.state } : {}),
+      ...(signal ? { signal } : {}),
+      dryRun: Boolean(flags.dryRun),
+      trackSubmitted: Boolean(flags.monitor) && !flags.dryRun,
+      onProgress: (p) => reporter.update(p),
+      onFile,
+    });
+  } finally {
+    reporter.stop();
+  }
+  return { report, files };
+}
+
+/** Follows the run's tasks until they finish (--monitor), a progress line on stderr now and then. */
+function monitorIngested(tasks: TaskStore, report: IngestReport, userHash: string, io: Io, signal?: AbortSignal): Promise<MonitorReport> {
+  let last = 0;
+  return monitorTasks(tasks, report.submitted, {
+    batch: { userHash, batchId: report.batchId },
+    ...(signal ? { signal } : {}),
+    onProgress: (p) => {
+      if (Date.now() - last < LINE_INTERVAL_MS && p.finished < p.tasks) return;
+      last = Date.now();
+      io.stderr.write(`monitor ${p.finished}/${p.tasks} tasks finished: ${p.completed} completed, ${p.failed} failed\n`);
+    },
+  });
+}
+
 export async function runIngestCommand(dir: string, flags: IngestFlags, io: Io, signal?: AbortSignal): Promise<number> {
   let firestore: ReturnType<typeof createFirestore> | undefined;
   try {
@@ -147,47 +205,11 @@ export async function runIngestCommand(dir: string, flags: IngestFlags, io: Io, 
       return 2;
     }
     const userHash = userHashOf(checked.user, config.USER_HASH_SECRET);
-    const reporter = progressReporter(io);
-    // --json maps each file to its outcome and task; --dry-run names each file it would send.
-    const files: Array<{ path: string; outcome: string; taskId?: string }> = [];
-    const onFile = (f: { path: string; outcome: string; taskId?: string }) => {
-      if (flags.json) files.push({ path: f.path, outcome: f.outcome, ...(f.taskId ? { taskId: f.taskId } : {}) });
-      else if (f.outcome === 'would-upload') io.stdout.write(`would upload  ${f.path}\n`);
-    };
-    let report: IngestReport;
-    try {
-      report = await ingest(createStorage(config.GOOGLE_CLOUD_PROJECT), {
-        dir,
-        bucket: config.UPLOADS_BUCKET,
-        userHash,
-        concurrency: flags.concurrency ?? DEFAULT_CONCURRENCY,
-        ...(checked.priority ? { priority: checked.priority } : {}),
-        ...(checked.languages ? { languages: checked.languages } : {}),
-        ...(flags.include ? { include: flags.include } : {}),
-        ...(flags.exclude ? { exclude: flags.exclude } : {}),
-        ...(flags.state ? { statePath: flags.state } : {}),
-        ...(signal ? { signal } : {}),
-        dryRun: Boolean(flags.dryRun),
-        trackSubmitted: Boolean(flags.monitor) && !flags.dryRun,
-        onProgress: (p) => reporter.update(p),
-        onFile,
-      });
-    } finally {
-      reporter.stop();
-    }
+    const { report, files } = await ingestFiles(dir, flags, checked, config, userHash, io, signal);
     let monitor: MonitorReport | null = null;
     if (flags.monitor && !flags.dryRun && !report.aborted) {
       firestore = createFirestore(config.GOOGLE_CLOUD_PROJECT);
-      let last = 0;
-      monitor = await monitorTasks(new TaskStore(firestore), report.submitted, {
-        batch: { userHash, batchId: report.batchId },
-        ...(signal ? { signal } : {}),
-        onProgress: (p) => {
-          if (Date.now() - last < LINE_INTERVAL_MS && p.finished < p.tasks) return;
-          last = Date.now();
-          io.stderr.write(`monitor ${p.finished}/${p.tasks} tasks finished: ${p.completed} completed, ${p.failed} failed\n`);
-        },
-      });
+      monitor = await monitorIngested(new TaskStore(firestore), report, userHash, io, signal);
     }
     if (flags.json) {
       const { submitted, ...rest } = report;

@@ -12,8 +12,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureConsoleBuilt } from './console-build.ts';
 import { startFunction, type FunctionProcess } from './functions.ts';
-import { startWorkerPool } from './worker-pool.ts';
-import { startFirestoreEmulator, startPubsubEmulator } from './gcloud.ts';
+import { startWorkerPool, type WorkerPool } from './worker-pool.ts';
+import { startFirestoreEmulator, startPubsubEmulator, type GcloudEmulator } from './gcloud.ts';
 import { startStorageEmulator, type StorageEmulator } from './gcs/index.ts';
 import { provision } from './provision.ts';
 import { LOCAL_BUCKETS, LOCAL_PORTS, LOCAL_SECRETS } from '../shared/names.ts';
@@ -57,15 +57,22 @@ async function allStarted<T extends ReadonlyArray<Promise<Stoppable>>>(running: 
   return settled.map((s) => (s as PromiseFulfilledResult<Stoppable>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }
 
+/** The launch's data folder: data/<name>/ with its storage, logs and tmp folders. */
+interface LaunchData {
+  name: string;
+  dataDir: string;
+  dirs: { storage: string; logs: string; tmp: string };
+  /** Whether this launch created the folder (then a failed start removes it again). */
+  created: boolean;
+}
+
+type Emulators = { firestore: GcloudEmulator; pubsub: GcloudEmulator; storage: StorageEmulator };
+type Functions = { upload: FunctionProcess; api: FunctionProcess; dispatch: FunctionProcess; worker: FunctionProcess | WorkerPool; callbacks: FunctionProcess };
+
 async function main(): Promise<void> {
   const started = new Date();
-  const name = args.data ?? launchTimestamp(started);
-  const dataDir = join(args['data-root']!, name);
-  const dirs = { storage: join(dataDir, 'storage'), logs: join(dataDir, 'logs'), tmp: join(dataDir, 'tmp') };
-  // A folder this launch creates is removed again if the start fails: no empty launch left for `data list`.
-  const created = !existsSync(dataDir);
-  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
-  say(`DocVault OCR local suite — data in ${dataDir}`);
+  const data = prepareDataDir(started);
+  say(`DocVault OCR local suite — data in ${data.dataDir}`);
 
   const running: Stoppable[] = [];
   let stopping = false;
@@ -75,88 +82,133 @@ async function main(): Promise<void> {
     say('\nstopping…');
     for (const r of running.reverse()) await r.stop().catch(() => undefined);
     say('stopped.');
-    if (code !== 0 && created && !existsSync(join(dataDir, 'launch_info.json'))) rmSync(dataDir, { recursive: true, force: true });
+    if (code !== 0 && data.created && !existsSync(join(data.dataDir, 'launch_info.json'))) rmSync(data.dataDir, { recursive: true, force: true });
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 
   try {
-    // The console builds while the emulators start (it is no process: nothing to stop).
-    const consoleBuilt = ensureConsoleBuilt();
-    consoleBuilt.catch(() => undefined);
-    const [firestore, pubsub] = await allStarted(running, [
-      startFirestoreEmulator({ projectId: PROJECT, port: port('FIRESTORE_PORT') }),
-      startPubsubEmulator({ projectId: PROJECT, port: port('PUBSUB_PORT') }),
-    ]);
-    if (await consoleBuilt) say('console: built into dist/console');
-    const storage: StorageEmulator = await startStorageEmulator({
-      projectId: PROJECT,
-      port: port('STORAGE_PORT'),
-      dataDir: dirs.storage,
-      pubsubEmulatorHost: pubsub.host,
-    });
-    running.push(storage);
+    const emulators = await startEmulators(running, data);
+    const env = functionEnv(emulators, data);
+    const functions = await startFunctions(running, env, data);
+    emulators.storage.addEventTarget({ url: functions.dispatch.url, eventTypes: ['finalized'], buckets: [env.UPLOADS_BUCKET!] });
+    await provisionLocalProject(env, functions);
+    await syncShippedModels(env);
+    writeLaunchInfo(data, started, env, emulators, functions);
+    sayReady(data, emulators, functions);
+  } catch (err) {
+    process.stderr.write(`\nstart failed: ${(err as Error).message}\n`);
+    await stopAll(1);
+  }
+}
 
-    const env: Record<string, string> = {
-      GOOGLE_CLOUD_PROJECT: PROJECT,
-      FIRESTORE_EMULATOR_HOST: firestore.host,
-      PUBSUB_EMULATOR_HOST: pubsub.host,
-      STORAGE_EMULATOR_HOST: storage.url,
-      UPLOADS_BUCKET: process.env.UPLOADS_BUCKET ?? LOCAL_BUCKETS.uploads,
-      RESULTS_BUCKET: process.env.RESULTS_BUCKET ?? LOCAL_BUCKETS.results,
-      MODELS_BUCKET: process.env.MODELS_BUCKET ?? LOCAL_BUCKETS.models,
-      USER_HASH_SECRET: process.env.USER_HASH_SECRET ?? LOCAL_SECRETS.userHash,
-      WEBHOOK_SECRET: process.env.WEBHOOK_SECRET ?? LOCAL_SECRETS.webhook,
-      ALLOW_LOCAL_IDENTITY: 'true',
-      // The console (served by the api) sends files to upload from the browser.
-      UPLOAD_URL: `http://127.0.0.1:${port('UPLOAD_PORT')}`,
-      CONSOLE_ORIGINS: `http://127.0.0.1:${port('API_PORT')},http://localhost:${port('API_PORT')}`,
-      // upload's statusUrl: the api, on its own port.
-      API_URL: `http://127.0.0.1:${port('API_PORT')}`,
-      TMPDIR: dirs.tmp,
-    };
-    const fn = (target: string, key: keyof typeof LOCAL_PORTS): Promise<FunctionProcess> =>
-      startFunction({ target, env, port: port(key), logFile: join(dirs.logs, `${target}.log`) });
-    const [upload, api, dispatch, worker, callbacks] = await allStarted(running, [
-      fn('upload', 'UPLOAD_PORT'),
-      fn('api', 'API_PORT'),
-      fn('dispatch', 'DISPATCH_PORT'),
-      WORKERS === 1
-        ? fn('ocr-worker', 'WORKER_PORT')
-        : startWorkerPool(WORKERS, port('WORKER_PORT'), (i) => startFunction({ target: 'ocr-worker', env, logFile: join(dirs.logs, `ocr-worker-${i + 1}.log`) })),
-      fn('callbacks', 'CALLBACKS_PORT'),
-    ]);
-    storage.addEventTarget({ url: dispatch.url, eventTypes: ['finalized'], buckets: [env.UPLOADS_BUCKET!] });
-    // This process talks to the emulators too (provisioning), through the same variables.
-    Object.assign(process.env, { FIRESTORE_EMULATOR_HOST: env.FIRESTORE_EMULATOR_HOST, PUBSUB_EMULATOR_HOST: env.PUBSUB_EMULATOR_HOST, STORAGE_EMULATOR_HOST: env.STORAGE_EMULATOR_HOST });
-    await provision({
-      projectId: PROJECT,
-      buckets: [env.UPLOADS_BUCKET!, env.RESULTS_BUCKET!, env.MODELS_BUCKET!],
-      workerUrls: { high: worker.url, normal: worker.url, low: worker.url },
-      browserUploads: { bucket: env.UPLOADS_BUCKET!, origins: env.CONSOLE_ORIGINS!.split(',') },
-      callbacksUrl: callbacks.url,
-    });
-    // The shipped models into the models bucket, rsync -u style: a model changed by hand in the
-    // bucket (newer) survives the launch; with --data default it survives restarts too.
-    say('models:');
-    const shipped = join(args['data-root']!, 'models-shipped');
-    await stagePackagedModels(shipped);
-    await syncModels({ source: shipped, destination: `gs://${env.MODELS_BUCKET}/`, log: (line) => say(`  ${line}`) });
+function prepareDataDir(started: Date): LaunchData {
+  const name = args.data ?? launchTimestamp(started);
+  const dataDir = join(args['data-root']!, name);
+  const dirs = { storage: join(dataDir, 'storage'), logs: join(dataDir, 'logs'), tmp: join(dataDir, 'tmp') };
+  // A folder this launch creates is removed again if the start fails: no empty launch left for `data list`.
+  const created = !existsSync(dataDir);
+  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
+  return { name, dataDir, dirs, created };
+}
 
-    const info = {
-      timestamp: name,
-      dataDir,
-      // Operators' commands find the running suite by this process being alive.
-      pid: process.pid,
-      startedAt: localOffsetIso(started),
-      projectId: PROJECT,
-      ports: { storage: storage.port, pubsub: pubsub.port, firestore: firestore.port, upload: upload.port, api: api.port, dispatch: dispatch.port, ocrWorker: worker.port, callbacks: callbacks.port },
-      buckets: { uploads: env.UPLOADS_BUCKET, results: env.RESULTS_BUCKET, models: env.MODELS_BUCKET },
-    };
-    writeFileSync(join(dataDir, 'launch_info.json'), JSON.stringify(info, null, 2) + '\n');
+async function startEmulators(running: Stoppable[], { dirs }: LaunchData): Promise<Emulators> {
+  // The console builds while the emulators start (it is no process: nothing to stop).
+  const consoleBuilt = ensureConsoleBuilt();
+  consoleBuilt.catch(() => undefined);
+  const [firestore, pubsub] = await allStarted(running, [
+    startFirestoreEmulator({ projectId: PROJECT, port: port('FIRESTORE_PORT') }),
+    startPubsubEmulator({ projectId: PROJECT, port: port('PUBSUB_PORT') }),
+  ]);
+  if (await consoleBuilt) say('console: built into dist/console');
+  const storage: StorageEmulator = await startStorageEmulator({
+    projectId: PROJECT,
+    port: port('STORAGE_PORT'),
+    dataDir: dirs.storage,
+    pubsubEmulatorHost: pubsub.host,
+  });
+  running.push(storage);
+  return { firestore, pubsub, storage };
+}
 
-    say(`
+/** The functions' environment: the emulators' hosts, the local buckets and secrets, and their URLs for each other. */
+function functionEnv({ firestore, pubsub, storage }: Emulators, { dirs }: LaunchData): Record<string, string> {
+  return {
+    GOOGLE_CLOUD_PROJECT: PROJECT,
+    FIRESTORE_EMULATOR_HOST: firestore.host,
+    PUBSUB_EMULATOR_HOST: pubsub.host,
+    STORAGE_EMULATOR_HOST: storage.url,
+    UPLOADS_BUCKET: process.env.UPLOADS_BUCKET ?? LOCAL_BUCKETS.uploads,
+    RESULTS_BUCKET: process.env.RESULTS_BUCKET ?? LOCAL_BUCKETS.results,
+    MODELS_BUCKET: process.env.MODELS_BUCKET ?? LOCAL_BUCKETS.models,
+    USER_HASH_SECRET: process.env.USER_HASH_SECRET ?? LOCAL_SECRETS.userHash,
+    WEBHOOK_SECRET: process.env.WEBHOOK_SECRET ?? LOCAL_SECRETS.webhook,
+    ALLOW_LOCAL_IDENTITY: 'true',
+    // The console (served by the api) sends files to upload from the browser.
+    UPLOAD_URL: `http://127.0.0.1:${port('UPLOAD_PORT')}`,
+    CONSOLE_ORIGINS: `http://127.0.0.1:${port('API_PORT')},http://localhost:${port('API_PORT')}`,
+    // upload's statusUrl: the api, on its own port.
+    API_URL: `http://127.0.0.1:${port('API_PORT')}`,
+    TMPDIR: dirs.tmp,
+  };
+}
+
+async function startFunctions(running: Stoppable[], env: Record<string, string>, { dirs }: LaunchData): Promise<Functions> {
+  const fn = (target: string, key: keyof typeof LOCAL_PORTS): Promise<FunctionProcess> =>
+    startFunction({ target, env, port: port(key), logFile: join(dirs.logs, `${target}.log`) });
+  const [upload, api, dispatch, worker, callbacks] = await allStarted(running, [
+    fn('upload', 'UPLOAD_PORT'),
+    fn('api', 'API_PORT'),
+    fn('dispatch', 'DISPATCH_PORT'),
+    WORKERS === 1
+      ? fn('ocr-worker', 'WORKER_PORT')
+      : startWorkerPool(WORKERS, port('WORKER_PORT'), (i) => startFunction({ target: 'ocr-worker', env, logFile: join(dirs.logs, `ocr-worker-${i + 1}.log`) })),
+    fn('callbacks', 'CALLBACKS_PORT'),
+  ]);
+  return { upload, api, dispatch, worker, callbacks };
+}
+
+async function provisionLocalProject(env: Record<string, string>, { worker, callbacks }: Functions): Promise<void> {
+  // This process talks to the emulators too (provisioning), through the same variables.
+  Object.assign(process.env, { FIRESTORE_EMULATOR_HOST: env.FIRESTORE_EMULATOR_HOST, PUBSUB_EMULATOR_HOST: env.PUBSUB_EMULATOR_HOST, STORAGE_EMULATOR_HOST: env.STORAGE_EMULATOR_HOST });
+  await provision({
+    projectId: PROJECT,
+    buckets: [env.UPLOADS_BUCKET!, env.RESULTS_BUCKET!, env.MODELS_BUCKET!],
+    workerUrls: { high: worker.url, normal: worker.url, low: worker.url },
+    browserUploads: { bucket: env.UPLOADS_BUCKET!, origins: env.CONSOLE_ORIGINS!.split(',') },
+    callbacksUrl: callbacks.url,
+  });
+}
+
+/**
+ * The shipped models into the models bucket, rsync -u style: a model changed by hand in the
+ * bucket (newer) survives the launch; with --data default it survives restarts too.
+ */
+async function syncShippedModels(env: Record<string, string>): Promise<void> {
+  say('models:');
+  const shipped = join(args['data-root']!, 'models-shipped');
+  await stagePackagedModels(shipped);
+  await syncModels({ source: shipped, destination: `gs://${env.MODELS_BUCKET}/`, log: (line) => say(`  ${line}`) });
+}
+
+function writeLaunchInfo({ name, dataDir }: LaunchData, started: Date, env: Record<string, string>, { firestore, pubsub, storage }: Emulators, functions: Functions): void {
+  const { upload, api, dispatch, worker, callbacks } = functions;
+  const info = {
+    timestamp: name,
+    dataDir,
+    // Operators' commands find the running suite by this process being alive.
+    pid: process.pid,
+    startedAt: localOffsetIso(started),
+    projectId: PROJECT,
+    ports: { storage: storage.port, pubsub: pubsub.port, firestore: firestore.port, upload: upload.port, api: api.port, dispatch: dispatch.port, ocrWorker: worker.port, callbacks: callbacks.port },
+    buckets: { uploads: env.UPLOADS_BUCKET, results: env.RESULTS_BUCKET, models: env.MODELS_BUCKET },
+  };
+  writeFileSync(join(dataDir, 'launch_info.json'), JSON.stringify(info, null, 2) + '\n');
+}
+
+function sayReady({ dirs }: LaunchData, { firestore, pubsub, storage }: Emulators, { upload, api }: Functions): void {
+  say(`
   console     ${api.url}/             open this in a browser: upload, watch, read the results
   upload      ${upload.url}/          POST multipart (file=@doc.pdf), header X-User-Email: you@example.com
   api         ${api.url}/             GET /tasks, /tasks/ID, /tasks/ID/result?format=txt, /queue/stats, /health
@@ -170,10 +222,6 @@ Try:
   curl -s -H 'X-User-Email: you@example.com' ${api.url}/tasks
 
 Ready. Ctrl-C stops everything.`);
-  } catch (err) {
-    process.stderr.write(`\nstart failed: ${(err as Error).message}\n`);
-    await stopAll(1);
-  }
 }
 
 await main();

@@ -58,6 +58,18 @@ function isAlreadyExists(err: unknown): boolean {
 }
 
 export async function provision(options: ProvisionOptions): Promise<void> {
+  await provisionBuckets(options);
+  const pubsub = new PubSub({ projectId: options.projectId });
+  try {
+    await provisionTopics(pubsub);
+    if (options.callbacksUrl) await provisionCallbackSubscription(pubsub, options.projectId, options.callbacksUrl);
+    await provisionWorkerSubscriptions(pubsub, options);
+  } finally {
+    await pubsub.close();
+  }
+}
+
+async function provisionBuckets(options: ProvisionOptions): Promise<void> {
   const storage = new Storage({ projectId: options.projectId });
   for (const bucket of options.buckets) {
     await storage.createBucket(bucket).catch((err: unknown) => {
@@ -67,59 +79,62 @@ export async function provision(options: ProvisionOptions): Promise<void> {
   if (options.browserUploads) {
     await storage.bucket(options.browserUploads.bucket).setMetadata({ cors: browserUploadCors(options.browserUploads.origins) });
   }
+}
 
-  const pubsub = new PubSub({ projectId: options.projectId });
-  try {
-    for (const topic of [...Object.values(PRIORITY_TOPICS), DEAD_LETTER_TOPIC, EVENTS_TOPIC, CALLBACK_DEAD_LETTER_TOPIC]) {
-      await pubsub.createTopic(topic).catch((err: unknown) => {
+/** Every topic, and the pull subscriptions that keep what lands in the dead-letter topics. */
+async function provisionTopics(pubsub: PubSub): Promise<void> {
+  for (const topic of [...Object.values(PRIORITY_TOPICS), DEAD_LETTER_TOPIC, EVENTS_TOPIC, CALLBACK_DEAD_LETTER_TOPIC]) {
+    await pubsub.createTopic(topic).catch((err: unknown) => {
+      if (!isAlreadyExists(err)) throw err;
+    });
+  }
+  for (const [topic, sink] of [
+    [DEAD_LETTER_TOPIC, DEAD_LETTER_SUBSCRIPTION],
+    [CALLBACK_DEAD_LETTER_TOPIC, CALLBACK_DEAD_LETTER_SUBSCRIPTION],
+  ] as const) {
+    await pubsub
+      .topic(topic)
+      .createSubscription(sink)
+      .catch((err: unknown) => {
         if (!isAlreadyExists(err)) throw err;
       });
-    }
-    for (const [topic, sink] of [
-      [DEAD_LETTER_TOPIC, DEAD_LETTER_SUBSCRIPTION],
-      [CALLBACK_DEAD_LETTER_TOPIC, CALLBACK_DEAD_LETTER_SUBSCRIPTION],
-    ] as const) {
-      await pubsub
-        .topic(topic)
-        .createSubscription(sink)
-        .catch((err: unknown) => {
-          if (!isAlreadyExists(err)) throw err;
-        });
-    }
-    if (options.callbacksUrl) {
-      // One attempt per delivery (at most one callback timeout), retried with backoff; the
-      // function gives up after CALLBACK_MAX_ATTEMPTS itself, the dead-letter policy is a backstop.
-      await replaceSubscription(pubsub, EVENTS_TOPIC, CALLBACK_SUBSCRIPTION, {
-        pushConfig: { pushEndpoint: `${options.callbacksUrl.replace(/\/$/, '')}/projects/${options.projectId}/topics/${EVENTS_TOPIC}` },
-        ackDeadlineSeconds: 30,
-        retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 60 } },
-        deadLetterPolicy: {
-          deadLetterTopic: `projects/${options.projectId}/topics/${CALLBACK_DEAD_LETTER_TOPIC}`,
-          maxDeliveryAttempts: CALLBACK_MAX_ATTEMPTS + 2,
-        },
-      });
-    }
-    for (const priority of Object.keys(PRIORITY_TOPICS) as Priority[]) {
-      const base = options.workerUrls?.[priority];
-      if (!base) continue;
-      const topic = PRIORITY_TOPICS[priority];
-      const settings = {
-        // functions-framework turns a push into a Pub/Sub CloudEvent only on this path.
-        pushConfig: { pushEndpoint: `${base.replace(/\/$/, '')}/projects/${options.projectId}/topics/${topic}` },
-        ackDeadlineSeconds: options.ackDeadlineSeconds ?? 600,
-        retryPolicy: {
-          minimumBackoff: { seconds: options.minimumBackoffSeconds ?? 2 },
-          maximumBackoff: { seconds: options.maximumBackoffSeconds ?? 60 },
-        },
-        deadLetterPolicy: {
-          deadLetterTopic: `projects/${options.projectId}/topics/${DEAD_LETTER_TOPIC}`,
-          maxDeliveryAttempts: options.maxDeliveryAttempts ?? 15,
-        },
-      };
-      await replaceSubscription(pubsub, topic, WORKER_SUBSCRIPTIONS[priority], settings);
-    }
-  } finally {
-    await pubsub.close();
+  }
+}
+
+async function provisionCallbackSubscription(pubsub: PubSub, projectId: string, callbacksUrl: string): Promise<void> {
+  // One attempt per delivery (at most one callback timeout), retried with backoff; the
+  // function gives up after CALLBACK_MAX_ATTEMPTS itself, the dead-letter policy is a backstop.
+  await replaceSubscription(pubsub, EVENTS_TOPIC, CALLBACK_SUBSCRIPTION, {
+    pushConfig: { pushEndpoint: `${callbacksUrl.replace(/\/$/, '')}/projects/${projectId}/topics/${EVENTS_TOPIC}` },
+    ackDeadlineSeconds: 30,
+    retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 60 } },
+    deadLetterPolicy: {
+      deadLetterTopic: `projects/${projectId}/topics/${CALLBACK_DEAD_LETTER_TOPIC}`,
+      maxDeliveryAttempts: CALLBACK_MAX_ATTEMPTS + 2,
+    },
+  });
+}
+
+/** Each priority topic pushes to the worker's URL for it. */
+async function provisionWorkerSubscriptions(pubsub: PubSub, options: ProvisionOptions): Promise<void> {
+  for (const priority of Object.keys(PRIORITY_TOPICS) as Priority[]) {
+    const base = options.workerUrls?.[priority];
+    if (!base) continue;
+    const topic = PRIORITY_TOPICS[priority];
+    const settings = {
+      // functions-framework turns a push into a Pub/Sub CloudEvent only on this path.
+      pushConfig: { pushEndpoint: `${base.replace(/\/$/, '')}/projects/${options.projectId}/topics/${topic}` },
+      ackDeadlineSeconds: options.ackDeadlineSeconds ?? 600,
+      retryPolicy: {
+        minimumBackoff: { seconds: options.minimumBackoffSeconds ?? 2 },
+        maximumBackoff: { seconds: options.maximumBackoffSeconds ?? 60 },
+      },
+      deadLetterPolicy: {
+        deadLetterTopic: `projects/${options.projectId}/topics/${DEAD_LETTER_TOPIC}`,
+        maxDeliveryAttempts: options.maxDeliveryAttempts ?? 15,
+      },
+    };
+    await replaceSubscription(pubsub, topic, WORKER_SUBSCRIPTIONS[priority], settings);
   }
 }
 

@@ -3,8 +3,8 @@
  * core/task-moves.ts and written inside a transaction along the moves core/task.ts allows, so
  * duplicate events and racing workers cannot move a task backwards.
  */
-import { AggregateField, FieldPath, Firestore, Timestamp, type DocumentData, type DocumentReference, type DocumentSnapshot, type Query, type Transaction } from '@google-cloud/firestore';
-import { canTransition, Task, TaskStatus, TERMINAL_STATUSES, type TaskError, type TaskSummary } from '../core/task.ts';
+import { AggregateField, FieldPath, Firestore, Timestamp, type Query, type Transaction } from '@google-cloud/firestore';
+import { canTransition, Task, TaskStatus, type TaskError, type TaskSummary } from '../core/task.ts';
 import {
   decideArrival,
   decideCancel,
@@ -19,7 +19,12 @@ import {
   type Decision,
 } from '../core/task-moves.ts';
 import { COLLECTIONS } from '../names.ts';
+import { fromStore } from './firestore-task-doc.ts';
+import { waitUntilFinished, watchLease, watchRecentlyChanged, type WaitSeams } from './firestore-task-watches.ts';
 import { afterAttempt, type CallbackAttempt, type CallbackDelivery } from '../core/callback-delivery.ts';
+
+export { fromStore, plainFromStore } from './firestore-task-doc.ts';
+export { WAIT_REREAD_MS, type WaitSeams } from './firestore-task-watches.ts';
 
 export function createFirestore(projectId: string): Firestore {
   return new Firestore({ projectId, ignoreUndefinedProperties: true });
@@ -71,27 +76,6 @@ export interface QueueStats {
   oldestQueuedAt: string | null;
 }
 
-/** How often a wait re-reads its task besides listening: bounds the cost of a missed snapshot. */
-export const WAIT_REREAD_MS = 2_000;
-
-/** Test seams of waitUntilFinished: what happens before the listener starts, and the listener itself. */
-export interface WaitSeams {
-  beforeListen?: () => Promise<void>;
-  listen?: (ref: DocumentReference, onNext: (snap: DocumentSnapshot) => void, onError: (err: Error) => void) => () => void;
-  rereadMs?: number;
-}
-
-/** Firestore gives Timestamps back; the schemas speak Dates. */
-export function plainFromStore(data: DocumentData): unknown {
-  return JSON.parse(JSON.stringify(data, (_k, v) => (v instanceof Timestamp ? { __ts: v.toMillis() } : v)), (_k, v) =>
-    v && typeof v === 'object' && '__ts' in v ? new Date(v.__ts as number) : v,
-  );
-}
-
-export function fromStore(data: DocumentData): Task {
-  return Task.parse(plainFromStore(data));
-}
-
 /** The task a move wrote, or null when its rule refused the move. */
 function written(outcome: { kind: string; task: Task | null }, kind: string): Task | null {
   return outcome.kind === kind ? outcome.task : null;
@@ -127,85 +111,19 @@ export class TaskStore {
     return snap.exists ? fromStore(snap.data()!) : null;
   }
 
-  /**
-   * The user's task once it reaches a final status, or as it stands when timeoutMs runs out (null
-   * if it is not theirs, or does not exist by then). A snapshot listener, so the answer follows
-   * the commit, backed by re-reads: one as soon as the listener is attached (a completion between
-   * the caller's first read and the listener's start is seen even if the listener's first snapshot
-   * predates it) and then every WAIT_REREAD_MS, because the Firestore emulator's listener has been
-   * seen to miss an update (a client answered only at its 30 s limit).
-   */
-  /** Calls `onChanged` with the user's changed tasks (the first call: the `limit` most recently changed) until unsubscribed. */
+  /** See watchRecentlyChanged in firestore-task-watches.ts. */
   watchRecentlyChanged(userHash: string, limit: number, onChanged: (tasks: Task[]) => void, onError: (err: Error) => void): () => void {
-    return this.db
-      .collection(COLLECTIONS.tasks)
-      .where('userHash', '==', userHash)
-      .orderBy('updatedAt', 'desc')
-      .limit(limit)
-      .onSnapshot((snap) => {
-        const changed = snap.docChanges().filter((c) => c.type !== 'removed');
-        if (changed.length > 0) onChanged(changed.map((c) => fromStore(c.doc.data())));
-      }, onError);
+    return watchRecentlyChanged(this.db.collection(COLLECTIONS.tasks), userHash, limit, onChanged, onError);
   }
 
+  /** See waitUntilFinished in firestore-task-watches.ts. */
   waitUntilFinished(taskId: string, userHash: string, timeoutMs: number, seams: WaitSeams = {}): Promise<Task | null> {
-    return new Promise((resolve, reject) => {
-      let latest: Task | null = null;
-      let done = false;
-      let unsubscribe = () => {};
-      let timer: NodeJS.Timeout | undefined = undefined;
-      let rereads: NodeJS.Timeout | undefined = undefined;
-      const finish = (err?: Error) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        clearInterval(rereads);
-        unsubscribe();
-        if (err) reject(err);
-        else resolve(latest);
-      };
-      const seen = (task: Task | null) => {
-        const mine = task && task.userHash === userHash ? task : null;
-        // A re-read and a snapshot may arrive out of order: never go back to an older version.
-        if (mine && latest && mine.updatedAt < latest.updatedAt) return;
-        latest = mine ?? latest;
-        if (latest && TERMINAL_STATUSES.includes(latest.status)) finish();
-      };
-      const reread = () => {
-        if (!done) this.get(taskId).then(seen, () => {}); // a failed re-read waits for the next
-      };
-      const listen = seams.listen ?? ((ref, onNext, onError) => ref.onSnapshot(onNext, onError));
-      timer = setTimeout(() => finish(), timeoutMs);
-      void (seams.beforeListen ?? (async () => {}))().then(() => {
-        if (done) return;
-        unsubscribe = listen(
-          this.doc(taskId),
-          (snap) => seen(snap.exists ? fromStore(snap.data()!) : null),
-          (err) => finish(err),
-        );
-        reread();
-        rereads = setInterval(reread, seams.rereadMs ?? WAIT_REREAD_MS);
-      }, finish);
-    });
+    return waitUntilFinished(this.doc(taskId), () => this.get(taskId), userHash, timeoutMs, seams);
   }
 
-  /**
-   * Calls `onLost` once, as soon as the task is no longer PROCESSING under this worker's lease (a
-   * cancel, a takeover, a deletion): the worker stops its work then. Returns the unsubscribe.
-   */
+  /** See watchLease in firestore-task-watches.ts. */
   watchLease(taskId: string, workerId: string, onLost: () => void): () => void {
-    let lost = false;
-    const unsubscribe = this.doc(taskId).onSnapshot(
-      (snap) => {
-        const task = snap.exists ? fromStore(snap.data()!) : null;
-        if (lost || (task?.status === 'PROCESSING' && task.lease?.workerId === workerId)) return;
-        lost = true;
-        onLost();
-      },
-      // A broken listener is no verdict: the heartbeat still finds a lost lease.
-      () => undefined,
-    );
-    return unsubscribe;
+    return watchLease(this.doc(taskId), workerId, onLost);
   }
 
   /** Another user's task is indistinguishable from a missing one. */

@@ -15,6 +15,7 @@ import {
   queuedTask,
   TASK_ID,
   TaskSource,
+  type ParsedUploadName,
   type PriorityRule,
   type Task,
 } from '../core/task.ts';
@@ -90,13 +91,29 @@ export async function dispatchObject(object: StorageObject, deps: DispatchDeps):
   const parsed = parseUploadName(object.name);
   if (!parsed) return ignore(deps, object, 'outside the users/{userHash}/ layout');
 
+  const task = taskForObject(object, parsed, deps, now);
+  const { taskId } = task;
+  const { created, task: found } = await deps.tasks.createIfAbsent(task);
+  const log = deps.log.child({ taskId, userHash: found.userHash });
+  if (found.userHash !== parsed.userHash) {
+    // A task id claimed by metadata that belongs to someone else: never touch their task.
+    log.warn('task id in object metadata belongs to another user; object ignored', { generation: object.generation });
+    return { kind: 'ignored', reason: 'task id belongs to another user' };
+  }
+  // Upload wrote the task PENDING as it answered: the object's arrival moves it to QUEUED.
+  const stored = found.status === 'PENDING' ? ((await deps.tasks.arrive(taskId, arrivalOf(task), now)) ?? found) : found;
+  return publishStoredTask(stored, created, deps, log, now);
+}
+
+/** The QUEUED task an object stands for, from its path and the metadata upload gave it. */
+function taskForObject(object: StorageObject, parsed: ParsedUploadName, deps: DispatchDeps, now: Date): Task {
   const meta = readMetadata(object.metadata);
   // Upload chose the id and put it in both the path and the metadata; anything else gets an id
   // from the object's own identity, so a repeated event maps to the same task.
   const fromUpload = meta.taskId !== undefined && meta.taskId === parsed.taskId;
   const taskId = fromUpload ? meta.taskId! : derivedTaskId(object.bucket, object.name, object.generation);
   const source = fromUpload ? (meta.source ?? 'upload') : 'drop';
-  const task = queuedTask(
+  return queuedTask(
     {
       taskId,
       userHash: parsed.userHash,
@@ -116,16 +133,11 @@ export async function dispatchObject(object: StorageObject, deps: DispatchDeps):
     },
     now,
   );
+}
 
-  const { created, task: found } = await deps.tasks.createIfAbsent(task);
-  const log = deps.log.child({ taskId, userHash: found.userHash });
-  if (found.userHash !== parsed.userHash) {
-    // A task id claimed by metadata that belongs to someone else: never touch their task.
-    log.warn('task id in object metadata belongs to another user; object ignored', { generation: object.generation });
-    return { kind: 'ignored', reason: 'task id belongs to another user' };
-  }
-  // Upload wrote the task PENDING as it answered: the object's arrival moves it to QUEUED.
-  const stored = found.status === 'PENDING' ? ((await deps.tasks.arrive(taskId, arrivalOf(task), now)) ?? found) : found;
+/** The stored task's message: published, held back for the user's cap, or refused when over the size limit. */
+async function publishStoredTask(stored: Task, created: boolean, deps: DispatchDeps, log: Logger, now: Date): Promise<DispatchOutcome> {
+  const { taskId } = stored;
   // Publish when this event created the task, or when an earlier delivery created it but died
   // before publishing. A duplicate publish is harmless: the worker's lease makes it a no-op.
   if (stored.status !== 'QUEUED' || stored.dispatchedAt) {

@@ -5,7 +5,7 @@
  */
 import type { Caller } from '../adapters/auth.ts';
 import type { TaskStore } from '../adapters/firestore-tasks.ts';
-import { taskView, type TaskView } from './api.ts';
+import { taskView, type TaskView } from './task-view.ts';
 
 /** Tasks the first snapshot carries (the newest changes); later snapshots carry only what changed. */
 export const RECENT_TASKS = 50;
