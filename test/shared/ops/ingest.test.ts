@@ -163,7 +163,7 @@ describe('docvault ingest against the emulators', () => {
     expect(earlier.completed + earlier.failed.length).toBe(first.length);
     expect(await objectsInBucket()).toBe(DOCUMENTS);
     expect(await tasksOfUser()).toBe(DOCUMENTS);
-  }, 180_000); // some 60 documents through one local worker, each user's in-flight cap included
+  }, 180_000); // 121 documents through one local worker, each user's in-flight cap included
 
   it('a second run submits nothing', async () => {
     const out = io();
