@@ -173,7 +173,6 @@ async function startOnce(kind: GcloudEmulatorKind, options: GcloudEmulatorOption
 function checkInstalled(kind: GcloudEmulatorKind): void {
   const spec = KINDS[kind];
   const sdk = findCloudSdkRoot();
-  const sdk = findCloudSdkRoot();
   if (!sdk) {
     throw new GcloudEmulatorError(
       'gcloud is not on PATH: install the Google Cloud CLI (Debian: apt-get install google-cloud-cli ' +
