@@ -124,12 +124,7 @@ async function startOnce(kind: GcloudEmulatorKind, options: GcloudEmulatorOption
       JAVA_TOOL_OPTIONS: `-Xmx${options.heapMb ?? DEFAULT_HEAP_MB[kind]}m`,
     },
   });
-  let output = '';
-  const collect = (b: Buffer): void => {
-    output = (output + b.toString()).slice(-8000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  const output = collectOutput(child);
   const killGroup = (signal: NodeJS.Signals): void => {
     try {
       if (child.pid) process.kill(-child.pid, signal);
@@ -155,7 +150,7 @@ async function startOnce(kind: GcloudEmulatorKind, options: GcloudEmulatorOption
     rmSync(configDir, { recursive: true, force: true });
   };
 
-  await waitUntilReady(kind, host, child, () => output, cleanup, options.readyTimeoutMs ?? 60_000);
+  await waitUntilReady(kind, host, child, output, cleanup, options.readyTimeoutMs ?? 60_000);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -167,6 +162,17 @@ async function startOnce(kind: GcloudEmulatorKind, options: GcloudEmulatorOption
     pid: child.pid ?? 0,
     stop: () => (stopping ??= cleanup()),
   };
+}
+
+/** The last 8000 characters the emulator wrote, for the error when it fails to start. */
+function collectOutput(child: ChildProcess): () => string {
+  let output = '';
+  const collect = (b: Buffer): void => {
+    output = (output + b.toString()).slice(-8000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  return () => output;
 }
 
 /** The SDK, the emulator component and Java must be there; each missing piece is named with how to install it. */
