@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -106,20 +106,7 @@ export async function startGcloudEmulator(kind: GcloudEmulatorKind, options: Gcl
 
 async function startOnce(kind: GcloudEmulatorKind, options: GcloudEmulatorOptions): Promise<GcloudEmulator> {
   const spec = KINDS[kind];
-  const sdk = findCloudSdkRoot();
-  if (!sdk) {
-    throw new GcloudEmulatorError(
-      'gcloud is not on PATH: install the Google Cloud CLI (Debian: apt-get install google-cloud-cli ' +
-        `${spec.aptPackage}) to run the ${kind} emulator.`,
-    );
-  }
-  if (!existsSync(join(sdk, 'platform', spec.platformDir))) {
-    throw new GcloudEmulatorError(
-      `The ${kind} emulator is not installed in ${sdk}: apt-get install ${spec.aptPackage} ` +
-        `(or, for a non-Debian SDK, gcloud components install ${spec.component}).`,
-    );
-  }
-  if (!onPath('java')) throw new GcloudEmulatorError(`The ${kind} emulator needs Java (17 or newer): apt-get install openjdk-17-jre-headless.`);
+  checkInstalled(kind);
 
   const projectId = options.projectId ?? 'local-project';
   const port = options.port || (await freePort());
@@ -137,12 +124,7 @@ async function startOnce(kind: GcloudEmulatorKind, options: GcloudEmulatorOption
       JAVA_TOOL_OPTIONS: `-Xmx${options.heapMb ?? DEFAULT_HEAP_MB[kind]}m`,
     },
   });
-  let output = '';
-  const collect = (b: Buffer): void => {
-    output = (output + b.toString()).slice(-8000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  const output = collectOutput(child);
   const killGroup = (signal: NodeJS.Signals): void => {
     try {
       if (child.pid) process.kill(-child.pid, signal);
@@ -168,24 +150,7 @@ async function startOnce(kind: GcloudEmulatorKind, options: GcloudEmulatorOption
     rmSync(configDir, { recursive: true, force: true });
   };
 
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      await cleanup();
-      throw new GcloudEmulatorError(`The ${kind} emulator exited during start-up (code ${child.exitCode}):\n${output.trim()}`);
-    }
-    if (/BindException|Address already in use/.test(output)) {
-      // the JVM reports the taken port but keeps running: end it now rather than at the timeout
-      await cleanup();
-      throw new GcloudEmulatorError(`The ${kind} emulator could not bind ${host} (port in use):\n${output.trim().slice(-2000)}`);
-    }
-    if (await isReady(host)) break;
-    if (Date.now() > deadline) {
-      await cleanup();
-      throw new GcloudEmulatorError(`The ${kind} emulator did not answer on ${host} within ${options.readyTimeoutMs ?? 60_000} ms:\n${output.trim()}`);
-    }
-    await sleep(100);
-  }
+  await waitUntilReady(kind, host, child, output, cleanup, options.readyTimeoutMs ?? 60_000);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -197,6 +162,58 @@ async function startOnce(kind: GcloudEmulatorKind, options: GcloudEmulatorOption
     pid: child.pid ?? 0,
     stop: () => (stopping ??= cleanup()),
   };
+}
+
+/** The last 8000 characters the emulator wrote, for the error when it fails to start. */
+function collectOutput(child: ChildProcess): () => string {
+  let output = '';
+  const collect = (b: Buffer): void => {
+    output = (output + b.toString()).slice(-8000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  return () => output;
+}
+
+/** The SDK, the emulator component and Java must be there; each missing piece is named with how to install it. */
+function checkInstalled(kind: GcloudEmulatorKind): void {
+  const spec = KINDS[kind];
+  const sdk = findCloudSdkRoot();
+  if (!sdk) {
+    throw new GcloudEmulatorError(
+      'gcloud is not on PATH: install the Google Cloud CLI (Debian: apt-get install google-cloud-cli ' +
+        `${spec.aptPackage}) to run the ${kind} emulator.`,
+    );
+  }
+  if (!existsSync(join(sdk, 'platform', spec.platformDir))) {
+    throw new GcloudEmulatorError(
+      `The ${kind} emulator is not installed in ${sdk}: apt-get install ${spec.aptPackage} ` +
+        `(or, for a non-Debian SDK, gcloud components install ${spec.component}).`,
+    );
+  }
+  if (!onPath('java')) throw new GcloudEmulatorError(`The ${kind} emulator needs Java (17 or newer): apt-get install openjdk-17-jre-headless.`);
+}
+
+/** Polls until the emulator answers; on an early exit, a taken port or the timeout it is stopped and the error carries its output. */
+async function waitUntilReady(kind: GcloudEmulatorKind, host: string, child: ChildProcess, output: () => string, cleanup: () => Promise<void>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      await cleanup();
+      throw new GcloudEmulatorError(`The ${kind} emulator exited during start-up (code ${child.exitCode}):\n${output().trim()}`);
+    }
+    if (/BindException|Address already in use/.test(output())) {
+      // the JVM reports the taken port but keeps running: end it now rather than at the timeout
+      await cleanup();
+      throw new GcloudEmulatorError(`The ${kind} emulator could not bind ${host} (port in use):\n${output().trim().slice(-2000)}`);
+    }
+    if (await isReady(host)) return;
+    if (Date.now() > deadline) {
+      await cleanup();
+      throw new GcloudEmulatorError(`The ${kind} emulator did not answer on ${host} within ${timeoutMs} ms:\n${output().trim()}`);
+    }
+    await sleep(100);
+  }
 }
 
 /** Both emulators answer `GET /` with "Ok" once they serve. */

@@ -16,6 +16,28 @@ export interface WorkerPool {
 
 /** Starts `count` workers with `start(i)`, and the endpoint in front of them on `port` (0: any free port). */
 export async function startWorkerPool(count: number, port: number, start: (index: number) => Promise<FunctionProcess>): Promise<WorkerPool> {
+  const workers = await startAll(count, start);
+  const server = createServer(forwarder(workers));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const bound = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${bound}`,
+    port: bound,
+    workers,
+    async stop() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      await Promise.allSettled(workers.map((w) => w.stop()));
+    },
+  };
+}
+
+/** Starts every worker; if one fails, stops the ones that started and rethrows. */
+async function startAll(count: number, start: (index: number) => Promise<FunctionProcess>): Promise<FunctionProcess[]> {
   const settled = await Promise.allSettled(Array.from({ length: count }, (_, i) => start(i)));
   const workers = settled.filter((s): s is PromiseFulfilledResult<FunctionProcess> => s.status === 'fulfilled').map((s) => s.value);
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -23,12 +45,16 @@ export async function startWorkerPool(count: number, port: number, start: (index
     await Promise.allSettled(workers.map((w) => w.stop()));
     throw failed.reason;
   }
-  const inFlight = workers.map(() => 0);
+  return workers;
+}
+
+/** Picks the worker with the fewest requests in flight, taking turns among ties. */
+function leastBusyPicker(inFlight: number[]): () => number {
   let turn = 0;
-  const pick = (): number => {
+  return () => {
     const fewest = Math.min(...inFlight);
-    for (let i = 0; i < workers.length; i++) {
-      const candidate = (turn + i) % workers.length;
+    for (let i = 0; i < inFlight.length; i++) {
+      const candidate = (turn + i) % inFlight.length;
       if (inFlight[candidate] === fewest) {
         turn = candidate + 1;
         return candidate;
@@ -36,7 +62,13 @@ export async function startWorkerPool(count: number, port: number, start: (index
     }
     return 0;
   };
-  const forward = (req: IncomingMessage, res: ServerResponse) => {
+}
+
+/** A request handler that proxies each request to the least busy worker. */
+function forwarder(workers: FunctionProcess[]): (req: IncomingMessage, res: ServerResponse) => void {
+  const inFlight = workers.map(() => 0);
+  const pick = leastBusyPicker(inFlight);
+  return (req, res) => {
     const index = pick();
     inFlight[index]! += 1;
     let released = false;
@@ -57,22 +89,5 @@ export async function startWorkerPool(count: number, port: number, start: (index
     });
     res.on('close', release);
     req.pipe(upstream);
-  };
-  const server = createServer(forward);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const bound = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${bound}`,
-    port: bound,
-    workers,
-    async stop() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-      await Promise.allSettled(workers.map((w) => w.stop()));
-    },
   };
 }

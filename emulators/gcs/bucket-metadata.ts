@@ -65,15 +65,9 @@ export function normalizeBucketMetadata(input: BucketMetadata, previous: BucketM
   if (md.rpo !== 'DEFAULT' && md.rpo !== 'ASYNC_TURBO') throw invalid(`Invalid value for rpo: '${String(md.rpo)}'.`);
 
   if (md.labels !== undefined) {
-    if (!isObject(md.labels)) throw invalid('labels must be an object.');
-    const entries = Object.entries(md.labels).filter(([, v]) => v !== null);
-    if (entries.length > 64) throw invalid('A bucket can have at most 64 labels.');
-    for (const [k, v] of entries) {
-      if (!LABEL_KEY.test(k)) throw invalid(`Invalid label key '${k}': lowercase letters, digits, '_' and '-', starting with a letter, at most 63 characters.`);
-      if (typeof v !== 'string' || !LABEL_VALUE.test(v)) throw invalid(`Invalid label value for '${k}'.`);
-    }
-    if (entries.length === 0) delete md.labels;
-    else md.labels = Object.fromEntries(entries);
+    const labels = normalizeLabels(md.labels);
+    if (labels === undefined) delete md.labels;
+    else md.labels = labels;
   }
 
   if (md.versioning !== undefined) {
@@ -92,37 +86,9 @@ export function normalizeBucketMetadata(input: BucketMetadata, previous: BucketM
 
   md.iamConfiguration = iamConfiguration(md.iamConfiguration, previous?.iamConfiguration, now);
 
-  if (md.retentionPolicy !== undefined) {
-    if (!isObject(md.retentionPolicy)) throw invalid('retentionPolicy must be an object.');
-    const period = Number(md.retentionPolicy.retentionPeriod);
-    if (!Number.isInteger(period) || period <= 0 || period > 3_155_760_000) {
-      throw invalid('Invalid argument: retentionPeriod must be a number of seconds between 1 and 3,155,760,000.');
-    }
-    if (isObject(previous?.retentionPolicy) && previous.retentionPolicy.isLocked === true && period < Number(previous.retentionPolicy.retentionPeriod)) {
-      throw new StorageError('forbidden', 'Cannot reduce the retention period of a locked retention policy.');
-    }
-    const same = isObject(previous?.retentionPolicy) && Number(previous.retentionPolicy.retentionPeriod) === period;
-    md.retentionPolicy = {
-      retentionPeriod: String(period),
-      effectiveTime: same && isObject(previous?.retentionPolicy) ? previous.retentionPolicy.effectiveTime : now,
-      isLocked: isObject(previous?.retentionPolicy) && previous.retentionPolicy.isLocked === true,
-    };
-  }
+  if (md.retentionPolicy !== undefined) md.retentionPolicy = retentionPolicy(md.retentionPolicy, previous?.retentionPolicy, now);
 
-  if (md.autoclass !== undefined) {
-    if (!isObject(md.autoclass)) throw invalid('autoclass must be an object.');
-    const enabled = md.autoclass.enabled === true;
-    const terminal = md.autoclass.terminalStorageClass ?? (enabled ? 'NEARLINE' : undefined);
-    if (terminal !== undefined && terminal !== 'NEARLINE' && terminal !== 'ARCHIVE') {
-      throw invalid(`Invalid argument: autoclass terminalStorageClass must be NEARLINE or ARCHIVE, not '${String(terminal)}'.`);
-    }
-    const prev = isObject(previous?.autoclass) ? previous.autoclass : undefined;
-    md.autoclass = {
-      enabled,
-      toggleTime: prev && prev.enabled === enabled ? prev.toggleTime : now,
-      ...(terminal !== undefined ? { terminalStorageClass: terminal, terminalStorageClassUpdateTime: now } : {}),
-    };
-  }
+  if (md.autoclass !== undefined) md.autoclass = autoclass(md.autoclass, previous?.autoclass, now);
 
   md.softDeletePolicy = softDeletePolicy(md.softDeletePolicy, previous?.softDeletePolicy, now);
 
@@ -141,6 +107,52 @@ export function normalizeBucketMetadata(input: BucketMetadata, previous: BucketM
   delete md.acl;
   delete md.defaultObjectAcl;
   return md;
+}
+
+/** Checks the labels; undefined when none are left after removing the null ones (a patch that deletes them all). */
+function normalizeLabels(value: unknown): Record<string, string> | undefined {
+  if (!isObject(value)) throw invalid('labels must be an object.');
+  const entries = Object.entries(value).filter(([, v]) => v !== null);
+  if (entries.length > 64) throw invalid('A bucket can have at most 64 labels.');
+  for (const [k, v] of entries) {
+    if (!LABEL_KEY.test(k)) throw invalid(`Invalid label key '${k}': lowercase letters, digits, '_' and '-', starting with a letter, at most 63 characters.`);
+    if (typeof v !== 'string' || !LABEL_VALUE.test(v)) throw invalid(`Invalid label value for '${k}'.`);
+  }
+  return entries.length === 0 ? undefined : (Object.fromEntries(entries) as Record<string, string>);
+}
+
+/** A locked policy's period may only grow; the effective time moves only when the period changes. */
+function retentionPolicy(value: unknown, previous: unknown, now: string): BucketMetadata {
+  if (!isObject(value)) throw invalid('retentionPolicy must be an object.');
+  const period = Number(value.retentionPeriod);
+  if (!Number.isInteger(period) || period <= 0 || period > 3_155_760_000) {
+    throw invalid('Invalid argument: retentionPeriod must be a number of seconds between 1 and 3,155,760,000.');
+  }
+  if (isObject(previous) && previous.isLocked === true && period < Number(previous.retentionPeriod)) {
+    throw new StorageError('forbidden', 'Cannot reduce the retention period of a locked retention policy.');
+  }
+  const same = isObject(previous) && Number(previous.retentionPeriod) === period;
+  return {
+    retentionPeriod: String(period),
+    effectiveTime: same && isObject(previous) ? previous.effectiveTime : now,
+    isLocked: isObject(previous) && previous.isLocked === true,
+  };
+}
+
+/** The toggle time moves only when autoclass is switched on or off. */
+function autoclass(value: unknown, previous: unknown, now: string): BucketMetadata {
+  if (!isObject(value)) throw invalid('autoclass must be an object.');
+  const enabled = value.enabled === true;
+  const terminal = value.terminalStorageClass ?? (enabled ? 'NEARLINE' : undefined);
+  if (terminal !== undefined && terminal !== 'NEARLINE' && terminal !== 'ARCHIVE') {
+    throw invalid(`Invalid argument: autoclass terminalStorageClass must be NEARLINE or ARCHIVE, not '${String(terminal)}'.`);
+  }
+  const prev = isObject(previous) ? previous : undefined;
+  return {
+    enabled,
+    toggleTime: prev && prev.enabled === enabled ? prev.toggleTime : now,
+    ...(terminal !== undefined ? { terminalStorageClass: terminal, terminalStorageClassUpdateTime: now } : {}),
+  };
 }
 
 function iamConfiguration(value: unknown, previous: unknown, now: string): BucketMetadata {

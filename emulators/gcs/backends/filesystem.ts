@@ -20,40 +20,10 @@ export async function createFilesystemBackend(dir: string): Promise<Backend> {
   const blobPath = (key: string): string => join(blobsDir, key);
   const objectPath = (o: ObjectRecord): string =>
     join(objectsDir, o.bucket, `${createHash('sha256').update(o.name).digest('hex')}.${o.generation}.json`);
-  const writeJson = async (path: string, value: unknown): Promise<void> => {
-    const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    await writeFile(tmp, JSON.stringify(value));
-    await rename(tmp, path);
-  };
 
   return {
     kind: 'filesystem',
-    async load() {
-      const buckets: BucketRecord[] = [];
-      const objects: ObjectRecord[] = [];
-      for (const f of await readdir(bucketsDir)) {
-        if (!f.endsWith('.json')) continue;
-        buckets.push(JSON.parse(await readFile(join(bucketsDir, f), 'utf8')) as BucketRecord);
-      }
-      for (const b of buckets) {
-        const d = join(objectsDir, b.name);
-        let files: string[];
-        try {
-          files = await readdir(d);
-        } catch {
-          continue;
-        }
-        for (const f of files) {
-          if (!f.endsWith('.json')) continue;
-          objects.push(JSON.parse(await readFile(join(d, f), 'utf8')) as ObjectRecord);
-        }
-      }
-      const uploads: UploadRecord[] = [];
-      for (const f of await readdir(uploadsDir)) {
-        if (f.endsWith('.json')) uploads.push(JSON.parse(await readFile(join(uploadsDir, f), 'utf8')) as UploadRecord);
-      }
-      return { buckets, objects, uploads };
-    },
+    load: () => loadRecords(bucketsDir, objectsDir, uploadsDir),
     async saveBucket(bucket) {
       await mkdir(join(objectsDir, bucket.name), { recursive: true });
       await writeJson(join(bucketsDir, `${bucket.name}.json`), bucket);
@@ -97,4 +67,39 @@ export async function createFilesystemBackend(dir: string): Promise<Backend> {
     },
     async close() {},
   };
+}
+
+/** Written to a temporary name and renamed, so a crash never leaves half a record. */
+async function writeJson(path: string, value: unknown): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  await writeFile(tmp, JSON.stringify(value));
+  await rename(tmp, path);
+}
+
+/** Reads every stored bucket, object version and resumable upload back at start-up. */
+async function loadRecords(bucketsDir: string, objectsDir: string, uploadsDir: string): Promise<{ buckets: BucketRecord[]; objects: ObjectRecord[]; uploads: UploadRecord[] }> {
+  const buckets: BucketRecord[] = [];
+  const objects: ObjectRecord[] = [];
+  for (const f of await readdir(bucketsDir)) {
+    if (!f.endsWith('.json')) continue;
+    buckets.push(JSON.parse(await readFile(join(bucketsDir, f), 'utf8')) as BucketRecord);
+  }
+  for (const b of buckets) {
+    const d = join(objectsDir, b.name);
+    let files: string[];
+    try {
+      files = await readdir(d);
+    } catch {
+      continue;
+    }
+    for (const f of files) {
+      if (!f.endsWith('.json')) continue;
+      objects.push(JSON.parse(await readFile(join(d, f), 'utf8')) as ObjectRecord);
+    }
+  }
+  const uploads: UploadRecord[] = [];
+  for (const f of await readdir(uploadsDir)) {
+    if (f.endsWith('.json')) uploads.push(JSON.parse(await readFile(join(uploadsDir, f), 'utf8')) as UploadRecord);
+  }
+  return { buckets, objects, uploads };
 }

@@ -75,8 +75,11 @@ export async function postPolicyUpload(ctx: Ctx, { bucket: pathBucket }: Params)
   ctx.req.pipe(parser);
   await done;
   if (!result) throw badRequest('The form has no file field (it must be the last field).');
-  const o = await result;
+  answerUpload(ctx, fields, await result);
+}
 
+/** Answers a finished form upload as the form asked: a redirect, a 201 with an XML body, or an empty 200/204. */
+function answerUpload(ctx: Ctx, fields: Map<string, string>, o: ObjectRecord): void {
   const redirect = fields.get('success_action_redirect');
   if (redirect) {
     const to = new URL(redirect);
