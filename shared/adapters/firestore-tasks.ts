@@ -206,8 +206,9 @@ export class TaskStore {
   }
 
   /** The requeued task, or null when decideRequeue refused it. */
-  async requeue(taskId: string, options: { userHash?: string } = {}, now = new Date()): Promise<Task | null> {
-    return written(await this.apply(taskId, now, (task) => decideRequeue(task, options.userHash)), 'requeued');
+  async requeue(taskId: string, options: { userHash?: string; sealedPassword?: string } = {}, now = new Date()): Promise<Task | null> {
+    const withPassword = options.sealedPassword !== undefined ? { sealedPassword: options.sealedPassword } : undefined;
+    return written(await this.apply(taskId, now, (task) => decideRequeue(task, options.userHash, withPassword)), 'requeued');
   }
 
   async list(userHash: string, options: { status?: TaskStatus; limit: number; cursor?: string | null; batchId?: string }): Promise<TaskPage> {
