@@ -40,7 +40,14 @@ async function upload(password?: string, user = OWNER): Promise<string> {
   return res.body.tasks[0].taskId as string;
 }
 
-async function finished(taskId: string, after = 0, user = OWNER): Promise<any> {
+interface Finished {
+  status: string;
+  completedAt: string;
+  error: { code: string } | null;
+  summary: { dedupedFrom?: string } | null;
+}
+
+async function finished(taskId: string, after = 0, user = OWNER): Promise<Finished> {
   return waitFor(
     `task ${taskId}`,
     async () => {
@@ -92,7 +99,7 @@ describe('encrypted PDFs over HTTP', () => {
     const taskId = await upload(PASSWORD, user);
     const done = await finished(taskId, 0, user);
     expect(done.status).toBe('COMPLETED');
-    expect(done.summary.dedupedFrom).toBeUndefined();
+    expect(done.summary?.dedupedFrom).toBeUndefined();
     expect(await resultText(taskId, user)).toMatch(/Table of Contents/);
   }, 300_000);
 
