@@ -6,6 +6,7 @@
 import { AggregateField, FieldPath, Firestore, Timestamp, type Query, type Transaction } from '@google-cloud/firestore';
 import { canTransition, Task, TaskStatus, type TaskError, type TaskSummary } from '../core/task.ts';
 import {
+  decideAddPassword,
   decideArrival,
   decideCancel,
   decideComplete,
@@ -162,6 +163,11 @@ export class TaskStore {
   /** See decideArrival: the PENDING task upload wrote becomes QUEUED with what the object says. */
   async arrive(taskId: string, arrival: Arrival, now = new Date()): Promise<Task | null> {
     return (await this.apply(taskId, now, (task) => decideArrival(task, arrival))).task;
+  }
+
+  /** See decideAddPassword. */
+  async addPassword(taskId: string, sealedPassword: string, now = new Date()): Promise<boolean> {
+    return (await this.apply(taskId, now, (task) => decideAddPassword(task, sealedPassword))).kind === 'added';
   }
 
   async markDispatched(taskId: string, now = new Date()): Promise<void> {

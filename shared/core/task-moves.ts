@@ -152,6 +152,16 @@ export function decideRequeue(task: Task | null, userHash?: string, withPassword
   };
 }
 
+/**
+ * A password for a task dispatch created before upload wrote its PENDING one (the object's event
+ * came first): added while no worker has read it yet; later, the task fails ENCRYPTED_PDF as it
+ * would without one, and POST /tasks/{id}/password cures it.
+ */
+export function decideAddPassword(task: Task | null, sealedPassword: string): Decision<'added' | 'late'> {
+  if (!task || !(task.status === 'PENDING' || task.status === 'QUEUED') || task.sealedPassword !== null) return keep('late');
+  return { kind: 'added', patch: { sealedPassword } };
+}
+
 /** The failures a password can cure: an encrypted PDF sent without one, or with one that did not open it. */
 export const PASSWORD_FAILURES: readonly string[] = ['ENCRYPTED_PDF', 'WRONG_PASSWORD'];
 

@@ -49,5 +49,8 @@ export async function registerPendingTask(deps: Pick<UploadDeps, 'config' | 'tas
     now,
     expireAt,
   );
-  return (await deps.tasks.createIfAbsent(task)).task.status;
+  const { created, task: stored } = await deps.tasks.createIfAbsent(task);
+  // Dispatch got there first (multipart: the object is written before this task): the password joins its task.
+  if (!created && task.sealedPassword) await deps.tasks.addPassword(task.taskId, task.sealedPassword);
+  return stored.status;
 }

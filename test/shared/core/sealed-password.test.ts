@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DocVaultError } from '../../../shared/core/errors.ts';
 import { MAX_PASSWORD_LENGTH, openPassword, sealedPasswordFor, sealPassword } from '../../../shared/core/sealed-password.ts';
-import { awaitsPassword, decideCancel, decideComplete, decideFail, decideRequeue } from '../../../shared/core/task-moves.ts';
+import { awaitsPassword, decideAddPassword, decideCancel, decideComplete, decideFail, decideRequeue } from '../../../shared/core/task-moves.ts';
 import { taskView } from '../../../shared/services/task-view.ts';
 import { makeTask } from '../../support/tasks.ts';
 
@@ -69,5 +69,13 @@ describe('a task with a password', () => {
     expect(decideRequeue(encrypted, 'someone-else', { sealedPassword }).kind).toBe('refused');
     // A requeue without one leaves the field as it was.
     expect(decideRequeue(crashed).patch).not.toHaveProperty('sealedPassword');
+  });
+
+  it('joins a task dispatch created first only while no worker has read it', () => {
+    expect(decideAddPassword(makeTask({ status: 'QUEUED' }), sealedPassword)).toEqual({ kind: 'added', patch: { sealedPassword } });
+    expect(decideAddPassword(makeTask({ status: 'PENDING' }), sealedPassword).kind).toBe('added');
+    expect(decideAddPassword(makeTask({ status: 'PROCESSING' }), sealedPassword).kind).toBe('late');
+    expect(decideAddPassword(makeTask({ status: 'QUEUED', sealedPassword: 'v1.other' }), sealedPassword).kind).toBe('late');
+    expect(decideAddPassword(null, sealedPassword).kind).toBe('late');
   });
 });
