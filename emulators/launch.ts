@@ -7,6 +7,7 @@
  *   npm start -- --data default reuse data/default/
  *   npm start -- --workers 4    four OCR worker processes behind one push endpoint (or DOCVAULT_WORKERS=4)
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -144,6 +145,8 @@ function functionEnv({ firestore, pubsub, storage }: Emulators, { dirs }: Launch
     MODELS_BUCKET: process.env.MODELS_BUCKET ?? LOCAL_BUCKETS.models,
     USER_HASH_SECRET: process.env.USER_HASH_SECRET ?? LOCAL_SECRETS.userHash,
     WEBHOOK_SECRET: process.env.WEBHOOK_SECRET ?? LOCAL_SECRETS.webhook,
+    // Seals PDF passwords in tasks: a fresh key each launch, so no key for them sits in the repository.
+    PASSWORD_KEY: process.env.PASSWORD_KEY ?? randomBytes(32).toString('base64url'),
     ALLOW_LOCAL_IDENTITY: 'true',
     // The console (served by the api) sends files to upload from the browser.
     UPLOAD_URL: `http://127.0.0.1:${port('UPLOAD_PORT')}`,

@@ -123,6 +123,13 @@ resource "google_cloudfunctions2_function" "http" {
       secret     = data.google_secret_manager_secret.user_hash.secret_id
       version    = "latest"
     }
+    # upload seals a PDF's password into its task, the api (POST /tasks/{id}/password) too.
+    secret_environment_variables {
+      key        = "PASSWORD_KEY"
+      project_id = var.project_id
+      secret     = data.google_secret_manager_secret.password_key.secret_id
+      version    = "latest"
+    }
     # The api signs the callbacks of the tasks /maintenance/recover-stale fails.
     dynamic "secret_environment_variables" {
       for_each = each.key == "api" ? [1] : []
@@ -321,6 +328,16 @@ resource "google_cloud_run_v2_service" "ocr_worker" {
         value_source {
           secret_key_ref {
             secret  = data.google_secret_manager_secret.user_hash.secret_id
+            version = "latest"
+          }
+        }
+      }
+      # Opens a task's sealed PDF password for the read.
+      env {
+        name = "PASSWORD_KEY"
+        value_source {
+          secret_key_ref {
+            secret  = data.google_secret_manager_secret.password_key.secret_id
             version = "latest"
           }
         }

@@ -293,6 +293,12 @@ variable "webhook_secret_id" {
   default     = "docvault-webhook-secret"
 }
 
+variable "password_key_secret_id" {
+  description = "Secret Manager secret holding PASSWORD_KEY (seals PDF passwords in tasks; 16+ characters)."
+  type        = string
+  default     = "docvault-password-key"
+}
+
 variable "public_http" {
   description = "Let anyone reach upload and api (they verify each caller's Google ID token themselves). false: callers need roles/run.invoker."
   type        = bool

@@ -47,6 +47,8 @@ const Env = z
     USER_HASH_SECRET: z.string().min(16, 'USER_HASH_SECRET must be at least 16 characters'),
     /** Secret for signing webhook callbacks. */
     WEBHOOK_SECRET: z.string().min(16).optional(),
+    /** Seals a PDF's password in its task (AES-256-GCM); without it upload refuses passwords. */
+    PASSWORD_KEY: z.string().min(16, 'PASSWORD_KEY must be at least 16 characters').optional(),
     /** Audiences accepted in Google ID tokens, comma-separated (the function's URLs, OAuth client ids); unset refuses Google tokens outside the emulators. */
     AUTH_AUDIENCE: z.string().optional(),
     /** The upload function's public URL: where the web console (served by the api) sends files. */

@@ -20,6 +20,7 @@ import {
   openResult,
   queueStatsOf,
   requeueFailedOf,
+  retryWithPassword,
   type ApiDeps,
 } from '../../shared/services/api.ts';
 import { appContext, type AppContext } from '../../shared/services/context.ts';
@@ -54,6 +55,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: new RegExp(`^/tasks/${ID}/?$`), handle: (c) => getTask(c.deps, c.caller, param(c), c.req.query) },
   { method: 'GET', path: new RegExp(`^/tasks/${ID}/result/?$`), handle: streamResult },
   { method: 'POST', path: new RegExp(`^/tasks/${ID}/cancel/?$`), handle: (c) => cancelTask(c.deps, c.caller, param(c)) },
+  { method: 'POST', path: new RegExp(`^/tasks/${ID}/password/?$`), handle: (c) => retryWithPassword(c.deps, c.caller, param(c), c.req.body) },
   { method: 'GET', path: /^\/batches\/?$/, handle: (c) => listBatches(c.deps, c.caller, c.req.query) },
   { method: 'GET', path: new RegExp(`^/batches/${ID}/?$`), handle: (c) => getBatch(c.deps, c.caller, param(c), c.req.query) },
   { method: 'GET', path: /^\/queue\/stats\/?$/, handle: (c) => queueStatsOf(c.deps, c.caller) },

@@ -137,6 +137,14 @@ export const OPENAPI = {
         responses: { '200': json(ref('Task'), 'The cancelled task.'), '404': error('No such task.'), '409': error('Already finished (ALREADY_FINISHED).'), ...common },
       },
     },
+    '/tasks/{taskId}/password': {
+      post: {
+        summary: 'A task FAILED with ENCRYPTED_PDF or WRONG_PASSWORD read again with its password (sealed in the task, never shown or logged).',
+        parameters: [idParam('taskId', 'task')],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['password'], properties: { password: { type: 'string', maxLength: 256 } } } } } },
+        responses: { '200': json(ref('Task'), 'The requeued task.'), '404': error('No such task.'), '409': error('Not a task awaiting a password (NOT_AWAITING_PASSWORD).'), ...common },
+      },
+    },
     '/batches': {
       get: {
         summary: "The caller's batches in id order, each with its figures.",

@@ -48,6 +48,7 @@ export function workerDeps(): WorkerDeps {
     progressIntervalMs: config.PROGRESS_INTERVAL_MS,
     retentionMs: config.retentionMs,
     deleteUploadOnSuccess: config.DELETE_UPLOAD_ON_SUCCESS,
+    passwordKey: config.PASSWORD_KEY,
     shards: { store: shardStore, shardPages: config.SHARD_PAGES, countPages: (bytes) => countPages(bytes, 'pdf') },
     ...notifySettings(config),
     dedupe: config.DEDUPE_RESULTS ? { index: new FirestoreContentIndex(firestore), reader: (languages) => readerIdentity(engine(), languages), version: VERSION } : undefined,

@@ -6,6 +6,7 @@
 import { AggregateField, FieldPath, Firestore, Timestamp, type Query, type Transaction } from '@google-cloud/firestore';
 import { canTransition, Task, TaskStatus, type TaskError, type TaskSummary } from '../core/task.ts';
 import {
+  decideAddPassword,
   decideArrival,
   decideCancel,
   decideComplete,
@@ -164,6 +165,11 @@ export class TaskStore {
     return (await this.apply(taskId, now, (task) => decideArrival(task, arrival))).task;
   }
 
+  /** See decideAddPassword. */
+  async addPassword(taskId: string, sealedPassword: string, now = new Date()): Promise<boolean> {
+    return (await this.apply(taskId, now, (task) => decideAddPassword(task, sealedPassword))).kind === 'added';
+  }
+
   async markDispatched(taskId: string, now = new Date()): Promise<void> {
     await this.doc(taskId).update({ dispatchedAt: now, updatedAt: now });
   }
@@ -206,8 +212,9 @@ export class TaskStore {
   }
 
   /** The requeued task, or null when decideRequeue refused it. */
-  async requeue(taskId: string, options: { userHash?: string } = {}, now = new Date()): Promise<Task | null> {
-    return written(await this.apply(taskId, now, (task) => decideRequeue(task, options.userHash)), 'requeued');
+  async requeue(taskId: string, options: { userHash?: string; sealedPassword?: string } = {}, now = new Date()): Promise<Task | null> {
+    const withPassword = options.sealedPassword !== undefined ? { sealedPassword: options.sealedPassword } : undefined;
+    return written(await this.apply(taskId, now, (task) => decideRequeue(task, options.userHash, withPassword)), 'requeued');
   }
 
   async list(userHash: string, options: { status?: TaskStatus; limit: number; cursor?: string | null; batchId?: string }): Promise<TaskPage> {

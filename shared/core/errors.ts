@@ -33,6 +33,8 @@ export const ErrorCode = z.enum([
   'TOO_MANY_FILES',
   'NOT_READY',
   'ALREADY_FINISHED',
+  /** POST /tasks/{id}/password on a task that did not fail for want of a password. */
+  'NOT_AWAITING_PASSWORD',
   'UNAVAILABLE',
   /** Over the caller's per-user request limit: try again after Retry-After. */
   'RATE_LIMITED',

@@ -25,9 +25,9 @@ export function gaveUpError(attempts: number, last: TaskError): TaskError {
   return { code: last.code, message: `Gave up after ${attempts} attempts: ${last.message}` };
 }
 
-/** FAILED with a reason; expireAt (the TTL field) when a retention is given. */
+/** FAILED with a reason; expireAt (the TTL field) when a retention is given. A finished task keeps no password. */
 export function failedPatch(error: TaskError, now: Date, retentionMs?: number): Partial<Task> {
-  return { status: 'FAILED', message: 'failed', lease: null, error, completedAt: now, ...(retentionMs !== undefined ? { expireAt: new Date(now.getTime() + retentionMs) } : {}) };
+  return { status: 'FAILED', message: 'failed', lease: null, error, completedAt: now, sealedPassword: null, ...(retentionMs !== undefined ? { expireAt: new Date(now.getTime() + retentionMs) } : {}) };
 }
 
 /** FAILED with its last error, for a task with no attempt left. */
@@ -98,6 +98,7 @@ export function decideComplete(task: Task | null, workerId: string, summary: Tas
       error: null,
       summary,
       completedAt: now,
+      sealedPassword: null,
       processingMs: summary.processingMs,
       expireAt: new Date(now.getTime() + retentionMs),
     },
@@ -121,22 +122,51 @@ export function decideRelease(task: Task | null, workerId: string, error: TaskEr
 export function decideCancel(task: Task | null, userHash: string, now: Date): Decision<'missing' | 'cancelled' | 'finished'> {
   if (!task || task.userHash !== userHash) return keep('missing');
   if (!canTransition(task.status, 'CANCELLED')) return keep('finished');
-  return { kind: 'cancelled', patch: { status: 'CANCELLED', message: 'cancelled', lease: null, completedAt: now } };
+  return { kind: 'cancelled', patch: { status: 'CANCELLED', message: 'cancelled', lease: null, completedAt: now, sealedPassword: null } };
 }
 
 /**
  * FAILED → QUEUED with a fresh set of attempts (an operator's or owner's requeue), at most
  * MAX_REQUEUES times; `userHash` scopes it to one user's task.
  */
-export function decideRequeue(task: Task | null, userHash?: string): Decision<'requeued' | 'refused'> {
+export function decideRequeue(task: Task | null, userHash?: string, withPassword?: { sealedPassword: string }): Decision<'requeued' | 'refused'> {
   if (!task || task.status !== 'FAILED' || task.requeues >= MAX_REQUEUES) return keep('refused');
   if (userHash !== undefined && task.userHash !== userHash) return keep('refused');
+  if (withPassword && !awaitsPassword(task)) return keep('refused');
   return {
     kind: 'requeued',
     // The callback state belonged to the failure being retried: cleared, so the task does not show
     // that finish's delivery while it runs again (the next finish is delivered afresh).
-    patch: { status: 'QUEUED', attempts: 0, requeues: task.requeues + 1, progress: 0, message: 'requeued', lease: null, completedAt: null, expireAt: null, callback: null },
+    patch: {
+      status: 'QUEUED',
+      attempts: 0,
+      requeues: task.requeues + 1,
+      progress: 0,
+      message: 'requeued',
+      lease: null,
+      completedAt: null,
+      expireAt: null,
+      callback: null,
+      ...(withPassword ? { sealedPassword: withPassword.sealedPassword } : {}),
+    },
   };
+}
+
+/**
+ * A password for a task dispatch created before upload wrote its PENDING one (the object's event
+ * came first): added while no worker has read it yet; later, the task fails ENCRYPTED_PDF as it
+ * would without one, and POST /tasks/{id}/password cures it.
+ */
+export function decideAddPassword(task: Task | null, sealedPassword: string): Decision<'added' | 'late'> {
+  if (!task || !(task.status === 'PENDING' || task.status === 'QUEUED') || task.sealedPassword !== null) return keep('late');
+  return { kind: 'added', patch: { sealedPassword } };
+}
+
+/** The failures a password can cure: an encrypted PDF sent without one, or with one that did not open it. */
+export const PASSWORD_FAILURES: readonly string[] = ['ENCRYPTED_PDF', 'WRONG_PASSWORD'];
+
+export function awaitsPassword(task: Pick<Task, 'status' | 'error'>): boolean {
+  return task.status === 'FAILED' && PASSWORD_FAILURES.includes(task.error?.code ?? '');
 }
 
 export type StaleKind = 'requeued' | 'failed' | 'skipped';

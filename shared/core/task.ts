@@ -108,6 +108,8 @@ export const Task = z.object({
   error: TaskError.nullable(),
   summary: TaskSummary.nullable(),
   callbackUrl: z.string().url().nullable(),
+  /** The PDF's password sealed under PASSWORD_KEY (core/sealed-password.ts), only while the task needs it; never shown. */
+  sealedPassword: z.string().nullable().default(null),
   /** How delivering the callback of the task's last finish went (null: no callback, or none tried yet). */
   callback: CallbackDelivery.nullable().default(null),
   createdAt: z.date(),
@@ -133,13 +135,14 @@ export const MAX_REQUEUES = 3;
 export type NewTask = Pick<
   Task,
   'taskId' | 'userHash' | 'batchId' | 'source' | 'bucket' | 'object' | 'generation' | 'size' | 'contentType' | 'fileName' | 'languages' | 'priority' | 'maxAttempts' | 'callbackUrl'
-> & { requestedPriority?: Priority | null };
+> & { requestedPriority?: Priority | null; sealedPassword?: string | null };
 
 export function queuedTask(fields: NewTask, now: Date): Task {
   return {
     v: 1,
     ...fields,
     requestedPriority: fields.requestedPriority ?? null,
+    sealedPassword: fields.sealedPassword ?? null,
     status: 'QUEUED',
     progress: 0,
     message: 'queued',

@@ -1,9 +1,10 @@
 /**
  * Requeue: FAILED tasks back to QUEUED with fresh attempts, each published again to its priority
  * topic. The one implementation behind POST /queue/requeue-failed (a caller's own tasks) and
- * `docvault queue requeue-failed` (an operator's, over every user).
+ * `docvault queue requeue-failed` (an operator's, over every user), and behind POST
+ * /tasks/{id}/password (one task, with the password it lacked).
  */
-import type { Priority } from '../core/task.ts';
+import type { Priority, Task } from '../core/task.ts';
 import { eachLimited, PAGE_SIZE, type LifecycleDeps } from './deps.ts';
 import { publishQueued } from './finish.ts';
 
@@ -56,4 +57,14 @@ export async function requeueFailed(deps: Pick<LifecycleDeps, 'tasks' | 'queue'>
     }
   }
   return report;
+}
+
+/**
+ * One task that failed for want of a password, back to QUEUED with the password sealed into it;
+ * null when it is not (or no longer) such a task of this user, or was requeued too often.
+ */
+export async function requeueWithPassword(deps: Pick<LifecycleDeps, 'tasks' | 'queue'>, taskId: string, userHash: string, sealedPassword: string): Promise<Task | null> {
+  const task = await deps.tasks.requeue(taskId, { userHash, sealedPassword });
+  if (task) await publishQueued(deps, task);
+  return task;
 }

@@ -19,7 +19,9 @@ import { resultObjectNames, TASK_ID, TaskStatus, TERMINAL_STATUSES } from '../co
 import { invalidRequest } from '../http-errors.ts';
 import type { Logger } from '../log.ts';
 import { COLLECTIONS } from '../names.ts';
-import { requeueFailed } from '../lifecycle/requeue.ts';
+import { requeueFailed, requeueWithPassword } from '../lifecycle/requeue.ts';
+import { sealedPasswordFor } from '../core/sealed-password.ts';
+import { awaitsPassword } from '../core/task-moves.ts';
 import { OutputFormat, OUTPUTS } from '../outputs/index.ts';
 import { operatorQueueStats, queueStats, type QueueStatsView } from '../lifecycle/stats.ts';
 import { isMaintenanceCaller } from './maintenance.ts';
@@ -257,6 +259,30 @@ export async function cancelTask(deps: ApiDeps, caller: Caller, id: string): Pro
   deps.log.info('task cancelled', { taskId, userHash: caller.userHash });
   // Its place in the user's cap is free: the next held task may go (queue care would, later).
   await admitAndPublish({ ...deps, fairness: deps.config.fairness }, caller.userHash).catch((err: unknown) => deps.log.warn('admission after a cancel failed', { error: err }));
+  return taskView(task);
+}
+
+const PasswordRequest = z.object({ password: z.string() });
+
+/**
+ * A task that FAILED with ENCRYPTED_PDF (or WRONG_PASSWORD) read again with the password it lacked:
+ * sealed into the task and requeued. Another user's task is NOT_FOUND; any other state NOT_AWAITING_PASSWORD (409).
+ */
+export async function retryWithPassword(deps: ApiDeps, caller: Caller, id: string, body: unknown): Promise<TaskView> {
+  const taskId = checkedTaskId(id);
+  const parsed = PasswordRequest.safeParse(body);
+  if (!parsed.success) throw invalidRequest(parsed.error, 'password request');
+  const sealedPassword = sealedPasswordFor(parsed.data.password, deps.config.PASSWORD_KEY);
+  const current = await deps.tasks.getForUser(taskId, caller.userHash);
+  if (!current) throw notFound();
+  if (!awaitsPassword(current)) {
+    throw new DocVaultError('NOT_AWAITING_PASSWORD', `Only a task that failed with ENCRYPTED_PDF or WRONG_PASSWORD takes a password (this one is ${current.status}${current.error ? ` with ${current.error.code}` : ''}).`, {
+      status: current.status,
+    });
+  }
+  const task = await requeueWithPassword(deps, taskId, caller.userHash, sealedPassword);
+  if (!task) throw new DocVaultError('NOT_AWAITING_PASSWORD', 'The task changed meanwhile, or was requeued too often already.', { status: current.status });
+  deps.log.info('task requeued with a password', { taskId, userHash: caller.userHash });
   return taskView(task);
 }
 

@@ -4,6 +4,7 @@
  * retryable failure); returning means "acknowledge".
  */
 import { toDocVaultError } from '../core/errors.ts';
+import { openPassword } from '../core/sealed-password.ts';
 import { isOutOfAttempts } from '../core/task-moves.ts';
 import type { Limits } from '../core/options.ts';
 import type { PageProgress, PipelineOutput } from '../core/pipeline.ts';
@@ -43,12 +44,20 @@ export interface WorkerDeps {
   retentionMs: number;
   deleteUploadOnSuccess: boolean;
   webhookSecret?: string | undefined;
+  /** Opens a task's sealed PDF password (core/sealed-password.ts); without it a sealed password is not opened. */
+  passwordKey?: string | undefined;
   allowPrivateCallbacks?: boolean;
   notify?: Partial<NotifyDeps>;
   /** Fan-out of large documents (shard-worker.ts); none: every document is read whole. */
   shards?: FanOutDeps;
   /** The same document twice is read once (services/dedupe.ts); without it every document is read. */
   dedupe?: DedupeDeps | undefined;
+}
+
+/** The task's PDF password, opened for this read only: it goes into the options, never into a log or a key. */
+export function passwordOption(task: Pick<Task, 'sealedPassword'>, passwordKey: string | undefined): { password?: string } {
+  if (!task.sealedPassword || !passwordKey) return {};
+  return { password: openPassword(passwordKey, task.sealedPassword) };
 }
 
 /** Raised to make the platform deliver the message again (a 5xx to the push). */
@@ -116,7 +125,7 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
   try {
     const bytes = await download;
     const readAt = Date.now();
-    const options = { languages: task.languages, limits: deps.limits, searchablePdf: true };
+    const options = { languages: task.languages, limits: deps.limits, searchablePdf: true, ...passwordOption(task, deps.passwordKey) };
     // The same document read before (services/dedupe.ts): its result copied, not read again.
     const dedupe = deps.dedupe ? dedupeContext(deps.dedupe, deps, log) : null;
     const earlier = dedupe ? await findEarlierResult(dedupe, task, bytes, options) : null;

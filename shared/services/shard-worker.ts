@@ -19,7 +19,7 @@ import { OutputFormat, OUTPUTS } from '../outputs/index.ts';
 import { renderMergedOutputs } from '../outputs/merge.ts';
 import { MAX_PREVIEW_PAGES, storePreviews } from '../outputs/preview.ts';
 import { buildSearchablePdf } from '../outputs/searchable-pdf.ts';
-import { keepAlive, lifecycle, RedeliverError, summaryOf, type WorkerDeps, type WorkerOutcome } from './ocr-worker.ts';
+import { keepAlive, lifecycle, passwordOption, RedeliverError, summaryOf, type WorkerDeps, type WorkerOutcome } from './ocr-worker.ts';
 
 export interface FanOutDeps {
   store: Pick<ShardStore, 'fanOut' | 'lease' | 'heartbeat' | 'complete' | 'release' | 'list' | 'deleteAll'>;
@@ -96,7 +96,7 @@ async function runShard(parent: Task, shard: Shard, download: Promise<Uint8Array
     const bytes = await download;
     const output = await deps.ocr.process(
       bytes,
-      { languages: parent.languages, limits: deps.limits, searchablePdf: true, pages: { first: shard.firstPage, last: shard.lastPage } },
+      { languages: parent.languages, limits: deps.limits, searchablePdf: true, pages: { first: shard.firstPage, last: shard.lastPage }, ...passwordOption(parent, deps.passwordKey) },
       (p) => lease.progress(p.done),
       lost.signal,
     );

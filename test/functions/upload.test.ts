@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUploadHandler, type UploadContext } from '../../functions/upload/index.ts';
 import type { Caller } from '../../shared/adapters/auth.ts';
 import { loadConfig } from '../../shared/config.ts';
+import { openPassword } from '../../shared/core/sealed-password.ts';
 import { userHashOf } from '../../shared/core/task.ts';
 import { OBJECT_METADATA } from '../../shared/names.ts';
 import { fromHeaderText, toHeaderText } from '../../shared/core/header-text.ts';
@@ -479,6 +480,22 @@ describe('upload: signed URLs', () => {
     const res = await fetchJson(`${upload.url}/uploads`, { method: 'POST', headers: asUser(newUser().email, { 'content-type': 'application/json' }), body: JSON.stringify(body) });
     expect(res.status).toBe(status);
     expect(res.body.error.code).toBe(code);
+  });
+
+  it('seals a password sent with the request into the task, never into the signed headers or the answer', async () => {
+    const user = newUser();
+    const password = 'signed-url-pdf-password';
+    const res = await fetchJson(`${upload.url}/uploads`, {
+      method: 'POST',
+      headers: asUser(user.email, { 'content-type': 'application/json' }),
+      body: JSON.stringify({ fileName: 'locked.pdf', size: PDF.length, contentType: 'application/pdf', password }),
+    });
+    expect(res.status).toBe(200);
+    expect(JSON.stringify(res.body)).not.toContain(password);
+    const task = await base.tasks.getForUser(res.body.taskId, user.userHash);
+    expect(task?.sealedPassword).toMatch(/^v1\./);
+    expect(openPassword(base.config.PASSWORD_KEY!, task!.sealedPassword!)).toBe(password);
+    expect(logLines.join('\n')).not.toContain(password);
   });
 
   it('answers 401 to POST /uploads without an identity', async () => {

@@ -3,6 +3,7 @@
  * Cloud Storage emulator, on free ports, with the environment pointed at them. Real clients, real
  * emulators; nothing here is a double.
  */
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stagePackagedModels } from '../../shared/ops/packaged-models.ts';
@@ -45,6 +46,7 @@ export async function startSuite(options: { storageEventTargets?: string[] } = {
     MODELS_BUCKET: TEST_BUCKETS.models,
     USER_HASH_SECRET: TEST_SECRET,
     WEBHOOK_SECRET: 'test-webhook-secret-0123456789',
+    PASSWORD_KEY: randomBytes(32).toString('base64url'),
     ALLOW_LOCAL_IDENTITY: 'true',
     METADATA_SERVER_DETECTION: 'none',
   };

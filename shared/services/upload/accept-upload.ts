@@ -12,7 +12,7 @@ import { MIME_TYPE } from '../../core/document-type.ts';
 import { DocVaultError } from '../../core/errors.ts';
 import { newTaskId, uploadObjectName } from '../../core/task.ts';
 import { toHttpError } from '../../http-errors.ts';
-import { checkCallback, choicesFromForm, objectMetadata, type Choices } from './choices.ts';
+import { checkCallback, choicesFromForm, objectMetadata, sealedPasswordFromForm, type Choices } from './choices.ts';
 import { statusUrl, type AcceptedTask, type FileOutcome, type UploadAccepted, type UploadDeps } from './deps.ts';
 import { checkFile, tooLargeForRequest, type CheckedFile } from './file-checks.ts';
 import { parseForm, type ParsedForm } from './multipart-form.ts';
@@ -41,6 +41,7 @@ type Checked = { ok: true; file: CheckedFile } | Refused;
 export async function acceptUpload(deps: UploadDeps, caller: Caller, input: UploadInput): Promise<UploadAccepted> {
   const form = await readForm(deps, input);
   const choices = choicesFromForm(form.fields);
+  const sealedPassword = sealedPasswordFromForm(form.fields, deps.config);
   checkCallback(choices.callbackUrl, deps.config);
   const checked: Checked[] = [];
   for (const part of form.files) checked.push(await checkPart(part, deps.config));
@@ -52,7 +53,7 @@ export async function acceptUpload(deps: UploadDeps, caller: Caller, input: Uplo
     const taskId = newTaskId();
     return { file, taskId, name: uploadObjectName(caller.userHash, taskId, file.safeName) };
   });
-  const statuses = await store(deps, caller, choices, planned, batchId);
+  const statuses = await store(deps, caller, { ...choices, sealedPassword }, planned, batchId);
   const tasks: AcceptedTask[] = planned.map((p, i) => ({ taskId: p.taskId, fileName: p.file.safeName, status: statuses[i]!, statusUrl: statusUrl(deps.config, p.taskId) }));
   deps.log.info('upload accepted', {
     userHash: caller.userHash,
@@ -116,7 +117,7 @@ function outcomes(checked: Checked[], tasks: AcceptedTask[]): FileOutcome[] {
  * The objects, then their tasks. A failure of the store itself (not of a file) fails the request:
  * what this request wrote is removed first, as far as it can be.
  */
-async function store(deps: UploadDeps, caller: Caller, choices: Choices, planned: Planned[], batchId: string | undefined): Promise<AcceptedTask['status'][]> {
+async function store(deps: UploadDeps, caller: Caller, choices: Choices & { sealedPassword: string | null }, planned: Planned[], batchId: string | undefined): Promise<AcceptedTask['status'][]> {
   const bucket = deps.config.UPLOADS_BUCKET;
   const limit = pLimit(WRITE_CONCURRENCY);
   const written: string[] = [];

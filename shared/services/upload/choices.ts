@@ -4,6 +4,7 @@ import type { Config } from '../../config.ts';
 import { DocVaultError } from '../../core/errors.ts';
 import { boundedHeaderText } from '../../core/header-text.ts';
 import { Languages } from '../../core/options.ts';
+import { sealedPasswordFor } from '../../core/sealed-password.ts';
 import { CallbackUrl, Priority, type TaskSource } from '../../core/task.ts';
 import { invalidRequest } from '../../http-errors.ts';
 import { isPrivateHost } from '../../lifecycle/notify.ts';
@@ -30,6 +31,16 @@ export function choicesFromForm(fields: Map<string, string[]>): Choices {
   });
   if (!parsed.success) throw invalidRequest(parsed.error, 'form fields');
   return parsed.data;
+}
+
+/**
+ * The `password` field, sealed at once (core/sealed-password.ts): the plain password goes no
+ * further than this request, and never into object metadata. Null when none was sent.
+ */
+export function sealedPasswordFromForm(fields: Map<string, string[]>, config: Pick<Config, 'PASSWORD_KEY'>): string | null {
+  const password = fields.get('password')?.at(-1);
+  if (password === undefined || password === '') return null;
+  return sealedPasswordFor(password, config.PASSWORD_KEY);
 }
 
 /** A callback the worker would refuse to call is refused here, where the caller can still fix it. */

@@ -20,7 +20,7 @@ export interface UploadDeps {
   config: Config;
   blobs: Pick<BlobStore, 'writeOnce' | 'delete'>;
   /** Where the PENDING task is written, so GET /tasks shows it before dispatch has run. */
-  tasks: Pick<TaskStore, 'createIfAbsent'>;
+  tasks: Pick<TaskStore, 'createIfAbsent' | 'addPassword'>;
   /** The Cloud Storage client: the default signer of upload URLs. */
   storage: Storage;
   log: Logger;

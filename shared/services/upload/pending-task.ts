@@ -25,7 +25,7 @@ export interface PendingDocument {
   batchId?: string | undefined;
 }
 
-export async function registerPendingTask(deps: Pick<UploadDeps, 'config' | 'tasks'>, caller: Caller, choices: Choices, doc: PendingDocument, now = new Date()): Promise<TaskStatus> {
+export async function registerPendingTask(deps: Pick<UploadDeps, 'config' | 'tasks'>, caller: Caller, choices: Choices & { sealedPassword?: string | null }, doc: PendingDocument, now = new Date()): Promise<TaskStatus> {
   const { config } = deps;
   const expireAt = new Date(now.getTime() + config.SIGNED_URL_MINUTES * 60_000 + SESSION_LIFETIME_MS);
   const task = pendingTask(
@@ -44,9 +44,13 @@ export async function registerPendingTask(deps: Pick<UploadDeps, 'config' | 'tas
       ...queuePlacement(doc, choices.priority, config.PRIORITY_RULES),
       maxAttempts: config.MAX_ATTEMPTS,
       callbackUrl: choices.callbackUrl ?? null,
+      sealedPassword: choices.sealedPassword ?? null,
     },
     now,
     expireAt,
   );
-  return (await deps.tasks.createIfAbsent(task)).task.status;
+  const { created, task: stored } = await deps.tasks.createIfAbsent(task);
+  // Dispatch got there first (multipart: the object is written before this task): the password joins its task.
+  if (!created && task.sealedPassword) await deps.tasks.addPassword(task.taskId, task.sealedPassword);
+  return stored.status;
 }

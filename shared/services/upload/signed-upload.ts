@@ -11,6 +11,7 @@ import { DocVaultError, fileTooLarge } from '../../core/errors.ts';
 import { Languages } from '../../core/options.ts';
 import { CallbackUrl, newTaskId, Priority, safeFileName, uploadObjectName } from '../../core/task.ts';
 import { invalidRequest } from '../../http-errors.ts';
+import { sealedPasswordFor } from '../../core/sealed-password.ts';
 import { checkCallback, objectMetadata, type Choices } from './choices.ts';
 import { statusUrl, type SignedUpload, type UploadDeps } from './deps.ts';
 import { aboutFile } from './file-checks.ts';
@@ -31,6 +32,8 @@ const SignedUploadRequest = z.object({
   languages: Languages.optional(),
   priority: Priority.optional(),
   callbackUrl: CallbackUrl.optional(),
+  /** An encrypted PDF's password: sealed into the task, never into the object's metadata. */
+  password: z.string().optional(),
 });
 type SignedUploadRequest = z.infer<typeof SignedUploadRequest>;
 
@@ -82,7 +85,8 @@ export async function createSignedUpload(deps: UploadDeps, caller: Caller, body:
   const object = uploadObjectName(caller.userHash, taskId, safeName);
   const [uploadUrl] = await signerFor(deps).bucket(config.UPLOADS_BUCKET).file(object).getSignedUrl({ version: 'v4', action: 'resumable', expires, contentType, extensionHeaders });
   const doc = { taskId, object, fileName: request.fileName, size: request.size, contentType, source: 'signed-url' as const };
-  const status = await registerPendingTask(deps, caller, choices, doc, now);
+  const sealedPassword = request.password ? sealedPasswordFor(request.password, config.PASSWORD_KEY) : null;
+  const status = await registerPendingTask(deps, caller, { ...choices, sealedPassword }, doc, now);
   deps.log.info('signed upload URL issued', { userHash: caller.userHash, taskId, size: request.size, contentType, resumable: true });
   return { taskId, uploadUrl, method: 'POST', resumable: true, headers, expiresAt: expires.toISOString(), status, statusUrl: statusUrl(config, taskId), howTo: SIGNED_UPLOAD_HOW_TO };
 }

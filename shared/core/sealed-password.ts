@@ -1,0 +1,44 @@
+/**
+ * A PDF's password while its task needs it: sealed with AES-256-GCM under PASSWORD_KEY, so the task
+ * document only ever holds ciphertext. The key is the SHA-256 of the configured secret (any 16+
+ * characters, like the other secrets); a fresh 12-byte nonce per seal. Sealed form:
+ * `v1.{nonce}.{tag}.{ciphertext}`, each base64url.
+ */
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { DocVaultError } from './errors.ts';
+
+/** Longest password taken: PDF passwords are short (127 bytes in the newest revision). */
+export const MAX_PASSWORD_LENGTH = 256;
+
+function keyOf(secret: string): Buffer {
+  return createHash('sha256').update(secret, 'utf8').digest();
+}
+
+export function sealPassword(secret: string, password: string): string {
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', keyOf(secret), nonce);
+  const body = Buffer.concat([cipher.update(password, 'utf8'), cipher.final()]);
+  return ['v1', nonce, cipher.getAuthTag(), body].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.');
+}
+
+/** A password as a caller sends it (upload's field, POST /tasks/{id}/password), sealed: the one check of its length and of the key. */
+export function sealedPasswordFor(password: string, passwordKey: string | undefined): string {
+  if (password.length === 0 || password.length > MAX_PASSWORD_LENGTH) {
+    throw new DocVaultError('INVALID_REQUEST', `password: 1 to ${MAX_PASSWORD_LENGTH} characters.`, { problems: ['password: length'] });
+  }
+  if (!passwordKey) throw new DocVaultError('INVALID_REQUEST', 'This service takes no PDF passwords (PASSWORD_KEY is not configured): send an unencrypted copy.');
+  return sealPassword(passwordKey, password);
+}
+
+/** The password back; a sealed value that is not ours (another key, altered) is an INTERNAL error, never a wrong password. */
+export function openPassword(secret: string, sealed: string): string {
+  const [version, nonce, tag, body] = sealed.split('.');
+  if (version !== 'v1' || nonce === undefined || tag === undefined || body === undefined) throw new DocVaultError('INTERNAL', 'The stored password is not in a known sealed form.');
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', keyOf(secret), Buffer.from(nonce, 'base64url'));
+    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+  } catch {
+    throw new DocVaultError('INTERNAL', 'The stored password could not be opened with PASSWORD_KEY.');
+  }
+}
