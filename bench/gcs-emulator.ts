@@ -75,6 +75,7 @@ const seconds = async (f: () => Promise<unknown>): Promise<number> => {
 };
 const fmt = (n: number, d = 1): string => n.toFixed(d);
 
+// One scenario read top to bottom (start, the measured cases, the table): long on purpose.
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'bench-gcs-emulator-'));
   const emulator = await startEmulatorProcess(join(work, 'data'));

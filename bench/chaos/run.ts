@@ -70,6 +70,8 @@ interface Accepted {
   doc: ChaosDocument;
 }
 
+// One long function on purpose: the run is a scenario read top to bottom (start, load, faults, drain, audit),
+// and its phases share the suite, the clock and the counters.
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const say = options.say ?? (() => undefined);
   // each restarted function process adds an exit listener (to kill it if we die first)
@@ -321,7 +323,7 @@ interface AuditInput {
   maxAttempts: number;
 }
 
-/** The books: every invariant the issue names, each violation a line. */
+/** The books: every invariant the issue names, each violation a line (one check after another, kept together so the list reads as the issue's). */
 async function audit(input: AuditInput) {
   const violations: string[] = [];
   const failed: Record<string, number> = {};
