@@ -220,9 +220,10 @@ export const GCLOUD_CHECKLIST: GcloudCheck[] = [
     args: () => ['buckets', 'update', B, '--soft-delete-duration=7d'],
     check: async (_o, c) => assert.equal(((await bucketMeta(c)).softDeletePolicy as Record<string, unknown>).retentionDurationSeconds, '604800'),
   },
-  { name: 'rm under a soft delete policy', args: () => ['rm', `${B}/docs/copy.txt`], check: async (_o, c) => assert.equal(await exists(c, 'docs/copy.txt'), false) },
-  { name: 'ls --soft-deleted', args: () => ['ls', '--soft-deleted', `${B}/docs/**`], check: (o) => assert.match(o.stdout, /gs:\/\/ck-main\/docs\/copy\.txt#\d+/) },
-  { name: 'restore', args: () => ['restore', `${B}/docs/copy.txt`], check: async (_o, c) => assert.equal((await objectMeta(c, 'docs/copy.txt')).size, '16') },
+  // `mv` above took docs/copy.txt away: the soft-delete commands use the composed object, still there.
+  { name: 'rm under a soft delete policy', args: () => ['rm', `${B}/docs/composed.txt`], check: async (_o, c) => assert.equal(await exists(c, 'docs/composed.txt'), false) },
+  { name: 'ls --soft-deleted', args: () => ['ls', '--soft-deleted', `${B}/docs/**`], check: (o) => assert.match(o.stdout, /gs:\/\/ck-main\/docs\/composed\.txt#\d+/) },
+  { name: 'restore', args: () => ['restore', `${B}/docs/composed.txt`], check: async (_o, c) => assert.equal((await objectMeta(c, 'docs/composed.txt')).size, '32') },
   {
     name: 'buckets update --clear-soft-delete',
     args: () => ['buckets', 'update', B, '--clear-soft-delete'],
