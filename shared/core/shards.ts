@@ -14,7 +14,7 @@ import { DocVaultError } from './errors.ts';
 import type { DocumentType } from './document-type.ts';
 import type { PageResult } from './result.ts';
 import { STOPPED_ATTEMPT, isOutOfAttempts } from './task-moves.ts';
-import { TaskError, TaskLease, userPrefix, type OcrMessage, type Task } from './task.ts';
+import { TaskError, TaskLease, messageFor, userPrefix, type OcrMessage, type Task } from './task.ts';
 
 /** Pages per shard unless configured (SHARD_PAGES): ~1 minute of OCR on one core, well under the delivery deadline. */
 export const DEFAULT_SHARD_PAGES = 20;
@@ -99,7 +99,7 @@ export function newShards(task: Task, ranges: readonly PageRange[], now: Date): 
 }
 
 export function shardMessage(task: Task, index: number): OcrMessage {
-  return { v: 1, taskId: task.taskId, bucket: task.bucket, name: task.object, generation: task.generation, priority: task.priority, shard: index };
+  return { ...messageFor(task), shard: index };
 }
 
 /**

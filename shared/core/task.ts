@@ -187,6 +187,11 @@ export const OcrMessage = z.object({
 });
 export type OcrMessage = z.infer<typeof OcrMessage>;
 
+/** The message that puts a task on its priority topic (a shard's adds its index: shards.ts). */
+export function messageFor(task: Task): OcrMessage {
+  return { v: 1, taskId: task.taskId, bucket: task.bucket, name: task.object, generation: task.generation, priority: task.priority, userHash: task.userHash };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Identity and names
 

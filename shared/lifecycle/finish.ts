@@ -4,14 +4,10 @@
  * dispatch, the worker, the api and queue care alike.
  */
 import { gaveUpError } from '../core/task-moves.ts';
-import type { OcrMessage, Task, TaskError } from '../core/task.ts';
+import { messageFor, type Task, type TaskError } from '../core/task.ts';
 import type { LifecycleQueue, LifecycleTasks } from './deps.ts';
 import { notifyFinished, type NotifyDeps } from './notify.ts';
 
-/** The message that puts a task on its priority topic. */
-export function messageFor(task: Task): OcrMessage {
-  return { v: 1, taskId: task.taskId, bucket: task.bucket, name: task.object, generation: task.generation, priority: task.priority, userHash: task.userHash };
-}
 
 /** Publishes a QUEUED task to its priority topic. */
 export async function publishQueued(deps: { queue: Pick<LifecycleQueue, 'publishTask'> }, task: Task): Promise<void> {

@@ -12,7 +12,7 @@ import { ShardStore } from '../../shared/adapters/firestore-shards.ts';
 import type { OcrResult } from '../../shared/core/result.ts';
 import { shardMessage } from '../../shared/core/shards.ts';
 import { derivedTaskId, resultObjectNames, userHashOf, type Task } from '../../shared/core/task.ts';
-import { messageFor } from '../../shared/lifecycle/finish.ts';
+import { messageFor } from '../../shared/core/task.ts';
 import { PRIORITY_TOPICS } from '../../shared/names.ts';
 import { fixture } from '../support/fixtures.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';

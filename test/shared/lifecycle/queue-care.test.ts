@@ -16,7 +16,7 @@ import { AdmissionStore } from '../../../shared/adapters/firestore-admission.ts'
 import { resultObjectNames, type Task } from '../../../shared/core/task.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { DEAD_LETTER_TOPIC, EVENTS_TOPIC, PRIORITY_TOPICS } from '../../../shared/names.ts';
-import { messageFor } from '../../../shared/lifecycle/finish.ts';
+import { messageFor } from '../../../shared/core/task.ts';
 import { recoverStale } from '../../../shared/lifecycle/recover-stale.ts';
 import { requeueFailed } from '../../../shared/lifecycle/requeue.ts';
 import { cleanupTasks, DAY_MS } from '../../../shared/lifecycle/cleanup.ts';

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DocVaultError } from '../../../shared/core/errors.ts';
 import type { PipelineOutput } from '../../../shared/core/pipeline.ts';
 import { resultObjectNames, type Task } from '../../../shared/core/task.ts';
-import { messageFor } from '../../../shared/lifecycle/finish.ts';
+import { messageFor } from '../../../shared/core/task.ts';
 import { previewObjectName } from '../../../shared/outputs/preview.ts';
 import { handleOcrMessage, type OcrProcessor } from '../../../shared/services/ocr-worker.ts';
 import { MemoryBlobStore, MemoryContentIndex, MemoryTaskStore, memoryLogger, memoryWorkerDeps, RecordingQueue } from '../../support/fakes.ts';

@@ -1,7 +1,7 @@
 /** dispatch's branches with in-memory ports: ignored, queued, a duplicate event, over-size, a claimed id. */
 import { describe, expect, it } from 'vitest';
 import { derivedTaskId, newTaskId, type Task } from '../../../shared/core/task.ts';
-import { messageFor } from '../../../shared/lifecycle/finish.ts';
+import { messageFor } from '../../../shared/core/task.ts';
 import { dispatchObject, type DispatchDeps, type StorageObject } from '../../../shared/services/dispatch.ts';
 import { OBJECT_METADATA } from '../../../shared/names.ts';
 import { toHeaderText } from '../../../shared/core/header-text.ts';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { DocVaultError } from '../../../shared/core/errors.ts';
 import type { PipelineOutput } from '../../../shared/core/pipeline.ts';
 import type { Task } from '../../../shared/core/task.ts';
-import { messageFor } from '../../../shared/lifecycle/finish.ts';
+import { messageFor } from '../../../shared/core/task.ts';
 import { handleOcrMessage, RedeliverError, type OcrProcessor, type WorkerDeps } from '../../../shared/services/ocr-worker.ts';
 import { MemoryBlobStore, MemoryTaskStore, memoryLogger, memoryWorkerDeps, RecordingQueue } from '../../support/fakes.ts';
 import { makeTask } from '../../support/tasks.ts';

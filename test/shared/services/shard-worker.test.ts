@@ -11,7 +11,7 @@ import type { OcrResult, PageResult } from '../../../shared/core/result.ts';
 import { shardMessage, type Shard } from '../../../shared/core/shards.ts';
 import { decideCancel } from '../../../shared/core/task-moves.ts';
 import { resultObjectNames, type OcrMessage, type Task } from '../../../shared/core/task.ts';
-import { messageFor } from '../../../shared/lifecycle/finish.ts';
+import { messageFor } from '../../../shared/core/task.ts';
 import { handleOcrMessage, RedeliverError, type OcrProcessor, type WorkerDeps } from '../../../shared/services/ocr-worker.ts';
 import { MemoryBlobStore, MemoryTaskStore, memoryLogger, RecordingQueue } from '../../support/fakes.ts';
 import { MemoryShardStore } from '../../support/shard-fakes.ts';
