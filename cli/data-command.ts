@@ -6,9 +6,7 @@ import { relative, resolve } from 'node:path';
 import { reportCliError } from './cli-errors.ts';
 import { archiveLaunch, cleanupLaunches, dataUsage, formatBytes, listLaunches, type LaunchFolder } from '../shared/ops/data-folders.ts';
 import { localOffsetIso } from '../shared/ops/launch-data.ts';
-
-/** data/ of this checkout, where `npm start` writes. */
-export const DEFAULT_DATA_ROOT = resolve(import.meta.dirname, '..', 'data');
+import { DEFAULT_DATA_ROOT } from './target.ts';
 
 export interface DataIo {
   stdout: NodeJS.WritableStream;

@@ -3,7 +3,6 @@
  * The environment is the functions' (shared/config.ts); `--local` fills in what `npm start` uses
  * (its emulator ports, buckets and local secret) for whatever is not set.
  */
-import { connect } from 'node:net';
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 import { FirestoreContentIndex } from '../shared/adapters/content-index.ts';
@@ -40,21 +39,7 @@ export interface QueueCareClients extends QueueCareDeps, Pick<ReleaseDeps, 'fair
 }
 
 export { localSuiteEnv } from './target.ts';
-
-/** Whether something listens at host:port, so a stopped local suite is said at once rather than after the clients' retries. */
-export function reachable(hostPort: string, timeoutMs = 2000): Promise<boolean> {
-  const at = hostPort.lastIndexOf(':');
-  return new Promise((done) => {
-    const socket = connect({ host: hostPort.slice(0, at), port: Number(hostPort.slice(at + 1)), timeout: timeoutMs });
-    const finish = (ok: boolean) => {
-      socket.destroy();
-      done(ok);
-    };
-    socket.once('connect', () => finish(true));
-    socket.once('timeout', () => finish(false));
-    socket.once('error', () => finish(false));
-  });
-}
+import { reachable } from './target.ts';
 
 /** The clients, from the validated environment; the *_EMULATOR_HOST variables reach them through process.env. */
 export function queueCareClients(config: Config, io: QueueIo): QueueCareClients {

@@ -3,10 +3,13 @@
  * set): that one. Otherwise the local suite `npm start` is running, found by itself and named on stderr;
  * `--local` with no suite found falls back to the suite's default ports.
  */
-import { relative } from 'node:path';
+import { connect } from 'node:net';
+import { relative, resolve } from 'node:path';
 import { configuredTarget, findRunningSuite, suiteEnv } from '../shared/ops/local-suite.ts';
-import { DEFAULT_DATA_ROOT } from './data-command.ts';
 import { LOCAL_BUCKETS, LOCAL_PORTS, LOCAL_SECRETS } from '../shared/names.ts';
+
+/** The launch data folders of this checkout (npm start's data/); here, not in data-command.ts, whose archive code an operator's command need not load. */
+export const DEFAULT_DATA_ROOT = resolve(import.meta.dirname, '..', 'data');
 
 /** Fills process.env (the clients read the *_EMULATOR_HOST variables from it) and answers it. */
 export async function operatorEnv(flags: { local?: boolean }, stderr: NodeJS.WritableStream, dataRoot = process.env.DOCVAULT_DATA_ROOT ?? DEFAULT_DATA_ROOT): Promise<NodeJS.ProcessEnv> {
@@ -36,4 +39,19 @@ export function localSuiteEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.Proc
     METADATA_SERVER_DETECTION: 'none',
     ...env,
   };
+}
+
+/** Whether something listens at host:port, so a stopped local suite is said at once rather than after the clients' retries. */
+export function reachable(hostPort: string, timeoutMs = 2000): Promise<boolean> {
+  const at = hostPort.lastIndexOf(':');
+  return new Promise((done) => {
+    const socket = connect({ host: hostPort.slice(0, at), port: Number(hostPort.slice(at + 1)), timeout: timeoutMs });
+    const finish = (ok: boolean) => {
+      socket.destroy();
+      done(ok);
+    };
+    socket.once('connect', () => finish(true));
+    socket.once('timeout', () => finish(false));
+    socket.once('error', () => finish(false));
+  });
 }

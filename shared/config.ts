@@ -100,7 +100,7 @@ const Env = z
     /** Documents one worker instance reads at once (pages of a document already share the OCR workers). */
     WORKER_SLOTS: int(1),
     /** A PDF of more pages is read in shards of at most this many, by any free worker, then merged; 0: never. */
-    SHARD_PAGES: z.coerce.number().int().nonnegative().default(DEFAULT_SHARD_PAGES),
+    SHARD_PAGES: count(DEFAULT_SHARD_PAGES),
     /** Tasks of one user in flight (published or being read) at once; the rest wait their turn, held back (core/fairness.ts). */
     USER_IN_FLIGHT_CAP: int(4),
     /** Waiting work rises one lane (and one requested priority) per this many seconds waited. */

@@ -19,7 +19,7 @@ import { VERSION } from '../../shared/version.ts';
 
 const WORKER_ID = `${process.env.K_REVISION ?? 'local'}:${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 let ocr: Ocr | undefined;
-let shardStore: ShardStore | undefined;
+let deps: WorkerDeps | undefined;
 
 export function engine(): Ocr {
   const { config, storage } = appContext('ocr-worker');
@@ -33,8 +33,12 @@ function processor(): OcrProcessor {
 }
 
 export function workerDeps(): WorkerDeps {
+  deps ??= buildWorkerDeps();
+  return deps;
+}
+
+function buildWorkerDeps(): WorkerDeps {
   const { config, tasks, queue, blobs, log, firestore } = appContext('ocr-worker');
-  shardStore ??= new ShardStore(firestore);
   return {
     workerId: WORKER_ID,
     tasks,
@@ -49,7 +53,7 @@ export function workerDeps(): WorkerDeps {
     retentionMs: config.retentionMs,
     deleteUploadOnSuccess: config.DELETE_UPLOAD_ON_SUCCESS,
     passwordKey: config.PASSWORD_KEY,
-    shards: { store: shardStore, shardPages: config.SHARD_PAGES, countPages: (bytes) => countPages(bytes, 'pdf') },
+    shards: { store: new ShardStore(firestore), shardPages: config.SHARD_PAGES, countPages: (bytes) => countPages(bytes, 'pdf') },
     ...notifySettings(config),
     dedupe: config.DEDUPE_RESULTS ? { index: new FirestoreContentIndex(firestore), reader: (languages) => readerIdentity(engine(), languages), version: VERSION } : undefined,
   };

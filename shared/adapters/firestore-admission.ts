@@ -84,7 +84,8 @@ export class AdmissionStore {
         const ranked = candidates.map((task) => ({ task, taskId: task.taskId, createdAt: task.createdAt, priority: task.requestedPriority ?? task.priority }));
         const chosen = chooseAdmissions(ranked, inFlight, options.cap, now, options.agingMs).map((r) => r.task);
         for (const task of chosen) tx.update(this.tasks().doc(task.taskId), { admittedAt: now, updatedAt: now });
-        tx.set(lock, { userHash, inFlight: inFlight + chosen.length, admittedAt: now }, { merge: true });
+        // The admission document is only a lock: writing it makes concurrent admissions of this user conflict.
+        tx.set(lock, { userHash, admittedAt: now }, { merge: true });
         return chosen.map((t) => ({ ...t, admittedAt: now, updatedAt: now }));
       },
       { maxAttempts: ADMIT_ATTEMPTS },

@@ -67,7 +67,6 @@ function holds(task: Task | null, workerId: string): task is Task {
   return task !== null && task.status === 'PROCESSING' && task.lease?.workerId === workerId;
 }
 
-/** Progress and a longer lease, only while this worker still holds the task. */
 /** What dispatch learns from the object itself when it arrives. */
 export type Arrival = Pick<Task, 'object' | 'generation' | 'size' | 'contentType' | 'priority'>;
 
@@ -80,6 +79,7 @@ export function decideArrival(task: Task | null, arrival: Arrival): Decision<'ar
   return { kind: 'arrived', patch: { ...arrival, status: 'QUEUED', message: 'queued', expireAt: null } };
 }
 
+/** Progress and a longer lease, only while this worker still holds the task. */
 export function decideHeartbeat(task: Task | null, workerId: string, leaseMs: number, progress: { percent: number; message: string } | undefined, now: Date): Decision<'renewed' | 'lost'> {
   if (!holds(task, workerId)) return keep('lost');
   const step = progress ? { progress: Math.max(task.progress, Math.min(99, Math.round(progress.percent))), message: progress.message } : {};

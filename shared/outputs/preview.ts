@@ -44,8 +44,10 @@ export async function renderPreviews(original: Uint8Array, output: Pick<Pipeline
   const { result } = output;
   const previews = new Map<number, Uint8Array>();
   const made = new Map((output.artifacts ?? []).flatMap((a) => (a.preview ? [[a.number, a.preview] as const] : [])));
-  const missing = result.pages.slice(0, MAX_PREVIEW_PAGES).filter((p) => !made.has(p.number));
-  for (const page of result.pages.slice(0, MAX_PREVIEW_PAGES)) if (made.has(page.number)) previews.set(page.number, made.get(page.number)!);
+  // By page number, not position: a shard's result holds pages 21–40, say, and those get none.
+  const previewed = result.pages.filter((p) => p.number <= MAX_PREVIEW_PAGES);
+  const missing = previewed.filter((p) => !made.has(p.number));
+  for (const page of previewed) if (made.has(page.number)) previews.set(page.number, made.get(page.number)!);
   if (missing.length === 0) return previews;
   const source = await documentOpener.open(original, result.type, { dpi: PREVIEW_DPI, defaultImageDpi: 300, maxPixelsPerPage });
   try {

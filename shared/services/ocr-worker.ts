@@ -133,7 +133,7 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
       const reused = await reuse(dedupe, earlier.reuse, task, { startedAt: started, progress: (p) => lease.progress(p), signal: leaseLost.signal });
       if (reused) {
         await lease.stop();
-        return await completeTask(message, task, reused, deps, log, { key: earlier.key, copiedFrom: earlier.reuse }, { reusedFrom: earlier.reuse.entry.taskId, reuse: earlier.reuse.kind });
+        return await completeTask(message, task, reused, deps, log, { ctx: dedupe, key: earlier.key, copiedFrom: earlier.reuse }, { reusedFrom: earlier.reuse.entry.taskId, reuse: earlier.reuse.kind });
       }
     }
     // A large PDF goes to its shards: this message is done once they are out.
@@ -159,7 +159,7 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
     const writtenAt = Date.now();
     const { result } = output;
     const summary = summaryOf(result, Date.now() - started, deps.resultsBucket, names);
-    return await completeTask(message, task, summary, deps, log, earlier && { key: earlier.key, copiedFrom: null }, {
+    return await completeTask(message, task, summary, deps, log, dedupe && earlier && { ctx: dedupe, key: earlier.key, copiedFrom: null }, {
       ocrMs: result.timings.ocrMs,
       // Where the time went, for the pipeline's overhead: download, core, outputs, writes, completion.
       stagesMs: { read: readAt - started, core: coreAt - readAt, outputs: renderedAt - coreAt, write: writtenAt - renderedAt },
@@ -181,7 +181,7 @@ async function completeTask(
   summary: TaskSummary,
   deps: WorkerDeps,
   log: Logger,
-  indexAs: { key: string; copiedFrom: Reuse | null } | null,
+  indexAs: { ctx: DedupeContext; key: string; copiedFrom: Reuse | null } | null,
   logged: Record<string, unknown>,
 ): Promise<WorkerOutcome> {
   const completing = Date.now();
@@ -191,7 +191,7 @@ async function completeTask(
     return { kind: 'lost-lease' };
   }
   log.info('task completed', { pages: summary.pages, confidence: summary.confidence, processingMs: summary.processingMs, ...logged, completeMs: Date.now() - completing });
-  if (indexAs && deps.dedupe) await indexCompletedTask(dedupeContext(deps.dedupe, deps, log), indexAs.key, completed, indexAs.copiedFrom);
+  if (indexAs) await indexCompletedTask(indexAs.ctx, indexAs.key, completed, indexAs.copiedFrom);
   if (deps.deleteUploadOnSuccess) await deps.blobs.delete({ bucket: message.bucket, name: message.name, generation: message.generation }).catch(() => undefined);
   await announce(lifecycle(deps, log), completed);
   return { kind: 'completed', task: completed };

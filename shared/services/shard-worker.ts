@@ -17,7 +17,7 @@ import type { ShardStore } from '../adapters/firestore-shards.ts';
 import type { Logger } from '../log.ts';
 import { OutputFormat, OUTPUTS } from '../outputs/index.ts';
 import { renderMergedOutputs } from '../outputs/merge.ts';
-import { MAX_PREVIEW_PAGES, storePreviews } from '../outputs/preview.ts';
+import { storePreviews } from '../outputs/preview.ts';
 import { buildSearchablePdf } from '../outputs/searchable-pdf.ts';
 import { keepAlive, lifecycle, passwordOption, RedeliverError, summaryOf, type WorkerDeps, type WorkerOutcome } from './ocr-worker.ts';
 
@@ -106,8 +106,7 @@ async function runShard(parent: Task, shard: Shard, download: Promise<Uint8Array
     const meta = { 'docvault-task-id': parent.taskId };
     await deps.blobs.writeOnce({ bucket: deps.resultsBucket, name: names.json }, JSON.stringify(output.result), OUTPUTS.json.contentType, meta);
     await deps.blobs.writeOnce({ bucket: deps.resultsBucket, name: names.pdf }, pdf, OUTPUTS.pdf.contentType, meta);
-    const previewed = { ...output.result, pages: output.result.pages.filter((p) => p.number <= MAX_PREVIEW_PAGES) };
-    await storePreviews(deps.blobs, deps.resultsBucket, parent, bytes, { result: previewed, artifacts: output.artifacts }, deps.limits.maxPixelsPerPage).catch((err: unknown) => log.warn('page previews not stored', { error: err }));
+    await storePreviews(deps.blobs, deps.resultsBucket, parent, bytes, output, deps.limits.maxPixelsPerPage).catch((err: unknown) => log.warn('page previews not stored', { error: err }));
     await lease.stop();
     const done = await deps.shards.store.complete(parent.taskId, shard.index, deps.workerId, deps.leaseMs);
     log.info('shard completed', { outcome: done.kind, pages: shard.lastPage - shard.firstPage + 1, processingMs: Date.now() - started });
