@@ -174,6 +174,11 @@ export class TaskStore {
     await this.doc(taskId).update({ dispatchedAt: now, updatedAt: now });
   }
 
+  /** The task's finish announced (core/task-moves.ts owedAnnouncement): a later delivery need not. */
+  async markAnnounced(taskId: string, now = new Date()): Promise<void> {
+    await this.doc(taskId).update({ announcedAt: now });
+  }
+
   /** See decideLease: an out-of-attempts task is FAILED here, in the same transaction. */
   async lease(taskId: string, workerId: string, leaseMs: number, now = new Date()): Promise<LeaseOutcome> {
     return (await this.apply(taskId, now, (task) => decideLease(task, workerId, leaseMs, now))) as LeaseOutcome;

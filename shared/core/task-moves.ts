@@ -3,6 +3,7 @@
  * becomes of it. The task store applies a decision in its transaction (and only there); the
  * lifecycle module (shared/lifecycle) does what follows it: publish, dead-letter, notify.
  */
+import { isRetryableCode } from './errors.ts';
 import { canTransition, MAX_REQUEUES, TERMINAL_STATUSES, type Task, type TaskError, type TaskSummary } from './task.ts';
 
 /** A decision: what happened (kind) and the fields to write, or null to leave the task as it is. */
@@ -27,13 +28,31 @@ export function gaveUpError(attempts: number, last: TaskError): TaskError {
 
 /** FAILED with a reason; expireAt (the TTL field) when a retention is given. A finished task keeps no password. */
 export function failedPatch(error: TaskError, now: Date, retentionMs?: number): Partial<Task> {
-  return { status: 'FAILED', message: 'failed', lease: null, error, completedAt: now, sealedPassword: null, ...(retentionMs !== undefined ? { expireAt: new Date(now.getTime() + retentionMs) } : {}) };
+  return { status: 'FAILED', message: 'failed', lease: null, error, completedAt: now, announcedAt: null, sealedPassword: null, ...(retentionMs !== undefined ? { expireAt: new Date(now.getTime() + retentionMs) } : {}) };
 }
 
 /** FAILED with its last error, for a task with no attempt left. */
 function giveUp(task: Task, now: Date, retentionMs?: number): Partial<Task> {
   const last = task.error ?? { code: 'INTERNAL' as const, message: 'the worker stopped while processing (crash or time-out)' };
   return failedPatch(gaveUpError(task.attempts, last), now, retentionMs);
+}
+
+/** How long a finisher has to announce its finish before a delivery of the task's message does it instead. */
+export const ANNOUNCE_GRACE_MS = 5_000;
+
+/** What a finished task still owes the world: nothing, or its announcement (with its dead letter when it was given up on) after waitMs. */
+export type OwedAnnouncement = { owed: false } | { owed: true; deadLetter: boolean; waitMs: number };
+
+/**
+ * A COMPLETED or FAILED task not announced: its finisher died between the write and the publish
+ * (the write comes first so that nothing is announced that did not happen). Within the grace the
+ * finisher may still be at it; after it, a delivery of the task's message announces it. A task
+ * given up on (FAILED with a retryable code) owes its dead letter as well.
+ */
+export function owedAnnouncement(task: Task, now: Date): OwedAnnouncement {
+  if ((task.status !== 'COMPLETED' && task.status !== 'FAILED') || task.announcedAt || !task.completedAt) return { owed: false };
+  const deadLetter = task.status === 'FAILED' && task.error !== null && isRetryableCode(task.error.code);
+  return { owed: true, deadLetter, waitMs: Math.max(0, task.completedAt.getTime() + ANNOUNCE_GRACE_MS - now.getTime()) };
 }
 
 export type LeaseKind = 'missing' | 'finished' | 'busy' | 'exhausted' | 'leased';
@@ -98,6 +117,7 @@ export function decideComplete(task: Task | null, workerId: string, summary: Tas
       error: null,
       summary,
       completedAt: now,
+      announcedAt: null,
       sealedPassword: null,
       processingMs: summary.processingMs,
       expireAt: new Date(now.getTime() + retentionMs),
@@ -145,6 +165,7 @@ export function decideRequeue(task: Task | null, userHash?: string, withPassword
       message: 'requeued',
       lease: null,
       completedAt: null,
+      announcedAt: null,
       expireAt: null,
       callback: null,
       ...(withPassword ? { sealedPassword: withPassword.sealedPassword } : {}),

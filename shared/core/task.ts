@@ -120,6 +120,11 @@ export const Task = z.object({
   admittedAt: z.date().nullable().default(null),
   startedAt: z.date().nullable(),
   completedAt: z.date().nullable(),
+  /**
+   * When its finish was announced (the event, and the dead letter of a task given up on); null until
+   * then. A finisher killed before announcing leaves it null, and a later delivery announces it.
+   */
+  announcedAt: z.date().nullable().default(null),
   processingMs: z.number().nullable(),
   /** Time from creation to the first lease: how long the task waited in the queue. */
   waitMs: z.number().nullable(),
@@ -158,6 +163,7 @@ export function queuedTask(fields: NewTask, now: Date): Task {
     admittedAt: null,
     startedAt: null,
     completedAt: null,
+    announcedAt: null,
     processingMs: null,
     waitMs: null,
     expireAt: null,

@@ -4,7 +4,7 @@ import type { TaskStore } from '../adapters/firestore-tasks.ts';
 import type { Queue } from '../adapters/pubsub.ts';
 import type { NotifyDeps } from './notify.ts';
 
-export type LifecycleTasks = Pick<TaskStore, 'get' | 'stats' | 'failedTaskIds' | 'requeue' | 'staleTaskIds' | 'recoverStale' | 'fail' | 'markDispatched'>;
+export type LifecycleTasks = Pick<TaskStore, 'get' | 'stats' | 'failedTaskIds' | 'requeue' | 'staleTaskIds' | 'recoverStale' | 'fail' | 'markDispatched' | 'markAnnounced'>;
 export type LifecycleQueue = Pick<Queue, 'publishTask' | 'publishDeadLetter' | 'publishEvent'>;
 
 export interface LifecycleDeps {

@@ -15,15 +15,17 @@ export async function publishQueued(deps: { queue: Pick<LifecycleQueue, 'publish
 }
 
 export interface AnnounceDeps {
+  tasks: Pick<LifecycleTasks, 'markAnnounced'>;
   queue: Pick<LifecycleQueue, 'publishEvent'>;
   notify: Omit<NotifyDeps, 'queue'>;
 }
 type DeadLetterDeps = AnnounceDeps & { queue: Pick<LifecycleQueue, 'publishDeadLetter'> };
-type FailDeps = AnnounceDeps & { tasks: Pick<LifecycleTasks, 'fail'>; retentionMs: number };
+type FailDeps = AnnounceDeps & { tasks: Pick<LifecycleTasks, 'fail' | 'markAnnounced'>; retentionMs: number };
 
-/** The event and callback of a finished task. */
-export function announce(deps: AnnounceDeps, task: Task): Promise<void> {
-  return notifyFinished(task, { ...deps.notify, queue: deps.queue });
+/** The event (the callbacks function delivers its callback) of a finished task, then marked as announced. */
+export async function announce(deps: AnnounceDeps, task: Task): Promise<void> {
+  await notifyFinished(task, { ...deps.notify, queue: deps.queue });
+  await deps.tasks.markAnnounced(task.taskId);
 }
 
 /** A task already FAILED for want of attempts: to the dead-letter topic, then announced. */

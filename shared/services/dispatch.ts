@@ -42,7 +42,7 @@ export const StorageObject = z.object({
 export type StorageObject = z.infer<typeof StorageObject>;
 
 export interface DispatchDeps extends AdmissionDeps {
-  tasks: Pick<TaskStore, 'createIfAbsent' | 'arrive' | 'fail' | 'markDispatched'>;
+  tasks: Pick<TaskStore, 'createIfAbsent' | 'arrive' | 'fail' | 'markDispatched' | 'markAnnounced'>;
   queue: Pick<Queue, 'publishTask' | 'publishEvent'>;
   log: Logger;
   uploadsBucket: string;

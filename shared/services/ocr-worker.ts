@@ -5,7 +5,7 @@
  */
 import { toDocVaultError } from '../core/errors.ts';
 import { openPassword } from '../core/sealed-password.ts';
-import { isOutOfAttempts } from '../core/task-moves.ts';
+import { isOutOfAttempts, owedAnnouncement } from '../core/task-moves.ts';
 import type { Limits } from '../core/options.ts';
 import type { PageProgress, PipelineOutput } from '../core/pipeline.ts';
 import { OcrMessage, resultObjectNames, type Task, type TaskSummary } from '../core/task.ts';
@@ -30,7 +30,7 @@ export interface OcrProcessor {
 
 export interface WorkerDeps {
   workerId: string;
-  tasks: Pick<TaskStore, 'lease' | 'heartbeat' | 'complete' | 'fail' | 'release' | 'watchLease'>;
+  tasks: Pick<TaskStore, 'lease' | 'get' | 'heartbeat' | 'complete' | 'fail' | 'release' | 'watchLease' | 'markAnnounced'>;
   queue: Pick<Queue, 'publishDeadLetter' | 'publishEvent' | 'publishTask'>;
   blobs: Pick<BlobStore, 'read' | 'writeOnce' | 'delete' | 'list'>;
   ocr: OcrProcessor;
@@ -97,7 +97,7 @@ export async function handleOcrMessage(data: unknown, deps: WorkerDeps): Promise
       log.warn('no task for this message; acknowledged');
       return { kind: 'missing' };
     case 'finished':
-      log.info('task already finished; duplicate delivery acknowledged', { status: outcome.task.status });
+      await announceIfOwed(outcome.task, deps, log);
       return { kind: 'finished' };
     case 'busy':
       // Its shards hold it: they renew its lease, and the last of them completes it.
@@ -114,6 +114,26 @@ export async function handleOcrMessage(data: unknown, deps: WorkerDeps): Promise
     case 'leased':
       return runLeased(message, outcome.task, download, deps, log);
   }
+}
+
+/**
+ * A delivery of a finished task's message: a duplicate, or the redelivery after its finisher was
+ * killed between the write and the announcement. In the second case the event (and the dead
+ * letter of a task given up on) would be lost with it, so the delivery announces it, once the
+ * finisher's grace is over and the task still says it is owed.
+ */
+async function announceIfOwed(finished: Task, deps: WorkerDeps, log: Logger): Promise<void> {
+  let owed = owedAnnouncement(finished, new Date());
+  if (owed.owed && owed.waitMs > 0) {
+    await new Promise((r) => setTimeout(r, owed.owed ? owed.waitMs : 0));
+    const now = await deps.tasks.get(finished.taskId);
+    owed = now ? owedAnnouncement(now, new Date()) : { owed: false };
+    if (now) finished = now;
+  }
+  if (!owed.owed) return void log.info('task already finished; duplicate delivery acknowledged', { status: finished.status });
+  log.warn('a finished task was never announced (its finisher stopped); announced now', { status: finished.status, deadLetter: owed.deadLetter });
+  if (owed.deadLetter) await deadLetter(lifecycle(deps, log), finished);
+  else await announce(lifecycle(deps, log), finished);
 }
 
 async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint8Array>, deps: WorkerDeps, log: Logger): Promise<WorkerOutcome> {

@@ -65,6 +65,15 @@ export class MemoryTaskStore {
     this.tasks.set(taskId, { ...task, dispatchedAt: now, updatedAt: now });
   }
 
+  async get(taskId: string): Promise<Task | null> {
+    return this.tasks.get(taskId) ?? null;
+  }
+
+  async markAnnounced(taskId: string, now = new Date()): Promise<void> {
+    const task = this.tasks.get(taskId);
+    if (task) this.tasks.set(taskId, { ...task, announcedAt: now });
+  }
+
   async lease(taskId: string, workerId: string, leaseMs: number, now = new Date()): Promise<LeaseOutcome> {
     return this.apply(taskId, now, (t) => decideLease(t, workerId, leaseMs, now)) as LeaseOutcome;
   }

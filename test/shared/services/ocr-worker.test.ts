@@ -42,11 +42,41 @@ describe('handleOcrMessage', () => {
   });
 
   it('a duplicate delivery of a finished task is acknowledged without work', async () => {
-    const task = makeTask({ status: 'COMPLETED' });
+    const task = makeTask({ status: 'COMPLETED', completedAt: new Date(Date.now() - 60_000), announcedAt: new Date(Date.now() - 59_000) });
     const w = worker(task);
     expect(await handleOcrMessage(messageFor(task), w.deps)).toEqual({ kind: 'finished' });
     expect(w.stored()).toEqual(task);
     expect(w.queue.events).toEqual([]);
+  });
+
+  it('a finisher killed between the FAILED write and the dead letter: the redelivery dead-letters and announces it, once', async () => {
+    const gaveUp = { code: 'ENGINE_FAILURE' as const, message: 'Gave up after 3 attempts: boom' };
+    const task = makeTask({ status: 'FAILED', attempts: 3, maxAttempts: 3, error: gaveUp, completedAt: new Date(Date.now() - 60_000) });
+    const w = worker(task);
+    expect(await handleOcrMessage(messageFor(task), w.deps)).toEqual({ kind: 'finished' });
+    expect(w.queue.deadLetters).toEqual([{ message: messageFor(task), reason: gaveUp }]);
+    expect(w.queue.events).toMatchObject([{ type: 'task.failed', taskId: task.taskId }]);
+    expect(w.stored()!.announcedAt).toBeInstanceOf(Date);
+    await handleOcrMessage(messageFor(task), w.deps);
+    expect(w.queue.deadLetters).toHaveLength(1);
+    expect(w.queue.events).toHaveLength(1);
+  });
+
+  it('a finished task not yet announced within the grace: the delivery waits for its finisher, and announces nothing itself', async () => {
+    const task = makeTask({ status: 'COMPLETED', completedAt: new Date(Date.now() - 4_800) });
+    const w = worker(task);
+    setTimeout(() => void w.tasks.markAnnounced(task.taskId), 20);
+    expect(await handleOcrMessage(messageFor(task), w.deps)).toEqual({ kind: 'finished' });
+    expect(w.queue.events).toEqual([]);
+    expect(w.queue.deadLetters).toEqual([]);
+  });
+
+  it('a bad input FAILED and never announced: the redelivery announces it without a dead letter', async () => {
+    const task = makeTask({ status: 'FAILED', attempts: 1, error: { code: 'CORRUPT_DOCUMENT', message: 'not a PDF' }, completedAt: new Date(Date.now() - 60_000) });
+    const w = worker(task);
+    await handleOcrMessage(messageFor(task), w.deps);
+    expect(w.queue.deadLetters).toEqual([]);
+    expect(w.queue.events).toMatchObject([{ type: 'task.failed', taskId: task.taskId }]);
   });
 
   it('busy: another worker\'s live lease makes the platform deliver again, the task untouched', async () => {
