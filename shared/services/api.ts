@@ -257,8 +257,10 @@ export async function cancelTask(deps: ApiDeps, caller: Caller, id: string): Pro
     throw new DocVaultError('ALREADY_FINISHED', `The task is already finished (status ${task.status}).`, { status: task.status });
   }
   deps.log.info('task cancelled', { taskId, userHash: caller.userHash });
-  // Its place in the user's cap is free: the next held task may go (queue care would, later).
-  await admitAndPublish({ ...deps, fairness: deps.config.fairness }, caller.userHash).catch((err: unknown) => deps.log.warn('admission after a cancel failed', { error: err }));
+  // Its place in the user's cap is free: the next held task may go. Not awaited: the admission
+  // transaction queues behind the worker's own (the cancelled work leaving its slot admits too),
+  // which held the answer for seconds; one that never runs is queue care's, later.
+  void admitAndPublish({ ...deps, fairness: deps.config.fairness }, caller.userHash).catch((err: unknown) => deps.log.warn('admission after a cancel failed', { error: err }));
   return taskView(task);
 }
 
