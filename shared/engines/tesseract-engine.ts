@@ -112,8 +112,8 @@ export class TesseractEngine implements OcrEngine {
         );
         return { data, upright };
       })();
-      // A timeout or an abort ends the worker mid-page: tesseract cannot be interrupted otherwise.
-      const { data, upright } = await withTimeout(abortable(job, options.signal, () => this.discard(slot)), options.timeoutMs, () => this.discard(slot));
+      // An abort (the page's budget, the document's, a cancel) ends the worker mid-page: tesseract cannot be interrupted otherwise.
+      const { data, upright } = await abortable(job, options.signal, () => this.discard(slot));
       slot.pages += 1;
       this.pagesRead += 1;
       return toRecognizedPage(data, upright, this.pageSegMode);
@@ -279,6 +279,22 @@ export async function deskew(image: GreyImage, radians: number): Promise<{ image
 
 const WORKER_START_TIMEOUT_MS = 60_000;
 
+/** `work`, or an error once `ms` have passed (after `onTimeout` has started ending the work). */
+async function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Promise<void>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void onTimeout();
+      reject(new Error(`no answer within ${ms} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** `work`, or the signal's reason as soon as it aborts (after `onAbort` has started ending the work). */
 async function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, onAbort: () => Promise<void>): Promise<T> {
   if (!signal) return work;
@@ -295,21 +311,6 @@ async function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, o
     return await Promise.race([work, aborted]);
   } finally {
     signal.removeEventListener('abort', listener!);
-  }
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Promise<void>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      void onTimeout();
-      reject(new DocVaultError('PAGE_TIMEOUT', `OCR of the page took longer than ${ms} ms and was stopped.`, { timeoutMs: ms }));
-    }, ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

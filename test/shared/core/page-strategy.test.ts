@@ -19,7 +19,7 @@ function countingEngine(): OcrEngine & { calls: number } {
   return e;
 }
 
-const OPTIONS = { languages: ['eng'], timeoutMs: 1000, textPdf: false };
+const OPTIONS = { languages: ['eng'], textPdf: false };
 
 describe('readWithSecondOpinion', () => {
   it('does not ask the second engine about a blank page: nothing read there is not an unsure read', async () => {
