@@ -25,15 +25,10 @@ export async function operatorEnv(flags: { local?: boolean }, stderr: NodeJS.Wri
 
 /** What `npm start` gives its functions, for the variables the caller has not set. */
 export function localSuiteEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const port = (name: keyof typeof LOCAL_PORTS) => env[name] ?? String(LOCAL_PORTS[name]);
+  const port = (name: keyof typeof LOCAL_PORTS) => Number(env[name] ?? LOCAL_PORTS[name]);
+  const ports = { storage: port('STORAGE_PORT'), pubsub: port('PUBSUB_PORT'), firestore: port('FIRESTORE_PORT') };
   return {
-    GOOGLE_CLOUD_PROJECT: 'docvault-local',
-    FIRESTORE_EMULATOR_HOST: `127.0.0.1:${port('FIRESTORE_PORT')}`,
-    PUBSUB_EMULATOR_HOST: `127.0.0.1:${port('PUBSUB_PORT')}`,
-    STORAGE_EMULATOR_HOST: `http://127.0.0.1:${port('STORAGE_PORT')}`,
-    UPLOADS_BUCKET: LOCAL_BUCKETS.uploads,
-    RESULTS_BUCKET: LOCAL_BUCKETS.results,
-    MODELS_BUCKET: LOCAL_BUCKETS.models,
+    ...suiteEnv({ projectId: 'docvault-local', ports, buckets: LOCAL_BUCKETS }),
     USER_HASH_SECRET: LOCAL_SECRETS.userHash,
     WEBHOOK_SECRET: LOCAL_SECRETS.webhook,
     METADATA_SERVER_DETECTION: 'none',

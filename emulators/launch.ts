@@ -21,6 +21,7 @@ import { LOCAL_BUCKETS, LOCAL_PORTS, LOCAL_SECRETS } from '../shared/names.ts';
 import { launchTimestamp, localOffsetIso } from '../shared/ops/launch-data.ts';
 import { syncModels } from '../shared/ops/model-sync.ts';
 import { stagePackagedModels } from '../shared/ops/packaged-models.ts';
+import { allStarted, type Stoppable } from './all-started.ts';
 
 const PROJECT = process.env.GOOGLE_CLOUD_PROJECT ?? 'docvault-local';
 // No metadata server here: stop the Google clients from probing for one.
@@ -41,22 +42,6 @@ function port(name: keyof typeof LOCAL_PORTS): number {
 }
 
 const say = (line: string) => process.stdout.write(line + '\n');
-
-/**
- * Waits for every start, keeping each one that succeeded so that it is stopped too when another failed
- * (with Promise.all an emulator still starting when its neighbour failed would be left running).
- */
-interface Stoppable {
-  stop(): Promise<void>;
-}
-
-async function allStarted<T extends ReadonlyArray<Promise<Stoppable>>>(running: Stoppable[], starts: [...T]): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
-  const settled = await Promise.allSettled(starts);
-  for (const s of settled) if (s.status === 'fulfilled') running.push(s.value);
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) throw failed.reason;
-  return settled.map((s) => (s as PromiseFulfilledResult<Stoppable>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
-}
 
 /** The launch's data folder: data/<name>/ with its storage, logs and tmp folders. */
 interface LaunchData {

@@ -5,6 +5,7 @@
  */
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { allStarted } from './all-started.ts';
 import type { FunctionProcess } from './functions.ts';
 
 export interface WorkerPool {
@@ -38,14 +39,13 @@ export async function startWorkerPool(count: number, port: number, start: (index
 
 /** Starts every worker; if one fails, stops the ones that started and rethrows. */
 async function startAll(count: number, start: (index: number) => Promise<FunctionProcess>): Promise<FunctionProcess[]> {
-  const settled = await Promise.allSettled(Array.from({ length: count }, (_, i) => start(i)));
-  const workers = settled.filter((s): s is PromiseFulfilledResult<FunctionProcess> => s.status === 'fulfilled').map((s) => s.value);
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) {
-    await Promise.allSettled(workers.map((w) => w.stop()));
-    throw failed.reason;
+  const running: FunctionProcess[] = [];
+  try {
+    return await allStarted(running, Array.from({ length: count }, (_, i) => start(i)));
+  } catch (err) {
+    await Promise.allSettled(running.map((w) => w.stop()));
+    throw err;
   }
-  return workers;
 }
 
 /** Picks the worker with the fewest requests in flight, taking turns among ties. */

@@ -85,11 +85,12 @@ export class ShardStore {
 
   /** Every shard of the document, read through the one asked for (it knows how many there are). */
   private async siblings(tx: Transaction, taskId: string, index: number): Promise<Shard[]> {
-    const first = await tx.get(this.shardRef(taskId, index));
-    if (!first.exists) return [];
-    const { count } = Shard.parse(plainFromStore(first.data()!));
-    const snaps = await tx.getAll(...Array.from({ length: count }, (_, i) => this.shardRef(taskId, i)));
-    return snaps.filter((s) => s.exists).map((s) => Shard.parse(plainFromStore(s.data()!)));
+    const asked = await tx.get(this.shardRef(taskId, index));
+    if (!asked.exists) return [];
+    const shard = Shard.parse(plainFromStore(asked.data()!));
+    const others = Array.from({ length: shard.count }, (_, i) => i).filter((i) => i !== index);
+    const snaps = others.length > 0 ? await tx.getAll(...others.map((i) => this.shardRef(taskId, i))) : [];
+    return [shard, ...snaps.filter((s) => s.exists).map((s) => Shard.parse(plainFromStore(s.data()!)))].sort((a, b) => a.index - b.index);
   }
 
   private move<K extends string>(

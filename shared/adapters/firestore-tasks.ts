@@ -107,6 +107,24 @@ export class TaskStore {
     }
   }
 
+  /**
+   * Dispatch's one transaction: creates the task unless it exists; a PENDING task of the same user
+   * (the one upload wrote as it answered) moves to QUEUED with what its object says (decideArrival).
+   * Any other task comes back as it stands.
+   */
+  async createOrArrive(task: Task, arrival: Arrival, now = new Date()): Promise<{ created: boolean; task: Task }> {
+    const valid = Task.parse(task);
+    return this.change(valid.taskId, (existing, tx) => {
+      if (!existing) {
+        tx.create(this.doc(valid.taskId), valid);
+        return { created: true, task: valid };
+      }
+      if (existing.userHash !== valid.userHash) return { created: false, task: existing };
+      const { patch } = decideArrival(existing, arrival);
+      return { created: false, task: patch ? this.write(tx, existing, patch, now) : existing };
+    });
+  }
+
   async get(taskId: string): Promise<Task | null> {
     const snap = await this.doc(taskId).get();
     return snap.exists ? fromStore(snap.data()!) : null;
@@ -158,11 +176,6 @@ export class TaskStore {
       const { kind, patch } = decide(task);
       return { kind, task: task && patch ? this.write(tx, task, patch, now) : task };
     });
-  }
-
-  /** See decideArrival: the PENDING task upload wrote becomes QUEUED with what the object says. */
-  async arrive(taskId: string, arrival: Arrival, now = new Date()): Promise<Task | null> {
-    return (await this.apply(taskId, now, (task) => decideArrival(task, arrival))).task;
   }
 
   /** See decideAddPassword. */

@@ -1,6 +1,24 @@
 import type { GreyImage } from './ports.ts';
 import type { Orientation } from './result.ts';
 
+/** A page whose grey levels all lie this close together is one flat colour: it holds no text. */
+const FLAT_RANGE = 16;
+
+/** One flat colour (a blank page): no engine can read text from it. */
+export function isFlat(image: Pick<GreyImage, 'data'>): boolean {
+  const { data } = image;
+  if (data.length === 0) return true;
+  let min = data[0]!;
+  let max = min;
+  for (let i = 1; i < data.length; i++) {
+    const v = data[i]!;
+    if (v < min) min = v;
+    else if (v > max) max = v;
+    if (max - min >= FLAT_RANGE) return false;
+  }
+  return true;
+}
+
 /** Rotates clockwise by a multiple of 90°. Pure pixel shuffling: cheap next to OCR. */
 export function rotateGrey(image: GreyImage, degrees: Orientation): GreyImage {
   if (degrees === 0) return image;

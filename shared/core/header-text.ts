@@ -5,6 +5,8 @@
  * ext-value, `UTF-8''` and the percent-encoded UTF-8 (as Content-Disposition carries non-ASCII file
  * names); a plain ASCII value stays as it is, readable in the console.
  */
+import { safeFileName } from './task.ts';
+
 const EXT_VALUE = "UTF-8''";
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 /** encodeURIComponent throws on half a surrogate pair: it becomes the replacement character. */
@@ -54,20 +56,13 @@ export function downloadName(documentName: string, extension: string): string {
 /**
  * `Content-Disposition` for a file name (RFC 6266): `filename="…"` in ASCII for every client, and,
  * when the name is not plain ASCII, `filename*=UTF-8''…` (RFC 8187) with the name itself, which
- * clients prefer. The ASCII form drops accents (é → e) and replaces what is left over.
+ * clients prefer. The ASCII form is the object name's (safeFileName): accents dropped (é → e), the rest replaced.
  */
 export function contentDisposition(type: 'inline' | 'attachment', fileName: string): string {
-  const ascii = asciiFallback(fileName);
+  const ascii = safeFileName(fileName);
   if (ascii === fileName) return `${type}; filename="${ascii}"`;
   // RFC 8187 attr-char: encodeURIComponent leaves ' ( ) * unencoded, which it does not allow.
   const encoded = encodeURIComponent(fileName.replace(LONE_SURROGATE, '\uFFFD')).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `${type}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
-function asciiFallback(fileName: string): string {
-  const dot = fileName.lastIndexOf('.');
-  const [base, extension] = dot > 0 ? [fileName.slice(0, dot), fileName.slice(dot)] : [fileName, ''];
-  const ascii = base.normalize('NFKD').replace(/\p{M}+/gu, '').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/_{2,}/g, '_').replace(/^_|_$/g, '');
-  const fallback = /[A-Za-z0-9]/.test(ascii) ? ascii : 'document';
-  return fallback + extension.replace(/[^A-Za-z0-9.]+/g, '');
-}

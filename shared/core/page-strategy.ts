@@ -6,6 +6,7 @@
  * more like text wins.
  */
 import type { GreyImage, OcrEngine, RecognizedPage, RecognizeOptions } from './ports.ts';
+import { isFlat } from './grey-image.ts';
 import { readQuality } from './read-quality.ts';
 import type { PageStrategy } from './result.ts';
 
@@ -58,7 +59,8 @@ export async function readWithSecondOpinion(
   second: OcrEngine | undefined,
 ): Promise<EngineRead> {
   if (!second || !(second.reads?.(options.languages) ?? true)) return first;
-  if (isCleanRead(first.recognized)) return first;
+  // A blank page is not an unsure one: a second engine would spend seconds to find it blank too.
+  if (isCleanRead(first.recognized) || isFlat(image)) return first;
   const recognized = await second.recognize(image, { ...options, skewDegrees: first.recognized.skewDegrees });
   if (readQuality(recognized).wordLike < readQuality(first.recognized).wordLike * SECOND_MIN_WORD_SHARE_OF_FIRST) {
     return { ...first, strategy: { ...first.strategy, reason: `more words than ${second.name}` } };

@@ -110,25 +110,28 @@ export function assembleResult(parts: ResultParts): OcrResult {
     const first = parts.pages[0]!.error!;
     throw new DocVaultError(first.code, first.message, { allPagesFailed: true });
   }
-  return assemblePartialResult(parts);
+  const part = assemblePartialResult(parts);
+  const metadata = extractMetadata(part.text);
+  const classification = classifyDocument(part.text, metadata);
+  return { ...part, metadata, classification, fields: extractFields(parts.pages, classification) };
 }
 
-/** assembleResult without the all-pages-failed rule: a shard's part, judged when merged. */
+/**
+ * A shard's part: its pages and their text, nothing judged. The all-pages-failed rule, metadata,
+ * classification and fields are the whole document's, read once from the merged pages.
+ */
 function assemblePartialResult(parts: ResultParts): OcrResult {
-  const text = parts.pages.map((p) => p.text.trimEnd()).join('\n\n');
-  const metadata = extractMetadata(text);
-  const classification = classifyDocument(text, metadata);
   return {
     v: RESULT_SCHEMA_VERSION,
     type: parts.type,
     languages: parts.languages,
     pageCount: parts.pageCount,
-    text,
+    text: parts.pages.map((p) => p.text.trimEnd()).join('\n\n'),
     confidence: mean(parts.pages.filter((p) => p.status === 'ok').map((p) => p.confidence)),
     pages: parts.pages,
-    metadata,
-    classification,
-    fields: extractFields(parts.pages, classification),
+    metadata: { dates: [], amounts: [], emails: [], phones: [], references: [] },
+    classification: { category: 'other', scores: {}, matched: {} },
+    fields: null,
     engine: parts.engine,
     timings: { totalMs: parts.totalMs, ocrMs: sum(parts.pages.map((p) => p.timings.ocrMs)) },
   };

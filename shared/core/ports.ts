@@ -84,9 +84,8 @@ export interface RecognizedPage {
 
 export interface RecognizeOptions {
   languages: readonly string[];
-  timeoutMs: number;
   textPdf: boolean;
-  /** Stops the page's OCR at once (the worker doing it is replaced). */
+  /** Stops the page's OCR at once (the worker doing it is replaced): the page's budget (core/budget.ts) and a cancel. */
   signal?: AbortSignal | undefined;
   /** Skew measured by an earlier read of the page; an engine that cannot measure skew turns the page by it. */
   skewDegrees?: number;

@@ -2,20 +2,15 @@
 import { processDocument, type PagePreviewer, type PageProgress, type PipelineOutput } from '../core/pipeline.ts';
 import type { OcrOptionsInput } from '../core/options.ts';
 import { documentOpener } from './document-opener.ts';
-import { ModelStore, packagedModelDirs, systemModelDirs, type ModelDir } from './model-store.ts';
+import { modelDirs, ModelStore, type ModelDir } from './model-store.ts';
 import { PaddleOcrEngine } from './ppocr-engine.ts';
 import { TesseractEngine, type TesseractEngineOptions } from './tesseract-engine.ts';
 
 export { documentOpener } from './document-opener.ts';
-export { ModelStore, packagedModelDirs, systemModelDirs, type ModelDir, type ModelFile } from './model-store.ts';
+export { modelDirs, ModelStore, packagedModelDirs, systemModelDirs, type ModelDir, type ModelFile } from './model-store.ts';
 export { TesseractEngine, type EngineStats } from './tesseract-engine.ts';
 export { warmRenderThread } from './pdf-renderer.ts';
 export { PaddleOcrEngine, PPOCR_LANGUAGES } from './ppocr-engine.ts';
-
-/** Search order: the given folders (the model cache), then npm-packaged data, then the system's. */
-export function modelDirs(cacheDirs: readonly string[] = []): ModelDir[] {
-  return [...cacheDirs.map((dir) => ({ dir, label: 'cache' })), ...packagedModelDirs(), ...systemModelDirs()];
-}
 
 export interface Ocr {
   engine: TesseractEngine;

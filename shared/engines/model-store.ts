@@ -172,3 +172,8 @@ export async function sha256File(path: string): Promise<string> {
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
+
+/** Search order: the given folders (the model cache), then npm-packaged data, then the system's. */
+export function modelDirs(cacheDirs: readonly string[] = []): ModelDir[] {
+  return [...cacheDirs.map((dir) => ({ dir, label: 'cache' })), ...packagedModelDirs(), ...systemModelDirs()];
+}

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import Tesseract from 'tesseract.js';
 import { DocVaultError } from '../core/errors.ts';
-import { halveGrey, toPgm } from '../core/grey-image.ts';
+import { halveGrey, isFlat, toPgm } from '../core/grey-image.ts';
 import type { GreyImage, OcrEngine, OrientationGuess, RecognizedPage, RecognizedWord, RecognizeOptions } from '../core/ports.ts';
 import type { Orientation } from '../core/result.ts';
 import { availableCores } from './available-cores.ts';
@@ -96,7 +96,7 @@ export class TesseractEngine implements OcrEngine {
     await Promise.all(options.languages.map((l) => this.models.file(l))); // a clear error before any worker work
     options.signal?.throwIfAborted();
     // A flat page has no text: tesseract would spend seconds on a large one to say so.
-    if (isBlank(image)) return { text: '', confidence: 0, words: [], skewDegrees: 0, width: image.width, height: image.height };
+    if (isFlat(image)) return { text: '', confidence: 0, words: [], skewDegrees: 0, width: image.width, height: image.height };
     const slot = await this.acquire(languages);
     try {
       const worker = await this.workerFor(slot, languages);
@@ -112,8 +112,8 @@ export class TesseractEngine implements OcrEngine {
         );
         return { data, upright };
       })();
-      // A timeout or an abort ends the worker mid-page: tesseract cannot be interrupted otherwise.
-      const { data, upright } = await withTimeout(abortable(job, options.signal, () => this.discard(slot)), options.timeoutMs, () => this.discard(slot));
+      // An abort (the page's budget, the document's, a cancel) ends the worker mid-page: tesseract cannot be interrupted otherwise.
+      const { data, upright } = await abortable(job, options.signal, () => this.discard(slot));
       slot.pages += 1;
       this.pagesRead += 1;
       return toRecognizedPage(data, upright, this.pageSegMode);
@@ -129,7 +129,7 @@ export class TesseractEngine implements OcrEngine {
   }
 
   async detectOrientation(image: GreyImage, signal?: AbortSignal): Promise<OrientationGuess | null> {
-    if (isBlank(image)) return null;
+    if (isFlat(image)) return null;
     const run = this.osdQueue.then(async () => {
       signal?.throwIfAborted();
       const worker = await this.getOsdWorker();
@@ -279,21 +279,20 @@ export async function deskew(image: GreyImage, radians: number): Promise<{ image
 
 const WORKER_START_TIMEOUT_MS = 60_000;
 
-/** A page whose grey levels all lie this close together is one flat colour: it holds no text. */
-const FLAT_RANGE = 16;
-
-function isBlank(image: GreyImage): boolean {
-  const { data } = image;
-  if (data.length === 0) return true;
-  let min = data[0]!;
-  let max = min;
-  for (let i = 1; i < data.length; i++) {
-    const v = data[i]!;
-    if (v < min) min = v;
-    else if (v > max) max = v;
-    if (max - min >= FLAT_RANGE) return false;
+/** `work`, or an error once `ms` have passed (after `onTimeout` has started ending the work). */
+async function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Promise<void>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void onTimeout();
+      reject(new Error(`no answer within ${ms} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
-  return true;
 }
 
 /** `work`, or the signal's reason as soon as it aborts (after `onAbort` has started ending the work). */
@@ -312,21 +311,6 @@ async function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, o
     return await Promise.race([work, aborted]);
   } finally {
     signal.removeEventListener('abort', listener!);
-  }
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Promise<void>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      void onTimeout();
-      reject(new DocVaultError('PAGE_TIMEOUT', `OCR of the page took longer than ${ms} ms and was stopped.`, { timeoutMs: ms }));
-    }, ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -52,7 +52,7 @@ export async function findRunningSuite(dataRoot: string): Promise<RunningSuite |
 }
 
 /** The environment the suite gives its functions, for the variables the caller has not set. */
-export function suiteEnv(suite: RunningSuite): NodeJS.ProcessEnv {
+export function suiteEnv(suite: Pick<RunningSuite, 'projectId' | 'ports' | 'buckets'>): NodeJS.ProcessEnv {
   return {
     GOOGLE_CLOUD_PROJECT: suite.projectId,
     FIRESTORE_EMULATOR_HOST: `127.0.0.1:${suite.ports.firestore}`,

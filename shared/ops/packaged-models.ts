@@ -7,12 +7,12 @@
 import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { ModelStore, packagedModelDirs, systemModelDirs } from '../engines/model-store.ts';
+import { modelDirs, ModelStore } from '../engines/model-store.ts';
 import { writeManifest } from './model-sync.ts';
 
 /** What is installed: the npm packages first (they win for a language both have), then the system's. */
 export function installedModels(): ModelStore {
-  return new ModelStore([...packagedModelDirs(), ...systemModelDirs()]);
+  return new ModelStore(modelDirs());
 }
 
 /** Every installed language (osd included), for `npm start` to put into the local models bucket. */

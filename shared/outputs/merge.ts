@@ -5,7 +5,7 @@
  */
 import { PDFDocument } from 'pdf-lib';
 import type { OcrResult } from '../core/result.ts';
-import { OUTPUTS, type OutputFormat } from './index.ts';
+import { renderOutputs, type OutputFormat } from './index.ts';
 
 /** The parts' pages, in the order of the parts. */
 export async function mergeSearchablePdfs(parts: readonly Uint8Array[], result: Pick<OcrResult, 'engine'>): Promise<Uint8Array> {
@@ -21,10 +21,8 @@ export async function mergeSearchablePdfs(parts: readonly Uint8Array[], result: 
 
 /** Every requested output of the merged document; `pdfParts` in page order. */
 export async function renderMergedOutputs(result: OcrResult, pdfParts: readonly Uint8Array[], formats: readonly OutputFormat[]): Promise<Map<OutputFormat, Uint8Array | string>> {
-  const rendered = new Map<OutputFormat, Uint8Array | string>();
-  for (const format of formats) {
-    // Only the searchable PDF needs the original and the page artifacts; the parts already hold them.
-    rendered.set(format, format === 'pdf' ? await mergeSearchablePdfs(pdfParts, result) : await OUTPUTS[format].render(new Uint8Array(), { result, artifacts: [] }));
-  }
+  // Only the searchable PDF needs the original and the page artifacts; the parts already hold them.
+  const rendered = await renderOutputs(new Uint8Array(), { result, artifacts: [] }, formats.filter((format) => format !== 'pdf'));
+  if (formats.includes('pdf')) rendered.set('pdf', await mergeSearchablePdfs(pdfParts, result));
   return rendered;
 }

@@ -40,14 +40,19 @@ export interface EarlierResult {
 /** The key of the document and the earlier result it may reuse; null when the index cannot say (the document is read). */
 export async function findEarlierResult(ctx: DedupeContext, task: Task, bytes: Uint8Array, options: OcrOptionsInput): Promise<EarlierResult | null> {
   try {
-    const contentSha256 = createHash('sha256').update(bytes).digest('hex');
-    const parsed = OcrOptions.parse(options);
-    const key = resultKey({ contentSha256, reader: await ctx.reader(parsed.languages), version: ctx.version }, parsed);
+    const key = await resultKeyOf(ctx, bytes, options);
     return { key, reuse: chooseReuse(task, await ctx.index.find(key, task.userHash)) };
   } catch (err) {
     ctx.log.warn('content index not consulted; the document is read', { error: err });
     return null;
   }
+}
+
+/** The key a document's result is indexed under: its bytes, the reader of its languages, the service's version, the options. */
+export async function resultKeyOf(ctx: Pick<DedupeContext, 'reader' | 'version'>, bytes: Uint8Array, options: OcrOptionsInput): Promise<string> {
+  const contentSha256 = createHash('sha256').update(bytes).digest('hex');
+  const parsed = OcrOptions.parse(options);
+  return resultKey({ contentSha256, reader: await ctx.reader(parsed.languages), version: ctx.version }, parsed);
 }
 
 export interface ReuseRun {

@@ -42,7 +42,7 @@ export const StorageObject = z.object({
 export type StorageObject = z.infer<typeof StorageObject>;
 
 export interface DispatchDeps extends AdmissionDeps {
-  tasks: Pick<TaskStore, 'createIfAbsent' | 'arrive' | 'fail' | 'markDispatched' | 'markAnnounced'>;
+  tasks: Pick<TaskStore, 'createOrArrive' | 'fail' | 'markDispatched' | 'markAnnounced'>;
   queue: Pick<Queue, 'publishTask' | 'publishEvent'>;
   log: Logger;
   uploadsBucket: string;
@@ -93,15 +93,15 @@ export async function dispatchObject(object: StorageObject, deps: DispatchDeps):
 
   const task = taskForObject(object, parsed, deps, now);
   const { taskId } = task;
-  const { created, task: found } = await deps.tasks.createIfAbsent(task);
-  const log = deps.log.child({ taskId, userHash: found.userHash });
-  if (found.userHash !== parsed.userHash) {
+  // Upload wrote the task PENDING as it answered: the object's arrival moves it to QUEUED, in the
+  // same transaction that creates the task when upload did not (a drop, a signed URL's late task).
+  const { created, task: stored } = await deps.tasks.createOrArrive(task, arrivalOf(task), now);
+  const log = deps.log.child({ taskId, userHash: stored.userHash });
+  if (stored.userHash !== parsed.userHash) {
     // A task id claimed by metadata that belongs to someone else: never touch their task.
     log.warn('task id in object metadata belongs to another user; object ignored', { generation: object.generation });
     return { kind: 'ignored', reason: 'task id belongs to another user' };
   }
-  // Upload wrote the task PENDING as it answered: the object's arrival moves it to QUEUED.
-  const stored = found.status === 'PENDING' ? ((await deps.tasks.arrive(taskId, arrivalOf(task), now)) ?? found) : found;
   return publishStoredTask(stored, created, deps, log, now);
 }
 

@@ -145,15 +145,15 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
   try {
     const bytes = await download;
     const readAt = Date.now();
-    const options = { languages: task.languages, limits: deps.limits, searchablePdf: true, ...passwordOption(task, deps.passwordKey) };
+    const options = readOptions(task, deps);
     // The same document read before (services/dedupe.ts): its result copied, not read again.
-    const dedupe = deps.dedupe ? dedupeContext(deps.dedupe, deps, log) : null;
+    const dedupe = dedupeContext(deps, log);
     const earlier = dedupe ? await findEarlierResult(dedupe, task, bytes, options) : null;
     if (dedupe && earlier?.reuse) {
       const reused = await reuse(dedupe, earlier.reuse, task, { startedAt: started, progress: (p) => lease.progress(p), signal: leaseLost.signal });
       if (reused) {
         await lease.stop();
-        return await completeTask(message, task, reused, deps, log, { ctx: dedupe, key: earlier.key, copiedFrom: earlier.reuse }, { reusedFrom: earlier.reuse.entry.taskId, reuse: earlier.reuse.kind });
+        return await completeTask(task, reused, deps, log, { ctx: dedupe, key: earlier.key, copiedFrom: earlier.reuse }, { reusedFrom: earlier.reuse.entry.taskId, reuse: earlier.reuse.kind });
       }
     }
     // A large PDF goes to its shards: this message is done once they are out.
@@ -167,19 +167,14 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
     const outputs = await (deps.render ?? renderOutputs)(bytes, output, FORMATS);
     const renderedAt = Date.now();
     leaseLost.signal.throwIfAborted();
-    const names = resultObjectNames(task.userHash, task.taskId);
-    await Promise.all(
-      FORMATS.map((format) =>
-        deps.blobs.writeOnce({ bucket: deps.resultsBucket, name: names[format] }, outputs.get(format)!, OUTPUTS[format].contentType, { 'docvault-task-id': task.taskId }),
-      ),
-    );
+    const names = await writeOutputs(task, outputs, deps);
     // The console's page images; a document whose previews fail still completes.
     await storePreviews(deps.blobs, deps.resultsBucket, task, bytes, output, deps.limits.maxPixelsPerPage).catch((err: unknown) => log.warn('page previews not stored', { error: err }));
     await lease.stop();
     const writtenAt = Date.now();
     const { result } = output;
     const summary = summaryOf(result, Date.now() - started, deps.resultsBucket, names);
-    return await completeTask(message, task, summary, deps, log, dedupe && earlier && { ctx: dedupe, key: earlier.key, copiedFrom: null }, {
+    return await completeTask(task, summary, deps, log, dedupe && earlier && { ctx: dedupe, key: earlier.key, copiedFrom: null }, {
       ocrMs: result.timings.ocrMs,
       // Where the time went, for the pipeline's overhead: download, core, outputs, writes, completion.
       stagesMs: { read: readAt - started, core: coreAt - readAt, outputs: renderedAt - coreAt, write: writtenAt - renderedAt },
@@ -194,9 +189,26 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
   }
 }
 
-/** COMPLETED with its results written: announced, indexed for a later identical document, the upload deleted if so configured. */
-async function completeTask(
-  message: OcrMessage,
+/** What the worker asks the pipeline for a task: its languages, the limits, a searchable PDF, and its password if it has one. */
+export function readOptions(task: Task, deps: Pick<WorkerDeps, 'limits' | 'passwordKey'>): OcrOptionsInput {
+  return { languages: task.languages, limits: deps.limits, searchablePdf: true, ...passwordOption(task, deps.passwordKey) };
+}
+
+/** Every output of the task under its own prefix; the names written. */
+export async function writeOutputs(task: Task, outputs: ReadonlyMap<OutputFormat, Uint8Array | string>, deps: Pick<WorkerDeps, 'blobs' | 'resultsBucket'>): Promise<TaskSummary['objects']> {
+  const names = resultObjectNames(task.userHash, task.taskId);
+  await Promise.all(
+    FORMATS.map((format) => deps.blobs.writeOnce({ bucket: deps.resultsBucket, name: names[format] }, outputs.get(format)!, OUTPUTS[format].contentType, { 'docvault-task-id': task.taskId })),
+  );
+  return names;
+}
+
+/**
+ * COMPLETED with its results written (held by this worker): indexed for a later identical
+ * document, the upload deleted if so configured, announced. A document read whole and one merged
+ * from its shards (shard-worker.ts) both end here.
+ */
+export async function completeTask(
   task: Task,
   summary: TaskSummary,
   deps: WorkerDeps,
@@ -212,7 +224,7 @@ async function completeTask(
   }
   log.info('task completed', { pages: summary.pages, confidence: summary.confidence, processingMs: summary.processingMs, ...logged, completeMs: Date.now() - completing });
   if (indexAs) await indexCompletedTask(indexAs.ctx, indexAs.key, completed, indexAs.copiedFrom);
-  if (deps.deleteUploadOnSuccess) await deps.blobs.delete({ bucket: message.bucket, name: message.name, generation: message.generation }).catch(() => undefined);
+  if (deps.deleteUploadOnSuccess) await deps.blobs.delete({ bucket: task.bucket, name: task.object, generation: task.generation }).catch(() => undefined);
   await announce(lifecycle(deps, log), completed);
   return { kind: 'completed', task: completed };
 }
@@ -228,8 +240,9 @@ async function reuse(ctx: DedupeContext, earlier: Reuse, task: Task, run: ReuseR
   }
 }
 
-function dedupeContext(dedupe: DedupeDeps, deps: WorkerDeps, log: Logger): DedupeContext {
-  return { ...dedupe, blobs: deps.blobs, resultsBucket: deps.resultsBucket, log };
+/** The dedupe steps' view of the worker's dependencies; null when the worker does not dedupe. */
+export function dedupeContext(deps: WorkerDeps, log: Logger): DedupeContext | null {
+  return deps.dedupe ? { ...deps.dedupe, blobs: deps.blobs, resultsBucket: deps.resultsBucket, log } : null;
 }
 
 async function handleFailure(err: unknown, message: OcrMessage, task: Task, deps: WorkerDeps, log: Logger): Promise<WorkerOutcome> {

@@ -10,16 +10,17 @@ import { detectDocumentType } from '../core/document-type.ts';
 import { toDocVaultError } from '../core/errors.ts';
 import { OcrResult } from '../core/result.ts';
 import { isOutOfAttempts, STOPPED_ATTEMPT } from '../core/task-moves.ts';
-import { failTask, giveUp, announce, publishQueued } from '../lifecycle/finish.ts';
+import { failTask, giveUp, publishQueued } from '../lifecycle/finish.ts';
 import { fanOutHolder, mergePages, newShards, planShards, shardError, shardMessage, shardPartNames, shouldFanOut, type Shard } from '../core/shards.ts';
-import { resultObjectNames, TERMINAL_STATUSES, type OcrMessage, type Task, type TaskError } from '../core/task.ts';
+import { TERMINAL_STATUSES, type OcrMessage, type Task, type TaskError } from '../core/task.ts';
 import type { ShardStore } from '../adapters/firestore-shards.ts';
 import type { Logger } from '../log.ts';
 import { OutputFormat, OUTPUTS } from '../outputs/index.ts';
 import { renderMergedOutputs } from '../outputs/merge.ts';
 import { storePreviews } from '../outputs/preview.ts';
 import { buildSearchablePdf } from '../outputs/searchable-pdf.ts';
-import { keepAlive, lifecycle, passwordOption, RedeliverError, summaryOf, type WorkerDeps, type WorkerOutcome } from './ocr-worker.ts';
+import { completeTask, dedupeContext, keepAlive, lifecycle, readOptions, RedeliverError, summaryOf, writeOutputs, type WorkerDeps, type WorkerOutcome } from './ocr-worker.ts';
+import { resultKeyOf } from './dedupe.ts';
 
 export interface FanOutDeps {
   store: Pick<ShardStore, 'fanOut' | 'lease' | 'heartbeat' | 'complete' | 'release' | 'list' | 'deleteAll'>;
@@ -48,7 +49,7 @@ export async function fanOutLarge(bytes: Uint8Array, task: Task, deps: WorkerDep
   const planned = newShards(task, planShards(pageCount, shards.shardPages), new Date());
   const outcome = await shards.store.fanOut(task.taskId, planned, deps.workerId, deps.leaseMs);
   if (outcome.kind === 'lost') return { kind: 'lost-lease' };
-  if (outcome.kind === 'merge') return mergeShards(outcome.parent!, outcome.shards, { ...deps, shards }, log);
+  if (outcome.kind === 'merge') return mergeShards(outcome.parent!, outcome.shards, bytes, { ...deps, shards }, log);
   const open = outcome.shards.filter((s) => s.status !== 'COMPLETED');
   await Promise.all(open.map((s) => deps.queue.publishTask(shardMessage(task, s.index))));
   log.info('document fanned out to shards', { pages: pageCount, shards: outcome.shards.length, published: open.length, shardPages: shards.shardPages });
@@ -96,7 +97,7 @@ async function runShard(parent: Task, shard: Shard, download: Promise<Uint8Array
     const bytes = await download;
     const output = await deps.ocr.process(
       bytes,
-      { languages: parent.languages, limits: deps.limits, searchablePdf: true, pages: { first: shard.firstPage, last: shard.lastPage }, ...passwordOption(parent, deps.passwordKey) },
+      { ...readOptions(parent, deps), pages: { first: shard.firstPage, last: shard.lastPage } },
       (p) => lease.progress(p.done),
       lost.signal,
     );
@@ -112,7 +113,7 @@ async function runShard(parent: Task, shard: Shard, download: Promise<Uint8Array
     log.info('shard completed', { outcome: done.kind, pages: shard.lastPage - shard.firstPage + 1, processingMs: Date.now() - started });
     if (done.kind === 'lost') return { kind: 'lost-lease' };
     if (done.kind === 'completed') return { kind: 'shard-completed' };
-    return await mergeFromShard(done.parent!, done.shards, deps, log);
+    return await mergeFromShard(done.parent!, done.shards, bytes, deps, log);
   } catch (err) {
     await lease.stop();
     if (lost.signal.aborted) {
@@ -151,9 +152,9 @@ async function giveUpForShard(parent: Task, shard: Shard, last: TaskError, deps:
  * the parent goes back to its queue (its shards stay COMPLETED), and the worker that leases it
  * again merges. The shard's own message is done either way.
  */
-async function mergeFromShard(parent: Task, shards: readonly Shard[], deps: Deps, log: Logger): Promise<WorkerOutcome> {
+async function mergeFromShard(parent: Task, shards: readonly Shard[], bytes: Uint8Array, deps: Deps, log: Logger): Promise<WorkerOutcome> {
   try {
-    return await mergeShards(parent, shards, deps, log);
+    return await mergeShards(parent, shards, bytes, deps, log);
   } catch (err) {
     const error = toDocVaultError(err);
     const reason = { code: error.code, message: error.message };
@@ -172,8 +173,11 @@ async function mergeFromShard(parent: Task, shards: readonly Shard[], deps: Deps
   }
 }
 
-/** Reads every shard's part, merges them into the task's result, and completes the task (held by this worker). */
-export async function mergeShards(parent: Task, shards: readonly Shard[], deps: Deps, log: Logger): Promise<WorkerOutcome> {
+/**
+ * Reads every shard's part, merges them into the task's result, and completes the task (held by
+ * this worker) the way a document read whole completes: indexed for dedupe under `bytes`' key.
+ */
+export async function mergeShards(parent: Task, shards: readonly Shard[], bytes: Uint8Array, deps: Deps, log: Logger): Promise<WorkerOutcome> {
   const started = Date.now();
   const ordered = [...shards].sort((a, b) => a.firstPage - b.firstPage);
   const parts = await Promise.all(
@@ -194,23 +198,22 @@ export async function mergeShards(parent: Task, shards: readonly Shard[], deps: 
     parts.map((p) => p.pdf),
     FORMATS,
   );
-  const names = resultObjectNames(parent.userHash, parent.taskId);
-  await Promise.all(
-    FORMATS.map((format) => deps.blobs.writeOnce({ bucket: deps.resultsBucket, name: names[format] }, outputs.get(format)!, OUTPUTS[format].contentType, { 'docvault-task-id': parent.taskId })),
-  );
+  const names = await writeOutputs(parent, outputs, deps);
   const summary = summaryOf(result, Date.now() - (parent.startedAt ?? parent.createdAt).getTime(), deps.resultsBucket, names);
-  const completed = await deps.tasks.complete(parent.taskId, deps.workerId, summary, deps.retentionMs);
-  if (!completed) {
-    log.warn('lease lost before the merge completed (cancelled or taken over); status untouched');
-    return { kind: 'lost-lease' };
-  }
-  log.info('task completed from its shards', { pages: summary.pages, shards: shards.length, mergeMs: Date.now() - started, processingMs: summary.processingMs });
+  const dedupe = dedupeContext(deps, log);
+  // A key that cannot be computed costs only a later saving.
+  const key = dedupe
+    ? await resultKeyOf(dedupe, bytes, readOptions(parent, deps)).catch((err: unknown) => {
+        log.warn('content index not updated', { error: err });
+        return null;
+      })
+    : null;
+  const outcome = await completeTask(parent, summary, deps, log, dedupe && key !== null ? { ctx: dedupe, key, copiedFrom: null } : null, { shards: shards.length, mergeMs: Date.now() - started });
+  if (outcome.kind !== 'completed') return outcome;
   // The parts and the shard documents have served; a failure here leaves only litter.
   await Promise.all(parts.flatMap((p) => [p.names.json, p.names.pdf]).map((name) => deps.blobs.delete({ bucket: deps.resultsBucket, name }).catch(() => undefined)));
   await deps.shards.store.deleteAll(parent.taskId).catch(() => undefined);
-  if (deps.deleteUploadOnSuccess) await deps.blobs.delete({ bucket: parent.bucket, name: parent.object, generation: parent.generation }).catch(() => undefined);
-  await announce(lifecycle(deps, log), completed);
-  return { kind: 'completed', task: completed };
+  return outcome;
 }
 
 /** Renews the shard's and the parent's lease, carries the shard's pages into the parent's progress, and watches for a cancel. */

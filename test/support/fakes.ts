@@ -55,8 +55,11 @@ export class MemoryTaskStore {
     return { created: true, task };
   }
 
-  async arrive(taskId: string, arrival: Arrival, now = new Date()): Promise<Task | null> {
-    return this.apply(taskId, now, (t) => decideArrival(t, arrival)).task;
+  async createOrArrive(task: Task, arrival: Arrival, now = new Date()): Promise<{ created: boolean; task: Task }> {
+    const existing = this.tasks.get(task.taskId);
+    if (!existing) return this.createIfAbsent(task);
+    if (existing.userHash !== task.userHash) return { created: false, task: existing };
+    return { created: false, task: this.apply(task.taskId, now, (t) => decideArrival(t, arrival)).task! };
   }
 
   async markDispatched(taskId: string, now = new Date()): Promise<void> {

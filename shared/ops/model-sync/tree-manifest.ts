@@ -67,6 +67,7 @@ export async function writeManifest(folderOrGsPrefix: string, options: WriteMani
     const entry = files?.get(path);
     if (entry) hints.set(path, { sha256: await tree.sha256(entry), source });
   }
-  const { manifest, written } = await refreshManifest(tree, hints);
+  // The files hashed for the hints are not hashed again.
+  const { manifest, written } = await refreshManifest(tree, hints, files ?? new Map());
   return { manifest, written, url: tree.display(MANIFEST_NAME) };
 }

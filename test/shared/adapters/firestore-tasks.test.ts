@@ -25,6 +25,22 @@ describe('TaskStore', () => {
     expect(again.task.createdAt).toEqual(task.createdAt);
   });
 
+  it('createOrArrive: creates an absent task, moves a PENDING one to QUEUED in one transaction, leaves another user\'s alone', async () => {
+    const arrival = (t: ReturnType<typeof makeTask>) => ({ object: t.object, generation: '7', size: 321, contentType: 'image/png', priority: 'normal' as const });
+    const fresh = makeTask();
+    expect(await store.createOrArrive(fresh, arrival(fresh))).toMatchObject({ created: true, task: { status: 'QUEUED', taskId: fresh.taskId } });
+    const pending = makeTask({ status: 'PENDING', size: 0 });
+    await store.createIfAbsent(pending);
+    const arrived = await store.createOrArrive({ ...pending, status: 'QUEUED' }, arrival(pending));
+    expect(arrived).toMatchObject({ created: false, task: { status: 'QUEUED', generation: '7', size: 321, priority: 'normal' } });
+    expect(await store.get(pending.taskId)).toMatchObject({ status: 'QUEUED', size: 321 });
+    const theirs = makeTask({ status: 'PENDING', size: 0 });
+    await store.createIfAbsent(theirs);
+    const claimed = await store.createOrArrive({ ...theirs, userHash: 'someone-else', status: 'QUEUED' }, arrival(theirs));
+    expect(claimed).toMatchObject({ created: false, task: { status: 'PENDING', size: 0 } });
+    expect(claimed.task.userHash).toBe(theirs.userHash);
+  });
+
   it('leases a queued task, counts the attempt, and refuses a second worker while the lease lives', async () => {
     const task = makeTask();
     await store.createIfAbsent(task);

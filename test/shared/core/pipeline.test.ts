@@ -183,6 +183,17 @@ describe('processDocument', () => {
     await expect(processDocument(PDF, { pages: { first: 3, last: 5 } }, { opener: opener(pages), engine: e, concurrency: 1 })).rejects.toThrow(/pages 3–5 are not within the document's 4 pages/);
   });
 
+  it('judges metadata, category and fields once, on the whole document: a shard\'s part carries its pages only', async () => {
+    const invoice = 'INVOICE\nInvoice number: INV-2041\nInvoice date: 2026-11-30\nBill to: Example Ltd\nSubtotal 40.00\nTax 5.00\nTotal due: $45.00\nbilling@example.com';
+    const pages: FakePage[] = [{ text: invoice }, { text: 'terms and conditions' }];
+    const whole = await processDocument(PDF, {}, { opener: opener(pages), engine: engine(pages), concurrency: 1 });
+    expect(whole.result.classification.category).toBe('invoice');
+    expect(whole.result.metadata.emails).toEqual(['billing@example.com']);
+    const part = await processDocument(PDF, { pages: { first: 1, last: 1 } }, { opener: opener(pages), engine: engine(pages), concurrency: 1 });
+    expect(part.result.text).toBe(invoice);
+    expect(part.result).toMatchObject({ classification: { category: 'other', scores: {} }, metadata: { emails: [], amounts: [] }, fields: null });
+  });
+
   it('takes a page with a text layer from it, without OCR', async () => {
     const pages: FakePage[] = [{ textLayer: layer('This page was born digital and has plenty of text.') }, { text: 'scanned page' }];
     const e = engine(pages);

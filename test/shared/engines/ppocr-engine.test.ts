@@ -16,7 +16,7 @@ import { fixture, groundTruth } from '../../support/fixtures.ts';
 
 const engine = new PaddleOcrEngine();
 afterAll(() => engine.close());
-const OPTIONS = { languages: ['eng'], timeoutMs: 120_000, textPdf: false };
+const OPTIONS = { languages: ['eng'], textPdf: false };
 
 async function grey(bytes: Uint8Array): Promise<GreyImage> {
   const { data, info } = await sharp(bytes).flatten({ background: '#ffffff' }).greyscale().raw().toBuffer({ resolveWithObject: true });

@@ -155,4 +155,26 @@ describe('handleOcrMessage', () => {
     expect([...w.blobs.objects.keys()].filter((k) => k.startsWith(`${RESULTS}/`))).toHaveLength(4);
     expect(w.queue.events).toEqual([]);
   });
+
+  it('lease lost while the document is read: the work in flight is aborted, nothing is written', async () => {
+    const task = makeTask();
+    const w = worker(task);
+    let seen: AbortSignal | undefined;
+    w.deps.ocr = {
+      // Reads until told to stop, as the pipeline does: only the signal ends it.
+      process: (_bytes, _options, _progress, signal) =>
+        new Promise((_resolve, reject) => {
+          seen = signal;
+          signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+          w.tasks.tasks.set(task.taskId, { ...w.stored()!, status: 'CANCELLED', lease: null });
+          w.tasks.notifyWatchers();
+        }),
+    };
+    expect(await handleOcrMessage(messageFor(task), w.deps)).toEqual({ kind: 'lost-lease' });
+    expect(seen?.aborted).toBe(true);
+    expect(w.stored()!.status).toBe('CANCELLED');
+    expect([...w.blobs.objects.keys()].filter((k) => k.startsWith(`${RESULTS}/`))).toEqual([]);
+    expect(w.queue.events).toEqual([]);
+    expect(w.lines.some((l) => l.message === 'lease lost (cancelled or taken over): work stopped, nothing written')).toBe(true);
+  });
 });

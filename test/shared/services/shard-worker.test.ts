@@ -13,7 +13,7 @@ import { decideCancel } from '../../../shared/core/task-moves.ts';
 import { resultObjectNames, type OcrMessage, type Task } from '../../../shared/core/task.ts';
 import { messageFor } from '../../../shared/core/task.ts';
 import { handleOcrMessage, RedeliverError, type OcrProcessor, type WorkerDeps } from '../../../shared/services/ocr-worker.ts';
-import { MemoryBlobStore, MemoryTaskStore, memoryLogger, RecordingQueue } from '../../support/fakes.ts';
+import { MemoryBlobStore, MemoryContentIndex, MemoryTaskStore, memoryLogger, RecordingQueue } from '../../support/fakes.ts';
 import { MemoryShardStore } from '../../support/shard-fakes.ts';
 import { makeTask } from '../../support/tasks.ts';
 
@@ -46,7 +46,7 @@ function pagesReader(read: number[], fail?: (first: number) => Error | undefined
   };
 }
 
-function system(options: { fail?: (first: number) => Error | undefined } = {}) {
+function system(options: { fail?: (first: number) => Error | undefined; index?: MemoryContentIndex } = {}) {
   const task = makeTask({ object: 'users/x/doc.pdf', contentType: 'application/pdf', maxAttempts: 2 });
   const tasks = new MemoryTaskStore(task);
   const store = new MemoryShardStore(tasks);
@@ -69,6 +69,7 @@ function system(options: { fail?: (first: number) => Error | undefined } = {}) {
     retentionMs: 1000,
     deleteUploadOnSuccess: false,
     shards: { store, shardPages: 2, countPages: async () => PAGES },
+    ...(options.index ? { dedupe: { index: options.index, reader: async () => 'fake 1', version: '1.0.0', sleep: async () => undefined } } : {}),
   });
   const parent = () => tasks.tasks.get(task.taskId)!;
   const shards = (): Shard[] => store.shards.get(task.taskId) ?? [];
@@ -142,6 +143,19 @@ describe('fan-out in the worker', () => {
     expect(s.read.sort()).toEqual([1, 2]);
     expect(s.parent().status).toBe('CANCELLED');
     expect(s.json()).toBeUndefined();
+  });
+
+  it('a merged document is indexed like one read whole: the same PDF again is copied, not read', async () => {
+    const s = system({ index: new MemoryContentIndex() });
+    await handleOcrMessage(messageFor(s.task), s.deps('first'));
+    for (const m of shardMessages(s.queue)) await handleOcrMessage(m, s.deps('w'));
+    expect(s.parent().status).toBe('COMPLETED');
+    const again = makeTask({ userHash: s.task.userHash, object: 'users/x/again.pdf', contentType: 'application/pdf' });
+    await s.tasks.createIfAbsent(again);
+    s.blobs.put(again.bucket, again.object, pdf);
+    expect(await handleOcrMessage(messageFor(again), s.deps('second'))).toMatchObject({ kind: 'completed' });
+    expect(s.tasks.tasks.get(again.taskId)).toMatchObject({ status: 'COMPLETED', summary: { pages: PAGES, dedupedFrom: s.task.taskId } });
+    expect(s.read).toHaveLength(PAGES);
   });
 
   it('a shard message published for another task id is refused as missing', async () => {
