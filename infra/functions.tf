@@ -24,6 +24,7 @@ locals {
     TASK_RETENTION_DAYS  = tostring(var.task_retention_days)
     # Per-user fairness (core/fairness.ts): dispatch and the worker admit, the api's queue care releases.
     USER_IN_FLIGHT_CAP       = tostring(var.user_in_flight_cap)
+    USER_IN_FLIGHT_IDLE_CAP  = tostring(var.user_in_flight_idle_cap)
     QUEUE_AGING_SECONDS      = tostring(var.queue_aging_seconds)
     REPUBLISH_QUEUED_MINUTES = tostring(var.republish_queued_minutes)
   }

@@ -199,6 +199,12 @@ variable "user_in_flight_cap" {
   default     = 4
 }
 
+variable "user_in_flight_idle_cap" {
+  description = "USER_IN_FLIGHT_IDLE_CAP: tasks of one user in flight at once while no other user has tasks held back (work-conserving: one user alone keeps the workers busy); user_in_flight_cap bites again as soon as someone else waits. At least user_in_flight_cap."
+  type        = number
+  default     = 8
+}
+
 variable "queue_aging_seconds" {
   description = "QUEUE_AGING_SECONDS: waiting work rises one lane (and a held task one requested priority) per this many seconds, so bulk work is never starved."
   type        = number

@@ -103,6 +103,8 @@ const Env = z
     SHARD_PAGES: count(DEFAULT_SHARD_PAGES),
     /** Tasks of one user in flight (published or being read) at once; the rest wait their turn, held back (core/fairness.ts). */
     USER_IN_FLIGHT_CAP: int(4),
+    /** The same while no other user has tasks held back (work-conserving: one user alone keeps the workers busy); at least the cap. */
+    USER_IN_FLIGHT_IDLE_CAP: int(8),
     /** Waiting work rises one lane (and one requested priority) per this many seconds waited. */
     QUEUE_AGING_SECONDS: int(60),
     /** Queue care publishes again a QUEUED task published this many minutes ago that no worker has taken up. */
@@ -211,7 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       renderHeapMb: e.RENDER_HEAP_MB,
     },
     retentionMs: e.TASK_RETENTION_DAYS * 86_400_000,
-    fairness: { cap: e.USER_IN_FLIGHT_CAP, agingMs: e.QUEUE_AGING_SECONDS * 1000, republishAfterMs: e.REPUBLISH_QUEUED_MINUTES * 60_000 },
+    fairness: { cap: e.USER_IN_FLIGHT_CAP, idleCap: e.USER_IN_FLIGHT_IDLE_CAP, agingMs: e.QUEUE_AGING_SECONDS * 1000, republishAfterMs: e.REPUBLISH_QUEUED_MINUTES * 60_000 },
     rateLimits: {
       upload: rateLimit(e.UPLOAD_RATE_LIMIT, e.UPLOAD_RATE_BURST, e.RATE_LIMIT_WINDOW_SECONDS),
       api: rateLimit(e.API_RATE_LIMIT, e.API_RATE_BURST, e.RATE_LIMIT_WINDOW_SECONDS),

@@ -444,6 +444,18 @@ describe('release-queued and admission (per-user fairness)', () => {
     }
   }, 60_000);
 
+  it('work-conserving: a user alone has up to the idle cap in flight; once another user has work held back, the cap bites', async () => {
+    await seed(...Array.from({ length: 10 }, (_, i) => makeTask({ userHash: aliceHash, createdAt: minutesAgo(20 - i) })));
+    const settings = { cap: 2, idleCap: 5, agingMs: 3_600_000 };
+    expect(await admission.admit(aliceHash, settings)).toHaveLength(5);
+    // Bob arrives: Alice's held work does not make Bob wait longer than his cap says, and Bob's does cap Alice.
+    await seed(...Array.from({ length: 3 }, (_, i) => makeTask({ userHash: bobHash, createdAt: minutesAgo(5 - i) })));
+    expect(await admission.admit(bobHash, settings)).toHaveLength(2);
+    expect(await admission.admit(aliceHash, settings)).toEqual([]);
+    // Without an idle cap, the cap always bites.
+    expect(await admission.admit(aliceHash, { cap: 6, agingMs: 3_600_000 })).toHaveLength(1);
+  }, 60_000);
+
   it('concurrent admissions of one user (two instances, many events) never take more places than the cap', async () => {
     await seed(...Array.from({ length: 10 }, (_, i) => makeTask({ userHash: aliceHash, createdAt: minutesAgo(10 - i) })));
     const other = new AdmissionStore(createFirestore(suite.projectId));
