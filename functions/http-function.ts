@@ -2,8 +2,8 @@
  * The one wrapper of the HTTP functions: the request's trace on every log line, one request log
  * line per request (Cloud Logging's httpRequest, successes too, with the caller's user hash once
  * known), the caller identified and held to their per-user limits (requests at once, and a
- * rate), and any error answered
- * in the service's error shape (shared/http-errors.ts). A handler only parses, calls and writes its answer.
+ * rate), and any error answered in the service's error shape (shared/http-errors.ts). A handler
+ * only parses, calls and writes its answer.
  */
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import { identify, type Caller, type IdentifyOptions, type IdentityConfig } from '../shared/adapters/auth.ts';
