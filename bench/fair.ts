@@ -6,7 +6,7 @@
  * alone and with B and C. Then the hostile case: B's page while A uploads the 1,257-byte 10-page
  * 14400 pt PDF again and again.
  *
- *   npm run bench:fair -- --documents 2000 --slots 2
+ *   npm run bench:fair -- --documents 2000 --slots 2 --cap 4 --idle-cap 8
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,8 @@ const { values: args } = parseArgs({
     documents: { type: 'string', default: '2000' },
     slots: { type: 'string', default: '2' },
     cap: { type: 'string', default: '4' },
+    /** USER_IN_FLIGHT_IDLE_CAP: A's cap while nobody else has work held back (the cap itself: not work-conserving). */
+    'idle-cap': { type: 'string', default: '8' },
     interval: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '8' },
     'hostile-rounds': { type: 'string', default: '5' },
@@ -41,7 +43,7 @@ const A = 'bench-a@example.com';
 const B = 'bench-b@example.com';
 const C = 'bench-c@example.com';
 
-const fairness = { USER_IN_FLIGHT_CAP: args.cap };
+const fairness = { USER_IN_FLIGHT_CAP: args.cap, USER_IN_FLIGHT_IDLE_CAP: args['idle-cap'] };
 const pipeline = await startPipeline({
   functions: ['upload', 'api', 'dispatch', 'ocr-worker'],
   env: { dispatch: fairness, api: fairness, 'ocr-worker': { ...fairness, WORKER_SLOTS: args.slots } },
@@ -178,8 +180,8 @@ async function allCases(): Promise<void> {
   const throughput = shared.perMinute / alone.perMinute;
   process.stdout.write(`### bench:fair — ${new Date().toISOString().slice(0, 10)}, ${process.version}
 
-Command: \`npm run bench:fair -- --documents ${DOCUMENTS} --slots ${args.slots} --cap ${args.cap} --interval ${args.interval} --rounds ${ROUNDS}\`.
-The local suite (upload → dispatch → worker → api; one worker process with ${args.slots} slots, \`USER_IN_FLIGHT_CAP=${args.cap}\`).
+Command: \`npm run bench:fair -- --documents ${DOCUMENTS} --slots ${args.slots} --cap ${args.cap} --idle-cap ${args['idle-cap']} --interval ${args.interval} --rounds ${ROUNDS}\`.
+The local suite (upload → dispatch → worker → api; one worker process with ${args.slots} slots, \`USER_IN_FLIGHT_CAP=${args.cap}\`, \`USER_IN_FLIGHT_IDLE_CAP=${args['idle-cap']}\`).
 B and C each upload a ${small.length}-byte PNG every ${args.interval} s (${ROUNDS} times idle; throughout A's second run); A ingests ${DOCUMENTS} distinct small PNGs
 with \`docvault ingest\`'s code (the bulk lane). Times are upload request → COMPLETED reported by the api.
 

@@ -1,10 +1,11 @@
 /**
  * bench:load — many users at once against the local suite (upload, api, dispatch and the OCR
  * worker as functions-framework processes on the emulators; loopback only), with the per-user
- * rate limits at their defaults (shared/config.ts):
+ * rate limits and caps on requests at once at their defaults (shared/config.ts):
  *
  * 1. concurrent uploads from many users, half multipart, half through a signed URL: no 5xx, and
- *    every accepted upload becomes a task that COMPLETES; request latency p50/p95.
+ *    every accepted upload becomes a task that COMPLETES; request latency p50/p95 (a 429 is
+ *    waited out and sent again, its wait counted in the latency).
  * 2. a flood from one user (api reads and signed-URL requests, as fast as the client can send)
  *    while another user makes the same requests one after another: the flood is answered 429 with
  *    Retry-After, and the other user's p95 is compared with their p95 on the idle system, in the
@@ -12,6 +13,7 @@
  *
  *   npm run bench:load -- --uploads 200 --users 20 --flood 2000 --probes 100 --timeout-minutes 20
  */
+import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import pLimit from 'p-limit';
 import { createFirestore, TaskStore } from '../shared/adapters/firestore-tasks.ts';
@@ -28,6 +30,9 @@ const { values: args } = parseArgs({
     probes: { type: 'string', default: '100' },
     file: { type: 'string', default: 'tessjs_simple_png.png' },
     'timeout-minutes': { type: 'string', default: '20' },
+    /** API_CONCURRENT_REQUESTS and UPLOAD_CONCURRENT_REQUESTS for the run (default: the config's). */
+    'api-at-once': { type: 'string' },
+    'upload-at-once': { type: 'string' },
   },
 });
 const UPLOADS = Number(args.uploads);
@@ -51,11 +56,27 @@ interface Outcome {
   taskId?: string;
 }
 
+/** 429s the uploaders were answered (each waited its Retry-After and sent again, as a well-behaved client does). */
+let uploadRefusals = 0;
+
+/** A request sent again after its Retry-After while it is answered 429 (a user's uploads at once are capped per instance). */
+async function politely(send: () => Promise<Response>): Promise<Response> {
+  for (;;) {
+    const res = await send();
+    if (res.status !== 429) return res;
+    uploadRefusals++;
+    await res.body?.cancel();
+    await sleep(Number(res.headers.get('retry-after') ?? 1) * 1000);
+  }
+}
+
 async function multipartUpload(p: Pipeline, email: string, name: string): Promise<Outcome> {
-  const form = new FormData();
-  form.append('file', new Blob([bytes], { type: 'image/png' }), name);
   const t0 = performance.now();
-  const res = await fetch(`${p.functions.upload!.url}/`, { method: 'POST', body: form, headers: who(email) });
+  const res = await politely(() => {
+    const form = new FormData();
+    form.append('file', new Blob([bytes], { type: 'image/png' }), name);
+    return fetch(`${p.functions.upload!.url}/`, { method: 'POST', body: form, headers: who(email) });
+  });
   const body = (await res.json()) as { tasks?: Array<{ taskId: string }> };
   return { kind: 'multipart', status: res.status, ms: performance.now() - t0, ...(res.status === 202 ? { taskId: body.tasks![0]!.taskId } : {}) };
 }
@@ -71,7 +92,7 @@ function signedUrlRequest(p: Pipeline, email: string, name: string): Promise<Res
 /** The three steps of a signed upload, timed together: the URL from upload, the session, the bytes. */
 async function signedUpload(p: Pipeline, email: string, name: string): Promise<Outcome> {
   const t0 = performance.now();
-  const res = await signedUrlRequest(p, email, name);
+  const res = await politely(() => signedUrlRequest(p, email, name));
   if (res.status !== 200) {
     await res.body?.cancel();
     return { kind: 'signed-url', status: res.status, ms: performance.now() - t0 };
@@ -107,22 +128,47 @@ async function waitForTasks(tasks: TaskStore, ids: string[]): Promise<Map<string
   return final;
 }
 
+/**
+ * The other user's own connections: a user on another machine shares no client connection pool
+ * with the flood (through fetch's one pool, the probe waited behind the flood's requests in this
+ * process, not at the server).
+ */
+const probeAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+
+/** One request on the probe's own connection: its status (0 for a broken connection). */
+function probeRequest(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body?: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(url, { method, headers, agent: probeAgent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', () => resolve(0));
+    });
+    req.on('error', () => resolve(0));
+    req.end(body);
+  });
+}
+
 /** One user's requests, one after another, alternating an api read and a signed-URL request. */
 async function probe(p: Pipeline, email: string, keepGoing: (done: number) => boolean): Promise<{ api: number[]; upload: number[]; other: number[] }> {
   const out = { api: [] as number[], upload: [] as number[], other: [] as number[] };
   for (let i = 0; keepGoing(i); i++) {
     const t0 = performance.now();
     // A broken connection counts as a failed request (status 0), not the end of the run.
-    const res = await (i % 2 === 0 ? fetch(`${p.functions.api!.url}/tasks?limit=20`, { headers: who(email) }) : signedUrlRequest(p, email, `probe-${i}.png`)).catch(() => null);
-    await res?.body?.cancel();
+    const status = await (i % 2 === 0
+      ? probeRequest(`${p.functions.api!.url}/tasks?limit=20`, 'GET', who(email))
+      : probeRequest(`${p.functions.upload!.url}/uploads`, 'POST', who(email, { 'content-type': 'application/json' }), JSON.stringify({ fileName: `probe-${i}.png`, size: bytes.length, contentType: 'image/png' })));
     const took = performance.now() - t0;
-    if (res?.status !== 200) out.other.push(res?.status ?? 0);
+    if (status !== 200) out.other.push(status);
     else (i % 2 === 0 ? out.api : out.upload).push(took);
   }
   return out;
 }
 
-const pipeline = await startPipeline({ functions: ['upload', 'api', 'dispatch', 'ocr-worker'] });
+const atOnce: Record<'api' | 'upload', Record<string, string>> = {
+  api: args['api-at-once'] ? { API_CONCURRENT_REQUESTS: args['api-at-once'] } : {},
+  upload: args['upload-at-once'] ? { UPLOAD_CONCURRENT_REQUESTS: args['upload-at-once'] } : {},
+};
+const pipeline = await startPipeline({ functions: ['upload', 'api', 'dispatch', 'ocr-worker'], env: atOnce });
 // Interrupted, the emulators and functions stop with the run.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void pipeline.stop().finally(() => process.exit(130)));
 const store = new TaskStore(createFirestore(pipeline.suite.projectId));
@@ -162,7 +208,7 @@ try {
   const row = (label: string, xs: number[]) => `| ${label} | ${ms(pct(xs, 50))} | ${ms(pct(xs, 95))} | ${ms(Math.max(...xs))} |`;
   const uploadsReport = `**${UPLOADS} uploads at once from ${USERS} users** (${args.file}, ${bytes.length} bytes; even ones multipart, odd ones through a signed URL:
 the URL from upload, the session, the bytes, timed together): ${accepted.length} accepted, **${errors5xx} 5xx** or broken connections,
-${refused.length} refused; **${completed.length} COMPLETED, ${failed} FAILED, ${lost} lost** (every accepted upload a task that finished);
+${refused.length} refused (${uploadRefusals} answers 429, each sent again after its Retry-After); **${completed.length} COMPLETED, ${failed} FAILED, ${lost} lost** (every accepted upload a task that finished);
 all submitted in ${(submittedMs / 1000).toFixed(1)} s, all finished ${(allDoneMs / 1000).toFixed(0)} s after the first request.
 
 | ms | p50 | p95 | max |
@@ -215,7 +261,7 @@ ${row(`task created → COMPLETED (queueing behind the other ${UPLOADS - 1} on o
   const ratio = (a: number[], b: number[]) => (pct(a, 95) / pct(b, 95)).toFixed(2);
   const report = `### bench:load — ${new Date().toISOString().slice(0, 10)}, ${process.version}
 
-Command: \`npm run bench:load -- --uploads ${UPLOADS} --users ${USERS} --flood ${FLOOD} --flood-concurrency ${FLOOD_CONCURRENCY} --probes ${PROBES}\`.
+Command: \`npm run bench:load -- --uploads ${UPLOADS} --users ${USERS} --flood ${FLOOD} --flood-concurrency ${FLOOD_CONCURRENCY} --probes ${PROBES}${args['api-at-once'] ? ` --api-at-once ${args['api-at-once']}` : ''}${args['upload-at-once'] ? ` --upload-at-once ${args['upload-at-once']}` : ''}\`.
 The local suite (upload, api, dispatch and one OCR worker as functions-framework processes; Firestore and Pub/Sub
 emulators; our storage emulator) on this machine, the load generated by the same machine; rate limits at their defaults.
 
@@ -224,7 +270,7 @@ ${uploadsReport}
 in ${(flood.ms / 1000).toFixed(1)} s (${Math.round(FLOOD / (flood.ms / 1000))} requests/s): ${count(200)} answered 200, **${count(429)} answered 429**
 (${flood.withoutRetryAfter} without a Retry-After; answered in ${ms(pct(flood.refusedMs, 50))} ms p50, ${ms(pct(flood.refusedMs, 95))} ms p95; Retry-After ${flood.retryAfter.length ? `${Math.min(...flood.retryAfter)}–${Math.max(...flood.retryAfter)} s` : '–'}), ${floodErrors} 5xx or broken,
 other: ${JSON.stringify(Object.fromEntries([...flood.statuses].filter(([s]) => s !== 200 && s !== 429 && s < 500 && s !== 0)))}.
-Meanwhile another user made the same two requests one after another (${busy.api.length + busy.upload.length} requests during the flood;
+Meanwhile another user made the same two requests one after another, on connections of their own (${busy.api.length + busy.upload.length} requests during the flood;
 ${idle.api.length + idle.upload.length} on the idle system before it, the peer); refused or failed: ${idle.other.length} idle, ${busy.other.length} flooded.
 
 | the other user's requests, ms | idle p50 | idle p95 | under the flood p50 | under the flood p95 | p95 ratio |

@@ -18,7 +18,7 @@ import { createLogger, type Severity } from '../shared/log.ts';
 import type { LifecycleDeps } from '../shared/lifecycle/deps.ts';
 import { notifySettings } from '../shared/lifecycle/notify.ts';
 import { recoverStale } from '../shared/lifecycle/recover-stale.ts';
-import { requeueFailed } from '../shared/lifecycle/requeue.ts';
+import { requeueFailed, type RequeueDeps } from '../shared/lifecycle/requeue.ts';
 import { operatorQueueStats, queueStats } from '../shared/lifecycle/stats.ts';
 import { cleanupTasks, type CleanupDeps } from '../shared/lifecycle/cleanup.ts';
 import { releaseQueued, type ReleaseDeps } from '../shared/lifecycle/release-queued.ts';
@@ -138,14 +138,17 @@ export interface RequeueFlags {
 }
 
 /** The user is named by email on the command line and by hash everywhere after; the email is never printed. */
-export function runRequeueFailed(deps: Pick<LifecycleDeps, 'tasks' | 'queue'>, userHashSecret: string, flags: RequeueFlags, io: QueueIo): Promise<number> {
+export function runRequeueFailed(deps: RequeueDeps, userHashSecret: string, flags: RequeueFlags, io: QueueIo): Promise<number> {
   return run(io, async () => {
     const userHash = flags.user ? userHashOf(flags.user, userHashSecret) : undefined;
     const report = await requeueFailed(deps, { ...(flags.code ? { code: flags.code } : {}), ...(userHash ? { userHash } : {}), limit: flags.limit ?? 10_000 });
     if (flags.json) return void json(io, { ...report, ...(userHash ? { userHash } : {}) });
     for (const t of report.requeued) io.stdout.write(`requeued  ${t.taskId}  ${t.priority}  ${t.code ?? '-'}\n`);
     const scope = [flags.code ? `code ${flags.code}` : null, userHash ? `user ${userHash.slice(0, 12)}…` : null].filter(Boolean).join(', ');
-    io.stdout.write(`${tasksWord(report.requeued.length)} requeued and published again${scope ? ` (${scope})` : ''}\n`);
+    const held = report.requeued.length - report.requeued.filter((t) => report.admitted.includes(t.taskId)).length;
+    io.stdout.write(
+      `${tasksWord(report.requeued.length)} requeued${scope ? ` (${scope})` : ''}: ${report.admitted.length} published now` + (held ? `, ${held} held until their user's tasks in flight leave room` : '') + '\n',
+    );
   });
 }
 

@@ -1,14 +1,15 @@
 /**
  * The one wrapper of the HTTP functions: the request's trace on every log line, one request log
  * line per request (Cloud Logging's httpRequest, successes too, with the caller's user hash once
- * known), the caller identified and held to their per-user request limit, and any error answered
- * in the service's error shape (shared/http-errors.ts). A handler only parses, calls and writes its answer.
+ * known), the caller identified and held to their per-user limits (requests at once, and a
+ * rate), and any error answered in the service's error shape (shared/http-errors.ts). A handler
+ * only parses, calls and writes its answer.
  */
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import { identify, type Caller, type IdentifyOptions, type IdentityConfig } from '../shared/adapters/auth.ts';
 import type { Config, RateLimitedFunction } from '../shared/config.ts';
 import { DocVaultError } from '../shared/core/errors.ts';
-import { RateLimiter, retryAfterSeconds } from '../shared/core/rate-limit.ts';
+import { IN_FLIGHT_RETRY_AFTER_MS, InFlightLimiter, RateLimiter, retryAfterSeconds } from '../shared/core/rate-limit.ts';
 import { respondWithError } from '../shared/http-errors.ts';
 import { traceFields, traceFrom, type HttpRequestEntry, type Logger } from '../shared/log.ts';
 
@@ -22,15 +23,16 @@ export const USER_CONTENT_HEADERS: Readonly<Record<string, string>> = {
 };
 
 export interface HttpFunctionContext {
-  config: IdentityConfig & Pick<Config, 'rateLimits'>;
+  config: IdentityConfig & Pick<Config, 'rateLimits' | 'inFlightLimits'>;
   log: Logger;
   identity?: IdentifyOptions | undefined;
 }
 
 export interface HttpCall {
   /**
-   * The caller, identified on first use and held to their per-user limit at once: RATE_LIMITED
-   * (429 with Retry-After) before the handler reads anything more (an upload's body included).
+   * The caller, identified on first use and held to their per-user limits at once: RATE_LIMITED
+   * (429 with Retry-After) before the handler reads anything more (an upload's body included),
+   * when they have too many requests being answered already or have spent their rate.
    * A request that never asks (/health, the console's page) is neither identified nor counted.
    */
   caller(): Promise<Caller>;
@@ -43,6 +45,7 @@ export function httpFunction<C extends HttpFunctionContext>(
 ): HttpFunction {
   // Per instance, as the function's instances share nothing: a user spread over N instances gets up to N times the limit.
   let limiter: RateLimiter | null | undefined;
+  let inFlight: InFlightLimiter | null | undefined;
   return async (req, res) => {
     const started = process.hrtime.bigint();
     const ctx = context();
@@ -59,7 +62,14 @@ export function httpFunction<C extends HttpFunctionContext>(
       (identified ??= identify(req.headers, ctx.config, ctx.identity).then((who) => {
         seen.userHash = who.userHash;
         limiter ??= rateLimiterFor(ctx.config.rateLimits[name]);
-        admit(limiter, who, res);
+        inFlight ??= inFlightLimiterFor(ctx.config.inFlightLimits[name]);
+        const leave = enter(inFlight, who, res);
+        try {
+          admit(limiter, who, res);
+        } catch (err) {
+          leave();
+          throw err;
+        }
         return who;
       }));
     try {
@@ -72,6 +82,27 @@ export function httpFunction<C extends HttpFunctionContext>(
 
 function rateLimiterFor(limit: Config['rateLimits'][RateLimitedFunction]): RateLimiter | null {
   return limit ? new RateLimiter(limit, () => performance.now()) : null;
+}
+
+function inFlightLimiterFor(max: number | null): InFlightLimiter | null {
+  return max ? new InFlightLimiter(max) : null;
+}
+
+/**
+ * A place among the caller's requests being answered, given back when the answer is sent or the
+ * connection closes; or RATE_LIMITED at once (a refused request takes no token of the rate).
+ */
+function enter(limiter: InFlightLimiter | null, caller: Caller, res: Response): () => void {
+  if (!limiter) return () => undefined;
+  const leave = limiter.enter(caller.userHash);
+  if (leave) {
+    res.once('finish', leave);
+    res.once('close', leave);
+    return leave;
+  }
+  const seconds = retryAfterSeconds({ retryAfterMs: IN_FLIGHT_RETRY_AFTER_MS });
+  res.setHeader('retry-after', String(seconds));
+  throw new DocVaultError('RATE_LIMITED', `Too many requests at once: at most ${limiter.max} per user are answered at a time. Try again in ${seconds} s.`, { retryAfterSeconds: seconds });
 }
 
 /** One token of the caller's bucket, or RATE_LIMITED with Retry-After set on the answer to come. */

@@ -24,6 +24,7 @@ locals {
     TASK_RETENTION_DAYS  = tostring(var.task_retention_days)
     # Per-user fairness (core/fairness.ts): dispatch and the worker admit, the api's queue care releases.
     USER_IN_FLIGHT_CAP       = tostring(var.user_in_flight_cap)
+    USER_IN_FLIGHT_IDLE_CAP  = tostring(var.user_in_flight_idle_cap)
     QUEUE_AGING_SECONDS      = tostring(var.queue_aging_seconds)
     REPUBLISH_QUEUED_MINUTES = tostring(var.republish_queued_minutes)
   }
@@ -40,10 +41,11 @@ locals {
   # service URL (google-auth-library's getIdTokenClient) use as the audience.
   run_urls = { for name in ["upload", "api"] : name => "https://${name}-${data.google_project.this.number}.${var.region}.run.app" }
   env_upload = {
-    SIGNED_URL_MINUTES        = tostring(var.signed_url_minutes)
-    RATE_LIMIT_WINDOW_SECONDS = tostring(var.rate_limit_window_seconds)
-    UPLOAD_RATE_LIMIT         = tostring(var.upload_rate_limit)
-    UPLOAD_RATE_BURST         = tostring(var.upload_rate_burst)
+    SIGNED_URL_MINUTES         = tostring(var.signed_url_minutes)
+    RATE_LIMIT_WINDOW_SECONDS  = tostring(var.rate_limit_window_seconds)
+    UPLOAD_RATE_LIMIT          = tostring(var.upload_rate_limit)
+    UPLOAD_RATE_BURST          = tostring(var.upload_rate_burst)
+    UPLOAD_CONCURRENT_REQUESTS = tostring(var.upload_concurrent_requests)
     # The web console is served by api; under a run.app URL it is another origin than upload.
     CONSOLE_ORIGINS = join(",", [for url in [local.function_urls["api"], local.run_urls["api"]] : regex("^https://[^/]+", url)])
     # statusUrl in upload's answers: the api is another function, on its own URL.
@@ -56,6 +58,7 @@ locals {
     RATE_LIMIT_WINDOW_SECONDS = tostring(var.rate_limit_window_seconds)
     API_RATE_LIMIT            = tostring(var.api_rate_limit)
     API_RATE_BURST            = tostring(var.api_rate_burst)
+    API_CONCURRENT_REQUESTS   = tostring(var.api_concurrent_requests)
   }
   env_dispatch = {}
   env_worker = {

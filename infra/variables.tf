@@ -129,6 +129,21 @@ variable "api_rate_burst" {
   default     = 60
 }
 
+# Per-user cap on requests being answered at once, per instance, beside the rate: one user's flood
+# holds at most this many of an instance's requests (keep it below the instance's request
+# concurrency: upload 8, api 40), the rest answered 429 RATE_LIMITED at once. 0 turns it off.
+variable "upload_concurrent_requests" {
+  description = "UPLOAD_CONCURRENT_REQUESTS: requests of one user upload answers at once, per instance (0: no cap)."
+  type        = number
+  default     = 4
+}
+
+variable "api_concurrent_requests" {
+  description = "API_CONCURRENT_REQUESTS: requests of one user the api answers at once, per instance, long polls included (0: no cap)."
+  type        = number
+  default     = 16
+}
+
 variable "dispatch_max_instances" {
   description = "Max instances of dispatch."
   type        = number
@@ -182,6 +197,12 @@ variable "user_in_flight_cap" {
   description = "USER_IN_FLIGHT_CAP: tasks of one user published or being read at once; the rest are held back and admitted as the user's tasks finish. Keep it well below worker_max_instances[\"high\"] so other users find an instance free."
   type        = number
   default     = 4
+}
+
+variable "user_in_flight_idle_cap" {
+  description = "USER_IN_FLIGHT_IDLE_CAP: tasks of one user in flight at once while no other user has tasks held back (work-conserving: one user alone keeps the workers busy); user_in_flight_cap bites again as soon as someone else waits. At least user_in_flight_cap."
+  type        = number
+  default     = 8
 }
 
 variable "queue_aging_seconds" {

@@ -103,6 +103,8 @@ const Env = z
     SHARD_PAGES: count(DEFAULT_SHARD_PAGES),
     /** Tasks of one user in flight (published or being read) at once; the rest wait their turn, held back (core/fairness.ts). */
     USER_IN_FLIGHT_CAP: int(4),
+    /** The same while no other user has tasks held back (work-conserving: one user alone keeps the workers busy); at least the cap. */
+    USER_IN_FLIGHT_IDLE_CAP: int(8),
     /** Waiting work rises one lane (and one requested priority) per this many seconds waited. */
     QUEUE_AGING_SECONDS: int(60),
     /** Queue care publishes again a QUEUED task published this many minutes ago that no worker has taken up. */
@@ -121,6 +123,13 @@ const Env = z
     UPLOAD_RATE_BURST: int(30),
     API_RATE_LIMIT: count(600),
     API_RATE_BURST: int(60),
+    /**
+     * Requests of one user each instance answers at once (0: no cap); one more is refused at once,
+     * 429 RATE_LIMITED with Retry-After, before its body is read. Below the instance's request
+     * concurrency (upload 8, api 40 in infra), so one user never holds a whole instance.
+     */
+    UPLOAD_CONCURRENT_REQUESTS: count(4),
+    API_CONCURRENT_REQUESTS: count(16),
     /** The api function's URL: upload's statusUrl points there (the api is another function, on another host or port). */
     API_URL: z.string().url().optional(),
     /** Callers (service-account emails, comma-separated) allowed on the api's /maintenance routes: the scheduler's. */
@@ -169,6 +178,8 @@ export type Config = z.output<typeof Env> & {
   fairness: FairnessSettings;
   /** Each HTTP function's per-user limit; null where it is off. */
   rateLimits: Record<RateLimitedFunction, RateLimit | null>;
+  /** Each HTTP function's per-user cap on requests answered at once; null where it is off. */
+  inFlightLimits: Record<RateLimitedFunction, number | null>;
 };
 
 /** The functions whose callers are limited, each by its own settings. */
@@ -202,11 +213,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       renderHeapMb: e.RENDER_HEAP_MB,
     },
     retentionMs: e.TASK_RETENTION_DAYS * 86_400_000,
-    fairness: { cap: e.USER_IN_FLIGHT_CAP, agingMs: e.QUEUE_AGING_SECONDS * 1000, republishAfterMs: e.REPUBLISH_QUEUED_MINUTES * 60_000 },
+    fairness: { cap: e.USER_IN_FLIGHT_CAP, idleCap: e.USER_IN_FLIGHT_IDLE_CAP, agingMs: e.QUEUE_AGING_SECONDS * 1000, republishAfterMs: e.REPUBLISH_QUEUED_MINUTES * 60_000 },
     rateLimits: {
       upload: rateLimit(e.UPLOAD_RATE_LIMIT, e.UPLOAD_RATE_BURST, e.RATE_LIMIT_WINDOW_SECONDS),
       api: rateLimit(e.API_RATE_LIMIT, e.API_RATE_BURST, e.RATE_LIMIT_WINDOW_SECONDS),
     },
+    inFlightLimits: { upload: e.UPLOAD_CONCURRENT_REQUESTS || null, api: e.API_CONCURRENT_REQUESTS || null },
     usingEmulators: allEmulators(e),
   };
 }

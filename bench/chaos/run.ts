@@ -38,11 +38,28 @@ export interface ChaosOptions {
   maxAttempts: number;
   /** The whole run (uploads to last check) must end within this. */
   timeoutMs: number;
+  /** Documents the worker process reads at once (WORKER_SLOTS): a kill stops every one of them. */
+  workerSlots: number;
+  /** Queue care (recover-stale, release-queued) this often, as the scheduler runs it (there: every few minutes). */
+  careEveryMs: number;
+  /** Queue care publishes again a QUEUED task admitted this long ago that no worker took (there: REPUBLISH_QUEUED_MINUTES). */
+  republishAfterMs: number;
   /** Progress lines; quiet when absent. */
   say?: (line: string) => void;
 }
 
-export const DEFAULT_OPTIONS: ChaosOptions = { documents: 2000, users: 10, badEvery: 20, killEvery: 20, firestorePauseMs: 10_000, maxAttempts: 3, timeoutMs: 60 * 60_000 };
+export const DEFAULT_OPTIONS: ChaosOptions = {
+  documents: 2000,
+  users: 10,
+  badEvery: 20,
+  killEvery: 20,
+  firestorePauseMs: 10_000,
+  maxAttempts: 3,
+  timeoutMs: 60 * 60_000,
+  workerSlots: 1,
+  careEveryMs: 20_000,
+  republishAfterMs: 60_000,
+};
 
 export interface ChaosReport {
   options: Omit<ChaosOptions, 'say'>;
@@ -84,7 +101,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       // upload writes the task (PENDING) and dispatch moves it on: both set its attempt limit.
       upload: { MAX_ATTEMPTS: String(options.maxAttempts) },
       dispatch: { MAX_ATTEMPTS: String(options.maxAttempts) },
-      'ocr-worker': { LEASE_SECONDS: '5', MAX_ATTEMPTS: String(options.maxAttempts), OCR_WORKERS: '2', OCR_FAULT_MARKER: FAULT_MARKER },
+      'ocr-worker': { LEASE_SECONDS: '5', MAX_ATTEMPTS: String(options.maxAttempts), OCR_WORKERS: '2', WORKER_SLOTS: String(options.workerSlots), OCR_FAULT_MARKER: FAULT_MARKER },
     },
   });
   const { suite } = pipeline;
@@ -95,8 +112,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const storage = new Storage({ projectId: suite.projectId });
   const tasks = new TaskStore(firestore);
   const log = createLogger('chaos', {}, () => undefined);
-  // The functions' own fairness settings; a lost message is published again after a minute, not ten (a bounded run).
-  const fairness = { ...loadConfig(suite.env).fairness, republishAfterMs: 60_000 };
+  // The functions' own fairness settings; a lost message is published again within a bounded run, not after ten minutes.
+  const fairness = { ...loadConfig(suite.env).fairness, republishAfterMs: options.republishAfterMs };
   const care = { tasks, queue, admission: new AdmissionStore(firestore), fairness, retentionMs: 7 * 86_400_000, notify: { log } };
   // As the scheduler's recover-stale run does: expired leases, then held-back and lost QUEUED tasks.
   const queueCare = async () => {
@@ -208,7 +225,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         await pipeline.restart('api');
       }
       // The scheduled recover-stale, as Cloud Scheduler runs it every few minutes.
-      if (Date.now() - lastRecover > 20_000) {
+      if (Date.now() - lastRecover > options.careEveryMs) {
         lastRecover = Date.now();
         faults.staleRequeued += (await queueCare().catch(() => ({ requeued: [] }))).requeued.length;
         say(`  ${finished}/${accepted.length} finished, ${faults.workerKills} worker kills`);

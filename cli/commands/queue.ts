@@ -28,7 +28,7 @@ export function registerQueueCommand(program: Command): void {
 
   queue
     .command('requeue-failed')
-    .description('FAILED tasks back to QUEUED with fresh attempts, published again to their priority topics')
+    .description('FAILED tasks back to QUEUED with fresh attempts, published again as their users\' caps allow')
     .option('--code <code>', 'only tasks that failed with this error code')
     .option('--user <email>', 'only this user\'s tasks')
     .option('--limit <n>', 'at most this many tasks', positiveInt, 10_000)

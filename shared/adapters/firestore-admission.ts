@@ -6,7 +6,7 @@
  * admission document, so two admissions of the same user never both take the last free place. The rule of what to admit is core/fairness.ts's chooseAdmissions.
  */
 import { Timestamp, type Firestore, type Query } from '@google-cloud/firestore';
-import { chooseAdmissions } from '../core/fairness.ts';
+import { capNow, chooseAdmissions, isWorkConserving, type FairnessSettings } from '../core/fairness.ts';
 import { Priority, type Task, type TaskSource } from '../core/task.ts';
 import { COLLECTIONS } from '../names.ts';
 import { fromStore } from './firestore-tasks.ts';
@@ -24,6 +24,8 @@ export interface UserBacklog {
   /** Admitted (published) and waiting for a worker, or with one. */
   inFlight: number;
 }
+
+export type AdmitOptions = Pick<FairnessSettings, 'cap' | 'idleCap' | 'agingMs'>;
 
 export interface LaneCounts {
   held: number;
@@ -47,7 +49,7 @@ export class AdmissionStore {
   }
 
   /** The user's held tasks that the cap lets go now, marked dispatched: the caller publishes them. */
-  admit(userHash: string, options: { cap: number; agingMs: number }, now = new Date()): Promise<Task[]> {
+  admit(userHash: string, options: AdmitOptions, now = new Date()): Promise<Task[]> {
     // One admission of a user at a time in this process: the others would only wait on its lock.
     const previous = this.admitting.get(userHash) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(() => this.admitNow(userHash, options, now));
@@ -64,13 +66,14 @@ export class AdmissionStore {
    * include every earlier admission's writes. They are read outside the transaction's own reads:
    * range queries inside a transaction lock far more than this needs.
    */
-  private admitNow(userHash: string, options: { cap: number; agingMs: number }, now: Date): Promise<Task[]> {
+  private admitNow(userHash: string, options: AdmitOptions, now: Date): Promise<Task[]> {
     return this.db.runTransaction(
       async (tx) => {
         const lock = this.db.collection(COLLECTIONS.admission).doc(userHash);
         await tx.get(lock);
-        const inFlight = await this.inFlight(userHash, options.cap);
-        const free = options.cap - inFlight;
+        const cap = capNow(options, isWorkConserving(options) && (await this.othersHeld(userHash)));
+        const inFlight = await this.inFlight(userHash, cap);
+        const free = cap - inFlight;
         if (free <= 0) return [];
         // The oldest few of each requested priority (and of none): enough for chooseAdmissions to pick `free` from.
         const candidates = (
@@ -82,7 +85,7 @@ export class AdmissionStore {
         ).flatMap((snap) => snap.docs.map((d) => fromStore(d.data())));
         // Without a request of its own, a task ranks in its user's backlog by its lane.
         const ranked = candidates.map((task) => ({ task, taskId: task.taskId, createdAt: task.createdAt, priority: task.requestedPriority ?? task.priority }));
-        const chosen = chooseAdmissions(ranked, inFlight, options.cap, now, options.agingMs).map((r) => r.task);
+        const chosen = chooseAdmissions(ranked, inFlight, cap, now, options.agingMs).map((r) => r.task);
         for (const task of chosen) tx.update(this.tasks().doc(task.taskId), { admittedAt: now, updatedAt: now });
         // The admission document is only a lock: writing it makes concurrent admissions of this user conflict.
         tx.set(lock, { userHash, admittedAt: now }, { merge: true });
@@ -90,6 +93,12 @@ export class AdmissionStore {
       },
       { maxAttempts: ADMIT_ATTEMPTS },
     );
+  }
+
+  /** Whether another user has a task held back (waiting for a place under their cap). */
+  private async othersHeld(userHash: string): Promise<boolean> {
+    const snap = await this.tasks().where('status', '==', 'QUEUED').where('admittedAt', '==', null).where('userHash', '!=', userHash).select().limit(1).get();
+    return !snap.empty;
   }
 
   /** PROCESSING plus admitted QUEUED, counted up to `cap` each (more is never needed). */

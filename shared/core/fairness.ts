@@ -7,6 +7,9 @@
  * - Admission: a user has at most `cap` tasks in flight (published and not finished); the rest
  *   are held back and admitted as their own tasks finish, so a topic never holds more than `cap`
  *   messages of one user and another user's message waits behind a bounded number of them.
+ *   Work-conserving: while no other user has work held back, a user may have up to `idleCap`
+ *   in flight, so one user alone keeps the workers busy however long a finished task takes to
+ *   admit the next; as soon as someone else waits, `cap` bites again.
  * - The worker's slots go to the best lane first, then to the user holding the fewest slots,
  *   the one served longest ago, first come first served; waiting work ages upward one lane per
  *   aging period, so bulk work is slowed by interactive work, never starved by it.
@@ -14,8 +17,10 @@
 import { priorityFor, type Priority, type PriorityRule, type Task } from './task.ts';
 
 export interface FairnessSettings {
-  /** Tasks of one user in flight at once. */
+  /** Tasks of one user in flight at once while another user has work held back. */
   cap: number;
+  /** Tasks of one user in flight at once while nobody else has work held back (absent: `cap` always). */
+  idleCap?: number;
   /** One lane (or requested priority) up per this many ms waited. */
   agingMs: number;
   /** A published QUEUED task no worker took up within this long is published again. */
@@ -44,6 +49,16 @@ export function queuePlacement(task: Pick<Task, 'source' | 'size'>, requested: P
 export function agedRank(rank: number, waitedMs: number, agingMs: number): number {
   if (agingMs <= 0) return rank;
   return Math.max(0, rank - Math.floor(Math.max(0, waitedMs) / agingMs));
+}
+
+/** The cap a user is held to now: `cap` when `othersHeld` (another user has work held back), else `idleCap`. */
+export function capNow(settings: Pick<FairnessSettings, 'cap' | 'idleCap'>, othersHeld: boolean): number {
+  return othersHeld ? settings.cap : Math.max(settings.cap, settings.idleCap ?? settings.cap);
+}
+
+/** Whether the cap can depend on others at all (else there is no need to look). */
+export function isWorkConserving(settings: Pick<FairnessSettings, 'cap' | 'idleCap'>): boolean {
+  return (settings.idleCap ?? settings.cap) > settings.cap;
 }
 
 export interface HeldTask {

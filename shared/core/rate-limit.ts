@@ -74,3 +74,47 @@ export class RateLimiter {
 export function retryAfterSeconds(admission: { retryAfterMs: number }): number {
   return Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
 }
+
+/** What a request refused for being one too many at once is told: its user's others are short, so soon. */
+export const IN_FLIGHT_RETRY_AFTER_MS = 1000;
+
+/**
+ * A per-user cap on requests being answered at once. The rate limit alone lets a flood through
+ * at its sustained rate however slow the server gets; this bounds what one user holds of an
+ * instance (its store round trips, its sockets) whatever the speed, so another user's request
+ * never queues behind more than `max` of theirs. Each place taken is given back exactly once.
+ */
+export class InFlightLimiter {
+  readonly max: number;
+  readonly #running = new Map<string, number>();
+
+  constructor(max: number) {
+    if (!(Number.isInteger(max) && max >= 1)) throw new RangeError(`invalid in-flight limit ${max}`);
+    this.max = max;
+  }
+
+  /** A place for one of `key`'s requests, as the function that gives it back; null when `key` holds `max` already. */
+  enter(key: string): (() => void) | null {
+    const running = this.#running.get(key) ?? 0;
+    if (running >= this.max) return null;
+    this.#running.set(key, running + 1);
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      const left = (this.#running.get(key) ?? 1) - 1;
+      if (left > 0) this.#running.set(key, left);
+      else this.#running.delete(key);
+    };
+  }
+
+  /** Requests of `key` being answered now. */
+  running(key: string): number {
+    return this.#running.get(key) ?? 0;
+  }
+
+  /** Keys with a request being answered (only those are kept: memory bounded by the requests in flight). */
+  get size(): number {
+    return this.#running.size;
+  }
+}

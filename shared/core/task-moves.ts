@@ -147,7 +147,9 @@ export function decideCancel(task: Task | null, userHash: string, now: Date): De
 
 /**
  * FAILED → QUEUED with a fresh set of attempts (an operator's or owner's requeue), at most
- * MAX_REQUEUES times; `userHash` scopes it to one user's task.
+ * MAX_REQUEUES times; `userHash` scopes it to one user's task. It comes back held, like a new
+ * task: its old admission is gone with the attempt it let in, so it waits for a place under its
+ * user's cap (core/fairness.ts) and queue care never takes the old stamp for a lost message.
  */
 export function decideRequeue(task: Task | null, userHash?: string, withPassword?: { sealedPassword: string }): Decision<'requeued' | 'refused'> {
   if (!task || task.status !== 'FAILED' || task.requeues >= MAX_REQUEUES) return keep('refused');
@@ -168,6 +170,8 @@ export function decideRequeue(task: Task | null, userHash?: string, withPassword
       announcedAt: null,
       expireAt: null,
       callback: null,
+      admittedAt: null,
+      dispatchedAt: null,
       ...(withPassword ? { sealedPassword: withPassword.sealedPassword } : {}),
     },
   };
@@ -195,10 +199,11 @@ export type StaleKind = 'requeued' | 'failed' | 'skipped';
 /**
  * PROCESSING with an expired lease → QUEUED (the dead attempt counted and recorded), or FAILED
  * with its last error when no attempt is left: what a worker's lease would reach, for a task
- * whose message no worker will see again.
+ * whose message no worker will see again. It keeps its place under its user's cap (it is
+ * published again at once), stamped now: queue care republishes only what waits that long from here.
  */
 export function decideRecoverStale(task: Task | null, retentionMs: number, now: Date): Decision<StaleKind> {
   if (!task || task.status !== 'PROCESSING' || !task.lease || task.lease.expiresAt > now) return keep('skipped');
   if (isOutOfAttempts(task)) return { kind: 'failed', patch: giveUp(task, now, retentionMs) };
-  return { kind: 'requeued', patch: { status: 'QUEUED', lease: null, error: STOPPED_ATTEMPT, message: 'requeued after an expired lease' } };
+  return { kind: 'requeued', patch: { status: 'QUEUED', lease: null, error: STOPPED_ATTEMPT, message: 'requeued after an expired lease', admittedAt: now, dispatchedAt: now } };
 }

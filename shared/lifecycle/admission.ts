@@ -14,7 +14,7 @@ export interface AdmissionDeps {
   admission: Pick<AdmissionStore, 'admit' | 'unadmit'>;
   tasks: Pick<TaskStore, 'markDispatched'>;
   queue: Pick<LifecycleQueue, 'publishTask'>;
-  fairness: Pick<FairnessSettings, 'cap' | 'agingMs'>;
+  fairness: Pick<FairnessSettings, 'cap' | 'idleCap' | 'agingMs'>;
 }
 
 /**

@@ -1,12 +1,16 @@
 /**
- * Requeue: FAILED tasks back to QUEUED with fresh attempts, each published again to its priority
- * topic. The one implementation behind POST /queue/requeue-failed (a caller's own tasks) and
- * `docvault queue requeue-failed` (an operator's, over every user), and behind POST
- * /tasks/{id}/password (one task, with the password it lacked).
+ * Requeue: FAILED tasks back to QUEUED with fresh attempts, held like new tasks and admitted
+ * under their users' caps (admission.ts), so a requeue of a thousand tasks of one user does not
+ * fill the topics ahead of everyone else. The one implementation behind POST
+ * /queue/requeue-failed (a caller's own tasks) and `docvault queue requeue-failed` (an
+ * operator's, over every user), and behind POST /tasks/{id}/password (one task, with the
+ * password it lacked).
  */
 import type { Priority, Task } from '../core/task.ts';
+import { admitAndPublish, type AdmissionDeps } from './admission.ts';
 import { eachLimited, PAGE_SIZE, type LifecycleDeps } from './deps.ts';
-import { publishQueued } from './finish.ts';
+
+export type RequeueDeps = Pick<LifecycleDeps, 'tasks'> & AdmissionDeps;
 
 export interface RequeueFilter {
   /** Only this user's tasks (the api's caller). */
@@ -24,6 +28,8 @@ export interface RequeueFilter {
 
 export interface RequeueReport {
   requeued: Array<{ taskId: string; priority: Priority; code: string | null }>;
+  /** Tasks published by this run: requeued ones (and older held ones) their users' caps let go now; the rest wait their turn. */
+  admitted: string[];
   /** Looked at but not requeued: requeued MAX_REQUEUES times already, or changed meanwhile. */
   skipped: number;
 }
@@ -33,8 +39,8 @@ export interface RequeueReport {
  * failed again at once) sits behind the cursor and is handled once per run, never in a loop; and
  * the tasks it may no longer requeue never block the rest.
  */
-export async function requeueFailed(deps: Pick<LifecycleDeps, 'tasks' | 'queue'>, filter: RequeueFilter): Promise<RequeueReport> {
-  const report: RequeueReport = { requeued: [], skipped: 0 };
+export async function requeueFailed(deps: RequeueDeps, filter: RequeueFilter): Promise<RequeueReport> {
+  const report: RequeueReport = { requeued: [], admitted: [], skipped: 0 };
   const maxScan = filter.maxScan ?? Number.POSITIVE_INFINITY;
   const scope = {
     ...(filter.userHash ? { userHash: filter.userHash } : {}),
@@ -47,14 +53,13 @@ export async function requeueFailed(deps: Pick<LifecycleDeps, 'tasks' | 'queue'>
     if (ids.length === 0) break;
     scanned += ids.length;
     after = ids.at(-1);
-    for (const done of await eachLimited(ids, async (id) => {
-      const task = await deps.tasks.requeue(id, filter.userHash ? { userHash: filter.userHash } : {});
-      if (task) await publishQueued(deps, task);
-      return task;
-    })) {
-      if (done) report.requeued.push({ taskId: done.taskId, priority: done.priority, code: done.error?.code ?? null });
+    const done = await eachLimited(ids, (id) => deps.tasks.requeue(id, filter.userHash ? { userHash: filter.userHash } : {}));
+    for (const task of done) {
+      if (task) report.requeued.push({ taskId: task.taskId, priority: task.priority, code: task.error?.code ?? null });
       else report.skipped++;
     }
+    const users = [...new Set(done.flatMap((task) => (task ? [task.userHash] : [])))];
+    report.admitted.push(...(await eachLimited(users, (userHash) => admitAndPublish(deps, userHash))).flat().map((t) => t.taskId));
   }
   return report;
 }
@@ -63,8 +68,9 @@ export async function requeueFailed(deps: Pick<LifecycleDeps, 'tasks' | 'queue'>
  * One task that failed for want of a password, back to QUEUED with the password sealed into it;
  * null when it is not (or no longer) such a task of this user, or was requeued too often.
  */
-export async function requeueWithPassword(deps: Pick<LifecycleDeps, 'tasks' | 'queue'>, taskId: string, userHash: string, sealedPassword: string): Promise<Task | null> {
+export async function requeueWithPassword(deps: RequeueDeps, taskId: string, userHash: string, sealedPassword: string): Promise<Task | null> {
   const task = await deps.tasks.requeue(taskId, { userHash, sealedPassword });
-  if (task) await publishQueued(deps, task);
-  return task;
+  if (!task) return null;
+  const admitted = await admitAndPublish(deps, userHash);
+  return admitted.find((t) => t.taskId === task.taskId) ?? task;
 }

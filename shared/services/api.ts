@@ -260,8 +260,13 @@ export async function cancelTask(deps: ApiDeps, caller: Caller, id: string): Pro
   // Its place in the user's cap is free: the next held task may go. Not awaited: the admission
   // transaction queues behind the worker's own (the cancelled work leaving its slot admits too),
   // which held the answer for seconds; one that never runs is queue care's, later.
-  void admitAndPublish({ ...deps, fairness: deps.config.fairness }, caller.userHash).catch((err: unknown) => deps.log.warn('admission after a cancel failed', { error: err }));
+  void admitAndPublish(admissionDeps(deps), caller.userHash).catch((err: unknown) => deps.log.warn('admission after a cancel failed', { error: err }));
   return taskView(task);
+}
+
+/** What admission needs (lifecycle/admission.ts): the api's clients with its fairness settings. */
+function admissionDeps(deps: ApiDeps) {
+  return { ...deps, fairness: deps.config.fairness };
 }
 
 const PasswordRequest = z.object({ password: z.string() });
@@ -282,7 +287,7 @@ export async function retryWithPassword(deps: ApiDeps, caller: Caller, id: strin
       status: current.status,
     });
   }
-  const task = await requeueWithPassword(deps, taskId, caller.userHash, sealedPassword);
+  const task = await requeueWithPassword(admissionDeps(deps), taskId, caller.userHash, sealedPassword);
   if (!task) throw new DocVaultError('NOT_AWAITING_PASSWORD', 'The task changed meanwhile, or was requeued too often already.', { status: current.status });
   deps.log.info('task requeued with a password', { taskId, userHash: caller.userHash });
   return taskView(task);
@@ -318,7 +323,7 @@ export async function requeueFailedOf(deps: ApiDeps, caller: Caller, body: unkno
   // own would hand it fresh attempts on every call. Operators may still requeue any code with the
   // CLI (after raising a limit, say).
   if (code && !isRetryableCode(code)) return { requeued: 0, taskIds: [], skipped: 0 };
-  const report = await requeueFailed(deps, {
+  const report = await requeueFailed(admissionDeps(deps), {
     userHash: caller.userHash,
     ...(code ? { code } : { codes: RETRYABLE_CODES }),
     limit: MAX_REQUEUE,

@@ -19,8 +19,8 @@ let pipeline: Pipeline;
 beforeAll(async () => {
   pipeline = await startPipeline({
     functions: ['upload', 'api', 'dispatch', 'ocr-worker'],
-    // The test polls 30 tasks' status a second, more than a caller's default api rate allows.
-    env: { dispatch: fairness, 'ocr-worker': { ...fairness, OCR_WORKERS: '1', WORKER_SLOTS: '1' }, api: { API_RATE_LIMIT: '0' } },
+    // The test polls 30 tasks' status at once, a second apart: more than a caller's default api rate and requests at once allow.
+    env: { dispatch: fairness, 'ocr-worker': { ...fairness, OCR_WORKERS: '1', WORKER_SLOTS: '1' }, api: { API_RATE_LIMIT: '0', API_CONCURRENT_REQUESTS: '0' } },
   });
 }, 180_000);
 afterAll(() => pipeline?.stop());

@@ -37,9 +37,9 @@ beforeAll(async () => {
   pipeline = await startPipeline({
     functions: ['dispatch', 'ocr-worker'],
     env: {
-      // One task of a user in flight: the rest held back, admitted in the user's own priority order.
-      dispatch: { MAX_ATTEMPTS: String(MAX_ATTEMPTS), MAX_DOCUMENT_BYTES: String(MAX_BYTES), USER_IN_FLIGHT_CAP: '1' },
-      'ocr-worker': { LEASE_SECONDS: '4', MAX_ATTEMPTS: String(MAX_ATTEMPTS), OCR_WORKERS: '1', OCR_FAULT_MARKER: POISON, USER_IN_FLIGHT_CAP: '1' },
+      // One task of a user in flight, alone or not (no work-conserving idle cap): the rest held back, admitted in the user's own priority order.
+      dispatch: { MAX_ATTEMPTS: String(MAX_ATTEMPTS), MAX_DOCUMENT_BYTES: String(MAX_BYTES), USER_IN_FLIGHT_CAP: '1', USER_IN_FLIGHT_IDLE_CAP: '1' },
+      'ocr-worker': { LEASE_SECONDS: '4', MAX_ATTEMPTS: String(MAX_ATTEMPTS), OCR_WORKERS: '1', OCR_FAULT_MARKER: POISON, USER_IN_FLIGHT_CAP: '1', USER_IN_FLIGHT_IDLE_CAP: '1' },
     },
   });
   suite = pipeline.suite;

@@ -12,7 +12,8 @@ import { startFunction, type FunctionProcess } from '../../emulators/functions.t
 import { OPENAPI } from '../../functions/api/openapi.ts';
 import { fixture } from '../support/fixtures.ts';
 import { asUser } from '../support/http.ts';
-import { startSuite, type Suite } from '../support/suite.ts';
+import { startSuite, TEST_SECRET, type Suite } from '../support/suite.ts';
+import { userHashOf } from '../../shared/core/task.ts';
 import { ALICE, BOB, aliceHash } from '../support/users.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -22,7 +23,19 @@ let upload: FunctionProcess;
 let logDir: string;
 // A window long enough that no token comes back while a test runs: exactly BURST requests are taken.
 const BURST = 5;
-const LIMITS = { RATE_LIMIT_WINDOW_SECONDS: '3600', API_RATE_LIMIT: '60', API_RATE_BURST: String(BURST), UPLOAD_RATE_LIMIT: '60', UPLOAD_RATE_BURST: String(BURST) };
+// Requests at once: upload's below the burst, so its cap shows apart from the rate; the api's at the burst.
+const AT_ONCE = 3;
+const LIMITS = {
+  RATE_LIMIT_WINDOW_SECONDS: '3600',
+  API_RATE_LIMIT: '60',
+  API_RATE_BURST: String(BURST),
+  API_CONCURRENT_REQUESTS: String(BURST),
+  UPLOAD_RATE_LIMIT: '60',
+  UPLOAD_RATE_BURST: String(BURST),
+  UPLOAD_CONCURRENT_REQUESTS: String(AT_ONCE),
+};
+const CAROL = 'carol@example.com';
+const carolHash = userHashOf(CAROL, TEST_SECRET);
 
 beforeAll(async () => {
   suite = await startSuite();
@@ -36,6 +49,32 @@ afterAll(async () => {
   await Promise.allSettled([api?.stop(), upload?.stop()]);
   await suite?.stop();
 });
+
+function badSignedUrlRequest(user: string): Promise<Response> {
+  return fetch(`${upload.url}/uploads`, { method: 'POST', headers: asUser(user, { 'content-type': 'application/json' }), body: JSON.stringify({}) });
+}
+
+/** A 20 MB multipart upload whose headers and first bytes are sent and the rest held back; the answer, if one comes before abort(). */
+function hangingUpload(user: string): { answer: Promise<{ status: number; retryAfter: string | undefined; body: string }>; abort(): void } {
+  const req = request(`${upload.url}/`, {
+    method: 'POST',
+    headers: asUser(user, { 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(20 * 1024 * 1024) }),
+  });
+  const answer = new Promise<{ status: number; retryAfter: string | undefined; body: string }>((resolve, reject) => {
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      res.on('end', () => {
+        req.destroy();
+        resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'], body });
+      });
+    });
+    req.on('error', reject);
+  });
+  answer.catch(() => undefined);
+  req.write('--x\r\n');
+  return { answer, abort: () => req.destroy() };
+}
 
 async function flood(count: number, send: () => Promise<Response>): Promise<Response[]> {
   return Promise.all(Array.from({ length: count }, send));
@@ -69,37 +108,48 @@ describe('the per-user rate limit, through the functions-framework processes', (
   });
 
   it("refuses an upload over the limit before its body is sent, and takes another user's", async () => {
-    // The flooding user's burst, spent on signed-URL requests (each counted, whatever its answer).
-    const spent = await flood(BURST, () =>
-      fetch(`${upload.url}/uploads`, { method: 'POST', headers: asUser(ALICE, { 'content-type': 'application/json' }), body: JSON.stringify({}) }),
-    );
-    expect(spent.map((r) => r.status)).toEqual(Array(BURST).fill(400));
+    // The flooding user's burst, spent on signed-URL requests one after another (each counted, whatever its answer).
+    const spent: number[] = [];
+    for (let i = 0; i < BURST; i++) spent.push((await badSignedUrlRequest(ALICE)).status);
+    expect(spent).toEqual(Array(BURST).fill(400));
     // A 20 MB multipart upload whose body never comes: answered from its headers alone.
-    const answer = await new Promise<{ status: number; retryAfter: string | undefined; body: string }>((resolve, reject) => {
-      const req = request(`${upload.url}/`, {
-        method: 'POST',
-        headers: asUser(ALICE, { 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(20 * 1024 * 1024) }),
-      });
-      req.on('response', (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString('utf8')));
-        res.on('end', () => {
-          req.destroy();
-          resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'], body });
-        });
-      });
-      req.on('error', reject);
-      req.write('--x\r\n'); // headers and a few bytes out, the rest held back
-    });
-    expect(answer.status).toBe(429);
-    expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1);
-    expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+    const { answer } = hangingUpload(ALICE);
+    const refused = await answer;
+    expect(refused.status).toBe(429);
+    expect(Number(refused.retryAfter)).toBeGreaterThanOrEqual(1);
+    expect(JSON.parse(refused.body)).toMatchObject({ error: { code: 'RATE_LIMITED' } });
 
     // Bob's upload is taken.
     const form = new FormData();
     form.append('file', new Blob([Buffer.from(fixture('tessjs_testocr.png'))], { type: 'image/png' }), 'page.png');
     const bob = await fetch(`${upload.url}/`, { method: 'POST', headers: asUser(BOB), body: form });
     expect(bob.status).toBe(202);
+  });
+
+  it('answers one request too many at once 429 at once, while the rate has tokens left, and serves another user meanwhile', async () => {
+    // Carol's uploads whose bodies never come: each holds one of her places until its connection closes.
+    const hanging = Array.from({ length: AT_ONCE }, () => hangingUpload(CAROL));
+    try {
+      // Her next request is refused for being one too many at once (the server may take a moment to see all of them).
+      let next = await badSignedUrlRequest(CAROL);
+      for (let tries = 0; next.status === 400 && tries < BURST - AT_ONCE - 1; tries++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        next = await badSignedUrlRequest(CAROL);
+      }
+      expect(next.status).toBe(429);
+      expect(next.headers.get('retry-after')).toBe('1');
+      expect(await next.json()).toMatchObject({ error: { code: 'RATE_LIMITED', message: expect.stringMatching(/at once/) } });
+      // Bob is served beside her, and none of her places was his.
+      expect((await badSignedUrlRequest(BOB)).status).toBe(400);
+    } finally {
+      for (const h of hanging) h.abort();
+    }
+    // Her places come back with the closed connections: refused now only by the rate, if at all.
+    await waitFor('carol\'s places given back', async () => {
+      const res = await badSignedUrlRequest(CAROL);
+      const body = (await res.json()) as { error?: { message: string } };
+      return /at once/.test(body.error?.message ?? '') ? undefined : true;
+    }, 10_000);
   });
 
   it("logs the refusals with the caller's hash, never the email", async () => {
@@ -109,8 +159,9 @@ describe('the per-user rate limit, through the functions-framework processes', (
     }, 10_000);
     const refusals = lines.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { httpRequest?: { status: number }; userHash?: string }).filter((e) => e.httpRequest?.status === 429);
     expect(refusals.length).toBeGreaterThan(0);
-    for (const entry of refusals) expect(entry.userHash).toBe(aliceHash);
+    for (const entry of refusals) expect([aliceHash, carolHash]).toContain(entry.userHash);
     expect(lines).not.toContain(ALICE);
+    expect(lines).not.toContain(CAROL);
   });
 
   it('is described in the OpenAPI description: 429 with Retry-After on every operation that names a caller', () => {

@@ -1,9 +1,20 @@
-/** One file through the upload function (multipart), as a caller of the local suite: its task id. */
+/**
+ * One file through the upload function (multipart), as a caller of the local suite: its task id.
+ * Refused for too many requests at once (or too fast), it waits the Retry-After and sends again, as a client should.
+ */
 export async function uploadOne(uploadUrl: string, user: string, name: string, bytes: Uint8Array, fields: Record<string, string> = {}): Promise<string> {
-  const form = new FormData();
-  form.append('file', new Blob([Buffer.from(bytes)]), name);
-  for (const [key, value] of Object.entries(fields)) form.append(key, value);
-  const res = await fetch(`${uploadUrl}/`, { method: 'POST', body: form, headers: { 'x-user-email': user } });
+  const send = () => {
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.from(bytes)]), name);
+    for (const [key, value] of Object.entries(fields)) form.append(key, value);
+    return fetch(`${uploadUrl}/`, { method: 'POST', body: form, headers: { 'x-user-email': user } });
+  };
+  let res = await send();
+  for (let tries = 0; res.status === 429 && tries < 30; tries++) {
+    await res.body?.cancel();
+    await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 1000));
+    res = await send();
+  }
   if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${await res.text()}`);
   return ((await res.json()) as { tasks: Array<{ taskId: string }> }).tasks[0]!.taskId;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agedRank, chooseAdmissions, laneFor, pickNext, type WaitingDelivery } from '../../../shared/core/fairness.ts';
+import { agedRank, capNow, chooseAdmissions, isWorkConserving, laneFor, pickNext, type WaitingDelivery } from '../../../shared/core/fairness.ts';
 
 const MB = 1024 * 1024;
 
@@ -70,5 +70,17 @@ describe('pickNext', () => {
 
   it('answers -1 when nothing waits', () => {
     expect(pickNext([], none, 0, 60_000)).toBe(-1);
+  });
+});
+
+describe('capNow (work-conserving admission)', () => {
+  it('lets a user up to the idle cap while nobody else waits, and holds them to the cap once someone does', () => {
+    expect(capNow({ cap: 4, idleCap: 8 }, false)).toBe(8);
+    expect(capNow({ cap: 4, idleCap: 8 }, true)).toBe(4);
+    // No idle cap, or one below the cap: the cap always.
+    expect(capNow({ cap: 4 }, false)).toBe(4);
+    expect(capNow({ cap: 4, idleCap: 2 }, false)).toBe(4);
+    expect(isWorkConserving({ cap: 4, idleCap: 8 })).toBe(true);
+    expect(isWorkConserving({ cap: 4 })).toBe(false);
   });
 });

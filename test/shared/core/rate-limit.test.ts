@@ -1,6 +1,6 @@
 /** The per-user token bucket, on a clock the test moves. */
 import { describe, expect, it } from 'vitest';
-import { RateLimiter, retryAfterSeconds, type Admission } from '../../../shared/core/rate-limit.ts';
+import { InFlightLimiter, RateLimiter, retryAfterSeconds, type Admission } from '../../../shared/core/rate-limit.ts';
 
 function limiterAt(limit = { requests: 60, windowMs: 60_000, burst: 5 }, maxKeys?: number) {
   const clock = { now: 0 };
@@ -92,5 +92,43 @@ describe('retryAfterSeconds', () => {
     [59_500, 60],
   ])('%i ms → %i s', (ms, seconds) => {
     expect(retryAfterSeconds({ retryAfterMs: ms })).toBe(seconds);
+  });
+});
+
+describe('InFlightLimiter', () => {
+  it("refuses a user's request beyond the cap while the others run, whatever their rate, and not another user's", () => {
+    const limiter = new InFlightLimiter(2);
+    const first = limiter.enter('flood');
+    const second = limiter.enter('flood');
+    expect(first).toBeTypeOf('function');
+    expect(second).toBeTypeOf('function');
+    expect(limiter.enter('flood')).toBeNull();
+    expect(limiter.enter('other')).toBeTypeOf('function');
+    expect(limiter.running('flood')).toBe(2);
+    first!();
+    expect(limiter.running('flood')).toBe(1);
+    expect(limiter.enter('flood')).toBeTypeOf('function');
+  });
+
+  it('gives a place back once, however often its answer ends (finish and close both fire)', () => {
+    const limiter = new InFlightLimiter(1);
+    const leave = limiter.enter('alice')!;
+    const other = limiter.enter('bob')!;
+    leave();
+    leave();
+    expect(limiter.running('alice')).toBe(0);
+    const again = limiter.enter('alice');
+    expect(again).toBeTypeOf('function');
+    leave(); // a late second call must not free the new request's place
+    expect(limiter.enter('alice')).toBeNull();
+    again!();
+    other();
+    // Only users with a request running are kept.
+    expect(limiter.size).toBe(0);
+  });
+
+  it('refuses a cap below one', () => {
+    expect(() => new InFlightLimiter(0)).toThrow(RangeError);
+    expect(() => new InFlightLimiter(1.5)).toThrow(RangeError);
   });
 });

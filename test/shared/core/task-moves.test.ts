@@ -75,6 +75,12 @@ describe('cancel, requeue, recover', () => {
     expect(decideRequeue(failed, 'c'.repeat(64)).kind).toBe('refused');
     expect(decideRequeue(makeTask()).kind).toBe('refused');
   });
+  it('requeue: the task comes back held (no admission, no dispatch), so it waits for a place under its user\'s cap and queue care does not publish it as lost', () => {
+    const failed = makeTask({ status: 'FAILED', attempts: 3, admittedAt: earlier, dispatchedAt: earlier });
+    expect(decideRequeue(failed).patch).toMatchObject({ status: 'QUEUED', admittedAt: null, dispatchedAt: null });
+    const encrypted = { ...failed, error: { code: 'ENCRYPTED_PDF' as const, message: 'x' } };
+    expect(decideRequeue(encrypted, encrypted.userHash, { sealedPassword: 'sealed' }).patch).toMatchObject({ admittedAt: null, dispatchedAt: null });
+  });
   it('requeue: the last finish\'s callback state is cleared, so the task does not show a delivery of its old failure', () => {
     const delivered = { status: 'DELIVERED' as const, attempts: 1, lastStatus: 200, lastError: null, eventAt: earlier.toISOString(), updatedAt: earlier };
     const failed = makeTask({ status: 'FAILED', attempts: 3, callbackUrl: 'https://example.com/hook', callback: delivered });
@@ -86,6 +92,8 @@ describe('cancel, requeue, recover', () => {
   it('recover-stale: an expired lease comes back or gives up; a live one is skipped', () => {
     const stale = makeTask({ status: 'PROCESSING', attempts: 1, lease: { workerId: 'dead', expiresAt: earlier } });
     expect(decideRecoverStale(stale, 1000, now).patch).toMatchObject({ status: 'QUEUED', error: STOPPED_ATTEMPT });
+    // Published again at once and still in flight: its admission is stamped afresh, not left at its first one.
+    expect(decideRecoverStale({ ...stale, admittedAt: earlier, dispatchedAt: earlier }, 1000, now).patch).toMatchObject({ admittedAt: now, dispatchedAt: now });
     expect(decideRecoverStale({ ...stale, attempts: 3 }, 1000, now).patch).toMatchObject({ status: 'FAILED', expireAt: new Date(now.getTime() + 1000) });
     expect(decideRecoverStale({ ...stale, lease: { workerId: 'alive', expiresAt: later } }, 1000, now).kind).toBe('skipped');
   });

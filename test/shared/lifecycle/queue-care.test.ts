@@ -19,6 +19,7 @@ import { DEAD_LETTER_TOPIC, EVENTS_TOPIC, PRIORITY_TOPICS } from '../../../share
 import { messageFor } from '../../../shared/core/task.ts';
 import { recoverStale } from '../../../shared/lifecycle/recover-stale.ts';
 import { requeueFailed } from '../../../shared/lifecycle/requeue.ts';
+import { releaseQueued } from '../../../shared/lifecycle/release-queued.ts';
 import { cleanupTasks, DAY_MS } from '../../../shared/lifecycle/cleanup.ts';
 import { startSuite, TEST_BUCKETS, TEST_SECRET, type Suite } from '../../support/suite.ts';
 import { makeTask } from '../../support/tasks.ts';
@@ -33,6 +34,8 @@ let storage: Storage;
 let deps: QueueCareDeps;
 let admission: AdmissionStore;
 const fairness = { cap: 2, agingMs: 3_600_000, republishAfterMs: 10 * 60_000 };
+/** Queue care's clients with admission, as the CLI builds them. */
+const care = () => ({ ...deps, admission, fairness });
 
 beforeAll(async () => {
   suite = await startSuite();
@@ -132,15 +135,15 @@ describe('queue requeue-failed', () => {
       const [aliceEngine, aliceCorrupt, bobEngine] = await seed(failed(aliceHash, 'ENGINE_FAILURE', 'high'), failed(aliceHash, 'CORRUPT_DOCUMENT', 'low'), failed(bobHash, 'ENGINE_FAILURE', 'high'));
 
       const io = capture();
-      expect(await runRequeueFailed(deps, TEST_SECRET, { code: 'ENGINE_FAILURE', user: ALICE }, io)).toBe(0);
-      expect(io.out()).toBe(`requeued  ${aliceEngine!.taskId}  high  ENGINE_FAILURE\n1 task requeued and published again (code ENGINE_FAILURE, user ${aliceHash.slice(0, 12)}…)\n`);
+      expect(await runRequeueFailed(care(), TEST_SECRET, { code: 'ENGINE_FAILURE', user: ALICE }, io)).toBe(0);
+      expect(io.out()).toBe(`requeued  ${aliceEngine!.taskId}  high  ENGINE_FAILURE\n1 task requeued (code ENGINE_FAILURE, user ${aliceHash.slice(0, 12)}…): 1 published now\n`);
       expect(io.out()).not.toContain(ALICE);
       expect(await store.get(aliceEngine!.taskId)).toMatchObject({ status: 'QUEUED', attempts: 0, completedAt: null });
       expect((await store.get(bobEngine!.taskId))!.status).toBe('FAILED');
 
-      const rest = await requeueFailed(deps, { limit: 100 });
+      const rest = await requeueFailed(care(), { limit: 100 });
       expect(rest.requeued.map((r) => r.taskId).sort()).toEqual([aliceCorrupt!.taskId, bobEngine!.taskId].sort());
-      expect((await requeueFailed(deps, { limit: 100 })).requeued).toEqual([]);
+      expect((await requeueFailed(care(), { limit: 100 })).requeued).toEqual([]);
 
       await listener.waitFor(3);
       expect(listener.messages.map(without)).toHaveLength(3);
@@ -288,8 +291,8 @@ describe('queue care in pages', () => {
     const old = new Date(now - 10 * DAY_MS);
     const done = await seed(...five({ status: 'COMPLETED', completedAt: old, updatedAt: old, generation: '7' }));
 
-    expect((await requeueFailed(deps, { limit: 4, pageSize: 2 })).requeued).toHaveLength(4);
-    expect((await requeueFailed(deps, { limit: 100, pageSize: 2 })).requeued).toHaveLength(1);
+    expect((await requeueFailed(care(), { limit: 4, pageSize: 2 })).requeued).toHaveLength(4);
+    expect((await requeueFailed(care(), { limit: 100, pageSize: 2 })).requeued).toHaveLength(1);
     expect((await Promise.all(failed.map((t) => store.get(t.taskId)))).every((t) => t!.status === 'QUEUED')).toBe(true);
 
     expect((await recoverStale(deps, { pageSize: 2 })).requeued.sort()).toEqual(stale.map((t) => t.taskId).sort());
@@ -410,6 +413,47 @@ describe('release-queued and admission (per-user fairness)', () => {
     } finally {
       await sink.close();
     }
+  }, 60_000);
+
+  it('a requeue is admitted afresh: held under the user\'s cap, stamped now, never published again as lost by release-queued', async () => {
+    const failed = (minutes: number) =>
+      makeTask({ userHash: aliceHash, status: 'FAILED', attempts: 3, error: { code: 'ENGINE_FAILURE', message: 'x' }, createdAt: minutesAgo(minutes), admittedAt: minutesAgo(minutes), dispatchedAt: minutesAgo(minutes), completedAt: minutesAgo(1) });
+    const [inFlight] = await seed(makeTask({ userHash: aliceHash, createdAt: minutesAgo(40), admittedAt: minutesAgo(1), dispatchedAt: minutesAgo(1) }));
+    const requeued = await seed(failed(30), failed(25), failed(20));
+    const sink = await listen(Object.values(PRIORITY_TOPICS));
+    try {
+      const started = new Date();
+      const report = await requeueFailed(care(), { limit: 100 });
+      expect(report.requeued.map((r) => r.taskId).sort()).toEqual(requeued.map((t) => t!.taskId).sort());
+      // Alice holds one place of two: exactly one requeued task goes, the oldest; the others wait held.
+      expect(report.admitted).toEqual([requeued[0]!.taskId]);
+      const after = await Promise.all(requeued.map((t) => store.get(t!.taskId)));
+      expect(after[0]!.admittedAt!.getTime()).toBeGreaterThanOrEqual(started.getTime());
+      expect(after.slice(1).map((t) => [t!.status, t!.admittedAt, t!.dispatchedAt])).toEqual([
+        ['QUEUED', null, null],
+        ['QUEUED', null, null],
+      ]);
+      // Queue care right after: Alice is at her cap, and the fresh stamp is not taken for a lost message.
+      const release = await releaseQueued({ ...care(), tasks: store });
+      expect(release).toEqual({ admitted: [], republished: [] });
+      await sink.waitFor(1);
+      expect(sink.messages.map((m) => m.taskId)).toEqual([requeued[0]!.taskId]);
+      expect(inFlight).toBeDefined();
+    } finally {
+      await sink.close();
+    }
+  }, 60_000);
+
+  it('work-conserving: a user alone has up to the idle cap in flight; once another user has work held back, the cap bites', async () => {
+    await seed(...Array.from({ length: 10 }, (_, i) => makeTask({ userHash: aliceHash, createdAt: minutesAgo(20 - i) })));
+    const settings = { cap: 2, idleCap: 5, agingMs: 3_600_000 };
+    expect(await admission.admit(aliceHash, settings)).toHaveLength(5);
+    // Bob arrives: Alice's held work does not make Bob wait longer than his cap says, and Bob's does cap Alice.
+    await seed(...Array.from({ length: 3 }, (_, i) => makeTask({ userHash: bobHash, createdAt: minutesAgo(5 - i) })));
+    expect(await admission.admit(bobHash, settings)).toHaveLength(2);
+    expect(await admission.admit(aliceHash, settings)).toEqual([]);
+    // Without an idle cap, the cap always bites.
+    expect(await admission.admit(aliceHash, { cap: 6, agingMs: 3_600_000 })).toHaveLength(1);
   }, 60_000);
 
   it('concurrent admissions of one user (two instances, many events) never take more places than the cap', async () => {
