@@ -7,7 +7,7 @@
 import { Presets, SingleBar } from 'cli-progress';
 import { createFirestore, TaskStore } from '../shared/adapters/firestore-tasks.ts';
 import { createStorage } from '../shared/adapters/storage.ts';
-import { ConfigError, loadConfig } from '../shared/config.ts';
+import { loadConfig } from '../shared/config.ts';
 import { Languages } from '../shared/core/options.ts';
 import { Email, Priority, userHashOf } from '../shared/core/task.ts';
 import { DocVaultError } from '../shared/core/errors.ts';
@@ -218,10 +218,6 @@ export async function runIngestCommand(dir: string, flags: IngestFlags, io: Io, 
     const failed = report.outcomes.failed + report.outcomes.conflict + (monitor ? monitor.failedCount + monitor.unfinished : 0);
     return failed > 0 || report.aborted ? 1 : 0;
   } catch (err) {
-    if (err instanceof ConfigError) {
-      io.stderr.write(`${err.message}\n(against the local suite of npm start, add --local)\n`);
-      return 2;
-    }
     return reportCliError(err, io.stderr);
   } finally {
     await firestore?.terminate();

@@ -9,7 +9,7 @@ import { FirestoreContentIndex } from '../shared/adapters/content-index.ts';
 import { createFirestore, TaskStore } from '../shared/adapters/firestore-tasks.ts';
 import { createPubSub, Queue } from '../shared/adapters/pubsub.ts';
 import { createStorage, GcsBlobStore } from '../shared/adapters/storage.ts';
-import { ConfigError, loadConfig, type Config } from '../shared/config.ts';
+import { loadConfig, type Config } from '../shared/config.ts';
 import { DocVaultError, ErrorCode } from '../shared/core/errors.ts';
 import { reportCliError } from './cli-errors.ts';
 import { operatorEnv } from './target.ts';
@@ -69,20 +69,12 @@ export function queueCareClients(config: Config, io: QueueIo): QueueCareClients 
   };
 }
 
-function reportError(err: unknown, io: QueueIo): number {
-  if (err instanceof ConfigError) {
-    io.stderr.write(`${err.message}\n(against the local suite of npm start, add --local)\n`);
-    return 2;
-  }
-  return reportCliError(err, io.stderr);
-}
-
 async function run(io: QueueIo, body: () => Promise<void>): Promise<number> {
   try {
     await body();
     return 0;
   } catch (err) {
-    return reportError(err, io);
+    return reportCliError(err, io.stderr);
   }
 }
 
@@ -207,7 +199,7 @@ async function withClients(local: boolean, io: QueueIo, body: (clients: QueueCar
     clients = queueCareClients(config, io);
     return await body(clients);
   } catch (err) {
-    return reportError(err, io);
+    return reportCliError(err, io.stderr);
   } finally {
     await clients?.close();
   }
@@ -238,7 +230,7 @@ export async function runQueueSubcommand(name: QueueSubcommand, flags: object, p
         checked = checkedRequeueFlags(flags);
         if (name === 'failed') return withClients(local, io, (c) => runQueueFailed(c, checked, io));
       } catch (err) {
-        return reportError(err, io);
+        return reportCliError(err, io.stderr);
       }
       return withClients(local, io, (c) => runRequeueFailed(c, c.config.USER_HASH_SECRET, checked, io));
     }

@@ -47,6 +47,17 @@ describe('docvault errors', () => {
     expect(run.stderr).not.toMatch(/Usage:/);
   });
 
+  it.each([
+    ['queue', 'stats'],
+    ['ingest', 'test/fixtures', '--user', 'you@example.com'],
+  ])('an operator command with no environment and no local suite is one INVALID_ARGUMENT line naming what is missing, exit 2 (%s)', async (...args) => {
+    const bare = { GOOGLE_CLOUD_PROJECT: '', FIRESTORE_EMULATOR_HOST: '', PUBSUB_EMULATOR_HOST: '', STORAGE_EMULATOR_HOST: '', RESULTS_BUCKET: '', UPLOADS_BUCKET: '', DOCVAULT_DATA_ROOT: '/nonexistent' };
+    const run = await docvault(args, bare);
+    expect(run.code).toBe(2);
+    expect(oneLine(run.stderr)).toHaveLength(1);
+    expect(run.stderr).toMatch(/^error INVALID_ARGUMENT: Invalid environment: .*GOOGLE_CLOUD_PROJECT.*\(against the local suite of npm start, add --local\)$/m);
+  });
+
   it('--help and --version exit 0', async () => {
     const [help, version] = await Promise.all([docvault(['--help']), docvault(['--version'])]);
     expect(help.code).toBe(0);

@@ -331,11 +331,11 @@ describe('docvault queue (the command line)', () => {
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({ pending: 1, failed: 1, processing: 0 });
 
-    const missing = spawn(process.execPath, [cli, 'queue', 'stats'], { env: { PATH: process.env.PATH ?? '' } });
+    const missing = spawn(process.execPath, [cli, 'queue', 'stats'], { env: { PATH: process.env.PATH ?? '', DOCVAULT_DATA_ROOT: '/nonexistent' } });
     let missingErr = '';
     missing.stderr.on('data', (c: Buffer) => (missingErr += c.toString()));
     expect(await new Promise((done) => missing.on('close', done))).toBe(2);
-    expect(missingErr).toMatch(/Invalid environment:\n[\s\S]*RESULTS_BUCKET[\s\S]*add --local/);
+    expect(missingErr).toMatch(/^error INVALID_ARGUMENT: Invalid environment: .*RESULTS_BUCKET.*add --local\)\n$/);
 
     // a suite that is not running is said at once, not after the clients' retries
     const stopped = spawn(process.execPath, [cli, 'queue', '--local', 'stats'], { env: { PATH: process.env.PATH ?? '', FIRESTORE_PORT: '1' } });
