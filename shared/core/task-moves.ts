@@ -162,8 +162,8 @@ export function decideAddPassword(task: Task | null, sealedPassword: string): De
   return { kind: 'added', patch: { sealedPassword } };
 }
 
-/** The failures a password can cure: an encrypted PDF sent without one, or with one that did not open it. */
-export const PASSWORD_FAILURES: readonly string[] = ['ENCRYPTED_PDF', 'WRONG_PASSWORD'];
+/** The failures a password can cure: an encrypted PDF sent without one, with one that did not open it, or with one sealed under a former PASSWORD_KEY. */
+export const PASSWORD_FAILURES: readonly string[] = ['ENCRYPTED_PDF', 'WRONG_PASSWORD', 'PASSWORD_UNREADABLE'];
 
 export function awaitsPassword(task: Pick<Task, 'status' | 'error'>): boolean {
   return task.status === 'FAILED' && PASSWORD_FAILURES.includes(task.error?.code ?? '');
