@@ -5,25 +5,18 @@
  * README names that the CLI does not take, fails here.
  */
 import { exec } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readmeBlock } from './support/readme.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const run = promisify(exec);
 
-/** The lines of the first `sh` block after `heading` that run `npx docvault`, without their comments. */
-function readmeCommands(heading: string): string[] {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const after = readme.slice(readme.indexOf(heading));
-  const block = /```sh\n([\s\S]*?)```/.exec(after)?.[1] ?? '';
-  return block
-    .split('\n')
-    .filter((line) => line.startsWith('npx docvault '))
-    .map((line) => line.replace(/\s+#.*$/, ''));
-}
+/** The lines of the `sh` block under `heading` that run `npx docvault`. */
+const readmeCommands = (heading: string): string[] => readmeBlock(heading).filter((line) => line.startsWith('npx docvault '));
 
 /** Seven pages with a text layer (read from it, not OCRed: the test checks the commands, not OCR speed). */
 async function sevenPagePdf(): Promise<Uint8Array> {
