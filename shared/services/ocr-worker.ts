@@ -126,8 +126,9 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
     const bytes = await download;
     const readAt = Date.now();
     const options = { languages: task.languages, limits: deps.limits, searchablePdf: true, ...passwordOption(task, deps.passwordKey) };
-    // The same document read before (services/dedupe.ts): its result copied, not read again.
-    const dedupe = deps.dedupe ? dedupeContext(deps.dedupe, deps, log) : null;
+    // The same document read before (services/dedupe.ts): its result copied, not read again. Never a document read
+    // with a password: its result would go to whoever sent the same bytes, with no password or a wrong one.
+    const dedupe = deps.dedupe && options.password === undefined ? dedupeContext(deps.dedupe, deps, log) : null;
     const earlier = dedupe ? await findEarlierResult(dedupe, task, bytes, options) : null;
     if (dedupe && earlier?.reuse) {
       const reused = await reuse(dedupe, earlier.reuse, task, { startedAt: started, progress: (p) => lease.progress(p), signal: leaseLost.signal });
