@@ -3,6 +3,8 @@
  * becomes of it. The task store applies a decision in its transaction (and only there); the
  * lifecycle module (shared/lifecycle) does what follows it: publish, dead-letter, notify.
  */
+import { awaitsPassword } from './password-failures.ts';
+export { awaitsPassword, PASSWORD_FAILURES } from './password-failures.ts';
 import { canTransition, MAX_REQUEUES, TERMINAL_STATUSES, type Task, type TaskError, type TaskSummary } from './task.ts';
 
 /** A decision: what happened (kind) and the fields to write, or null to leave the task as it is. */
@@ -160,13 +162,6 @@ export function decideRequeue(task: Task | null, userHash?: string, withPassword
 export function decideAddPassword(task: Task | null, sealedPassword: string): Decision<'added' | 'late'> {
   if (!task || !(task.status === 'PENDING' || task.status === 'QUEUED') || task.sealedPassword !== null) return keep('late');
   return { kind: 'added', patch: { sealedPassword } };
-}
-
-/** The failures a password can cure: an encrypted PDF sent without one, with one that did not open it, or with one sealed under a former PASSWORD_KEY. */
-export const PASSWORD_FAILURES: readonly string[] = ['ENCRYPTED_PDF', 'WRONG_PASSWORD', 'PASSWORD_UNREADABLE'];
-
-export function awaitsPassword(task: Pick<Task, 'status' | 'error'>): boolean {
-  return task.status === 'FAILED' && PASSWORD_FAILURES.includes(task.error?.code ?? '');
 }
 
 export type StaleKind = 'requeued' | 'failed' | 'skipped';
