@@ -19,6 +19,7 @@ import { startStorageEmulator, type StorageEmulator } from './gcs/index.ts';
 import { provision } from './provision.ts';
 import { LOCAL_BUCKETS, LOCAL_PORTS, LOCAL_SECRETS } from '../shared/names.ts';
 import { launchTimestamp, localOffsetIso } from '../shared/ops/launch-data.ts';
+import { PASSWORD_KEY_FILE } from '../shared/ops/local-suite.ts';
 import { syncModels } from '../shared/ops/model-sync.ts';
 import { stagePackagedModels } from '../shared/ops/packaged-models.ts';
 
@@ -208,6 +209,9 @@ function writeLaunchInfo({ name, dataDir }: LaunchData, started: Date, env: Reco
     buckets: { uploads: env.UPLOADS_BUCKET, results: env.RESULTS_BUCKET, models: env.MODELS_BUCKET },
   };
   writeFileSync(join(dataDir, 'launch_info.json'), JSON.stringify(info, null, 2) + '\n');
+  // Beside it, readable by its owner only (and never in launch_info.json, which `data list --json` shows): the key
+  // the operators' commands seal a PDF's password with (docvault ingest --password).
+  writeFileSync(join(dataDir, PASSWORD_KEY_FILE), env.PASSWORD_KEY + '\n', { mode: 0o600 });
 }
 
 function sayReady({ dirs }: LaunchData, { firestore, pubsub, storage }: Emulators, { upload, api }: Functions): void {

@@ -7,7 +7,7 @@
  * manager stops it (SIGTERM to npm).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
@@ -161,10 +161,22 @@ describe('README against npm start', () => {
   }, 300_000);
 
   it('ingest puts a folder\'s files into the user\'s prefix, each a task', async () => {
-    const [command] = readmeBlock('Batch ingest: every supported file').map(withoutOptionalParts);
+    // Two lines, the second indented: one command.
+    const command = withoutOptionalParts(readmeBlock('Batch ingest: every supported file').join(' '));
     expect(command).toBe('npx docvault ingest ./scans --user you@example.com --local');
-    const run = await sh(command!, dir, env);
+    const run = await sh(command, dir, env);
     expect(run.code, run.stderr).toBe(0);
     await waitFor('the ingested file\'s task to complete', async () => ((await tasks()).some((t) => t.fileName === 'ingested.pdf' && t.status === 'COMPLETED') ? true : undefined), 240_000, 1000);
+  }, 300_000);
+
+  it('ingest --password reads an encrypted PDF with the password sealed by the running suite\'s key', async () => {
+    const line = readmeBlock('Batch ingest: every supported file').join(' ');
+    expect(line).toContain('[--password P]');
+    mkdirSync(join(dir, 'locked'));
+    copyFileSync(join(ROOT, 'test/fixtures/encrypted_tagged.pdf'), join(dir, 'locked', 'locked.pdf'));
+    const run = await sh(`${withoutOptionalParts(line).replace('./scans', './locked')} --password 's3cret'`, dir, env);
+    expect(run.code, run.stderr).toBe(0);
+    const task = await waitFor('the encrypted file\'s task to finish', async () => (await tasks()).find((t) => t.fileName === 'locked.pdf' && (t.status === 'COMPLETED' || t.status === 'FAILED')), 240_000, 1000);
+    expect(task.status, JSON.stringify(task.error)).toBe('COMPLETED');
   }, 300_000);
 });
