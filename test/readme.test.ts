@@ -47,9 +47,12 @@ describe('README: OCR of local files', () => {
   });
 
   it.each(commands)('%s', async (command) => {
-    const { stdout } = await run(command, { cwd: dir, env: { ...process.env, PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH}` }, maxBuffer: 64 << 20 });
+    const { stdout, stderr } = await run(command, { cwd: dir, env: { ...process.env, PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH}` }, maxBuffer: 64 << 20 });
     if (/ -o out\//.test(command)) {
       for (const name of ['scan.json', 'scan.txt', 'scan.hocr.html', 'scan.searchable.pdf']) expect(existsSync(join(dir, 'out', name)), name).toBe(true);
+    } else if (/ -l auto/.test(command)) {
+      expect(stderr).toMatch(/photo\.jpg: 1 page \(auto: eng\b/);
+      expect(stdout).toMatch(/Tesseract\.js/);
     } else if (/models list/.test(command)) {
       expect(stdout).toMatch(/\beng\b/);
     } else if (/--pages 1-3,7/.test(command)) {

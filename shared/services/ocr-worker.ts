@@ -5,6 +5,7 @@
  */
 import { toDocVaultError } from '../core/errors.ts';
 import { openPassword } from '../core/sealed-password.ts';
+import { isAutoLanguage } from '../core/options.ts';
 import { isOutOfAttempts } from '../core/task-moves.ts';
 import type { Limits } from '../core/options.ts';
 import type { PageProgress, PipelineOutput } from '../core/pipeline.ts';
@@ -128,7 +129,8 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
     const options = { languages: task.languages, limits: deps.limits, searchablePdf: true, ...passwordOption(task, deps.passwordKey) };
     // The same document read before (services/dedupe.ts): its result copied, not read again. Never a document read
     // with a password: its result would go to whoever sent the same bytes, with no password or a wrong one.
-    const dedupe = deps.dedupe && options.password === undefined ? dedupeContext(deps.dedupe, deps, log) : null;
+    // Nor one read with language=auto, whose models are only known once its first page is seen.
+    const dedupe = deps.dedupe && options.password === undefined && !isAutoLanguage(task.languages) ? dedupeContext(deps.dedupe, deps, log) : null;
     const earlier = dedupe ? await findEarlierResult(dedupe, task, bytes, options) : null;
     if (dedupe && earlier?.reuse) {
       const reused = await reuse(dedupe, earlier.reuse, task, { startedAt: started, progress: (p) => lease.progress(p), signal: leaseLost.signal });

@@ -23,7 +23,7 @@ describe('docvault errors', () => {
   it('a bad language name is one line with a code, exit 2, before any engine starts', async () => {
     const run = await docvault(['ocr', '-l', 'english!', FIXTURES_DIR + 'tessjs_simple_png.png']);
     expect(run.code).toBe(2);
-    expect(oneLine(run.stderr)).toEqual(['error INVALID_ARGUMENT: -l english!: a language is a tesseract code such as eng, deu or chi_sim (eng+deu for several).']);
+    expect(oneLine(run.stderr)).toEqual(['error INVALID_ARGUMENT: -l english!: a language is a tesseract code such as eng, deu or chi_sim (eng+deu for several), or auto alone.']);
   });
 
   it('a language that is not installed is LANGUAGE_UNAVAILABLE, exit 2', async () => {
