@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     await provisionLocalProject(env, functions);
     await syncShippedModels(env);
     writeLaunchInfo(data, started, env, emulators, functions);
-    sayReady(data, emulators, functions);
+    sayReady(data, emulators, functions, env);
   } catch (err) {
     process.stderr.write(`\nstart failed: ${(err as Error).message}\n`);
     await stopAll(1);
@@ -214,7 +214,7 @@ function writeLaunchInfo({ name, dataDir }: LaunchData, started: Date, env: Reco
   writeFileSync(join(dataDir, PASSWORD_KEY_FILE), env.PASSWORD_KEY + '\n', { mode: 0o600 });
 }
 
-function sayReady({ dirs }: LaunchData, { firestore, pubsub, storage }: Emulators, { upload, api }: Functions): void {
+function sayReady({ dirs }: LaunchData, { firestore, pubsub, storage }: Emulators, { upload, api }: Functions, env: Record<string, string>): void {
   say(`
   console     ${api.url}/             open this in a browser: upload, watch, read the results
   upload      ${upload.url}/          POST multipart (file=@doc.pdf), header X-User-Email: you@example.com
@@ -223,6 +223,7 @@ function sayReady({ dirs }: LaunchData, { firestore, pubsub, storage }: Emulator
   pubsub      ${pubsub.host}          PUBSUB_EMULATOR_HOST=${pubsub.host}
   firestore   ${firestore.host}          FIRESTORE_EMULATOR_HOST=${firestore.host}
   logs        ${dirs.logs}/
+  callbacks   signed with WEBHOOK_SECRET=${env.WEBHOOK_SECRET}   (check x-docvault-signature with it)
 
 Try:
   curl -s -H 'X-User-Email: you@example.com' -F file=@test/fixtures/tess_phototest.tif ${upload.url}/

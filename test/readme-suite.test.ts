@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_PORTS } from '../shared/names.ts';
+import { LOCAL_PORTS, LOCAL_SECRETS } from '../shared/names.ts';
 import { readmeBlock, withoutOptionalParts } from './support/readme.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -88,7 +88,7 @@ beforeAll(async () => {
 
   const portEnv = Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)]));
   // Nothing of the developer's own environment points the commands elsewhere: they find the suite by themselves.
-  const { GOOGLE_CLOUD_PROJECT: _p, FIRESTORE_EMULATOR_HOST: _f, PUBSUB_EMULATOR_HOST: _s, STORAGE_EMULATOR_HOST: _g, ...own } = process.env;
+  const { GOOGLE_CLOUD_PROJECT: _p, FIRESTORE_EMULATOR_HOST: _f, PUBSUB_EMULATOR_HOST: _s, STORAGE_EMULATOR_HOST: _g, WEBHOOK_SECRET: _w, ...own } = process.env;
   env = { ...own, ...portEnv, DOCVAULT_DATA_ROOT: dataRoot, PATH: `${NODE_BIN}:${process.env.PATH}` };
   suite = spawn('npm', ['start', '--', '--data-root', dataRoot], { cwd: ROOT, env });
   suite.stdout!.on('data', (c: Buffer) => (suiteOutput += c.toString()));
@@ -114,6 +114,11 @@ afterAll(async () => {
 }, 120_000);
 
 describe('README against npm start', () => {
+  it('prints what the README says it prints: the console URL and the WEBHOOK_SECRET callbacks are signed with', () => {
+    expect(suiteOutput).toContain(`console     http://127.0.0.1:${ports.API_PORT}/`);
+    expect(suiteOutput).toContain(`WEBHOOK_SECRET=${LOCAL_SECRETS.webhook}`);
+  });
+
   it('the console block: upload with curl, the task list, user-prefix, the gcloud and gsutil drops; each becomes a task that completes', async () => {
     const block = readmeBlock('**Open the console URL it prints**').map((line) => onPorts(line, ports));
     expect(block.some((l) => l.startsWith('curl ') && l.includes(' -F file=@'))).toBe(true);

@@ -350,7 +350,7 @@ describe('docvault queue (the command line)', () => {
     expect(missingErr).toMatch(/^error INVALID_ARGUMENT: Invalid environment: .*RESULTS_BUCKET.*add --local\)\n$/);
 
     // a suite that is not running is said at once, not after the clients' retries
-    const stopped = spawn(process.execPath, [cli, 'queue', '--local', 'stats'], { env: { PATH: process.env.PATH ?? '', FIRESTORE_PORT: '1' } });
+    const stopped = spawn(process.execPath, [cli, 'queue', '--local', 'stats'], { env: { PATH: process.env.PATH ?? '', FIRESTORE_PORT: '1', DOCVAULT_DATA_ROOT: '/nonexistent' } });
     let stoppedErr = '';
     stopped.stderr.on('data', (c: Buffer) => (stoppedErr += c.toString()));
     expect(await new Promise((done) => stopped.on('close', done))).toBe(2);
