@@ -93,15 +93,9 @@ beforeAll(async () => {
   suite = spawn('npm', ['start', '--', '--data-root', dataRoot], { cwd: ROOT, env });
   suite.stdout!.on('data', (c: Buffer) => (suiteOutput += c.toString()));
   suite.stderr!.on('data', (c: Buffer) => (suiteOutput += c.toString()));
-  await waitFor(
-    'npm start to say Ready.',
-    async () => {
-      if (suite!.exitCode !== null) throw new Error(`npm start exited ${suite!.exitCode}:\n${suiteOutput}`);
-      return suiteOutput.includes('Ready.') ? true : undefined;
-    },
-    240_000,
-    300,
-  );
+  // Ready, or a start that failed: said at once, with what npm start printed.
+  const exited = new Promise<never>((_, fail) => suite!.on('close', (code) => fail(new Error(`npm start exited ${code}:\n${suiteOutput}`))));
+  await Promise.race([waitFor('npm start to say Ready.', async () => (suiteOutput.includes('Ready.') ? true : undefined), 240_000, 300), exited]);
 }, 300_000);
 
 afterAll(async () => {
