@@ -43,9 +43,20 @@ function zodLine(err: Error & { issues: Array<{ path: PropertyKey[]; message: st
   return where ? `${where}: ${first.message}` : first.message;
 }
 
+/**
+ * shared/config.ts's ConfigError (told by its name: importing config would load zod for every command) as one line:
+ * its problems joined, and where the local suite's settings come from.
+ */
+function configLine(err: Error): string {
+  const [head = '', ...problems] = err.message.split('\n').map((l) => l.trim());
+  const listed = problems.filter(Boolean).join('; ');
+  return `${head}${listed ? ` ${listed}` : ''} (against the local suite of npm start, add --local)`;
+}
+
 /** Any failure, as a DocVaultError with a one-line message. */
 export function cliError(err: unknown, file?: string): DocVaultError {
   if (err instanceof DocVaultError) return err;
+  if (err instanceof Error && err.name === 'ConfigError') return new DocVaultError('INVALID_ARGUMENT', configLine(err));
   if (isSystemError(err) && FILE_ERRORS[err.code]) return FILE_ERRORS[err.code]!(err.path ?? file ?? 'the file');
   if (err instanceof Error && err.name === 'ZodError' && Array.isArray((err as { issues?: unknown }).issues)) {
     return new DocVaultError('INVALID_ARGUMENT', zodLine(err as Error & { issues: Array<{ path: PropertyKey[]; message: string }> }));

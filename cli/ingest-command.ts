@@ -7,8 +7,9 @@
 import { Presets, SingleBar } from 'cli-progress';
 import { createFirestore, TaskStore } from '../shared/adapters/firestore-tasks.ts';
 import { createStorage } from '../shared/adapters/storage.ts';
-import { ConfigError, loadConfig } from '../shared/config.ts';
+import { loadConfig } from '../shared/config.ts';
 import { Languages } from '../shared/core/options.ts';
+import { sealedPasswordFor } from '../shared/core/sealed-password.ts';
 import { Email, Priority, userHashOf } from '../shared/core/task.ts';
 import { DocVaultError } from '../shared/core/errors.ts';
 import { reportCliError } from './cli-errors.ts';
@@ -28,6 +29,7 @@ export interface IngestFlags {
   json?: boolean;
   state?: string;
   local?: boolean;
+  password?: string;
 }
 
 interface Io {
@@ -137,6 +139,16 @@ function checkedFlags(flags: IngestFlags): { user: string; priority?: Priority; 
   return { user: user.data, ...(priority?.data ? { priority: priority.data } : {}), ...(languages?.data ? { languages: languages.data } : {}) };
 }
 
+/** --password sealed as upload seals its field; without the service's PASSWORD_KEY it is a usage error. */
+function sealedIngestPassword(password: string, passwordKey: string | undefined): string {
+  if (!passwordKey) throw new DocVaultError('INVALID_ARGUMENT', '--password: set PASSWORD_KEY to the service\'s (a running local suite\'s is found by itself).');
+  try {
+    return sealedPasswordFor(password, passwordKey);
+  } catch (err) {
+    throw new DocVaultError('INVALID_ARGUMENT', `--password: ${(err as Error).message}`);
+  }
+}
+
 /** One file's outcome as --json lists it. */
 type FileOutcome = { path: string; outcome: string; taskId?: string };
 
@@ -166,6 +178,7 @@ async function ingestFiles(
       concurrency: flags.concurrency ?? DEFAULT_CONCURRENCY,
       ...(checked.priority ? { priority: checked.priority } : {}),
       ...(checked.languages ? { languages: checked.languages } : {}),
+      ...(flags.password !== undefined ? { sealedPassword: sealedIngestPassword(flags.password, config.PASSWORD_KEY) } : {}),
       ...(flags.include ? { include: flags.include } : {}),
       ...(flags.exclude ? { exclude: flags.exclude } : {}),
       ...(flags.state ? { statePath: flags.state } : {}),
@@ -218,10 +231,6 @@ export async function runIngestCommand(dir: string, flags: IngestFlags, io: Io, 
     const failed = report.outcomes.failed + report.outcomes.conflict + (monitor ? monitor.failedCount + monitor.unfinished : 0);
     return failed > 0 || report.aborted ? 1 : 0;
   } catch (err) {
-    if (err instanceof ConfigError) {
-      io.stderr.write(`${err.message}\n(against the local suite of npm start, add --local)\n`);
-      return 2;
-    }
     return reportCliError(err, io.stderr);
   } finally {
     await firestore?.terminate();

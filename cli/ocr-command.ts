@@ -2,7 +2,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { DocVaultError } from '../shared/core/errors.ts';
-import { Languages } from '../shared/core/options.ts';
+import { AUTO_LANGUAGE, Languages } from '../shared/core/options.ts';
 import type { PageProgress } from '../shared/core/pipeline.ts';
 import { createOcr, modelDirs, type Ocr } from '../shared/engines/index.ts';
 import { OUTPUTS, renderOutputs, OutputFormat } from '../shared/outputs/index.ts';
@@ -35,7 +35,7 @@ export function checkedOcrOptions(raw: { lang: string; format?: string[]; out?: 
     return parsed.data;
   });
   const langs = Languages.safeParse(raw.lang);
-  if (!langs.success) throw new DocVaultError('INVALID_ARGUMENT', `-l ${raw.lang}: a language is a tesseract code such as eng, deu or chi_sim (eng+deu for several).`);
+  if (!langs.success) throw new DocVaultError('INVALID_ARGUMENT', `-l ${raw.lang}: a language is a tesseract code such as eng, deu or chi_sim (eng+deu for several), or auto alone.`);
   if (formats.includes('pdf') && !raw.out) throw new DocVaultError('INVALID_ARGUMENT', 'The pdf format writes files: give --out DIR.');
   return {
     lang: langs.data.join('+'),
@@ -85,7 +85,8 @@ export async function runOcrCommand(files: string[], options: OcrCommandOptions,
   let failures = 0;
   try {
     // A language that is not installed is the command's fault, not a document's: say so once, exit 2.
-    await Promise.all(options.lang.split('+').map((l) => ocr.models.file(l)));
+    // auto: the languages are chosen per document from what is installed.
+    if (options.lang !== AUTO_LANGUAGE) await Promise.all(options.lang.split('+').map((l) => ocr.models.file(l)));
     for (const [i, file] of files.entries()) {
       try {
         await readOne(ocr, file, stems[i]!, options, io, files.length > 1);
@@ -129,6 +130,7 @@ async function readOne(ocr: Ocr, file: string, stem: string, options: OcrCommand
   io.stderr.write(
     `${file}: ${result.pages.length} page${result.pages.length === 1 ? '' : 's'}` +
       (options.pages ? ` (pages ${options.pages.text})` : '') +
+      (options.lang === AUTO_LANGUAGE ? ` (auto: ${result.languages.join('+')})` : '') +
       (skipped ? ` (${skipped} from text layer)` : '') +
       (failed ? ` (${failed} failed)` : '') +
       (options.out ? ` → ${join(options.out, stem)}.*` : '') +

@@ -9,7 +9,7 @@ import { FirestoreContentIndex } from '../shared/adapters/content-index.ts';
 import { createFirestore, TaskStore } from '../shared/adapters/firestore-tasks.ts';
 import { createPubSub, Queue } from '../shared/adapters/pubsub.ts';
 import { createStorage, GcsBlobStore } from '../shared/adapters/storage.ts';
-import { ConfigError, loadConfig, type Config } from '../shared/config.ts';
+import { loadConfig, type Config } from '../shared/config.ts';
 import { DocVaultError, ErrorCode } from '../shared/core/errors.ts';
 import { reportCliError } from './cli-errors.ts';
 import { operatorEnv } from './target.ts';
@@ -19,7 +19,7 @@ import type { LifecycleDeps } from '../shared/lifecycle/deps.ts';
 import { notifySettings } from '../shared/lifecycle/notify.ts';
 import { recoverStale } from '../shared/lifecycle/recover-stale.ts';
 import { requeueFailed, type RequeueDeps } from '../shared/lifecycle/requeue.ts';
-import { operatorQueueStats, queueStats } from '../shared/lifecycle/stats.ts';
+import { operatorQueueStats, queueStats, type QueueStatsView } from '../shared/lifecycle/stats.ts';
 import { cleanupTasks, type CleanupDeps } from '../shared/lifecycle/cleanup.ts';
 import { releaseQueued, type ReleaseDeps } from '../shared/lifecycle/release-queued.ts';
 import { AdmissionStore } from '../shared/adapters/firestore-admission.ts';
@@ -69,21 +69,31 @@ export function queueCareClients(config: Config, io: QueueIo): QueueCareClients 
   };
 }
 
-function reportError(err: unknown, io: QueueIo): number {
-  if (err instanceof ConfigError) {
-    io.stderr.write(`${err.message}\n(against the local suite of npm start, add --local)\n`);
-    return 2;
-  }
-  return reportCliError(err, io.stderr);
-}
-
 async function run(io: QueueIo, body: () => Promise<void>): Promise<number> {
   try {
     await body();
     return 0;
   } catch (err) {
-    return reportError(err, io);
+    return reportCliError(err, io.stderr);
   }
+}
+
+/** `queue stats` as a table: each label padded to the longest one ("interactive lane") and two spaces. */
+export function statsText(s: QueueStatsView): string {
+  const rows: Array<[string, string]> = [
+    ['pending', String(s.pending)],
+    ['processing', String(s.processing)],
+    ['failed', String(s.failed)],
+    ['completed today', String(s.completedToday)],
+    ['average wait', s.averageWaitMs === null ? '-' : `${(s.averageWaitMs / 1000).toFixed(1)} s`],
+    ['oldest queued', s.oldestQueuedAt ?? '-'],
+    ...Object.entries(s.lanes ?? {}).map(([lane, c]): [string, string] => [`${lane} lane`, `${c.published} published, ${c.held} held back`]),
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length)) + 2;
+  return [
+    ...rows.map(([label, value]) => `${label.padEnd(width)}${value}\n`),
+    ...(s.backlogs ?? []).map((b) => `user ${b.userHash.slice(0, 12)}…  ${b.inFlight} in flight, ${b.held} held back\n`),
+  ].join('');
 }
 
 const json = (io: QueueIo, value: unknown) => io.stdout.write(JSON.stringify(value, null, 2) + '\n');
@@ -93,17 +103,7 @@ export function runQueueStats(deps: Pick<LifecycleDeps, 'tasks'> & Partial<Pick<
   return run(io, async () => {
     const s = deps.admission ? await operatorQueueStats({ ...deps, admission: deps.admission }) : await queueStats(deps);
     if (flags.json) return void json(io, s);
-    const rows: Array<[string, string]> = [
-      ['pending', String(s.pending)],
-      ['processing', String(s.processing)],
-      ['failed', String(s.failed)],
-      ['completed today', String(s.completedToday)],
-      ['average wait', s.averageWaitMs === null ? '-' : `${(s.averageWaitMs / 1000).toFixed(1)} s`],
-      ['oldest queued', s.oldestQueuedAt ?? '-'],
-    ];
-    for (const [label, value] of rows) io.stdout.write(`${label.padEnd(16)}${value}\n`);
-    for (const [lane, c] of Object.entries(s.lanes ?? {})) io.stdout.write(`${`${lane} lane`.padEnd(16)}${c.published} published, ${c.held} held back\n`);
-    for (const b of s.backlogs ?? []) io.stdout.write(`user ${b.userHash.slice(0, 12)}…  ${b.inFlight} in flight, ${b.held} held back\n`);
+    io.stdout.write(statsText(s));
   });
 }
 
@@ -210,7 +210,7 @@ async function withClients(local: boolean, io: QueueIo, body: (clients: QueueCar
     clients = queueCareClients(config, io);
     return await body(clients);
   } catch (err) {
-    return reportError(err, io);
+    return reportCliError(err, io.stderr);
   } finally {
     await clients?.close();
   }
@@ -241,7 +241,7 @@ export async function runQueueSubcommand(name: QueueSubcommand, flags: object, p
         checked = checkedRequeueFlags(flags);
         if (name === 'failed') return withClients(local, io, (c) => runQueueFailed(c, checked, io));
       } catch (err) {
-        return reportError(err, io);
+        return reportCliError(err, io.stderr);
       }
       return withClients(local, io, (c) => runRequeueFailed(c, c.config.USER_HASH_SECRET, checked, io));
     }

@@ -19,6 +19,7 @@ import { startStorageEmulator, type StorageEmulator } from './gcs/index.ts';
 import { provision } from './provision.ts';
 import { LOCAL_BUCKETS, LOCAL_PORTS, LOCAL_SECRETS } from '../shared/names.ts';
 import { launchTimestamp, localOffsetIso } from '../shared/ops/launch-data.ts';
+import { PASSWORD_KEY_FILE } from '../shared/ops/local-suite.ts';
 import { syncModels } from '../shared/ops/model-sync.ts';
 import { stagePackagedModels } from '../shared/ops/packaged-models.ts';
 import { allStarted, type Stoppable } from './all-started.ts';
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
     await provisionLocalProject(env, functions);
     await syncShippedModels(env);
     writeLaunchInfo(data, started, env, emulators, functions);
-    sayReady(data, emulators, functions);
+    sayReady(data, emulators, functions, env);
   } catch (err) {
     process.stderr.write(`\nstart failed: ${(err as Error).message}\n`);
     await stopAll(1);
@@ -193,9 +194,12 @@ function writeLaunchInfo({ name, dataDir }: LaunchData, started: Date, env: Reco
     buckets: { uploads: env.UPLOADS_BUCKET, results: env.RESULTS_BUCKET, models: env.MODELS_BUCKET },
   };
   writeFileSync(join(dataDir, 'launch_info.json'), JSON.stringify(info, null, 2) + '\n');
+  // Beside it, readable by its owner only (and never in launch_info.json, which `data list --json` shows): the key
+  // the operators' commands seal a PDF's password with (docvault ingest --password).
+  writeFileSync(join(dataDir, PASSWORD_KEY_FILE), env.PASSWORD_KEY + '\n', { mode: 0o600 });
 }
 
-function sayReady({ dirs }: LaunchData, { firestore, pubsub, storage }: Emulators, { upload, api }: Functions): void {
+function sayReady({ dirs }: LaunchData, { firestore, pubsub, storage }: Emulators, { upload, api }: Functions, env: Record<string, string>): void {
   say(`
   console     ${api.url}/             open this in a browser: upload, watch, read the results
   upload      ${upload.url}/          POST multipart (file=@doc.pdf), header X-User-Email: you@example.com
@@ -204,6 +208,7 @@ function sayReady({ dirs }: LaunchData, { firestore, pubsub, storage }: Emulator
   pubsub      ${pubsub.host}          PUBSUB_EMULATOR_HOST=${pubsub.host}
   firestore   ${firestore.host}          FIRESTORE_EMULATOR_HOST=${firestore.host}
   logs        ${dirs.logs}/
+  callbacks   signed with WEBHOOK_SECRET=${env.WEBHOOK_SECRET}   (check x-docvault-signature with it)
 
 Try:
   curl -s -H 'X-User-Email: you@example.com' -F file=@test/fixtures/tess_phototest.tif ${upload.url}/

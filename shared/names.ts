@@ -42,6 +42,8 @@ export const OBJECT_METADATA = {
   callbackUrl: 'docvault-callback-url',
   originalName: 'docvault-original-name',
   source: 'docvault-source',
+  /** An encrypted PDF's password sealed under PASSWORD_KEY (core/sealed-password.ts; docvault ingest --password): ciphertext only. */
+  sealedPassword: 'docvault-sealed-password',
 } as const;
 
 /**

@@ -5,25 +5,18 @@
  * README names that the CLI does not take, fails here.
  */
 import { exec } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readmeBlock } from './support/readme.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const run = promisify(exec);
 
-/** The lines of the first `sh` block after `heading` that run `npx docvault`, without their comments. */
-function readmeCommands(heading: string): string[] {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const after = readme.slice(readme.indexOf(heading));
-  const block = /```sh\n([\s\S]*?)```/.exec(after)?.[1] ?? '';
-  return block
-    .split('\n')
-    .filter((line) => line.startsWith('npx docvault '))
-    .map((line) => line.replace(/\s+#.*$/, ''));
-}
+/** The lines of the `sh` block under `heading` that run `npx docvault`. */
+const readmeCommands = (heading: string): string[] => readmeBlock(heading).filter((line) => line.startsWith('npx docvault '));
 
 /** Seven pages with a text layer (read from it, not OCRed: the test checks the commands, not OCR speed). */
 async function sevenPagePdf(): Promise<Uint8Array> {
@@ -54,9 +47,12 @@ describe('README: OCR of local files', () => {
   });
 
   it.each(commands)('%s', async (command) => {
-    const { stdout } = await run(command, { cwd: dir, env: { ...process.env, PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH}` }, maxBuffer: 64 << 20 });
+    const { stdout, stderr } = await run(command, { cwd: dir, env: { ...process.env, PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH}` }, maxBuffer: 64 << 20 });
     if (/ -o out\//.test(command)) {
       for (const name of ['scan.json', 'scan.txt', 'scan.hocr.html', 'scan.searchable.pdf']) expect(existsSync(join(dir, 'out', name)), name).toBe(true);
+    } else if (/ -l auto/.test(command)) {
+      expect(stderr).toMatch(/photo\.jpg: 1 page \(auto: eng\b/);
+      expect(stdout).toMatch(/Tesseract\.js/);
     } else if (/models list/.test(command)) {
       expect(stdout).toMatch(/\beng\b/);
     } else if (/--pages 1-3,7/.test(command)) {

@@ -13,6 +13,7 @@ export function registerIngestCommand(program: Command): void {
     .option('--language <lang>', 'document language(s), e.g. eng or eng+deu; repeatable (default: eng)', collect)
     .option('--include <glob>', 'only matching files (a glob without / matches the file name); repeatable', collect)
     .option('--exclude <glob>', 'leave matching files out; repeatable', collect)
+    .option('--password <password>', 'password of encrypted PDFs: sealed with the service\'s PASSWORD_KEY into each object\'s metadata, read by the task')
     .option('--monitor', 'follow the submitted tasks until each is COMPLETED or FAILED; exit code 1 if any failed')
     .option('--dry-run', 'say what would be uploaded, send nothing')
     .option('--json', 'machine-readable result on stdout')

@@ -80,6 +80,8 @@ export function getBatch(batchId: string, query: { status?: string; cursor?: str
 export const getTask = (taskId: string): Promise<TaskView> => getJson<TaskView>(`tasks/${encodeURIComponent(taskId)}`);
 export const getResult = (taskId: string): Promise<OcrResult> => getJson<OcrResult>(`tasks/${encodeURIComponent(taskId)}/result?format=json`);
 export const cancelTask = (taskId: string): Promise<TaskView> => postJson<TaskView>(`tasks/${encodeURIComponent(taskId)}/cancel`);
+/** POST /tasks/{id}/password: a task that failed for want of its PDF's password, read again with it. */
+export const retryWithPassword = (taskId: string, password: string): Promise<TaskView> => postJson<TaskView>(`tasks/${encodeURIComponent(taskId)}/password`, { password });
 export const requeueFailed = (): Promise<{ requeued: number; skipped: number }> => postJson('queue/requeue-failed');
 export const queueStats = (): Promise<QueueStatsView> => getJson<QueueStatsView>('queue/stats');
 

@@ -3,7 +3,8 @@
  * what 50 do), kept current by the tab's one event stream.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, cancelTask, listTasks, requeueFailed, type TaskView } from './api.ts';
+import { awaitsPassword } from '../../shared/core/password-failures.ts';
+import { ApiError, cancelTask, listTasks, requeueFailed, retryWithPassword, type TaskView } from './api.ts';
 import { adviceFor } from './advice.ts';
 import { when } from './format.ts';
 import { watchTasks } from './live.ts';
@@ -52,6 +53,15 @@ export function TaskList({ uploaded }: { uploaded: number }) {
       setNotice(`${(err as ApiError).code}: ${(err as ApiError).message}`);
     }
   };
+  const givePassword = async (task: TaskView, password: string) => {
+    try {
+      const view = await retryWithPassword(task.taskId, password);
+      setTasks((shown) => shown.map((t) => (t.taskId === view.taskId ? view : t)));
+      setNotice(`Reading ${task.fileName} again with its password.`);
+    } catch (err) {
+      setNotice(`${(err as ApiError).code}: ${(err as ApiError).message}`);
+    }
+  };
   const requeue = async () => {
     try {
       const r = await requeueFailed();
@@ -89,7 +99,7 @@ export function TaskList({ uploaded }: { uploaded: number }) {
       </div>
       <p role="status" class="notice">{notice}</p>
       {error && <p role="alert" class="error">{error.code}: {error.message}</p>}
-      <TaskRows tasks={tasks} onCancel={cancel} />
+      <TaskRows tasks={tasks} onCancel={cancel} onPassword={givePassword} />
       {!loading && tasks.length === 0 && <p class="muted empty">No documents yet. Drop some files above.</p>}
       <div class="more">
         {cursor && (
@@ -118,7 +128,15 @@ export function StatusFilter({ status, onChange }: { status: string; onChange: (
   );
 }
 
-export function TaskRows({ tasks, onCancel }: { tasks: Array<Pick<TaskView, 'taskId' | 'fileName' | 'status' | 'progress' | 'error'> & Partial<TaskView>>; onCancel?: (t: TaskView) => void }) {
+export function TaskRows({
+  tasks,
+  onCancel,
+  onPassword,
+}: {
+  tasks: Array<Pick<TaskView, 'taskId' | 'fileName' | 'status' | 'progress' | 'error'> & Partial<TaskView>>;
+  onCancel?: (t: TaskView) => void;
+  onPassword?: (t: TaskView, password: string) => Promise<void>;
+}) {
   return (
     <ul class="tasks" aria-label="Documents">
       {tasks.map((t) => (
@@ -142,6 +160,7 @@ export function TaskRows({ tasks, onCancel }: { tasks: Array<Pick<TaskView, 'tas
               <strong class="code">{t.error.code}</strong> {t.error.message} <span class="advice">{adviceFor(t.error.code)}</span>
             </div>
           )}
+          {onPassword && awaitsPassword(t) && <PasswordForm task={t as TaskView} onPassword={onPassword} />}
           {onCancel && (t.status === 'QUEUED' || t.status === 'PROCESSING') && (
             <button type="button" class="small-button" onClick={() => onCancel(t as TaskView)} aria-label={`Cancel ${t.fileName}`}>
               Cancel
@@ -150,5 +169,33 @@ export function TaskRows({ tasks, onCancel }: { tasks: Array<Pick<TaskView, 'tas
         </li>
       ))}
     </ul>
+  );
+}
+
+/** A task that failed for want of its PDF's password: the password, sent once (POST /tasks/{id}/password) and not kept in the page. */
+function PasswordForm({ task, onPassword }: { task: TaskView; onPassword: (t: TaskView, password: string) => Promise<void> }) {
+  const [sending, setSending] = useState(false);
+  return (
+    <form
+      class="password-form small"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const field = e.currentTarget.elements.namedItem('password') as HTMLInputElement;
+        if (!field.value) return;
+        setSending(true);
+        void onPassword(task, field.value).finally(() => {
+          field.value = '';
+          setSending(false);
+        });
+      }}
+    >
+      <label>
+        Password of {task.fileName}
+        <input type="password" name="password" autoComplete="off" required />
+      </label>
+      <button type="submit" disabled={sending}>
+        Read with this password
+      </button>
+    </form>
   );
 }

@@ -9,6 +9,8 @@ import { ApiError, authHeaders, errorOf, type ConsoleSettings } from './api.ts';
 export interface UploadChoices {
   languages: string;
   priority: string;
+  /** An encrypted PDF's password: sent with the file (the service seals it into the task), empty for none. */
+  password: string;
 }
 
 export type Progress = (loaded: number, total: number) => void;
@@ -56,6 +58,7 @@ async function uploadInOneRequest(settings: ConsoleSettings, file: File, choices
   const form = new FormData();
   form.append('languages', choices.languages);
   if (choices.priority) form.append('priority', choices.priority);
+  if (choices.password) form.append('password', choices.password);
   form.append('file', file, file.name);
   const answer = await send('POST', `${settings.uploadUrl}/`, authHeaders(), form, (loaded) => onProgress(Math.min(loaded, file.size), file.size));
   if (answer.status !== 202) throw answerError(answer);
@@ -75,7 +78,7 @@ async function uploadResumable(settings: ConsoleSettings, file: File, choices: U
   const res = await fetch(`${settings.uploadUrl}/uploads`, {
     method: 'POST',
     headers: { ...authHeaders(), 'content-type': 'application/json' },
-    body: JSON.stringify({ fileName: file.name, size: file.size, contentType, languages: choices.languages, ...(choices.priority ? { priority: choices.priority } : {}) }),
+    body: JSON.stringify({ fileName: file.name, size: file.size, contentType, languages: choices.languages, ...(choices.priority ? { priority: choices.priority } : {}), ...(choices.password ? { password: choices.password } : {}) }),
   });
   if (!res.ok) throw await errorOf(res);
   const signed = (await res.json()) as SignedUpload;

@@ -31,7 +31,7 @@ let nextJobId = 1;
 export function Uploader({ settings, onUploaded }: { settings: ConsoleSettings; onUploaded: (taskId: string) => void }) {
   const [jobs, setJobs] = useState<Job[]>([]);
   const [dragging, setDragging] = useState(false);
-  const [choices, setChoices] = useState<UploadChoices>({ languages: 'eng', priority: '' });
+  const [choices, setChoices] = useState<UploadChoices>({ languages: 'eng', priority: '', password: '' });
   const input = useRef<HTMLInputElement>(null);
   const queue = useRef<Array<{ job: Job; file: File }>>([]);
   const running = useRef(0);
@@ -121,6 +121,10 @@ export function Uploader({ settings, onUploaded }: { settings: ConsoleSettings; 
               <option value={p}>{p}</option>
             ))}
           </select>
+        </label>
+        <label>
+          PDF password (if encrypted)
+          <input type="password" name="pdf-password" autoComplete="off" value={choices.password} onInput={(e) => setChoices({ ...choices, password: e.currentTarget.value })} />
         </label>
       </div>
       {jobs.length > 0 && (

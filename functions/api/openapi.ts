@@ -139,7 +139,7 @@ export const OPENAPI = {
     },
     '/tasks/{taskId}/password': {
       post: {
-        summary: 'A task FAILED with ENCRYPTED_PDF or WRONG_PASSWORD read again with its password (sealed in the task, never shown or logged).',
+        summary: 'A task FAILED with ENCRYPTED_PDF, WRONG_PASSWORD or PASSWORD_UNREADABLE read again with its password (sealed in the task, never shown or logged).',
         parameters: [idParam('taskId', 'task')],
         requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['password'], properties: { password: { type: 'string', maxLength: 256 } } } } } },
         responses: { '200': json(ref('Task'), 'The requeued task.'), '404': error('No such task.'), '409': error('Not a task awaiting a password (NOT_AWAITING_PASSWORD).'), ...common },

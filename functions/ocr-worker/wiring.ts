@@ -23,7 +23,12 @@ let deps: WorkerDeps | undefined;
 
 export function engine(): Ocr {
   const { config, storage } = appContext('ocr-worker');
-  ocr ??= createOcr({ modelDirs: modelSetup(config, storage).dirs, workers: config.OCR_WORKERS, preview: pagePreview });
+  ocr ??= (() => {
+    const models = modelSetup(config, storage);
+    // language=auto chooses among the bucket's languages (its manifest), not only those downloaded so far.
+    const downloader = models.downloader;
+    return createOcr({ modelDirs: models.dirs, workers: config.OCR_WORKERS, preview: pagePreview, ...(downloader ? { installedLanguages: () => downloader.languages() } : {}) });
+  })();
   return ocr;
 }
 

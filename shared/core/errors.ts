@@ -14,6 +14,8 @@ export const ErrorCode = z.enum([
   'CORRUPT_DOCUMENT',
   'ENCRYPTED_PDF',
   'WRONG_PASSWORD',
+  /** The task's sealed password no longer opens (PASSWORD_KEY changed since it was given): the caller gives it again. */
+  'PASSWORD_UNREADABLE',
   'LANGUAGE_UNAVAILABLE',
   'INVALID_ARGUMENT',
   'SOURCE_MISSING',

@@ -6,7 +6,18 @@ const LANGUAGE_CODE = /^[a-z]{3}(_[a-z]+)?$/i;
 export const Languages = z
   .union([z.string(), z.array(z.string())])
   .transform((v) => (Array.isArray(v) ? v : v.split('+')).map((s) => s.trim()).filter(Boolean))
-  .pipe(z.array(z.string().regex(LANGUAGE_CODE, 'a language is a tesseract code such as eng, deu or chi_sim')).min(1).max(8));
+  .pipe(
+    z
+      .array(z.string().refine((l) => LANGUAGE_CODE.test(l) || l === AUTO_LANGUAGE, 'a language is a tesseract code such as eng, deu or chi_sim, or auto'))
+      .min(1)
+      .max(8)
+      .refine((ls) => ls.length === 1 || !ls.includes(AUTO_LANGUAGE), 'auto stands alone: the languages are chosen from the script'),
+  );
+
+/** `language=auto`: the languages chosen from the script of the first page (core/script-languages.ts). */
+export const AUTO_LANGUAGE = 'auto';
+
+export const isAutoLanguage = (languages: readonly string[]): boolean => languages.length === 1 && languages[0] === AUTO_LANGUAGE;
 
 /** The languages a document is read in when its owner named none. */
 export const DEFAULT_LANGUAGES: readonly string[] = ['eng'];

@@ -8,7 +8,8 @@ import { detectDocumentType, type DocumentType } from './document-type.ts';
 import { DocVaultError, fileTooLarge, tooManyPages } from './errors.ts';
 import { extractFields } from './fields/index.ts';
 import { extractMetadata } from './metadata.ts';
-import { OcrOptions, type OcrOptionsInput } from './options.ts';
+import { isAutoLanguage, OcrOptions, type OcrOptionsInput } from './options.ts';
+import { autoLanguages } from './script-languages.ts';
 import { readPages, type PageArtifact, type PageProgress, type PageReadingDeps } from './page-reading.ts';
 import type { DocumentOpener } from './ports.ts';
 import { RESULT_SCHEMA_VERSION, type OcrResult, type PageResult } from './result.ts';
@@ -18,6 +19,8 @@ export type { PageArtifact, PagePreviewer, PageProgress } from './page-reading.t
 export interface PipelineDeps extends PageReadingDeps {
   opener: DocumentOpener;
   clock?: () => number;
+  /** The languages the models on hand read, for language=auto; none given: the default languages. */
+  installedLanguages?: () => Promise<readonly string[]>;
 }
 
 export interface PipelineOutput {
@@ -72,12 +75,16 @@ async function readDocument(
     if (source.pageCount > limits.maxPages) {
       throw tooManyPages(source.pageCount, limits.maxPages);
     }
-    const pages = await readPages(source, options, deps, budget, clock, onProgress);
+    // language=auto: chosen from the first page's script before any page is read, and reported in the result.
+    const read = isAutoLanguage(options.languages)
+      ? { ...options, languages: (await autoLanguages(source, (options.pages?.first ?? 1) - 1, deps, budget.signal)).languages }
+      : options;
+    const pages = await readPages(source, read, deps, budget, clock, onProgress);
     budget.check();
     // A shard's pages are judged with the whole document's, when its shards are merged.
     const result = (options.pages ? assemblePartialResult : assembleResult)({
       type,
-      languages: options.languages,
+      languages: read.languages,
       pageCount: source.pageCount,
       pages: pages.map((p) => p.result),
       engine: { name: deps.engine.name, version: deps.engine.version },

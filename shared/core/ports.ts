@@ -97,6 +97,9 @@ export interface OrientationGuess {
   /** Clockwise rotation that makes the page upright. */
   degrees: Orientation;
   confidence: number;
+  /** The script OSD saw ("Latin", "Cyrillic", "Han", …), for language=auto (core/script-languages.ts). */
+  script?: string | null;
+  scriptConfidence?: number | null;
 }
 
 export interface OcrEngine {

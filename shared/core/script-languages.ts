@@ -1,12 +1,11 @@
 /**
- * `language=auto`, its pure half: from the script tesseract's OSD reports for a page to the installed
- * languages to read it with. The engine's hook (not yet wired) asks OSD for the script of the first
- * page, calls `languagesForScript`, and reads the document with the languages it returns.
+ * `language=auto`: from the script tesseract's OSD reports for the first page read to the installed
+ * languages to read the document with. The pipeline calls `autoLanguages` before it reads any page.
  */
 import { DEFAULT_LANGUAGES } from './options.ts';
+import type { DocumentSource, OcrEngine } from './ports.ts';
 
-/** The word `language` takes for this. */
-export const AUTO_LANGUAGE = 'auto';
+export { AUTO_LANGUAGE } from './options.ts';
 
 /** Below this OSD script confidence the script is not trusted: the default languages are used. */
 export const MIN_SCRIPT_CONFIDENCE = 1;
@@ -75,4 +74,19 @@ export function languagesForScript(guess: ScriptGuess | null, installed: readonl
   const languages = candidates.filter((l) => have.has(l)).slice(0, MAX_AUTO_LANGUAGES);
   if (languages.length === 0) return fallback(`no installed language for ${guess.script}`);
   return { languages, reason: `script ${guess.script}` };
+}
+
+/** What auto needs: the engine's OSD (its script guess) and the languages the models on hand read. */
+export interface AutoLanguageDeps {
+  engine: Pick<OcrEngine, 'detectOrientation'>;
+  installedLanguages?: () => Promise<readonly string[]>;
+}
+
+/** The languages for a document read with `auto`: the script of its first page to read (`firstIndex`, 0-based), by OSD. */
+export async function autoLanguages(source: DocumentSource, firstIndex: number, deps: AutoLanguageDeps, signal?: AbortSignal): Promise<AutoLanguages> {
+  const installed = (await deps.installedLanguages?.()) ?? [];
+  const page = await source.page(firstIndex, signal);
+  const guess = await deps.engine.detectOrientation(await page.render(signal), signal);
+  const chosen = languagesForScript(guess && { script: guess.script ?? null, confidence: guess.scriptConfidence ?? null }, installed);
+  return chosen.languages.length > 0 ? chosen : { languages: [...DEFAULT_LANGUAGES], reason: `${chosen.reason}; the default` };
 }

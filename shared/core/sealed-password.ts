@@ -10,6 +10,8 @@ import { DocVaultError } from './errors.ts';
 /** Longest password taken: PDF passwords are short (127 bytes in the newest revision). */
 export const MAX_PASSWORD_LENGTH = 256;
 
+const GIVE_AGAIN = 'give the password again (POST /tasks/{id}/password).';
+
 function keyOf(secret: string): Buffer {
   return createHash('sha256').update(secret, 'utf8').digest();
 }
@@ -30,15 +32,18 @@ export function sealedPasswordFor(password: string, passwordKey: string | undefi
   return sealPassword(passwordKey, password);
 }
 
-/** The password back; a sealed value that is not ours (another key, altered) is an INTERNAL error, never a wrong password. */
+/**
+ * The password back. A sealed value that does not open (PASSWORD_KEY changed since it was given, or altered) is
+ * PASSWORD_UNREADABLE: permanent, since no retry can open it, and never a wrong password, since the PDF was not tried.
+ */
 export function openPassword(secret: string, sealed: string): string {
   const [version, nonce, tag, body] = sealed.split('.');
-  if (version !== 'v1' || nonce === undefined || tag === undefined || body === undefined) throw new DocVaultError('INTERNAL', 'The stored password is not in a known sealed form.');
+  if (version !== 'v1' || nonce === undefined || tag === undefined || body === undefined) throw new DocVaultError('PASSWORD_UNREADABLE', `The stored password is not in a known sealed form: ${GIVE_AGAIN}`);
   try {
     const decipher = createDecipheriv('aes-256-gcm', keyOf(secret), Buffer.from(nonce, 'base64url'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
   } catch {
-    throw new DocVaultError('INTERNAL', 'The stored password could not be opened with PASSWORD_KEY.');
+    throw new DocVaultError('PASSWORD_UNREADABLE', `The stored password could not be opened with PASSWORD_KEY (changed since it was given): ${GIVE_AGAIN}`);
   }
 }

@@ -4,6 +4,8 @@
  * lifecycle module (shared/lifecycle) does what follows it: publish, dead-letter, notify.
  */
 import { isRetryableCode } from './errors.ts';
+import { awaitsPassword } from './password-failures.ts';
+export { awaitsPassword, PASSWORD_FAILURES } from './password-failures.ts';
 import { canTransition, MAX_REQUEUES, TERMINAL_STATUSES, type Task, type TaskError, type TaskSummary } from './task.ts';
 
 /** A decision: what happened (kind) and the fields to write, or null to leave the task as it is. */
@@ -185,13 +187,6 @@ export function decideRequeue(task: Task | null, userHash?: string, withPassword
 export function decideAddPassword(task: Task | null, sealedPassword: string): Decision<'added' | 'late'> {
   if (!task || !(task.status === 'PENDING' || task.status === 'QUEUED') || task.sealedPassword !== null) return keep('late');
   return { kind: 'added', patch: { sealedPassword } };
-}
-
-/** The failures a password can cure: an encrypted PDF sent without one, or with one that did not open it. */
-export const PASSWORD_FAILURES: readonly string[] = ['ENCRYPTED_PDF', 'WRONG_PASSWORD'];
-
-export function awaitsPassword(task: Pick<Task, 'status' | 'error'>): boolean {
-  return task.status === 'FAILED' && PASSWORD_FAILURES.includes(task.error?.code ?? '');
 }
 
 export type StaleKind = 'requeued' | 'failed' | 'skipped';

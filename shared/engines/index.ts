@@ -28,6 +28,8 @@ export function createOcr(
     secondEngine?: boolean;
     /** Page previews from the images read (the worker's, for the console). */
     preview?: PagePreviewer;
+    /** The languages language=auto chooses from (default: what the model folders hold; a worker's models bucket lists its own). */
+    installedLanguages?: () => Promise<readonly string[]>;
   } & Omit<TesseractEngineOptions, 'models'> = {},
 ): Ocr {
   const models = new ModelStore(options.modelDirs ?? modelDirs());
@@ -41,7 +43,14 @@ export function createOcr(
       processDocument(
         bytes,
         ocrOptions,
-        { opener: documentOpener, engine, ...(secondEngine ? { secondEngine } : {}), ...(options.preview ? { preview: options.preview } : {}), concurrency: engine.size },
+        {
+          opener: documentOpener,
+          engine,
+          ...(secondEngine ? { secondEngine } : {}),
+          ...(options.preview ? { preview: options.preview } : {}),
+          concurrency: engine.size,
+          installedLanguages: options.installedLanguages ?? (async () => (await models.list()).map((f) => f.lang)),
+        },
         onProgress,
         signal,
       ),

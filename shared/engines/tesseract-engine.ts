@@ -142,7 +142,7 @@ export class TesseractEngine implements OcrEngine {
       if (data.orientation_degrees === null || data.orientation_confidence === null) return null;
       // tesseract.js already reports the clockwise turn that makes the page upright.
       const degrees = (data.orientation_degrees % 360) as Orientation;
-      return { degrees, confidence: data.orientation_confidence };
+      return { degrees, confidence: data.orientation_confidence, script: data.script ?? null, scriptConfidence: data.script_confidence ?? null };
     });
     this.osdQueue = run.catch(() => undefined);
     try {

@@ -6,8 +6,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+/** The launch's PASSWORD_KEY, beside its launch_info.json (mode 600): a fresh key each launch, never in the repository. */
+export const PASSWORD_KEY_FILE = 'password_key';
+
 export interface RunningSuite {
   dataDir: string;
+  /** Seals a PDF's password for the suite's functions; null for a launch from before the file was written. */
+  passwordKey: string | null;
   pid: number;
   projectId: string;
   ports: { storage: number; pubsub: number; firestore: number };
@@ -24,7 +29,7 @@ function alive(pid: number): boolean {
   }
 }
 
-function parseInfo(text: string, dataDir: string): (RunningSuite & { startedAt: string }) | null {
+function parseInfo(text: string, dataDir: string): (Omit<RunningSuite, 'passwordKey'> & { startedAt: string }) | null {
   try {
     const info = JSON.parse(text) as Partial<RunningSuite> & { startedAt?: string };
     if (typeof info.pid !== 'number' || !info.ports || !info.buckets || typeof info.projectId !== 'string') return null;
@@ -42,7 +47,7 @@ export async function findRunningSuite(dataRoot: string): Promise<RunningSuite |
     const dataDir = join(dataRoot, name);
     const text = await readFile(join(dataDir, 'launch_info.json'), 'utf8').catch(() => null);
     const info = text === null ? null : parseInfo(text, dataDir);
-    if (info && alive(info.pid)) found.push(info);
+    if (info && alive(info.pid)) found.push({ ...info, passwordKey: (await readFile(join(dataDir, PASSWORD_KEY_FILE), 'utf8').catch(() => '')).trim() || null });
   }
   found.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
   const newest = found[0];
@@ -52,7 +57,7 @@ export async function findRunningSuite(dataRoot: string): Promise<RunningSuite |
 }
 
 /** The environment the suite gives its functions, for the variables the caller has not set. */
-export function suiteEnv(suite: Pick<RunningSuite, 'projectId' | 'ports' | 'buckets'>): NodeJS.ProcessEnv {
+export function suiteEnv(suite: Pick<RunningSuite, 'projectId' | 'ports' | 'buckets'> & Partial<Pick<RunningSuite, 'passwordKey'>>): NodeJS.ProcessEnv {
   return {
     GOOGLE_CLOUD_PROJECT: suite.projectId,
     FIRESTORE_EMULATOR_HOST: `127.0.0.1:${suite.ports.firestore}`,
@@ -61,6 +66,7 @@ export function suiteEnv(suite: Pick<RunningSuite, 'projectId' | 'ports' | 'buck
     UPLOADS_BUCKET: suite.buckets.uploads,
     RESULTS_BUCKET: suite.buckets.results,
     MODELS_BUCKET: suite.buckets.models,
+    ...(suite.passwordKey ? { PASSWORD_KEY: suite.passwordKey } : {}),
   };
 }
 

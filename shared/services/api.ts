@@ -21,7 +21,7 @@ import type { Logger } from '../log.ts';
 import { COLLECTIONS } from '../names.ts';
 import { requeueFailed, requeueWithPassword } from '../lifecycle/requeue.ts';
 import { sealedPasswordFor } from '../core/sealed-password.ts';
-import { awaitsPassword } from '../core/task-moves.ts';
+import { awaitsPassword, PASSWORD_FAILURES } from '../core/task-moves.ts';
 import { OutputFormat, OUTPUTS } from '../outputs/index.ts';
 import { operatorQueueStats, queueStats, type QueueStatsView } from '../lifecycle/stats.ts';
 import { isMaintenanceCaller } from './maintenance.ts';
@@ -272,7 +272,7 @@ function admissionDeps(deps: ApiDeps) {
 const PasswordRequest = z.object({ password: z.string() });
 
 /**
- * A task that FAILED with ENCRYPTED_PDF (or WRONG_PASSWORD) read again with the password it lacked:
+ * A task that FAILED for want of a password (PASSWORD_FAILURES: ENCRYPTED_PDF, WRONG_PASSWORD, PASSWORD_UNREADABLE) read again with the password it lacked:
  * sealed into the task and requeued. Another user's task is NOT_FOUND; any other state NOT_AWAITING_PASSWORD (409).
  */
 export async function retryWithPassword(deps: ApiDeps, caller: Caller, id: string, body: unknown): Promise<TaskView> {
@@ -283,7 +283,7 @@ export async function retryWithPassword(deps: ApiDeps, caller: Caller, id: strin
   const current = await deps.tasks.getForUser(taskId, caller.userHash);
   if (!current) throw notFound();
   if (!awaitsPassword(current)) {
-    throw new DocVaultError('NOT_AWAITING_PASSWORD', `Only a task that failed with ENCRYPTED_PDF or WRONG_PASSWORD takes a password (this one is ${current.status}${current.error ? ` with ${current.error.code}` : ''}).`, {
+    throw new DocVaultError('NOT_AWAITING_PASSWORD', `Only a task that failed with ${PASSWORD_FAILURES.join(', ')} takes a password (this one is ${current.status}${current.error ? ` with ${current.error.code}` : ''}).`, {
       status: current.status,
     });
   }

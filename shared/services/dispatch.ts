@@ -70,6 +70,8 @@ const UploadMetadata = z.object({
   callbackUrl: optional(CallbackUrl),
   originalName: optional(z.string().max(MAX_ORIGINAL_NAME_METADATA).transform(fromHeaderText)),
   source: optional(TaskSource),
+  // Only the sealed form (v1.nonce.tag.body): a plain password in metadata is never taken.
+  sealedPassword: optional(z.string().regex(/^v1\.[\w-]+\.[\w-]+\.[\w-]+$/).max(1024)),
 });
 
 function readMetadata(metadata: Record<string, string> | null | undefined) {
@@ -82,6 +84,7 @@ function readMetadata(metadata: Record<string, string> | null | undefined) {
     callbackUrl: m[OBJECT_METADATA.callbackUrl],
     originalName: m[OBJECT_METADATA.originalName],
     source: m[OBJECT_METADATA.source],
+    sealedPassword: m[OBJECT_METADATA.sealedPassword],
   });
 }
 
@@ -130,6 +133,7 @@ function taskForObject(object: StorageObject, parsed: ParsedUploadName, deps: Di
       ...queuePlacement({ source, size: object.size }, meta.priority, deps.priorityRules),
       maxAttempts: deps.maxAttempts,
       callbackUrl: meta.callbackUrl ?? null,
+      sealedPassword: meta.sealedPassword ?? null,
     },
     now,
   );

@@ -5,6 +5,7 @@
  */
 import { toDocVaultError } from '../core/errors.ts';
 import { openPassword } from '../core/sealed-password.ts';
+import { isAutoLanguage } from '../core/options.ts';
 import { isOutOfAttempts, owedAnnouncement } from '../core/task-moves.ts';
 import type { Limits } from '../core/options.ts';
 import type { PageProgress, PipelineOutput } from '../core/pipeline.ts';
@@ -146,8 +147,10 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
     const bytes = await download;
     const readAt = Date.now();
     const options = readOptions(task, deps);
-    // The same document read before (services/dedupe.ts): its result copied, not read again.
-    const dedupe = dedupeContext(deps, log);
+    // The same document read before (services/dedupe.ts): its result copied, not read again. Never a document read
+    // with a password: its result would go to whoever sent the same bytes, with no password or a wrong one.
+    // Nor one read with language=auto, whose models are only known once its first page is seen.
+    const dedupe = options.password === undefined && !isAutoLanguage(task.languages) ? dedupeContext(deps, log) : null;
     const earlier = dedupe ? await findEarlierResult(dedupe, task, bytes, options) : null;
     if (dedupe && earlier?.reuse) {
       const reused = await reuse(dedupe, earlier.reuse, task, { startedAt: started, progress: (p) => lease.progress(p), signal: leaseLost.signal });

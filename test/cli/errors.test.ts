@@ -23,7 +23,7 @@ describe('docvault errors', () => {
   it('a bad language name is one line with a code, exit 2, before any engine starts', async () => {
     const run = await docvault(['ocr', '-l', 'english!', FIXTURES_DIR + 'tessjs_simple_png.png']);
     expect(run.code).toBe(2);
-    expect(oneLine(run.stderr)).toEqual(['error INVALID_ARGUMENT: -l english!: a language is a tesseract code such as eng, deu or chi_sim (eng+deu for several).']);
+    expect(oneLine(run.stderr)).toEqual(['error INVALID_ARGUMENT: -l english!: a language is a tesseract code such as eng, deu or chi_sim (eng+deu for several), or auto alone.']);
   });
 
   it('a language that is not installed is LANGUAGE_UNAVAILABLE, exit 2', async () => {
@@ -45,6 +45,17 @@ describe('docvault errors', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^error INVALID_ARGUMENT: unknown option '--no-such-option'/);
     expect(run.stderr).not.toMatch(/Usage:/);
+  });
+
+  it.each([
+    ['queue', 'stats'],
+    ['ingest', 'test/fixtures', '--user', 'you@example.com'],
+  ])('an operator command with no environment and no local suite is one INVALID_ARGUMENT line naming what is missing, exit 2 (%s)', async (...args) => {
+    const bare = { GOOGLE_CLOUD_PROJECT: '', FIRESTORE_EMULATOR_HOST: '', PUBSUB_EMULATOR_HOST: '', STORAGE_EMULATOR_HOST: '', RESULTS_BUCKET: '', UPLOADS_BUCKET: '', DOCVAULT_DATA_ROOT: '/nonexistent' };
+    const run = await docvault(args, bare);
+    expect(run.code).toBe(2);
+    expect(oneLine(run.stderr)).toHaveLength(1);
+    expect(run.stderr).toMatch(/^error INVALID_ARGUMENT: Invalid environment: .*GOOGLE_CLOUD_PROJECT.*\(against the local suite of npm start, add --local\)$/m);
   });
 
   it('--help and --version exit 0', async () => {

@@ -20,6 +20,14 @@ describe('docvault ocr', () => {
     expect(stderr).toMatch(/tessjs_testocr\.png: 1 page, mean confidence \d+\.\d, \d+\.\d\d s/);
   });
 
+  it('-l auto reads the languages of the first page\'s script among the installed ones, and says which', async () => {
+    const { stdout, stderr } = await run(CLI[0]!, [CLI[1]!, 'ocr', FIXTURES_DIR + 'tess_eurotext.tif', '-l', 'auto', '--workers', '1', '-f', 'json']);
+    // Latin: English and German are installed here (@tesseract.js-data/eng and /deu).
+    expect(stderr).toMatch(/tess_eurotext\.tif: 1 page \(auto: eng\+deu\)/);
+    expect(JSON.parse(stdout)).toMatchObject({ languages: ['eng', 'deu'] });
+    expect(characterErrorRate(groundTruth('tess_eurotext.tif'), JSON.parse(stdout).text)).toBeLessThanOrEqual(0.1);
+  });
+
   it('writes every format to --out, and the searchable PDF carries the text', async () => {
     const out = await mkdtemp(join(tmpdir(), 'docvault-cli-'));
     await run(CLI[0]!, [CLI[1]!, 'ocr', FIXTURES_DIR + 'tess_phototest.tif', FIXTURES_DIR + 'ocrmypdf_tagged.pdf', '-f', 'json,txt,hocr,pdf', '-o', out]);

@@ -1,11 +1,13 @@
 /** Several files, several pages: outputs that never silently overwrite each other, separators, and --pages. */
+import { execFile, execFileSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES_DIR } from '../support/fixtures.ts';
-import { docvault } from './cli-support.ts';
+import { docvault, ROOT } from './cli-support.ts';
 
 /** A born-digital PDF (a text layer, so no OCR is needed): "This is page number N of the document." on each page. */
 async function textPdf(pages: number, label: string): Promise<Uint8Array> {
@@ -26,7 +28,27 @@ beforeAll(async () => {
   await writeFile(join(dir, 'five.pdf'), await textPdf(5, 'Five'));
 });
 
+const run = promisify(execFile);
+const hasScript = (() => {
+  try {
+    execFileSync('script', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 describe('docvault ocr outputs', () => {
+  it.skipIf(!hasScript)('shows per-page progress on a terminal, and none into a pipe', async () => {
+    // script(1) gives the command a terminal, as a user's shell does.
+    const command = `${join(ROOT, 'node_modules/.bin/node')} ${join(ROOT, 'cli/docvault.js')} ocr ${join(dir, 'five.pdf')} -o ${join(dir, 'tty-out')}`;
+    const { stdout: onTerminal } = await run('script', ['-qec', command, '/dev/null'], { cwd: ROOT });
+    for (let n = 1; n <= 5; n++) expect(onTerminal).toContain(`five.pdf: page ${n}/5`);
+    const piped = await docvault(['ocr', join(dir, 'five.pdf'), '-o', join(dir, 'pipe-out')]);
+    expect(piped.code).toBe(0);
+    expect(piped.stderr).not.toMatch(/page \d\/5/);
+  });
+
   it('a/scan.pdf and b/scan.pdf with -o make two outputs, not one overwritten', async () => {
     const out = join(dir, 'out');
     const run = await docvault(['ocr', join(dir, 'a', 'scan.pdf'), join(dir, 'b', 'scan.pdf'), '-o', out]);

@@ -267,6 +267,31 @@ describe.skipIf(!chromiumAvailable)('web console in Chromium', () => {
     await context.close();
   }, 420_000);
 
+  it('an encrypted PDF: its password typed in the failed row reads it; the upload\'s password field reads the next one at once', async () => {
+    const owner = 'pdf-owner@example.com';
+    const { page, context, errors } = await signedIn(owner);
+    const encrypted = { name: 'secret.pdf', mimeType: 'application/pdf', buffer: Buffer.from(fixture('encrypted_tagged.pdf')) };
+    await page.locator('#files').setInputFiles([encrypted]);
+    const row = page.locator('.task', { hasText: 'secret.pdf' });
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: 120_000, interval: 500 }).toBe('FAILED');
+    expect(await row.textContent()).toMatch(/ENCRYPTED_PDF.*Give the PDF's password below/s);
+    expect(await seriousViolations(page)).toEqual([]);
+    await screenshot(page, 'password-asked');
+    await row.getByLabel('Password of secret.pdf').fill('s3cret');
+    await row.getByRole('button', { name: 'Read with this password' }).click();
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: 180_000, interval: 500 }).toBe('COMPLETED');
+
+    // Given with the upload: read at once, never asked for (a document read with a password is never a copy of an
+    // earlier result, so only the password sent with this upload can complete it).
+    await page.getByLabel('PDF password (if encrypted)').fill('s3cret');
+    await page.locator('#files').setInputFiles([{ ...encrypted, name: 'secret-2.pdf' }]);
+    const second = page.locator('.task', { hasText: 'secret-2.pdf' });
+    await expect.poll(() => second.getAttribute('data-status'), { timeout: 180_000, interval: 500 }).toMatch(/COMPLETED|FAILED/);
+    expect(await second.getAttribute('data-status'), (await second.textContent()) ?? '').toBe('COMPLETED');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 420_000);
+
   it('another user sees none of it, in the page or through the api', async () => {
     const { page, context } = await signedIn(BOB);
     await page.getByText('No documents yet').waitFor();

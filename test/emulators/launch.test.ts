@@ -52,7 +52,8 @@ describe('npm start', () => {
     }
   }, 240_000);
 
-  it('SIGTERM to the npm process stops the suite', async () => {
+  // SIGTERM is what a process manager sends; SIGINT what Ctrl-C (or `kill -INT`) sends to npm alone.
+  it.each(['SIGTERM', 'SIGINT'] as const)('%s to the npm process stops the suite', async (signal) => {
     const ports = await freePorts();
     const root = await mkdtemp(join(tmpdir(), 'docvault-launch-'));
     const run = start(root, ports);
@@ -62,7 +63,7 @@ describe('npm start', () => {
         if (run.child.exitCode !== null) fail(new Error(run.output()));
       }, 200);
     });
-    run.child.kill('SIGTERM'); // npm, not its process group
+    run.child.kill(signal); // npm, not its process group
     expect(await run.exited).toBe(0);
     expect(run.output()).toMatch(/stopped\./);
     // Everything it started has let go of its port.

@@ -49,6 +49,8 @@ export interface IngestOptions {
   concurrency?: number;
   priority?: Priority;
   languages?: string[];
+  /** An encrypted PDF's password, sealed under PASSWORD_KEY: put in each object's metadata, where dispatch takes it into the task. */
+  sealedPassword?: string;
   /** Globs over the path relative to DIR; one without a slash is matched against the file name. */
   include?: string[];
   exclude?: string[];

@@ -61,6 +61,7 @@ function objectMetadata(options: IngestOptions, batchId: string): Record<string,
     [OBJECT_METADATA.batchId]: batchId,
     ...(options.priority ? { [OBJECT_METADATA.priority]: options.priority } : {}),
     ...(options.languages?.length ? { [OBJECT_METADATA.languages]: options.languages.join('+') } : {}),
+    ...(options.sealedPassword ? { [OBJECT_METADATA.sealedPassword]: options.sealedPassword } : {}),
   };
 }
 

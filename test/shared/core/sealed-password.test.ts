@@ -25,6 +25,16 @@ describe('sealed passwords', () => {
   it('refuses another key and an altered value', () => {
     const sealed = sealPassword(KEY, PASSWORD);
     expect(() => openPassword('another-key-of-sixteen-plus', sealed)).toThrow(/could not be opened/);
+    // A key changed since the password was given: permanent (no retry opens it), and the caller is told to give it again.
+    const changed = (() => {
+      try {
+        openPassword('another-key-of-sixteen-plus', sealed);
+      } catch (err) {
+        return err as DocVaultError;
+      }
+    })();
+    expect(changed).toMatchObject({ code: 'PASSWORD_UNREADABLE', retryable: false });
+    expect(changed?.message).toMatch(/POST \/tasks\/\{id\}\/password/);
     const parts = sealed.split('.');
     const body = Buffer.from(parts[3]!, 'base64url');
     body[0] = body[0]! ^ 1;
@@ -63,6 +73,7 @@ describe('a task with a password', () => {
     const crashed = makeTask({ status: 'FAILED', error: { code: 'ENGINE_FAILURE', message: 'boom' } });
     expect(awaitsPassword(encrypted)).toBe(true);
     expect(awaitsPassword({ ...encrypted, error: { code: 'WRONG_PASSWORD', message: 'no' } })).toBe(true);
+    expect(awaitsPassword({ ...encrypted, error: { code: 'PASSWORD_UNREADABLE', message: 'key changed' } })).toBe(true);
     expect(awaitsPassword(crashed)).toBe(false);
     expect(decideRequeue(encrypted, encrypted.userHash, { sealedPassword }).patch).toMatchObject({ status: 'QUEUED', attempts: 0, sealedPassword });
     expect(decideRequeue(crashed, crashed.userHash, { sealedPassword }).kind).toBe('refused');

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createFirestore, TaskStore } from '../../../shared/adapters/firestore-tasks.ts';
 import { createPubSub, Queue } from '../../../shared/adapters/pubsub.ts';
 import { GcsBlobStore } from '../../../shared/adapters/storage.ts';
-import { localSuiteEnv, runQueueCleanup, runQueueFailed, runQueueStats, runRecoverStale, runReleaseQueued, runRequeueFailed, type QueueCareDeps } from '../../../cli/queue-command.ts';
+import { localSuiteEnv, runQueueCleanup, runQueueFailed, runQueueStats, runRecoverStale, runReleaseQueued, runRequeueFailed, statsText, type QueueCareDeps } from '../../../cli/queue-command.ts';
 import { AdmissionStore } from '../../../shared/adapters/firestore-admission.ts';
 import { resultObjectNames, type Task } from '../../../shared/core/task.ts';
 import { createLogger } from '../../../shared/log.ts';
@@ -123,6 +123,18 @@ describe('queue stats', () => {
     const text = capture();
     await runQueueStats(deps, {}, text);
     expect(text.out()).toMatch(/^pending +2\nprocessing +1\nfailed +1\ncompleted today +1\naverage wait +0\.3 s\noldest queued +\S+Z\n$/);
+  });
+});
+
+describe('queue stats as text', () => {
+  it('keeps a space between every label and its figure, the lanes included', () => {
+    const text = statsText({
+      pending: 0, processing: 0, failed: 0, completedToday: 1, averageWaitMs: 2100, oldestQueuedAt: null,
+      lanes: { interactive: { published: 0, held: 0 }, bulk: { published: 2, held: 5 } },
+      backlogs: [],
+    });
+    expect(text).toMatch(/^interactive lane +0 published, 0 held back$/m);
+    for (const line of text.trimEnd().split('\n')) expect(line).toMatch(/^[a-z ]*[a-z] {2,}\S/);
   });
 });
 
@@ -334,14 +346,14 @@ describe('docvault queue (the command line)', () => {
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({ pending: 1, failed: 1, processing: 0 });
 
-    const missing = spawn(process.execPath, [cli, 'queue', 'stats'], { env: { PATH: process.env.PATH ?? '' } });
+    const missing = spawn(process.execPath, [cli, 'queue', 'stats'], { env: { PATH: process.env.PATH ?? '', DOCVAULT_DATA_ROOT: '/nonexistent' } });
     let missingErr = '';
     missing.stderr.on('data', (c: Buffer) => (missingErr += c.toString()));
     expect(await new Promise((done) => missing.on('close', done))).toBe(2);
-    expect(missingErr).toMatch(/Invalid environment:\n[\s\S]*RESULTS_BUCKET[\s\S]*add --local/);
+    expect(missingErr).toMatch(/^error INVALID_ARGUMENT: Invalid environment: .*RESULTS_BUCKET.*add --local\)\n$/);
 
     // a suite that is not running is said at once, not after the clients' retries
-    const stopped = spawn(process.execPath, [cli, 'queue', '--local', 'stats'], { env: { PATH: process.env.PATH ?? '', FIRESTORE_PORT: '1' } });
+    const stopped = spawn(process.execPath, [cli, 'queue', '--local', 'stats'], { env: { PATH: process.env.PATH ?? '', FIRESTORE_PORT: '1', DOCVAULT_DATA_ROOT: '/nonexistent' } });
     let stoppedErr = '';
     stopped.stderr.on('data', (c: Buffer) => (stoppedErr += c.toString()));
     expect(await new Promise((done) => stopped.on('close', done))).toBe(2);

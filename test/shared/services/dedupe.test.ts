@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { DocVaultError } from '../../../shared/core/errors.ts';
 import type { PipelineOutput } from '../../../shared/core/pipeline.ts';
+import { sealPassword } from '../../../shared/core/sealed-password.ts';
 import { resultObjectNames, type Task } from '../../../shared/core/task.ts';
 import { messageFor } from '../../../shared/core/task.ts';
 import { previewObjectName } from '../../../shared/outputs/preview.ts';
@@ -171,6 +172,25 @@ describe('the same document twice', () => {
     expect([...s.index.entries.values()].some((e) => e.taskId === first.task.taskId)).toBe(false);
     // the fresh reading is indexed in its place
     expect((await s.run(ALICE, 'doc')).task.summary!.dedupedFrom).toBe(again.task.taskId);
+  });
+
+  it('a document read with a password is neither indexed nor reused: another copy without it, or with a wrong one, is read and fails', async () => {
+    const KEY = 'a-password-key-for-tests-0123456789';
+    const sys = system({
+      ocr: {
+        process: async (_bytes, options) => {
+          if (options.password === undefined) throw new DocVaultError('ENCRYPTED_PDF', 'encrypted');
+          if (options.password !== 's3cret') throw new DocVaultError('WRONG_PASSWORD', 'wrong');
+          return outputOf(1);
+        },
+      },
+    });
+    sys.deps.passwordKey = KEY;
+    const first = await sys.run(ALICE, 'encrypted bytes', { sealedPassword: sealPassword(KEY, 's3cret') });
+    expect(first.task.status).toBe('COMPLETED');
+    expect(sys.index.entries.size).toBe(0);
+    expect((await sys.run(BOB, 'encrypted bytes')).task).toMatchObject({ status: 'FAILED', error: { code: 'ENCRYPTED_PDF' } });
+    expect((await sys.run(BOB, 'encrypted bytes', { sealedPassword: sealPassword(KEY, 'a guess') })).task).toMatchObject({ status: 'FAILED', error: { code: 'WRONG_PASSWORD' } });
   });
 
   it('an index that cannot answer costs only the saving', async () => {

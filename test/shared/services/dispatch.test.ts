@@ -4,6 +4,7 @@ import { derivedTaskId, newTaskId, type Task } from '../../../shared/core/task.t
 import { messageFor } from '../../../shared/core/task.ts';
 import { dispatchObject, type DispatchDeps, type StorageObject } from '../../../shared/services/dispatch.ts';
 import { OBJECT_METADATA } from '../../../shared/names.ts';
+import { sealPassword } from '../../../shared/core/sealed-password.ts';
 import { toHeaderText } from '../../../shared/core/header-text.ts';
 import { MemoryAdmission, MemoryTaskStore, memoryLogger, RecordingQueue } from '../../support/fakes.ts';
 import { makeTask } from '../../support/tasks.ts';
@@ -95,6 +96,15 @@ describe('dispatchObject', () => {
     const outcome = await dispatchObject(object({ name: `users/${alice}/${taskId}/document.png`, metadata }), d.deps);
     expect(outcome).toMatchObject({ kind: 'queued', task: { taskId, fileName: '報告 été.png', callbackUrl: null } });
   });
+  it('a dropped object\'s sealed password (docvault ingest --password) goes into its task; a plain one in metadata is not taken', async () => {
+    const d = dispatcher();
+    const sealed = sealPassword('a-password-key-for-tests-0123456789', 's3cret');
+    const withSealed = await dispatchObject(object({ name: `users/${alice}/secret.pdf`, metadata: { [OBJECT_METADATA.sealedPassword]: sealed } }), d.deps);
+    expect(withSealed).toMatchObject({ kind: 'queued', task: { sealedPassword: sealed } });
+    const withPlain = await dispatchObject(object({ name: `users/${alice}/other.pdf`, metadata: { [OBJECT_METADATA.sealedPassword]: 's3cret' } }), d.deps);
+    expect(withPlain).toMatchObject({ kind: 'queued', task: { sealedPassword: null } });
+  });
+
   it('moves the PENDING task upload wrote to QUEUED with the object\'s generation and size, once; a cancelled one stays cancelled', async () => {
     const taskId = newTaskId();
     const name = `users/${alice}/${taskId}/scan.pdf`;

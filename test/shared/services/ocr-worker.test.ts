@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { DocVaultError } from '../../../shared/core/errors.ts';
 import type { PipelineOutput } from '../../../shared/core/pipeline.ts';
+import { sealPassword } from '../../../shared/core/sealed-password.ts';
 import type { Task } from '../../../shared/core/task.ts';
 import { messageFor } from '../../../shared/core/task.ts';
 import { handleOcrMessage, RedeliverError, type OcrProcessor, type WorkerDeps } from '../../../shared/services/ocr-worker.ts';
@@ -103,6 +104,18 @@ describe('handleOcrMessage', () => {
     expect(w.queue.deadLetters).toEqual([]);
     expect(w.queue.events).toMatchObject([{ type: 'task.failed' }]);
     expect(await w.blobs.stat({ bucket: task.bucket, name: task.object })).not.toBeNull();
+  });
+
+  it('a password sealed under a former PASSWORD_KEY: FAILED at once with PASSWORD_UNREADABLE, not retried, no dead letter', async () => {
+    const task = makeTask({ sealedPassword: sealPassword('the-key-before-rotation-0123', 's3cret') });
+    let ocrCalls = 0;
+    const w = worker(task, { process: async () => (ocrCalls++, output) }, { passwordKey: 'the-key-after-rotation-456789' });
+    expect(await handleOcrMessage(messageFor(task), w.deps)).toMatchObject({ kind: 'failed', code: 'PASSWORD_UNREADABLE' });
+    expect(ocrCalls).toBe(0);
+    expect(w.stored()).toMatchObject({ status: 'FAILED', attempts: 1, sealedPassword: null, error: { code: 'PASSWORD_UNREADABLE' } });
+    expect(w.stored()!.error!.message).toMatch(/give the password again/);
+    expect(w.queue.deadLetters).toEqual([]);
+    expect(JSON.stringify(w.lines)).not.toContain('s3cret');
   });
 
   it('over-size: a document past the limit fails with FILE_TOO_LARGE before any OCR', async () => {
