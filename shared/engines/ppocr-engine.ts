@@ -68,13 +68,19 @@ export class PaddleOcrEngine implements OcrEngine {
     if (!this.reads(options.languages)) {
       throw new DocVaultError('ENGINE_FAILURE', `PP-OCR cannot read ${options.languages.join('+')}.`);
     }
+    // A model run cannot be interrupted, but one runs for at most a line or a detection pass: the page's
+    // signal (cancel, lease lost, page or document budget) is checked before each, so the page stops within one.
+    const { signal } = options;
+    signal?.throwIfAborted();
     const { det, rec, dictionary } = await this.load();
     // Detection's boxes are upright rectangles: a skewed page is turned first, by the skew tesseract measured.
     const skew = options.skewDegrees ?? 0;
     if (skew !== 0) image = (await deskew(image, (skew * Math.PI) / 180)).image;
+    signal?.throwIfAborted();
     const boxes = await detectTextBoxes(det, image);
     const lines: TextBox[] = [];
     for (const box of boxes) {
+      signal?.throwIfAborted();
       const line = await readLine(rec, dictionary, image, box);
       if (line) lines.push(line);
     }
