@@ -10,7 +10,7 @@ import type { OcrOptions } from './options.ts';
 import { recognizeOptionsOf, recognizeUpright, type OrientationHint } from './page-orientation.ts';
 import { darkTextOnLight } from './page-polarity.ts';
 import { straighten } from './page-skew.ts';
-import { readWithSecondOpinion, strategyOf } from './page-strategy.ts';
+import { readTillSlipAlone, readWithSecondOpinion, strategyOf } from './page-strategy.ts';
 import type { DocumentSource, GreyImage, OcrEngine, RecognizedPage, SourcePage } from './ports.ts';
 import type { Orientation, PageResult, PageStrategy } from './result.ts';
 
@@ -207,12 +207,15 @@ function recognizePage(rendered: GreyImage, level: boolean, context: PageReading
   const { options, deps, clock, hint, readSlot } = context;
   return readSlot(async () => {
     const ocrStarted = clock();
+    const slip = await readTillSlipAlone(rendered, recognizeOptionsOf(options, signal, level), deps.secondEngine);
+    if (slip.read) return { image: rendered, orientation: 0, ...slip.read, ocrMs: clock() - ocrStarted };
     const upright = await recognizeUpright(rendered, options, deps.engine, hint, signal, level);
     const second = await readWithSecondOpinion(
       upright.image,
       { recognized: upright.recognized, strategy: strategyOf(deps.engine, upright.recognized, 'clean read') },
       recognizeOptionsOf(options, signal, level),
       deps.secondEngine,
+      slip.secondRead && { read: slip.secondRead, samePixels: upright.orientation === 0 },
     );
     return { image: upright.image, orientation: upright.orientation, ...second, ocrMs: clock() - ocrStarted };
   });
