@@ -383,6 +383,24 @@ describe('second engine, chosen per page', () => {
     expect(result.pages[0]!.strategy?.engine).toBe('second');
   });
 
+  it('keeps the second engine\'s plainly upright read of an unsure page without searching its orientation', async () => {
+    const e = unsureUprightPage('TOTAL 12.50', '~');
+    const second = secondEngine('GROCERY MART MAIN STREET ROASTED CHICKEN RICE TOTAL 12.50 CASH 20.00 CHANGE THANK YOU COME AGAIN');
+    const { result } = await processDocument(PNG, {}, { opener: opener([{}]), engine: e, secondEngine: second, concurrency: 1 });
+    expect(e.osdCalls).toBe(0);
+    expect(second.calls).toBe(1);
+    expect(result.pages[0]!.rotation.orientation).toBe(0);
+    expect(result.pages[0]!.strategy?.engine).toBe('second');
+  });
+
+  it('searches the orientation of an unsure page when the second engine\'s read is not plainly upright, reading it once', async () => {
+    const e = unsureUprightPage('TOTAL 12.50', '~');
+    const second = secondEngine('GROCERY MART TOTAL 12.50 CASH 20.00 CHANGE THANK YOU');
+    await processDocument(PNG, {}, { opener: opener([{}]), engine: e, secondEngine: second, concurrency: 1 });
+    expect(e.osdCalls).toBe(1);
+    expect(second.calls).toBe(1);
+  });
+
   describe('a till slip', () => {
     // A page four times taller than wide: the shape of a till slip, which the second engine reads whatever the first does.
     const slip: DocumentOpener = {
