@@ -7,6 +7,7 @@
  *
  *   npm run bench:accuracy
  *   npm run bench:accuracy -- --kinds receipt,form --limit 4 --no-today
+ *   npm run bench:accuracy -- --kinds form --from 8 --limit 8   # pages 9–16 of each corpus kind
  *
  * The corpus is read from ../shared (beside the repository) or DOCVAULT_SHARED_DIR; never copied.
  */
@@ -27,12 +28,15 @@ const { values: args } = parseArgs({
   options: {
     kinds: { type: 'string', default: 'receipt,form,sample,table,variant' },
     limit: { type: 'string', default: '1000' },
+    /** Skip this many pages of each corpus kind first: a long run split over processes. */
+    from: { type: 'string', default: '0' },
     'no-today': { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
 const KINDS = new Set(args.kinds.split(','));
 const LIMIT = Number(args.limit);
+const FROM = Number(args.from);
 const REPO = resolve(import.meta.dirname, '..');
 const SHARED = process.env.DOCVAULT_SHARED_DIR ?? resolve(REPO, '..', 'shared');
 const work = mkdtempSync(join(tmpdir(), 'bench-accuracy-'));
@@ -46,7 +50,7 @@ function withTruth(dir: string, kind: string): BenchPage[] {
       const truthFile = join(dir, `${stem}.gt.txt`);
       return existsSync(truthFile) ? [{ kind, name: stem, file: join(dir, f), truth: readFileSync(truthFile, 'utf8') }] : [];
     })
-    .slice(0, LIMIT);
+    .slice(FROM, FROM + LIMIT);
 }
 
 const pages: BenchPage[] = [];
