@@ -17,6 +17,12 @@ const ORIENTATION_MIN_CONFIDENCE = 2;
 const LOW_CONFIDENCE = 60;
 const ORIENTATIONS: readonly Orientation[] = [0, 90, 180, 270];
 
+export interface UprightRead {
+  image: GreyImage;
+  orientation: Orientation;
+  recognized: RecognizedPage;
+}
+
 /** The orientation the document's last decided page needed. */
 export interface OrientationHint {
   orientation: Orientation;
@@ -35,7 +41,8 @@ export async function recognizeUpright(
   hint: OrientationHint,
   signal: AbortSignal,
   level: boolean,
-): Promise<{ image: GreyImage; orientation: Orientation; recognized: RecognizedPage }> {
+  settles?: (read: UprightRead) => Promise<boolean>,
+): Promise<UprightRead> {
   // A quarter or half turn keeps level lines level.
   const recognizeOptions = recognizeOptionsOf(options, signal, level);
   const read = async (orientation: Orientation) => {
@@ -46,6 +53,8 @@ export async function recognizeUpright(
   const likely = hint.orientation;
   let best = await read(likely);
   if (readsUpright(best.recognized)) return best;
+  // Another engine's plainly upright read of the same pixels settles it before OSD and the other turns.
+  if (await settles?.(best)) return best;
 
   const guess = await engine.detectOrientation(rendered, signal);
   if (guess && guess.confidence >= ORIENTATION_MIN_CONFIDENCE) {

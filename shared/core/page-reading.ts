@@ -10,7 +10,7 @@ import type { OcrOptions } from './options.ts';
 import { recognizeOptionsOf, recognizeUpright, type OrientationHint } from './page-orientation.ts';
 import { darkTextOnLight } from './page-polarity.ts';
 import { straighten } from './page-skew.ts';
-import { readWithSecondOpinion, strategyOf } from './page-strategy.ts';
+import { readTillSlipAlone, readWithSecondOpinion, secondReadSettles, strategyOf, type EngineRead } from './page-strategy.ts';
 import type { DocumentSource, GreyImage, OcrEngine, RecognizedPage, SourcePage } from './ports.ts';
 import type { Orientation, PageResult, PageStrategy } from './result.ts';
 
@@ -207,12 +207,23 @@ function recognizePage(rendered: GreyImage, level: boolean, context: PageReading
   const { options, deps, clock, hint, readSlot } = context;
   return readSlot(async () => {
     const ocrStarted = clock();
-    const upright = await recognizeUpright(rendered, options, deps.engine, hint, signal, level);
+    const recognizeOptions = recognizeOptionsOf(options, signal, level);
+    const slip = await readTillSlipAlone(rendered, recognizeOptions, deps.secondEngine);
+    if (slip.read) return { image: rendered, orientation: 0, ...slip.read, ocrMs: clock() - ocrStarted };
+    let earlier = slip.earlier;
+    let settled: EngineRead | undefined;
+    const upright = await recognizeUpright(rendered, options, deps.engine, hint, signal, level, async (first) => {
+      if (earlier) return false;
+      ({ read: settled, earlier } = await secondReadSettles(first, deps.engine, recognizeOptions, deps.secondEngine));
+      return settled !== undefined;
+    });
+    if (settled) return { image: upright.image, orientation: upright.orientation, ...settled, ocrMs: clock() - ocrStarted };
     const second = await readWithSecondOpinion(
       upright.image,
-      { recognized: upright.recognized, strategy: strategyOf(deps.engine, upright.recognized, 'clean read') },
-      recognizeOptionsOf(options, signal, level),
+      { recognized: upright.recognized, strategy: strategyOf(deps.engine, upright.recognized, 'clean read'), orientation: upright.orientation },
+      recognizeOptions,
       deps.secondEngine,
+      earlier,
     );
     return { image: upright.image, orientation: upright.orientation, ...second, ocrMs: clock() - ocrStarted };
   });

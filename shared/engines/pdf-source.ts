@@ -9,6 +9,7 @@ import { halveGrey } from '../core/grey-image.ts';
 import { Limits } from '../core/options.ts';
 import type { DocumentSource, GreyImage, OpenOptions, SourcePage, TextLayer } from '../core/ports.ts';
 import type { Orientation } from '../core/result.ts';
+import { PageScans } from './pdf-page-scan.ts';
 import { PdfRenderer } from './pdf-renderer.ts';
 import type { GreyPixels, PageSize, RenderArea, ThreadError } from './pdf-render-thread.ts';
 
@@ -34,6 +35,7 @@ export async function openPdf(bytes: Uint8Array, openOptions: OpenOptions): Prom
     throw asPdfError(err, options.password !== undefined);
   }
   const { renderer, pageCount } = opened;
+  const scans = new PageScans(bytes);
   return {
     type: 'pdf',
     pageCount,
@@ -41,13 +43,13 @@ export async function openPdf(bytes: Uint8Array, openOptions: OpenOptions): Prom
       const size = (await renderer.call({ op: 'pageSize', index }, signal).catch((err: unknown) => {
         throw asPageError(err, `Page ${index + 1} of the PDF cannot be read`);
       })) as PageSize;
-      return pdfPage(renderer, index, size, options);
+      return pdfPage(renderer, index, size, options, scans);
     },
     close: async () => renderer.close(),
   };
 }
 
-function pdfPage(renderer: PdfRenderer, index: number, size: PageSize, options: Required<Pick<OpenOptions, 'maxOperatorsPerPage'>> & OpenOptions): SourcePage {
+function pdfPage(renderer: PdfRenderer, index: number, size: PageSize, options: Required<Pick<OpenOptions, 'maxOperatorsPerPage'>> & OpenOptions, scans: PageScans): SourcePage {
   const renderArea = async (area: RenderArea, signal?: AbortSignal): Promise<GreyPixels> =>
     (await renderer.call({ op: 'render', index, area, maxOperators: options.maxOperatorsPerPage }, signal).catch((err: unknown) => {
       throw asPageError(err, `Page ${size.number} of the PDF cannot be rendered`);
@@ -58,6 +60,9 @@ function pdfPage(renderer: PdfRenderer, index: number, size: PageSize, options: 
 
   const renderForOcr = async (signal?: AbortSignal): Promise<GreyImage> => {
     if (pixelsAt(options.dpi) <= options.maxPixelsPerPage) return { ...(await renderArea(whole(options.dpi), signal)), dpi: options.dpi };
+    // A page that is one scan too large for pdfjs (which then leaves the image out): its ink, decoded by us.
+    const scan = await scans.inkOf(index, { maxPixels: options.maxPixelsPerPage, signal });
+    if (scan) return scan;
     // Too large to render whole at the reading DPI: find where the ink is on a small preview and
     // render only that, at the reading DPI if it fits (a large sheet with a little text on it);
     // a page with no ink at all is its preview.

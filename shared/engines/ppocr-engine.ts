@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { DocVaultError } from '../core/errors.ts';
+import { isTillSlip } from '../core/page-strategy.ts';
 import type { GreyImage, OcrEngine, OrientationGuess, RecognizedPage, RecognizedWord, RecognizeOptions } from '../core/ports.ts';
 import { deskew } from './tesseract-engine.ts';
 import { blankRunsBetween, groupIntoRows, restoreSpaces, type CharAt, type TextBox } from '../core/text-lines.ts';
@@ -31,6 +32,11 @@ export const PPOCR_LANGUAGES: readonly string[] = ['eng', 'chi_sim'];
 /** Detection's input is at most this many pixels on its longer side (a multiple of 32). */
 const DET_MAX_SIDE = 1920;
 const DET_MAX_UPSCALE = 2;
+/**
+ * A till slip's text is large for its length: detected at most this tall, the corpus's 11 slips read
+ * 0.4 points better on average (9 of 11 better or equal) than at 1920, with 26% less CPU.
+ */
+const DET_MAX_SIDE_SLIP = 1280;
 /** PaddleOCR's defaults: probability above which a pixel is text, and a box's minimum mean probability. */
 const DET_PIXEL_THRESHOLD = 0.3;
 const DET_BOX_THRESHOLD = 0.5;
@@ -68,13 +74,19 @@ export class PaddleOcrEngine implements OcrEngine {
     if (!this.reads(options.languages)) {
       throw new DocVaultError('ENGINE_FAILURE', `PP-OCR cannot read ${options.languages.join('+')}.`);
     }
+    // A model run cannot be interrupted, but one runs for at most a line or a detection pass: the page's
+    // signal (cancel, lease lost, page or document budget) is checked before each, so the page stops within one.
+    const { signal } = options;
+    signal?.throwIfAborted();
     const { det, rec, dictionary } = await this.load();
     // Detection's boxes are upright rectangles: a skewed page is turned first, by the skew tesseract measured.
     const skew = options.skewDegrees ?? 0;
     if (skew !== 0) image = (await deskew(image, (skew * Math.PI) / 180)).image;
+    signal?.throwIfAborted();
     const boxes = await detectTextBoxes(det, image);
     const lines: TextBox[] = [];
     for (const box of boxes) {
+      signal?.throwIfAborted();
       const line = await readLine(rec, dictionary, image, box);
       if (line) lines.push(line);
     }
@@ -175,7 +187,8 @@ function toTensor(pixels: Uint8Array, width: number, height: number, mean: numbe
 /** Text boxes in the page's pixels, from DB's probability map: connected regions, scored, grown back. */
 async function detectTextBoxes(det: ort.InferenceSession, image: GreyImage): Promise<LineBox[]> {
   // Small scans are enlarged too: on the forms, detection at 2× found lines that 1× merged or missed (CER 9% → 5%).
-  const scale = Math.min(DET_MAX_UPSCALE, DET_MAX_SIDE / Math.max(image.width, image.height));
+  const maxSide = isTillSlip(image) ? DET_MAX_SIDE_SLIP : DET_MAX_SIDE;
+  const scale = Math.min(DET_MAX_UPSCALE, maxSide / Math.max(image.width, image.height));
   const width = Math.max(32, Math.round((image.width * scale) / 32) * 32);
   const height = Math.max(32, Math.round((image.height * scale) / 32) * 32);
   const pixels = await resizeGrey(image, width, height);

@@ -394,6 +394,83 @@ describe('second engine, chosen per page', () => {
     expect(result.pages[0]!.strategy?.engine).toBe('second');
   });
 
+  it('keeps the second engine\'s plainly upright read of an unsure page without searching its orientation', async () => {
+    const e = unsureUprightPage('TOTAL 12.50', '~');
+    const second = secondEngine('GROCERY MART MAIN STREET ROASTED CHICKEN RICE TOTAL 12.50 CASH 20.00 CHANGE THANK YOU COME AGAIN');
+    const { result } = await processDocument(PNG, {}, { opener: opener([{}]), engine: e, secondEngine: second, concurrency: 1 });
+    expect(e.osdCalls).toBe(0);
+    expect(second.calls).toBe(1);
+    expect(result.pages[0]!.rotation.orientation).toBe(0);
+    expect(result.pages[0]!.strategy?.engine).toBe('second');
+  });
+
+  it('searches the orientation of an unsure page when the second engine\'s read is not plainly upright, reading it once', async () => {
+    const e = unsureUprightPage('TOTAL 12.50', '~');
+    const second = secondEngine('GROCERY MART TOTAL 12.50 CASH 20.00 CHANGE THANK YOU');
+    await processDocument(PNG, {}, { opener: opener([{}]), engine: e, secondEngine: second, concurrency: 1 });
+    expect(e.osdCalls).toBe(1);
+    expect(second.calls).toBe(1);
+  });
+
+  describe('a till slip', () => {
+    // A page four times taller than wide: the shape of a till slip, which the second engine reads whatever the first does.
+    const slip: DocumentOpener = {
+      async open(_bytes, type) {
+        return {
+          type,
+          pageCount: 1,
+          page: async (): Promise<SourcePage> => ({
+            number: 1,
+            textLayer: async () => null,
+            render: async (): Promise<GreyImage> => ({ width: 2, height: 8, data: new Uint8Array(16).fill(255), dpi: 300 }),
+            displayImage: async () => ({ format: 'jpeg', bytes: new Uint8Array([1]), width: 2, height: 8 }),
+          }),
+          close: async () => undefined,
+        };
+      },
+    };
+    const RECEIPT = 'GROCERY MART MAIN STREET ROASTED CHICKEN RICE TOTAL 12.50 CASH 20.00 CHANGE THANK YOU COME AGAIN';
+    function first(): OcrEngine & { calls: number } {
+      const e = {
+        name: 'fake',
+        version: '0',
+        calls: 0,
+        recognize: async (image: GreyImage): Promise<RecognizedPage> => {
+          e.calls += 1;
+          return { text: 'TOTAL', confidence: 90, words: [], skewDegrees: 0, width: image.width, height: image.height };
+        },
+        detectOrientation: async () => null,
+      };
+      return e;
+    }
+
+    it('is read by the second engine alone when it reads plain upright text', async () => {
+      const e = first();
+      const second = secondEngine(RECEIPT);
+      const { result } = await processDocument(PNG, {}, { opener: slip, engine: e, secondEngine: second, concurrency: 1 });
+      expect(e.calls).toBe(0);
+      expect(second.calls).toBe(1);
+      expect(result.pages[0]!.text).toContain('GROCERY MART');
+      expect(result.pages[0]!.strategy).toMatchObject({ engine: 'second', reason: 'till slip, read by second alone' });
+    });
+
+    it('takes the usual way when that read is poor, without reading it twice with the second engine', async () => {
+      const e = first();
+      const second = secondEngine('x1 00 000');
+      const { result } = await processDocument(PNG, {}, { opener: slip, engine: e, secondEngine: second, concurrency: 1 });
+      expect(e.calls).toBeGreaterThan(0);
+      expect(second.calls).toBe(1);
+      expect(result.pages[0]!.strategy?.reason).not.toContain('alone');
+    });
+
+    it('is read by the first engine too for a searchable PDF, whose invisible text is the first engine\'s', async () => {
+      const e = first();
+      const second = secondEngine(RECEIPT);
+      await processDocument(PNG, { searchablePdf: true }, { opener: slip, engine: e, secondEngine: second, concurrency: 1 });
+      expect(e.calls).toBeGreaterThan(0);
+    });
+  });
+
   it('does not ask a second engine that cannot read the languages', async () => {
     const e = unsureUprightPage('Rechnung', '~');
     const second = secondEngine('Rechnung Summe', ['eng']);

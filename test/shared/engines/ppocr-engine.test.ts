@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { characterErrorRate } from '../../../shared/core/text-metrics.ts';
 import type { GreyImage } from '../../../shared/core/ports.ts';
+import { DocVaultError } from '../../../shared/core/errors.ts';
 import { connectedRegions, cutBand, PaddleOcrEngine } from '../../../shared/engines/ppocr-engine.ts';
 import { generateTables } from '../../../bench/accuracy-generate.ts';
 import { bagOfWordsError } from '../../../bench/accuracy-metrics.ts';
@@ -79,5 +80,32 @@ describe('slanted lines', () => {
     }
     // Every column holds the whole of the first line's 4 pixels.
     expect(dark).toBe(150 * 4);
+  });
+});
+
+describe('stopping a page', () => {
+  it('stops between lines when the page signal aborts (cancel, lease lost, page budget)', async () => {
+    const image = await grey(fixture('tessjs_testocr.png'));
+    const whole = await engine.recognize(image, OPTIONS);
+    const lines = new Set(whole.words.map((w) => w.line)).size;
+    expect(lines).toBeGreaterThan(4);
+    // The signal aborts as the engine checks it for the third line: nothing after that line may run.
+    const controller = new AbortController();
+    const reason = new DocVaultError('PAGE_TIMEOUT', 'Page 1 took too long.');
+    let checks = 0;
+    const check = controller.signal.throwIfAborted.bind(controller.signal);
+    controller.signal.throwIfAborted = () => {
+      checks += 1;
+      if (checks === 5) controller.abort(reason);
+      check();
+    };
+    await expect(engine.recognize(image, { ...OPTIONS, signal: controller.signal })).rejects.toBe(reason);
+    expect(checks).toBe(5);
+  }, 120_000);
+
+  it('does no model work for a page already stopped', async () => {
+    const controller = new AbortController();
+    controller.abort(new DocVaultError('DOCUMENT_TOO_COMPLEX', 'Over the document budget.'));
+    await expect(engine.recognize(await grey(fixture('tessjs_simple_png.png')), { ...OPTIONS, signal: controller.signal })).rejects.toMatchObject({ code: 'DOCUMENT_TOO_COMPLEX' });
   });
 });

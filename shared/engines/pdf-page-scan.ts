@@ -1,0 +1,197 @@
+/**
+ * The scan a PDF page consists of, decoded by us. A plotter-sized scan (an 8400 pt page holding one
+ * 35000² 1-bit image) is over pdfjs's image size limit, so pdfjs leaves the image out and the page
+ * renders blank; whole, it would be 1.2 billion grey pixels. Its bits are read here row by row,
+ * twice, as they inflate: once to find the ink, once to keep the rows around it, so the memory held
+ * is the crop, not the page. Only the plain case: a page whose content draws one Flate-compressed (or
+ * uncompressed) 1- or 8-bit grey image over the whole page; anything else is left to pdfjs (null).
+ */
+import { createInflate, inflateSync } from 'node:zlib';
+import { PDFArray, PDFDocument, PDFName, PDFNumber, PDFRawStream, type PDFDict } from 'pdf-lib';
+import type { GreyImage } from '../core/ports.ts';
+
+/** A pixel at most this bright is ink. */
+const INK_LEVEL = 128;
+
+export interface ScanOptions {
+  /** The crop is kept at the scan's own resolution when it fits in this many pixels; else it is shrunk to fit. */
+  maxPixels: number;
+  signal?: AbortSignal | undefined;
+}
+
+interface ScanImage {
+  stream: PDFRawStream;
+  width: number;
+  height: number;
+  bits: 1 | 8;
+  /** Whether a 0 sample is white (a /Decode [1 0] image, or an image mask). */
+  zeroIsWhite: boolean;
+  dpi: number;
+}
+
+/** The pages' scans of one document, read with pdf-lib from its bytes when first asked for. */
+export class PageScans {
+  private doc: Promise<PDFDocument | null> | undefined;
+  private readonly bytes: Uint8Array;
+
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+  }
+
+  /**
+   * The page's scan cut to its ink (a sixth of an inch around it), at the scan's resolution if that
+   * fits in `maxPixels`; null when the page is not a plain scan or the scan is blank (pdfjs's preview says so cheaper).
+   */
+  async inkOf(index: number, options: ScanOptions): Promise<GreyImage | null> {
+    this.doc ??= PDFDocument.load(this.bytes, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false }).catch(() => null);
+    const doc = await this.doc;
+    if (!doc || doc.isEncrypted) return null;
+    const scan = soleImage(doc, index);
+    if (!scan) return null;
+    const ink = await inkRows(scan, options.signal);
+    if (!ink) return null;
+    const margin = Math.ceil(scan.dpi / 6);
+    const box = {
+      x0: Math.max(0, ink.x0 - margin),
+      y0: Math.max(0, ink.y0 - margin),
+      x1: Math.min(scan.width, ink.x1 + 1 + margin),
+      y1: Math.min(scan.height, ink.y1 + 1 + margin),
+    };
+    // Shrunk by a whole factor (box averaging) when the crop is over the budget.
+    const factor = Math.ceil(Math.sqrt(((box.x1 - box.x0) * (box.y1 - box.y0)) / options.maxPixels));
+    return cropRows(scan, box, Math.max(1, factor), options.signal);
+  }
+}
+
+/** The one image the page's content draws over the whole page, if that is all it draws. */
+function soleImage(doc: PDFDocument, index: number): ScanImage | null {
+  const page = doc.getPages()[index];
+  if (!page) return null;
+  const content = contentText(page.node.Contents());
+  if (content === null) return null;
+  const { width: pageWidth, height: pageHeight } = page.getSize();
+  const draw = /^\s*q\s+([\d.]+)\s+0\s+0\s+([\d.]+)\s+0\s+0\s+cm\s+\/([^\s/]+)\s+Do\s+Q\s*$/.exec(content);
+  if (!draw || Math.abs(Number(draw[1]) - pageWidth) > 1 || Math.abs(Number(draw[2]) - pageHeight) > 1) return null;
+  const xobjects = page.node.Resources()?.lookup(PDFName.of('XObject'));
+  const stream = xobjects && 'lookup' in xobjects ? (xobjects as PDFDict).lookup(PDFName.of(draw[3]!)) : undefined;
+  if (!(stream instanceof PDFRawStream)) return null;
+  const dict = stream.dict;
+  const number = (key: string) => {
+    const value = dict.lookup(PDFName.of(key));
+    return value instanceof PDFNumber ? value.asNumber() : undefined;
+  };
+  const width = number('Width');
+  const height = number('Height');
+  const mask = dict.lookup(PDFName.of('ImageMask'))?.toString() === 'true';
+  const bits = mask ? 1 : number('BitsPerComponent');
+  if (!width || !height || (bits !== 1 && bits !== 8)) return null;
+  if (!mask && dict.lookup(PDFName.of('ColorSpace')) !== PDFName.of('DeviceGray')) return null;
+  const filter = dict.lookup(PDFName.of('Filter'));
+  if (filter !== undefined && filter !== PDFName.of('FlateDecode')) return null;
+  if (dict.has(PDFName.of('DecodeParms'))) return null;
+  const decode = dict.lookup(PDFName.of('Decode'));
+  // A 0 sample is black in a grey image and painted (black) in an image mask, unless /Decode is [1 0].
+  const zeroIsWhite = decode instanceof PDFArray && decode.size() === 2 && decode.lookup(0)?.toString() === '1';
+  return { stream, width, height, bits, zeroIsWhite, dpi: (width / pageWidth) * 72 };
+}
+
+/** A content stream of one `q … cm /Im Do Q` is a few dozen bytes: a longer one draws more than a scan. */
+const MAX_CONTENT_BYTES = 4096;
+
+function contentText(contents: unknown): string | null {
+  if (!(contents instanceof PDFRawStream) || contents.contents.length > MAX_CONTENT_BYTES) return null;
+  const filter = contents.dict.lookup(PDFName.of('Filter'));
+  if (filter === undefined) return Buffer.from(contents.contents).toString('latin1');
+  if (filter !== PDFName.of('FlateDecode')) return null;
+  try {
+    return inflateSync(contents.contents, { maxOutputLength: MAX_CONTENT_BYTES }).toString('latin1');
+  } catch {
+    return null;
+  }
+}
+
+/** The scan's rows as they inflate, one at a time, as stored (packed bits or grey bytes). */
+async function* rows(scan: ScanImage, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
+  const rowBytes = scan.bits === 1 ? Math.ceil(scan.width / 8) : scan.width;
+  const filtered = scan.stream.dict.has(PDFName.of('Filter'));
+  const source: AsyncIterable<Buffer> | Iterable<Uint8Array> = filtered ? createInflate().end(scan.stream.contents) : [scan.stream.contents];
+  let pending: Uint8Array = new Uint8Array(0);
+  let y = 0;
+  for await (const chunk of source) {
+    signal?.throwIfAborted();
+    const bytes = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+    let at = 0;
+    for (; at + rowBytes <= bytes.length && y < scan.height; at += rowBytes, y++) yield bytes.subarray(at, at + rowBytes);
+    pending = bytes.subarray(at);
+  }
+}
+
+/** Sample x of a stored row as grey (0 black … 255 white). */
+function greyAt(scan: ScanImage, row: Uint8Array, x: number): number {
+  const sample = scan.bits === 1 ? ((row[x >> 3]! >> (7 - (x & 7))) & 1) * 255 : row[x]!;
+  return scan.zeroIsWhite ? 255 - sample : sample;
+}
+
+/** The box around the scan's ink, or null for a blank scan. */
+async function inkRows(scan: ScanImage, signal: AbortSignal | undefined): Promise<{ x0: number; y0: number; x1: number; y1: number } | null> {
+  // A packed byte of eight white samples: rows are skipped a byte at a time until one differs.
+  const white = scan.zeroIsWhite ? 0x00 : 0xff;
+  const isInk = (row: Uint8Array, x: number) => greyAt(scan, row, x) <= INK_LEVEL;
+  let x0 = scan.width;
+  let x1 = -1;
+  let y0 = -1;
+  let y1 = -1;
+  let y = 0;
+  for await (const row of rows(scan, signal)) {
+    let first = -1;
+    let last = -1;
+    if (scan.bits === 1) {
+      for (let b = 0; b < row.length; b++) {
+        if (row[b] === white) continue;
+        for (let x = b * 8; x < Math.min(scan.width, b * 8 + 8); x++) {
+          if (!isInk(row, x)) continue;
+          if (first < 0) first = x;
+          last = x;
+        }
+      }
+    } else {
+      for (let x = 0; x < scan.width; x++) {
+        if (!isInk(row, x)) continue;
+        if (first < 0) first = x;
+        last = x;
+      }
+    }
+    if (first >= 0) {
+      if (y0 < 0) y0 = y;
+      y1 = y;
+      x0 = Math.min(x0, first);
+      x1 = Math.max(x1, last);
+    }
+    y++;
+  }
+  return y0 < 0 ? null : { x0, y0, x1, y1 };
+}
+
+/** The box of the scan as grey pixels, each `factor`² block averaged into one. */
+async function cropRows(scan: ScanImage, box: { x0: number; y0: number; x1: number; y1: number }, factor: number, signal: AbortSignal | undefined): Promise<GreyImage> {
+  const width = Math.ceil((box.x1 - box.x0) / factor);
+  const height = Math.ceil((box.y1 - box.y0) / factor);
+  const sums = new Uint32Array(width * height);
+  const counts = new Uint32Array(width * height);
+  let y = 0;
+  for await (const row of rows(scan, signal)) {
+    if (y >= box.y1) break;
+    if (y >= box.y0) {
+      const offset = Math.floor((y - box.y0) / factor) * width;
+      for (let x = box.x0; x < box.x1; x++) {
+        const i = offset + Math.floor((x - box.x0) / factor);
+        sums[i]! += greyAt(scan, row, x);
+        counts[i]! += 1;
+      }
+    }
+    y++;
+  }
+  const data = new Uint8Array(width * height);
+  for (let i = 0; i < data.length; i++) data[i] = counts[i] ? Math.round(sums[i]! / counts[i]!) : 255;
+  return { width, height, data, dpi: scan.dpi / factor };
+}
