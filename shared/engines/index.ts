@@ -1,12 +1,10 @@
 /** Wires the real engines (pdfjs, sharp, tesseract.js) to the pure pipeline. */
-import { processDocument, type PagePreviewer, type PageProgress, type PipelineOutput } from '../core/pipeline.ts';
+import type { PagePreviewer, PageProgress, PipelineOutput } from '../core/pipeline.ts';
 import type { OcrOptionsInput } from '../core/options.ts';
-import { documentOpener } from './document-opener.ts';
 import { ModelStore, packagedModelDirs, systemModelDirs, type ModelDir } from './model-store.ts';
 import { PaddleOcrEngine } from './ppocr-engine.ts';
 import { TesseractEngine, type TesseractEngineOptions } from './tesseract-engine.ts';
 
-export { documentOpener } from './document-opener.ts';
 export { ModelStore, packagedModelDirs, systemModelDirs, type ModelDir, type ModelFile } from './model-store.ts';
 export { TesseractEngine, type EngineStats } from './tesseract-engine.ts';
 export { warmRenderThread } from './pdf-renderer.ts';
@@ -42,14 +40,18 @@ export function createOcr(
     engine,
     models,
     ...(secondEngine ? { secondEngine } : {}),
-    process: (bytes, ocrOptions = {}, onProgress, signal) =>
-      processDocument(
+    process: async (bytes, ocrOptions = {}, onProgress, signal) => {
+      // Loaded at the first document, not with the engine: a new process (docvault ocr) starts its OCR worker
+      // first, and the pipeline, the document readers and the result's patterns load while that worker starts.
+      const [{ processDocument }, { documentOpener }] = await Promise.all([import('../core/pipeline.ts'), import('./document-opener.ts')]);
+      return processDocument(
         bytes,
         ocrOptions,
         { opener: documentOpener, engine, ...(secondEngine ? { secondEngine } : {}), ...(options.preview ? { preview: options.preview } : {}), concurrency: engine.size },
         onProgress,
         signal,
-      ),
+      );
+    },
     close: async () => {
       await Promise.all([engine.close(), secondEngine?.close()]);
     },

@@ -32,6 +32,8 @@ export interface TesseractEngineOptions {
 interface Slot {
   worker?: Worker;
   languages?: string;
+  /** A worker being started for the slot (by warmUp, ahead of its first page). */
+  starting?: Promise<unknown>;
   pages: number;
   busy: boolean;
 }
@@ -82,11 +84,11 @@ export class TesseractEngine implements OcrEngine {
     };
   }
 
-  /** Starts workers ahead of the first page (cold start), for the given languages. */
-  async warmUp(languages: readonly string[] = ['eng']): Promise<void> {
+  /** Starts workers ahead of the first page (cold start), for the given languages: all of the pool's, or `workers` of them. */
+  async warmUp(languages: readonly string[] = ['eng'], workers = this.slots.length): Promise<void> {
     await Promise.all(
-      this.slots.map(async (slot) => {
-        if (!slot.worker) await this.startWorker(slot, languages.join('+'));
+      this.slots.slice(0, workers).map(async (slot) => {
+        if (!slot.worker && !slot.starting) await this.startWorker(slot, languages.join('+'));
       }),
     );
   }
@@ -157,7 +159,13 @@ export class TesseractEngine implements OcrEngine {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.slots.map((s) => this.discard(s)));
+    // A worker still starting (warmUp) is ended once it has started, not left running.
+    await Promise.all(
+      this.slots.map(async (s) => {
+        await s.starting;
+        await this.discard(s);
+      }),
+    );
     const osd = await this.osdWorker?.catch(() => null);
     this.osdWorker = undefined;
     await osd?.terminate().catch(() => undefined);
@@ -199,12 +207,24 @@ export class TesseractEngine implements OcrEngine {
   }
 
   private async workerFor(slot: Slot, languages: string): Promise<Worker> {
+    // A page that arrives while warmUp starts this slot's worker waits for that one rather than starting another.
+    await slot.starting;
     if (slot.worker && slot.languages === languages) return slot.worker;
     await this.discard(slot);
     return this.startWorker(slot, languages);
   }
 
   private async startWorker(slot: Slot, languages: string): Promise<Worker> {
+    const starting = this.createSlotWorker(slot, languages);
+    slot.starting = starting.catch(() => undefined);
+    try {
+      return await starting;
+    } finally {
+      slot.starting = undefined;
+    }
+  }
+
+  private async createSlotWorker(slot: Slot, languages: string): Promise<Worker> {
     const langPath = await this.models.langPath(languages.split('+'));
     let failure: unknown;
     const creating = createWorker(languages, OEM.LSTM_ONLY, {
