@@ -88,7 +88,7 @@ export async function runOcrCommand(files: string[], options: OcrCommandOptions,
     await Promise.all(options.lang.split('+').map((l) => ocr.models.file(l)));
     // One worker starts now, while the first file is read and prepared (a second joins when a second page needs it);
     // a failure here is met again, and reported, by the first page's read.
-    void ocr.engine.warmUp(options.lang.split('+'), 1).then(() => setImmediate(() => void compileResultPatterns()), () => undefined);
+    void ocr.warmUp(options.lang.split('+'), 1).then(() => setImmediate(() => void compileResultPatterns()), () => undefined);
     for (const [i, file] of files.entries()) {
       try {
         await readOne(ocr, file, stems[i]!, options, io, files.length > 1);

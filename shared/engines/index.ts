@@ -21,7 +21,17 @@ export interface Ocr {
   secondEngine?: PaddleOcrEngine;
   models: ModelStore;
   process(bytes: Uint8Array, options?: OcrOptionsInput, onProgress?: (p: PageProgress) => void, signal?: AbortSignal): Promise<PipelineOutput>;
+  /** Ahead of the first document: starts the engine's workers (all, or `workers` of them) and loads the pipeline. */
+  warmUp(languages: readonly string[], workers?: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * The pipeline and the document readers, loaded at the first document or warm-up rather than with the engine: a new
+ * process (docvault ocr) starts its OCR worker first, and these (with the result's patterns) load while it starts.
+ */
+function loadPipeline() {
+  return Promise.all([import('../core/pipeline.ts'), import('./document-opener.ts')]);
 }
 
 export function createOcr(
@@ -41,9 +51,7 @@ export function createOcr(
     models,
     ...(secondEngine ? { secondEngine } : {}),
     process: async (bytes, ocrOptions = {}, onProgress, signal) => {
-      // Loaded at the first document, not with the engine: a new process (docvault ocr) starts its OCR worker
-      // first, and the pipeline, the document readers and the result's patterns load while that worker starts.
-      const [{ processDocument }, { documentOpener }] = await Promise.all([import('../core/pipeline.ts'), import('./document-opener.ts')]);
+      const [{ processDocument }, { documentOpener }] = await loadPipeline();
       return processDocument(
         bytes,
         ocrOptions,
@@ -51,6 +59,9 @@ export function createOcr(
         onProgress,
         signal,
       );
+    },
+    warmUp: async (languages, workers) => {
+      await Promise.all([engine.warmUp(languages, workers), loadPipeline()]);
     },
     close: async () => {
       await Promise.all([engine.close(), secondEngine?.close()]);
