@@ -56,6 +56,6 @@ export function warmUp(): void {
   // The PDF render thread too: its start (pdfjs loaded in a fresh isolate) is not the first PDF's to pay.
   warmRenderThread({ heapMb: appContext('ocr-worker').config.limits.renderHeapMb });
   void engine()
-    .engine.warmUp(['eng'])
+    .warmUp(['eng'])
     .catch(() => undefined);
 }

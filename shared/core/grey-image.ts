@@ -48,6 +48,34 @@ export function toPgm(image: GreyImage): Uint8Array {
   return out;
 }
 
+/** Whether every pixel is pure black or pure white: a scan stored at 1 bit (CCITT G4, JBIG2), as rendered. */
+export function isBilevel(image: GreyImage): boolean {
+  const { data } = image;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v !== 0 && v !== 255) return false;
+  }
+  return data.length > 0;
+}
+
+/**
+ * Binary PBM (P4) of a bilevel image: rows packed 8 pixels a byte, 1 = black. A 1-bit page needs no
+ * thresholding in tesseract and takes an eighth of the memory of its PGM (see tesseract-engine.ts).
+ */
+export function toPbm(image: GreyImage): Uint8Array {
+  const header = new TextEncoder().encode(`P4\n${image.width} ${image.height}\n`);
+  const rowBytes = Math.ceil(image.width / 8);
+  const out = new Uint8Array(header.length + rowBytes * image.height);
+  out.set(header, 0);
+  const { data, width } = image;
+  for (let y = 0; y < image.height; y++) {
+    const row = y * width;
+    const target = header.length + y * rowBytes;
+    for (let x = 0; x < width; x++) if (data[row + x]! < 128) out[target + (x >> 3)]! |= 0x80 >> (x & 7);
+  }
+  return out;
+}
+
 /** Half the width and height (2×2 box filter), half the DPI: a cheap preview for layout-only passes. */
 export function halveGrey(image: GreyImage): GreyImage {
   const width = Math.floor(image.width / 2);

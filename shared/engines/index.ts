@@ -1,12 +1,10 @@
 /** Wires the real engines (pdfjs, sharp, tesseract.js) to the pure pipeline. */
-import { processDocument, type PagePreviewer, type PageProgress, type PipelineOutput } from '../core/pipeline.ts';
+import type { PagePreviewer, PageProgress, PipelineOutput } from '../core/pipeline.ts';
 import type { OcrOptionsInput } from '../core/options.ts';
-import { documentOpener } from './document-opener.ts';
 import { modelDirs, ModelStore, type ModelDir } from './model-store.ts';
 import { PaddleOcrEngine } from './ppocr-engine.ts';
 import { TesseractEngine, type TesseractEngineOptions } from './tesseract-engine.ts';
 
-export { documentOpener } from './document-opener.ts';
 export { modelDirs, ModelStore, packagedModelDirs, systemModelDirs, type ModelDir, type ModelFile } from './model-store.ts';
 export { TesseractEngine, type EngineStats } from './tesseract-engine.ts';
 export { warmRenderThread } from './pdf-renderer.ts';
@@ -18,7 +16,17 @@ export interface Ocr {
   secondEngine?: PaddleOcrEngine;
   models: ModelStore;
   process(bytes: Uint8Array, options?: OcrOptionsInput, onProgress?: (p: PageProgress) => void, signal?: AbortSignal): Promise<PipelineOutput>;
+  /** Ahead of the first document: starts the engine's workers (all, or `workers` of them) and loads the pipeline. */
+  warmUp(languages: readonly string[], workers?: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * The pipeline and the document readers, loaded at the first document or warm-up rather than with the engine: a new
+ * process (docvault ocr) starts its OCR worker first, and these (with the result's patterns) load while it starts.
+ */
+function loadPipeline() {
+  return Promise.all([import('../core/pipeline.ts'), import('./document-opener.ts')]);
 }
 
 export function createOcr(
@@ -39,8 +47,9 @@ export function createOcr(
     engine,
     models,
     ...(secondEngine ? { secondEngine } : {}),
-    process: (bytes, ocrOptions = {}, onProgress, signal) =>
-      processDocument(
+    process: async (bytes, ocrOptions = {}, onProgress, signal) => {
+      const [{ processDocument }, { documentOpener }] = await loadPipeline();
+      return processDocument(
         bytes,
         ocrOptions,
         {
@@ -53,7 +62,11 @@ export function createOcr(
         },
         onProgress,
         signal,
-      ),
+      );
+    },
+    warmUp: async (languages, workers) => {
+      await Promise.all([engine.warmUp(languages, workers), loadPipeline()]);
+    },
     close: async () => {
       await Promise.all([engine.close(), secondEngine?.close()]);
     },

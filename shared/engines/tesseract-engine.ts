@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import Tesseract from 'tesseract.js';
 import { DocVaultError } from '../core/errors.ts';
-import { halveGrey, isFlat, toPgm } from '../core/grey-image.ts';
+import { halveGrey, isBilevel, isFlat, toPbm, toPgm } from '../core/grey-image.ts';
 import type { GreyImage, OcrEngine, OrientationGuess, RecognizedPage, RecognizedWord, RecognizeOptions } from '../core/ports.ts';
 import type { Orientation } from '../core/result.ts';
 import { availableCores } from './available-cores.ts';
@@ -32,6 +32,8 @@ export interface TesseractEngineOptions {
 interface Slot {
   worker?: Worker;
   languages?: string;
+  /** A worker being started for the slot (by warmUp, ahead of its first page). */
+  starting?: Promise<unknown>;
   pages: number;
   busy: boolean;
 }
@@ -82,11 +84,11 @@ export class TesseractEngine implements OcrEngine {
     };
   }
 
-  /** Starts workers ahead of the first page (cold start), for the given languages. */
-  async warmUp(languages: readonly string[] = ['eng']): Promise<void> {
+  /** Starts workers ahead of the first page (cold start), for the given languages: all of the pool's, or `workers` of them. */
+  async warmUp(languages: readonly string[] = ['eng'], workers = this.slots.length): Promise<void> {
     await Promise.all(
-      this.slots.map(async (slot) => {
-        if (!slot.worker) await this.startWorker(slot, languages.join('+'));
+      this.slots.slice(0, workers).map(async (slot) => {
+        if (!slot.worker && !slot.starting) await this.startWorker(slot, languages.join('+'));
       }),
     );
   }
@@ -104,7 +106,7 @@ export class TesseractEngine implements OcrEngine {
         // The pipeline's own measure (page-skew.ts) found the lines level: a second skew pass would find nothing.
         const upright = await deskew(image, options.level ? 0 : await measureSkew(worker, image));
         const { data } = await worker.recognize(
-          Buffer.from(toPgm(upright.image)),
+          engineInput(upright.image),
           // Parameters passed through to tesseract for this page only.
           { pdfTextOnly: true, ...({ tessedit_pageseg_mode: this.pageSegMode, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object) },
           // Words from the TSV: 2–7% quicker than tesseract.js's JSON of blocks down to symbols.
@@ -135,7 +137,7 @@ export class TesseractEngine implements OcrEngine {
       const worker = await this.getOsdWorker();
       if (!worker) return null;
       await worker.setParameters({ user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' });
-      const { data } = await abortable(worker.detect(Buffer.from(toPgm(image))), signal, async () => {
+      const { data } = await abortable(worker.detect(engineInput(image)), signal, async () => {
         this.osdWorker = undefined;
         await worker.terminate().catch(() => undefined);
       });
@@ -157,7 +159,13 @@ export class TesseractEngine implements OcrEngine {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.slots.map((s) => this.discard(s)));
+    // A worker still starting (warmUp) is ended once it has started, not left running.
+    await Promise.all(
+      this.slots.map(async (s) => {
+        await s.starting;
+        await this.discard(s);
+      }),
+    );
     const osd = await this.osdWorker?.catch(() => null);
     this.osdWorker = undefined;
     await osd?.terminate().catch(() => undefined);
@@ -199,12 +207,24 @@ export class TesseractEngine implements OcrEngine {
   }
 
   private async workerFor(slot: Slot, languages: string): Promise<Worker> {
+    // A page that arrives while warmUp starts this slot's worker waits for that one rather than starting another.
+    await slot.starting;
     if (slot.worker && slot.languages === languages) return slot.worker;
     await this.discard(slot);
     return this.startWorker(slot, languages);
   }
 
   private async startWorker(slot: Slot, languages: string): Promise<Worker> {
+    const starting = this.createSlotWorker(slot, languages);
+    slot.starting = starting.catch(() => undefined);
+    try {
+      return await starting;
+    } finally {
+      slot.starting = undefined;
+    }
+  }
+
+  private async createSlotWorker(slot: Slot, languages: string): Promise<Worker> {
     const langPath = await this.models.langPath(languages.split('+'));
     let failure: unknown;
     const creating = createWorker(languages, OEM.LSTM_ONLY, {
@@ -275,6 +295,16 @@ export async function deskew(image: GreyImage, radians: number): Promise<{ image
     .raw()
     .toBuffer({ resolveWithObject: true });
   return { image: { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length), dpi: image.dpi }, radians };
+}
+
+/**
+ * The page as tesseract reads it. A bilevel page (a G4 or JBIG2 scan) goes as 1-bit PBM: the same text, since
+ * tesseract thresholds to those very pixels, without its thresholding pass and with an eighth of the image in
+ * the worker's WASM heap (bench:pdf: ~15–20% less CPU per page; bench/RESULTS.md). Any other page goes as PGM.
+ */
+function engineInput(image: GreyImage): Buffer {
+  const encoded = isBilevel(image) ? toPbm(image) : toPgm(image);
+  return Buffer.from(encoded.buffer, encoded.byteOffset, encoded.length);
 }
 
 const WORKER_START_TIMEOUT_MS = 60_000;

@@ -4,7 +4,6 @@
  */
 import type { PipelineOutput } from '../core/pipeline.ts';
 import { toHocr } from './hocr.ts';
-import { buildSearchablePdf } from './searchable-pdf.ts';
 import { toPlainText } from './text.ts';
 import { z } from 'zod';
 
@@ -24,7 +23,13 @@ export const OUTPUTS: Readonly<Record<OutputFormat, OutputSpec>> = {
   json: { contentType: 'application/json; charset=utf-8', extension: 'json', fileSuffix: '.json', render: (_original, output) => JSON.stringify(output.result) + '\n' },
   txt: { contentType: 'text/plain; charset=utf-8', extension: 'txt', fileSuffix: '.txt', render: (_original, output) => toPlainText(output.result) },
   hocr: { contentType: 'text/html; charset=utf-8', extension: 'hocr.html', fileSuffix: '.hocr.html', render: (_original, output) => toHocr(output.result) },
-  pdf: { contentType: 'application/pdf', extension: 'pdf', fileSuffix: '.searchable.pdf', render: (original, output) => buildSearchablePdf(original, output.result, output.artifacts) },
+  pdf: {
+    contentType: 'application/pdf',
+    extension: 'pdf',
+    fileSuffix: '.searchable.pdf',
+    // pdf-lib (~170 modules) is loaded only when a PDF is written: `docvault ocr -f txt` starts without it.
+    render: async (original, output) => (await import('./searchable-pdf.ts')).buildSearchablePdf(original, output.result, output.artifacts),
+  },
 };
 
 /** Renders each requested output of one document from the same run. */

@@ -28,6 +28,12 @@ describe('docvault start-up', () => {
     expect(loaded.filter((p) => HEAVY.test(p))).toEqual([]);
   });
 
+  it('`ocr IMAGE -f txt` loads the engine but not pdf-lib (only a searchable PDF needs it)', async () => {
+    const loaded = await packagesLoadedBy(['ocr', 'test/fixtures/tessjs_testocr.png', '--workers', '1']);
+    expect(loaded).toContain('tesseract.js');
+    expect(loaded).not.toContain('pdf-lib');
+  });
+
   it('the record sees heavy packages when they are loaded (the check can fail)', async () => {
     const loaded = await packagesLoadedBy(['user-prefix', 'alice@example.com']);
     expect(loaded).toContain('zod');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rotateGrey, toPgm } from '../../../shared/core/grey-image.ts';
+import { isBilevel, rotateGrey, toPbm, toPgm } from '../../../shared/core/grey-image.ts';
 import type { GreyImage } from '../../../shared/core/ports.ts';
 
 // 3×2 image:  1 2 3
@@ -31,5 +31,24 @@ describe('toPgm', () => {
     const pgm = toPgm(image);
     expect(new TextDecoder().decode(pgm.subarray(0, 11))).toBe('P5\n3 2\n255\n');
     expect([...pgm.subarray(11)]).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
+
+describe('toPbm', () => {
+  it('packs a bilevel image 8 pixels a byte, black as 1, each row padded to a whole byte', () => {
+    // 10×2: row 0 black at x = 0, 7, 8, 9; row 1 all white.
+    const row0 = [0, 255, 255, 255, 255, 255, 255, 0, 0, 0];
+    const bilevel: GreyImage = { width: 10, height: 2, data: Uint8Array.from([...row0, ...new Array<number>(10).fill(255)]), dpi: 300 };
+    const pbm = toPbm(bilevel);
+    expect(new TextDecoder().decode(pbm.subarray(0, 8))).toBe('P4\n10 2\n');
+    expect([...pbm.subarray(8)]).toEqual([0b1000_0001, 0b1100_0000, 0, 0]);
+  });
+});
+
+describe('isBilevel', () => {
+  it('is true only when every pixel is 0 or 255', () => {
+    expect(isBilevel({ width: 2, height: 1, data: Uint8Array.from([0, 255]), dpi: 300 })).toBe(true);
+    expect(isBilevel({ width: 3, height: 1, data: Uint8Array.from([0, 254, 255]), dpi: 300 })).toBe(false);
+    expect(isBilevel(image)).toBe(false);
   });
 });

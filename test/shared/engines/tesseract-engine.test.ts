@@ -1,0 +1,61 @@
+/** The engine's pool: a worker started ahead of the first page (warmUp) is the one that page is read with. */
+import { describe, expect, it } from 'vitest';
+import { detectDocumentType } from '../../../shared/core/document-type.ts';
+import { documentOpener } from '../../../shared/engines/document-opener.ts';
+import { ModelStore, packagedModelDirs, TesseractEngine } from '../../../shared/engines/index.ts';
+import type { GreyImage } from '../../../shared/core/ports.ts';
+import { fixture } from '../../support/fixtures.ts';
+
+async function firstPage(name: string): Promise<GreyImage> {
+  const bytes = fixture(name);
+  const source = await documentOpener.open(bytes, await detectDocumentType(bytes), { dpi: 300, defaultImageDpi: 300, maxPixelsPerPage: 1e8 });
+  try {
+    return await (await source.page(0)).render();
+  } finally {
+    await source.close();
+  }
+}
+
+const options = { languages: ['eng'], timeoutMs: 120_000, textPdf: false, level: true };
+
+describe('TesseractEngine.warmUp', () => {
+  it('a page that arrives while the worker is starting is read by that worker, not by a second one', async () => {
+    const engine = new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 2 });
+    try {
+      const warming = engine.warmUp(['eng'], 1);
+      const page = await engine.recognize(await firstPage('tessjs_testocr.png'), options);
+      await warming;
+      expect(page.text).toMatch(/quick brown dog/);
+      expect(engine.stats()).toMatchObject({ workersStarted: 1, live: 1 });
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('close() while a worker is starting ends that worker once it has started', async () => {
+    const engine = new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1 });
+    const warming = engine.warmUp(['eng']);
+    await engine.close();
+    await warming;
+    expect(engine.stats()).toMatchObject({ workersStarted: 1, live: 0 });
+  });
+});
+
+describe('bilevel pages', () => {
+  it('a 1-bit page (read as PBM) gives the text of the same pixels as grey (PGM)', async () => {
+    const grey = await firstPage('tess_phototest.tif');
+    const bilevel = { ...grey, data: grey.data.map((v) => (v < 128 ? 0 : 255)) };
+    // The same pixels, but one of them not quite white: below the bilevel test, so read as PGM.
+    const nearlyBilevel = { ...bilevel, data: Uint8Array.from(bilevel.data) };
+    nearlyBilevel.data[0] = 254;
+    const engine = new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1 });
+    try {
+      const asPbm = await engine.recognize(bilevel, options);
+      const asPgm = await engine.recognize(nearlyBilevel, options);
+      expect(asPbm.text).toMatch(/quick brown dog/);
+      expect(asPbm.text).toBe(asPgm.text);
+    } finally {
+      await engine.close();
+    }
+  });
+});
