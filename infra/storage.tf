@@ -40,7 +40,7 @@ locals {
     "x-goog-if-generation-match", "x-goog-content-length-range",
     "x-goog-meta-docvault-task-id", "x-goog-meta-docvault-batch-id", "x-goog-meta-docvault-priority",
     "x-goog-meta-docvault-languages", "x-goog-meta-docvault-callback-url",
-    "x-goog-meta-docvault-original-name", "x-goog-meta-docvault-source",
+    "x-goog-meta-docvault-original-name", "x-goog-meta-docvault-source", "x-goog-meta-docvault-sealed-password",
   ]
 }
 

@@ -9,7 +9,7 @@ import { halveGrey } from '../core/grey-image.ts';
 import { Limits } from '../core/options.ts';
 import type { DocumentSource, GreyImage, OpenOptions, SourcePage, TextLayer } from '../core/ports.ts';
 import type { Orientation } from '../core/result.ts';
-import { PageScans } from './pdf-page-scan.ts';
+import type { PageScans } from './pdf-page-scan.ts';
 import { PdfRenderer } from './pdf-renderer.ts';
 import type { GreyPixels, PageSize, RenderArea, ThreadError } from './pdf-render-thread.ts';
 
@@ -35,7 +35,8 @@ export async function openPdf(bytes: Uint8Array, openOptions: OpenOptions): Prom
     throw asPdfError(err, options.password !== undefined);
   }
   const { renderer, pageCount } = opened;
-  const scans = new PageScans(bytes);
+  // Loaded with the first PDF: pdf-lib is not for an image's read (`docvault ocr IMAGE` starts without it).
+  const scans = new (await import('./pdf-page-scan.ts')).PageScans(bytes);
   return {
     type: 'pdf',
     pageCount,
