@@ -124,17 +124,18 @@ export async function handleOcrMessage(data: unknown, deps: WorkerDeps): Promise
  * finisher's grace is over and the task still says it is owed.
  */
 async function announceIfOwed(finished: Task, deps: WorkerDeps, log: Logger): Promise<void> {
-  let owed = owedAnnouncement(finished, new Date());
-  if (owed.owed && owed.waitMs > 0) {
-    await new Promise((r) => setTimeout(r, owed.owed ? owed.waitMs : 0));
-    const now = await deps.tasks.get(finished.taskId);
-    owed = now ? owedAnnouncement(now, new Date()) : { owed: false };
-    if (now) finished = now;
+  const first = owedAnnouncement(finished, new Date());
+  let task: Task | null = finished;
+  if (first.owed && first.waitMs > 0) {
+    // Within the grace its finisher may still be at it: wait it out, then see what the task says.
+    await new Promise((r) => setTimeout(r, first.waitMs));
+    task = await deps.tasks.get(finished.taskId);
   }
-  if (!owed.owed) return void log.info('task already finished; duplicate delivery acknowledged', { status: finished.status });
-  log.warn('a finished task was never announced (its finisher stopped); announced now', { status: finished.status, deadLetter: owed.deadLetter });
-  if (owed.deadLetter) await deadLetter(lifecycle(deps, log), finished);
-  else await announce(lifecycle(deps, log), finished);
+  const owed = task ? owedAnnouncement(task, new Date()) : null;
+  if (!task || !owed?.owed) return void log.info('task already finished; duplicate delivery acknowledged', { status: (task ?? finished).status });
+  log.warn('a finished task was never announced (its finisher stopped); announced now', { status: task.status, deadLetter: owed.deadLetter });
+  if (owed.deadLetter) await deadLetter(lifecycle(deps, log), task);
+  else await announce(lifecycle(deps, log), task);
 }
 
 async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint8Array>, deps: WorkerDeps, log: Logger): Promise<WorkerOutcome> {
@@ -147,10 +148,8 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
     const bytes = await download;
     const readAt = Date.now();
     const options = readOptions(task, deps);
-    // The same document read before (services/dedupe.ts): its result copied, not read again. Never a document read
-    // with a password: its result would go to whoever sent the same bytes, with no password or a wrong one.
-    // Nor one read with language=auto, whose models are only known once its first page is seen.
-    const dedupe = options.password === undefined && !isAutoLanguage(task.languages) ? dedupeContext(deps, log) : null;
+    // The same document read before (services/dedupe.ts): its result copied, not read again.
+    const dedupe = dedupeContext(deps, log, task);
     const earlier = dedupe ? await findEarlierResult(dedupe, task, bytes, options) : null;
     if (dedupe && earlier?.reuse) {
       const reused = await reuse(dedupe, earlier.reuse, task, { startedAt: started, progress: (p) => lease.progress(p), signal: leaseLost.signal });
@@ -243,9 +242,15 @@ async function reuse(ctx: DedupeContext, earlier: Reuse, task: Task, run: ReuseR
   }
 }
 
-/** The dedupe steps' view of the worker's dependencies; null when the worker does not dedupe. */
-export function dedupeContext(deps: WorkerDeps, log: Logger): DedupeContext | null {
-  return deps.dedupe ? { ...deps.dedupe, blobs: deps.blobs, resultsBucket: deps.resultsBucket, log } : null;
+/**
+ * The dedupe steps' view of the worker's dependencies; null when the task is not to be reused or
+ * indexed (read whole or merged from shards alike). Never a document read with a password: its
+ * result would go to whoever sent the same bytes, with no password or a wrong one. Nor one read
+ * with language=auto, whose models are only known once its first page is seen.
+ */
+export function dedupeContext(deps: WorkerDeps, log: Logger, task: Pick<Task, 'sealedPassword' | 'languages'>): DedupeContext | null {
+  if (!deps.dedupe || task.sealedPassword || isAutoLanguage(task.languages)) return null;
+  return { ...deps.dedupe, blobs: deps.blobs, resultsBucket: deps.resultsBucket, log };
 }
 
 async function handleFailure(err: unknown, message: OcrMessage, task: Task, deps: WorkerDeps, log: Logger): Promise<WorkerOutcome> {

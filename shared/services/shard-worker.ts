@@ -200,7 +200,7 @@ export async function mergeShards(parent: Task, shards: readonly Shard[], bytes:
   );
   const names = await writeOutputs(parent, outputs, deps);
   const summary = summaryOf(result, Date.now() - (parent.startedAt ?? parent.createdAt).getTime(), deps.resultsBucket, names);
-  const dedupe = dedupeContext(deps, log);
+  const dedupe = dedupeContext(deps, log, parent);
   // A key that cannot be computed costs only a later saving.
   const key = dedupe
     ? await resultKeyOf(dedupe, bytes, readOptions(parent, deps)).catch((err: unknown) => {
