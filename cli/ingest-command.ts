@@ -14,8 +14,7 @@ import { Email, Priority, userHashOf } from '../shared/core/task.ts';
 import { DocVaultError } from '../shared/core/errors.ts';
 import { reportCliError } from './cli-errors.ts';
 import { DEFAULT_CONCURRENCY, ingest, monitorTasks, type IngestProgress, type IngestReport, type MonitorReport } from '../shared/ops/ingest.ts';
-import { reachable } from './target.ts';
-import { operatorEnv } from './target.ts';
+import { operatorEnv, reachable } from './target.ts';
 
 export interface IngestFlags {
   user: string;

@@ -2,7 +2,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { DocVaultError } from '../shared/core/errors.ts';
-import { AUTO_LANGUAGE, Languages } from '../shared/core/options.ts';
+import { AUTO_LANGUAGE, DEFAULT_LANGUAGES, Languages } from '../shared/core/options.ts';
 import type { PageProgress } from '../shared/core/pipeline.ts';
 import { createOcr, modelDirs, type Ocr } from '../shared/engines/index.ts';
 import { OUTPUTS, renderOutputs, OutputFormat } from '../shared/outputs/index.ts';
@@ -90,7 +90,7 @@ export async function runOcrCommand(files: string[], options: OcrCommandOptions,
     await Promise.all(chosen.map((l) => ocr.models.file(l)));
     // One worker starts now, while the first file is read and prepared (a second joins when a second page needs it);
     // a failure here is met again, and reported, by the first page's read.
-    void ocr.warmUp(chosen.length > 0 ? chosen : ['eng'], 1).then(() => setImmediate(() => void compileResultPatterns()), () => undefined);
+    void ocr.warmUp(chosen.length > 0 ? chosen : DEFAULT_LANGUAGES, 1).then(() => setImmediate(() => void compileResultPatterns()), () => undefined);
     for (const [i, file] of files.entries()) {
       try {
         await readOne(ocr, file, stems[i]!, options, io, files.length > 1);

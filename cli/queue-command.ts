@@ -12,7 +12,7 @@ import { createStorage, GcsBlobStore } from '../shared/adapters/storage.ts';
 import { loadConfig, type Config } from '../shared/config.ts';
 import { DocVaultError, ErrorCode } from '../shared/core/errors.ts';
 import { reportCliError } from './cli-errors.ts';
-import { operatorEnv } from './target.ts';
+import { operatorEnv, reachable } from './target.ts';
 import { Email, userHashOf } from '../shared/core/task.ts';
 import { createLogger, type Severity } from '../shared/log.ts';
 import type { LifecycleDeps } from '../shared/lifecycle/deps.ts';
@@ -39,7 +39,6 @@ export interface QueueCareClients extends QueueCareDeps, Pick<ReleaseDeps, 'fair
 }
 
 export { localSuiteEnv } from './target.ts';
-import { reachable } from './target.ts';
 
 /** The clients, from the validated environment; the *_EMULATOR_HOST variables reach them through process.env. */
 export function queueCareClients(config: Config, io: QueueIo): QueueCareClients {
@@ -145,7 +144,8 @@ export function runRequeueFailed(deps: RequeueDeps, userHashSecret: string, flag
     if (flags.json) return void json(io, { ...report, ...(userHash ? { userHash } : {}) });
     for (const t of report.requeued) io.stdout.write(`requeued  ${t.taskId}  ${t.priority}  ${t.code ?? '-'}\n`);
     const scope = [flags.code ? `code ${flags.code}` : null, userHash ? `user ${userHash.slice(0, 12)}…` : null].filter(Boolean).join(', ');
-    const held = report.requeued.length - report.requeued.filter((t) => report.admitted.includes(t.taskId)).length;
+    const admitted = new Set(report.admitted);
+    const held = report.requeued.filter((t) => !admitted.has(t.taskId)).length;
     io.stdout.write(
       `${tasksWord(report.requeued.length)} requeued${scope ? ` (${scope})` : ''}: ${report.admitted.length} published now` + (held ? `, ${held} held until their user's tasks in flight leave room` : '') + '\n',
     );

@@ -5,7 +5,6 @@
 import { DEFAULT_LANGUAGES } from './options.ts';
 import type { DocumentSource, OcrEngine } from './ports.ts';
 
-export { AUTO_LANGUAGE } from './options.ts';
 
 /** Below this OSD script confidence the script is not trusted: the default languages are used. */
 export const MIN_SCRIPT_CONFIDENCE = 1;

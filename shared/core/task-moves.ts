@@ -5,7 +5,6 @@
  */
 import { isRetryableCode } from './errors.ts';
 import { awaitsPassword } from './password-failures.ts';
-export { awaitsPassword, PASSWORD_FAILURES } from './password-failures.ts';
 import { canTransition, MAX_REQUEUES, TERMINAL_STATUSES, type Task, type TaskError, type TaskSummary } from './task.ts';
 
 /** A decision: what happened (kind) and the fields to write, or null to leave the task as it is. */
@@ -40,7 +39,7 @@ function giveUp(task: Task, now: Date, retentionMs?: number): Partial<Task> {
 }
 
 /** How long a finisher has to announce its finish before a delivery of the task's message does it instead. */
-export const ANNOUNCE_GRACE_MS = 5_000;
+const ANNOUNCE_GRACE_MS = 5_000;
 
 /** What a finished task still owes the world: nothing, or its announcement (with its dead letter when it was given up on) after waitMs. */
 export type OwedAnnouncement = { owed: false } | { owed: true; deadLetter: boolean; waitMs: number };

@@ -58,7 +58,7 @@ export function createOcr(
           ...(secondEngine ? { secondEngine } : {}),
           ...(options.preview ? { preview: options.preview } : {}),
           concurrency: engine.size,
-          installedLanguages: options.installedLanguages ?? (async () => (await models.list()).map((f) => f.lang)),
+          installedLanguages: options.installedLanguages ?? (() => models.languages()),
         },
         onProgress,
         signal,

@@ -81,6 +81,11 @@ export class ModelStore {
     return [...(await this.load()).values()].sort((a, b) => a.lang.localeCompare(b.lang));
   }
 
+  /** The names of every language found (osd included). */
+  async languages(): Promise<string[]> {
+    return (await this.list()).map((f) => f.lang);
+  }
+
   async has(lang: string): Promise<boolean> {
     return this.file(lang).then(
       () => true,

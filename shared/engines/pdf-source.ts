@@ -35,8 +35,9 @@ export async function openPdf(bytes: Uint8Array, openOptions: OpenOptions): Prom
     throw asPdfError(err, options.password !== undefined);
   }
   const { renderer, pageCount } = opened;
-  // Loaded with the first PDF: pdf-lib is not for an image's read (`docvault ocr IMAGE` starts without it).
-  const scans = new (await import('./pdf-page-scan.ts')).PageScans(bytes);
+  // pdf-lib loads only for a page too large for pdfjs, never for an ordinary page or an image.
+  let scans: Promise<PageScans> | undefined;
+  const pageScans = () => (scans ??= import('./pdf-page-scan.ts').then((m) => new m.PageScans(bytes)));
   return {
     type: 'pdf',
     pageCount,
@@ -44,13 +45,13 @@ export async function openPdf(bytes: Uint8Array, openOptions: OpenOptions): Prom
       const size = (await renderer.call({ op: 'pageSize', index }, signal).catch((err: unknown) => {
         throw asPageError(err, `Page ${index + 1} of the PDF cannot be read`);
       })) as PageSize;
-      return pdfPage(renderer, index, size, options, scans);
+      return pdfPage(renderer, index, size, options, pageScans);
     },
     close: async () => renderer.close(),
   };
 }
 
-function pdfPage(renderer: PdfRenderer, index: number, size: PageSize, options: Required<Pick<OpenOptions, 'maxOperatorsPerPage'>> & OpenOptions, scans: PageScans): SourcePage {
+function pdfPage(renderer: PdfRenderer, index: number, size: PageSize, options: Required<Pick<OpenOptions, 'maxOperatorsPerPage'>> & OpenOptions, scans: () => Promise<PageScans>): SourcePage {
   const renderArea = async (area: RenderArea, signal?: AbortSignal): Promise<GreyPixels> =>
     (await renderer.call({ op: 'render', index, area, maxOperators: options.maxOperatorsPerPage }, signal).catch((err: unknown) => {
       throw asPageError(err, `Page ${size.number} of the PDF cannot be rendered`);
@@ -62,7 +63,7 @@ function pdfPage(renderer: PdfRenderer, index: number, size: PageSize, options: 
   const renderForOcr = async (signal?: AbortSignal): Promise<GreyImage> => {
     if (pixelsAt(options.dpi) <= options.maxPixelsPerPage) return { ...(await renderArea(whole(options.dpi), signal)), dpi: options.dpi };
     // A page that is one scan too large for pdfjs (which then leaves the image out): its ink, decoded by us.
-    const scan = await scans.inkOf(index, { maxPixels: options.maxPixelsPerPage, signal });
+    const scan = await (await scans()).inkOf(index, { maxPixels: options.maxPixelsPerPage, signal });
     if (scan) return scan;
     // Too large to render whole at the reading DPI: find where the ink is on a small preview and
     // render only that, at the reading DPI if it fits (a large sheet with a little text on it);

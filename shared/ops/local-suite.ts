@@ -42,18 +42,20 @@ function parseInfo(text: string, dataDir: string): (Omit<RunningSuite, 'password
 /** The newest launch with a live launcher, or null. Launches written before the pid was recorded never count. */
 export async function findRunningSuite(dataRoot: string): Promise<RunningSuite | null> {
   const names = await readdir(dataRoot).catch(() => [] as string[]);
-  const found: Array<RunningSuite & { startedAt: string }> = [];
+  const found: Array<Omit<RunningSuite, 'passwordKey'> & { startedAt: string }> = [];
   for (const name of names) {
     const dataDir = join(dataRoot, name);
     const text = await readFile(join(dataDir, 'launch_info.json'), 'utf8').catch(() => null);
     const info = text === null ? null : parseInfo(text, dataDir);
-    if (info && alive(info.pid)) found.push({ ...info, passwordKey: (await readFile(join(dataDir, PASSWORD_KEY_FILE), 'utf8').catch(() => '')).trim() || null });
+    if (info && alive(info.pid)) found.push(info);
   }
   found.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
   const newest = found[0];
   if (!newest) return null;
   const { startedAt: _startedAt, ...suite } = newest;
-  return suite;
+  // The newest launch's key only: read once, for the suite returned.
+  const passwordKey = (await readFile(join(suite.dataDir, PASSWORD_KEY_FILE), 'utf8').catch(() => '')).trim() || null;
+  return { ...suite, passwordKey };
 }
 
 /** The environment the suite gives its functions, for the variables the caller has not set. */

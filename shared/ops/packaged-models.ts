@@ -17,7 +17,7 @@ export function installedModels(): ModelStore {
 
 /** Every installed language (osd included), for `npm start` to put into the local models bucket. */
 export async function installedLanguages(store: ModelStore = installedModels()): Promise<string[]> {
-  return (await store.list()).map((f) => f.lang);
+  return store.languages();
 }
 
 export async function stagePackagedModels(dir: string, languages?: readonly string[], store: ModelStore = installedModels()): Promise<string[]> {

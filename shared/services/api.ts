@@ -21,7 +21,7 @@ import type { Logger } from '../log.ts';
 import { COLLECTIONS } from '../names.ts';
 import { requeueFailed, requeueWithPassword } from '../lifecycle/requeue.ts';
 import { sealedPasswordFor } from '../core/sealed-password.ts';
-import { awaitsPassword, PASSWORD_FAILURES } from '../core/task-moves.ts';
+import { awaitsPassword, PASSWORD_FAILURES } from '../core/password-failures.ts';
 import { OutputFormat, OUTPUTS } from '../outputs/index.ts';
 import { operatorQueueStats, queueStats, type QueueStatsView } from '../lifecycle/stats.ts';
 import { isMaintenanceCaller } from './maintenance.ts';

@@ -56,7 +56,7 @@ export interface WorkerDeps {
 }
 
 /** The task's PDF password, opened for this read only: it goes into the options, never into a log or a key. */
-export function passwordOption(task: Pick<Task, 'sealedPassword'>, passwordKey: string | undefined): { password?: string } {
+function passwordOption(task: Pick<Task, 'sealedPassword'>, passwordKey: string | undefined): { password?: string } {
   if (!task.sealedPassword || !passwordKey) return {};
   return { password: openPassword(passwordKey, task.sealedPassword) };
 }

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { DocVaultError } from '../../../shared/core/errors.ts';
 import { MAX_PASSWORD_LENGTH, openPassword, sealedPasswordFor, sealPassword } from '../../../shared/core/sealed-password.ts';
-import { awaitsPassword, decideAddPassword, decideCancel, decideComplete, decideFail, decideRequeue } from '../../../shared/core/task-moves.ts';
+import { awaitsPassword } from '../../../shared/core/password-failures.ts';
+import { decideAddPassword, decideCancel, decideComplete, decideFail, decideRequeue } from '../../../shared/core/task-moves.ts';
 import { taskView } from '../../../shared/services/task-view.ts';
 import { makeTask } from '../../support/tasks.ts';
 
