@@ -18,13 +18,17 @@ export async function readManifest(tree: Tree): Promise<{ text?: string; manifes
   }
 }
 
-/** `known`: entries hashed earlier in this run; a listed file of the same size and time reuses the hash. */
+/**
+ * `known`: entries hashed earlier in this run; a listed file of the same size and time reuses the hash.
+ * `listed`: the tree's listing when the caller has just taken it (a bucket listing is a request).
+ */
 export async function refreshManifest(
   tree: Tree,
   hints: ReadonlyMap<string, { sha256: string; source: string }>,
   known: ReadonlyMap<string, FileEntry> = new Map(),
+  listed?: Map<string, FileEntry> | null,
 ): Promise<{ manifest: ModelManifest; written: boolean }> {
-  const files = await tree.list();
+  const files = listed === undefined ? await tree.list() : listed;
   if (files === null) throw syncError('SOURCE_MISSING', tree.url, `${tree.url} does not exist.`);
   const previous = await readManifest(tree);
   const before = new Map((previous.manifest?.files ?? []).map((e) => [e.path, e]));
@@ -67,7 +71,7 @@ export async function writeManifest(folderOrGsPrefix: string, options: WriteMani
     const entry = files?.get(path);
     if (entry) hints.set(path, { sha256: await tree.sha256(entry), source });
   }
-  // The files hashed for the hints are not hashed again.
-  const { manifest, written } = await refreshManifest(tree, hints, files ?? new Map());
+  // One listing: its entries keep the hashes taken for the hints, so no file is hashed twice.
+  const { manifest, written } = await refreshManifest(tree, hints, new Map(), files);
   return { manifest, written, url: tree.display(MANIFEST_NAME) };
 }
