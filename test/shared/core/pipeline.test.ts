@@ -152,6 +152,30 @@ describe('processDocument', () => {
     expect(events.filter((x) => /^read \d$/.test(x))).toEqual(['read 1', 'read 2', 'read 3']);
   });
 
+  it('with language=auto renders the first page once: the render OSD told the script from is the one read', async () => {
+    const pages: FakePage[] = [{ text: 'one' }, { text: 'two' }];
+    const renders = [0, 0];
+    const base = opener(pages);
+    const counted: DocumentOpener = {
+      async open(bytes, type, options) {
+        const source = await base.open(bytes, type, options);
+        return {
+          ...source,
+          async page(index) {
+            const page = await source.page(index);
+            return { ...page, render: async () => ((renders[index]! += 1), page.render()) };
+          },
+        };
+      },
+    };
+    const e = engine(pages);
+    e.detectOrientation = async () => ({ degrees: 0, confidence: 15, script: 'Latin', scriptConfidence: 5 });
+    const { result } = await processDocument(PNG, { languages: 'auto' }, { opener: counted, engine: e, concurrency: 1, installedLanguages: async () => ['deu', 'osd'] });
+    expect(result.languages).toEqual(['deu']);
+    expect(result.text).toBe('one\n\ntwo');
+    expect(renders).toEqual([1, 1]);
+  });
+
   it('reads every page, in order, reporting progress once per page', async () => {
     const pages: FakePage[] = [{ text: 'first page' }, { text: 'second page' }, { text: 'third page' }];
     const progress: PageProgress[] = [];
