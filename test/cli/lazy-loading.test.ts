@@ -34,6 +34,19 @@ describe('docvault start-up', () => {
     expect(loaded).not.toContain('pdf-lib');
   });
 
+  it('`ocr IMAGE` starts its OCR worker before sharp, the second engine\'s runtime and the pipeline load', async () => {
+    // The main thread's packages in the order they resolve, with WORKER where a worker thread is started.
+    const ORDER =
+      'data:text/javascript,import{registerHooks}from"node:module";import wt from"node:worker_threads";' +
+      'if(wt.isMainThread){const order=[];const W=wt.Worker;wt.Worker=class extends W{constructor(...a){order.push("WORKER");super(...a)}};' +
+      'registerHooks({resolve(s,c,n){if(!/^[.\\/]|^node:|^file:|^data:/.test(s)&&!order.includes(s))order.push(s);return n(s,c)}});' +
+      'process.on("exit",()=>process.stderr.write("ORDER "+JSON.stringify(order)+"\\n"))}';
+    const { stderr } = await run(resolve(ROOT, 'node_modules/.bin/node'), ['--import', ORDER, 'cli/docvault.ts', 'ocr', 'test/fixtures/tessjs_testocr.png', '--workers', '1'], { cwd: ROOT });
+    const order = JSON.parse(/ORDER (.*)/.exec(stderr)![1]!) as string[];
+    expect(order).toContain('WORKER');
+    for (const later of ['sharp', 'onnxruntime-node', 'file-type']) expect(order.indexOf(later)).toBeGreaterThan(order.indexOf('WORKER'));
+  });
+
   it('the record sees heavy packages when they are loaded (the check can fail)', async () => {
     const loaded = await packagesLoadedBy(['user-prefix', 'alice@example.com']);
     expect(loaded).toContain('zod');
