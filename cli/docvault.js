@@ -27,7 +27,8 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   if (cached !== null && cached !== undefined) process.stdout.write(cached);
   else await runAndKeepHelp(cacheFile);
 } else {
-  keepStrippedTypeScript();
+  // Only where Node reads TypeScript itself: with type stripping off, TypeScript stays unloadable.
+  if (process.features.typescript) keepStrippedTypeScript();
   await import('./docvault.ts');
 }
 

@@ -1,6 +1,7 @@
 /** `docvault --help` and `--version` answer at once: they load commander, not the engines, the cloud clients or zod. */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { stripTypeScriptTypes } from 'node:module';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -69,6 +70,13 @@ describe('the docvault bin (cli/docvault.js)', () => {
     expect(first.stdout).toBe(direct.stdout);
     expect(first.stdout).toMatch(/^Usage: docvault/);
     expect((await withoutTypeScript(args)).stdout).toBe(direct.stdout);
+  });
+
+  it('runs the TypeScript CLI from the type-stripped copies it keeps of the checkout\'s files', async () => {
+    await run(node, ['cli/docvault.js', 'user-prefix', 'alice@example.com'], { cwd: ROOT });
+    const kept = resolve(ROOT, 'node_modules/.cache/docvault-cli/stripped');
+    const copies = readdirSync(kept).map((f) => readFileSync(resolve(kept, f), 'utf8'));
+    expect(copies).toContain(stripTypeScriptTypes(readFileSync(resolve(ROOT, 'cli/commands/user-prefix.ts'), 'utf8'), { mode: 'strip' }));
   });
 
   it('anything else runs the TypeScript CLI (the check can fail)', async () => {
