@@ -4,7 +4,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { DocVaultError } from '../shared/core/errors.ts';
 import { AUTO_LANGUAGE, DEFAULT_LANGUAGES, Languages } from '../shared/core/options.ts';
 import type { PageProgress } from '../shared/core/pipeline.ts';
-import { createOcr, modelDirs, type Ocr } from '../shared/engines/index.ts';
+import type { Ocr } from '../shared/engines/index.ts';
 import { OUTPUTS, renderOutputs, OutputFormat } from '../shared/outputs/index.ts';
 import { errorLine, reportCliError, cliError } from './cli-errors.ts';
 import { cutToPages, parsePageSelection, renumberPages, type PageSelection } from './page-selection.ts';
@@ -80,17 +80,11 @@ export function outputStems(files: readonly string[]): string[] {
 
 /** Returns the process exit code: 0 when every file was read, 1 when any failed. */
 export async function runOcrCommand(files: string[], options: OcrCommandOptions, io: Io): Promise<number> {
-  const ocr = createOcr({ modelDirs: modelDirs(options.modelDir), workers: options.workers });
   const stems = outputStems(files);
+  let ocr: Ocr | undefined;
   let failures = 0;
   try {
-    // A language that is not installed is the command's fault, not a document's: say so once, exit 2.
-    // auto: the languages are chosen per document from what is installed.
-    const chosen = options.lang === AUTO_LANGUAGE ? [] : options.lang.split('+');
-    await Promise.all(chosen.map((l) => ocr.models.file(l)));
-    // One worker starts now, while the first file is read and prepared (a second joins when a second page needs it);
-    // a failure here is met again, and reported, by the first page's read.
-    void ocr.warmUp(chosen.length > 0 ? chosen : DEFAULT_LANGUAGES, 1).then(() => setImmediate(() => void compileResultPatterns()), () => undefined);
+    ocr = await startOcr(options);
     for (const [i, file] of files.entries()) {
       try {
         await readOne(ocr, file, stems[i]!, options, io, files.length > 1);
@@ -103,9 +97,34 @@ export async function runOcrCommand(files: string[], options: OcrCommandOptions,
   } catch (err) {
     return reportCliError(err, io.stderr);
   } finally {
-    await ocr.close();
+    await ocr?.close();
   }
   return failures === 0 ? 0 : 1;
+}
+
+/**
+ * The engines, with one OCR worker starting first: in a short run the worker's start (its WASM and model) is the
+ * longest step, so it begins before the modules the rest of the read needs (sharp, the second engine's runtime, the
+ * pipeline) load; a second worker joins when a second page needs it. A language that is not installed is the
+ * command's fault, not a document's: it is refused before any worker starts (exit 2). auto: the languages are
+ * chosen per document from what is installed; the worker starts with the default ones.
+ */
+async function startOcr(options: OcrCommandOptions): Promise<Ocr> {
+  const [{ ModelStore, modelDirs }, { TesseractEngine }] = await Promise.all([import('../shared/engines/model-store.ts'), import('../shared/engines/tesseract-engine.ts')]);
+  const models = new ModelStore(modelDirs(options.modelDir));
+  const chosen = options.lang === AUTO_LANGUAGE ? [] : options.lang.split('+');
+  await Promise.all(chosen.map((l) => models.file(l)));
+  const engine = new TesseractEngine({ models, workers: options.workers });
+  const languages = chosen.length > 0 ? chosen : DEFAULT_LANGUAGES;
+  // A failure here is met again, and reported, by the first page's read.
+  const firstWorker = engine.warmUp(languages, 1);
+  // The worker's thread is spawned once its model folder is ready (promises only): after that the next modules load.
+  await models.langPath(languages).catch(() => undefined);
+  await new Promise((resolve) => setImmediate(resolve));
+  const { createOcr } = await import('../shared/engines/index.ts');
+  const ocr = createOcr({ started: { engine, models } });
+  void Promise.all([firstWorker, ocr.warmUp(languages, 1)]).then(() => setImmediate(() => void compileResultPatterns()), () => undefined);
+  return ocr;
 }
 
 /**

@@ -16,7 +16,7 @@ export function registerOcrCommand(program: Command, acceptedTypesText?: string)
     .option('-o, --out <dir>', 'write FILE.{json,txt,hocr.html,searchable.pdf} here instead of printing; names that would collide are told apart')
     .option('--pages <ranges>', 'only these pages, e.g. 1-3,7 (numbered from 1)')
     .option('--password <password>', 'password of encrypted PDFs')
-    .option('--dpi <dpi>', 'resolution PDF pages are rendered at', positiveInt, 300)
+    .option('--dpi <dpi>', 'resolution PDF pages are rendered at (a 1-bit scan with large text is read at less)', positiveInt, 300)
     .option('--workers <n>', 'OCR workers (default: one per CPU)', positiveInt)
     .addOption(new Option('--model-dir <dir...>', 'folders with {lang}.traineddata, searched before the installed packages').env('MODEL_CACHE_DIR').default([]))
     .action(async (files: string[], opts) => {

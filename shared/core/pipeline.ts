@@ -11,7 +11,7 @@ import { extractMetadata } from './metadata.ts';
 import { isAutoLanguage, OcrOptions, type OcrOptionsInput } from './options.ts';
 import { autoLanguages } from './script-languages.ts';
 import { readPages, type PageArtifact, type PageProgress, type PageReadingDeps } from './page-reading.ts';
-import type { DocumentOpener } from './ports.ts';
+import type { DocumentOpener, DocumentSource, GreyImage } from './ports.ts';
 import { RESULT_SCHEMA_VERSION, type OcrResult, type PageResult } from './result.ts';
 
 export type { PageArtifact, PagePreviewer, PageProgress } from './page-reading.ts';
@@ -76,10 +76,11 @@ async function readDocument(
       throw tooManyPages(source.pageCount, limits.maxPages);
     }
     // language=auto: chosen from the first page's script before any page is read, and reported in the result.
-    const read = isAutoLanguage(options.languages)
-      ? { ...options, languages: (await autoLanguages(source, (options.pages?.first ?? 1) - 1, deps, budget.signal)).languages }
-      : options;
-    const pages = await readPages(source, read, deps, budget, clock, onProgress);
+    // The first page is rendered once: the render the script was told from is the one that is read.
+    const auto = isAutoLanguage(options.languages);
+    const pagesSource = auto ? keepingFirstRender(source, (options.pages?.first ?? 1) - 1) : source;
+    const read = auto ? { ...options, languages: (await autoLanguages(pagesSource, (options.pages?.first ?? 1) - 1, deps, budget.signal)).languages } : options;
+    const pages = await readPages(pagesSource, read, deps, budget, clock, onProgress);
     budget.check();
     // A shard's pages are judged with the whole document's, when its shards are merged.
     const result = (options.pages ? assemblePartialResult : assembleResult)({
@@ -94,6 +95,35 @@ async function readDocument(
   } finally {
     await source.close();
   }
+}
+
+/**
+ * The source with page `index`'s first render (language=auto's look at the first page) handed to its second
+ * call (the page's read), then let go.
+ */
+function keepingFirstRender(source: DocumentSource, index: number): DocumentSource {
+  let kept: Promise<GreyImage> | undefined;
+  let calls = 0;
+  return {
+    type: source.type,
+    pageCount: source.pageCount,
+    close: () => source.close(),
+    page: async (i, signal) => {
+      const page = await source.page(i, signal);
+      if (i !== index) return page;
+      return {
+        number: page.number,
+        textLayer: (s) => page.textLayer(s),
+        displayImage: (rotate, s) => page.displayImage(rotate, s),
+        render: (s) => {
+          calls += 1;
+          const rendering = calls === 2 && kept ? kept : page.render(s);
+          kept = calls === 1 ? rendering : undefined;
+          return rendering;
+        },
+      };
+    },
+  };
 }
 
 export interface ResultParts {

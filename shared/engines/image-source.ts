@@ -6,6 +6,7 @@ import type { DocumentType } from '../core/document-type.ts';
 import type { DocumentSource, GreyImage, OpenOptions, SourcePage } from '../core/ports.ts';
 import type { Orientation } from '../core/result.ts';
 import { decodeNetpbm, type RawPixels } from './netpbm.ts';
+import { atReadingResolution } from './reading-resolution.ts';
 
 /** Declared resolutions below this are screen defaults, not scans: use the configured default. */
 const MIN_TRUSTED_DPI = 70;
@@ -44,7 +45,7 @@ export async function openImage(bytes: Uint8Array, type: DocumentType, options: 
             const pageDpi = meta.density && meta.density >= MIN_TRUSTED_DPI ? meta.density : dpi;
             // rotate() applies the EXIF orientation; flatten puts transparency on white, not black.
             const { data, info } = await load(index).rotate().flatten({ background: '#ffffff' }).greyscale().raw().toBuffer({ resolveWithObject: true });
-            return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length), dpi: pageDpi };
+            return await atReadingResolution({ width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length), dpi: pageDpi });
           } catch (err) {
             throw asImageError(err);
           }

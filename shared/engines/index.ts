@@ -38,10 +38,12 @@ export function createOcr(
     preview?: PagePreviewer;
     /** The languages language=auto chooses from (default: what the model folders hold; a worker's models bucket lists its own). */
     installedLanguages?: () => Promise<readonly string[]>;
+    /** An engine already started on these models (docvault ocr starts its worker before this module loads). */
+    started?: { engine: TesseractEngine; models: ModelStore };
   } & Omit<TesseractEngineOptions, 'models'> = {},
 ): Ocr {
-  const models = new ModelStore(options.modelDirs ?? modelDirs());
-  const engine = new TesseractEngine({ ...options, models });
+  const models = options.started?.models ?? new ModelStore(options.modelDirs ?? modelDirs());
+  const engine = options.started?.engine ?? new TesseractEngine({ ...options, models });
   const secondEngine = options.secondEngine === false ? undefined : new PaddleOcrEngine();
   return {
     engine,

@@ -11,6 +11,7 @@ import type { DocumentSource, GreyImage, OpenOptions, SourcePage, TextLayer } fr
 import type { Orientation } from '../core/result.ts';
 import type { PageScans } from './pdf-page-scan.ts';
 import { PdfRenderer } from './pdf-renderer.ts';
+import { atReadingResolution } from './reading-resolution.ts';
 import type { GreyPixels, PageSize, RenderArea, ThreadError } from './pdf-render-thread.ts';
 
 /** A page too large to render whole at the reading DPI is first looked at this small, to find its ink. */
@@ -93,7 +94,8 @@ function pdfPage(renderer: PdfRenderer, index: number, size: PageSize, options: 
       (await renderer.call({ op: 'textLayer', index, maxOperators: options.maxOperatorsPerPage }, signal).catch((err: unknown) => {
         throw asPageError(err, `The text of page ${size.number} cannot be read`);
       })) as TextLayer | null,
-    render: renderForOcr,
+    // Rendered at the configured DPI, where small print is legible; read at the DPI its text needs.
+    render: async (signal?: AbortSignal) => atReadingResolution(await renderForOcr(signal)),
     displayImage: async (rotate: Orientation, signal?: AbortSignal) => {
       const dpi = Math.min(200, pixelsAt(options.dpi) <= options.maxPixelsPerPage ? options.dpi : fittingDpi(options.maxPixelsPerPage));
       const grey = await renderArea(whole(dpi), signal);

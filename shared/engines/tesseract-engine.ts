@@ -4,7 +4,6 @@
  * worker for orientation detection. Traineddata comes from the ModelStore only.
  */
 import { createRequire } from 'node:module';
-import sharp from 'sharp';
 import Tesseract from 'tesseract.js';
 import { DocVaultError } from '../core/errors.ts';
 import { halveGrey, isBilevel, isFlat, toPbm, toPgm } from '../core/grey-image.ts';
@@ -289,6 +288,8 @@ async function measureSkew(worker: Worker, image: GreyImage): Promise<number> {
 /** Turns the page by the skew with libvips (native, several times quicker than leptonica in WASM). */
 export async function deskew(image: GreyImage, radians: number): Promise<{ image: GreyImage; radians: number }> {
   if (radians === 0) return { image, radians };
+  // Loaded here: a process's first worker starts before sharp has loaded (docvault ocr).
+  const { default: sharp } = await import('sharp');
   const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 1 } })
     .rotate((radians * 180) / Math.PI, { background: '#ffffff' })
     .extractChannel(0)

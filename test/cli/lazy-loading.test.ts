@@ -1,6 +1,7 @@
 /** `docvault --help` and `--version` answer at once: they load commander, not the engines, the cloud clients or zod. */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { stripTypeScriptTypes } from 'node:module';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -34,6 +35,19 @@ describe('docvault start-up', () => {
     expect(loaded).not.toContain('pdf-lib');
   });
 
+  it('`ocr IMAGE` starts its OCR worker before sharp, the second engine\'s runtime and the pipeline load', async () => {
+    // The main thread's packages in the order they resolve, with WORKER where a worker thread is started.
+    const ORDER =
+      'data:text/javascript,import{registerHooks}from"node:module";import wt from"node:worker_threads";' +
+      'if(wt.isMainThread){const order=[];const W=wt.Worker;wt.Worker=class extends W{constructor(...a){order.push("WORKER");super(...a)}};' +
+      'registerHooks({resolve(s,c,n){if(!/^[.\\/]|^node:|^file:|^data:/.test(s)&&!order.includes(s))order.push(s);return n(s,c)}});' +
+      'process.on("exit",()=>process.stderr.write("ORDER "+JSON.stringify(order)+"\\n"))}';
+    const { stderr } = await run(resolve(ROOT, 'node_modules/.bin/node'), ['--import', ORDER, 'cli/docvault.ts', 'ocr', 'test/fixtures/tessjs_testocr.png', '--workers', '1'], { cwd: ROOT });
+    const order = JSON.parse(/ORDER (.*)/.exec(stderr)![1]!) as string[];
+    expect(order).toContain('WORKER');
+    for (const later of ['sharp', 'onnxruntime-node', 'file-type']) expect(order.indexOf(later)).toBeGreaterThan(order.indexOf('WORKER'));
+  });
+
   it('the record sees heavy packages when they are loaded (the check can fail)', async () => {
     const loaded = await packagesLoadedBy(['user-prefix', 'alice@example.com']);
     expect(loaded).toContain('zod');
@@ -56,6 +70,13 @@ describe('the docvault bin (cli/docvault.js)', () => {
     expect(first.stdout).toBe(direct.stdout);
     expect(first.stdout).toMatch(/^Usage: docvault/);
     expect((await withoutTypeScript(args)).stdout).toBe(direct.stdout);
+  });
+
+  it('runs the TypeScript CLI from the type-stripped copies it keeps of the checkout\'s files', async () => {
+    await run(node, ['cli/docvault.js', 'user-prefix', 'alice@example.com'], { cwd: ROOT });
+    const kept = resolve(ROOT, 'node_modules/.cache/docvault-cli/stripped');
+    const copies = readdirSync(kept).map((f) => readFileSync(resolve(kept, f), 'utf8'));
+    expect(copies).toContain(stripTypeScriptTypes(readFileSync(resolve(ROOT, 'cli/commands/user-prefix.ts'), 'utf8'), { mode: 'strip' }));
   });
 
   it('anything else runs the TypeScript CLI (the check can fail)', async () => {

@@ -47,6 +47,22 @@ function opener(pages: FakePage[]): DocumentOpener {
   };
 }
 
+/** The opener with `onRender` told of each page render (by page index) before it happens. */
+function watchingRenders(base: DocumentOpener, onRender: (index: number) => void): DocumentOpener {
+  return {
+    async open(bytes, type, options) {
+      const source = await base.open(bytes, type, options);
+      return {
+        ...source,
+        async page(index) {
+          const page = await source.page(index);
+          return { ...page, render: async () => (onRender(index), page.render()) };
+        },
+      };
+    },
+  };
+}
+
 /** OSD of the double: no verdict, always "upright", or the page's true turn back. */
 type FakeOsd = 'none' | 'knows' | 'truth';
 
@@ -117,19 +133,7 @@ describe('processDocument', () => {
   it('renders the next page while the engine reads one, and reads the pages one at a time, in order', async () => {
     const pages: FakePage[] = [{ text: 'one' }, { text: 'two' }, { text: 'three' }];
     const events: string[] = [];
-    const base = opener(pages);
-    const watched: DocumentOpener = {
-      async open(bytes, type, options) {
-        const source = await base.open(bytes, type, options);
-        return {
-          ...source,
-          async page(index) {
-            const page = await source.page(index);
-            return { ...page, render: async () => (events.push(`render ${index + 1}`), page.render()) };
-          },
-        };
-      },
-    };
+    const watched = watchingRenders(opener(pages), (index) => events.push(`render ${index + 1}`));
     const e = engine(pages);
     let reading = 0;
     const slow: OcrEngine = {
@@ -150,6 +154,18 @@ describe('processDocument', () => {
     // Page 2 was rendered before page 1's read ended; reads went in page order.
     expect(events.indexOf('render 2')).toBeLessThan(events.indexOf('read 1 done'));
     expect(events.filter((x) => /^read \d$/.test(x))).toEqual(['read 1', 'read 2', 'read 3']);
+  });
+
+  it('with language=auto renders the first page once: the render OSD told the script from is the one read', async () => {
+    const pages: FakePage[] = [{ text: 'one' }, { text: 'two' }];
+    const renders = [0, 0];
+    const counted = watchingRenders(opener(pages), (index) => (renders[index]! += 1));
+    const e = engine(pages);
+    e.detectOrientation = async () => ({ degrees: 0, confidence: 15, script: 'Latin', scriptConfidence: 5 });
+    const { result } = await processDocument(PNG, { languages: 'auto' }, { opener: counted, engine: e, concurrency: 1, installedLanguages: async () => ['deu', 'osd'] });
+    expect(result.languages).toEqual(['deu']);
+    expect(result.text).toBe('one\n\ntwo');
+    expect(renders).toEqual([1, 1]);
   });
 
   it('reads every page, in order, reporting progress once per page', async () => {
