@@ -19,6 +19,7 @@ import pLimit from 'p-limit';
 import { createFirestore, TaskStore } from '../shared/adapters/firestore-tasks.ts';
 import { fixture } from '../test/support/fixtures.ts';
 import { startPipeline, type Pipeline } from '../test/support/pipeline.ts';
+import { politely } from '../test/support/upload-one.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -59,16 +60,7 @@ interface Outcome {
 /** 429s the uploaders were answered (each waited its Retry-After and sent again, as a well-behaved client does). */
 let uploadRefusals = 0;
 
-/** A request sent again after its Retry-After while it is answered 429 (a user's uploads at once are capped per instance). */
-async function politely(send: () => Promise<Response>): Promise<Response> {
-  for (;;) {
-    const res = await send();
-    if (res.status !== 429) return res;
-    uploadRefusals++;
-    await res.body?.cancel();
-    await sleep(Number(res.headers.get('retry-after') ?? 1) * 1000);
-  }
-}
+const countRefusal = () => void uploadRefusals++;
 
 async function multipartUpload(p: Pipeline, email: string, name: string): Promise<Outcome> {
   const t0 = performance.now();
@@ -76,7 +68,7 @@ async function multipartUpload(p: Pipeline, email: string, name: string): Promis
     const form = new FormData();
     form.append('file', new Blob([bytes], { type: 'image/png' }), name);
     return fetch(`${p.functions.upload!.url}/`, { method: 'POST', body: form, headers: who(email) });
-  });
+  }, countRefusal);
   const body = (await res.json()) as { tasks?: Array<{ taskId: string }> };
   return { kind: 'multipart', status: res.status, ms: performance.now() - t0, ...(res.status === 202 ? { taskId: body.tasks![0]!.taskId } : {}) };
 }
@@ -92,7 +84,7 @@ function signedUrlRequest(p: Pipeline, email: string, name: string): Promise<Res
 /** The three steps of a signed upload, timed together: the URL from upload, the session, the bytes. */
 async function signedUpload(p: Pipeline, email: string, name: string): Promise<Outcome> {
   const t0 = performance.now();
-  const res = await politely(() => signedUrlRequest(p, email, name));
+  const res = await politely(() => signedUrlRequest(p, email, name), countRefusal);
   if (res.status !== 200) {
     await res.body?.cancel();
     return { kind: 'signed-url', status: res.status, ms: performance.now() - t0 };
