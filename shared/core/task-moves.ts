@@ -64,7 +64,9 @@ export function decideLease(task: Task | null, workerId: string, leaseMs: number
   if (TERMINAL_STATUSES.includes(task.status)) return keep('finished');
   // Only dispatch publishes, and only once a task is QUEUED: a PENDING one has no message yet.
   if (task.status === 'PENDING') return keep('missing');
-  if (task.status === 'PROCESSING' && task.lease && task.lease.expiresAt > now && task.lease.workerId !== workerId) return keep('busy');
+  // A live lease is busy whoever holds it: this very process too, when a duplicate delivery of a task it is reading
+  // arrives (the lease is per process). Leased again, it ran a second attempt beside the first, spending an attempt.
+  if (task.status === 'PROCESSING' && task.lease && task.lease.expiresAt > now) return keep('busy');
   if (isOutOfAttempts(task)) return { kind: 'exhausted', patch: giveUp(task, now) };
   return {
     kind: 'leased',

@@ -25,6 +25,8 @@ describe('decideLease', () => {
     ['missing', makeTask({ status: 'PENDING' })],
     ['finished', makeTask({ status: 'COMPLETED' })],
     ['busy', makeTask({ status: 'PROCESSING', attempts: 1, lease: { workerId: 'other', expiresAt: later } })],
+    // a duplicate delivery to the process already reading it (one lease per process): not a second attempt
+    ['busy', makeTask({ status: 'PROCESSING', attempts: 1, lease: { workerId: 'me', expiresAt: later } })],
   ] as const)('%s: nothing written', (kind, task) => {
     expect(decideLease(task, 'me', 1000, now)).toEqual({ kind, patch: null });
   });
