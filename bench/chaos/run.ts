@@ -102,6 +102,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const deadline = started + options.timeoutMs;
   const pipeline = await startPipeline({
     functions: ['upload', 'api', 'dispatch', 'ocr-worker'],
+    // A function's start (and each restart after a kill) took over 30 s on a machine loaded ~25 deep.
+    readyTimeoutMs: 120_000,
     env: {
       // upload writes the task (PENDING) and dispatch moves it on: both set its attempt limit.
       upload: { MAX_ATTEMPTS: String(options.maxAttempts) },

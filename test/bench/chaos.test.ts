@@ -29,6 +29,8 @@ describe('chaos run (CI size)', () => {
       workerSlots: 3,
       careEveryMs: 5_000,
       republishAfterMs: 30_000,
+      // CHAOS_PROGRESS=1 prints the run's progress lines (quiet in the suite).
+      ...(process.env.CHAOS_PROGRESS ? { say: (line: string) => process.stderr.write(`[chaos] ${line}\n`) } : {}),
     });
     expect(report.violations).toEqual([]);
     expect(report.accepted + report.refusedAtUpload).toBe(DOCUMENTS);
