@@ -177,7 +177,7 @@ const atOnce: Record<'api' | 'upload', Record<string, string>> = {
   api: args['api-at-once'] ? { API_CONCURRENT_REQUESTS: args['api-at-once'] } : {},
   upload: args['upload-at-once'] ? { UPLOAD_CONCURRENT_REQUESTS: args['upload-at-once'] } : {},
 };
-const pipeline = await startPipeline({ functions: ['upload', 'api', 'dispatch', 'ocr-worker'], env: atOnce });
+const pipeline = await startPipeline({ functions: ['upload', 'api', 'dispatch', 'ocr-worker'], env: atOnce, readyTimeoutMs: 120_000 });
 // Interrupted, the emulators and functions stop with the run.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void pipeline.stop().finally(() => process.exit(130)));
 const store = new TaskStore(createFirestore(pipeline.suite.projectId));
