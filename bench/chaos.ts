@@ -4,6 +4,8 @@
  *
  *   npm run bench:chaos -- --documents 2000 --users 10 --bad-every 20 --kill-every 20 --timeout-minutes 60
  */
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_OPTIONS, runChaos } from './chaos/run.ts';
 
@@ -14,6 +16,10 @@ const { values } = parseArgs({
     'bad-every': { type: 'string', default: String(DEFAULT_OPTIONS.badEvery) },
     'kill-every': { type: 'string', default: String(DEFAULT_OPTIONS.killEvery) },
     'timeout-minutes': { type: 'string', default: String(DEFAULT_OPTIONS.timeoutMs / 60_000) },
+    'worker-slots': { type: 'string', default: String(DEFAULT_OPTIONS.workerSlots) },
+    'care-every-seconds': { type: 'string', default: String(DEFAULT_OPTIONS.careEveryMs / 1000) },
+    'republish-after-seconds': { type: 'string', default: String(DEFAULT_OPTIONS.republishAfterMs / 1000) },
+    'pause-seconds': { type: 'string', default: String(DEFAULT_OPTIONS.firestorePauseMs / 1000) },
   },
 });
 
@@ -25,9 +31,17 @@ const report = await runChaos({
   badEvery: Number(values['bad-every']),
   killEvery: Number(values['kill-every']),
   timeoutMs: Number(values['timeout-minutes']) * 60_000,
+  workerSlots: Number(values['worker-slots']),
+  careEveryMs: Number(values['care-every-seconds']) * 1000,
+  republishAfterMs: Number(values['republish-after-seconds']) * 1000,
+  firestorePauseMs: Number(values['pause-seconds']) * 1000,
   say,
 });
 const { violations, ...figures } = report;
+// The CPU the whole run took (this process, and every process of the suite it started and has reaped): on a shared
+// machine the wall time says how busy the others were; CPU-seconds over the two cores bound the time alone.
+const cpuSeconds = process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 + reapedChildrenCpuSeconds();
+say(`CPU ${cpuSeconds.toFixed(0)} s (this process and the suite's), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 process.stdout.write(JSON.stringify(figures, null, 2) + '\n');
 say(
   `${report.accepted} accepted (${report.refusedAtUpload} refused at upload): ${report.completed} COMPLETED, ` +
@@ -40,3 +54,13 @@ if (violations.length > 0) {
 }
 say('all invariants hold');
 process.exit(0);
+
+/** utime + stime of the children this process has waited for (Linux /proc/self/stat, fields 16 and 17, in clock ticks). */
+function reapedChildrenCpuSeconds(): number {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return NaN;
+  }
+}

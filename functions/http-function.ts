@@ -1,16 +1,17 @@
 /**
  * The one wrapper of the HTTP functions: the request's trace on every log line, one request log
  * line per request (Cloud Logging's httpRequest, successes too, with the caller's user hash once
- * known), the caller identified and held to their per-user limits (requests at once, and a
- * rate), and any error answered in the service's error shape (shared/http-errors.ts). A handler
- * only parses, calls and writes its answer.
+ * known; refusals by the per-user limits are counted instead, caller-gate.ts), the caller
+ * identified and held to their per-user limits (requests at once, and a rate), and any error
+ * answered in the service's error shape (shared/http-errors.ts). A handler only parses, calls and
+ * writes its answer.
  */
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import { identify, type Caller, type IdentifyOptions, type IdentityConfig } from '../shared/adapters/auth.ts';
 import type { Config, RateLimitedFunction } from '../shared/config.ts';
 import { DocVaultError } from '../shared/core/errors.ts';
-import { IN_FLIGHT_RETRY_AFTER_MS, InFlightLimiter, RateLimiter, retryAfterSeconds } from '../shared/core/rate-limit.ts';
 import { respondWithError } from '../shared/http-errors.ts';
+import { createGate, type CallerGate } from './caller-gate.ts';
 import { traceFields, traceFrom, type HttpRequestEntry, type Logger } from '../shared/log.ts';
 
 /**
@@ -43,9 +44,7 @@ export function httpFunction<C extends HttpFunctionContext>(
   context: () => C,
   handle: (ctx: C & HttpCall, req: Request, res: Response) => Promise<void>,
 ): HttpFunction {
-  // Per instance, as the function's instances share nothing: a user spread over N instances gets up to N times the limit.
-  let limiter: RateLimiter | null | undefined;
-  let inFlight: InFlightLimiter | null | undefined;
+  let gate: CallerGate | undefined;
   return async (req, res) => {
     const started = process.hrtime.bigint();
     const ctx = context();
@@ -57,70 +56,29 @@ export function httpFunction<C extends HttpFunctionContext>(
     res.once('close', () => {
       if (!res.writableFinished) logRequest(log, req, res, started, seen.userHash);
     });
+    // Per instance, as the function's instances share nothing: a user spread over N instances gets up to N times the limit.
+    gate ??= createGate(name, ctx.config, ctx.log);
     let identified: Promise<Caller> | undefined;
+    const limits = gate;
     const caller = () =>
       (identified ??= identify(req.headers, ctx.config, ctx.identity).then((who) => {
         seen.userHash = who.userHash;
-        limiter ??= rateLimiterFor(ctx.config.rateLimits[name]);
-        inFlight ??= inFlightLimiterFor(ctx.config.inFlightLimits[name]);
-        const leave = enter(inFlight, who, res);
-        try {
-          admit(limiter, who, res);
-        } catch (err) {
-          leave();
-          throw err;
-        }
+        limits.identified(req.headers, who.userHash);
+        limits.admit(who.userHash, res);
         return who;
       }));
     try {
       await handle({ ...ctx, log, caller }, req, res);
     } catch (err) {
-      respondWithError(res, err, log, { method: req.method, path: req.path });
+      if (err instanceof DocVaultError && err.code === 'RATE_LIMITED' && !res.headersSent) limits.refuse(res, err, seen.userHash);
+      else respondWithError(res, err, log, { method: req.method, path: req.path });
     }
   };
 }
 
-function rateLimiterFor(limit: Config['rateLimits'][RateLimitedFunction]): RateLimiter | null {
-  return limit ? new RateLimiter(limit, () => performance.now()) : null;
-}
-
-function inFlightLimiterFor(max: number | null): InFlightLimiter | null {
-  return max ? new InFlightLimiter(max) : null;
-}
-
-/**
- * A place among the caller's requests being answered, given back when the answer is sent or the
- * connection closes; or RATE_LIMITED at once (a refused request takes no token of the rate).
- */
-function enter(limiter: InFlightLimiter | null, caller: Caller, res: Response): () => void {
-  if (!limiter) return () => undefined;
-  const leave = limiter.enter(caller.userHash);
-  if (leave) {
-    res.once('finish', leave);
-    res.once('close', leave);
-    return leave;
-  }
-  const seconds = retryAfterSeconds({ retryAfterMs: IN_FLIGHT_RETRY_AFTER_MS });
-  res.setHeader('retry-after', String(seconds));
-  throw new DocVaultError('RATE_LIMITED', `Too many requests at once: at most ${limiter.max} per user are answered at a time. Try again in ${seconds} s.`, { retryAfterSeconds: seconds });
-}
-
-/** One token of the caller's bucket, or RATE_LIMITED with Retry-After set on the answer to come. */
-function admit(limiter: RateLimiter | null, caller: Caller, res: Response): void {
-  if (!limiter) return;
-  const admission = limiter.take(caller.userHash);
-  if (admission.allowed) return;
-  const seconds = retryAfterSeconds(admission);
-  res.setHeader('retry-after', String(seconds));
-  const { requests, windowMs, burst } = limiter.limit;
-  throw new DocVaultError(
-    'RATE_LIMITED',
-    `Too many requests: at most ${requests} per ${windowMs / 1000} s (${burst} at once) per user. Try again in ${seconds} s.`,
-    { retryAfterSeconds: seconds },
-  );
-}
-
 function logRequest(log: Logger, req: Request, res: Response, started: bigint, userHash: string | undefined): void {
+  // A refusal by the per-user limits is counted by the gate, not logged one line each: a flood would flood the log.
+  if (res.writableFinished && res.statusCode === 429) return;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const responseSize = res.getHeader('content-length');
   const requestSize = req.headers['content-length'];

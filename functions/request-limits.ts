@@ -3,7 +3,8 @@
  * 1024 MB, gzip and deflate inflated), so a 1 MB gzip body becomes about 1 GB in memory before
  * anyone has signed in. The framework has no setting for it: its body parsers are given ours
  * instead — compressed bodies refused (415), a limit just above Cloud Run's own 32 MiB per request,
- * a body without credentials refused (401) unread by the functions whose callers sign in, and
+ * a body of a known caller over their per-user limits refused (429) before it is read or parsed
+ * (caller-gate.ts), a body without credentials refused (401) unread by the functions whose callers sign in, and
  * multipart bodies left unread for upload to stream once it knows the caller. Imported before
  * anything else by functions/index.ts, ahead of the framework building its server.
  */
@@ -13,6 +14,7 @@ import { carriesCredentials } from '../shared/adapters/auth.ts';
 import { MAX_HTTP_BODY_BYTES } from '../shared/config.ts';
 import { DocVaultError } from '../shared/core/errors.ts';
 import { toHttpError } from '../shared/http-errors.ts';
+import { refuseBeforeReading } from './caller-gate.ts';
 
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 type Parser = (options?: Record<string, unknown>) => Middleware;
@@ -45,7 +47,10 @@ function hasBody(req: IncomingMessage): boolean {
 function guarded(parser: Middleware): Middleware {
   return (req, res, next) => {
     if (!hasBody(req)) return parser(req, res, next);
-    if (CALLER_FUNCTIONS.has(process.env.FUNCTION_TARGET ?? '') && !carriesCredentials(req.headers)) {
+    const target = process.env.FUNCTION_TARGET ?? '';
+    // A caller this instance knows, over their per-user limits: refused before anything of the body is read.
+    if (CALLER_FUNCTIONS.has(target) && refuseBeforeReading(target, req, res)) return;
+    if (CALLER_FUNCTIONS.has(target) && !carriesCredentials(req.headers)) {
       // Answered at once; the rest of the body is discarded as it comes (Node dumps an unread request), never held.
       return answer(res, new DocVaultError('UNAUTHENTICATED', 'Sign in first: send an Authorization header (Bearer ID token).'));
     }

@@ -1,5 +1,5 @@
 /**
- * The chaos run's documents, made from test/fixtures: small scans (PNG), multi-page scanned PDFs,
+ * The chaos run's documents, made from test/fixtures: small scans (PNG), scanned PDFs of one or two pages,
  * born-digital PDFs with a text layer, and bad inputs that must fail with a known code. Every good
  * document differs from the others in its bytes (a border of its own width, its own text), so a
  * content-keyed shortcut cannot hide a lost task.
@@ -56,7 +56,7 @@ async function scan(index: number): Promise<Buffer> {
 
 async function scannedPdf(index: number): Promise<Uint8Array> {
   const pdf = await PDFDocument.create();
-  for (let page = 0; page < 2 + (index % 2); page++) {
+  for (let page = 0; page < 1 + (index % 2); page++) {
     const image = await pdf.embedPng(await scan(index + page));
     const p = pdf.addPage([image.width, image.height]);
     p.drawImage(image, { x: 0, y: 0, width: image.width, height: image.height });
@@ -67,7 +67,7 @@ async function scannedPdf(index: number): Promise<Uint8Array> {
 async function textPdf(index: number, user: number): Promise<Uint8Array> {
   const pdf = await PDFDocument.create();
   const font = await pdf.embedFont(StandardFonts.Helvetica);
-  for (let page = 0; page < 1 + (index % 3); page++) {
+  for (let page = 0; page < 1 + (index % 2); page++) {
     pdf.addPage([300, 200]).drawText(`Chaos document ${index}, user ${user}, page ${page + 1}.`, { x: 20, y: 150, size: 12, font });
   }
   return pdf.save();

@@ -3,8 +3,8 @@
  * push twice: the original, whose answer goes back to Pub/Sub, and a copy a moment later whose
  * answer is dropped — the at-least-once delivery the worker must absorb. Loopback only.
  *
- * A failed push (worker down, or its 5xx "deliver again") is retried here, 1 s apart, the way the
- * subscription's retry policy would, and only after a minute answered back as a failure: the gcloud
+ * A failed push (worker down, or its 5xx "deliver again") is retried here, from 1 s apart backing off
+ * to 8 s, the way the subscription's retry policy would, and only after a minute answered back as a failure: the gcloud
  * Pub/Sub emulator, after a burst of failed pushes (every push in flight when a worker dies),
  * stopped pushing that subscription for minutes (5+ min seen), which would measure the emulator
  * rather than our pipeline. The worker sees the same redeliveries either way.
@@ -32,7 +32,7 @@ export async function startDuplicatingPush(target: () => string, copyDelayMs: ()
   const stats = { pushes: 0, copies: 0, unreachable: 0, redelivered: 0 };
   const forward = async (path: string, headers: Record<string, string>, payload: Buffer): Promise<{ status: number; type: string; body: Buffer }> => {
     const giveUp = Date.now() + WAIT_FOR_WORKER_MS;
-    for (;;) {
+    for (let retry = 0; ; retry++) {
       try {
         const res = await fetch(target() + path, { method: 'POST', headers, body: payload, signal: AbortSignal.timeout(600_000) });
         const answer = { status: res.status, type: res.headers.get('content-type') ?? 'text/plain', body: Buffer.from(await res.arrayBuffer()) };
@@ -42,7 +42,9 @@ export async function startDuplicatingPush(target: () => string, copyDelayMs: ()
         stats.unreachable++;
         if (Date.now() > giveUp) throw err;
       }
-      await new Promise((r) => setTimeout(r, 1000));
+      // 1 s, then doubling up to 8 s, as a subscription's retry policy backs off: a copy that finds the original's
+      // lease held asks again, and asking every second only contends with that lease's heartbeats.
+      await new Promise((r) => setTimeout(r, Math.min(8_000, 1000 * 2 ** retry)));
     }
   };
   const server: Server = createServer((req, res) => {

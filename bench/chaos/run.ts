@@ -40,6 +40,8 @@ export interface ChaosOptions {
   timeoutMs: number;
   /** Documents the worker process reads at once (WORKER_SLOTS): a kill stops every one of them. */
   workerSlots: number;
+  /** A killed worker's task is free again after this (LEASE_SECONDS): short, but long enough for a busy machine's heartbeats. */
+  leaseSeconds: number;
   /** Queue care (recover-stale, release-queued) this often, as the scheduler runs it (there: every few minutes). */
   careEveryMs: number;
   /** Queue care publishes again a QUEUED task admitted this long ago that no worker took (there: REPUBLISH_QUEUED_MINUTES). */
@@ -57,6 +59,7 @@ export const DEFAULT_OPTIONS: ChaosOptions = {
   maxAttempts: 3,
   timeoutMs: 60 * 60_000,
   workerSlots: 1,
+  leaseSeconds: 30,
   careEveryMs: 20_000,
   republishAfterMs: 60_000,
 };
@@ -65,6 +68,8 @@ export interface ChaosReport {
   options: Omit<ChaosOptions, 'say'>;
   submitted: number;
   refusedAtUpload: number;
+  /** Refusals at upload by their code. */
+  refusedCodes: Record<string, number>;
   accepted: number;
   completed: number;
   failed: Record<string, number>;
@@ -97,11 +102,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const deadline = started + options.timeoutMs;
   const pipeline = await startPipeline({
     functions: ['upload', 'api', 'dispatch', 'ocr-worker'],
+    // A function's start (and each restart after a kill) took over 30 s on a machine loaded ~25 deep.
+    readyTimeoutMs: 120_000,
     env: {
       // upload writes the task (PENDING) and dispatch moves it on: both set its attempt limit.
       upload: { MAX_ATTEMPTS: String(options.maxAttempts) },
       dispatch: { MAX_ATTEMPTS: String(options.maxAttempts) },
-      'ocr-worker': { LEASE_SECONDS: '5', MAX_ATTEMPTS: String(options.maxAttempts), OCR_WORKERS: '2', WORKER_SLOTS: String(options.workerSlots), OCR_FAULT_MARKER: FAULT_MARKER },
+      'ocr-worker': { LEASE_SECONDS: String(options.leaseSeconds), MAX_ATTEMPTS: String(options.maxAttempts), OCR_WORKERS: '2', WORKER_SLOTS: String(options.workerSlots), OCR_FAULT_MARKER: FAULT_MARKER },
     },
   });
   const { suite } = pipeline;
@@ -165,27 +172,25 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         }),
       ),
     );
+    // Every user's dropped files in one `gcloud storage cp -r` (a folder per user, named by its hash, into users/): the
+    // CLI's own start costs ~2 CPU-s, which one call per user would pay ten times over.
     const drops = (async () => {
-      const gcloud = pLimit(2);
-      await Promise.all(
-        hashes.map((hash, user) =>
-          gcloud(async () => {
-            const mine = byDrop.filter((d) => d.user === user);
-            if (mine.length === 0) return;
-            const dir = join(work, `user-${user}`);
-            mkdirSync(dir, { recursive: true });
-            for (const d of mine) writeFileSync(join(dir, d.fileName), d.bytes);
-            await dropWithGcloud(pipeline, mine.map((d) => join(dir, d.fileName)), `gs://${TEST_BUCKETS.uploads}/users/${hash}/`);
-            const [files] = await storage.bucket(TEST_BUCKETS.uploads).getFiles({ prefix: `users/${hash}/doc-` });
-            for (const d of mine) {
-              const file = files.find((f) => f.name === `users/${hash}/${d.fileName}`);
-              if (!file) throw new Error(`gcloud storage cp did not write ${d.fileName}`);
-              accepted.push({ taskId: derivedTaskId(TEST_BUCKETS.uploads, file.name, String(file.metadata.generation)), doc: d });
-              await onSubmitted();
-            }
-          }),
-        ),
-      );
+      for (const d of byDrop) {
+        const dir = join(work, hashes[d.user]!);
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, d.fileName), d.bytes);
+      }
+      const folders = [...new Set(byDrop.map((d) => hashes[d.user]!))];
+      if (folders.length === 0) return;
+      await dropWithGcloud(pipeline, folders.map((hash) => join(work, hash)), `gs://${TEST_BUCKETS.uploads}/users/`);
+      const [files] = await storage.bucket(TEST_BUCKETS.uploads).getFiles({ prefix: 'users/' });
+      for (const d of byDrop) {
+        const name = `users/${hashes[d.user]}/${d.fileName}`;
+        const file = files.find((f) => f.name === name);
+        if (!file) throw new Error(`gcloud storage cp did not write ${name}`);
+        accepted.push({ taskId: derivedTaskId(TEST_BUCKETS.uploads, file.name, String(file.metadata.generation)), doc: d });
+        await onSubmitted();
+      }
     })();
     await Promise.all([uploads, drops]);
     say(`submitted in ${((Date.now() - submittedAt) / 1000).toFixed(1)} s: ${accepted.length} accepted, ${refused.length} refused at upload`);
@@ -249,6 +254,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       options: opts,
       submitted: docs.length,
       refusedAtUpload: refused.length,
+      refusedCodes: refused.reduce<Record<string, number>>((n, r) => ({ ...n, [r.code]: (n[r.code] ?? 0) + 1 }), {}),
       accepted: ids.length,
       ...report,
       faults,
@@ -285,10 +291,10 @@ async function uploadOverHttp(pipeline: Pipeline, email: string, doc: ChaosDocum
   }
 }
 
-async function dropWithGcloud(pipeline: Pipeline, files: string[], destination: string): Promise<void> {
+async function dropWithGcloud(pipeline: Pipeline, folders: string[], destination: string): Promise<void> {
   const config = mkdtempSync(join(tmpdir(), 'gcloud-config-'));
   try {
-    await promisify(execFile)('gcloud', ['storage', 'cp', ...files, destination], {
+    await promisify(execFile)('gcloud', ['storage', 'cp', '-r', ...folders, destination], {
       env: {
         ...process.env,
         CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE: `${pipeline.suite.storage.url}/`,

@@ -71,8 +71,9 @@ export class AdmissionStore {
       async (tx) => {
         const lock = this.db.collection(COLLECTIONS.admission).doc(userHash);
         await tx.get(lock);
-        const cap = capNow(options, isWorkConserving(options) && (await this.othersHeld(userHash)));
-        const inFlight = await this.inFlight(userHash, cap);
+        // Both reads at once: in flight counted up to the larger of the two caps, whichever applies.
+        const [othersHeld, inFlight] = await Promise.all([isWorkConserving(options) ? this.othersHeld(userHash) : false, this.inFlight(userHash, capNow(options, false))]);
+        const cap = capNow(options, othersHeld);
         const free = cap - inFlight;
         if (free <= 0) return [];
         // The oldest few of each requested priority (and of none): enough for chooseAdmissions to pick `free` from.
@@ -101,11 +102,11 @@ export class AdmissionStore {
     return !snap.empty;
   }
 
-  /** PROCESSING plus admitted QUEUED, counted up to `cap` each (more is never needed). */
-  private async inFlight(userHash: string, cap: number): Promise<number> {
+  /** PROCESSING plus admitted QUEUED, counted up to `upTo` each (more is never needed). */
+  private async inFlight(userHash: string, upTo: number): Promise<number> {
     const [processing, published] = await Promise.all([
-      this.userTasks(userHash, 'PROCESSING').select().limit(cap).get(),
-      this.userTasks(userHash, 'QUEUED').where('admittedAt', '>', EPOCH).select().limit(cap).get(),
+      this.userTasks(userHash, 'PROCESSING').select().limit(upTo).get(),
+      this.userTasks(userHash, 'QUEUED').where('admittedAt', '>', EPOCH).select().limit(upTo).get(),
     ]);
     return processing.size + published.size;
   }

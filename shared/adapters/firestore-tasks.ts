@@ -210,7 +210,7 @@ export class TaskStore {
   }
 
   async release(taskId: string, workerId: string, error: TaskError, now = new Date()): Promise<Task | null> {
-    return written(await this.apply(taskId, now, (task) => decideRelease(task, workerId, error)), 'released');
+    return written(await this.apply(taskId, now, (task) => decideRelease(task, workerId, error, now)), 'released');
   }
 
   /** The task as cancelled, or as it stands when already finished; null when it is not the user's. */

@@ -42,18 +42,27 @@ export class RateLimiter {
   /** Takes one token of `key`'s bucket, or says how long until one is there. */
   take(key: string): Admission {
     const now = this.#now();
-    const bucket = this.#buckets.get(key);
-    // A clock that steps back refills nothing (and takes nothing away).
-    const elapsed = bucket ? Math.max(0, now - bucket.at) : 0;
-    const tokens = bucket ? Math.min(this.limit.burst, bucket.tokens + elapsed * this.#perMs) : this.limit.burst;
+    const tokens = this.#tokens(key, now);
     this.#buckets.delete(key);
-    if (tokens >= 1) {
-      this.#buckets.set(key, { tokens: tokens - 1, at: now });
-      this.#forgetOldest();
-      return { allowed: true, remaining: Math.floor(tokens - 1) };
-    }
-    this.#buckets.set(key, { tokens, at: now });
-    return { allowed: false, retryAfterMs: Math.ceil((1 - tokens) / this.#perMs) };
+    this.#buckets.set(key, { tokens: tokens >= 1 ? tokens - 1 : tokens, at: now });
+    if (tokens >= 1) this.#forgetOldest();
+    return this.#admission(tokens);
+  }
+
+  /** What take() would answer now, taking nothing. */
+  peek(key: string): Admission {
+    return this.#admission(this.#tokens(key, this.#now()));
+  }
+
+  #admission(tokens: number): Admission {
+    return tokens >= 1 ? { allowed: true, remaining: Math.floor(tokens - 1) } : { allowed: false, retryAfterMs: Math.ceil((1 - tokens) / this.#perMs) };
+  }
+
+  /** The tokens in `key`'s bucket at `now`. A clock that steps back refills nothing (and takes nothing away). */
+  #tokens(key: string, now: number): number {
+    const bucket = this.#buckets.get(key);
+    if (!bucket) return this.limit.burst;
+    return Math.min(this.limit.burst, bucket.tokens + Math.max(0, now - bucket.at) * this.#perMs);
   }
 
   /** Keys tracked now (for tests and the bound on memory). */
@@ -106,6 +115,11 @@ export class InFlightLimiter {
       if (left > 0) this.#running.set(key, left);
       else this.#running.delete(key);
     };
+  }
+
+  /** Whether `key` holds `max` places already (enter() would refuse), taking nothing. */
+  isFull(key: string): boolean {
+    return (this.#running.get(key) ?? 0) >= this.max;
   }
 
   /** Requests of `key` being answered now. */

@@ -64,7 +64,9 @@ export function decideLease(task: Task | null, workerId: string, leaseMs: number
   if (TERMINAL_STATUSES.includes(task.status)) return keep('finished');
   // Only dispatch publishes, and only once a task is QUEUED: a PENDING one has no message yet.
   if (task.status === 'PENDING') return keep('missing');
-  if (task.status === 'PROCESSING' && task.lease && task.lease.expiresAt > now && task.lease.workerId !== workerId) return keep('busy');
+  // A live lease is busy whoever holds it: this very process too, when a duplicate delivery of a task it is reading
+  // arrives (the lease is per process). Leased again, it ran a second attempt beside the first, spending an attempt.
+  if (task.status === 'PROCESSING' && task.lease && task.lease.expiresAt > now) return keep('busy');
   if (isOutOfAttempts(task)) return { kind: 'exhausted', patch: giveUp(task, now) };
   return {
     kind: 'leased',
@@ -133,10 +135,15 @@ export function decideFail(task: Task | null, error: TaskError, options: { worke
   return { kind: 'failed', patch: failedPatch(error, now, options.retentionMs) };
 }
 
-/** A retryable failure: back to QUEUED with the error kept, for the redelivery to pick up. */
-export function decideRelease(task: Task | null, workerId: string, error: TaskError): Decision<'released' | 'lost'> {
+/**
+ * A retryable failure: back to QUEUED with the error kept, for the redelivery to pick up. It keeps
+ * its place under its user's cap, stamped now (as a stale lease's recovery is): queue care takes a
+ * task admitted longer ago than REPUBLISH_QUEUED_MINUTES for a lost message, and the old stamp
+ * dates from before the attempt that just ended.
+ */
+export function decideRelease(task: Task | null, workerId: string, error: TaskError, now: Date): Decision<'released' | 'lost'> {
   if (!holds(task, workerId)) return keep('lost');
-  return { kind: 'released', patch: { status: 'QUEUED', message: `retrying after: ${error.message}`, lease: null, error } };
+  return { kind: 'released', patch: { status: 'QUEUED', message: `retrying after: ${error.message}`, lease: null, error, admittedAt: now } };
 }
 
 /** QUEUED or PROCESSING → CANCELLED; a finished task is left as it is (the caller says ALREADY_FINISHED). */

@@ -152,17 +152,34 @@ describe('the per-user rate limit, through the functions-framework processes', (
     }, 10_000);
   });
 
-  it("logs the refusals with the caller's hash, never the email", async () => {
-    const lines = await waitFor('429 request lines', async () => {
+  it('refuses a known caller over their limit before the body is read: a malformed JSON body is answered 429, not 400', async () => {
+    // Alice spent her burst above; her next signed-URL request carries a body no JSON parser takes.
+    const res = await fetch(`${upload.url}/uploads`, { method: 'POST', headers: asUser(ALICE, { 'content-type': 'application/json' }), body: '{"fileName": ' });
+    expectRateLimited(res, await res.json());
+    // Bob's malformed body is parsed, and refused for what it is.
+    const bob = await fetch(`${upload.url}/uploads`, { method: 'POST', headers: asUser(BOB, { 'content-type': 'application/json' }), body: '{"fileName": ' });
+    expect(bob.status).toBe(400);
+    expect(await bob.json()).toMatchObject({ error: { code: 'INVALID_REQUEST' } });
+  });
+
+  it("logs the refusals as a count per user, with the caller's hash, never the email nor a line per refusal", async () => {
+    type Entry = { message: string; httpRequest?: { status: number }; userHash?: string; refused?: number };
+    const isCount = (e: Entry) => e.message === 'requests refused by the per-user limits';
+    // Counts are written some seconds after the refusals: until the api flood's 35 refusals of Alice's are there.
+    const { lines, entries } = await waitFor('refusal counts', async () => {
       const text = ['api.log', 'upload.log'].map((f) => readFileSync(join(logDir, f), 'utf8')).join('\n');
-      return text.includes('"status":429') ? text : undefined;
-    }, 10_000);
-    const refusals = lines.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { httpRequest?: { status: number }; userHash?: string }).filter((e) => e.httpRequest?.status === 429);
-    expect(refusals.length).toBeGreaterThan(0);
-    for (const entry of refusals) expect([aliceHash, carolHash]).toContain(entry.userHash);
+      const parsed = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Entry);
+      const alice = parsed.filter((e) => isCount(e) && e.userHash === aliceHash).reduce((n, e) => n + (e.refused ?? 0), 0);
+      return alice >= 40 - BURST ? { lines: text, entries: parsed } : undefined;
+    }, 30_000);
+    for (const entry of entries.filter(isCount)) {
+      expect([aliceHash, carolHash]).toContain(entry.userHash);
+      expect(entry.refused).toBeGreaterThanOrEqual(1);
+    }
+    expect(entries.filter((e) => e.httpRequest?.status === 429)).toEqual([]);
     expect(lines).not.toContain(ALICE);
     expect(lines).not.toContain(CAROL);
-  });
+  }, 40_000);
 
   it('is described in the OpenAPI description: 429 with Retry-After on every operation that names a caller', () => {
     for (const [path, operations] of Object.entries(OPENAPI.paths as Record<string, Record<string, { security?: readonly unknown[]; responses: Record<string, { headers?: Record<string, unknown> }> }>>)) {

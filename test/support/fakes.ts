@@ -109,7 +109,7 @@ export class MemoryTaskStore {
   }
 
   async release(taskId: string, workerId: string, error: TaskError, now = new Date()): Promise<Task | null> {
-    const out = this.apply(taskId, now, (t) => decideRelease(t, workerId, error));
+    const out = this.apply(taskId, now, (t) => decideRelease(t, workerId, error, now));
     return out.kind === 'released' ? out.task : null;
   }
 }

@@ -21,18 +21,27 @@ export interface Pipeline {
   stop(): Promise<void>;
 }
 
-export async function startPipeline(options: { functions: FunctionName[]; env?: Partial<Record<FunctionName, Record<string, string>>>; workers?: number }): Promise<Pipeline> {
+export interface PipelineOptions {
+  functions: FunctionName[];
+  env?: Partial<Record<FunctionName, Record<string, string>>>;
+  workers?: number;
+  /** How long a function (started or restarted) may take to listen: longer on a machine shared with other work. */
+  readyTimeoutMs?: number;
+}
+
+export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
   const suite = await startSuite();
   const logDir = mkdtempSync(join(tmpdir(), 'pipeline-logs-'));
   const apiUrl: Record<string, string> = {};
   const envFor = (name: FunctionName) => ({ ...suite.env, ...apiUrl, ...options.env?.[name] });
-  const start = (name: FunctionName) => startFunction({ target: name, env: envFor(name), logFile: join(logDir, `${name}.log`) });
+  const ready = options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {};
+  const start = (name: FunctionName) => startFunction({ target: name, env: envFor(name), logFile: join(logDir, `${name}.log`), ...ready });
   // The api first, as npm start knows its port in advance: upload's statusUrl points at it (API_URL).
   const api = options.functions.includes('api') ? await start('api') : undefined;
   if (api) apiUrl.API_URL = api.url;
   const pooled = options.functions.includes('ocr-worker') && (options.workers ?? 1) > 1;
   const workerPool = pooled
-    ? await startWorkerPool(options.workers!, 0, (i) => startFunction({ target: 'ocr-worker', env: envFor('ocr-worker'), logFile: join(logDir, `ocr-worker-${i + 1}.log`) }))
+    ? await startWorkerPool(options.workers!, 0, (i) => startFunction({ target: 'ocr-worker', env: envFor('ocr-worker'), logFile: join(logDir, `ocr-worker-${i + 1}.log`), ...ready }))
     : undefined;
   const started = [...(api ? [api] : []), ...(await Promise.all(options.functions.filter((name) => name !== 'api' && !(pooled && name === 'ocr-worker')).map(start)))];
   const functions: Pipeline['functions'] = Object.fromEntries(started.map((f) => [f.target, f]));
@@ -53,7 +62,7 @@ export async function startPipeline(options: { functions: FunctionName[]; env?: 
     ...(workerPool ? { workerPool } : {}),
     async restart(name) {
       const old = functions[name]!;
-      const fresh = await startFunction({ target: name, env: envFor(name), port: old.port, logFile: join(logDir, `${name}.log`) });
+      const fresh = await startFunction({ target: name, env: envFor(name), port: old.port, logFile: join(logDir, `${name}.log`), ...ready });
       functions[name] = fresh;
       return fresh;
     },

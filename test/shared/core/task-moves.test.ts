@@ -25,6 +25,8 @@ describe('decideLease', () => {
     ['missing', makeTask({ status: 'PENDING' })],
     ['finished', makeTask({ status: 'COMPLETED' })],
     ['busy', makeTask({ status: 'PROCESSING', attempts: 1, lease: { workerId: 'other', expiresAt: later } })],
+    // a duplicate delivery to the process already reading it (one lease per process): not a second attempt
+    ['busy', makeTask({ status: 'PROCESSING', attempts: 1, lease: { workerId: 'me', expiresAt: later } })],
   ] as const)('%s: nothing written', (kind, task) => {
     expect(decideLease(task, 'me', 1000, now)).toEqual({ kind, patch: null });
   });
@@ -53,11 +55,16 @@ describe('moves that need the lease', () => {
   });
   it('release and fail refuse a worker that lost its lease', () => {
     const error = { code: 'ENGINE_FAILURE' as const, message: 'x' };
-    expect(decideRelease(held, 'other', error).kind).toBe('lost');
-    expect(decideRelease(held, 'me', error).patch).toMatchObject({ status: 'QUEUED', lease: null, error });
+    expect(decideRelease(held, 'other', error, now).kind).toBe('lost');
+    expect(decideRelease(held, 'me', error, now).patch).toMatchObject({ status: 'QUEUED', lease: null, error });
     expect(decideFail(held, error, { workerId: 'other', retentionMs: 1000 }, now).kind).toBe('refused');
     expect(decideFail(held, error, { retentionMs: 1000 }, now).patch).toMatchObject({ status: 'FAILED', expireAt: new Date(now.getTime() + 1000) });
     expect(decideFail(makeTask({ status: 'COMPLETED' }), error, { retentionMs: 1000 }, now).kind).toBe('refused');
+  });
+  it('release keeps the task admitted, stamped now: the stamp of the attempt it ended is not taken for a lost message', () => {
+    const admittedLongAgo = makeTask({ status: 'PROCESSING', attempts: 1, lease: { workerId: 'me', expiresAt: later }, admittedAt: new Date(now.getTime() - 3_600_000) });
+    const out = decideRelease(admittedLongAgo, 'me', { code: 'ENGINE_FAILURE', message: 'x' }, now);
+    expect(out.patch).toMatchObject({ status: 'QUEUED', admittedAt: now });
   });
 });
 

@@ -456,6 +456,19 @@ describe('release-queued and admission (per-user fairness)', () => {
     }
   }, 60_000);
 
+  it('a task released for a retry after a long wait is not published again as lost: its stamp is the release\'s', async () => {
+    // Admitted 30 minutes ago (a long queue), leased only now, and released on a retryable failure:
+    // Pub/Sub delivers it again, and queue care must not count the wait before its attempt as a lost message.
+    const [task] = await seed(makeTask({ userHash: aliceHash, createdAt: minutesAgo(31), admittedAt: minutesAgo(30), dispatchedAt: minutesAgo(30) }));
+    const lease = await store.lease(task!.taskId, 'worker-1', 60_000);
+    expect(lease.kind).toBe('leased');
+    const started = new Date();
+    const released = await store.release(task!.taskId, 'worker-1', { code: 'ENGINE_FAILURE', message: 'x' });
+    expect(released).toMatchObject({ status: 'QUEUED' });
+    expect(released!.admittedAt!.getTime()).toBeGreaterThanOrEqual(started.getTime());
+    expect(await releaseQueued({ ...care(), tasks: store })).toEqual({ admitted: [], republished: [] });
+  }, 60_000);
+
   it('work-conserving: a user alone has up to the idle cap in flight; once another user has work held back, the cap bites', async () => {
     await seed(...Array.from({ length: 10 }, (_, i) => makeTask({ userHash: aliceHash, createdAt: minutesAgo(20 - i) })));
     const settings = { cap: 2, idleCap: 5, agingMs: 3_600_000 };

@@ -1,0 +1,170 @@
+/**
+ * Each HTTP function's per-user limits in this instance (requests at once, and a rate), held in
+ * one place for the two moments a request meets them:
+ *
+ * - before a request's body is read or parsed (request-limits.ts, ahead of the framework's body
+ *   parsers): a caller whose credentials this instance has identified before, and who is over
+ *   their limits now, is refused at once, so a flood costs the server no body, no JSON, no routing
+ *   and no identification per request (it takes nothing: what is let through is counted next);
+ * - when a handler first asks for the caller (http-function.ts): every request it serves is
+ *   counted, and refused when over. A request without a body (a GET) meets only this one: there is
+ *   nothing to read before it, and only the handler knows which paths count (/health does not).
+ *
+ * A refusal is answered 429 RATE_LIMITED with Retry-After and counted, not logged one line each:
+ * one line per user and period says how many were refused.
+ */
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { LOCAL_IDENTITY_HEADER } from '../shared/adapters/auth.ts';
+import type { Config, RateLimitedFunction } from '../shared/config.ts';
+import { DocVaultError } from '../shared/core/errors.ts';
+import { IN_FLIGHT_RETRY_AFTER_MS, InFlightLimiter, MAX_TRACKED_KEYS, RateLimiter, retryAfterSeconds } from '../shared/core/rate-limit.ts';
+import { toHttpError } from '../shared/http-errors.ts';
+import type { Logger } from '../shared/log.ts';
+
+/** Refusals are logged as a count per user at most this often. */
+export const REFUSAL_LOG_EVERY_MS = 10_000;
+
+export interface CallerGate {
+  /** The caller's place among their requests being answered and one token of their rate, or RATE_LIMITED (thrown, Retry-After set). */
+  admit(userHash: string, res: ServerResponse): void;
+  /** Remembers whose credentials these are, so that their next requests over the limits are refused before they are read. */
+  identified(headers: IncomingHttpHeaders, userHash: string): void;
+  /** Answers a refusal (RATE_LIMITED) and counts it for the next summary line. */
+  refuse(res: ServerResponse, err: DocVaultError, userHash: string | undefined): void;
+}
+
+interface Gate extends CallerGate {
+  /** The user hash these credentials identified before (least recently used forgotten first). */
+  knownCaller(headers: IncomingHttpHeaders): string | undefined;
+  /** RATE_LIMITED (thrown, Retry-After set) when admit() would refuse now; takes nothing. */
+  checkOver(userHash: string, res: ServerResponse): void;
+}
+
+const gates = new Map<RateLimitedFunction, Gate>();
+
+/**
+ * A function's gate, from its config (the limits are per instance: instances share nothing). The
+ * newest one of each function is the one met before reading (one per process where deployed).
+ */
+export function createGate(name: RateLimitedFunction, config: Pick<Config, 'rateLimits' | 'inFlightLimits'>, log: Logger): CallerGate {
+  const gate = makeGate(config.rateLimits[name], config.inFlightLimits[name], log);
+  gates.set(name, gate);
+  return gate;
+}
+
+/**
+ * Before the body: a known caller's request is refused and answered here when they are over their
+ * limits (true: nothing more is to be done with it). Anyone else goes on to be identified and
+ * counted as usual.
+ */
+export function refuseBeforeReading(name: string, req: IncomingMessage, res: ServerResponse): boolean {
+  const gate = gates.get(name as RateLimitedFunction);
+  const userHash = gate?.knownCaller(req.headers);
+  if (!gate || !userHash) return false;
+  try {
+    gate.checkOver(userHash, res);
+    return false;
+  } catch (err) {
+    if (!(err instanceof DocVaultError)) throw err;
+    gate.refuse(res, err, userHash);
+    return true;
+  }
+}
+
+/** The headers identify reads, as one key; none when the request carries no credentials. */
+function credentialsOf(headers: IncomingHttpHeaders): string | undefined {
+  const local = headers[LOCAL_IDENTITY_HEADER];
+  if (!headers.authorization && !local) return undefined;
+  return `${headers.authorization ?? ''}\n${Array.isArray(local) ? local.join(',') : (local ?? '')}`;
+}
+
+function makeGate(rate: RateLimiter['limit'] | null, atOnce: number | null, log: Logger): Gate {
+  const limiter = rate ? new RateLimiter(rate, () => performance.now()) : null;
+  const inFlight = atOnce ? new InFlightLimiter(atOnce) : null;
+  const known = new Map<string, string>();
+  const tally = refusalTally(log);
+  return {
+    admit(userHash, res) {
+      const leave = enter(inFlight, userHash, res);
+      try {
+        take(limiter, userHash, res);
+      } catch (err) {
+        leave();
+        throw err;
+      }
+    },
+    checkOver(userHash, res) {
+      if (inFlight?.isFull(userHash)) throw atOnceRefusal(inFlight, res);
+      const admission = limiter?.peek(userHash);
+      if (admission && !admission.allowed) throw rateRefusal(limiter!, admission, res);
+    },
+    identified(headers, userHash) {
+      const key = credentialsOf(headers);
+      if (!key) return;
+      known.delete(key);
+      known.set(key, userHash);
+      if (known.size > MAX_TRACKED_KEYS) known.delete(known.keys().next().value!);
+    },
+    knownCaller(headers) {
+      const key = credentialsOf(headers);
+      return key === undefined ? undefined : known.get(key);
+    },
+    refuse(res, err, userHash) {
+      tally(userHash);
+      const { status, body } = toHttpError(err);
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-content-type-options': 'nosniff' }).end(JSON.stringify(body));
+    },
+  };
+}
+
+/**
+ * A place among the caller's requests being answered, given back when the answer is sent or the
+ * connection closes; or RATE_LIMITED at once (a refused request takes no token of the rate).
+ */
+function enter(limiter: InFlightLimiter | null, userHash: string, res: ServerResponse): () => void {
+  if (!limiter) return () => undefined;
+  const leave = limiter.enter(userHash);
+  if (!leave) throw atOnceRefusal(limiter, res);
+  res.once('finish', leave);
+  res.once('close', leave);
+  return leave;
+}
+
+/** One token of the caller's bucket, or RATE_LIMITED. */
+function take(limiter: RateLimiter | null, userHash: string, res: ServerResponse): void {
+  if (!limiter) return;
+  const admission = limiter.take(userHash);
+  if (!admission.allowed) throw rateRefusal(limiter, admission, res);
+}
+
+/** RATE_LIMITED for one request too many at once, with Retry-After set on the answer to come. */
+function atOnceRefusal(limiter: InFlightLimiter, res: ServerResponse): DocVaultError {
+  const seconds = retryAfterSeconds({ retryAfterMs: IN_FLIGHT_RETRY_AFTER_MS });
+  res.setHeader('retry-after', String(seconds));
+  return new DocVaultError('RATE_LIMITED', `Too many requests at once: at most ${limiter.max} per user are answered at a time. Try again in ${seconds} s.`, { retryAfterSeconds: seconds });
+}
+
+/** RATE_LIMITED for a spent rate, with Retry-After set on the answer to come. */
+function rateRefusal(limiter: RateLimiter, admission: { retryAfterMs: number }, res: ServerResponse): DocVaultError {
+  const seconds = retryAfterSeconds(admission);
+  res.setHeader('retry-after', String(seconds));
+  const { requests, windowMs, burst } = limiter.limit;
+  return new DocVaultError('RATE_LIMITED', `Too many requests: at most ${requests} per ${windowMs / 1000} s (${burst} at once) per user. Try again in ${seconds} s.`, {
+    retryAfterSeconds: seconds,
+  });
+}
+
+/** Counts refusals by user and logs the counts, one line per user, REFUSAL_LOG_EVERY_MS after the first refusal of a period. */
+function refusalTally(log: Logger): (userHash: string | undefined) => void {
+  const counts = new Map<string, number>();
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    timer = undefined;
+    for (const [userHash, refused] of counts) log.warn('requests refused by the per-user limits', { userHash, refused, periodMs: REFUSAL_LOG_EVERY_MS });
+    counts.clear();
+  };
+  return (userHash = 'unidentified') => {
+    counts.set(userHash, (counts.get(userHash) ?? 0) + 1);
+    timer ??= setTimeout(flush, REFUSAL_LOG_EVERY_MS).unref();
+  };
+}
