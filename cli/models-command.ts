@@ -6,6 +6,7 @@ import { DocVaultError } from '../shared/core/errors.ts';
 import { stagePackagedModels } from '../shared/ops/packaged-models.ts';
 import { exitCodeOf, reportCliError } from './cli-errors.ts';
 import { operatorEnv } from './target.ts';
+import { configuredTarget } from '../shared/ops/local-suite.ts';
 import { syncModels, syncProblemOf, writeManifest } from '../shared/ops/model-sync.ts';
 
 export interface ModelsIo {
@@ -27,9 +28,19 @@ function reportError(err: unknown, io: ModelsIo): number {
   return reportCliError(err, io.stderr);
 }
 
-/** A gs:// location goes to the running local suite's storage emulator unless the cloud (or an emulator) is configured. */
+/**
+ * A gs:// location goes to the running local suite's storage emulator unless the cloud (or an emulator) is
+ * configured; with neither, nowhere: Cloud Storage only when configuration says so.
+ */
 async function bucketTarget(locations: string[], io: ModelsIo): Promise<void> {
-  if (locations.some((l) => l.startsWith('gs://'))) await operatorEnv({}, io.stderr);
+  const bucket = locations.find((l) => l.startsWith('gs://'));
+  if (!bucket) return;
+  if (!configuredTarget(await operatorEnv({}, io.stderr))) {
+    throw new DocVaultError(
+      'INVALID_ARGUMENT',
+      `${bucket}: no local suite is running (npm start) and no cloud is configured: start the suite, or set GOOGLE_CLOUD_PROJECT for Cloud Storage (STORAGE_EMULATOR_HOST for an emulator).`,
+    );
+  }
 }
 
 /** Returns the exit code: 0 on success, 1 on a sync error (missing source, permission, full disk, …). */

@@ -2,17 +2,18 @@
  * The README's commands against `npm start`, as a new user runs them: the suite started as the README says
  * (its ports moved with the *_PORT variables it names, so that it runs beside anything else), then the
  * `sh` blocks that need it, line by line from a folder holding the files they name: the upload and task
- * list with curl, user-prefix, the gcloud and gsutil drops, the operators' queue commands and ingest.
+ * list with curl, user-prefix, the gcloud and gsutil drops, the operators' queue commands, the models and data
+ * commands and ingest.
  * Each must exit 0, and what it did must be seen through the api. The suite is stopped as a process
  * manager stops it (SIGTERM to npm).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_PORTS, LOCAL_SECRETS } from '../shared/names.ts';
+import { LOCAL_BUCKETS, LOCAL_PORTS, LOCAL_SECRETS } from '../shared/names.ts';
 import { readmeBlock, withoutOptionalParts } from './support/readme.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -157,6 +158,44 @@ describe('README against npm start', () => {
       expect(run.stderr, command).toMatch(/^using the local suite of npm start in /m);
       if (command === 'npx docvault queue stats') expect(run.stdout).toMatch(/^completed today +[1-9]/m);
       if (command === 'npx docvault queue failed') expect(run.stdout).toMatch(/^0 tasks failed/);
+    }
+  }, 300_000);
+
+  it('the models commands reach the running suite\'s models bucket by themselves; npm start put every installed language there with its manifest', async () => {
+    const lines = readmeBlock('also this instance\'s folders and free space').map(withoutOptionalParts);
+    expect(lines.map((l) => l.split(' ').slice(0, 4).join(' '))).toEqual(['npx docvault models sync', 'npx docvault models manifest', 'npx docvault models add', 'npx docvault models list']);
+    const bucket = `gs://${LOCAL_BUCKETS.models}/`;
+    const added = `${bucket}readme/`;
+    // SRC, DEST and DIR|gs://bucket/prefix as a user fills them in: the suite's bucket into a folder, a prefix of it.
+    const places = (line: string) => line.replace('SRC DEST', `${bucket} ./models-copy`).replaceAll('DIR|gs://bucket/prefix', added);
+    for (const line of lines) {
+      const command = places(line);
+      const run = await sh(command, dir, env);
+      expect(run.code, `${command}\n${run.stderr}`).toBe(0);
+      if (command.includes('gs://')) expect(run.stderr, command).toMatch(/^using the local suite of npm start in /m);
+      if (command.includes(' list')) expect(run.stdout).toMatch(/^deu /m);
+    }
+    const copied = JSON.parse(readFileSync(join(dir, 'models-copy', 'manifest.json'), 'utf8')) as { files: Array<{ lang: string }> };
+    expect(copied.files.map((f) => f.lang).sort()).toEqual(expect.arrayContaining(['deu', 'eng', 'osd']));
+    const listed = await fetch(`http://127.0.0.1:${ports.STORAGE_PORT}/storage/v1/b/${LOCAL_BUCKETS.models}/o?prefix=readme/`);
+    const names = ((await listed.json()) as { items?: Array<{ name: string }> }).items?.map((o) => o.name) ?? [];
+    expect(names.sort()).toEqual(['readme/manifest.json', 'readme/tessdata/deu.traineddata', 'readme/tessdata/eng.traineddata']);
+  }, 300_000);
+
+  it('the data commands (with --root) show, clean and archive the launch folders', async () => {
+    const lines = readmeBlock('The local launch folders under `data/`').map(withoutOptionalParts);
+    expect(lines).toHaveLength(4);
+    // This run's data root, with the --root the README gives for it (the project's own data/ is left alone).
+    const root = ` --root ${dataRoot}`;
+    const list = await sh(`npx docvault data list --json${root}`, dir, env);
+    const launches = (JSON.parse(list.stdout) as { launches: Array<{ name: string }> }).launches.map((l) => l.name);
+    expect(launches).toHaveLength(1);
+    // The README's example name is this run's launch.
+    for (const line of lines.map((l) => l.replace(/\b\d{8}_\d{6}\b/, launches[0]!) + root)) {
+      const run = await sh(line, dir, env);
+      expect(run.code, `${line}\n${run.stderr}`).toBe(0);
+      // Named after the package.json beside the data root (docvault-ocr- in the project's data/; none beside this one).
+      if (line.includes(' archive ')) expect(readdirSync(join(dataRoot, 'archives'))).toEqual([expect.stringMatching(new RegExp(`-${launches[0]}\\.tar\\.gz$`))]);
     }
   }, 300_000);
 

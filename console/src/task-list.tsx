@@ -44,30 +44,25 @@ export function TaskList({ uploaded }: { uploaded: number }) {
     if (uploaded > 0 && tasks.length === 0) void load(false);
   }, [uploaded]);
 
-  const cancel = async (task: TaskView) => {
+  const failed = (err: unknown) => setNotice(`${(err as ApiError).code}: ${(err as ApiError).message}`);
+  /** One task changed through the api: its row shows the task as the api returns it, the notice says what was done or why not. */
+  const change = async (send: () => Promise<TaskView>, done: string) => {
     try {
-      const view = await cancelTask(task.taskId);
+      const view = await send();
       setTasks((shown) => shown.map((t) => (t.taskId === view.taskId ? view : t)));
-      setNotice(`Cancelled ${task.fileName}.`);
+      setNotice(done);
     } catch (err) {
-      setNotice(`${(err as ApiError).code}: ${(err as ApiError).message}`);
+      failed(err);
     }
   };
-  const givePassword = async (task: TaskView, password: string) => {
-    try {
-      const view = await retryWithPassword(task.taskId, password);
-      setTasks((shown) => shown.map((t) => (t.taskId === view.taskId ? view : t)));
-      setNotice(`Reading ${task.fileName} again with its password.`);
-    } catch (err) {
-      setNotice(`${(err as ApiError).code}: ${(err as ApiError).message}`);
-    }
-  };
+  const cancel = (task: TaskView) => change(() => cancelTask(task.taskId), `Cancelled ${task.fileName}.`);
+  const givePassword = (task: TaskView, password: string) => change(() => retryWithPassword(task.taskId, password), `Reading ${task.fileName} again with its password.`);
   const requeue = async () => {
     try {
       const r = await requeueFailed();
       setNotice(r.requeued === 0 ? 'No failed task can be tried again (failures of the document itself are not requeued).' : `Requeued ${r.requeued} failed task${r.requeued === 1 ? '' : 's'}.`);
     } catch (err) {
-      setNotice(`${(err as ApiError).code}: ${(err as ApiError).message}`);
+      failed(err);
     }
   };
 

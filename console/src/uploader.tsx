@@ -22,6 +22,8 @@ const PARALLEL_UPLOADS = 3;
 
 const LANGUAGES: ReadonlyArray<[string, string]> = [
   ['eng', 'English'],
+  // The api reads the first page's script and chooses the installed languages of that script.
+  ['auto', 'Detect from the script (auto)'],
   ['deu', 'German'],
   ['eng+deu', 'English and German'],
 ];

@@ -6,7 +6,6 @@
 import { AggregateField, FieldPath, Firestore, Timestamp, type Query, type Transaction } from '@google-cloud/firestore';
 import { canTransition, Task, TaskStatus, type TaskError, type TaskSummary } from '../core/task.ts';
 import {
-  decideAddPassword,
   decideArrival,
   decideCancel,
   decideComplete,
@@ -18,6 +17,7 @@ import {
   decideRequeue,
   type Arrival,
   type Decision,
+  type RequeueKind,
 } from '../core/task-moves.ts';
 import { COLLECTIONS } from '../names.ts';
 import { fromStore } from './firestore-task-doc.ts';
@@ -178,11 +178,6 @@ export class TaskStore {
     });
   }
 
-  /** See decideAddPassword. */
-  async addPassword(taskId: string, sealedPassword: string, now = new Date()): Promise<boolean> {
-    return (await this.apply(taskId, now, (task) => decideAddPassword(task, sealedPassword))).kind === 'added';
-  }
-
   async markDispatched(taskId: string, now = new Date()): Promise<void> {
     await this.doc(taskId).update({ dispatchedAt: now, updatedAt: now });
   }
@@ -230,9 +225,13 @@ export class TaskStore {
   }
 
   /** The requeued task, or null when decideRequeue refused it. */
-  async requeue(taskId: string, options: { userHash?: string; sealedPassword?: string } = {}, now = new Date()): Promise<Task | null> {
-    const withPassword = options.sealedPassword !== undefined ? { sealedPassword: options.sealedPassword } : undefined;
-    return written(await this.apply(taskId, now, (task) => decideRequeue(task, options.userHash, withPassword)), 'requeued');
+  async requeue(taskId: string, options: { userHash?: string } = {}, now = new Date()): Promise<Task | null> {
+    return written(await this.apply(taskId, now, (task) => decideRequeue(task, options.userHash)), 'requeued');
+  }
+
+  /** See decideRequeue: the user's task requeued with its sealed password, or why not, from the one read of its transaction. */
+  requeueWithPassword(taskId: string, userHash: string, sealedPassword: string, now = new Date()): Promise<{ kind: RequeueKind; task: Task | null }> {
+    return this.apply(taskId, now, (task) => decideRequeue(task, userHash, sealedPassword));
   }
 
   async list(userHash: string, options: { status?: TaskStatus; limit: number; cursor?: string | null; batchId?: string }): Promise<TaskPage> {

@@ -10,6 +10,13 @@ import { DocVaultError } from './errors.ts';
 /** Longest password taken: PDF passwords are short (127 bytes in the newest revision). */
 export const MAX_PASSWORD_LENGTH = 256;
 
+/**
+ * A sealed password as it may travel (object metadata, the task): `v1.{nonce}.{tag}.{ciphertext}`. Long enough for
+ * the longest password taken in any script (MAX_PASSWORD_LENGTH UTF-16 units are at most 3 UTF-8 bytes each).
+ */
+export const SEALED_PASSWORD = /^v1\.[\w-]+\.[\w-]+\.[\w-]+$/;
+export const MAX_SEALED_PASSWORD_LENGTH = 64 + Math.ceil((MAX_PASSWORD_LENGTH * 3 * 4) / 3);
+
 const GIVE_AGAIN = 'give the password again (POST /tasks/{id}/password).';
 
 function keyOf(secret: string): Buffer {
@@ -30,6 +37,11 @@ export function sealedPasswordFor(password: string, passwordKey: string | undefi
   }
   if (!passwordKey) throw new DocVaultError('INVALID_REQUEST', 'This service takes no PDF passwords (PASSWORD_KEY is not configured): send an unencrypted copy.');
   return sealPassword(passwordKey, password);
+}
+
+/** A password a caller may have sent with an upload (the form's field, the signed-URL request's), sealed; null when none was sent. */
+export function sealedPasswordOrNull(password: string | undefined, passwordKey: string | undefined): string | null {
+  return password === undefined || password === '' ? null : sealedPasswordFor(password, passwordKey);
 }
 
 /**

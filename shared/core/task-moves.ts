@@ -153,16 +153,20 @@ export function decideCancel(task: Task | null, userHash: string, now: Date): De
   return { kind: 'cancelled', patch: { status: 'CANCELLED', message: 'cancelled', lease: null, completedAt: now, sealedPassword: null } };
 }
 
+/** Why a requeue did not happen: no such task (or another user's), not one this requeue takes, or requeued too often already. */
+export type RequeueKind = 'requeued' | 'missing' | 'refused' | 'exhausted';
+
 /**
  * FAILED → QUEUED with a fresh set of attempts (an operator's or owner's requeue), at most
- * MAX_REQUEUES times; `userHash` scopes it to one user's task. It comes back held, like a new
+ * MAX_REQUEUES times; `userHash` scopes it to one user's task. With a sealed password, only a task
+ * that failed for want of one (awaitsPassword), which gets it. It comes back held, like a new
  * task: its old admission is gone with the attempt it let in, so it waits for a place under its
  * user's cap (core/fairness.ts) and queue care never takes the old stamp for a lost message.
  */
-export function decideRequeue(task: Task | null, userHash?: string, withPassword?: { sealedPassword: string }): Decision<'requeued' | 'refused'> {
-  if (!task || task.status !== 'FAILED' || task.requeues >= MAX_REQUEUES) return keep('refused');
-  if (userHash !== undefined && task.userHash !== userHash) return keep('refused');
-  if (withPassword && !awaitsPassword(task)) return keep('refused');
+export function decideRequeue(task: Task | null, userHash?: string, sealedPassword?: string): Decision<RequeueKind> {
+  if (!task || (userHash !== undefined && task.userHash !== userHash)) return keep('missing');
+  if (task.status !== 'FAILED' || (sealedPassword !== undefined && !awaitsPassword(task))) return keep('refused');
+  if (task.requeues >= MAX_REQUEUES) return keep('exhausted');
   return {
     kind: 'requeued',
     // The callback state belonged to the failure being retried: cleared, so the task does not show
@@ -180,19 +184,9 @@ export function decideRequeue(task: Task | null, userHash?: string, withPassword
       callback: null,
       admittedAt: null,
       dispatchedAt: null,
-      ...(withPassword ? { sealedPassword: withPassword.sealedPassword } : {}),
+      ...(sealedPassword !== undefined ? { sealedPassword } : {}),
     },
   };
-}
-
-/**
- * A password for a task dispatch created before upload wrote its PENDING one (the object's event
- * came first): added while no worker has read it yet; later, the task fails ENCRYPTED_PDF as it
- * would without one, and POST /tasks/{id}/password cures it.
- */
-export function decideAddPassword(task: Task | null, sealedPassword: string): Decision<'added' | 'late'> {
-  if (!task || !(task.status === 'PENDING' || task.status === 'QUEUED') || task.sealedPassword !== null) return keep('late');
-  return { kind: 'added', patch: { sealedPassword } };
 }
 
 export type StaleKind = 'requeued' | 'failed' | 'skipped';

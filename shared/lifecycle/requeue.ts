@@ -6,6 +6,8 @@
  * operator's, over every user), and behind POST /tasks/{id}/password (one task, with the
  * password it lacked).
  */
+import type { TaskStore } from '../adapters/firestore-tasks.ts';
+import type { RequeueKind } from '../core/task-moves.ts';
 import type { Priority, Task } from '../core/task.ts';
 import { admitAndPublish, type AdmissionDeps } from './admission.ts';
 import { eachLimited, PAGE_SIZE, type LifecycleDeps } from './deps.ts';
@@ -65,12 +67,17 @@ export async function requeueFailed(deps: RequeueDeps, filter: RequeueFilter): P
 }
 
 /**
- * One task that failed for want of a password, back to QUEUED with the password sealed into it;
- * null when it is not (or no longer) such a task of this user, or was requeued too often.
+ * One task that failed for want of a password, back to QUEUED with the password sealed into it, or
+ * why not (decideRequeue), from the one read of the requeue's transaction.
  */
-export async function requeueWithPassword(deps: RequeueDeps, taskId: string, userHash: string, sealedPassword: string): Promise<Task | null> {
-  const task = await deps.tasks.requeue(taskId, { userHash, sealedPassword });
-  if (!task) return null;
+export async function requeueWithPassword(
+  deps: AdmissionDeps & { tasks: Pick<TaskStore, 'requeueWithPassword'> },
+  taskId: string,
+  userHash: string,
+  sealedPassword: string,
+): Promise<{ kind: RequeueKind; task: Task | null }> {
+  const outcome = await deps.tasks.requeueWithPassword(taskId, userHash, sealedPassword);
+  if (outcome.kind !== 'requeued' || !outcome.task) return outcome;
   const admitted = await admitAndPublish(deps, userHash);
-  return admitted.find((t) => t.taskId === task.taskId) ?? task;
+  return { kind: 'requeued', task: admitted.find((t) => t.taskId === taskId) ?? outcome.task };
 }

@@ -15,13 +15,13 @@ import type { BatchCounts, TaskStore } from '../adapters/firestore-tasks.ts';
 import type { Queue } from '../adapters/pubsub.ts';
 import type { Config } from '../config.ts';
 import { DocVaultError, ErrorCode, isRetryableCode } from '../core/errors.ts';
-import { resultObjectNames, TASK_ID, TaskStatus, TERMINAL_STATUSES } from '../core/task.ts';
+import { MAX_REQUEUES, resultObjectNames, TASK_ID, TaskStatus, TERMINAL_STATUSES } from '../core/task.ts';
 import { invalidRequest } from '../http-errors.ts';
 import type { Logger } from '../log.ts';
 import { COLLECTIONS } from '../names.ts';
 import { requeueFailed, requeueWithPassword } from '../lifecycle/requeue.ts';
 import { sealedPasswordFor } from '../core/sealed-password.ts';
-import { awaitsPassword, PASSWORD_FAILURES } from '../core/password-failures.ts';
+import { PASSWORD_FAILURES } from '../core/password-failures.ts';
 import { OutputFormat, OUTPUTS } from '../outputs/index.ts';
 import { operatorQueueStats, queueStats, type QueueStatsView } from '../lifecycle/stats.ts';
 import { isMaintenanceCaller } from './maintenance.ts';
@@ -35,7 +35,7 @@ export interface ApiDeps {
   config: Config;
   /** Only for the health check's one read. */
   firestore: Pick<Firestore, 'collection'>;
-  tasks: Pick<TaskStore, 'getForUser' | 'waitUntilFinished' | 'list' | 'batchCounts' | 'batchIds' | 'cancel' | 'finishedBefore' | 'deleteIfUnchanged' | 'watchRecentlyChanged'> & LifecycleDeps['tasks'];
+  tasks: Pick<TaskStore, 'getForUser' | 'waitUntilFinished' | 'list' | 'batchCounts' | 'batchIds' | 'cancel' | 'finishedBefore' | 'deleteIfUnchanged' | 'watchRecentlyChanged' | 'requeueWithPassword'> & LifecycleDeps['tasks'];
   queue: Pick<Queue, 'publishTask' | 'publishDeadLetter' | 'publishEvent'>;
   /** Queue care's admissions, and the operators' view of held work. */
   admission: Pick<AdmissionStore, 'admit' | 'unadmit' | 'heldUsers' | 'admittedBefore' | 'restamp' | 'laneCounts' | 'userBacklogs'>;
@@ -280,15 +280,14 @@ export async function retryWithPassword(deps: ApiDeps, caller: Caller, id: strin
   const parsed = PasswordRequest.safeParse(body);
   if (!parsed.success) throw invalidRequest(parsed.error, 'password request');
   const sealedPassword = sealedPasswordFor(parsed.data.password, deps.config.PASSWORD_KEY);
-  const current = await deps.tasks.getForUser(taskId, caller.userHash);
-  if (!current) throw notFound();
-  if (!awaitsPassword(current)) {
-    throw new DocVaultError('NOT_AWAITING_PASSWORD', `Only a task that failed with ${PASSWORD_FAILURES.join(', ')} takes a password (this one is ${current.status}${current.error ? ` with ${current.error.code}` : ''}).`, {
-      status: current.status,
+  const { kind, task } = await requeueWithPassword(admissionDeps(deps), taskId, caller.userHash, sealedPassword);
+  if (kind === 'missing' || !task) throw notFound();
+  if (kind === 'refused') {
+    throw new DocVaultError('NOT_AWAITING_PASSWORD', `Only a task that failed with ${PASSWORD_FAILURES.join(', ')} takes a password (this one is ${task.status}${task.error ? ` with ${task.error.code}` : ''}).`, {
+      status: task.status,
     });
   }
-  const task = await requeueWithPassword(admissionDeps(deps), taskId, caller.userHash, sealedPassword);
-  if (!task) throw new DocVaultError('NOT_AWAITING_PASSWORD', 'The task changed meanwhile, or was requeued too often already.', { status: current.status });
+  if (kind === 'exhausted') throw new DocVaultError('NOT_AWAITING_PASSWORD', `This task was requeued ${MAX_REQUEUES} times already: upload the document again with its password.`, { status: task.status });
   deps.log.info('task requeued with a password', { taskId, userHash: caller.userHash });
   return taskView(task);
 }

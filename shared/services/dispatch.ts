@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { DEFAULT_LANGUAGES, Languages } from '../core/options.ts';
 import { fileTooLarge } from '../core/errors.ts';
+import { MAX_SEALED_PASSWORD_LENGTH, SEALED_PASSWORD } from '../core/sealed-password.ts';
 import {
   CallbackUrl,
   derivedTaskId,
@@ -71,7 +72,7 @@ const UploadMetadata = z.object({
   originalName: optional(z.string().max(MAX_ORIGINAL_NAME_METADATA).transform(fromHeaderText)),
   source: optional(TaskSource),
   // Only the sealed form (v1.nonce.tag.body): a plain password in metadata is never taken.
-  sealedPassword: optional(z.string().regex(/^v1\.[\w-]+\.[\w-]+\.[\w-]+$/).max(1024)),
+  sealedPassword: optional(z.string().regex(SEALED_PASSWORD).max(MAX_SEALED_PASSWORD_LENGTH)),
 });
 
 function readMetadata(metadata: Record<string, string> | null | undefined) {

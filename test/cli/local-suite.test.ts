@@ -53,6 +53,14 @@ describe('the running local suite', () => {
     expect(run.code).toBe(2);
   });
 
+  it('models sync to gs:// with no suite running and nothing configured goes nowhere, and says so (exit 2)', async () => {
+    const none = { DOCVAULT_DATA_ROOT: join(root, 'nothing-here'), GOOGLE_CLOUD_PROJECT: '', FIRESTORE_EMULATOR_HOST: '', STORAGE_EMULATOR_HOST: '', PUBSUB_EMULATOR_HOST: '' };
+    const run = await docvault(['models', 'sync', root, 'gs://models-bucket/tessdata/'], none);
+    expect(run.stderr).toMatch(/^error INVALID_ARGUMENT: gs:\/\/models-bucket\/tessdata\/: no local suite is running \(npm start\) and no cloud is configured/m);
+    expect(run.stderr).not.toMatch(/googleapis|ENOTFOUND/);
+    expect(run.code).toBe(2);
+  });
+
   it('a configured project wins: no local suite is looked for', async () => {
     const run = await docvault(['queue', 'stats'], { DOCVAULT_DATA_ROOT: root, GOOGLE_CLOUD_PROJECT: 'p', FIRESTORE_EMULATOR_HOST: '127.0.0.1:1' });
     expect(run.stderr).not.toMatch(/using the local suite/);

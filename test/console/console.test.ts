@@ -292,6 +292,22 @@ describe.skipIf(!chromiumAvailable)('web console in Chromium', () => {
     await context.close();
   }, 420_000);
 
+  it('language "auto": a German and English page is read in the Latin languages installed, which the viewer names', async () => {
+    const { page, context, errors } = await signedIn('auto-language@example.com');
+    await page.getByLabel('Language').selectOption('auto');
+    await page.locator('#files').setInputFiles([{ name: 'eurotext.tif', mimeType: 'image/tiff', buffer: Buffer.from(fixture('tess_eurotext.tif')) }]);
+    expect(await page.getByLabel('Language').inputValue()).toBe('auto');
+    const row = page.locator('.task', { hasText: 'eurotext.tif' });
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: 240_000, interval: 500 }).toMatch(/COMPLETED|FAILED/);
+    expect(await row.getAttribute('data-status'), (await row.textContent()) ?? '').toBe('COMPLETED');
+    // Read as English alone had "eng" chosen: the two languages are auto's choice, by the page's script.
+    await row.getByRole('link', { name: 'eurotext.tif' }).click();
+    const languages = page.locator('.facts dt', { hasText: 'Languages' }).locator('xpath=following-sibling::dd[1]');
+    await expect.poll(() => languages.textContent(), { timeout: 30_000 }).toBe('eng, deu');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 300_000);
+
   it('another user sees none of it, in the page or through the api', async () => {
     const { page, context } = await signedIn(BOB);
     await page.getByText('No documents yet').waitFor();

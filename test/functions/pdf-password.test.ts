@@ -1,7 +1,7 @@
 /**
  * Encrypted PDFs over HTTP, end to end on the emulator suite: without a password the task fails
  * ENCRYPTED_PDF, POST /tasks/{id}/password reads it again, and upload's `password` field reads it at
- * once. The password shows up in no log line of any function and in no Firestore field.
+ * once. The password shows up in no log line of any function and in no Firestore field; every log line is JSON.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -109,6 +109,8 @@ describe('encrypted PDFs over HTTP', () => {
     for (const log of logs) {
       expect(log).not.toContain(PASSWORD);
       expect(log).not.toContain(WRONG);
+      // Every line a Cloud Logging entry (stderr included): no warning of Node's or a library's in between.
+      for (const line of log.split('\n').filter(Boolean)) expect(() => JSON.parse(line), line).not.toThrow();
     }
     const db = new Firestore({ projectId: pipeline.suite.projectId });
     try {

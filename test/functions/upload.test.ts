@@ -18,6 +18,9 @@ import { fromHeaderText, toHeaderText } from '../../shared/core/header-text.ts';
 import { createLogger } from '../../shared/log.ts';
 import { appContext, type AppContext } from '../../shared/services/context.ts';
 import { acceptUpload } from '../../shared/services/upload/index.ts';
+import type { UploadDeps } from '../../shared/services/upload/deps.ts';
+import { dispatchObject, StorageObject, type DispatchDeps, type DispatchOutcome } from '../../shared/services/dispatch.ts';
+import { RecordingQueue } from '../support/fakes.ts';
 import { fixture } from '../support/fixtures.ts';
 import { asUser, fetchJson, serveHttpFunction, type ServedFunction } from '../support/http.ts';
 import { startSuite, TEST_BUCKETS, TEST_SECRET, type Suite } from '../support/suite.ts';
@@ -313,6 +316,46 @@ describe('upload: the service without the framework', () => {
   });
 });
 
+describe('upload: a password when dispatch comes first', () => {
+  it('the task dispatch creates from the object (its event before upload writes the task) has the password from its first write', async () => {
+    const user = newUser();
+    const password = 'dispatch-first-password';
+    const { bytes, contentType } = await encodedForm(form([{ data: PDF, name: 'locked.pdf', type: 'application/pdf' }], { password }));
+    const dispatched: DispatchOutcome[] = [];
+    const dispatchDeps: DispatchDeps = {
+      tasks: base.tasks,
+      admission: base.admission,
+      fairness: base.config.fairness,
+      queue: new RecordingQueue(),
+      log: base.log,
+      uploadsBucket: base.config.UPLOADS_BUCKET,
+      maxAttempts: base.config.MAX_ATTEMPTS,
+      priorityRules: base.config.PRIORITY_RULES,
+      maxBytes: base.config.limits.maxBytes,
+      retentionMs: base.config.retentionMs,
+    };
+    // The object's finalize event handled before writeOnce returns: the order that lost the password.
+    const blobs: UploadDeps['blobs'] = {
+      delete: (ref) => base.blobs.delete(ref),
+      writeOnce: async (ref, data, type, metadata) => {
+        const outcome = await base.blobs.writeOnce(ref, data, type, metadata);
+        const [object] = await storage.bucket(ref.bucket).file(ref.name).getMetadata();
+        dispatched.push(await dispatchObject(StorageObject.parse(object), dispatchDeps));
+        return outcome;
+      },
+    };
+    const accepted = await acceptUpload({ ...base, blobs }, user, { headers: { 'content-type': contentType }, body: bytes });
+    expect(dispatched).toHaveLength(1);
+    const first = dispatched[0]!;
+    expect(first).toMatchObject({ kind: 'queued', created: true, task: { taskId: accepted.tasks[0]!.taskId, status: 'QUEUED' } });
+    const created = (first as Extract<DispatchOutcome, { kind: 'queued' }>).task;
+    expect(openPassword(base.config.PASSWORD_KEY!, created.sealedPassword!)).toBe(password);
+    expect(accepted.tasks[0]!.status).toBe('QUEUED');
+    expect((await base.tasks.getForUser(created.taskId, user.userHash))?.sealedPassword).toBe(created.sealedPassword);
+    expect(logLines.join('\n')).not.toContain(password);
+  });
+});
+
 describe('upload: identity', () => {
   it('answers 401 without an identity, with a malformed one, or with a bad token, and writes nothing', async () => {
     const attempts: Record<string, string>[] = [{}, { 'x-user-email': 'not-an-email' }, { authorization: 'Bearer abc.def.ghi' }, { authorization: 'Basic dXNlcjpwdw==' }];
@@ -482,7 +525,7 @@ describe('upload: signed URLs', () => {
     expect(res.body.error.code).toBe(code);
   });
 
-  it('seals a password sent with the request into the task, never into the signed headers or the answer', async () => {
+  it('seals a password sent with the request into the task and the signed metadata header; the object carries it sealed, never in plain text', async () => {
     const user = newUser();
     const password = 'signed-url-pdf-password';
     const res = await fetchJson(`${upload.url}/uploads`, {
@@ -495,6 +538,17 @@ describe('upload: signed URLs', () => {
     const task = await base.tasks.getForUser(res.body.taskId, user.userHash);
     expect(task?.sealedPassword).toMatch(/^v1\./);
     expect(openPassword(base.config.PASSWORD_KEY!, task!.sealedPassword!)).toBe(password);
+    // The sealed form is a signed header: the object made through the URL carries it, and no other.
+    const header = `x-goog-meta-${OBJECT_METADATA.sealedPassword}`;
+    const sealed = res.body.headers[header] as string;
+    expect(openPassword(base.config.PASSWORD_KEY!, sealed)).toBe(password);
+    expect(new URL(res.body.uploadUrl).searchParams.get('X-Goog-SignedHeaders')!.split(';')).toContain(header);
+    const started = await fetch(res.body.uploadUrl, { method: 'POST', headers: res.body.headers });
+    expect(started.status).toBe(201);
+    expect((await fetch(started.headers.get('location')!, { method: 'PUT', body: PDF })).status).toBe(200);
+    const [meta] = await storage.bucket(TEST_BUCKETS.uploads).file(`users/${user.userHash}/${res.body.taskId}/locked.pdf`).getMetadata();
+    expect(meta.metadata?.[OBJECT_METADATA.sealedPassword]).toBe(sealed);
+    expect(JSON.stringify(meta)).not.toContain(password);
     expect(logLines.join('\n')).not.toContain(password);
   });
 

@@ -12,7 +12,7 @@ import { MIME_TYPE } from '../../core/document-type.ts';
 import { DocVaultError } from '../../core/errors.ts';
 import { newTaskId, uploadObjectName } from '../../core/task.ts';
 import { toHttpError } from '../../http-errors.ts';
-import { checkCallback, choicesFromForm, objectMetadata, sealedPasswordFromForm, type Choices } from './choices.ts';
+import { checkCallback, choicesFromForm, objectMetadata, sealedPasswordFromForm, type SealedChoices } from './choices.ts';
 import { statusUrl, type AcceptedTask, type FileOutcome, type UploadAccepted, type UploadDeps } from './deps.ts';
 import { checkFile, tooLargeForRequest, type CheckedFile } from './file-checks.ts';
 import { parseForm, type ParsedForm } from './multipart-form.ts';
@@ -117,7 +117,7 @@ function outcomes(checked: Checked[], tasks: AcceptedTask[]): FileOutcome[] {
  * The objects, then their tasks. A failure of the store itself (not of a file) fails the request:
  * what this request wrote is removed first, as far as it can be.
  */
-async function store(deps: UploadDeps, caller: Caller, choices: Choices & { sealedPassword: string | null }, planned: Planned[], batchId: string | undefined): Promise<AcceptedTask['status'][]> {
+async function store(deps: UploadDeps, caller: Caller, choices: SealedChoices, planned: Planned[], batchId: string | undefined): Promise<AcceptedTask['status'][]> {
   const bucket = deps.config.UPLOADS_BUCKET;
   const limit = pLimit(WRITE_CONCURRENCY);
   const written: string[] = [];

@@ -4,7 +4,7 @@ import type { Config } from '../../config.ts';
 import { DocVaultError } from '../../core/errors.ts';
 import { boundedHeaderText } from '../../core/header-text.ts';
 import { Languages } from '../../core/options.ts';
-import { sealedPasswordFor } from '../../core/sealed-password.ts';
+import { sealedPasswordOrNull } from '../../core/sealed-password.ts';
 import { CallbackUrl, Priority, type TaskSource } from '../../core/task.ts';
 import { invalidRequest } from '../../http-errors.ts';
 import { isPrivateHost } from '../../lifecycle/notify.ts';
@@ -33,14 +33,12 @@ export function choicesFromForm(fields: Map<string, string[]>): Choices {
   return parsed.data;
 }
 
-/**
- * The `password` field, sealed at once (core/sealed-password.ts): the plain password goes no
- * further than this request, and never into object metadata. Null when none was sent.
- */
+/** The caller's choices with the PDF password sealed (core/sealed-password.ts): the plain password goes no further than the request. */
+export type SealedChoices = Choices & { sealedPassword: string | null };
+
+/** The `password` field, sealed at once; null when none was sent. */
 export function sealedPasswordFromForm(fields: Map<string, string[]>, config: Pick<Config, 'PASSWORD_KEY'>): string | null {
-  const password = fields.get('password')?.at(-1);
-  if (password === undefined || password === '') return null;
-  return sealedPasswordFor(password, config.PASSWORD_KEY);
+  return sealedPasswordOrNull(fields.get('password')?.at(-1), config.PASSWORD_KEY);
 }
 
 /** A callback the worker would refuse to call is refused here, where the caller can still fix it. */
@@ -52,8 +50,12 @@ export function checkCallback(callbackUrl: string | undefined, config: Pick<Conf
   }
 }
 
-/** The object's custom metadata that dispatch reads: every value header-safe (it travels in headers). */
-export function objectMetadata(taskId: string, choices: Choices, originalName: string, source: TaskSource, batchId?: string): Record<string, string> {
+/**
+ * The object's custom metadata that dispatch reads: every value header-safe (it travels in headers).
+ * The sealed password travels with the object, so that the task dispatch may create from it (when
+ * the object's event comes before upload's own write of the task) has its password from its first write.
+ */
+export function objectMetadata(taskId: string, choices: SealedChoices, originalName: string, source: TaskSource, batchId?: string): Record<string, string> {
   const m: Record<string, string> = {
     [OBJECT_METADATA.taskId]: taskId,
     // A name in any script is stored header-safe; dispatch decodes it for the task.
@@ -64,5 +66,6 @@ export function objectMetadata(taskId: string, choices: Choices, originalName: s
   if (choices.priority) m[OBJECT_METADATA.priority] = choices.priority;
   if (choices.languages) m[OBJECT_METADATA.languages] = choices.languages.join('+');
   if (choices.callbackUrl) m[OBJECT_METADATA.callbackUrl] = choices.callbackUrl;
+  if (choices.sealedPassword) m[OBJECT_METADATA.sealedPassword] = choices.sealedPassword;
   return m;
 }

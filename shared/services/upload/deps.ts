@@ -20,7 +20,7 @@ export interface UploadDeps {
   config: Config;
   blobs: Pick<BlobStore, 'writeOnce' | 'delete'>;
   /** Where the PENDING task is written, so GET /tasks shows it before dispatch has run. */
-  tasks: Pick<TaskStore, 'createIfAbsent' | 'addPassword'>;
+  tasks: Pick<TaskStore, 'createIfAbsent'>;
   /** The Cloud Storage client: the default signer of upload URLs. */
   storage: Storage;
   log: Logger;

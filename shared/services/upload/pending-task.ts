@@ -1,13 +1,14 @@
 /**
  * The task upload writes as it answers: PENDING until dispatch sees its object (at once for a
  * multipart upload, when the bytes come for a signed one), so the status URL answers from the start.
- * Written with createIfAbsent: if dispatch got there first, its QUEUED task stands.
+ * Written with createIfAbsent: if dispatch got there first, its QUEUED task stands, made from the
+ * object's metadata, the sealed password included (choices.ts objectMetadata).
  */
 import type { Caller } from '../../adapters/auth.ts';
 import { DEFAULT_LANGUAGES } from '../../core/options.ts';
 import { queuePlacement } from '../../core/fairness.ts';
 import { pendingTask, type TaskSource, type TaskStatus } from '../../core/task.ts';
-import type { Choices } from './choices.ts';
+import type { SealedChoices } from './choices.ts';
 import type { UploadDeps } from './deps.ts';
 
 /** A resumable session stays open a week after it starts: a task whose bytes never come goes (TTL) after that. */
@@ -25,7 +26,7 @@ export interface PendingDocument {
   batchId?: string | undefined;
 }
 
-export async function registerPendingTask(deps: Pick<UploadDeps, 'config' | 'tasks'>, caller: Caller, choices: Choices & { sealedPassword?: string | null }, doc: PendingDocument, now = new Date()): Promise<TaskStatus> {
+export async function registerPendingTask(deps: Pick<UploadDeps, 'config' | 'tasks'>, caller: Caller, choices: SealedChoices, doc: PendingDocument, now = new Date()): Promise<TaskStatus> {
   const { config } = deps;
   const expireAt = new Date(now.getTime() + config.SIGNED_URL_MINUTES * 60_000 + SESSION_LIFETIME_MS);
   const task = pendingTask(
@@ -44,13 +45,11 @@ export async function registerPendingTask(deps: Pick<UploadDeps, 'config' | 'tas
       ...queuePlacement(doc, choices.priority, config.PRIORITY_RULES),
       maxAttempts: config.MAX_ATTEMPTS,
       callbackUrl: choices.callbackUrl ?? null,
-      sealedPassword: choices.sealedPassword ?? null,
+      sealedPassword: choices.sealedPassword,
     },
     now,
     expireAt,
   );
-  const { created, task: stored } = await deps.tasks.createIfAbsent(task);
-  // Dispatch got there first (multipart: the object is written before this task): the password joins its task.
-  if (!created && task.sealedPassword) await deps.tasks.addPassword(task.taskId, task.sealedPassword);
+  const { task: stored } = await deps.tasks.createIfAbsent(task);
   return stored.status;
 }

@@ -11,8 +11,8 @@ import { DocVaultError, fileTooLarge } from '../../core/errors.ts';
 import { Languages } from '../../core/options.ts';
 import { CallbackUrl, newTaskId, Priority, safeFileName, uploadObjectName } from '../../core/task.ts';
 import { invalidRequest } from '../../http-errors.ts';
-import { sealedPasswordFor } from '../../core/sealed-password.ts';
-import { checkCallback, objectMetadata, type Choices } from './choices.ts';
+import { sealedPasswordOrNull } from '../../core/sealed-password.ts';
+import { checkCallback, objectMetadata, type SealedChoices } from './choices.ts';
 import { statusUrl, type SignedUpload, type UploadDeps } from './deps.ts';
 import { aboutFile } from './file-checks.ts';
 import { registerPendingTask } from './pending-task.ts';
@@ -32,13 +32,13 @@ const SignedUploadRequest = z.object({
   languages: Languages.optional(),
   priority: Priority.optional(),
   callbackUrl: CallbackUrl.optional(),
-  /** An encrypted PDF's password: sealed into the task, never into the object's metadata. */
+  /** An encrypted PDF's password: sealed at once; only the sealed form goes into the signed headers and the task. */
   password: z.string().optional(),
 });
 type SignedUploadRequest = z.infer<typeof SignedUploadRequest>;
 
 /** The request, checked: a size and a type we take, a callback we would call. */
-function checkedRequest(body: unknown, config: Config): { request: SignedUploadRequest; safeName: string; contentType: string; choices: Choices } {
+function checkedRequest(body: unknown, config: Config): { request: SignedUploadRequest; safeName: string; contentType: string; choices: SealedChoices } {
   const parsed = SignedUploadRequest.safeParse(body);
   if (!parsed.success) throw invalidRequest(parsed.error, 'upload request');
   const request = parsed.data;
@@ -53,7 +53,8 @@ function checkedRequest(body: unknown, config: Config): { request: SignedUploadR
       contentType,
     });
   }
-  const choices: Choices = {
+  const choices: SealedChoices = {
+    sealedPassword: sealedPasswordOrNull(request.password, config.PASSWORD_KEY),
     ...(request.languages || request.language ? { languages: [...(request.language ?? []), ...(request.languages ?? [])] } : {}),
     ...(request.priority ? { priority: request.priority } : {}),
     ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
@@ -62,8 +63,8 @@ function checkedRequest(body: unknown, config: Config): { request: SignedUploadR
 }
 
 /**
- * The signed POST (`action: 'resumable'`) fixes the object's metadata (task id, choices, source
- * 'signed-url') by signed headers, so dispatch sees the same metadata as for a multipart upload;
+ * The signed POST (`action: 'resumable'`) fixes the object's metadata (task id, choices, the sealed
+ * password, source 'signed-url') by signed headers, so dispatch sees the same metadata as for a multipart upload;
  * `x-goog-if-generation-match: 0` makes the URL good for one object only.
  */
 export async function createSignedUpload(deps: UploadDeps, caller: Caller, body: unknown, now = new Date()): Promise<SignedUpload> {
@@ -85,8 +86,7 @@ export async function createSignedUpload(deps: UploadDeps, caller: Caller, body:
   const object = uploadObjectName(caller.userHash, taskId, safeName);
   const [uploadUrl] = await signerFor(deps).bucket(config.UPLOADS_BUCKET).file(object).getSignedUrl({ version: 'v4', action: 'resumable', expires, contentType, extensionHeaders });
   const doc = { taskId, object, fileName: request.fileName, size: request.size, contentType, source: 'signed-url' as const };
-  const sealedPassword = request.password ? sealedPasswordFor(request.password, config.PASSWORD_KEY) : null;
-  const status = await registerPendingTask(deps, caller, { ...choices, sealedPassword }, doc, now);
+  const status = await registerPendingTask(deps, caller, choices, doc, now);
   deps.log.info('signed upload URL issued', { userHash: caller.userHash, taskId, size: request.size, contentType, resumable: true });
   return { taskId, uploadUrl, method: 'POST', resumable: true, headers, expiresAt: expires.toISOString(), status, statusUrl: statusUrl(config, taskId), howTo: SIGNED_UPLOAD_HOW_TO };
 }

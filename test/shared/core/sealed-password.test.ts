@@ -1,9 +1,10 @@
 /** A PDF password in a task: sealed (AES-256-GCM), opened only with the same key, and never shown in a task's view. */
 import { describe, expect, it } from 'vitest';
 import { DocVaultError } from '../../../shared/core/errors.ts';
-import { MAX_PASSWORD_LENGTH, openPassword, sealedPasswordFor, sealPassword } from '../../../shared/core/sealed-password.ts';
+import { MAX_PASSWORD_LENGTH, MAX_SEALED_PASSWORD_LENGTH, openPassword, SEALED_PASSWORD, sealedPasswordFor, sealedPasswordOrNull, sealPassword } from '../../../shared/core/sealed-password.ts';
+import { MAX_REQUEUES } from '../../../shared/core/task.ts';
 import { awaitsPassword } from '../../../shared/core/password-failures.ts';
-import { decideAddPassword, decideCancel, decideComplete, decideFail, decideRequeue } from '../../../shared/core/task-moves.ts';
+import { decideCancel, decideComplete, decideFail, decideRequeue } from '../../../shared/core/task-moves.ts';
 import { taskView } from '../../../shared/services/task-view.ts';
 import { makeTask } from '../../support/tasks.ts';
 
@@ -48,6 +49,19 @@ describe('sealed passwords', () => {
     expect(() => sealedPasswordFor('x'.repeat(MAX_PASSWORD_LENGTH + 1), KEY)).toThrow(/password/);
     expect(() => sealedPasswordFor('', KEY)).toThrow(/password/);
     expect(openPassword(KEY, sealedPasswordFor(PASSWORD, KEY))).toBe(PASSWORD);
+    expect(sealedPasswordOrNull(undefined, KEY)).toBeNull();
+    expect(sealedPasswordOrNull('', KEY)).toBeNull();
+    expect(openPassword(KEY, sealedPasswordOrNull(PASSWORD, KEY)!)).toBe(PASSWORD);
+  });
+
+  it('fits the longest password taken, in any script, into the sealed form object metadata carries', () => {
+    for (const char of ['a', 'é', '€', '😀']) {
+      const longest = char.repeat(Math.floor(MAX_PASSWORD_LENGTH / char.length));
+      const sealed = sealedPasswordFor(longest, KEY);
+      expect(sealed).toMatch(SEALED_PASSWORD);
+      expect(sealed.length).toBeLessThanOrEqual(MAX_SEALED_PASSWORD_LENGTH);
+      expect(openPassword(KEY, sealed)).toBe(longest);
+    }
   });
 });
 
@@ -76,18 +90,11 @@ describe('a task with a password', () => {
     expect(awaitsPassword({ ...encrypted, error: { code: 'WRONG_PASSWORD', message: 'no' } })).toBe(true);
     expect(awaitsPassword({ ...encrypted, error: { code: 'PASSWORD_UNREADABLE', message: 'key changed' } })).toBe(true);
     expect(awaitsPassword(crashed)).toBe(false);
-    expect(decideRequeue(encrypted, encrypted.userHash, { sealedPassword }).patch).toMatchObject({ status: 'QUEUED', attempts: 0, sealedPassword });
-    expect(decideRequeue(crashed, crashed.userHash, { sealedPassword }).kind).toBe('refused');
-    expect(decideRequeue(encrypted, 'someone-else', { sealedPassword }).kind).toBe('refused');
+    expect(decideRequeue(encrypted, encrypted.userHash, sealedPassword).patch).toMatchObject({ status: 'QUEUED', attempts: 0, sealedPassword });
+    expect(decideRequeue(crashed, crashed.userHash, sealedPassword).kind).toBe('refused');
+    expect(decideRequeue(encrypted, 'someone-else', sealedPassword).kind).toBe('missing');
+    expect(decideRequeue({ ...encrypted, requeues: MAX_REQUEUES }, encrypted.userHash, sealedPassword).kind).toBe('exhausted');
     // A requeue without one leaves the field as it was.
     expect(decideRequeue(crashed).patch).not.toHaveProperty('sealedPassword');
-  });
-
-  it('joins a task dispatch created first only while no worker has read it', () => {
-    expect(decideAddPassword(makeTask({ status: 'QUEUED' }), sealedPassword)).toEqual({ kind: 'added', patch: { sealedPassword } });
-    expect(decideAddPassword(makeTask({ status: 'PENDING' }), sealedPassword).kind).toBe('added');
-    expect(decideAddPassword(makeTask({ status: 'PROCESSING' }), sealedPassword).kind).toBe('late');
-    expect(decideAddPassword(makeTask({ status: 'QUEUED', sealedPassword: 'v1.other' }), sealedPassword).kind).toBe('late');
-    expect(decideAddPassword(null, sealedPassword).kind).toBe('late');
   });
 });

@@ -78,15 +78,15 @@ describe('cancel, requeue, recover', () => {
   it('requeue: FAILED only, at most MAX_REQUEUES times, scoped to a user when asked', () => {
     const failed = makeTask({ status: 'FAILED', attempts: 3, requeues: 1 });
     expect(decideRequeue(failed).patch).toMatchObject({ status: 'QUEUED', attempts: 0, requeues: 2 });
-    expect(decideRequeue({ ...failed, requeues: MAX_REQUEUES }).kind).toBe('refused');
-    expect(decideRequeue(failed, 'c'.repeat(64)).kind).toBe('refused');
+    expect(decideRequeue({ ...failed, requeues: MAX_REQUEUES }).kind).toBe('exhausted');
+    expect(decideRequeue(failed, 'c'.repeat(64)).kind).toBe('missing');
     expect(decideRequeue(makeTask()).kind).toBe('refused');
   });
   it('requeue: the task comes back held (no admission, no dispatch), so it waits for a place under its user\'s cap and queue care does not publish it as lost', () => {
     const failed = makeTask({ status: 'FAILED', attempts: 3, admittedAt: earlier, dispatchedAt: earlier });
     expect(decideRequeue(failed).patch).toMatchObject({ status: 'QUEUED', admittedAt: null, dispatchedAt: null });
     const encrypted = { ...failed, error: { code: 'ENCRYPTED_PDF' as const, message: 'x' } };
-    expect(decideRequeue(encrypted, encrypted.userHash, { sealedPassword: 'sealed' }).patch).toMatchObject({ admittedAt: null, dispatchedAt: null });
+    expect(decideRequeue(encrypted, encrypted.userHash, 'sealed').patch).toMatchObject({ admittedAt: null, dispatchedAt: null });
   });
   it('requeue: the last finish\'s callback state is cleared, so the task does not show a delivery of its old failure', () => {
     const delivered = { status: 'DELIVERED' as const, attempts: 1, lastStatus: 200, lastError: null, eventAt: earlier.toISOString(), updatedAt: earlier };
