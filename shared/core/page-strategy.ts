@@ -6,7 +6,6 @@
  * more like text wins.
  */
 import type { GreyImage, OcrEngine, RecognizedPage, RecognizeOptions } from './ports.ts';
-import { isFlat } from './grey-image.ts';
 import { readQuality } from './read-quality.ts';
 import type { PageStrategy } from './result.ts';
 
@@ -93,8 +92,7 @@ export async function secondReadSettles(
   options: RecognizeOptions,
   second: OcrEngine | undefined,
 ): Promise<{ read?: EngineRead; earlier?: SecondRead }> {
-  // A blank page is not an unsure one: a second engine would spend seconds to find it blank too.
-  if (!secondEngineReads(second, options) || isCleanRead(first.recognized) || isFlat(first.image)) return {};
+  if (!secondEngineReads(second, options) || isCleanRead(first.recognized)) return {};
   const skewDegrees = first.recognized.skewDegrees;
   const recognized = await second.recognize(first.image, { ...options, skewDegrees });
   const earlier = { recognized, orientation: first.orientation, skewDegrees };
@@ -133,7 +131,7 @@ export async function readWithSecondOpinion(
   earlier?: SecondRead,
 ): Promise<EngineRead> {
   if (!secondEngineReads(second, options)) return first;
-  if (isCleanRead(first.recognized) || isFlat(image)) return first;
+  if (isCleanRead(first.recognized)) return first;
   const skewDegrees = first.recognized.skewDegrees;
   const recognized =
     earlier && earlier.orientation === first.orientation && earlier.skewDegrees === skewDegrees ? earlier.recognized : await second.recognize(image, { ...options, skewDegrees });
