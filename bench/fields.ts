@@ -6,6 +6,8 @@
  *   npm run bench:fields
  *   npm run bench:fields -- --cache /tmp/fields-ocr   (reuse the OCR of an earlier run while tuning rules;
  *                                                      published figures come from a run without it)
+ *   npm run bench:fields -- --cache /tmp/f --only sroie_0,sroie_1   (documents whose names hold any of these:
+ *                                                      a long run split over processes that share the cache)
  *
  * The corpus is research-licensed: it is read from ../shared beside the repo (DOCVAULT_SHARED_DIR
  * overrides), never copied in.
@@ -48,7 +50,8 @@ function listDocs(): Doc[] {
   add('form', join(corpus, 'form'));
   add('sample', join(sharedDir, 'samples'));
   add('sample', FIXTURES);
-  return args.only ? docs.filter((d) => d.name.includes(args.only!)) : docs;
+  const only = args.only?.split(',');
+  return only ? docs.filter((d) => only.some((part) => d.name.includes(part))) : docs;
 }
 
 interface Read {
@@ -60,7 +63,9 @@ const ocr = createOcr({ modelDirs: packagedModelDirs(), workers: 1 });
 async function read(doc: Doc): Promise<Read> {
   const cacheFile = args.cache ? join(args.cache, doc.kind, doc.name + '.json') : undefined;
   if (cacheFile && existsSync(cacheFile)) return JSON.parse(readFileSync(cacheFile, 'utf8')) as Read;
-  const { result } = await ocr.process(new Uint8Array(readFileSync(doc.file)));
+  // Limits far above the defaults: on a shared machine a page's wall time follows everyone's load, and a page
+  // that times out would score as unread.
+  const { result } = await ocr.process(new Uint8Array(readFileSync(doc.file)), { limits: { pageTimeoutMs: 1_800_000, documentTimeoutMs: 3_600_000 } });
   const out: Read = { text: result.text, pages: result.pages };
   if (cacheFile) {
     mkdirSync(join(args.cache!, doc.kind), { recursive: true });

@@ -6,6 +6,7 @@ import pLimit from 'p-limit';
 import type { DocumentBudget } from './budget.ts';
 import type { DocumentType } from './document-type.ts';
 import { DocVaultError, toDocVaultError } from './errors.ts';
+import { isFlat } from './grey-image.ts';
 import type { OcrOptions } from './options.ts';
 import { recognizeOptionsOf, recognizeUpright, type OrientationHint } from './page-orientation.ts';
 import { darkTextOnLight } from './page-polarity.ts';
@@ -170,7 +171,7 @@ async function readPage(type: DocumentType, page: SourcePage, context: PageReadi
   budget.spendPixels(positive.width * positive.height);
   const { image: rendered, turnedDegrees, level } = straighten(positive);
   const renderMs = clock() - started;
-  const read = await recognizePage(rendered, level, context, signal);
+  const read = await recognizePage(rendered, level, secondEngineFor(rendered, context.deps), context, signal);
   if (inverted) read.strategy.inverted = true;
   const { image, orientation, recognized, strategy, ocrMs } = read;
   const artifact = await ocrPageArtifact(type, page, read, context, signal);
@@ -202,30 +203,39 @@ interface PageRead {
   ocrMs: number;
 }
 
-/** Reads the straightened page once an engine worker is free for it. */
-function recognizePage(rendered: GreyImage, level: boolean, context: PageReadingContext, signal: AbortSignal): Promise<PageRead> {
+/**
+ * The engine that reads the page when the first is unsure, if any. A blank page (one flat colour) gets none on
+ * any of the ways a page can take: a second engine would spend seconds to find it blank too, and its nothing
+ * is not an unsure read.
+ */
+export function secondEngineFor(page: GreyImage, deps: Pick<PageReadingDeps, 'secondEngine'>): OcrEngine | undefined {
+  return deps.secondEngine && !isFlat(page) ? deps.secondEngine : undefined;
+}
+
+/** Reads the straightened page once an engine worker is free for it; `second` reads it too when the first is unsure. */
+function recognizePage(rendered: GreyImage, level: boolean, second: OcrEngine | undefined, context: PageReadingContext, signal: AbortSignal): Promise<PageRead> {
   const { options, deps, clock, hint, readSlot } = context;
   return readSlot(async () => {
     const ocrStarted = clock();
     const recognizeOptions = recognizeOptionsOf(options, signal, level);
-    const slip = await readTillSlipAlone(rendered, recognizeOptions, deps.secondEngine);
+    const slip = await readTillSlipAlone(rendered, recognizeOptions, second);
     if (slip.read) return { image: rendered, orientation: 0, ...slip.read, ocrMs: clock() - ocrStarted };
     let earlier = slip.earlier;
     let settled: EngineRead | undefined;
     const upright = await recognizeUpright(rendered, options, deps.engine, hint, signal, level, async (first) => {
       if (earlier) return false;
-      ({ read: settled, earlier } = await secondReadSettles(first, deps.engine, recognizeOptions, deps.secondEngine));
+      ({ read: settled, earlier } = await secondReadSettles(first, deps.engine, recognizeOptions, second));
       return settled !== undefined;
     });
     if (settled) return { image: upright.image, orientation: upright.orientation, ...settled, ocrMs: clock() - ocrStarted };
-    const second = await readWithSecondOpinion(
+    const kept = await readWithSecondOpinion(
       upright.image,
       { recognized: upright.recognized, strategy: strategyOf(deps.engine, upright.recognized, 'clean read'), orientation: upright.orientation },
       recognizeOptions,
-      deps.secondEngine,
+      second,
       earlier,
     );
-    return { image: upright.image, orientation: upright.orientation, ...second, ocrMs: clock() - ocrStarted };
+    return { image: upright.image, orientation: upright.orientation, ...kept, ocrMs: clock() - ocrStarted };
   });
 }
 

@@ -6,8 +6,9 @@
  * more like text wins.
  */
 import type { GreyImage, OcrEngine, RecognizedPage, RecognizeOptions } from './ports.ts';
-import { isFlat } from './grey-image.ts';
+import { readsRuledTableInRows } from './page-grid.ts';
 import { readQuality } from './read-quality.ts';
+import { medianWordHeight } from './text-lines.ts';
 import type { PageStrategy } from './result.ts';
 
 /** A tesseract read at least this sure, with at least this share of word-like tokens, is clean text. */
@@ -93,13 +94,18 @@ export async function secondReadSettles(
   options: RecognizeOptions,
   second: OcrEngine | undefined,
 ): Promise<{ read?: EngineRead; earlier?: SecondRead }> {
-  // A blank page is not an unsure one: a second engine would spend seconds to find it blank too.
-  if (!secondEngineReads(second, options) || isCleanRead(first.recognized) || isFlat(first.image)) return {};
+  if (!secondEngineReads(second, options) || isCleanRead(first.recognized) || readsRuledTableInRows(first.recognized, first.image)) return {};
   const skewDegrees = first.recognized.skewDegrees;
-  const recognized = await second.recognize(first.image, { ...options, skewDegrees });
+  const recognized = await second.recognize(first.image, secondReadOptions(options, first.recognized));
   const earlier = { recognized, orientation: first.orientation, skewDegrees };
   if (!plainlyUpright(recognized) || hasFarFewerWords(recognized, first.recognized)) return { earlier };
   return { read: keptSecondRead(first.recognized, recognized, strategyOf(engine, first.recognized, 'clean read'), second) };
+}
+
+/** The second engine reads the page at the skew and with the word height the first read measured. */
+function secondReadOptions(options: RecognizeOptions, first: RecognizedPage): RecognizeOptions {
+  const wordHeightPx = medianWordHeight(first.words);
+  return { ...options, skewDegrees: first.skewDegrees, ...(wordHeightPx ? { wordHeightPx } : {}) };
 }
 
 /**
@@ -133,10 +139,11 @@ export async function readWithSecondOpinion(
   earlier?: SecondRead,
 ): Promise<EngineRead> {
   if (!secondEngineReads(second, options)) return first;
-  if (isCleanRead(first.recognized) || isFlat(image)) return first;
+  if (isCleanRead(first.recognized)) return first;
+  if (readsRuledTableInRows(first.recognized, image)) return { ...first, strategy: { ...first.strategy, reason: 'ruled table read in rows' } };
   const skewDegrees = first.recognized.skewDegrees;
   const recognized =
-    earlier && earlier.orientation === first.orientation && earlier.skewDegrees === skewDegrees ? earlier.recognized : await second.recognize(image, { ...options, skewDegrees });
+    earlier && earlier.orientation === first.orientation && earlier.skewDegrees === skewDegrees ? earlier.recognized : await second.recognize(image, secondReadOptions(options, first.recognized));
   if (hasFarFewerWords(recognized, first.recognized)) {
     return { ...first, strategy: { ...first.strategy, reason: `more words than ${second.name}` } };
   }

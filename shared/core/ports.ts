@@ -91,6 +91,8 @@ export interface RecognizeOptions {
   skewDegrees?: number;
   /** The page's text lines were measured plainly level (within 1°): the engine need not measure its skew again. */
   level?: boolean;
+  /** The height of the page's words (median word box, px) measured by an earlier read: an engine may scale the page by it. */
+  wordHeightPx?: number;
 }
 
 export interface OrientationGuess {

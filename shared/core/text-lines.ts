@@ -136,3 +136,18 @@ function median(values: readonly number[]): number | undefined {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 }
+
+/** A read of fewer words of two or more characters says too little about their size. */
+const WORD_HEIGHT_MIN_WORDS = 5;
+
+/**
+ * The median height of a read's words of two or more characters, px: the text size an engine can scale the
+ * page by. Undefined when the read found too few such words to say.
+ */
+export function medianWordHeight(words: readonly { text: string; bbox: BBox }[]): number | undefined {
+  const heights = words
+    .filter((w) => w.text.trim().length >= 2)
+    .map((w) => w.bbox.y1 - w.bbox.y0)
+    .sort((a, b) => a - b);
+  return heights.length < WORD_HEIGHT_MIN_WORDS ? undefined : heights[heights.length >> 1];
+}

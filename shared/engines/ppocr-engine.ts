@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { DocVaultError } from '../core/errors.ts';
 import { isTillSlip } from '../core/page-strategy.ts';
@@ -26,12 +26,33 @@ const MODELS_DIR = join(MODELS_PACKAGE_DIR, 'assets');
 const MODELS_VERSION: string = (JSON.parse(readFileSync(join(MODELS_PACKAGE_DIR, 'package.json'), 'utf8')) as { version: string }).version;
 const ORT_VERSION: string = (require('onnxruntime-node/package.json') as { version: string }).version;
 
+/**
+ * onnxruntime (its native binding and its JavaScript, ~60 MB of RSS) loads with the first page this engine
+ * reads, not with the module: `docvault ocr` of a clean page and the CLI's start-up never need it.
+ */
+type Runtime = typeof Ort;
+const loadRuntime = (): Promise<Runtime> => import('onnxruntime-node');
+
+interface Models {
+  ort: Runtime;
+  det: Ort.InferenceSession;
+  rec: Ort.InferenceSession;
+  dictionary: string[];
+}
+
 /** Languages the bundled recognition model reads (its dictionary is Chinese characters plus ASCII). */
 export const PPOCR_LANGUAGES: readonly string[] = ['eng', 'chi_sim'];
 
 /** Detection's input is at most this many pixels on its longer side (a multiple of 32). */
 const DET_MAX_SIDE = 1920;
 const DET_MAX_UPSCALE = 2;
+/**
+ * With the page's word height known (an earlier read's median word box), detection runs on the page scaled to
+ * put words this tall. On the 15 corpus forms and 6 generated tables, against the size rule (up to 2×, at most
+ * 1920 px): 12 px read as well (forms better on 4 of 7 tried, tables 0.31% vs 0.40%) at a third to a tenth of
+ * detection's CPU; 18 px read no better than 12 at twice its cost (see bench/RESULTS.md).
+ */
+const DET_WORD_HEIGHT = 12;
 /**
  * A till slip's text is large for its length: detected at most this tall, the corpus's 11 slips read
  * 0.4 points better on average (9 of 11 better or equal) than at 1920, with 26% less CPU.
@@ -58,7 +79,7 @@ export interface PaddleOcrEngineOptions {
 export class PaddleOcrEngine implements OcrEngine {
   readonly name = 'pp-ocrv4';
   readonly version = `${MODELS_VERSION}+onnxruntime-${ORT_VERSION}`;
-  private sessions: Promise<{ det: ort.InferenceSession; rec: ort.InferenceSession; dictionary: string[] }> | undefined;
+  private sessions: Promise<Models> | undefined;
   private readonly threads: number;
 
   constructor(options: PaddleOcrEngineOptions = {}) {
@@ -78,16 +99,16 @@ export class PaddleOcrEngine implements OcrEngine {
     // signal (cancel, lease lost, page or document budget) is checked before each, so the page stops within one.
     const { signal } = options;
     signal?.throwIfAborted();
-    const { det, rec, dictionary } = await this.load();
+    const models = await this.load();
     // Detection's boxes are upright rectangles: a skewed page is turned first, by the skew tesseract measured.
     const skew = options.skewDegrees ?? 0;
     if (skew !== 0) image = (await deskew(image, (skew * Math.PI) / 180)).image;
     signal?.throwIfAborted();
-    const boxes = await detectTextBoxes(det, image);
+    const boxes = await detectTextBoxes(models, image, options.wordHeightPx);
     const lines: TextBox[] = [];
     for (const box of boxes) {
       signal?.throwIfAborted();
-      const line = await readLine(rec, dictionary, image, box);
+      const line = await readLine(models, image, box);
       if (line) lines.push(line);
     }
     return toRecognizedPage(lines, image, skew);
@@ -105,9 +126,10 @@ export class PaddleOcrEngine implements OcrEngine {
     await sessions?.rec.release();
   }
 
-  private load() {
+  private load(): Promise<Models> {
     this.sessions ??= (async () => {
-      const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: this.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+      const ort = await loadRuntime();
+      const options: Ort.InferenceSession.SessionOptions = { intraOpNumThreads: this.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
       const [det, rec] = await Promise.all([
         ort.InferenceSession.create(join(MODELS_DIR, 'ch_PP-OCRv4_det_infer.onnx'), options),
         ort.InferenceSession.create(join(MODELS_DIR, 'ch_PP-OCRv4_rec_infer.onnx'), options),
@@ -116,7 +138,7 @@ export class PaddleOcrEngine implements OcrEngine {
       // Its Chinese dictionary writes punctuation full width ("（" for "("): NFKC gives the ASCII forms.
       const keys = readFileSync(join(MODELS_DIR, 'ppocr_keys_v1.txt'), 'utf8').split('\n').filter((l, i, all) => i < all.length - 1 || l !== '');
       const dictionary = ['', ...keys.map((k) => k.normalize('NFKC')), ' '];
-      return { det, rec, dictionary };
+      return { ort, det, rec, dictionary };
     })();
     return this.sessions;
   }
@@ -170,7 +192,7 @@ async function resizeGrey(image: GreyImage, width: number, height: number, regio
 }
 
 /** Grey pixels as a 1×3×H×W tensor, each channel normalised with its own mean and spread. */
-function toTensor(pixels: Uint8Array, width: number, height: number, mean: number[], std: number[], stride = width): ort.Tensor {
+function toTensor(ort: Runtime, pixels: Uint8Array, width: number, height: number, mean: number[], std: number[], stride = width): Ort.Tensor {
   const plane = width * height;
   const data = new Float32Array(3 * plane);
   for (let c = 0; c < 3; c++) {
@@ -185,14 +207,14 @@ function toTensor(pixels: Uint8Array, width: number, height: number, mean: numbe
 }
 
 /** Text boxes in the page's pixels, from DB's probability map: connected regions, scored, grown back. */
-async function detectTextBoxes(det: ort.InferenceSession, image: GreyImage): Promise<LineBox[]> {
+async function detectTextBoxes({ ort, det }: Models, image: GreyImage, wordHeightPx: number | undefined): Promise<LineBox[]> {
   // Small scans are enlarged too: on the forms, detection at 2× found lines that 1× merged or missed (CER 9% → 5%).
   const maxSide = isTillSlip(image) ? DET_MAX_SIDE_SLIP : DET_MAX_SIDE;
-  const scale = Math.min(DET_MAX_UPSCALE, maxSide / Math.max(image.width, image.height));
+  const scale = Math.min(DET_MAX_UPSCALE, maxSide / Math.max(image.width, image.height), wordHeightPx ? DET_WORD_HEIGHT / wordHeightPx : Infinity);
   const width = Math.max(32, Math.round((image.width * scale) / 32) * 32);
   const height = Math.max(32, Math.round((image.height * scale) / 32) * 32);
   const pixels = await resizeGrey(image, width, height);
-  const output = await det.run({ [det.inputNames[0]!]: toTensor(pixels, width, height, DET_MEAN, DET_STD) });
+  const output = await det.run({ [det.inputNames[0]!]: toTensor(ort, pixels, width, height, DET_MEAN, DET_STD) });
   const map = output[det.outputNames[0]!]!.data as Float32Array;
   const sx = image.width / width;
   const sy = image.height / height;
@@ -293,13 +315,13 @@ export function connectedRegions(map: Float32Array, width: number, height: numbe
 }
 
 /** One detected box read as a line: its characters with their x positions on the page. */
-async function readLine(rec: ort.InferenceSession, dictionary: string[], image: GreyImage, box: LineBox): Promise<TextBox | null> {
+async function readLine({ ort, rec, dictionary }: Models, image: GreyImage, box: LineBox): Promise<TextBox | null> {
   const boxWidth = box.x1 - box.x0;
   const band = box.slope === 0 ? undefined : cutBand(image, box);
   const boxHeight = band ? band.height : box.y1 - box.y0;
   const width = Math.min(REC_MAX_WIDTH, Math.max(8, Math.round((boxWidth * REC_HEIGHT) / boxHeight)));
   const pixels = band ? await resizeGrey(band, width, REC_HEIGHT) : await resizeGrey(image, width, REC_HEIGHT, box);
-  const output = await rec.run({ [rec.inputNames[0]!]: toTensor(pixels, width, REC_HEIGHT, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]) });
+  const output = await rec.run({ [rec.inputNames[0]!]: toTensor(ort, pixels, width, REC_HEIGHT, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]) });
   const probs = output[rec.outputNames[0]!]!;
   const [, steps, classes] = probs.dims as [number, number, number];
   const data = probs.data as Float32Array;

@@ -1,9 +1,11 @@
 /** `docvault --help` and `--version` answer at once: they load commander, not the engines, the cloud clients or zod. */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { stripTypeScriptTypes } from 'node:module';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './cli-support.ts';
 
@@ -20,7 +22,7 @@ async function packagesLoadedBy(args: string[]): Promise<string[]> {
   return JSON.parse(/IMPORTS (.*)/.exec(stderr)![1]!) as string[];
 }
 
-const HEAVY = /^(tesseract\.js|pdfjs-dist|sharp|@napi-rs\/canvas|@google-cloud\/|google-auth-library|zod|file-type|pdf-lib)/;
+const HEAVY = /^(tesseract\.js|pdfjs-dist|sharp|@napi-rs\/canvas|@google-cloud\/|google-auth-library|zod|file-type|pdf-lib|onnxruntime-node)/;
 
 describe('docvault start-up', () => {
   it.each([[['--help']], [['--version']], [['queue', '--help']], [['models', '--help']]])('%j loads no heavy package', async (args) => {
@@ -29,10 +31,20 @@ describe('docvault start-up', () => {
     expect(loaded.filter((p) => HEAVY.test(p))).toEqual([]);
   });
 
-  it('`ocr IMAGE -f txt` loads the engine but not pdf-lib (only a searchable PDF needs it)', async () => {
+  it('`ocr IMAGE -f txt` of a clean page loads the engine but not pdf-lib (only a searchable PDF needs it) nor onnxruntime (only PP-OCR does)', async () => {
     const loaded = await packagesLoadedBy(['ocr', 'test/fixtures/tessjs_testocr.png', '--workers', '1']);
     expect(loaded).toContain('tesseract.js');
     expect(loaded).not.toContain('pdf-lib');
+    expect(loaded).not.toContain('onnxruntime-node');
+  });
+
+  it('onnxruntime loads when a page goes to PP-OCR (a till slip with ink: the check can fail)', async () => {
+    const slip = join(mkdtempSync(join(tmpdir(), 'lazy-ort-')), 'slip.png');
+    const [width, height] = [120, 480];
+    const ink = Buffer.alloc(width * height, 255);
+    for (let y = 40; y < height - 40; y += 24) for (let x = 20; x < width - 20; x++) if ((x >> 2) % 3 !== 0) ink[y * width + x] = 0;
+    await sharp(ink, { raw: { width, height, channels: 1 } }).png().toFile(slip);
+    expect(await packagesLoadedBy(['ocr', slip, '--workers', '1'])).toContain('onnxruntime-node');
   });
 
   it('`ocr IMAGE` starts its OCR worker before sharp, the second engine\'s runtime and the pipeline load', async () => {

@@ -1,17 +1,18 @@
 /** Which engine's read of a page is kept (core/page-strategy.ts). */
 import { describe, expect, it } from 'vitest';
 import { readWithSecondOpinion } from '../../../shared/core/page-strategy.ts';
-import type { GreyImage, OcrEngine, RecognizedPage } from '../../../shared/core/ports.ts';
+import type { GreyImage, OcrEngine, RecognizedPage, RecognizeOptions } from '../../../shared/core/ports.ts';
 
 const nothingRead = (image: GreyImage): RecognizedPage => ({ text: '', confidence: 0, words: [], skewDegrees: 0, width: image.width, height: image.height });
 
-function countingEngine(): OcrEngine & { calls: number } {
-  const e = {
+function countingEngine(): OcrEngine & { calls: number; options?: RecognizeOptions } {
+  const e: OcrEngine & { calls: number; options?: RecognizeOptions } = {
     name: 'second',
     version: '1',
     calls: 0,
-    recognize: async (image: GreyImage) => {
+    recognize: async (image: GreyImage, options: RecognizeOptions) => {
       e.calls += 1;
+      e.options = options;
       return nothingRead(image);
     },
     detectOrientation: async () => null,
@@ -22,18 +23,24 @@ function countingEngine(): OcrEngine & { calls: number } {
 const OPTIONS = { languages: ['eng'], textPdf: false };
 
 describe('readWithSecondOpinion', () => {
-  it('does not ask the second engine about a blank page: nothing read there is not an unsure read', async () => {
-    const blank: GreyImage = { width: 87, height: 87, data: new Uint8Array(87 * 87).fill(250), dpi: 0.4375 };
-    const second = countingEngine();
-    const kept = await readWithSecondOpinion(blank, { recognized: nothingRead(blank), strategy: { engine: 'first', scale: 1, reason: 'clean read' }, orientation: 0 }, OPTIONS, second);
-    expect(second.calls).toBe(0);
-    expect(kept.strategy.engine).toBe('first');
-  });
-
-  it('still asks it about a page with ink on which the first engine read nothing', async () => {
+  it('asks it about a page with ink on which the first engine read nothing', async () => {
     const inked: GreyImage = { width: 8, height: 8, data: Uint8Array.from({ length: 64 }, (_, i) => (i % 3 === 0 ? 0 : 255)), dpi: 300 };
     const second = countingEngine();
     await readWithSecondOpinion(inked, { recognized: nothingRead(inked), strategy: { engine: 'first', scale: 1, reason: 'clean read' }, orientation: 0 }, OPTIONS, second);
     expect(second.calls).toBe(1);
+  });
+});
+
+describe('the second read of an unsure page', () => {
+  const inked: GreyImage = { width: 8, height: 8, data: Uint8Array.from({ length: 64 }, (_, i) => (i % 3 === 0 ? 0 : 255)), dpi: 300 };
+  const unsure = (height: number): RecognizedPage => {
+    const words = ['Total', 'Cash', 'Change', 'Tax', 'Date', 'x'].map((text, i) => ({ text, confidence: 50, bbox: { x0: 0, y0: i * 40, x1: 30, y1: i * 40 + height + i }, line: i }));
+    return { text: words.map((w) => w.text).join('\n'), confidence: 50, words, skewDegrees: 1.5, width: 8, height: 8 };
+  };
+
+  it('is given the skew and the word height the first read measured', async () => {
+    const second = countingEngine();
+    await readWithSecondOpinion(inked, { recognized: unsure(20), strategy: { engine: 'first', scale: 1, reason: 'clean read' }, orientation: 0 }, OPTIONS, second);
+    expect(second.options).toMatchObject({ skewDegrees: 1.5, wordHeightPx: 22 });
   });
 });

@@ -429,7 +429,8 @@ describe('second engine, chosen per page', () => {
   });
 
   describe('a till slip', () => {
-    // A page four times taller than wide: the shape of a till slip, which the second engine reads whatever the first does.
+    // A page four times taller than wide, with ink (a blank one goes to no second engine): the shape of a till slip,
+    // which the second engine reads whatever the first does.
     const slip: DocumentOpener = {
       async open(_bytes, type) {
         return {
@@ -438,7 +439,7 @@ describe('second engine, chosen per page', () => {
           page: async (): Promise<SourcePage> => ({
             number: 1,
             textLayer: async () => null,
-            render: async (): Promise<GreyImage> => ({ width: 2, height: 8, data: new Uint8Array(16).fill(255), dpi: 300 }),
+            render: async (): Promise<GreyImage> => ({ width: 2, height: 8, data: Uint8Array.from({ length: 16 }, (_, i) => (i % 3 === 0 ? 0 : 255)), dpi: 300 }),
             displayImage: async () => ({ format: 'jpeg', bytes: new Uint8Array([1]), width: 2, height: 8 }),
           }),
           close: async () => undefined,

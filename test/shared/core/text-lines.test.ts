@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blankRunsBetween, groupIntoRows, restoreSpaces, type CharAt } from '../../../shared/core/text-lines.ts';
+import { blankRunsBetween, groupIntoRows, medianWordHeight, restoreSpaces, type CharAt } from '../../../shared/core/text-lines.ts';
 
 /** A line image: dark glyphs (2 columns wide, 3 apart) on white, a space leaving `space` blank columns. */
 function line(text: string, space: number, height = 20): { pixels: Uint8Array; width: number; centres: number[]; chars: CharAt[] } {
@@ -64,5 +64,17 @@ describe('groupIntoRows', () => {
     const box = (x0: number, y0: number, name: string) => ({ x0, y0, x1: x0 + 50, y1: y0 + 20, name });
     const rows = groupIntoRows([box(300, 103, 'price'), box(10, 100, 'item'), box(10, 50, 'header'), box(10, 150, 'total')]);
     expect(rows.map((r) => r.map((b) => b.name))).toEqual([['header'], ['item', 'price'], ['total']]);
+  });
+});
+
+describe('medianWordHeight', () => {
+  const word = (text: string, height: number) => ({ text, bbox: { x0: 0, y0: 100, x1: 30, y1: 100 + height } });
+
+  it('is the median height of the words of two or more characters', () => {
+    expect(medianWordHeight([word('Total', 20), word('a', 90), word('I', 90), word('12.50', 22), word('Cash', 21), word('Date', 19), word('Tax', 60)])).toBe(21);
+  });
+
+  it('says nothing from a read of too few words', () => {
+    expect(medianWordHeight([word('Total', 20), word('Cash', 21), word('a', 20), word('b', 20), word('c', 20)])).toBeUndefined();
   });
 });
