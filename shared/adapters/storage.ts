@@ -119,7 +119,7 @@ export class GcsBlobStore implements BlobStore {
       return 'written';
     } catch (err) {
       if (httpStatusOf(err) === 412) return 'exists';
-      throw refusedOr(err, 'store a result of the document');
+      throw refusedOr(err, 'write an object');
     }
   }
 
