@@ -25,7 +25,8 @@ beforeAll(async () => {
   pipeline = await startPipeline({
     functions: ['upload', 'api', 'dispatch', 'ocr-worker'],
     // A long lease: a lost lease must be seen by the listener, not by a heartbeat minutes later.
-    env: { 'ocr-worker': { OCR_WORKERS: '1', LEASE_SECONDS: '120', DOCUMENT_TIMEOUT_MS: String(DOCUMENT_TIMEOUT_MS) } },
+    // Read whole (SHARD_PAGES=0): the cancel case's 30 pages would otherwise go to shards, whose reads stop on their own path (shard-worker).
+    env: { 'ocr-worker': { OCR_WORKERS: '1', LEASE_SECONDS: '120', DOCUMENT_TIMEOUT_MS: String(DOCUMENT_TIMEOUT_MS), SHARD_PAGES: '0' } },
   });
 }, 180_000);
 afterAll(() => pipeline?.stop());
