@@ -10,7 +10,7 @@ import { createFirestore, TaskStore } from '../shared/adapters/firestore-tasks.t
 import { createPubSub, Queue } from '../shared/adapters/pubsub.ts';
 import { createStorage, GcsBlobStore } from '../shared/adapters/storage.ts';
 import { loadConfig, type Config } from '../shared/config.ts';
-import { DocVaultError, ErrorCode } from '../shared/core/errors.ts';
+import { DocVaultError, ErrorCode, RETRYABLE_CODES } from '../shared/core/errors.ts';
 import { reportCliError } from './cli-errors.ts';
 import { operatorEnv, reachable } from './target.ts';
 import { Email, userHashOf } from '../shared/core/task.ts';
@@ -143,7 +143,7 @@ export function runRequeueFailed(deps: RequeueDeps, userHashSecret: string, flag
     const report = await requeueFailed(deps, { ...(flags.code ? { code: flags.code } : {}), ...(userHash ? { userHash } : {}), limit: flags.limit ?? 10_000 });
     if (flags.json) return void json(io, { ...report, ...(userHash ? { userHash } : {}) });
     for (const t of report.requeued) io.stdout.write(`requeued  ${t.taskId}  ${t.priority}  ${t.code ?? '-'}\n`);
-    const scope = [flags.code ? `code ${flags.code}` : null, userHash ? `user ${userHash.slice(0, 12)}…` : null].filter(Boolean).join(', ');
+    const scope = [flags.code ? `code ${flags.code}` : `codes ${RETRYABLE_CODES.join(', ')}`, userHash ? `user ${userHash.slice(0, 12)}…` : null].filter(Boolean).join(', ');
     const admitted = new Set(report.admitted);
     const held = report.requeued.filter((t) => !admitted.has(t.taskId)).length;
     io.stdout.write(

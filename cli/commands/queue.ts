@@ -21,7 +21,7 @@ export function registerQueueCommand(program: Command): void {
   queue
     .command('failed')
     .description('FAILED tasks with their error codes (the code to give requeue-failed --code)')
-    .option('--code <code>', 'only tasks that failed with this error code')
+    .option('--code <code>', 'only tasks that failed with this error code, whatever it is (default: only the codes another attempt may cure, ENGINE_FAILURE and INTERNAL)')
     .option('--limit <n>', 'at most this many tasks', positiveInt, 100)
     .option('--json', 'machine-readable')
     .action((opts) => run('failed', opts));
@@ -29,7 +29,7 @@ export function registerQueueCommand(program: Command): void {
   queue
     .command('requeue-failed')
     .description('FAILED tasks back to QUEUED with fresh attempts, published again as their users\' caps allow')
-    .option('--code <code>', 'only tasks that failed with this error code')
+    .option('--code <code>', 'only tasks that failed with this error code, whatever it is (default: only the codes another attempt may cure, ENGINE_FAILURE and INTERNAL)')
     .option('--user <email>', 'only this user\'s tasks')
     .option('--limit <n>', 'at most this many tasks', positiveInt, 10_000)
     .option('--json', 'machine-readable')

@@ -2,7 +2,7 @@
 import { ApiError, Storage, type File } from '@google-cloud/storage';
 import type { Readable } from 'node:stream';
 import type { BlobInfo, BlobRef, BlobStore } from '../core/blob-store.ts';
-import { DocVaultError, fileTooLarge } from '../core/errors.ts';
+import { DocVaultError, fileTooLarge, plainMessage } from '../core/errors.ts';
 
 export function createStorage(projectId: string): Storage {
   return new Storage({ projectId });
@@ -16,6 +16,38 @@ export function httpStatusOf(err: unknown): number | undefined {
   if (err instanceof ApiError && typeof err.code === 'number') return err.code;
   const e = (err ?? {}) as { code?: unknown; status?: unknown; response?: { status?: unknown } };
   return [e.code, e.status, e.response?.status].find((v): v is number => typeof v === 'number');
+}
+
+/**
+ * Refusals the same request meets again: the request or the object is at fault (a bad request, an
+ * object encrypted with a customer-supplied key, a range or a size refused). 404 has its own code
+ * (SOURCE_MISSING), 412 its own meaning (writeOnce); 401/403 (credentials, roles), 408, 409 and
+ * 429 may pass, and stay retryable.
+ */
+const REFUSED_FOR_GOOD: ReadonlySet<number> = new Set([400, 405, 411, 413, 414, 416, 422]);
+/** Node's own refusals to send a request it cannot put on the wire (a header value it cannot encode, say). */
+const UNSENDABLE: ReadonlySet<string> = new Set(['ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN', 'ERR_HTTP_INVALID_HEADER_VALUE', 'ERR_UNESCAPED_CHARACTERS']);
+
+/**
+ * STORAGE_REFUSED for a failed Cloud Storage call that cannot change on retry, with one plain line
+ * of the service's reason (never its JSON body); null for any other failure. `what` says what was
+ * asked, as in "read the uploaded document".
+ */
+export function storageRefusal(err: unknown, what: string, advice = ''): DocVaultError | null {
+  if (err instanceof DocVaultError) return null;
+  const status = httpStatusOf(err);
+  const nodeCode = (err as { code?: unknown } | null)?.code;
+  const refused = (status !== undefined && REFUSED_FOR_GOOD.has(status)) || (typeof nodeCode === 'string' && UNSENDABLE.has(nodeCode));
+  if (!refused) return null;
+  const reason = plainMessage(err instanceof Error ? err.message : String(err));
+  const said = status !== undefined ? `HTTP ${status}: ${reason}` : reason;
+  const message = `Cloud Storage refused to ${what} (${said}); the same request would be refused again, so it was not retried.${advice ? ` ${advice}` : ''}`;
+  return new DocVaultError('STORAGE_REFUSED', message, status !== undefined ? { status } : {}, { cause: err });
+}
+
+/** The error a failed call throws: a refusal for good as STORAGE_REFUSED, anything else as it came. */
+function refusedOr(err: unknown, what: string, advice?: string): unknown {
+  return storageRefusal(err, what, advice) ?? err;
 }
 
 function infoOf(file: File): BlobInfo {
@@ -54,7 +86,7 @@ export class GcsBlobStore implements BlobStore {
       if (httpStatusOf(err) === 404) {
         throw new DocVaultError('SOURCE_MISSING', `The uploaded document gs://${ref.bucket}/${ref.name} (generation ${ref.generation ?? 'latest'}) no longer exists.`);
       }
-      throw err;
+      throw refusedOr(err, 'read the uploaded document', 'Upload it again as a plain file.');
     }
   }
 
@@ -68,7 +100,7 @@ export class GcsBlobStore implements BlobStore {
       await file.getMetadata();
     } catch (err) {
       if (httpStatusOf(err) === 404) return null;
-      throw err;
+      throw refusedOr(err, 'read the object\'s metadata');
     }
     return infoOf(file);
   }
@@ -87,7 +119,7 @@ export class GcsBlobStore implements BlobStore {
       return 'written';
     } catch (err) {
       if (httpStatusOf(err) === 412) return 'exists';
-      throw err;
+      throw refusedOr(err, 'write an object');
     }
   }
 
@@ -95,7 +127,7 @@ export class GcsBlobStore implements BlobStore {
     try {
       await this.file(ref).delete();
     } catch (err) {
-      if (httpStatusOf(err) !== 404) throw err;
+      if (httpStatusOf(err) !== 404) throw refusedOr(err, 'delete an object');
     }
   }
 

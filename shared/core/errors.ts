@@ -19,6 +19,8 @@ export const ErrorCode = z.enum([
   'LANGUAGE_UNAVAILABLE',
   'INVALID_ARGUMENT',
   'SOURCE_MISSING',
+  /** Cloud Storage refused a request for the document for a reason of the request or the object (a 4xx, a header it cannot carry): the same request is refused again. */
+  'STORAGE_REFUSED',
   'PAGE_TIMEOUT',
   /** Over the document's budget: its time, its pixels, a page's drawing operations or memory. */
   'DOCUMENT_TOO_COMPLEX',
@@ -46,9 +48,15 @@ export const ErrorCode = z.enum([
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
-const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ENGINE_FAILURE', 'INTERNAL']);
+/**
+ * The failures another attempt may cure; every other code is permanent. The one list: the worker
+ * retries these, gives up on them to the dead-letter topic, and requeue-failed requeues only these
+ * unless an operator names a code.
+ */
+export const RETRYABLE_CODES: readonly ErrorCode[] = ['ENGINE_FAILURE', 'INTERNAL'];
+const RETRYABLE: ReadonlySet<string> = new Set<string>(RETRYABLE_CODES);
 
-export function isRetryableCode(code: ErrorCode): boolean {
+export function isRetryableCode(code: string): boolean {
   return RETRYABLE.has(code);
 }
 
@@ -74,11 +82,33 @@ export class DocVaultError extends Error {
   }
 }
 
-/** Anything thrown that is not ours is an internal (retryable) failure, with its message kept. */
+/** Anything thrown that is not ours is an internal (retryable) failure, with its message kept as one plain line. */
 export function toDocVaultError(err: unknown): DocVaultError {
   if (err instanceof DocVaultError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  return new DocVaultError('INTERNAL', message, {}, { cause: err });
+  return new DocVaultError('INTERNAL', plainMessage(message), {}, { cause: err });
+}
+
+const MAX_MESSAGE_CHARS = 300;
+
+/**
+ * A failure's message as a task shows it: one line, at most MAX_MESSAGE_CHARS. A client's error
+ * whose message is the service's JSON body (`{"error":{"message":…}}`, as Cloud Storage's read
+ * streams give) becomes that body's message; the whole error stays in the worker's log.
+ */
+export function plainMessage(message: string): string {
+  let text = message.trim();
+  if (text.startsWith('{')) {
+    try {
+      const body = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+      const inner = typeof body.error === 'object' ? body.error?.message : (body.error ?? body.message);
+      text = typeof inner === 'string' && inner.trim() ? inner.trim() : 'An error with no message.';
+    } catch {
+      // not JSON after all: its first line, as any other message
+    }
+  }
+  const line = text.split(/\r?\n/, 1)[0]!.trim();
+  return line.length > MAX_MESSAGE_CHARS ? `${line.slice(0, MAX_MESSAGE_CHARS - 1)}…` : line;
 }
 
 /** The FILE_TOO_LARGE error for a document of this size: the pipeline's, and dispatch's before any download. */

@@ -75,12 +75,14 @@ export type Request =
   | { id: number; op: 'pageSize'; index: number }
   | { id: number; op: 'textLayer'; index: number; maxOperators: number }
   | { id: number; op: 'render'; index: number; area: RenderArea; maxOperators: number }
+  /** Whether the page certainly draws nothing (no operator, no annotation): it need not be rendered to be seen blank. */
+  | { id: number; op: 'drawsNothing'; index: number }
   | { id: number; op: 'close' };
 
 let task: PDFDocumentLoadingTask | undefined;
 let doc: PDFDocumentProxy | undefined;
 /** The open document's pages' operator counts, read before pdfjs parses a page (see pdf-operator-count.ts). */
-let operators: { bytes: Uint8Array; counter?: PageOperatorCounter; pages: Map<number, Promise<number | null>> } | undefined;
+let operators: { bytes?: Uint8Array | undefined; counter?: PageOperatorCounter; pages: Map<number, Promise<number | null>> } | undefined;
 
 class OperatorLimitError extends Error {
   readonly code = 'DOCUMENT_TOO_COMPLEX';
@@ -119,6 +121,8 @@ async function handle(request: Request): Promise<{ value: unknown; transfer?: Ar
       const grey = await render(await getPage(request.index), request.area, request.maxOperators);
       return { value: grey, transfer: [grey.data.buffer as ArrayBuffer] };
     }
+    case 'drawsNothing':
+      return { value: (await operatorCounter()?.drawsNothing(request.index, 1 << 20)) ?? false };
     case 'close':
       await close();
       return { value: null };
@@ -145,9 +149,8 @@ async function close(): Promise<void> {
  * during the render.
  */
 async function checkOperatorCount(index: number, maxOperators: number): Promise<void> {
-  if (!operators) return;
-  operators.counter ??= new PageOperatorCounter(operators.bytes);
-  const counter = operators.counter;
+  const counter = operatorCounter();
+  if (!operators || !counter) return;
   let counted = operators.pages.get(index);
   if (!counted) {
     // A content stream decoding to more than this many bytes per allowed operator is left to the render's check.
@@ -158,6 +161,16 @@ async function checkOperatorCount(index: number, maxOperators: number): Promise<
   if (count !== null && count > maxOperators) {
     throw new OperatorLimitError(`Page ${index + 1} draws more than ${maxOperators} operations (counted before rendering); it is too complex to read.`);
   }
+}
+
+/** The open document's operator counter: pdf-lib parses the file once, at the first page that needs it. */
+function operatorCounter(): PageOperatorCounter | undefined {
+  if (!operators) return undefined;
+  if (!operators.counter && operators.bytes) {
+    operators.counter = new PageOperatorCounter(operators.bytes);
+    operators.bytes = undefined; // pdf-lib keeps what it parsed; the copy of the file is not needed again
+  }
+  return operators.counter;
 }
 
 async function render(page: PDFPageProxy, area: RenderArea, maxOperators: number): Promise<GreyPixels> {

@@ -63,6 +63,8 @@ function pdfPage(renderer: PdfRenderer, index: number, size: PageSize, options: 
 
   const renderForOcr = async (signal?: AbortSignal): Promise<GreyImage> => {
     if (pixelsAt(options.dpi) <= options.maxPixelsPerPage) return { ...(await renderArea(whole(options.dpi), signal)), dpi: options.dpi };
+    // A large sheet that draws nothing at all (a hostile 14400 pt page, say) is seen blank without a render.
+    if (await renderer.call({ op: 'drawsNothing', index }, signal)) return blankPage(size);
     // A page that is one scan too large for pdfjs (which then leaves the image out): its ink, decoded by us.
     const scan = await (await scans()).inkOf(index, { maxPixels: options.maxPixelsPerPage, signal });
     if (scan) return scan;
@@ -106,6 +108,14 @@ function pdfPage(renderer: PdfRenderer, index: number, size: PageSize, options: 
       return { format: 'jpeg' as const, bytes: new Uint8Array(data), width: info.width, height: info.height };
     },
   };
+}
+
+/** A white page of at most BLANK_PIXELS, as a blank preview is handed on. */
+function blankPage(size: PageSize): GreyImage {
+  const scale = Math.min(1, Math.sqrt(BLANK_PIXELS / (size.width * size.height)));
+  const width = Math.max(1, Math.floor(size.width * scale));
+  const height = Math.max(1, Math.floor(size.height * scale));
+  return { width, height, data: new Uint8Array(width * height).fill(255), dpi: 72 * scale };
 }
 
 /** The box around every ink pixel of an image, or null for a blank one. */

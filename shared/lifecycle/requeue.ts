@@ -8,6 +8,7 @@
  */
 import type { TaskStore } from '../adapters/firestore-tasks.ts';
 import type { RequeueKind } from '../core/task-moves.ts';
+import { RETRYABLE_CODES } from '../core/errors.ts';
 import type { Priority, Task } from '../core/task.ts';
 import { admitAndPublish, type AdmissionDeps } from './admission.ts';
 import { eachLimited, PAGE_SIZE, type LifecycleDeps } from './deps.ts';
@@ -17,9 +18,9 @@ export type RequeueDeps = Pick<LifecycleDeps, 'tasks'> & AdmissionDeps;
 export interface RequeueFilter {
   /** Only this user's tasks (the api's caller). */
   userHash?: string;
-  /** Only tasks that failed with this code … */
+  /** Only tasks that failed with this code, whatever it is (an operator's choice, after raising a limit, say) … */
   code?: string;
-  /** … or with one of these. */
+  /** … or with one of these; neither given: the retryable codes (errors.ts), as a document that fails for a reason of its own would fail again. */
   codes?: readonly string[];
   /** At most this many tasks requeued in one run. */
   limit: number;
@@ -46,7 +47,7 @@ export async function requeueFailed(deps: RequeueDeps, filter: RequeueFilter): P
   const maxScan = filter.maxScan ?? Number.POSITIVE_INFINITY;
   const scope = {
     ...(filter.userHash ? { userHash: filter.userHash } : {}),
-    ...(filter.code ? { code: filter.code } : filter.codes ? { codes: filter.codes } : {}),
+    ...(filter.code ? { code: filter.code } : { codes: filter.codes ?? RETRYABLE_CODES }),
   };
   let after: string | undefined;
   for (let scanned = 0; report.requeued.length < filter.limit && scanned < maxScan; ) {

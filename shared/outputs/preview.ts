@@ -19,6 +19,8 @@ export const MAX_PREVIEW_PAGES = 100;
 /** PDF pages are rendered at this resolution for their preview (a Letter page is 850 px wide). */
 const PREVIEW_DPI = 100;
 export const PREVIEW_CONTENT_TYPE = 'image/webp';
+/** Preview objects written at once. */
+const PREVIEW_WRITES_AT_ONCE = 6;
 
 /** Where page `number`'s preview of a task is stored in the results bucket. */
 export function previewObjectName(userHash: string, taskId: string, number: number): string {
@@ -70,9 +72,15 @@ export async function storePreviews(
   output: Pick<PipelineOutput, 'result'> & Partial<Pick<PipelineOutput, 'artifacts'>>,
   maxPixelsPerPage: number,
 ): Promise<number> {
-  const previews = await renderPreviews(original, output, maxPixelsPerPage);
-  for (const [number, bytes] of previews) {
-    await blobs.writeOnce({ bucket, name: previewObjectName(task.userHash, task.taskId, number) }, bytes, PREVIEW_CONTENT_TYPE, { 'docvault-task-id': task.taskId });
-  }
-  return previews.size;
+  const previews = [...(await renderPreviews(original, output, maxPixelsPerPage))];
+  // A few writes at a time: one after another, a 10-page document's previews took longer than its read.
+  const write = async (): Promise<void> => {
+    for (let next = previews.shift(); next; next = previews.shift()) {
+      const [number, bytes] = next;
+      await blobs.writeOnce({ bucket, name: previewObjectName(task.userHash, task.taskId, number) }, bytes, PREVIEW_CONTENT_TYPE, { 'docvault-task-id': task.taskId });
+    }
+  };
+  const count = previews.length;
+  await Promise.all(Array.from({ length: Math.min(PREVIEW_WRITES_AT_ONCE, count) }, write));
+  return count;
 }

@@ -304,7 +304,6 @@ const MAX_REQUEUE = 500;
 /** Failed tasks looked at by one call, at most. */
 const MAX_REQUEUE_SCAN = 2_000;
 const REQUEUE_PAGE = 100;
-const RETRYABLE_CODES = ErrorCode.options.filter(isRetryableCode);
 
 export interface RequeueResult {
   requeued: number;
@@ -324,7 +323,7 @@ export async function requeueFailedOf(deps: ApiDeps, caller: Caller, body: unkno
   if (code && !isRetryableCode(code)) return { requeued: 0, taskIds: [], skipped: 0 };
   const report = await requeueFailed(admissionDeps(deps), {
     userHash: caller.userHash,
-    ...(code ? { code } : { codes: RETRYABLE_CODES }),
+    ...(code ? { code } : {}),
     limit: MAX_REQUEUE,
     maxScan: MAX_REQUEUE_SCAN,
     pageSize: REQUEUE_PAGE,

@@ -169,9 +169,11 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
     const outputs = await (deps.render ?? renderOutputs)(bytes, output, FORMATS);
     const renderedAt = Date.now();
     leaseLost.signal.throwIfAborted();
-    const names = await writeOutputs(task, outputs, deps);
-    // The console's page images; a document whose previews fail still completes.
-    await storePreviews(deps.blobs, deps.resultsBucket, task, bytes, output, deps.limits.maxPixelsPerPage).catch((err: unknown) => log.warn('page previews not stored', { error: err }));
+    // The results and the console's page images side by side; a document whose previews fail still completes.
+    const [names] = await Promise.all([
+      writeOutputs(task, outputs, deps),
+      storePreviews(deps.blobs, deps.resultsBucket, task, bytes, output, deps.limits.maxPixelsPerPage).catch((err: unknown) => log.warn('page previews not stored', { error: err })),
+    ]);
     await lease.stop();
     const writtenAt = Date.now();
     const { result } = output;

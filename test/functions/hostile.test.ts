@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { PDFDocument } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { derivedTaskId, userHashOf } from '../../shared/core/task.ts';
 import { fixture } from '../support/fixtures.ts';
 import { manyOperatorsPdf, hugeEmptyPagesPdf } from '../support/hostile-files.ts';
 import { asUser, fetchJson } from '../support/http.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';
-import { TEST_BUCKETS } from '../support/suite.ts';
+import { TEST_BUCKETS, TEST_SECRET } from '../support/suite.ts';
 import { waitFor } from '../support/wait.ts';
 
 const ALICE = 'alice@example.com';
@@ -24,7 +25,8 @@ beforeAll(async () => {
   pipeline = await startPipeline({
     functions: ['upload', 'api', 'dispatch', 'ocr-worker'],
     // A long lease: a lost lease must be seen by the listener, not by a heartbeat minutes later.
-    env: { 'ocr-worker': { OCR_WORKERS: '1', LEASE_SECONDS: '120', DOCUMENT_TIMEOUT_MS: String(DOCUMENT_TIMEOUT_MS) } },
+    // Read whole (SHARD_PAGES=0): the cancel case's 30 pages would otherwise go to shards, whose reads stop on their own path (shard-worker).
+    env: { 'ocr-worker': { OCR_WORKERS: '1', LEASE_SECONDS: '120', DOCUMENT_TIMEOUT_MS: String(DOCUMENT_TIMEOUT_MS), SHARD_PAGES: '0' } },
   });
 }, 180_000);
 afterAll(() => pipeline?.stop());
@@ -38,7 +40,7 @@ async function upload(user: string, name: string, bytes: Uint8Array): Promise<st
 }
 
 async function view(user: string, taskId: string) {
-  return (await fetchJson(`${pipeline.functions.api!.url}/tasks/${taskId}`, { headers: asUser(user) })).body as { status: string; error?: { code: string } };
+  return (await fetchJson(`${pipeline.functions.api!.url}/tasks/${taskId}`, { headers: asUser(user) })).body as { status: string; attempts?: number; error?: { code: string; message: string } };
 }
 
 const finished = (user: string, taskId: string, timeoutMs: number) =>
@@ -92,4 +94,23 @@ describe('hostile input on the emulator suite', () => {
     expect(pipeline.functions['ocr-worker']!.child.pid).toBe(pid);
     expect(pipeline.functions['ocr-worker']!.child.exitCode).toBeNull();
   }, 240_000);
+
+  it('a document storage refuses to hand over fails on its first attempt with STORAGE_REFUSED in one plain line, and requeue-failed leaves it', async () => {
+    // Dropped with a customer-supplied encryption key: Cloud Storage refuses every read without it
+    // (a 400), however often the worker asks.
+    const object = `users/${userHashOf(ALICE, TEST_SECRET)}/sealed.png`;
+    const file = new Storage({ projectId: pipeline.suite.projectId }).bucket(TEST_BUCKETS.uploads).file(object, { encryptionKey: Buffer.alloc(32, 7) });
+    await file.save(Buffer.from(fixture('tessjs_simple_png.png')), { resumable: false });
+    const [meta] = await file.getMetadata();
+    const taskId = derivedTaskId(TEST_BUCKETS.uploads, object, String(meta.generation));
+    const failed = await finished(ALICE, taskId, 90_000);
+    expect(failed).toMatchObject({ status: 'FAILED', attempts: 1, error: { code: 'STORAGE_REFUSED' } });
+    expect(failed.error!.message).toMatch(/^Cloud Storage refused to read the uploaded document \(HTTP 400: The target object is encrypted by a customer-supplied encryption key\.\)/);
+    expect(failed.error!.message).not.toMatch(/[{}\n]/);
+
+    const requeue = await fetchJson(`${pipeline.functions.api!.url}/queue/requeue-failed`, { method: 'POST', headers: { ...asUser(ALICE), 'content-type': 'application/json' }, body: '{}' });
+    expect(requeue.status).toBe(200);
+    expect(requeue.body.taskIds).not.toContain(taskId);
+    expect((await view(ALICE, taskId)).status).toBe('FAILED');
+  }, 180_000);
 });

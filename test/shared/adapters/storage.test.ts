@@ -1,9 +1,10 @@
 /** The storage adapter against the storage emulator: reads stop at the size limit and leave no listeners behind. */
 import type { EventEmitter } from 'node:events';
-import { Storage } from '@google-cloud/storage';
+import { ApiError, Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStorageEmulator, type StorageEmulator } from '../../../emulators/gcs/index.ts';
-import { GcsBlobStore, readObject } from '../../../shared/adapters/storage.ts';
+import { GcsBlobStore, readObject, storageRefusal } from '../../../shared/adapters/storage.ts';
+import { DocVaultError } from '../../../shared/core/errors.ts';
 
 let emulator: StorageEmulator;
 let storage: Storage;
@@ -26,6 +27,33 @@ describe('readObject', () => {
     expect(Buffer.from(read).equals(bytes)).toBe(true);
     await expect(readObject(storage, BUCKET, 'doc.bin', undefined, bytes.length - 1)).rejects.toMatchObject({ code: 'FILE_TOO_LARGE' });
     await expect(readObject(storage, BUCKET, 'missing.bin')).rejects.toMatchObject({ code: 'SOURCE_MISSING' });
+  });
+});
+
+describe('a refusal that cannot change on retry', () => {
+  it('an object under a customer-supplied key is STORAGE_REFUSED on read: one plain line, no JSON, not retryable', async () => {
+    await storage.bucket(BUCKET).file('sealed.png', { encryptionKey: Buffer.alloc(32, 3) }).save(Buffer.from('png'), { resumable: false });
+    const err = await new GcsBlobStore(storage).read({ bucket: BUCKET, name: 'sealed.png' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DocVaultError);
+    expect(err).toMatchObject({ code: 'STORAGE_REFUSED', retryable: false, details: { status: 400 } });
+    const { message } = err as DocVaultError;
+    expect(message).toMatch(/^Cloud Storage refused to read the uploaded document \(HTTP 400: The target object is encrypted by a customer-supplied encryption key\.\)/);
+    expect(message).not.toMatch(/[{}\n]/);
+  });
+
+  const apiError = (code: number, message: string) => Object.assign(new ApiError(message), { code });
+  const nodeError = (code: string, message: string) => Object.assign(new TypeError(message), { code });
+  it.each([
+    ['400 bad request', apiError(400, 'Invalid argument.'), 'STORAGE_REFUSED'],
+    ['416 range', apiError(416, 'Requested range not satisfiable.'), 'STORAGE_REFUSED'],
+    ['a header Node cannot send', nodeError('ERR_INVALID_CHAR', 'Invalid character in header content ["x-goog-meta-docvault-original-name"]'), 'STORAGE_REFUSED'],
+    ['429 too many requests', apiError(429, 'Rate limit.'), null],
+    ['403 forbidden (a role may be granted)', apiError(403, 'Forbidden.'), null],
+    ['503 unavailable', apiError(503, 'Backend error.'), null],
+    ['a reset connection', nodeError('ECONNRESET', 'socket hang up'), null],
+    ['one of ours', new DocVaultError('FILE_TOO_LARGE', 'too big'), null],
+  ])('%s', (_, err, code) => {
+    expect(storageRefusal(err, 'read the uploaded document')?.code ?? null).toBe(code);
   });
 });
 

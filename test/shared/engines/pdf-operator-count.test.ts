@@ -1,7 +1,8 @@
 /** The operator count a PDF page is checked against before it is rendered. */
+import { PDFDocument, PDFName } from 'pdf-lib';
 import { describe, expect, it } from 'vitest';
 import { countOperators, PageOperatorCounter } from '../../../shared/engines/pdf-operator-count.ts';
-import { manyOperatorsPdf } from '../../support/hostile-files.ts';
+import { hugeEmptyPagesPdf, hugePageWithTextPdf, manyOperatorsPdf } from '../../support/hostile-files.ts';
 
 const text = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
 
@@ -35,5 +36,19 @@ describe('PageOperatorCounter', () => {
   });
   it('bytes that are not a PDF give no count', async () => {
     expect(await new PageOperatorCounter(text('not a pdf')).count(0, 10, 1 << 20)).toBeNull();
+    expect(await new PageOperatorCounter(text('not a pdf')).drawsNothing(0, 1 << 20)).toBe(false);
+  });
+
+  it('a page draws nothing only when it has no operator and no annotation (whose appearance pdfjs would draw)', async () => {
+    const empty = new PageOperatorCounter(await hugeEmptyPagesPdf(2));
+    expect(await empty.drawsNothing(0, 1 << 20)).toBe(true);
+    expect(await empty.drawsNothing(1, 1 << 20)).toBe(true);
+    expect(await empty.drawsNothing(2, 1 << 20)).toBe(false); // no such page
+    expect(await new PageOperatorCounter(await hugePageWithTextPdf(14_400, 'one line', 12)).drawsNothing(0, 1 << 20)).toBe(false);
+
+    const annotated = await PDFDocument.load(await hugeEmptyPagesPdf(1));
+    const stamp = annotated.context.obj({ Type: 'Annot', Subtype: 'Square', Rect: [100, 100, 2000, 2000], C: [0, 0, 0] });
+    annotated.getPage(0).node.set(PDFName.of('Annots'), annotated.context.obj([annotated.context.register(stamp)]));
+    expect(await new PageOperatorCounter(await annotated.save()).drawsNothing(0, 1 << 20)).toBe(false);
   });
 });

@@ -153,8 +153,12 @@ describe('queue requeue-failed', () => {
       expect(await store.get(aliceEngine!.taskId)).toMatchObject({ status: 'QUEUED', attempts: 0, completedAt: null });
       expect((await store.get(bobEngine!.taskId))!.status).toBe('FAILED');
 
+      // With no code, only failures another attempt may cure: the corrupt document stays FAILED …
       const rest = await requeueFailed(care(), { limit: 100 });
-      expect(rest.requeued.map((r) => r.taskId).sort()).toEqual([aliceCorrupt!.taskId, bobEngine!.taskId].sort());
+      expect(rest.requeued.map((r) => r.taskId)).toEqual([bobEngine!.taskId]);
+      expect((await store.get(aliceCorrupt!.taskId))!.status).toBe('FAILED');
+      // … until an operator names its code.
+      expect((await requeueFailed(care(), { code: 'CORRUPT_DOCUMENT', limit: 100 })).requeued.map((r) => r.taskId)).toEqual([aliceCorrupt!.taskId]);
       expect((await requeueFailed(care(), { limit: 100 })).requeued).toEqual([]);
 
       await listener.waitFor(3);
@@ -170,6 +174,18 @@ describe('queue requeue-failed', () => {
     } finally {
       await listener.close();
     }
+  });
+});
+
+describe('queue requeue-failed leaves failures that cannot change', () => {
+  it('a STORAGE_REFUSED task is not requeued without --code; the report names the codes it looked for', async () => {
+    const [refused] = await seed(
+      makeTask({ userHash: aliceHash, status: 'FAILED', attempts: 1, error: { code: 'STORAGE_REFUSED', message: 'x' }, completedAt: new Date() }),
+    );
+    const io = capture();
+    expect(await runRequeueFailed(care(), TEST_SECRET, { user: ALICE }, io)).toBe(0);
+    expect(io.out()).toBe(`0 tasks requeued (codes ENGINE_FAILURE, INTERNAL, user ${aliceHash.slice(0, 12)}…): 0 published now\n`);
+    expect((await store.get(refused!.taskId))!.status).toBe('FAILED');
   });
 });
 
