@@ -4,6 +4,21 @@ import type { Orientation } from './result.ts';
 /** A page whose grey levels all lie this close together is one flat colour: it holds no text. */
 const FLAT_RANGE = 16;
 
+/**
+ * The level below which a pixel is ink, from a histogram of the page's levels (sampled as the caller
+ * likes): halfway between the median (the page's ground) and the darkest level.
+ */
+export function inkThreshold(histogram: Uint32Array, total: number): number {
+  let darkest = -1;
+  let seen = 0;
+  for (let level = 0; level < 256; level++) {
+    if (darkest < 0 && histogram[level]! > 0) darkest = level;
+    seen += histogram[level]!;
+    if (seen >= total / 2) return (level + Math.max(0, darkest)) / 2;
+  }
+  return 128;
+}
+
 /** One flat colour (a blank page): no engine can read text from it. */
 export function isFlat(image: Pick<GreyImage, 'data'>): boolean {
   const { data } = image;

@@ -4,6 +4,7 @@
  * of a small copy of the page onto lines at each candidate angle; text lines line up (the
  * variance of the profile peaks) at the page's skew.
  */
+import { inkThreshold } from './grey-image.ts';
 import type { GreyImage } from './ports.ts';
 
 /** The profile is taken on a copy at most this many pixels on its longer side. */
@@ -25,19 +26,7 @@ function inkPoints(image: GreyImage): { xs: Float64Array; ys: Float64Array } {
   const step = Math.max(1, Math.ceil(Math.max(image.width, image.height) / PREVIEW_SIDE));
   const histogram = new Uint32Array(256);
   for (let y = 0; y < image.height; y += step) for (let x = 0; x < image.width; x += step) histogram[image.data[y * image.width + x]!]! += 1;
-  const total = histogram.reduce((a, b) => a + b, 0);
-  let seen = 0;
-  let median = 255;
-  let darkest = -1;
-  for (let level = 0; level < 256; level++) {
-    if (darkest < 0 && histogram[level]! > 0) darkest = level;
-    seen += histogram[level]!;
-    if (seen >= total / 2) {
-      median = level;
-      break;
-    }
-  }
-  const threshold = (median + Math.max(0, darkest)) / 2;
+  const threshold = inkThreshold(histogram, histogram.reduce((a, b) => a + b, 0));
   const xs: number[] = [];
   const ys: number[] = [];
   for (let y = 0; y < image.height; y += step) {

@@ -6,6 +6,7 @@
  * text is larger than the recogniser needs is read smaller: tesseract's layout and line finding cost
  * per pixel, and its recogniser scales every line to a fixed height anyway.
  */
+import { inkThreshold } from './grey-image.ts';
 import type { GreyImage } from './ports.ts';
 
 /** Components shorter than this are specks, dots and punctuation, not letters. */
@@ -44,7 +45,7 @@ export interface TextHeight {
  * components to tell (a blank page, a photo, light text on dark).
  */
 export function measureTextHeight(image: GreyImage): TextHeight | null {
-  const heights = letterHeights(image, inkThreshold(image));
+  const heights = letterHeights(image, pageInkThreshold(image));
   if (heights.length < MIN_LETTERS) return null;
   const body = mostCommon(heights);
   // Dots, commas and the tittles of i and j are far shorter than any letter of the body text.
@@ -64,21 +65,14 @@ export function readingScale(height: TextHeight | null): number {
   return scale > MIN_WORTHWHILE_SHRINK ? 1 : scale;
 }
 
-/** Ink is darker than halfway between the page's median level (its ground) and its darkest. */
-function inkThreshold(image: GreyImage): number {
+/** The ink threshold of up to ~250,000 pixels sampled evenly. */
+function pageInkThreshold(image: GreyImage): number {
   const histogram = new Uint32Array(256);
   const { data } = image;
   const step = Math.max(1, Math.floor(data.length / 250_000));
   let total = 0;
   for (let i = 0; i < data.length; i += step, total++) histogram[data[i]!]! += 1;
-  let darkest = -1;
-  let seen = 0;
-  for (let level = 0; level < 256; level++) {
-    if (darkest < 0 && histogram[level]! > 0) darkest = level;
-    seen += histogram[level]!;
-    if (seen >= total / 2) return (level + Math.max(0, darkest)) / 2;
-  }
-  return 128;
+  return inkThreshold(histogram, total);
 }
 
 /**
