@@ -59,8 +59,16 @@ export async function startSuite(options: { storageEventTargets?: string[] } = {
     env,
     provision: (extra = {}) => provision({ projectId: TEST_PROJECT, buckets: Object.values(TEST_BUCKETS), ...extra }),
     async clearFirestore() {
-      const res = await fetch(`http://${firestore.host}/emulator/v1/projects/${TEST_PROJECT}/databases/(default)/documents`, { method: 'DELETE' });
-      if (!res.ok) throw new Error(`clearing Firestore failed: ${res.status}`);
+      // The emulator answers 500 now and then while a listener of the previous test is still closing;
+      // the same call a moment later succeeds.
+      const url = `http://${firestore.host}/emulator/v1/projects/${TEST_PROJECT}/databases/(default)/documents`;
+      for (let attempt = 1; ; attempt++) {
+        const res = await fetch(url, { method: 'DELETE' });
+        if (res.ok) return;
+        const detail = (await res.text()).slice(0, 200);
+        if (attempt >= 5 || res.status < 500) throw new Error(`clearing Firestore failed: ${res.status} ${detail}`);
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
     },
     async stop() {
       await Promise.allSettled([storage.stop(), firestore.stop(), pubsub.stop()]);
