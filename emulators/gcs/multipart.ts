@@ -13,7 +13,10 @@ const MAX_HEAD = 2 * 1024 * 1024;
 /**
  * Split a `multipart/related` upload into its JSON metadata part and a stream of the media part,
  * without holding the media in memory: the head is buffered until the media part's headers end,
- * the rest flows through with only the closing delimiter's length held back. Accepts CRLF or LF.
+ * the rest flows through with only the closing delimiter's length held back. Accepts CRLF or LF:
+ * the line break before the closing delimiter is the one the message's first delimiter line ends
+ * with, so a file whose last byte is a CR (a PDF ending `%%EOF\r`, sent by gcloud's LF messages)
+ * keeps it.
  */
 export async function parseMultipartUpload(
   body: Readable,
@@ -34,7 +37,7 @@ export async function parseMultipartUpload(
     if (head.length > MAX_HEAD) throw badRequest('Metadata part is too large.');
     parsed = parseHead(head, delim, false);
   }
-  const { metadata, mediaContentType, rest } = parsed;
+  const { metadata, mediaContentType, rest, eol } = parsed;
 
   // Hold back enough bytes to strip "\r\n--boundary--\r\n" at the end.
   const keep = delim.length + 8;
@@ -51,10 +54,7 @@ export async function parseMultipartUpload(
     flush(done: TransformCallback) {
       const i = tail.lastIndexOf(delim);
       if (i < 0) return done(badRequest('Multipart body has no closing boundary.'));
-      let end = i;
-      if (end > 0 && tail[end - 1] === 0x0a) end--;
-      if (end > 0 && tail[end - 1] === 0x0d) end--;
-      done(null, tail.subarray(0, end));
+      done(null, tail.subarray(0, i - eolBefore(tail, i, eol)));
     },
   });
   const source = Readable.from(
@@ -77,17 +77,16 @@ function parseHead(
   buf: Buffer,
   delim: Buffer,
   complete: boolean,
-): { metadata: Record<string, unknown>; mediaContentType?: string; rest: Buffer } | undefined {
+): { metadata: Record<string, unknown>; mediaContentType?: string; rest: Buffer; eol: Eol } | undefined {
   const first = buf.indexOf(delim);
-  if (first < 0) return undefined;
+  if (first < 0 || buf.length < first + delim.length + 2) return undefined;
+  const eol: Eol = buf[first + delim.length] === 0x0d ? 'crlf' : 'lf';
   const p1 = skipEol(buf, first + delim.length);
   const h1 = headerEnd(buf, p1);
   if (!h1) return undefined;
   const second = buf.indexOf(delim, h1.bodyStart);
   if (second < 0) return undefined;
-  let jsonEnd = second;
-  if (buf[jsonEnd - 1] === 0x0a) jsonEnd--;
-  if (buf[jsonEnd - 1] === 0x0d) jsonEnd--;
+  const jsonEnd = second - eolBefore(buf, second, eol);
   const headers1 = parseHeaders(buf.subarray(p1, h1.headerEnd).toString('utf8'));
   const p2 = skipEol(buf, second + delim.length);
   const h2 = headerEnd(buf, p2);
@@ -108,12 +107,21 @@ function parseHead(
       throw badRequest('Multipart upload: metadata part is not valid JSON.');
     }
   }
-  const result: { metadata: Record<string, unknown>; mediaContentType?: string; rest: Buffer } = {
+  const result: { metadata: Record<string, unknown>; mediaContentType?: string; rest: Buffer; eol: Eol } = {
     metadata,
     rest: Buffer.from(buf.subarray(h2.bodyStart)),
+    eol,
   };
   if (headers2['content-type']) result.mediaContentType = headers2['content-type'];
   return result;
+}
+
+type Eol = 'crlf' | 'lf';
+
+/** The length of the line break (of the message's kind) just before a delimiter at `at`: 0 when there is none. */
+function eolBefore(buf: Buffer, at: number, eol: Eol): number {
+  if (at < 1 || buf[at - 1] !== 0x0a) return 0;
+  return eol === 'crlf' && at >= 2 && buf[at - 2] === 0x0d ? 2 : 1;
 }
 
 function skipEol(buf: Buffer, i: number): number {
