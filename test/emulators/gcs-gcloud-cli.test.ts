@@ -57,6 +57,15 @@ describe.skipIf(!hasGcloud)('the real `gcloud storage` CLI against the emulator'
     expect(m.contentType).toBe('text/plain');
   });
 
+  it('cp uploads a file ending in a CR (a PDF\'s "%%EOF\\r") byte for byte', async () => {
+    // gcloud's multipart messages break lines with LF: the CR before the closing delimiter is the file's.
+    const pdfEnd = Buffer.concat([randomBytes(2000), Buffer.from('startxref\r116\r%%EOF\r')]);
+    writeFileSync(join(work, 'ends-in-cr.pdf'), pdfEnd);
+    await gcloud('cp', join(work, 'ends-in-cr.pdf'), 'gs://cli-bucket/docs/ends-in-cr.pdf');
+    const [stored] = await storage.bucket('cli-bucket').file('docs/ends-in-cr.pdf').download();
+    expect(stored.equals(pdfEnd)).toBe(true);
+  });
+
   it('cp uploads >= 8 MiB resumably and downloads it back intact', async () => {
     await gcloud('cp', join(work, 'resumable.bin'), 'gs://cli-bucket/docs/resumable.bin');
     await gcloud('cp', 'gs://cli-bucket/docs/resumable.bin', join(work, 'resumable.down'));
