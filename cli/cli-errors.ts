@@ -53,9 +53,31 @@ function configLine(err: Error): string {
   return `${head}${listed ? ` ${listed}` : ''} (against the local suite of npm start, add --local)`;
 }
 
-/** Any failure, as a DocVaultError with a one-line message. */
+/**
+ * What to do, said for the command line: the core's messages speak to an uploader ("upload it again with its
+ * password", "add it to the model cache"), which a user of `docvault ocr` cannot act on.
+ */
+const CLI_ADVICE: Partial<Record<ErrorCode, (error: DocVaultError) => string>> = {
+  ENCRYPTED_PDF: () => 'The PDF is encrypted: give its password with --password.',
+  LANGUAGE_UNAVAILABLE: (error) => {
+    const { language, available } = (error.details ?? {}) as { language?: string; available?: string[] };
+    if (!language) return error.message;
+    const found = available?.length ? available.join(', ') : 'none';
+    return (
+      `No traineddata for language "${language}" (found: ${found}). Install it (npm i @tesseract.js-data/${language}, or Debian's ` +
+      `tesseract-ocr-${language.replaceAll('_', '-')}) or give --model-dir a folder holding ${language}.traineddata; docvault models list shows what is found.`
+    );
+  },
+};
+
+function withCliAdvice(error: DocVaultError): DocVaultError {
+  const advice = CLI_ADVICE[error.code];
+  return advice ? new DocVaultError(error.code, advice(error), error.details, { cause: error }) : error;
+}
+
+/** Any failure, as a DocVaultError with a one-line message that says what to do on the command line. */
 export function cliError(err: unknown, file?: string): DocVaultError {
-  if (err instanceof DocVaultError) return err;
+  if (err instanceof DocVaultError) return withCliAdvice(err);
   if (err instanceof Error && err.name === 'ConfigError') return new DocVaultError('INVALID_ARGUMENT', configLine(err));
   if (isSystemError(err) && FILE_ERRORS[err.code]) return FILE_ERRORS[err.code]!(err.path ?? file ?? 'the file');
   if (err instanceof Error && err.name === 'ZodError' && Array.isArray((err as { issues?: unknown }).issues)) {

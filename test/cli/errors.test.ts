@@ -31,6 +31,14 @@ describe('docvault errors', () => {
     expect(run.code).toBe(2);
     expect(oneLine(run.stderr)).toHaveLength(1);
     expect(run.stderr).toMatch(/^error LANGUAGE_UNAVAILABLE: No traineddata for language "xyz"/);
+    // What to do, on the command line (not "add it to the model cache").
+    expect(run.stderr).toMatch(/Install it \(npm i @tesseract\.js-data\/xyz, or Debian's tesseract-ocr-xyz\) or give --model-dir a folder holding xyz\.traineddata/);
+  });
+
+  it('an encrypted PDF without its password says to give it with --password (not to upload it again), exit 1', async () => {
+    const run = await docvault(['ocr', FIXTURES_DIR + 'encrypted_tagged.pdf']);
+    expect(run.code).toBe(1);
+    expect(oneLine(run.stderr)).toEqual([`${FIXTURES_DIR}encrypted_tagged.pdf: error ENCRYPTED_PDF: The PDF is encrypted: give its password with --password.`]);
   });
 
   it('-f docx prints the error, not the whole help, exit 2', async () => {
