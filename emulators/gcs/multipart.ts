@@ -25,7 +25,7 @@ export async function parseMultipartUpload(
   const delim = Buffer.from(`--${boundary}`);
   const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let head = Buffer.alloc(0);
-  let parsed: { metadata: Record<string, unknown>; mediaContentType?: string; rest: Buffer } | undefined;
+  let parsed: { metadata: Record<string, unknown>; mediaContentType?: string; rest: Buffer; eol: Eol } | undefined;
   while (!parsed) {
     const next = await iterator.next();
     if (next.done) {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Storage } from '@google-cloud/storage';
 import { DocVaultError } from '../core/errors.ts';
 import { langOf, MANIFEST_NAME, ModelManifest } from '../core/model-manifest.ts';
+import { downloadObject } from './object-read.ts';
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -28,11 +29,8 @@ export class ModelDownloader {
   }
 
   loadManifest(): Promise<ModelManifest> {
-    this.manifest ??= this.storage
-      .bucket(this.bucket)
-      .file(MANIFEST_NAME)
-      .download()
-      .then(([data]) => ModelManifest.parse(JSON.parse(data.toString('utf8'))))
+    this.manifest ??= downloadObject(this.storage.bucket(this.bucket).file(MANIFEST_NAME))
+      .then((data) => ModelManifest.parse(JSON.parse(data.toString('utf8'))))
       .catch((err: unknown) => {
         this.manifest = undefined; // try again next time
         throw new DocVaultError('ENGINE_FAILURE', `The models bucket gs://${this.bucket} has no readable ${MANIFEST_NAME}: ${(err as Error).message}`);
@@ -62,7 +60,7 @@ export class ModelDownloader {
     const cached = await readFile(target).catch(() => undefined);
     if (cached && sha256(cached) === expected) return;
     await mkdir(this.dir, { recursive: true });
-    const [data] = await this.storage.bucket(this.bucket).file(path).download();
+    const data = await downloadObject(this.storage.bucket(this.bucket).file(path));
     const actual = sha256(data);
     if (actual !== expected) {
       throw new DocVaultError(

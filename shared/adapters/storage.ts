@@ -3,6 +3,7 @@ import { ApiError, Storage, type File } from '@google-cloud/storage';
 import type { Readable } from 'node:stream';
 import type { BlobInfo, BlobRef, BlobStore } from '../core/blob-store.ts';
 import { DocVaultError, fileTooLarge, plainMessage } from '../core/errors.ts';
+import { objectReadStream } from './object-read.ts';
 
 export function createStorage(projectId: string): Storage {
   return new Storage({ projectId });
@@ -71,7 +72,7 @@ export class GcsBlobStore implements BlobStore {
     try {
       const chunks: Buffer[] = [];
       let size = 0;
-      const stream = this.file(ref).createReadStream();
+      const stream = objectReadStream(this.file(ref));
       for await (const chunk of stream) {
         size += (chunk as Buffer).length;
         if (size > maxBytes) {
@@ -91,7 +92,7 @@ export class GcsBlobStore implements BlobStore {
   }
 
   openRead(ref: BlobRef): Readable {
-    return this.file(ref).createReadStream();
+    return objectReadStream(this.file(ref));
   }
 
   async stat(ref: BlobRef): Promise<BlobInfo | null> {

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { File, Storage } from '@google-cloud/storage';
+import { downloadObject, objectReadStream } from '../../adapters/object-read.ts';
 import { httpStatusOf } from '../../adapters/storage.ts';
 import { DocVaultError } from '../../core/errors.ts';
 import { MANIFEST_NAME, SHA256_HEX } from '../../core/model-manifest.ts';
@@ -73,7 +74,7 @@ export class BucketTree implements Tree {
 
   read(entry: FileEntry): Readable {
     // Stored bytes exactly (no gunzip of a gzip-encoded object); the client checks them against the object's hashes.
-    return this.file(entry.path, entry.generation).createReadStream({ decompress: false });
+    return objectReadStream(this.file(entry.path, entry.generation), { decompress: false });
   }
 
   async write(path: string, content: () => Readable, meta: WriteMeta): Promise<WriteOutcome> {
@@ -113,7 +114,7 @@ export class BucketTree implements Tree {
 
   async readText(path: string): Promise<string | undefined> {
     try {
-      const [data] = await this.file(path).download();
+      const data = await downloadObject(this.file(path));
       return data.toString('utf8');
     } catch (err) {
       if (httpStatusOf(err) === 404) return undefined;
