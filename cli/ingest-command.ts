@@ -42,17 +42,21 @@ const LINE_INTERVAL_MS = 5_000;
 const mb = (bytes: number) => bytes / (1024 * 1024);
 const rate = (n: number, ms: number) => (ms > 0 ? (n * 1000) / ms : 0);
 
-function progressLine(p: IngestProgress): string {
+/** `n things`, or `1 thing`. */
+const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** In a dry run nothing is sent: the files that would be uploaded are counted as such, not as skipped. */
+function progressLine(p: IngestProgress, dryRun: boolean): string {
   const eta = p.total !== null && p.done > 0 ? ((p.total - p.done) * p.elapsedMs) / p.done / 1000 : null;
   return (
-    `ingest ${p.done}/${p.total ?? `${p.found}+`} files, ${p.uploaded} uploaded, ${p.skipped} skipped, ${p.failed} failed; ` +
+    `ingest ${p.done}/${p.total ?? `${p.found}+`} files, ${p.uploaded} ${dryRun ? 'would be uploaded' : 'uploaded'}, ${p.skipped} ${dryRun ? 'unchanged' : 'skipped'}, ${p.failed} failed; ` +
     `${rate(p.done, p.elapsedMs).toFixed(1)} files/s, ${rate(mb(p.bytes), p.elapsedMs).toFixed(2)} MB/s` +
     (eta !== null ? `, ETA ${Math.round(eta)} s` : '')
   );
 }
 
 /** A progress sink for the terminal (cli-progress) or for logs (a line every few seconds). */
-function progressReporter(io: Io): { update(p: IngestProgress): void; stop(): void } {
+function progressReporter(io: Io, dryRun: boolean): { update(p: IngestProgress): void; stop(): void } {
   const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
   if (!tty) {
     let last = 0;
@@ -62,11 +66,11 @@ function progressReporter(io: Io): { update(p: IngestProgress): void; stop(): vo
         unprinted = p;
         if (Date.now() - last < LINE_INTERVAL_MS) return;
         last = Date.now();
-        io.stderr.write(progressLine(p) + '\n');
+        io.stderr.write(progressLine(p, dryRun) + '\n');
         unprinted = null;
       },
       stop() {
-        if (unprinted) io.stderr.write(progressLine(unprinted) + '\n');
+        if (unprinted) io.stderr.write(progressLine(unprinted, dryRun) + '\n');
       },
     };
   }
@@ -106,12 +110,13 @@ function progressReporter(io: Io): { update(p: IngestProgress): void; stop(): vo
 function printReport(io: Io, r: IngestReport, monitor: MonitorReport | null): void {
   const o = r.outcomes;
   const s = r.elapsedMs / 1000;
-  if (r.dryRun) io.stdout.write(`dry run: ${o['would-upload']} of ${r.files} files would be uploaded, ${o.unchanged} unchanged; nothing sent\n`);
+  const ignored = r.ignored ? `; ${count(r.ignored, 'other file')} ignored` : '';
+  if (r.dryRun) io.stdout.write(`dry run: ${o['would-upload']} of ${r.files} files would be uploaded, ${o.unchanged} unchanged${ignored}; nothing sent\n`);
   else
     io.stdout.write(
       `${o.uploaded} uploaded (${mb(r.bytes).toFixed(1)} MB), ${o.unchanged} unchanged, ${o.present} already in the bucket, ` +
         `${o.conflict} conflicts, ${o.failed} failed — ${r.files} files in ${s.toFixed(1)} s (${rate(r.files, r.elapsedMs).toFixed(1)} files/s)` +
-        (r.ignored ? `; ${r.ignored} other files ignored` : '') +
+        ignored +
         (r.aborted ? '; interrupted, run again to resume' : '') +
         '\n',
     );
@@ -161,7 +166,7 @@ async function ingestFiles(
   io: Io,
   signal?: AbortSignal,
 ): Promise<{ report: IngestReport; files: FileOutcome[] }> {
-  const reporter = progressReporter(io);
+  const reporter = progressReporter(io, Boolean(flags.dryRun));
   // --json maps each file to its outcome and task; --dry-run names each file it would send.
   const files: FileOutcome[] = [];
   const onFile = (f: FileOutcome) => {

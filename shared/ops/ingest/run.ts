@@ -36,7 +36,7 @@ function tally(report: IngestReport, progress: IngestProgress, options: IngestOp
   report.bytes += settled.bytes ?? 0;
   progress.bytes += settled.bytes ?? 0;
   progress.done++;
-  if (settled.outcome === 'uploaded') progress.uploaded++;
+  if (settled.outcome === 'uploaded' || settled.outcome === 'would-upload') progress.uploaded++;
   else if (settled.outcome === 'failed' || settled.outcome === 'conflict') progress.failed++;
   else progress.skipped++;
   const { inBatch, bytes: _bytes, ...file } = settled;

@@ -105,6 +105,9 @@ describe('docvault ingest against the emulators', () => {
     const named = plain.out().split('\n').filter((l) => l.startsWith('would upload  '));
     expect(named).toHaveLength(DOCUMENTS);
     expect(named).toContain(`would upload  ${FAKE_PDF}`);
+    // The progress says what a dry run does: files that would be uploaded, not files skipped.
+    expect(plain.err()).toMatch(new RegExp(`^ingest ${DOCUMENTS}/${DOCUMENTS} files, ${DOCUMENTS} would be uploaded, 0 unchanged, 0 failed;`, 'm'));
+    expect(plain.out()).toMatch(/^dry run: \d+ of \d+ files would be uploaded, 0 unchanged; 3 other files ignored; nothing sent$/m);
     const json = io();
     await runIngestCommand(dir, { user, dryRun: true, json: true }, json);
     const files = (JSON.parse(json.out()) as { files: Array<{ path: string; outcome: string }> }).files;
