@@ -114,7 +114,8 @@ export function runDataCleanup(flags: DataCleanupFlags, io: DataIo): Promise<num
     const verb = report.dryRun ? 'would remove' : 'removed';
     for (const r of report.removed) io.stdout.write(`${verb}  ${r.name}  ${formatBytes(r.bytes)}, ${files(r.files)}\n`);
     io.stdout.write(
-      `${report.removed.length} launch folders ${verb}, ${formatBytes(report.freedBytes)} ${report.dryRun ? 'to free' : 'freed'}; ` +
+      `${report.removed.length} ${report.removed.length === 1 ? 'launch folder' : 'launch folders'} ${report.dryRun ? 'would be removed' : 'removed'}, ` +
+        `${formatBytes(report.freedBytes)} ${report.dryRun ? 'to free' : 'freed'}; ` +
         `${report.kept} kept (started after ${localOffsetIso(report.cutoff)})${report.dryRun ? ' — dry run, nothing changed' : ''}\n`,
     );
   });

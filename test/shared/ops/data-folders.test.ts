@@ -184,7 +184,7 @@ describe('data cleanup', () => {
     const io = capture();
     expect(await runDataCleanup({ root, days: 7, dryRun: true, now: NOW }, io)).toBe(0);
     expect(io.out()).toContain(`would remove  ${MIDDLE}  4.9 KiB, 1 file\n`);
-    expect(io.out()).toMatch(/2 launch folders would remove, .* to free; 1 kept .* dry run, nothing changed\n$/);
+    expect(io.out()).toMatch(/2 launch folders would be removed, .* to free; 1 kept .* dry run, nothing changed\n$/);
     expect(await snapshot(root)).toEqual(before);
   });
 
