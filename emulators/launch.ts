@@ -19,10 +19,11 @@ import { startStorageEmulator, type StorageEmulator } from './gcs/index.ts';
 import { provision } from './provision.ts';
 import { LOCAL_BUCKETS, LOCAL_PORTS, LOCAL_SECRETS } from '../shared/names.ts';
 import { launchTimestamp, localOffsetIso } from '../shared/ops/launch-data.ts';
-import { PASSWORD_KEY_FILE } from '../shared/ops/local-suite.ts';
+import { findRunningSuite, PASSWORD_KEY_FILE } from '../shared/ops/local-suite.ts';
 import { syncModels } from '../shared/ops/model-sync.ts';
 import { stagePackagedModels } from '../shared/ops/packaged-models.ts';
 import { allStarted, type Stoppable } from './all-started.ts';
+import { takenPorts, takenPortsMessage, type PortName } from './port-check.ts';
 
 const PROJECT = process.env.GOOGLE_CLOUD_PROJECT ?? 'docvault-local';
 // No metadata server here: stop the Google clients from probing for one.
@@ -56,7 +57,19 @@ interface LaunchData {
 type Emulators = { firestore: GcloudEmulator; pubsub: GcloudEmulator; storage: StorageEmulator };
 type Functions = { upload: FunctionProcess; api: FunctionProcess; dispatch: FunctionProcess; worker: FunctionProcess | WorkerPool; callbacks: FunctionProcess };
 
+/** Stops before anything starts (and before a data folder is made) when a port of this launch is taken. */
+async function checkPortsFree(): Promise<void> {
+  const ports = Object.fromEntries((Object.keys(LOCAL_PORTS) as PortName[]).map((name) => [name, port(name)])) as Record<PortName, number>;
+  const taken = await takenPorts(ports, '127.0.0.1');
+  if (taken.length === 0) return;
+  const suite = await findRunningSuite(args['data-root']!);
+  const held = suite && taken.some(({ port: p }) => Object.values(suite.ports).includes(p)) ? suite : null;
+  process.stderr.write(`start failed: ${takenPortsMessage(taken, held)}\n`);
+  process.exit(1);
+}
+
 async function main(): Promise<void> {
+  await checkPortsFree();
   const started = new Date();
   const data = prepareDataDir(started);
   say(`DocVault OCR local suite — data in ${data.dataDir}`);

@@ -7,14 +7,16 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createServer as createHttpServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { LOCAL_PORTS } from '../../shared/names.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const NODE_BIN = resolve(ROOT, 'node_modules/.bin');
 
-/** Seven free ports, as the launcher's *_PORT variables. */
+/** Free ports, as the launcher's *_PORT variables (every one of them: a default left in would clash with a suite running beside). */
 async function freePorts(): Promise<Record<string, string>> {
-  const names = ['STORAGE_PORT', 'PUBSUB_PORT', 'FIRESTORE_PORT', 'UPLOAD_PORT', 'API_PORT', 'DISPATCH_PORT', 'WORKER_PORT'];
+  const names = Object.keys(LOCAL_PORTS);
   const servers = await Promise.all(names.map(() => listen(0)));
   const ports = Object.fromEntries(names.map((n, i) => [n, String((servers[i]!.address() as { port: number }).port)]));
   await Promise.all(servers.map((s) => new Promise((done) => s.close(done))));
@@ -49,6 +51,23 @@ describe('npm start', () => {
       expect(await readdir(root)).toEqual([]);
     } finally {
       blocker.close();
+    }
+  }, 240_000);
+
+  it('a port held by a server that answers (another suite\'s function) stops the start before anything starts, naming its variable', async () => {
+    const ports = await freePorts();
+    // Answers every request, as a running suite's upload function would: waiting for the port to answer is no check.
+    const other = createHttpServer((_req, res) => res.end('{}'));
+    await new Promise<void>((done) => other.listen(Number(ports.UPLOAD_PORT), '127.0.0.1', done));
+    try {
+      const root = await mkdtemp(join(tmpdir(), 'docvault-launch-'));
+      const run = start(root, ports);
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toContain(`start failed: port ${ports.UPLOAD_PORT} (UPLOAD_PORT) already in use`);
+      expect(run.output()).not.toMatch(/Ready\.|models:/);
+      expect(await readdir(root)).toEqual([]);
+    } finally {
+      other.close();
     }
   }, 240_000);
 
