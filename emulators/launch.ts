@@ -213,13 +213,17 @@ function writeLaunchInfo({ name, dataDir }: LaunchData, started: Date, env: Reco
 }
 
 function sayReady({ dirs }: LaunchData, { firestore, pubsub, storage }: Emulators, { upload, api }: Functions, env: Record<string, string>): void {
+  const rows: Array<[string, string, string]> = [
+    ['console', `${api.url}/`, 'open this in a browser: upload, watch, read the results'],
+    ['upload', `${upload.url}/`, 'POST multipart (file=@doc.pdf), header X-User-Email: you@example.com'],
+    ['api', `${api.url}/`, 'GET /tasks, /tasks/ID, /tasks/ID/result?format=txt, /queue/stats, /health'],
+    ['storage', storage.url, `STORAGE_EMULATOR_HOST=${storage.url}`],
+    ['pubsub', pubsub.host, `PUBSUB_EMULATOR_HOST=${pubsub.host}`],
+    ['firestore', firestore.host, `FIRESTORE_EMULATOR_HOST=${firestore.host}`],
+  ];
+  const width = Math.max(...rows.map(([, where]) => where.length)) + 2;
   say(`
-  console     ${api.url}/             open this in a browser: upload, watch, read the results
-  upload      ${upload.url}/          POST multipart (file=@doc.pdf), header X-User-Email: you@example.com
-  api         ${api.url}/             GET /tasks, /tasks/ID, /tasks/ID/result?format=txt, /queue/stats, /health
-  storage     ${storage.url}          STORAGE_EMULATOR_HOST=${storage.url}
-  pubsub      ${pubsub.host}          PUBSUB_EMULATOR_HOST=${pubsub.host}
-  firestore   ${firestore.host}          FIRESTORE_EMULATOR_HOST=${firestore.host}
+${rows.map(([name, where, what]) => `  ${name.padEnd(12)}${where.padEnd(width)}${what}`).join('\n')}
   logs        ${dirs.logs}/
   callbacks   signed with WEBHOOK_SECRET=${env.WEBHOOK_SECRET}   (check x-docvault-signature with it)
 

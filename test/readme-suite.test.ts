@@ -7,7 +7,7 @@
  * Each must exit 0, and what it did must be seen through the api. The suite is stopped as a process
  * manager stops it (SIGTERM to npm).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -20,6 +20,7 @@ import { waitFor } from './support/wait.ts';
 const ROOT = resolve(import.meta.dirname, '..');
 const NODE_BIN = join(ROOT, 'node_modules/.bin');
 const USER = 'you@example.com';
+const hasJq = spawnSync('jq', ['--version']).status === 0;
 
 type PortName = keyof typeof LOCAL_PORTS;
 
@@ -148,6 +149,18 @@ describe('README against npm start', () => {
       ['tess_phototest.tif', 'COMPLETED'],
     ]);
   }, 600_000);
+
+  it.skipIf(!hasJq)('the signed-URL block: a file through POST /uploads and the storage session it opens becomes a task that completes', async () => {
+    const script = readmeBlock('A large file goes through a signed URL').map((l) => onPorts(l, ports));
+    expect(script.some((l) => l.includes('/uploads'))).toBe(true);
+    const run = await sh(script.join('\n'), dir, env);
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    // The last answer is the task's (after a wait of up to 30 s: it may still be running on a loaded machine).
+    const [, taskId] = /\{"taskId":"(\w+)"[^]*$/.exec(run.stdout) ?? [];
+    expect(taskId, run.stdout).toBeDefined();
+    const task = await waitFor('the signed upload\'s task to finish', async () => (await tasks()).find((t) => t.taskId === taskId && (t.status === 'COMPLETED' || t.status === 'FAILED')), 240_000, 1000);
+    expect([task.fileName, task.status, task.error]).toEqual(['scan.pdf', 'COMPLETED', null]);
+  }, 300_000);
 
   it('the operators\' queue commands find the running suite by themselves and exit 0', async () => {
     const commands = readmeBlock('`--local` forces the local suite').map(withoutOptionalParts);
