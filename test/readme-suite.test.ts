@@ -84,7 +84,9 @@ beforeAll(async () => {
   const doc = await PDFDocument.create();
   const font = await doc.embedFont(StandardFonts.Helvetica);
   doc.addPage([300, 200]).drawText('A scan dropped into the bucket', { x: 20, y: 100, size: 14, font });
-  writeFileSync(join(dir, 'scan.pdf'), await doc.save());
+  // A real scan, as a user drops one: its last byte is a CR (`%%EOF\r`), which the storage emulator's multipart
+  // parsing once cut off (gcloud storage cp then failed its hash check, and the drop never became a task).
+  copyFileSync(join(ROOT, 'test/fixtures/ocrmypdf_skew.pdf'), join(dir, 'scan.pdf'));
   mkdirSync(join(dir, 'scans'));
   writeFileSync(join(dir, 'scans', 'ingested.pdf'), await doc.save());
 
