@@ -153,7 +153,7 @@ function asPdfError(err: unknown, passwordGiven: boolean): unknown {
     // pdfjs: code 1 = a password is needed, 2 = the one given is wrong.
     return e.passwordCode === 2 || passwordGiven
       ? new DocVaultError('WRONG_PASSWORD', 'The PDF is encrypted and the password given does not open it.')
-      : new DocVaultError('ENCRYPTED_PDF', 'The PDF is encrypted. Upload it again with its password, or an unencrypted copy.');
+      : new DocVaultError('ENCRYPTED_PDF', 'The PDF is encrypted: give its password (the console asks for it; or POST /tasks/{id}/password), or upload an unencrypted copy.');
   }
   if (e.code) return new DocVaultError(e.code as DocVaultError['code'], e.message);
   return new DocVaultError('CORRUPT_DOCUMENT', `The PDF cannot be read: ${e.message}`);
