@@ -233,4 +233,24 @@ describe('README against npm start', () => {
     const task = await waitFor('the encrypted file\'s task to finish', async () => (await tasks()).find((t) => t.fileName === 'locked.pdf' && (t.status === 'COMPLETED' || t.status === 'FAILED')), 240_000, 1000);
     expect(task.status, JSON.stringify(task.error)).toBe('COMPLETED');
   }, 300_000);
+
+  it('every line the functions logged meanwhile is a JSON entry (no library warning in plain text)', async () => {
+    const [launch] = readdirSync(dataRoot).filter((n) => /^\d{8}_\d{6}$/.test(n));
+    const logs = join(dataRoot, launch!, 'logs');
+    const files = readdirSync(logs).filter((f) => f.endsWith('.log'));
+    expect(files).toEqual(expect.arrayContaining(['upload.log', 'api.log', 'dispatch.log', 'ocr-worker.log']));
+    const plain: string[] = [];
+    for (const file of files) {
+      for (const line of readFileSync(join(logs, file), 'utf8').split('\n').filter(Boolean)) {
+        try {
+          JSON.parse(line);
+        } catch {
+          plain.push(`${file}: ${line}`);
+        }
+      }
+    }
+    expect(plain).toEqual([]);
+    // The worker read documents, so its log was written to (a reader of an empty log would pass).
+    expect(readFileSync(join(logs, 'ocr-worker.log'), 'utf8')).toMatch(/"severity"/);
+  });
 });
