@@ -9,7 +9,7 @@ export function registerIngestCommand(program: Command): void {
     .argument('<dir>', 'folder to ingest, recursively')
     .requiredOption('--user <email>', 'the user the documents belong to')
     .option('--concurrency <n>', 'uploads at once (default: 16)', positiveInt)
-    .option('--priority <p>', 'high, normal or low (default: by size, as for any upload)')
+    .option('--priority <p>', 'high, normal or low: the order of this user\'s own held-back tasks (ingested files go to the bulk lane whatever it says)')
     .option('--language <lang>', 'document language(s), e.g. eng or eng+deu; repeatable (default: eng)', collect)
     .option('--include <glob>', 'only matching files (a glob without / matches the file name); repeatable', collect)
     .option('--exclude <glob>', 'leave matching files out; repeatable', collect)

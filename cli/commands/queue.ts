@@ -5,7 +5,7 @@ import { positiveInt } from './parse.ts';
 export function registerQueueCommand(program: Command): void {
   const queue = program
     .command('queue')
-    .description('queue care over every user\'s tasks (environment as for the functions: GOOGLE_CLOUD_PROJECT, RESULTS_BUCKET, USER_HASH_SECRET, …)')
+    .description('queue care over every user\'s tasks: the running local suite of npm start by itself, or the functions\' environment (GOOGLE_CLOUD_PROJECT, RESULTS_BUCKET, USER_HASH_SECRET, …)')
     .option('--local', 'against the local suite of npm start: its emulator ports, buckets and secret for whatever is not set');
   const run = async (name: 'stats' | 'failed' | 'requeue-failed' | 'recover-stale' | 'release-queued' | 'cleanup', opts: object) => {
     const { runQueueSubcommand } = await import('../queue-command.ts');
