@@ -61,9 +61,11 @@ describe.skipIf(!hasGcloud)('the real `gcloud storage` CLI against the emulator'
     // gcloud's multipart messages break lines with LF: the CR before the closing delimiter is the file's.
     const pdfEnd = Buffer.concat([randomBytes(2000), Buffer.from('startxref\r116\r%%EOF\r')]);
     writeFileSync(join(work, 'ends-in-cr.pdf'), pdfEnd);
-    await gcloud('cp', join(work, 'ends-in-cr.pdf'), 'gs://cli-bucket/docs/ends-in-cr.pdf');
-    const [stored] = await storage.bucket('cli-bucket').file('docs/ends-in-cr.pdf').download();
+    await gcloud('cp', join(work, 'ends-in-cr.pdf'), 'gs://cli-bucket/scans/ends-in-cr.pdf');
+    const file = storage.bucket('cli-bucket').file('scans/ends-in-cr.pdf');
+    const [stored] = await file.download();
     expect(stored.equals(pdfEnd)).toBe(true);
+    await file.delete(); // the listings below count the bucket's objects
   });
 
   it('cp uploads >= 8 MiB resumably and downloads it back intact', async () => {
