@@ -124,6 +124,11 @@ function printReport(io: Io, r: IngestReport, monitor: MonitorReport | null): vo
   for (const c of r.conflicts) io.stdout.write(`conflict  ${c}  (another object with different content has this name; left alone)\n`);
   if (!r.dryRun && r.outcomes.uploaded > 0) io.stdout.write(`batch ${r.batchId}: its progress at GET /batches/${r.batchId}\n`);
   if (!monitor) return;
+  if (monitor.tasks === 0) {
+    // A rerun over unchanged files submits nothing: their tasks are the earlier runs' (not "0 completed of 0").
+    io.stdout.write(`tasks: none submitted by this run${o.unchanged ? ` (${count(o.unchanged, 'file')} unchanged since an earlier run, whose tasks GET /tasks shows)` : ''}\n`);
+    return;
+  }
   io.stdout.write(
     `tasks: ${monitor.completed} completed, ${monitor.failedCount} failed` + (monitor.cancelled ? `, ${monitor.cancelled} cancelled` : '') + ` of ${monitor.tasks} (${(monitor.elapsedMs / 1000).toFixed(1)} s)\n`,
   );

@@ -191,5 +191,9 @@ describe('docvault ingest against the emulators', () => {
     expect(await tasksOfUser()).toBe(DOCUMENTS + 1);
     const again = await ingest(storage, base());
     expect(again.outcomes.uploaded).toBe(0);
+    // --monitor on a rerun that submits nothing says so (it said "tasks: 0 completed, 0 failed of 0").
+    const rerun = io();
+    expect(await runIngestCommand(dir, { user, monitor: true }, rerun)).toBe(0);
+    expect(rerun.out()).toContain(`tasks: none submitted by this run (${DOCUMENTS} files unchanged since an earlier run, whose tasks GET /tasks shows)\n`);
   });
 });
