@@ -4,7 +4,9 @@
  * that function expects an OEM number, so in Node every worker loads the core with the legacy engine (3.5 MB of WASM
  * instead of 2.9) even for LSTM-only reading (tesseract.js issue 1034). Here the boolean is turned back into the OEM
  * it stands for: an LSTM-only worker loads the LSTM-only core, a legacy one (OSD) still the legacy core.
- * Measured on a worker's start (bench/RESULTS.md): ~100–150 ms less CPU and ~20 MB less RSS; pages read the same.
+ * Measured (bench/RESULTS.md): a worker starts on ~40% less CPU (0.23 against 0.39 s) and bench:pdf's peak is 11–25 MB
+ * lower with the same text and CPU; the first page of a new worker takes ~0.2 CPU-s more (the compile work moves
+ * from the start to the first read), so a one-image `docvault ocr` costs the same CPU.
  *
  * A data: URL rather than a file: a worker thread that loads a .ts file first loads Node's type stripper
  * (~40 ms CPU and ~0.1 s of a cold start), and tsc copies no .js file into the build.
