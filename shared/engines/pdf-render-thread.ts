@@ -205,31 +205,17 @@ async function render(page: PDFPageProxy, area: RenderArea, maxOperators: number
       }
       throw err;
     }
-    return { width, height, data: greyOf(target, width, height) };
+    const rgba = target.context.getImageData(0, 0, width, height).data;
+    const grey = new Uint8Array(width * height);
+    for (let i = 0, j = 0; i < grey.length; i++, j += 4) {
+      // ITU-R BT.601 luma, in integers.
+      grey[i] = (rgba[j]! * 299 + rgba[j + 1]! * 587 + rgba[j + 2]! * 114) / 1000;
+    }
+    return { width, height, data: grey };
   } finally {
     canvasFactory.destroy(target);
     page.cleanup();
   }
-}
-
-/**
- * Rows read back from the canvas at a time. Read back whole, a 300-dpi Letter page is a 34 MB RGBA copy on the
- * thread's heap beside the canvas's own: in bands the copy is ~1 MB, so the thread's peak and its garbage
- * collections (two mark-compacts a page when whole, bench/RESULTS.md) do not grow with the page.
- */
-const READBACK_ROWS = 128;
-
-/** The canvas's pixels as 8-bit grey (ITU-R BT.601 luma, in integers), read back a band of rows at a time. */
-function greyOf(target: CanvasAndContext, width: number, height: number): Uint8Array {
-  const grey = new Uint8Array(width * height);
-  for (let top = 0; top < height; top += READBACK_ROWS) {
-    const rows = Math.min(READBACK_ROWS, height - top);
-    const rgba = target.context.getImageData(0, top, width, rows).data;
-    for (let i = top * width, j = 0; j < rgba.length; i++, j += 4) {
-      grey[i] = (rgba[j]! * 299 + rgba[j + 1]! * 587 + rgba[j + 2]! * 114) / 1000;
-    }
-  }
-  return grey;
 }
 
 async function readTextLayer(page: PDFPageProxy): Promise<TextLayer | null> {
