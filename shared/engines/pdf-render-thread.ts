@@ -117,8 +117,9 @@ async function handle(request: Request): Promise<{ value: unknown; transfer?: Ar
       await checkOperatorCount(request.index, request.maxOperators);
       return { value: await readTextLayer(await getPage(request.index)) };
     case 'render': {
-      await checkOperatorCount(request.index, request.maxOperators);
-      const grey = await render(await getPage(request.index), request.area, request.maxOperators);
+      const count = await checkOperatorCount(request.index, request.maxOperators);
+      const page = await getPage(request.index);
+      const grey = (count !== null && count <= SCAN_PAGE_OPERATORS ? await bilevelScan(page, request.area) : null) ?? (await render(page, request.area, request.maxOperators));
       return { value: grey, transfer: [grey.data.buffer as ArrayBuffer] };
     }
     case 'drawsNothing':
@@ -148,9 +149,9 @@ async function close(): Promise<void> {
  * seconds (and gigabytes) building its operator list; a page it cannot count is left to the check
  * during the render.
  */
-async function checkOperatorCount(index: number, maxOperators: number): Promise<void> {
+async function checkOperatorCount(index: number, maxOperators: number): Promise<number | null> {
   const counter = operatorCounter();
-  if (!operators || !counter) return;
+  if (!operators || !counter) return null;
   let counted = operators.pages.get(index);
   if (!counted) {
     // A content stream decoding to more than this many bytes per allowed operator is left to the render's check.
@@ -161,6 +162,7 @@ async function checkOperatorCount(index: number, maxOperators: number): Promise<
   if (count !== null && count > maxOperators) {
     throw new OperatorLimitError(`Page ${index + 1} draws more than ${maxOperators} operations (counted before rendering); it is too complex to read.`);
   }
+  return count;
 }
 
 /** The open document's operator counter: pdf-lib parses the file once, at the first page that needs it. */
@@ -216,6 +218,43 @@ async function render(page: PDFPageProxy, area: RenderArea, maxOperators: number
     canvasFactory.destroy(target);
     page.cleanup();
   }
+}
+
+/** A scanned page's content stream: save, place the image, draw it, restore (img2pdf, office scanners). */
+const SCAN_PAGE_OPERATORS = 8;
+
+/**
+ * A page that is one 1-bit image drawn over the whole page at the resolution asked for (a CCITT G4 or JBIG2 scan at
+ * its own DPI), as grey pixels straight from the image pdfjs decoded: the same pixels the canvas gives (pdfjs paints
+ * such an image 1:1), without turning it into RGBA, painting it, drawing it onto the page and reading it back, ~0.2
+ * CPU-s of a 300-dpi page's ~0.23 (bench/RESULTS.md). Null for anything else, which the canvas renders.
+ */
+async function bilevelScan(page: PDFPageProxy, area: RenderArea): Promise<GreyPixels | null> {
+  const [x0, y0, x1, y1] = page.view as [number, number, number, number];
+  if (page.rotate % 360 !== 0 || x0 !== 0 || y0 !== 0 || area.x !== 0 || area.y !== 0) return null;
+  const ops = await page.getOperatorList();
+  const drawn = ops.fnArray.map((fn, i) => ({ fn, args: ops.argsArray[i] as unknown[] })).filter((op) => op.fn !== pdfjs.OPS.dependency);
+  const [save, place, paint, restore] = drawn;
+  if (drawn.length !== 4 || save!.fn !== pdfjs.OPS.save || place!.fn !== pdfjs.OPS.transform || paint!.fn !== pdfjs.OPS.paintImageXObject || restore!.fn !== pdfjs.OPS.restore) return null;
+  // The image's unit square onto the whole page, upright: [width 0 0 height 0 0].
+  const [a, b, c, d, e, f] = place!.args as number[];
+  if (a !== x1 || b !== 0 || c !== 0 || d !== y1 || e !== 0 || f !== 0) return null;
+  const image = await new Promise<{ width: number; height: number; kind: number; data?: Uint8Array } | null>((resolve) =>
+    page.objs.get(paint!.args[0] as string, resolve, () => resolve(null)),
+  );
+  if (!image?.data || image.kind !== pdfjs.ImageKind.GRAYSCALE_1BPP || image.width !== area.width || image.height !== area.height) return null;
+  const { width, height, data: bits } = image;
+  const rowBytes = (width + 7) >> 3;
+  if (bits.length < rowBytes * height) return null;
+  // A set bit is white: pdfjs has already applied the image's /Decode.
+  const grey = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * rowBytes;
+    const out = y * width;
+    for (let x = 0; x < width; x++) grey[out + x] = (bits[row + (x >> 3)]! << (x & 7)) & 0x80 ? 255 : 0;
+  }
+  page.cleanup();
+  return { width, height, data: grey };
 }
 
 async function readTextLayer(page: PDFPageProxy): Promise<TextLayer | null> {

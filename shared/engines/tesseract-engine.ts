@@ -11,6 +11,7 @@ import type { GreyImage, OcrEngine, OrientationGuess, RecognizedPage, Recognized
 import type { Orientation } from '../core/result.ts';
 import { availableCores } from './available-cores.ts';
 import type { ModelStore } from './model-store.ts';
+import { CORE_LOADED_STATUS, tesseractWorkerUrl } from './tesseract-worker-script.ts';
 
 const { createWorker, OEM, PSM } = Tesseract;
 type Worker = Tesseract.Worker;
@@ -44,6 +45,8 @@ export interface EngineStats {
   loadedLanguages: string[];
   pagesRead: number;
   workersStarted: number;
+  /** The WASM core the page workers loaded (its file name), once one has started. */
+  core?: string;
 }
 
 export class TesseractEngine implements OcrEngine {
@@ -58,6 +61,7 @@ export class TesseractEngine implements OcrEngine {
   private osdQueue: Promise<unknown> = Promise.resolve();
   private pagesRead = 0;
   private workersStarted = 0;
+  private core: string | undefined;
   private closed = false;
 
   constructor(options: TesseractEngineOptions) {
@@ -80,6 +84,7 @@ export class TesseractEngine implements OcrEngine {
       loadedLanguages: [...new Set(this.slots.flatMap((s) => (s.languages ? s.languages.split('+') : [])))].sort(),
       pagesRead: this.pagesRead,
       workersStarted: this.workersStarted,
+      ...(this.core ? { core: this.core } : {}),
     };
   }
 
@@ -230,6 +235,11 @@ export class TesseractEngine implements OcrEngine {
       langPath,
       gzip: false,
       cacheMethod: 'none',
+      // Our worker script: the LSTM-only core (tesseract-worker-script.ts). tesseract.js hands the URL to `new Worker`.
+      workerPath: tesseractWorkerUrl() as unknown as string,
+      logger: (m: { status?: string; core?: string }) => {
+        if (m.status === CORE_LOADED_STATUS) this.core = m.core;
+      },
       // Without a handler an error inside the worker thread takes the whole process down.
       errorHandler: (err: unknown) => {
         failure = err;

@@ -41,6 +41,21 @@ describe('TesseractEngine.warmUp', () => {
   });
 });
 
+describe('the WASM cores', () => {
+  it('page workers load the LSTM-only core; orientation detection still has the legacy engine it needs', async () => {
+    const engine = new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1 });
+    try {
+      const page = await engine.recognize(await firstPage('tessjs_testocr.png'), options);
+      expect(page.text).toMatch(/quick brown dog/);
+      expect(engine.stats().core).toMatch(/^tesseract-core(-\w+)*-lstm$/);
+      const guess = await engine.detectOrientation(await firstPage('tessjs_testocr.png'));
+      expect(guess).toMatchObject({ degrees: 0, script: 'Latin' });
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
 describe('bilevel pages', () => {
   it('a 1-bit page (read as PBM) gives the text of the same pixels as grey (PGM)', async () => {
     const grey = await firstPage('tess_phototest.tif');
