@@ -12,12 +12,22 @@
 // (the CLI's sources, the format list, package.json, commander): an edit shows the new help at once.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { registerHooks, stripTypeScriptTypes } from 'node:module';
+import * as nodeModule from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
+
+// Imported as a namespace so that an older Node (the system's, when the file is run by its path or after
+// `npm link`) gets this line rather than a SyntaxError naming a function it lacks.
+if (typeof nodeModule.registerHooks !== 'function') {
+  process.stderr.write(
+    `UNSUPPORTED_RUNTIME: docvault needs Node.js 22.15 or later (this is ${process.version}); ` +
+      'run `npx docvault` in the project folder, which uses the project\'s own Node.\n',
+  );
+  process.exit(2);
+}
 
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`);
@@ -36,7 +46,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
 function keepStrippedTypeScript() {
   const root = pathToFileURL(ROOT + '/').href;
   const dir = join(ROOT, 'node_modules/.cache/docvault-cli/stripped');
-  registerHooks({
+  nodeModule.registerHooks({
     load(url, context, nextLoad) {
       if (!url.startsWith(root) || !url.endsWith('.ts') || url.includes('/node_modules/')) return nextLoad(url, context);
       const path = fileURLToPath(url);
@@ -100,7 +110,7 @@ function stripQuietly(source) {
   const emitWarning = process.emitWarning;
   process.emitWarning = () => undefined;
   try {
-    return stripTypeScriptTypes(source, { mode: 'strip' });
+    return nodeModule.stripTypeScriptTypes(source, { mode: 'strip' });
   } finally {
     process.emitWarning = emitWarning;
   }
