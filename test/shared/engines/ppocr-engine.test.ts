@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { characterErrorRate } from '../../../shared/core/text-metrics.ts';
 import type { GreyImage } from '../../../shared/core/ports.ts';
 import { DocVaultError } from '../../../shared/core/errors.ts';
-import { connectedRegions, cutBand, PaddleOcrEngine } from '../../../shared/engines/ppocr-engine.ts';
+import { connectedRegions, cutBand, PaddleOcrEngine, resizeRegion } from '../../../shared/engines/ppocr-engine.ts';
 import { generateTables } from '../../../bench/accuracy-generate.ts';
 import { bagOfWordsError } from '../../../bench/accuracy-metrics.ts';
 import { fixture, groundTruth } from '../../support/fixtures.ts';
@@ -42,6 +42,22 @@ describe('PaddleOcrEngine', () => {
     const lines = read.text.trim().split('\n');
     expect(lines).toHaveLength(firstCells.length);
     lines.forEach((line, i) => expect(line.startsWith(firstCells[i]!)).toBe(true));
+  }, 120_000);
+
+  it("keeps the words an earlier read was sure of as that read has them, and reads the rest of the page itself", async () => {
+    const page = await grey(fixture('tessjs_testocr.png'));
+    const own = await engine.recognize(page, OPTIONS);
+    // An earlier read as tesseract gives one: tight word boxes, sure of the first line (its words marked here
+    // by a text the recogniser would not produce), unsure of the rest.
+    const earlier = own.words.map((w) => {
+      const quarter = (w.bbox.y1 - w.bbox.y0) / 4;
+      const bbox = { x0: w.bbox.x0, y0: Math.round(w.bbox.y0 + quarter), x1: w.bbox.x1, y1: Math.round(w.bbox.y1 - quarter) };
+      return w.line === 0 ? { ...w, bbox, text: `<${w.text}>`, confidence: 99 } : { ...w, bbox, confidence: 40 };
+    });
+    const read = await engine.recognize(page, { ...OPTIONS, knownWords: earlier });
+    const lines = read.text.trim().split('\n');
+    expect(lines[0]).toBe(own.text.trim().split('\n')[0]!.split(' ').map((w) => `<${w}>`).join(' '));
+    expect(lines.slice(1).join('\n')).toBe(own.text.trim().split('\n').slice(1).join('\n'));
   }, 120_000);
 
   it('refuses a language its model cannot read', async () => {
@@ -107,5 +123,23 @@ describe('stopping a page', () => {
     const controller = new AbortController();
     controller.abort(new DocVaultError('DOCUMENT_TOO_COMPLEX', 'Over the document budget.'));
     await expect(engine.recognize(await grey(fixture('tessjs_simple_png.png')), { ...OPTIONS, signal: controller.signal })).rejects.toMatchObject({ code: 'DOCUMENT_TOO_COMPLEX' });
+  });
+});
+
+describe('resizeRegion', () => {
+  // A 20×10 page: black on its left half, white on its right.
+  const page: GreyImage = { width: 20, height: 10, dpi: 300, data: Uint8Array.from({ length: 200 }, (_, i) => (i % 20 < 10 ? 0 : 255)) };
+
+  it('enlarges a region as sharp did (bilinear), keeping each side its level and the edge between them', () => {
+    const out = resizeRegion(page, 40, 48, { x0: 5, y0: 2, x1: 15, y1: 8 });
+    expect(out).toHaveLength(40 * 48);
+    expect(out[0]).toBe(0);
+    expect(out[39]).toBe(255);
+    expect(out[19]! < 128 && out[20]! > 128).toBe(true);
+  });
+
+  it('reduces by averaging, not by picking pixels', () => {
+    const striped: GreyImage = { width: 8, height: 1, dpi: 300, data: Uint8Array.from([0, 255, 0, 255, 0, 255, 0, 255]) };
+    for (const v of resizeRegion(striped, 2, 1)) expect(Math.abs(v - 128)).toBeLessThan(40);
   });
 });
