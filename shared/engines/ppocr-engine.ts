@@ -188,68 +188,11 @@ export function cutBand(image: GreyImage, box: LineBox): GreyImage {
   return { width, height, data, dpi: image.dpi };
 }
 
-async function resizeGrey(image: GreyImage, width: number, height: number): Promise<Uint8Array> {
-  const pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 1 } });
+async function resizeGrey(image: GreyImage, width: number, height: number, region?: PixelBox): Promise<Uint8Array> {
+  let pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 1 } });
+  if (region) pipeline = pipeline.extract({ left: region.x0, top: region.y0, width: region.x1 - region.x0, height: region.y1 - region.y0 });
   const data = await pipeline.resize(width, height, { fit: 'fill', kernel: 'linear' }).extractChannel(0).raw().toBuffer();
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
-}
-
-/** For each output position, the source positions and weights of a triangle filter as wide as the scale (at least 1). */
-function filterTaps(outSize: number, inSize: number, inStart: number): { first: Int32Array; weights: Float32Array[] } {
-  const scale = inSize / outSize;
-  const support = Math.max(1, scale);
-  const first = new Int32Array(outSize);
-  const weights: Float32Array[] = [];
-  for (let i = 0; i < outSize; i++) {
-    const centre = (i + 0.5) * scale - 0.5;
-    const lo = Math.max(0, Math.floor(centre - support) + 1);
-    const hi = Math.min(inSize - 1, Math.ceil(centre + support) - 1);
-    const w = new Float32Array(Math.max(1, hi - lo + 1));
-    let sum = 0;
-    for (let j = lo; j <= hi; j++) sum += w[j - lo] = Math.max(0, 1 - Math.abs(j - centre) / support);
-    if (sum === 0) w[0] = sum = 1;
-    for (let k = 0; k < w.length; k++) w[k]! /= sum;
-    first[i] = inStart + Math.min(lo, inSize - 1);
-    weights.push(w);
-  }
-  return { first, weights };
-}
-
-/**
- * A region of a grey image resized (a triangle filter: bilinear when enlarging, averaging when reducing), in
- * JavaScript: a line image is small, and a libvips call per line cost ~2 ms of CPU, ~0.2 CPU-s a form.
- */
-export function resizeRegion(image: GreyImage, width: number, height: number, region: PixelBox = { x0: 0, y0: 0, x1: image.width, y1: image.height }): Uint8Array {
-  const xs = filterTaps(width, region.x1 - region.x0, region.x0);
-  const ys = filterTaps(height, region.y1 - region.y0, region.y0);
-  // Rows first: each source row the output needs, resized across.
-  const rowsNeeded = new Map<number, Float32Array>();
-  const across = (y: number): Float32Array => {
-    let row = rowsNeeded.get(y);
-    if (row) return row;
-    row = new Float32Array(width);
-    const offset = y * image.width;
-    for (let x = 0; x < width; x++) {
-      const w = xs.weights[x]!;
-      const start = offset + xs.first[x]!;
-      let v = 0;
-      for (let k = 0; k < w.length; k++) v += w[k]! * image.data[start + k]!;
-      row[x] = v;
-    }
-    rowsNeeded.set(y, row);
-    return row;
-  };
-  const out = new Uint8Array(width * height);
-  for (let y = 0; y < height; y++) {
-    const w = ys.weights[y]!;
-    const rows = Array.from(w, (_, k) => across(ys.first[y]! + k));
-    for (let x = 0; x < width; x++) {
-      let v = 0;
-      for (let k = 0; k < w.length; k++) v += w[k]! * rows[k]![x]!;
-      out[y * width + x] = Math.min(255, Math.max(0, Math.round(v)));
-    }
-  }
-  return out;
 }
 
 /** Grey pixels as a 1×3×H×W tensor, each channel normalised with its own mean and spread. */
@@ -381,7 +324,7 @@ async function readLine({ ort, rec, dictionary }: Models, image: GreyImage, box:
   const band = box.slope === 0 ? undefined : cutBand(image, box);
   const boxHeight = band ? band.height : box.y1 - box.y0;
   const width = Math.min(REC_MAX_WIDTH, Math.max(8, Math.round((boxWidth * REC_HEIGHT) / boxHeight)));
-  const pixels = band ? resizeRegion(band, width, REC_HEIGHT) : resizeRegion(image, width, REC_HEIGHT, box);
+  const pixels = band ? await resizeGrey(band, width, REC_HEIGHT) : await resizeGrey(image, width, REC_HEIGHT, box);
   const output = await rec.run({ [rec.inputNames[0]!]: toTensor(ort, pixels, width, REC_HEIGHT, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]) });
   const probs = output[rec.outputNames[0]!]!;
   const [, steps, classes] = probs.dims as [number, number, number];

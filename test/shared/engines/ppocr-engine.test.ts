@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { characterErrorRate } from '../../../shared/core/text-metrics.ts';
 import type { GreyImage } from '../../../shared/core/ports.ts';
 import { DocVaultError } from '../../../shared/core/errors.ts';
-import { connectedRegions, cutBand, PaddleOcrEngine, resizeRegion } from '../../../shared/engines/ppocr-engine.ts';
+import { connectedRegions, cutBand, PaddleOcrEngine } from '../../../shared/engines/ppocr-engine.ts';
 import { generateTables } from '../../../bench/accuracy-generate.ts';
 import { bagOfWordsError } from '../../../bench/accuracy-metrics.ts';
 import { fixture, groundTruth } from '../../support/fixtures.ts';
@@ -126,20 +126,3 @@ describe('stopping a page', () => {
   });
 });
 
-describe('resizeRegion', () => {
-  // A 20×10 page: black on its left half, white on its right.
-  const page: GreyImage = { width: 20, height: 10, dpi: 300, data: Uint8Array.from({ length: 200 }, (_, i) => (i % 20 < 10 ? 0 : 255)) };
-
-  it('enlarges a region as sharp did (bilinear), keeping each side its level and the edge between them', () => {
-    const out = resizeRegion(page, 40, 48, { x0: 5, y0: 2, x1: 15, y1: 8 });
-    expect(out).toHaveLength(40 * 48);
-    expect(out[0]).toBe(0);
-    expect(out[39]).toBe(255);
-    expect(out[19]! < 128 && out[20]! > 128).toBe(true);
-  });
-
-  it('reduces by averaging, not by picking pixels', () => {
-    const striped: GreyImage = { width: 8, height: 1, dpi: 300, data: Uint8Array.from([0, 255, 0, 255, 0, 255, 0, 255]) };
-    for (const v of resizeRegion(striped, 2, 1)) expect(Math.abs(v - 128)).toBeLessThan(40);
-  });
-});
