@@ -121,14 +121,16 @@ function joinsLeft(chars: readonly CharAt[], i: number): boolean {
 }
 
 /**
- * A line's words with a number split after its decimal mark joined again ("837." "95" → "837.95"): tesseract
- * splits a monospaced amount there, as the blank runs beside a point look like a space (see joinsLeft).
+ * A line's words with a number split after a decimal mark or a date's separator joined again ("837." "95" →
+ * "837.95", "25-" "06-18" → "25-06-18"): tesseract splits a monospaced amount after its point, as the blank runs
+ * beside a point look like a space (see joinsLeft), and a line read partly by tesseract and partly by the second
+ * engine splits where the two reads meet (a receipt's date: "25-" recognised, "06-18" tesseract's sure word).
  */
-export function joinDecimalNumbers(words: readonly WordBox[]): WordBox[] {
+export function joinSplitNumbers(words: readonly WordBox[]): WordBox[] {
   const joined: WordBox[] = [];
   for (const word of words) {
     const last = joined.at(-1);
-    if (last && /\d[.,]$/.test(last.text) && /^\d/.test(word.text)) {
+    if (last && /\d[.,/-]$/.test(last.text) && /^\d/.test(word.text)) {
       joined[joined.length - 1] = {
         text: last.text + word.text,
         bbox: { x0: last.bbox.x0, y0: Math.min(last.bbox.y0, word.bbox.y0), x1: word.bbox.x1, y1: Math.max(last.bbox.y1, word.bbox.y1) },

