@@ -6,7 +6,6 @@
  * more like text wins.
  */
 import type { GreyImage, OcrEngine, RecognizedPage, RecognizeOptions } from './ports.ts';
-import { readsRuledTableInRows } from './page-grid.ts';
 import { readQuality } from './read-quality.ts';
 import { medianWordHeight } from './text-lines.ts';
 import type { PageStrategy } from './result.ts';
@@ -94,7 +93,7 @@ export async function secondReadSettles(
   options: RecognizeOptions,
   second: OcrEngine | undefined,
 ): Promise<{ read?: EngineRead; earlier?: SecondRead }> {
-  if (!secondEngineReads(second, options) || isCleanRead(first.recognized) || readsRuledTableInRows(first.recognized, first.image)) return {};
+  if (!secondEngineReads(second, options) || isCleanRead(first.recognized)) return {};
   const skewDegrees = first.recognized.skewDegrees;
   const recognized = await second.recognize(first.image, secondReadOptions(options, first.recognized));
   const earlier = { recognized, orientation: first.orientation, skewDegrees };
@@ -102,10 +101,13 @@ export async function secondReadSettles(
   return { read: keptSecondRead(first.recognized, recognized, strategyOf(engine, first.recognized, 'clean read'), second) };
 }
 
-/** The second engine reads the page at the skew and with the word height the first read measured. */
+/**
+ * The second engine reads the page at the skew and with the word height the first read measured, and is handed
+ * that read's words: the lines it was sure of need not be read again.
+ */
 function secondReadOptions(options: RecognizeOptions, first: RecognizedPage): RecognizeOptions {
   const wordHeightPx = medianWordHeight(first.words);
-  return { ...options, skewDegrees: first.skewDegrees, ...(wordHeightPx ? { wordHeightPx } : {}) };
+  return { ...options, skewDegrees: first.skewDegrees, knownWords: first.words, ...(wordHeightPx ? { wordHeightPx } : {}) };
 }
 
 /**
@@ -140,7 +142,6 @@ export async function readWithSecondOpinion(
 ): Promise<EngineRead> {
   if (!secondEngineReads(second, options)) return first;
   if (isCleanRead(first.recognized)) return first;
-  if (readsRuledTableInRows(first.recognized, image)) return { ...first, strategy: { ...first.strategy, reason: 'ruled table read in rows' } };
   const skewDegrees = first.recognized.skewDegrees;
   const recognized =
     earlier && earlier.orientation === first.orientation && earlier.skewDegrees === skewDegrees ? earlier.recognized : await second.recognize(image, secondReadOptions(options, first.recognized));

@@ -93,6 +93,11 @@ export interface RecognizeOptions {
   level?: boolean;
   /** The height of the page's words (median word box, px) measured by an earlier read: an engine may scale the page by it. */
   wordHeightPx?: number;
+  /**
+   * An earlier read's words of the same pixels (after turning by `skewDegrees`): an engine may keep the lines
+   * that read was sure of rather than read them again (text-lines.ts, sureWordsOf).
+   */
+  knownWords?: readonly RecognizedWord[];
 }
 
 export interface OrientationGuess {

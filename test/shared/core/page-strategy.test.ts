@@ -38,9 +38,11 @@ describe('the second read of an unsure page', () => {
     return { text: words.map((w) => w.text).join('\n'), confidence: 50, words, skewDegrees: 1.5, width: 8, height: 8 };
   };
 
-  it('is given the skew and the word height the first read measured', async () => {
+  it("is given the skew and the word height the first read measured, and its words (the sure ones need no second read)", async () => {
     const second = countingEngine();
-    await readWithSecondOpinion(inked, { recognized: unsure(20), strategy: { engine: 'first', scale: 1, reason: 'clean read' }, orientation: 0 }, OPTIONS, second);
+    const first = unsure(20);
+    await readWithSecondOpinion(inked, { recognized: first, strategy: { engine: 'first', scale: 1, reason: 'clean read' }, orientation: 0 }, OPTIONS, second);
     expect(second.options).toMatchObject({ skewDegrees: 1.5, wordHeightPx: 22 });
+    expect(second.options?.knownWords).toBe(first.words);
   });
 });

@@ -44,6 +44,22 @@ describe('PaddleOcrEngine', () => {
     lines.forEach((line, i) => expect(line.startsWith(firstCells[i]!)).toBe(true));
   }, 120_000);
 
+  it("keeps the words an earlier read was sure of as that read has them, and reads the rest of the page itself", async () => {
+    const page = await grey(fixture('tessjs_testocr.png'));
+    const own = await engine.recognize(page, OPTIONS);
+    // An earlier read as tesseract gives one: tight word boxes, sure of the first line (its words marked here
+    // by a text the recogniser would not produce), unsure of the rest.
+    const earlier = own.words.map((w) => {
+      const quarter = (w.bbox.y1 - w.bbox.y0) / 4;
+      const bbox = { x0: w.bbox.x0, y0: Math.round(w.bbox.y0 + quarter), x1: w.bbox.x1, y1: Math.round(w.bbox.y1 - quarter) };
+      return w.line === 0 ? { ...w, bbox, text: `<${w.text}>`, confidence: 99 } : { ...w, bbox, confidence: 40 };
+    });
+    const read = await engine.recognize(page, { ...OPTIONS, knownWords: earlier });
+    const lines = read.text.trim().split('\n');
+    expect(lines[0]).toBe(own.text.trim().split('\n')[0]!.split(' ').map((w) => `<${w}>`).join(' '));
+    expect(lines.slice(1).join('\n')).toBe(own.text.trim().split('\n').slice(1).join('\n'));
+  }, 120_000);
+
   it('refuses a language its model cannot read', async () => {
     expect(engine.reads(['deu'])).toBe(false);
     await expect(engine.recognize(await grey(fixture('tessjs_simple_png.png')), { ...OPTIONS, languages: ['deu'] })).rejects.toMatchObject({ code: 'ENGINE_FAILURE' });
@@ -109,3 +125,4 @@ describe('stopping a page', () => {
     await expect(engine.recognize(await grey(fixture('tessjs_simple_png.png')), { ...OPTIONS, signal: controller.signal })).rejects.toMatchObject({ code: 'DOCUMENT_TOO_COMPLEX' });
   });
 });
+
