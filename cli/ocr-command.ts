@@ -7,7 +7,7 @@ import type { PageProgress } from '../shared/core/pipeline.ts';
 import type { Ocr } from '../shared/engines/index.ts';
 import { OUTPUTS, renderOutputs, OutputFormat } from '../shared/outputs/index.ts';
 import { errorLine, reportCliError, cliError } from './cli-errors.ts';
-import { cutToPages, parsePageSelection, renumberPages, type PageSelection } from './page-selection.ts';
+import { cutToPages, describeSelection, parsePageSelection, renumberPages, type PageSelection } from './page-selection.ts';
 
 export { OutputFormat } from '../shared/outputs/index.ts';
 
@@ -142,7 +142,7 @@ async function compileResultPatterns(): Promise<void> {
 async function readOne(ocr: Ocr, file: string, stem: string, options: OcrCommandOptions, io: Io, several: boolean): Promise<void> {
   const started = performance.now();
   const original = new Uint8Array(await readFile(file));
-  const { bytes, pages } = options.pages ? await cutToPages(original, options.pages) : { bytes: original, pages: null };
+  const { bytes, pages, pageCount } = options.pages ? await cutToPages(original, options.pages) : { bytes: original, pages: null, pageCount: 0 };
   // Per-page progress on a terminal, for documents of more than one page.
   const onProgress = (p: PageProgress) => {
     if (io.stderr.isTTY && p.total > 1) io.stderr.write(`\r${file}: page ${p.done}/${p.total}`);
@@ -164,7 +164,7 @@ async function readOne(ocr: Ocr, file: string, stem: string, options: OcrCommand
   const skipped = result.pages.filter((p) => p.source === 'text-layer').length;
   io.stderr.write(
     `${file}: ${result.pages.length} page${result.pages.length === 1 ? '' : 's'}` +
-      (options.pages ? ` (pages ${options.pages.text})` : '') +
+      (options.pages ? ` (${describeSelection(options.pages, pageCount)})` : '') +
       (options.lang === AUTO_LANGUAGE ? ` (auto: ${result.languages.join('+')})` : '') +
       (skipped ? ` (${skipped} from text layer)` : '') +
       (failed ? ` (${failed} failed)` : '') +

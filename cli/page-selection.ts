@@ -45,22 +45,37 @@ function isPdf(bytes: Uint8Array): boolean {
   return new TextDecoder().decode(bytes.subarray(0, 1024)).includes(PDF_MAGIC);
 }
 
-/** The document with only the chosen pages, and their original numbers. */
-export async function cutToPages(bytes: Uint8Array, selection: PageSelection): Promise<{ bytes: Uint8Array; pages: number[] | null }> {
+/**
+ * What the summary line says was read: the selection as typed when the document holds all of it, else
+ * the pages read and why not the rest ("--pages 1-3,7" of a 2-page document read pages 1-2, not quietly 1-3,7).
+ */
+export function describeSelection(selection: PageSelection, pageCount: number): string {
+  const beyond = selection.ranges.some(({ from, to }) => Math.max(from, to ?? from) > pageCount);
+  if (!beyond) return `pages ${selection.text}`;
+  const read = selectedPages(selection, pageCount);
+  return `pages ${read.join(',')} of ${selection.text}: the document has ${pageCount} page${pageCount === 1 ? '' : 's'}`;
+}
+
+/** The document with only the chosen pages, their original numbers, and how many pages it had. */
+export async function cutToPages(
+  bytes: Uint8Array,
+  selection: PageSelection,
+): Promise<{ bytes: Uint8Array; pages: number[] | null; pageCount: number }> {
   if (!isPdf(bytes)) {
     // An image is one page (a multi-page TIFF is read whole: the pipeline takes no page list).
     selectedPages(selection, 1);
-    return { bytes, pages: null };
+    return { bytes, pages: null, pageCount: 1 };
   }
   const { PDFDocument } = await import('pdf-lib');
   const source = await PDFDocument.load(bytes, { updateMetadata: false }).catch((err: Error) => {
     if (/encrypt/i.test(err.message)) throw new DocVaultError('INVALID_ARGUMENT', '--pages cannot cut an encrypted PDF; leave it out to read every page.');
     throw err;
   });
-  const pages = selectedPages(selection, source.getPageCount());
+  const pageCount = source.getPageCount();
+  const pages = selectedPages(selection, pageCount);
   const cut = await PDFDocument.create();
   for (const page of await cut.copyPages(source, pages.map((n) => n - 1))) cut.addPage(page);
-  return { bytes: await cut.save(), pages };
+  return { bytes: await cut.save(), pages, pageCount };
 }
 
 /** Puts the original page numbers back on a result read from a cut document. */

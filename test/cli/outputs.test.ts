@@ -93,6 +93,13 @@ describe('docvault ocr outputs', () => {
     expect(run.stderr).toMatch(/five\.pdf: 3 pages \(pages 2-3,5\)/);
   });
 
+  it('--pages reaching past the document reads the pages it has and says which, not the selection as typed', async () => {
+    const run = await docvault(['ocr', join(dir, 'five.pdf'), '--pages', '4-6,9', '-f', 'json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).pages.map((p: { number: number }) => p.number)).toEqual([4, 5]);
+    expect(run.stderr).toMatch(/five\.pdf: 2 pages \(pages 4,5 of 4-6,9: the document has 5 pages\)/);
+  });
+
   it('--pages beyond the document, or malformed, is INVALID_ARGUMENT', async () => {
     const beyond = await docvault(['ocr', join(dir, 'five.pdf'), '--pages', '9-']);
     expect(beyond.stderr).toMatch(/error INVALID_ARGUMENT: --pages 9-: the document has 5 pages/);
