@@ -10,6 +10,7 @@ import { OAuth2Client } from 'google-auth-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUploadHandler, type UploadContext } from '../../functions/upload/index.ts';
 import type { Caller } from '../../shared/adapters/auth.ts';
+import { GcsBlobStore } from '../../shared/adapters/storage.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { openPassword } from '../../shared/core/sealed-password.ts';
 import { userHashOf } from '../../shared/core/task.ts';
@@ -293,6 +294,26 @@ describe('upload: multipart', () => {
     const res = await fetchJson(upload.url, { headers: asUser(newUser().email) });
     expect(res.status).toBe(405);
     expect(res.body.error.code).toBe('METHOD_NOT_ALLOWED');
+  });
+
+  it('answers 422 STORAGE_REFUSED, not 500, when Cloud Storage refuses the write for good, and leaves nothing behind', async () => {
+    const user = newUser();
+    // The real adapter and emulator; the write carries more custom metadata than Cloud Storage's 8 KiB, which it refuses with a 400.
+    class OverfullMetadata extends GcsBlobStore {
+      override writeOnce(...[ref, data, type, metadata]: Parameters<GcsBlobStore['writeOnce']>) {
+        return super.writeOnce(ref, data, type, { ...metadata, padding: 'x'.repeat(9 * 1024) });
+      }
+    }
+    const refusing: UploadContext = { ...base, blobs: new OverfullMetadata(storage) };
+    const served = await serveHttpFunction('upload-refused', createUploadHandler(() => refusing));
+    try {
+      const res = await fetchJson(served.url, { method: 'POST', headers: asUser(user.email), body: form([{ data: PNG, name: 'refused.png' }]) });
+      expect(res.status).toBe(422);
+      expect(res.body.error).toMatchObject({ code: 'STORAGE_REFUSED', message: expect.stringMatching(/^Cloud Storage refused to write an object \(HTTP 400: /) });
+      expect(await objectsOf(user.userHash)).toEqual([]);
+    } finally {
+      await served.close();
+    }
   });
 });
 
