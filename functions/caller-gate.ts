@@ -9,6 +9,8 @@
  * - when a handler first asks for the caller (http-function.ts): every request it serves is
  *   counted, and refused when over. A request without a body (a GET) meets only this one: there is
  *   nothing to read before it, and only the handler knows which paths count (/health does not).
+ *   There too a known caller over their limits is refused before their credentials are verified
+ *   again: a flood of GETs with a valid ID token costs no signature check per request.
  *
  * A refusal is answered 429 RATE_LIMITED with Retry-After and counted, not logged one line each:
  * one line per user and period says how many were refused.
@@ -31,16 +33,13 @@ export interface CallerGate {
   identified(headers: IncomingHttpHeaders, userHash: string): void;
   /** Answers a refusal (RATE_LIMITED) and counts it for the next summary line. */
   refuse(res: ServerResponse, err: DocVaultError, userHash: string | undefined): void;
-}
-
-interface Gate extends CallerGate {
   /** The user hash these credentials identified before (least recently used forgotten first). */
   knownCaller(headers: IncomingHttpHeaders): string | undefined;
   /** RATE_LIMITED (thrown, Retry-After set) when admit() would refuse now; takes nothing. */
   checkOver(userHash: string, res: ServerResponse): void;
 }
 
-const gates = new Map<RateLimitedFunction, Gate>();
+const gates = new Map<RateLimitedFunction, CallerGate>();
 
 /**
  * A function's gate, from its config (the limits are per instance: instances share nothing). The
@@ -78,7 +77,7 @@ function credentialsOf(headers: IncomingHttpHeaders): string | undefined {
   return `${headers.authorization ?? ''}\n${Array.isArray(local) ? local.join(',') : (local ?? '')}`;
 }
 
-function makeGate(rate: RateLimiter['limit'] | null, atOnce: number | null, log: Logger): Gate {
+function makeGate(rate: RateLimiter['limit'] | null, atOnce: number | null, log: Logger): CallerGate {
   const limiter = rate ? new RateLimiter(rate, () => performance.now()) : null;
   const inFlight = atOnce ? new InFlightLimiter(atOnce) : null;
   const known = new Map<string, string>();

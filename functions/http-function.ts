@@ -61,12 +61,19 @@ export function httpFunction<C extends HttpFunctionContext>(
     let identified: Promise<Caller> | undefined;
     const limits = gate;
     const caller = () =>
-      (identified ??= identify(req.headers, ctx.config, ctx.identity).then((who) => {
+      (identified ??= (async () => {
+        // Credentials identified before, over their limits now: refused before they are verified again.
+        const known = limits.knownCaller(req.headers);
+        if (known) {
+          seen.userHash = known;
+          limits.checkOver(known, res);
+        }
+        const who = await identify(req.headers, ctx.config, ctx.identity);
         seen.userHash = who.userHash;
         limits.identified(req.headers, who.userHash);
         limits.admit(who.userHash, res);
         return who;
-      }));
+      })());
     try {
       await handle({ ...ctx, log, caller }, req, res);
     } catch (err) {

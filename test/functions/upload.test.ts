@@ -3,10 +3,8 @@
  * land in the uploads bucket under the caller's prefix with the metadata dispatch reads; bad
  * requests are refused whole with a code and write nothing; signed URLs take large documents.
  */
-import { createSign, generateKeyPairSync } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Storage } from '@google-cloud/storage';
-import { OAuth2Client } from 'google-auth-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUploadHandler, type UploadContext } from '../../functions/upload/index.ts';
 import type { Caller } from '../../shared/adapters/auth.ts';
@@ -24,6 +22,7 @@ import { dispatchObject, StorageObject, type DispatchDeps, type DispatchOutcome 
 import { RecordingQueue } from '../support/fakes.ts';
 import { fixture } from '../support/fixtures.ts';
 import { asUser, fetchJson, serveHttpFunction, type ServedFunction } from '../support/http.ts';
+import { localTokenVerifier } from '../support/tokens.ts';
 import { startSuite, TEST_BUCKETS, TEST_SECRET, type Suite } from '../support/suite.ts';
 import sharp from 'sharp';
 
@@ -70,29 +69,6 @@ async function encodedForm(body: FormData): Promise<{ bytes: Buffer; contentType
   return { bytes: Buffer.from(await request.arrayBuffer()), contentType: request.headers.get('content-type')! };
 }
 
-/** A client whose "Google" certificates are one local key, so real ID-token verification runs offline. */
-function localTokenVerifier(): { verifier: OAuth2Client; certs: Record<string, string>; sign: (claims: Record<string, unknown>) => string } {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const kid = 'test-key';
-  const certs = { [kid]: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
-  class LocalCerts extends OAuth2Client {
-    override async getFederatedSignonCertsAsync(): ReturnType<OAuth2Client['getFederatedSignonCertsAsync']> {
-      type Format = Awaited<ReturnType<OAuth2Client['getFederatedSignonCertsAsync']>>['format'];
-      return { certs, format: 'PEM' as Format };
-    }
-  }
-  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const sign = (claims: Record<string, unknown>) => {
-    const now = Math.floor(Date.now() / 1000);
-    const payload = { iss: 'https://accounts.google.com', aud: AUDIENCE, sub: '1234', iat: now, exp: now + 600, ...claims };
-    const signed = `${b64({ alg: 'RS256', kid, typ: 'JWT' })}.${b64(payload)}`;
-    const token = `${signed}.${createSign('RSA-SHA256').update(signed).sign(privateKey).toString('base64url')}`;
-    tokensSent.push(token);
-    return token;
-  };
-  return { verifier: new LocalCerts(), certs, sign };
-}
-
 beforeAll(async () => {
   suite = await startSuite();
   storage = new Storage({ projectId: suite.projectId });
@@ -104,7 +80,7 @@ beforeAll(async () => {
     maxFiles: 2,
   };
   small = await serveHttpFunction('upload-small', createUploadHandler(() => smallContext));
-  const tokens = localTokenVerifier();
+  const tokens = localTokenVerifier(AUDIENCE, (token) => tokensSent.push(token));
   signToken = tokens.sign;
   const cloudContext: UploadContext = {
     ...base,
