@@ -20,6 +20,7 @@ const { values } = parseArgs({
     'care-every-seconds': { type: 'string', default: String(DEFAULT_OPTIONS.careEveryMs / 1000) },
     'republish-after-seconds': { type: 'string', default: String(DEFAULT_OPTIONS.republishAfterMs / 1000) },
     'pause-seconds': { type: 'string', default: String(DEFAULT_OPTIONS.firestorePauseMs / 1000) },
+    'lease-seconds': { type: 'string', default: String(DEFAULT_OPTIONS.leaseSeconds) },
   },
 });
 
@@ -35,6 +36,7 @@ const report = await runChaos({
   careEveryMs: Number(values['care-every-seconds']) * 1000,
   republishAfterMs: Number(values['republish-after-seconds']) * 1000,
   firestorePauseMs: Number(values['pause-seconds']) * 1000,
+  leaseSeconds: Number(values['lease-seconds']),
   say,
 });
 const { violations, ...figures } = report;
@@ -46,7 +48,7 @@ process.stdout.write(JSON.stringify(figures, null, 2) + '\n');
 say(
   `${report.accepted} accepted (${report.refusedAtUpload} refused at upload): ${report.completed} COMPLETED, ` +
     `${Object.values(report.failed).reduce((a, b) => a + b, 0)} FAILED ${JSON.stringify(report.failed)}, ${report.stuck} stuck, ` +
-    `${report.deadLettered} dead-lettered; ${(report.wallMs / 1000).toFixed(0)} s, ${report.documentsPerMinute.toFixed(1)} documents/min`,
+    `${report.deadLettered} dead-lettered; ${(report.wallMs / 1000).toFixed(0)} s (${(report.workerRestartMs / 1000).toFixed(0)} s of it restarting killed workers), ${report.documentsPerMinute.toFixed(1)} documents/min`,
 );
 if (violations.length > 0) {
   process.stdout.write(`\n${violations.length} VIOLATIONS:\n${violations.slice(0, 50).map((v) => `  ${v}`).join('\n')}\n`);

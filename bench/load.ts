@@ -14,6 +14,7 @@
  *   npm run bench:load -- --uploads 200 --users 20 --flood 2000 --probes 100 --timeout-minutes 20
  */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -145,10 +146,18 @@ function probeRequest(url: string, method: 'GET' | 'POST', headers: Record<strin
   });
 }
 
+/**
+ * Between the other user's requests: 4 a second, 2 on each function, well within their own limits (api 10/s,
+ * upload 5/s by default). Unpaced, a flood that lasted a minute on a loaded machine had the probe spend its own
+ * rate, and its refusals were counted as the flood's harm.
+ */
+const PROBE_PAUSE_MS = 250;
+
 /** One user's requests, one after another, alternating an api read and a signed-URL request. */
 async function probe(p: Pipeline, email: string, keepGoing: (done: number) => boolean): Promise<{ api: number[]; upload: number[]; other: number[] }> {
   const out = { api: [] as number[], upload: [] as number[], other: [] as number[] };
   for (let i = 0; keepGoing(i); i++) {
+    if (i > 0) await sleep(PROBE_PAUSE_MS);
     const t0 = performance.now();
     // A broken connection counts as a failed request (status 0), not the end of the run.
     const status = await (i % 2 === 0
@@ -159,6 +168,33 @@ async function probe(p: Pipeline, email: string, keepGoing: (done: number) => bo
     else (i % 2 === 0 ? out.api : out.upload).push(took);
   }
   return out;
+}
+
+/**
+ * CPU-ms so far of a process group (a function's process, the Firestore emulator's gcloud and Java), from /proc:
+ * utime + stime of each live process in the group, in clock ticks of 10 ms. NaN where /proc cannot say.
+ */
+function groupCpuMs(pgid: number | undefined): number {
+  if (!pgid) return NaN;
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      if (Number(pid) === pgid || Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks * 10;
+}
+
+/** CPU-ms of the api, upload and Firestore emulator processes over `phase`. */
+async function cpuOver<T>(p: Pipeline, phase: () => Promise<T>): Promise<{ result: T; cpuMs: Record<'api' | 'upload' | 'firestore', number> }> {
+  const groups = { api: p.functions.api!.child.pid, upload: p.functions.upload!.child.pid, firestore: p.suite.firestore.pid };
+  const before = Object.fromEntries(Object.entries(groups).map(([k, pid]) => [k, groupCpuMs(pid)]));
+  const result = await phase();
+  const cpuMs = Object.fromEntries(Object.entries(groups).map(([k, pid]) => [k, groupCpuMs(pid) - before[k]!])) as Record<'api' | 'upload' | 'firestore', number>;
+  return { result, cpuMs };
 }
 
 /** The flood from its own process at the lowest CPU priority (a client elsewhere takes none of the server's CPU). */
@@ -232,14 +268,18 @@ ${row(`task created → COMPLETED (queueing behind the other ${UPLOADS - 1} on o
 
   // ── 2. a flood from one user, and another user's requests beside it ──
   say(`idle: ${PROBES} requests from one user, one after another`);
-  const idle = await probe(pipeline, 'victim@example.com', (done) => done < PROBES);
+  const { result: idle, cpuMs: idleCpu } = await cpuOver(pipeline, () => probe(pipeline, 'victim@example.com', (done) => done < PROBES));
   say(`flood: ${FLOOD} requests from one user, ${FLOOD_CONCURRENCY} at a time, while the same user probes again`);
   let flooding = true;
   const floodDone = runFlood(pipeline).finally(() => {
     flooding = false;
   });
   // The other user probes for as long as the flood lasts (at least a few requests).
-  const busy = await probe(pipeline, 'victim@example.com', (done) => flooding || done < 10);
+  const { result: busy, cpuMs: busyCpu } = await cpuOver(pipeline, async () => {
+    const probed = await probe(pipeline, 'victim@example.com', (done) => flooding || done < 10);
+    await floodDone;
+    return probed;
+  });
   const flood = await floodDone;
   const count = (s: number) => flood.statuses[s] ?? 0;
   const floodErrors = Object.entries(flood.statuses).filter(([s]) => Number(s) >= 500).reduce((a, [, n]) => a + n, 0);
@@ -262,13 +302,16 @@ ${uploadsReport}
 in ${(flood.ms / 1000).toFixed(1)} s (${Math.round(FLOOD / (flood.ms / 1000))} requests/s): ${count(200)} answered 200, **${count(429)} answered 429**
 (${flood.withoutRetryAfter} without a Retry-After; answered in ${ms(pct(flood.refusedMs, 50))} ms p50, ${ms(pct(flood.refusedMs, 95))} ms p95; Retry-After ${flood.retryAfter.length ? `${Math.min(...flood.retryAfter)}–${Math.max(...flood.retryAfter)} s` : '–'}), **${floodErrors} 5xx**, ${floodUnanswered} without an answer on the flood's side (its connections timing out),
 other: ${JSON.stringify(Object.fromEntries(Object.entries(flood.statuses).filter(([s]) => !['200', '429', '0'].includes(s) && Number(s) < 500)))}.
-Meanwhile another user made the same two requests one after another, on connections of their own (${busy.api.length + busy.upload.length} requests during the flood;
+Meanwhile another user made the same two requests one after another, ${PROBE_PAUSE_MS} ms apart, on connections of their own (${busy.api.length + busy.upload.length} requests during the flood;
 ${idle.api.length + idle.upload.length} on the idle system before it, the peer); refused or failed: ${idle.other.length} idle, ${busy.other.length} flooded.
 
 | the other user's requests, ms | idle p50 | idle p95 | under the flood p50 | under the flood p95 | p95 ratio |
 |---|---|---|---|---|---|
 | \`GET /tasks?limit=20\` (api) | ${ms(pct(idle.api, 50))} | ${ms(pct(idle.api, 95))} | ${ms(pct(busy.api, 50))} | ${ms(pct(busy.api, 95))} | **${ratio(busy.api, idle.api)}×** |
 | \`POST /uploads\` (upload) | ${ms(pct(idle.upload, 50))} | ${ms(pct(idle.upload, 95))} | ${ms(pct(busy.upload, 50))} | ${ms(pct(busy.upload, 95))} | **${ratio(busy.upload, idle.upload)}×** |
+
+CPU of the servers (ms, from /proc): idle phase (${idle.api.length + idle.upload.length + idle.other.length} requests) api ${idleCpu.api}, upload ${idleCpu.upload}, Firestore emulator ${idleCpu.firestore};
+flood phase (${FLOOD + busy.api.length + busy.upload.length + busy.other.length} requests) api ${busyCpu.api}, upload ${busyCpu.upload}, Firestore emulator ${busyCpu.firestore}.
 `;
   process.stdout.write(report);
   const broken = errors5xx > 0 || lost > 0 || failed > 0 || floodErrors > 0 || count(429) === 0 || flood.withoutRetryAfter > 0 || busy.other.length > 0;

@@ -7,8 +7,10 @@
  *   their limits now, is refused at once, so a flood costs the server no body, no JSON, no routing
  *   and no identification per request (it takes nothing: what is let through is counted next);
  * - when a handler first asks for the caller (http-function.ts): every request it serves is
- *   counted, and refused when over. A request without a body (a GET) meets only this one: there is
- *   nothing to read before it, and only the handler knows which paths count (/health does not).
+ *   counted, and refused when over; a known caller over their limits is refused there before their
+ *   credentials are verified again. A request without a body (a GET) to a path the function counts
+ *   (its `counts` rule: /health does not) is refused at the first moment too, before the framework
+ *   hands it to the handler: a flood of GETs costs no routing, no handler and no signature check.
  *
  * A refusal is answered 429 RATE_LIMITED with Retry-After and counted, not logged one line each:
  * one line per user and period says how many were refused.
@@ -31,36 +33,38 @@ export interface CallerGate {
   identified(headers: IncomingHttpHeaders, userHash: string): void;
   /** Answers a refusal (RATE_LIMITED) and counts it for the next summary line. */
   refuse(res: ServerResponse, err: DocVaultError, userHash: string | undefined): void;
-}
-
-interface Gate extends CallerGate {
   /** The user hash these credentials identified before (least recently used forgotten first). */
   knownCaller(headers: IncomingHttpHeaders): string | undefined;
   /** RATE_LIMITED (thrown, Retry-After set) when admit() would refuse now; takes nothing. */
   checkOver(userHash: string, res: ServerResponse): void;
 }
 
-const gates = new Map<RateLimitedFunction, Gate>();
+const gates = new Map<RateLimitedFunction, { gate: CallerGate; counts: CountedPaths }>();
 
 /**
  * A function's gate, from its config (the limits are per instance: instances share nothing). The
  * newest one of each function is the one met before reading (one per process where deployed).
  */
-export function createGate(name: RateLimitedFunction, config: Pick<Config, 'rateLimits' | 'inFlightLimits'>, log: Logger): CallerGate {
+export function createGate(name: RateLimitedFunction, config: Pick<Config, 'rateLimits' | 'inFlightLimits'>, log: Logger, counts: CountedPaths = () => true): CallerGate {
   const gate = makeGate(config.rateLimits[name], config.inFlightLimits[name], log);
-  gates.set(name, gate);
+  gates.set(name, { gate, counts });
   return gate;
 }
 
+/** Whether a request to this path (no query) is counted against its caller's limits: the function's own rule. */
+export type CountedPaths = (path: string) => boolean;
+
 /**
- * Before the body: a known caller's request is refused and answered here when they are over their
- * limits (true: nothing more is to be done with it). Anyone else goes on to be identified and
- * counted as usual.
+ * Before the body (and, for a request without one to a path that counts, before the handler): a
+ * known caller's request is refused and answered here when they are over their limits (true:
+ * nothing more is to be done with it). Anyone else goes on to be identified and counted as usual.
  */
-export function refuseBeforeReading(name: string, req: IncomingMessage, res: ServerResponse): boolean {
-  const gate = gates.get(name as RateLimitedFunction);
-  const userHash = gate?.knownCaller(req.headers);
-  if (!gate || !userHash) return false;
+export function refuseBeforeReading(name: string, req: IncomingMessage, res: ServerResponse, withBody: boolean): boolean {
+  const found = gates.get(name as RateLimitedFunction);
+  if (!found || (!withBody && !found.counts((req.url ?? '/').split('?')[0]!))) return false;
+  const { gate } = found;
+  const userHash = gate.knownCaller(req.headers);
+  if (!userHash) return false;
   try {
     gate.checkOver(userHash, res);
     return false;
@@ -78,7 +82,7 @@ function credentialsOf(headers: IncomingHttpHeaders): string | undefined {
   return `${headers.authorization ?? ''}\n${Array.isArray(local) ? local.join(',') : (local ?? '')}`;
 }
 
-function makeGate(rate: RateLimiter['limit'] | null, atOnce: number | null, log: Logger): Gate {
+function makeGate(rate: RateLimiter['limit'] | null, atOnce: number | null, log: Logger): CallerGate {
   const limiter = rate ? new RateLimiter(rate, () => performance.now()) : null;
   const inFlight = atOnce ? new InFlightLimiter(atOnce) : null;
   const known = new Map<string, string>();

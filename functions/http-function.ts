@@ -11,7 +11,7 @@ import { identify, type Caller, type IdentifyOptions, type IdentityConfig } from
 import type { Config, RateLimitedFunction } from '../shared/config.ts';
 import { DocVaultError } from '../shared/core/errors.ts';
 import { respondWithError } from '../shared/http-errors.ts';
-import { createGate, type CallerGate } from './caller-gate.ts';
+import { createGate, type CallerGate, type CountedPaths } from './caller-gate.ts';
 import { traceFields, traceFrom, type HttpRequestEntry, type Logger } from '../shared/log.ts';
 
 /**
@@ -43,6 +43,8 @@ export function httpFunction<C extends HttpFunctionContext>(
   name: RateLimitedFunction,
   context: () => C,
   handle: (ctx: C & HttpCall, req: Request, res: Response) => Promise<void>,
+  /** The paths whose requests ask for the caller (caller-gate.ts refuses a known caller's GET to them before the handler); all by default. */
+  counts?: CountedPaths,
 ): HttpFunction {
   let gate: CallerGate | undefined;
   return async (req, res) => {
@@ -57,16 +59,23 @@ export function httpFunction<C extends HttpFunctionContext>(
       if (!res.writableFinished) logRequest(log, req, res, started, seen.userHash);
     });
     // Per instance, as the function's instances share nothing: a user spread over N instances gets up to N times the limit.
-    gate ??= createGate(name, ctx.config, ctx.log);
+    gate ??= createGate(name, ctx.config, ctx.log, counts);
     let identified: Promise<Caller> | undefined;
     const limits = gate;
     const caller = () =>
-      (identified ??= identify(req.headers, ctx.config, ctx.identity).then((who) => {
+      (identified ??= (async () => {
+        // Credentials identified before, over their limits now: refused before they are verified again.
+        const known = limits.knownCaller(req.headers);
+        if (known) {
+          seen.userHash = known;
+          limits.checkOver(known, res);
+        }
+        const who = await identify(req.headers, ctx.config, ctx.identity);
         seen.userHash = who.userHash;
         limits.identified(req.headers, who.userHash);
         limits.admit(who.userHash, res);
         return who;
-      }));
+      })());
     try {
       await handle({ ...ctx, log, caller }, req, res);
     } catch (err) {

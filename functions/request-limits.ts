@@ -39,6 +39,9 @@ if (!bodyParser.docvaultLimits) {
   bodyParser.docvaultLimits = true;
 }
 
+/** Requests the gate has looked at already. */
+const looked = new WeakSet<IncomingMessage>();
+
 function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
@@ -46,10 +49,15 @@ function hasBody(req: IncomingMessage): boolean {
 /** A body of a caller who names nobody is never read; a multipart body is left to the handler's stream. */
 function guarded(parser: Middleware): Middleware {
   return (req, res, next) => {
-    if (!hasBody(req)) return parser(req, res, next);
     const target = process.env.FUNCTION_TARGET ?? '';
-    // A caller this instance knows, over their per-user limits: refused before anything of the body is read.
-    if (CALLER_FUNCTIONS.has(target) && refuseBeforeReading(target, req, res)) return;
+    const withBody = hasBody(req);
+    // A caller this instance knows, over their per-user limits: refused before anything of the body is read (a
+    // request without one, before the handler). Each of the four parsers meets the request: it is looked at once.
+    if (CALLER_FUNCTIONS.has(target) && !looked.has(req)) {
+      looked.add(req);
+      if (refuseBeforeReading(target, req, res, withBody)) return;
+    }
+    if (!withBody) return parser(req, res, next);
     if (CALLER_FUNCTIONS.has(target) && !carriesCredentials(req.headers)) {
       // Answered at once; the rest of the body is discarded as it comes (Node dumps an unread request), never held.
       return answer(res, new DocVaultError('UNAUTHENTICATED', 'Sign in first: send an Authorization header (Bearer ID token).'));

@@ -24,6 +24,9 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   HEADERS_TOO_LARGE: 431,
   UNSUPPORTED_TYPE: 415,
   UNSUPPORTED_ENCODING: 415,
+  // Cloud Storage refused the request for the document for good (adapters/storage.ts storageRefusal): the same
+  // request would be refused again, so a 4xx, not a 5xx a client would retry; not the caller's syntax either.
+  STORAGE_REFUSED: 422,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
 };

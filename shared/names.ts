@@ -46,6 +46,20 @@ export const OBJECT_METADATA = {
   sealedPassword: 'docvault-sealed-password',
 } as const;
 
+/** What a caller chose for a document, as the object metadata dispatch reads back: upload's objects and `docvault ingest`'s alike. */
+export function choiceMetadata(
+  choices: { priority?: Priority | undefined; languages?: readonly string[] | undefined; callbackUrl?: string | undefined; sealedPassword?: string | null | undefined },
+  batchId?: string,
+): Record<string, string> {
+  const m: Record<string, string> = {};
+  if (batchId) m[OBJECT_METADATA.batchId] = batchId;
+  if (choices.priority) m[OBJECT_METADATA.priority] = choices.priority;
+  if (choices.languages?.length) m[OBJECT_METADATA.languages] = choices.languages.join('+');
+  if (choices.callbackUrl) m[OBJECT_METADATA.callbackUrl] = choices.callbackUrl;
+  if (choices.sealedPassword) m[OBJECT_METADATA.sealedPassword] = choices.sealedPassword;
+  return m;
+}
+
 /**
  * Longest original file name kept in metadata, as stored (header-safe, see core/header-text.ts):
  * Cloud Storage allows 8 KiB of custom metadata per object in all.

@@ -4,7 +4,7 @@
  * answer is dropped — the at-least-once delivery the worker must absorb. Loopback only.
  *
  * A failed push (worker down, or its 5xx "deliver again") is retried here, from 1 s apart backing off
- * to 8 s, the way the subscription's retry policy would, and only after a minute answered back as a failure: the gcloud
+ * to 8 s (PushRetry), the way the subscription's retry policy would, and only after a minute answered back as a failure: the gcloud
  * Pub/Sub emulator, after a burst of failed pushes (every push in flight when a worker dies),
  * stopped pushing that subscription for minutes (5+ min seen), which would measure the emulator
  * rather than our pipeline. The worker sees the same redeliveries either way.
@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 
 export interface DuplicatingPush {
   url: string;
-  stats: { pushes: number; copies: number; unreachable: number; redelivered: number };
+  stats: { pushes: number; copies: number; unreachable: number; redelivered: number; released: number };
   close(): Promise<void>;
 }
 
@@ -24,27 +24,48 @@ async function body(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** `target()` is read per push, so a restarted worker on a new port is found. */
-/** How long a push waits for a worker that does not answer before it fails back to Pub/Sub. */
-const WAIT_FOR_WORKER_MS = 60_000;
+export interface PushRetry {
+  /** The first retry of a failed push waits this long, each next one twice as long, up to maxMs. */
+  firstMs: number;
+  maxMs: number;
+  /** How long a push keeps trying a worker that does not answer (or answers 5xx) before it fails back to Pub/Sub. */
+  giveUpAfterMs: number;
+  /**
+   * Once the worker has answered a push 5xx (its task leased by another, or an attempt failed), acknowledge the
+   * push to Pub/Sub and go on delivering it from here. The emulator keeps at most 2 pushes outstanding per
+   * subscription: the redeliveries of a killed worker's tasks, each waiting out its lease, held both, and nothing
+   * else was pushed meanwhile. A push given up on here is lost to Pub/Sub, as a dropped message would be: queue
+   * care publishes its task again.
+   */
+  releaseAnswered?: boolean;
+}
 
-export async function startDuplicatingPush(target: () => string, copyDelayMs: () => number = () => Math.random() * 1500): Promise<DuplicatingPush> {
-  const stats = { pushes: 0, copies: 0, unreachable: 0, redelivered: 0 };
-  const forward = async (path: string, headers: Record<string, string>, payload: Buffer): Promise<{ status: number; type: string; body: Buffer }> => {
-    const giveUp = Date.now() + WAIT_FOR_WORKER_MS;
-    for (let retry = 0; ; retry++) {
+/** 1 s doubling to 8 s, for a minute: a subscription's retry policy. A shorter run (the CI chaos test) asks sooner. */
+export const DEFAULT_PUSH_RETRY: PushRetry = { firstMs: 1000, maxMs: 8_000, giveUpAfterMs: 60_000 };
+
+/** `target()` is read per push, so a restarted worker on a new port is found. */
+export async function startDuplicatingPush(
+  target: () => string,
+  retry: PushRetry = DEFAULT_PUSH_RETRY,
+  copyDelayMs: () => number = () => Math.random() * 1500,
+): Promise<DuplicatingPush> {
+  const stats = { pushes: 0, copies: 0, unreachable: 0, redelivered: 0, released: 0 };
+  const forward = async (path: string, headers: Record<string, string>, payload: Buffer, onRetry: () => void = () => undefined): Promise<{ status: number; type: string; body: Buffer }> => {
+    const giveUp = Date.now() + retry.giveUpAfterMs;
+    for (let attempt = 0; ; attempt++) {
       try {
         const res = await fetch(target() + path, { method: 'POST', headers, body: payload, signal: AbortSignal.timeout(600_000) });
         const answer = { status: res.status, type: res.headers.get('content-type') ?? 'text/plain', body: Buffer.from(await res.arrayBuffer()) };
         if (res.status < 500 || Date.now() > giveUp) return answer;
         stats.redelivered++;
+        onRetry();
       } catch (err) {
         stats.unreachable++;
         if (Date.now() > giveUp) throw err;
       }
-      // 1 s, then doubling up to 8 s, as a subscription's retry policy backs off: a copy that finds the original's
-      // lease held asks again, and asking every second only contends with that lease's heartbeats.
-      await new Promise((r) => setTimeout(r, Math.min(8_000, 1000 * 2 ** retry)));
+      // Doubling, as a subscription's retry policy backs off: a copy that finds the original's lease held asks
+      // again, and asking every second only contends with that lease's heartbeats.
+      await new Promise((r) => setTimeout(r, Math.min(retry.maxMs, retry.firstMs * 2 ** attempt)));
     }
   };
   const server: Server = createServer((req, res) => {
@@ -57,12 +78,19 @@ export async function startDuplicatingPush(target: () => string, copyDelayMs: ()
         return forward(req.url ?? '/', headers, payload).catch(() => undefined);
       });
       copy.catch(() => undefined);
+      let answered = false;
+      const release = () => {
+        if (answered || !retry.releaseAnswered) return;
+        answered = true;
+        stats.released++;
+        res.writeHead(204).end();
+      };
       try {
-        const answer = await forward(req.url ?? '/', headers, payload);
-        res.writeHead(answer.status, { 'content-type': answer.type }).end(answer.body);
+        const answer = await forward(req.url ?? '/', headers, payload, release);
+        if (!answered) res.writeHead(answer.status, { 'content-type': answer.type }).end(answer.body);
       } catch {
         // the worker stayed down: Pub/Sub delivers again after its back-off
-        res.writeHead(503).end('worker unreachable');
+        if (!answered) res.writeHead(503).end('worker unreachable');
       }
     })();
   });

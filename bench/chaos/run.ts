@@ -17,7 +17,7 @@ import { Queue } from '../../shared/adapters/pubsub.ts';
 import { isRetryableCode, type ErrorCode } from '../../shared/core/errors.ts';
 import { derivedTaskId, resultObjectNames, userHashOf, type Task } from '../../shared/core/task.ts';
 import { recoverStale } from '../../shared/lifecycle/recover-stale.ts';
-import { releaseQueued } from '../../shared/lifecycle/release-queued.ts';
+import { HELD_GRACE_MS, releaseQueued } from '../../shared/lifecycle/release-queued.ts';
 import { AdmissionStore } from '../../shared/adapters/firestore-admission.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { createLogger } from '../../shared/log.ts';
@@ -25,7 +25,7 @@ import { COLLECTIONS, DEAD_LETTER_SUBSCRIPTION, EVENTS_TOPIC } from '../../share
 import { startPipeline, type Pipeline } from '../../test/support/pipeline.ts';
 import { TEST_BUCKETS, TEST_SECRET } from '../../test/support/suite.ts';
 import { EXPECTED_CODES, INFRASTRUCTURE_KINDS, makeDocument, type ChaosDocument } from './documents.ts';
-import { startDuplicatingPush } from './duplicating-push.ts';
+import { DEFAULT_PUSH_RETRY, startDuplicatingPush, type PushRetry } from './duplicating-push.ts';
 
 export interface ChaosOptions {
   documents: number;
@@ -46,6 +46,10 @@ export interface ChaosOptions {
   careEveryMs: number;
   /** Queue care publishes again a QUEUED task admitted this long ago that no worker took (there: REPUBLISH_QUEUED_MINUTES). */
   republishAfterMs: number;
+  /** Queue care admits a user's held tasks held this long (there: release-queued.ts HELD_GRACE_MS). */
+  heldGraceMs: number;
+  /** How the duplicating push retries a push the worker did not take (down, or its lease busy): there, the subscription's retry policy. */
+  pushRetry: PushRetry;
   /** Progress lines; quiet when absent. */
   say?: (line: string) => void;
 }
@@ -62,6 +66,8 @@ export const DEFAULT_OPTIONS: ChaosOptions = {
   leaseSeconds: 30,
   careEveryMs: 20_000,
   republishAfterMs: 60_000,
+  heldGraceMs: HELD_GRACE_MS,
+  pushRetry: DEFAULT_PUSH_RETRY,
 };
 
 export interface ChaosReport {
@@ -75,7 +81,9 @@ export interface ChaosReport {
   failed: Record<string, number>;
   stuck: number;
   deadLettered: number;
-  faults: { workerKills: number; dispatchRestarts: number; apiRestarts: number; firestorePauses: number; pushCopies: number; pushesUnreachable: number; pushesRetried: number; staleRequeued: number };
+  faults: { workerKills: number; dispatchRestarts: number; apiRestarts: number; firestorePauses: number; pushCopies: number; pushesUnreachable: number; pushesRetried: number; pushesReleased: number; staleRequeued: number };
+  /** Wall time the killed workers took to listen again, summed: no document is read meanwhile. */
+  workerRestartMs: number;
   /** Tasks with more than one terminal event on ocr-events (reported; the worker announces once per finish). */
   duplicateEvents: number;
   wallMs: number;
@@ -112,7 +120,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     },
   });
   const { suite } = pipeline;
-  const push = await startDuplicatingPush(() => pipeline.functions['ocr-worker']!.url);
+  const push = await startDuplicatingPush(() => pipeline.functions['ocr-worker']!.url, options.pushRetry);
   const firestore = createFirestore(suite.projectId);
   const pubsub = new PubSub({ projectId: suite.projectId });
   const queue = new Queue(pubsub);
@@ -125,11 +133,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   // As the scheduler's recover-stale run does: expired leases, then held-back and lost QUEUED tasks.
   const queueCare = async () => {
     const recovered = await recoverStale(care);
-    await releaseQueued(care);
+    await releaseQueued(care, { heldGraceMs: options.heldGraceMs });
     return recovered;
   };
   const work = mkdtempSync(join(tmpdir(), 'docvault-chaos-'));
-  const faults = { workerKills: 0, dispatchRestarts: 0, apiRestarts: 0, firestorePauses: 0, pushCopies: 0, pushesUnreachable: 0, pushesRetried: 0, staleRequeued: 0 };
+  const faults = { workerKills: 0, dispatchRestarts: 0, apiRestarts: 0, firestorePauses: 0, pushCopies: 0, pushesUnreachable: 0, pushesRetried: 0, pushesReleased: 0, staleRequeued: 0 };
   try {
     // Every push through the duplicating proxy; every finalize event to dispatch twice.
     await suite.provision({ workerUrls: { high: push.url, normal: push.url, low: push.url }, maxDeliveryAttempts: 10, minimumBackoffSeconds: 1, maximumBackoffSeconds: 3 });
@@ -203,6 +211,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     let apiDone = false;
     let pauseDone = false;
     let lastRecover = Date.now();
+    let workerRestartMs = 0;
     while (Date.now() < deadline) {
       finished = await countFinished(firestore).catch(() => finished);
       if (finished >= accepted.length) break;
@@ -210,8 +219,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         nextKill += options.killEvery;
         faults.workerKills++;
         pipeline.functions['ocr-worker']!.kill();
+        const killedAt = Date.now();
         await sleep(300);
         await pipeline.restart('ocr-worker');
+        workerRestartMs += Date.now() - killedAt;
       }
       if (!pauseDone && finished >= accepted.length * 0.3) {
         pauseDone = true;
@@ -246,6 +257,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     faults.pushCopies = push.stats.copies;
     faults.pushesUnreachable = push.stats.unreachable;
     faults.pushesRetried = push.stats.redelivered;
+    faults.pushesReleased = push.stats.released;
 
     const report = await audit({ pipeline, tasks, storage, accepted, refused, hashes, emails, deadLetters: deadLetters.seen, events: events.seen, maxAttempts: options.maxAttempts });
     await Promise.all([deadLetters.close(), events.close()]);
@@ -258,6 +270,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       accepted: ids.length,
       ...report,
       faults,
+      workerRestartMs,
       wallMs,
       documentsPerMinute: (ids.length / wallMs) * 60_000,
     };

@@ -21,6 +21,7 @@ import {
   queueStatsOf,
   requeueFailedOf,
   retryWithPassword,
+  shareReadsPerUser,
   type ApiDeps,
 } from '../../shared/services/api.ts';
 import { appContext, type AppContext } from '../../shared/services/context.ts';
@@ -111,7 +112,15 @@ function route(method: string, path: string): Match {
 }
 
 export function createApiHandler(context: () => ApiContext): HttpFunction {
-  return httpFunction('api', context, async (ctx, req, res) => {
+  // Each user's reads through one queue per instance (shareReadsPerUser), made once per store.
+  const shared = new WeakMap<ApiContext['tasks'], ApiContext['tasks']>();
+  const withSharedReads = (): ApiContext => {
+    const ctx = context();
+    let tasks = shared.get(ctx.tasks);
+    if (!tasks) shared.set(ctx.tasks, (tasks = shareReadsPerUser(ctx.tasks)));
+    return { ...ctx, tasks };
+  };
+  return httpFunction('api', withSharedReads, async (ctx, req, res) => {
     if (req.path === '/health' || req.path === '/health/') {
       if (req.method !== 'GET') throw new DocVaultError('METHOD_NOT_ALLOWED', 'GET /health.');
       const h = await health(ctx, VERSION);
@@ -136,7 +145,12 @@ export function createApiHandler(context: () => ApiContext): HttpFunction {
     if (found.route.operatorsOnly && !isMaintenanceCaller(ctx, caller)) throw noRoute();
     const result = await found.route.handle({ deps: ctx, caller, params: found.params, req, res });
     if (result !== undefined) res.status(200).json(result);
-  });
+  }, countedPath);
+}
+
+/** The routes' paths ask for the caller, and so count; /health, /openapi.json and the console's page do not. */
+function countedPath(path: string): boolean {
+  return ROUTES.some((r) => r.path.test(path));
 }
 
 export const api: HttpFunction = createApiHandler(() => appContext('api'));

@@ -132,3 +132,40 @@ export class InFlightLimiter {
     return this.#running.size;
   }
 }
+
+/**
+ * At most `max` of one key's jobs run at once; the rest wait their turn in arrival order (queued,
+ * not refused). The api runs each user's Firestore reads through one: a user within their limits
+ * (16 requests at once) holds at most `max` of the reads the database is serving, so another user's
+ * read waits behind a few of theirs, not behind all of them. Memory: the waiting jobs are requests
+ * in flight, which the in-flight limit bounds.
+ */
+export class KeyedQueue {
+  readonly max: number;
+  readonly #running = new Map<string, { running: number; waiting: Array<() => void> }>();
+
+  constructor(max: number) {
+    if (!(Number.isInteger(max) && max >= 1)) throw new RangeError(`invalid queue width ${max}`);
+    this.max = max;
+  }
+
+  async run<T>(key: string, job: () => Promise<T>): Promise<T> {
+    const slot = this.#running.get(key) ?? { running: 0, waiting: [] };
+    this.#running.set(key, slot);
+    if (slot.running >= this.max) await new Promise<void>((go) => slot.waiting.push(go));
+    else slot.running++;
+    try {
+      return await job();
+    } finally {
+      // The place passes straight to the next in line (running stays the same), or is given back.
+      const next = slot.waiting.shift();
+      if (next) next();
+      else if (--slot.running === 0) this.#running.delete(key);
+    }
+  }
+
+  /** Keys with a job running (only those are kept). */
+  get size(): number {
+    return this.#running.size;
+  }
+}

@@ -5,6 +5,8 @@ import type { Queue } from '../adapters/pubsub.ts';
 import type { NotifyDeps } from './notify.ts';
 
 export type LifecycleTasks = Pick<TaskStore, 'get' | 'stats' | 'failedTaskIds' | 'requeue' | 'staleTaskIds' | 'recoverStale' | 'fail' | 'markDispatched' | 'markAnnounced'>;
+/** The one move of POST /tasks/{id}/password (requeue.ts requeueWithPassword). */
+export type PasswordRequeueTasks = Pick<TaskStore, 'requeueWithPassword'>;
 export type LifecycleQueue = Pick<Queue, 'publishTask' | 'publishDeadLetter' | 'publishEvent'>;
 
 export interface LifecycleDeps {

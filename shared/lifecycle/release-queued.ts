@@ -22,14 +22,14 @@ export interface ReleaseReport {
   republished: string[];
 }
 
-/** Held tasks younger than this are left to dispatch, which is admitting them right now. */
+/** Held tasks younger than this are left to dispatch, which is admitting them right now (options.heldGraceMs). */
 export const HELD_GRACE_MS = 30_000;
 /** Held tasks scanned for their users per run (the oldest first). */
 const HELD_SCAN = 2_000;
 
-export async function releaseQueued(deps: ReleaseDeps, options: { now?: Date; limit?: number } = {}): Promise<ReleaseReport> {
+export async function releaseQueued(deps: ReleaseDeps, options: { now?: Date; limit?: number; heldGraceMs?: number } = {}): Promise<ReleaseReport> {
   const now = options.now ?? new Date();
-  const users = await deps.admission.heldUsers(new Date(now.getTime() - HELD_GRACE_MS), HELD_SCAN);
+  const users = await deps.admission.heldUsers(new Date(now.getTime() - (options.heldGraceMs ?? HELD_GRACE_MS)), HELD_SCAN);
   const admitted = (await eachLimited(users, (userHash) => admitAndPublish(deps, userHash, now))).flat();
   const lost = await deps.admission.admittedBefore(new Date(now.getTime() - deps.fairness.republishAfterMs), options.limit ?? PAGE_SIZE);
   const republished = await eachLimited(lost, async (task) => {

@@ -6,12 +6,11 @@
  * operator's, over every user), and behind POST /tasks/{id}/password (one task, with the
  * password it lacked).
  */
-import type { TaskStore } from '../adapters/firestore-tasks.ts';
-import type { RequeueKind } from '../core/task-moves.ts';
 import { RETRYABLE_CODES } from '../core/errors.ts';
 import type { Priority, Task } from '../core/task.ts';
+import type { RequeueKind } from '../core/task-moves.ts';
 import { admitAndPublish, type AdmissionDeps } from './admission.ts';
-import { eachLimited, PAGE_SIZE, type LifecycleDeps } from './deps.ts';
+import { eachLimited, PAGE_SIZE, type LifecycleDeps, type PasswordRequeueTasks } from './deps.ts';
 
 export type RequeueDeps = Pick<LifecycleDeps, 'tasks'> & AdmissionDeps;
 
@@ -72,7 +71,7 @@ export async function requeueFailed(deps: RequeueDeps, filter: RequeueFilter): P
  * why not (decideRequeue), from the one read of the requeue's transaction.
  */
 export async function requeueWithPassword(
-  deps: AdmissionDeps & { tasks: Pick<TaskStore, 'requeueWithPassword'> },
+  deps: AdmissionDeps & { tasks: PasswordRequeueTasks },
   taskId: string,
   userHash: string,
   sealedPassword: string,

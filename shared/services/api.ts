@@ -22,6 +22,7 @@ import { COLLECTIONS } from '../names.ts';
 import { requeueFailed, requeueWithPassword } from '../lifecycle/requeue.ts';
 import { sealedPasswordFor } from '../core/sealed-password.ts';
 import { PASSWORD_FAILURES } from '../core/password-failures.ts';
+import { KeyedQueue } from '../core/rate-limit.ts';
 import { OutputFormat, OUTPUTS } from '../outputs/index.ts';
 import { operatorQueueStats, queueStats, type QueueStatsView } from '../lifecycle/stats.ts';
 import { isMaintenanceCaller } from './maintenance.ts';
@@ -30,6 +31,25 @@ import { admitAndPublish } from '../lifecycle/admission.ts';
 import type { AdmissionStore } from '../adapters/firestore-admission.ts';
 
 export type { TaskView } from './task-view.ts';
+
+/** Reads of one user's requests against Firestore at once, per instance (core/rate-limit.ts KeyedQueue); the rest wait their turn. */
+export const USER_READS_AT_ONCE = 4;
+
+type SharedReads = Pick<TaskStore, 'getForUser' | 'list' | 'batchCounts' | 'batchIds'>;
+
+/**
+ * The store with each user's reads taken through `queue`: one user's burst of list queries (within
+ * their rate and their requests at once) keeps at most `queue.max` reads in the database's hands, so
+ * another user's read waits behind those, not behind the whole burst. Every other method is the store's own.
+ */
+export function shareReadsPerUser<T extends SharedReads>(tasks: T, queue = new KeyedQueue(USER_READS_AT_ONCE)): T {
+  const shared = Object.create(tasks) as T;
+  shared.getForUser = (taskId, userHash) => queue.run(userHash, () => tasks.getForUser(taskId, userHash));
+  shared.list = (userHash, options) => queue.run(userHash, () => tasks.list(userHash, options));
+  shared.batchCounts = (userHash, batchId) => queue.run(userHash, () => tasks.batchCounts(userHash, batchId));
+  shared.batchIds = (userHash, options) => queue.run(userHash, () => tasks.batchIds(userHash, options));
+  return shared;
+}
 
 export interface ApiDeps {
   config: Config;

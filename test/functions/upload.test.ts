@@ -3,13 +3,12 @@
  * land in the uploads bucket under the caller's prefix with the metadata dispatch reads; bad
  * requests are refused whole with a code and write nothing; signed URLs take large documents.
  */
-import { createSign, generateKeyPairSync } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Storage } from '@google-cloud/storage';
-import { OAuth2Client } from 'google-auth-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUploadHandler, type UploadContext } from '../../functions/upload/index.ts';
 import type { Caller } from '../../shared/adapters/auth.ts';
+import { GcsBlobStore } from '../../shared/adapters/storage.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { openPassword } from '../../shared/core/sealed-password.ts';
 import { userHashOf } from '../../shared/core/task.ts';
@@ -23,6 +22,7 @@ import { dispatchObject, StorageObject, type DispatchDeps, type DispatchOutcome 
 import { RecordingQueue } from '../support/fakes.ts';
 import { fixture } from '../support/fixtures.ts';
 import { asUser, fetchJson, serveHttpFunction, type ServedFunction } from '../support/http.ts';
+import { localTokenVerifier } from '../support/tokens.ts';
 import { startSuite, TEST_BUCKETS, TEST_SECRET, type Suite } from '../support/suite.ts';
 import sharp from 'sharp';
 
@@ -69,29 +69,6 @@ async function encodedForm(body: FormData): Promise<{ bytes: Buffer; contentType
   return { bytes: Buffer.from(await request.arrayBuffer()), contentType: request.headers.get('content-type')! };
 }
 
-/** A client whose "Google" certificates are one local key, so real ID-token verification runs offline. */
-function localTokenVerifier(): { verifier: OAuth2Client; certs: Record<string, string>; sign: (claims: Record<string, unknown>) => string } {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const kid = 'test-key';
-  const certs = { [kid]: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
-  class LocalCerts extends OAuth2Client {
-    override async getFederatedSignonCertsAsync(): ReturnType<OAuth2Client['getFederatedSignonCertsAsync']> {
-      type Format = Awaited<ReturnType<OAuth2Client['getFederatedSignonCertsAsync']>>['format'];
-      return { certs, format: 'PEM' as Format };
-    }
-  }
-  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const sign = (claims: Record<string, unknown>) => {
-    const now = Math.floor(Date.now() / 1000);
-    const payload = { iss: 'https://accounts.google.com', aud: AUDIENCE, sub: '1234', iat: now, exp: now + 600, ...claims };
-    const signed = `${b64({ alg: 'RS256', kid, typ: 'JWT' })}.${b64(payload)}`;
-    const token = `${signed}.${createSign('RSA-SHA256').update(signed).sign(privateKey).toString('base64url')}`;
-    tokensSent.push(token);
-    return token;
-  };
-  return { verifier: new LocalCerts(), certs, sign };
-}
-
 beforeAll(async () => {
   suite = await startSuite();
   storage = new Storage({ projectId: suite.projectId });
@@ -103,7 +80,7 @@ beforeAll(async () => {
     maxFiles: 2,
   };
   small = await serveHttpFunction('upload-small', createUploadHandler(() => smallContext));
-  const tokens = localTokenVerifier();
+  const tokens = localTokenVerifier(AUDIENCE, (token) => tokensSent.push(token));
   signToken = tokens.sign;
   const cloudContext: UploadContext = {
     ...base,
@@ -293,6 +270,26 @@ describe('upload: multipart', () => {
     const res = await fetchJson(upload.url, { headers: asUser(newUser().email) });
     expect(res.status).toBe(405);
     expect(res.body.error.code).toBe('METHOD_NOT_ALLOWED');
+  });
+
+  it('answers 422 STORAGE_REFUSED, not 500, when Cloud Storage refuses the write for good, and leaves nothing behind', async () => {
+    const user = newUser();
+    // The real adapter and emulator; the write carries more custom metadata than Cloud Storage's 8 KiB, which it refuses with a 400.
+    class OverfullMetadata extends GcsBlobStore {
+      override writeOnce(...[ref, data, type, metadata]: Parameters<GcsBlobStore['writeOnce']>) {
+        return super.writeOnce(ref, data, type, { ...metadata, padding: 'x'.repeat(9 * 1024) });
+      }
+    }
+    const refusing: UploadContext = { ...base, blobs: new OverfullMetadata(storage) };
+    const served = await serveHttpFunction('upload-refused', createUploadHandler(() => refusing));
+    try {
+      const res = await fetchJson(served.url, { method: 'POST', headers: asUser(user.email), body: form([{ data: PNG, name: 'refused.png' }]) });
+      expect(res.status).toBe(422);
+      expect(res.body.error).toMatchObject({ code: 'STORAGE_REFUSED', message: expect.stringMatching(/^Cloud Storage refused to write an object \(HTTP 400: /) });
+      expect(await objectsOf(user.userHash)).toEqual([]);
+    } finally {
+      await served.close();
+    }
   });
 });
 

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Storage } from '@google-cloud/storage';
 import pLimit from 'p-limit';
 import { newTaskId, userPrefix } from '../../core/task.ts';
-import { OBJECT_METADATA } from '../../names.ts';
+import { choiceMetadata } from '../../names.ts';
 import { ingestFile, type IngestContext, type Settled } from './one-file.ts';
 import { DEFAULT_CONCURRENCY, DEFAULT_RETRY, MAX_LISTED, STATE_FILE_NAME, type IngestOptions, type IngestProgress, type IngestReport, type StateRecord } from './options.ts';
 import { readState } from './state-file.ts';
@@ -56,15 +56,6 @@ function countMatching(dir: string, options: IngestOptions, progress: IngestProg
   })().catch(() => undefined);
 }
 
-function objectMetadata(options: IngestOptions, batchId: string): Record<string, string> {
-  return {
-    [OBJECT_METADATA.batchId]: batchId,
-    ...(options.priority ? { [OBJECT_METADATA.priority]: options.priority } : {}),
-    ...(options.languages?.length ? { [OBJECT_METADATA.languages]: options.languages.join('+') } : {}),
-    ...(options.sealedPassword ? { [OBJECT_METADATA.sealedPassword]: options.sealedPassword } : {}),
-  };
-}
-
 export async function ingest(storage: Storage, options: IngestOptions): Promise<IngestReport> {
   const started = Date.now();
   const dir = resolve(options.dir);
@@ -83,7 +74,7 @@ export async function ingest(storage: Storage, options: IngestOptions): Promise<
     bucketName: options.bucket,
     prefix: report.prefix,
     batchId,
-    metadata: objectMetadata(options, batchId),
+    metadata: choiceMetadata(options, batchId),
     state,
     dryRun: report.dryRun,
     retry: options.retry ?? DEFAULT_RETRY,

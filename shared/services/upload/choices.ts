@@ -8,7 +8,7 @@ import { sealedPasswordOrNull } from '../../core/sealed-password.ts';
 import { CallbackUrl, Priority, type TaskSource } from '../../core/task.ts';
 import { invalidRequest } from '../../http-errors.ts';
 import { isPrivateHost } from '../../lifecycle/notify.ts';
-import { MAX_ORIGINAL_NAME_METADATA, OBJECT_METADATA } from '../../names.ts';
+import { choiceMetadata, MAX_ORIGINAL_NAME_METADATA, OBJECT_METADATA } from '../../names.ts';
 
 export const Choices = z.object({
   languages: Languages.optional(),
@@ -56,16 +56,11 @@ export function checkCallback(callbackUrl: string | undefined, config: Pick<Conf
  * the object's event comes before upload's own write of the task) has its password from its first write.
  */
 export function objectMetadata(taskId: string, choices: SealedChoices, originalName: string, source: TaskSource, batchId?: string): Record<string, string> {
-  const m: Record<string, string> = {
+  return {
     [OBJECT_METADATA.taskId]: taskId,
     // A name in any script is stored header-safe; dispatch decodes it for the task.
     [OBJECT_METADATA.originalName]: boundedHeaderText(originalName, MAX_ORIGINAL_NAME_METADATA),
     [OBJECT_METADATA.source]: source,
+    ...choiceMetadata(choices, batchId),
   };
-  if (batchId) m[OBJECT_METADATA.batchId] = batchId;
-  if (choices.priority) m[OBJECT_METADATA.priority] = choices.priority;
-  if (choices.languages) m[OBJECT_METADATA.languages] = choices.languages.join('+');
-  if (choices.callbackUrl) m[OBJECT_METADATA.callbackUrl] = choices.callbackUrl;
-  if (choices.sealedPassword) m[OBJECT_METADATA.sealedPassword] = choices.sealedPassword;
-  return m;
 }

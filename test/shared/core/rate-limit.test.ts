@@ -1,6 +1,6 @@
 /** The per-user token bucket, on a clock the test moves. */
 import { describe, expect, it } from 'vitest';
-import { InFlightLimiter, RateLimiter, retryAfterSeconds, type Admission } from '../../../shared/core/rate-limit.ts';
+import { InFlightLimiter, KeyedQueue, RateLimiter, retryAfterSeconds, type Admission } from '../../../shared/core/rate-limit.ts';
 
 function limiterAt(limit = { requests: 60, windowMs: 60_000, burst: 5 }, maxKeys?: number) {
   const clock = { now: 0 };
@@ -130,5 +130,53 @@ describe('InFlightLimiter', () => {
   it('refuses a cap below one', () => {
     expect(() => new InFlightLimiter(0)).toThrow(RangeError);
     expect(() => new InFlightLimiter(1.5)).toThrow(RangeError);
+  });
+});
+
+describe('KeyedQueue', () => {
+  /** A job that runs until the test ends it, recording when it started. */
+  function jobs(queue: KeyedQueue, key: string, n: number, started: string[]) {
+    const ends: Array<() => void> = [];
+    const done = Array.from({ length: n }, (_, i) =>
+      queue.run(key, () => {
+        started.push(`${key}${i}`);
+        return new Promise<string>((resolve) => ends.push(() => resolve(`${key}${i}`)));
+      }),
+    );
+    return { done, end: (i: number) => ends[i]!() };
+  }
+  const settle = () => new Promise((r) => setImmediate(r));
+
+  it("runs at most `max` of a key's jobs at once, the rest in arrival order, while another key's job runs at once", async () => {
+    const queue = new KeyedQueue(2);
+    const started: string[] = [];
+    const alice = jobs(queue, 'a', 5, started);
+    await settle();
+    expect(started).toEqual(['a0', 'a1']);
+    const bob = jobs(queue, 'b', 1, started);
+    await settle();
+    expect(started).toEqual(['a0', 'a1', 'b0']);
+    alice.end(1);
+    await settle();
+    expect(started).toEqual(['a0', 'a1', 'b0', 'a2']);
+    alice.end(0);
+    alice.end(2);
+    await settle();
+    expect(started.slice(4)).toEqual(['a3', 'a4']);
+    alice.end(3);
+    alice.end(4);
+    bob.end(0);
+    expect(await Promise.all([...alice.done, ...bob.done])).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'b0']);
+    expect(queue.size).toBe(0);
+  });
+
+  it('passes a failed job on: its place goes to the next, the error to its caller', async () => {
+    const queue = new KeyedQueue(1);
+    const failed = queue.run('a', () => Promise.reject(new Error('read failed')));
+    const next = queue.run('a', () => Promise.resolve('next'));
+    await expect(failed).rejects.toThrow('read failed');
+    expect(await next).toBe('next');
+    expect(queue.size).toBe(0);
+    expect(() => new KeyedQueue(0)).toThrow(RangeError);
   });
 });
