@@ -104,8 +104,7 @@ describe('docvault on a Node too old for it', () => {
   // The system's Node (20 here) runs cli/docvault.js when it is run by its path or after `npm link`;
   // a Node without module.registerHooks is made here by removing it before the CLI loads.
   const WITHOUT_HOOKS =
-    'data:text/javascript,import{createRequire}from"node:module";const m=createRequire(import.meta.url)("node:module");' +
-    'delete m.registerHooks;m.syncBuiltinESMExports()';
+    'data:text/javascript,const m=process.getBuiltinModule("node:module");delete m.registerHooks;m.syncBuiltinESMExports()';
 
   it('says which Node it needs in one line and exits 2, not a SyntaxError', async () => {
     const failure = await run(resolve(ROOT, 'node_modules/.bin/node'), ['--import', WITHOUT_HOOKS, 'cli/docvault.js', 'ocr', 'x.png'], { cwd: ROOT }).then(
