@@ -15,6 +15,17 @@ export function isWordLike(token: string): boolean {
   return WORD_SHAPE.test(core) && VOWEL.test(core);
 }
 
+/**
+ * A token that is one whole word of letters in any Latin spelling (accents, ß), 3+ long, in one case pattern, once the
+ * punctuation at its edges is cut: "marrén", "„schnelle“", "Straße". Tesseract's `eng` model doubts such words in
+ * German, French or Spanish text for their spelling, not because it misread the page.
+ */
+export function isSpelledWord(token: string): boolean {
+  return SPELLED_WORD.test(token.replace(NON_LETTER_EDGES, ''));
+}
+const SPELLED_WORD = /^(?:\p{Lu}\p{Ll}{2,}|\p{Ll}{3,}|\p{Lu}{3,})$/u;
+const NON_LETTER_EDGES = /^\P{L}+|\P{L}+$/gu;
+
 export interface ReadQuality {
   /** Tokens that look like words. */
   wordLike: number;

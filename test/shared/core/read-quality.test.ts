@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { darkTextOnLight, medianGrey } from '../../../shared/core/page-polarity.ts';
 import type { GreyImage } from '../../../shared/core/ports.ts';
 import { isCleanRead } from '../../../shared/core/page-strategy.ts';
-import { isWordLike, readQuality, readsClearlyBetter } from '../../../shared/core/read-quality.ts';
+import { isSpelledWord, isWordLike, readQuality, readsClearlyBetter } from '../../../shared/core/read-quality.ts';
 
 describe('read quality', () => {
   it.each([
@@ -58,5 +58,60 @@ describe('clean reads need no second engine', () => {
     ['a sure read of a till slip', read('SANYU STATIONERY SHOP CASH SALES COUNTER Total Discount Round Final CASH CHANGE', 89, 623, 1511), false],
   ])('%s', (_name, page, clean) => {
     expect(isCleanRead(page)).toBe(clean);
+  });
+});
+
+describe('a clean page in another Latin-script language, read with eng', () => {
+  // The lines of tess_eurotext.tif in German, French, Italian, Spanish and Portuguese as tesseract.js read them with
+  // `eng`, and the words it doubted (the numbers: its confidence in each) as it read them at 836×653.
+  const lines = [
+    'Der .schnelle” braune Fuchs springt',
+    'iber den faulen Hund. Le renard brun',
+    '«rapide» saute par-dessus le chien',
+    'paresseux. La volpe marrone rapida',
+    'salta sopra il cane pigro. El zorro',
+    'marrén rdpido salta sobre el perro',
+    'perezoso. A raposa marrom ripida',
+    'salta sobre o cdo pregmigoso.',
+  ];
+  const doubted: Record<string, number> = { '.schnelle”': 59, iber: 32, 'marrén': 49, rdpido: 16, ripida: 44, 'pregmigoso.': 56, 'paresseux.': 70, sopra: 64 };
+  const page = (unsure: Record<string, number> = doubted) => {
+    const words = lines.flatMap((line, row) =>
+      line.split(' ').map((text, i) => ({ text, confidence: unsure[text] ?? 92, bbox: { x0: i * 120, y0: row * 60, x1: i * 120 + 100, y1: row * 60 + 40 }, line: row })),
+    );
+    const confidence = words.reduce((sum, w) => sum + w.confidence, 0) / words.length;
+    return { text: lines.join('\n'), confidence, words, skewDegrees: 0, width: 1024, height: 800 };
+  };
+
+  it.each([
+    ['marrén', true],
+    ['.schnelle”', true],
+    ['«rapide»', true],
+    ['Straße', true],
+    ['$43,456.78', false],
+    ['par-dessus', false],
+    ['lIlI', false],
+    ['ab', false],
+  ])('%s is a whole spelled word: %s', (token, expected) => {
+    expect(isSpelledWord(token)).toBe(expected);
+  });
+
+  it('is clean when the only words it doubts are whole words of letters: no second engine', () => {
+    const read = page();
+    expect(read.confidence).toBeLessThan(85); // below the bar a read's own confidence must reach
+    expect(isCleanRead(read)).toBe(true);
+  });
+
+  it('is not clean when it doubts an amount, a fragment or a mark as well', () => {
+    expect(isCleanRead(page({ ...doubted, 'Hund.': 92, 'par-dessus': 40 }))).toBe(false);
+    expect(isCleanRead(page({ ...doubted, 'A': 30 }))).toBe(false);
+  });
+
+  it('is not clean when more than a fifth of its words are doubted, or the rest are not sure', () => {
+    const many = Object.fromEntries(['braune', 'Fuchs', 'springt', 'faulen', 'renard', 'saute', 'chien', 'volpe'].map((w) => [w, 50]));
+    expect(isCleanRead(page({ ...doubted, ...many }))).toBe(false);
+    const read = page();
+    for (const w of read.words) if (w.confidence === 92) w.confidence = 80;
+    expect(isCleanRead(read)).toBe(false);
   });
 });
