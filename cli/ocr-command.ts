@@ -164,7 +164,7 @@ async function readOne(ocr: Ocr, file: string, stem: string, options: OcrCommand
   const skipped = result.pages.filter((p) => p.source === 'text-layer').length;
   io.stderr.write(
     `${file}: ${result.pages.length} page${result.pages.length === 1 ? '' : 's'}` +
-      (options.pages ? ` (${describeSelection(options.pages, pageCount)})` : '') +
+      (options.pages ? ` (${describeSelection(options.pages, pages ?? [1], pageCount)})` : '') +
       (options.lang === AUTO_LANGUAGE ? ` (auto: ${result.languages.join('+')})` : '') +
       (skipped ? ` (${skipped} from text layer)` : '') +
       (failed ? ` (${failed} failed)` : '') +

@@ -49,10 +49,9 @@ function isPdf(bytes: Uint8Array): boolean {
  * What the summary line says was read: the selection as typed when the document holds all of it, else
  * the pages read and why not the rest ("--pages 1-3,7" of a 2-page document read pages 1-2, not quietly 1-3,7).
  */
-export function describeSelection(selection: PageSelection, pageCount: number): string {
+export function describeSelection(selection: PageSelection, read: readonly number[], pageCount: number): string {
   const beyond = selection.ranges.some(({ from, to }) => Math.max(from, to ?? from) > pageCount);
   if (!beyond) return `pages ${selection.text}`;
-  const read = selectedPages(selection, pageCount);
   return `pages ${read.join(',')} of ${selection.text}: the document has ${pageCount} page${pageCount === 1 ? '' : 's'}`;
 }
 

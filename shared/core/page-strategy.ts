@@ -38,11 +38,14 @@ export function isTillSlip(page: Pick<RecognizedPage, 'width' | 'height'>): bool
 
 /** A read that needs no second opinion: sure, mostly words, and not of a till slip. */
 export function isCleanRead(read: RecognizedPage): boolean {
-  const quality = readQuality(read);
   if (isTillSlip(read)) return false;
+  const quality = readQuality(read);
   if (read.confidence >= CLEAN_CONFIDENCE && (quality.tokens < CLEAN_MIN_TOKENS_FOR_SHARE || quality.share >= CLEAN_WORD_SHARE)) return true;
   return isCleanButForSpellings(read);
 }
+
+const SPELLINGS_MIN_WORDS = 20;
+const SPELLINGS_MAX_SHARE = 0.2;
 
 /**
  * A printed page in a Latin-script language other than English, read with `eng`, is unsure only of its words'
@@ -54,9 +57,6 @@ export function isCleanRead(read: RecognizedPage): boolean {
  * form's unsure words include amounts, codes, fragments and marks, and a table is mostly numbers (its share of
  * words): on the corpus's 31 pages and the 6 generated tables this rule's first-read answer is the old rule's.
  */
-const SPELLINGS_MIN_WORDS = 20;
-const SPELLINGS_MAX_SHARE = 0.2;
-
 function isCleanButForSpellings(read: RecognizedPage): boolean {
   const words = read.words.filter((w) => w.text.trim() !== '');
   if (words.length < SPELLINGS_MIN_WORDS) return false;

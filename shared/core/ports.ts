@@ -95,7 +95,7 @@ export interface RecognizeOptions {
   wordHeightPx?: number;
   /**
    * An earlier read's words of the same pixels (after turning by `skewDegrees`): an engine may keep the lines
-   * that read was sure of rather than read them again (text-lines.ts, sureWordsOf).
+   * that read was sure of rather than read them again (text-lines.ts, splitBySureWords).
    */
   knownWords?: readonly RecognizedWord[];
 }
