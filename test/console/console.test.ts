@@ -17,6 +17,7 @@ import { freePort } from '../../emulators/gcloud.ts';
 import { chromiumAvailable, launchChromium, screenshot, seriousViolations } from '../support/browser.ts';
 import { fixture } from '../support/fixtures.ts';
 import { asUser } from '../support/http.ts';
+import { FUNCTION_READY_TIMEOUT_MS } from '../support/pipeline.ts';
 import { startSuite, TEST_BUCKETS, type Suite } from '../support/suite.ts';
 import { ALICE, BOB } from '../support/users.ts';
 
@@ -52,10 +53,10 @@ describe.skipIf(!chromiumAvailable)('web console in Chromium', () => {
     const logs = mkdtempSync(join(tmpdir(), 'console-test-logs-'));
     const logFile = (name: string) => join(logs, `${name}.log`);
     functions = await Promise.all([
-      startFunction({ target: 'upload', env, port: uploadPort, logFile: logFile('upload') }),
-      startFunction({ target: 'api', env: { ...env, MAX_REQUEST_BYTES: String(API_MAX_REQUEST_BYTES), MAINTENANCE_CALLERS: OPERATOR }, port: apiPort, logFile: logFile('api') }),
-      startFunction({ target: 'dispatch', env, logFile: logFile('dispatch') }),
-      startFunction({ target: 'ocr-worker', env: { ...env, OCR_WORKERS: '1' }, logFile: logFile('ocr-worker') }),
+      startFunction({ target: 'upload', env, port: uploadPort, logFile: logFile('upload'), readyTimeoutMs: FUNCTION_READY_TIMEOUT_MS }),
+      startFunction({ target: 'api', env: { ...env, MAX_REQUEST_BYTES: String(API_MAX_REQUEST_BYTES), MAINTENANCE_CALLERS: OPERATOR }, port: apiPort, logFile: logFile('api'), readyTimeoutMs: FUNCTION_READY_TIMEOUT_MS }),
+      startFunction({ target: 'dispatch', env, logFile: logFile('dispatch'), readyTimeoutMs: FUNCTION_READY_TIMEOUT_MS }),
+      startFunction({ target: 'ocr-worker', env: { ...env, OCR_WORKERS: '1' }, logFile: logFile('ocr-worker'), readyTimeoutMs: FUNCTION_READY_TIMEOUT_MS }),
     ]);
     const dispatch = functions[2]!;
     const worker = functions[3]!;

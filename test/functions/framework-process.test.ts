@@ -8,6 +8,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFunction, type FunctionProcess } from '../../emulators/functions.ts';
+import { FUNCTION_READY_TIMEOUT_MS } from '../support/pipeline.ts';
 import { startSuite, type Suite } from '../support/suite.ts';
 import { asUser } from '../support/http.ts';
 import { waitFor } from '../support/wait.ts';
@@ -22,7 +23,7 @@ const OPERATOR = 'scheduler@docvault-test.iam.gserviceaccount.com';
 beforeAll(async () => {
   suite = await startSuite();
   logFile = join(mkdtempSync(join(tmpdir(), 'api-log-')), 'api.log');
-  api = await startFunction({ target: 'api', env: { ...suite.env, MAINTENANCE_CALLERS: OPERATOR }, logFile });
+  api = await startFunction({ target: 'api', env: { ...suite.env, MAINTENANCE_CALLERS: OPERATOR }, logFile, readyTimeoutMs: FUNCTION_READY_TIMEOUT_MS });
 }, 180_000);
 afterAll(async () => {
   await api?.stop();

@@ -12,7 +12,7 @@ let pipeline: Pipeline;
 
 beforeAll(async () => {
   pipeline = await startPipeline({ functions: ['upload', 'api'] });
-});
+}, 180_000);
 afterAll(async () => {
   await pipeline?.stop();
 });

@@ -29,12 +29,19 @@ export interface PipelineOptions {
   readyTimeoutMs?: number;
 }
 
+/**
+ * A function started beside four others and two emulator JVMs on a loaded 2-core machine took
+ * over startFunction's own 30 s to listen (the OCR worker, at a load average of ~30); the test
+ * files give their beforeAll 180 s.
+ */
+export const FUNCTION_READY_TIMEOUT_MS = 90_000;
+
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
   const suite = await startSuite();
   const logDir = mkdtempSync(join(tmpdir(), 'pipeline-logs-'));
   const apiUrl: Record<string, string> = {};
   const envFor = (name: FunctionName) => ({ ...suite.env, ...apiUrl, ...options.env?.[name] });
-  const ready = options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {};
+  const ready = { readyTimeoutMs: options.readyTimeoutMs ?? FUNCTION_READY_TIMEOUT_MS };
   const start = (name: FunctionName) => startFunction({ target: name, env: envFor(name), logFile: join(logDir, `${name}.log`), ...ready });
   // The api first, as npm start knows its port in advance: upload's statusUrl points at it (API_URL).
   const api = options.functions.includes('api') ? await start('api') : undefined;

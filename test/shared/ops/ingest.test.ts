@@ -84,7 +84,7 @@ describe('docvault ingest against the emulators', () => {
       writeFileSync(join(dir, name), 'not a document\n');
     }
     writeFileSync(join(dir, FAKE_PDF), 'plain text with a .pdf name\n');
-  });
+  }, 180_000);
   afterAll(async () => {
     await firestore?.terminate();
     await pipeline?.stop();
