@@ -65,7 +65,8 @@ afterAll(async () => {
   await pipeline?.stop();
 });
 
-describe('callbacks outside the OCR slot', () => {
+// Each test waits up to 120 s for its tasks and 60 s more for a delivery.
+describe('callbacks outside the OCR slot', { timeout: 300_000 }, () => {
   it("a receiver that never answers does not delay another user's task; its failed attempts show on the task", async () => {
     const silent = await receiver(() => {
       // never answers

@@ -93,7 +93,7 @@ describe('hostile input on the emulator suite', () => {
     expect((await finished(BOB, png, 60_000)).status).toBe('COMPLETED');
     expect(pipeline.functions['ocr-worker']!.child.pid).toBe(pid);
     expect(pipeline.functions['ocr-worker']!.child.exitCode).toBeNull();
-  }, 240_000);
+  }, 330_000); // its three waits allow 110 + 110 + 60 s
 
   it('a document storage refuses to hand over fails on its first attempt with STORAGE_REFUSED in one plain line, and requeue-failed leaves it', async () => {
     // Dropped with a customer-supplied encryption key: Cloud Storage refuses every read without it

@@ -65,7 +65,8 @@ function finished(taskId: string, timeoutMs = 90_000): Promise<Task> {
   }, timeoutMs);
 }
 
-describe('pipeline on the emulator suite', () => {
+// Each test waits up to 90-150 s for its tasks (finished()); vitest's default of 60 s cut those waits short.
+describe('pipeline on the emulator suite', { timeout: 240_000 }, () => {
   it('a file dropped into a user prefix becomes a task that completes with the right text, progress rising to 100', async () => {
     const taskId = await drop('phototest.tif', fixture('tess_phototest.tif'));
     const seen = new Set<string>();
@@ -186,7 +187,7 @@ describe('pipeline on the emulator suite', () => {
     expect((await finished(taskId)).status).toBe('COMPLETED');
   });
 
-  it('a worker killed mid-task: the task is delivered again and completes', async () => {
+  it('a worker killed mid-task: the task is delivered again and completes', { timeout: 330_000 }, async () => {
     const taskId = await drop('killed.pdf', fixture('ocrmypdf_skew.pdf'));
     await waitFor('processing', async () => ((await tasks.get(taskId))?.status === 'PROCESSING' ? true : undefined), 60_000, 50);
     pipeline.functions['ocr-worker']!.kill();

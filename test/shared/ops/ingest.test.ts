@@ -166,7 +166,7 @@ describe('docvault ingest against the emulators', () => {
     expect(earlier.completed + earlier.failed.length).toBe(first.length);
     expect(await objectsInBucket()).toBe(DOCUMENTS);
     expect(await tasksOfUser()).toBe(DOCUMENTS);
-  }, 180_000); // 121 documents through one local worker, each user's in-flight cap included
+  }, 360_000); // 121 documents through one local worker, each user's in-flight cap included (over 180 s at a load average of ~30)
 
   it('a second run submits nothing', async () => {
     const out = io();
