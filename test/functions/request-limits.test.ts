@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../support/fixtures.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';
+import { waitFor } from '../support/wait.ts';
 
 let pipeline: Pipeline;
 
@@ -43,7 +44,9 @@ describe('request bodies, before any handler', () => {
     form.append('file', new Blob([Buffer.from(fixture('tessjs_simple_png.png'))]), 'simple.png');
     const ok = await fetch(`${pipeline.functions.upload!.url}/`, { method: 'POST', body: form, headers: { 'x-user-email': 'a@example.com' } });
     expect(ok.status).toBe(202);
-    expect((await fetch(`${pipeline.functions.api!.url}/health`)).status).toBe(200);
+    // /health is this process's first Firestore read: on a loaded machine its channel set-up can
+    // outlast health's 3 s (one 503), and the next answer is 200. A dead or wedged process never is.
+    await waitFor('a 200 from /health', async () => ((await fetch(`${pipeline.functions.api!.url}/health`)).status === 200 ? true : undefined), 30_000, 500);
   });
 });
 
