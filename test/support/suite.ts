@@ -4,6 +4,7 @@
  * emulators; nothing here is a double.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stagePackagedModels } from '../../shared/ops/packaged-models.ts';
@@ -81,10 +82,16 @@ export async function startSuite(options: { storageEventTargets?: string[] } = {
 
 let staged: Promise<string> | undefined;
 
-/** The shipped traineddata, synced into the models bucket as `npm start` and a deployment do. */
+/**
+ * The shipped traineddata, synced into the models bucket as `npm start` and a deployment do.
+ * Staged once per test process into a folder of its own: vitest runs two files at once, and a
+ * folder shared between them (it was one fixed name under the temp dir) had one process rewriting
+ * a traineddata file while the other uploaded it.
+ */
 export async function publishModels(destination: string): Promise<void> {
   staged ??= (async () => {
-    const dir = join(tmpdir(), 'docvault-test-packaged-models');
+    const dir = mkdtempSync(join(tmpdir(), 'docvault-test-packaged-models-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     await stagePackagedModels(dir);
     return dir;
   })();
