@@ -16,15 +16,19 @@ import { characterErrorRate } from '../../shared/core/text-metrics.ts';
 import { derivedTaskId, resultObjectNames, userHashOf, type Task } from '../../shared/core/task.ts';
 import { DEAD_LETTER_SUBSCRIPTION, EVENTS_TOPIC, OBJECT_METADATA, PRIORITY_TOPICS } from '../../shared/names.ts';
 import { previewObjectName } from '../../shared/outputs/preview.ts';
+import { admitAndPublish } from '../../shared/lifecycle/admission.ts';
+import { appContext } from '../../shared/services/context.ts';
 import { fixture, FIXTURES_DIR, groundTruth } from '../support/fixtures.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';
 import { TEST_BUCKETS, TEST_SECRET, type Suite } from '../support/suite.ts';
+import { makeTask } from '../support/tasks.ts';
 import { waitFor } from '../support/wait.ts';
 
 const POISON = 'DOCVAULT-TEST-POISON';
 const MAX_ATTEMPTS = 3;
 /** Above every fixture; a larger drop fails in dispatch, before any worker downloads it. */
 const MAX_BYTES = 1024 * 1024;
+const AGING_SECONDS = 3600;
 let pipeline: Pipeline;
 let suite: Suite;
 let storage: Storage;
@@ -38,8 +42,10 @@ beforeAll(async () => {
     functions: ['dispatch', 'ocr-worker'],
     env: {
       // One task of a user in flight, alone or not (no work-conserving idle cap): the rest held back, admitted in the user's own priority order.
-      dispatch: { MAX_ATTEMPTS: String(MAX_ATTEMPTS), MAX_DOCUMENT_BYTES: String(MAX_BYTES), USER_IN_FLIGHT_CAP: '1', USER_IN_FLIGHT_IDLE_CAP: '1' },
-      'ocr-worker': { LEASE_SECONDS: '4', MAX_ATTEMPTS: String(MAX_ATTEMPTS), OCR_WORKERS: '1', OCR_FAULT_MARKER: POISON, USER_IN_FLIGHT_CAP: '1', USER_IN_FLIGHT_IDLE_CAP: '1' },
+      // Aging off (an hour): a low task held 120 s ranks with the high ones and, older, goes first; on a
+      // loaded machine the backlog below waited that long.
+      dispatch: { MAX_ATTEMPTS: String(MAX_ATTEMPTS), MAX_DOCUMENT_BYTES: String(MAX_BYTES), USER_IN_FLIGHT_CAP: '1', USER_IN_FLIGHT_IDLE_CAP: '1', QUEUE_AGING_SECONDS: String(AGING_SECONDS) },
+      'ocr-worker': { LEASE_SECONDS: '4', MAX_ATTEMPTS: String(MAX_ATTEMPTS), OCR_WORKERS: '1', OCR_FAULT_MARKER: POISON, USER_IN_FLIGHT_CAP: '1', USER_IN_FLIGHT_IDLE_CAP: '1', QUEUE_AGING_SECONDS: String(AGING_SECONDS) },
     },
   });
   suite = pipeline.suite;
@@ -198,14 +204,26 @@ describe('pipeline on the emulator suite', { timeout: 240_000 }, () => {
     expect(task.attempts).toBe(2);
   });
 
-  it('with a backlog held back behind one task in flight, the user\'s high-priority drops finish before their low ones', async () => {
-    const blocker = await drop('blocker.tif', fixture('tess_eurotext.tif'), { [OBJECT_METADATA.priority]: 'normal' });
-    await waitFor('blocker processing', async () => ((await tasks.get(blocker))?.status === 'PROCESSING' ? true : undefined), 60_000, 50);
+  it('with a backlog held back behind one task in flight, the user\'s high-priority drops finish before their low ones', { timeout: 300_000 }, async () => {
+    // The task in flight is one the worker never gets (admitted, its message never sent), let go
+    // as a cancel lets one go once all six drops are held. A real blocker raced the drops: read
+    // before dispatch had held every one, it let a low drop in early (dispatch races the worker,
+    // the more so on a loaded machine).
+    const blocker = makeTask({ userHash: alice, source: 'drop', priority: 'normal', admittedAt: new Date() });
+    await tasks.createIfAbsent(blocker);
     const low: string[] = [];
     const high: string[] = [];
     for (let i = 0; i < 3; i++) low.push(await drop(`low-${i}.png`, fixture('tessjs_simple_png.png'), { [OBJECT_METADATA.priority]: 'low' }));
     for (let i = 0; i < 3; i++) high.push(await drop(`high-${i}.png`, fixture('tessjs_simple_gif.gif'), { [OBJECT_METADATA.priority]: 'high' }));
-    const done = await Promise.all([...high, ...low].map((id) => finished(id)));
+    const held = await waitFor('all six drops held back', async () => {
+      const six = await Promise.all([...high, ...low].map((id) => tasks.get(id)));
+      return six.every((t) => t?.status === 'QUEUED') ? six : undefined;
+    }, 60_000);
+    expect(held.map((t) => t!.admittedAt)).toEqual(Array(6).fill(null));
+    expect((await tasks.cancel(blocker.taskId, alice))?.status).toBe('CANCELLED');
+    const { admission, queue } = appContext('test');
+    await admitAndPublish({ admission, tasks, queue, fairness: { cap: 1, idleCap: 1, agingMs: AGING_SECONDS * 1000 } }, alice);
+    const done = await Promise.all([...high, ...low].map((id) => finished(id, 180_000)));
     const at = (ids: string[]) => done.filter((t) => ids.includes(t.taskId)).map((t) => t.completedAt!.getTime());
     expect(Math.max(...at(high))).toBeLessThan(Math.min(...at(low)));
   });
