@@ -188,8 +188,16 @@ export class TaskStore {
     await this.doc(taskId).update({ announcedAt: now });
   }
 
-  /** See decideLease: an out-of-attempts task is FAILED here, in the same transaction. */
+  /**
+   * See decideLease: an out-of-attempts task is FAILED here, in the same transaction. A delivery that would
+   * change nothing (its task leased by a live worker, finished, or unknown: every duplicate and every redelivery
+   * while the task is read) is answered from a plain read, which is strongly consistent: a transaction for it held
+   * the document against the holder's heartbeats, which came late on a loaded emulator and lost their leases.
+   */
   async lease(taskId: string, workerId: string, leaseMs: number, now = new Date()): Promise<LeaseOutcome> {
+    const seen = await this.get(taskId);
+    const looked = decideLease(seen, workerId, leaseMs, now);
+    if (seen && (looked.kind === 'busy' || looked.kind === 'finished')) return { kind: looked.kind, task: seen } as LeaseOutcome;
     return (await this.apply(taskId, now, (task) => decideLease(task, workerId, leaseMs, now))) as LeaseOutcome;
   }
 
