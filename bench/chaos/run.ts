@@ -40,7 +40,10 @@ export interface ChaosOptions {
   timeoutMs: number;
   /** Documents the worker process reads at once (WORKER_SLOTS): a kill stops every one of them. */
   workerSlots: number;
-  /** A killed worker's task is free again after this (LEASE_SECONDS): short, but long enough for a busy machine's heartbeats. */
+  /**
+   * LEASE_SECONDS. A killed worker's tasks do not wait for it (the restarted worker, under the same WORKER_INSTANCE, frees
+   * its predecessor's leases at its start); it is how late a live worker's renewal may come on a loaded machine.
+   */
   leaseSeconds: number;
   /** Queue care (recover-stale, release-queued) this often, as the scheduler runs it (there: every few minutes). */
   careEveryMs: number;
@@ -63,7 +66,7 @@ export const DEFAULT_OPTIONS: ChaosOptions = {
   maxAttempts: 3,
   timeoutMs: 60 * 60_000,
   workerSlots: 1,
-  leaseSeconds: 30,
+  leaseSeconds: 60,
   careEveryMs: 20_000,
   republishAfterMs: 60_000,
   heldGraceMs: HELD_GRACE_MS,
