@@ -5,7 +5,7 @@
  * books checked: nothing lost, nothing stuck, nothing done twice, nobody sees another's task.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -84,7 +84,7 @@ export interface ChaosReport {
   failed: Record<string, number>;
   stuck: number;
   deadLettered: number;
-  faults: { workerKills: number; dispatchRestarts: number; apiRestarts: number; firestorePauses: number; pushCopies: number; pushesUnreachable: number; pushesRetried: number; pushesReleased: number; staleRequeued: number };
+  faults: { workerKills: number; dispatchRestarts: number; apiRestarts: number; firestorePauses: number; pushCopies: number; pushesUnreachable: number; pushesRetried: number; pushesReleased: number; staleRequeued: number; freedAtRestart: number };
   /** Wall time the killed workers took to listen again, summed: no document is read meanwhile. */
   workerRestartMs: number;
   /** Tasks with more than one terminal event on ocr-events (reported; the worker announces once per finish). */
@@ -140,7 +140,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     return recovered;
   };
   const work = mkdtempSync(join(tmpdir(), 'docvault-chaos-'));
-  const faults = { workerKills: 0, dispatchRestarts: 0, apiRestarts: 0, firestorePauses: 0, pushCopies: 0, pushesUnreachable: 0, pushesRetried: 0, pushesReleased: 0, staleRequeued: 0 };
+  const faults = { workerKills: 0, dispatchRestarts: 0, apiRestarts: 0, firestorePauses: 0, pushCopies: 0, pushesUnreachable: 0, pushesRetried: 0, pushesReleased: 0, staleRequeued: 0, freedAtRestart: 0 };
   try {
     // Every push through the duplicating proxy; every finalize event to dispatch twice.
     await suite.provision({ workerUrls: { high: push.url, normal: push.url, low: push.url }, maxDeliveryAttempts: 10, minimumBackoffSeconds: 1, maximumBackoffSeconds: 3 });
@@ -261,6 +261,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     faults.pushesUnreachable = push.stats.unreachable;
     faults.pushesRetried = push.stats.redelivered;
     faults.pushesReleased = push.stats.released;
+    faults.freedAtRestart = freedAtRestart(join(pipeline.logDir, 'ocr-worker.log'));
 
     const report = await audit({ pipeline, tasks, storage, accepted, refused, hashes, emails, deadLetters: deadLetters.seen, events: events.seen, maxAttempts: options.maxAttempts });
     await Promise.all([deadLetters.close(), events.close()]);
@@ -288,6 +289,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.allSettled([pubsub.close(), firestore.terminate(), push.close()]);
     await pipeline.stop();
   }
+}
+
+/** Tasks the restarted workers took back from their killed predecessors at start (their log's release lines). */
+function freedAtRestart(workerLog: string): number {
+  let freed = 0;
+  for (const line of readFileSync(workerLog, 'utf8').split('\n')) {
+    if (!line.includes('predecessor released')) continue;
+    try {
+      const entry = JSON.parse(line) as { requeued?: number; failed?: number };
+      freed += (entry.requeued ?? 0) + (entry.failed ?? 0);
+    } catch {
+      // a line cut short by a kill
+    }
+  }
+  return freed;
 }
 
 async function uploadOverHttp(pipeline: Pipeline, email: string, doc: ChaosDocument): Promise<{ taskId: string } | { code: string }> {
