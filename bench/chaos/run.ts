@@ -99,6 +99,8 @@ export interface ChaosReport {
 const FAULT_MARKER = 'DOCVAULT-CHAOS-POISON';
 const TERMINAL = ['COMPLETED', 'FAILED'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How often the run counts the finished tasks (to time its faults and see the end). */
+const POLL_MS = 2_000;
 
 interface Accepted {
   taskId: string;
@@ -251,12 +253,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         faults.staleRequeued += (await queueCare().catch(() => ({ requeued: [] }))).requeued.length;
         say(`  ${finished}/${accepted.length} finished, ${faults.workerKills} worker kills`);
       }
-      await sleep(500);
+      // Each look is a count over every task, served by the same emulator the run is measuring: not too often.
+      await sleep(POLL_MS);
     }
     // One last recovery for whatever a kill left behind, and a short wait for it.
     faults.staleRequeued += (await queueCare()).requeued.length;
     const settleBy = Math.min(deadline, Date.now() + 60_000);
-    while (Date.now() < settleBy && (await countFinished(firestore)) < accepted.length) await sleep(500);
+    while (Date.now() < settleBy && (await countFinished(firestore)) < accepted.length) await sleep(POLL_MS);
     const wallMs = Date.now() - submittedAt;
     await sleep(3000); // the last dead letters and events in flight
     faults.pushCopies = push.stats.copies;
