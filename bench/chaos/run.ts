@@ -281,7 +281,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       faults,
       workerRestartMs,
       wallMs,
-      documentsPerMinute: (ids.length / wallMs) * 60_000,
+      // Finished documents, not accepted ones: a run stopped at its time limit counts only what it got through.
+      documentsPerMinute: ((report.completed + Object.values(report.failed).reduce((a, b) => a + b, 0)) / wallMs) * 60_000,
     };
   } finally {
     try {
