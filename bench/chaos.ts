@@ -48,7 +48,7 @@ process.stdout.write(JSON.stringify(figures, null, 2) + '\n');
 say(
   `${report.accepted} accepted (${report.refusedAtUpload} refused at upload): ${report.completed} COMPLETED, ` +
     `${Object.values(report.failed).reduce((a, b) => a + b, 0)} FAILED ${JSON.stringify(report.failed)}, ${report.stuck} stuck, ` +
-    `${report.deadLettered} dead-lettered; ${(report.wallMs / 1000).toFixed(0)} s (${(report.workerRestartMs / 1000).toFixed(0)} s of it restarting killed workers), ${report.documentsPerMinute.toFixed(1)} documents/min`,
+    `${report.deadLettered} dead-lettered; ${(report.wallMs / 1000).toFixed(0)} s (${(report.workerRestartMs / 1000).toFixed(0)} s of it restarting ${report.faults.workerKills} killed workers, which took back ${report.faults.freedAtRestart} tasks at their start), ${report.documentsPerMinute.toFixed(1)} documents/min`,
 );
 if (violations.length > 0) {
   process.stdout.write(`\n${violations.length} VIOLATIONS:\n${violations.slice(0, 50).map((v) => `  ${v}`).join('\n')}\n`);

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureConsoleBuilt } from './console-build.ts';
 import { startFunction, type FunctionProcess } from './functions.ts';
-import { startWorkerPool, type WorkerPool } from './worker-pool.ts';
+import { startWorkerPool, workerInstance, type WorkerPool } from './worker-pool.ts';
 import { startFirestoreEmulator, startPubsubEmulator, type GcloudEmulator } from './gcloud.ts';
 import { startStorageEmulator, type StorageEmulator } from './gcs/index.ts';
 import { provision } from './provision.ts';
@@ -157,15 +157,16 @@ function functionEnv({ firestore, pubsub, storage }: Emulators, { dirs }: Launch
 }
 
 async function startFunctions(running: Stoppable[], env: Record<string, string>, { dirs }: LaunchData): Promise<Functions> {
-  const fn = (target: string, key: keyof typeof LOCAL_PORTS): Promise<FunctionProcess> =>
-    startFunction({ target, env, port: port(key), logFile: join(dirs.logs, `${target}.log`) });
+  const fn = (target: string, key: keyof typeof LOCAL_PORTS, extra: Record<string, string> = {}): Promise<FunctionProcess> =>
+    startFunction({ target, env: { ...env, ...extra }, port: port(key), logFile: join(dirs.logs, `${target}.log`) });
   const [upload, api, dispatch, worker, callbacks] = await allStarted(running, [
     fn('upload', 'UPLOAD_PORT'),
     fn('api', 'API_PORT'),
     fn('dispatch', 'DISPATCH_PORT'),
+    // Each worker under a stable name: started again on the same data (--data), it frees what its last run left leased.
     WORKERS === 1
-      ? fn('ocr-worker', 'WORKER_PORT')
-      : startWorkerPool(WORKERS, port('WORKER_PORT'), (i) => startFunction({ target: 'ocr-worker', env, logFile: join(dirs.logs, `ocr-worker-${i + 1}.log`) })),
+      ? fn('ocr-worker', 'WORKER_PORT', { WORKER_INSTANCE: workerInstance(0) })
+      : startWorkerPool(WORKERS, port('WORKER_PORT'), (i) => startFunction({ target: 'ocr-worker', env: { ...env, WORKER_INSTANCE: workerInstance(i) }, logFile: join(dirs.logs, `ocr-worker-${i + 1}.log`) })),
     fn('callbacks', 'CALLBACKS_PORT'),
   ]);
   return { upload, api, dispatch, worker, callbacks };

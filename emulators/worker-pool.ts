@@ -8,6 +8,14 @@ import type { AddressInfo } from 'node:net';
 import { allStarted } from './all-started.ts';
 import type { FunctionProcess } from './functions.ts';
 
+/**
+ * The stable name (WORKER_INSTANCE) of the index-th worker process of a local suite: the same after a restart, so the
+ * new process frees the leases its killed predecessor held (core/lease-holder.ts) instead of waiting them out.
+ */
+export function workerInstance(index: number): string {
+  return `ocr-worker-${index + 1}`;
+}
+
 export interface WorkerPool {
   url: string;
   port: number;

@@ -8,6 +8,7 @@ import { Limits } from './core/options.ts';
 import type { RateLimit } from './core/rate-limit.ts';
 import { DEFAULT_PRIORITY_RULES, PriorityRule } from './core/task.ts';
 import { DEFAULT_SHARD_PAGES } from './core/shards.ts';
+import { INSTANCE_NAME } from './core/lease-holder.ts';
 import type { FairnessSettings } from './core/fairness.ts';
 
 const bool = z
@@ -99,6 +100,12 @@ const Env = z
     OCR_WORKERS: z.coerce.number().int().positive().optional(),
     /** Documents one worker instance reads at once (pages of a document already share the OCR workers). */
     WORKER_SLOTS: int(1),
+    /**
+     * A stable name for this worker instance, where a supervisor starts it again under the same name after a crash
+     * (the local suite's worker slots): its start frees the leases its dead predecessor held, at once instead of after
+     * LEASE_SECONDS (core/lease-holder.ts). Unset on Cloud Run, whose instances never come back.
+     */
+    WORKER_INSTANCE: z.string().regex(INSTANCE_NAME, 'letters, digits and . _ : - only').optional(),
     /** A PDF of more pages is read in shards of at most this many, by any free worker, then merged; 0: never. */
     SHARD_PAGES: count(DEFAULT_SHARD_PAGES),
     /** Tasks of one user in flight (published or being read) at once; the rest wait their turn, held back (core/fairness.ts). */

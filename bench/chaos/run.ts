@@ -5,7 +5,7 @@
  * books checked: nothing lost, nothing stuck, nothing done twice, nobody sees another's task.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -40,7 +40,10 @@ export interface ChaosOptions {
   timeoutMs: number;
   /** Documents the worker process reads at once (WORKER_SLOTS): a kill stops every one of them. */
   workerSlots: number;
-  /** A killed worker's task is free again after this (LEASE_SECONDS): short, but long enough for a busy machine's heartbeats. */
+  /**
+   * LEASE_SECONDS. A killed worker's tasks do not wait for it (the restarted worker, under the same WORKER_INSTANCE, frees
+   * its predecessor's leases at its start); it is how late a live worker's renewal may come on a loaded machine.
+   */
   leaseSeconds: number;
   /** Queue care (recover-stale, release-queued) this often, as the scheduler runs it (there: every few minutes). */
   careEveryMs: number;
@@ -63,9 +66,11 @@ export const DEFAULT_OPTIONS: ChaosOptions = {
   maxAttempts: 3,
   timeoutMs: 60 * 60_000,
   workerSlots: 1,
-  leaseSeconds: 30,
+  leaseSeconds: 60,
   careEveryMs: 20_000,
-  republishAfterMs: 60_000,
+  // Not a minute: ten users' forty admitted tasks wait longer than that behind a loaded worker, and each was published
+  // again every minute, a flood of duplicates through the emulator's two pushes at a time.
+  republishAfterMs: 5 * 60_000,
   heldGraceMs: HELD_GRACE_MS,
   pushRetry: DEFAULT_PUSH_RETRY,
 };
@@ -81,7 +86,7 @@ export interface ChaosReport {
   failed: Record<string, number>;
   stuck: number;
   deadLettered: number;
-  faults: { workerKills: number; dispatchRestarts: number; apiRestarts: number; firestorePauses: number; pushCopies: number; pushesUnreachable: number; pushesRetried: number; pushesReleased: number; staleRequeued: number };
+  faults: { workerKills: number; dispatchRestarts: number; apiRestarts: number; firestorePauses: number; pushCopies: number; pushesUnreachable: number; pushesRetried: number; pushesReleased: number; staleRequeued: number; freedAtRestart: number };
   /** Wall time the killed workers took to listen again, summed: no document is read meanwhile. */
   workerRestartMs: number;
   /** Tasks with more than one terminal event on ocr-events (reported; the worker announces once per finish). */
@@ -94,6 +99,8 @@ export interface ChaosReport {
 const FAULT_MARKER = 'DOCVAULT-CHAOS-POISON';
 const TERMINAL = ['COMPLETED', 'FAILED'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How often the run counts the finished tasks (to time its faults and see the end). */
+const POLL_MS = 2_000;
 
 interface Accepted {
   taskId: string;
@@ -137,7 +144,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     return recovered;
   };
   const work = mkdtempSync(join(tmpdir(), 'docvault-chaos-'));
-  const faults = { workerKills: 0, dispatchRestarts: 0, apiRestarts: 0, firestorePauses: 0, pushCopies: 0, pushesUnreachable: 0, pushesRetried: 0, pushesReleased: 0, staleRequeued: 0 };
+  const faults = { workerKills: 0, dispatchRestarts: 0, apiRestarts: 0, firestorePauses: 0, pushCopies: 0, pushesUnreachable: 0, pushesRetried: 0, pushesReleased: 0, staleRequeued: 0, freedAtRestart: 0 };
   try {
     // Every push through the duplicating proxy; every finalize event to dispatch twice.
     await suite.provision({ workerUrls: { high: push.url, normal: push.url, low: push.url }, maxDeliveryAttempts: 10, minimumBackoffSeconds: 1, maximumBackoffSeconds: 3 });
@@ -246,18 +253,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         faults.staleRequeued += (await queueCare().catch(() => ({ requeued: [] }))).requeued.length;
         say(`  ${finished}/${accepted.length} finished, ${faults.workerKills} worker kills`);
       }
-      await sleep(500);
+      // Each look is a count over every task, served by the same emulator the run is measuring: not too often.
+      await sleep(POLL_MS);
     }
     // One last recovery for whatever a kill left behind, and a short wait for it.
     faults.staleRequeued += (await queueCare()).requeued.length;
     const settleBy = Math.min(deadline, Date.now() + 60_000);
-    while (Date.now() < settleBy && (await countFinished(firestore)) < accepted.length) await sleep(500);
+    while (Date.now() < settleBy && (await countFinished(firestore)) < accepted.length) await sleep(POLL_MS);
     const wallMs = Date.now() - submittedAt;
     await sleep(3000); // the last dead letters and events in flight
     faults.pushCopies = push.stats.copies;
     faults.pushesUnreachable = push.stats.unreachable;
     faults.pushesRetried = push.stats.redelivered;
     faults.pushesReleased = push.stats.released;
+    faults.freedAtRestart = freedAtRestart(join(pipeline.logDir, 'ocr-worker.log'));
 
     const report = await audit({ pipeline, tasks, storage, accepted, refused, hashes, emails, deadLetters: deadLetters.seen, events: events.seen, maxAttempts: options.maxAttempts });
     await Promise.all([deadLetters.close(), events.close()]);
@@ -272,7 +281,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       faults,
       workerRestartMs,
       wallMs,
-      documentsPerMinute: (ids.length / wallMs) * 60_000,
+      // Finished documents, not accepted ones: a run stopped at its time limit counts only what it got through.
+      documentsPerMinute: ((report.completed + Object.values(report.failed).reduce((a, b) => a + b, 0)) / wallMs) * 60_000,
     };
   } finally {
     try {
@@ -285,6 +295,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.allSettled([pubsub.close(), firestore.terminate(), push.close()]);
     await pipeline.stop();
   }
+}
+
+/** Tasks the restarted workers took back from their killed predecessors at start (their log's release lines). */
+function freedAtRestart(workerLog: string): number {
+  let freed = 0;
+  for (const line of readFileSync(workerLog, 'utf8').split('\n')) {
+    if (!line.includes('predecessor released')) continue;
+    try {
+      const entry = JSON.parse(line) as { requeued?: number; failed?: number };
+      freed += (entry.requeued ?? 0) + (entry.failed ?? 0);
+    } catch {
+      // a line cut short by a kill
+    }
+  }
+  return freed;
 }
 
 async function uploadOverHttp(pipeline: Pipeline, email: string, doc: ChaosDocument): Promise<{ taskId: string } | { code: string }> {

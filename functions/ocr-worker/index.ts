@@ -7,7 +7,8 @@ import type { CloudEvent } from '@google-cloud/functions-framework';
 import { z } from 'zod';
 import { Priority } from '../../shared/core/task.ts';
 import { appContext } from '../../shared/services/context.ts';
-import { handleOcrMessage, type WorkerOutcome } from '../../shared/services/ocr-worker.ts';
+import { handleOcrMessage, lifecycle, type WorkerOutcome } from '../../shared/services/ocr-worker.ts';
+import { releasePredecessors } from '../../shared/lifecycle/recover-stale.ts';
 import { warmRenderThread } from '../../shared/engines/index.ts';
 import { engine, workerDeps } from './wiring.ts';
 import { PriorityGate } from '../../shared/services/priority-gate.ts';
@@ -53,9 +54,26 @@ async function admitNext(userHash: string): Promise<void> {
 
 /** Starts the OCR workers ahead of the first message, so the first task does not pay for it. */
 export function warmUp(): void {
+  void releaseLeasesOfPredecessor();
   // The PDF render thread too: its start (pdfjs loaded in a fresh isolate) is not the first PDF's to pay.
   warmRenderThread({ heapMb: appContext('ocr-worker').config.limits.renderHeapMb });
   void engine()
     .warmUp(['eng'])
     .catch(() => undefined);
+}
+
+/**
+ * An instance started again under its stable name (WORKER_INSTANCE) frees what its killed predecessor held, so its
+ * tasks' redeliveries are taken now rather than once their leases run out. Not fatal: the leases still expire.
+ */
+async function releaseLeasesOfPredecessor(): Promise<void> {
+  const { config, log, tasks } = appContext('ocr-worker');
+  if (!config.WORKER_INSTANCE) return;
+  const deps = workerDeps();
+  try {
+    const report = await releasePredecessors({ ...lifecycle(deps, log), tasks }, deps.workerId);
+    if (report.requeued.length || report.failed.length) log.info('leases of this instance\'s predecessor released', { requeued: report.requeued.length, failed: report.failed.length });
+  } catch (err) {
+    log.warn('leases of this instance\'s predecessor not released; they expire after LEASE_SECONDS', { error: err });
+  }
 }

@@ -16,8 +16,17 @@ import type { OcrProcessor, WorkerDeps } from '../../shared/services/ocr-worker.
 import { ShardStore } from '../../shared/adapters/firestore-shards.ts';
 import { countPages } from '../../shared/engines/page-count.ts';
 import { VERSION } from '../../shared/version.ts';
+import { holderId } from '../../shared/core/lease-holder.ts';
 
-const WORKER_ID = `${process.env.K_REVISION ?? 'local'}:${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+const INCARNATION = `${process.pid}:${randomBytes(3).toString('hex')}`;
+let workerId: string | undefined;
+
+/** This instance's lease holder id: under its stable name when it has one (core/lease-holder.ts), else unique to the process. */
+export function instanceWorkerId(): string {
+  const { config } = appContext('ocr-worker');
+  workerId ??= config.WORKER_INSTANCE ? holderId(config.WORKER_INSTANCE, INCARNATION) : `${process.env.K_REVISION ?? 'local'}:${hostname()}:${INCARNATION}`;
+  return workerId;
+}
 let ocr: Ocr | undefined;
 let deps: WorkerDeps | undefined;
 
@@ -45,7 +54,7 @@ export function workerDeps(): WorkerDeps {
 function buildWorkerDeps(): WorkerDeps {
   const { config, tasks, queue, blobs, log, firestore } = appContext('ocr-worker');
   return {
-    workerId: WORKER_ID,
+    workerId: instanceWorkerId(),
     tasks,
     queue,
     blobs,

@@ -20,6 +20,7 @@ import {
   type RequeueKind,
 } from '../core/task-moves.ts';
 import { COLLECTIONS } from '../names.ts';
+import { holderRange } from '../core/lease-holder.ts';
 import { fromStore } from './firestore-task-doc.ts';
 import { waitUntilFinished, watchLease, watchRecentlyChanged, type WaitSeams } from './firestore-task-watches.ts';
 import { afterAttempt, type CallbackAttempt, type CallbackDelivery } from '../core/callback-delivery.ts';
@@ -187,8 +188,16 @@ export class TaskStore {
     await this.doc(taskId).update({ announcedAt: now });
   }
 
-  /** See decideLease: an out-of-attempts task is FAILED here, in the same transaction. */
+  /**
+   * See decideLease: an out-of-attempts task is FAILED here, in the same transaction. A delivery that would
+   * change nothing (its task leased by a live worker, finished, or unknown: every duplicate and every redelivery
+   * while the task is read) is answered from a plain read, which is strongly consistent: a transaction for it held
+   * the document against the holder's heartbeats, which came late on a loaded emulator and lost their leases.
+   */
   async lease(taskId: string, workerId: string, leaseMs: number, now = new Date()): Promise<LeaseOutcome> {
+    const seen = await this.get(taskId);
+    const looked = decideLease(seen, workerId, leaseMs, now);
+    if (seen && (looked.kind === 'busy' || looked.kind === 'finished')) return { kind: looked.kind, task: seen } as LeaseOutcome;
     return (await this.apply(taskId, now, (task) => decideLease(task, workerId, leaseMs, now))) as LeaseOutcome;
   }
 
@@ -296,9 +305,19 @@ export class TaskStore {
     return snap.docs.filter((d) => d.get('status') === 'PROCESSING').map((d) => d.id);
   }
 
-  /** See decideRecoverStale. */
-  async recoverStale(taskId: string, options: { retentionMs: number }, now = new Date()): Promise<StaleOutcome> {
-    return (await this.apply(taskId, now, (task) => decideRecoverStale(task, options.retentionMs, now))) as StaleOutcome;
+  /**
+   * The leases held by any incarnation of a named worker instance (core/lease-holder.ts), expired or
+   * not: one range filter on lease.workerId, served by its single-field index (only PROCESSING tasks hold a lease).
+   */
+  async leasesOf(instance: string, limit: number): Promise<Array<{ taskId: string; workerId: string }>> {
+    const { from, to } = holderRange(instance);
+    const snap = await this.db.collection(COLLECTIONS.tasks).where('lease.workerId', '>=', from).where('lease.workerId', '<', to).select('lease.workerId').limit(limit).get();
+    return snap.docs.map((d) => ({ taskId: d.id, workerId: String(d.get('lease.workerId')) }));
+  }
+
+  /** See decideRecoverStale; `deadHolder`: a holder known dead, whose lease is stale though it has not run out. */
+  async recoverStale(taskId: string, options: { retentionMs: number; deadHolder?: string }, now = new Date()): Promise<StaleOutcome> {
+    return (await this.apply(taskId, now, (task) => decideRecoverStale(task, options.retentionMs, now, options.deadHolder))) as StaleOutcome;
   }
 
   /** Tasks in a finished status that finished before `before`, oldest first, a page at a time. */

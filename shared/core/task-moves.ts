@@ -192,13 +192,15 @@ export function decideRequeue(task: Task | null, userHash?: string, sealedPasswo
 export type StaleKind = 'requeued' | 'failed' | 'skipped';
 
 /**
- * PROCESSING with an expired lease → QUEUED (the dead attempt counted and recorded), or FAILED
+ * PROCESSING with an expired lease, or one held by `deadHolder` → QUEUED (the dead attempt counted and recorded), or FAILED
  * with its last error when no attempt is left: what a worker's lease would reach, for a task
  * whose message no worker will see again. It keeps its place under its user's cap (it is
  * published again at once), stamped now: queue care republishes only what waits that long from here.
  */
-export function decideRecoverStale(task: Task | null, retentionMs: number, now: Date): Decision<StaleKind> {
-  if (!task || task.status !== 'PROCESSING' || !task.lease || task.lease.expiresAt > now) return keep('skipped');
+export function decideRecoverStale(task: Task | null, retentionMs: number, now: Date, deadHolder?: string): Decision<StaleKind> {
+  if (!task || task.status !== 'PROCESSING' || !task.lease) return keep('skipped');
+  // A lease still running is stale only when its holder is known dead (a restarted instance's predecessor: holders.ts).
+  if (task.lease.expiresAt > now && task.lease.workerId !== deadHolder) return keep('skipped');
   if (isOutOfAttempts(task)) return { kind: 'failed', patch: giveUp(task, now, retentionMs) };
   return { kind: 'requeued', patch: { status: 'QUEUED', lease: null, error: STOPPED_ATTEMPT, message: 'requeued after an expired lease', admittedAt: now, dispatchedAt: now } };
 }

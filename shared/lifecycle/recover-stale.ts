@@ -6,6 +6,8 @@
  */
 import { eachLimited, PAGE_SIZE, type LifecycleDeps } from './deps.ts';
 import { deadLetter, publishQueued } from './finish.ts';
+import type { StaleOutcome, TaskStore } from '../adapters/firestore-tasks.ts';
+import { instanceOf, isPredecessor } from '../core/lease-holder.ts';
 
 export interface RecoverReport {
   requeued: string[];
@@ -25,17 +27,38 @@ export async function recoverStale(deps: LifecycleDeps, options: { now?: Date; l
     if (ids.length === 0) break;
     const batch = ids.slice(0, limit - seen.size);
     for (const id of batch) seen.add(id);
-    const outcomes = await eachLimited(batch, async (id) => {
-      const outcome = await deps.tasks.recoverStale(id, { retentionMs: deps.retentionMs }, now);
-      if (outcome.kind === 'requeued') await publishQueued(deps, outcome.task);
-      else if (outcome.kind === 'failed') await deadLetter(deps, outcome.task);
-      return outcome;
-    });
-    for (const outcome of outcomes) {
-      if (outcome.kind === 'requeued') report.requeued.push(outcome.task.taskId);
-      else if (outcome.kind === 'failed') report.failed.push({ taskId: outcome.task.taskId, code: outcome.task.error!.code });
-      else report.skipped++;
-    }
+    tally(report, await eachLimited(batch, (id) => recoverOne(deps, id, now)));
   }
   return report;
+}
+
+/**
+ * A worker instance with a stable name, at its start: the leases its earlier incarnation still
+ * holds (it died: an instance runs once at a time) recovered at once, as an expired lease is,
+ * instead of after LEASE_SECONDS. Their deliveries then find them QUEUED; each is published
+ * again too, as recover-stale does. `workerId` is this incarnation's (core/lease-holder.ts).
+ */
+export async function releasePredecessors(deps: LifecycleDeps & { tasks: Pick<TaskStore, 'leasesOf'> }, workerId: string, now = new Date()): Promise<RecoverReport> {
+  const report: RecoverReport = { requeued: [], failed: [], skipped: 0 };
+  const instance = instanceOf(workerId);
+  if (!instance) return report;
+  const held = (await deps.tasks.leasesOf(instance, PAGE_SIZE)).filter((lease) => isPredecessor(lease.workerId, workerId));
+  tally(report, await eachLimited(held, (lease) => recoverOne(deps, lease.taskId, now, lease.workerId)));
+  return report;
+}
+
+/** One stale task: requeued and published, or out of attempts, dead-lettered and announced. */
+async function recoverOne(deps: LifecycleDeps, taskId: string, now: Date, deadHolder?: string): Promise<StaleOutcome> {
+  const outcome = await deps.tasks.recoverStale(taskId, { retentionMs: deps.retentionMs, ...(deadHolder ? { deadHolder } : {}) }, now);
+  if (outcome.kind === 'requeued') await publishQueued(deps, outcome.task);
+  else if (outcome.kind === 'failed') await deadLetter(deps, outcome.task);
+  return outcome;
+}
+
+function tally(report: RecoverReport, outcomes: StaleOutcome[]): void {
+  for (const outcome of outcomes) {
+    if (outcome.kind === 'requeued') report.requeued.push(outcome.task.taskId);
+    else if (outcome.kind === 'failed') report.failed.push({ taskId: outcome.task.taskId, code: outcome.task.error!.code });
+    else report.skipped++;
+  }
 }

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFunction, type FunctionProcess } from '../../emulators/functions.ts';
-import { startWorkerPool, type WorkerPool } from '../../emulators/worker-pool.ts';
+import { startWorkerPool, workerInstance, type WorkerPool } from '../../emulators/worker-pool.ts';
 import type { FunctionName } from '../../shared/names.ts';
 import { startSuite, TEST_BUCKETS, type Suite } from './suite.ts';
 
@@ -40,7 +40,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const suite = await startSuite();
   const logDir = mkdtempSync(join(tmpdir(), 'pipeline-logs-'));
   const apiUrl: Record<string, string> = {};
-  const envFor = (name: FunctionName) => ({ ...suite.env, ...apiUrl, ...options.env?.[name] });
+  // Each worker process under a stable name, kept by a restart: the new process frees its killed predecessor's leases.
+  const envFor = (name: FunctionName, worker = 0) => ({ ...suite.env, ...apiUrl, ...(name === 'ocr-worker' ? { WORKER_INSTANCE: workerInstance(worker) } : {}), ...options.env?.[name] });
   const ready = { readyTimeoutMs: options.readyTimeoutMs ?? FUNCTION_READY_TIMEOUT_MS };
   const start = (name: FunctionName) => startFunction({ target: name, env: envFor(name), logFile: join(logDir, `${name}.log`), ...ready });
   // The api first, as npm start knows its port in advance: upload's statusUrl points at it (API_URL).
@@ -48,7 +49,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   if (api) apiUrl.API_URL = api.url;
   const pooled = options.functions.includes('ocr-worker') && (options.workers ?? 1) > 1;
   const workerPool = pooled
-    ? await startWorkerPool(options.workers!, 0, (i) => startFunction({ target: 'ocr-worker', env: envFor('ocr-worker'), logFile: join(logDir, `ocr-worker-${i + 1}.log`), ...ready }))
+    ? await startWorkerPool(options.workers!, 0, (i) => startFunction({ target: 'ocr-worker', env: envFor('ocr-worker', i), logFile: join(logDir, `ocr-worker-${i + 1}.log`), ...ready }))
     : undefined;
   const started = [...(api ? [api] : []), ...(await Promise.all(options.functions.filter((name) => name !== 'api' && !(pooled && name === 'ocr-worker')).map(start)))];
   const functions: Pipeline['functions'] = Object.fromEntries(started.map((f) => [f.target, f]));

@@ -104,6 +104,13 @@ describe('cancel, requeue, recover', () => {
     expect(decideRecoverStale({ ...stale, attempts: 3 }, 1000, now).patch).toMatchObject({ status: 'FAILED', expireAt: new Date(now.getTime() + 1000) });
     expect(decideRecoverStale({ ...stale, lease: { workerId: 'alive', expiresAt: later } }, 1000, now).kind).toBe('skipped');
   });
+  it('recover-stale: a live lease held by a holder known dead comes back or gives up; anyone else\'s live lease is skipped', () => {
+    const held = makeTask({ status: 'PROCESSING', attempts: 1, lease: { workerId: 'ocr-worker-1/111:aa', expiresAt: later } });
+    expect(decideRecoverStale(held, 1000, now, 'ocr-worker-1/111:aa').patch).toMatchObject({ status: 'QUEUED', lease: null, error: STOPPED_ATTEMPT });
+    expect(decideRecoverStale({ ...held, attempts: 3 }, 1000, now, 'ocr-worker-1/111:aa').patch).toMatchObject({ status: 'FAILED' });
+    expect(decideRecoverStale(held, 1000, now, 'ocr-worker-1/222:bb').kind).toBe('skipped');
+    expect(decideRecoverStale({ ...held, status: 'COMPLETED' }, 1000, now, 'ocr-worker-1/111:aa').kind).toBe('skipped');
+  });
 });
 
 describe('decideArrival', () => {
