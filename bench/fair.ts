@@ -84,10 +84,24 @@ async function finish(user: string, taskId: string): Promise<string> {
 }
 
 /** Upload → COMPLETED in ms (Infinity if it did not complete). */
-async function timed(user: string, name: string, bytes: Uint8Array): Promise<number> {
+async function timed(user: string, name: string, bytes: Uint8Array, trace?: string[]): Promise<number> {
   const t0 = Date.now();
-  const status = await finish(user, await send(user, name, bytes));
+  const taskId = await send(user, name, bytes);
+  trace?.push(taskId);
+  const status = await finish(user, taskId);
   return status === 'COMPLETED' ? Date.now() - t0 : Number.POSITIVE_INFINITY;
+}
+
+/** Median ms of each step of these tasks: created → admitted → dispatched (published) → started (leased in a slot) → completed. */
+async function steps(taskIds: readonly string[]): Promise<string> {
+  const ms = (v: unknown) => (v as { toMillis(): number } | null | undefined)?.toMillis() ?? NaN;
+  const docs = await Promise.all(taskIds.map((id) => firestore.collection(COLLECTIONS.tasks).doc(id).get()));
+  const names = ['createdAt', 'admittedAt', 'dispatchedAt', 'startedAt', 'completedAt'];
+  const times = docs.map((d) => names.map((n) => ms(d.get(n))));
+  return names
+    .slice(1)
+    .map((n, i) => `${names[i]!.replace('At', '')}→${n.replace('At', '')} ${Math.round(quantile(times.map((t) => t[i + 1]! - t[i]!), 0.5))}`)
+    .join(', ');
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -225,7 +239,9 @@ async function hostileCase(): Promise<{ idle: number[]; busy: number[]; floods: 
   const hostileRounds = Number(args['hostile-rounds']);
   const hostile = await hugeEmptyPagesPdf(10);
   const idle: number[] = [];
-  for (let i = 0; i < hostileRounds; i++) idle.push(await timed(B, `h-idle${i}.png`, small));
+  const idleIds: string[] = [];
+  const busyIds: string[] = [];
+  for (let i = 0; i < hostileRounds; i++) idle.push(await timed(B, `h-idle${i}.png`, small, idleIds));
   let flooding = true;
   let floods = 0;
   const flood = (async () => {
@@ -233,9 +249,10 @@ async function hostileCase(): Promise<{ idle: number[]; busy: number[]; floods: 
   })();
   await sleep(1500);
   const busy: number[] = [];
-  for (let i = 0; i < hostileRounds; i++) busy.push(await timed(B, `h-busy${i}.png`, small));
+  for (let i = 0; i < hostileRounds; i++) busy.push(await timed(B, `h-busy${i}.png`, small, busyIds));
   flooding = false;
   await flood;
+  say(`hostile case, B's steps in ms (medians): idle ${await steps(idleIds)}; busy ${await steps(busyIds)}`);
   return { idle, busy, floods, ratio: quantile(busy, 0.5) / quantile(idle, 0.5) };
 }
 
