@@ -22,6 +22,7 @@ import { loadavg } from 'node:os';
 import { createFirestore } from '../shared/adapters/firestore-tasks.ts';
 import { userHashOf } from '../shared/core/task.ts';
 import { COLLECTIONS } from '../shared/names.ts';
+import { groupCpuMs } from './proc-cpu.ts';
 import { ingest } from '../shared/ops/ingest.ts';
 import { fixture } from '../test/support/fixtures.ts';
 import { hugeEmptyPagesPdf } from '../test/support/hostile-files.ts';
@@ -39,6 +40,8 @@ const { values: args } = parseArgs({
     interval: { type: 'string', default: '3' },
     /** Seconds of each turn: B and C uploading, then quiet. */
     window: { type: 'string', default: '60' },
+    /** Stop the turns after this many minutes of A's ingest, finished or not (a loaded machine). */
+    minutes: { type: 'string', default: '600' },
     /** B's and C's uploads each on the idle system, before A's ingest and again after it. */
     rounds: { type: 'string', default: '8' },
     'hostile-rounds': { type: 'string', default: '5' },
@@ -72,6 +75,25 @@ const load = () => {
   loads.push(loadavg()[0]!);
   return loadavg()[0]!.toFixed(1);
 };
+
+/** The processes whose CPU is counted per kind of turn: the functions, the emulators, and this one (our storage emulator and the clients). */
+const processes: Record<string, () => number> = {
+  ...Object.fromEntries(Object.values(pipeline.functions).map((f) => [f.target, () => groupCpuMs(f.child.pid)])),
+  firestore: () => groupCpuMs(pipeline.suite.firestore.pid),
+  pubsub: () => groupCpuMs(pipeline.suite.pubsub.pid),
+  'bench + storage emulator': () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  },
+};
+const cpuNow = () => Object.fromEntries(Object.entries(processes).map(([k, f]) => [k, f()]));
+/** CPU-ms per process, summed over the turns of one kind. */
+const cpuQuiet: Record<string, number> = {};
+const cpuWith: Record<string, number> = {};
+function addCpu(into: Record<string, number>, before: Record<string, number>): void {
+  const after = cpuNow();
+  for (const k of Object.keys(after)) into[k] = (into[k] ?? 0) + after[k]! - before[k]!;
+}
 
 const send = (user: string, name: string, bytes: Uint8Array) => uploadOne(upload, user, name, bytes);
 
@@ -136,16 +158,18 @@ async function pages(n: number, run: string): Promise<string> {
 }
 
 /** A's ingest of `dir` until every task of its batch has finished: first upload to last finish. */
-async function ingestA(dir: string): Promise<{ wallMs: number; completed: number; batchId: string }> {
+async function ingestA(dir: string, stop: () => boolean, uploaded: (batchId: string) => void): Promise<{ wallMs: number; completed: number; batchId: string; done: boolean }> {
   const t0 = Date.now();
   const report = await ingest(storage, { dir, bucket: TEST_BUCKETS.uploads, userHash: userHashOf(A, TEST_SECRET), statePath: join(dir, `.state-${t0}.jsonl`) });
   const batchId = report.batchId;
+  uploaded(batchId);
   if (report.outcomes.uploaded !== DOCUMENTS) throw new Error(`ingest uploaded ${report.outcomes.uploaded} of ${DOCUMENTS} files: ${JSON.stringify(report.outcomes)}`);
   for (;;) {
     const res = await fetch(`${api}/batches/${batchId}?limit=1`, { headers: { 'x-user-email': A } });
     if (res.ok) {
       const batch = (await res.json()) as { total: number; done: boolean; byStatus: Record<string, number> };
-      if (batch.total >= DOCUMENTS && batch.done) return { wallMs: Date.now() - t0, completed: batch.byStatus.COMPLETED ?? 0, batchId };
+      const done = batch.total >= DOCUMENTS && batch.done;
+      if (done || stop()) return { wallMs: Date.now() - t0, completed: batch.byStatus.COMPLETED ?? 0, batchId, done };
     }
     await sleep(500);
   }
@@ -276,7 +300,10 @@ async function allCases(): Promise<void> {
 
   const dir = dirs[dirs.push(await pages(DOCUMENTS, 'a')) - 1]!;
   const started = Date.now();
-  const run = ingestA(dir);
+  // At --minutes the turns stop and A's rates are taken from what ran (its backlog left unfinished).
+  const stopAt = started + Number(args.minutes) * 60_000;
+  let batch = '';
+  const run = ingestA(dir, () => Date.now() >= stopAt, (id) => (batch = id));
   let done = false;
   void run.finally(() => (done = true));
   // Turns: quiet, then B and C, and so on until A's batch is done; the times each turn began.
@@ -285,41 +312,57 @@ async function allCases(): Promise<void> {
   const busy: number[] = [];
   while (!done) {
     const q = Date.now();
+    const cpuQ = cpuNow();
     await Promise.race([sleep(WINDOW_MS), run]);
     quiet.push({ from: q, to: Date.now() });
+    if (quiet.length > 1) addCpu(cpuQuiet, cpuQ);
     if (done) break;
     const w = Date.now();
+    const cpuW = cpuNow();
     busy.push(...(await interactive(small, `busy${withOthers.length}`, () => !done && Date.now() - w < WINDOW_MS)));
     withOthers.push({ from: w, to: Date.now() });
+    addCpu(cpuWith, cpuW);
     say(`turn ${withOthers.length}: B and C ${busy.length} uploads so far, load ${load()}`);
+    if (batch) {
+      // What the turns say so far, in case the run is stopped before its end.
+      const [alone, beside] = rates(await taskTimes(batch, started), Date.now());
+      say(`so far: A without B and C ${describe(alone)}; with ${describe(beside)}; B and C p95 ${s(quantile(busy, 0.95))} s`);
+    }
+    if (Date.now() >= stopAt) break;
   }
   const shared = await run;
-  say(`A: ${DOCUMENTS} files in ${s(shared.wallMs)} s (${shared.completed} COMPLETED), load ${load()}`);
-  const idleAfter = await interactive(small, 'idle-after', (i) => i < ROUNDS);
+  say(`A: ${shared.completed} of ${DOCUMENTS} files COMPLETED in ${s(shared.wallMs)} s${shared.done ? '' : ` (stopped at --minutes ${args.minutes})`}, load ${load()}`);
+  // After a stopped run A's backlog is still there: the idle peer is the one before.
+  const idleAfter = shared.done ? await interactive(small, 'idle-after', (i) => i < ROUNDS) : [];
   say(`B and C idle after: ${idleAfter.map(s).join(', ')} s, load ${load()}`);
   const idle = [...idleBefore, ...idleAfter];
 
-  // A's rate is compared where A had a backlog: from the end of its first turn (the ingest still
-  // uploading, the queue filling) to the last of its tasks starting (after it, the tail drains).
-  const tasks = await taskTimes(shared.batchId, started);
-  const lastStart = Math.max(...tasks.filter((t) => t.a).map((t) => t.startedAt));
-  const within = (spans: Span[]) => spans.map(({ from, to }) => ({ from: Math.max(from, quiet[0]!.to), to: Math.min(to, lastStart) })).filter(({ from, to }) => to > from);
-  const alone = occupancy(tasks, within(quiet));
-  const beside = occupancy(tasks, within(withOthers));
+  const [alone, beside] = rates(await taskTimes(shared.batchId, started), shared.done ? Number.POSITIVE_INFINITY : Date.now());
   say(`A without B and C: ${describe(alone)}`);
   say(`A with B and C: ${describe(beside)}`);
 
+  /**
+   * A's slots and rate in each kind of turn, where A had a backlog: from the end of its first turn (the
+   * ingest still uploading, the queue filling) to the last of its tasks starting (after it, the tail drains).
+   */
+  function rates(tasks: TaskTimes[], until: number): [Occupancy, Occupancy] {
+    const lastStart = Math.min(until, Math.max(...tasks.filter((t) => t.a).map((t) => t.startedAt)));
+    const within = (spans: Span[]) => spans.map(({ from, to }) => ({ from: Math.max(from, quiet[0]!.to), to: Math.min(to, lastStart) })).filter(({ from, to }) => to > from);
+    return [occupancy(tasks, within(quiet)), occupancy(tasks, within(withOthers))];
+  }
+
   const { idle: hostileIdle, busy: hostileBusy, floods, ratio: hostileRatio } = args['no-hostile'] ? { idle: [NaN], busy: [NaN], floods: 0, ratio: NaN } : await hostileCase();
 
+  const span = (spans: Span[]) => spans.reduce((sum, { from, to }) => sum + (to - from) / 1000, 0) || NaN;
   const p95 = quantile(busy, 0.95) / quantile(idle, 0.95);
   const rate = (o: Occupancy) => (60 * o.aDone) / o.seconds;
   const throughput = rate(beside) / rate(alone);
   const slotRow = (o: Occupancy) => `${o.aSlotS.toFixed(0)} / ${o.othersSlotS.toFixed(0)} / ${o.idleReleasedS.toFixed(0)} / ${o.idleNoneS.toFixed(0)}`;
   process.stdout.write(`### bench:fair — ${new Date().toISOString().slice(0, 10)}, ${process.version} (load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} at the phases' ends)
 
-Command: \`npm run bench:fair -- --documents ${DOCUMENTS} --slots ${SLOTS} --cap ${args.cap} --idle-cap ${args['idle-cap']} --interval ${args.interval} --window ${args.window} --rounds ${ROUNDS}\`.
+Command: \`npm run bench:fair -- --documents ${DOCUMENTS} --slots ${SLOTS} --cap ${args.cap} --idle-cap ${args['idle-cap']} --interval ${args.interval} --window ${args.window} --rounds ${ROUNDS}${shared.done ? '' : ` --minutes ${args.minutes}`}\`.
 The local suite (upload → dispatch → worker → api; one worker process with ${SLOTS} slots, \`USER_IN_FLIGHT_CAP=${args.cap}\`, \`USER_IN_FLIGHT_IDLE_CAP=${args['idle-cap']}\`).
-A ingests ${DOCUMENTS} distinct small PNGs with \`docvault ingest\`'s code (the bulk lane): ${s(shared.wallMs)} s, ${shared.completed} COMPLETED. Meanwhile B and C take turns
+A ingests ${DOCUMENTS} distinct small PNGs with \`docvault ingest\`'s code (the bulk lane): ${shared.completed} COMPLETED in ${s(shared.wallMs)} s${shared.done ? '' : ` (stopped there, at \`--minutes ${args.minutes}\`)`}. Meanwhile B and C take turns
 of ${args.window} s: each uploads a ${small.length}-byte PNG every ${args.interval} s, then both are quiet (${withOthers.length} turns with them, ${quiet.length} without).
 Idle peer: the same uploads on the idle system, ${ROUNDS} each before A's ingest and ${ROUNDS} each after it. Times are upload request → COMPLETED reported by the api.
 A's rate counts its tasks completed in each kind of turn, from the end of the first turn to the start of its last task.
@@ -333,6 +376,10 @@ A's rate counts its tasks completed in each kind of turn, from the end of the fi
 
 Slot-seconds (${SLOTS} slots) in the turns without / with B and C — A's tasks / B's and C's / idle while one of A's tasks was released and on its way / idle with none released:
 ${slotRow(alone)} and ${slotRow(beside)}.
+
+CPU-ms per second of turn, without → with B and C (each process and its children, from /proc; the first turn left out): ${Object.keys(cpuWith)
+    .map((k) => `${k} ${Math.round((cpuQuiet[k] ?? 0) / span(quiet.slice(1)))} → ${Math.round(cpuWith[k]! / span(withOthers))}`)
+    .join(', ')}.
 
 Runs: idle ${idle.map(s).join(', ')} s; with A ${busy.map(s).join(', ')} s; hostile idle ${hostileIdle.map(s).join(', ')} s, busy ${hostileBusy.map(s).join(', ')} s.
 `);

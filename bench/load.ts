@@ -14,7 +14,6 @@
  *   npm run bench:load -- --uploads 200 --users 20 --flood 2000 --probes 100 --timeout-minutes 20
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +24,7 @@ import { fixture } from '../test/support/fixtures.ts';
 import { startPipeline, type Pipeline } from '../test/support/pipeline.ts';
 import { politely } from '../test/support/upload-one.ts';
 import type { FloodReport } from './load-flood.ts';
+import { groupCpuMs } from './proc-cpu.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -168,24 +168,6 @@ async function probe(p: Pipeline, email: string, keepGoing: (done: number) => bo
     else (i % 2 === 0 ? out.api : out.upload).push(took);
   }
   return out;
-}
-
-/**
- * CPU-ms so far of a process group (a function's process, the Firestore emulator's gcloud and Java), from /proc:
- * utime + stime of each live process in the group, in clock ticks of 10 ms. NaN where /proc cannot say.
- */
-function groupCpuMs(pgid: number | undefined): number {
-  if (!pgid) return NaN;
-  let ticks = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      if (Number(pid) === pgid || Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return ticks * 10;
 }
 
 /** CPU-ms of the api, upload and Firestore emulator processes over `phase`. */
