@@ -49,9 +49,9 @@ function hasBody(req: IncomingMessage): boolean {
 /**
  * A caller this instance knows, over their per-user limits: refused before anything of the body is
  * read (a request without one, before the handler). Met first by the server's request listener,
- * ahead of the framework's Express app (its routing and middleware cost a refusal as much again as
- * the refusal itself), and by the body parsers for a server built otherwise: each request is looked
- * at once. True when the request was answered.
+ * ahead of the framework's Express app (a refusal then runs none of its routing and middleware),
+ * and by the body parsers for a server built otherwise: each request is looked at once. True when
+ * the request was answered.
  */
 function refusedFirst(req: IncomingMessage, res: ServerResponse): boolean {
   const target = process.env.FUNCTION_TARGET ?? '';
