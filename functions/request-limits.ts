@@ -3,12 +3,12 @@
  * 1024 MB, gzip and deflate inflated), so a 1 MB gzip body becomes about 1 GB in memory before
  * anyone has signed in. The framework has no setting for it: its body parsers are given ours
  * instead — compressed bodies refused (415), a limit just above Cloud Run's own 32 MiB per request,
- * a body of a known caller over their per-user limits refused (429) before it is read or parsed
- * (caller-gate.ts), a body without credentials refused (401) unread by the functions whose callers sign in, and
+ * a request of a known caller over their per-user limits refused (429) before it is read or parsed
+ * (caller-gate.ts) — by the server's request listener, ahead of the framework's Express app —, a body without credentials refused (401) unread by the functions whose callers sign in, and
  * multipart bodies left unread for upload to stream once it knows the caller. Imported before
  * anything else by functions/index.ts, ahead of the framework building its server.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { carriesCredentials } from '../shared/adapters/auth.ts';
 import { MAX_HTTP_BODY_BYTES } from '../shared/config.ts';
@@ -46,17 +46,44 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
+/**
+ * A caller this instance knows, over their per-user limits: refused before anything of the body is
+ * read (a request without one, before the handler). Met first by the server's request listener,
+ * ahead of the framework's Express app (a refusal then runs none of its routing and middleware),
+ * and by the body parsers for a server built otherwise: each request is looked at once. True when
+ * the request was answered.
+ */
+function refusedFirst(req: IncomingMessage, res: ServerResponse): boolean {
+  const target = process.env.FUNCTION_TARGET ?? '';
+  if (!CALLER_FUNCTIONS.has(target) || looked.has(req)) return false;
+  looked.add(req);
+  return refuseBeforeReading(target, req, res, hasBody(req));
+}
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+const servers = http as typeof http & { docvaultGateFirst?: true };
+if (!servers.docvaultGateFirst) {
+  const createServer = http.createServer.bind(http) as (...args: unknown[]) => http.Server;
+  // The framework builds its server with http.createServer(app): the app is wrapped, not replaced.
+  servers.createServer = ((...args: unknown[]) =>
+    createServer(
+      ...args.map((arg) => {
+        if (typeof arg !== 'function') return arg;
+        const listener = arg as Listener;
+        return (req: IncomingMessage, res: ServerResponse) => {
+          if (!refusedFirst(req, res)) listener(req, res);
+        };
+      }),
+    )) as typeof http.createServer;
+  servers.docvaultGateFirst = true;
+}
+
 /** A body of a caller who names nobody is never read; a multipart body is left to the handler's stream. */
 function guarded(parser: Middleware): Middleware {
   return (req, res, next) => {
     const target = process.env.FUNCTION_TARGET ?? '';
     const withBody = hasBody(req);
-    // A caller this instance knows, over their per-user limits: refused before anything of the body is read (a
-    // request without one, before the handler). Each of the four parsers meets the request: it is looked at once.
-    if (CALLER_FUNCTIONS.has(target) && !looked.has(req)) {
-      looked.add(req);
-      if (refuseBeforeReading(target, req, res, withBody)) return;
-    }
+    if (refusedFirst(req, res)) return;
     if (!withBody) return parser(req, res, next);
     if (CALLER_FUNCTIONS.has(target) && !carriesCredentials(req.headers)) {
       // Answered at once; the rest of the body is discarded as it comes (Node dumps an unread request), never held.

@@ -35,6 +35,8 @@ export interface LaneCounts {
 export class AdmissionStore {
   private readonly db: Firestore;
   private readonly admitting = new Map<string, Promise<Task[]>>();
+  /** Per user, the admission queued behind the running one and not begun yet. */
+  private readonly waiting = new Map<string, Promise<Task[]>>();
 
   constructor(db: Firestore) {
     this.db = db;
@@ -48,11 +50,25 @@ export class AdmissionStore {
     return this.tasks().where('userHash', '==', userHash).where('status', '==', status);
   }
 
-  /** The user's held tasks that the cap lets go now, marked dispatched: the caller publishes them. */
+  /**
+   * The user's held tasks that the cap lets go now, marked admitted: the caller publishes them.
+   * An admission of the same user already waiting its turn in this process (not begun) reads the
+   * held tasks when it begins, this caller's included: the caller joins it and gets [] (its
+   * outcome, failure included, once it has run), so a burst of arrivals (an ingest's thousands
+   * of dispatch events) costs a few admissions, not one each.
+   */
   admit(userHash: string, options: AdmitOptions, now = new Date()): Promise<Task[]> {
+    const waiting = this.waiting.get(userHash);
+    if (waiting) return waiting.then(() => []);
     // One admission of a user at a time in this process: the others would only wait on its lock.
     const previous = this.admitting.get(userHash) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => this.admitNow(userHash, options, now));
+    const next = previous
+      .catch(() => undefined)
+      .then(() => {
+        if (this.waiting.get(userHash) === next) this.waiting.delete(userHash);
+        return this.admitNow(userHash, options, now);
+      });
+    this.waiting.set(userHash, next);
     this.admitting.set(userHash, next);
     void next.finally(() => {
       if (this.admitting.get(userHash) === next) this.admitting.delete(userHash);

@@ -3,7 +3,10 @@
  * caller over their per-user limits is refused before their ID token is verified again, so a flood
  * of GETs with a valid token costs the instance no signature check per request.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../../functions/request-limits.ts';
 import { httpFunction } from '../../functions/http-function.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { createLogger } from '../../shared/log.ts';
@@ -54,5 +57,25 @@ describe('httpFunction: the caller', () => {
 
     expect(await send({ authorization: `Bearer ${tokens.sign({ email: 'bob@example.com', email_verified: true })}` })).toBe(200);
     expect(tokens.verifications).toBeGreaterThan(checked);
+
+    // Deployed, the same refusal comes before the framework's app: the server's listener never sees it.
+    const target = process.env.FUNCTION_TARGET;
+    process.env.FUNCTION_TARGET = 'api';
+    let reached = 0;
+    // Built as the framework builds its server: http.createServer on the module object (the one request-limits.ts wraps).
+    const server = http.createServer((_req, res) => void (reached++, res.end('app')));
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tasks`;
+      const res = await fetch(url, { headers: alice });
+      expect([res.status, res.headers.get('retry-after') !== null, ((await res.json()) as { error: { code: string } }).error.code]).toEqual([429, true, 'RATE_LIMITED']);
+      expect(reached).toBe(0);
+      expect((await fetch(url, { headers: { authorization: 'Bearer someone-else' } })).status).toBe(200);
+      expect(reached).toBe(1);
+    } finally {
+      process.env.FUNCTION_TARGET = target;
+      if (target === undefined) delete process.env.FUNCTION_TARGET;
+      await new Promise((done) => server.close(done));
+    }
   });
 });

@@ -25,6 +25,12 @@ describe('the framework body parsers request-limits.ts replaces', () => {
     }
   });
 
+  it('the framework builds its server with http.createServer(app), whose listener request-limits.ts wraps', async () => {
+    expect(readFileSync(serverJs, 'utf8'), `the framework's server is no longer built by http.createServer(app): re-check functions/request-limits.ts`).toMatch(/http\.createServer\(app\)/);
+    const nodeHttp = (await import('node:http')).default as { docvaultGateFirst?: true };
+    expect(nodeHttp.docvaultGateFirst).toBe(true);
+  });
+
   it('the body-parser the framework\'s server loads is the instance we patched', () => {
     const parser = createRequire(serverJs)('body-parser') as { docvaultLimits?: true };
     expect(parser.docvaultLimits).toBe(true);

@@ -497,6 +497,28 @@ describe('release-queued and admission (per-user fairness)', () => {
     expect(await admission.admit(aliceHash, { cap: 6, agingMs: 3_600_000 })).toHaveLength(1);
   }, 60_000);
 
+  it('arrivals of one user while an admission of theirs waits its turn join it: one admission, the cap\'s worth admitted, the rest answered []', async () => {
+    await seed(...Array.from({ length: 10 }, (_, i) => makeTask({ userHash: aliceHash, createdAt: minutesAgo(10 - i) })));
+    // The store's transactions counted on the real client: one per admission run.
+    const db = createFirestore(suite.projectId);
+    let transactions = 0;
+    const counted = new Proxy(db, {
+      get(target, key) {
+        const value = Reflect.get(target, key) as unknown;
+        if (key === 'runTransaction') transactions++;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const joined = new AdmissionStore(counted);
+    const results = await Promise.all(Array.from({ length: 10 }, () => joined.admit(aliceHash, { cap: 3, agingMs: 60_000 })));
+    expect(results.map((r) => r.length).sort()).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 3]);
+    expect(transactions).toBe(1);
+    // A later arrival, once that admission has run, is admitted by an admission of its own.
+    await seed(makeTask({ userHash: aliceHash, createdAt: minutesAgo(30) }));
+    expect(await joined.admit(aliceHash, { cap: 4, agingMs: 60_000 })).toHaveLength(1);
+    expect(transactions).toBe(2);
+  }, 60_000);
+
   it('concurrent admissions of one user (two instances, many events) never take more places than the cap', async () => {
     await seed(...Array.from({ length: 10 }, (_, i) => makeTask({ userHash: aliceHash, createdAt: minutesAgo(10 - i) })));
     const other = new AdmissionStore(createFirestore(suite.projectId));
