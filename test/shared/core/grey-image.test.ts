@@ -43,6 +43,24 @@ describe('toPbm', () => {
     expect(new TextDecoder().decode(pbm.subarray(0, 8))).toBe('P4\n10 2\n');
     expect([...pbm.subarray(8)]).toEqual([0b1000_0001, 0b1100_0000, 0, 0]);
   });
+
+  it('sets a bit for every pixel below 128, whatever the row width, as a pixel-at-a-time packing does', () => {
+    for (const width of [1, 7, 8, 9, 16, 37]) {
+      const height = 5;
+      // Every grey level near the threshold and at the ends, in an order that differs row to row.
+      const levels = [0, 1, 126, 127, 128, 129, 254, 255, 64, 200];
+      const data = Uint8Array.from({ length: width * height }, (_, i) => levels[(i * 7 + Math.floor(i / width)) % levels.length]!);
+      const pbm = toPbm({ width, height, data, dpi: 300 });
+      const header = `P4\n${width} ${height}\n`.length;
+      const rowBytes = Math.ceil(width / 8);
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          const bit = (pbm[header + y * rowBytes + (x >> 3)]! >> (7 - (x & 7))) & 1;
+          expect(bit, `pixel ${x},${y} of a ${width}-wide image`).toBe(data[y * width + x]! < 128 ? 1 : 0);
+        }
+      }
+    }
+  });
 });
 
 describe('isBilevel', () => {
@@ -50,5 +68,22 @@ describe('isBilevel', () => {
     expect(isBilevel({ width: 2, height: 1, data: Uint8Array.from([0, 255]), dpi: 300 })).toBe(true);
     expect(isBilevel({ width: 3, height: 1, data: Uint8Array.from([0, 254, 255]), dpi: 300 })).toBe(false);
     expect(isBilevel(image)).toBe(false);
+  });
+
+  it('finds one grey pixel at any place among 0s and 255s, in views at any byte offset', () => {
+    const buffer = new ArrayBuffer(64);
+    for (const offset of [0, 1, 2, 3, 4]) {
+      const length = 37;
+      for (const grey of [1, 127, 128, 254, 0x80, 0x7f, 0xfe]) {
+        for (let at = 0; at < length; at++) {
+          const data = new Uint8Array(buffer, offset, length);
+          for (let i = 0; i < length; i++) data[i] = (i * 5) % 3 === 0 ? 0 : 255;
+          expect(isBilevel({ width: length, height: 1, data, dpi: 300 }), `offset ${offset}, all bilevel`).toBe(true);
+          data[at] = grey;
+          expect(isBilevel({ width: length, height: 1, data, dpi: 300 }), `offset ${offset}, ${grey} at ${at}`).toBe(false);
+        }
+      }
+    }
+    expect(isBilevel({ width: 0, height: 0, data: new Uint8Array(0), dpi: 300 })).toBe(false);
   });
 });
