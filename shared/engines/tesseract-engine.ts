@@ -235,8 +235,9 @@ export class TesseractEngine implements OcrEngine {
       langPath,
       gzip: false,
       cacheMethod: 'none',
-      // Our worker script: the LSTM-only core (tesseract-worker-script.ts). tesseract.js hands the URL to `new Worker`.
-      workerPath: tesseractWorkerUrl() as unknown as string,
+      // Our worker script: the LSTM-only core, and a start that does not wait on this thread (tesseract-worker-script.ts).
+      // tesseract.js hands the URL to `new Worker`.
+      workerPath: tesseractWorkerUrl({ langs: languages, langPath, oem: OEM.LSTM_ONLY }) as unknown as string,
       logger: (m: { status?: string; core?: string }) => {
         if (m.status === CORE_LOADED_STATUS) this.core = m.core;
       },

@@ -8,6 +8,14 @@
  * lower with the same text and CPU; the first page of a new worker takes ~0.2 CPU-s more (the compile work moves
  * from the start to the first read), so a one-image `docvault ocr` costs the same CPU.
  *
+ * The worker also starts itself. tesseract.js's createWorker asks for the start in three round trips (load the core,
+ * load the traineddata, initialize), each sent only when the main thread has handled the previous answer; in a new
+ * process (docvault ocr) the main thread is then busy loading modules and preparing the page, and each step waited for
+ * it (~0.25 s a step at load 20). Given the languages, the folder and the engine mode in its URL, the worker runs the
+ * three steps at once, reading the traineddata while the core compiles, and answers each request with the outcome of
+ * the step already run (the same messages, under the request's job id). A request asking for anything else is run as
+ * asked, after the step run ahead has ended.
+ *
  * A data: URL rather than a file: a worker thread that loads a .ts file first loads Node's type stripper
  * (~40 ms CPU and ~0.1 s of a cold start), and tsc copies no .js file into the build.
  */
@@ -20,25 +28,37 @@ export const CORE_LOADED_STATUS = 'docvault: tesseract core loaded';
 
 const { OEM } = Tesseract;
 
-let url: URL | undefined;
-
-/** The worker script, as a URL for tesseract.js's `workerPath` (it passes it to `new Worker` unchanged). */
-export function tesseractWorkerUrl(): URL {
-  url ??= new URL(`data:text/javascript,${encodeURIComponent(workerSource())}`);
-  return url;
+/** What the worker starts itself with: tesseract.js's createWorker arguments. */
+export interface WorkerStart {
+  /** `eng`, `eng+deu` */
+  langs: string;
+  /** The folder holding `{lang}.traineddata` (ModelStore.langPath). */
+  langPath: string;
+  oem: Tesseract.OEM;
 }
 
-function workerSource(): string {
+/** The worker script, as a URL for tesseract.js's `workerPath` (it passes it to `new Worker` unchanged). */
+export function tesseractWorkerUrl(start: WorkerStart): URL {
+  return new URL(`data:text/javascript,${encodeURIComponent(workerSource(start))}`);
+}
+
+function workerSource(start: WorkerStart): string {
   // tesseract.js's node worker script: node_modules/tesseract.js/src/worker-script/node/index.js.
   const scripts = dirname(createRequire(import.meta.url).resolve('tesseract.js/src/worker-script/index.js'));
   return `
 import { parentPort } from 'node:worker_threads';
 import { createRequire } from 'node:module';
+import { readFile } from 'node:fs/promises';
 const require = createRequire(${JSON.stringify(`${scripts}/index.js`)});
 const worker = require('./index.js');
 const getCore = require('./node/getCore.js');
+const cache = require('./node/cache.js');
 const coreFile = () => Object.keys(require.cache).map((f) => /(tesseract-core[\\w-]*)\\.js$/.exec(f)?.[1]).find(Boolean) ?? 'unknown';
-parentPort.on('message', (packet) => worker.dispatchHandlers(packet, (obj) => parentPort.postMessage(obj)));
+const start = ${JSON.stringify(start)};
+const lstmOnly = start.oem === ${OEM.LSTM_ONLY} || start.oem === ${OEM.DEFAULT};
+// The traineddata is read while the core compiles; loadLanguage takes the read begun here.
+const reads = new Map(start.langs.split('+').map((lang) => [start.langPath + '/' + lang + '.traineddata', readFile(start.langPath + '/' + lang + '.traineddata')]));
+for (const read of reads.values()) read.catch(() => undefined);
 worker.setAdapter({
   getCore: async (lstmOnly, corePath, res) => {
     const core = await getCore(lstmOnly ? ${OEM.LSTM_ONLY} : ${OEM.TESSERACT_ONLY}, corePath, res);
@@ -47,7 +67,40 @@ worker.setAdapter({
   },
   gunzip: require('./node/gunzip.js'),
   fetch: globalThis.fetch,
-  ...require('./node/cache.js'),
+  ...cache,
+  readCache: (path) => {
+    const read = reads.get(path);
+    reads.delete(path);
+    return read ?? cache.readCache(path);
+  },
+});
+const post = (obj) => parentPort.postMessage(obj);
+/** Runs one step as tesseract.js would ask for it; resolves with every message it sent, the outcome last. */
+const run = (action, payload) => new Promise((resolve) => {
+  const sent = [];
+  worker.dispatchHandlers({ workerId: 'start', jobId: 'start', action, payload }, (obj) => {
+    sent.push(obj);
+    if (obj.status !== 'progress') resolve(sent);
+  });
+});
+const resolved = (sent) => sent !== null && sent.at(-1).status === 'resolve';
+const load = run('load', { options: { lstmOnly, logging: false } });
+const loadLanguage = load.then((sent) => resolved(sent) ? run('loadLanguage', { langs: start.langs, options: { langPath: start.langPath, cacheMethod: 'none', gzip: false, lstmOnly } }) : null);
+const initialize = loadLanguage.then((sent) => resolved(sent) ? run('initialize', { langs: start.langs, oem: start.oem, config: {} }) : null);
+/** Each step run ahead, and whether a request asks for exactly that step. */
+const ahead = new Map([
+  ['load', { sent: load, asks: (p) => p.options.lstmOnly === lstmOnly && !p.options.corePath }],
+  ['loadLanguage', { sent: loadLanguage, asks: (p) => p.langs === start.langs && p.options.langPath === start.langPath && p.options.gzip === false && !p.options.dataPath }],
+  ['initialize', { sent: initialize, asks: (p) => p.langs === start.langs && p.oem === start.oem && (p.config === undefined || JSON.stringify(p.config) === '{}') }],
+]);
+parentPort.on('message', (packet) => {
+  const step = ahead.get(packet.action);
+  if (!step) return worker.dispatchHandlers(packet, post);
+  ahead.delete(packet.action);
+  void step.sent.then((sent) => {
+    if (sent === null || !step.asks(packet.payload)) return worker.dispatchHandlers(packet, post);
+    for (const obj of sent) post({ ...obj, jobId: packet.jobId, workerId: packet.workerId });
+  });
 });
 `;
 }
