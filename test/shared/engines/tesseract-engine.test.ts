@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { detectDocumentType } from '../../../shared/core/document-type.ts';
 import { documentOpener } from '../../../shared/engines/document-opener.ts';
 import { ModelStore, packagedModelDirs, TesseractEngine } from '../../../shared/engines/index.ts';
-import { tesseractWorkerUrl } from '../../../shared/engines/tesseract-worker-script.ts';
+import { startingWorker, tesseractWorkerUrl } from '../../../shared/engines/tesseract-worker-script.ts';
 import Tesseract from 'tesseract.js';
 import type { GreyImage } from '../../../shared/core/ports.ts';
 import { fixture } from '../../support/fixtures.ts';
@@ -83,12 +83,9 @@ describe('the worker script starts itself', () => {
   it('asked for other languages than it started with, it loads those', async () => {
     const models = new ModelStore(packagedModelDirs());
     const langPath = await models.langPath(['eng', 'deu']);
-    const worker = await Tesseract.createWorker('deu', Tesseract.OEM.LSTM_ONLY, {
-      langPath,
-      gzip: false,
-      cacheMethod: 'none',
-      workerPath: tesseractWorkerUrl({ langs: 'eng', langPath, oem: Tesseract.OEM.LSTM_ONLY }) as unknown as string,
-    });
+    const worker = await startingWorker({ langs: 'eng', langPath, oem: Tesseract.OEM.LSTM_ONLY }, () =>
+      Tesseract.createWorker('deu', Tesseract.OEM.LSTM_ONLY, { langPath, gzip: false, cacheMethod: 'none', workerPath: tesseractWorkerUrl() as unknown as string }),
+    );
     try {
       const files = (await worker.FS('readdir', ['/'])).data as string[];
       expect(files).toContain('deu.traineddata');
