@@ -1,9 +1,12 @@
 /**
  * `npm run bench:cli`: how fast the `docvault` command answers from a new process, against `node -e 0`
  * (the floor: a Node process that does nothing) and plain `tesseract` (one thread) on the same small image,
- * all in this run. Prints medians and ratios; `--runs N` (default 7) after one warm-up of each.
+ * all in this run. Prints medians and ratios, of wall time and of CPU time (user + system of the process and its
+ * threads: what a loaded machine changes least), and the load average; `--runs N` (default 7) after one warm-up of each.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -30,36 +33,53 @@ const cases: Case[] = [
   { name: 'tesseract IMAGE - (OMP_THREAD_LIMIT=1)', command: 'tesseract', args: [IMAGE, '-'], env: { OMP_THREAD_LIMIT: '1' } },
 ];
 
-function timeOnce(c: Case): number | null {
+/** CPU seconds of this process's waited-for children (Linux: /proc/self/stat's cutime + cstime, in 1/100 s). */
+function childrenCpu(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+interface Sample {
+  wall: number;
+  cpu: number;
+}
+
+function timeOnce(c: Case): Sample | null {
+  const cpuBefore = childrenCpu();
   const started = performance.now();
   const result = spawnSync(c.command, c.args, { cwd: ROOT, env: { ...process.env, ...c.env }, stdio: ['ignore', 'ignore', 'pipe'] });
   if (result.error || result.status !== 0) return null;
-  return (performance.now() - started) / 1000;
+  return { wall: (performance.now() - started) / 1000, cpu: childrenCpu() - cpuBefore };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const medians = new Map<string, number>();
+const loadBefore = loadavg()[0]!;
 for (const c of cases) timeOnce(c); // warm-up: file-system caches
 // Interleaved, so that a burst of load on the shared machine hits every case alike.
-const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]));
+const samples = new Map<string, Sample[]>(cases.map((c) => [c.name, []]));
 for (let i = 0; i < runs; i++) {
   for (const c of cases) {
     const s = timeOnce(c);
     if (s !== null) samples.get(c.name)!.push(s);
   }
 }
-for (const [name, xs] of samples) if (xs.length) medians.set(name, median(xs));
+const medians = new Map<string, Sample>();
+for (const [name, xs] of samples) if (xs.length) medians.set(name, { wall: median(xs.map((x) => x.wall)), cpu: median(xs.map((x) => x.cpu)) });
 
 const floor = medians.get('node -e 0')!;
 const tesseract = medians.get('tesseract IMAGE - (OMP_THREAD_LIMIT=1)');
-process.stdout.write(`docvault start-up, median of ${runs} runs (node ${spawnSync(NODE, ['--version']).stdout.toString().trim()})\n\n`);
-process.stdout.write('| command | wall s | × node -e 0 | × tesseract |\n|---|---|---|---|\n');
+const times = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(1)}×` : '—');
+process.stdout.write(
+  `docvault start-up, median of ${runs} runs (node ${spawnSync(NODE, ['--version']).stdout.toString().trim()}), ` +
+    `load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after\n\n`,
+);
+process.stdout.write('| command | wall s | × node -e 0 | × tesseract | CPU s | CPU × tesseract |\n|---|---|---|---|---|---|\n');
 for (const c of cases) {
   const s = medians.get(c.name);
   if (s === undefined) {
-    process.stdout.write(`| ${c.name} | failed | | |\n`);
+    process.stdout.write(`| ${c.name} | failed | | | | |\n`);
     continue;
   }
-  process.stdout.write(`| ${c.name} | ${s.toFixed(3)} | ${(s / floor).toFixed(1)}× | ${tesseract ? (s / tesseract).toFixed(1) + '×' : '—'} |\n`);
+  process.stdout.write(`| ${c.name} | ${s.wall.toFixed(3)} | ${times(s.wall, floor.wall)} | ${times(s.wall, tesseract?.wall)} | ${s.cpu.toFixed(2)} | ${times(s.cpu, tesseract?.cpu)} |\n`);
 }

@@ -11,7 +11,7 @@ import type { GreyImage, OcrEngine, OrientationGuess, RecognizedPage, Recognized
 import type { Orientation } from '../core/result.ts';
 import { availableCores } from './available-cores.ts';
 import type { ModelStore } from './model-store.ts';
-import { CORE_LOADED_STATUS, tesseractWorkerUrl } from './tesseract-worker-script.ts';
+import { CORE_LOADED_STATUS, startingWorker, tesseractWorkerUrl } from './tesseract-worker-script.ts';
 
 const { createWorker, OEM, PSM } = Tesseract;
 type Worker = Tesseract.Worker;
@@ -231,11 +231,12 @@ export class TesseractEngine implements OcrEngine {
   private async createSlotWorker(slot: Slot, languages: string): Promise<Worker> {
     const langPath = await this.models.langPath(languages.split('+'));
     let failure: unknown;
-    const creating = createWorker(languages, OEM.LSTM_ONLY, {
+    const creating = startingWorker({ langs: languages, langPath, oem: OEM.LSTM_ONLY }, () => createWorker(languages, OEM.LSTM_ONLY, {
       langPath,
       gzip: false,
       cacheMethod: 'none',
-      // Our worker script: the LSTM-only core (tesseract-worker-script.ts). tesseract.js hands the URL to `new Worker`.
+      // Our worker script: the LSTM-only core, and a start that does not wait on this thread (tesseract-worker-script.ts).
+      // tesseract.js hands the URL to `new Worker`.
       workerPath: tesseractWorkerUrl() as unknown as string,
       logger: (m: { status?: string; core?: string }) => {
         if (m.status === CORE_LOADED_STATUS) this.core = m.core;
@@ -244,7 +245,7 @@ export class TesseractEngine implements OcrEngine {
       errorHandler: (err: unknown) => {
         failure = err;
       },
-    });
+    }));
     // A worker that fails to load its traineddata reports to errorHandler and never settles.
     const worker = await withTimeout(creating, WORKER_START_TIMEOUT_MS, async () => {
       void creating.then((w) => w.terminate()).catch(() => undefined);

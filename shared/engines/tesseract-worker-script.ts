@@ -1,12 +1,21 @@
 /**
  * The script of our tesseract.js worker threads (its `workerPath` option): tesseract.js's own node worker script with
- * one difference, the choice of the WASM core. tesseract.js 7 hands its node `getCore` a boolean ("LSTM only?") where
+ * two differences. The first is the choice of the WASM core: tesseract.js 7 hands its node `getCore` a boolean ("LSTM only?") where
  * that function expects an OEM number, so in Node every worker loads the core with the legacy engine (3.5 MB of WASM
  * instead of 2.9) even for LSTM-only reading (tesseract.js issue 1034). Here the boolean is turned back into the OEM
  * it stands for: an LSTM-only worker loads the LSTM-only core, a legacy one (OSD) still the legacy core.
  * Measured (bench/RESULTS.md): a worker starts on ~40% less CPU (0.23 against 0.39 s) and bench:pdf's peak is 11–25 MB
  * lower with the same text and CPU; the first page of a new worker takes ~0.2 CPU-s more (the compile work moves
  * from the start to the first read), so a one-image `docvault ocr` costs the same CPU.
+ *
+ * The second: the worker starts itself. tesseract.js's createWorker asks for the start in three round trips (load the core,
+ * load the traineddata, initialize), each sent only when the main thread has handled the previous answer; in a new
+ * process (docvault ocr) the main thread is then busy loading modules and preparing the page, and each step waited for
+ * it (~0.25 s a step at load 20). Given the languages, the folder and the engine mode (`startingWorker`), the worker
+ * runs the three steps at once, reading the traineddata while the core compiles, and answers each request with the
+ * outcome of the step already run (the same messages, under the request's job id). A request asking for anything else
+ * is run as asked, after the step run ahead has ended. The start reaches the worker in its copy of the environment,
+ * not in its URL: the script stays the same text, which Node's compile cache (docvault ocr) then keeps once.
  *
  * A data: URL rather than a file: a worker thread that loads a .ts file first loads Node's type stripper
  * (~40 ms CPU and ~0.1 s of a cold start), and tsc copies no .js file into the build.
@@ -20,6 +29,18 @@ export const CORE_LOADED_STATUS = 'docvault: tesseract core loaded';
 
 const { OEM } = Tesseract;
 
+/** What the worker starts itself with: tesseract.js's createWorker arguments. */
+export interface WorkerStart {
+  /** `eng`, `eng+deu` */
+  langs: string;
+  /** The folder holding `{lang}.traineddata` (ModelStore.langPath). */
+  langPath: string;
+  oem: Tesseract.OEM;
+}
+
+/** The environment variable that hands the start to the worker (a worker thread gets a copy of process.env). */
+const START_ENV = 'DOCVAULT_TESSERACT_WORKER_START';
+
 let url: URL | undefined;
 
 /** The worker script, as a URL for tesseract.js's `workerPath` (it passes it to `new Worker` unchanged). */
@@ -28,17 +49,37 @@ export function tesseractWorkerUrl(): URL {
   return url;
 }
 
+/**
+ * Runs `create` (tesseract.js's createWorker with our workerPath) with `start` in the environment the worker thread copies:
+ * createWorker spawns its thread before its first await, and the variable is gone again when it returns.
+ */
+export function startingWorker<T>(start: WorkerStart, create: () => T): T {
+  process.env[START_ENV] = JSON.stringify(start);
+  try {
+    return create();
+  } finally {
+    delete process.env[START_ENV];
+  }
+}
+
 function workerSource(): string {
   // tesseract.js's node worker script: node_modules/tesseract.js/src/worker-script/node/index.js.
   const scripts = dirname(createRequire(import.meta.url).resolve('tesseract.js/src/worker-script/index.js'));
   return `
 import { parentPort } from 'node:worker_threads';
 import { createRequire } from 'node:module';
+import { readFile } from 'node:fs/promises';
 const require = createRequire(${JSON.stringify(`${scripts}/index.js`)});
 const worker = require('./index.js');
 const getCore = require('./node/getCore.js');
+const cache = require('./node/cache.js');
 const coreFile = () => Object.keys(require.cache).map((f) => /(tesseract-core[\\w-]*)\\.js$/.exec(f)?.[1]).find(Boolean) ?? 'unknown';
-parentPort.on('message', (packet) => worker.dispatchHandlers(packet, (obj) => parentPort.postMessage(obj)));
+// Without a start (a worker spawned outside startingWorker) every request is run as asked.
+const start = process.env.${START_ENV} ? JSON.parse(process.env.${START_ENV}) : null;
+const lstmOnly = start !== null && (start.oem === ${OEM.LSTM_ONLY} || start.oem === ${OEM.DEFAULT});
+// The traineddata is read while the core compiles; loadLanguage takes the read begun here.
+const reads = new Map(start === null ? [] : start.langs.split('+').map((lang) => [start.langPath + '/' + lang + '.traineddata', readFile(start.langPath + '/' + lang + '.traineddata')]));
+for (const read of reads.values()) read.catch(() => undefined);
 worker.setAdapter({
   getCore: async (lstmOnly, corePath, res) => {
     const core = await getCore(lstmOnly ? ${OEM.LSTM_ONLY} : ${OEM.TESSERACT_ONLY}, corePath, res);
@@ -47,7 +88,41 @@ worker.setAdapter({
   },
   gunzip: require('./node/gunzip.js'),
   fetch: globalThis.fetch,
-  ...require('./node/cache.js'),
+  ...cache,
+  readCache: (path) => {
+    const read = reads.get(path);
+    reads.delete(path);
+    return read ?? cache.readCache(path);
+  },
+});
+const post = (obj) => parentPort.postMessage(obj);
+/** Runs one step as tesseract.js would ask for it; resolves with every message it sent, the outcome last. */
+const run = (action, payload) => new Promise((resolve) => {
+  const sent = [];
+  worker.dispatchHandlers({ workerId: 'start', jobId: 'start', action, payload }, (obj) => {
+    sent.push(obj);
+    if (obj.status !== 'progress') resolve(sent);
+  });
+});
+const resolved = (sent) => sent !== null && sent.at(-1).status === 'resolve';
+/** Each step run ahead, and whether a request asks for exactly that step. */
+const ahead = new Map();
+if (start !== null) {
+  const load = run('load', { options: { lstmOnly, logging: false } });
+  const loadLanguage = load.then((sent) => resolved(sent) ? run('loadLanguage', { langs: start.langs, options: { langPath: start.langPath, cacheMethod: 'none', gzip: false, lstmOnly } }) : null);
+  const initialize = loadLanguage.then((sent) => resolved(sent) ? run('initialize', { langs: start.langs, oem: start.oem, config: {} }) : null);
+  ahead.set('load', { sent: load, asks: (p) => p.options.lstmOnly === lstmOnly && !p.options.corePath });
+  ahead.set('loadLanguage', { sent: loadLanguage, asks: (p) => p.langs === start.langs && p.options.langPath === start.langPath && p.options.gzip === false && !p.options.dataPath });
+  ahead.set('initialize', { sent: initialize, asks: (p) => p.langs === start.langs && p.oem === start.oem && (p.config === undefined || JSON.stringify(p.config) === '{}') });
+}
+parentPort.on('message', (packet) => {
+  const step = ahead.get(packet.action);
+  if (!step) return worker.dispatchHandlers(packet, post);
+  ahead.delete(packet.action);
+  void step.sent.then((sent) => {
+    if (sent === null || !step.asks(packet.payload)) return worker.dispatchHandlers(packet, post);
+    for (const obj of sent) post({ ...obj, jobId: packet.jobId, workerId: packet.workerId });
+  });
 });
 `;
 }

@@ -95,6 +95,21 @@ describe('the docvault bin (cli/docvault.js)', () => {
     expect(copies).toContain(stripTypeScriptTypes(readFileSync(resolve(ROOT, 'cli/commands/user-prefix.ts'), 'utf8'), { mode: 'strip' }));
   });
 
+  it('keeps the code V8 compiles, for its own thread and the OCR worker\'s: a second run reads both from the cache', async () => {
+    const ocr = ['cli/docvault.js', 'ocr', 'test/fixtures/tessjs_testocr.png', '--workers', '1'];
+    await run(node, ocr, { cwd: ROOT });
+    // Node's own trace of the compile cache: each module compiled from a kept copy says "was accepted".
+    const { stderr } = await run(node, ocr, { cwd: ROOT, env: { ...process.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' } });
+    const accepted = (file: RegExp) => new RegExp(`cache for \\S*${file.source} was accepted`).test(stderr);
+    expect(accepted(/shared\/engines\/tesseract-engine\.ts/)).toBe(true);
+    // Loaded by the OCR worker's thread only.
+    expect(accepted(/tesseract\.js\/src\/worker-script\/index\.js/)).toBe(true);
+    // With the cache switched off nothing is read from it (the check can fail).
+    const off = await run(node, ocr, { cwd: ROOT, env: { ...process.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE', NODE_DISABLE_COMPILE_CACHE: '1' } });
+    expect(off.stdout).toMatch(/quick brown dog/);
+    expect(off.stderr).not.toMatch(/was accepted/);
+  });
+
   it('anything else runs the TypeScript CLI (the check can fail)', async () => {
     await expect(withoutTypeScript(['user-prefix', 'alice@example.com'])).rejects.toThrow(/ERR_UNKNOWN_FILE_EXTENSION/);
   });

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { detectDocumentType } from '../../../shared/core/document-type.ts';
 import { documentOpener } from '../../../shared/engines/document-opener.ts';
 import { ModelStore, packagedModelDirs, TesseractEngine } from '../../../shared/engines/index.ts';
+import { startingWorker, tesseractWorkerUrl } from '../../../shared/engines/tesseract-worker-script.ts';
+import Tesseract from 'tesseract.js';
 import type { GreyImage } from '../../../shared/core/ports.ts';
 import { fixture } from '../../support/fixtures.ts';
 
@@ -71,6 +73,26 @@ describe('bilevel pages', () => {
       expect(asPbm.text).toBe(asPgm.text);
     } finally {
       await engine.close();
+    }
+  });
+});
+
+describe('the worker script starts itself', () => {
+  // The worker runs load, loadLanguage and initialize for the languages in its URL before tesseract.js asks; a request
+  // for anything else must be run as asked, not answered from what was run ahead.
+  it('asked for other languages than it started with, it loads those', async () => {
+    const models = new ModelStore(packagedModelDirs());
+    const langPath = await models.langPath(['eng', 'deu']);
+    const worker = await startingWorker({ langs: 'eng', langPath, oem: Tesseract.OEM.LSTM_ONLY }, () =>
+      Tesseract.createWorker('deu', Tesseract.OEM.LSTM_ONLY, { langPath, gzip: false, cacheMethod: 'none', workerPath: tesseractWorkerUrl() as unknown as string }),
+    );
+    try {
+      const files = (await worker.FS('readdir', ['/'])).data as string[];
+      expect(files).toContain('deu.traineddata');
+      const { data } = await worker.recognize(Buffer.from(fixture('tessjs_testocr.png')));
+      expect(data.text).toMatch(/quick brown/);
+    } finally {
+      await worker.terminate();
     }
   });
 });
