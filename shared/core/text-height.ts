@@ -75,50 +75,78 @@ function pageInkThreshold(image: GreyImage): number {
   return inkThreshold(histogram, total);
 }
 
-/**
- * The heights of the ink's 8-connected components that look like letters. Union-find over runs: each
- * row's runs are joined to the previous row's runs they touch; a component's box lives at its root.
- */
-function letterHeights(image: GreyImage, threshold: number): number[] {
-  const { width, height, data } = image;
-  let capacity = 1 << 16;
-  let parent = new Int32Array(capacity);
-  let top = new Int32Array(capacity);
-  let bottom = new Int32Array(capacity);
-  let left = new Int32Array(capacity);
-  let right = new Int32Array(capacity);
-  let count = 0;
-  const find = (i: number): number => {
+/** Connected components as a union-find over labels, each root holding its component's bounding box. */
+class ComponentBoxes {
+  count = 0;
+  private capacity = 1 << 16;
+  private parent = new Int32Array(this.capacity);
+  private top = new Int32Array(this.capacity);
+  private bottom = new Int32Array(this.capacity);
+  private left = new Int32Array(this.capacity);
+  private right = new Int32Array(this.capacity);
+
+  /** A new component: one run of ink on row y from x0 to x1 (inclusive). Returns its label. */
+  add(y: number, x0: number, x1: number): number {
+    if (this.count === this.capacity) this.grow();
+    const label = this.count++;
+    this.parent[label] = label;
+    this.top[label] = y;
+    this.bottom[label] = y;
+    this.left[label] = x0;
+    this.right[label] = x1;
+    return label;
+  }
+
+  union(a: number, b: number): void {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra === rb) return;
+    this.parent[rb] = ra;
+    this.top[ra] = Math.min(this.top[ra]!, this.top[rb]!);
+    this.bottom[ra] = Math.max(this.bottom[ra]!, this.bottom[rb]!);
+    this.left[ra] = Math.min(this.left[ra]!, this.left[rb]!);
+    this.right[ra] = Math.max(this.right[ra]!, this.right[rb]!);
+  }
+
+  /** Each whole component's height and width. */
+  *boxes(): Generator<{ height: number; width: number }> {
+    for (let i = 0; i < this.count; i++) {
+      if (this.parent[i] !== i) continue;
+      yield { height: this.bottom[i]! - this.top[i]! + 1, width: this.right[i]! - this.left[i]! + 1 };
+    }
+  }
+
+  private find(i: number): number {
+    const parent = this.parent;
     while (parent[i] !== i) {
       parent[i] = parent[parent[i]!]!;
       i = parent[i]!;
     }
     return i;
-  };
-  const union = (a: number, b: number): void => {
-    const ra = find(a);
-    const rb = find(b);
-    if (ra === rb) return;
-    parent[rb] = ra;
-    top[ra] = Math.min(top[ra]!, top[rb]!);
-    bottom[ra] = Math.max(bottom[ra]!, bottom[rb]!);
-    left[ra] = Math.min(left[ra]!, left[rb]!);
-    right[ra] = Math.max(right[ra]!, right[rb]!);
-  };
-  const grow = (): void => {
-    capacity *= 2;
+  }
+
+  private grow(): void {
+    this.capacity *= 2;
     const extend = (a: Int32Array) => {
-      const b = new Int32Array(capacity);
+      const b = new Int32Array(this.capacity);
       b.set(a);
       return b;
     };
-    parent = extend(parent);
-    top = extend(top);
-    bottom = extend(bottom);
-    left = extend(left);
-    right = extend(right);
-  };
+    this.parent = extend(this.parent);
+    this.top = extend(this.top);
+    this.bottom = extend(this.bottom);
+    this.left = extend(this.left);
+    this.right = extend(this.right);
+  }
+}
 
+/**
+ * The heights of the ink's 8-connected components that look like letters. Each row's runs are joined to
+ * the previous row's runs they touch.
+ */
+function letterHeights(image: GreyImage, threshold: number): number[] {
+  const { width, height, data } = image;
+  const components = new ComponentBoxes();
   // The runs of the previous and the current row: start, end (inclusive) and label.
   let previous: number[] = [];
   let current: number[] = [];
@@ -130,16 +158,10 @@ function letterHeights(image: GreyImage, threshold: number): number[] {
       if (data[row + x]! >= threshold) continue;
       const start = x;
       while (x + 1 < width && data[row + x + 1]! < threshold) x++;
-      if (count === capacity) grow();
-      const label = count++;
-      parent[label] = label;
-      top[label] = y;
-      bottom[label] = y;
-      left[label] = start;
-      right[label] = x;
+      const label = components.add(y, start, x);
       // Runs of the row above that touch this one, diagonals included.
       while (p < previous.length && previous[p + 1]! < start - 1) p += 3;
-      for (let q = p; q < previous.length && previous[q]! <= x + 1; q += 3) union(previous[q + 2]!, label);
+      for (let q = p; q < previous.length && previous[q]! <= x + 1; q += 3) components.union(previous[q + 2]!, label);
       current.push(start, x, label);
     }
     [previous, current] = [current, previous];
@@ -147,11 +169,8 @@ function letterHeights(image: GreyImage, threshold: number): number[] {
 
   const maxLetter = Math.max(MIN_LETTER_PX, Math.min(width, height) * MAX_LETTER_SHARE_OF_PAGE);
   const heights: number[] = [];
-  for (let i = 0; i < count; i++) {
-    if (parent[i] !== i) continue;
-    const h = bottom[i]! - top[i]! + 1;
-    const w = right[i]! - left[i]! + 1;
-    if (h >= MIN_LETTER_PX && h <= maxLetter && w <= h * MAX_LETTER_ASPECT) heights.push(h);
+  for (const box of components.boxes()) {
+    if (box.height >= MIN_LETTER_PX && box.height <= maxLetter && box.width <= box.height * MAX_LETTER_ASPECT) heights.push(box.height);
   }
   return heights;
 }
