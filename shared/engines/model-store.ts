@@ -5,11 +5,11 @@
  * links named `{lang}.traineddata` (gzipped content is recognised by its magic bytes).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, stat, symlink } from 'node:fs/promises';
+import { createReadStream, readdirSync, rmSync } from 'node:fs';
+import { lstat, mkdtemp, readdir, readlink, rename, rm, stat, symlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DocVaultError } from '../core/errors.ts';
 
 export interface ModelDir {
@@ -69,7 +69,6 @@ export class ModelStore {
   private readonly dirs: readonly ModelDir[];
   private catalog: Promise<Map<string, ModelFile>> | undefined;
   private readonly views = new Map<string, Promise<string>>();
-  private viewRoot: Promise<string> | undefined;
 
   constructor(dirs: readonly ModelDir[]) {
     // Absolute, because the folder tesseract.js reads holds links to these files.
@@ -137,17 +136,64 @@ export class ModelStore {
     this.views.clear();
   }
 
-  private async makeView(files: ModelFile[]): Promise<string> {
-    this.viewRoot ??= mkdtemp(join(tmpdir(), 'docvault-models-'));
-    const dir = join(await this.viewRoot, String(this.views.size));
-    await mkdir(dir, { recursive: true });
-    await Promise.all(files.map((f) => symlink(f.path, join(dir, `${f.lang}.traineddata`))));
-    return dir;
+  private makeView(files: ModelFile[]): Promise<string> {
+    const links = files.map((f): Link => [`${f.lang}.traineddata`, f.path]);
+    // Every file already sits in one folder under the name tesseract.js asks for (Debian's, a mounted bucket): no links.
+    const dir = dirname(links[0]![1]);
+    if (links.every(([name, target]) => target === join(dir, name))) return Promise.resolve(dir);
+    return sharedView(links);
   }
 
   private load(): Promise<Map<string, ModelFile>> {
     this.catalog ??= scan(this.dirs);
     return this.catalog;
+  }
+}
+
+/** A link of a model folder: its name (`eng.traineddata`) and the file it points to. */
+type Link = readonly [name: string, target: string];
+
+/**
+ * The folder of links for these files, in the temp folder, named by a hash of the links and shared by every process of
+ * this user: made once (staged under a private name, then renamed into place, so a concurrent run sees either no folder
+ * or a whole one), then found again by each run. The links point at paths, so what a folder holds is settled by its
+ * name: no process has to remove it, and a killed one leaves nothing behind. One that is not ours or not as expected
+ * (another user's, a half-deleted one) is not used: this process then links its own, removed when it exits.
+ */
+async function sharedView(links: readonly Link[]): Promise<string> {
+  const sorted = [...links].sort(([a], [b]) => a.localeCompare(b));
+  const key = createHash('sha256').update(JSON.stringify(sorted)).digest('hex').slice(0, 16);
+  const dir = join(tmpdir(), `docvault-models-${process.getuid?.() ?? 'u'}-${key}`);
+  if (await isView(dir, sorted)) return dir;
+  const staged = await linkedFolder(sorted);
+  try {
+    await rename(staged, dir);
+    return dir;
+  } catch {
+    // Another process renamed its own first (ENOTEMPTY), or the name is taken by something else.
+    await rm(staged, { recursive: true, force: true });
+    if (await isView(dir, sorted)) return dir;
+  }
+  const own = await linkedFolder(sorted);
+  process.once('exit', () => rmSync(own, { recursive: true, force: true }));
+  return own;
+}
+
+async function linkedFolder(links: readonly Link[]): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'docvault-models-staging-'));
+  await Promise.all(links.map(([name, target]) => symlink(target, join(dir, name))));
+  return dir;
+}
+
+/** A real folder of this user's that only its owner can change, holding these links. */
+async function isView(dir: string, links: readonly Link[]): Promise<boolean> {
+  try {
+    const info = await lstat(dir);
+    if (!info.isDirectory() || (info.mode & 0o022) !== 0 || (process.getuid && info.uid !== process.getuid())) return false;
+    const targets = await Promise.all(links.map(([name]) => readlink(join(dir, name))));
+    return targets.every((target, i) => target === links[i]![1]);
+  } catch {
+    return false; // missing, or a link missing
   }
 }
 

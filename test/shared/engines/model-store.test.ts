@@ -1,7 +1,12 @@
-/** Where the CLI and npm start find traineddata: the npm @tesseract.js-data packages first, then Debian's tesseract-ocr-* packages. */
+/**
+ * Where the CLI and npm start find traineddata: the npm @tesseract.js-data packages first, then Debian's tesseract-ocr-* packages;
+ * and the folder of links tesseract.js is pointed at.
+ */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { copyFile, mkdir, mkdtemp, readdir, readlink, realpath, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { modelDirs, ModelStore, packagedModelDirs, systemModelDirs } from '../../../shared/engines/index.ts';
 import { SYSTEM_TESSDATA_DIRS } from '../../../shared/engines/model-store.ts';
 
@@ -18,5 +23,57 @@ describe('installed models', () => {
     expect(system.find((f) => f.lang === 'eng')).toMatchObject({ source: 'system', path: expect.stringMatching(/^\/usr\/share\/tesseract-ocr\//) });
     const dirs = modelDirs().map((d) => d.dir);
     for (const dir of SYSTEM_TESSDATA_DIRS) expect(dirs.indexOf(dir)).toBeGreaterThan(dirs.findIndex((d) => d.includes('@tesseract.js-data')));
+  });
+});
+
+describe('the folder tesseract.js reads (langPath)', () => {
+  let tmp: string;
+  let savedTmpdir: string | undefined;
+  const tempEntries = async () => (await readdir(tmp)).sort();
+  beforeEach(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'docvault-model-store-'));
+    savedTmpdir = process.env.TMPDIR;
+    process.env.TMPDIR = tmp; // os.tmpdir() reads it at each call
+  });
+  afterEach(async () => {
+    if (savedTmpdir === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmpdir;
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('one folder of links per set of files, shared by stores started at once and found again by later ones', async () => {
+    const stores = Array.from({ length: 4 }, () => new ModelStore(packagedModelDirs()));
+    const dirs = await Promise.all(stores.map((s) => s.langPath(['eng', 'deu'])));
+    expect(new Set(dirs).size).toBe(1);
+    expect(await tempEntries()).toEqual([basename(dirs[0]!)]); // nothing staged is left over
+    const eng = await stores[0]!.file('eng');
+    expect(await realpath(join(dirs[0]!, 'eng.traineddata'))).toBe(await realpath(eng.path));
+    expect(await readlink(join(dirs[0]!, 'deu.traineddata'))).toBe((await stores[0]!.file('deu')).path);
+
+    expect(await new ModelStore(packagedModelDirs()).langPath(['deu', 'eng'])).toBe(dirs[0]); // order does not matter
+    const engOnly = await new ModelStore(packagedModelDirs()).langPath(['eng']);
+    expect(engOnly).not.toBe(dirs[0]);
+    expect(await tempEntries()).toHaveLength(2);
+  });
+
+  it('a folder of that name with other links is not used: the store links its own', async () => {
+    const store = new ModelStore(packagedModelDirs());
+    const shared = await store.langPath(['eng']);
+    await rm(shared, { recursive: true });
+    await mkdir(shared, { mode: 0o700 });
+    await symlink('/etc/hostname', join(shared, 'eng.traineddata'));
+    const own = await new ModelStore(packagedModelDirs()).langPath(['eng']);
+    expect(own).not.toBe(shared);
+    expect(await readlink(join(own, 'eng.traineddata'))).toBe((await store.file('eng')).path);
+  });
+
+  it('files already named {lang}.traineddata in one folder are read from there: nothing is linked', async () => {
+    const models = join(tmp, 'models');
+    await mkdir(models);
+    const eng = await new ModelStore(packagedModelDirs()).file('eng');
+    await copyFile(eng.path, join(models, 'eng.traineddata'));
+    await copyFile((await new ModelStore(packagedModelDirs()).file('deu')).path, join(models, 'deu.traineddata'));
+    expect(await new ModelStore([{ dir: models, label: 'cache' }]).langPath(['eng', 'deu'])).toBe(models);
+    expect(await tempEntries()).toEqual(['models']);
   });
 });
