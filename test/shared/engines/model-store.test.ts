@@ -1,11 +1,12 @@
 /**
  * Where the CLI and npm start find traineddata: the npm @tesseract.js-data packages first, then Debian's tesseract-ocr-* packages;
- * and the folder of links tesseract.js is pointed at.
+ * and the model folder tesseract.js is pointed at.
  */
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, readlink, realpath, rm, symlink } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { modelDirs, ModelStore, packagedModelDirs, systemModelDirs } from '../../../shared/engines/index.ts';
 import { SYSTEM_TESSDATA_DIRS } from '../../../shared/engines/model-store.ts';
@@ -41,14 +42,16 @@ describe('the folder tesseract.js reads (langPath)', () => {
     await rm(tmp, { recursive: true, force: true });
   });
 
-  it('one folder of links per set of files, shared by stores started at once and found again by later ones', async () => {
+  it('one folder per set of files, the gzipped ones unpacked, shared by stores started at once and found again by later ones', async () => {
     const stores = Array.from({ length: 4 }, () => new ModelStore(packagedModelDirs()));
     const dirs = await Promise.all(stores.map((s) => s.langPath(['eng', 'deu'])));
     expect(new Set(dirs).size).toBe(1);
     expect(await tempEntries()).toEqual([basename(dirs[0]!)]); // nothing staged is left over
-    const eng = await stores[0]!.file('eng');
-    expect(await realpath(join(dirs[0]!, 'eng.traineddata'))).toBe(await realpath(eng.path));
-    expect(await readlink(join(dirs[0]!, 'deu.traineddata'))).toBe((await stores[0]!.file('deu')).path);
+    for (const lang of ['eng', 'deu']) {
+      const packed = await stores[0]!.file(lang);
+      expect(packed.gzipped).toBe(true);
+      expect((await readFile(join(dirs[0]!, `${lang}.traineddata`))).equals(gunzipSync(await readFile(packed.path)))).toBe(true);
+    }
 
     expect(await new ModelStore(packagedModelDirs()).langPath(['deu', 'eng'])).toBe(dirs[0]); // order does not matter
     const engOnly = await new ModelStore(packagedModelDirs()).langPath(['eng']);
@@ -56,23 +59,35 @@ describe('the folder tesseract.js reads (langPath)', () => {
     expect(await tempEntries()).toHaveLength(2);
   });
 
-  it('a folder of that name with other links is not used: the store links its own', async () => {
+  it('a model that is not gzipped is linked, beside one unpacked', async () => {
+    const models = join(tmp, 'models');
+    await mkdir(models);
+    await writeFile(join(models, 'eng.traineddata'), gunzipSync(await readFile((await new ModelStore(packagedModelDirs()).file('eng')).path)));
+    const store = new ModelStore([{ dir: models, label: 'cache' }, ...packagedModelDirs()]);
+    const dir = await store.langPath(['eng', 'deu']);
+    expect(await readlink(join(dir, 'eng.traineddata'))).toBe(join(models, 'eng.traineddata'));
+    expect((await lstat(join(dir, 'deu.traineddata'))).isFile()).toBe(true);
+  });
+
+  it('a folder of that name not as expected (other links, a cut copy) is not used: the store links its own to the files as they are', async () => {
     const store = new ModelStore(packagedModelDirs());
+    const eng = await store.file('eng');
     const shared = await store.langPath(['eng']);
-    await rm(shared, { recursive: true });
-    await mkdir(shared, { mode: 0o700 });
-    await symlink('/etc/hostname', join(shared, 'eng.traineddata'));
-    const own = await new ModelStore(packagedModelDirs()).langPath(['eng']);
-    expect(own).not.toBe(shared);
-    expect(await readlink(join(own, 'eng.traineddata'))).toBe((await store.file('eng')).path);
+    const cut = (await readFile(join(shared, 'eng.traineddata'))).subarray(0, 1000);
+    for (const plant of [() => writeFile(join(shared, 'eng.traineddata'), cut), () => symlink('/etc/hostname', join(shared, 'eng.traineddata'))]) {
+      await rm(shared, { recursive: true });
+      await mkdir(shared, { mode: 0o700 });
+      await plant();
+      const own = await new ModelStore(packagedModelDirs()).langPath(['eng']);
+      expect(own).not.toBe(shared);
+      expect(await readlink(join(own, 'eng.traineddata'))).toBe(eng.path);
+    }
   });
 
   it('files already named {lang}.traineddata in one folder are read from there: nothing is linked', async () => {
     const models = join(tmp, 'models');
     await mkdir(models);
-    const eng = await new ModelStore(packagedModelDirs()).file('eng');
-    await copyFile(eng.path, join(models, 'eng.traineddata'));
-    await copyFile((await new ModelStore(packagedModelDirs()).file('deu')).path, join(models, 'deu.traineddata'));
+    for (const lang of ['eng', 'deu']) await copyFile((await new ModelStore(packagedModelDirs()).file(lang)).path, join(models, `${lang}.traineddata`));
     expect(await new ModelStore([{ dir: models, label: 'cache' }]).langPath(['eng', 'deu'])).toBe(models);
     expect(await tempEntries()).toEqual(['models']);
   });
