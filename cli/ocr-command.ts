@@ -123,20 +123,10 @@ async function startOcr(options: OcrCommandOptions): Promise<Ocr> {
   await new Promise((resolve) => setImmediate(resolve));
   const { createOcr } = await import('../shared/engines/index.ts');
   const ocr = createOcr({ started: { engine, models } });
-  void Promise.all([firstWorker, ocr.warmUp(languages, 1)]).then(() => setImmediate(() => void compileResultPatterns()), () => undefined);
+  // The classifier is not warmed up ahead: its patterns now compile in ~35 ms at their first use (classify-patterns.ts),
+  // and compiling them while the page was being prepared delayed the page more than it saved (bench/RESULTS.md).
+  void Promise.all([firstWorker, ocr.warmUp(languages, 1)]).catch(() => undefined);
   return ocr;
-}
-
-/**
- * Classifying a result runs a few hundred regular expressions whose letter classes (\p{L}, \p{N}) V8 compiles at
- * their first use, and again for native code at their second: 0.2–0.4 s each time in a new process. Run twice on a
- * line of text as soon as the engine's worker is up, that happens while the worker reads the first page.
- */
-async function compileResultPatterns(): Promise<void> {
-  const { classifyDocument } = await import('../shared/core/classify.ts');
-  const line = 'Invoice No. 1 of 01/02/2024: total $1.00 paid by card, receipt at 12:00. a@b.example +1 555 0100';
-  classifyDocument(line);
-  classifyDocument(line);
 }
 
 async function readOne(ocr: Ocr, file: string, stem: string, options: OcrCommandOptions, io: Io, several: boolean): Promise<void> {

@@ -12,6 +12,7 @@
  * MARGIN; otherwise the document is "other". Pure and deterministic: the same text always gives
  * the same scores, cue lists and category.
  */
+import { smallPatterns, type SmallPatterns } from './classify-patterns.ts';
 import { lettersRead } from './ocr-lookalikes.ts';
 import { extractMetadata } from './metadata.ts';
 import type { Category, Classification, DocumentMetadata } from './result.ts';
@@ -37,12 +38,17 @@ interface CueOptions {
 }
 type CueSpec = readonly [label: string, weight: number, options?: CueOptions];
 
-interface Cue {
+/** A cue as declared: the regular expression that finds it, where \p{L} is any letter and \p{N} any digit. */
+export interface CueSource {
+  category: Scored;
   label: string;
   weight: number;
+  /** How many occurrences count. */
   cap: number;
+  /** Occurrences needed before the cue fires at all. */
   min: number;
-  re: RegExp;
+  source: string;
+  flags: string;
 }
 
 const B = '(?<![\\p{L}\\p{N}])';
@@ -57,16 +63,16 @@ function phrase(label: string): string {
   return `${B}${body}${E}`;
 }
 
-function compile(specs: readonly CueSpec[]): Cue[] {
+function sources(category: Scored, specs: readonly CueSpec[]): CueSource[] {
   return specs.map(([label, weight, o = {}]) => {
     let source = o.re ?? phrase(label);
     if (o.lineStart) source = `^[ \\t]{0,8}(?:${source})`;
-    return { label, weight, cap: o.cap ?? 1, min: o.min ?? 1, re: new RegExp(source, o.lineStart ? 'gimu' : 'giu') };
+    return { category, label, weight, cap: o.cap ?? 1, min: o.min ?? 1, source, flags: o.lineStart ? 'gimu' : 'giu' };
   });
 }
 
-const CUES: Readonly<Record<Scored, Cue[]>> = {
-  invoice: compile([
+const CUE_SPECS: Readonly<Record<Scored, readonly CueSpec[]>> = {
+  invoice: [
     // A "simplified tax invoice" is the till receipt of a GST/VAT-registered shop, not an invoice.
     ['invoice', 3, { re: `(?<!simplified\\s{1,3}tax\\s{1,3})${B}invoice${E}` }],
     ['rechnung', 3],
@@ -96,8 +102,8 @@ const CUES: Readonly<Record<Scored, Cue[]>> = {
     ['tva', 1],
     ['ttc', 1, { re: `${B}(?:ttc|ht)${E}` }],
     ['conditions de paiement', 2],
-  ]),
-  receipt: compile([
+  ],
+  receipt: [
     ['receipt', 3],
     ['quittung', 3],
     ['kassenbon', 3, { re: `${B}(?:kassenbon|kassenzettel|kassenbeleg)${E}` }],
@@ -134,8 +140,8 @@ const CUES: Readonly<Record<Scored, Cue[]>> = {
     ['cashier', 1.5, { re: `${B}(?:cashier|kassierer(?:in)?|caissi[eè]re?|kasse\\s{0,3}\\d{1,3}|till\\s{0,3}(?:no\\.?|#)?\\s{0,3}\\d{1,3})${E}` }],
     ['items', 1, { re: `${B}(?:items?\\s{1,3}(?:sold|count)|#\\s{0,2}items|anzahl\\s{1,3}artikel|nombre\\s{1,3}d['’]articles)${E}` }],
     ['tax', 0.5, { re: `${B}(?:tax|vat|mwst|tva)${E}` }],
-  ]),
-  letter: compile([
+  ],
+  letter: [
     ['dear', 4, { lineStart: true }],
     ['sehr geehrte', 4, { lineStart: true, re: `sehr\\s{1,3}geehrte[rn]?${E}` }],
     ['madame, monsieur', 4, { lineStart: true, re: `(?:madame|monsieur|mesdames)${E}` }],
@@ -151,8 +157,8 @@ const CUES: Readonly<Record<Scored, Cue[]>> = {
     ['subject', 1, { lineStart: true, re: `(?:re|subject|betreff|objet)\\s{0,2}:` }],
     ['enclosure', 1, { re: `${B}(?:enclosures?|encl\\.|anlage[n]?|pi[èe]ces?\\s{1,3}jointes?)${E}` }],
     ['cc', 0.5, { lineStart: true, re: `cc\\s{0,2}:` }],
-  ]),
-  contract: compile([
+  ],
+  contract: [
     ['agreement', 2],
     ['contract', 2],
     ['parties', 2],
@@ -186,8 +192,8 @@ const CUES: Readonly<Record<Scored, Cue[]>> = {
     ['résiliation', 1, { re: `${B}r[ée]siliation${E}` }],
     ['droit applicable', 3],
     ['en foi de quoi', 3],
-  ]),
-  form: compile([
+  ],
+  form: [
     ['please fill in', 3, { re: `${B}(?:please\\s{1,3})?(?:fill\\s{1,3}(?:in|out)|complete\\s{1,3}(?:this|the|all)|print\\s{1,3}clearly)${E}` }],
     ['block capitals', 2, { re: `${B}block\\s{1,3}(?:capitals|letters)${E}` }],
     ['tick', 2, { re: `${B}(?:tick|check|mark)\\s{1,3}(?:the\\s{1,3})?(?:box|boxes|one|appropriate(?:\\s{1,3}box(?:es)?)?|all\\s{1,3}that\\s{1,3}apply)${E}` }],
@@ -214,8 +220,8 @@ const CUES: Readonly<Record<Scored, Cue[]>> = {
     ['labelled lines', 1.5, { lineStart: true, re: `\\p{L}[\\p{L} ./&'()-]{1,30}:`, cap: 2, min: 4 }],
     // Scanned fill-in lines often come out of OCR as two or three underscores.
     ['blank line', 1, { re: `_{2,}|\\.{6,}`, cap: 4, min: 2 }],
-  ]),
-  report: compile([
+  ],
+  report: [
     ['report', 2, { re: `${B}(?:report|bericht|rapport|informe)${E}` }],
     ['executive summary', 3, { re: `${B}(?:executive\\s{1,3}summary|management\\s{1,3}summary)${E}` }],
     ['summary', 1.5, { re: `${B}(?:summary|zusammenfassung|r[ée]sum[ée]|synth[èe]se|resumen)${E}` }],
@@ -232,8 +238,22 @@ const CUES: Readonly<Record<Scored, Cue[]>> = {
     ['table', 1, { re: `${B}(?:table|tabelle|tableau|tabla)\\s{1,2}\\d`, cap: 2 }],
     ['table of contents', 3, { re: `${B}(?:table\\s{1,3}of\\s{1,3}contents|inhaltsverzeichnis|table\\s{1,3}des\\s{1,3}mati[èe]res|sommaire|[íi]ndice)${E}` }],
     ['references', 1, { re: `${B}(?:references|bibliography|literaturverzeichnis|bibliographie)${E}` }],
-  ]),
+  ],
 };
+
+/** Every cue, category by category in the order above. */
+export const CUE_SOURCES: readonly CueSource[] = (Object.keys(CUE_SPECS) as Scored[]).flatMap((c) => sources(c, CUE_SPECS[c]));
+
+/** Compiled at the first classification (see classify-patterns.ts): a process that never classifies never pays. */
+let compiled: SmallPatterns | undefined;
+
+/** How often each cue of CUE_SOURCES occurs in the text, counting up to the larger of its cap and its minimum. */
+export function cueCounts(words: string): number[] {
+  compiled ??= smallPatterns(CUE_SOURCES);
+  const { patterns, prepare } = compiled;
+  const text = prepare(words);
+  return CUE_SOURCES.map((cue, i) => countUpTo(patterns[i]!, text, Math.max(cue.cap, cue.min)));
+}
 
 /**
  * Cues that only mean something together. Paying at the till — money handed over (cash, a card)
@@ -281,15 +301,12 @@ export function classifyDocument(text: string, metadata?: DocumentMetadata): Cla
   };
 
   // OCR prints "CA5H" and "INV0ICE": cues are matched with look-alike digits inside words read as letters.
-  const words = lettersRead(text);
-  for (const category of Object.keys(CUES) as Scored[]) {
-    for (const cue of CUES[category]) {
-      const cap = Math.max(cue.cap, cue.min);
-      const n = countUpTo(cue.re, words, cap);
-      if (n < cue.min) continue;
-      const counted = Math.min(n, cue.cap);
-      add(category, counted > 1 ? `${cue.label} ×${counted}` : cue.label, cue.weight * counted);
-    }
+  const counts = cueCounts(lettersRead(text));
+  for (const [i, cue] of CUE_SOURCES.entries()) {
+    const n = counts[i]!;
+    if (n < cue.min) continue;
+    const counted = Math.min(n, cue.cap);
+    add(cue.category, counted > 1 ? `${cue.label} ×${counted}` : cue.label, cue.weight * counted);
   }
   for (const [category, label, points] of [...metadataCues(metadata ?? extractMetadata(text)), ...combinedCues(matched)]) {
     add(category, label, points);

@@ -23,7 +23,7 @@ export interface Ocr {
 
 /**
  * The pipeline and the document readers, loaded at the first document or warm-up rather than with the engine: a new
- * process (docvault ocr) starts its OCR worker first, and these (with the result's patterns) load while it starts.
+ * process (docvault ocr) starts its OCR worker first, and these load while it starts.
  */
 function loadPipeline() {
   return Promise.all([import('../core/pipeline.ts'), import('./document-opener.ts')]);

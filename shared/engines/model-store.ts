@@ -2,14 +2,16 @@
  * Where traineddata comes from. Never the network: a list of local folders searched in order (the
  * mounted models bucket first, then the data shipped in npm packages, then the system's tesseract).
  * tesseract.js wants one folder holding every language of a worker, so we give it a folder of
- * links named `{lang}.traineddata` (gzipped content is recognised by its magic bytes).
+ * `{lang}.traineddata`: links to the models, or a gzipped model's content unpacked once and kept for the next runs.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, stat, symlink } from 'node:fs/promises';
+import { createReadStream, createWriteStream, readdirSync, rmSync } from 'node:fs';
+import { lstat, mkdtemp, open, readdir, readlink, rename, rm, stat, symlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { DocVaultError } from '../core/errors.ts';
 
 export interface ModelDir {
@@ -69,7 +71,6 @@ export class ModelStore {
   private readonly dirs: readonly ModelDir[];
   private catalog: Promise<Map<string, ModelFile>> | undefined;
   private readonly views = new Map<string, Promise<string>>();
-  private viewRoot: Promise<string> | undefined;
 
   constructor(dirs: readonly ModelDir[]) {
     // Absolute, because the folder tesseract.js reads holds links to these files.
@@ -137,17 +138,112 @@ export class ModelStore {
     this.views.clear();
   }
 
-  private async makeView(files: ModelFile[]): Promise<string> {
-    this.viewRoot ??= mkdtemp(join(tmpdir(), 'docvault-models-'));
-    const dir = join(await this.viewRoot, String(this.views.size));
-    await mkdir(dir, { recursive: true });
-    await Promise.all(files.map((f) => symlink(f.path, join(dir, `${f.lang}.traineddata`))));
-    return dir;
+  private makeView(files: ModelFile[]): Promise<string> {
+    // Every file already sits in one folder under the name tesseract.js asks for (Debian's, a mounted bucket): no copy.
+    const dir = dirname(files[0]!.path);
+    if (files.every((f) => f.path === join(dir, `${f.lang}.traineddata`))) return Promise.resolve(dir);
+    return sharedView(files);
   }
 
   private load(): Promise<Map<string, ModelFile>> {
     this.catalog ??= scan(this.dirs);
     return this.catalog;
+  }
+}
+
+/**
+ * A file of a model folder: `{lang}.traineddata`, either a link to the model or, for a gzipped one, its content
+ * unpacked (tesseract.js would otherwise gunzip it in each new worker: ~30 ms of CPU for English's best_int, before the
+ * worker can read). `id` says which content: the link's target, or the packed file's device, inode, size and time.
+ */
+interface Entry {
+  name: string;
+  source: string;
+  unpack: boolean;
+  id: string;
+}
+
+async function entries(files: readonly ModelFile[]): Promise<Entry[]> {
+  const out = await Promise.all(
+    files.map(async (f): Promise<Entry> => {
+      const name = `${f.lang}.traineddata`;
+      if (!f.gzipped) return { name, source: f.path, unpack: false, id: f.path };
+      const info = await stat(f.path);
+      return { name, source: f.path, unpack: true, id: `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}` };
+    }),
+  );
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * The model folder for these files, in the temp folder, named by a hash of its entries and shared by every process of
+ * this user: made once (staged under a private name, then renamed into place, so a concurrent run sees either no folder
+ * or a whole one), then found again by each run. What a folder holds is settled by its name: no process has to remove
+ * it, and a killed one leaves nothing behind. One that is not ours or not as expected (another user's, a half-deleted
+ * one), or a temp folder that cannot take the unpacked copies, is not used: this process then links its own to the
+ * files as they are, removed when it exits.
+ */
+async function sharedView(files: readonly ModelFile[]): Promise<string> {
+  const wanted = await entries(files);
+  const key = createHash('sha256').update(JSON.stringify(wanted.map((e) => [e.name, e.unpack, e.id]))).digest('hex').slice(0, 16);
+  const dir = join(tmpdir(), `docvault-models-${process.getuid?.() ?? 'u'}-${key}`);
+  if (await isView(dir, wanted)) return dir;
+  let staged: string | undefined;
+  try {
+    staged = await stagedFolder(wanted);
+    await rename(staged, dir);
+    return dir;
+  } catch {
+    // Another process renamed its own first (ENOTEMPTY), the name is taken by something else, or the disk is full.
+    if (staged) await rm(staged, { recursive: true, force: true });
+    if (await isView(dir, wanted)) return dir;
+  }
+  const own = await stagedFolder(wanted.map((e) => ({ ...e, unpack: false })));
+  process.once('exit', () => rmSync(own, { recursive: true, force: true }));
+  return own;
+}
+
+async function stagedFolder(wanted: readonly Entry[]): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'docvault-models-staging-'));
+  try {
+    await Promise.all(
+      wanted.map((e) => (e.unpack ? pipeline(createReadStream(e.source), createGunzip(), createWriteStream(join(dir, e.name), { flags: 'wx' })) : symlink(e.source, join(dir, e.name)))),
+    );
+    return dir;
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** A real folder of this user's that only its owner can change, holding these entries whole. */
+async function isView(dir: string, wanted: readonly Entry[]): Promise<boolean> {
+  try {
+    const info = await lstat(dir);
+    if (!info.isDirectory() || (info.mode & 0o022) !== 0 || (process.getuid && info.uid !== process.getuid())) return false;
+    const found = await Promise.all(
+      wanted.map(async (e) => {
+        const path = join(dir, e.name);
+        if (!e.unpack) return (await readlink(path)) === e.source;
+        const copy = await lstat(path);
+        return copy.isFile() && copy.size === (await unpackedSize(e.source));
+      }),
+    );
+    return found.every(Boolean);
+  } catch {
+    return false; // missing, or an entry missing
+  }
+}
+
+/** The size a gzip file unpacks to, from its trailer (modulo 4 GiB; traineddata are far smaller). */
+async function unpackedSize(path: string): Promise<number> {
+  const file = await open(path);
+  try {
+    const { size } = await file.stat();
+    const { buffer } = await file.read(Buffer.alloc(4), 0, 4, size - 4);
+    return buffer.readUInt32LE(0);
+  } finally {
+    await file.close();
   }
 }
 

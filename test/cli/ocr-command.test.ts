@@ -1,6 +1,6 @@
 /** The `docvault ocr` command as a user runs it: a child process on Node 22, real files, real engines. */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -50,6 +50,23 @@ describe('docvault ocr', () => {
     const pdfText = await extractPdfText(join(out, 'tess_phototest.searchable.pdf'));
     expect(characterErrorRate(groundTruth('tess_phototest.tif'), pdfText)).toBeLessThanOrEqual(0.05);
     expect(await extractPdfText(join(out, 'ocrmypdf_tagged.searchable.pdf'))).toMatch(/Table of Contents/);
+  });
+
+  it('leaves no model folder behind: a second run reuses the first one\'s folders of links in the temp folder', async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'docvault-cli-tmp-'));
+    const modelFolders = async () => (await readdir(tmp)).filter((name) => name.startsWith('docvault-models')).sort();
+    const ocr = () => run(CLI[0]!, [CLI[1]!, 'ocr', FIXTURES_DIR + 'tessjs_simple_png.png', '--workers', '1'], { env: { ...process.env, TMPDIR: tmp } });
+    try {
+      expect((await ocr()).stdout).toMatch(/Tesseract\.js/);
+      const first = await modelFolders();
+      // One folder per set of models the run read with (the text's, orientation detection's), none staged left over.
+      expect(first.length).toBeGreaterThanOrEqual(1);
+      expect(first.length).toBeLessThanOrEqual(2);
+      expect((await ocr()).stdout).toMatch(/Tesseract\.js/);
+      expect(await modelFolders()).toEqual(first);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
 
   it('exits 1 and names the code when a file cannot be read, still doing the others', async () => {

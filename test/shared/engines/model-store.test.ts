@@ -1,7 +1,13 @@
-/** Where the CLI and npm start find traineddata: the npm @tesseract.js-data packages first, then Debian's tesseract-ocr-* packages. */
+/**
+ * Where the CLI and npm start find traineddata: the npm @tesseract.js-data packages first, then Debian's tesseract-ocr-* packages;
+ * and the model folder tesseract.js is pointed at.
+ */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { modelDirs, ModelStore, packagedModelDirs, systemModelDirs } from '../../../shared/engines/index.ts';
 import { SYSTEM_TESSDATA_DIRS } from '../../../shared/engines/model-store.ts';
 
@@ -18,5 +24,71 @@ describe('installed models', () => {
     expect(system.find((f) => f.lang === 'eng')).toMatchObject({ source: 'system', path: expect.stringMatching(/^\/usr\/share\/tesseract-ocr\//) });
     const dirs = modelDirs().map((d) => d.dir);
     for (const dir of SYSTEM_TESSDATA_DIRS) expect(dirs.indexOf(dir)).toBeGreaterThan(dirs.findIndex((d) => d.includes('@tesseract.js-data')));
+  });
+});
+
+describe('the folder tesseract.js reads (langPath)', () => {
+  let tmp: string;
+  let savedTmpdir: string | undefined;
+  const tempEntries = async () => (await readdir(tmp)).sort();
+  beforeEach(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'docvault-model-store-'));
+    savedTmpdir = process.env.TMPDIR;
+    process.env.TMPDIR = tmp; // os.tmpdir() reads it at each call
+  });
+  afterEach(async () => {
+    if (savedTmpdir === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmpdir;
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('one folder per set of files, the gzipped ones unpacked, shared by stores started at once and found again by later ones', async () => {
+    const stores = Array.from({ length: 4 }, () => new ModelStore(packagedModelDirs()));
+    const dirs = await Promise.all(stores.map((s) => s.langPath(['eng', 'deu'])));
+    expect(new Set(dirs).size).toBe(1);
+    expect(await tempEntries()).toEqual([basename(dirs[0]!)]); // nothing staged is left over
+    for (const lang of ['eng', 'deu']) {
+      const packed = await stores[0]!.file(lang);
+      expect(packed.gzipped).toBe(true);
+      expect((await readFile(join(dirs[0]!, `${lang}.traineddata`))).equals(gunzipSync(await readFile(packed.path)))).toBe(true);
+    }
+
+    expect(await new ModelStore(packagedModelDirs()).langPath(['deu', 'eng'])).toBe(dirs[0]); // order does not matter
+    const engOnly = await new ModelStore(packagedModelDirs()).langPath(['eng']);
+    expect(engOnly).not.toBe(dirs[0]);
+    expect(await tempEntries()).toHaveLength(2);
+  });
+
+  it('a model that is not gzipped is linked, beside one unpacked', async () => {
+    const models = join(tmp, 'models');
+    await mkdir(models);
+    await writeFile(join(models, 'eng.traineddata'), gunzipSync(await readFile((await new ModelStore(packagedModelDirs()).file('eng')).path)));
+    const store = new ModelStore([{ dir: models, label: 'cache' }, ...packagedModelDirs()]);
+    const dir = await store.langPath(['eng', 'deu']);
+    expect(await readlink(join(dir, 'eng.traineddata'))).toBe(join(models, 'eng.traineddata'));
+    expect((await lstat(join(dir, 'deu.traineddata'))).isFile()).toBe(true);
+  });
+
+  it('a folder of that name not as expected (other links, a cut copy) is not used: the store links its own to the files as they are', async () => {
+    const store = new ModelStore(packagedModelDirs());
+    const eng = await store.file('eng');
+    const shared = await store.langPath(['eng']);
+    const cut = (await readFile(join(shared, 'eng.traineddata'))).subarray(0, 1000);
+    for (const plant of [() => writeFile(join(shared, 'eng.traineddata'), cut), () => symlink('/etc/hostname', join(shared, 'eng.traineddata'))]) {
+      await rm(shared, { recursive: true });
+      await mkdir(shared, { mode: 0o700 });
+      await plant();
+      const own = await new ModelStore(packagedModelDirs()).langPath(['eng']);
+      expect(own).not.toBe(shared);
+      expect(await readlink(join(own, 'eng.traineddata'))).toBe(eng.path);
+    }
+  });
+
+  it('files already named {lang}.traineddata in one folder are read from there: nothing is linked', async () => {
+    const models = join(tmp, 'models');
+    await mkdir(models);
+    for (const lang of ['eng', 'deu']) await copyFile((await new ModelStore(packagedModelDirs()).file(lang)).path, join(models, `${lang}.traineddata`));
+    expect(await new ModelStore([{ dir: models, label: 'cache' }]).langPath(['eng', 'deu'])).toBe(models);
+    expect(await tempEntries()).toEqual(['models']);
   });
 });
