@@ -97,7 +97,7 @@ export function paragraphsOfLines(tsv: string): string[] {
 
 /**
  * The page's text from its words, laid out as tesseract's own text is: one line of words a row, a blank
- * row after each paragraph.
+ * row between paragraphs.
  */
 export function textOfLines(words: readonly RecognizedWord[], paragraphs: readonly string[]): string {
   let text = '';
@@ -108,5 +108,5 @@ export function textOfLines(words: readonly RecognizedWord[], paragraphs: readon
     paragraph = here;
     text += `${ws.map((w) => w.text).join(' ')}\n`;
   }
-  return paragraph === undefined ? '' : `${text}\n`;
+  return text;
 }
