@@ -15,6 +15,15 @@ export function fastModelName(lang: string): string {
   return `${lang}${FAST_MODEL_SUFFIX}`;
 }
 
+export function isFastModelName(name: string): boolean {
+  return name.endsWith(FAST_MODEL_SUFFIX);
+}
+
+/** `eng` for `eng_fast`. */
+export function ownModelName(fast: string): string {
+  return fast.slice(0, -FAST_MODEL_SUFFIX.length);
+}
+
 /**
  * A line with a word under this confidence is read again. bench/pdf-cascade.ts (bench:pdf's pages): under 80, 16 of 160
  * lines read again, 0.76× best_int's CPU at 1.18% CER; under 85, 0.86× at 1.15% (best_int alone 1.22%, fast 1.43%).

@@ -12,7 +12,7 @@ import type { GreyImage, OcrEngine, OrientationGuess, RecognizedPage, Recognized
 import type { Orientation } from '../core/result.ts';
 import { availableCores } from './available-cores.ts';
 import type { ModelStore } from './model-store.ts';
-import { cropGrey, DEFAULT_UNSURE_BELOW, fastModelName, lineBox, linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines } from './tesseract-cascade.ts';
+import { cropGrey, DEFAULT_UNSURE_BELOW, fastModelName, isFastModelName, lineBox, ownModelName, linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines } from './tesseract-cascade.ts';
 import { CORE_LOADED_STATUS, startingWorker, tesseractWorkerUrl } from './tesseract-worker-script.ts';
 
 const { createWorker, OEM, PSM } = Tesseract;
@@ -45,9 +45,6 @@ interface Slot {
   starting?: Promise<unknown>;
   pages: number;
   busy: boolean;
-  /** The cascade's second worker: the languages' own models, for the lines the page's fast read was unsure of. */
-  lineWorker?: Promise<Worker>;
-  lineLanguages?: string;
 }
 
 export interface EngineStats {
@@ -139,7 +136,7 @@ export class TesseractEngine implements OcrEngine {
           { text: true, tsv: true, pdf: options.textPdf },
         );
         const page = toRecognizedPage(data, upright, this.pageSegMode);
-        return cascade ? this.rereadUnsureLines(slot, languages, upright.image, page, data.tsv ?? '') : page;
+        return cascade ? this.rereadUnsureLines(worker, languages, pageLanguages, upright.image, page, data.tsv ?? '') : page;
       })();
       // An abort (the page's budget, the document's, a cancel) ends the worker mid-page: tesseract cannot be interrupted otherwise.
       const page = await abortable(job, options.signal, () => this.discard(slot));
@@ -260,7 +257,9 @@ export class TesseractEngine implements OcrEngine {
   }
 
   private async createWorker(languages: string): Promise<Worker> {
-    const langPath = await this.models.langPath(languages.split('+'));
+    // A worker that reads pages with fast models holds the languages' own models too, for the cascade's lines.
+    const langs = languages.split('+');
+    const langPath = await this.models.langPath([...langs, ...langs.filter(isFastModelName).map(ownModelName)]);
     let failure: unknown;
     const creating = startingWorker({ langs: languages, langPath, oem: OEM.LSTM_ONLY }, () => createWorker(languages, OEM.LSTM_ONLY, {
       langPath,
@@ -289,13 +288,10 @@ export class TesseractEngine implements OcrEngine {
 
   private async discard(slot: Slot): Promise<void> {
     const worker = slot.worker;
-    const lineWorker = slot.lineWorker;
     slot.worker = undefined;
     slot.languages = undefined;
-    slot.lineWorker = undefined;
-    slot.lineLanguages = undefined;
     slot.pages = 0;
-    await Promise.all([worker?.terminate().catch(() => undefined), lineWorker?.then((w) => w.terminate()).catch(() => undefined)]);
+    await worker?.terminate().catch(() => undefined);
   }
 
   /** Whether the cascade reads pages in these languages: on, and every one has a fast model that is another file than its own. */
@@ -318,17 +314,19 @@ export class TesseractEngine implements OcrEngine {
 
   /**
    * The cascade's second step: each line of the fast read with a word under the bar, cut out of the page and read as one
-   * line by the slot's line worker (the languages' own models); its words replace the fast read's.
+   * line with the languages' own models; its words replace the fast read's. The same worker reads them: it holds both
+   * models and switches between them (tesseract.js's reinitialize, 15–70 ms a switch measured here), where a second
+   * worker in the slot would hold a second WASM heap.
    */
-  private async rereadUnsureLines(slot: Slot, languages: string, image: GreyImage, page: RecognizedPage, tsv: string): Promise<RecognizedPage> {
+  private async rereadUnsureLines(worker: Worker, languages: string, pageLanguages: string, image: GreyImage, page: RecognizedPage, tsv: string): Promise<RecognizedPage> {
     const unsure = unsureLines(page.words, this.unsureBelow!);
+    const lines = linesOf(page.words);
     this.cascadeCounts.pages += 1;
-    this.cascadeCounts.lines += linesOf(page.words).size;
+    this.cascadeCounts.lines += lines.size;
     this.cascadeCounts.linesReread += unsure.length;
     if (unsure.length === 0) return page;
-    const worker = await this.lineWorkerFor(slot, languages);
-    const lines = linesOf(page.words);
     const reread = new Map<number, RecognizedWord[]>();
+    await worker.reinitialize(languages, OEM.LSTM_ONLY);
     for (const line of unsure) {
       const box = lineBox(lines.get(line)!, image.width, image.height);
       const { data } = await worker.recognize(
@@ -338,23 +336,9 @@ export class TesseractEngine implements OcrEngine {
       );
       reread.set(line, placeLineWords(wordsFromTsv(data.tsv ?? ''), box, line));
     }
+    await worker.reinitialize(pageLanguages, OEM.LSTM_ONLY);
     const words = mergeLines(page.words, reread);
     return { ...page, words, text: textOfLines(words, paragraphsOfLines(tsv)), confidence: meanConfidence(words) };
-  }
-
-  /** The slot's line worker for these languages, started on first need (pages with no unsure line never start one). */
-  private async lineWorkerFor(slot: Slot, languages: string): Promise<Worker> {
-    if (slot.lineWorker && slot.lineLanguages === languages) return slot.lineWorker;
-    const previous = slot.lineWorker;
-    slot.lineLanguages = languages;
-    const starting = this.createWorker(languages);
-    slot.lineWorker = starting;
-    void previous?.then((w) => w.terminate()).catch(() => undefined);
-    // One that could not start is tried again by the next page that needs it.
-    starting.catch(() => {
-      if (slot.lineWorker === starting) slot.lineWorker = slot.lineLanguages = undefined;
-    });
-    return starting;
   }
 }
 
