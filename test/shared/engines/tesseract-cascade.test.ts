@@ -6,28 +6,17 @@ import { existsSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { detectDocumentType } from '../../../shared/core/document-type.ts';
 import { characterErrorRate } from '../../../shared/core/text-metrics.ts';
-import { documentOpener } from '../../../shared/engines/document-opener.ts';
 import { ModelStore, packagedModelDirs, TesseractEngine } from '../../../shared/engines/index.ts';
 import { linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines } from '../../../shared/engines/tesseract-cascade.ts';
 import { wordsFromTsv } from '../../../shared/engines/tesseract-engine.ts';
 import type { GreyImage, RecognizedPage, RecognizedWord } from '../../../shared/core/ports.ts';
-import { fixture, groundTruth } from '../../support/fixtures.ts';
+import { groundTruth } from '../../support/fixtures.ts';
+import { firstPage } from './first-page.ts';
 
 /** Debian's tesseract-ocr-eng: tessdata_fast (.ci/run installs it). */
 const DEBIAN_FAST = '/usr/share/tesseract-ocr/5/tessdata/eng.traineddata';
 const haveFast = existsSync(DEBIAN_FAST);
-
-async function firstPage(name: string): Promise<GreyImage> {
-  const bytes = fixture(name);
-  const source = await documentOpener.open(bytes, await detectDocumentType(bytes), { dpi: 300, defaultImageDpi: 300, maxPixelsPerPage: 1e8 });
-  try {
-    return await (await source.page(0)).render();
-  } finally {
-    await source.close();
-  }
-}
 
 const options = { languages: ['eng'], textPdf: false, level: true };
 
