@@ -56,8 +56,8 @@ export interface EngineStats {
   workersStarted: number;
   /** The WASM core the page workers loaded (its file name), once one has started. */
   core?: string;
-  /** The line cascade: pages read with fast models, their lines, and the lines read again. */
-  cascade: { pages: number; lines: number; linesReread: number };
+  /** The line cascade: pages read with fast models, their lines, the lines read again, and the unsure pages read again whole. */
+  cascade: { pages: number; lines: number; linesReread: number; pagesReread: number };
 }
 
 export class TesseractEngine implements OcrEngine {
@@ -77,7 +77,7 @@ export class TesseractEngine implements OcrEngine {
   private readonly unsureBelow: number | undefined;
   /** Per language set: whether it has fast models distinct from its own (asked of the store once). */
   private readonly fastModels = new Map<string, Promise<boolean>>();
-  private readonly cascadeCounts = { pages: 0, lines: 0, linesReread: 0 };
+  private readonly cascadeCounts = { pages: 0, lines: 0, linesReread: 0, pagesReread: 0 };
 
   constructor(options: TesseractEngineOptions) {
     this.models = options.models;
@@ -128,15 +128,8 @@ export class TesseractEngine implements OcrEngine {
       const job = (async () => {
         // The pipeline's own measure (page-skew.ts) found the lines level: a second skew pass would find nothing.
         const upright = await deskew(image, options.level ? 0 : await measureSkew(worker, image));
-        const { data } = await worker.recognize(
-          engineInput(upright.image),
-          // Parameters passed through to tesseract for this page only.
-          { pdfTextOnly: true, ...({ tessedit_pageseg_mode: this.pageSegMode, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object) },
-          // Words from the TSV: 2–7% quicker than tesseract.js's JSON of blocks down to symbols.
-          { text: true, tsv: true, pdf: options.textPdf },
-        );
-        const page = toRecognizedPage(data, upright, this.pageSegMode);
-        return cascade ? this.rereadUnsureLines(worker, languages, pageLanguages, upright.image, page, data.tsv ?? '') : page;
+        const { page, tsv } = await this.readPage(worker, upright, options.textPdf);
+        return cascade ? this.rereadUnsureLines(worker, languages, pageLanguages, upright, page, tsv) : page;
       })();
       // An abort (the page's budget, the document's, a cancel) ends the worker mid-page: tesseract cannot be interrupted otherwise.
       const page = await abortable(job, options.signal, () => this.discard(slot));
@@ -286,6 +279,18 @@ export class TesseractEngine implements OcrEngine {
     return worker;
   }
 
+  /** One read of the whole page, as tesseract's CLI reads it (psm 3 unless set), with the words from its TSV. */
+  private async readPage(worker: Worker, upright: { image: GreyImage; radians: number }, textPdf: boolean): Promise<{ page: RecognizedPage; tsv: string }> {
+    const { data } = await worker.recognize(
+      engineInput(upright.image),
+      // Parameters passed through to tesseract for this page only.
+      { pdfTextOnly: true, ...({ tessedit_pageseg_mode: this.pageSegMode, user_defined_dpi: String(Math.round(upright.image.dpi)), debug_file: '/dev/null' } as object) },
+      // Words from the TSV: 2–7% quicker than tesseract.js's JSON of blocks down to symbols.
+      { text: true, tsv: true, pdf: textPdf },
+    );
+    return { page: toRecognizedPage(data, upright, this.pageSegMode), tsv: data.tsv ?? '' };
+  }
+
   private async discard(slot: Slot): Promise<void> {
     const worker = slot.worker;
     slot.worker = undefined;
@@ -318,15 +323,30 @@ export class TesseractEngine implements OcrEngine {
    * models and switches between them (tesseract.js's reinitialize, 15–70 ms a switch measured here), where a second
    * worker in the slot would hold a second WASM heap.
    */
-  private async rereadUnsureLines(worker: Worker, languages: string, pageLanguages: string, image: GreyImage, page: RecognizedPage, tsv: string): Promise<RecognizedPage> {
+  private async rereadUnsureLines(
+    worker: Worker,
+    languages: string,
+    pageLanguages: string,
+    upright: { image: GreyImage; radians: number },
+    page: RecognizedPage,
+    tsv: string,
+  ): Promise<RecognizedPage> {
+    const image = upright.image;
     const unsure = unsureLines(page.words, this.unsureBelow!);
     const lines = linesOf(page.words);
     this.cascadeCounts.pages += 1;
     this.cascadeCounts.lines += lines.size;
-    this.cascadeCounts.linesReread += unsure.length;
     if (unsure.length === 0) return page;
-    const reread = new Map<number, RecognizedWord[]>();
     await worker.reinitialize(languages, OEM.LSTM_ONLY);
+    if (unsure.length > lines.size * MAX_UNSURE_LINE_SHARE) {
+      // An unsure page (a form, a receipt): read whole by the own models, as without the cascade.
+      this.cascadeCounts.pagesReread += 1;
+      const whole = await this.readPage(worker, upright, false);
+      await worker.reinitialize(pageLanguages, OEM.LSTM_ONLY);
+      return whole.page;
+    }
+    this.cascadeCounts.linesReread += unsure.length;
+    const reread = new Map<number, RecognizedWord[]>();
     for (const line of unsure) {
       const box = lineBox(lines.get(line)!, image.width, image.height);
       const { data } = await worker.recognize(
@@ -341,6 +361,13 @@ export class TesseractEngine implements OcrEngine {
     return { ...page, words, text: textOfLines(words, paragraphsOfLines(tsv)), confidence: meanConfidence(words) };
   }
 }
+
+/**
+ * A page whose fast read is unsure of more than this share of its lines is read again whole by the own models rather
+ * than line by line. bench:accuracy (2026-12-03, bench/RESULTS.md): the forms and receipts read line by line lost CER
+ * (forms 16.2% → 17.4%) at more CPU; bench:pdf's pages re-read 10–42% of their lines.
+ */
+const MAX_UNSURE_LINE_SHARE = 0.5;
 
 /**
  * Skew is measured on a copy halved until it is at most this many pixels. Measured on the fixtures:
