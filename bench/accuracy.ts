@@ -8,6 +8,7 @@
  *   npm run bench:accuracy
  *   npm run bench:accuracy -- --kinds receipt,form --limit 4 --no-today
  *   npm run bench:accuracy -- --kinds form --from 8 --limit 8   # pages 9–16 of each corpus kind
+ *   npm run bench:accuracy -- --model-dir /tmp/fast               # a folder holding eng_fast.traineddata: the line cascade
  *
  * The corpus is read from ../shared (beside the repository) or DOCVAULT_SHARED_DIR; never copied.
  */
@@ -32,6 +33,8 @@ const { values: args } = parseArgs({
     from: { type: 'string', default: '0' },
     'no-today': { type: 'boolean', default: false },
     json: { type: 'string' },
+    /** Model folders searched first (docvault ocr's --model-dir): e.g. one holding eng_fast.traineddata for the line cascade. */
+    'model-dir': { type: 'string', multiple: true, default: [] },
   },
 });
 const KINDS = new Set(args.kinds.split(','));
@@ -100,7 +103,7 @@ async function plain(page: BenchPage): Promise<Read> {
   return run(pgm);
 }
 
-const models = new ModelStore(modelDirs());
+const models = new ModelStore(modelDirs(args['model-dir']));
 const tesseract = new TesseractEngine({ models, workers: 1 });
 const paddle = new PaddleOcrEngine({ threads: 1 });
 async function ours(page: BenchPage, second: boolean): Promise<Read & { strategy: string }> {

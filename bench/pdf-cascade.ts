@@ -2,7 +2,8 @@
  * bench:pdf's pages read two ways in one process, the same worker script, one thread each: the whole page with
  * tessdata best_int (what `docvault ocr` does), and a line cascade (the page with tessdata_fast, then only the lines
  * where fast is unsure read again by best_int, each as one line in its box). Prints CPU-s a page and the CER of
- * best_int's read, fast's read and the cascade's. A measurement for a lever, not the product's code path.
+ * best_int's read, fast's read and the cascade's. The lever measured alone; the engine's own cascade (a `{lang}_fast`
+ * model beside the language's, shared/engines/tesseract-cascade.ts) is measured by bench:pdf with such a --model-dir.
  *
  *   node bench/pdf-cascade.ts [--rounds 2] [--unsure 85] [--fast-dir /usr/share/tesseract-ocr/5/tessdata]
  */

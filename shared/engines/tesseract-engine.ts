@@ -3,6 +3,7 @@
  * documents, recycled after a number of pages (the WASM heap only grows), and one legacy-core
  * worker for orientation detection. Traineddata comes from the ModelStore only.
  */
+import { realpath } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import Tesseract from 'tesseract.js';
 import { DocVaultError } from '../core/errors.ts';
@@ -11,6 +12,7 @@ import type { GreyImage, OcrEngine, OrientationGuess, RecognizedPage, Recognized
 import type { Orientation } from '../core/result.ts';
 import { availableCores } from './available-cores.ts';
 import type { ModelStore } from './model-store.ts';
+import { cropGrey, DEFAULT_UNSURE_BELOW, fastModelName, isFastModelName, lineBox, ownModelName, linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines } from './tesseract-cascade.ts';
 import { CORE_LOADED_STATUS, startingWorker, tesseractWorkerUrl } from './tesseract-worker-script.ts';
 
 const { createWorker, OEM, PSM } = Tesseract;
@@ -27,6 +29,13 @@ export interface TesseractEngineOptions {
   recycleAfterPages?: number;
   /** Page segmentation mode; 3 (automatic) is what the tesseract CLI uses and reads columns right. */
   pageSegMode?: Tesseract.PSM;
+  /**
+   * The line cascade (tesseract-cascade.ts): where every language of a page has a fast model (`{lang}_fast`) in the store,
+   * the page is read with those and its unsure lines (a word under `unsureBelow`) again with the languages' own models.
+   * A page with no fast model, or for a searchable PDF (tesseract's invisible text is one read's), is read as before.
+   * `false` turns it off.
+   */
+  cascade?: { unsureBelow?: number } | false;
 }
 
 interface Slot {
@@ -47,6 +56,8 @@ export interface EngineStats {
   workersStarted: number;
   /** The WASM core the page workers loaded (its file name), once one has started. */
   core?: string;
+  /** The line cascade: pages read with fast models, their lines, the lines read again, and the unsure pages read again whole. */
+  cascade: { pages: number; lines: number; linesReread: number; pagesReread: number };
 }
 
 export class TesseractEngine implements OcrEngine {
@@ -63,6 +74,10 @@ export class TesseractEngine implements OcrEngine {
   private workersStarted = 0;
   private core: string | undefined;
   private closed = false;
+  private readonly unsureBelow: number | undefined;
+  /** Per language set: whether it has fast models distinct from its own (asked of the store once). */
+  private readonly fastModels = new Map<string, Promise<boolean>>();
+  private readonly cascadeCounts = { pages: 0, lines: 0, linesReread: 0, pagesReread: 0 };
 
   constructor(options: TesseractEngineOptions) {
     this.models = options.models;
@@ -70,6 +85,7 @@ export class TesseractEngine implements OcrEngine {
     this.slots = Array.from({ length: size }, () => ({ pages: 0, busy: false }));
     this.recycleAfterPages = options.recycleAfterPages ?? 100;
     this.pageSegMode = options.pageSegMode ?? PSM.AUTO;
+    this.unsureBelow = options.cascade === false ? undefined : (options.cascade?.unsureBelow ?? DEFAULT_UNSURE_BELOW);
   }
 
   get size(): number {
@@ -85,6 +101,7 @@ export class TesseractEngine implements OcrEngine {
       pagesRead: this.pagesRead,
       workersStarted: this.workersStarted,
       ...(this.core ? { core: this.core } : {}),
+      cascade: { ...this.cascadeCounts },
     };
   }
 
@@ -103,26 +120,22 @@ export class TesseractEngine implements OcrEngine {
     options.signal?.throwIfAborted();
     // A flat page has no text: tesseract would spend seconds on a large one to say so.
     if (isFlat(image)) return { text: '', confidence: 0, words: [], skewDegrees: 0, width: image.width, height: image.height };
-    const slot = await this.acquire(languages);
+    const cascade = !options.textPdf && (await this.hasFastModels(options.languages));
+    const pageLanguages = cascade ? options.languages.map(fastModelName).join('+') : languages;
+    const slot = await this.acquire(pageLanguages);
     try {
-      const worker = await this.workerFor(slot, languages);
+      const worker = await this.workerFor(slot, pageLanguages);
       const job = (async () => {
         // The pipeline's own measure (page-skew.ts) found the lines level: a second skew pass would find nothing.
         const upright = await deskew(image, options.level ? 0 : await measureSkew(worker, image));
-        const { data } = await worker.recognize(
-          engineInput(upright.image),
-          // Parameters passed through to tesseract for this page only.
-          { pdfTextOnly: true, ...({ tessedit_pageseg_mode: this.pageSegMode, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object) },
-          // Words from the TSV: 2–7% quicker than tesseract.js's JSON of blocks down to symbols.
-          { text: true, tsv: true, pdf: options.textPdf },
-        );
-        return { data, upright };
+        const { page, tsv } = await this.readPage(worker, upright, options.textPdf);
+        return cascade ? this.rereadUnsureLines(worker, languages, pageLanguages, upright, page, tsv) : page;
       })();
       // An abort (the page's budget, the document's, a cancel) ends the worker mid-page: tesseract cannot be interrupted otherwise.
-      const { data, upright } = await abortable(job, options.signal, () => this.discard(slot));
+      const page = await abortable(job, options.signal, () => this.discard(slot));
       slot.pages += 1;
       this.pagesRead += 1;
-      return toRecognizedPage(data, upright, this.pageSegMode);
+      return page;
     } catch (err) {
       if (err instanceof DocVaultError || options.signal?.aborted) throw err;
       // A worker that threw may be in any state: replace it.
@@ -229,7 +242,17 @@ export class TesseractEngine implements OcrEngine {
   }
 
   private async createSlotWorker(slot: Slot, languages: string): Promise<Worker> {
-    const langPath = await this.models.langPath(languages.split('+'));
+    const worker = await this.createWorker(languages);
+    slot.worker = worker;
+    slot.languages = languages;
+    slot.pages = 0;
+    return worker;
+  }
+
+  private async createWorker(languages: string): Promise<Worker> {
+    // A worker that reads pages with fast models holds the languages' own models too, for the cascade's lines.
+    const langs = languages.split('+');
+    const langPath = await this.models.langPath([...langs, ...langs.filter(isFastModelName).map(ownModelName)]);
     let failure: unknown;
     const creating = startingWorker({ langs: languages, langPath, oem: OEM.LSTM_ONLY }, () => createWorker(languages, OEM.LSTM_ONLY, {
       langPath,
@@ -252,11 +275,20 @@ export class TesseractEngine implements OcrEngine {
     }).catch((err: unknown) => {
       throw new DocVaultError('ENGINE_FAILURE', `The OCR engine could not start for ${languages}: ${String(failure ?? (err as Error).message)}`);
     });
-    slot.worker = worker;
-    slot.languages = languages;
-    slot.pages = 0;
     this.workersStarted += 1;
     return worker;
+  }
+
+  /** One read of the whole page, as tesseract's CLI reads it (psm 3 unless set), with the words from its TSV. */
+  private async readPage(worker: Worker, upright: { image: GreyImage; radians: number }, textPdf: boolean): Promise<{ page: RecognizedPage; tsv: string }> {
+    const { data } = await worker.recognize(
+      engineInput(upright.image),
+      // Parameters passed through to tesseract for this page only.
+      { pdfTextOnly: true, ...({ tessedit_pageseg_mode: this.pageSegMode, user_defined_dpi: String(Math.round(upright.image.dpi)), debug_file: '/dev/null' } as object) },
+      // Words from the TSV: 2–7% quicker than tesseract.js's JSON of blocks down to symbols.
+      { text: true, tsv: true, pdf: textPdf },
+    );
+    return { page: toRecognizedPage(data, upright, this.pageSegMode), tsv: data.tsv ?? '' };
   }
 
   private async discard(slot: Slot): Promise<void> {
@@ -266,7 +298,76 @@ export class TesseractEngine implements OcrEngine {
     slot.pages = 0;
     await worker?.terminate().catch(() => undefined);
   }
+
+  /** Whether the cascade reads pages in these languages: on, and every one has a fast model that is another file than its own. */
+  private hasFastModels(languages: readonly string[]): Promise<boolean> {
+    if (this.unsureBelow === undefined) return Promise.resolve(false);
+    const key = languages.join('+');
+    let known = this.fastModels.get(key);
+    if (!known) {
+      known = Promise.all(
+        languages.map(async (lang) => {
+          if (!(await this.models.has(fastModelName(lang)))) return false;
+          const [own, fast] = await Promise.all([this.models.file(lang), this.models.file(fastModelName(lang))]);
+          return (await realpath(own.path)) !== (await realpath(fast.path));
+        }),
+      ).then((each) => each.every(Boolean));
+      this.fastModels.set(key, known);
+    }
+    return known;
+  }
+
+  /**
+   * The cascade's second step: each line of the fast read with a word under the bar, cut out of the page and read as one
+   * line with the languages' own models; its words replace the fast read's. The same worker reads them: it holds both
+   * models and switches between them (tesseract.js's reinitialize, 15–70 ms a switch measured here), where a second
+   * worker in the slot would hold a second WASM heap.
+   */
+  private async rereadUnsureLines(
+    worker: Worker,
+    languages: string,
+    pageLanguages: string,
+    upright: { image: GreyImage; radians: number },
+    page: RecognizedPage,
+    tsv: string,
+  ): Promise<RecognizedPage> {
+    const image = upright.image;
+    const unsure = unsureLines(page.words, this.unsureBelow!);
+    const lines = linesOf(page.words);
+    this.cascadeCounts.pages += 1;
+    this.cascadeCounts.lines += lines.size;
+    if (unsure.length === 0) return page;
+    await worker.reinitialize(languages, OEM.LSTM_ONLY);
+    if (unsure.length > lines.size * MAX_UNSURE_LINE_SHARE) {
+      // An unsure page (a form, a receipt): read whole by the own models, as without the cascade.
+      this.cascadeCounts.pagesReread += 1;
+      const whole = await this.readPage(worker, upright, false);
+      await worker.reinitialize(pageLanguages, OEM.LSTM_ONLY);
+      return whole.page;
+    }
+    this.cascadeCounts.linesReread += unsure.length;
+    const reread = new Map<number, RecognizedWord[]>();
+    for (const line of unsure) {
+      const box = lineBox(lines.get(line)!, image.width, image.height);
+      const { data } = await worker.recognize(
+        engineInput(cropGrey(image, box)),
+        { tessedit_pageseg_mode: PSM.SINGLE_LINE, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object,
+        { text: false, tsv: true },
+      );
+      reread.set(line, placeLineWords(wordsFromTsv(data.tsv ?? ''), box, line));
+    }
+    await worker.reinitialize(pageLanguages, OEM.LSTM_ONLY);
+    const words = mergeLines(page.words, reread);
+    return { ...page, words, text: textOfLines(words, paragraphsOfLines(tsv)), confidence: meanConfidence(words) };
+  }
 }
+
+/**
+ * A page whose fast read is unsure of more than this share of its lines is read again whole by the own models rather
+ * than line by line. bench:accuracy (2026-12-03, bench/RESULTS.md): the forms and receipts read line by line lost CER
+ * (forms 16.2% → 17.4%) at more CPU; bench:pdf's pages re-read 10–42% of their lines.
+ */
+const MAX_UNSURE_LINE_SHARE = 0.5;
 
 /**
  * Skew is measured on a copy halved until it is at most this many pixels. Measured on the fixtures:
@@ -379,10 +480,9 @@ export function wordsFromTsv(tsv: string): RecognizedWord[] {
 
 function toRecognizedPage(data: Tesseract.Page, upright: { image: GreyImage; radians: number }, psm: Tesseract.PSM): RecognizedPage {
   const words = wordsFromTsv(data.tsv ?? '');
-  const confidence = words.length === 0 ? 0 : Math.round((words.reduce((a, w) => a + w.confidence, 0) / words.length) * 100) / 100;
   const page: RecognizedPage = {
     text: data.text,
-    confidence,
+    confidence: meanConfidence(words),
     words,
     skewDegrees: Math.round(((upright.radians * 180) / Math.PI) * 100) / 100,
     width: upright.image.width,
@@ -391,6 +491,10 @@ function toRecognizedPage(data: Tesseract.Page, upright: { image: GreyImage; rad
   };
   if (data.pdf) page.textPdf = Uint8Array.from(data.pdf);
   return page;
+}
+
+function meanConfidence(words: readonly RecognizedWord[]): number {
+  return words.length === 0 ? 0 : Math.round((words.reduce((a, w) => a + w.confidence, 0) / words.length) * 100) / 100;
 }
 
 function clampConfidence(value: number): number {

@@ -1,22 +1,10 @@
 /** The engine's pool: a worker started ahead of the first page (warmUp) is the one that page is read with. */
 import { describe, expect, it } from 'vitest';
-import { detectDocumentType } from '../../../shared/core/document-type.ts';
-import { documentOpener } from '../../../shared/engines/document-opener.ts';
 import { ModelStore, packagedModelDirs, TesseractEngine } from '../../../shared/engines/index.ts';
 import { startingWorker, tesseractWorkerUrl } from '../../../shared/engines/tesseract-worker-script.ts';
 import Tesseract from 'tesseract.js';
-import type { GreyImage } from '../../../shared/core/ports.ts';
 import { fixture } from '../../support/fixtures.ts';
-
-async function firstPage(name: string): Promise<GreyImage> {
-  const bytes = fixture(name);
-  const source = await documentOpener.open(bytes, await detectDocumentType(bytes), { dpi: 300, defaultImageDpi: 300, maxPixelsPerPage: 1e8 });
-  try {
-    return await (await source.page(0)).render();
-  } finally {
-    await source.close();
-  }
-}
+import { firstPage } from './first-page.ts';
 
 const options = { languages: ['eng'], timeoutMs: 120_000, textPdf: false, level: true };
 

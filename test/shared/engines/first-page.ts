@@ -1,0 +1,15 @@
+/** A fixture's first page rendered as the pipeline renders it (300 dpi), for the engine tests. */
+import { detectDocumentType } from '../../../shared/core/document-type.ts';
+import type { GreyImage } from '../../../shared/core/ports.ts';
+import { documentOpener } from '../../../shared/engines/document-opener.ts';
+import { fixture } from '../../support/fixtures.ts';
+
+export async function firstPage(name: string): Promise<GreyImage> {
+  const bytes = fixture(name);
+  const source = await documentOpener.open(bytes, await detectDocumentType(bytes), { dpi: 300, defaultImageDpi: 300, maxPixelsPerPage: 1e8 });
+  try {
+    return await (await source.page(0)).render();
+  } finally {
+    await source.close();
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The line cascade (shared/engines/tesseract-cascade.ts): a page read with the fast model (`eng_fast`, Debian's
+ * tessdata_fast file), its unsure lines read again with best_int (`eng`, the npm package). Real engines, real pages.
+ */
+import { existsSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { characterErrorRate } from '../../../shared/core/text-metrics.ts';
+import { ModelStore, packagedModelDirs, TesseractEngine } from '../../../shared/engines/index.ts';
+import { linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines } from '../../../shared/engines/tesseract-cascade.ts';
+import { wordsFromTsv } from '../../../shared/engines/tesseract-engine.ts';
+import type { GreyImage, RecognizedPage, RecognizedWord } from '../../../shared/core/ports.ts';
+import { groundTruth } from '../../support/fixtures.ts';
+import { firstPage } from './first-page.ts';
+
+/** Debian's tesseract-ocr-eng: tessdata_fast (.ci/run installs it). */
+const DEBIAN_FAST = '/usr/share/tesseract-ocr/5/tessdata/eng.traineddata';
+const haveFast = existsSync(DEBIAN_FAST);
+
+const options = { languages: ['eng'], textPdf: false, level: true };
+
+const word = (text: string, line: number, x0: number, confidence = 95): RecognizedWord => ({ text, confidence, line, bbox: { x0, y0: line * 40, x1: x0 + 30, y1: line * 40 + 20 } });
+
+describe('the cascade, its pure parts', () => {
+  it('a line with a word under the bar is unsure; the others are not', () => {
+    const words = [word('sure', 0, 0), word('line', 0, 40), word('one', 1, 0, 99), word('doubt', 1, 40, 60), word('sure', 2, 0)];
+    expect(unsureLines(words, 85)).toEqual([1]);
+    expect(unsureLines(words, 50)).toEqual([]);
+  });
+
+  it('the words of a line read again replace that line only, in place, moved to the page and numbered as the line', () => {
+    const words = [word('a', 0, 0), word('b', 1, 0, 40), word('c', 1, 40, 40), word('d', 2, 0)];
+    const box = { x0: 100, y0: 30, x1: 300, y1: 70 };
+    const reread = new Map([[1, placeLineWords([{ text: 'B', confidence: 91, line: 0, bbox: { x0: 5, y0: 8, x1: 60, y1: 30 } }], box, 1)]]);
+    const merged = mergeLines(words, reread);
+    expect(merged.map((w) => w.text)).toEqual(['a', 'B', 'd']);
+    expect(merged[1]).toEqual({ text: 'B', confidence: 91, line: 1, bbox: { x0: 105, y0: 38, x1: 160, y1: 60 } });
+    expect(merged[0]).toBe(words[0]);
+    expect(merged[2]).toBe(words[3]);
+  });
+
+  it('a line read again that yields no words is dropped', () => {
+    const words = [word('a', 0, 0), word('~', 1, 0, 10), word('d', 2, 0)];
+    expect(mergeLines(words, new Map([[1, []]])).map((w) => w.text)).toEqual(['a', 'd']);
+  });
+});
+
+describe.skipIf(!haveFast)('the cascade in the engine (Debian tessdata_fast as eng_fast)', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'docvault-cascade-test-'));
+  const withFast = () => new ModelStore([{ dir: folder, label: 'test' }, ...packagedModelDirs()]);
+  let image: GreyImage;
+  let fastOnly: RecognizedPage;
+  beforeAll(async () => {
+    symlinkSync(DEBIAN_FAST, join(folder, 'eng_fast.traineddata'));
+    image = await firstPage('tess_eurotext.tif');
+    // The fast model's own read: a store whose `eng` is Debian's file.
+    const fast = new TesseractEngine({ models: new ModelStore([{ dir: '/usr/share/tesseract-ocr/5/tessdata', label: 'system' }]), workers: 1, cascade: false });
+    try {
+      fastOnly = await fast.recognize(image, options);
+    } finally {
+      await fast.close();
+    }
+  });
+  const engines: TesseractEngine[] = [];
+  afterAll(async () => {
+    await Promise.all(engines.map((e) => e.close()));
+  });
+  const engine = (cascade?: { unsureBelow: number }) => {
+    const e = new TesseractEngine({ models: withFast(), workers: 1, ...(cascade ? { cascade } : {}) });
+    engines.push(e);
+    return e;
+  };
+
+  it("unsure lines are read again by best_int and their words replace fast's; sure lines keep fast's words; the CER drops", async () => {
+    const cascade = engine();
+    const page = await cascade.recognize(image, options);
+    const unsure = new Set(unsureLines(fastOnly.words, 85));
+    const lines = linesOf(fastOnly.words);
+    expect(unsure.size).toBeGreaterThan(0);
+    expect(unsure.size).toBeLessThan(lines.size);
+    expect(unsure.size).toBeLessThanOrEqual(lines.size / 2);
+    expect(cascade.stats().cascade).toEqual({ pages: 1, lines: lines.size, linesReread: unsure.size, pagesReread: 0 });
+
+    const read = linesOf(page.words);
+    for (const [line, words] of lines) {
+      if (!unsure.has(line)) expect(read.get(line), `sure line ${line}`).toEqual(words);
+    }
+    // The lines read again are best_int's: on this page (five languages) it reads them better than fast.
+    const changed = [...unsure].filter((line) => JSON.stringify(read.get(line)) !== JSON.stringify(lines.get(line)));
+    expect(changed.length).toBeGreaterThan(0);
+    const truth = groundTruth('tess_eurotext.tif');
+    expect(characterErrorRate(truth, page.text)).toBeLessThan(characterErrorRate(truth, fastOnly.text));
+    // Words stay in reading order, on the page, inside the line they replace.
+    expect(page.words.map((w) => w.line)).toEqual([...page.words.map((w) => w.line)].sort((a, b) => a - b));
+    for (const w of page.words) expect(w.bbox.x1 <= page.width && w.bbox.y1 <= page.height && w.bbox.x0 >= 0 && w.bbox.y0 >= 0).toBe(true);
+    expect(page.text.trim().split('\n').filter(Boolean)).toHaveLength(read.size);
+    // The worker went back to the fast model after the lines: the next page is read as the first was.
+    expect(await cascade.recognize(image, options)).toEqual(page);
+  });
+
+  it('a page unsure of most of its lines is read again whole by best_int: the same read as without the cascade', async () => {
+    const cascade = engine({ unsureBelow: 101 });
+    const page = await cascade.recognize(image, options);
+    const lines = linesOf(fastOnly.words).size;
+    expect(cascade.stats().cascade).toEqual({ pages: 1, lines, linesReread: 0, pagesReread: 1 });
+    const best = new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1, cascade: false });
+    try {
+      expect(page).toEqual(await best.recognize(image, options));
+    } finally {
+      await best.close();
+    }
+  });
+
+  it('a page for a searchable PDF is read by best_int alone, as before (its invisible text is one read)', async () => {
+    const cascade = engine();
+    const page = await cascade.recognize(image, { ...options, textPdf: true });
+    expect(page.textPdf?.length).toBeGreaterThan(0);
+    expect(cascade.stats().cascade.pages).toBe(0);
+    expect(cascade.stats().loadedLanguages).toEqual(['eng']);
+  });
+});
+
+describe('without a fast model', () => {
+  it('the page is read by best_int alone, exactly as with the cascade off', async () => {
+    const image = await firstPage('tessjs_testocr.png');
+    const on = new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1 });
+    const off = new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1, cascade: false });
+    try {
+      const [a, b] = [await on.recognize(image, options), await off.recognize(image, options)];
+      expect(a).toEqual(b);
+      expect(a.text).toMatch(/quick brown dog/);
+      expect(on.stats().cascade).toEqual({ pages: 0, lines: 0, linesReread: 0, pagesReread: 0 });
+      expect(on.stats().loadedLanguages).toEqual(['eng']);
+    } finally {
+      await Promise.all([on.close(), off.close()]);
+    }
+  });
+
+  it.skipIf(!haveFast)('nor when the fast model is the very file the language reads (no second read of the same model)', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'docvault-cascade-same-'));
+    symlinkSync(DEBIAN_FAST, join(folder, 'eng.traineddata'));
+    symlinkSync(DEBIAN_FAST, join(folder, 'eng_fast.traineddata'));
+    const engine = new TesseractEngine({ models: new ModelStore([{ dir: folder, label: 'test' }]), workers: 1 });
+    try {
+      await engine.recognize(await firstPage('tessjs_testocr.png'), options);
+      expect(engine.stats().cascade.pages).toBe(0);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe("the text rebuilt from a read's words", () => {
+  it("is tesseract's own text when no line was replaced", async () => {
+    const { default: Tesseract } = await import('tesseract.js');
+    const { tesseractWorkerUrl } = await import('../../../shared/engines/tesseract-worker-script.ts');
+    const { toPgm } = await import('../../../shared/core/grey-image.ts');
+    const worker = await Tesseract.createWorker('eng', Tesseract.OEM.LSTM_ONLY, {
+      langPath: await new ModelStore(packagedModelDirs()).langPath(['eng']),
+      gzip: false,
+      cacheMethod: 'none',
+      workerPath: tesseractWorkerUrl() as unknown as string,
+      errorHandler: () => undefined,
+    });
+    try {
+      for (const name of ['tess_eurotext.tif', 'tess_phototest.tif', 'ocrmypdf_c02-22.pdf']) {
+        const image = await firstPage(name);
+        const params = { tessedit_pageseg_mode: '3', user_defined_dpi: String(image.dpi), debug_file: '/dev/null' } as object;
+        const { data } = await worker.recognize(Buffer.from(toPgm(image)), params, { text: true, tsv: true });
+        const tsv = data.tsv ?? '';
+        expect(textOfLines(wordsFromTsv(tsv), paragraphsOfLines(tsv)), name).toBe(data.text);
+      }
+    } finally {
+      await worker.terminate();
+    }
+  });
+});
