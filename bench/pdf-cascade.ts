@@ -16,7 +16,7 @@ import { toPbm } from '../shared/core/grey-image.ts';
 import { characterErrorRate } from '../shared/core/text-metrics.ts';
 import { decodeNetpbm } from '../shared/engines/netpbm.ts';
 import { atReadingResolution } from '../shared/engines/reading-resolution.ts';
-import { wordsFromTsv } from '../shared/engines/tesseract-engine.ts';
+import { wordsFromTsv } from '../shared/engines/tesseract-page.ts';
 import { tesseractWorkerUrl } from '../shared/engines/tesseract-worker-script.ts';
 import type { RecognizedWord } from '../shared/core/ports.ts';
 import { buildBenchDocument } from './pdf-document.ts';

@@ -17,7 +17,7 @@ import sharp from 'sharp';
 import { DocVaultError } from '../core/errors.ts';
 import { isTillSlip } from '../core/page-strategy.ts';
 import type { GreyImage, OcrEngine, OrientationGuess, RecognizedPage, RecognizedWord, RecognizeOptions } from '../core/ports.ts';
-import { deskew } from './tesseract-engine.ts';
+import { deskew } from './tesseract-page.ts';
 import { blankRunsBetween, groupIntoRows, joinSplitNumbers, restoreSpaces, splitBySureWords, type CharAt, type LineBand, type TextBox } from '../core/text-lines.ts';
 
 const require = createRequire(import.meta.url);

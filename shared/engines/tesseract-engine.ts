@@ -7,12 +7,13 @@ import { realpath } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import Tesseract from 'tesseract.js';
 import { DocVaultError } from '../core/errors.ts';
-import { halveGrey, isBilevel, isFlat, toPbm, toPgm } from '../core/grey-image.ts';
+import { isFlat } from '../core/grey-image.ts';
 import type { GreyImage, OcrEngine, OrientationGuess, RecognizedPage, RecognizedWord, RecognizeOptions } from '../core/ports.ts';
 import type { Orientation } from '../core/result.ts';
 import { availableCores } from './available-cores.ts';
 import type { ModelStore } from './model-store.ts';
 import { cropGrey, DEFAULT_UNSURE_BELOW, fastModelName, isFastModelName, lineBox, ownModelName, linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines } from './tesseract-cascade.ts';
+import { deskew, engineInput, meanConfidence, measureSkew, toRecognizedPage, wordsFromTsv } from './tesseract-page.ts';
 import { CORE_LOADED_STATUS, startingWorker, tesseractWorkerUrl } from './tesseract-worker-script.ts';
 
 const { createWorker, OEM, PSM } = Tesseract;
@@ -369,57 +370,6 @@ export class TesseractEngine implements OcrEngine {
  */
 const MAX_UNSURE_LINE_SHARE = 0.5;
 
-/**
- * Skew is measured on a copy halved until it is at most this many pixels. Measured on the fixtures:
- * 0.6 MP gives the same angles as 1.2 MP (within 0.03°) in a third to a half of the time; 0.3 MP
- * starts to misjudge a skewed scan (−2.46° for −1.90°).
- */
-const SKEW_PREVIEW_PIXELS = 600_000;
-/**
- * Below 1° a page is read as it is: tesseract's line finder copes with a small skew, while the
- * turned copy (larger, resampled) measured ~20% slower to read with no gain in accuracy.
- */
-const MIN_SKEW_RADIANS = Math.PI / 180;
-
-/**
- * The skew angle from tesseract's line finder, in a layout-only pass (no recognition) on a small
- * copy of the page: a fraction of what letting recognize() find the lines twice costs.
- */
-async function measureSkew(worker: Worker, image: GreyImage): Promise<number> {
-  let preview = image;
-  while (preview.width * preview.height > SKEW_PREVIEW_PIXELS) preview = halveGrey(preview);
-  const { data } = await worker.recognize(
-    Buffer.from(toPgm(preview)),
-    { rotateAuto: true, ...({ user_defined_dpi: String(Math.round(preview.dpi)), debug_file: '/dev/null' } as object) },
-    { text: false, blocks: false, hocr: false, tsv: false },
-  );
-  const angle = data.rotateRadians ?? 0;
-  return Math.abs(angle) >= MIN_SKEW_RADIANS ? angle : 0;
-}
-
-/** Turns the page by the skew with libvips (native, several times quicker than leptonica in WASM). */
-export async function deskew(image: GreyImage, radians: number): Promise<{ image: GreyImage; radians: number }> {
-  if (radians === 0) return { image, radians };
-  // Loaded here: a process's first worker starts before sharp has loaded (docvault ocr).
-  const { default: sharp } = await import('sharp');
-  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 1 } })
-    .rotate((radians * 180) / Math.PI, { background: '#ffffff' })
-    .extractChannel(0)
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { image: { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length), dpi: image.dpi }, radians };
-}
-
-/**
- * The page as tesseract reads it. A bilevel page (a G4 or JBIG2 scan) goes as 1-bit PBM: the same text, since
- * tesseract thresholds to those very pixels, without its thresholding pass and with an eighth of the image in
- * the worker's WASM heap (bench:pdf: ~15–20% less CPU per page; bench/RESULTS.md). Any other page goes as PGM.
- */
-function engineInput(image: GreyImage): Buffer {
-  const encoded = isBilevel(image) ? toPbm(image) : toPgm(image);
-  return Buffer.from(encoded.buffer, encoded.byteOffset, encoded.length);
-}
-
 const WORKER_START_TIMEOUT_MS = 60_000;
 
 /** `work`, or an error once `ms` have passed (after `onTimeout` has started ending the work). */
@@ -455,48 +405,4 @@ async function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, o
   } finally {
     signal.removeEventListener('abort', listener!);
   }
-}
-
-/**
- * The words of tesseract's TSV: a level-4 row starts a line, level-5 rows are its words (left, top,
- * width, height, confidence, text). Lines are numbered in reading order from 0.
- */
-export function wordsFromTsv(tsv: string): RecognizedWord[] {
-  const words: RecognizedWord[] = [];
-  let line = -1;
-  for (const row of tsv.split('\n')) {
-    const fields = row.split('\t');
-    if (fields.length < 12) continue;
-    const level = Number(fields[0]);
-    if (level === 4) line += 1;
-    if (level !== 5) continue;
-    const text = fields.slice(11).join('\t');
-    if (text.trim() === '') continue;
-    const [left, top, width, height, conf] = [6, 7, 8, 9, 10].map((i) => Number(fields[i]));
-    words.push({ text, confidence: clampConfidence(conf!), bbox: { x0: left!, y0: top!, x1: left! + width!, y1: top! + height! }, line: Math.max(0, line) });
-  }
-  return words;
-}
-
-function toRecognizedPage(data: Tesseract.Page, upright: { image: GreyImage; radians: number }, psm: Tesseract.PSM): RecognizedPage {
-  const words = wordsFromTsv(data.tsv ?? '');
-  const page: RecognizedPage = {
-    text: data.text,
-    confidence: meanConfidence(words),
-    words,
-    skewDegrees: Math.round(((upright.radians * 180) / Math.PI) * 100) / 100,
-    width: upright.image.width,
-    height: upright.image.height,
-    strategy: { psm: Number(psm), scale: 1 },
-  };
-  if (data.pdf) page.textPdf = Uint8Array.from(data.pdf);
-  return page;
-}
-
-function meanConfidence(words: readonly RecognizedWord[]): number {
-  return words.length === 0 ? 0 : Math.round((words.reduce((a, w) => a + w.confidence, 0) / words.length) * 100) / 100;
-}
-
-function clampConfidence(value: number): number {
-  return Math.min(100, Math.max(0, Math.round(value * 100) / 100));
 }

@@ -62,6 +62,7 @@ export function startingWorker<T>(start: WorkerStart, create: () => T): T {
   }
 }
 
+// One template of the worker thread's whole script: its length is the script's, not this function's logic.
 function workerSource(): string {
   // tesseract.js's node worker script: node_modules/tesseract.js/src/worker-script/node/index.js.
   const scripts = dirname(createRequire(import.meta.url).resolve('tesseract.js/src/worker-script/index.js'));

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { characterErrorRate } from '../../../shared/core/text-metrics.ts';
 import { ModelStore, packagedModelDirs, TesseractEngine } from '../../../shared/engines/index.ts';
 import { linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines } from '../../../shared/engines/tesseract-cascade.ts';
-import { wordsFromTsv } from '../../../shared/engines/tesseract-engine.ts';
+import { wordsFromTsv } from '../../../shared/engines/tesseract-page.ts';
 import type { GreyImage, RecognizedPage, RecognizedWord } from '../../../shared/core/ports.ts';
 import { groundTruth } from '../../support/fixtures.ts';
 import { firstPage } from './first-page.ts';

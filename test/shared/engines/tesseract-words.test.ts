@@ -5,7 +5,7 @@ import { detectDocumentType } from '../../../shared/core/document-type.ts';
 import { toPgm } from '../../../shared/core/grey-image.ts';
 import { documentOpener } from '../../../shared/engines/document-opener.ts';
 import { ModelStore, packagedModelDirs } from '../../../shared/engines/index.ts';
-import { wordsFromTsv } from '../../../shared/engines/tesseract-engine.ts';
+import { wordsFromTsv } from '../../../shared/engines/tesseract-page.ts';
 import { fixture } from '../../support/fixtures.ts';
 
 let worker: Tesseract.Worker;
