@@ -1,8 +1,7 @@
 /** dispatch: Eventarc storage trigger (object finalized on the uploads bucket) → task + priority topic. */
 import type { CloudEvent } from '@google-cloud/functions-framework';
-import { dispatchObject, StorageObject } from '../../shared/services/dispatch.ts';
+import { dispatchObject, dispatchSettings, StorageObject } from '../../shared/lifecycle/dispatch-object.ts';
 import { appContext } from '../../shared/services/context.ts';
-import { notifySettings } from '../../shared/lifecycle/notify.ts';
 
 export const FINALIZED = 'google.cloud.storage.object.v1.finalized';
 
@@ -19,17 +18,6 @@ export async function dispatch(event: CloudEvent<unknown>): Promise<void> {
     return;
   }
   // Errors from Firestore or Pub/Sub propagate: a 5xx makes Eventarc deliver the event again.
-  await dispatchObject(object.data, {
-    tasks,
-    admission,
-    fairness: config.fairness,
-    queue,
-    log,
-    uploadsBucket: config.UPLOADS_BUCKET,
-    maxAttempts: config.MAX_ATTEMPTS,
-    priorityRules: config.PRIORITY_RULES,
-    maxBytes: config.limits.maxBytes,
-    retentionMs: config.retentionMs,
-    notify: notifySettings(config),
-  });
+  // upload dispatches its multipart documents itself: their events find the task dispatched (a no-op).
+  await dispatchObject(object.data, { ...dispatchSettings(config), tasks, admission, queue, log });
 }

@@ -1,7 +1,11 @@
 /**
- * dispatch: a new object in the uploads bucket becomes a QUEUED task (or moves the PENDING task
- * upload wrote on to QUEUED) and a message on its priority topic. Every object counts — written by upload, through a signed URL, or dropped in
- * with gcloud storage / gsutil — and a repeated event is a no-op.
+ * An object's arrival in the uploads bucket: it becomes a QUEUED task (or moves the PENDING task
+ * upload wrote on to QUEUED), held back or admitted under its user's cap, and a message on its
+ * priority topic. Every object counts — written by upload, through a signed URL, or dropped in
+ * with gcloud storage / gsutil — and a repeated arrival is a no-op. Two callers, one step: the
+ * dispatch function from the object's finalize event, and upload for the multipart documents it
+ * has just written (so an interactive upload does not wait behind the bucket's events); whichever
+ * comes second finds the task dispatched, and carries on whatever the first left undone.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -25,11 +29,12 @@ import type { Queue } from '../adapters/pubsub.ts';
 import type { Logger } from '../log.ts';
 import { MAX_ORIGINAL_NAME_METADATA, OBJECT_METADATA } from '../names.ts';
 import { fromHeaderText } from '../core/header-text.ts';
-import { failTask } from '../lifecycle/finish.ts';
-import { admitAndPublish, publishAdmitted, type AdmissionDeps } from '../lifecycle/admission.ts';
+import { failTask } from './finish.ts';
+import { admitAndPublish, publishAdmitted, type AdmissionDeps } from './admission.ts';
 import { queuePlacement } from '../core/fairness.ts';
 import type { Arrival } from '../core/task-moves.ts';
-import type { NotifyDeps } from '../lifecycle/notify.ts';
+import { notifySettings, type NotifyDeps } from './notify.ts';
+import type { Config } from '../config.ts';
 
 /** The fields of a Cloud Storage object resource that dispatch reads (the CloudEvent's data). */
 export const StorageObject = z.object({
@@ -55,6 +60,19 @@ export interface DispatchDeps extends AdmissionDeps {
   /** For the event and callback of a task that fails here (as the worker sends them). */
   notify?: Pick<NotifyDeps, 'webhookSecret' | 'allowPrivateCallbacks'>;
   now?: () => Date;
+}
+
+/** The settings of DispatchDeps, from the config: the same for the dispatch function and for upload. */
+export function dispatchSettings(config: Config): Omit<DispatchDeps, 'tasks' | 'admission' | 'queue' | 'log' | 'now'> {
+  return {
+    fairness: config.fairness,
+    uploadsBucket: config.UPLOADS_BUCKET,
+    maxAttempts: config.MAX_ATTEMPTS,
+    priorityRules: config.PRIORITY_RULES,
+    maxBytes: config.limits.maxBytes,
+    retentionMs: config.retentionMs,
+    notify: notifySettings(config),
+  };
 }
 
 export type DispatchOutcome =

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { derivedTaskId, newTaskId, type Task } from '../../../shared/core/task.ts';
 import { messageFor } from '../../../shared/core/task.ts';
-import { dispatchObject, type DispatchDeps, type StorageObject } from '../../../shared/services/dispatch.ts';
+import { dispatchObject, type DispatchDeps, type StorageObject } from '../../../shared/lifecycle/dispatch-object.ts';
 import { OBJECT_METADATA } from '../../../shared/names.ts';
 import { sealPassword } from '../../../shared/core/sealed-password.ts';
 import { toHeaderText } from '../../../shared/core/header-text.ts';
