@@ -63,7 +63,7 @@ const C = 'bench-c@example.com';
 const fairness = { USER_IN_FLIGHT_CAP: args.cap, USER_IN_FLIGHT_IDLE_CAP: args['idle-cap'] };
 const pipeline = await startPipeline({
   functions: ['upload', 'api', 'dispatch', 'ocr-worker'],
-  env: { dispatch: fairness, api: fairness, 'ocr-worker': { ...fairness, WORKER_SLOTS: args.slots } },
+  env: { upload: fairness, dispatch: fairness, api: fairness, 'ocr-worker': { ...fairness, WORKER_SLOTS: args.slots } },
   readyTimeoutMs: 120_000,
 });
 const upload = pipeline.functions.upload!.url;

@@ -2,7 +2,9 @@
  * What a client of the HTTP API sees, end to end on the emulator suite: upload over HTTP, follow
  * the task through the api until it completes, download the results.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { PubSub, type Subscription } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
@@ -130,6 +132,34 @@ describe('over HTTP', () => {
       expect(done).toMatchObject({ status: 'COMPLETED', fileName: name, attempts: 1 });
     }
    }, 180_000);
+
+  it('upload dispatches its own task: the finalize event, delivered to dispatch after, changes nothing (one task, one publish, one result)', async () => {
+    const who = asUser('erin@example.com');
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.from(fixture('tessjs_simple_png.png'))], { type: 'image/png' }), 'once.png');
+    const upload = await fetchJson(`${uploadUrl}/`, { method: 'POST', body: form, headers: who });
+    expect(upload.status).toBe(202);
+    expect(upload.body.tasks[0].status).toBe('QUEUED');
+    const id: string = upload.body.tasks[0].taskId;
+    // The functions' own log lines about this task, by function.
+    const linesOf = (name: string) =>
+      readFileSync(join(pipeline.logDir, `${name}.log`), 'utf8')
+        .split('\n')
+        .flatMap((line) => (line.startsWith('{') ? [JSON.parse(line) as { message: string; taskId?: string; published?: boolean }] : []))
+        .filter((l) => l.taskId === id);
+    // Dispatch gets the object's event all the same, and finds the task dispatched.
+    await waitFor('dispatch to see the finalize event', async () => (linesOf('dispatch').some((l) => l.message === 'duplicate event: task already dispatched') ? true : undefined), 60_000);
+    expect(linesOf('dispatch').filter((l) => l.message === 'task queued')).toEqual([]);
+    expect(linesOf('upload').filter((l) => l.message === 'task queued')).toMatchObject([{ published: true }]);
+    const done = await waitFor('completion', async () => {
+      const res = await fetchJson(`${apiUrl}/tasks/${id}`, { headers: who });
+      return res.body.status === 'COMPLETED' || res.body.status === 'FAILED' ? res.body : undefined;
+    }, 120_000, 200);
+    expect(done).toMatchObject({ status: 'COMPLETED', attempts: 1 });
+    expect(linesOf('ocr-worker').filter((l) => l.message === 'task completed')).toHaveLength(1);
+    const listed = await fetchJson(`${apiUrl}/tasks`, { headers: who });
+    expect(listed.body.tasks.map((t: { taskId: string }) => t.taskId)).toEqual([id]);
+  }, 180_000);
 
   it('a corrupt document accepted by upload ends FAILED with its code, visible to its owner', async () => {
     const form = new FormData();
