@@ -387,6 +387,8 @@ A's rate counts its tasks completed in each kind of turn, from the end of the fi
 | B and C, p95 | ${s(quantile(idle, 0.95))} s | ${s(quantile(busy, 0.95))} s | **${p95.toFixed(2)}×** | ≤ 2× |
 ${waitRow(0.5, 'p50')}
 ${waitRow(0.95, 'p95')}
+${waitRow(1, 'max')}
+| B and C, max | ${s(quantile(idle, 1))} s | ${s(quantile(busy, 1))} s | ${(quantile(busy, 1) / quantile(idle, 1)).toFixed(2)}× | — |
 | A, documents/min (turns without B and C → with them) | ${rate(alone).toFixed(1)} (${alone.aDone} in ${alone.seconds.toFixed(0)} s) | ${rate(beside).toFixed(1)} (${beside.aDone} in ${beside.seconds.toFixed(0)} s) | **${throughput.toFixed(2)}** | ≥ 0.90 |
 | B's PNG while A floods the 10-page 14400 pt PDF (${floods} uploads), median of ${args['hostile-rounds']} | ${s(quantile(hostileIdle, 0.5))} s | ${s(quantile(hostileBusy, 0.5))} s | **${hostileRatio.toFixed(2)}×** | ≤ 2× |
 
