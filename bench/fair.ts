@@ -367,6 +367,7 @@ async function allCases(): Promise<void> {
   const span = (spans: Span[]) => spans.reduce((sum, { from, to }) => sum + (to - from) / 1000, 0) || NaN;
   const p95 = quantile(busy, 0.95) / quantile(idle, 0.95);
   const [idleWaits, busyWaits] = [await dispatchWaits(idleIds), await dispatchWaits(busyIds)];
+  say(`B's and C's steps in ms (medians): idle ${await steps(idleIds)}; while A ingests ${await steps(busyIds)}`);
   const waitRow = (q: number, label: string) =>
     `| B and C, ${label} of created → published (the way into the lanes) | ${s(quantile(idleWaits, q))} s | ${s(quantile(busyWaits, q))} s | ${(quantile(busyWaits, q) / quantile(idleWaits, q)).toFixed(2)}× | — |`;
   const rate = (o: Occupancy) => (60 * o.aDone) / o.seconds;
