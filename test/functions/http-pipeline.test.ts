@@ -58,7 +58,10 @@ describe('over HTTP', () => {
     const listed = await fetchJson(`${apiUrl}/tasks`, { headers: asUser('carol@example.com') });
     expect(listed.body.tasks.map((t: { taskId: string }) => t.taskId)).toEqual(expect.arrayContaining(ids));
 
-    const observed = new Map<string, Array<{ status: string; progress: number }>>();
+    // What upload answered is the first sight of each task: upload dispatches it before answering, so it may be read before the first poll.
+    const observed = new Map<string, Array<{ status: string; progress: number }>>(
+      (upload.body.tasks as { taskId: string; status: string }[]).map((t) => [t.taskId, [{ status: t.status, progress: 0 }]]),
+    );
     const views = await Promise.all(
       ids.map((id) =>
         waitFor(`task ${id}`, async () => {
