@@ -22,7 +22,7 @@ locals {
     RESULTS_BUCKET       = google_storage_bucket.store["results"].name
     MAX_ATTEMPTS         = tostring(var.max_attempts)
     TASK_RETENTION_DAYS  = tostring(var.task_retention_days)
-    # Per-user fairness (core/fairness.ts): dispatch and the worker admit, the api's queue care releases.
+    # Per-user fairness (core/fairness.ts): upload, dispatch and the worker admit, the api's queue care releases.
     USER_IN_FLIGHT_CAP       = tostring(var.user_in_flight_cap)
     USER_IN_FLIGHT_IDLE_CAP  = tostring(var.user_in_flight_idle_cap)
     QUEUE_AGING_SECONDS      = tostring(var.queue_aging_seconds)

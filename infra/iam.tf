@@ -3,7 +3,8 @@
 # (Firestore). No primitive roles (owner, editor, viewer) anywhere: test/infra checks it.
 #
 #   upload      writes (and on a failed request deletes) objects in uploads; signs upload URLs;
-#               creates each task PENDING as it answers
+#               creates each task PENDING as it answers and, for a multipart upload, runs dispatch's
+#               step on it (publishes to the priority topics; events, as dispatch does)
 #   dispatch    reads uploads' objects, creates tasks, publishes to the priority topics
 #   ocr-worker  reads uploads (deletes too with DELETE_UPLOAD_ON_SUCCESS) and models, writes
 #               results, updates tasks, publishes events and dead letters
@@ -105,7 +106,7 @@ resource "google_project_iam_member" "firestore_user" {
 # ── Pub/Sub ────────────────────────────────────────────────────────────────────────────────────
 resource "google_pubsub_topic_iam_member" "priority_publishers" {
   for_each = {
-    for pair in setproduct(keys(local.priority_topics), ["dispatch", "api"]) : "${pair[0]}-${pair[1]}" => {
+    for pair in setproduct(keys(local.priority_topics), ["upload", "dispatch", "api"]) : "${pair[0]}-${pair[1]}" => {
       topic = pair[0]
       fn    = pair[1]
     }
@@ -116,9 +117,9 @@ resource "google_pubsub_topic_iam_member" "priority_publishers" {
 }
 
 # The worker, and the api's /maintenance/recover-stale, fail tasks: events and dead letters;
-# dispatch fails over-limit objects: events.
+# dispatch's step (dispatch, and upload for its multipart documents) fails over-limit objects: events.
 resource "google_pubsub_topic_iam_member" "events_publishers" {
-  for_each = toset(["ocr-worker", "api", "dispatch"])
+  for_each = toset(["ocr-worker", "api", "dispatch", "upload"])
   topic    = google_pubsub_topic.events.id
   role     = "roles/pubsub.publisher"
   member   = google_service_account.fn[each.key].member

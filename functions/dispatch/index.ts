@@ -1,8 +1,8 @@
 /** dispatch: Eventarc storage trigger (object finalized on the uploads bucket) → task + priority topic. */
 import type { CloudEvent } from '@google-cloud/functions-framework';
-import { dispatchObject, StorageObject } from '../../shared/services/dispatch.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { dispatchObject, dispatchSettings, StorageObject, uploadGraceMs } from '../../shared/lifecycle/dispatch-object.ts';
 import { appContext } from '../../shared/services/context.ts';
-import { notifySettings } from '../../shared/lifecycle/notify.ts';
 
 export const FINALIZED = 'google.cloud.storage.object.v1.finalized';
 
@@ -19,17 +19,8 @@ export async function dispatch(event: CloudEvent<unknown>): Promise<void> {
     return;
   }
   // Errors from Firestore or Pub/Sub propagate: a 5xx makes Eventarc deliver the event again.
-  await dispatchObject(object.data, {
-    tasks,
-    admission,
-    fairness: config.fairness,
-    queue,
-    log,
-    uploadsBucket: config.UPLOADS_BUCKET,
-    maxAttempts: config.MAX_ATTEMPTS,
-    priorityRules: config.PRIORITY_RULES,
-    maxBytes: config.limits.maxBytes,
-    retentionMs: config.retentionMs,
-    notify: notifySettings(config),
-  });
+  // upload dispatches its multipart documents itself: their events, given it a moment, find the task dispatched (a no-op).
+  const grace = uploadGraceMs(object.data, new Date());
+  if (grace > 0) await sleep(grace);
+  await dispatchObject(object.data, { ...dispatchSettings(config), tasks, admission, queue, log });
 }

@@ -79,7 +79,8 @@ export class AdmissionStore {
   /**
    * The user's admission document is read first and written last: concurrent admissions of one
    * user (other instances) are serialised on it, so the counts and candidates read after it
-   * include every earlier admission's writes. They are read outside the transaction's own reads:
+   * include every earlier admission's writes (read beside it, they could miss one that committed
+   * in between, and the cap would not hold). They are read outside the transaction's own reads:
    * range queries inside a transaction lock far more than this needs.
    */
   private admitNow(userHash: string, options: AdmitOptions, now: Date): Promise<Task[]> {
@@ -93,6 +94,8 @@ export class AdmissionStore {
         const free = cap - inFlight;
         if (free <= 0) return [];
         // The oldest few of each requested priority (and of none): enough for chooseAdmissions to pick `free` from.
+        // After the counts, not beside them: how many to read depends on both, and a user at the cap (most
+        // of a burst's arrivals) needs none, where reading them at once would cost four queries for nothing.
         const candidates = (
           await Promise.all(
             [...Priority.options, null].map((p) =>

@@ -1,7 +1,7 @@
 /** Cloud Storage behind the core's BlobStore port; STORAGE_EMULATOR_HOST selects the emulator. */
 import { ApiError, Storage, type File } from '@google-cloud/storage';
 import type { Readable } from 'node:stream';
-import type { BlobInfo, BlobRef, BlobStore } from '../core/blob-store.ts';
+import type { BlobInfo, BlobRef, BlobStore, WriteOnceOutcome } from '../core/blob-store.ts';
 import { DocVaultError, fileTooLarge, plainMessage } from '../core/errors.ts';
 import { objectReadStream } from './object-read.ts';
 
@@ -106,20 +106,19 @@ export class GcsBlobStore implements BlobStore {
     return infoOf(file);
   }
 
-  async writeOnce(ref: BlobRef, data: Uint8Array | string, contentType: string, metadata: Record<string, string> = {}): Promise<'written' | 'exists'> {
+  async writeOnce(ref: BlobRef, data: Uint8Array | string, contentType: string, metadata: Record<string, string> = {}): Promise<WriteOnceOutcome> {
     try {
-      await this.storage
-        .bucket(ref.bucket)
-        .file(ref.name)
-        .save(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.length), {
-          resumable: false,
-          contentType,
-          metadata: { metadata },
-          preconditionOpts: { ifGenerationMatch: 0 },
-        });
-      return 'written';
+      const file = this.file(ref);
+      await file.save(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.length), {
+        resumable: false,
+        contentType,
+        metadata: { metadata },
+        preconditionOpts: { ifGenerationMatch: 0 },
+      });
+      // The upload's answer is the object resource: the client keeps it as the file's metadata.
+      return { kind: 'written', generation: String(file.metadata.generation) };
     } catch (err) {
-      if (httpStatusOf(err) === 412) return 'exists';
+      if (httpStatusOf(err) === 412) return { kind: 'exists' };
       throw refusedOr(err, 'write an object');
     }
   }

@@ -21,6 +21,9 @@ export interface BlobInfo {
   metadata: Record<string, string>;
 }
 
+/** What writeOnce did: wrote the object (the generation it got), or found one there already. */
+export type WriteOnceOutcome = { kind: 'written'; generation: string } | { kind: 'exists' };
+
 export interface BlobStore {
   /** The bytes; past maxBytes the read stops with FILE_TOO_LARGE; a missing object is SOURCE_MISSING. */
   read(ref: BlobRef, maxBytes?: number): Promise<Uint8Array>;
@@ -29,7 +32,7 @@ export interface BlobStore {
   /** Size and metadata, or null when there is no such object. */
   stat(ref: BlobRef): Promise<BlobInfo | null>;
   /** Writes only if the object does not exist yet: safe to retry, "exists" means an earlier attempt wrote it. */
-  writeOnce(ref: BlobRef, data: Uint8Array | string, contentType: string, metadata?: Record<string, string>): Promise<'written' | 'exists'>;
+  writeOnce(ref: BlobRef, data: Uint8Array | string, contentType: string, metadata?: Record<string, string>): Promise<WriteOnceOutcome>;
   /** Deletes; an object already gone is fine. */
   delete(ref: BlobRef): Promise<void>;
   /** Objects under a prefix, at most `max` of them when given. */

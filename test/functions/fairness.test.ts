@@ -22,7 +22,8 @@ beforeAll(async () => {
   pipeline = await startPipeline({
     functions: ['upload', 'api', 'dispatch', 'ocr-worker'],
     // The test polls 30 tasks' status at once, a second apart: more than a caller's default api rate and requests at once allow.
-    env: { dispatch: fairness, 'ocr-worker': { ...fairness, OCR_WORKERS: '1', WORKER_SLOTS: '1' }, api: { API_RATE_LIMIT: '0', API_CONCURRENT_REQUESTS: '0' } },
+    // upload admits its own uploads (and dispatch the drops): both under the same caps.
+    env: { upload: fairness, dispatch: fairness, 'ocr-worker': { ...fairness, OCR_WORKERS: '1', WORKER_SLOTS: '1' }, api: { API_RATE_LIMIT: '0', API_CONCURRENT_REQUESTS: '0' } },
   });
 }, 180_000);
 afterAll(() => pipeline?.stop());

@@ -2,7 +2,9 @@
  * What a client of the HTTP API sees, end to end on the emulator suite: upload over HTTP, follow
  * the task through the api until it completes, download the results.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { PubSub, type Subscription } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
@@ -56,7 +58,10 @@ describe('over HTTP', () => {
     const listed = await fetchJson(`${apiUrl}/tasks`, { headers: asUser('carol@example.com') });
     expect(listed.body.tasks.map((t: { taskId: string }) => t.taskId)).toEqual(expect.arrayContaining(ids));
 
-    const observed = new Map<string, Array<{ status: string; progress: number }>>();
+    // What upload answered is the first sight of each task: upload dispatches it before answering, so it may be read before the first poll.
+    const observed = new Map<string, Array<{ status: string; progress: number }>>(
+      (upload.body.tasks as { taskId: string; status: string }[]).map((t) => [t.taskId, [{ status: t.status, progress: 0 }]]),
+    );
     const views = await Promise.all(
       ids.map((id) =>
         waitFor(`task ${id}`, async () => {
@@ -130,6 +135,37 @@ describe('over HTTP', () => {
       expect(done).toMatchObject({ status: 'COMPLETED', fileName: name, attempts: 1 });
     }
    }, 180_000);
+
+  it('upload dispatches its own task; the finalize event reaches dispatch all the same and changes nothing (one task, read once, one result)', async () => {
+    const who = asUser('erin@example.com');
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.from(fixture('tessjs_simple_png.png'))], { type: 'image/png' }), 'once.png');
+    const upload = await fetchJson(`${uploadUrl}/`, { method: 'POST', body: form, headers: who });
+    expect(upload.status).toBe(202);
+    expect(upload.body.tasks[0].status).toBe('QUEUED');
+    const id: string = upload.body.tasks[0].taskId;
+    // The functions' own log lines about this task, by function.
+    const linesOf = (name: string) =>
+      readFileSync(join(pipeline.logDir, `${name}.log`), 'utf8')
+        .split('\n')
+        .flatMap((line) => (line.startsWith('{') ? [JSON.parse(line) as { message: string; taskId?: string; published?: boolean }] : []))
+        .filter((l) => l.taskId === id);
+    // The event comes as upload moves the task on (the emulator sends it as the object is written): whichever of the
+    // two steps comes second finds the task QUEUED, and the admission lets only one of them publish it.
+    await waitFor('dispatch to handle the finalize event', async () => (linesOf('dispatch').length > 0 ? true : undefined), 60_000);
+    const done = await waitFor('completion', async () => {
+      const res = await fetchJson(`${apiUrl}/tasks/${id}`, { headers: who });
+      return res.body.status === 'COMPLETED' || res.body.status === 'FAILED' ? res.body : undefined;
+    }, 120_000, 200);
+    expect(done).toMatchObject({ status: 'COMPLETED', attempts: 1 });
+    expect(linesOf('ocr-worker').filter((l) => l.message === 'task started')).toHaveLength(1);
+    expect(linesOf('ocr-worker').filter((l) => l.message === 'task completed')).toHaveLength(1);
+    const listed = await fetchJson(`${apiUrl}/tasks`, { headers: who });
+    expect(listed.body.tasks.map((t: { taskId: string }) => t.taskId)).toEqual([id]);
+    const storage = new Storage({ projectId: pipeline.suite.projectId });
+    const [results] = await storage.bucket(TEST_BUCKETS.results).getFiles({ prefix: `users/` });
+    expect(results.filter((f) => f.name.includes(`/${id}/`) && f.name.endsWith('.json'))).toHaveLength(1);
+  }, 180_000);
 
   it('a corrupt document accepted by upload ends FAILED with its code, visible to its owner', async () => {
     const form = new FormData();

@@ -4,6 +4,7 @@
  * requests are refused whole with a code and write nothing; signed URLs take large documents.
  */
 import { Readable } from 'node:stream';
+import { PubSub, type Message, type Subscription } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUploadHandler, type UploadContext } from '../../functions/upload/index.ts';
@@ -11,14 +12,15 @@ import type { Caller } from '../../shared/adapters/auth.ts';
 import { GcsBlobStore } from '../../shared/adapters/storage.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { openPassword } from '../../shared/core/sealed-password.ts';
-import { userHashOf } from '../../shared/core/task.ts';
-import { OBJECT_METADATA } from '../../shared/names.ts';
+import { messageFor, OcrMessage, userHashOf } from '../../shared/core/task.ts';
+import { COLLECTIONS, OBJECT_METADATA, PRIORITY_TOPICS } from '../../shared/names.ts';
 import { fromHeaderText, toHeaderText } from '../../shared/core/header-text.ts';
 import { createLogger } from '../../shared/log.ts';
 import { appContext, type AppContext } from '../../shared/services/context.ts';
 import { acceptUpload } from '../../shared/services/upload/index.ts';
 import type { UploadDeps } from '../../shared/services/upload/deps.ts';
-import { dispatchObject, StorageObject, type DispatchDeps, type DispatchOutcome } from '../../shared/services/dispatch.ts';
+import { dispatchObject, dispatchSettings, StorageObject, type DispatchDeps, type DispatchOutcome } from '../../shared/lifecycle/dispatch-object.ts';
+import { waitFor } from '../support/wait.ts';
 import { RecordingQueue } from '../support/fakes.ts';
 import { fixture } from '../support/fixtures.ts';
 import { asUser, fetchJson, serveHttpFunction, type ServedFunction } from '../support/http.ts';
@@ -108,10 +110,10 @@ describe('upload: multipart', () => {
     expect(res.status).toBe(202);
     expect(res.body.batchId).toBeUndefined();
     const [task] = res.body.tasks;
-    expect(task).toEqual({ taskId: expect.stringMatching(/^[0-9a-f]{32}$/), fileName: 'scan.png', status: 'PENDING', statusUrl: `/tasks/${task.taskId}` });
+    expect(task).toEqual({ taskId: expect.stringMatching(/^[0-9a-f]{32}$/), fileName: 'scan.png', status: 'QUEUED', statusUrl: `/tasks/${task.taskId}` });
     expect(res.body.files).toEqual([{ accepted: true, ...task }]);
-    // The task is there as upload answers (dispatch is not running here): PENDING, the caller's.
-    expect(await base.tasks.getForUser(task.taskId, user.userHash)).toMatchObject({ status: 'PENDING', source: 'upload', fileName: 'scan.png', size: PNG.length, object: `users/${user.userHash}/${task.taskId}/scan.png` });
+    // The task is there as upload answers, moved on by upload itself (dispatch is not running here): QUEUED, the caller's.
+    expect(await base.tasks.getForUser(task.taskId, user.userHash)).toMatchObject({ status: 'QUEUED', source: 'upload', fileName: 'scan.png', size: PNG.length, object: `users/${user.userHash}/${task.taskId}/scan.png` });
     const files = await objectsOf(user.userHash);
     expect(files.map((f) => f.name)).toEqual([`users/${user.userHash}/${task.taskId}/scan.png`]);
     const [meta] = await files[0]!.getMetadata();
@@ -310,6 +312,97 @@ describe('upload: the service without the framework', () => {
     const chunks = Array.from({ length: Math.ceil(bytes.length / 8192) }, (_, i) => bytes.subarray(i * 8192, (i + 1) * 8192));
     await expect(acceptUpload(deps, user, { headers: { 'content-type': contentType }, body: Readable.from(chunks) })).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
     expect(await objectsOf(user.userHash)).toHaveLength(0);
+  });
+});
+
+describe('upload: its own dispatch, and the finalize event after it', () => {
+  /** Dispatch's deps as the dispatch function builds them, on the real stores; messages recorded, not sent. */
+  const dispatchDeps = (queue: DispatchDeps['queue']): DispatchDeps => ({ ...dispatchSettings(base.config), tasks: base.tasks, admission: base.admission, queue, log: base.log });
+  /** The object's finalize event as dispatch receives it: the object resource, read back from the bucket. */
+  const finalizeEvent = async (name: string) => StorageObject.parse((await storage.bucket(TEST_BUCKETS.uploads).file(name).getMetadata())[0]);
+  const userTasks = async (userHash: string) => (await base.firestore.collection(COLLECTIONS.tasks).where('userHash', '==', userHash).get()).docs.map((d) => d.id);
+  let published: OcrMessage[];
+  let subscriptions: Subscription[];
+
+  beforeAll(async () => {
+    published = [];
+    const pubsub = new PubSub({ projectId: suite.projectId });
+    subscriptions = await Promise.all(Object.values(PRIORITY_TOPICS).map(async (topic) => (await pubsub.topic(topic).createSubscription(`upload-test-${topic}`))[0]));
+    for (const sub of subscriptions) {
+      sub.on('message', (m: Message) => {
+        published.push(OcrMessage.parse(JSON.parse(m.data.toString())));
+        m.ack();
+      });
+    }
+  });
+  afterAll(() => Promise.allSettled(subscriptions.map((sub) => sub.close())));
+
+  it('an upload answered is QUEUED and published with no finalize event delivered; the event, delivered after, changes nothing', async () => {
+    const user = newUser();
+    const res = await fetchJson(upload.url, { method: 'POST', headers: asUser(user.email), body: form([{ data: PNG, name: 'own.png', type: 'image/png' }]) });
+    expect(res.status).toBe(202);
+    const { taskId } = res.body.tasks[0];
+    expect(res.body.tasks[0].status).toBe('QUEUED');
+    const name = `users/${user.userHash}/${taskId}/own.png`;
+    const [object] = await storage.bucket(TEST_BUCKETS.uploads).file(name).getMetadata();
+    const task = (await base.tasks.getForUser(taskId, user.userHash))!;
+    // Admitted and published by upload: the generation it wrote, no PENDING expiry left.
+    expect(task).toMatchObject({ status: 'QUEUED', generation: String(object.generation), expireAt: null, admittedAt: expect.any(Date), dispatchedAt: expect.any(Date) });
+    const message = await waitFor('the task on its topic', async () => published.find((m) => m.taskId === taskId), 20_000, 50);
+    expect(message).toEqual(messageFor(task));
+
+    // The finalize event dispatch would have: one task, nothing published, nothing written.
+    const recorded = new RecordingQueue();
+    const outcome = await dispatchObject(await finalizeEvent(name), dispatchDeps(recorded));
+    expect(outcome).toMatchObject({ kind: 'queued', created: false, published: false, task: { taskId } });
+    expect(recorded.tasks).toEqual([]);
+    expect(await base.tasks.get(taskId)).toEqual(task);
+    expect(await userTasks(user.userHash)).toEqual([taskId]);
+    expect(published.filter((m) => m.taskId === taskId)).toHaveLength(1);
+  });
+
+  const failing = () => Object.assign(new Error('the service is unavailable'), { code: 14 });
+  const failures: { label: string; deps: () => Partial<UploadContext>; left: string }[] = [
+    {
+      label: 'the publish fails',
+      deps: () => ({ queue: { publishTask: async () => Promise.reject(failing()), publishEvent: (e) => base.queue.publishEvent(e) } }),
+      left: 'QUEUED',
+    },
+    {
+      label: 'moving the task on fails (Firestore)',
+      deps: () => ({
+        tasks: {
+          createIfAbsent: (t) => base.tasks.createIfAbsent(t),
+          createOrArrive: async () => Promise.reject(failing()),
+          fail: (...a) => base.tasks.fail(...a),
+          markDispatched: (...a) => base.tasks.markDispatched(...a),
+          markAnnounced: (...a) => base.tasks.markAnnounced(...a),
+        },
+      }),
+      left: 'PENDING',
+    },
+  ];
+  it.each(failures)('when $label after the object is written: 202, the task kept ($left), and the finalize event carries it on', async ({ deps, left }) => {
+    const user = newUser();
+    const served = await serveHttpFunction('upload-failing', createUploadHandler(() => ({ ...base, ...deps() })));
+    try {
+      const res = await fetchJson(served.url, { method: 'POST', headers: asUser(user.email), body: form([{ data: PNG, name: 'later.png', type: 'image/png' }]) });
+      expect(res.status).toBe(202);
+      const { taskId } = res.body.tasks[0];
+      expect(res.body.tasks[0].status).toBe('PENDING');
+      expect(await base.tasks.get(taskId)).toMatchObject({ status: left, dispatchedAt: null, admittedAt: null });
+      expect(logLines.some((l) => l.includes('task not dispatched by upload') && l.includes(taskId))).toBe(true);
+
+      const recorded = new RecordingQueue();
+      const outcome = await dispatchObject(await finalizeEvent(`users/${user.userHash}/${taskId}/later.png`), dispatchDeps(recorded));
+      expect(outcome).toMatchObject({ kind: 'queued', created: false, published: true });
+      const task = await base.tasks.get(taskId);
+      expect(task).toMatchObject({ status: 'QUEUED', dispatchedAt: expect.any(Date) });
+      expect(recorded.tasks).toEqual([messageFor(task!)]);
+      expect(await userTasks(user.userHash)).toEqual([taskId]);
+    } finally {
+      await served.close();
+    }
   });
 });
 

@@ -4,7 +4,7 @@
  * test exercises the real lifecycle decisions without an emulator.
  */
 import { Readable } from 'node:stream';
-import type { BlobInfo, BlobRef, BlobStore } from '../../shared/core/blob-store.ts';
+import type { BlobInfo, BlobRef, BlobStore, WriteOnceOutcome } from '../../shared/core/blob-store.ts';
 import { fileTooLarge, DocVaultError } from '../../shared/core/errors.ts';
 import {
   decideArrival,
@@ -116,6 +116,7 @@ export class MemoryTaskStore {
 
 export class MemoryBlobStore implements BlobStore {
   readonly objects = new Map<string, { data: Uint8Array; contentType: string; metadata: Record<string, string> }>();
+  private generations = 0;
 
   private key(ref: BlobRef): string {
     return `${ref.bucket}/${ref.name}`;
@@ -141,10 +142,10 @@ export class MemoryBlobStore implements BlobStore {
     return object ? { name: ref.name, size: object.data.length, createdAt: null, metadata: object.metadata } : null;
   }
 
-  async writeOnce(ref: BlobRef, data: Uint8Array | string, contentType: string, metadata: Record<string, string> = {}): Promise<'written' | 'exists'> {
-    if (this.objects.has(this.key(ref))) return 'exists';
+  async writeOnce(ref: BlobRef, data: Uint8Array | string, contentType: string, metadata: Record<string, string> = {}): Promise<WriteOnceOutcome> {
+    if (this.objects.has(this.key(ref))) return { kind: 'exists' };
     this.objects.set(this.key(ref), { data: typeof data === 'string' ? new TextEncoder().encode(data) : data, contentType, metadata });
-    return 'written';
+    return { kind: 'written', generation: String(++this.generations) };
   }
 
   async delete(ref: BlobRef): Promise<void> {

@@ -1,7 +1,9 @@
 /**
  * A multipart upload: each file is checked (size, type by its bytes, page count) and the good ones
- * are stored, each with its PENDING task; a bad file is reported with its code beside the others
- * (the HTTP answer is then 207), and only a request with no good file at all is refused whole.
+ * are stored, each with its PENDING task, which is then dispatched at once (QUEUED: published or
+ * held back under the user's cap), as the object's finalize event would; a bad file is reported
+ * with its code beside the others (the HTTP answer is then 207), and only a request with no good
+ * file at all is refused whole.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
@@ -10,7 +12,9 @@ import type { Caller } from '../../adapters/auth.ts';
 import type { Config } from '../../config.ts';
 import { MIME_TYPE } from '../../core/document-type.ts';
 import { DocVaultError } from '../../core/errors.ts';
-import { newTaskId, uploadObjectName } from '../../core/task.ts';
+import { newTaskId, uploadObjectName, type TaskStatus } from '../../core/task.ts';
+import { dispatchObject, dispatchSettings, type StorageObject } from '../../lifecycle/dispatch-object.ts';
+import { OBJECT_METADATA } from '../../names.ts';
 import { toHttpError } from '../../http-errors.ts';
 import { checkCallback, choicesFromForm, objectMetadata, sealedPasswordFromForm, type SealedChoices } from './choices.ts';
 import { statusUrl, type AcceptedTask, type FileOutcome, type UploadAccepted, type UploadDeps } from './deps.ts';
@@ -114,29 +118,50 @@ function outcomes(checked: Checked[], tasks: AcceptedTask[]): FileOutcome[] {
 }
 
 /**
- * The objects, then their tasks. A failure of the store itself (not of a file) fails the request:
- * what this request wrote is removed first, as far as it can be.
+ * The objects, then their tasks (PENDING), then each task dispatched. A failure of the store itself
+ * (not of a file) before every task is written fails the request: what this request wrote is removed
+ * first, as far as it can be, and nothing has been published yet.
  */
 async function store(deps: UploadDeps, caller: Caller, choices: SealedChoices, planned: Planned[], batchId: string | undefined): Promise<AcceptedTask['status'][]> {
   const bucket = deps.config.UPLOADS_BUCKET;
   const limit = pLimit(WRITE_CONCURRENCY);
   const written: string[] = [];
+  let stored: { object: StorageObject; status: TaskStatus }[];
   try {
-    return await Promise.all(
+    stored = await Promise.all(
       planned.map((p) =>
         limit(async () => {
           const metadata = objectMetadata(p.taskId, choices, p.file.originalName, 'upload', batchId);
-          const outcome = await deps.blobs.writeOnce({ bucket, name: p.name }, p.file.data, MIME_TYPE[p.file.type], metadata);
+          const contentType = MIME_TYPE[p.file.type];
+          const outcome = await deps.blobs.writeOnce({ bucket, name: p.name }, p.file.data, contentType, metadata);
           // A fresh random task id cannot exist already; if it does, something else wrote there.
-          if (outcome === 'exists') throw new DocVaultError('INTERNAL', 'An upload object with a new task id already existed.');
+          if (outcome.kind === 'exists') throw new DocVaultError('INTERNAL', 'An upload object with a new task id already existed.');
           written.push(p.name);
-          const doc = { taskId: p.taskId, object: p.name, fileName: p.file.originalName, size: p.file.data.length, contentType: MIME_TYPE[p.file.type], source: 'upload' as const, batchId };
-          return registerPendingTask(deps, caller, choices, doc);
+          const doc = { taskId: p.taskId, object: p.name, fileName: p.file.originalName, size: p.file.data.length, contentType, source: 'upload' as const, batchId };
+          const status = await registerPendingTask(deps, caller, choices, doc);
+          return { object: { bucket, name: p.name, generation: outcome.generation, size: p.file.data.length, contentType, metadata }, status };
         }),
       ),
     );
   } catch (err) {
     await Promise.allSettled(written.map((name) => deps.blobs.delete({ bucket, name })));
     throw err;
+  }
+  return Promise.all(stored.map(({ object, status }) => limit(() => dispatchNow(deps, object, status))));
+}
+
+/**
+ * What dispatch does for the object, done now rather than when its finalize event comes: the
+ * bucket's events arrive in order, and a user's upload would wait behind every object dropped
+ * before it (another user's ingest). A failure here loses nothing: the task stands as it was left
+ * (PENDING, or QUEUED and not yet published), and the event's dispatch carries it on.
+ */
+async function dispatchNow(deps: UploadDeps, object: StorageObject, pending: TaskStatus): Promise<TaskStatus> {
+  try {
+    const outcome = await dispatchObject(object, { ...dispatchSettings(deps.config), tasks: deps.tasks, admission: deps.admission, queue: deps.queue, log: deps.log });
+    return outcome.kind === 'ignored' ? pending : (outcome.task?.status ?? pending);
+  } catch (err) {
+    deps.log.warn('task not dispatched by upload; its finalize event will dispatch it', { taskId: object.metadata?.[OBJECT_METADATA.taskId], error: err });
+    return pending;
   }
 }

@@ -1,9 +1,11 @@
 /**
  * What the upload service needs and what it answers. upload puts documents into the uploads bucket,
  * one object per document under `users/{userHash}/{taskId}/{safe name}`, with the task id and the
- * caller's choices in the object's metadata, and writes the task PENDING as it answers so the
- * caller can follow it at once; dispatch, from the object's finalize event, moves it on (every way
- * into the bucket, a drop with gcloud included, takes that same path).
+ * caller's choices in the object's metadata, and writes the task PENDING so the caller can follow
+ * it at once. A multipart document's object is there as upload answers: upload moves its task on
+ * itself, through dispatch's own step (lifecycle/dispatch-object.ts), so it does not wait behind
+ * the bucket's finalize events; the event, which every way into the bucket raises (a signed URL's
+ * bytes, a drop with gcloud), then finds it dispatched, or carries on what upload could not.
  */
 import type { Storage } from '@google-cloud/storage';
 import type { Caller } from '../../adapters/auth.ts';
@@ -13,14 +15,17 @@ import type { BlobStore } from '../../core/blob-store.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { TaskStatus } from '../../core/task.ts';
 import type { Logger } from '../../log.ts';
+import type { DispatchDeps } from '../../lifecycle/dispatch-object.ts';
 
 export type { Caller };
 
 export interface UploadDeps {
   config: Config;
   blobs: Pick<BlobStore, 'writeOnce' | 'delete'>;
-  /** Where the PENDING task is written, so GET /tasks shows it before dispatch has run. */
-  tasks: Pick<TaskStore, 'createIfAbsent'>;
+  /** Where the PENDING task is written, so GET /tasks shows it at once, and moved on (dispatch's step). */
+  tasks: Pick<TaskStore, 'createIfAbsent'> & DispatchDeps['tasks'];
+  admission: DispatchDeps['admission'];
+  queue: DispatchDeps['queue'];
   /** The Cloud Storage client: the default signer of upload URLs. */
   storage: Storage;
   log: Logger;

@@ -1,6 +1,7 @@
 /**
- * The task upload writes as it answers: PENDING until dispatch sees its object (at once for a
- * multipart upload, when the bytes come for a signed one), so the status URL answers from the start.
+ * The task upload writes as it answers: PENDING until dispatch's step sees its object (upload's own
+ * call, at once, for a multipart upload; the finalize event when the bytes come for a signed one),
+ * so the status URL answers from the start.
  * Written with createIfAbsent: if dispatch got there first, its QUEUED task stands, made from the
  * object's metadata, the sealed password included (choices.ts objectMetadata).
  */

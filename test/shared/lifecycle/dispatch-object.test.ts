@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { derivedTaskId, newTaskId, type Task } from '../../../shared/core/task.ts';
 import { messageFor } from '../../../shared/core/task.ts';
-import { dispatchObject, type DispatchDeps, type StorageObject } from '../../../shared/services/dispatch.ts';
+import { dispatchObject, UPLOAD_DISPATCH_GRACE_MS, uploadGraceMs, type DispatchDeps, type StorageObject } from '../../../shared/lifecycle/dispatch-object.ts';
 import { OBJECT_METADATA } from '../../../shared/names.ts';
 import { sealPassword } from '../../../shared/core/sealed-password.ts';
 import { toHeaderText } from '../../../shared/core/header-text.ts';
@@ -142,5 +142,20 @@ describe('dispatchObject', () => {
     expect(d.store.dispatched).toEqual([admitted.taskId]);
     expect(d.store.tasks.get(held.taskId)!.admittedAt).toBeNull();
   });
+});
 
+describe('uploadGraceMs', () => {
+  const at = (msAgo: number) => new Date(now.getTime() - msAgo).toISOString();
+  it.each([
+    ['a multipart upload written just now', 'upload', at(0), UPLOAD_DISPATCH_GRACE_MS],
+    ['a multipart upload written a second ago', 'upload', at(1000), UPLOAD_DISPATCH_GRACE_MS - 1000],
+    ['a multipart upload whose event waited behind others', 'upload', at(60_000), 0],
+    ['a clock ahead of the event', 'upload', at(-60_000), UPLOAD_DISPATCH_GRACE_MS],
+    ['a signed URL\'s upload (upload does not dispatch it)', 'signed-url', at(0), 0],
+    ['a drop', undefined, at(0), 0],
+    ['an object without its time', 'upload', undefined, 0],
+  ])('%s: %d ms', (_what, source, timeCreated, ms) => {
+    const metadata = source ? { [OBJECT_METADATA.source]: source } : null;
+    expect(uploadGraceMs(object({ metadata, ...(timeCreated ? { timeCreated } : {}) }), now)).toBe(ms);
+  });
 });
