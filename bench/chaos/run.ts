@@ -120,7 +120,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // A function's start (and each restart after a kill) took over 30 s on a machine loaded ~25 deep.
     readyTimeoutMs: 120_000,
     env: {
-      // upload writes the task (PENDING) and dispatch moves it on: both set its attempt limit.
+      // upload writes the task (PENDING) and moves its own multipart documents on, dispatch every other arrival: both set its attempt limit.
       upload: { MAX_ATTEMPTS: String(options.maxAttempts) },
       dispatch: { MAX_ATTEMPTS: String(options.maxAttempts) },
       'ocr-worker': { LEASE_SECONDS: String(options.leaseSeconds), MAX_ATTEMPTS: String(options.maxAttempts), OCR_WORKERS: '2', WORKER_SLOTS: String(options.workerSlots), OCR_FAULT_MARKER: FAULT_MARKER },
