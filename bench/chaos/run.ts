@@ -404,7 +404,9 @@ async function audit(input: AuditInput) {
     if (task.attempts > task.maxAttempts || task.maxAttempts > input.maxAttempts) violations.push(`task ${taskId} made ${task.attempts} attempts of ${task.maxAttempts}`);
     if (!TERMINAL.includes(task.status)) {
       stuck++;
-      return void violations.push(`stuck: ${doc.fileName} (${taskId}) is ${task.status}`);
+      // Held back by per-user admission, or admitted and waiting for its message: a backlog left at a time limit reads differently from a lost message.
+      const where = task.admittedAt ? `admitted ${task.admittedAt.toISOString()}, ${task.attempts} attempts` : 'held back (not yet admitted)';
+      return void violations.push(`stuck: ${doc.fileName} (${taskId}) of user ${doc.user} is ${task.status}, ${where}`);
     }
     if (task.status === 'COMPLETED') {
       completed++;
