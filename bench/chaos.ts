@@ -2,7 +2,7 @@
  * `npm run bench:chaos`: the pipeline under repeated faults at scale, on the local emulator suite
  * (see bench/chaos/run.ts). Exits 1 when any invariant is broken.
  *
- *   npm run bench:chaos -- --documents 2000 --users 10 --bad-every 20 --kill-every 20 --timeout-minutes 60
+ *   npm run bench:chaos -- --documents 2000 --users 10 --bad-every 20 --kill-every 20 --timeout-minutes 120
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
