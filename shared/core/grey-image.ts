@@ -1,5 +1,5 @@
 import type { GreyImage } from './ports.ts';
-import type { Orientation } from './result.ts';
+import type { BBox, Orientation } from './result.ts';
 
 /** A page whose grey levels all lie this close together is one flat colour: it holds no text. */
 const FLAT_RANGE = 16;
@@ -134,4 +134,16 @@ export function halveGrey(image: GreyImage): GreyImage {
     }
   }
   return { width, height, data: out, dpi: image.dpi / 2 };
+}
+
+/** The pixels of `box`, as a copy (an engine handed it holds only these: the line cascade keeps tesseract's heap the size of a line). */
+export function cropGrey(image: GreyImage, box: BBox): GreyImage {
+  const width = box.x1 - box.x0;
+  const height = box.y1 - box.y0;
+  const data = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const from = (box.y0 + y) * image.width + box.x0;
+    data.set(image.data.subarray(from, from + width), y * width);
+  }
+  return { width, height, data, dpi: image.dpi };
 }

@@ -5,7 +5,7 @@
  * replace fast's; every other line keeps fast's read. bench/pdf-cascade.ts measured it on bench:pdf's pages:
  * ~0.76–0.86× best_int's CPU at a lower CER (bench/RESULTS.md). The pure parts are here; the engine runs the reads.
  */
-import type { GreyImage, RecognizedWord } from '../core/ports.ts';
+import type { RecognizedWord } from '../core/ports.ts';
 import type { BBox } from '../core/result.ts';
 
 /** A fast model is named `{lang}_fast`: `tessdata/eng_fast.traineddata` beside `tessdata/eng.traineddata`. */
@@ -60,18 +60,6 @@ export function lineBox(words: readonly RecognizedWord[], width: number, height:
     x1: Math.min(width, Math.max(...words.map((w) => w.bbox.x1)) + pad),
     y1: Math.min(height, y1 + pad),
   };
-}
-
-/** The pixels of `box` (a copy: tesseract reads only these, and its heap stays the size of a line). */
-export function cropGrey(image: GreyImage, box: BBox): GreyImage {
-  const width = box.x1 - box.x0;
-  const height = box.y1 - box.y0;
-  const data = new Uint8Array(width * height);
-  for (let y = 0; y < height; y++) {
-    const from = (box.y0 + y) * image.width + box.x0;
-    data.set(image.data.subarray(from, from + width), y * width);
-  }
-  return { width, height, data, dpi: image.dpi };
 }
 
 /** A line's words read from its cut-out, moved to page coordinates and given the line's number. */

@@ -7,12 +7,12 @@ import { realpath } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import Tesseract from 'tesseract.js';
 import { DocVaultError } from '../core/errors.ts';
-import { isFlat } from '../core/grey-image.ts';
+import { cropGrey, isFlat } from '../core/grey-image.ts';
 import type { GreyImage, OcrEngine, OrientationGuess, RecognizedPage, RecognizedWord, RecognizeOptions } from '../core/ports.ts';
 import type { Orientation } from '../core/result.ts';
 import { availableCores } from './available-cores.ts';
 import type { ModelStore } from './model-store.ts';
-import { cropGrey, DEFAULT_UNSURE_BELOW, fastModelName, isFastModelName, lineBox, ownModelName, linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines } from './tesseract-cascade.ts';
+import { DEFAULT_UNSURE_BELOW, fastModelName, isFastModelName, lineBox, ownModelName, linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines } from './tesseract-cascade.ts';
 import { deskew, engineInput, meanConfidence, measureSkew, toRecognizedPage, wordsFromTsv } from './tesseract-page.ts';
 import { CORE_LOADED_STATUS, startingWorker, tesseractWorkerUrl } from './tesseract-worker-script.ts';
 
@@ -338,28 +338,30 @@ export class TesseractEngine implements OcrEngine {
     this.cascadeCounts.pages += 1;
     this.cascadeCounts.lines += lines.size;
     if (unsure.length === 0) return page;
+    // The worker reads with the own models here and goes back to the fast ones for its next page, however this ends.
     await worker.reinitialize(languages, OEM.LSTM_ONLY);
-    if (unsure.length > lines.size * MAX_UNSURE_LINE_SHARE) {
-      // An unsure page (a form, a receipt): read whole by the own models, as without the cascade.
-      this.cascadeCounts.pagesReread += 1;
-      const whole = await this.readPage(worker, upright, false);
+    try {
+      if (unsure.length > lines.size * MAX_UNSURE_LINE_SHARE) {
+        // An unsure page (a form, a receipt): read whole by the own models, as without the cascade.
+        this.cascadeCounts.pagesReread += 1;
+        return (await this.readPage(worker, upright, false)).page;
+      }
+      this.cascadeCounts.linesReread += unsure.length;
+      const reread = new Map<number, RecognizedWord[]>();
+      for (const line of unsure) {
+        const box = lineBox(lines.get(line)!, image.width, image.height);
+        const { data } = await worker.recognize(
+          engineInput(cropGrey(image, box)),
+          { tessedit_pageseg_mode: PSM.SINGLE_LINE, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object,
+          { text: false, tsv: true },
+        );
+        reread.set(line, placeLineWords(wordsFromTsv(data.tsv ?? ''), box, line));
+      }
+      const words = mergeLines(page.words, reread);
+      return { ...page, words, text: textOfLines(words, paragraphsOfLines(tsv)), confidence: meanConfidence(words) };
+    } finally {
       await worker.reinitialize(pageLanguages, OEM.LSTM_ONLY);
-      return whole.page;
     }
-    this.cascadeCounts.linesReread += unsure.length;
-    const reread = new Map<number, RecognizedWord[]>();
-    for (const line of unsure) {
-      const box = lineBox(lines.get(line)!, image.width, image.height);
-      const { data } = await worker.recognize(
-        engineInput(cropGrey(image, box)),
-        { tessedit_pageseg_mode: PSM.SINGLE_LINE, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object,
-        { text: false, tsv: true },
-      );
-      reread.set(line, placeLineWords(wordsFromTsv(data.tsv ?? ''), box, line));
-    }
-    await worker.reinitialize(pageLanguages, OEM.LSTM_ONLY);
-    const words = mergeLines(page.words, reread);
-    return { ...page, words, text: textOfLines(words, paragraphsOfLines(tsv)), confidence: meanConfidence(words) };
   }
 }
 
