@@ -13,7 +13,7 @@ import type { Config } from '../../config.ts';
 import { MIME_TYPE } from '../../core/document-type.ts';
 import { DocVaultError } from '../../core/errors.ts';
 import { newTaskId, uploadObjectName, type TaskStatus } from '../../core/task.ts';
-import { dispatchObject, dispatchSettings, type StorageObject } from '../../lifecycle/dispatch-object.ts';
+import { dispatchObject, dispatchSettings, type DispatchDeps, type StorageObject } from '../../lifecycle/dispatch-object.ts';
 import { OBJECT_METADATA } from '../../names.ts';
 import { toHttpError } from '../../http-errors.ts';
 import { checkCallback, choicesFromForm, objectMetadata, sealedPasswordFromForm, type SealedChoices } from './choices.ts';
@@ -147,7 +147,8 @@ async function store(deps: UploadDeps, caller: Caller, choices: SealedChoices, p
     await Promise.allSettled(written.map((name) => deps.blobs.delete({ bucket, name })));
     throw err;
   }
-  return Promise.all(stored.map(({ object, status }) => limit(() => dispatchNow(deps, object, status))));
+  const dispatchDeps: DispatchDeps = { ...dispatchSettings(deps.config), tasks: deps.tasks, admission: deps.admission, queue: deps.queue, log: deps.log };
+  return Promise.all(stored.map(({ object, status }) => limit(() => dispatchNow(dispatchDeps, object, status))));
 }
 
 /**
@@ -156,9 +157,9 @@ async function store(deps: UploadDeps, caller: Caller, choices: SealedChoices, p
  * before it (another user's ingest). A failure here loses nothing: the task stands as it was left
  * (PENDING, or QUEUED and not yet published), and the event's dispatch carries it on.
  */
-async function dispatchNow(deps: UploadDeps, object: StorageObject, pending: TaskStatus): Promise<TaskStatus> {
+async function dispatchNow(deps: DispatchDeps, object: StorageObject, pending: TaskStatus): Promise<TaskStatus> {
   try {
-    const outcome = await dispatchObject(object, { ...dispatchSettings(deps.config), tasks: deps.tasks, admission: deps.admission, queue: deps.queue, log: deps.log });
+    const outcome = await dispatchObject(object, deps);
     return outcome.kind === 'ignored' ? pending : (outcome.task?.status ?? pending);
   } catch (err) {
     deps.log.warn('task not dispatched by upload; its finalize event will dispatch it', { taskId: object.metadata?.[OBJECT_METADATA.taskId], error: err });
