@@ -41,6 +41,14 @@ const { values: args } = parseArgs({
     'upload-at-once': { type: 'string' },
     /** The flood process's niceness: 19 (the default) stands for a client elsewhere; on a machine loaded by others it starves there, and 0 lets it send at the rate this machine can. */
     'flood-nice': { type: 'string', default: '19' },
+    /**
+     * The flood's pace, requests a second (default: unpaced, as fast as its client can). A client on the same 2 cores
+     * as the servers takes their CPU as it sends; a fixed rate far over the limits (the flooding user may make 10 a
+     * second on the api and 5 on upload) floods as a caller elsewhere would, with the client's CPU bounded and reported.
+     */
+    'flood-rate': { type: 'string' },
+    /** A folder for CPU profiles of upload and api (node --cpu-prof, written as they stop). */
+    'cpu-prof': { type: 'string' },
   },
 });
 const UPLOADS = Number(args.uploads);
@@ -183,7 +191,8 @@ async function cpuOver<T>(p: Pipeline, phase: () => Promise<T>): Promise<{ resul
 
 /** The flood from its own process at the lowest CPU priority (a client elsewhere takes none of the server's CPU). */
 async function runFlood(p: Pipeline): Promise<FloodReport> {
-  const child = spawn('nice', ['-n', args['flood-nice']!, process.execPath, fileURLToPath(new URL('./load-flood.ts', import.meta.url)), '--api', p.functions.api!.url, '--upload', p.functions.upload!.url, '--count', String(FLOOD), '--concurrency', String(FLOOD_CONCURRENCY), '--size', String(bytes.length)], {
+  const paced = args['flood-rate'] ? ['--rate', args['flood-rate']] : [];
+  const child = spawn('nice', ['-n', args['flood-nice']!, process.execPath, fileURLToPath(new URL('./load-flood.ts', import.meta.url)), '--api', p.functions.api!.url, '--upload', p.functions.upload!.url, '--count', String(FLOOD), '--concurrency', String(FLOOD_CONCURRENCY), '--size', String(bytes.length), ...paced], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -193,9 +202,10 @@ async function runFlood(p: Pipeline): Promise<FloodReport> {
   return JSON.parse(out) as FloodReport;
 }
 
+const profiled: Record<string, string> = args['cpu-prof'] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${args['cpu-prof']}` } : {};
 const atOnce: Record<'api' | 'upload', Record<string, string>> = {
-  api: args['api-at-once'] ? { API_CONCURRENT_REQUESTS: args['api-at-once'] } : {},
-  upload: args['upload-at-once'] ? { UPLOAD_CONCURRENT_REQUESTS: args['upload-at-once'] } : {},
+  api: { ...profiled, ...(args['api-at-once'] ? { API_CONCURRENT_REQUESTS: args['api-at-once'] } : {}) },
+  upload: { ...profiled, ...(args['upload-at-once'] ? { UPLOAD_CONCURRENT_REQUESTS: args['upload-at-once'] } : {}) },
 };
 const pipeline = await startPipeline({ functions: ['upload', 'api', 'dispatch', 'ocr-worker'], env: atOnce, readyTimeoutMs: 120_000 });
 // Interrupted, the emulators and functions stop with the run.
@@ -253,7 +263,8 @@ ${row(`task created → COMPLETED (queueing behind the other ${UPLOADS - 1} on o
   // ── 2. a flood from one user, and another user's requests beside it ──
   say(`idle: ${PROBES} requests from one user, one after another`);
   const { result: idle, cpuMs: idleCpu } = await cpuOver(pipeline, () => probe(pipeline, 'victim@example.com', (done) => done < PROBES));
-  say(`flood: ${FLOOD} requests from one user, ${FLOOD_CONCURRENCY} at a time, while the same user probes again`);
+  const idleLoad = loadavg()[0]!.toFixed(1);
+  say(`flood: ${FLOOD} requests from one user, ${FLOOD_CONCURRENCY} at a time${args['flood-rate'] ? `, ${args['flood-rate']} a second` : ''}, while the same user probes again (load ${idleLoad})`);
   let flooding = true;
   const floodDone = runFlood(pipeline).finally(() => {
     flooding = false;
@@ -265,6 +276,7 @@ ${row(`task created → COMPLETED (queueing behind the other ${UPLOADS - 1} on o
     return probed;
   });
   const flood = await floodDone;
+  const floodLoad = loadavg()[0]!.toFixed(1);
   const count = (s: number) => flood.statuses[s] ?? 0;
   const floodErrors = Object.entries(flood.statuses).filter(([s]) => Number(s) >= 500).reduce((a, [, n]) => a + n, 0);
   // The flood's own connections that got no answer: its starved nice -n 19 process timing out, not a server's failure
@@ -274,7 +286,7 @@ ${row(`task created → COMPLETED (queueing behind the other ${UPLOADS - 1} on o
   const ratio = (a: number[], b: number[]) => (pct(a, 95) / pct(b, 95)).toFixed(2);
   const report = `### bench:load — ${new Date().toISOString().slice(0, 10)}, ${process.version}
 
-Command: \`npm run bench:load -- --uploads ${UPLOADS} --users ${USERS} --flood ${FLOOD} --flood-concurrency ${FLOOD_CONCURRENCY} --probes ${PROBES}${args['api-at-once'] ? ` --api-at-once ${args['api-at-once']}` : ''}${args['upload-at-once'] ? ` --upload-at-once ${args['upload-at-once']}` : ''}${args['flood-nice'] !== '19' ? ` --flood-nice ${args['flood-nice']}` : ''}\`.
+Command: \`npm run bench:load -- --uploads ${UPLOADS} --users ${USERS} --flood ${FLOOD} --flood-concurrency ${FLOOD_CONCURRENCY} --probes ${PROBES}${args['flood-rate'] ? ` --flood-rate ${args['flood-rate']}` : ''}${args['api-at-once'] ? ` --api-at-once ${args['api-at-once']}` : ''}${args['upload-at-once'] ? ` --upload-at-once ${args['upload-at-once']}` : ''}${args['flood-nice'] !== '19' ? ` --flood-nice ${args['flood-nice']}` : ''}\`.
 The local suite (upload, api, dispatch and one OCR worker as functions-framework processes; Firestore and Pub/Sub
 emulators; our storage emulator) on this machine, the load generated by the same machine; rate limits at their defaults.
 The flood comes from a process of its own (\`nice -n ${args['flood-nice']}\`, bench/load-flood.ts; at 19, the lowest CPU priority, as a
@@ -283,7 +295,7 @@ Load average at the start ${startLoad}, at the end ${loadavg().map((l) => l.toFi
 
 ${uploadsReport}
 **A flood from one user**: ${FLOOD} requests (half \`GET /tasks\` on the api, half \`POST /uploads\` on upload), ${FLOOD_CONCURRENCY} at a time,
-in ${(flood.ms / 1000).toFixed(1)} s (${Math.round(FLOOD / (flood.ms / 1000))} requests/s): ${count(200)} answered 200, **${count(429)} answered 429**
+in ${(flood.ms / 1000).toFixed(1)} s (${Math.round(FLOOD / (flood.ms / 1000))} requests/s${args['flood-rate'] ? `, paced at ${args['flood-rate']}` : ''}; the flood's client used ${flood.cpuMs} CPU-ms, ${(flood.cpuMs / flood.ms).toFixed(2)} of a core): ${count(200)} answered 200, **${count(429)} answered 429**
 (${flood.withoutRetryAfter} without a Retry-After; answered in ${ms(pct(flood.refusedMs, 50))} ms p50, ${ms(pct(flood.refusedMs, 95))} ms p95; Retry-After ${flood.retryAfter.length ? `${Math.min(...flood.retryAfter)}–${Math.max(...flood.retryAfter)} s` : '–'}), **${floodErrors} 5xx**, ${floodUnanswered} without an answer on the flood's side (its connections timing out),
 other: ${JSON.stringify(Object.fromEntries(Object.entries(flood.statuses).filter(([s]) => !['200', '429', '0'].includes(s) && Number(s) < 500)))}.
 Meanwhile another user made the same two requests one after another, ${PROBE_PAUSE_MS} ms apart, on connections of their own (${busy.api.length + busy.upload.length} requests during the flood;
@@ -296,6 +308,7 @@ ${idle.api.length + idle.upload.length} on the idle system before it, the peer);
 
 CPU of the servers (ms, from /proc): idle phase (${idle.api.length + idle.upload.length + idle.other.length} requests) api ${idleCpu.api}, upload ${idleCpu.upload}, Firestore emulator ${idleCpu.firestore};
 flood phase (${FLOOD + busy.api.length + busy.upload.length + busy.other.length} requests) api ${busyCpu.api}, upload ${busyCpu.upload}, Firestore emulator ${busyCpu.firestore}.
+Load average (1 min) at the end of the idle phase ${idleLoad}, at the end of the flood ${floodLoad}.
 `;
   process.stdout.write(report);
   const broken = errors5xx > 0 || lost > 0 || failed > 0 || floodErrors > 0 || count(429) === 0 || flood.withoutRetryAfter > 0 || busy.other.length > 0;

@@ -13,7 +13,9 @@
  *   hands it to the handler: a flood of GETs costs no routing, no handler and no signature check.
  *
  * A refusal is answered 429 RATE_LIMITED with Retry-After and counted, not logged one line each:
- * one line per user and period says how many were refused.
+ * one line per user and period says how many were refused. Before reading, it is answered from a
+ * body serialized once per reason and Retry-After (no error object, no stack, no JSON per request):
+ * a flood is thousands of them a second, and the server's CPU is what the other users share.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { LOCAL_IDENTITY_HEADER } from '../shared/adapters/auth.ts';
@@ -37,6 +39,14 @@ export interface CallerGate {
   knownCaller(headers: IncomingHttpHeaders): string | undefined;
   /** RATE_LIMITED (thrown, Retry-After set) when admit() would refuse now; takes nothing. */
   checkOver(userHash: string, res: ServerResponse): void;
+  /** Answers 429 at once, counted, when admit() would refuse now (true); takes nothing. */
+  refuseIfOver(userHash: string, res: ServerResponse): boolean;
+}
+
+/** Why admit() would refuse a request now, and in how many seconds to try again. */
+interface Over {
+  reason: 'at-once' | 'rate';
+  seconds: number;
 }
 
 const gates = new Map<RateLimitedFunction, { gate: CallerGate; counts: CountedPaths }>();
@@ -64,15 +74,7 @@ export function refuseBeforeReading(name: string, req: IncomingMessage, res: Ser
   if (!found || (!withBody && !found.counts((req.url ?? '/').split('?')[0]!))) return false;
   const { gate } = found;
   const userHash = gate.knownCaller(req.headers);
-  if (!userHash) return false;
-  try {
-    gate.checkOver(userHash, res);
-    return false;
-  } catch (err) {
-    if (!(err instanceof DocVaultError)) throw err;
-    gate.refuse(res, err, userHash);
-    return true;
-  }
+  return userHash !== undefined && gate.refuseIfOver(userHash, res);
 }
 
 /** The headers identify reads, as one key; none when the request carries no credentials. */
@@ -87,20 +89,52 @@ function makeGate(rate: RateLimiter['limit'] | null, atOnce: number | null, log:
   const inFlight = atOnce ? new InFlightLimiter(atOnce) : null;
   const known = new Map<string, string>();
   const tally = refusalTally(log);
+  const limits = { limiter, inFlight };
+  /** Why admit() would refuse `userHash` now (none: it would not); takes nothing. */
+  const over = (userHash: string): Over | undefined => {
+    if (inFlight?.isFull(userHash)) return AT_ONCE;
+    const admission = limiter?.peek(userHash);
+    return admission && !admission.allowed ? { reason: 'rate', seconds: retryAfterSeconds(admission) } : undefined;
+  };
+  /** The whole answer to a refusal, serialized once per reason and Retry-After (a handful of values). */
+  const answers = new Map<string, { status: number; headers: string[]; body: Buffer }>();
+  const answerFor = (why: Over) => {
+    const key = `${why.reason} ${why.seconds}`;
+    let answer = answers.get(key);
+    if (!answer) {
+      const { status, body } = toHttpError(refusalError(why, limits));
+      const bytes = Buffer.from(JSON.stringify(body));
+      answer = { status, body: bytes, headers: [...REFUSAL_HEADERS, 'retry-after', String(why.seconds), 'content-length', String(bytes.length)] };
+      answers.set(key, answer);
+    }
+    return answer;
+  };
+  const refused = (why: Over, res: ServerResponse) => {
+    res.setHeader('retry-after', String(why.seconds));
+    return refusalError(why, limits);
+  };
   return {
     admit(userHash, res) {
+      if (inFlight?.isFull(userHash)) throw refused(AT_ONCE, res);
       const leave = enter(inFlight, userHash, res);
-      try {
-        take(limiter, userHash, res);
-      } catch (err) {
+      const admission = limiter?.take(userHash);
+      if (admission && !admission.allowed) {
+        // A refused request takes no token of the rate, and gives its place back at once.
         leave();
-        throw err;
+        throw refused({ reason: 'rate', seconds: retryAfterSeconds(admission) }, res);
       }
     },
     checkOver(userHash, res) {
-      if (inFlight?.isFull(userHash)) throw atOnceRefusal(inFlight, res);
-      const admission = limiter?.peek(userHash);
-      if (admission && !admission.allowed) throw rateRefusal(limiter!, admission, res);
+      const why = over(userHash);
+      if (why) throw refused(why, res);
+    },
+    refuseIfOver(userHash, res) {
+      const why = over(userHash);
+      if (!why) return false;
+      tally(userHash);
+      const { status, headers, body } = answerFor(why);
+      res.writeHead(status, headers).end(body);
+      return true;
     },
     identified(headers, userHash) {
       const key = credentialsOf(headers);
@@ -116,43 +150,36 @@ function makeGate(rate: RateLimiter['limit'] | null, atOnce: number | null, log:
     refuse(res, err, userHash) {
       tally(userHash);
       const { status, body } = toHttpError(err);
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-content-type-options': 'nosniff' }).end(JSON.stringify(body));
+      res.writeHead(status, [...REFUSAL_HEADERS]).end(JSON.stringify(body));
     },
   };
 }
 
+/** Headers of every refusal (besides Retry-After). */
+const REFUSAL_HEADERS: readonly string[] = ['content-type', 'application/json; charset=utf-8', 'x-content-type-options', 'nosniff'];
+
+/** One request too many at once: the user's others are short, so soon. */
+const AT_ONCE: Over = { reason: 'at-once', seconds: retryAfterSeconds({ retryAfterMs: IN_FLIGHT_RETRY_AFTER_MS }) };
+
 /**
  * A place among the caller's requests being answered, given back when the answer is sent or the
- * connection closes; or RATE_LIMITED at once (a refused request takes no token of the rate).
+ * connection closes (the caller checked that one is free).
  */
 function enter(limiter: InFlightLimiter | null, userHash: string, res: ServerResponse): () => void {
-  if (!limiter) return () => undefined;
-  const leave = limiter.enter(userHash);
-  if (!leave) throw atOnceRefusal(limiter, res);
+  const leave = limiter?.enter(userHash);
+  if (!leave) return () => undefined;
   res.once('finish', leave);
   res.once('close', leave);
   return leave;
 }
 
-/** One token of the caller's bucket, or RATE_LIMITED. */
-function take(limiter: RateLimiter | null, userHash: string, res: ServerResponse): void {
-  if (!limiter) return;
-  const admission = limiter.take(userHash);
-  if (!admission.allowed) throw rateRefusal(limiter, admission, res);
-}
-
-/** RATE_LIMITED for one request too many at once, with Retry-After set on the answer to come. */
-function atOnceRefusal(limiter: InFlightLimiter, res: ServerResponse): DocVaultError {
-  const seconds = retryAfterSeconds({ retryAfterMs: IN_FLIGHT_RETRY_AFTER_MS });
-  res.setHeader('retry-after', String(seconds));
-  return new DocVaultError('RATE_LIMITED', `Too many requests at once: at most ${limiter.max} per user are answered at a time. Try again in ${seconds} s.`, { retryAfterSeconds: seconds });
-}
-
-/** RATE_LIMITED for a spent rate, with Retry-After set on the answer to come. */
-function rateRefusal(limiter: RateLimiter, admission: { retryAfterMs: number }, res: ServerResponse): DocVaultError {
-  const seconds = retryAfterSeconds(admission);
-  res.setHeader('retry-after', String(seconds));
-  const { requests, windowMs, burst } = limiter.limit;
+/** RATE_LIMITED, saying which limit and when to try again. */
+function refusalError(why: Over, { limiter, inFlight }: { limiter: RateLimiter | null; inFlight: InFlightLimiter | null }): DocVaultError {
+  const { seconds } = why;
+  if (why.reason === 'at-once') {
+    return new DocVaultError('RATE_LIMITED', `Too many requests at once: at most ${inFlight!.max} per user are answered at a time. Try again in ${seconds} s.`, { retryAfterSeconds: seconds });
+  }
+  const { requests, windowMs, burst } = limiter!.limit;
   return new DocVaultError('RATE_LIMITED', `Too many requests: at most ${requests} per ${windowMs / 1000} s (${burst} at once) per user. Try again in ${seconds} s.`, {
     retryAfterSeconds: seconds,
   });
