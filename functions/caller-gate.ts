@@ -5,7 +5,8 @@
  * - before a request's body is read or parsed (request-limits.ts, ahead of the framework's body
  *   parsers): a caller whose credentials this instance has identified before, and who is over
  *   their limits now, is refused at once, so a flood costs the server no body, no JSON, no routing
- *   and no identification per request (it takes nothing: what is let through is counted next);
+ *   and no identification per request (what is let through is counted next; a refusal counts
+ *   against the caller's rate, see rate-limit.ts);
  * - when a handler first asks for the caller (http-function.ts): every request it serves is
  *   counted, and refused when over; a known caller over their limits is refused there before their
  *   credentials are verified again. A request without a body (a GET) to a path the function counts
@@ -37,9 +38,9 @@ export interface CallerGate {
   refuse(res: ServerResponse, err: DocVaultError, userHash: string | undefined): void;
   /** The user hash these credentials identified before (least recently used forgotten first). */
   knownCaller(headers: IncomingHttpHeaders): string | undefined;
-  /** RATE_LIMITED (thrown, Retry-After set) when admit() would refuse now; takes nothing. */
+  /** RATE_LIMITED (thrown, Retry-After set, the refusal counted) when admit() would refuse now; takes nothing otherwise. */
   checkOver(userHash: string, res: ServerResponse): void;
-  /** Answers 429 at once, counted, when admit() would refuse now (true); takes nothing. */
+  /** Answers 429 at once, counted, when admit() would refuse now (true); takes nothing otherwise. */
   refuseIfOver(userHash: string, res: ServerResponse): boolean;
 }
 
@@ -90,11 +91,14 @@ function makeGate(rate: RateLimiter['limit'] | null, atOnce: number | null, log:
   const known = new Map<string, string>();
   const tally = refusalTally(log);
   const limits = { limiter, inFlight };
-  /** Why admit() would refuse `userHash` now (none: it would not); takes nothing. */
+  /** Why admit() would refuse `userHash` now, the refusal counted against their rate (none: it would not, and nothing is taken). */
   const over = (userHash: string): Over | undefined => {
-    if (inFlight?.isFull(userHash)) return AT_ONCE;
-    const admission = limiter?.peek(userHash);
-    return admission && !admission.allowed ? { reason: 'rate', seconds: retryAfterSeconds(admission) } : undefined;
+    if (inFlight?.isFull(userHash)) {
+      limiter?.spend(userHash);
+      return AT_ONCE;
+    }
+    if (limiter && !limiter.peek(userHash).allowed) return { reason: 'rate', seconds: retryAfterSeconds(limiter.spend(userHash)) };
+    return undefined;
   };
   /** The whole answer to a refusal, serialized once per reason and Retry-After (a handful of values). */
   const answers = new Map<string, { status: number; headers: string[]; body: Buffer }>();
@@ -115,11 +119,14 @@ function makeGate(rate: RateLimiter['limit'] | null, atOnce: number | null, log:
   };
   return {
     admit(userHash, res) {
-      if (inFlight?.isFull(userHash)) throw refused(AT_ONCE, res);
+      if (inFlight?.isFull(userHash)) {
+        limiter?.spend(userHash);
+        throw refused(AT_ONCE, res);
+      }
       const leave = enter(inFlight, userHash, res);
       const admission = limiter?.take(userHash);
       if (admission && !admission.allowed) {
-        // A refused request takes no token of the rate, and gives its place back at once.
+        // Refused for the rate (the refusal counted by take()): its place given back at once.
         leave();
         throw refused({ reason: 'rate', seconds: retryAfterSeconds(admission) }, res);
       }

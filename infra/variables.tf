@@ -98,7 +98,9 @@ variable "http_max_instances" {
 # hash, refilled at <limit> requests per window, holding at most <burst>. Each instance counts on
 # its own (in memory): a user whose requests land on N instances may get up to N times the limit,
 # so a limit here is per instance, and http_max_instances bounds the total. Over it: 429
-# RATE_LIMITED with Retry-After. A limit of 0 turns it off.
+# RATE_LIMITED with Retry-After. A refused request counts too (it spends what has refilled): a
+# client that waits Retry-After gets the burst and the rate; one that floods without waiting is
+# refused until it slows below the rate. A limit of 0 turns it off.
 variable "rate_limit_window_seconds" {
   description = "RATE_LIMIT_WINDOW_SECONDS: the window the upload and api limits are counted over."
   type        = number

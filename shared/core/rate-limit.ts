@@ -2,7 +2,14 @@
  * A per-user request limit: one token bucket per key (a user's hash). A bucket holds at most
  * `burst` tokens and refills at `requests` per `windowMs`; each request takes one token, and a
  * request that finds less than one is refused with the time until one is there (Retry-After).
- * Pure: the clock is given, nothing is shared between instances (each instance counts its own).
+ *
+ * A refused request counts too: it spends what has refilled (never below empty), so the next
+ * token is a full refill after the last refusal. A caller who waits as Retry-After says loses
+ * nothing (the wait refills at least one token); a flood that does not wait is refused for as
+ * long as it goes on faster than the sustained rate, instead of being served at that rate —
+ * each served request costs the instance and its database far more than a refusal, and that is
+ * what slowed the other users. Pure: the clock is given, nothing is shared between instances
+ * (each instance counts its own).
  */
 
 export interface RateLimit {
@@ -39,14 +46,27 @@ export class RateLimiter {
     this.#perMs = limit.requests / limit.windowMs;
   }
 
-  /** Takes one token of `key`'s bucket, or says how long until one is there. */
+  /** Takes one token of `key`'s bucket, or says how long until one is there (and counts the refusal: spend()). */
   take(key: string): Admission {
+    return this.#spend(key, true);
+  }
+
+  /**
+   * Counts a request refused without take() (refused for another limit, or before it was counted):
+   * one token spent, never below empty. Answers when the next token is there.
+   */
+  spend(key: string): Admission & { allowed: false } {
+    return this.#spend(key, false) as Admission & { allowed: false };
+  }
+
+  #spend(key: string, mayServe: boolean): Admission {
     const now = this.#now();
     const tokens = this.#tokens(key, now);
+    const left = Math.max(0, tokens - 1);
     this.#buckets.delete(key);
-    this.#buckets.set(key, { tokens: tokens >= 1 ? tokens - 1 : tokens, at: now });
-    if (tokens >= 1) this.#forgetOldest();
-    return this.#admission(tokens);
+    this.#buckets.set(key, { tokens: left, at: now });
+    this.#forgetOldest();
+    return mayServe && tokens >= 1 ? { allowed: true, remaining: Math.floor(left) } : { allowed: false, retryAfterMs: this.#untilToken(left) };
   }
 
   /** What take() would answer now, taking nothing. */
@@ -55,7 +75,12 @@ export class RateLimiter {
   }
 
   #admission(tokens: number): Admission {
-    return tokens >= 1 ? { allowed: true, remaining: Math.floor(tokens - 1) } : { allowed: false, retryAfterMs: Math.ceil((1 - tokens) / this.#perMs) };
+    return tokens >= 1 ? { allowed: true, remaining: Math.floor(tokens - 1) } : { allowed: false, retryAfterMs: this.#untilToken(tokens) };
+  }
+
+  /** Ms until a bucket holding `tokens` holds one (0: it does). */
+  #untilToken(tokens: number): number {
+    return Math.max(0, Math.ceil((1 - tokens) / this.#perMs));
   }
 
   /** The tokens in `key`'s bucket at `now`. A clock that steps back refills nothing (and takes nothing away). */

@@ -144,11 +144,13 @@ describe('the per-user rate limit, through the functions-framework processes', (
     } finally {
       for (const h of hanging) h.abort();
     }
-    // Her places come back with the closed connections: refused now only by the rate, if at all.
+    // Her places come back with the closed connections: refused now only by the rate, if at all (her refusals
+    // while they were held counted against it).
     await waitFor('carol\'s places given back', async () => {
       const res = await badSignedUrlRequest(CAROL);
       const body = (await res.json()) as { error?: { message: string } };
-      return /at once/.test(body.error?.message ?? '') ? undefined : true;
+      // (The rate's message says "(5 at once)" of its burst: the cap's own words are matched.)
+      return /Too many requests at once/.test(body.error?.message ?? '') ? undefined : true;
     }, 10_000);
   });
 

@@ -22,22 +22,52 @@ describe('RateLimiter', () => {
     const { clock, limiter } = limiterAt();
     for (let i = 0; i < 5; i++) limiter.take('alice');
     clock.now = 2500; // 2.5 tokens back
-    expect(allowed(Array.from({ length: 4 }, () => limiter.take('alice')))).toBe(2);
-    const refused = limiter.take('alice');
-    expect(refused).toEqual({ allowed: false, retryAfterMs: 500 });
+    expect(allowed([limiter.take('alice'), limiter.take('alice')])).toBe(2);
+    // Half a token left: the next is half a second away, until a refusal spends the half.
+    expect(limiter.peek('alice')).toEqual({ allowed: false, retryAfterMs: 500 });
+    expect(limiter.take('alice')).toEqual({ allowed: false, retryAfterMs: 1000 });
     clock.now = 3_600_000; // an hour idle: a full bucket, not 3,600 tokens
     expect(allowed(Array.from({ length: 10 }, () => limiter.take('alice')))).toBe(5);
   });
 
-  it('a flood of refused requests costs nothing: the next token comes on time', () => {
+  it('a refused request counts: a flood that does not wait is refused as long as it goes on, and served a refill after it stops', () => {
     const { clock, limiter } = limiterAt();
     for (let i = 0; i < 5; i++) limiter.take('flood');
-    for (let t = 0; t < 1000; t += 10) {
+    // Ten requests a second against one a second, for a minute: nothing more served.
+    for (let t = 0; t < 60_000; t += 100) {
       clock.now = t;
-      expect(limiter.take('flood').allowed).toBe(false);
+      expect(limiter.take('flood')).toEqual({ allowed: false, retryAfterMs: 1000 });
     }
-    clock.now = 1000;
+    clock.now = 59_900 + 999;
+    expect(limiter.take('flood').allowed).toBe(false);
+    clock.now += 1000;
     expect(limiter.take('flood').allowed).toBe(true);
+  });
+
+  it('a caller who waits as Retry-After says is served the burst and the sustained rate', () => {
+    const { clock, limiter } = limiterAt({ requests: 10, windowMs: 1000, burst: 20 });
+    let served = 0;
+    let next = 0;
+    for (let t = 0; t <= 10_000; t += 1) {
+      clock.now = t;
+      if (t < next) continue;
+      const admission = limiter.take('polite');
+      if (admission.allowed) served++;
+      else next = t + retryAfterSeconds(admission) * 1000;
+    }
+    // The burst, then each wait (Retry-After 1 s, in whole seconds) refills ten tokens and all ten are served:
+    // 20 + 9 × 10 in the 10 s (the refusals spend only what refilled in the few ms between them and the last served).
+    expect(served).toBe(110);
+  });
+
+  it('spend() counts a request refused elsewhere (too many at once): one token, never below empty', () => {
+    const { clock, limiter } = limiterAt();
+    expect(limiter.spend('alice')).toEqual({ allowed: false, retryAfterMs: 0 });
+    expect(limiter.peek('alice')).toEqual({ allowed: true, remaining: 3 });
+    for (let i = 0; i < 10; i++) limiter.spend('alice');
+    expect(limiter.peek('alice')).toEqual({ allowed: false, retryAfterMs: 1000 });
+    clock.now = 1000;
+    expect(limiter.take('alice').allowed).toBe(true);
   });
 
   it("one user's flood leaves another user's bucket whole", () => {
@@ -47,14 +77,14 @@ describe('RateLimiter', () => {
     expect(allowed(Array.from({ length: 5 }, () => limiter.take('bob')))).toBe(5);
   });
 
-  it('over a long run admits the burst plus the sustained rate, within one request', () => {
+  it('over a long run a steady caller below the rate is always served', () => {
     const { clock, limiter } = limiterAt({ requests: 10, windowMs: 1000, burst: 20 });
     let count = 0;
-    for (let t = 0; t <= 10_000; t += 1) {
+    for (let t = 0; t <= 10_000; t += 125) {
       clock.now = t;
       if (limiter.take('steady').allowed) count++;
     }
-    expect(Math.abs(count - (20 + 100))).toBeLessThanOrEqual(1);
+    expect(count).toBe(81);
   });
 
   it('a clock that steps back neither refills nor fails', () => {
