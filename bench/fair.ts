@@ -89,6 +89,8 @@ const processes: Record<string, () => number> = {
   },
 };
 const cpuNow = () => Object.fromEntries(Object.entries(processes).map(([k, f]) => [k, f()]));
+/** CPU-ms of all the suite's processes since `before`. */
+const sumCpu = (before: Record<string, number>) => Object.entries(cpuNow()).reduce((sum, [k, v]) => sum + v - before[k]!, 0);
 /** CPU-ms per process, summed over the turns of one kind. */
 const cpuQuiet: Record<string, number> = {};
 const cpuWith: Record<string, number> = {};
@@ -306,8 +308,11 @@ async function allCases(): Promise<void> {
   say(`load ${load()} at the start`);
   const idleIds: string[] = [];
   const busyIds: string[] = [];
+  const cpuIdle = cpuNow();
   const idleBefore = await interactive(small, 'idle', (i) => i < ROUNDS, idleIds);
-  say(`B and C idle: ${idleBefore.map(s).join(', ')} s, load ${load()}`);
+  // What one of B's and C's pages costs the whole suite, on its own: their share of the machine beside A's ingest.
+  const perPageCpuMs = sumCpu(cpuIdle) / idleBefore.length;
+  say(`B and C idle: ${idleBefore.map(s).join(', ')} s, load ${load()}, the suite's CPU per page ${perPageCpuMs.toFixed(0)} ms`);
 
   const dir = dirs[dirs.push(await pages(DOCUMENTS, 'a')) - 1]!;
   const started = Date.now();
@@ -372,6 +377,14 @@ async function allCases(): Promise<void> {
     `| B and C, ${label} of created → published (the way into the lanes) | ${s(quantile(idleWaits, q))} s | ${s(quantile(busyWaits, q))} s | ${(quantile(busyWaits, q) / quantile(idleWaits, q)).toFixed(2)}× | — |`;
   const rate = (o: Occupancy) => (60 * o.aDone) / o.seconds;
   const throughput = rate(beside) / rate(alone);
+  /**
+   * What A can expect with B and C, their own work taken out: (1) of the worker, the share of its busy slot-seconds
+   * B's and C's pages held; (2) of the whole suite on this machine, the CPU of B's and C's uploads in the turns with
+   * them (their count × one page's CPU on the idle suite, all processes) over the suite's CPU in those turns.
+   */
+  const ocrShare = 1 - beside.othersSlotS / (beside.aSlotS + beside.othersSlotS);
+  const suiteCpuWith = Object.values(cpuWith).reduce((a, b) => a + b, 0);
+  const suiteShare = 1 - Math.min(1, (busy.length * perPageCpuMs) / suiteCpuWith);
   const slotRow = (o: Occupancy) => `${o.aSlotS.toFixed(0)} / ${o.othersSlotS.toFixed(0)} / ${o.idleReleasedS.toFixed(0)} / ${o.idleNoneS.toFixed(0)}`;
   process.stdout.write(`### bench:fair — ${new Date().toISOString().slice(0, 10)}, ${process.version} (load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} at the phases' ends)
 
@@ -391,6 +404,7 @@ ${waitRow(0.95, 'p95')}
 ${waitRow(1, 'max')}
 | B and C, max | ${s(quantile(idle, 1))} s | ${s(quantile(busy, 1))} s | ${(quantile(busy, 1) / quantile(idle, 1)).toFixed(2)}× | — |
 | A, documents/min (turns without B and C → with them) | ${rate(alone).toFixed(1)} (${alone.aDone} in ${alone.seconds.toFixed(0)} s) | ${rate(beside).toFixed(1)} (${beside.aDone} in ${beside.seconds.toFixed(0)} s) | **${throughput.toFixed(2)}** | ≥ 0.90 |
+| A's expected share with B and C: 1 − their share of the worker's busy slot-seconds / 1 − their share of the suite's CPU (${busy.length} pages × ${perPageCpuMs.toFixed(0)} CPU-ms of ${(suiteCpuWith / 1000).toFixed(0)} CPU-s) | — | ${ocrShare.toFixed(2)} / ${suiteShare.toFixed(2)} | **${(throughput / ocrShare).toFixed(2)} / ${(throughput / suiteShare).toFixed(2)}** of expected | ≥ 0.90 |
 | B's PNG while A floods the 10-page 14400 pt PDF (${floods} uploads), median of ${args['hostile-rounds']} | ${s(quantile(hostileIdle, 0.5))} s | ${s(quantile(hostileBusy, 0.5))} s | **${hostileRatio.toFixed(2)}×** | ≤ 2× |
 
 Slot-seconds (${SLOTS} slots) in the turns without / with B and C — A's tasks / B's and C's / idle while one of A's tasks was released and on its way / idle with none released:

@@ -6,10 +6,12 @@
  * 1. concurrent uploads from many users, half multipart, half through a signed URL: no 5xx, and
  *    every accepted upload becomes a task that COMPLETES; request latency p50/p95 (a 429 is
  *    waited out and sent again, its wait counted in the latency).
- * 2. a flood from one user (api reads and signed-URL requests, as fast as the client can send,
- *    from a process of its own under `nice -n 19`: bench/load-flood.ts) while another user makes the same requests one after another: the flood is answered 429 with
+ * 2. a flood from one user (api reads and signed-URL requests, 400 a second by default — 40 times
+ *    the api's sustained limit, 80 times upload's —, from a process of its own: bench/load-flood.ts)
+ *    while another user makes the same requests one after another: the flood is answered 429 with
  *    Retry-After, and the other user's p95 is compared with their p95 on the idle system, in the
- *    same run (the peer).
+ *    same run (the peer). The flood's client shares this machine's cores with the servers: its pace
+ *    is fixed, not as fast as it can, so what it costs is bounded and reported beside the servers'.
  *
  *   npm run bench:load -- --uploads 200 --users 20 --flood 2000 --probes 100 --timeout-minutes 20
  */
@@ -39,14 +41,14 @@ const { values: args } = parseArgs({
     /** API_CONCURRENT_REQUESTS and UPLOAD_CONCURRENT_REQUESTS for the run (default: the config's). */
     'api-at-once': { type: 'string' },
     'upload-at-once': { type: 'string' },
-    /** The flood process's niceness: 19 (the default) stands for a client elsewhere; on a machine loaded by others it starves there, and 0 lets it send at the rate this machine can. */
-    'flood-nice': { type: 'string', default: '19' },
+    /** The flood process's niceness: 0 (the default) with a fixed --flood-rate; at 19, on a machine loaded by others, it starved and sent a trickle. */
+    'flood-nice': { type: 'string', default: '0' },
     /**
-     * The flood's pace, requests a second (default: unpaced, as fast as its client can). A client on the same 2 cores
+     * The flood's pace, requests a second (0: unpaced, as fast as its client can). A client on the same 2 cores
      * as the servers takes their CPU as it sends; a fixed rate far over the limits (the flooding user may make 10 a
      * second on the api and 5 on upload) floods as a caller elsewhere would, with the client's CPU bounded and reported.
      */
-    'flood-rate': { type: 'string' },
+    'flood-rate': { type: 'string', default: '400' },
     /** A folder for CPU profiles of upload and api (node --cpu-prof, written as they stop). */
     'cpu-prof': { type: 'string' },
   },
@@ -164,8 +166,10 @@ function probeRequest(url: string, method: 'GET' | 'POST', headers: Record<strin
 const PROBE_PAUSE_MS = 250;
 
 /** One user's requests, one after another, alternating an api read and a signed-URL request. */
-async function probe(p: Pipeline, email: string, keepGoing: (done: number) => boolean): Promise<{ api: number[]; upload: number[]; other: number[] }> {
-  const out = { api: [] as number[], upload: [] as number[], other: [] as number[] };
+async function probe(p: Pipeline, email: string, keepGoing: (done: number) => boolean): Promise<{ api: number[]; upload: number[]; other: number[]; slowest: string }> {
+  const out = { api: [] as number[], upload: [] as number[], other: [] as number[], slowest: '' };
+  const started = performance.now();
+  const when: Array<{ ms: number; at: number; what: string }> = [];
   for (let i = 0; keepGoing(i); i++) {
     if (i > 0) await sleep(PROBE_PAUSE_MS);
     const t0 = performance.now();
@@ -176,7 +180,14 @@ async function probe(p: Pipeline, email: string, keepGoing: (done: number) => bo
     const took = performance.now() - t0;
     if (status !== 200) out.other.push(status);
     else (i % 2 === 0 ? out.api : out.upload).push(took);
+    when.push({ ms: took, at: t0 - started, what: i % 2 === 0 ? 'api' : 'upload' });
   }
+  // The three slowest and when they were sent: a tail at the start is the flood's first second (its burst, its connections).
+  out.slowest = when
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 3)
+    .map((w) => `${w.what} ${Math.round(w.ms)} ms at ${(w.at / 1000).toFixed(1)} s`)
+    .join(', ');
   return out;
 }
 
@@ -191,7 +202,7 @@ async function cpuOver<T>(p: Pipeline, phase: () => Promise<T>): Promise<{ resul
 
 /** The flood from its own process at the lowest CPU priority (a client elsewhere takes none of the server's CPU). */
 async function runFlood(p: Pipeline): Promise<FloodReport> {
-  const paced = args['flood-rate'] ? ['--rate', args['flood-rate']] : [];
+  const paced = Number(args['flood-rate']) > 0 ? ['--rate', args['flood-rate']!] : [];
   const child = spawn('nice', ['-n', args['flood-nice']!, process.execPath, fileURLToPath(new URL('./load-flood.ts', import.meta.url)), '--api', p.functions.api!.url, '--upload', p.functions.upload!.url, '--count', String(FLOOD), '--concurrency', String(FLOOD_CONCURRENCY), '--size', String(bytes.length), ...paced], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -264,7 +275,7 @@ ${row(`task created → COMPLETED (queueing behind the other ${UPLOADS - 1} on o
   say(`idle: ${PROBES} requests from one user, one after another`);
   const { result: idle, cpuMs: idleCpu } = await cpuOver(pipeline, () => probe(pipeline, 'victim@example.com', (done) => done < PROBES));
   const idleLoad = loadavg()[0]!.toFixed(1);
-  say(`flood: ${FLOOD} requests from one user, ${FLOOD_CONCURRENCY} at a time${args['flood-rate'] ? `, ${args['flood-rate']} a second` : ''}, while the same user probes again (load ${idleLoad})`);
+  say(`flood: ${FLOOD} requests from one user, ${FLOOD_CONCURRENCY} at a time${Number(args['flood-rate']) > 0 ? `, ${args['flood-rate']} a second` : ''}, while the same user probes again (load ${idleLoad})`);
   let flooding = true;
   const floodDone = runFlood(pipeline).finally(() => {
     flooding = false;
@@ -286,20 +297,21 @@ ${row(`task created → COMPLETED (queueing behind the other ${UPLOADS - 1} on o
   const ratio = (a: number[], b: number[]) => (pct(a, 95) / pct(b, 95)).toFixed(2);
   const report = `### bench:load — ${new Date().toISOString().slice(0, 10)}, ${process.version}
 
-Command: \`npm run bench:load -- --uploads ${UPLOADS} --users ${USERS} --flood ${FLOOD} --flood-concurrency ${FLOOD_CONCURRENCY} --probes ${PROBES}${args['flood-rate'] ? ` --flood-rate ${args['flood-rate']}` : ''}${args['api-at-once'] ? ` --api-at-once ${args['api-at-once']}` : ''}${args['upload-at-once'] ? ` --upload-at-once ${args['upload-at-once']}` : ''}${args['flood-nice'] !== '19' ? ` --flood-nice ${args['flood-nice']}` : ''}\`.
+Command: \`npm run bench:load -- --uploads ${UPLOADS} --users ${USERS} --flood ${FLOOD} --flood-concurrency ${FLOOD_CONCURRENCY} --probes ${PROBES} --flood-rate ${args['flood-rate']}${args['api-at-once'] ? ` --api-at-once ${args['api-at-once']}` : ''}${args['upload-at-once'] ? ` --upload-at-once ${args['upload-at-once']}` : ''}${args['flood-nice'] !== '0' ? ` --flood-nice ${args['flood-nice']}` : ''}\`.
 The local suite (upload, api, dispatch and one OCR worker as functions-framework processes; Firestore and Pub/Sub
 emulators; our storage emulator) on this machine, the load generated by the same machine; rate limits at their defaults.
-The flood comes from a process of its own (\`nice -n ${args['flood-nice']}\`, bench/load-flood.ts; at 19, the lowest CPU priority, as a
-client on another machine would take none of the server's CPU); the other user's requests from this process.
+The flood comes from a process of its own (\`nice -n ${args['flood-nice']}\`, bench/load-flood.ts, node:http on keep-alive connections),
+${Number(args['flood-rate']) > 0 ? `paced at ${args['flood-rate']} requests a second` : 'as fast as it can'}: it shares this machine's cores with the servers, and its CPU is reported; the other user's requests from this process.
 Load average at the start ${startLoad}, at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}.
 
 ${uploadsReport}
 **A flood from one user**: ${FLOOD} requests (half \`GET /tasks\` on the api, half \`POST /uploads\` on upload), ${FLOOD_CONCURRENCY} at a time,
-in ${(flood.ms / 1000).toFixed(1)} s (${Math.round(FLOOD / (flood.ms / 1000))} requests/s${args['flood-rate'] ? `, paced at ${args['flood-rate']}` : ''}; the flood's client used ${flood.cpuMs} CPU-ms, ${(flood.cpuMs / flood.ms).toFixed(2)} of a core): ${count(200)} answered 200, **${count(429)} answered 429**
+in ${(flood.ms / 1000).toFixed(1)} s (${Math.round(FLOOD / (flood.ms / 1000))} requests/s${Number(args['flood-rate']) > 0 ? `, paced at ${args['flood-rate']}` : ''}; the flood's client used ${flood.cpuMs} CPU-ms, ${(flood.cpuMs / flood.ms).toFixed(2)} of a core): ${count(200)} answered 200, **${count(429)} answered 429**
 (${flood.withoutRetryAfter} without a Retry-After; answered in ${ms(pct(flood.refusedMs, 50))} ms p50, ${ms(pct(flood.refusedMs, 95))} ms p95; Retry-After ${flood.retryAfter.length ? `${Math.min(...flood.retryAfter)}–${Math.max(...flood.retryAfter)} s` : '–'}), **${floodErrors} 5xx**, ${floodUnanswered} without an answer on the flood's side (its connections timing out),
 other: ${JSON.stringify(Object.fromEntries(Object.entries(flood.statuses).filter(([s]) => !['200', '429', '0'].includes(s) && Number(s) < 500)))}.
 Meanwhile another user made the same two requests one after another, ${PROBE_PAUSE_MS} ms apart, on connections of their own (${busy.api.length + busy.upload.length} requests during the flood;
 ${idle.api.length + idle.upload.length} on the idle system before it, the peer); refused or failed: ${idle.other.length} idle, ${busy.other.length} flooded.
+Slowest of the other user's requests: idle ${idle.slowest}; under the flood ${busy.slowest} (from the phase's start).
 
 | the other user's requests, ms | idle p50 | idle p95 | under the flood p50 | under the flood p95 | p95 ratio |
 |---|---|---|---|---|---|
