@@ -258,7 +258,7 @@ function occupancy(tasks: readonly TaskTimes[], spans: readonly Span[]): Occupan
 }
 
 const describe = (o: Occupancy) =>
-  `${o.aDone} of A's in ${o.seconds.toFixed(0)} s (${((60 * o.aDone) / o.seconds).toFixed(1)}/min); slot-s: A ${o.aSlotS.toFixed(0)}, B and C ${o.othersSlotS.toFixed(0)}, idle ${(o.idleReleasedS + o.idleNoneS).toFixed(0)} (${((100 * (o.idleReleasedS + o.idleNoneS)) / (SLOTS * o.seconds)).toFixed(0)}%: ${o.idleReleasedS.toFixed(0)} with A's next released, ${o.idleNoneS.toFixed(0)} with none)`;
+  `${o.aDone} of A's in ${o.seconds.toFixed(0)} s (${((60 * o.aDone) / o.seconds).toFixed(1)}/min); slot-s: A ${o.aSlotS.toFixed(0)} (${(o.aSlotS / o.aDone).toFixed(2)} a task), B and C ${o.othersSlotS.toFixed(0)}, idle ${(o.idleReleasedS + o.idleNoneS).toFixed(0)} (${((100 * (o.idleReleasedS + o.idleNoneS)) / (SLOTS * o.seconds)).toFixed(0)}%: ${o.idleReleasedS.toFixed(0)} with A's next released, ${o.idleNoneS.toFixed(0)} with none)`;
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 const s = (ms: number) => (ms / 1000).toFixed(1);
