@@ -385,6 +385,15 @@ async function allCases(): Promise<void> {
   const ocrShare = 1 - beside.othersSlotS / (beside.aSlotS + beside.othersSlotS);
   const suiteCpuWith = Object.values(cpuWith).reduce((a, b) => a + b, 0);
   const suiteShare = 1 - Math.min(1, (busy.length * perPageCpuMs) / suiteCpuWith);
+  /**
+   * The worker's CPU that went to A's pages (the worker's CPU-ms a second × A's share of its busy slot-seconds), a
+   * second and per document of A, in each kind of turn: equal per document means B and C made none of A's pages dearer,
+   * and A's rate then follows the CPU its pages got.
+   */
+  const workerPerS = (cpu: Record<string, number>, spans: Span[]) => (cpu['ocr-worker'] ?? NaN) / span(spans);
+  const aWorker = (o: Occupancy, perS: number) => (perS * o.aSlotS) / (o.aSlotS + o.othersSlotS);
+  const [aWorkerQuiet, aWorkerWith] = [aWorker(alone, workerPerS(cpuQuiet, quiet.slice(1))), aWorker(beside, workerPerS(cpuWith, withOthers))];
+  const perDoc = (perS: number, o: Occupancy) => (perS * o.seconds) / o.aDone;
   const slotRow = (o: Occupancy) => `${o.aSlotS.toFixed(0)} / ${o.othersSlotS.toFixed(0)} / ${o.idleReleasedS.toFixed(0)} / ${o.idleNoneS.toFixed(0)}`;
   process.stdout.write(`### bench:fair — ${new Date().toISOString().slice(0, 10)}, ${process.version} (load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} at the phases' ends)
 
@@ -405,6 +414,7 @@ ${waitRow(1, 'max')}
 | B and C, max | ${s(quantile(idle, 1))} s | ${s(quantile(busy, 1))} s | ${(quantile(busy, 1) / quantile(idle, 1)).toFixed(2)}× | — |
 | A, documents/min (turns without B and C → with them) | ${rate(alone).toFixed(1)} (${alone.aDone} in ${alone.seconds.toFixed(0)} s) | ${rate(beside).toFixed(1)} (${beside.aDone} in ${beside.seconds.toFixed(0)} s) | **${throughput.toFixed(2)}** | ≥ 0.90 |
 | A's expected share with B and C: 1 − their share of the worker's busy slot-seconds / 1 − their share of the suite's CPU (${busy.length} pages × ${perPageCpuMs.toFixed(0)} CPU-ms of ${(suiteCpuWith / 1000).toFixed(0)} CPU-s) | — | ${ocrShare.toFixed(2)} / ${suiteShare.toFixed(2)} | **${(throughput / ocrShare).toFixed(2)} / ${(throughput / suiteShare).toFixed(2)}** of expected | ≥ 0.90 |
+| the worker's CPU-ms a second on A's pages (its CPU × A's share of its slot-seconds); per document of A | ${aWorkerQuiet.toFixed(0)}; ${perDoc(aWorkerQuiet, alone).toFixed(0)} | ${aWorkerWith.toFixed(0)}; ${perDoc(aWorkerWith, beside).toFixed(0)} | ${(aWorkerWith / aWorkerQuiet).toFixed(2)}; A's rate **${(throughput / (aWorkerWith / aWorkerQuiet)).toFixed(2)}** of it | — |
 | B's PNG while A floods the 10-page 14400 pt PDF (${floods} uploads), median of ${args['hostile-rounds']} | ${s(quantile(hostileIdle, 0.5))} s | ${s(quantile(hostileBusy, 0.5))} s | **${hostileRatio.toFixed(2)}×** | ≤ 2× |
 
 Slot-seconds (${SLOTS} slots) in the turns without / with B and C — A's tasks / B's and C's / idle while one of A's tasks was released and on its way / idle with none released:
