@@ -36,8 +36,6 @@ export interface PageProgress {
 export interface PageArtifact {
   number: number;
   source: PageResult['source'];
-  /** Tesseract's invisible-text page, sized to the page at its DPI. */
-  textPdf?: Uint8Array;
   image?: { format: 'jpeg' | 'png'; bytes: Uint8Array; width: number; height: number };
   /** Page size in PDF points. */
   widthPt: number;
@@ -241,18 +239,15 @@ function recognizePage(rendered: GreyImage, level: boolean, second: OcrEngine | 
 
 /** What the searchable PDF and the preview need from an OCRed page. */
 async function ocrPageArtifact(type: DocumentType, page: SourcePage, read: PageRead, context: PageReadingContext, signal: AbortSignal): Promise<PageArtifact> {
-  const { image, orientation, recognized } = read;
+  const { image, orientation } = read;
   const artifact: PageArtifact = {
     number: page.number,
     source: 'ocr',
     widthPt: (image.width / image.dpi) * 72,
     heightPt: (image.height / image.dpi) * 72,
   };
-  if (context.options.searchablePdf) {
-    if (recognized.textPdf) artifact.textPdf = recognized.textPdf;
-    // An upright PDF page is kept as it is in the searchable PDF; anything else needs its image.
-    if (type !== 'pdf' || orientation !== 0) artifact.image = await page.displayImage(orientation, signal);
-  }
+  // An upright PDF page is kept as it is in the searchable PDF (its text layer is drawn from the result's words); anything else needs its image.
+  if (context.options.searchablePdf && (type !== 'pdf' || orientation !== 0)) artifact.image = await page.displayImage(orientation, signal);
   // From the pixels in hand: rendering the page again for its preview cost a second parse and render.
   const preview = await context.deps.preview?.(image, page.number);
   if (preview) artifact.preview = preview;
