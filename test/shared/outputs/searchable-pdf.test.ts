@@ -1,10 +1,10 @@
 /**
  * The searchable PDF's invisible text is the result's own words, where the result has them: read back with poppler's
- * pdftotext (plain, and -bbox for each word's box) from PDFs built from made-up results and from real reads of
+ * tesseract's eurotext sample (accents, guillemets), turned a quarter, skewed, and read by the line cascade.
  * tesseract's eurotext sample (accents, guillemets), turned a quarter and skewed.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PDFDocument, PDFOperator, PDFOperatorNames } from 'pdf-lib';
@@ -210,5 +210,29 @@ describe.skipIf(!havePdftotext)('the searchable PDF\'s text layer, from real rea
     // Within a point or so of where they are shown (a line is ~11 pt here): the words of the straightened frame would be several points off.
     expect(misses[Math.floor(misses.length / 2)]).toBeLessThan(1.5);
     expect(misses[Math.floor(misses.length * 0.9)]).toBeLessThan(3);
+  });
+});
+
+/** Debian's tesseract-ocr-eng: tessdata_fast, as eng_fast beside the packaged best_int (.ci/run installs it). */
+const DEBIAN_FAST = '/usr/share/tesseract-ocr/5/tessdata/eng.traineddata';
+
+describe.skipIf(!havePdftotext || !existsSync(DEBIAN_FAST))('the searchable PDF of a page read by the line cascade', () => {
+  const fastDir = mkdtempSync(join(tmpdir(), 'searchable-pdf-fast-'));
+  symlinkSync(DEBIAN_FAST, join(fastDir, 'eng_fast.traineddata'));
+  const ocr = testOcr({ workers: 1, extraDirs: [fastDir] });
+  afterAll(async () => {
+    await ocr.close();
+    rmSync(fastDir, { recursive: true, force: true });
+  });
+
+  it('is read by the cascade like any page, and its text layer is the merged words', async () => {
+    const output = await ocr.process(fixture('tess_eurotext.tif'), { searchablePdf: true });
+    const { cascade } = ocr.engine.stats();
+    expect(cascade.pages).toBe(1);
+    // Some of its lines (accents, guillemets) were read again by best_int: the page's words are the merged ones.
+    expect(cascade.linesReread).toBeGreaterThan(0);
+    const page = output.result.pages[0]!;
+    const pdf = await buildSearchablePdf(fixture('tess_eurotext.tif'), output.result, output.artifacts);
+    expect(collapse(pdftotext(pdf))).toBe(collapse(page.words.map((w) => w.text).join(' ')));
   });
 });
