@@ -1,7 +1,7 @@
 /**
  * The searchable PDF's invisible text is the result's own words, where the result has them: read back with poppler's
+ * pdftotext (plain, and -bbox for each word's box) from PDFs built from made-up results and from real reads of
  * tesseract's eurotext sample (accents, guillemets), turned a quarter, skewed, and read by the line cascade.
- * tesseract's eurotext sample (accents, guillemets), turned a quarter and skewed.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
