@@ -137,7 +137,7 @@ const score = (truth: string, read: Read): Score => ({
 // the first page that needs OSD, it cost that page's "ours" read 0.6 CPU-s where "today", read second, found it started).
 await tesseract.warmUp(['eng']);
 await tesseract.detectOrientation({ width: 64, height: 64, data: Uint8Array.from({ length: 64 * 64 }, (_, i) => (i % 64 < 32 ? 0 : 255)), dpi: 300 });
-await paddle.recognize({ width: 64, height: 64, data: new Uint8Array(64 * 64).fill(255), dpi: 300 }, { languages: ['eng'], textPdf: false });
+await paddle.recognize({ width: 64, height: 64, data: new Uint8Array(64 * 64).fill(255), dpi: 300 }, { languages: ['eng'] });
 // And the pipeline itself, once each way on the first page, unmeasured: the process's first document paid ~0.5–0.9 CPU-s
 // more than the same page read again (tess_eurotext, the samples' first page: 1.86 and 1.29 CPU-s, then 0.6–0.7 each way),
 // and "ours", read first, paid more of it, which the samples' ratio counted as ours.

@@ -97,7 +97,7 @@ for (const page of pages) {
   let jsText = '';
   for (let i = 0; i < REPEAT; i++) {
     const t = performance.now();
-    jsText = (await engine.recognize(page.image, { languages: ['eng'], textPdf: false })).text;
+    jsText = (await engine.recognize(page.image, { languages: ['eng'] })).text;
     jsTimes.push(performance.now() - t);
   }
   const jsMs = median(jsTimes);

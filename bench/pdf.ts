@@ -9,13 +9,14 @@
  *   npm run bench:pdf -- --runs 5 --variant 'best_int=--model-dir node_modules/@tesseract.js-data/eng/4.0.0_best_int'
  *
  * A --variant LABEL=ARGS adds a `docvault ocr` run with those extra arguments (and env KEY=VALUE words before
- * them; cli=PATH runs another checkout's CLI, e.g. one made by `git archive`), measured in the same rounds: how each
- * lever is compared.
+ * them; cli=PATH runs another checkout's CLI, e.g. one made by `git archive`; the word `searchable` makes it write the
+ * searchable PDF too, as the OCR worker always does), measured in the same rounds: how each lever is compared. Each
+ * searchable PDF's text layer (OCRmyPDF's too) is read back with pdftotext and scored against the ground truth.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { characterErrorRate } from '../shared/core/text-metrics.ts';
 import { buildBenchDocument } from './pdf-document.ts';
@@ -40,16 +41,25 @@ interface Case {
   env?: Record<string, string>;
   /** Where the text ends up: the process's stdout, or a file it writes. */
   textFile?: string;
+  /** The searchable PDF it writes, if any. */
+  pdfFile?: string;
 }
 
-/** Extra words: KEY=VALUE (upper case) set the environment, cli=PATH runs another checkout's CLI, the rest are arguments. */
+/**
+ * Extra words: KEY=VALUE (upper case) set the environment, cli=PATH runs another checkout's CLI, `searchable` writes the
+ * searchable PDF too (into a folder of the case's own), the rest are arguments.
+ */
 function docvaultCase(name: string, extra: string): Case {
   const words = extra.split(/\s+/).filter(Boolean);
   const isEnv = (w: string) => /^[A-Z_]+=/.test(w);
   const isCli = (w: string) => w.startsWith('cli=');
   const env = Object.fromEntries(words.filter(isEnv).map((w) => w.split(/=(.*)/s).slice(0, 2) as [string, string]));
   const cli = words.find(isCli)?.slice(4) ?? CLI;
-  return { name, command: [NODE, resolve(cli), 'ocr', doc.pdf, '-f', 'txt', ...words.filter((w) => !isEnv(w) && !isCli(w))], env };
+  const args = words.filter((w) => !isEnv(w) && !isCli(w) && w !== 'searchable');
+  if (!words.includes('searchable')) return { name, command: [NODE, resolve(cli), 'ocr', doc.pdf, '-f', 'txt', ...args], env };
+  const out = join(work, `case-${name.replace(/[^a-z0-9]+/gi, '-')}`);
+  const stem = basename(doc.pdf).replace(/\.pdf$/, '');
+  return { name, command: [NODE, resolve(cli), 'ocr', doc.pdf, '-f', 'txt,pdf', '-o', out, ...args], env, textFile: join(out, `${stem}.txt`), pdfFile: join(out, `${stem}.searchable.pdf`) };
 }
 
 const sidecar = join(work, 'ocrmypdf.txt');
@@ -58,6 +68,7 @@ const cases: Case[] = [
     name: 'ocrmypdf --jobs 2',
     command: ['ocrmypdf', '--jobs', '2', '-O0', '--output-type', 'pdf', '--sidecar', sidecar, '--force-ocr', '-l', 'eng', doc.pdf, join(work, 'ocrmypdf.pdf')],
     textFile: sidecar,
+    pdfFile: join(work, 'ocrmypdf.pdf'),
   },
   docvaultCase('docvault ocr', ''),
   ...args.variant.map((v) => {
@@ -73,6 +84,8 @@ interface Measure {
   text: string;
   /** Pages the run gave up on (docvault's "(N failed)"): a page over its time budget on a loaded machine. */
   failedPages: number;
+  /** The searchable PDF's text layer as pdftotext reads it, for a case that writes one. */
+  layerText?: string;
 }
 
 // Python's getrusage(RUSAGE_CHILDREN) after the wait: CPU of every process of the tree, and the largest one's peak
@@ -94,7 +107,13 @@ function measure(c: Case): Measure {
   const r = JSON.parse(run.stdout) as { status: number; wall: number; cpu: number; maxrss_kb: number; stdout: string };
   if (r.status !== 0) throw new Error(`${c.name} exited ${r.status}: ${run.stderr.slice(-2000)}`);
   const failedPages = Number(/\((\d+) failed\)/.exec(run.stderr)?.[1] ?? 0);
-  return { wallS: r.wall, cpuS: r.cpu, peakMb: r.maxrss_kb / 1024, text: c.textFile ? readFileSync(c.textFile, 'utf8') : r.stdout, failedPages };
+  const layerText = c.pdfFile && existsSync(c.pdfFile) ? spawnSync('pdftotext', [c.pdfFile, '-'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).stdout : undefined;
+  return { wallS: r.wall, cpuS: r.cpu, peakMb: r.maxrss_kb / 1024, text: c.textFile ? readFileSync(c.textFile, 'utf8') : r.stdout, failedPages, ...(layerText !== undefined ? { layerText } : {}) };
+}
+
+/** pdftotext lays a page out with blank rows between lines far apart: CER over single-spaced lines, as the truth is. */
+function layerCer(text: string): number {
+  return characterErrorRate(doc.truth, text.replace(/\f/g, '').replace(/\n\s*\n/g, '\n'));
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -105,7 +124,8 @@ for (let round = 0; round < RUNS; round++) {
     const m = measure(c);
     results.get(c.name)!.push(m);
     const cer = (characterErrorRate(doc.truth, m.text.replace(/\f/g, '')) * 100).toFixed(2);
-    process.stderr.write(`round ${round + 1}/${RUNS} ${c.name}: ${m.wallS.toFixed(1)} s wall, ${m.cpuS.toFixed(1)} CPU-s, ${Math.round(m.peakMb)} MB, CER ${cer}%${m.failedPages ? `, ${m.failedPages} pages FAILED` : ''}\n`);
+    const layer = m.layerText === undefined ? '' : `, text layer CER ${(layerCer(m.layerText) * 100).toFixed(2)}%`;
+    process.stderr.write(`round ${round + 1}/${RUNS} ${c.name}: ${m.wallS.toFixed(1)} s wall, ${m.cpuS.toFixed(1)} CPU-s, ${Math.round(m.peakMb)} MB, CER ${cer}%${layer}${m.failedPages ? `, ${m.failedPages} pages FAILED` : ''}\n`);
   }
 }
 
@@ -117,6 +137,7 @@ interface Row {
   cer: number;
   pagesPerCoreHour: number;
   failedPages: number;
+  layerCer?: number;
 }
 const rows: Row[] = cases.map((c) => {
   const ms = results.get(c.name)!;
@@ -129,12 +150,13 @@ const rows: Row[] = cases.map((c) => {
     cer: characterErrorRate(doc.truth, ms.at(-1)!.text.replace(/\f/g, '')),
     pagesPerCoreHour: (doc.pages * 3600) / cpuS,
     failedPages: Math.max(...ms.map((m) => m.failedPages)),
+    ...(ms.at(-1)!.layerText !== undefined ? { layerCer: layerCer(ms.at(-1)!.layerText!) } : {}),
   };
 });
 const peer = rows[0]!;
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 const line = (r: Row) =>
-  `| ${r.name} | ${r.wallS.toFixed(1)} s | ${ratio(r.wallS, peer.wallS)} | ${r.cpuS.toFixed(1)} s | ${ratio(r.cpuS, peer.cpuS)} | ${Math.round(r.peakMb)} MB | ${(r.cer * 100).toFixed(2)}% | ${Math.round(r.pagesPerCoreHour)} | ${r.failedPages} |`;
+  `| ${r.name} | ${r.wallS.toFixed(1)} s | ${ratio(r.wallS, peer.wallS)} | ${r.cpuS.toFixed(1)} s | ${ratio(r.cpuS, peer.cpuS)} | ${Math.round(r.peakMb)} MB | ${(r.cer * 100).toFixed(2)}% | ${r.layerCer === undefined ? '—' : `${(r.layerCer * 100).toFixed(2)}%`} | ${Math.round(r.pagesPerCoreHour)} | ${r.failedPages} |`;
 const ocrmypdfVersion = spawnSync('ocrmypdf', ['--version'], { encoding: 'utf8' }).stdout.trim();
 process.stdout.write(`### bench:pdf — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, ocrmypdf ${ocrmypdfVersion}
 
@@ -143,7 +165,7 @@ whole processes, one warm-up each, then ${RUNS} rounds taking turns; medians. CP
 process's RSS; pages/core-hour = pages × 3600 / CPU-s. A run with failed pages (over the 120 s page budget on a
 loaded machine) read less: its CPU and CER do not compare.
 
-| | wall | ×ocrmypdf | CPU | ×ocrmypdf | peak RSS | CER | pages/core-hour | failed pages (worst run) |
-|---|---|---|---|---|---|---|---|---|
+| | wall | ×ocrmypdf | CPU | ×ocrmypdf | peak RSS | CER | text layer CER (pdftotext) | pages/core-hour | failed pages (worst run) |
+|---|---|---|---|---|---|---|---|---|---|
 ${rows.map(line).join('\n')}
 `);

@@ -112,7 +112,7 @@ function keepsTurn(turned: RecognizedPage, asIs: RecognizedPage): boolean {
 }
 
 export function recognizeOptionsOf(options: OcrOptions, signal: AbortSignal, level = false): RecognizeOptions {
-  return { languages: options.languages, textPdf: options.searchablePdf, signal, ...(level ? { level } : {}) };
+  return { languages: options.languages, signal, ...(level ? { level } : {}) };
 }
 
 /** Confidence alone favours a read of two lucky words; weigh it by how much text was found. */

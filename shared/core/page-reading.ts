@@ -36,8 +36,6 @@ export interface PageProgress {
 export interface PageArtifact {
   number: number;
   source: PageResult['source'];
-  /** Tesseract's invisible-text page, sized to the page at its DPI. */
-  textPdf?: Uint8Array;
   image?: { format: 'jpeg' | 'png'; bytes: Uint8Array; width: number; height: number };
   /** Page size in PDF points. */
   widthPt: number;
@@ -174,7 +172,7 @@ async function readPage(type: DocumentType, page: SourcePage, context: PageReadi
   const read = await recognizePage(rendered, level, secondEngineFor(rendered, context.deps), context, signal);
   if (inverted) read.strategy.inverted = true;
   const { image, orientation, recognized, strategy, ocrMs } = read;
-  const artifact = await ocrPageArtifact(type, page, read, context, signal);
+  const artifact = await ocrPageArtifact(type, page, positive, read, context, signal);
   return {
     result: {
       number: page.number,
@@ -239,20 +237,21 @@ function recognizePage(rendered: GreyImage, level: boolean, second: OcrEngine | 
   });
 }
 
-/** What the searchable PDF and the preview need from an OCRed page. */
-async function ocrPageArtifact(type: DocumentType, page: SourcePage, read: PageRead, context: PageReadingContext, signal: AbortSignal): Promise<PageArtifact> {
-  const { image, orientation, recognized } = read;
+/**
+ * What the searchable PDF and the preview need from an OCRed page. The PDF page is the page as rendered (`rendered`),
+ * turned upright: not the larger canvas a skewed page was straightened onto (the text layer turns the words back).
+ */
+async function ocrPageArtifact(type: DocumentType, page: SourcePage, rendered: GreyImage, read: PageRead, context: PageReadingContext, signal: AbortSignal): Promise<PageArtifact> {
+  const { image, orientation } = read;
+  const sideways = orientation === 90 || orientation === 270;
   const artifact: PageArtifact = {
     number: page.number,
     source: 'ocr',
-    widthPt: (image.width / image.dpi) * 72,
-    heightPt: (image.height / image.dpi) * 72,
+    widthPt: ((sideways ? rendered.height : rendered.width) / image.dpi) * 72,
+    heightPt: ((sideways ? rendered.width : rendered.height) / image.dpi) * 72,
   };
-  if (context.options.searchablePdf) {
-    if (recognized.textPdf) artifact.textPdf = recognized.textPdf;
-    // An upright PDF page is kept as it is in the searchable PDF; anything else needs its image.
-    if (type !== 'pdf' || orientation !== 0) artifact.image = await page.displayImage(orientation, signal);
-  }
+  // An upright PDF page is kept as it is in the searchable PDF (its text layer is drawn from the result's words); anything else needs its image.
+  if (context.options.searchablePdf && (type !== 'pdf' || orientation !== 0)) artifact.image = await page.displayImage(orientation, signal);
   // From the pixels in hand: rendering the page again for its preview cost a second parse and render.
   const preview = await context.deps.preview?.(image, page.number);
   if (preview) artifact.preview = preview;

@@ -96,11 +96,10 @@ function plainlyUpright(read: RecognizedPage): boolean {
  * A till slip goes to the second engine whatever tesseract reads (isCleanRead), so tesseract's full
  * read of one was spent only on its orientation: a slip is read by the second engine first, and that
  * read settles it when it is plainly upright text. Otherwise (upside down, or a poor read) the read is
- * handed on (`earlier`) and the page takes the usual way. Not for a searchable PDF, whose invisible
- * text is tesseract's.
+ * handed on (`earlier`) and the page takes the usual way.
  */
 export async function readTillSlipAlone(image: GreyImage, options: RecognizeOptions, second: OcrEngine | undefined): Promise<{ read?: EngineRead; earlier?: SecondRead }> {
-  if (!secondEngineReads(second, options) || options.textPdf || !isTillSlip(image)) return {};
+  if (!secondEngineReads(second, options) || !isTillSlip(image)) return {};
   const recognized = await second.recognize(image, options);
   if (!plainlyUpright(recognized)) return { earlier: { recognized, orientation: 0, skewDegrees: 0 } };
   return { read: { recognized, strategy: strategyOf(second, recognized, `till slip, read by ${second.name} alone`) } };
@@ -148,8 +147,6 @@ function hasFarFewerWords(second: RecognizedPage, first: RecognizedPage): boolea
 }
 
 function keptSecondRead(first: RecognizedPage, recognized: RecognizedPage, firstStrategy: PageStrategy, second: OcrEngine): EngineRead {
-  // The searchable PDF's invisible text stays tesseract's: it is laid out to the page already.
-  if (first.textPdf) recognized.textPdf = first.textPdf;
   const why = isTillSlip(first) ? 'till slip' : `unsure ${firstStrategy.engine} read (confidence ${Math.round(first.confidence)})`;
   return { recognized, strategy: strategyOf(second, recognized, why) };
 }

@@ -76,15 +76,12 @@ export interface RecognizedPage {
   /** Size of the image the words' boxes refer to (a deskewed page is a little larger). */
   width: number;
   height: number;
-  /** Tesseract's text-only PDF page (invisible text over nothing), when asked for. */
-  textPdf?: Uint8Array;
   /** How the engine read it, for the page result (page segmentation mode, scale applied). */
   strategy?: { psm?: number; scale?: number };
 }
 
 export interface RecognizeOptions {
   languages: readonly string[];
-  textPdf: boolean;
   /** Stops the page's OCR at once (the worker doing it is replaced): the page's budget (core/budget.ts) and a cancel. */
   signal?: AbortSignal | undefined;
   /** Skew measured by an earlier read of the page; an engine that cannot measure skew turns the page by it. */

@@ -33,7 +33,7 @@ export interface TesseractEngineOptions {
   /**
    * The line cascade (tesseract-cascade.ts): where every language of a page has a fast model (`{lang}_fast`) in the store,
    * the page is read with those and its unsure lines (a word under `unsureBelow`) again with the languages' own models.
-   * A page with no fast model, or for a searchable PDF (tesseract's invisible text is one read's), is read as before.
+   * A page with no fast model is read as before.
    * `false` turns it off.
    */
   cascade?: { unsureBelow?: number } | false;
@@ -121,7 +121,7 @@ export class TesseractEngine implements OcrEngine {
     options.signal?.throwIfAborted();
     // A flat page has no text: tesseract would spend seconds on a large one to say so.
     if (isFlat(image)) return { text: '', confidence: 0, words: [], skewDegrees: 0, width: image.width, height: image.height };
-    const cascade = !options.textPdf && (await this.hasFastModels(options.languages));
+    const cascade = await this.hasFastModels(options.languages);
     const pageLanguages = cascade ? options.languages.map(fastModelName).join('+') : languages;
     const slot = await this.acquire(pageLanguages);
     try {
@@ -129,7 +129,7 @@ export class TesseractEngine implements OcrEngine {
       const job = (async () => {
         // The pipeline's own measure (page-skew.ts) found the lines level: a second skew pass would find nothing.
         const upright = await deskew(image, options.level ? 0 : await measureSkew(worker, image));
-        const { page, tsv } = await this.readPage(worker, upright, options.textPdf);
+        const { page, tsv } = await this.readPage(worker, upright);
         return cascade ? this.rereadUnsureLines(worker, languages, pageLanguages, upright, page, tsv) : page;
       })();
       // An abort (the page's budget, the document's, a cancel) ends the worker mid-page: tesseract cannot be interrupted otherwise.
@@ -281,13 +281,13 @@ export class TesseractEngine implements OcrEngine {
   }
 
   /** One read of the whole page, as tesseract's CLI reads it (psm 3 unless set), with the words from its TSV. */
-  private async readPage(worker: Worker, upright: { image: GreyImage; radians: number }, textPdf: boolean): Promise<{ page: RecognizedPage; tsv: string }> {
+  private async readPage(worker: Worker, upright: { image: GreyImage; radians: number }): Promise<{ page: RecognizedPage; tsv: string }> {
     const { data } = await worker.recognize(
       engineInput(upright.image),
       // Parameters passed through to tesseract for this page only.
-      { pdfTextOnly: true, ...({ tessedit_pageseg_mode: this.pageSegMode, user_defined_dpi: String(Math.round(upright.image.dpi)), debug_file: '/dev/null' } as object) },
+      { tessedit_pageseg_mode: this.pageSegMode, user_defined_dpi: String(Math.round(upright.image.dpi)), debug_file: '/dev/null' } as object,
       // Words from the TSV: 2–7% quicker than tesseract.js's JSON of blocks down to symbols.
-      { text: true, tsv: true, pdf: textPdf },
+      { text: true, tsv: true },
     );
     return { page: toRecognizedPage(data, upright, this.pageSegMode), tsv: data.tsv ?? '' };
   }
@@ -344,7 +344,7 @@ export class TesseractEngine implements OcrEngine {
       if (unsure.length > lines.size * MAX_UNSURE_LINE_SHARE) {
         // An unsure page (a form, a receipt): read whole by the own models, as without the cascade.
         this.cascadeCounts.pagesReread += 1;
-        return (await this.readPage(worker, upright, false)).page;
+        return (await this.readPage(worker, upright)).page;
       }
       this.cascadeCounts.linesReread += unsure.length;
       const reread = new Map<number, RecognizedWord[]>();

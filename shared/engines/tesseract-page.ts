@@ -89,7 +89,6 @@ export function toRecognizedPage(data: Tesseract.Page, upright: { image: GreyIma
     height: upright.image.height,
     strategy: { psm: Number(psm), scale: 1 },
   };
-  if (data.pdf) page.textPdf = Uint8Array.from(data.pdf);
   return page;
 }
 

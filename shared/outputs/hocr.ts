@@ -36,8 +36,9 @@ function pageHocr(page: PageResult): string {
   return ` <div class="ocr_page" id="page_${id}" title='${title}' data-source="${page.source}" data-status="${page.status}">\n${lines}\n </div>`;
 }
 
-function groupLines(words: Word[]): Word[][] {
-  const lines = new Map<number, Word[]>();
+/** The page's words grouped by line, lines by their number (reading order), words as the page holds them. */
+export function groupLines<W extends Pick<Word, 'line'>>(words: readonly W[]): W[][] {
+  const lines = new Map<number, W[]>();
   for (const w of words) {
     const line = lines.get(w.line);
     if (line) line.push(w);

@@ -1,17 +1,20 @@
 /**
- * A searchable PDF: each page's image with tesseract's invisible text laid over it (the sandwich
- * OCRmyPDF makes). Pages of an input PDF are kept as they were when they can be: a text-layer page
- * is copied untouched, an OCRed page gets the invisible text on top of its original content.
+ * A searchable PDF: each page's image with the result's words laid over it as invisible text (the sandwich
+ * OCRmyPDF makes; text-layer.ts). Pages of an input PDF are kept as they were when they can be: a
+ * text-layer page is copied untouched, an OCRed page gets the invisible text on top of its original content.
  */
-import { PDFDocument, type PDFPage } from 'pdf-lib';
+import { PDFDocument, popGraphicsState, pushGraphicsState, type PDFPage, type PDFRef } from 'pdf-lib';
 import type { PageArtifact } from '../core/pipeline.ts';
-import type { OcrResult } from '../core/result.ts';
+import type { OcrResult, PageResult } from '../core/result.ts';
+import { embedGlyphlessFont } from './glyphless-font.ts';
+import { textLayerOperators } from './text-layer.ts';
 
 export async function buildSearchablePdf(original: Uint8Array, result: OcrResult, artifacts: readonly PageArtifact[]): Promise<Uint8Array> {
   const out = await PDFDocument.create();
   out.setProducer('DocVault OCR');
   out.setCreator(`${result.engine.name} ${result.engine.version}`);
   const source = result.type === 'pdf' ? await loadUnencrypted(original) : undefined;
+  let font: PDFRef | undefined;
 
   for (const artifact of artifacts) {
     // By number: a shard's result holds only its own pages.
@@ -29,13 +32,27 @@ export async function buildSearchablePdf(original: Uint8Array, result: OcrResult
       // A page that failed: keep its place so page numbers still match.
       target = out.addPage([artifact.widthPt, artifact.heightPt]);
     }
-    if (page.source === 'ocr' && artifact.textPdf) {
-      const [text] = await out.embedPdf(artifact.textPdf, [0]);
-      const { width, height } = target.getSize();
-      target.drawPage(text!, { x: 0, y: 0, width, height });
+    if (page.source === 'ocr' && page.words.length > 0) {
+      font ??= embedGlyphlessFont(out);
+      drawTextLayer(target, page, font, keepOriginal === true);
     }
   }
   return out.save();
+}
+
+/**
+ * The page's words as invisible text over what the page shows: over the whole of a page made from the image, over
+ * the visible area (crop box) of a kept original page, whose own content is first closed off in q/Q so a transform
+ * it leaves behind cannot move the words.
+ */
+function drawTextLayer(target: PDFPage, page: PageResult, font: PDFRef, original: boolean): void {
+  const box = original ? target.getCropBox() : { x: 0, y: 0, ...target.getSize() };
+  if (original) {
+    const { context } = target.doc;
+    target.node.normalize();
+    target.node.wrapContentStreams(context.register(context.contentStream([pushGraphicsState()])), context.register(context.contentStream([popGraphicsState()])));
+  }
+  target.pushOperators(...textLayerOperators(page, box, target.node.newFontDictionary('GlyphLessFont', font)));
 }
 
 async function loadUnencrypted(bytes: Uint8Array): Promise<PDFDocument | undefined> {

@@ -20,7 +20,7 @@ function countingEngine(): OcrEngine & { calls: number; options?: RecognizeOptio
   return e;
 }
 
-const OPTIONS = { languages: ['eng'], textPdf: false };
+const OPTIONS = { languages: ['eng'] };
 
 describe('readWithSecondOpinion', () => {
   it('asks it about a page with ink on which the first engine read nothing', async () => {

@@ -17,7 +17,7 @@ import { fixture, groundTruth } from '../../support/fixtures.ts';
 
 const engine = new PaddleOcrEngine();
 afterAll(() => engine.close());
-const OPTIONS = { languages: ['eng'], textPdf: false };
+const OPTIONS = { languages: ['eng'] };
 
 async function grey(bytes: Uint8Array): Promise<GreyImage> {
   const { data, info } = await sharp(bytes).flatten({ background: '#ffffff' }).greyscale().raw().toBuffer({ resolveWithObject: true });

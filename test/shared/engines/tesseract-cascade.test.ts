@@ -18,7 +18,7 @@ import { firstPage } from './first-page.ts';
 const DEBIAN_FAST = '/usr/share/tesseract-ocr/5/tessdata/eng.traineddata';
 const haveFast = existsSync(DEBIAN_FAST);
 
-const options = { languages: ['eng'], textPdf: false, level: true };
+const options = { languages: ['eng'], level: true };
 
 const word = (text: string, line: number, x0: number, confidence = 95): RecognizedWord => ({ text, confidence, line, bbox: { x0, y0: line * 40, x1: x0 + 30, y1: line * 40 + 20 } });
 
@@ -110,14 +110,6 @@ describe.skipIf(!haveFast)('the cascade in the engine (Debian tessdata_fast as e
     } finally {
       await best.close();
     }
-  });
-
-  it('a page for a searchable PDF is read by best_int alone, as before (its invisible text is one read)', async () => {
-    const cascade = engine();
-    const page = await cascade.recognize(image, { ...options, textPdf: true });
-    expect(page.textPdf?.length).toBeGreaterThan(0);
-    expect(cascade.stats().cascade.pages).toBe(0);
-    expect(cascade.stats().loadedLanguages).toEqual(['eng']);
   });
 });
 

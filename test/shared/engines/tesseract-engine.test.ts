@@ -6,7 +6,7 @@ import Tesseract from 'tesseract.js';
 import { fixture } from '../../support/fixtures.ts';
 import { firstPage } from './first-page.ts';
 
-const options = { languages: ['eng'], timeoutMs: 120_000, textPdf: false, level: true };
+const options = { languages: ['eng'], timeoutMs: 120_000, level: true };
 
 describe('TesseractEngine.warmUp', () => {
   it('a page that arrives while the worker is starting is read by that worker, not by a second one', async () => {
