@@ -49,7 +49,7 @@ export interface ChaosOptions {
   careEveryMs: number;
   /** Queue care publishes again a QUEUED task admitted this long ago that no worker took (there: REPUBLISH_QUEUED_MINUTES). */
   republishAfterMs: number;
-  /** Queue care admits a user's held tasks held this long (there: release-queued.ts HELD_GRACE_MS). */
+  /** Queue care admits a user's held tasks held this long, and publishes admitted ones never published this long after (there: release-queued.ts HELD_GRACE_MS, UNSENT_GRACE_MS). */
   heldGraceMs: number;
   /** How the duplicating push retries a push the worker did not take (down, or its lease busy): there, the subscription's retry policy. */
   pushRetry: PushRetry;
@@ -143,7 +143,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const trace = { kills: [] as number[], care: [] as Array<{ at: number; admitted: string[]; republished: string[] }> };
   const queueCare = async () => {
     const recovered = await recoverStale(care);
-    const released = await releaseQueued(care, { heldGraceMs: options.heldGraceMs });
+    const released = await releaseQueued(care, { heldGraceMs: options.heldGraceMs, unsentGraceMs: options.heldGraceMs });
     if (released.admitted.length || released.republished.length) trace.care.push({ at: Date.now(), ...released });
     return recovered;
   };
