@@ -48,6 +48,8 @@ locals {
     # release-queued: users with held tasks, oldest first; admitted tasks never taken up
     status_admitted_created = [["status", "ASCENDING"], ["admittedAt", "ASCENDING"], ["createdAt", "ASCENDING"]]
     status_admitted         = [["status", "ASCENDING"], ["admittedAt", "ASCENDING"]]
+    # release-queued: admitted tasks never published (their admitter died before the publish)
+    status_dispatched_admitted = [["status", "ASCENDING"], ["dispatchedAt", "ASCENDING"], ["admittedAt", "ASCENDING"]]
     # admission (work-conserving cap): does another user have a held task?
     status_admitted_user = [["status", "ASCENDING"], ["admittedAt", "ASCENDING"], ["userHash", "ASCENDING"]]
     # operators' lane counts: QUEUED by source, held or admitted

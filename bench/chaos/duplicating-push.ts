@@ -12,10 +12,33 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** One push through the proxy, original or copy: when it came, how many tries it took and how it ended. */
+export interface PushRecord {
+  taskId: string;
+  copy: boolean;
+  at: number;
+  endAt?: number;
+  tries: number;
+  /** The worker's last answer's status; 0 when it never answered (down for the whole retry window). */
+  status?: number;
+}
+
 export interface DuplicatingPush {
   url: string;
   stats: { pushes: number; copies: number; unreachable: number; redelivered: number; released: number };
+  /** Every push and copy, for a run's timeline of a task's deliveries. */
+  records: PushRecord[];
   close(): Promise<void>;
+}
+
+/** The task id a push carries (its message's attributes), '?' when it cannot be read. */
+function taskIdOf(payload: Buffer): string {
+  try {
+    const push = JSON.parse(payload.toString('utf8')) as { message?: { attributes?: { taskId?: string } } };
+    return push.message?.attributes?.taskId ?? '?';
+  } catch {
+    return '?';
+  }
 }
 
 async function body(req: IncomingMessage): Promise<Buffer> {
@@ -50,17 +73,25 @@ export async function startDuplicatingPush(
   copyDelayMs: () => number = () => Math.random() * 1500,
 ): Promise<DuplicatingPush> {
   const stats = { pushes: 0, copies: 0, unreachable: 0, redelivered: 0, released: 0 };
-  const forward = async (path: string, headers: Record<string, string>, payload: Buffer, onRetry: () => void = () => undefined): Promise<{ status: number; type: string; body: Buffer }> => {
+  const records: PushRecord[] = [];
+  const forward = async (path: string, headers: Record<string, string>, payload: Buffer, copy: boolean, onRetry: () => void = () => undefined): Promise<{ status: number; type: string; body: Buffer }> => {
     const giveUp = Date.now() + retry.giveUpAfterMs;
+    const record: PushRecord = { taskId: taskIdOf(payload), copy, at: Date.now(), tries: 0 };
+    records.push(record);
     for (let attempt = 0; ; attempt++) {
+      record.tries++;
       try {
         const res = await fetch(target() + path, { method: 'POST', headers, body: payload, signal: AbortSignal.timeout(600_000) });
         const answer = { status: res.status, type: res.headers.get('content-type') ?? 'text/plain', body: Buffer.from(await res.arrayBuffer()) };
+        record.status = res.status;
+        record.endAt = Date.now();
         if (res.status < 500 || Date.now() > giveUp) return answer;
         stats.redelivered++;
         onRetry();
       } catch (err) {
         stats.unreachable++;
+        record.status = 0;
+        record.endAt = Date.now();
         if (Date.now() > giveUp) throw err;
       }
       // Doubling, as a subscription's retry policy backs off: a copy that finds the original's lease held asks
@@ -75,7 +106,7 @@ export async function startDuplicatingPush(
       stats.pushes++;
       const copy = new Promise((r) => setTimeout(r, copyDelayMs())).then(() => {
         stats.copies++;
-        return forward(req.url ?? '/', headers, payload).catch(() => undefined);
+        return forward(req.url ?? '/', headers, payload, true).catch(() => undefined);
       });
       copy.catch(() => undefined);
       let answered = false;
@@ -86,7 +117,7 @@ export async function startDuplicatingPush(
         res.writeHead(204).end();
       };
       try {
-        const answer = await forward(req.url ?? '/', headers, payload, release);
+        const answer = await forward(req.url ?? '/', headers, payload, false, release);
         if (!answered) res.writeHead(answer.status, { 'content-type': answer.type }).end(answer.body);
       } catch {
         // the worker stayed down: Pub/Sub delivers again after its back-off
@@ -101,6 +132,7 @@ export async function startDuplicatingPush(
   return {
     url: `http://127.0.0.1:${port}`,
     stats,
+    records,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -49,12 +49,14 @@ export interface ChaosOptions {
   careEveryMs: number;
   /** Queue care publishes again a QUEUED task admitted this long ago that no worker took (there: REPUBLISH_QUEUED_MINUTES). */
   republishAfterMs: number;
-  /** Queue care admits a user's held tasks held this long (there: release-queued.ts HELD_GRACE_MS). */
+  /** Queue care admits a user's held tasks held this long, and publishes admitted ones never published this long after (there: release-queued.ts HELD_GRACE_MS, UNSENT_GRACE_MS). */
   heldGraceMs: number;
   /** How the duplicating push retries a push the worker did not take (down, or its lease busy): there, the subscription's retry policy. */
   pushRetry: PushRetry;
   /** Progress lines; quiet when absent. */
   say?: (line: string) => void;
+  /** A JSON file for the run's timeline: kills, queue care's republishes, every push and each task's stamps. */
+  traceFile?: string;
 }
 
 export const DEFAULT_OPTIONS: ChaosOptions = {
@@ -138,9 +140,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const fairness = { ...loadConfig(suite.env).fairness, republishAfterMs: options.republishAfterMs };
   const care = { tasks, queue, admission: new AdmissionStore(firestore), fairness, retentionMs: 7 * 86_400_000, notify: { log } };
   // As the scheduler's recover-stale run does: expired leases, then held-back and lost QUEUED tasks.
+  const trace = { kills: [] as number[], care: [] as Array<{ at: number; admitted: string[]; republished: string[] }> };
   const queueCare = async () => {
     const recovered = await recoverStale(care);
-    await releaseQueued(care, { heldGraceMs: options.heldGraceMs });
+    const released = await releaseQueued(care, { heldGraceMs: options.heldGraceMs, unsentGraceMs: options.heldGraceMs });
+    if (released.admitted.length || released.republished.length) trace.care.push({ at: Date.now(), ...released });
     return recovered;
   };
   const work = mkdtempSync(join(tmpdir(), 'docvault-chaos-'));
@@ -227,6 +231,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         faults.workerKills++;
         pipeline.functions['ocr-worker']!.kill();
         const killedAt = Date.now();
+        trace.kills.push(killedAt);
         await sleep(300);
         await pipeline.restart('ocr-worker');
         workerRestartMs += Date.now() - killedAt;
@@ -268,6 +273,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     faults.pushesReleased = push.stats.released;
     faults.freedAtRestart = freedAtRestart(join(pipeline.logDir, 'ocr-worker.log'));
 
+    if (options.traceFile) await writeTrace(options.traceFile, firestore, { ...trace, logDir: pipeline.logDir, submittedAt, pushes: push.records });
     const report = await audit({ pipeline, tasks, storage, accepted, refused, hashes, emails, deadLetters: deadLetters.seen, events: events.seen, maxAttempts: options.maxAttempts });
     await Promise.all([deadLetters.close(), events.close()]);
     const { say: _say, ...opts } = options;
@@ -295,6 +301,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.allSettled([pubsub.close(), firestore.terminate(), push.close()]);
     await pipeline.stop();
   }
+}
+
+/** The run's timeline as JSON: what happened when, for a look at where a stall came from. */
+async function writeTrace(file: string, firestore: ReturnType<typeof createFirestore>, trace: object): Promise<void> {
+  const snap = await firestore.collection(COLLECTIONS.tasks).get();
+  const ms = (v: unknown) => (v && typeof v === 'object' && 'toMillis' in v ? (v as { toMillis(): number }).toMillis() : null);
+  const stamps = snap.docs.map((d) => {
+    const t = d.data();
+    return { taskId: d.id, userHash: t.userHash, status: t.status, attempts: t.attempts, source: t.source, createdAt: ms(t.createdAt), admittedAt: ms(t.admittedAt), dispatchedAt: ms(t.dispatchedAt), startedAt: ms(t.startedAt), completedAt: ms(t.completedAt) };
+  });
+  writeFileSync(file, JSON.stringify({ ...trace, tasks: stamps }));
 }
 
 /** Tasks the restarted workers took back from their killed predecessors at start (their log's release lines). */

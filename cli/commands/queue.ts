@@ -44,7 +44,7 @@ export function registerQueueCommand(program: Command): void {
 
   queue
     .command('release-queued')
-    .description('QUEUED tasks: held-back ones admitted as their users\' caps allow, published ones no worker took up for REPUBLISH_QUEUED_MINUTES published again')
+    .description('QUEUED tasks: held-back ones admitted as their users\' caps allow; admitted ones never published (after 30 s) and published ones no worker took up for REPUBLISH_QUEUED_MINUTES published again')
     .option('--limit <n>', 'at most this many tasks published again', positiveInt)
     .option('--json', 'machine-readable')
     .action((opts) => run('release-queued', opts));

@@ -12,7 +12,7 @@ import { releasePredecessors } from '../../shared/lifecycle/recover-stale.ts';
 import { warmRenderThread } from '../../shared/engines/index.ts';
 import { engine, workerDeps } from './wiring.ts';
 import { PriorityGate } from '../../shared/services/priority-gate.ts';
-import { admitAndPublish } from '../../shared/lifecycle/admission.ts';
+import { admitWithin, NEXT_ADMISSION_WAIT_MS } from '../../shared/lifecycle/admission.ts';
 
 const PubsubPush = z.object({
   message: z.object({
@@ -45,11 +45,19 @@ export async function ocrWorker(event: CloudEvent<unknown>): Promise<WorkerOutco
   }
 }
 
-/** The task has left its slot (finished, or back for a retry): the user's next held task may go. */
+/**
+ * The task has left its slot (finished, or back for a retry): the user's next held task may go. The push is answered
+ * after NEXT_ADMISSION_WAIT_MS at most: a push left open holds one of the few its subscription delivers at once.
+ */
 async function admitNext(userHash: string): Promise<void> {
   const { config, admission, tasks, queue, log } = appContext('ocr-worker');
+  const failed = (err: unknown) => log.warn('admission of the next held task failed', { userHash, error: err });
   // Not fatal to this delivery: queue care admits whatever is missed here.
-  await admitAndPublish({ admission, tasks, queue, fairness: config.fairness }, userHash).catch((err: unknown) => log.warn('admission of the next held task failed', { userHash, error: err }));
+  const admitted = await admitWithin({ admission, tasks, queue, fairness: config.fairness }, userHash, NEXT_ADMISSION_WAIT_MS, (late) => {
+    if (late.status === 'rejected') failed(late.reason);
+    else log.info('next held task admitted behind the answer', { userHash, admitted: late.value.length });
+  }).catch((err: unknown) => (failed(err), []));
+  if (!admitted) log.info("admission of the next held task goes on behind the answer (the user's admission document is held)", { userHash, waitedMs: NEXT_ADMISSION_WAIT_MS });
 }
 
 /** Starts the OCR workers ahead of the first message, so the first task does not pay for it. */

@@ -153,7 +153,18 @@ export class AdmissionStore {
   }
 
   /**
-   * Stamps a task found by admittedBefore as admitted again now, if it is still QUEUED with the
+   * QUEUED tasks admitted before `before` and never published (no `dispatchedAt`): their admitter died or stalled
+   * between the admission and the publish (a worker killed as it admitted its user's next task). Their place under the
+   * user's cap is taken and no message will come: unlike a published task waiting for a slot, they need not wait for
+   * REPUBLISH_QUEUED_MINUTES.
+   */
+  async unsentBefore(before: Date, limit: number): Promise<Task[]> {
+    const snap = await this.tasks().where('status', '==', 'QUEUED').where('dispatchedAt', '==', null).where('admittedAt', '>', EPOCH).where('admittedAt', '<', before).orderBy('admittedAt', 'asc').limit(limit).get();
+    return snap.docs.map((d) => fromStore(d.data()));
+  }
+
+  /**
+   * Stamps a task found by admittedBefore or unsentBefore as admitted again now, if it is still QUEUED with the
    * same stamp (a worker or another run has not moved it): the caller publishes it once more.
    */
   async restamp(task: Task, now = new Date()): Promise<Task | null> {

@@ -32,6 +32,34 @@ export async function admitAndPublish(deps: AdmissionDeps, userHash: string, now
   return admitted;
 }
 
+/**
+ * How long a worker's answer to a push waits for the admission of its user's next task. The admission is a
+ * transaction on the user's admission document; a contended one waits out the lock (the emulator's lock timeout is
+ * 2 s, then the client's backoff), and one held by an admitter that was killed mid-transaction waits until Firestore
+ * drops that transaction (63 s on an idle emulator, 70–87 s in the chaos run): every push of that user meanwhile stayed
+ * open, and a push subscription delivers only a few at a time, so the whole lane waited with it.
+ */
+export const NEXT_ADMISSION_WAIT_MS = 3_000;
+
+/**
+ * admitAndPublish, waited for at most `waitMs` (none: until it ends). Past it, undefined: the admission goes on behind
+ * the caller's answer and `late` hears how it ended. Nothing is lost if it never ends (the process stopped): the task
+ * stays held, and queue care, or the next arrival or finish of the user, admits it.
+ */
+export async function admitWithin(deps: AdmissionDeps, userHash: string, waitMs: number | undefined, late: (outcome: PromiseSettledResult<Task[]>) => void, now = new Date()): Promise<Task[] | undefined> {
+  const admitting = admitAndPublish(deps, userHash, now);
+  if (waitMs === undefined) return admitting;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, waitMs, undefined)));
+  try {
+    const admitted = await Promise.race([admitting, timeout]);
+    if (admitted === undefined) void admitting.then((value) => late({ status: 'fulfilled', value }), (reason: unknown) => late({ status: 'rejected', reason }));
+    return admitted;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Publishes an admitted task and records it as dispatched (a second publish is harmless: the worker's lease). */
 export async function publishAdmitted(deps: Pick<AdmissionDeps, 'queue' | 'tasks'>, task: Task, now = new Date()): Promise<void> {
   await publishQueued(deps, task);

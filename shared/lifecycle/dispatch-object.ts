@@ -30,7 +30,7 @@ import type { Logger } from '../log.ts';
 import { MAX_ORIGINAL_NAME_METADATA, OBJECT_METADATA } from '../names.ts';
 import { fromHeaderText } from '../core/header-text.ts';
 import { failTask } from './finish.ts';
-import { admitAndPublish, publishAdmitted, type AdmissionDeps } from './admission.ts';
+import { admitWithin, publishAdmitted, type AdmissionDeps } from './admission.ts';
 import { queuePlacement } from '../core/fairness.ts';
 import type { Arrival } from '../core/task-moves.ts';
 import { notifySettings, type NotifyDeps } from './notify.ts';
@@ -61,6 +61,8 @@ export interface DispatchDeps extends AdmissionDeps {
   retentionMs: number;
   /** For the event and callback of a task that fails here (as the worker sends them). */
   notify?: Pick<NotifyDeps, 'webhookSecret' | 'allowPrivateCallbacks'>;
+  /** How long to wait for the admission before answering without it (upload: UPLOAD_ADMISSION_WAIT_MS); none: until it ends. */
+  admissionWaitMs?: number;
   now?: () => Date;
 }
 
@@ -116,6 +118,15 @@ function readMetadata(metadata: Record<string, string> | null | undefined) {
  * backoff (about a second: upload's answer took ~2.1 s instead of ~0.1 s on an idle local suite).
  */
 export const UPLOAD_DISPATCH_GRACE_MS = 3_000;
+
+/**
+ * How long upload's answer waits for the admission of its own document. Another admitter of the same user (a worker
+ * admitting the user's next task as one leaves its slot) holds the user's admission document for the length of its
+ * transaction, and a contended one waits out the lock and Firestore's backoff: upload answered in 3.1–3.4 s instead of
+ * ~0.3 s. After this the answer goes (the task QUEUED) and the admission carries on behind it; should it not end (the
+ * instance stopped), the object's finalize event admits the task, and queue care after it.
+ */
+export const UPLOAD_ADMISSION_WAIT_MS = 500;
 
 /**
  * How long the finalize event of this object should wait before dispatching it: what is left of
@@ -204,7 +215,14 @@ async function publishStoredTask(stored: Task, created: boolean, deps: DispatchD
     return { kind: 'queued', task: stored, created, published: true };
   }
   // Published now if the user's cap allows, else held back until one of the user's tasks leaves a slot.
-  const admitted = await admitAndPublish(deps, stored.userHash, now);
+  const admitted = await admitWithin(deps, stored.userHash, deps.admissionWaitMs, (late) => {
+    if (late.status === 'fulfilled') log.info('task queued; admitted behind the answer', { published: late.value.some((t) => t.taskId === taskId), admitted: late.value.length });
+    else log.warn('admission behind the answer failed; the finalize event or queue care admits the task', { error: late.reason });
+  }, now);
+  if (!admitted) {
+    log.info('task queued; its admission goes on behind the answer', { priority: stored.priority, size: stored.size, source: stored.source, created, waitedMs: deps.admissionWaitMs });
+    return { kind: 'queued', task: stored, created, published: false };
+  }
   const published = admitted.some((t) => t.taskId === taskId);
   log.info('task queued', { priority: stored.priority, size: stored.size, source: stored.source, created, published, admitted: admitted.length });
   return { kind: 'queued', task: stored, created, published };

@@ -58,7 +58,7 @@ export interface ApiDeps {
   tasks: Pick<TaskStore, 'getForUser' | 'waitUntilFinished' | 'list' | 'batchCounts' | 'batchIds' | 'cancel' | 'finishedBefore' | 'deleteIfUnchanged' | 'watchRecentlyChanged' | 'requeueWithPassword'> & LifecycleDeps['tasks'];
   queue: Pick<Queue, 'publishTask' | 'publishDeadLetter' | 'publishEvent'>;
   /** Queue care's admissions, and the operators' view of held work. */
-  admission: Pick<AdmissionStore, 'admit' | 'unadmit' | 'heldUsers' | 'admittedBefore' | 'restamp' | 'laneCounts' | 'userBacklogs'>;
+  admission: Pick<AdmissionStore, 'admit' | 'unadmit' | 'heldUsers' | 'admittedBefore' | 'unsentBefore' | 'restamp' | 'laneCounts' | 'userBacklogs'>;
   blobs: BlobStore;
   /** The client the model cache downloads with (GET /cache/info). */
   storage: Storage;

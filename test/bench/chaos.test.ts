@@ -42,6 +42,8 @@ describe('chaos run (CI size)', () => {
       pushRetry: { firstMs: 1_000, maxMs: 4_000, giveUpAfterMs: 60_000 },
       // CHAOS_PROGRESS=1 prints the run's progress lines (quiet in the suite).
       ...(process.env.CHAOS_PROGRESS ? { say: (line: string) => process.stderr.write(`[chaos] ${line}\n`) } : {}),
+      // CHAOS_TRACE=file writes the run's timeline (kills, republishes, pushes, each task's stamps) there.
+      ...(process.env.CHAOS_TRACE ? { traceFile: process.env.CHAOS_TRACE } : {}),
     });
     if (process.env.CHAOS_PROGRESS) process.stderr.write(`[chaos] ${report.accepted} accepted, ${report.completed} COMPLETED in ${(report.wallMs / 1000).toFixed(0)} s, ${(report.workerRestartMs / 1000).toFixed(0)} s of it restarting ${report.faults.workerKills} killed workers (${report.faults.freedAtRestart} tasks freed at their start)\n`);
     expect(report.violations).toEqual([]);

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUploadHandler, type UploadContext } from '../../functions/upload/index.ts';
 import type { Caller } from '../../shared/adapters/auth.ts';
 import { GcsBlobStore } from '../../shared/adapters/storage.ts';
+import { createFirestore } from '../../shared/adapters/firestore-tasks.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { openPassword } from '../../shared/core/sealed-password.ts';
 import { messageFor, OcrMessage, userHashOf } from '../../shared/core/task.ts';
@@ -345,10 +346,11 @@ describe('upload: its own dispatch, and the finalize event after it', () => {
     expect(res.body.tasks[0].status).toBe('QUEUED');
     const name = `users/${user.userHash}/${taskId}/own.png`;
     const [object] = await storage.bucket(TEST_BUCKETS.uploads).file(name).getMetadata();
-    const task = (await base.tasks.getForUser(taskId, user.userHash))!;
-    // Admitted and published by upload: the generation it wrote, no PENDING expiry left.
-    expect(task).toMatchObject({ status: 'QUEUED', generation: String(object.generation), expireAt: null, admittedAt: expect.any(Date), dispatchedAt: expect.any(Date) });
+    // Upload's admission may end just after its answer (it waits UPLOAD_ADMISSION_WAIT_MS at most): the message first.
     const message = await waitFor('the task on its topic', async () => published.find((m) => m.taskId === taskId), 20_000, 50);
+    const task = (await base.tasks.getForUser(taskId, user.userHash))!;
+    // Admitted and published by upload (no finalize event is delivered here): the generation it wrote, no PENDING expiry left.
+    expect(task).toMatchObject({ status: 'QUEUED', generation: String(object.generation), expireAt: null, admittedAt: expect.any(Date), dispatchedAt: expect.any(Date) });
     expect(message).toEqual(messageFor(task));
 
     // The finalize event dispatch would have: one task, nothing published, nothing written.
@@ -360,6 +362,49 @@ describe('upload: its own dispatch, and the finalize event after it', () => {
     expect(await userTasks(user.userHash)).toEqual([taskId]);
     expect(published.filter((m) => m.taskId === taskId)).toHaveLength(1);
   });
+
+  it("answers while another admission of the same user (a worker's, in another process) holds the user's admission document; the task is admitted and published once all the same", async () => {
+    const user = newUser();
+    // The other admitter: a transaction of its own client that holds the lock until upload has answered (15 s at most).
+    const other = createFirestore(suite.projectId);
+    const lock = other.collection(COLLECTIONS.admission).doc(user.userHash);
+    let answered = false;
+    let released = false;
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const admitter = other
+      .runTransaction(async (tx) => {
+        await tx.get(lock);
+        holding();
+        const until = Date.now() + 15_000;
+        while (!answered && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+        tx.set(lock, { userHash: user.userHash }, { merge: true });
+      })
+      .finally(() => (released = true));
+    try {
+      await held;
+      const res = await fetchJson(upload.url, { method: 'POST', headers: asUser(user.email), body: form([{ data: PNG, name: 'contended.png', type: 'image/png' }]) });
+      const releasedBeforeAnswer = released;
+      answered = true;
+      expect(res.status).toBe(202);
+      // Before, upload's admission waited for the other one (on the emulator: its lock timeout, then the client's backoff, again and again).
+      expect(releasedBeforeAnswer).toBe(false);
+      const { taskId, status } = res.body.tasks[0];
+      expect(status).toBe('QUEUED');
+      await admitter;
+      // Nothing lost: admitted and published (upload's admission carries on behind its answer, or the event would), once.
+      const message = await waitFor('the task on its topic', async () => published.find((m) => m.taskId === taskId), 30_000, 50);
+      const task = (await base.tasks.get(taskId))!;
+      expect(task).toMatchObject({ status: 'QUEUED', admittedAt: expect.any(Date), dispatchedAt: expect.any(Date) });
+      expect(message).toEqual(messageFor(task));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(published.filter((m) => m.taskId === taskId)).toHaveLength(1);
+    } finally {
+      answered = true;
+      await admitter.catch(() => undefined);
+      await other.terminate();
+    }
+  }, 60_000);
 
   const failing = () => Object.assign(new Error('the service is unavailable'), { code: 14 });
   const failures: { label: string; deps: () => Partial<UploadContext>; left: string }[] = [

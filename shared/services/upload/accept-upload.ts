@@ -13,7 +13,7 @@ import type { Config } from '../../config.ts';
 import { MIME_TYPE } from '../../core/document-type.ts';
 import { DocVaultError } from '../../core/errors.ts';
 import { newTaskId, uploadObjectName, type TaskStatus } from '../../core/task.ts';
-import { dispatchObject, dispatchSettings, type DispatchDeps, type StorageObject } from '../../lifecycle/dispatch-object.ts';
+import { dispatchObject, dispatchSettings, UPLOAD_ADMISSION_WAIT_MS, type DispatchDeps, type StorageObject } from '../../lifecycle/dispatch-object.ts';
 import { OBJECT_METADATA } from '../../names.ts';
 import { toHttpError } from '../../http-errors.ts';
 import { checkCallback, choicesFromForm, objectMetadata, sealedPasswordFromForm, type SealedChoices } from './choices.ts';
@@ -147,7 +147,8 @@ async function store(deps: UploadDeps, caller: Caller, choices: SealedChoices, p
     await Promise.allSettled(written.map((name) => deps.blobs.delete({ bucket, name })));
     throw err;
   }
-  const dispatchDeps: DispatchDeps = { ...dispatchSettings(deps.config), tasks: deps.tasks, admission: deps.admission, queue: deps.queue, log: deps.log };
+  // Its answer does not wait for an admission another admitter of the user holds up: UPLOAD_ADMISSION_WAIT_MS.
+  const dispatchDeps: DispatchDeps = { ...dispatchSettings(deps.config), tasks: deps.tasks, admission: deps.admission, queue: deps.queue, log: deps.log, admissionWaitMs: UPLOAD_ADMISSION_WAIT_MS };
   return Promise.all(stored.map(({ object, status }) => limit(() => dispatchNow(dispatchDeps, object, status))));
 }
 

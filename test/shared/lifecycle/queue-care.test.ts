@@ -15,11 +15,12 @@ import { localSuiteEnv, runQueueCleanup, runQueueFailed, runQueueStats, runRecov
 import { AdmissionStore } from '../../../shared/adapters/firestore-admission.ts';
 import { resultObjectNames, type Task } from '../../../shared/core/task.ts';
 import { createLogger } from '../../../shared/log.ts';
-import { DEAD_LETTER_TOPIC, EVENTS_TOPIC, PRIORITY_TOPICS } from '../../../shared/names.ts';
+import { COLLECTIONS, DEAD_LETTER_TOPIC, EVENTS_TOPIC, PRIORITY_TOPICS } from '../../../shared/names.ts';
 import { messageFor } from '../../../shared/core/task.ts';
 import { recoverStale } from '../../../shared/lifecycle/recover-stale.ts';
 import { requeueFailed } from '../../../shared/lifecycle/requeue.ts';
-import { releaseQueued } from '../../../shared/lifecycle/release-queued.ts';
+import { releaseQueued, UNSENT_GRACE_MS } from '../../../shared/lifecycle/release-queued.ts';
+import { admitWithin } from '../../../shared/lifecycle/admission.ts';
 import { cleanupTasks, DAY_MS } from '../../../shared/lifecycle/cleanup.ts';
 import { startSuite, TEST_BUCKETS, TEST_SECRET, type Suite } from '../../support/suite.ts';
 import { makeTask } from '../../support/tasks.ts';
@@ -438,6 +439,77 @@ describe('release-queued and admission (per-user fairness)', () => {
         lanes: { interactive: { held: 1, published: 3 }, bulk: { held: 1, published: 1 } },
         backlogs: [{ userHash: aliceHash, held: 2, inFlight: 2 }],
       });
+    } finally {
+      await sink.close();
+    }
+  }, 60_000);
+
+  it("a delivery's answer does not wait for its user's next admission while another admitter holds the user's admission document (as a worker killed mid-admission leaves it); the admission ends behind it, once", async () => {
+    await seed(makeTask({ userHash: aliceHash, createdAt: minutesAgo(3), admittedAt: minutesAgo(1), dispatchedAt: minutesAgo(1) }));
+    const [next] = await seed(makeTask({ userHash: aliceHash, createdAt: minutesAgo(2) }));
+    // The other admitter: a transaction of its own client, holding the lock until the caller has its answer (15 s at most).
+    const other = createFirestore(suite.projectId);
+    let answered = false;
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const admitter = other.runTransaction(async (tx) => {
+      await tx.get(other.collection(COLLECTIONS.admission).doc(aliceHash));
+      holding();
+      const until = Date.now() + 15_000;
+      while (!answered && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    });
+    let released = false;
+    void admitter.finally(() => (released = true)).catch(() => undefined);
+    const sink = await listen(Object.values(PRIORITY_TOPICS));
+    try {
+      await held;
+      let late!: (outcome: PromiseSettledResult<Task[]>) => void;
+      const ended = new Promise<PromiseSettledResult<Task[]>>((resolve) => (late = resolve));
+      const admitted = await admitWithin({ ...care(), tasks: store }, aliceHash, 300, late);
+      const releasedFirst = released;
+      answered = true;
+      // Before, this waited for the other admitter (a killed one's lock: a minute and more).
+      expect(releasedFirst).toBe(false);
+      expect(admitted).toBeUndefined();
+      await admitter;
+      // Behind the answer, the admission takes the free place: Alice's next task, published once.
+      const outcome = await ended;
+      expect(outcome.status === 'fulfilled' ? outcome.value.map((t) => t.taskId) : outcome.reason).toEqual([next!.taskId]);
+      await sink.waitFor(1);
+      expect(sink.messages.map((m) => m.taskId)).toEqual([next!.taskId]);
+      expect(await store.get(next!.taskId)).toMatchObject({ admittedAt: expect.any(Date), dispatchedAt: expect.any(Date) });
+    } finally {
+      answered = true;
+      await admitter.catch(() => undefined);
+      await other.terminate();
+      await sink.close();
+    }
+  }, 60_000);
+
+  it('an admission whose publish never came (its admitter killed in between) is published once its grace is over, long before the republish window; a duplicate is then a no-op', async () => {
+    const [held] = await seed(makeTask({ userHash: aliceHash, createdAt: minutesAgo(2) }));
+    // Bob's task was published a minute ago and waits for a slot: its message is on its way, and is left to it.
+    const [waiting] = await seed(makeTask({ userHash: bobHash, createdAt: minutesAgo(2), admittedAt: minutesAgo(1), dispatchedAt: minutesAgo(1) }));
+    // What a worker killed between its admission of the user's next task and the publish leaves: the admission committed, nothing sent.
+    const admittedAt = new Date();
+    expect((await admission.admit(aliceHash, fairness, admittedAt)).map((t) => t.taskId)).toEqual([held!.taskId]);
+    const sink = await listen(Object.values(PRIORITY_TOPICS));
+    try {
+      // Within the grace its admitter may be publishing it right now: left alone.
+      const at = (ms: number) => ({ now: new Date(admittedAt.getTime() + ms) });
+      expect(await releaseQueued({ ...care(), tasks: store }, at(UNSENT_GRACE_MS - 1_000))).toEqual({ admitted: [], republished: [] });
+      // Just after it, and ~9 minutes before REPUBLISH_QUEUED_MINUTES (10) would take it for a lost message: published.
+      expect(fairness.republishAfterMs).toBeGreaterThan(UNSENT_GRACE_MS * 10);
+      expect(await releaseQueued({ ...care(), tasks: store }, at(UNSENT_GRACE_MS + 1_000))).toEqual({ admitted: [], republished: [held!.taskId] });
+      await sink.waitFor(1);
+      expect(sink.messages.map((m) => m.taskId)).toEqual([held!.taskId]);
+      expect(await store.get(held!.taskId)).toMatchObject({ status: 'QUEUED', dispatchedAt: expect.any(Date) });
+      // Published now, it is not taken for unsent again: the next run leaves it to its message.
+      expect(await releaseQueued({ ...care(), tasks: store }, at(UNSENT_GRACE_MS + 60_000))).toEqual({ admitted: [], republished: [] });
+      expect(await store.get(waiting!.taskId)).toMatchObject({ admittedAt: waiting!.admittedAt, dispatchedAt: waiting!.dispatchedAt });
+      // A worker takes it up; had the first message come after all, its delivery finds the lease and changes nothing.
+      expect((await store.lease(held!.taskId, 'worker-1', 60_000)).kind).toBe('leased');
+      expect((await store.lease(held!.taskId, 'worker-2', 60_000)).kind).toBe('busy');
     } finally {
       await sink.close();
     }
