@@ -37,7 +37,17 @@ export interface TesseractEngineOptions {
    * `false` turns it off.
    */
   cascade?: { unsureBelow?: number } | false;
+  /** Tesseract's parameters; the defaults are TESSERACT_PARAMETERS (a benchmark compares others). */
+  parameters?: TesseractParameters;
 }
+
+/** Tesseract parameters by when they are read: `init` only when a worker starts (its config file), `page` on every read. */
+export interface TesseractParameters {
+  init: Record<string, string>;
+  page: Record<string, string>;
+}
+
+export const TESSERACT_PARAMETERS: TesseractParameters = { init: {}, page: {} };
 
 interface Slot {
   worker?: Worker;
@@ -69,6 +79,7 @@ export class TesseractEngine implements OcrEngine {
   private readonly waiting: Array<() => void> = [];
   private readonly recycleAfterPages: number;
   private readonly pageSegMode: Tesseract.PSM;
+  private readonly parameters: TesseractParameters;
   private osdWorker: Promise<Worker | null> | undefined;
   private osdQueue: Promise<unknown> = Promise.resolve();
   private pagesRead = 0;
@@ -86,6 +97,7 @@ export class TesseractEngine implements OcrEngine {
     this.slots = Array.from({ length: size }, () => ({ pages: 0, busy: false }));
     this.recycleAfterPages = options.recycleAfterPages ?? 100;
     this.pageSegMode = options.pageSegMode ?? PSM.AUTO;
+    this.parameters = options.parameters ?? TESSERACT_PARAMETERS;
     this.unsureBelow = options.cascade === false ? undefined : (options.cascade?.unsureBelow ?? DEFAULT_UNSURE_BELOW);
   }
 
@@ -255,7 +267,8 @@ export class TesseractEngine implements OcrEngine {
     const langs = languages.split('+');
     const langPath = await this.models.langPath([...langs, ...langs.filter(isFastModelName).map(ownModelName)]);
     let failure: unknown;
-    const creating = startingWorker({ langs: languages, langPath, oem: OEM.LSTM_ONLY }, () => createWorker(languages, OEM.LSTM_ONLY, {
+    const config = this.parameters.init;
+    const creating = startingWorker({ langs: languages, langPath, oem: OEM.LSTM_ONLY, config }, () => createWorker(languages, OEM.LSTM_ONLY, {
       langPath,
       gzip: false,
       cacheMethod: 'none',
@@ -269,7 +282,7 @@ export class TesseractEngine implements OcrEngine {
       errorHandler: (err: unknown) => {
         failure = err;
       },
-    }));
+    }, config));
     // A worker that fails to load its traineddata reports to errorHandler and never settles.
     const worker = await withTimeout(creating, WORKER_START_TIMEOUT_MS, async () => {
       void creating.then((w) => w.terminate()).catch(() => undefined);
@@ -285,7 +298,7 @@ export class TesseractEngine implements OcrEngine {
     const { data } = await worker.recognize(
       engineInput(upright.image),
       // Parameters passed through to tesseract for this page only.
-      { pdfTextOnly: true, ...({ tessedit_pageseg_mode: this.pageSegMode, user_defined_dpi: String(Math.round(upright.image.dpi)), debug_file: '/dev/null' } as object) },
+      { pdfTextOnly: true, ...({ ...this.parameters.page, tessedit_pageseg_mode: this.pageSegMode, user_defined_dpi: String(Math.round(upright.image.dpi)), debug_file: '/dev/null' } as object) },
       // Words from the TSV: 2–7% quicker than tesseract.js's JSON of blocks down to symbols.
       { text: true, tsv: true, pdf: textPdf },
     );
@@ -352,7 +365,7 @@ export class TesseractEngine implements OcrEngine {
         const box = lineBox(lines.get(line)!, image.width, image.height);
         const { data } = await worker.recognize(
           engineInput(cropGrey(image, box)),
-          { tessedit_pageseg_mode: PSM.SINGLE_LINE, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object,
+          { ...this.parameters.page, tessedit_pageseg_mode: PSM.SINGLE_LINE, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object,
           { text: false, tsv: true },
         );
         reread.set(line, placeLineWords(wordsFromTsv(data.tsv ?? ''), box, line));
