@@ -13,7 +13,7 @@ import type { Orientation } from '../core/result.ts';
 import { availableCores } from './available-cores.ts';
 import type { ModelStore } from './model-store.ts';
 import { DEFAULT_UNSURE_BELOW, fastModelName, isFastModelName, lineBox, ownModelName, linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines } from './tesseract-cascade.ts';
-import { deskew, engineInput, meanConfidence, measureSkew, toRecognizedPage, wordsFromTsv } from './tesseract-page.ts';
+import { deskew, engineInput, hasDarkArea, meanConfidence, measureSkew, toRecognizedPage, wordsFromTsv } from './tesseract-page.ts';
 import { CORE_LOADED_STATUS, startingWorker, tesseractWorkerUrl } from './tesseract-worker-script.ts';
 
 const { createWorker, OEM, PSM } = Tesseract;
@@ -65,6 +65,8 @@ export interface EngineStats {
   loadedLanguages: string[];
   pagesRead: number;
   workersStarted: number;
+  /** Reads (pages, and the cascade's lines) with tesseract's inverted re-read of unsure lines on: those with a dark area. */
+  invertingReads: number;
   /** The WASM core the page workers loaded (its file name), once one has started. */
   core?: string;
   /** The line cascade: pages read with fast models, their lines, the lines read again, and the unsure pages read again whole. */
@@ -83,6 +85,8 @@ export class TesseractEngine implements OcrEngine {
   private osdWorker: Promise<Worker | null> | undefined;
   private osdQueue: Promise<unknown> = Promise.resolve();
   private pagesRead = 0;
+  /** Reads with tesseract's inverted re-read of unsure lines on (the image had a dark area). */
+  private invertingReads = 0;
   private workersStarted = 0;
   private core: string | undefined;
   private closed = false;
@@ -113,6 +117,7 @@ export class TesseractEngine implements OcrEngine {
       loadedLanguages: [...new Set(this.slots.flatMap((s) => (s.languages ? s.languages.split('+') : [])))].sort(),
       pagesRead: this.pagesRead,
       workersStarted: this.workersStarted,
+      invertingReads: this.invertingReads,
       ...(this.core ? { core: this.core } : {}),
       cascade: { ...this.cascadeCounts },
     };
@@ -298,11 +303,22 @@ export class TesseractEngine implements OcrEngine {
     const { data } = await worker.recognize(
       engineInput(upright.image),
       // Parameters passed through to tesseract for this page only.
-      { pdfTextOnly: true, ...({ ...this.parameters.page, tessedit_pageseg_mode: this.pageSegMode, user_defined_dpi: String(Math.round(upright.image.dpi)), debug_file: '/dev/null' } as object) },
+      { pdfTextOnly: true, ...({ ...this.invertParameter(upright.image), ...this.parameters.page, tessedit_pageseg_mode: this.pageSegMode, user_defined_dpi: String(Math.round(upright.image.dpi)), debug_file: '/dev/null' } as object) },
       // Words from the TSV: 2–7% quicker than tesseract.js's JSON of blocks down to symbols.
       { text: true, tsv: true, pdf: textPdf },
     );
     return { page: toRecognizedPage(data, upright, this.pageSegMode), tsv: data.tsv ?? '' };
+  }
+
+  /**
+   * Tesseract reads a line again inverted when its read is unsure (`tessedit_do_invert`, on by default), for light text
+   * on dark. Only a page with a dark area can hold such a line (a page dark as a whole is inverted before it gets here):
+   * on the others the second read is wasted, and where it won it read worse. bench/engine-params.ts (bench/RESULTS.md).
+   */
+  private invertParameter(image: GreyImage): { tessedit_do_invert: '0' | '1' } {
+    const dark = hasDarkArea(image);
+    if (dark) this.invertingReads += 1;
+    return { tessedit_do_invert: dark ? '1' : '0' };
   }
 
   private async discard(slot: Slot): Promise<void> {
@@ -363,9 +379,10 @@ export class TesseractEngine implements OcrEngine {
       const reread = new Map<number, RecognizedWord[]>();
       for (const line of unsure) {
         const box = lineBox(lines.get(line)!, image.width, image.height);
+        const crop = cropGrey(image, box);
         const { data } = await worker.recognize(
-          engineInput(cropGrey(image, box)),
-          { ...this.parameters.page, tessedit_pageseg_mode: PSM.SINGLE_LINE, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object,
+          engineInput(crop),
+          { ...this.invertParameter(crop), ...this.parameters.page, tessedit_pageseg_mode: PSM.SINGLE_LINE, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object,
           { text: false, tsv: true },
         );
         reread.set(line, placeLineWords(wordsFromTsv(data.tsv ?? ''), box, line));
