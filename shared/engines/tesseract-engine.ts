@@ -37,7 +37,10 @@ export interface TesseractEngineOptions {
    * `false` turns it off.
    */
   cascade?: { unsureBelow?: number } | false;
-  /** Tesseract's parameters; the defaults are TESSERACT_PARAMETERS (a benchmark compares others). */
+  /**
+   * Tesseract's parameters over the engine's own (none at start; `tessedit_do_invert` a read, see pageParameters).
+   * For benchmarks (bench/engine-params.ts) and tests; the defaults are what the figures justify.
+   */
   parameters?: TesseractParameters;
 }
 
@@ -303,7 +306,7 @@ export class TesseractEngine implements OcrEngine {
     const { data } = await worker.recognize(
       engineInput(upright.image),
       // Parameters passed through to tesseract for this page only.
-      { pdfTextOnly: true, ...({ ...this.invertParameter(upright.image), ...this.parameters.page, tessedit_pageseg_mode: this.pageSegMode, user_defined_dpi: String(Math.round(upright.image.dpi)), debug_file: '/dev/null' } as object) },
+      { pdfTextOnly: true, ...({ ...this.pageParameters(upright.image), tessedit_pageseg_mode: this.pageSegMode, user_defined_dpi: String(Math.round(upright.image.dpi)), debug_file: '/dev/null' } as object) },
       // Words from the TSV: 2–7% quicker than tesseract.js's JSON of blocks down to symbols.
       { text: true, tsv: true, pdf: textPdf },
     );
@@ -313,12 +316,13 @@ export class TesseractEngine implements OcrEngine {
   /**
    * Tesseract reads a line again inverted when its read is unsure (`tessedit_do_invert`, on by default), for light text
    * on dark. Only a page with a dark area can hold such a line (a page dark as a whole is inverted before it gets here):
-   * on the others the second read is wasted, and where it won it read worse. bench/engine-params.ts (bench/RESULTS.md).
+   * on the others the second read is wasted, and where it won it read worse (bench/engine-params.ts, bench/RESULTS.md).
+   * The options' `parameters.page` go over it.
    */
-  private invertParameter(image: GreyImage): { tessedit_do_invert: '0' | '1' } {
-    const dark = hasDarkArea(image);
-    if (dark) this.invertingReads += 1;
-    return { tessedit_do_invert: dark ? '1' : '0' };
+  private pageParameters(image: GreyImage): Record<string, string> {
+    const parameters = { tessedit_do_invert: hasDarkArea(image) ? '1' : '0', ...this.parameters.page };
+    if (parameters.tessedit_do_invert !== '0') this.invertingReads += 1;
+    return parameters;
   }
 
   private async discard(slot: Slot): Promise<void> {
@@ -382,7 +386,7 @@ export class TesseractEngine implements OcrEngine {
         const crop = cropGrey(image, box);
         const { data } = await worker.recognize(
           engineInput(crop),
-          { ...this.invertParameter(crop), ...this.parameters.page, tessedit_pageseg_mode: PSM.SINGLE_LINE, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object,
+          { ...this.pageParameters(crop), tessedit_pageseg_mode: PSM.SINGLE_LINE, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object,
           { text: false, tsv: true },
         );
         reread.set(line, placeLineWords(wordsFromTsv(data.tsv ?? ''), box, line));
