@@ -51,6 +51,8 @@ interface Page {
   name: string;
   file: string;
   truth: string;
+  /** Pages in the file (bench:pdf's document: 2): CPU is given a page. */
+  pages: number;
 }
 function withTruth(dir: string, kind: string): Page[] {
   if (!existsSync(dir)) return [];
@@ -58,14 +60,14 @@ function withTruth(dir: string, kind: string): Page[] {
     .filter((f) => !/\.(txt|json|md)$/.test(f))
     .flatMap((f) => {
       const truth = join(dir, `${f.replace(/\.[^.]+$/, '')}.gt.txt`);
-      return existsSync(truth) ? [{ kind, name: f, file: join(dir, f), truth: readFileSync(truth, 'utf8') }] : [];
+      return existsSync(truth) ? [{ kind, name: f, file: join(dir, f), truth: readFileSync(truth, 'utf8'), pages: 1 }] : [];
     })
     .slice(0, LIMIT);
 }
 const pages: Page[] = [];
 if (KINDS.has('pdf')) {
   const doc = await buildBenchDocument(resolve(REPO, 'test/fixtures'), mkdtempSync(join(tmpdir(), 'bench-engine-params-')), 2);
-  pages.push({ kind: 'pdf', name: 'bench:pdf, 2 pages', file: doc.pdf, truth: doc.truth });
+  pages.push({ kind: 'pdf', name: 'bench:pdf, 2 pages', file: doc.pdf, truth: doc.truth, pages: doc.pages });
 }
 if (KINDS.has('receipt')) pages.push(...withTruth(join(SHARED, 'corpus', 'receipt'), 'receipt'));
 if (KINDS.has('form')) pages.push(...withTruth(join(SHARED, 'corpus', 'form'), 'form'));
@@ -86,7 +88,7 @@ async function read(engine: TesseractEngine, page: Page): Promise<{ text: string
   const bytes = new Uint8Array(readFileSync(page.file));
   const before = cpuNow();
   const { result } = await processDocument(bytes, { languages: ['eng'], limits: { pageTimeoutMs: 1_800_000, documentTimeoutMs: 3_600_000 } }, { opener: documentOpener, engine, concurrency: 1 });
-  return { text: result.text, cpu: cpuNow() - before };
+  return { text: result.text, cpu: (cpuNow() - before) / page.pages };
 }
 
 // Unmeasured: each engine's worker started, its OSD worker too, and its first read (the WASM's compile) done.
