@@ -68,7 +68,7 @@ export interface EngineStats {
   loadedLanguages: string[];
   pagesRead: number;
   workersStarted: number;
-  /** Reads (pages, and the cascade's lines) with tesseract's inverted re-read of unsure lines on: those with a dark area. */
+  /** Pages read with tesseract's inverted re-read of unsure lines on: those with a dark area. */
   invertingReads: number;
   /** The WASM core the page workers loaded (its file name), once one has started. */
   core?: string;
@@ -88,7 +88,7 @@ export class TesseractEngine implements OcrEngine {
   private osdWorker: Promise<Worker | null> | undefined;
   private osdQueue: Promise<unknown> = Promise.resolve();
   private pagesRead = 0;
-  /** Reads with tesseract's inverted re-read of unsure lines on (the image had a dark area). */
+  /** Pages read with tesseract's inverted re-read of unsure lines on (the page had a dark area). */
   private invertingReads = 0;
   private workersStarted = 0;
   private core: string | undefined;
@@ -149,8 +149,10 @@ export class TesseractEngine implements OcrEngine {
       const job = (async () => {
         // The pipeline's own measure (page-skew.ts) found the lines level: a second skew pass would find nothing.
         const upright = await deskew(image, options.level ? 0 : await measureSkew(worker, image));
-        const { page, tsv } = await this.readPage(worker, upright, options.textPdf);
-        return cascade ? this.rereadUnsureLines(worker, languages, pageLanguages, upright, page, tsv) : page;
+        // One decision a page: the cascade's line reads follow it (a line crop would cut a dark bar off at its sides).
+        const parameters = this.pageParameters(upright.image);
+        const { page, tsv } = await this.readPage(worker, upright, options.textPdf, parameters);
+        return cascade ? this.rereadUnsureLines(worker, languages, pageLanguages, upright, parameters, page, tsv) : page;
       })();
       // An abort (the page's budget, the document's, a cancel) ends the worker mid-page: tesseract cannot be interrupted otherwise.
       const page = await abortable(job, options.signal, () => this.discard(slot));
@@ -302,11 +304,16 @@ export class TesseractEngine implements OcrEngine {
   }
 
   /** One read of the whole page, as tesseract's CLI reads it (psm 3 unless set), with the words from its TSV. */
-  private async readPage(worker: Worker, upright: { image: GreyImage; radians: number }, textPdf: boolean): Promise<{ page: RecognizedPage; tsv: string }> {
+  private async readPage(
+    worker: Worker,
+    upright: { image: GreyImage; radians: number },
+    textPdf: boolean,
+    parameters: Record<string, string>,
+  ): Promise<{ page: RecognizedPage; tsv: string }> {
     const { data } = await worker.recognize(
       engineInput(upright.image),
       // Parameters passed through to tesseract for this page only.
-      { pdfTextOnly: true, ...({ ...this.pageParameters(upright.image), tessedit_pageseg_mode: this.pageSegMode, user_defined_dpi: String(Math.round(upright.image.dpi)), debug_file: '/dev/null' } as object) },
+      { pdfTextOnly: true, ...({ ...parameters, tessedit_pageseg_mode: this.pageSegMode, user_defined_dpi: String(Math.round(upright.image.dpi)), debug_file: '/dev/null' } as object) },
       // Words from the TSV: 2–7% quicker than tesseract.js's JSON of blocks down to symbols.
       { text: true, tsv: true, pdf: textPdf },
     );
@@ -362,6 +369,7 @@ export class TesseractEngine implements OcrEngine {
     languages: string,
     pageLanguages: string,
     upright: { image: GreyImage; radians: number },
+    parameters: Record<string, string>,
     page: RecognizedPage,
     tsv: string,
   ): Promise<RecognizedPage> {
@@ -377,16 +385,15 @@ export class TesseractEngine implements OcrEngine {
       if (unsure.length > lines.size * MAX_UNSURE_LINE_SHARE) {
         // An unsure page (a form, a receipt): read whole by the own models, as without the cascade.
         this.cascadeCounts.pagesReread += 1;
-        return (await this.readPage(worker, upright, false)).page;
+        return (await this.readPage(worker, upright, false, parameters)).page;
       }
       this.cascadeCounts.linesReread += unsure.length;
       const reread = new Map<number, RecognizedWord[]>();
       for (const line of unsure) {
         const box = lineBox(lines.get(line)!, image.width, image.height);
-        const crop = cropGrey(image, box);
         const { data } = await worker.recognize(
-          engineInput(crop),
-          { ...this.pageParameters(crop), tessedit_pageseg_mode: PSM.SINGLE_LINE, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object,
+          engineInput(cropGrey(image, box)),
+          { ...parameters, tessedit_pageseg_mode: PSM.SINGLE_LINE, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object,
           { text: false, tsv: true },
         );
         reread.set(line, placeLineWords(wordsFromTsv(data.tsv ?? ''), box, line));
