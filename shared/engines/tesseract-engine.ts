@@ -13,7 +13,7 @@ import type { Orientation } from '../core/result.ts';
 import { availableCores } from './available-cores.ts';
 import type { ModelStore } from './model-store.ts';
 import { DEFAULT_UNSURE_BELOW, fastModelName, isFastModelName, lineBox, ownModelName, linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines } from './tesseract-cascade.ts';
-import { deskew, engineInput, meanConfidence, measureSkew, toRecognizedPage, wordsFromTsv } from './tesseract-page.ts';
+import { deskew, engineInput, hasDarkArea, meanConfidence, measureSkew, toRecognizedPage, wordsFromTsv } from './tesseract-page.ts';
 import { CORE_LOADED_STATUS, startingWorker, tesseractWorkerUrl } from './tesseract-worker-script.ts';
 
 const { createWorker, OEM, PSM } = Tesseract;
@@ -37,7 +37,20 @@ export interface TesseractEngineOptions {
    * `false` turns it off.
    */
   cascade?: { unsureBelow?: number } | false;
+  /**
+   * Tesseract's parameters over the engine's own (none at start; `tessedit_do_invert` a read, see pageParameters).
+   * For benchmarks (bench/engine-params.ts) and tests; the defaults are what the figures justify.
+   */
+  parameters?: TesseractParameters;
 }
+
+/** Tesseract parameters by when they are read: `init` only when a worker starts (its config file), `page` on every read. */
+export interface TesseractParameters {
+  init: Record<string, string>;
+  page: Record<string, string>;
+}
+
+export const TESSERACT_PARAMETERS: TesseractParameters = { init: {}, page: {} };
 
 interface Slot {
   worker?: Worker;
@@ -55,6 +68,8 @@ export interface EngineStats {
   loadedLanguages: string[];
   pagesRead: number;
   workersStarted: number;
+  /** Pages read with tesseract's inverted re-read of unsure lines on: those with a dark area. */
+  invertingReads: number;
   /** The WASM core the page workers loaded (its file name), once one has started. */
   core?: string;
   /** The line cascade: pages read with fast models, their lines, the lines read again, and the unsure pages read again whole. */
@@ -69,9 +84,12 @@ export class TesseractEngine implements OcrEngine {
   private readonly waiting: Array<() => void> = [];
   private readonly recycleAfterPages: number;
   private readonly pageSegMode: Tesseract.PSM;
+  private readonly parameters: TesseractParameters;
   private osdWorker: Promise<Worker | null> | undefined;
   private osdQueue: Promise<unknown> = Promise.resolve();
   private pagesRead = 0;
+  /** Pages read with tesseract's inverted re-read of unsure lines on (the page had a dark area). */
+  private invertingReads = 0;
   private workersStarted = 0;
   private core: string | undefined;
   private closed = false;
@@ -86,6 +104,7 @@ export class TesseractEngine implements OcrEngine {
     this.slots = Array.from({ length: size }, () => ({ pages: 0, busy: false }));
     this.recycleAfterPages = options.recycleAfterPages ?? 100;
     this.pageSegMode = options.pageSegMode ?? PSM.AUTO;
+    this.parameters = options.parameters ?? TESSERACT_PARAMETERS;
     this.unsureBelow = options.cascade === false ? undefined : (options.cascade?.unsureBelow ?? DEFAULT_UNSURE_BELOW);
   }
 
@@ -101,6 +120,7 @@ export class TesseractEngine implements OcrEngine {
       loadedLanguages: [...new Set(this.slots.flatMap((s) => (s.languages ? s.languages.split('+') : [])))].sort(),
       pagesRead: this.pagesRead,
       workersStarted: this.workersStarted,
+      invertingReads: this.invertingReads,
       ...(this.core ? { core: this.core } : {}),
       cascade: { ...this.cascadeCounts },
     };
@@ -129,8 +149,10 @@ export class TesseractEngine implements OcrEngine {
       const job = (async () => {
         // The pipeline's own measure (page-skew.ts) found the lines level: a second skew pass would find nothing.
         const upright = await deskew(image, options.level ? 0 : await measureSkew(worker, image));
-        const { page, tsv } = await this.readPage(worker, upright);
-        return cascade ? this.rereadUnsureLines(worker, languages, pageLanguages, upright, page, tsv) : page;
+        // One decision a page: the cascade's line reads follow it (a line crop would cut a dark bar off at its sides).
+        const parameters = this.pageParameters(upright.image);
+        const { page, tsv } = await this.readPage(worker, upright, parameters);
+        return cascade ? this.rereadUnsureLines(worker, languages, pageLanguages, upright, parameters, page, tsv) : page;
       })();
       // An abort (the page's budget, the document's, a cancel) ends the worker mid-page: tesseract cannot be interrupted otherwise.
       const page = await abortable(job, options.signal, () => this.discard(slot));
@@ -255,7 +277,8 @@ export class TesseractEngine implements OcrEngine {
     const langs = languages.split('+');
     const langPath = await this.models.langPath([...langs, ...langs.filter(isFastModelName).map(ownModelName)]);
     let failure: unknown;
-    const creating = startingWorker({ langs: languages, langPath, oem: OEM.LSTM_ONLY }, () => createWorker(languages, OEM.LSTM_ONLY, {
+    const config = this.parameters.init;
+    const creating = startingWorker({ langs: languages, langPath, oem: OEM.LSTM_ONLY, config }, () => createWorker(languages, OEM.LSTM_ONLY, {
       langPath,
       gzip: false,
       cacheMethod: 'none',
@@ -269,7 +292,7 @@ export class TesseractEngine implements OcrEngine {
       errorHandler: (err: unknown) => {
         failure = err;
       },
-    }));
+    }, config));
     // A worker that fails to load its traineddata reports to errorHandler and never settles.
     const worker = await withTimeout(creating, WORKER_START_TIMEOUT_MS, async () => {
       void creating.then((w) => w.terminate()).catch(() => undefined);
@@ -281,15 +304,27 @@ export class TesseractEngine implements OcrEngine {
   }
 
   /** One read of the whole page, as tesseract's CLI reads it (psm 3 unless set), with the words from its TSV. */
-  private async readPage(worker: Worker, upright: { image: GreyImage; radians: number }): Promise<{ page: RecognizedPage; tsv: string }> {
+  private async readPage(worker: Worker, upright: { image: GreyImage; radians: number }, parameters: Record<string, string>): Promise<{ page: RecognizedPage; tsv: string }> {
     const { data } = await worker.recognize(
       engineInput(upright.image),
       // Parameters passed through to tesseract for this page only.
-      { tessedit_pageseg_mode: this.pageSegMode, user_defined_dpi: String(Math.round(upright.image.dpi)), debug_file: '/dev/null' } as object,
+      { ...parameters, tessedit_pageseg_mode: this.pageSegMode, user_defined_dpi: String(Math.round(upright.image.dpi)), debug_file: '/dev/null' } as object,
       // Words from the TSV: 2–7% quicker than tesseract.js's JSON of blocks down to symbols.
       { text: true, tsv: true },
     );
     return { page: toRecognizedPage(data, upright, this.pageSegMode), tsv: data.tsv ?? '' };
+  }
+
+  /**
+   * Tesseract reads a line again inverted when its read is unsure (`tessedit_do_invert`, on by default), for light text
+   * on dark. Only a page with a dark area can hold such a line (a page dark as a whole is inverted before it gets here):
+   * on the others the second read is wasted, and where it won it read worse (bench/engine-params.ts, bench/RESULTS.md).
+   * The options' `parameters.page` go over it.
+   */
+  private pageParameters(image: GreyImage): Record<string, string> {
+    const parameters = { tessedit_do_invert: hasDarkArea(image) ? '1' : '0', ...this.parameters.page };
+    if (parameters.tessedit_do_invert !== '0') this.invertingReads += 1;
+    return parameters;
   }
 
   private async discard(slot: Slot): Promise<void> {
@@ -329,6 +364,7 @@ export class TesseractEngine implements OcrEngine {
     languages: string,
     pageLanguages: string,
     upright: { image: GreyImage; radians: number },
+    parameters: Record<string, string>,
     page: RecognizedPage,
     tsv: string,
   ): Promise<RecognizedPage> {
@@ -344,7 +380,7 @@ export class TesseractEngine implements OcrEngine {
       if (unsure.length > lines.size * MAX_UNSURE_LINE_SHARE) {
         // An unsure page (a form, a receipt): read whole by the own models, as without the cascade.
         this.cascadeCounts.pagesReread += 1;
-        return (await this.readPage(worker, upright)).page;
+        return (await this.readPage(worker, upright, parameters)).page;
       }
       this.cascadeCounts.linesReread += unsure.length;
       const reread = new Map<number, RecognizedWord[]>();
@@ -352,7 +388,7 @@ export class TesseractEngine implements OcrEngine {
         const box = lineBox(lines.get(line)!, image.width, image.height);
         const { data } = await worker.recognize(
           engineInput(cropGrey(image, box)),
-          { tessedit_pageseg_mode: PSM.SINGLE_LINE, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object,
+          { ...parameters, tessedit_pageseg_mode: PSM.SINGLE_LINE, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object,
           { text: false, tsv: true },
         );
         reread.set(line, placeLineWords(wordsFromTsv(data.tsv ?? ''), box, line));

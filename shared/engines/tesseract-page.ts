@@ -99,3 +99,47 @@ export function meanConfidence(words: readonly RecognizedWord[]): number {
 function clampConfidence(value: number): number {
   return Math.min(100, Math.max(0, Math.round(value * 100) / 100));
 }
+
+/**
+ * A square of the page this dark on average is dark area (light text on a dark bar, a photograph, the table around a
+ * photographed receipt), not dark text on a light page: text covers well under half of its own lines' squares.
+ */
+const DARK_TILE_MEAN = 100;
+/** Squares of a tenth of an inch: about a line of body text high. */
+const TILES_PER_INCH = 10;
+/** A dark area is at least this many dark squares side by side in a row: wider than any glyph's stroke. */
+const DARK_RUN_TILES = 4;
+
+/**
+ * Whether the page holds a dark area that can carry light text: a run of dark squares in a row with light page on both
+ * sides (a white-on-black heading, a receipt's dark total bar, a form's shaded header), the only place where
+ * tesseract's inverted re-read of a line can find text its plain read cannot. Dark that reaches the image's side (the
+ * table around a photographed receipt, a scanner's dark edge) carries no text and does not count; a page dark as a
+ * whole has been inverted before it gets here (core/page-polarity.ts).
+ */
+export function hasDarkArea(image: GreyImage): boolean {
+  const tile = Math.max(8, Math.round(image.dpi / TILES_PER_INCH));
+  const columns = Math.floor(image.width / tile);
+  if (columns < DARK_RUN_TILES + 2) return false;
+  const sums = new Float64Array(columns);
+  const darkBelow = DARK_TILE_MEAN * tile * tile;
+  for (let top = 0; top + tile <= image.height; top += tile) {
+    sums.fill(0);
+    for (let y = top; y < top + tile; y++) {
+      const row = y * image.width;
+      for (let c = 0; c < columns; c++) {
+        let sum = 0;
+        for (let x = row + c * tile, end = x + tile; x < end; x++) sum += image.data[x]!;
+        sums[c] = sums[c]! + sum;
+      }
+    }
+    // A run of dark squares that starts after a light one and ends before another.
+    let run = -1;
+    for (let c = 0; c < columns; c++) {
+      const dark = sums[c]! < darkBelow;
+      if (!dark && run >= DARK_RUN_TILES) return true;
+      run = dark ? (run < 0 ? -1 : run + 1) : 0;
+    }
+  }
+  return false;
+}

@@ -36,6 +36,8 @@ export interface WorkerStart {
   /** The folder holding `{lang}.traineddata` (ModelStore.langPath). */
   langPath: string;
   oem: Tesseract.OEM;
+  /** Parameters tesseract reads only when it starts (its config file; createWorker's `config`). */
+  config?: Record<string, string>;
 }
 
 /** The environment variable that hands the start to the worker (a worker thread gets a copy of process.env). */
@@ -111,10 +113,10 @@ const ahead = new Map();
 if (start !== null) {
   const load = run('load', { options: { lstmOnly, logging: false } });
   const loadLanguage = load.then((sent) => resolved(sent) ? run('loadLanguage', { langs: start.langs, options: { langPath: start.langPath, cacheMethod: 'none', gzip: false, lstmOnly } }) : null);
-  const initialize = loadLanguage.then((sent) => resolved(sent) ? run('initialize', { langs: start.langs, oem: start.oem, config: {} }) : null);
+  const initialize = loadLanguage.then((sent) => resolved(sent) ? run('initialize', { langs: start.langs, oem: start.oem, config: start.config ?? {} }) : null);
   ahead.set('load', { sent: load, asks: (p) => p.options.lstmOnly === lstmOnly && !p.options.corePath });
   ahead.set('loadLanguage', { sent: loadLanguage, asks: (p) => p.langs === start.langs && p.options.langPath === start.langPath && p.options.gzip === false && !p.options.dataPath });
-  ahead.set('initialize', { sent: initialize, asks: (p) => p.langs === start.langs && p.oem === start.oem && (p.config === undefined || JSON.stringify(p.config) === '{}') });
+  ahead.set('initialize', { sent: initialize, asks: (p) => p.langs === start.langs && p.oem === start.oem && JSON.stringify(p.config ?? {}) === JSON.stringify(start.config ?? {}) });
 }
 parentPort.on('message', (packet) => {
   const step = ahead.get(packet.action);

@@ -1,7 +1,9 @@
 /** The engine's pool: a worker started ahead of the first page (warmUp) is the one that page is read with. */
 import { describe, expect, it } from 'vitest';
 import { ModelStore, packagedModelDirs, TesseractEngine } from '../../../shared/engines/index.ts';
+import { hasDarkArea } from '../../../shared/engines/tesseract-page.ts';
 import { startingWorker, tesseractWorkerUrl } from '../../../shared/engines/tesseract-worker-script.ts';
+import type { GreyImage } from '../../../shared/core/ports.ts';
 import Tesseract from 'tesseract.js';
 import { fixture } from '../../support/fixtures.ts';
 import { firstPage } from './first-page.ts';
@@ -81,6 +83,51 @@ describe('the worker script starts itself', () => {
       expect(data.text).toMatch(/quick brown/);
     } finally {
       await worker.terminate();
+    }
+  });
+});
+
+/** tess_phototest with its first text line as light text on a dark bar within the margins: the rest stays dark on light. */
+async function withInvertedFirstLine(): Promise<GreyImage> {
+  const page = await firstPage('tess_phototest.tif');
+  const inked = (y: number) => page.data.subarray(y * page.width, (y + 1) * page.width).some((v) => v < 128);
+  let top = 0;
+  while (!inked(top)) top += 1;
+  let bottom = top;
+  while (inked(bottom + 1)) bottom += 1;
+  const pad = Math.round((bottom - top) / 2);
+  const [left, right] = [Math.round(page.width * 0.05), Math.round(page.width * 0.95)];
+  const data = Uint8Array.from(page.data);
+  for (let y = top - pad; y <= bottom + pad; y++) for (let x = left; x < right; x++) data[y * page.width + x] = 255 - data[y * page.width + x]!;
+  return { ...page, data };
+}
+
+/** The page with a dark strip down its left side, as a scanner's dark edge or the table beside a photographed receipt. */
+async function withDarkSide(): Promise<GreyImage> {
+  const page = await firstPage('tess_phototest.tif');
+  const data = Uint8Array.from(page.data);
+  for (let y = 0; y < page.height; y++) data.fill(20, y * page.width, y * page.width + Math.round(page.width * 0.2));
+  return { ...page, data };
+}
+
+describe('light text on a dark area of a light page', () => {
+  it('is read: tesseract re-reads such a line inverted, on pages with a dark area only', async () => {
+    const mixed = await withInvertedFirstLine();
+    expect(hasDarkArea(mixed)).toBe(true);
+    expect(hasDarkArea(await firstPage('tess_phototest.tif'))).toBe(false);
+    expect(hasDarkArea(await withDarkSide())).toBe(false);
+    const engine = new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1 });
+    // The same page with the inverted re-read off: the line on the dark bar is lost, so the test above can fail.
+    const off = new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1, parameters: { init: {}, page: { tessedit_do_invert: '0' } } });
+    try {
+      const page = await engine.recognize(mixed, options);
+      expect(page.text).toMatch(/lot of 12 point text/);
+      expect(page.text).toMatch(/quick brown dog/);
+      expect(engine.stats().invertingReads).toBe(1);
+      expect((await off.recognize(mixed, options)).text).not.toMatch(/12 point text/);
+    } finally {
+      await engine.close();
+      await off.close();
     }
   });
 });
