@@ -91,12 +91,15 @@ function makeGate(rate: RateLimiter['limit'] | null, atOnce: number | null, log:
   const known = new Map<string, string>();
   const tally = refusalTally(log);
   const limits = { limiter, inFlight };
+  /** Whether `userHash` has no place left among their requests at once; a refusal for it counts against their rate too. */
+  const fullAtOnce = (userHash: string): boolean => {
+    if (!inFlight?.isFull(userHash)) return false;
+    limiter?.spend(userHash);
+    return true;
+  };
   /** Why admit() would refuse `userHash` now, the refusal counted against their rate (none: it would not, and nothing is taken). */
   const over = (userHash: string): Over | undefined => {
-    if (inFlight?.isFull(userHash)) {
-      limiter?.spend(userHash);
-      return AT_ONCE;
-    }
+    if (fullAtOnce(userHash)) return AT_ONCE;
     if (limiter && !limiter.peek(userHash).allowed) return { reason: 'rate', seconds: retryAfterSeconds(limiter.spend(userHash)) };
     return undefined;
   };
@@ -119,10 +122,7 @@ function makeGate(rate: RateLimiter['limit'] | null, atOnce: number | null, log:
   };
   return {
     admit(userHash, res) {
-      if (inFlight?.isFull(userHash)) {
-        limiter?.spend(userHash);
-        throw refused(AT_ONCE, res);
-      }
+      if (fullAtOnce(userHash)) throw refused(AT_ONCE, res);
       const leave = enter(inFlight, userHash, res);
       const admission = limiter?.take(userHash);
       if (admission && !admission.allowed) {
