@@ -20,8 +20,10 @@
  * A data: URL rather than a file: a worker thread that loads a .ts file first loads Node's type stripper
  * (~40 ms CPU and ~0.1 s of a cold start), and tsc copies no .js file into the build.
  */
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { setEnvironmentData } from 'node:worker_threads';
 import Tesseract from 'tesseract.js';
 
 /** The progress status our worker reports once its core is loaded; `core` is the core's file name. */
@@ -42,6 +44,36 @@ export interface WorkerStart {
 
 /** The environment variable that hands the start to the worker (a worker thread gets a copy of process.env). */
 const START_ENV = 'DOCVAULT_TESSERACT_WORKER_START';
+
+/** The key of the compiled core in worker_threads' environment data, which every thread spawned after it is set copies. */
+const CORE_MODULE_KEY = 'docvault:tesseract-core';
+
+/** The compiled core a worker thread finds in its environment data: the core's file name and its module. */
+interface CompiledCore {
+  core: string;
+  module: WebAssembly.Module;
+}
+
+let compiling: Promise<string | null> | undefined;
+
+/**
+ * Compiles the LSTM-only WASM core once in this process and leaves it where the worker threads spawned after it find it;
+ * resolves with the core's file name, or null if it could not be compiled (each worker then compiles its own, as before).
+ * Every worker instantiates the same `WebAssembly.Module`, so V8 keeps one copy of the machine code: the functions one
+ * worker has compiled, and the faster code of those it has run hot (TurboFan's tier-up), serve every other worker.
+ */
+export function compileCore(): Promise<string | null> {
+  compiling ??= (async () => {
+    const require = createRequire(createRequire(import.meta.url).resolve('tesseract.js/src/worker-script/node/getCore.js'));
+    // The file tesseract.js's getCore loads for an LSTM-only worker, by the same feature checks.
+    const { simd, relaxedSimd } = require('wasm-feature-detect') as { simd(): Promise<boolean>; relaxedSimd(): Promise<boolean> };
+    const core = (await relaxedSimd()) ? 'tesseract-core-relaxedsimd-lstm' : (await simd()) ? 'tesseract-core-simd-lstm' : 'tesseract-core-lstm';
+    const module = await WebAssembly.compile(await readFile(require.resolve(`tesseract.js-core/${core}.wasm`)));
+    setEnvironmentData(CORE_MODULE_KEY, { core, module } satisfies CompiledCore);
+    return core;
+  })().catch(() => null);
+  return compiling;
+}
 
 let url: URL | undefined;
 
@@ -69,7 +101,7 @@ function workerSource(): string {
   // tesseract.js's node worker script: node_modules/tesseract.js/src/worker-script/node/index.js.
   const scripts = dirname(createRequire(import.meta.url).resolve('tesseract.js/src/worker-script/index.js'));
   return `
-import { parentPort } from 'node:worker_threads';
+import { parentPort, getEnvironmentData } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 const require = createRequire(${JSON.stringify(`${scripts}/index.js`)});
@@ -83,11 +115,22 @@ const lstmOnly = start !== null && (start.oem === ${OEM.LSTM_ONLY} || start.oem 
 // The traineddata is read while the core compiles; loadLanguage takes the read begun here.
 const reads = new Map(start === null ? [] : start.langs.split('+').map((lang) => [start.langPath + '/' + lang + '.traineddata', readFile(start.langPath + '/' + lang + '.traineddata')]));
 for (const read of reads.values()) read.catch(() => undefined);
+// The core compiled once in the process (compileCore), when it is the one getCore chose: instantiated from that module.
+const compiled = getEnvironmentData(${JSON.stringify(CORE_MODULE_KEY)});
 worker.setAdapter({
   getCore: async (lstmOnly, corePath, res) => {
-    const core = await getCore(lstmOnly ? ${OEM.LSTM_ONLY} : ${OEM.TESSERACT_ONLY}, corePath, res);
-    res.progress({ status: ${JSON.stringify(CORE_LOADED_STATUS)}, core: coreFile() });
-    return core;
+    const factory = await getCore(lstmOnly ? ${OEM.LSTM_ONLY} : ${OEM.TESSERACT_ONLY}, corePath, res);
+    const core = coreFile();
+    const shared = compiled?.core === core;
+    res.progress({ status: ${JSON.stringify(CORE_LOADED_STATUS)}, core, shared });
+    if (!shared) return factory;
+    // emscripten's hook: it hands over the imports and takes the instance; the return value is not used. Should the
+    // shared module not instantiate, the worker compiles the core's file itself, as without it.
+    const own = (imports) => readFile(require.resolve('tesseract.js-core/' + core + '.wasm')).then((bytes) => WebAssembly.instantiate(bytes, imports));
+    return (options) => factory({ ...options, instantiateWasm: (imports, done) => {
+      WebAssembly.instantiate(compiled.module, imports).then((instance) => done(instance, compiled.module), () => own(imports).then((r) => done(r.instance, r.module)));
+      return {};
+    } });
   },
   gunzip: require('./node/gunzip.js'),
   fetch: globalThis.fetch,
