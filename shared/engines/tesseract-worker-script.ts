@@ -46,13 +46,16 @@ export interface WorkerStart {
 const START_ENV = 'DOCVAULT_TESSERACT_WORKER_START';
 
 /** The key of the compiled core in worker_threads' environment data, which every thread spawned after it is set copies. */
-const CORE_MODULE_KEY = 'docvault:tesseract-core';
+export const CORE_MODULE_KEY = 'docvault:tesseract-core';
 
 /** The compiled core a worker thread finds in its environment data: the core's file name and its module. */
 interface CompiledCore {
   core: string;
-  module: WebAssembly.Module;
+  /** A `WebAssembly.Module` (the project's TypeScript libraries do not declare the WebAssembly API). */
+  module: object;
 }
+
+const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<object> } };
 
 let compiling: Promise<string | null> | undefined;
 
@@ -68,7 +71,7 @@ export function compileCore(): Promise<string | null> {
     // The file tesseract.js's getCore loads for an LSTM-only worker, by the same feature checks.
     const { simd, relaxedSimd } = require('wasm-feature-detect') as { simd(): Promise<boolean>; relaxedSimd(): Promise<boolean> };
     const core = (await relaxedSimd()) ? 'tesseract-core-relaxedsimd-lstm' : (await simd()) ? 'tesseract-core-simd-lstm' : 'tesseract-core-lstm';
-    const module = await WebAssembly.compile(await readFile(require.resolve(`tesseract.js-core/${core}.wasm`)));
+    const module = await wasm.compile(await readFile(require.resolve(`tesseract.js-core/${core}.wasm`)));
     setEnvironmentData(CORE_MODULE_KEY, { core, module } satisfies CompiledCore);
     return core;
   })().catch(() => null);
@@ -121,16 +124,23 @@ worker.setAdapter({
   getCore: async (lstmOnly, corePath, res) => {
     const factory = await getCore(lstmOnly ? ${OEM.LSTM_ONLY} : ${OEM.TESSERACT_ONLY}, corePath, res);
     const core = coreFile();
-    const shared = compiled?.core === core;
-    res.progress({ status: ${JSON.stringify(CORE_LOADED_STATUS)}, core, shared });
-    if (!shared) return factory;
-    // emscripten's hook: it hands over the imports and takes the instance; the return value is not used. Should the
-    // shared module not instantiate, the worker compiles the core's file itself, as without it.
+    const module = compiled?.core === core ? compiled.module : null;
+    // Should the shared module not instantiate, the worker compiles the core's file itself, as without it.
     const own = (imports) => readFile(require.resolve('tesseract.js-core/' + core + '.wasm')).then((bytes) => WebAssembly.instantiate(bytes, imports));
-    return (options) => factory({ ...options, instantiateWasm: (imports, done) => {
-      WebAssembly.instantiate(compiled.module, imports).then((instance) => done(instance, compiled.module), () => own(imports).then((r) => done(r.instance, r.module)));
-      return {};
-    } });
+    return async (options) => {
+      let shared = false;
+      // emscripten's hook: it hands over the imports and takes the instance; the return value is not used.
+      const instantiateWasm = (imports, done) => {
+        WebAssembly.instantiate(module, imports).then((instance) => {
+          shared = true;
+          done(instance, module);
+        }, () => own(imports).then((r) => done(r.instance, r.module)));
+        return {};
+      };
+      const loaded = await factory(module === null ? options : { ...options, instantiateWasm });
+      res.progress({ status: ${JSON.stringify(CORE_LOADED_STATUS)}, core, shared });
+      return loaded;
+    };
   },
   gunzip: require('./node/gunzip.js'),
   fetch: globalThis.fetch,
