@@ -23,6 +23,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { setEnvironmentData } from 'node:worker_threads';
 import Tesseract from 'tesseract.js';
 
@@ -57,6 +58,15 @@ interface CompiledCore {
 
 const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<object> } };
 
+/**
+ * V8's budget before a WebAssembly function is compiled again by its optimising compiler (TurboFan): roughly the bytes of
+ * code it has run (V8's default 13,000,000). With the default, a first read set V8's threads compiling ~0.6 CPU-s of
+ * functions whose faster code came too late to repay it; at this budget only the functions that run longest are
+ * compiled, and the reads were no slower (bench/RESULTS.md, "WebAssembly compile": a one-image docvault ocr ~20% less
+ * CPU, four PDF pages 0.6 CPU-s less on V8's threads). The flag is the process's: set before the core's first compile.
+ */
+export const WASM_TIERING_BUDGET = 300_000_000;
+
 let compiling: Promise<string | null> | undefined;
 
 /**
@@ -67,6 +77,7 @@ let compiling: Promise<string | null> | undefined;
  */
 export function compileCore(): Promise<string | null> {
   compiling ??= (async () => {
+    setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);
     const require = createRequire(createRequire(import.meta.url).resolve('tesseract.js/src/worker-script/node/getCore.js'));
     // The file tesseract.js's getCore loads for an LSTM-only worker, by the same feature checks.
     const { simd, relaxedSimd } = require('wasm-feature-detect') as { simd(): Promise<boolean>; relaxedSimd(): Promise<boolean> };
