@@ -53,11 +53,12 @@ describe('one compiled core for the process', () => {
   it('two workers instantiated from the module compiled once read their own pages', async () => {
     const engine = new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 2 });
     try {
-      const [testocr, phototest] = await Promise.all([firstPage('tessjs_testocr.png'), firstPage('tess_phototest.tif')]);
-      const pages = await Promise.all([engine.recognize(testocr, options), engine.recognize(phototest, options)]);
-      expect(pages[0]!.text).toMatch(/quick brown dog jumped over the lazy fox/);
-      expect(pages[1]!.text).toMatch(/This is a lot of 12 point text to test the\s+ocr code/);
-      expect(pages[1]!.text).not.toMatch(/quick brown dog/);
+      const [testocr, eurotext] = await Promise.all([firstPage('tessjs_testocr.png'), firstPage('tess_eurotext.tif')]);
+      const pages = await Promise.all([engine.recognize(testocr, options), engine.recognize(eurotext, options)]);
+      expect(pages[0]!.text).toMatch(/This is a lot of 12 point text to test the\s+ocr code/);
+      expect(pages[0]!.text).not.toMatch(/lazy> #90 dog/);
+      expect(pages[1]!.text).toMatch(/The \(quick\) \[brown\] \{fox\} jumps!\s+Over the \$43,456.78 <lazy> #90 dog/);
+      expect(pages[1]!.text).not.toMatch(/12 point text/);
       expect(engine.stats()).toMatchObject({ workersStarted: 2, coreShared: true, core: await compileCore() });
     } finally {
       await engine.close();
