@@ -1,6 +1,6 @@
 /**
  * The script of our tesseract.js worker threads (its `workerPath` option): tesseract.js's own node worker script with
- * two differences. The first is the choice of the WASM core: tesseract.js 7 hands its node `getCore` a boolean ("LSTM only?") where
+ * three differences. The first is the choice of the WASM core: tesseract.js 7 hands its node `getCore` a boolean ("LSTM only?") where
  * that function expects an OEM number, so in Node every worker loads the core with the legacy engine (3.5 MB of WASM
  * instead of 2.9) even for LSTM-only reading (tesseract.js issue 1034). Here the boolean is turned back into the OEM
  * it stands for: an LSTM-only worker loads the LSTM-only core, a legacy one (OSD) still the legacy core.
@@ -17,6 +17,9 @@
  * is run as asked, after the step run ahead has ended. The start reaches the worker in its copy of the environment,
  * not in its URL: the script stays the same text, which Node's compile cache (docvault ocr) then keeps once.
  *
+ * The third: the core is compiled once a process (compileCore) and each worker is instantiated from that module, through
+ * emscripten's `instantiateWasm` hook, so a worker started after the first runs the code V8 made for the first.
+ *
  * A data: URL rather than a file: a worker thread that loads a .ts file first loads Node's type stripper
  * (~40 ms CPU and ~0.1 s of a cold start), and tsc copies no .js file into the build.
  */
@@ -27,7 +30,10 @@ import { setFlagsFromString } from 'node:v8';
 import { setEnvironmentData } from 'node:worker_threads';
 import Tesseract from 'tesseract.js';
 
-/** The progress status our worker reports once its core is loaded; `core` is the core's file name. */
+/**
+ * The progress status our worker reports once its core is loaded; `core` is the core's file name, `shared` whether it was
+ * instantiated from the module compiled once in the process (compileCore).
+ */
 export const CORE_LOADED_STATUS = 'docvault: tesseract core loaded';
 
 const { OEM } = Tesseract;
@@ -62,8 +68,9 @@ const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: { compile(
  * V8's budget before a WebAssembly function is compiled again by its optimising compiler (TurboFan): roughly the bytes of
  * code it has run (V8's default 13,000,000). With the default, a first read set V8's threads compiling ~0.6 CPU-s of
  * functions whose faster code came too late to repay it; at this budget only the functions that run longest are
- * compiled, and the reads were no slower (bench/RESULTS.md, "WebAssembly compile": a one-image docvault ocr ~20% less
- * CPU, four PDF pages 0.6 CPU-s less on V8's threads). The flag is the process's: set before the core's first compile.
+ * compiled, and the reads were no slower (bench/RESULTS.md, "WebAssembly compile": a one-image docvault ocr ~25% less
+ * CPU; a 10-page PDF ~0.5 CPU-s less on V8's threads, the same in all). The flag is the process's: set before the core's
+ * first compile.
  */
 export const WASM_TIERING_BUDGET = 300_000_000;
 
