@@ -94,10 +94,15 @@ async function relay(pubsub: PubSub, route: PushRoute, { concurrency, stats, sig
   const [metadata] = await pubsub.subscription(route.subscription).getMetadata();
   const ackDeadlineSeconds = Number(metadata.ackDeadlineSeconds ?? 10);
   const name = `projects/${pubsub.projectId}/subscriptions/${route.subscription}`;
+  const ackDeadline = Duration.from({ seconds: ackDeadlineSeconds });
   const subscriber = pubsub.subscription(route.subscription, {
     flowControl: { maxMessages: concurrency, allowExcessMessages: false },
-    // A push is given the ack deadline to answer, no longer: the client keeps the message leased that long.
-    maxExtensionTime: Duration.from({ seconds: ackDeadlineSeconds }),
+    // Each message leased for the subscription's ack deadline from the start, as a push is given it to answer, and no
+    // longer. With the client's own deadline (10 s, then extended) the emulator delivered again messages that were
+    // waiting for a free push or being pushed, and each was pushed once more after its acknowledgement.
+    minAckDeadline: ackDeadline,
+    maxAckDeadline: ackDeadline,
+    maxExtensionTime: ackDeadline,
     closeOptions: { behavior: 'NACK' },
   });
   let outstanding = 0;

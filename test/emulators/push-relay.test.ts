@@ -105,6 +105,18 @@ describe('startPushRelay', () => {
     expect(slow.got).toHaveLength(8);
   }, 90_000);
 
+  it('pushes once a message that waits for a free push, or whose push takes longer than the client\'s own 10 s lease', async () => {
+    // one push at a time, each answered after 12 s: the second and third message wait 12 and 24 s for theirs
+    const slow = await endpoint((_push, res) => setTimeout(() => res.writeHead(204).end(), 12_000));
+    server = slow.server;
+    const { topic, subscription } = await subscribed();
+    relay = await startPushRelay({ projectId: PROJECT, routes: [{ subscription, endpoint: `${slow.url}/` }], concurrency: 1 });
+    for (let i = 0; i < 3; i++) await topic.publishMessage({ data: Buffer.from(String(i)) });
+    await waitFor('3 acknowledged pushes', async () => (relay!.stats.acked === 3 ? true : undefined), 80_000);
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(slow.got.map((p) => Buffer.from(p.body.message.data, 'base64').toString()).sort()).toEqual(['0', '1', '2']);
+  }, 120_000);
+
   it('delivers again what the endpoint did not acknowledge, and dead-letters it after the policy\'s attempts', async () => {
     // "again" fails once then takes it; "never" always answers 500
     const fails = await endpoint((push, res) => {
