@@ -72,7 +72,7 @@ export const DEFAULT_OPTIONS: ChaosOptions = {
   leaseSeconds: 60,
   careEveryMs: 20_000,
   // Not a minute: ten users' forty admitted tasks wait longer than that behind a loaded worker, and each was published
-  // again every minute, a flood of duplicates through the emulator's two pushes at a time.
+  // again every minute, a flood of duplicates through the emulator's two pushes at a time (before the push relay).
   republishAfterMs: 5 * 60_000,
   heldGraceMs: HELD_GRACE_MS,
   pushRetry: DEFAULT_PUSH_RETRY,
