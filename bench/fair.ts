@@ -300,7 +300,9 @@ try {
   } else await allCases();
 } finally {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  const pushes = pipeline.suite.relay?.stats;
   await pipeline.stop();
+  if (pushes) lines.push(`pushes (the push relay): ${pushes.pushed} made, ${pushes.nacked} not acknowledged, at most ${pushes.peakOutstanding} open at once on a lane`);
   process.stderr.write(`function logs: ${pipeline.logDir}\n${lines.join('\n')}\n`);
 }
 

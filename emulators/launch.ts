@@ -6,6 +6,10 @@
  *   npm start                   a new data folder data/YYYYMMDD_HHMMSS/
  *   npm start -- --data default reuse data/default/
  *   npm start -- --workers 4    four OCR worker processes behind one push endpoint (or DOCVAULT_WORKERS=4)
+ *
+ * The worker subscriptions' pushes are made by a relay (push-relay.ts) with each slot's next push ready, as the
+ * cloud's push subscriptions deliver to as many instances as the worker service runs: the emulator's own push
+ * delivers 2 at a time per subscription.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +21,8 @@ import { startWorkerPool, workerInstance, type WorkerPool } from './worker-pool.
 import { startFirestoreEmulator, startPubsubEmulator, type GcloudEmulator } from './gcloud.ts';
 import { startStorageEmulator, type StorageEmulator } from './gcs/index.ts';
 import { provision } from './provision.ts';
+import { pushConcurrency, startPushRelay } from './push-relay.ts';
+import { loadConfig } from '../shared/config.ts';
 import { LOCAL_BUCKETS, LOCAL_PORTS, LOCAL_SECRETS } from '../shared/names.ts';
 import { launchTimestamp, localOffsetIso } from '../shared/ops/launch-data.ts';
 import { findRunningSuite, PASSWORD_KEY_FILE } from '../shared/ops/local-suite.ts';
@@ -93,7 +99,7 @@ async function main(): Promise<void> {
     const env = functionEnv(emulators, data);
     const functions = await startFunctions(running, env, data);
     emulators.storage.addEventTarget({ url: functions.dispatch.url, eventTypes: ['finalized'], buckets: [env.UPLOADS_BUCKET!] });
-    await provisionLocalProject(env, functions);
+    await provisionLocalProject(running, env, functions);
     await syncShippedModels(env);
     writeLaunchInfo(data, started, env, emulators, functions);
     sayReady(data, emulators, functions, env);
@@ -172,16 +178,21 @@ async function startFunctions(running: Stoppable[], env: Record<string, string>,
   return { upload, api, dispatch, worker, callbacks };
 }
 
-async function provisionLocalProject(env: Record<string, string>, { worker, callbacks }: Functions): Promise<void> {
+async function provisionLocalProject(running: Stoppable[], env: Record<string, string>, { worker, callbacks }: Functions): Promise<void> {
   // This process talks to the emulators too (provisioning), through the same variables.
   Object.assign(process.env, { FIRESTORE_EMULATOR_HOST: env.FIRESTORE_EMULATOR_HOST, PUBSUB_EMULATOR_HOST: env.PUBSUB_EMULATOR_HOST, STORAGE_EMULATOR_HOST: env.STORAGE_EMULATOR_HOST });
-  await provision({
+  const { pushRoutes } = await provision({
     projectId: PROJECT,
     buckets: [env.UPLOADS_BUCKET!, env.RESULTS_BUCKET!, env.MODELS_BUCKET!],
     workerUrls: { high: worker.url, normal: worker.url, low: worker.url },
     browserUploads: { bucket: env.UPLOADS_BUCKET!, origins: env.CONSOLE_ORIGINS!.split(',') },
     callbacksUrl: callbacks.url,
+    relayPushes: true,
   });
+  // The workers' slots as they read them (WORKER_SLOTS from this environment, else its default).
+  const concurrency = pushConcurrency(loadConfig({ ...process.env, ...env }).WORKER_SLOTS, WORKERS);
+  running.push(await startPushRelay({ projectId: PROJECT, routes: pushRoutes, concurrency }));
+  say(`pushes: ${concurrency} at a time per lane to the OCR worker${WORKERS > 1 ? 's' : ''}`);
 }
 
 /**

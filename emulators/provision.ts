@@ -18,6 +18,7 @@ import {
   WORKER_SUBSCRIPTIONS,
 } from '../shared/names.ts';
 import type { Priority } from '../shared/core/task.ts';
+import type { PushRoute } from './push-relay.ts';
 
 export interface ProvisionOptions {
   projectId: string;
@@ -34,6 +35,16 @@ export interface ProvisionOptions {
   maximumBackoffSeconds?: number;
   /** Pages (the web console) that upload to this bucket with signed resumable URLs from a browser. */
   browserUploads?: { bucket: string; origins: string[] };
+  /**
+   * The worker subscriptions as pull subscriptions (the same deadlines and policies) whose pushes a relay makes
+   * (push-relay.ts: the emulator's own push delivers 2 at a time): their routes are returned. Default: pushed by the emulator.
+   */
+  relayPushes?: boolean;
+}
+
+export interface Provisioned {
+  /** The worker subscriptions a push relay delivers (relayPushes), with the endpoints they push to. */
+  pushRoutes: PushRoute[];
 }
 
 /**
@@ -57,13 +68,13 @@ function isAlreadyExists(err: unknown): boolean {
   return e.code === 6 || e.code === 409;
 }
 
-export async function provision(options: ProvisionOptions): Promise<void> {
+export async function provision(options: ProvisionOptions): Promise<Provisioned> {
   await provisionBuckets(options);
   const pubsub = new PubSub({ projectId: options.projectId });
   try {
     await provisionTopics(pubsub);
     if (options.callbacksUrl) await provisionCallbackSubscription(pubsub, options.projectId, options.callbacksUrl);
-    await provisionWorkerSubscriptions(pubsub, options);
+    return { pushRoutes: await provisionWorkerSubscriptions(pubsub, options) };
   } finally {
     await pubsub.close();
   }
@@ -115,15 +126,17 @@ async function provisionCallbackSubscription(pubsub: PubSub, projectId: string, 
   });
 }
 
-/** Each priority topic pushes to the worker's URL for it. */
-async function provisionWorkerSubscriptions(pubsub: PubSub, options: ProvisionOptions): Promise<void> {
+/** Each priority topic pushes to the worker's URL for it (or its relay does: the routes returned). */
+async function provisionWorkerSubscriptions(pubsub: PubSub, options: ProvisionOptions): Promise<PushRoute[]> {
+  const routes: PushRoute[] = [];
   for (const priority of Object.keys(PRIORITY_TOPICS) as Priority[]) {
     const base = options.workerUrls?.[priority];
     if (!base) continue;
     const topic = PRIORITY_TOPICS[priority];
+    // functions-framework turns a push into a Pub/Sub CloudEvent only on this path.
+    const pushEndpoint = `${base.replace(/\/$/, '')}/projects/${options.projectId}/topics/${topic}`;
     const settings = {
-      // functions-framework turns a push into a Pub/Sub CloudEvent only on this path.
-      pushConfig: { pushEndpoint: `${base.replace(/\/$/, '')}/projects/${options.projectId}/topics/${topic}` },
+      ...(options.relayPushes ? {} : { pushConfig: { pushEndpoint } }),
       ackDeadlineSeconds: options.ackDeadlineSeconds ?? 600,
       retryPolicy: {
         minimumBackoff: { seconds: options.minimumBackoffSeconds ?? 2 },
@@ -135,7 +148,9 @@ async function provisionWorkerSubscriptions(pubsub: PubSub, options: ProvisionOp
       },
     };
     await replaceSubscription(pubsub, topic, WORKER_SUBSCRIPTIONS[priority], settings);
+    if (options.relayPushes) routes.push({ subscription: WORKER_SUBSCRIPTIONS[priority], endpoint: pushEndpoint });
   }
+  return routes;
 }
 
 /** A push subscription made anew: the function's URL changes with every launch. */

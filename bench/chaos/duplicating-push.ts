@@ -1,11 +1,11 @@
 /**
- * Sits between the Pub/Sub emulator's push subscriptions and the OCR worker and delivers every
- * push twice: the original, whose answer goes back to Pub/Sub, and a copy a moment later whose
+ * Sits between the local suite's push (emulators/push-relay.ts) and the OCR worker and delivers every
+ * push twice: the original, whose answer goes back to the push, and a copy a moment later whose
  * answer is dropped — the at-least-once delivery the worker must absorb. Loopback only.
  *
  * A failed push (worker down, or its 5xx "deliver again") is retried here, from 1 s apart backing off
- * to 8 s (PushRetry), the way the subscription's retry policy would, and only after a minute answered back as a failure: the gcloud
- * Pub/Sub emulator, after a burst of failed pushes (every push in flight when a worker dies),
+ * to 8 s (PushRetry), the way the subscription's retry policy would, and only after a minute answered back as a failure:
+ * when the emulator pushed itself, after a burst of failed pushes (every push in flight when a worker dies) it
  * stopped pushing that subscription for minutes (5+ min seen), which would measure the emulator
  * rather than our pipeline. The worker sees the same redeliveries either way.
  */
@@ -55,9 +55,9 @@ export interface PushRetry {
   giveUpAfterMs: number;
   /**
    * Once the worker has answered a push 5xx (its task leased by another, or an attempt failed), acknowledge the
-   * push to Pub/Sub and go on delivering it from here. The emulator keeps at most 2 pushes outstanding per
-   * subscription: the redeliveries of a killed worker's tasks, each waiting out its lease, held both, and nothing
-   * else was pushed meanwhile. A push given up on here is lost to Pub/Sub, as a dropped message would be: queue
+   * push to Pub/Sub and go on delivering it from here. A subscription has only so many pushes outstanding (the
+   * emulator's own push 2, the relay its concurrency): the redeliveries of a killed worker's tasks, each waiting out
+   * its lease, held them all, and nothing else was pushed meanwhile. A push given up on here is lost to Pub/Sub, as a dropped message would be: queue
    * care publishes its task again.
    */
   releaseAnswered?: boolean;

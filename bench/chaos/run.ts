@@ -26,6 +26,7 @@ import { startPipeline, type Pipeline } from '../../test/support/pipeline.ts';
 import { TEST_BUCKETS, TEST_SECRET } from '../../test/support/suite.ts';
 import { EXPECTED_CODES, INFRASTRUCTURE_KINDS, makeDocument, type ChaosDocument } from './documents.ts';
 import { DEFAULT_PUSH_RETRY, startDuplicatingPush, type PushRetry } from './duplicating-push.ts';
+import { pushConcurrency } from '../../emulators/push-relay.ts';
 
 export interface ChaosOptions {
   documents: number;
@@ -71,7 +72,7 @@ export const DEFAULT_OPTIONS: ChaosOptions = {
   leaseSeconds: 60,
   careEveryMs: 20_000,
   // Not a minute: ten users' forty admitted tasks wait longer than that behind a loaded worker, and each was published
-  // again every minute, a flood of duplicates through the emulator's two pushes at a time.
+  // again every minute, a flood of duplicates through the emulator's two pushes at a time (before the push relay).
   republishAfterMs: 5 * 60_000,
   heldGraceMs: HELD_GRACE_MS,
   pushRetry: DEFAULT_PUSH_RETRY,
@@ -150,8 +151,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const work = mkdtempSync(join(tmpdir(), 'docvault-chaos-'));
   const faults = { workerKills: 0, dispatchRestarts: 0, apiRestarts: 0, firestorePauses: 0, pushCopies: 0, pushesUnreachable: 0, pushesRetried: 0, pushesReleased: 0, staleRequeued: 0, freedAtRestart: 0 };
   try {
-    // Every push through the duplicating proxy; every finalize event to dispatch twice.
-    await suite.provision({ workerUrls: { high: push.url, normal: push.url, low: push.url }, maxDeliveryAttempts: 10, minimumBackoffSeconds: 1, maximumBackoffSeconds: 3 });
+    // Every push (the push relay's, as npm start's) through the duplicating proxy; every finalize event to dispatch twice.
+    await suite.provision({ workerUrls: { high: push.url, normal: push.url, low: push.url }, maxDeliveryAttempts: 10, minimumBackoffSeconds: 1, maximumBackoffSeconds: 3, pushConcurrency: pushConcurrency(options.workerSlots, 1) });
     suite.storage.addEventTarget({ url: `${pipeline.functions.dispatch!.url}/again`, eventTypes: ['finalized'], buckets: [TEST_BUCKETS.uploads] });
     const deadLetters = collect(pubsub, DEAD_LETTER_SUBSCRIPTION);
     const [eventsSub] = await pubsub.topic(EVENTS_TOPIC).createSubscription(`chaos-events-${Date.now()}`);

@@ -36,7 +36,7 @@ describe('chaos run (CI size)', () => {
       careEveryMs: 5_000,
       // At 30 s, on a machine loaded ~30 deep, the forty admitted tasks (four a user) that waited for the three slots
       // were published again every 30 s: 750 deliveries of finished tasks for 66 finished, most of them those copies,
-      // through the emulator's two pushes at a time. A lost message still comes back within the run.
+      // through the emulator's two pushes at a time (before the push relay). A lost message still comes back within the run.
       republishAfterMs: 120_000,
       heldGraceMs: 5_000,
       pushRetry: { firstMs: 1_000, maxMs: 4_000, giveUpAfterMs: 60_000 },

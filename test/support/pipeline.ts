@@ -1,12 +1,15 @@
 /**
  * The whole system on the emulator suite, the way `npm start` runs it: storage events to
- * dispatch, push subscriptions to the OCR worker, functions as functions-framework processes.
+ * dispatch, the worker subscriptions pushed to the OCR worker by the push relay, functions as functions-framework
+ * processes.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFunction, type FunctionProcess } from '../../emulators/functions.ts';
 import { startWorkerPool, workerInstance, type WorkerPool } from '../../emulators/worker-pool.ts';
+import { pushConcurrency } from '../../emulators/push-relay.ts';
+import { loadConfig } from '../../shared/config.ts';
 import type { FunctionName } from '../../shared/names.ts';
 import { startSuite, TEST_BUCKETS, type Suite } from './suite.ts';
 
@@ -62,6 +65,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     maxDeliveryAttempts: 10,
     minimumBackoffSeconds: 1,
     maximumBackoffSeconds: 3,
+    pushConcurrency: pushConcurrency(loadConfig(envFor('ocr-worker')).WORKER_SLOTS, options.workers ?? 1),
   });
   return {
     suite,

@@ -12,6 +12,7 @@ import { syncModels } from '../../shared/ops/model-sync.ts';
 import { startFirestoreEmulator, startPubsubEmulator, type GcloudEmulator } from '../../emulators/gcloud.ts';
 import { startStorageEmulator, type StorageEmulator } from '../../emulators/gcs/index.ts';
 import { provision, type ProvisionOptions } from '../../emulators/provision.ts';
+import { pushConcurrency, startPushRelay, type PushRelay } from '../../emulators/push-relay.ts';
 
 export const TEST_PROJECT = 'docvault-test';
 export const TEST_BUCKETS = { uploads: 'test-uploads', results: 'test-results', models: 'test-models' } as const;
@@ -24,7 +25,13 @@ export interface Suite {
   storage: StorageEmulator;
   /** The environment a function process of this suite needs. */
   env: Record<string, string>;
-  provision(extra?: Partial<ProvisionOptions>): Promise<void>;
+  /**
+   * Provisions again; the worker subscriptions' pushes are made by a push relay as `npm start` makes them (unless
+   * `relayPushes: false`: the emulator's own push), `pushConcurrency` at once per subscription (default: one worker slot's).
+   */
+  provision(extra?: Partial<ProvisionOptions> & { pushConcurrency?: number }): Promise<void>;
+  /** The push relay of the last provision, when its worker subscriptions are relayed. */
+  relay?: PushRelay;
   clearFirestore(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -58,7 +65,12 @@ export async function startSuite(options: { storageEventTargets?: string[] } = {
     pubsub,
     storage,
     env,
-    provision: (extra = {}) => provision({ projectId: TEST_PROJECT, buckets: Object.values(TEST_BUCKETS), ...extra }),
+    async provision({ pushConcurrency: concurrency = pushConcurrency(1, 1), ...extra } = {}) {
+      await suite.relay?.stop();
+      delete suite.relay;
+      const { pushRoutes } = await provision({ projectId: TEST_PROJECT, buckets: Object.values(TEST_BUCKETS), relayPushes: true, ...extra });
+      if (pushRoutes.length) suite.relay = await startPushRelay({ projectId: TEST_PROJECT, routes: pushRoutes, concurrency });
+    },
     async clearFirestore() {
       // The emulator answers 500 now and then while a listener of the previous test is still closing;
       // the same call a moment later succeeds.
@@ -72,6 +84,7 @@ export async function startSuite(options: { storageEventTargets?: string[] } = {
       }
     },
     async stop() {
+      await suite.relay?.stop().catch(() => undefined);
       await Promise.allSettled([storage.stop(), firestore.stop(), pubsub.stop()]);
     },
   };
