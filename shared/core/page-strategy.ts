@@ -7,6 +7,7 @@
  */
 import type { GreyImage, OcrEngine, RecognizedPage, RecognizeOptions } from './ports.ts';
 import { isSpelledWord, isWordLike, readQuality } from './read-quality.ts';
+import { measureTextHeight } from './text-height.ts';
 import { medianWordHeight, SURE_WORD_CONFIDENCE } from './text-lines.ts';
 import type { PageStrategy } from './result.ts';
 
@@ -42,6 +43,30 @@ export function isCleanRead(read: RecognizedPage): boolean {
   const quality = readQuality(read);
   if (read.confidence >= CLEAN_CONFIDENCE && (quality.tokens < CLEAN_MIN_TOKENS_FOR_SHARE || quality.share >= CLEAN_WORD_SHARE)) return true;
   return isCleanButForSpellings(read);
+}
+
+/**
+ * Body text smaller than this (x-height or capital height, px, as core/text-height.ts measures it) reads unsurely: every
+ * corpus form (FUNSD's ~100-dpi scans, 6–9 px) was unsure of more than half its lines in tessdata_fast's read, which the
+ * line cascade then read again whole (bench/RESULTS.md); bench:pdf's pages and the samples are read at 18 px.
+ */
+const SMALL_TEXT_PX = 10;
+
+/** What the document's last decided page says of the next: whether its first read was unsure. */
+export interface ReadHint {
+  unsure: boolean;
+}
+
+/**
+ * Whether a page is expected to read unsurely, before it is read: a till slip (the second engine's page, which reached
+ * tesseract because that read was not plainly upright), a page of small text, or a page of a document whose last page
+ * read unsurely (a stack of forms). An engine whose quick first read would be redone on an unsure page (the line
+ * cascade, shared/engines/tesseract-cascade.ts) reads such a page with its own model at once: the read it would end with.
+ */
+export function expectsUnsureRead(image: GreyImage, hint: ReadHint): boolean {
+  if (hint.unsure || isTillSlip(image)) return true;
+  const height = measureTextHeight(image);
+  return height !== null && height.body < SMALL_TEXT_PX;
 }
 
 const SPELLINGS_MIN_WORDS = 20;

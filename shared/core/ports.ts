@@ -95,6 +95,12 @@ export interface RecognizeOptions {
    * that read was sure of rather than read them again (text-lines.ts, splitBySureWords).
    */
   knownWords?: readonly RecognizedWord[];
+  /**
+   * Whether the page is expected to read unsurely (page-strategy.ts, expectsUnsureRead): an engine with a quick first
+   * read that it would have to redo on an unsure page (the line cascade) reads such a page with its own model at once.
+   * Asked only by such an engine, at most once a page.
+   */
+  expectUnsure?: () => boolean;
 }
 
 export interface OrientationGuess {

@@ -54,7 +54,10 @@ export const TESSERACT_PARAMETERS: TesseractParameters = { init: {}, page: {} };
 
 interface Slot {
   worker?: Worker;
+  /** The languages the worker was started with (with fast models: the cascade's, holding the own models too). */
   languages?: string;
+  /** The languages it reads with now: a cascade's worker switches between the fast and the own models (reinitialize). */
+  reading?: string;
   /** A worker being started for the slot (by warmUp, ahead of its first page). */
   starting?: Promise<unknown>;
   pages: number;
@@ -72,8 +75,11 @@ export interface EngineStats {
   invertingReads: number;
   /** The WASM core the page workers loaded (its file name), once one has started. */
   core?: string;
-  /** The line cascade: pages read with fast models, their lines, the lines read again, and the unsure pages read again whole. */
-  cascade: { pages: number; lines: number; linesReread: number; pagesReread: number };
+  /**
+   * The line cascade: pages read with fast models, their lines, the lines read again, the unsure pages read again
+   * whole, and the pages expected to read unsurely, read with the own models at once (no fast read).
+   */
+  cascade: { pages: number; lines: number; linesReread: number; pagesReread: number; direct: number };
 }
 
 export class TesseractEngine implements OcrEngine {
@@ -96,7 +102,7 @@ export class TesseractEngine implements OcrEngine {
   private readonly unsureBelow: number | undefined;
   /** Per language set: whether it has fast models distinct from its own (asked of the store once). */
   private readonly fastModels = new Map<string, Promise<boolean>>();
-  private readonly cascadeCounts = { pages: 0, lines: 0, linesReread: 0, pagesReread: 0 };
+  private readonly cascadeCounts = { pages: 0, lines: 0, linesReread: 0, pagesReread: 0, direct: 0 };
 
   constructor(options: TesseractEngineOptions) {
     this.models = options.models;
@@ -151,8 +157,13 @@ export class TesseractEngine implements OcrEngine {
         const upright = await deskew(image, options.level ? 0 : await measureSkew(worker, image));
         // One decision a page: the cascade's line reads follow it (a line crop would cut a dark bar off at its sides).
         const parameters = this.pageParameters(upright.image);
+        // A page expected to read unsurely (a form, a till slip) would be read again whole after the fast read: read it
+        // with the own models at once.
+        const direct = cascade && options.expectUnsure?.() === true;
+        if (direct) this.cascadeCounts.direct += 1;
+        await this.readWith(slot, worker, direct ? languages : pageLanguages);
         const { page, tsv } = await this.readPage(worker, upright, parameters);
-        return cascade ? this.rereadUnsureLines(worker, languages, pageLanguages, upright, parameters, page, tsv) : page;
+        return cascade && !direct ? this.rereadUnsureLines(slot, worker, languages, upright, parameters, page, tsv) : page;
       })();
       // An abort (the page's budget, the document's, a cancel) ends the worker mid-page: tesseract cannot be interrupted otherwise.
       const page = await abortable(job, options.signal, () => this.discard(slot));
@@ -268,6 +279,7 @@ export class TesseractEngine implements OcrEngine {
     const worker = await this.createWorker(languages);
     slot.worker = worker;
     slot.languages = languages;
+    slot.reading = languages;
     slot.pages = 0;
     return worker;
   }
@@ -331,8 +343,20 @@ export class TesseractEngine implements OcrEngine {
     const worker = slot.worker;
     slot.worker = undefined;
     slot.languages = undefined;
+    slot.reading = undefined;
     slot.pages = 0;
     await worker?.terminate().catch(() => undefined);
+  }
+
+  /**
+   * Has the slot's worker read with these languages, switching its models when it reads with others (a cascade's worker
+   * holds both the fast and the own ones: 13–69 ms of CPU a switch). Lazily: a run of pages the same way costs none.
+   */
+  private async readWith(slot: Slot, worker: Worker, languages: string): Promise<void> {
+    if (slot.reading === languages) return;
+    slot.reading = undefined; // unknown until the switch has finished (a failed one discards the worker)
+    await worker.reinitialize(languages, OEM.LSTM_ONLY);
+    slot.reading = languages;
   }
 
   /** Whether the cascade reads pages in these languages: on, and every one has a fast model that is another file than its own. */
@@ -360,9 +384,9 @@ export class TesseractEngine implements OcrEngine {
    * worker in the slot would hold a second WASM heap.
    */
   private async rereadUnsureLines(
+    slot: Slot,
     worker: Worker,
     languages: string,
-    pageLanguages: string,
     upright: { image: GreyImage; radians: number },
     parameters: Record<string, string>,
     page: RecognizedPage,
@@ -374,30 +398,26 @@ export class TesseractEngine implements OcrEngine {
     this.cascadeCounts.pages += 1;
     this.cascadeCounts.lines += lines.size;
     if (unsure.length === 0) return page;
-    // The worker reads with the own models here and goes back to the fast ones for its next page, however this ends.
-    await worker.reinitialize(languages, OEM.LSTM_ONLY);
-    try {
-      if (unsure.length > lines.size * MAX_UNSURE_LINE_SHARE) {
-        // An unsure page (a form, a receipt): read whole by the own models, as without the cascade.
-        this.cascadeCounts.pagesReread += 1;
-        return (await this.readPage(worker, upright, parameters)).page;
-      }
-      this.cascadeCounts.linesReread += unsure.length;
-      const reread = new Map<number, RecognizedWord[]>();
-      for (const line of unsure) {
-        const box = lineBox(lines.get(line)!, image.width, image.height);
-        const { data } = await worker.recognize(
-          engineInput(cropGrey(image, box)),
-          { ...parameters, tessedit_pageseg_mode: PSM.SINGLE_LINE, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object,
-          { text: false, tsv: true },
-        );
-        reread.set(line, placeLineWords(wordsFromTsv(data.tsv ?? ''), box, line));
-      }
-      const words = mergeLines(page.words, reread);
-      return { ...page, words, text: textOfLines(words, paragraphsOfLines(tsv)), confidence: meanConfidence(words) };
-    } finally {
-      await worker.reinitialize(pageLanguages, OEM.LSTM_ONLY);
+    // The worker reads with the own models from here; the next page switches back if it is read with the fast ones.
+    await this.readWith(slot, worker, languages);
+    if (unsure.length > lines.size * MAX_UNSURE_LINE_SHARE) {
+      // An unsure page (a form, a receipt): read whole by the own models, as without the cascade.
+      this.cascadeCounts.pagesReread += 1;
+      return (await this.readPage(worker, upright, parameters)).page;
     }
+    this.cascadeCounts.linesReread += unsure.length;
+    const reread = new Map<number, RecognizedWord[]>();
+    for (const line of unsure) {
+      const box = lineBox(lines.get(line)!, image.width, image.height);
+      const { data } = await worker.recognize(
+        engineInput(cropGrey(image, box)),
+        { ...parameters, tessedit_pageseg_mode: PSM.SINGLE_LINE, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object,
+        { text: false, tsv: true },
+      );
+      reread.set(line, placeLineWords(wordsFromTsv(data.tsv ?? ''), box, line));
+    }
+    const words = mergeLines(page.words, reread);
+    return { ...page, words, text: textOfLines(words, paragraphsOfLines(tsv)), confidence: meanConfidence(words) };
   }
 }
 

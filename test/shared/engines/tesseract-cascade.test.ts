@@ -80,7 +80,7 @@ describe.skipIf(!haveFast)('the cascade in the engine (Debian tessdata_fast as e
     expect(unsure.size).toBeGreaterThan(0);
     expect(unsure.size).toBeLessThan(lines.size);
     expect(unsure.size).toBeLessThanOrEqual(lines.size / 2);
-    expect(cascade.stats().cascade).toEqual({ pages: 1, lines: lines.size, linesReread: unsure.size, pagesReread: 0 });
+    expect(cascade.stats().cascade).toEqual({ pages: 1, lines: lines.size, linesReread: unsure.size, pagesReread: 0, direct: 0 });
 
     const read = linesOf(page.words);
     for (const [line, words] of lines) {
@@ -103,7 +103,7 @@ describe.skipIf(!haveFast)('the cascade in the engine (Debian tessdata_fast as e
     const cascade = engine({ unsureBelow: 101 });
     const page = await cascade.recognize(image, options);
     const lines = linesOf(fastOnly.words).size;
-    expect(cascade.stats().cascade).toEqual({ pages: 1, lines, linesReread: 0, pagesReread: 1 });
+    expect(cascade.stats().cascade).toEqual({ pages: 1, lines, linesReread: 0, pagesReread: 1, direct: 0 });
     const best = new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1, cascade: false });
     try {
       expect(page).toEqual(await best.recognize(image, options));
@@ -122,7 +122,7 @@ describe('without a fast model', () => {
       const [a, b] = [await on.recognize(image, options), await off.recognize(image, options)];
       expect(a).toEqual(b);
       expect(a.text).toMatch(/quick brown dog/);
-      expect(on.stats().cascade).toEqual({ pages: 0, lines: 0, linesReread: 0, pagesReread: 0 });
+      expect(on.stats().cascade).toEqual({ pages: 0, lines: 0, linesReread: 0, pagesReread: 0, direct: 0 });
       expect(on.stats().loadedLanguages).toEqual(['eng']);
     } finally {
       await Promise.all([on.close(), off.close()]);
