@@ -134,11 +134,12 @@ async function ours(page: BenchPage, second: boolean): Promise<Read & { strategy
   return { text: result.text, seconds, cpu, strategy: `${strategy}${cascadeNote(before, after)}` };
 }
 
-/** What the cascade did on a document's reads: pages read with the fast model, lines read again, pages read again whole. */
+/** What the cascade did on a document's reads: pages read with the fast model, lines read again, pages read again whole, reads expected unsure. */
 function cascadeNote(before: EngineStats['cascade'], after: EngineStats['cascade']): string {
   const pages = after.pages - before.pages;
-  if (pages === 0) return '';
-  return ` [fast ${pages}: ${after.linesReread - before.linesReread}/${after.lines - before.lines} lines again, ${after.pagesReread - before.pagesReread} whole]`;
+  const direct = after.direct - before.direct;
+  if (pages === 0 && direct === 0) return '';
+  return ` [fast ${pages}: ${after.linesReread - before.linesReread}/${after.lines - before.lines} lines again, ${after.pagesReread - before.pagesReread} whole; ${direct} own model at once]`;
 }
 
 interface Score {

@@ -11,7 +11,7 @@ import type { OcrOptions } from './options.ts';
 import { recognizeOptionsOf, recognizeUpright, type OrientationHint } from './page-orientation.ts';
 import { darkTextOnLight } from './page-polarity.ts';
 import { straighten } from './page-skew.ts';
-import { expectsUnsureRead, isCleanRead, readTillSlipAlone, readWithSecondOpinion, secondReadSettles, strategyOf, type EngineRead, type ReadHint } from './page-strategy.ts';
+import { isCleanRead, pageExpectsUnsure, readTillSlipAlone, readWithSecondOpinion, secondReadSettles, strategyOf, type EngineRead, type ReadHint } from './page-strategy.ts';
 import type { DocumentSource, GreyImage, OcrEngine, RecognizedPage, SourcePage } from './ports.ts';
 import type { Orientation, PageResult, PageStrategy } from './result.ts';
 
@@ -217,7 +217,7 @@ function recognizePage(rendered: GreyImage, level: boolean, second: OcrEngine | 
   const { options, deps, clock, hint, readHint, readSlot } = context;
   return readSlot(async () => {
     const ocrStarted = clock();
-    const recognizeOptions = { ...recognizeOptionsOf(options, signal, level), expectUnsure: once(() => expectsUnsureRead(rendered, readHint)) };
+    const recognizeOptions = { ...recognizeOptionsOf(options, signal, level), expectUnsure: pageExpectsUnsure(rendered, readHint) };
     const slip = await readTillSlipAlone(rendered, recognizeOptions, second);
     if (slip.read) return { image: rendered, orientation: 0, ...slip.read, ocrMs: clock() - ocrStarted };
     let earlier = slip.earlier;
@@ -259,12 +259,6 @@ async function ocrPageArtifact(type: DocumentType, page: SourcePage, rendered: G
   const preview = await context.deps.preview?.(image, page.number);
   if (preview) artifact.preview = preview;
   return artifact;
-}
-
-/** `decide`'s answer, asked for at most once. */
-function once(decide: () => boolean): () => boolean {
-  let answer: boolean | undefined;
-  return () => (answer ??= decide());
 }
 
 function countNonBlank(text: string): number {

@@ -69,6 +69,19 @@ export function expectsUnsureRead(image: GreyImage, hint: ReadHint): boolean {
   return height !== null && height.body < SMALL_TEXT_PX;
 }
 
+/**
+ * RecognizeOptions.expectUnsure for one page's reads: the first read by expectsUnsureRead; every later read of the page
+ * (another turn, page-orientation.ts) follows a read that was not sure, so it is expected unsure too.
+ */
+export function pageExpectsUnsure(image: GreyImage, hint: ReadHint): () => boolean {
+  let read = false;
+  return () => {
+    if (read) return true;
+    read = true;
+    return expectsUnsureRead(image, hint);
+  };
+}
+
 const SPELLINGS_MIN_WORDS = 20;
 const SPELLINGS_MAX_SHARE = 0.2;
 

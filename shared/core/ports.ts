@@ -98,7 +98,7 @@ export interface RecognizeOptions {
   /**
    * Whether the page is expected to read unsurely (page-strategy.ts, expectsUnsureRead): an engine with a quick first
    * read that it would have to redo on an unsure page (the line cascade) reads such a page with its own model at once.
-   * Asked only by such an engine, at most once a page.
+   * Asked only by such an engine, once a read (a page read at another turn is asked again).
    */
   expectUnsure?: () => boolean;
 }

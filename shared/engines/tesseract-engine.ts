@@ -134,9 +134,11 @@ export class TesseractEngine implements OcrEngine {
 
   /** Starts workers ahead of the first page (cold start), for the given languages: all of the pool's, or `workers` of them. */
   async warmUp(languages: readonly string[] = ['eng'], workers = this.slots.length): Promise<void> {
+    // The worker a page will ask for: with fast models, the cascade's (which holds the own models too).
+    const pageLanguages = (await this.hasFastModels(languages)) ? languages.map(fastModelName).join('+') : languages.join('+');
     await Promise.all(
       this.slots.slice(0, workers).map(async (slot) => {
-        if (!slot.worker && !slot.starting) await this.startWorker(slot, languages.join('+'));
+        if (!slot.worker && !slot.starting) await this.startWorker(slot, pageLanguages);
       }),
     );
   }
