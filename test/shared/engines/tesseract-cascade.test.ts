@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { characterErrorRate } from '../../../shared/core/text-metrics.ts';
-import { ModelStore, packagedModelDirs, TesseractEngine } from '../../../shared/engines/index.ts';
+import { modelDirs, ModelStore, packagedModelDirs, TesseractEngine } from '../../../shared/engines/index.ts';
 import { linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines } from '../../../shared/engines/tesseract-cascade.ts';
 import { wordsFromTsv } from '../../../shared/engines/tesseract-page.ts';
 import type { GreyImage, RecognizedPage, RecognizedWord } from '../../../shared/core/ports.ts';
@@ -110,6 +110,36 @@ describe.skipIf(!haveFast)('the cascade in the engine (Debian tessdata_fast as e
     } finally {
       await best.close();
     }
+  });
+});
+
+describe.skipIf(!haveFast)('which pages take the fast read', () => {
+  const engines: TesseractEngine[] = [];
+  afterAll(async () => {
+    await Promise.all(engines.map((e) => e.close()));
+  });
+  const track = (e: TesseractEngine) => (engines.push(e), e);
+
+  it('a page expected to read unsurely (a form, a till slip) is read by best_int at once: no fast read, the read without the cascade', async () => {
+    const image = await firstPage('tess_eurotext.tif');
+    const cascade = track(new TesseractEngine({ models: new ModelStore(modelDirs()), workers: 1 }));
+    let asked = 0;
+    const page = await cascade.recognize(image, { ...options, expectUnsure: () => (asked++, true) });
+    expect(asked).toBe(1);
+    expect(cascade.stats().cascade).toEqual({ pages: 0, lines: 0, linesReread: 0, pagesReread: 0, direct: 1 });
+    const best = track(new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1, cascade: false }));
+    expect(page).toEqual(await best.recognize(image, options));
+    // The same worker reads the next page with the fast model again.
+    await cascade.recognize(image, { ...options, expectUnsure: () => false });
+    expect(cascade.stats()).toMatchObject({ workersStarted: 1, cascade: { pages: 1, direct: 1 } });
+  });
+
+  it("the default model folders turn the cascade on where Debian's tessdata_fast is installed; the warm-up starts the cascade's worker", async () => {
+    const engine = track(new TesseractEngine({ models: new ModelStore(modelDirs()), workers: 1 }));
+    await engine.warmUp(['eng']);
+    expect(engine.stats().loadedLanguages).toEqual(['eng_fast']);
+    await engine.recognize(await firstPage('tess_phototest.tif'), options);
+    expect(engine.stats()).toMatchObject({ workersStarted: 1, cascade: { pages: 1, direct: 0 } });
   });
 });
 
