@@ -119,7 +119,7 @@ async function startOcr(options: OcrCommandOptions): Promise<Ocr> {
   // A failure here is met again, and reported, by the first page's read.
   const firstWorker = engine.warmUp(languages, 1);
   // The worker's thread is spawned once its model folder is ready (promises only): after that the next modules load.
-  await models.langPath(languages).catch(() => undefined);
+  await models.langPath(await engine.workerModels(languages)).catch(() => undefined);
   await new Promise((resolve) => setImmediate(resolve));
   const { createOcr } = await import('../shared/engines/index.ts');
   const ocr = createOcr({ started: { engine, models } });

@@ -133,6 +133,11 @@ export class TesseractEngine implements OcrEngine {
   }
 
   /** Starts workers ahead of the first page (cold start), for the given languages: all of the pool's, or `workers` of them. */
+  /** The models a worker for these languages loads: with fast models, those and the own ones (the cascade's lines). */
+  async workerModels(languages: readonly string[]): Promise<string[]> {
+    return (await this.hasFastModels(languages)) ? [...languages.map(fastModelName), ...languages] : [...languages];
+  }
+
   async warmUp(languages: readonly string[] = ['eng'], workers = this.slots.length): Promise<void> {
     // The worker a page will ask for: with fast models, the cascade's (which holds the own models too).
     const pageLanguages = (await this.hasFastModels(languages)) ? languages.map(fastModelName).join('+') : languages.join('+');
