@@ -58,6 +58,13 @@ describe('a page expected to read unsurely, before it is read (expectsUnsureRead
     expect(expectsUnsureRead(halveGrey(page), settled)).toBe(true);
   });
 
+  it('is a photograph (a grey ground: mostly mid-tones), not the same text on white', async () => {
+    const page = await firstPage('tess_phototest.tif');
+    expect(expectsUnsureRead(page, settled)).toBe(false);
+    const onGrey = { ...page, data: page.data.map((v) => (v > 200 ? 170 : v)) };
+    expect(expectsUnsureRead(onGrey, settled)).toBe(true);
+  });
+
   it('is a till slip, and any page after a page of the same document that read unsurely', async () => {
     const page = await firstPage('tess_phototest.tif');
     const slip: GreyImage = { ...page, height: page.width * 2, data: new Uint8Array(page.width * page.width * 2).fill(255) };
