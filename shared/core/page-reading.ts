@@ -217,7 +217,7 @@ function recognizePage(rendered: GreyImage, level: boolean, second: OcrEngine | 
   const { options, deps, clock, hint, readHint, readSlot } = context;
   return readSlot(async () => {
     const ocrStarted = clock();
-    const recognizeOptions = { ...recognizeOptionsOf(options, signal, level), expectUnsure: pageExpectsUnsure(rendered, readHint) };
+    const recognizeOptions = { ...recognizeOptionsOf(options, signal, level), expectUnsure: pageExpectsUnsure(rendered, readHint), isCleanRead };
     const slip = await readTillSlipAlone(rendered, recognizeOptions, second);
     if (slip.read) return { image: rendered, orientation: 0, ...slip.read, ocrMs: clock() - ocrStarted };
     let earlier = slip.earlier;

@@ -101,6 +101,12 @@ export interface RecognizeOptions {
    * Asked only by such an engine, once a read (a page read at another turn is asked again).
    */
   expectUnsure?: () => boolean;
+  /**
+   * Whether a read is kept as it is, with no second opinion (page-strategy.ts, isCleanRead). An engine whose quick read
+   * mixes two models (the line cascade) returns it only when it is; otherwise it reads the page again with its own model,
+   * so that what the second engine is handed (and keeps of it) is the read it would have had without the quick one.
+   */
+  isCleanRead?: (read: RecognizedPage) => boolean;
 }
 
 export interface OrientationGuess {

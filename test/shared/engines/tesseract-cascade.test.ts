@@ -134,6 +134,21 @@ describe.skipIf(!haveFast)('which pages take the fast read', () => {
     expect(cascade.stats()).toMatchObject({ workersStarted: 1, cascade: { pages: 1, direct: 1 } });
   });
 
+  it("a page whose cascade read the pipeline would not keep as it is (isCleanRead) is read again whole by best_int: the second engine is handed best_int's read", async () => {
+    const image = await firstPage('tess_eurotext.tif');
+    const cascade = track(new TesseractEngine({ models: new ModelStore(modelDirs()), workers: 1 }));
+    const kept = await cascade.recognize(image, { ...options, isCleanRead: () => true });
+    expect(cascade.stats().cascade).toMatchObject({ pages: 1, pagesReread: 0 });
+    expect(kept.words.length).toBeGreaterThan(0);
+    const seen: RecognizedPage[] = [];
+    const page = await cascade.recognize(image, { ...options, isCleanRead: (read) => (seen.push(read), false) });
+    expect(seen).toEqual([kept]); // asked of the merged read
+    expect(cascade.stats().cascade).toMatchObject({ pages: 2, pagesReread: 1 });
+    const best = track(new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1, cascade: false }));
+    expect(page).toEqual(await best.recognize(image, options));
+    expect(page).not.toEqual(kept);
+  });
+
   it("the default model folders turn the cascade on where Debian's tessdata_fast is installed; the warm-up starts the cascade's worker", async () => {
     const engine = track(new TesseractEngine({ models: new ModelStore(modelDirs()), workers: 1 }));
     await engine.warmUp(['eng']);
