@@ -405,18 +405,17 @@ export class TesseractEngine implements OcrEngine {
     const lines = linesOf(page.words);
     this.cascadeCounts.pages += 1;
     this.cascadeCounts.lines += lines.size;
-    // A read the pipeline would not keep as it is goes to the second engine, which keeps the words it was sure of: those
-    // are to be the own models' (a receipt read line by line lost 0.7 points of CER through fast's sure words).
-    const keeps = (read: RecognizedPage) => !options.isCleanRead || options.isCleanRead(read);
-    if (unsure.length === 0 && keeps(page)) return page;
+    // A fast read sure of every line is kept, clean or not: on the generated tables (numbers: not clean reads, so PP-OCR's)
+    // such reads gave the same text as best_int's, and reading them again whole cost the tables 1.63× (bench/RESULTS.md).
+    if (unsure.length === 0) return page;
     // The worker reads with the own models from here; the next page switches back if it is read with the fast ones.
     await this.readWith(slot, worker, languages);
     const readWhole = async () => {
       this.cascadeCounts.pagesReread += 1;
       return (await this.readPage(worker, upright, parameters)).page;
     };
-    // An unsure page (a form, a receipt, a table of numbers): read whole by the own models, as without the cascade.
-    if (unsure.length === 0 || unsure.length > lines.size * MAX_UNSURE_LINE_SHARE) return readWhole();
+    // An unsure page (a form, a receipt): read whole by the own models, as without the cascade.
+    if (unsure.length > lines.size * MAX_UNSURE_LINE_SHARE) return readWhole();
     this.cascadeCounts.linesReread += unsure.length;
     const reread = new Map<number, RecognizedWord[]>();
     for (const line of unsure) {
@@ -430,7 +429,10 @@ export class TesseractEngine implements OcrEngine {
     }
     const words = mergeLines(page.words, reread);
     const merged = { ...page, words, text: textOfLines(words, paragraphsOfLines(tsv)), confidence: meanConfidence(words) };
-    return keeps(merged) ? merged : readWhole();
+    // A read the pipeline would not keep as it is goes to the second engine, which keeps the words it was sure of: on a
+    // page fast was unsure of in places, those are to be the own models' (a receipt read line by line lost 0.6 points of
+    // CER through fast's sure words).
+    return !options.isCleanRead || options.isCleanRead(merged) ? merged : readWhole();
   }
 }
 
