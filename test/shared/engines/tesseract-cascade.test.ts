@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { characterErrorRate } from '../../../shared/core/text-metrics.ts';
 import { modelDirs, ModelStore, packagedModelDirs, TesseractEngine } from '../../../shared/engines/index.ts';
-import { linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines } from '../../../shared/engines/tesseract-cascade.ts';
+import { DEFAULT_UNSURE_BELOW, linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines } from '../../../shared/engines/tesseract-cascade.ts';
 import { wordsFromTsv } from '../../../shared/engines/tesseract-page.ts';
 import type { GreyImage, RecognizedPage, RecognizedWord } from '../../../shared/core/ports.ts';
 import { groundTruth } from '../../support/fixtures.ts';
@@ -75,7 +75,7 @@ describe.skipIf(!haveFast)('the cascade in the engine (Debian tessdata_fast as e
   it("unsure lines are read again by best_int and their words replace fast's; sure lines keep fast's words; the CER drops", async () => {
     const cascade = engine();
     const page = await cascade.recognize(image, options);
-    const unsure = new Set(unsureLines(fastOnly.words, 85));
+    const unsure = new Set(unsureLines(fastOnly.words, DEFAULT_UNSURE_BELOW));
     const lines = linesOf(fastOnly.words);
     expect(unsure.size).toBeGreaterThan(0);
     expect(unsure.size).toBeLessThan(lines.size);
@@ -150,7 +150,7 @@ describe.skipIf(!haveFast)('which pages take the fast read', () => {
     // A page fast read with no line unsure keeps fast's read even so (a table of numbers: not a clean read).
     const sure = await firstPage('tess_phototest.tif');
     const fastRead = await cascade.recognize(sure, options);
-    expect(unsureLines(fastRead.words, 85)).toEqual([]);
+    expect(unsureLines(fastRead.words, DEFAULT_UNSURE_BELOW)).toEqual([]);
     expect(fastRead).not.toEqual(await best.recognize(sure, options)); // fast's read, not best_int's
     expect(await cascade.recognize(sure, { ...options, isCleanRead: () => false })).toEqual(fastRead);
     expect(cascade.stats().cascade).toMatchObject({ pages: 4, pagesReread: 1 });
