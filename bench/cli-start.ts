@@ -3,6 +3,8 @@
  * (the floor: a Node process that does nothing) and plain `tesseract` (one thread) on the same small image,
  * all in this run. Prints medians and ratios, of wall time and of CPU time (user + system of the process and its
  * threads: what a loaded machine changes least), and the load average; `--runs N` (default 7) after one warm-up of each.
+ * `--against DIR` (repeatable) adds the same `ocr` run by another checkout's bin (e.g. one made by `git archive main`
+ * with node_modules linked), in the same rounds: how a change is compared.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -15,7 +17,7 @@ const NODE = resolve(ROOT, 'node_modules/.bin/node');
 // What `npx docvault` runs: the bin of package.json.
 const CLI = resolve(ROOT, 'cli/docvault.js');
 const IMAGE = resolve(ROOT, 'test/fixtures/tessjs_testocr.png');
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, against: { type: 'string', multiple: true, default: [] } } });
 const runs = Number(values.runs);
 
 interface Case {
@@ -30,6 +32,7 @@ const cases: Case[] = [
   { name: 'docvault --help', command: NODE, args: [CLI, '--help'] },
   { name: 'docvault --version', command: NODE, args: [CLI, '--version'] },
   { name: 'docvault ocr (1 small image, 1 worker)', command: NODE, args: [CLI, 'ocr', IMAGE, '--workers', '1'] },
+  ...values.against.map((dir) => ({ name: `docvault ocr, ${dir}`, command: NODE, args: [resolve(dir, 'cli/docvault.js'), 'ocr', IMAGE, '--workers', '1'] })),
   { name: 'tesseract IMAGE - (OMP_THREAD_LIMIT=1)', command: 'tesseract', args: [IMAGE, '-'], env: { OMP_THREAD_LIMIT: '1' } },
 ];
 

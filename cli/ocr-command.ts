@@ -110,7 +110,11 @@ export async function runOcrCommand(files: string[], options: OcrCommandOptions,
  * chosen per document from what is installed; the worker starts with the default ones.
  */
 async function startOcr(options: OcrCommandOptions): Promise<Ocr> {
-  const [{ ModelStore, modelDirs }, { TesseractEngine }] = await Promise.all([import('../shared/engines/model-store.ts'), import('../shared/engines/tesseract-engine.ts')]);
+  const [{ ModelStore, modelDirs }, { TesseractEngine }, { compileCore }] = await Promise.all([
+    import('../shared/engines/model-store.ts'),
+    import('../shared/engines/tesseract-engine.ts'),
+    import('../shared/engines/tesseract-worker-script.ts'),
+  ]);
   const models = new ModelStore(modelDirs(options.modelDir));
   const chosen = options.lang === AUTO_LANGUAGE ? [] : options.lang.split('+');
   await Promise.all(chosen.map((l) => models.file(l)));
@@ -118,8 +122,9 @@ async function startOcr(options: OcrCommandOptions): Promise<Ocr> {
   const languages = chosen.length > 0 ? chosen : DEFAULT_LANGUAGES;
   // A failure here is met again, and reported, by the first page's read.
   const firstWorker = engine.warmUp(languages, 1);
-  // The worker's thread is spawned once its model folder is ready (promises only): after that the next modules load.
-  await models.langPath(await engine.workerModels(languages)).catch(() => undefined);
+  // The worker's thread is spawned once its model folder (the cascade's models where a fast one is installed) and the
+  // compiled core (begun by the command's action) are ready: after that the next modules load.
+  await Promise.all([engine.workerModels(languages).then((names) => models.langPath(names)).catch(() => undefined), compileCore()]);
   await new Promise((resolve) => setImmediate(resolve));
   const { createOcr } = await import('../shared/engines/index.ts');
   const ocr = createOcr({ started: { engine, models } });

@@ -20,6 +20,9 @@ export function registerOcrCommand(program: Command, acceptedTypesText?: string)
     .option('--workers <n>', 'OCR workers (default: one per CPU)', positiveInt)
     .addOption(new Option('--model-dir <dir...>', 'folders with {lang}.traineddata, searched before the installed packages').env('MODEL_CACHE_DIR').default([]))
     .action(async (files: string[], opts) => {
+      // The OCR core's WebAssembly compiles while the command's modules load; its workers instantiate that module
+      // (compileCore in shared/engines/tesseract-worker-script.ts).
+      void import('../../shared/engines/tesseract-worker-script.ts').then((m) => m.compileCore());
       const { runOcrCli } = await import('../ocr-command.ts');
       process.exitCode = await runOcrCli(files, opts, { ...stdio(), stderr: process.stderr });
     });

@@ -14,7 +14,7 @@ import { availableCores } from './available-cores.ts';
 import type { ModelStore } from './model-store.ts';
 import { DEFAULT_UNSURE_BELOW, fastModelName, isFastModelName, lineBox, ownModelName, linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines } from './tesseract-cascade.ts';
 import { deskew, engineInput, hasDarkArea, meanConfidence, measureSkew, toRecognizedPage, wordsFromTsv } from './tesseract-page.ts';
-import { CORE_LOADED_STATUS, startingWorker, tesseractWorkerUrl } from './tesseract-worker-script.ts';
+import { compileCore, CORE_LOADED_STATUS, startingWorker, tesseractWorkerUrl } from './tesseract-worker-script.ts';
 
 const { createWorker, OEM, PSM } = Tesseract;
 type Worker = Tesseract.Worker;
@@ -75,6 +75,8 @@ export interface EngineStats {
   invertingReads: number;
   /** The WASM core the page workers loaded (its file name), once one has started. */
   core?: string;
+  /** Whether the last page worker started instantiated the core compiled once in the process (compileCore). */
+  coreShared?: boolean;
   /**
    * The line cascade: pages read with fast models, their lines, the lines read again, the unsure pages read again
    * whole, and the pages expected to read unsurely, read with the own models at once (no fast read).
@@ -98,6 +100,7 @@ export class TesseractEngine implements OcrEngine {
   private invertingReads = 0;
   private workersStarted = 0;
   private core: string | undefined;
+  private coreShared: boolean | undefined;
   private closed = false;
   private readonly unsureBelow: number | undefined;
   /** Per language set: whether it has fast models distinct from its own (asked of the store once). */
@@ -128,16 +131,17 @@ export class TesseractEngine implements OcrEngine {
       workersStarted: this.workersStarted,
       invertingReads: this.invertingReads,
       ...(this.core ? { core: this.core } : {}),
+      ...(this.coreShared === undefined ? {} : { coreShared: this.coreShared }),
       cascade: { ...this.cascadeCounts },
     };
   }
 
-  /** Starts workers ahead of the first page (cold start), for the given languages: all of the pool's, or `workers` of them. */
   /** The models a worker for these languages loads: with fast models, those and the own ones (the cascade's lines). */
   async workerModels(languages: readonly string[]): Promise<string[]> {
     return (await this.hasFastModels(languages)) ? [...languages.map(fastModelName), ...languages] : [...languages];
   }
 
+  /** Starts workers ahead of the first page (cold start), for the given languages: all of the pool's, or `workers` of them. */
   async warmUp(languages: readonly string[] = ['eng'], workers = this.slots.length): Promise<void> {
     // The worker a page will ask for: with fast models, the cascade's (which holds the own models too).
     const pageLanguages = (await this.hasFastModels(languages)) ? languages.map(fastModelName).join('+') : languages.join('+');
@@ -294,7 +298,9 @@ export class TesseractEngine implements OcrEngine {
   private async createWorker(languages: string): Promise<Worker> {
     // A worker that reads pages with fast models holds the languages' own models too, for the cascade's lines.
     const langs = languages.split('+');
-    const langPath = await this.models.langPath([...langs, ...langs.filter(isFastModelName).map(ownModelName)]);
+    // The core is compiled once a process and shared by every worker spawned after it (compileCore; should it fail, each
+    // worker compiles its own).
+    const [langPath] = await Promise.all([this.models.langPath([...langs, ...langs.filter(isFastModelName).map(ownModelName)]), compileCore()]);
     let failure: unknown;
     const config = this.parameters.init;
     const creating = startingWorker({ langs: languages, langPath, oem: OEM.LSTM_ONLY, config }, () => createWorker(languages, OEM.LSTM_ONLY, {
@@ -304,8 +310,10 @@ export class TesseractEngine implements OcrEngine {
       // Our worker script: the LSTM-only core, and a start that does not wait on this thread (tesseract-worker-script.ts).
       // tesseract.js hands the URL to `new Worker`.
       workerPath: tesseractWorkerUrl() as unknown as string,
-      logger: (m: { status?: string; core?: string }) => {
-        if (m.status === CORE_LOADED_STATUS) this.core = m.core;
+      logger: (m: { status?: string; core?: string; shared?: boolean }) => {
+        if (m.status !== CORE_LOADED_STATUS) return;
+        this.core = m.core;
+        this.coreShared = m.shared;
       },
       // Without a handler an error inside the worker thread takes the whole process down.
       errorHandler: (err: unknown) => {

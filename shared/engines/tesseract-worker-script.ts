@@ -1,6 +1,6 @@
 /**
  * The script of our tesseract.js worker threads (its `workerPath` option): tesseract.js's own node worker script with
- * two differences. The first is the choice of the WASM core: tesseract.js 7 hands its node `getCore` a boolean ("LSTM only?") where
+ * three differences. The first is the choice of the WASM core: tesseract.js 7 hands its node `getCore` a boolean ("LSTM only?") where
  * that function expects an OEM number, so in Node every worker loads the core with the legacy engine (3.5 MB of WASM
  * instead of 2.9) even for LSTM-only reading (tesseract.js issue 1034). Here the boolean is turned back into the OEM
  * it stands for: an LSTM-only worker loads the LSTM-only core, a legacy one (OSD) still the legacy core.
@@ -17,14 +17,23 @@
  * is run as asked, after the step run ahead has ended. The start reaches the worker in its copy of the environment,
  * not in its URL: the script stays the same text, which Node's compile cache (docvault ocr) then keeps once.
  *
+ * The third: the core is compiled once a process (compileCore) and each worker is instantiated from that module, through
+ * emscripten's `instantiateWasm` hook, so a worker started after the first runs the code V8 made for the first.
+ *
  * A data: URL rather than a file: a worker thread that loads a .ts file first loads Node's type stripper
  * (~40 ms CPU and ~0.1 s of a cold start), and tsc copies no .js file into the build.
  */
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { setEnvironmentData } from 'node:worker_threads';
 import Tesseract from 'tesseract.js';
 
-/** The progress status our worker reports once its core is loaded; `core` is the core's file name. */
+/**
+ * The progress status our worker reports once its core is loaded; `core` is the core's file name, `shared` whether it was
+ * instantiated from the module compiled once in the process (compileCore).
+ */
 export const CORE_LOADED_STATUS = 'docvault: tesseract core loaded';
 
 const { OEM } = Tesseract;
@@ -42,6 +51,50 @@ export interface WorkerStart {
 
 /** The environment variable that hands the start to the worker (a worker thread gets a copy of process.env). */
 const START_ENV = 'DOCVAULT_TESSERACT_WORKER_START';
+
+/** The key of the compiled core in worker_threads' environment data, which every thread spawned after it is set copies. */
+export const CORE_MODULE_KEY = 'docvault:tesseract-core';
+
+/** The compiled core a worker thread finds in its environment data: the core's file name and its module. */
+interface CompiledCore {
+  core: string;
+  /** A `WebAssembly.Module` (the project's TypeScript libraries do not declare the WebAssembly API). */
+  module: object;
+}
+
+const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<object> } };
+
+/**
+ * V8's budget before a WebAssembly function is compiled again by its optimising compiler (TurboFan): roughly the bytes of
+ * code it has run (V8's default 13,000,000). With the default, a first read set V8's threads compiling ~0.6 CPU-s of
+ * functions whose faster code came too late to repay it; at this budget only the functions that run longest are
+ * compiled, and the reads were no slower (bench/RESULTS.md, "WebAssembly compile": a one-image docvault ocr ~25% less
+ * CPU; a 10-page PDF ~0.5 CPU-s less on V8's threads, the same in all). The flag is the process's: set before the core's
+ * first compile.
+ */
+export const WASM_TIERING_BUDGET = 300_000_000;
+
+let compiling: Promise<string | null> | undefined;
+
+/**
+ * Compiles the LSTM-only WASM core once in this process and leaves it where the worker threads spawned after it find it;
+ * resolves with the core's file name, or null if it could not be compiled (each worker then compiles its own, as before).
+ * Every worker instantiates the same `WebAssembly.Module`, so V8 keeps one copy of the machine code: the functions one
+ * worker has compiled, and the faster code of those it has run hot (TurboFan's tier-up), serve every other worker.
+ */
+export function compileCore(): Promise<string | null> {
+  compiling ??= (async () => {
+    setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);
+    const require = createRequire(createRequire(import.meta.url).resolve('tesseract.js/src/worker-script/node/getCore.js'));
+    // The file tesseract.js's getCore loads for an LSTM-only worker, by the same feature checks.
+    const { simd, relaxedSimd } = require('wasm-feature-detect') as { simd(): Promise<boolean>; relaxedSimd(): Promise<boolean> };
+    const core = (await relaxedSimd()) ? 'tesseract-core-relaxedsimd-lstm' : (await simd()) ? 'tesseract-core-simd-lstm' : 'tesseract-core-lstm';
+    const module = await wasm.compile(await readFile(require.resolve(`tesseract.js-core/${core}.wasm`)));
+    setEnvironmentData(CORE_MODULE_KEY, { core, module } satisfies CompiledCore);
+    return core;
+  })().catch(() => null);
+  return compiling;
+}
 
 let url: URL | undefined;
 
@@ -69,7 +122,7 @@ function workerSource(): string {
   // tesseract.js's node worker script: node_modules/tesseract.js/src/worker-script/node/index.js.
   const scripts = dirname(createRequire(import.meta.url).resolve('tesseract.js/src/worker-script/index.js'));
   return `
-import { parentPort } from 'node:worker_threads';
+import { parentPort, getEnvironmentData } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 const require = createRequire(${JSON.stringify(`${scripts}/index.js`)});
@@ -83,11 +136,29 @@ const lstmOnly = start !== null && (start.oem === ${OEM.LSTM_ONLY} || start.oem 
 // The traineddata is read while the core compiles; loadLanguage takes the read begun here.
 const reads = new Map(start === null ? [] : start.langs.split('+').map((lang) => [start.langPath + '/' + lang + '.traineddata', readFile(start.langPath + '/' + lang + '.traineddata')]));
 for (const read of reads.values()) read.catch(() => undefined);
+// The core compiled once in the process (compileCore), when it is the one getCore chose: instantiated from that module.
+const compiled = getEnvironmentData(${JSON.stringify(CORE_MODULE_KEY)});
 worker.setAdapter({
   getCore: async (lstmOnly, corePath, res) => {
-    const core = await getCore(lstmOnly ? ${OEM.LSTM_ONLY} : ${OEM.TESSERACT_ONLY}, corePath, res);
-    res.progress({ status: ${JSON.stringify(CORE_LOADED_STATUS)}, core: coreFile() });
-    return core;
+    const factory = await getCore(lstmOnly ? ${OEM.LSTM_ONLY} : ${OEM.TESSERACT_ONLY}, corePath, res);
+    const core = coreFile();
+    const module = compiled?.core === core ? compiled.module : null;
+    // Should the shared module not instantiate, the worker compiles the core's file itself, as without it.
+    const own = (imports) => readFile(require.resolve('tesseract.js-core/' + core + '.wasm')).then((bytes) => WebAssembly.instantiate(bytes, imports));
+    return async (options) => {
+      let shared = false;
+      // emscripten's hook: it hands over the imports and takes the instance; the return value is not used.
+      const instantiateWasm = (imports, done) => {
+        WebAssembly.instantiate(module, imports).then((instance) => {
+          shared = true;
+          done(instance, module);
+        }, () => own(imports).then((r) => done(r.instance, r.module)));
+        return {};
+      };
+      const loaded = await factory(module === null ? options : { ...options, instantiateWasm });
+      res.progress({ status: ${JSON.stringify(CORE_LOADED_STATUS)}, core, shared });
+      return loaded;
+    };
   },
   gunzip: require('./node/gunzip.js'),
   fetch: globalThis.fetch,

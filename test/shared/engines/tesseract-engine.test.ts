@@ -2,9 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { ModelStore, packagedModelDirs, TesseractEngine } from '../../../shared/engines/index.ts';
 import { hasDarkArea } from '../../../shared/engines/tesseract-page.ts';
-import { startingWorker, tesseractWorkerUrl } from '../../../shared/engines/tesseract-worker-script.ts';
+import { compileCore, CORE_MODULE_KEY, startingWorker, tesseractWorkerUrl } from '../../../shared/engines/tesseract-worker-script.ts';
 import type { GreyImage } from '../../../shared/core/ports.ts';
 import Tesseract from 'tesseract.js';
+import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
 import { fixture } from '../../support/fixtures.ts';
 import { firstPage } from './first-page.ts';
 
@@ -43,6 +44,41 @@ describe('the WASM cores', () => {
       const guess = await engine.detectOrientation(await firstPage('tessjs_testocr.png'));
       expect(guess).toMatchObject({ degrees: 0, script: 'Latin' });
     } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe('one compiled core for the process', () => {
+  it('two workers instantiated from the module compiled once read their own pages', async () => {
+    const engine = new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 2 });
+    try {
+      const [testocr, eurotext] = await Promise.all([firstPage('tessjs_testocr.png'), firstPage('tess_eurotext.tif')]);
+      const pages = await Promise.all([engine.recognize(testocr, options), engine.recognize(eurotext, options)]);
+      expect(pages[0]!.text).toMatch(/This is a lot of 12 point text to test the\s+ocr code/);
+      expect(pages[0]!.text).not.toMatch(/lazy> #90 dog/);
+      expect(pages[1]!.text).toMatch(/The \(quick\) \[brown\] \{fox\} jumps!\s+Over the \$43,456.78 <lazy> #90 dog/);
+      expect(pages[1]!.text).not.toMatch(/12 point text/);
+      expect(engine.stats()).toMatchObject({ workersStarted: 2, coreShared: true, core: await compileCore() });
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('a worker whose shared module does not instantiate compiles the core itself and reads', async () => {
+    const core = await compileCore();
+    const compiled = getEnvironmentData(CORE_MODULE_KEY);
+    // A module under the core's name that imports what emscripten does not provide: its instantiation fails.
+    const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => object } };
+    const unlinkable = new wasm.Module(Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 2, 7, 1, 1, 0x78, 1, 0x79, 0, 0));
+    setEnvironmentData(CORE_MODULE_KEY, { core, module: unlinkable });
+    const engine = new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1 });
+    try {
+      const page = await engine.recognize(await firstPage('tessjs_testocr.png'), options);
+      expect(page.text).toMatch(/quick brown dog/);
+      expect(engine.stats()).toMatchObject({ workersStarted: 1, coreShared: false, core });
+    } finally {
+      setEnvironmentData(CORE_MODULE_KEY, compiled);
       await engine.close();
     }
   });
