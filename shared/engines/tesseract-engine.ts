@@ -143,8 +143,9 @@ export class TesseractEngine implements OcrEngine {
 
   /** Starts workers ahead of the first page (cold start), for the given languages: all of the pool's, or `workers` of them. */
   async warmUp(languages: readonly string[] = ['eng'], workers = this.slots.length): Promise<void> {
-    // The worker a page will ask for: with fast models, the cascade's (which holds the own models too).
-    const pageLanguages = (await this.hasFastModels(languages)) ? languages.map(fastModelName).join('+') : languages.join('+');
+    // The worker a page will ask for: with fast models, the cascade's (which holds the own models too). Its slot counts as
+    // starting at once, so that a page or close() arriving meanwhile waits for it.
+    const pageLanguages = this.hasFastModels(languages).then((fast) => (fast ? languages.map(fastModelName) : languages).join('+'));
     await Promise.all(
       this.slots.slice(0, workers).map(async (slot) => {
         if (!slot.worker && !slot.starting) await this.startWorker(slot, pageLanguages);
@@ -276,8 +277,8 @@ export class TesseractEngine implements OcrEngine {
     return this.startWorker(slot, languages);
   }
 
-  private async startWorker(slot: Slot, languages: string): Promise<Worker> {
-    const starting = this.createSlotWorker(slot, languages);
+  private async startWorker(slot: Slot, languages: string | Promise<string>): Promise<Worker> {
+    const starting = Promise.resolve(languages).then((langs) => this.createSlotWorker(slot, langs));
     slot.starting = starting.catch(() => undefined);
     try {
       return await starting;
