@@ -9,6 +9,7 @@
  *   npm run bench:accuracy -- --kinds receipt,form --limit 4 --no-today
  *   npm run bench:accuracy -- --kinds form --from 8 --limit 8   # pages 9–16 of each corpus kind
  *   npm run bench:accuracy -- --model-dir /tmp/fast               # a folder holding eng_fast.traineddata: the line cascade
+ *   npm run bench:accuracy -- --peer no-cascade                   # "today" is the whole pipeline with the cascade off
  *
  * The corpus is read from ../shared (beside the repository) or DOCVAULT_SHARED_DIR; never copied.
  */
@@ -21,7 +22,7 @@ import { detectDocumentType } from '../shared/core/document-type.ts';
 import { toPgm } from '../shared/core/grey-image.ts';
 import { processDocument } from '../shared/core/pipeline.ts';
 import { documentOpener } from '../shared/engines/document-opener.ts';
-import { modelDirs, ModelStore, PaddleOcrEngine, TesseractEngine } from '../shared/engines/index.ts';
+import { modelDirs, ModelStore, PaddleOcrEngine, TesseractEngine, type EngineStats } from '../shared/engines/index.ts';
 import { generateTables, generateVariants, type BenchPage } from './accuracy-generate.ts';
 import { bagOfWordsError, characterErrorRate, foldedCharacterErrorRate } from './accuracy-metrics.ts';
 
@@ -35,6 +36,13 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     /** Model folders searched first (docvault ocr's --model-dir): e.g. one holding eng_fast.traineddata for the line cascade. */
     'model-dir': { type: 'string', multiple: true, default: [] },
+    /**
+     * What the "today" column reads with: `tesseract` (tesseract.js alone, no second engine), or `no-cascade` (the whole
+     * pipeline, PP-OCR included, with the line cascade off): the cascade's cost and CER per kind in the same run.
+     */
+    peer: { type: 'string', default: 'tesseract' },
+    /** The cascade's bar (a line with a word under it is read again by the own model). */
+    'unsure-below': { type: 'string' },
   },
 });
 const KINDS = new Set(args.kinds.split(','));
@@ -104,18 +112,34 @@ async function plain(page: BenchPage): Promise<Read> {
 }
 
 const models = new ModelStore(modelDirs(args['model-dir']));
-const tesseract = new TesseractEngine({ models, workers: 1 });
+if (args.peer !== 'tesseract' && args.peer !== 'no-cascade') throw new Error(`--peer is tesseract or no-cascade, not ${args.peer}`);
+const NO_CASCADE_PEER = args.peer === 'no-cascade';
+const tesseract = new TesseractEngine({ models, workers: 1, ...(args['unsure-below'] ? { cascade: { unsureBelow: Number(args['unsure-below']) } } : {}) });
+const tesseractNoCascade = NO_CASCADE_PEER ? new TesseractEngine({ models, workers: 1, cascade: false }) : undefined;
 const paddle = new PaddleOcrEngine({ threads: 1 });
+/** Our pipeline: `second` with PP-OCR; the "today" peer is tesseract.js alone, or with `--peer no-cascade` the pipeline without the cascade. */
 async function ours(page: BenchPage, second: boolean): Promise<Read & { strategy: string }> {
   const bytes = new Uint8Array(readFileSync(page.file));
+  const engine = !second && tesseractNoCascade ? tesseractNoCascade : tesseract;
+  const before = engine.stats().cascade;
+  const withPaddle = second || NO_CASCADE_PEER;
   const started = performance.now();
   const cpuBefore = ownCpu();
   // Limits far above the defaults: on a shared machine a page's wall time follows everyone's load; CPU is what is compared.
-  const { result } = await processDocument(bytes, { languages: ['eng'], limits: { pageTimeoutMs: 1_800_000, documentTimeoutMs: 3_600_000 } }, { opener: documentOpener, engine: tesseract, concurrency: 1, ...(second ? { secondEngine: paddle } : {}) });
+  const { result } = await processDocument(bytes, { languages: ['eng'], limits: { pageTimeoutMs: 1_800_000, documentTimeoutMs: 3_600_000 } }, { opener: documentOpener, engine, concurrency: 1, ...(withPaddle ? { secondEngine: paddle } : {}) });
   const seconds = (performance.now() - started) / 1000;
   const cpu = ownCpu() - cpuBefore;
   const strategy = result.pages.map((p) => (p.strategy ? `${p.strategy.engine}${p.strategy.psm !== undefined ? ` psm ${p.strategy.psm}` : ''}` : p.source)).join(',');
-  return { text: result.text, seconds, cpu, strategy };
+  const after = engine.stats().cascade;
+  return { text: result.text, seconds, cpu, strategy: `${strategy}${cascadeNote(before, after)}` };
+}
+
+/** What the cascade did on a document's reads: pages read with the fast model, lines read again, pages read again whole, reads expected unsure. */
+function cascadeNote(before: EngineStats['cascade'], after: EngineStats['cascade']): string {
+  const pages = after.pages - before.pages;
+  const direct = after.direct - before.direct;
+  if (pages === 0 && direct === 0) return '';
+  return ` [fast ${pages}: ${after.linesReread - before.linesReread}/${after.lines - before.lines} lines again, ${after.pagesReread - before.pagesReread} whole; ${direct} own model at once]`;
 }
 
 interface Score {
@@ -136,6 +160,7 @@ const score = (truth: string, read: Read): Score => ({
 // Warm both engines so the first page does not pay their start-up; tesseract's orientation worker too (started by
 // the first page that needs OSD, it cost that page's "ours" read 0.6 CPU-s where "today", read second, found it started).
 await tesseract.warmUp(['eng']);
+await tesseractNoCascade?.warmUp(['eng']);
 await tesseract.detectOrientation({ width: 64, height: 64, data: Uint8Array.from({ length: 64 * 64 }, (_, i) => (i % 64 < 32 ? 0 : 255)), dpi: 300 });
 await paddle.recognize({ width: 64, height: 64, data: new Uint8Array(64 * 64).fill(255), dpi: 300 }, { languages: ['eng'] });
 // And the pipeline itself, once each way on the first page, unmeasured: the process's first document paid ~0.5–0.9 CPU-s
@@ -147,7 +172,8 @@ const rows: Array<{ page: BenchPage; plain: Score; ours: Score; today?: Score; s
 const pct = (x: number) => (x * 100).toFixed(1);
 const fmt = (s: Score) => `${pct(s.cer).padStart(5)} ${pct(s.folded).padStart(5)} ${pct(s.bow).padStart(5)} ${s.seconds.toFixed(2).padStart(6)} ${s.cpu.toFixed(2).padStart(6)}`;
 console.log(`pages: ${pages.length}; columns per reader: CER%, CER% ignoring case+punctuation, bag-of-words error%, seconds, CPU-seconds`);
-console.log(`${'page'.padEnd(44)} | plain tesseract                   | ours                              |${args['no-today'] ? '' : ' today (tesseract.js only)         |'} strategy`);
+const todayLabel = NO_CASCADE_PEER ? ' today (no cascade)                |' : ' today (tesseract.js only)         |';
+console.log(`${'page'.padEnd(44)} | plain tesseract                   | ours                              |${args['no-today'] ? '' : todayLabel} strategy`);
 for (const page of pages) {
   const p = score(page.truth, await plain(page));
   const o = await ours(page, true);
@@ -194,5 +220,7 @@ for (const kind of kinds) {
   console.log(`| ${cells.join(' | ')} |`);
 }
 if (args.json) writeFileSync(args.json, JSON.stringify(rows.map((r) => ({ kind: r.page.kind, name: r.page.name, plain: r.plain, ours: r.ours, today: r.today, strategy: r.strategy })), null, 1));
+console.log(`\ncascade (ours): ${JSON.stringify(tesseract.stats().cascade)}`);
 await tesseract.close();
+await tesseractNoCascade?.close();
 await paddle.close();

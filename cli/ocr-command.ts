@@ -122,9 +122,9 @@ async function startOcr(options: OcrCommandOptions): Promise<Ocr> {
   const languages = chosen.length > 0 ? chosen : DEFAULT_LANGUAGES;
   // A failure here is met again, and reported, by the first page's read.
   const firstWorker = engine.warmUp(languages, 1);
-  // The worker's thread is spawned once its model folder and the compiled core (begun by the command's action) are ready:
-  // after that the next modules load.
-  await Promise.all([models.langPath(languages).catch(() => undefined), compileCore()]);
+  // The worker's thread is spawned once its model folder (the cascade's models where a fast one is installed) and the
+  // compiled core (begun by the command's action) are ready: after that the next modules load.
+  await Promise.all([engine.workerModels(languages).then((names) => models.langPath(names)).catch(() => undefined), compileCore()]);
   await new Promise((resolve) => setImmediate(resolve));
   const { createOcr } = await import('../shared/engines/index.ts');
   const ocr = createOcr({ started: { engine, models } });

@@ -39,12 +39,11 @@ export async function recognizeUpright(
   options: OcrOptions,
   engine: OcrEngine,
   hint: OrientationHint,
-  signal: AbortSignal,
-  level: boolean,
+  // The page's options for the engine (recognizeOptionsOf and the page's own): a quarter or half turn keeps level lines level.
+  recognizeOptions: RecognizeOptions & { signal: AbortSignal },
   settles?: (read: UprightRead) => Promise<boolean>,
 ): Promise<UprightRead> {
-  // A quarter or half turn keeps level lines level.
-  const recognizeOptions = recognizeOptionsOf(options, signal, level);
+  const { signal } = recognizeOptions;
   const read = async (orientation: Orientation) => {
     const image = rotateGrey(rendered, orientation);
     return { image, orientation, recognized: await engine.recognize(image, recognizeOptions) };
@@ -111,7 +110,7 @@ function keepsTurn(turned: RecognizedPage, asIs: RecognizedPage): boolean {
   return !liesHorizontally(asIs) && readQuality(turned).wordLike >= readQuality(asIs).wordLike;
 }
 
-export function recognizeOptionsOf(options: OcrOptions, signal: AbortSignal, level = false): RecognizeOptions {
+export function recognizeOptionsOf(options: OcrOptions, signal: AbortSignal, level = false): RecognizeOptions & { signal: AbortSignal } {
   return { languages: options.languages, signal, ...(level ? { level } : {}) };
 }
 

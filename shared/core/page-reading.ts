@@ -11,7 +11,7 @@ import type { OcrOptions } from './options.ts';
 import { recognizeOptionsOf, recognizeUpright, type OrientationHint } from './page-orientation.ts';
 import { darkTextOnLight } from './page-polarity.ts';
 import { straighten } from './page-skew.ts';
-import { readTillSlipAlone, readWithSecondOpinion, secondReadSettles, strategyOf, type EngineRead } from './page-strategy.ts';
+import { isCleanRead, pageExpectsUnsure, readTillSlipAlone, readWithSecondOpinion, secondReadSettles, strategyOf, type EngineRead, type ReadHint } from './page-strategy.ts';
 import type { DocumentSource, GreyImage, OcrEngine, RecognizedPage, SourcePage } from './ports.ts';
 import type { Orientation, PageResult, PageStrategy } from './result.ts';
 
@@ -65,6 +65,8 @@ interface PageReadingContext {
   budget: DocumentBudget;
   clock: () => number;
   hint: OrientationHint;
+  /** Whether the document's last decided page read unsurely (page-strategy.ts, expectsUnsureRead). */
+  readHint: ReadHint;
   readSlot: ReadSlot;
 }
 
@@ -82,7 +84,7 @@ export async function readPages(
   const readSlot: ReadSlot = pLimit(Math.max(1, deps.concurrency));
   // A document scanned turned is usually turned on every page: later pages try that orientation first.
   const hint: OrientationHint = { orientation: 0 };
-  const context: PageReadingContext = { options, deps, budget, clock, hint, readSlot };
+  const context: PageReadingContext = { options, deps, budget, clock, hint, readHint: { unsure: false }, readSlot };
   let done = 0;
   const { first, last } = pageRange(options, source.pageCount);
   const total = last - first + 1;
@@ -212,19 +214,20 @@ export function secondEngineFor(page: GreyImage, deps: Pick<PageReadingDeps, 'se
 
 /** Reads the straightened page once an engine worker is free for it; `second` reads it too when the first is unsure. */
 function recognizePage(rendered: GreyImage, level: boolean, second: OcrEngine | undefined, context: PageReadingContext, signal: AbortSignal): Promise<PageRead> {
-  const { options, deps, clock, hint, readSlot } = context;
+  const { options, deps, clock, hint, readHint, readSlot } = context;
   return readSlot(async () => {
     const ocrStarted = clock();
-    const recognizeOptions = recognizeOptionsOf(options, signal, level);
+    const recognizeOptions = { ...recognizeOptionsOf(options, signal, level), expectUnsure: pageExpectsUnsure(rendered, readHint), isCleanRead };
     const slip = await readTillSlipAlone(rendered, recognizeOptions, second);
     if (slip.read) return { image: rendered, orientation: 0, ...slip.read, ocrMs: clock() - ocrStarted };
     let earlier = slip.earlier;
     let settled: EngineRead | undefined;
-    const upright = await recognizeUpright(rendered, options, deps.engine, hint, signal, level, async (first) => {
+    const upright = await recognizeUpright(rendered, options, deps.engine, hint, recognizeOptions, async (first) => {
       if (earlier) return false;
       ({ read: settled, earlier } = await secondReadSettles(first, deps.engine, recognizeOptions, second));
       return settled !== undefined;
     });
+    readHint.unsure = !isCleanRead(upright.recognized);
     if (settled) return { image: upright.image, orientation: upright.orientation, ...settled, ocrMs: clock() - ocrStarted };
     const kept = await readWithSecondOpinion(
       upright.image,

@@ -7,6 +7,7 @@
  */
 import type { GreyImage, OcrEngine, RecognizedPage, RecognizeOptions } from './ports.ts';
 import { isSpelledWord, isWordLike, readQuality } from './read-quality.ts';
+import { measureTextHeight } from './text-height.ts';
 import { medianWordHeight, SURE_WORD_CONFIDENCE } from './text-lines.ts';
 import type { PageStrategy } from './result.ts';
 
@@ -42,6 +43,62 @@ export function isCleanRead(read: RecognizedPage): boolean {
   const quality = readQuality(read);
   if (read.confidence >= CLEAN_CONFIDENCE && (quality.tokens < CLEAN_MIN_TOKENS_FOR_SHARE || quality.share >= CLEAN_WORD_SHARE)) return true;
   return isCleanButForSpellings(read);
+}
+
+/**
+ * Body text smaller than this (x-height or capital height, px, as core/text-height.ts measures it) reads unsurely: every
+ * corpus form (FUNSD's ~100-dpi scans, 6–9 px) was unsure of more than half its lines in tessdata_fast's read, which the
+ * line cascade then read again whole (bench/RESULTS.md); bench:pdf's pages and the samples are read at 18 px.
+ */
+const SMALL_TEXT_PX = 10;
+
+/**
+ * A page with more than this share of mid-tone pixels is a photograph (a grey ground, uneven light): sroie_100, a receipt
+ * photographed on grey (60%), read unsurely, and tessdata_fast read it no quicker than best_int (1.20 against 1.27
+ * CPU-s), so its fast read was all waste. Scanned text pages, grey or 1-bit, and the corpus's forms hold 0–7%.
+ */
+const PHOTO_MIDTONE_SHARE = 0.2;
+const MIDTONE = { from: 48, to: 207 };
+/** Pixels sampled for the share: evenly, at most about this many. */
+const MIDTONE_SAMPLES = 65_536;
+
+function midtoneShare(image: GreyImage): number {
+  const { data } = image;
+  const step = Math.max(1, Math.floor(data.length / MIDTONE_SAMPLES));
+  let mid = 0;
+  let seen = 0;
+  for (let i = 0; i < data.length; i += step, seen++) if (data[i]! >= MIDTONE.from && data[i]! <= MIDTONE.to) mid++;
+  return seen === 0 ? 0 : mid / seen;
+}
+
+/** What the document's last decided page says of the next: whether its first read was unsure. */
+export interface ReadHint {
+  unsure: boolean;
+}
+
+/**
+ * Whether a page is expected to read unsurely, before it is read: a till slip (the second engine's page, which reached
+ * tesseract because that read was not plainly upright), a photograph, a page of small text, or a page of a document
+ * whose last page read unsurely (a stack of forms). An engine whose quick first read would be redone on an unsure page (the line
+ * cascade, shared/engines/tesseract-cascade.ts) reads such a page with its own model at once: the read it would end with.
+ */
+export function expectsUnsureRead(image: GreyImage, hint: ReadHint): boolean {
+  if (hint.unsure || isTillSlip(image) || midtoneShare(image) > PHOTO_MIDTONE_SHARE) return true;
+  const height = measureTextHeight(image);
+  return height !== null && height.body < SMALL_TEXT_PX;
+}
+
+/**
+ * RecognizeOptions.expectUnsure for one page's reads: the first read by expectsUnsureRead; every later read of the page
+ * (another turn, page-orientation.ts) follows a read that was not sure, so it is expected unsure too.
+ */
+export function pageExpectsUnsure(image: GreyImage, hint: ReadHint): () => boolean {
+  let read = false;
+  return () => {
+    if (read) return true;
+    read = true;
+    return expectsUnsureRead(image, hint);
+  };
 }
 
 const SPELLINGS_MIN_WORDS = 20;

@@ -95,6 +95,18 @@ export interface RecognizeOptions {
    * that read was sure of rather than read them again (text-lines.ts, splitBySureWords).
    */
   knownWords?: readonly RecognizedWord[];
+  /**
+   * Whether the page is expected to read unsurely (page-strategy.ts, expectsUnsureRead): an engine with a quick first
+   * read that it would have to redo on an unsure page (the line cascade) reads such a page with its own model at once.
+   * Asked only by such an engine, once a read (a page read at another turn is asked again).
+   */
+  expectUnsure?: () => boolean;
+  /**
+   * Whether a read is kept as it is, with no second opinion (page-strategy.ts, isCleanRead). An engine whose quick read
+   * mixes two models (the line cascade) returns it only when it is; otherwise it reads the page again with its own model,
+   * so that what the second engine is handed (and keeps of it) is the read it would have had without the quick one.
+   */
+  isCleanRead?: (read: RecognizedPage) => boolean;
 }
 
 export interface OrientationGuess {

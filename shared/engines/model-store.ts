@@ -13,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { DocVaultError } from '../core/errors.ts';
+import { fastModelName, isFastModelName } from './tesseract-cascade.ts';
 
 export interface ModelDir {
   dir: string;
@@ -20,6 +21,11 @@ export interface ModelDir {
   label: string;
   /** Called for a language this folder lacks; puts `{lang}.traineddata` into it and says whether it could. */
   fetch?: (lang: string) => Promise<boolean>;
+  /**
+   * Each `{lang}.traineddata` here that is a tessdata_fast model (isFastModel) is offered as `{lang}_fast` too, for the
+   * line cascade (tesseract-cascade.ts), unless a folder holds a `{lang}_fast.traineddata` of its own. Debian's folders.
+   */
+  offersFast?: boolean;
 }
 
 export interface ModelFile {
@@ -63,8 +69,49 @@ export function packagedModelDirs(): ModelDir[] {
 
 export const SYSTEM_TESSDATA_DIRS: readonly string[] = ['/usr/share/tesseract-ocr/5/tessdata', '/usr/share/tesseract-ocr/4.00/tessdata'];
 
+/** Debian's `tesseract-ocr-{lang}` packages hold tessdata_fast: offered as `{lang}_fast` beside the npm packages' best_int. */
 export function systemModelDirs(): ModelDir[] {
-  return SYSTEM_TESSDATA_DIRS.map((dir) => ({ dir, label: 'system' }));
+  return SYSTEM_TESSDATA_DIRS.map((dir) => ({ dir, label: 'system', offersFast: true }));
+}
+
+/** The LSTM model's component of a traineddata file and the one after it (tesseract's TessdataType). */
+const TESSDATA_LSTM = 17;
+/** Bytes at the end of the LSTM component that hold its network's spec (77 for English's). */
+const SPEC_TAIL_BYTES = 512;
+/** tessdata_fast's LSTM layers are at most this wide (English's 48/96/96/192); best and best_int's widest is 384–512. */
+const FAST_MAX_LSTM_WIDTH = 256;
+
+/**
+ * The widths of the LSTM layers of an uncompressed traineddata file's model, from its network spec (`[1,36,0,1Ct3,3,16Mp3,3
+ * Lfys48Lfx96Lrx96Lfx192O1c1]`, written at the end of the LSTM component); none for a legacy-only model or another file.
+ * Reads the component table (24 offsets after a count) and the component's tail: two small reads.
+ */
+export async function lstmLayerWidths(path: string): Promise<number[]> {
+  const file = await open(path);
+  try {
+    const { size } = await file.stat();
+    const head = Buffer.alloc(4 + 8 * (TESSDATA_LSTM + 8));
+    const { bytesRead } = await file.read(head, 0, head.length, 0);
+    const count = bytesRead >= 4 ? head.readInt32LE(0) : 0;
+    if (count <= TESSDATA_LSTM || 4 + 8 * count > bytesRead) return [];
+    const offsets = Array.from({ length: count }, (_, i) => Number(head.readBigInt64LE(4 + 8 * i)));
+    const start = offsets[TESSDATA_LSTM]!;
+    if (start < 0) return [];
+    const end = offsets.slice(TESSDATA_LSTM + 1).find((o) => o > start) ?? size;
+    const tailStart = Math.max(start, end - SPEC_TAIL_BYTES);
+    const tail = Buffer.alloc(end - tailStart);
+    await file.read(tail, 0, tail.length, tailStart);
+    const spec = /\[1,\d+,\d+,\d+[A-Za-z0-9,]*\]/.exec(tail.toString('latin1'))?.[0] ?? '';
+    return [...spec.matchAll(/L[a-z]{1,3}(\d+)/g)].map((m) => Number(m[1]));
+  } finally {
+    await file.close();
+  }
+}
+
+/** Whether an uncompressed traineddata file is a tessdata_fast model: an LSTM no wider than fast's. */
+export async function isFastModel(path: string): Promise<boolean> {
+  const widths = await lstmLayerWidths(path).catch(() => []);
+  return widths.length > 0 && Math.max(...widths) <= FAST_MAX_LSTM_WIDTH;
 }
 
 export class ModelStore {
@@ -82,9 +129,9 @@ export class ModelStore {
     return [...(await this.load()).values()].sort((a, b) => a.lang.localeCompare(b.lang));
   }
 
-  /** The names of every language found (osd included). */
+  /** The names of every language found (osd included); a language's fast model (`{lang}_fast`) is no language of its own. */
   async languages(): Promise<string[]> {
-    return (await this.list()).map((f) => f.lang);
+    return (await this.list()).map((f) => f.lang).filter((lang) => !isFastModelName(lang));
   }
 
   async has(lang: string): Promise<boolean> {
@@ -249,7 +296,9 @@ async function unpackedSize(path: string): Promise<number> {
 
 async function scan(dirs: readonly ModelDir[]): Promise<Map<string, ModelFile>> {
   const catalog = new Map<string, ModelFile>();
-  for (const { dir, label } of dirs) {
+  /** `{lang}_fast` offered by folders of fast models, taken after the scan where no folder holds that name itself. */
+  const offered: ModelFile[] = [];
+  for (const { dir, label, offersFast } of dirs) {
     let names: string[];
     try {
       names = await readdir(dir);
@@ -258,13 +307,17 @@ async function scan(dirs: readonly ModelDir[]): Promise<Map<string, ModelFile>> 
     }
     for (const name of names.sort()) {
       const match = TRAINEDDATA.exec(name);
-      if (!match || catalog.has(match[1]!)) continue;
+      if (!match || (catalog.has(match[1]!) && !offersFast)) continue;
       const path = join(dir, name);
       const info = await stat(path);
       if (!info.isFile() || info.size === 0) continue;
-      catalog.set(match[1]!, { lang: match[1]!, path, size: info.size, gzipped: Boolean(match[2]), source: label });
+      const file = { lang: match[1]!, path, size: info.size, gzipped: Boolean(match[2]), source: label };
+      if (!catalog.has(file.lang)) catalog.set(file.lang, file);
+      // Offered even where another folder's model of the language comes first: that one is the cascade's own model.
+      if (offersFast && !file.gzipped && !isFastModelName(file.lang) && (await isFastModel(path))) offered.push({ ...file, lang: fastModelName(file.lang) });
     }
   }
+  for (const file of offered) if (!catalog.has(file.lang)) catalog.set(file.lang, file);
   return catalog;
 }
 

@@ -27,8 +27,10 @@ export function ownModelName(fast: string): string {
 /**
  * A line with a word under this confidence is read again. bench/pdf-cascade.ts (bench:pdf's pages): under 80, 16 of 160
  * lines read again, 0.76× best_int's CPU at 1.18% CER; under 85, 0.86× at 1.15% (best_int alone 1.22%, fast 1.43%).
+ * bench:pdf, same rounds (2026-12-03, bench/RESULTS.md): 80 took 0.83× the CPU of the read without the cascade, 85 0.88×;
+ * bench:accuracy read every receipt, form, sample and table page the same at either bar (the samples 0.76× against 0.85×).
  */
-export const DEFAULT_UNSURE_BELOW = 85;
+export const DEFAULT_UNSURE_BELOW = 80;
 
 /** The margin around a line cut out for its second read, as a share of the line's height (as measured). */
 const LINE_MARGIN = 0.3;

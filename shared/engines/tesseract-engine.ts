@@ -54,7 +54,10 @@ export const TESSERACT_PARAMETERS: TesseractParameters = { init: {}, page: {} };
 
 interface Slot {
   worker?: Worker;
+  /** The languages the worker was started with (with fast models: the cascade's, holding the own models too). */
   languages?: string;
+  /** The languages it reads with now: a cascade's worker switches between the fast and the own models (reinitialize). */
+  reading?: string;
   /** A worker being started for the slot (by warmUp, ahead of its first page). */
   starting?: Promise<unknown>;
   pages: number;
@@ -74,8 +77,11 @@ export interface EngineStats {
   core?: string;
   /** Whether the last page worker started instantiated the core compiled once in the process (compileCore). */
   coreShared?: boolean;
-  /** The line cascade: pages read with fast models, their lines, the lines read again, and the unsure pages read again whole. */
-  cascade: { pages: number; lines: number; linesReread: number; pagesReread: number };
+  /**
+   * The line cascade: pages read with fast models, their lines, the lines read again, the unsure pages read again
+   * whole, and the pages expected to read unsurely, read with the own models at once (no fast read).
+   */
+  cascade: { pages: number; lines: number; linesReread: number; pagesReread: number; direct: number };
 }
 
 export class TesseractEngine implements OcrEngine {
@@ -99,7 +105,7 @@ export class TesseractEngine implements OcrEngine {
   private readonly unsureBelow: number | undefined;
   /** Per language set: whether it has fast models distinct from its own (asked of the store once). */
   private readonly fastModels = new Map<string, Promise<boolean>>();
-  private readonly cascadeCounts = { pages: 0, lines: 0, linesReread: 0, pagesReread: 0 };
+  private readonly cascadeCounts = { pages: 0, lines: 0, linesReread: 0, pagesReread: 0, direct: 0 };
 
   constructor(options: TesseractEngineOptions) {
     this.models = options.models;
@@ -130,11 +136,19 @@ export class TesseractEngine implements OcrEngine {
     };
   }
 
+  /** The models a worker for these languages loads: with fast models, those and the own ones (the cascade's lines). */
+  async workerModels(languages: readonly string[]): Promise<string[]> {
+    return (await this.hasFastModels(languages)) ? [...languages.map(fastModelName), ...languages] : [...languages];
+  }
+
   /** Starts workers ahead of the first page (cold start), for the given languages: all of the pool's, or `workers` of them. */
   async warmUp(languages: readonly string[] = ['eng'], workers = this.slots.length): Promise<void> {
+    // The worker a page will ask for: with fast models, the cascade's (which holds the own models too). Its slot counts as
+    // starting at once, so that a page or close() arriving meanwhile waits for it.
+    const pageLanguages = this.hasFastModels(languages).then((fast) => (fast ? languages.map(fastModelName) : languages).join('+'));
     await Promise.all(
       this.slots.slice(0, workers).map(async (slot) => {
-        if (!slot.worker && !slot.starting) await this.startWorker(slot, languages.join('+'));
+        if (!slot.worker && !slot.starting) await this.startWorker(slot, pageLanguages);
       }),
     );
   }
@@ -155,8 +169,13 @@ export class TesseractEngine implements OcrEngine {
         const upright = await deskew(image, options.level ? 0 : await measureSkew(worker, image));
         // One decision a page: the cascade's line reads follow it (a line crop would cut a dark bar off at its sides).
         const parameters = this.pageParameters(upright.image);
+        // A page expected to read unsurely (a form, a till slip) would be read again whole after the fast read: read it
+        // with the own models at once.
+        const direct = cascade && options.expectUnsure?.() === true;
+        if (direct) this.cascadeCounts.direct += 1;
+        await this.readWith(slot, worker, direct ? languages : pageLanguages);
         const { page, tsv } = await this.readPage(worker, upright, parameters);
-        return cascade ? this.rereadUnsureLines(worker, languages, pageLanguages, upright, parameters, page, tsv) : page;
+        return cascade && !direct ? this.rereadUnsureLines(slot, worker, languages, upright, parameters, page, tsv, options) : page;
       })();
       // An abort (the page's budget, the document's, a cancel) ends the worker mid-page: tesseract cannot be interrupted otherwise.
       const page = await abortable(job, options.signal, () => this.discard(slot));
@@ -258,8 +277,8 @@ export class TesseractEngine implements OcrEngine {
     return this.startWorker(slot, languages);
   }
 
-  private async startWorker(slot: Slot, languages: string): Promise<Worker> {
-    const starting = this.createSlotWorker(slot, languages);
+  private async startWorker(slot: Slot, languages: string | Promise<string>): Promise<Worker> {
+    const starting = Promise.resolve(languages).then((langs) => this.createSlotWorker(slot, langs));
     slot.starting = starting.catch(() => undefined);
     try {
       return await starting;
@@ -272,6 +291,7 @@ export class TesseractEngine implements OcrEngine {
     const worker = await this.createWorker(languages);
     slot.worker = worker;
     slot.languages = languages;
+    slot.reading = languages;
     slot.pages = 0;
     return worker;
   }
@@ -339,8 +359,20 @@ export class TesseractEngine implements OcrEngine {
     const worker = slot.worker;
     slot.worker = undefined;
     slot.languages = undefined;
+    slot.reading = undefined;
     slot.pages = 0;
     await worker?.terminate().catch(() => undefined);
+  }
+
+  /**
+   * Has the slot's worker read with these languages, switching its models when it reads with others (a cascade's worker
+   * holds both the fast and the own ones: 13–69 ms of CPU a switch). Lazily: a run of pages the same way costs none.
+   */
+  private async readWith(slot: Slot, worker: Worker, languages: string): Promise<void> {
+    if (slot.reading === languages) return;
+    slot.reading = undefined; // unknown until the switch has finished (a failed one discards the worker)
+    await worker.reinitialize(languages, OEM.LSTM_ONLY);
+    slot.reading = languages;
   }
 
   /** Whether the cascade reads pages in these languages: on, and every one has a fast model that is another file than its own. */
@@ -368,44 +400,48 @@ export class TesseractEngine implements OcrEngine {
    * worker in the slot would hold a second WASM heap.
    */
   private async rereadUnsureLines(
+    slot: Slot,
     worker: Worker,
     languages: string,
-    pageLanguages: string,
     upright: { image: GreyImage; radians: number },
     parameters: Record<string, string>,
     page: RecognizedPage,
     tsv: string,
+    options: RecognizeOptions,
   ): Promise<RecognizedPage> {
     const image = upright.image;
     const unsure = unsureLines(page.words, this.unsureBelow!);
     const lines = linesOf(page.words);
     this.cascadeCounts.pages += 1;
     this.cascadeCounts.lines += lines.size;
+    // A fast read sure of every line is kept, clean or not: on the generated tables (numbers: not clean reads, so PP-OCR's)
+    // such reads gave the same text as best_int's, and reading them again whole cost the tables 1.63× (bench/RESULTS.md).
     if (unsure.length === 0) return page;
-    // The worker reads with the own models here and goes back to the fast ones for its next page, however this ends.
-    await worker.reinitialize(languages, OEM.LSTM_ONLY);
-    try {
-      if (unsure.length > lines.size * MAX_UNSURE_LINE_SHARE) {
-        // An unsure page (a form, a receipt): read whole by the own models, as without the cascade.
-        this.cascadeCounts.pagesReread += 1;
-        return (await this.readPage(worker, upright, parameters)).page;
-      }
-      this.cascadeCounts.linesReread += unsure.length;
-      const reread = new Map<number, RecognizedWord[]>();
-      for (const line of unsure) {
-        const box = lineBox(lines.get(line)!, image.width, image.height);
-        const { data } = await worker.recognize(
-          engineInput(cropGrey(image, box)),
-          { ...parameters, tessedit_pageseg_mode: PSM.SINGLE_LINE, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object,
-          { text: false, tsv: true },
-        );
-        reread.set(line, placeLineWords(wordsFromTsv(data.tsv ?? ''), box, line));
-      }
-      const words = mergeLines(page.words, reread);
-      return { ...page, words, text: textOfLines(words, paragraphsOfLines(tsv)), confidence: meanConfidence(words) };
-    } finally {
-      await worker.reinitialize(pageLanguages, OEM.LSTM_ONLY);
+    // The worker reads with the own models from here; the next page switches back if it is read with the fast ones.
+    await this.readWith(slot, worker, languages);
+    const readWhole = async () => {
+      this.cascadeCounts.pagesReread += 1;
+      return (await this.readPage(worker, upright, parameters)).page;
+    };
+    // An unsure page (a form, a receipt): read whole by the own models, as without the cascade.
+    if (unsure.length > lines.size * MAX_UNSURE_LINE_SHARE) return readWhole();
+    this.cascadeCounts.linesReread += unsure.length;
+    const reread = new Map<number, RecognizedWord[]>();
+    for (const line of unsure) {
+      const box = lineBox(lines.get(line)!, image.width, image.height);
+      const { data } = await worker.recognize(
+        engineInput(cropGrey(image, box)),
+        { ...parameters, tessedit_pageseg_mode: PSM.SINGLE_LINE, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object,
+        { text: false, tsv: true },
+      );
+      reread.set(line, placeLineWords(wordsFromTsv(data.tsv ?? ''), box, line));
     }
+    const words = mergeLines(page.words, reread);
+    const merged = { ...page, words, text: textOfLines(words, paragraphsOfLines(tsv)), confidence: meanConfidence(words) };
+    // A read the pipeline would not keep as it is goes to the second engine, which keeps the words it was sure of: on a
+    // page fast was unsure of in places, those are to be the own models' (a receipt read line by line lost 0.6 points of
+    // CER through fast's sure words).
+    return !options.isCleanRead || options.isCleanRead(merged) ? merged : readWhole();
   }
 }
 

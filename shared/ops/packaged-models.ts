@@ -15,9 +15,9 @@ export function installedModels(): ModelStore {
   return new ModelStore(modelDirs());
 }
 
-/** Every installed language (osd included), for `npm start` to put into the local models bucket. */
+/** Every installed model (osd and the fast models, `{lang}_fast`, included), for `npm start` to put into the local models bucket. */
 export async function installedLanguages(store: ModelStore = installedModels()): Promise<string[]> {
-  return store.languages();
+  return (await store.list()).map((f) => f.lang);
 }
 
 export async function stagePackagedModels(dir: string, languages?: readonly string[], store: ModelStore = installedModels()): Promise<string[]> {

@@ -66,3 +66,53 @@ describe('the second engine for a page', () => {
     expect(secondEngineFor(inked(8, 8), {})).toBeUndefined();
   });
 });
+
+describe('whether a page is expected to read unsurely (RecognizeOptions.expectUnsure)', () => {
+  const sure = (image: GreyImage): RecognizedPage => {
+    const words = ['Quick', 'brown', 'foxes', 'jumped'].map((text, i) => ({ text, confidence: 95, line: 0, bbox: { x0: i * 20, y0: 0, x1: i * 20 + 18, y1: 8 } }));
+    return { text: 'Quick brown foxes jumped', confidence: 95, words, skewDegrees: 0, width: image.width, height: image.height };
+  };
+
+  /** Reads each page as `reads` says (by page, in order) and records the first answer of expectUnsure for each page's reads. */
+  async function answers(reads: Array<(image: GreyImage) => RecognizedPage>): Promise<boolean[][]> {
+    const seen: boolean[][] = reads.map(() => []);
+    // Each page's reads carry its own budget's signal; the pages are read one at a time, in order.
+    const pages = new Map<AbortSignal | undefined, number>();
+    const engine: OcrEngine = {
+      name: 'first',
+      version: '1',
+      recognize: async (image, options) => {
+        if (!pages.has(options.signal)) pages.set(options.signal, pages.size);
+        const page = pages.get(options.signal)!;
+        seen[page]!.push(options.expectUnsure?.() ?? false);
+        return reads[page]!(image);
+      },
+      detectOrientation: async () => null,
+    };
+    const opener: DocumentOpener = {
+      open: async (_bytes, type) => ({
+        type,
+        pageCount: reads.length,
+        page: async (index) => ({
+          number: index + 1,
+          textLayer: async () => null,
+          render: async () => inked(90, 120),
+          displayImage: async () => ({ format: 'png', bytes: new Uint8Array([1]), width: 90, height: 120 }),
+        }),
+        close: async () => undefined,
+      }),
+    };
+    await processDocument(PNG, { languages: ['eng'] }, { opener, engine, concurrency: 1 });
+    return seen;
+  }
+
+  it('is not, for a first page with no sign of it; every later read of an unsure page is; the next page is, after an unsure page', async () => {
+    const seen = await answers([nothingRead, sure, sure]);
+    expect(seen[0]![0]).toBe(false);
+    expect(seen[0]!.slice(1)).toEqual(seen[0]!.slice(1).map(() => true)); // the other turns tried
+    expect(seen[0]!.length).toBeGreaterThan(1);
+    expect(seen[1]).toEqual([true]);
+    // A page that read surely settles it again.
+    expect(seen[2]).toEqual([false]);
+  });
+});

@@ -1,7 +1,9 @@
 /** Which engine's read of a page is kept (core/page-strategy.ts). */
 import { describe, expect, it } from 'vitest';
-import { readWithSecondOpinion } from '../../../shared/core/page-strategy.ts';
+import { halveGrey } from '../../../shared/core/grey-image.ts';
+import { expectsUnsureRead, pageExpectsUnsure, readWithSecondOpinion } from '../../../shared/core/page-strategy.ts';
 import type { GreyImage, OcrEngine, RecognizedPage, RecognizeOptions } from '../../../shared/core/ports.ts';
+import { firstPage } from '../engines/first-page.ts';
 
 const nothingRead = (image: GreyImage): RecognizedPage => ({ text: '', confidence: 0, words: [], skewDegrees: 0, width: image.width, height: image.height });
 
@@ -44,5 +46,35 @@ describe('the second read of an unsure page', () => {
     await readWithSecondOpinion(inked, { recognized: first, strategy: { engine: 'first', scale: 1, reason: 'clean read' }, orientation: 0 }, OPTIONS, second);
     expect(second.options).toMatchObject({ skewDegrees: 1.5, wordHeightPx: 22 });
     expect(second.options?.knownWords).toBe(first.words);
+  });
+});
+
+describe('a page expected to read unsurely, before it is read (expectsUnsureRead: the cascade reads it with its own model at once)', () => {
+  const settled = { unsure: false };
+
+  it('is a page of small text (a ~100-dpi form), not the same page at a size tesseract reads surely', async () => {
+    const page = await firstPage('tess_phototest.tif'); // its letters 18 px high as read
+    expect(expectsUnsureRead(page, settled)).toBe(false);
+    expect(expectsUnsureRead(halveGrey(page), settled)).toBe(true);
+  });
+
+  it('is a photograph (a grey ground: mostly mid-tones), not the same text on white', async () => {
+    const page = await firstPage('tess_phototest.tif');
+    expect(expectsUnsureRead(page, settled)).toBe(false);
+    const onGrey = { ...page, data: page.data.map((v) => (v > 200 ? 170 : v)) };
+    expect(expectsUnsureRead(onGrey, settled)).toBe(true);
+  });
+
+  it('is a till slip, and any page after a page of the same document that read unsurely', async () => {
+    const page = await firstPage('tess_phototest.tif');
+    const slip: GreyImage = { ...page, height: page.width * 2, data: new Uint8Array(page.width * page.width * 2).fill(255) };
+    slip.data.set(page.data);
+    expect(expectsUnsureRead(slip, settled)).toBe(true);
+    expect(expectsUnsureRead(page, { unsure: true })).toBe(true);
+  });
+
+  it("is every read of a page after its first (a page tried at another turn follows a read that was not sure)", async () => {
+    const ask = pageExpectsUnsure(await firstPage('tess_phototest.tif'), settled);
+    expect([ask(), ask(), ask()]).toEqual([false, true, true]);
   });
 });

@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { modelDirs, ModelStore, packagedModelDirs, systemModelDirs } from '../../../shared/engines/index.ts';
-import { SYSTEM_TESSDATA_DIRS } from '../../../shared/engines/model-store.ts';
+import { isFastModel, lstmLayerWidths, SYSTEM_TESSDATA_DIRS } from '../../../shared/engines/model-store.ts';
 
 const debianEng = SYSTEM_TESSDATA_DIRS.some((dir) => existsSync(join(dir, 'eng.traineddata')));
 
@@ -24,6 +24,56 @@ describe('installed models', () => {
     expect(system.find((f) => f.lang === 'eng')).toMatchObject({ source: 'system', path: expect.stringMatching(/^\/usr\/share\/tesseract-ocr\//) });
     const dirs = modelDirs().map((d) => d.dir);
     for (const dir of SYSTEM_TESSDATA_DIRS) expect(dirs.indexOf(dir)).toBeGreaterThan(dirs.findIndex((d) => d.includes('@tesseract.js-data')));
+  });
+});
+
+/** Debian's tesseract-ocr-eng: tessdata_fast. */
+const DEBIAN_FAST = '/usr/share/tesseract-ocr/5/tessdata/eng.traineddata';
+
+describe.skipIf(!existsSync(DEBIAN_FAST))("a language's fast model (the line cascade's), offered by a folder of fast models", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'docvault-fast-models-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  /** The npm package's best_int, unpacked: the same network as tessdata_best, in integers. */
+  const bestInt = async (to: string) => writeFile(to, gunzipSync(await readFile((await new ModelStore(packagedModelDirs()).file('eng')).path)));
+
+  it("tells fast from best_int by the network spec in the file (English's LSTM layers 48/96/96/192 against 64/96/96/512)", async () => {
+    expect(await lstmLayerWidths(DEBIAN_FAST)).toEqual([48, 96, 96, 192]);
+    await bestInt(join(dir, 'eng.traineddata'));
+    expect(await lstmLayerWidths(join(dir, 'eng.traineddata'))).toEqual([64, 96, 96, 512]);
+    expect(await isFastModel(DEBIAN_FAST)).toBe(true);
+    expect(await isFastModel(join(dir, 'eng.traineddata'))).toBe(false);
+    await writeFile(join(dir, 'junk.traineddata'), 'not a model');
+    expect(await isFastModel(join(dir, 'junk.traineddata'))).toBe(false);
+  });
+
+  it("the default folders offer Debian's file as eng_fast beside the npm package's eng; it is no language of its own", async () => {
+    const store = new ModelStore(modelDirs());
+    expect(await store.file('eng_fast')).toMatchObject({ path: DEBIAN_FAST, source: 'system' });
+    expect((await store.file('eng')).source).toBe('npm:@tesseract.js-data/eng');
+    expect(await store.languages()).not.toContain('eng_fast');
+    expect((await store.list()).map((f) => f.lang)).toContain('eng_fast');
+  });
+
+  it('a folder that offers fast models offers a best_int file as nothing; a folder that does not offers none', async () => {
+    await bestInt(join(dir, 'eng.traineddata'));
+    expect(await new ModelStore([{ dir, label: 'system', offersFast: true }]).has('eng_fast')).toBe(false);
+    await rm(join(dir, 'eng.traineddata'));
+    await symlink(DEBIAN_FAST, join(dir, 'eng.traineddata'));
+    expect(await new ModelStore([{ dir, label: 'system', offersFast: true }]).has('eng_fast')).toBe(true);
+    expect(await new ModelStore([{ dir, label: 'cache' }]).has('eng_fast')).toBe(false);
+  });
+
+  it("an eng_fast.traineddata of the operator's, in any folder, comes before the one offered", async () => {
+    const own = join(dir, 'own');
+    await mkdir(own);
+    await symlink(DEBIAN_FAST, join(own, 'eng_fast.traineddata'));
+    const store = new ModelStore([...systemModelDirs(), { dir: own, label: 'cache' }]);
+    expect(await store.file('eng_fast')).toMatchObject({ path: join(own, 'eng_fast.traineddata'), source: 'cache' });
   });
 });
 

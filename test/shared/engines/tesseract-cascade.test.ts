@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { characterErrorRate } from '../../../shared/core/text-metrics.ts';
-import { ModelStore, packagedModelDirs, TesseractEngine } from '../../../shared/engines/index.ts';
-import { linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines } from '../../../shared/engines/tesseract-cascade.ts';
+import { modelDirs, ModelStore, packagedModelDirs, TesseractEngine } from '../../../shared/engines/index.ts';
+import { DEFAULT_UNSURE_BELOW, linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines } from '../../../shared/engines/tesseract-cascade.ts';
 import { wordsFromTsv } from '../../../shared/engines/tesseract-page.ts';
 import type { GreyImage, RecognizedPage, RecognizedWord } from '../../../shared/core/ports.ts';
 import { groundTruth } from '../../support/fixtures.ts';
@@ -75,12 +75,12 @@ describe.skipIf(!haveFast)('the cascade in the engine (Debian tessdata_fast as e
   it("unsure lines are read again by best_int and their words replace fast's; sure lines keep fast's words; the CER drops", async () => {
     const cascade = engine();
     const page = await cascade.recognize(image, options);
-    const unsure = new Set(unsureLines(fastOnly.words, 85));
+    const unsure = new Set(unsureLines(fastOnly.words, DEFAULT_UNSURE_BELOW));
     const lines = linesOf(fastOnly.words);
     expect(unsure.size).toBeGreaterThan(0);
     expect(unsure.size).toBeLessThan(lines.size);
     expect(unsure.size).toBeLessThanOrEqual(lines.size / 2);
-    expect(cascade.stats().cascade).toEqual({ pages: 1, lines: lines.size, linesReread: unsure.size, pagesReread: 0 });
+    expect(cascade.stats().cascade).toEqual({ pages: 1, lines: lines.size, linesReread: unsure.size, pagesReread: 0, direct: 0 });
 
     const read = linesOf(page.words);
     for (const [line, words] of lines) {
@@ -103,13 +103,65 @@ describe.skipIf(!haveFast)('the cascade in the engine (Debian tessdata_fast as e
     const cascade = engine({ unsureBelow: 101 });
     const page = await cascade.recognize(image, options);
     const lines = linesOf(fastOnly.words).size;
-    expect(cascade.stats().cascade).toEqual({ pages: 1, lines, linesReread: 0, pagesReread: 1 });
+    expect(cascade.stats().cascade).toEqual({ pages: 1, lines, linesReread: 0, pagesReread: 1, direct: 0 });
     const best = new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1, cascade: false });
     try {
       expect(page).toEqual(await best.recognize(image, options));
     } finally {
       await best.close();
     }
+  });
+});
+
+describe.skipIf(!haveFast)('which pages take the fast read', () => {
+  const engines: TesseractEngine[] = [];
+  afterAll(async () => {
+    await Promise.all(engines.map((e) => e.close()));
+  });
+  const track = (e: TesseractEngine) => (engines.push(e), e);
+
+  it('a page expected to read unsurely (a form, a till slip) is read by best_int at once: no fast read, the read without the cascade', async () => {
+    const image = await firstPage('tess_eurotext.tif');
+    const cascade = track(new TesseractEngine({ models: new ModelStore(modelDirs()), workers: 1 }));
+    let asked = 0;
+    const page = await cascade.recognize(image, { ...options, expectUnsure: () => (asked++, true) });
+    expect(asked).toBe(1);
+    expect(cascade.stats().cascade).toEqual({ pages: 0, lines: 0, linesReread: 0, pagesReread: 0, direct: 1 });
+    const best = track(new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1, cascade: false }));
+    expect(page).toEqual(await best.recognize(image, options));
+    // The same worker reads the next page with the fast model again.
+    await cascade.recognize(image, { ...options, expectUnsure: () => false });
+    expect(cascade.stats()).toMatchObject({ workersStarted: 1, cascade: { pages: 1, direct: 1 } });
+  });
+
+  it("a page whose cascade read the pipeline would not keep as it is (isCleanRead) is read again whole by best_int: the second engine is handed best_int's read", async () => {
+    const image = await firstPage('tess_eurotext.tif');
+    const cascade = track(new TesseractEngine({ models: new ModelStore(modelDirs()), workers: 1 }));
+    const kept = await cascade.recognize(image, { ...options, isCleanRead: () => true });
+    expect(cascade.stats().cascade).toMatchObject({ pages: 1, pagesReread: 0 });
+    expect(kept.words.length).toBeGreaterThan(0);
+    const seen: RecognizedPage[] = [];
+    const page = await cascade.recognize(image, { ...options, isCleanRead: (read) => (seen.push(read), false) });
+    expect(seen).toEqual([kept]); // asked of the merged read
+    expect(cascade.stats().cascade).toMatchObject({ pages: 2, pagesReread: 1 });
+    const best = track(new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1, cascade: false }));
+    expect(page).toEqual(await best.recognize(image, options));
+    expect(page).not.toEqual(kept);
+    // A page fast read with no line unsure keeps fast's read even so (a table of numbers: not a clean read).
+    const sure = await firstPage('tess_phototest.tif');
+    const fastRead = await cascade.recognize(sure, options);
+    expect(unsureLines(fastRead.words, DEFAULT_UNSURE_BELOW)).toEqual([]);
+    expect(fastRead).not.toEqual(await best.recognize(sure, options)); // fast's read, not best_int's
+    expect(await cascade.recognize(sure, { ...options, isCleanRead: () => false })).toEqual(fastRead);
+    expect(cascade.stats().cascade).toMatchObject({ pages: 4, pagesReread: 1 });
+  });
+
+  it("the default model folders turn the cascade on where Debian's tessdata_fast is installed; the warm-up starts the cascade's worker", async () => {
+    const engine = track(new TesseractEngine({ models: new ModelStore(modelDirs()), workers: 1 }));
+    await engine.warmUp(['eng']);
+    expect(engine.stats().loadedLanguages).toEqual(['eng_fast']);
+    await engine.recognize(await firstPage('tess_phototest.tif'), options);
+    expect(engine.stats()).toMatchObject({ workersStarted: 1, cascade: { pages: 1, direct: 0 } });
   });
 });
 
@@ -122,7 +174,7 @@ describe('without a fast model', () => {
       const [a, b] = [await on.recognize(image, options), await off.recognize(image, options)];
       expect(a).toEqual(b);
       expect(a.text).toMatch(/quick brown dog/);
-      expect(on.stats().cascade).toEqual({ pages: 0, lines: 0, linesReread: 0, pagesReread: 0 });
+      expect(on.stats().cascade).toEqual({ pages: 0, lines: 0, linesReread: 0, pagesReread: 0, direct: 0 });
       expect(on.stats().loadedLanguages).toEqual(['eng']);
     } finally {
       await Promise.all([on.close(), off.close()]);

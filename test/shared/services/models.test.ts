@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
@@ -45,7 +45,20 @@ async function readWith(dirs: ReturnType<typeof modelSetup>['dirs'], document = 
 
 const listing = (dir: string) => readdirSync(dir, { recursive: true }).map((f) => `${f}:${statSync(join(dir, String(f))).mtimeMs}`).sort();
 
+const debianFast = existsSync('/usr/share/tesseract-ocr/5/tessdata/eng.traineddata');
+
 describe('model cache', () => {
+  it.skipIf(!debianFast)("a worker reading the models bucket that npm start staged reads with the line cascade (its eng_fast)", async () => {
+    const setup = modelSetup({ MODEL_CACHE_DIR: staged, MODELS_BUCKET: BUCKET }, storage);
+    const ocr = createOcr({ modelDirs: setup.dirs, workers: 1 });
+    try {
+      await ocr.process(fixture('tess_phototest.tif'));
+      expect(ocr.engine.stats().cascade.pages).toBe(1);
+    } finally {
+      await ocr.close();
+    }
+  });
+
   it('reads from a mounted folder (tessdata/ layout) and writes nothing into it', async () => {
     const before = listing(staged);
     const setup = modelSetup({ MODEL_CACHE_DIR: staged, MODELS_BUCKET: BUCKET }, storage);
@@ -53,7 +66,8 @@ describe('model cache', () => {
     expect(characterErrorRate(groundTruth('tess_phototest.tif'), await readWith(setup.dirs))).toBeLessThanOrEqual(0.02);
     expect(listing(staged)).toEqual(before);
     const info = await cacheInfo(setup);
-    expect(info.languages.map((l) => l.lang)).toEqual(['deu', 'eng', 'osd']); // every installed @tesseract.js-data package
+    // Every installed @tesseract.js-data package, and Debian's tessdata_fast English as eng_fast where it is installed.
+    expect(info.languages.map((l) => l.lang)).toEqual(['deu', 'eng', ...(debianFast ? ['eng_fast'] : []), 'osd']);
     expect(info.languages.every((l) => l.source === 'mount')).toBe(true);
     expect(info.freeBytes).toBeGreaterThan(0);
   });
@@ -63,12 +77,14 @@ describe('model cache', () => {
     const setup = modelSetup({ MODELS_BUCKET: BUCKET }, storage, downloads);
     expect(setup.origin).toBe('download');
     expect(characterErrorRate(groundTruth('tess_phototest.tif'), await readWith(setup.dirs))).toBeLessThanOrEqual(0.02);
-    // An upright page needs no orientation detection, so the OSD model is fetched only when a page does.
-    expect(readdirSync(downloads).sort()).toEqual(['eng.traineddata']);
+    // An upright page needs no orientation detection, so the OSD model is fetched only when a page does; the bucket's
+    // eng_fast (staged where Debian's tessdata_fast is installed) is fetched for the line cascade.
+    const fast = debianFast ? ['eng_fast.traineddata'] : [];
+    expect(readdirSync(downloads).sort()).toEqual(['eng.traineddata', ...fast]);
     expect(readFileSync(join(downloads, 'eng.traineddata')).equals(readFileSync(join(staged, 'tessdata', 'eng.traineddata')))).toBe(true);
     const upsideDown = new Uint8Array(await sharp(fixture('tess_phototest.tif')).rotate(180).png().toBuffer());
     expect(characterErrorRate(groundTruth('tess_phototest.tif'), await readWith(setup.dirs, upsideDown))).toBeLessThanOrEqual(0.02);
-    expect(readdirSync(downloads).sort()).toEqual(['eng.traineddata', 'osd.traineddata']);
+    expect(readdirSync(downloads).sort()).toEqual(['eng.traineddata', ...fast, 'osd.traineddata']);
     const info = await cacheInfo(setup);
     expect(info.origin).toBe('download');
     expect(info.languages.find((l) => l.lang === 'eng')).toMatchObject({ local: true, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
