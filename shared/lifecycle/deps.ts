@@ -1,6 +1,7 @@
 /** What the lifecycle steps need, as ports: the task store's moves, the queue's topics, notification. */
 import pLimit from 'p-limit';
 import type { TaskStore } from '../adapters/firestore-tasks.ts';
+import type { BlobStore } from '../core/blob-store.ts';
 import type { Queue } from '../adapters/pubsub.ts';
 import type { NotifyDeps } from './notify.ts';
 
@@ -16,6 +17,9 @@ export interface LifecycleDeps {
   retentionMs: number;
   /** For the events and callbacks of the tasks that finish here. */
   notify: Omit<NotifyDeps, 'queue'>;
+  /** Where the results are: a task that fails here has any left by a killed attempt removed (finish.ts announce). */
+  blobs?: Pick<BlobStore, 'list' | 'delete'>;
+  resultsBucket?: string;
 }
 
 /** Tasks read per query. */

@@ -3,8 +3,9 @@
  * reason, and giving up on it (FAILED, the dead-letter topic, the event and callback). Called by
  * dispatch, the worker, the api and queue care alike.
  */
+import type { BlobStore } from '../core/blob-store.ts';
 import { gaveUpError } from '../core/task-moves.ts';
-import { messageFor, type Task, type TaskError } from '../core/task.ts';
+import { messageFor, userPrefix, type Task, type TaskError } from '../core/task.ts';
 import type { LifecycleQueue, LifecycleTasks } from './deps.ts';
 import { notifyFinished, type NotifyDeps } from './notify.ts';
 
@@ -18,14 +19,31 @@ export interface AnnounceDeps {
   tasks: Pick<LifecycleTasks, 'markAnnounced'>;
   queue: Pick<LifecycleQueue, 'publishEvent'>;
   notify: Omit<NotifyDeps, 'queue'>;
+  /**
+   * Where a task's results are: a FAILED task's are removed before it is announced (an attempt killed between writing
+   * them and COMPLETED leaves them behind). Given by every finisher that can meet such a task (the worker, queue care);
+   * dispatch fails tasks no worker has read.
+   */
+  blobs?: Pick<BlobStore, 'list' | 'delete'>;
+  resultsBucket?: string;
 }
 type DeadLetterDeps = AnnounceDeps & { queue: Pick<LifecycleQueue, 'publishDeadLetter'> };
 type FailDeps = AnnounceDeps & { tasks: Pick<LifecycleTasks, 'fail' | 'markAnnounced'>; retentionMs: number };
 
-/** The event (the callbacks function delivers its callback) of a finished task, then marked as announced. */
+/**
+ * The event (the callbacks function delivers its callback) of a finished task, then marked as announced. A FAILED task's
+ * results go first: should that fail, the task stays owed its announcement and its next finisher tries again.
+ */
 export async function announce(deps: AnnounceDeps, task: Task): Promise<void> {
+  if (task.status === 'FAILED' && deps.blobs && deps.resultsBucket) await removeResults(deps.blobs, deps.resultsBucket, task);
   await notifyFinished(task, { ...deps.notify, queue: deps.queue });
   await deps.tasks.markAnnounced(task.taskId);
+}
+
+/** Every object under the task's results prefix (its outputs and page previews). */
+async function removeResults(blobs: Pick<BlobStore, 'list' | 'delete'>, bucket: string, task: Pick<Task, 'userHash' | 'taskId'>): Promise<void> {
+  const left = await blobs.list(bucket, `${userPrefix(task.userHash)}${task.taskId}/`);
+  await Promise.all(left.map((file) => blobs.delete({ bucket, name: file.name })));
 }
 
 /** A task already FAILED for want of attempts: to the dead-letter topic, then announced. */

@@ -360,6 +360,6 @@ export function summaryOf(result: OcrResult, processingMs: number, resultBucket:
 /** The lifecycle's view of the worker's dependencies, logging under the task's logger. */
 export function lifecycle(deps: WorkerDeps, log: Logger): AnnounceDeps & Pick<WorkerDeps, 'tasks' | 'queue' | 'retentionMs'> {
   const { queue: _queue, ...notify } = { log, webhookSecret: deps.webhookSecret, allowPrivateCallbacks: deps.allowPrivateCallbacks ?? false, ...deps.notify } as NotifyDeps;
-  return { tasks: deps.tasks, queue: deps.queue, retentionMs: deps.retentionMs, notify };
+  return { tasks: deps.tasks, queue: deps.queue, retentionMs: deps.retentionMs, notify, blobs: deps.blobs, resultsBucket: deps.resultsBucket };
 }
 

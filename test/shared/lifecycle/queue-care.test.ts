@@ -191,7 +191,7 @@ describe('queue requeue-failed leaves failures that cannot change', () => {
 });
 
 describe('queue recover-stale', () => {
-  it('brings back a task whose lease expired, fails one out of attempts, and leaves live work alone', async () => {
+  it('brings back a task whose lease expired, fails one out of attempts (removing the results a killed attempt left), and leaves live work alone', async () => {
     const listener = await listen([PRIORITY_TOPICS.normal, DEAD_LETTER_TOPIC, EVENTS_TOPIC]);
     try {
       const now = Date.now();
@@ -203,6 +203,12 @@ describe('queue recover-stale', () => {
         makeTask({ priority: 'normal' }),
       );
 
+      // Results an attempt wrote before it was killed short of COMPLETED: the failed task's go, the requeued one's stay.
+      const results = storage.bucket(TEST_BUCKETS.results);
+      const leftBehind = (task: Task) => Object.values(resultObjectNames(task.userHash, task.taskId));
+      for (const name of [...leftBehind(outOfAttempts!), ...leftBehind(comesBack!)]) await results.file(name).save('written by a killed attempt');
+      const resultsOf = async (task: Task) => (await results.getFiles({ prefix: leftBehind(task)[0]!.replace(/[^/]+$/, '') }))[0].map((f) => f.name).sort();
+
       const io = capture();
       expect(await runRecoverStale(deps, {}, io)).toBe(0);
       expect(io.out()).toBe(
@@ -212,6 +218,8 @@ describe('queue recover-stale', () => {
       const failed = await store.get(outOfAttempts!.taskId);
       expect(failed).toMatchObject({ status: 'FAILED', lease: null, error: { code: 'ENGINE_FAILURE', message: 'Gave up after 3 attempts: worker crashed' } });
       expect(failed!.expireAt!.getTime()).toBeGreaterThan(now + 29 * DAY_MS);
+      expect(await resultsOf(outOfAttempts!)).toEqual([]);
+      expect(await resultsOf(comesBack!)).toEqual(leftBehind(comesBack!).sort());
       expect(await store.get(alive!.taskId)).toMatchObject({ status: 'PROCESSING', lease: { workerId: 'busy-worker' } });
       expect((await store.get(queued!.taskId))!.status).toBe('QUEUED');
       expect(await recoverStale(deps)).toEqual({ requeued: [], failed: [], skipped: 0 });
