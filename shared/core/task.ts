@@ -234,12 +234,17 @@ export function userPrefix(userHash: string): string {
   return `users/${userHash}/`;
 }
 
+/** The folder of one task's objects: its upload, its results, page previews and shards, in either bucket. */
+export function taskPrefix(userHash: string, taskId: string): string {
+  return `${userPrefix(userHash)}${taskId}/`;
+}
+
 export function uploadObjectName(userHash: string, taskId: string, safeName: string): string {
-  return `${userPrefix(userHash)}${taskId}/${safeName}`;
+  return `${taskPrefix(userHash, taskId)}${safeName}`;
 }
 
 export function resultObjectNames(userHash: string, taskId: string): ResultObjects {
-  const base = `${userPrefix(userHash)}${taskId}/`;
+  const base = taskPrefix(userHash, taskId);
   return { json: base + 'result.json', txt: base + 'text.txt', hocr: base + 'hocr.html', pdf: base + 'searchable.pdf' };
 }
 

@@ -7,7 +7,7 @@ import type { FinishedCursor, TaskStore } from '../adapters/firestore-tasks.ts';
 import type { BlobStore } from '../core/blob-store.ts';
 import { DocVaultError } from '../core/errors.ts';
 import type { ContentIndex } from '../core/result-reuse.ts';
-import { userPrefix, type Task } from '../core/task.ts';
+import { taskPrefix, type Task } from '../core/task.ts';
 import { eachLimited, PAGE_SIZE } from './deps.ts';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
@@ -94,7 +94,7 @@ async function removeTask(deps: CleanupDeps, task: Task, dryRun: boolean): Promi
     const current = await deps.tasks.get(task.taskId);
     if (!current || current.status !== task.status || current.updatedAt.getTime() !== task.updatedAt.getTime()) return null;
   }
-  const results = await deps.blobs.list(deps.resultsBucket, `${userPrefix(task.userHash)}${task.taskId}/`);
+  const results = await deps.blobs.list(deps.resultsBucket, taskPrefix(task.userHash, task.taskId));
   const upload = { bucket: task.bucket, name: task.object, generation: task.generation };
   const uploadExists = (await deps.blobs.stat(upload)) !== null;
   if (!dryRun) {

@@ -5,7 +5,7 @@
  */
 import type { BlobStore } from '../core/blob-store.ts';
 import { gaveUpError } from '../core/task-moves.ts';
-import { messageFor, userPrefix, type Task, type TaskError } from '../core/task.ts';
+import { messageFor, taskPrefix, type Task, type TaskError } from '../core/task.ts';
 import type { LifecycleQueue, LifecycleTasks } from './deps.ts';
 import { notifyFinished, type NotifyDeps } from './notify.ts';
 
@@ -42,7 +42,7 @@ export async function announce(deps: AnnounceDeps, task: Task): Promise<void> {
 
 /** Every object under the task's results prefix (its outputs and page previews). */
 async function removeResults(blobs: Pick<BlobStore, 'list' | 'delete'>, bucket: string, task: Pick<Task, 'userHash' | 'taskId'>): Promise<void> {
-  const left = await blobs.list(bucket, `${userPrefix(task.userHash)}${task.taskId}/`);
+  const left = await blobs.list(bucket, taskPrefix(task.userHash, task.taskId));
   await Promise.all(left.map((file) => blobs.delete({ bucket, name: file.name })));
 }
 

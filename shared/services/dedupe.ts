@@ -10,7 +10,7 @@ import type { BlobStore } from '../core/blob-store.ts';
 import { OcrOptions, type OcrOptionsInput } from '../core/options.ts';
 import type { PageProgress } from '../core/pipeline.ts';
 import { chooseReuse, indexEntryOf, pacedPages, resultKey, reusedSummary, type ContentIndex, type Reuse } from '../core/result-reuse.ts';
-import { resultObjectNames, userPrefix, type Task, type TaskSummary } from '../core/task.ts';
+import { resultObjectNames, taskPrefix, type Task, type TaskSummary } from '../core/task.ts';
 import type { Logger } from '../log.ts';
 import { OUTPUTS, OutputFormat } from '../outputs/index.ts';
 import { PREVIEW_CONTENT_TYPE } from '../outputs/preview.ts';
@@ -71,7 +71,7 @@ export interface ReuseRun {
  */
 export async function reuseEarlierResult(ctx: DedupeContext, task: Task, reuse: Reuse, run: ReuseRun): Promise<TaskSummary | null> {
   const earlier = reuse.entry;
-  const fromPrefix = `${userPrefix(earlier.userHash)}${earlier.taskId}/`;
+  const fromPrefix = taskPrefix(earlier.userHash, earlier.taskId);
   const found = await ctx.blobs.list(earlier.summary.resultBucket, fromPrefix);
   const names = new Set(found.map((o) => o.name));
   if (!Object.values(earlier.summary.objects).every((name) => names.has(name))) {
@@ -80,7 +80,7 @@ export async function reuseEarlierResult(ctx: DedupeContext, task: Task, reuse: 
     return null;
   }
   if (reuse.kind === 'shared') await pace(ctx, reuse, run);
-  const toPrefix = `${userPrefix(task.userHash)}${task.taskId}/`;
+  const toPrefix = taskPrefix(task.userHash, task.taskId);
   await Promise.all(
     found.map(async (object) => {
       const file = object.name.slice(fromPrefix.length);
@@ -104,7 +104,7 @@ export async function indexCompletedTask(ctx: DedupeContext, key: string, task: 
 
 /** The result files a task has, by their name under its prefix: the outputs, then the page previews. */
 const RESULT_FILES: ReadonlyMap<string, string> = new Map(
-  OutputFormat.options.map((format) => [resultObjectNames('u', 't')[format].slice(`${userPrefix('u')}t/`.length), OUTPUTS[format].contentType]),
+  OutputFormat.options.map((format) => [resultObjectNames('u', 't')[format].slice(taskPrefix('u', 't').length), OUTPUTS[format].contentType]),
 );
 
 function contentTypeOf(file: string): string | null {

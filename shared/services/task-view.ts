@@ -5,7 +5,7 @@
 import type { BlobStore } from '../core/blob-store.ts';
 import type { CallbackDelivery } from '../core/callback-delivery.ts';
 import { fromHeaderText } from '../core/header-text.ts';
-import { userPrefix, type Task, type TaskStatus } from '../core/task.ts';
+import { taskPrefix, type Task, type TaskStatus } from '../core/task.ts';
 import { OBJECT_METADATA } from '../names.ts';
 
 export interface TaskView {
@@ -72,7 +72,7 @@ export function taskView(task: Task): TaskView {
  * object under users/{userHash}/{taskId}/ stands for a task that is QUEUED.
  */
 export async function pendingUpload(blobs: Pick<BlobStore, 'list'>, bucket: string, userHash: string, taskId: string): Promise<TaskView | null> {
-  const [file] = await blobs.list(bucket, `${userPrefix(userHash)}${taskId}/`, 1);
+  const [file] = await blobs.list(bucket, taskPrefix(userHash, taskId), 1);
   if (!file) return null;
   const created = (file.createdAt ?? new Date()).toISOString();
   const custom = file.metadata;
