@@ -369,7 +369,7 @@ async function allCases(): Promise<void> {
     return [occupancy(tasks, within(quiet)), occupancy(tasks, within(withOthers))];
   }
 
-  const { idle: hostileIdle, busy: hostileBusy, floods, ratio: hostileRatio } = args['no-hostile'] ? { idle: [NaN], busy: [NaN], floods: 0, ratio: NaN } : await hostileCase();
+  const hostile = args['no-hostile'] ? undefined : await hostileCase();
 
   const span = (spans: Span[]) => spans.reduce((sum, { from, to }) => sum + (to - from) / 1000, 0) || NaN;
   const p95 = quantile(busy, 0.95) / quantile(idle, 0.95);
@@ -417,8 +417,7 @@ ${waitRow(1, 'max')}
 | A, documents/min (turns without B and C → with them) | ${rate(alone).toFixed(1)} (${alone.aDone} in ${alone.seconds.toFixed(0)} s) | ${rate(beside).toFixed(1)} (${beside.aDone} in ${beside.seconds.toFixed(0)} s) | **${throughput.toFixed(2)}** | ≥ 0.90 |
 | A's expected share with B and C: 1 − their share of the worker's busy slot-seconds / 1 − their share of the suite's CPU (${busy.length} pages × ${perPageCpuMs.toFixed(0)} CPU-ms of ${(suiteCpuWith / 1000).toFixed(0)} CPU-s) | — | ${ocrShare.toFixed(2)} / ${suiteShare.toFixed(2)} | **${(throughput / ocrShare).toFixed(2)} / ${(throughput / suiteShare).toFixed(2)}** of expected | ≥ 0.90 |
 | the worker's CPU-ms a second on A's pages (its CPU × A's share of its slot-seconds); per document of A | ${aWorkerQuiet.toFixed(0)}; ${perDoc(aWorkerQuiet, alone).toFixed(0)} | ${aWorkerWith.toFixed(0)}; ${perDoc(aWorkerWith, beside).toFixed(0)} | ${(aWorkerWith / aWorkerQuiet).toFixed(2)}; A's rate **${(throughput / (aWorkerWith / aWorkerQuiet)).toFixed(2)}** of it | — |
-| B's PNG while A floods the 10-page 14400 pt PDF (${floods} uploads), median of ${args['hostile-rounds']} | ${s(quantile(hostileIdle, 0.5))} s | ${s(quantile(hostileBusy, 0.5))} s | **${hostileRatio.toFixed(2)}×** | ≤ 2× |
-
+${hostile ? `| B's PNG while A floods the 10-page 14400 pt PDF (${hostile.floods} uploads), median of ${args['hostile-rounds']} | ${s(quantile(hostile.idle, 0.5))} s | ${s(quantile(hostile.busy, 0.5))} s | **${hostile.ratio.toFixed(2)}×** | ≤ 2× |\n` : ''}
 Slot-seconds (${SLOTS} slots) in the turns without / with B and C — A's tasks / B's and C's / idle while one of A's tasks was released and on its way / idle with none released:
 ${slotRow(alone)} and ${slotRow(beside)}.
 
@@ -426,6 +425,6 @@ CPU-ms per second of turn, without → with B and C (each process and its childr
     .map((k) => `${k} ${Math.round((cpuQuiet[k] ?? 0) / span(quiet.slice(1)))} → ${Math.round(cpuWith[k]! / span(withOthers))}`)
     .join(', ')}.
 
-Runs: idle ${idle.map(s).join(', ')} s; with A ${busy.map(s).join(', ')} s; hostile idle ${hostileIdle.map(s).join(', ')} s, busy ${hostileBusy.map(s).join(', ')} s.
+Runs: idle ${idle.map(s).join(', ')} s; with A ${busy.map(s).join(', ')} s${hostile ? `; hostile idle ${hostile.idle.map(s).join(', ')} s, busy ${hostile.busy.map(s).join(', ')} s` : ''}.
 `);
 }
