@@ -50,7 +50,7 @@ export const StorageObject = z.object({
 export type StorageObject = z.infer<typeof StorageObject>;
 
 export interface DispatchDeps extends AdmissionDeps {
-  tasks: Pick<TaskStore, 'createOrArrive' | 'fail' | 'markDispatched' | 'markAnnounced'>;
+  tasks: Pick<TaskStore, 'get' | 'createOrArrive' | 'fail' | 'markDispatched' | 'markAnnounced'>;
   queue: Pick<Queue, 'publishTask' | 'publishEvent'>;
   log: Logger;
   uploadsBucket: string;
@@ -149,6 +149,14 @@ export async function dispatchObject(object: StorageObject, deps: DispatchDeps):
 
   const task = taskForObject(object, parsed, deps, now);
   const { taskId } = task;
+  // Most repeated events (every multipart upload's own, an at-least-once delivery's second) find the
+  // task dispatched: one read answers them, without a transaction that would lock the task against
+  // its worker's lease and the user's admissions. Anything else goes through the transaction.
+  const seen = await deps.tasks.get(taskId);
+  if (seen && seen.userHash === parsed.userHash && seen.status !== 'PENDING' && isDispatched(seen)) {
+    deps.log.child({ taskId, userHash: seen.userHash }).info('duplicate event: task already dispatched', { status: seen.status });
+    return { kind: 'queued', task: seen, created: false, published: false };
+  }
   // Upload wrote the task PENDING as it answered: the object's arrival moves it to QUEUED, in the
   // same transaction that creates the task when upload did not (a drop, a signed URL's late task).
   const { created, task: stored } = await deps.tasks.createOrArrive(task, arrivalOf(task), now);
@@ -197,7 +205,7 @@ async function publishStoredTask(stored: Task, created: boolean, deps: DispatchD
   const { taskId } = stored;
   // Publish when this event created the task, or when an earlier delivery created it but died
   // before publishing. A duplicate publish is harmless: the worker's lease makes it a no-op.
-  if (stored.status !== 'QUEUED' || stored.dispatchedAt) {
+  if (isDispatched(stored)) {
     log.info('duplicate event: task already dispatched', { status: stored.status });
     return { kind: 'queued', task: stored, created, published: false };
   }
@@ -226,6 +234,11 @@ async function publishStoredTask(stored: Task, created: boolean, deps: DispatchD
   const published = admitted.some((t) => t.taskId === taskId);
   log.info('task queued', { priority: stored.priority, size: stored.size, source: stored.source, created, published, admitted: admitted.length });
   return { kind: 'queued', task: stored, created, published };
+}
+
+/** A task past its dispatch: published (dispatchedAt), or no longer QUEUED (running, finished, cancelled). */
+function isDispatched(task: Task): boolean {
+  return task.status !== 'QUEUED' || task.dispatchedAt != null;
 }
 
 function arrivalOf(task: Task): Arrival {

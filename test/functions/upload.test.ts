@@ -418,6 +418,7 @@ describe('upload: its own dispatch, and the finalize event after it', () => {
       deps: () => ({
         tasks: {
           createIfAbsent: (t) => base.tasks.createIfAbsent(t),
+          get: (taskId) => base.tasks.get(taskId),
           createOrArrive: async () => Promise.reject(failing()),
           fail: (...a) => base.tasks.fail(...a),
           markDispatched: (...a) => base.tasks.markDispatched(...a),

@@ -1,5 +1,5 @@
 /** dispatch's branches with in-memory ports: ignored, queued, a duplicate event, over-size, a claimed id. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { derivedTaskId, newTaskId, type Task } from '../../../shared/core/task.ts';
 import { messageFor } from '../../../shared/core/task.ts';
 import { dispatchObject, UPLOAD_DISPATCH_GRACE_MS, uploadGraceMs, type DispatchDeps, type StorageObject } from '../../../shared/lifecycle/dispatch-object.ts';
@@ -54,11 +54,13 @@ describe('dispatchObject', () => {
     expect(d.store.dispatched).toEqual([taskId]);
   });
 
-  it('a duplicate event publishes nothing more; an event whose first delivery died before publishing publishes', async () => {
+  it('a duplicate event publishes nothing more, answered by one read without a transaction; an event whose first delivery died before publishing publishes', async () => {
     const d = dispatcher();
     await dispatchObject(object(), d.deps);
+    const transactions = vi.spyOn(d.store, 'createOrArrive');
     expect(await dispatchObject(object(), d.deps)).toMatchObject({ kind: 'queued', created: false, published: false });
     expect(d.queue.tasks).toHaveLength(1);
+    expect(transactions).not.toHaveBeenCalled();
 
     const undispatched = makeTask({ taskId: derivedTaskId(UPLOADS, `users/${alice}/other.pdf`, '7'), userHash: alice, bucket: UPLOADS, object: `users/${alice}/other.pdf`, generation: '7' });
     const e = dispatcher(undispatched);
@@ -111,7 +113,9 @@ describe('dispatchObject', () => {
     const pending = makeTask({ taskId, userHash: alice, bucket: UPLOADS, object: name, generation: '', size: 50_000, status: 'PENDING', source: 'signed-url', priority: 'low', expireAt: now });
     const d = dispatcher(pending);
     const obj = object({ name, generation: '9', size: 500, metadata: { [OBJECT_METADATA.taskId]: taskId, [OBJECT_METADATA.source]: 'signed-url' } });
+    const transactions = vi.spyOn(d.store, 'createOrArrive');
     const outcome = await dispatchObject(obj, d.deps);
+    expect(transactions).toHaveBeenCalledTimes(1);
     expect(outcome).toMatchObject({ kind: 'queued', created: false, published: true, task: { taskId, status: 'QUEUED', generation: '9', size: 500, priority: 'high', expireAt: null } });
     expect(d.queue.tasks).toEqual([messageFor(d.store.tasks.get(taskId)!)]);
     expect(await dispatchObject(obj, d.deps)).toMatchObject({ kind: 'queued', published: false });
