@@ -149,10 +149,10 @@ export async function dispatchObject(object: StorageObject, deps: DispatchDeps):
 
   const task = taskForObject(object, parsed, deps, now);
   const { taskId } = task;
-  // Most repeated events (every multipart upload's own, an at-least-once delivery's second) find the
-  // task dispatched: one read answers them, without a transaction that would lock the task against
-  // its worker's lease and the user's admissions. Anything else goes through the transaction.
-  const seen = await deps.tasks.get(taskId);
+  // A multipart upload's own event mostly comes after upload dispatched the task: one read answers
+  // it, without a transaction that would lock the task against its worker's lease and the user's
+  // admissions. A drop's or a signed URL's event is its task's arrival, so it goes straight there.
+  const seen = task.source === 'upload' ? await deps.tasks.get(taskId) : null;
   if (seen && seen.userHash === parsed.userHash && seen.status !== 'PENDING' && isDispatched(seen)) {
     deps.log.child({ taskId, userHash: seen.userHash }).info('duplicate event: task already dispatched', { status: seen.status });
     return { kind: 'queued', task: seen, created: false, published: false };

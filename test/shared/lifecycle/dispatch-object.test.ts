@@ -54,13 +54,11 @@ describe('dispatchObject', () => {
     expect(d.store.dispatched).toEqual([taskId]);
   });
 
-  it('a duplicate event publishes nothing more, answered by one read without a transaction; an event whose first delivery died before publishing publishes', async () => {
+  it('a duplicate event publishes nothing more; an event whose first delivery died before publishing publishes', async () => {
     const d = dispatcher();
     await dispatchObject(object(), d.deps);
-    const transactions = vi.spyOn(d.store, 'createOrArrive');
     expect(await dispatchObject(object(), d.deps)).toMatchObject({ kind: 'queued', created: false, published: false });
     expect(d.queue.tasks).toHaveLength(1);
-    expect(transactions).not.toHaveBeenCalled();
 
     const undispatched = makeTask({ taskId: derivedTaskId(UPLOADS, `users/${alice}/other.pdf`, '7'), userHash: alice, bucket: UPLOADS, object: `users/${alice}/other.pdf`, generation: '7' });
     const e = dispatcher(undispatched);
@@ -73,6 +71,22 @@ describe('dispatchObject', () => {
     expect(outcome).toMatchObject({ kind: 'refused', code: 'FILE_TOO_LARGE', task: { status: 'FAILED', error: { code: 'FILE_TOO_LARGE' } } });
     expect(d.queue.tasks).toEqual([]);
     expect(d.queue.events).toMatchObject([{ type: 'task.failed' }]);
+  });
+
+  it('the event of a document upload has dispatched itself is answered by one read, without a transaction; an undispatched one goes through it', async () => {
+    const taskId = newTaskId();
+    const d = dispatcher();
+    const uploaded = object({ name: `users/${alice}/${taskId}/scan.pdf`, metadata: { [OBJECT_METADATA.taskId]: taskId, [OBJECT_METADATA.source]: 'upload' } });
+    expect(await dispatchObject(uploaded, d.deps)).toMatchObject({ kind: 'queued', created: true, published: true });
+    const transactions = vi.spyOn(d.store, 'createOrArrive');
+    expect(await dispatchObject(uploaded, d.deps)).toMatchObject({ kind: 'queued', created: false, published: false, task: { taskId, status: 'QUEUED' } });
+    expect(transactions).not.toHaveBeenCalled();
+    expect(d.queue.tasks).toHaveLength(1);
+
+    d.store.tasks.set(taskId, { ...d.store.tasks.get(taskId)!, dispatchedAt: null, admittedAt: null });
+    expect(await dispatchObject(uploaded, d.deps)).toMatchObject({ kind: 'queued', created: false, published: true });
+    expect(transactions).toHaveBeenCalledTimes(1);
+    expect(d.queue.tasks).toHaveLength(2);
   });
 
   it('upload\'s task id and settings come from the metadata; an id claimed from another user is ignored', async () => {
