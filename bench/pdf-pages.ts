@@ -104,6 +104,7 @@ const timedEngine: OcrEngine = {
   name: engine.name,
   version: engine.version,
   detectOrientation: (image, signal) => engine.detectOrientation(image, signal),
+  warmUp: (languages, workers) => engine.warmUp(languages, workers),
   recognize: async (image, options) => {
     const call = ++calls;
     const startedMs = performance.now();
