@@ -98,10 +98,11 @@ export interface EngineStats {
   /** Whether the last page worker started instantiated the core compiled once in the process (compileCore). */
   coreShared?: boolean;
   /**
-   * The line cascade: pages read with fast models, their lines, the lines read again, the unsure pages read again
-   * whole, and the pages expected to read unsurely, read with the own models at once (no fast read).
+   * The line cascade: pages read with fast models, their lines, the lines read again and those of them whose text the
+   * own models read otherwise, the unsure pages read again whole (unsure of over half their lines, or, of those, whose
+   * merged read was not clean), and the pages expected to read unsurely, read with the own models at once (no fast read).
    */
-  cascade: { pages: number; lines: number; linesReread: number; pagesReread: number; direct: number };
+  cascade: { pages: number; lines: number; linesReread: number; linesChanged: number; pagesReread: number; pagesRereadNotClean: number; direct: number };
   /** How often each step was taken and its time in all, ms (ENGINE_STEPS). */
   steps: Record<EngineStep, { count: number; ms: number }>;
 }
@@ -127,7 +128,7 @@ export class TesseractEngine implements OcrEngine {
   private readonly unsureBelow: number | undefined;
   /** Per language set: whether it has fast models distinct from its own (asked of the store once). */
   private readonly fastModels = new Map<string, Promise<boolean>>();
-  private readonly cascadeCounts = { pages: 0, lines: 0, linesReread: 0, pagesReread: 0, direct: 0 };
+  private readonly cascadeCounts = { pages: 0, lines: 0, linesReread: 0, linesChanged: 0, pagesReread: 0, pagesRereadNotClean: 0, direct: 0 };
   private readonly steps = Object.fromEntries(ENGINE_STEPS.map((s) => [s, { count: 0, ms: 0 }])) as Record<EngineStep, { count: number; ms: number }>;
   private readonly onStep: ((step: EngineStepEvent) => void) | undefined;
 
@@ -475,14 +476,18 @@ export class TesseractEngine implements OcrEngine {
           { text: false, tsv: true },
         ),
       );
-      reread.set(line, placeLineWords(wordsFromTsv(data.tsv ?? ''), box, line));
+      const words = placeLineWords(wordsFromTsv(data.tsv ?? ''), box, line);
+      if (textOf(words) !== textOf(lines.get(line)!)) this.cascadeCounts.linesChanged += 1;
+      reread.set(line, words);
     }
     const words = mergeLines(page.words, reread);
     const merged = { ...page, words, text: textOfLines(words, paragraphsOfLines(tsv)), confidence: meanConfidence(words) };
     // A read the pipeline would not keep as it is goes to the second engine, which keeps the words it was sure of: on a
     // page fast was unsure of in places, those are to be the own models' (a receipt read line by line lost 0.6 points of
     // CER through fast's sure words).
-    return !options.isCleanRead || options.isCleanRead(merged) ? merged : readWhole();
+    if (!options.isCleanRead || options.isCleanRead(merged)) return merged;
+    this.cascadeCounts.pagesRereadNotClean += 1;
+    return readWhole();
   }
 }
 
@@ -494,6 +499,8 @@ export class TesseractEngine implements OcrEngine {
 const MAX_UNSURE_LINE_SHARE = 0.5;
 
 const WORKER_START_TIMEOUT_MS = 60_000;
+
+const textOf = (words: readonly RecognizedWord[]) => words.map((w) => w.text).join(' ');
 
 /** `work`, or an error once `ms` have passed (after `onTimeout` has started ending the work). */
 async function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Promise<void>): Promise<T> {

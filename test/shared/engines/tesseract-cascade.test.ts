@@ -80,7 +80,7 @@ describe.skipIf(!haveFast)('the cascade in the engine (Debian tessdata_fast as e
     expect(unsure.size).toBeGreaterThan(0);
     expect(unsure.size).toBeLessThan(lines.size);
     expect(unsure.size).toBeLessThanOrEqual(lines.size / 2);
-    expect(cascade.stats().cascade).toEqual({ pages: 1, lines: lines.size, linesReread: unsure.size, pagesReread: 0, direct: 0 });
+    expect(cascade.stats().cascade).toMatchObject({ pages: 1, lines: lines.size, linesReread: unsure.size, pagesReread: 0, pagesRereadNotClean: 0, direct: 0 });
 
     const read = linesOf(page.words);
     for (const [line, words] of lines) {
@@ -89,6 +89,9 @@ describe.skipIf(!haveFast)('the cascade in the engine (Debian tessdata_fast as e
     // The lines read again are best_int's: on this page (five languages) it reads them better than fast.
     const changed = [...unsure].filter((line) => JSON.stringify(read.get(line)) !== JSON.stringify(lines.get(line)));
     expect(changed.length).toBeGreaterThan(0);
+    const text = (line: number) => (read.get(line) ?? []).map((w) => w.text).join(' ');
+    const changedText = [...unsure].filter((line) => text(line) !== lines.get(line)!.map((w) => w.text).join(' '));
+    expect(cascade.stats().cascade.linesChanged).toBe(changedText.length);
     const truth = groundTruth('tess_eurotext.tif');
     expect(characterErrorRate(truth, page.text)).toBeLessThan(characterErrorRate(truth, fastOnly.text));
     // Words stay in reading order, on the page, inside the line they replace.
@@ -103,7 +106,7 @@ describe.skipIf(!haveFast)('the cascade in the engine (Debian tessdata_fast as e
     const cascade = engine({ unsureBelow: 101 });
     const page = await cascade.recognize(image, options);
     const lines = linesOf(fastOnly.words).size;
-    expect(cascade.stats().cascade).toEqual({ pages: 1, lines, linesReread: 0, pagesReread: 1, direct: 0 });
+    expect(cascade.stats().cascade).toEqual({ pages: 1, lines, linesReread: 0, linesChanged: 0, pagesReread: 1, pagesRereadNotClean: 0, direct: 0 });
     const best = new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1, cascade: false });
     try {
       expect(page).toEqual(await best.recognize(image, options));
@@ -126,7 +129,7 @@ describe.skipIf(!haveFast)('which pages take the fast read', () => {
     let asked = 0;
     const page = await cascade.recognize(image, { ...options, expectUnsure: () => (asked++, true) });
     expect(asked).toBe(1);
-    expect(cascade.stats().cascade).toEqual({ pages: 0, lines: 0, linesReread: 0, pagesReread: 0, direct: 1 });
+    expect(cascade.stats().cascade).toEqual({ pages: 0, lines: 0, linesReread: 0, linesChanged: 0, pagesReread: 0, pagesRereadNotClean: 0, direct: 1 });
     const best = track(new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1, cascade: false }));
     expect(page).toEqual(await best.recognize(image, options));
     // The same worker reads the next page with the fast model again.
@@ -143,7 +146,7 @@ describe.skipIf(!haveFast)('which pages take the fast read', () => {
     const seen: RecognizedPage[] = [];
     const page = await cascade.recognize(image, { ...options, isCleanRead: (read) => (seen.push(read), false) });
     expect(seen).toEqual([kept]); // asked of the merged read
-    expect(cascade.stats().cascade).toMatchObject({ pages: 2, pagesReread: 1 });
+    expect(cascade.stats().cascade).toMatchObject({ pages: 2, pagesReread: 1, pagesRereadNotClean: 1 });
     const best = track(new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1, cascade: false }));
     expect(page).toEqual(await best.recognize(image, options));
     expect(page).not.toEqual(kept);
@@ -174,7 +177,7 @@ describe('without a fast model', () => {
       const [a, b] = [await on.recognize(image, options), await off.recognize(image, options)];
       expect(a).toEqual(b);
       expect(a.text).toMatch(/quick brown dog/);
-      expect(on.stats().cascade).toEqual({ pages: 0, lines: 0, linesReread: 0, pagesReread: 0, direct: 0 });
+      expect(on.stats().cascade).toEqual({ pages: 0, lines: 0, linesReread: 0, linesChanged: 0, pagesReread: 0, pagesRereadNotClean: 0, direct: 0 });
       expect(on.stats().loadedLanguages).toEqual(['eng']);
     } finally {
       await Promise.all([on.close(), off.close()]);
