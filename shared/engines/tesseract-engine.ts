@@ -12,7 +12,7 @@ import type { GreyImage, OcrEngine, OrientationGuess, RecognizedPage, Recognized
 import type { Orientation } from '../core/result.ts';
 import { availableCores } from './available-cores.ts';
 import type { ModelStore } from './model-store.ts';
-import { DEFAULT_UNSURE_BELOW, fastModelName, isFastModelName, lineBox, ownModelName, linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines } from './tesseract-cascade.ts';
+import { DEFAULT_UNSURE_BELOW, fastModelName, isFastModelName, lineBox, ownModelName, linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines, withUnsureLinesSure } from './tesseract-cascade.ts';
 import { deskew, engineInput, hasDarkArea, meanConfidence, measureSkew, toRecognizedPage, wordsFromTsv } from './tesseract-page.ts';
 import { compileCore, CORE_LOADED_STATUS, startingWorker, tesseractWorkerUrl } from './tesseract-worker-script.ts';
 
@@ -465,6 +465,11 @@ export class TesseractEngine implements OcrEngine {
     };
     // An unsure page (a form, a receipt): read whole by the own models, as without the cascade.
     if (unsure.length > lines.size * MAX_UNSURE_LINE_SHARE) return readWhole();
+    // A page the pipeline would not keep as it is even with every unsure line read surely: whole at once, not line by line.
+    if (options.isCleanRead && !options.isCleanRead(withUnsureLinesSure(page, unsure))) {
+      this.cascadeCounts.pagesRereadNotClean += 1;
+      return readWhole();
+    }
     this.cascadeCounts.linesReread += unsure.length;
     const reread = new Map<number, RecognizedWord[]>();
     for (const line of unsure) {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { characterErrorRate } from '../../../shared/core/text-metrics.ts';
 import { modelDirs, ModelStore, packagedModelDirs, TesseractEngine } from '../../../shared/engines/index.ts';
-import { DEFAULT_UNSURE_BELOW, linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines } from '../../../shared/engines/tesseract-cascade.ts';
+import { DEFAULT_UNSURE_BELOW, linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines, withUnsureLinesSure } from '../../../shared/engines/tesseract-cascade.ts';
 import { wordsFromTsv } from '../../../shared/engines/tesseract-page.ts';
 import type { GreyImage, RecognizedPage, RecognizedWord } from '../../../shared/core/ports.ts';
 import { groundTruth } from '../../support/fixtures.ts';
@@ -38,6 +38,16 @@ describe('the cascade, its pure parts', () => {
     expect(merged[1]).toEqual({ text: 'B', confidence: 91, line: 1, bbox: { x0: 105, y0: 38, x1: 160, y1: 60 } });
     expect(merged[0]).toBe(words[0]);
     expect(merged[2]).toBe(words[3]);
+  });
+
+  it('the best a fast read can be once its unsure lines are read again: their words sure, the same text', () => {
+    const words = [word('a', 0, 0, 90), word('b', 1, 0, 40), word('c', 1, 40, 60), word('d', 2, 0, 80)];
+    const page = { text: 'a\nb c\nd\n', confidence: 67.5, words, skewDegrees: 0, width: 400, height: 100 };
+    const best = withUnsureLinesSure(page, [1]);
+    expect(best.words.map((w) => w.confidence)).toEqual([90, 100, 100, 80]);
+    expect(best.confidence).toBe(92.5);
+    expect({ ...best, words: [], confidence: 0 }).toEqual({ ...page, words: [], confidence: 0 });
+    expect(page.words[1]!.confidence).toBe(40); // the read itself is left as it is
   });
 
   it('a line read again that yields no words is dropped', () => {
@@ -143,20 +153,30 @@ describe.skipIf(!haveFast)('which pages take the fast read', () => {
     const kept = await cascade.recognize(image, { ...options, isCleanRead: () => true });
     expect(cascade.stats().cascade).toMatchObject({ pages: 1, pagesReread: 0 });
     expect(kept.words.length).toBeGreaterThan(0);
+    const linesBefore = cascade.stats().cascade.linesReread;
+    expect(linesBefore).toBeGreaterThan(0);
+    // Asked first of the fast read with its unsure lines taken as sure: not clean even so, the page is read whole at once.
     const seen: RecognizedPage[] = [];
     const page = await cascade.recognize(image, { ...options, isCleanRead: (read) => (seen.push(read), false) });
-    expect(seen).toEqual([kept]); // asked of the merged read
-    expect(cascade.stats().cascade).toMatchObject({ pages: 2, pagesReread: 1, pagesRereadNotClean: 1 });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.text).not.toEqual(kept.text); // fast's words, not the merged read's
+    expect(seen[0]!.confidence).toBeGreaterThan(kept.confidence);
+    expect(cascade.stats().cascade).toMatchObject({ pages: 2, linesReread: linesBefore, pagesReread: 1, pagesRereadNotClean: 1 });
     const best = track(new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1, cascade: false }));
     expect(page).toEqual(await best.recognize(image, options));
     expect(page).not.toEqual(kept);
+    // Clean at best but not once read: the lines are read, and the merged read, not clean, sends the page whole again.
+    const asked: RecognizedPage[] = [];
+    expect(await cascade.recognize(image, { ...options, isCleanRead: (read) => (asked.push(read), asked.length === 1) })).toEqual(page);
+    expect(asked[1]).toEqual(kept);
+    expect(cascade.stats().cascade).toMatchObject({ pages: 3, linesReread: 2 * linesBefore, pagesReread: 2, pagesRereadNotClean: 2 });
     // A page fast read with no line unsure keeps fast's read even so (a table of numbers: not a clean read).
     const sure = await firstPage('tess_phototest.tif');
     const fastRead = await cascade.recognize(sure, options);
     expect(unsureLines(fastRead.words, DEFAULT_UNSURE_BELOW)).toEqual([]);
     expect(fastRead).not.toEqual(await best.recognize(sure, options)); // fast's read, not best_int's
     expect(await cascade.recognize(sure, { ...options, isCleanRead: () => false })).toEqual(fastRead);
-    expect(cascade.stats().cascade).toMatchObject({ pages: 4, pagesReread: 1 });
+    expect(cascade.stats().cascade).toMatchObject({ pages: 5, pagesReread: 2 });
   });
 
   it("the default model folders turn the cascade on where Debian's tessdata_fast is installed; the warm-up starts the cascade's worker", async () => {
