@@ -139,7 +139,8 @@ function cascadeNote(before: EngineStats['cascade'], after: EngineStats['cascade
   const pages = after.pages - before.pages;
   const direct = after.direct - before.direct;
   if (pages === 0 && direct === 0) return '';
-  return ` [fast ${pages}: ${after.linesReread - before.linesReread}/${after.lines - before.lines} lines again, ${after.pagesReread - before.pagesReread} whole; ${direct} own model at once]`;
+  const d = (k: keyof EngineStats['cascade']) => after[k] - before[k];
+  return ` [fast ${pages}: ${d('linesReread')}/${d('lines')} lines again (${d('linesChanged')} read otherwise), ${d('pagesReread')} whole (${d('pagesRereadNotClean')} not clean); ${direct} own model at once]`;
 }
 
 interface Score {

@@ -8,8 +8,9 @@
  *   npm run bench:pdf                                  (3 runs)
  *   npm run bench:pdf -- --runs 5 --variant 'best_int=--model-dir node_modules/@tesseract.js-data/eng/4.0.0_best_int'
  *
+ * `docvault ocr` is the package's bin, cli/docvault.js, as `npx docvault` runs it (until 2026-12-03: cli/docvault.ts).
  * A --variant LABEL=ARGS adds a `docvault ocr` run with those extra arguments (and env KEY=VALUE words before
- * them; cli=PATH runs another checkout's CLI, e.g. one made by `git archive`; the word `searchable` makes it write the
+ * them; cli=PATH runs another checkout's CLI (its cli/docvault.js or .ts), e.g. one made by `git archive`; the word `searchable` makes it write the
  * searchable PDF too, as the OCR worker always does), measured in the same rounds: how each lever is compared. Each
  * searchable PDF's text layer (OCRmyPDF's too) is read back with pdftotext and scored against the ground truth.
  */
@@ -31,7 +32,9 @@ const { values: args } = parseArgs({
 const RUNS = Number(args.runs);
 const ROOT = resolve(import.meta.dirname, '..');
 const NODE = resolve(ROOT, 'node_modules/.bin/node');
-const CLI = resolve(ROOT, 'cli/docvault.ts');
+// The `docvault` executable as npx runs it (package.json's bin): with Node's compile cache for its threads (the render
+// thread's pdfjs, the OCR workers' script) and the stripped TypeScript kept, which cli/docvault.ts run directly has not.
+const CLI = resolve(ROOT, 'cli/docvault.js');
 const work = mkdtempSync(join(tmpdir(), 'bench-pdf-'));
 const doc = await buildBenchDocument(resolve(ROOT, 'test/fixtures'), work);
 

@@ -20,6 +20,8 @@ export interface OcrCommandOptions {
   dpi: number;
   workers?: number | undefined;
   modelDir: string[];
+  /** false: no line cascade (the fast models are not used), as `--no-cascade`. */
+  cascade?: boolean | undefined;
 }
 
 export interface Io {
@@ -28,7 +30,7 @@ export interface Io {
 }
 
 /** The options as commander hands them over, checked by the same schemas as the service's. */
-export function checkedOcrOptions(raw: { lang: string; format?: string[]; out?: string; pages?: string; password?: string; dpi: number; workers?: number; modelDir: string | string[] }): OcrCommandOptions {
+export function checkedOcrOptions(raw: { lang: string; format?: string[]; out?: string; pages?: string; password?: string; dpi: number; workers?: number; modelDir: string | string[]; cascade?: boolean }): OcrCommandOptions {
   const formats = (raw.format ?? ['txt']).map((f) => {
     const parsed = OutputFormat.safeParse(f);
     if (!parsed.success) throw new DocVaultError('INVALID_ARGUMENT', `-f ${f}: formats are ${OutputFormat.options.join(', ')}.`);
@@ -46,6 +48,7 @@ export function checkedOcrOptions(raw: { lang: string; format?: string[]; out?: 
     dpi: raw.dpi,
     workers: raw.workers,
     modelDir: typeof raw.modelDir === 'string' ? [raw.modelDir] : raw.modelDir,
+    cascade: raw.cascade,
   };
 }
 
@@ -118,7 +121,7 @@ async function startOcr(options: OcrCommandOptions): Promise<Ocr> {
   const models = new ModelStore(modelDirs(options.modelDir));
   const chosen = options.lang === AUTO_LANGUAGE ? [] : options.lang.split('+');
   await Promise.all(chosen.map((l) => models.file(l)));
-  const engine = new TesseractEngine({ models, workers: options.workers });
+  const engine = new TesseractEngine({ models, workers: options.workers, ...(options.cascade === false ? { cascade: false as const } : {}) });
   const languages = chosen.length > 0 ? chosen : DEFAULT_LANGUAGES;
   // A failure here is met again, and reported, by the first page's read.
   const firstWorker = engine.warmUp(languages, 1);

@@ -18,6 +18,7 @@ export function registerOcrCommand(program: Command, acceptedTypesText?: string)
     .option('--password <password>', 'password of encrypted PDFs')
     .option('--dpi <dpi>', 'resolution PDF pages are rendered at (a 1-bit scan with large text is read at less)', positiveInt, 300)
     .option('--workers <n>', 'OCR workers (default: one per CPU)', positiveInt)
+    .option('--no-cascade', 'read every page with the languages\' own models only, even where a fast model ({lang}_fast) is installed')
     .addOption(new Option('--model-dir <dir...>', 'folders with {lang}.traineddata, searched before the installed packages').env('MODEL_CACHE_DIR').default([]))
     .action(async (files: string[], opts) => {
       // The OCR core's WebAssembly compiles while the command's modules load; its workers instantiate that module

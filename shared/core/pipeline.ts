@@ -80,6 +80,7 @@ async function readDocument(
     const auto = isAutoLanguage(options.languages);
     const pagesSource = auto ? keepingFirstRender(source, (options.pages?.first ?? 1) - 1) : source;
     const read = auto ? { ...options, languages: (await autoLanguages(pagesSource, (options.pages?.first ?? 1) - 1, deps, budget.signal)).languages } : options;
+    startWorkers(deps, read.languages, options.pages ? options.pages.last - options.pages.first + 1 : source.pageCount);
     const pages = await readPages(pagesSource, read, deps, budget, clock, onProgress);
     budget.check();
     // A shard's pages are judged with the whole document's, when its shards are merged.
@@ -95,6 +96,16 @@ async function readDocument(
   } finally {
     await source.close();
   }
+}
+
+/**
+ * The engine's workers for a document of several pages, started while its first pages render: a worker started only
+ * when the second page reached it (docvault ocr starts one) kept that page waiting its start (bench/pdf-pages.ts).
+ * A worker that fails to start fails the page that needs it, not this.
+ */
+function startWorkers(deps: PipelineDeps, languages: readonly string[], pages: number): void {
+  const workers = Math.min(pages, deps.concurrency);
+  if (workers > 1) void deps.engine.warmUp?.(languages, workers).catch(() => undefined);
 }
 
 /**

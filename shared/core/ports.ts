@@ -126,4 +126,6 @@ export interface OcrEngine {
   detectOrientation(image: GreyImage, signal?: AbortSignal): Promise<OrientationGuess | null>;
   /** Whether its models read these languages; an engine without this reads every installed language. */
   reads?(languages: readonly string[]): boolean;
+  /** Starts up to `workers` of its workers for these languages ahead of the pages (those already started are kept). */
+  warmUp?(languages: readonly string[], workers: number): Promise<void>;
 }

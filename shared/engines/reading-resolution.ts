@@ -8,11 +8,12 @@
 import sharp from 'sharp';
 import { isBilevel } from '../core/grey-image.ts';
 import type { GreyImage } from '../core/ports.ts';
-import { measureTextHeight, readingScale } from '../core/text-height.ts';
+import { measureTextHeight, readingScale, rememberResizedTextHeight } from '../core/text-height.ts';
 
 export async function atReadingResolution(image: GreyImage): Promise<GreyImage> {
   if (!isBilevel(image)) return image;
-  const scale = readingScale(measureTextHeight(image));
+  const measured = measureTextHeight(image);
+  const scale = readingScale(measured);
   if (scale === 1) return image;
   // A whole DPI, and the size that goes with it: the result reports the DPI the page was read at.
   const dpi = Math.max(1, Math.round(image.dpi * scale));
@@ -25,5 +26,8 @@ export async function atReadingResolution(image: GreyImage): Promise<GreyImage> 
     .extractChannel(0)
     .raw()
     .toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length), dpi };
+  const read = { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length), dpi };
+  // The core measures the page again to decide how to read it (page-strategy.ts): it is told this one's.
+  rememberResizedTextHeight(read, measured, factor);
+  return read;
 }

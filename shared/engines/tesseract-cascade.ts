@@ -5,8 +5,9 @@
  * replace fast's; every other line keeps fast's read. bench/pdf-cascade.ts measured it on bench:pdf's pages:
  * ~0.76–0.86× best_int's CPU at a lower CER (bench/RESULTS.md). The pure parts are here; the engine runs the reads.
  */
-import type { RecognizedWord } from '../core/ports.ts';
+import type { RecognizedPage, RecognizedWord } from '../core/ports.ts';
 import type { BBox } from '../core/result.ts';
+import { meanConfidence } from './tesseract-page.ts';
 
 /** A fast model is named `{lang}_fast`: `tessdata/eng_fast.traineddata` beside `tessdata/eng.traineddata`. */
 export const FAST_MODEL_SUFFIX = '_fast';
@@ -49,6 +50,18 @@ export function linesOf(words: readonly RecognizedWord[]): Map<number, Recognize
 /** The lines (their numbers) that hold a word under `unsureBelow`. */
 export function unsureLines(words: readonly RecognizedWord[], unsureBelow: number): number[] {
   return [...linesOf(words)].filter(([, ws]) => ws.some((w) => w.confidence < unsureBelow)).map(([line]) => line);
+}
+
+/**
+ * The fast read as it would be at best once its unsure lines are read again: the same words, those of the unsure lines
+ * sure (confidence 100), the page's confidence their mean. A page that would not be a clean read (page-strategy.ts)
+ * even so is read again whole at once: reading its lines first was wasted (bench:accuracy, 2026-12-03: 28 of the 32
+ * lines read again were on the 5 pages then read again whole, 3 tables and 2 photographed receipts).
+ */
+export function withUnsureLinesSure(page: RecognizedPage, unsure: readonly number[]): RecognizedPage {
+  const lines = new Set(unsure);
+  const words = page.words.map((w) => (lines.has(w.line) ? { ...w, confidence: 100 } : w));
+  return { ...page, words, confidence: meanConfidence(words) };
 }
 
 /** The box a line is cut out with: its words' box with a margin, inside the page. */

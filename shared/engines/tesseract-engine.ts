@@ -12,7 +12,7 @@ import type { GreyImage, OcrEngine, OrientationGuess, RecognizedPage, Recognized
 import type { Orientation } from '../core/result.ts';
 import { availableCores } from './available-cores.ts';
 import type { ModelStore } from './model-store.ts';
-import { DEFAULT_UNSURE_BELOW, fastModelName, isFastModelName, lineBox, ownModelName, linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines } from './tesseract-cascade.ts';
+import { DEFAULT_UNSURE_BELOW, fastModelName, isFastModelName, lineBox, ownModelName, linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines, withUnsureLinesSure } from './tesseract-cascade.ts';
 import { deskew, engineInput, hasDarkArea, meanConfidence, measureSkew, toRecognizedPage, wordsFromTsv } from './tesseract-page.ts';
 import { compileCore, CORE_LOADED_STATUS, startingWorker, tesseractWorkerUrl } from './tesseract-worker-script.ts';
 
@@ -42,6 +42,26 @@ export interface TesseractEngineOptions {
    * For benchmarks (bench/engine-params.ts) and tests; the defaults are what the figures justify.
    */
   parameters?: TesseractParameters;
+  /** Told of each step a worker takes (bench/pdf-pages.ts draws the workers' timeline from these). */
+  onStep?: (step: EngineStepEvent) => void;
+}
+
+/**
+ * The steps of a page's read, each timed on the main thread from the request to the worker's answer (the worker thread
+ * does nothing else meanwhile: on an idle core, its CPU): a worker's start (its model loads), a switch between the
+ * fast and the own models, the skew pass, the first read with the fast models, a read with the own models (a page
+ * expected unsure, or no cascade), the cascade's line reads, its whole-page re-read, and orientation detection.
+ */
+export const ENGINE_STEPS = ['workerStart', 'modelSwitch', 'skewPass', 'fastRead', 'ownRead', 'lineReads', 'wholeReread', 'osd'] as const;
+export type EngineStep = (typeof ENGINE_STEPS)[number];
+
+export interface EngineStepEvent {
+  step: EngineStep;
+  /** The pool's slot that took it (-1: the OSD worker). */
+  slot: number;
+  /** performance.now() at its start and its length, ms. */
+  startedMs: number;
+  ms: number;
 }
 
 /** Tesseract parameters by when they are read: `init` only when a worker starts (its config file), `page` on every read. */
@@ -78,10 +98,13 @@ export interface EngineStats {
   /** Whether the last page worker started instantiated the core compiled once in the process (compileCore). */
   coreShared?: boolean;
   /**
-   * The line cascade: pages read with fast models, their lines, the lines read again, the unsure pages read again
-   * whole, and the pages expected to read unsurely, read with the own models at once (no fast read).
+   * The line cascade: pages read with fast models, their lines, the lines read again and those of them whose text the
+   * own models read otherwise, the unsure pages read again whole (unsure of over half their lines, or, of those, whose
+   * merged read was not clean), and the pages expected to read unsurely, read with the own models at once (no fast read).
    */
-  cascade: { pages: number; lines: number; linesReread: number; pagesReread: number; direct: number };
+  cascade: { pages: number; lines: number; linesReread: number; linesChanged: number; pagesReread: number; pagesRereadNotClean: number; direct: number };
+  /** How often each step was taken and its time in all, ms (ENGINE_STEPS). */
+  steps: Record<EngineStep, { count: number; ms: number }>;
 }
 
 export class TesseractEngine implements OcrEngine {
@@ -105,7 +128,9 @@ export class TesseractEngine implements OcrEngine {
   private readonly unsureBelow: number | undefined;
   /** Per language set: whether it has fast models distinct from its own (asked of the store once). */
   private readonly fastModels = new Map<string, Promise<boolean>>();
-  private readonly cascadeCounts = { pages: 0, lines: 0, linesReread: 0, pagesReread: 0, direct: 0 };
+  private readonly cascadeCounts = { pages: 0, lines: 0, linesReread: 0, linesChanged: 0, pagesReread: 0, pagesRereadNotClean: 0, direct: 0 };
+  private readonly steps = Object.fromEntries(ENGINE_STEPS.map((s) => [s, { count: 0, ms: 0 }])) as Record<EngineStep, { count: number; ms: number }>;
+  private readonly onStep: ((step: EngineStepEvent) => void) | undefined;
 
   constructor(options: TesseractEngineOptions) {
     this.models = options.models;
@@ -115,6 +140,7 @@ export class TesseractEngine implements OcrEngine {
     this.pageSegMode = options.pageSegMode ?? PSM.AUTO;
     this.parameters = options.parameters ?? TESSERACT_PARAMETERS;
     this.unsureBelow = options.cascade === false ? undefined : (options.cascade?.unsureBelow ?? DEFAULT_UNSURE_BELOW);
+    this.onStep = options.onStep;
   }
 
   get size(): number {
@@ -133,7 +159,21 @@ export class TesseractEngine implements OcrEngine {
       ...(this.core ? { core: this.core } : {}),
       ...(this.coreShared === undefined ? {} : { coreShared: this.coreShared }),
       cascade: { ...this.cascadeCounts },
+      steps: Object.fromEntries(ENGINE_STEPS.map((s) => [s, { ...this.steps[s] }])) as Record<EngineStep, { count: number; ms: number }>,
     };
+  }
+
+  /** `work`, counted and timed as `step` of the slot's worker (stats().steps, onStep). */
+  private async timed<T>(step: EngineStep, slot: Slot | undefined, work: () => Promise<T>): Promise<T> {
+    const startedMs = performance.now();
+    try {
+      return await work();
+    } finally {
+      const ms = performance.now() - startedMs;
+      this.steps[step].count += 1;
+      this.steps[step].ms += ms;
+      this.onStep?.({ step, slot: slot ? this.slots.indexOf(slot) : -1, startedMs, ms });
+    }
   }
 
   /** The models a worker for these languages loads: with fast models, those and the own ones (the cascade's lines). */
@@ -166,7 +206,7 @@ export class TesseractEngine implements OcrEngine {
       const worker = await this.workerFor(slot, pageLanguages);
       const job = (async () => {
         // The pipeline's own measure (page-skew.ts) found the lines level: a second skew pass would find nothing.
-        const upright = await deskew(image, options.level ? 0 : await measureSkew(worker, image));
+        const upright = await deskew(image, options.level ? 0 : await this.timed('skewPass', slot, () => measureSkew(worker, image)));
         // One decision a page: the cascade's line reads follow it (a line crop would cut a dark bar off at its sides).
         const parameters = this.pageParameters(upright.image);
         // A page expected to read unsurely (a form, a till slip) would be read again whole after the fast read: read it
@@ -174,7 +214,7 @@ export class TesseractEngine implements OcrEngine {
         const direct = cascade && options.expectUnsure?.() === true;
         if (direct) this.cascadeCounts.direct += 1;
         await this.readWith(slot, worker, direct ? languages : pageLanguages);
-        const { page, tsv } = await this.readPage(worker, upright, parameters);
+        const { page, tsv } = await this.timed(cascade && !direct ? 'fastRead' : 'ownRead', slot, () => this.readPage(worker, upright, parameters));
         return cascade && !direct ? this.rereadUnsureLines(slot, worker, languages, upright, parameters, page, tsv, options) : page;
       })();
       // An abort (the page's budget, the document's, a cancel) ends the worker mid-page: tesseract cannot be interrupted otherwise.
@@ -200,7 +240,7 @@ export class TesseractEngine implements OcrEngine {
       const worker = await this.getOsdWorker();
       if (!worker) return null;
       await worker.setParameters({ user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' });
-      const { data } = await abortable(worker.detect(engineInput(image)), signal, async () => {
+      const { data } = await abortable(this.timed('osd', undefined, () => worker.detect(engineInput(image))), signal, async () => {
         this.osdWorker = undefined;
         await worker.terminate().catch(() => undefined);
       });
@@ -288,7 +328,7 @@ export class TesseractEngine implements OcrEngine {
   }
 
   private async createSlotWorker(slot: Slot, languages: string): Promise<Worker> {
-    const worker = await this.createWorker(languages);
+    const worker = await this.timed('workerStart', slot, () => this.createWorker(languages));
     slot.worker = worker;
     slot.languages = languages;
     slot.reading = languages;
@@ -371,7 +411,7 @@ export class TesseractEngine implements OcrEngine {
   private async readWith(slot: Slot, worker: Worker, languages: string): Promise<void> {
     if (slot.reading === languages) return;
     slot.reading = undefined; // unknown until the switch has finished (a failed one discards the worker)
-    await worker.reinitialize(languages, OEM.LSTM_ONLY);
+    await this.timed('modelSwitch', slot, () => worker.reinitialize(languages, OEM.LSTM_ONLY));
     slot.reading = languages;
   }
 
@@ -421,27 +461,38 @@ export class TesseractEngine implements OcrEngine {
     await this.readWith(slot, worker, languages);
     const readWhole = async () => {
       this.cascadeCounts.pagesReread += 1;
-      return (await this.readPage(worker, upright, parameters)).page;
+      return (await this.timed('wholeReread', slot, () => this.readPage(worker, upright, parameters))).page;
     };
     // An unsure page (a form, a receipt): read whole by the own models, as without the cascade.
     if (unsure.length > lines.size * MAX_UNSURE_LINE_SHARE) return readWhole();
+    // A page the pipeline would not keep as it is even with every unsure line read surely: whole at once, not line by line.
+    if (options.isCleanRead && !options.isCleanRead(withUnsureLinesSure(page, unsure))) {
+      this.cascadeCounts.pagesRereadNotClean += 1;
+      return readWhole();
+    }
     this.cascadeCounts.linesReread += unsure.length;
     const reread = new Map<number, RecognizedWord[]>();
     for (const line of unsure) {
       const box = lineBox(lines.get(line)!, image.width, image.height);
-      const { data } = await worker.recognize(
-        engineInput(cropGrey(image, box)),
-        { ...parameters, tessedit_pageseg_mode: PSM.SINGLE_LINE, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object,
-        { text: false, tsv: true },
+      const { data } = await this.timed('lineReads', slot, () =>
+        worker.recognize(
+          engineInput(cropGrey(image, box)),
+          { ...parameters, tessedit_pageseg_mode: PSM.SINGLE_LINE, user_defined_dpi: String(Math.round(image.dpi)), debug_file: '/dev/null' } as object,
+          { text: false, tsv: true },
+        ),
       );
-      reread.set(line, placeLineWords(wordsFromTsv(data.tsv ?? ''), box, line));
+      const words = placeLineWords(wordsFromTsv(data.tsv ?? ''), box, line);
+      if (textOf(words) !== textOf(lines.get(line)!)) this.cascadeCounts.linesChanged += 1;
+      reread.set(line, words);
     }
     const words = mergeLines(page.words, reread);
     const merged = { ...page, words, text: textOfLines(words, paragraphsOfLines(tsv)), confidence: meanConfidence(words) };
     // A read the pipeline would not keep as it is goes to the second engine, which keeps the words it was sure of: on a
     // page fast was unsure of in places, those are to be the own models' (a receipt read line by line lost 0.6 points of
     // CER through fast's sure words).
-    return !options.isCleanRead || options.isCleanRead(merged) ? merged : readWhole();
+    if (!options.isCleanRead || options.isCleanRead(merged)) return merged;
+    this.cascadeCounts.pagesRereadNotClean += 1;
+    return readWhole();
   }
 }
 
@@ -453,6 +504,8 @@ export class TesseractEngine implements OcrEngine {
 const MAX_UNSURE_LINE_SHARE = 0.5;
 
 const WORKER_START_TIMEOUT_MS = 60_000;
+
+const textOf = (words: readonly RecognizedWord[]) => words.map((w) => w.text).join(' ');
 
 /** `work`, or an error once `ms` have passed (after `onTimeout` has started ending the work). */
 async function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Promise<void>): Promise<T> {

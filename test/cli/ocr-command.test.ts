@@ -1,5 +1,6 @@
 /** The `docvault ocr` command as a user runs it: a child process on Node 22, real files, real engines. */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ import { canIsolateNetwork } from '../support/network.ts';
 
 const run = promisify(execFile);
 const CLI = ['node_modules/.bin/node', 'cli/docvault.ts'];
+/** Debian's tessdata_fast, which the model store offers as eng_fast: the line cascade is on by default where it is. */
+const DEBIAN_FAST_ENG = '/usr/share/tesseract-ocr/5/tessdata/eng.traineddata';
 
 describe('docvault ocr', () => {
   it('prints the text of a file and a one-line summary', async () => {
@@ -64,6 +67,22 @@ describe('docvault ocr', () => {
       expect(first.length).toBeLessThanOrEqual(2);
       expect((await ocr()).stdout).toMatch(/Tesseract\.js/);
       expect(await modelFolders()).toEqual(first);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it.runIf(existsSync(DEBIAN_FAST_ENG))('--no-cascade reads with the own model only, where the fast model of the line cascade is installed', async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'docvault-cli-tmp-'));
+    // The models a run read with are the links in its model folders (named by what they hold) in its temp folder.
+    const modelsRead = async () => (await Promise.all((await readdir(tmp)).filter((name) => name.startsWith('docvault-models')).map((name) => readdir(join(tmp, name))))).flat().sort();
+    const ocr = (...extra: string[]) => run(CLI[0]!, [CLI[1]!, 'ocr', FIXTURES_DIR + 'tessjs_testocr.png', '--workers', '1', ...extra], { env: { ...process.env, TMPDIR: tmp } });
+    try {
+      const off = await ocr('--no-cascade');
+      expect(characterErrorRate(groundTruth('tessjs_testocr.png'), off.stdout)).toBeLessThanOrEqual(0.02);
+      expect(await modelsRead()).not.toContain('eng_fast.traineddata');
+      await ocr();
+      expect(await modelsRead()).toContain('eng_fast.traineddata');
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }

@@ -180,6 +180,25 @@ describe('processDocument', () => {
     expect(result.v).toBe(2);
   });
 
+  it('starts as many of the engine\'s workers as the pages can keep busy before the first read, in the languages read', async () => {
+    const run = async (pages: FakePage[], concurrency: number, range?: { first: number; last: number }) => {
+      const events: string[] = [];
+      const e = engine(pages);
+      const warming: OcrEngine = {
+        ...e,
+        recognize: (image, options) => (events.push('read'), e.recognize(image, options)),
+        warmUp: async (languages, workers) => void events.push(`warm ${languages.join('+')} ${workers}`),
+      };
+      await processDocument(PDF, { languages: 'eng+deu', ...(range ? { pages: range } : {}) }, { opener: opener(pages), engine: warming, concurrency });
+      return events.filter((x, i) => x !== 'read' || events[i - 1] !== 'read');
+    };
+    expect(await run([{ text: 'one' }, { text: 'two' }, { text: 'three' }], 2)).toEqual(['warm eng+deu 2', 'read']);
+    expect(await run([{ text: 'one' }, { text: 'two' }, { text: 'three' }], 4)).toEqual(['warm eng+deu 3', 'read']);
+    // One page to read (a one-page document, or a shard of one page): the worker its read starts is enough.
+    expect(await run([{ text: 'one' }], 2)).toEqual(['read']);
+    expect(await run([{ text: 'one' }, { text: 'two' }], 2, { first: 2, last: 2 })).toEqual(['read']);
+  });
+
   it('reads only a shard\'s pages when given a range, numbered as in the document; a shard of failed pages is no failure of its own', async () => {
     const pages: FakePage[] = [{ text: 'one' }, { fail: new DocVaultError('PAGE_TIMEOUT', 'too slow') }, { fail: new DocVaultError('PAGE_TIMEOUT', 'too slow') }, { text: 'four' }];
     const progress: PageProgress[] = [];

@@ -1,7 +1,7 @@
 /** The body text's height from the ink's components, and the scale a page is read at. */
 import { describe, expect, it } from 'vitest';
 import type { GreyImage } from '../../../shared/core/ports.ts';
-import { BODY_TEXT_PX, measureTextHeight, readingScale, SMALL_TEXT_PX } from '../../../shared/core/text-height.ts';
+import { BODY_TEXT_PX, measureTextHeight, readingScale, rememberResizedTextHeight, SMALL_TEXT_PX } from '../../../shared/core/text-height.ts';
 
 /** A white page with black boxes standing for glyphs: `count` boxes `width`×`height` for each entry, in rows. */
 function page(glyphs: Array<{ count: number; width: number; height: number }>, extra?: (data: Uint8Array, width: number) => void): GreyImage {
@@ -26,6 +26,17 @@ function page(glyphs: Array<{ count: number; width: number; height: number }>, e
 }
 
 describe('measureTextHeight', () => {
+  it('measures an image once, and takes a resized copy\'s measure as told', () => {
+    const text = page([{ count: 300, width: 14, height: 22 }]);
+    const first = measureTextHeight(text);
+    expect(measureTextHeight(text)).toBe(first);
+    // A blank page told the measure of the page it was resized from: no measuring, which would find no letters.
+    const blank: GreyImage = { width: 1000, height: 1000, data: new Uint8Array(1000 * 1000).fill(255), dpi: 150 };
+    rememberResizedTextHeight(blank, first, 0.5);
+    expect(measureTextHeight(blank)).toEqual({ body: 11, small: 11, letters: first!.letters });
+    expect(measureTextHeight({ ...blank })).toBeNull();
+  });
+
   it('takes the most common letter height for the body text, whatever the ascenders, descenders and dots', () => {
     const text = page([
       { count: 300, width: 14, height: 22 }, // x-height letters

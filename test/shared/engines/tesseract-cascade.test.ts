@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { characterErrorRate } from '../../../shared/core/text-metrics.ts';
 import { modelDirs, ModelStore, packagedModelDirs, TesseractEngine } from '../../../shared/engines/index.ts';
-import { DEFAULT_UNSURE_BELOW, linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines } from '../../../shared/engines/tesseract-cascade.ts';
+import { DEFAULT_UNSURE_BELOW, linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines, withUnsureLinesSure } from '../../../shared/engines/tesseract-cascade.ts';
 import { wordsFromTsv } from '../../../shared/engines/tesseract-page.ts';
 import type { GreyImage, RecognizedPage, RecognizedWord } from '../../../shared/core/ports.ts';
 import { groundTruth } from '../../support/fixtures.ts';
@@ -38,6 +38,16 @@ describe('the cascade, its pure parts', () => {
     expect(merged[1]).toEqual({ text: 'B', confidence: 91, line: 1, bbox: { x0: 105, y0: 38, x1: 160, y1: 60 } });
     expect(merged[0]).toBe(words[0]);
     expect(merged[2]).toBe(words[3]);
+  });
+
+  it('the best a fast read can be once its unsure lines are read again: their words sure, the same text', () => {
+    const words = [word('a', 0, 0, 90), word('b', 1, 0, 40), word('c', 1, 40, 60), word('d', 2, 0, 80)];
+    const page = { text: 'a\nb c\nd\n', confidence: 67.5, words, skewDegrees: 0, width: 400, height: 100 };
+    const best = withUnsureLinesSure(page, [1]);
+    expect(best.words.map((w) => w.confidence)).toEqual([90, 100, 100, 80]);
+    expect(best.confidence).toBe(92.5);
+    expect({ ...best, words: [], confidence: 0 }).toEqual({ ...page, words: [], confidence: 0 });
+    expect(page.words[1]!.confidence).toBe(40); // the read itself is left as it is
   });
 
   it('a line read again that yields no words is dropped', () => {
@@ -80,7 +90,7 @@ describe.skipIf(!haveFast)('the cascade in the engine (Debian tessdata_fast as e
     expect(unsure.size).toBeGreaterThan(0);
     expect(unsure.size).toBeLessThan(lines.size);
     expect(unsure.size).toBeLessThanOrEqual(lines.size / 2);
-    expect(cascade.stats().cascade).toEqual({ pages: 1, lines: lines.size, linesReread: unsure.size, pagesReread: 0, direct: 0 });
+    expect(cascade.stats().cascade).toMatchObject({ pages: 1, lines: lines.size, linesReread: unsure.size, pagesReread: 0, pagesRereadNotClean: 0, direct: 0 });
 
     const read = linesOf(page.words);
     for (const [line, words] of lines) {
@@ -89,6 +99,9 @@ describe.skipIf(!haveFast)('the cascade in the engine (Debian tessdata_fast as e
     // The lines read again are best_int's: on this page (five languages) it reads them better than fast.
     const changed = [...unsure].filter((line) => JSON.stringify(read.get(line)) !== JSON.stringify(lines.get(line)));
     expect(changed.length).toBeGreaterThan(0);
+    const text = (line: number) => (read.get(line) ?? []).map((w) => w.text).join(' ');
+    const changedText = [...unsure].filter((line) => text(line) !== lines.get(line)!.map((w) => w.text).join(' '));
+    expect(cascade.stats().cascade.linesChanged).toBe(changedText.length);
     const truth = groundTruth('tess_eurotext.tif');
     expect(characterErrorRate(truth, page.text)).toBeLessThan(characterErrorRate(truth, fastOnly.text));
     // Words stay in reading order, on the page, inside the line they replace.
@@ -103,7 +116,7 @@ describe.skipIf(!haveFast)('the cascade in the engine (Debian tessdata_fast as e
     const cascade = engine({ unsureBelow: 101 });
     const page = await cascade.recognize(image, options);
     const lines = linesOf(fastOnly.words).size;
-    expect(cascade.stats().cascade).toEqual({ pages: 1, lines, linesReread: 0, pagesReread: 1, direct: 0 });
+    expect(cascade.stats().cascade).toEqual({ pages: 1, lines, linesReread: 0, linesChanged: 0, pagesReread: 1, pagesRereadNotClean: 0, direct: 0 });
     const best = new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1, cascade: false });
     try {
       expect(page).toEqual(await best.recognize(image, options));
@@ -126,7 +139,7 @@ describe.skipIf(!haveFast)('which pages take the fast read', () => {
     let asked = 0;
     const page = await cascade.recognize(image, { ...options, expectUnsure: () => (asked++, true) });
     expect(asked).toBe(1);
-    expect(cascade.stats().cascade).toEqual({ pages: 0, lines: 0, linesReread: 0, pagesReread: 0, direct: 1 });
+    expect(cascade.stats().cascade).toEqual({ pages: 0, lines: 0, linesReread: 0, linesChanged: 0, pagesReread: 0, pagesRereadNotClean: 0, direct: 1 });
     const best = track(new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1, cascade: false }));
     expect(page).toEqual(await best.recognize(image, options));
     // The same worker reads the next page with the fast model again.
@@ -140,20 +153,30 @@ describe.skipIf(!haveFast)('which pages take the fast read', () => {
     const kept = await cascade.recognize(image, { ...options, isCleanRead: () => true });
     expect(cascade.stats().cascade).toMatchObject({ pages: 1, pagesReread: 0 });
     expect(kept.words.length).toBeGreaterThan(0);
+    const linesBefore = cascade.stats().cascade.linesReread;
+    expect(linesBefore).toBeGreaterThan(0);
+    // Asked first of the fast read with its unsure lines taken as sure: not clean even so, the page is read whole at once.
     const seen: RecognizedPage[] = [];
     const page = await cascade.recognize(image, { ...options, isCleanRead: (read) => (seen.push(read), false) });
-    expect(seen).toEqual([kept]); // asked of the merged read
-    expect(cascade.stats().cascade).toMatchObject({ pages: 2, pagesReread: 1 });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.text).not.toEqual(kept.text); // fast's words, not the merged read's
+    expect(seen[0]!.confidence).toBeGreaterThan(kept.confidence);
+    expect(cascade.stats().cascade).toMatchObject({ pages: 2, linesReread: linesBefore, pagesReread: 1, pagesRereadNotClean: 1 });
     const best = track(new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1, cascade: false }));
     expect(page).toEqual(await best.recognize(image, options));
     expect(page).not.toEqual(kept);
+    // Clean at best but not once read: the lines are read, and the merged read, not clean, sends the page whole again.
+    const asked: RecognizedPage[] = [];
+    expect(await cascade.recognize(image, { ...options, isCleanRead: (read) => (asked.push(read), asked.length === 1) })).toEqual(page);
+    expect(asked[1]).toEqual(kept);
+    expect(cascade.stats().cascade).toMatchObject({ pages: 3, linesReread: 2 * linesBefore, pagesReread: 2, pagesRereadNotClean: 2 });
     // A page fast read with no line unsure keeps fast's read even so (a table of numbers: not a clean read).
     const sure = await firstPage('tess_phototest.tif');
     const fastRead = await cascade.recognize(sure, options);
     expect(unsureLines(fastRead.words, DEFAULT_UNSURE_BELOW)).toEqual([]);
     expect(fastRead).not.toEqual(await best.recognize(sure, options)); // fast's read, not best_int's
     expect(await cascade.recognize(sure, { ...options, isCleanRead: () => false })).toEqual(fastRead);
-    expect(cascade.stats().cascade).toMatchObject({ pages: 4, pagesReread: 1 });
+    expect(cascade.stats().cascade).toMatchObject({ pages: 5, pagesReread: 2 });
   });
 
   it("the default model folders turn the cascade on where Debian's tessdata_fast is installed; the warm-up starts the cascade's worker", async () => {
@@ -174,7 +197,7 @@ describe('without a fast model', () => {
       const [a, b] = [await on.recognize(image, options), await off.recognize(image, options)];
       expect(a).toEqual(b);
       expect(a.text).toMatch(/quick brown dog/);
-      expect(on.stats().cascade).toEqual({ pages: 0, lines: 0, linesReread: 0, pagesReread: 0, direct: 0 });
+      expect(on.stats().cascade).toEqual({ pages: 0, lines: 0, linesReread: 0, linesChanged: 0, pagesReread: 0, pagesRereadNotClean: 0, direct: 0 });
       expect(on.stats().loadedLanguages).toEqual(['eng']);
     } finally {
       await Promise.all([on.close(), off.close()]);
