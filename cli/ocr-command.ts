@@ -110,14 +110,11 @@ export async function runOcrCommand(files: string[], options: OcrCommandOptions,
  * chosen per document from what is installed; the worker starts with the default ones.
  */
 async function startOcr(options: OcrCommandOptions): Promise<Ocr> {
-  const [{ ModelStore, modelDirs }, { TesseractEngine }, { compileCore, onceReading }] = await Promise.all([
+  const [{ ModelStore, modelDirs }, { TesseractEngine }, { compileCore }] = await Promise.all([
     import('../shared/engines/model-store.ts'),
     import('../shared/engines/tesseract-engine.ts'),
     import('../shared/engines/tesseract-worker-script.ts'),
   ]);
-  // The result's work after the first read (metadata, classification, fields: ~150 regular expressions that V8 compiles at
-  // their first use, ~60 ms of CPU) is done on a sample while the worker reads the page, instead of after it.
-  onceReading(() => void warmResultAssembly().catch(() => undefined));
   const models = new ModelStore(modelDirs(options.modelDir));
   const chosen = options.lang === AUTO_LANGUAGE ? [] : options.lang.split('+');
   await Promise.all(chosen.map((l) => models.file(l)));
@@ -135,39 +132,6 @@ async function startOcr(options: OcrCommandOptions): Promise<Ocr> {
   // and compiling them while the page was being prepared delayed the page more than it saved (bench/RESULTS.md).
   void Promise.all([firstWorker, ocr.warmUp(languages, 1)]).catch(() => undefined);
   return ocr;
-}
-
-/** A page with a date, amounts, an address, a phone number and references, so that every pattern of the result's runs. */
-const SAMPLE_LINES = [
-  'ACME Supplies Ltd, 12 High Street, Springfield',
-  'Invoice INV-20417   Date: 03/12/2026   Order No. 88123',
-  'Item            Qty   Price',
-  'Paper A4 500     2    $12.50',
-  'Subtotal $25.00  VAT 20% $5.00  Total due EUR 30.00',
-  'Questions: billing@example.com, +44 20 7946 0958',
-];
-
-/**
- * Runs the result's assembly (pipeline.ts: metadata, classification, fields) twice on a sample page: V8 compiles each
- * regular expression at its first use and to machine code at its second, so the document's own assembly runs compiled.
- */
-async function warmResultAssembly(): Promise<void> {
-  const { assembleResult } = await import('../shared/core/pipeline.ts');
-  const page = {
-    number: 1,
-    source: 'ocr' as const,
-    status: 'ok' as const,
-    text: SAMPLE_LINES.join('\n'),
-    confidence: 90,
-    width: 1000,
-    height: 1000,
-    dpi: 300,
-    rotation: { orientation: 0 as const, skewDegrees: 0 },
-    // Laid out as read: one row a line, one box a word (the fields read rows of words).
-    words: SAMPLE_LINES.flatMap((line, l) => line.split(/\s+/).map((text, i) => ({ text, confidence: 90, line: l, bbox: { x0: i * 120, y0: l * 40, x1: i * 120 + 100, y1: l * 40 + 30 } }))),
-    timings: { renderMs: 0, ocrMs: 0, totalMs: 0 },
-  };
-  for (let i = 0; i < 2; i++) assembleResult({ type: 'png', languages: ['eng'], pageCount: 1, pages: [page], engine: { name: 'warm-up', version: '0' }, totalMs: 0 });
 }
 
 async function readOne(ocr: Ocr, file: string, stem: string, options: OcrCommandOptions, io: Io, several: boolean): Promise<void> {

@@ -20,9 +20,6 @@
  * The third: the core is compiled once a process (compileCore) and each worker is instantiated from that module, through
  * emscripten's `instantiateWasm` hook, so a worker started after the first runs the code V8 made for the first.
  *
- * The fourth: when a request to read a page arrives, the worker says so on a channel of the process (onceReading), so
- * that the thread that sent the page can use the read's time for work it would otherwise do after it.
- *
  * A data: URL rather than a file: a worker thread that loads a .ts file first loads Node's type stripper
  * (~40 ms CPU and ~0.1 s of a cold start), and tsc copies no .js file into the build.
  */
@@ -30,7 +27,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { BroadcastChannel, setEnvironmentData } from 'node:worker_threads';
+import { setEnvironmentData } from 'node:worker_threads';
 import Tesseract from 'tesseract.js';
 
 /**
@@ -102,24 +99,6 @@ export function compileCore(): Promise<string | null> {
   return compiling;
 }
 
-/** The channel our worker threads announce on when a request to read a page (recognize) reaches them. */
-const READING_CHANNEL = 'docvault:tesseract-reading';
-
-/**
- * Calls `listener` once, when a worker thread of this process next starts reading a page: the thread that sent the page
- * has nothing to do until the answer comes. Returns the cancel (the listener is then not called). The listening holds
- * no process open.
- */
-export function onceReading(listener: () => void): () => void {
-  const channel = new BroadcastChannel(READING_CHANNEL);
-  channel.unref();
-  channel.onmessage = () => {
-    channel.close();
-    listener();
-  };
-  return () => channel.close();
-}
-
 let url: URL | undefined;
 
 /** The worker script, as a URL for tesseract.js's `workerPath` (it passes it to `new Worker` unchanged). */
@@ -146,7 +125,7 @@ function workerSource(): string {
   // tesseract.js's node worker script: node_modules/tesseract.js/src/worker-script/node/index.js.
   const scripts = dirname(createRequire(import.meta.url).resolve('tesseract.js/src/worker-script/index.js'));
   return `
-import { parentPort, getEnvironmentData, BroadcastChannel } from 'node:worker_threads';
+import { parentPort, getEnvironmentData } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 const require = createRequire(${JSON.stringify(`${scripts}/index.js`)});
@@ -213,10 +192,7 @@ if (start !== null) {
   ahead.set('loadLanguage', { sent: loadLanguage, asks: (p) => p.langs === start.langs && p.options.langPath === start.langPath && p.options.gzip === false && !p.options.dataPath });
   ahead.set('initialize', { sent: initialize, asks: (p) => p.langs === start.langs && p.oem === start.oem && JSON.stringify(p.config ?? {}) === JSON.stringify(start.config ?? {}) });
 }
-const reading = new BroadcastChannel(${JSON.stringify(READING_CHANNEL)});
-reading.unref();
 parentPort.on('message', (packet) => {
-  if (packet.action === 'recognize') reading.postMessage(null);
   const step = ahead.get(packet.action);
   if (!step) return worker.dispatchHandlers(packet, post);
   ahead.delete(packet.action);
