@@ -163,7 +163,8 @@ worker.setAdapter({
       return loaded;
     };
   },
-  gunzip: require('./node/gunzip.js'),
+  // Required at its first use: node:zlib costs the thread ~3 ms to load, and our models are read unpacked (gzip: false).
+  gunzip: (data) => require('./node/gunzip.js')(data),
   fetch: globalThis.fetch,
   ...cache,
   readCache: (path) => {
