@@ -87,8 +87,8 @@ function keepStrippedTypeScript() {
       const path = fileURLToPath(url);
       const info = statSync(path);
       const file = dir && join(dir, `${createHash('sha256').update(`${process.version}\n${path}\n${info.size}\n${info.mtimeMs}`).digest('hex').slice(0, 32)}.js`);
-      let source = file && readOrNull(file);
-      if (source === null || source === undefined) {
+      let source = file ? readOrNull(file) : null;
+      if (source === null) {
         source = stripQuietly(readFileSync(path, 'utf8'));
         // A folder that cannot be written: the types are stripped each time.
         if (file) keepFile(file, source);
@@ -176,7 +176,7 @@ async function runAndKeepHelp(cacheFile) {
 
 /**
  * Writes a kept file whole or not at all (a temporary file renamed into place), so that a run beside this one never
- * reads half of it; says whether it could.
+ * reads half of it. A folder that cannot be written keeps nothing, silently.
  */
 function keepFile(file, content) {
   const temporary = `${file}.${process.pid}.tmp`;
@@ -184,13 +184,11 @@ function keepFile(file, content) {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(temporary, content);
     renameSync(temporary, file);
-    return true;
   } catch {
     try {
       rmSync(temporary, { force: true });
     } catch {
       // nowhere it could have been written
     }
-    return false;
   }
 }

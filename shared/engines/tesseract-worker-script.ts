@@ -78,7 +78,8 @@ let compiling: Promise<string | null> | undefined;
 
 /**
  * Compiles the LSTM-only WASM core once in this process (validated lazily, function by function) and leaves it where the
- * worker threads spawned after it find it; resolves with the core's file name, or null if it could not be compiled (each worker then compiles its own, as before).
+ * worker threads spawned after it find it; resolves with the core's file name, or null if it could not be compiled (each
+ * worker then compiles its own, as before).
  * Every worker instantiates the same `WebAssembly.Module`, so V8 keeps one copy of the machine code: the functions one
  * worker has compiled, and the faster code of those it has run hot (TurboFan's tier-up), serve every other worker.
  */
@@ -86,7 +87,7 @@ export function compileCore(): Promise<string | null> {
   compiling ??= (async () => {
     setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);
     // V8 validates a function when it first compiles it rather than the whole module here: a read calls a small part of
-    // the core's 2.9 MB. The compile itself took 21–25 ms of CPU and 37–43 ms of wall against 5–6 and 2–9 (bench/RESULTS.md).
+    // the core's 2.9 MB. The compile took 21–25 ms of CPU and 37–43 ms of wall, now 5–6 and 2–9 (bench/RESULTS.md).
     setFlagsFromString('--wasm-lazy-validation');
     const require = createRequire(createRequire(import.meta.url).resolve('tesseract.js/src/worker-script/node/getCore.js'));
     // The file tesseract.js's getCore loads for an LSTM-only worker, by the same feature checks.
