@@ -4,7 +4,8 @@
  * all in this run. Prints medians and ratios, of wall time and of CPU time (user + system of the process and its
  * threads: what a loaded machine changes least), and the load average; `--runs N` (default 7) after one warm-up of each.
  * `--against DIR` (repeatable) adds the same `ocr` run by another checkout's bin (e.g. one made by `git archive main`
- * with node_modules linked), in the same rounds: how a change is compared.
+ * with node_modules linked), in the same rounds: how a change is compared; the ratio of this checkout's run to each
+ * is printed under the table.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -27,12 +28,14 @@ interface Case {
   env?: NodeJS.ProcessEnv;
 }
 
+const OCR = 'docvault ocr (1 small image, 1 worker)';
+const againstName = (dir: string) => `docvault ocr, ${dir}`;
 const cases: Case[] = [
   { name: 'node -e 0', command: NODE, args: ['-e', '0'] },
   { name: 'docvault --help', command: NODE, args: [CLI, '--help'] },
   { name: 'docvault --version', command: NODE, args: [CLI, '--version'] },
-  { name: 'docvault ocr (1 small image, 1 worker)', command: NODE, args: [CLI, 'ocr', IMAGE, '--workers', '1'] },
-  ...values.against.map((dir) => ({ name: `docvault ocr, ${dir}`, command: NODE, args: [resolve(dir, 'cli/docvault.js'), 'ocr', IMAGE, '--workers', '1'] })),
+  { name: OCR, command: NODE, args: [CLI, 'ocr', IMAGE, '--workers', '1'] },
+  ...values.against.map((dir) => ({ name: againstName(dir), command: NODE, args: [resolve(dir, 'cli/docvault.js'), 'ocr', IMAGE, '--workers', '1'] })),
   { name: 'tesseract IMAGE - (OMP_THREAD_LIMIT=1)', command: 'tesseract', args: [IMAGE, '-'], env: { OMP_THREAD_LIMIT: '1' } },
 ];
 
@@ -72,7 +75,7 @@ for (const [name, xs] of samples) if (xs.length) medians.set(name, { wall: media
 
 const floor = medians.get('node -e 0')!;
 const tesseract = medians.get('tesseract IMAGE - (OMP_THREAD_LIMIT=1)');
-const times = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(1)}×` : '—');
+const times = (a: number, b: number | undefined, digits = 1) => (b ? `${(a / b).toFixed(digits)}×` : '—');
 process.stdout.write(
   `docvault start-up, median of ${runs} runs (node ${spawnSync(NODE, ['--version']).stdout.toString().trim()}), ` +
     `load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after\n\n`,
@@ -86,3 +89,9 @@ for (const c of cases) {
   }
   process.stdout.write(`| ${c.name} | ${s.wall.toFixed(3)} | ${times(s.wall, floor.wall)} | ${times(s.wall, tesseract?.wall)} | ${s.cpu.toFixed(2)} | ${times(s.cpu, tesseract?.cpu)} |\n`);
 }
+const ours = medians.get(OCR);
+for (const dir of values.against) {
+  const theirs = medians.get(againstName(dir));
+  if (ours && theirs) process.stdout.write(`\n${OCR}: ${times(ours.wall, theirs.wall, 2)} the wall and ${times(ours.cpu, theirs.cpu, 2)} the CPU of ${dir}'s`);
+}
+process.stdout.write('\n');

@@ -77,14 +77,18 @@ export const WASM_TIERING_BUDGET = 300_000_000;
 let compiling: Promise<string | null> | undefined;
 
 /**
- * Compiles the LSTM-only WASM core once in this process and leaves it where the worker threads spawned after it find it;
- * resolves with the core's file name, or null if it could not be compiled (each worker then compiles its own, as before).
+ * Compiles the LSTM-only WASM core once in this process (validated lazily, function by function) and leaves it where the
+ * worker threads spawned after it find it; resolves with the core's file name, or null if it could not be compiled (each
+ * worker then compiles its own, as before).
  * Every worker instantiates the same `WebAssembly.Module`, so V8 keeps one copy of the machine code: the functions one
  * worker has compiled, and the faster code of those it has run hot (TurboFan's tier-up), serve every other worker.
  */
 export function compileCore(): Promise<string | null> {
   compiling ??= (async () => {
     setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);
+    // V8 validates a function when it first compiles it rather than the whole module here: a read calls a small part of
+    // the core's 2.9 MB. The compile took 21–25 ms of CPU and 37–43 ms of wall, now 5–6 and 2–9 (bench/RESULTS.md).
+    setFlagsFromString('--wasm-lazy-validation');
     const require = createRequire(createRequire(import.meta.url).resolve('tesseract.js/src/worker-script/node/getCore.js'));
     // The file tesseract.js's getCore loads for an LSTM-only worker, by the same feature checks.
     const { simd, relaxedSimd } = require('wasm-feature-detect') as { simd(): Promise<boolean>; relaxedSimd(): Promise<boolean> };
@@ -160,7 +164,8 @@ worker.setAdapter({
       return loaded;
     };
   },
-  gunzip: require('./node/gunzip.js'),
+  // Required at its first use: node:zlib costs the thread ~3 ms to load, and our models are read unpacked (gzip: false).
+  gunzip: (data) => require('./node/gunzip.js')(data),
   fetch: globalThis.fetch,
   ...cache,
   readCache: (path) => {

@@ -1,9 +1,9 @@
 /** `docvault --help` and `--version` answer at once: they load commander, not the engines, the cloud clients or zod. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { stripTypeScriptTypes } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -88,26 +88,51 @@ describe('the docvault bin (cli/docvault.js)', () => {
     expect((await withoutTypeScript(args)).stdout).toBe(direct.stdout);
   });
 
-  it('runs the TypeScript CLI from the type-stripped copies it keeps of the checkout\'s files', async () => {
-    await run(node, ['cli/docvault.js', 'user-prefix', 'alice@example.com'], { cwd: ROOT });
-    const kept = resolve(ROOT, 'node_modules/.cache/docvault-cli/stripped');
-    const copies = readdirSync(kept).map((f) => readFileSync(resolve(kept, f), 'utf8'));
+  /** A private cache folder (the user's, as the CLI finds it through XDG_CACHE_HOME). */
+  const privateCache = () => {
+    const home = mkdtempSync(join(tmpdir(), 'docvault-cache-'));
+    return { home, env: { ...process.env, XDG_CACHE_HOME: home } };
+  };
+
+  it('runs the TypeScript CLI from the type-stripped copies it keeps of the checkout\'s files, in the user\'s cache folder', async () => {
+    const cache = privateCache();
+    await run(node, ['cli/docvault.js', 'user-prefix', 'alice@example.com'], { cwd: ROOT, env: cache.env });
+    const kept = join(cache.home, 'docvault/cli/stripped');
+    const copies = readdirSync(kept).map((f) => readFileSync(join(kept, f), 'utf8'));
     expect(copies).toContain(stripTypeScriptTypes(readFileSync(resolve(ROOT, 'cli/commands/user-prefix.ts'), 'utf8'), { mode: 'strip' }));
   });
 
-  it('keeps the code V8 compiles, for its own thread and the OCR worker\'s: a second run reads both from the cache', async () => {
+  it('keeps the code V8 compiles in the user\'s cache folder, for its own thread and the OCR worker\'s: a second run reads both from it', async () => {
+    const cache = privateCache();
     const ocr = ['cli/docvault.js', 'ocr', 'test/fixtures/tessjs_testocr.png', '--workers', '1'];
-    await run(node, ocr, { cwd: ROOT });
+    await run(node, ocr, { cwd: ROOT, env: cache.env });
     // Node's own trace of the compile cache: each module compiled from a kept copy says "was accepted".
-    const { stderr } = await run(node, ocr, { cwd: ROOT, env: { ...process.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' } });
+    const { stderr } = await run(node, ocr, { cwd: ROOT, env: { ...cache.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' } });
     const accepted = (file: RegExp) => new RegExp(`cache for \\S*${file.source} was accepted`).test(stderr);
     expect(accepted(/shared\/engines\/tesseract-engine\.ts/)).toBe(true);
     // Loaded by the OCR worker's thread only.
     expect(accepted(/tesseract\.js\/src\/worker-script\/index\.js/)).toBe(true);
+    // Read from the user's folder, never from the install's.
+    const folders = new Set([...stderr.matchAll(/reading cache from (\S+)\/[0-9a-f]+ for/g)].map((m) => dirname(m[1]!)));
+    expect([...folders]).toEqual([join(cache.home, 'docvault/cli/compile')]);
     // With the cache switched off nothing is read from it (the check can fail).
-    const off = await run(node, ocr, { cwd: ROOT, env: { ...process.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE', NODE_DISABLE_COMPILE_CACHE: '1' } });
+    const off = await run(node, ocr, { cwd: ROOT, env: { ...cache.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE', NODE_DISABLE_COMPILE_CACHE: '1' } });
     expect(off.stdout).toMatch(/quick brown dog/);
     expect(off.stderr).not.toMatch(/was accepted/);
+  });
+
+  it('a cache folder that cannot be written is no error: the command runs as it would with nothing kept', async () => {
+    // A file where the folder would be: no user (root either) can create a folder under it.
+    const blocked = join(mkdtempSync(join(tmpdir(), 'docvault-cache-')), 'a-file');
+    writeFileSync(blocked, '');
+    const env = { ...process.env, XDG_CACHE_HOME: blocked };
+    const ocr = await run(node, ['cli/docvault.js', 'ocr', 'test/fixtures/tessjs_testocr.png', '--workers', '1'], { cwd: ROOT, env });
+    expect(ocr.stdout).toMatch(/quick brown dog/);
+    // Only the command's own summary line on stderr: no warning, no stack.
+    expect(ocr.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^test\/fixtures\/tessjs_testocr\.png: 1 page, /)]);
+    const help = await run(node, ['cli/docvault.js', '--help'], { cwd: ROOT, env });
+    expect(help.stdout).toMatch(/^Usage: docvault/);
+    expect(help.stderr).toBe('');
   });
 
   it('anything else runs the TypeScript CLI (the check can fail)', async () => {
