@@ -112,3 +112,13 @@ async function extractPdfText(path: string): Promise<string> {
   await task.destroy();
   return text;
 }
+
+describe('warmPdfReader', () => {
+  it('starts the PDF reader thread ahead only when the first file is a PDF by its content; a missing file is left to the read', async () => {
+    const { warmPdfReader } = await import('../../cli/ocr-command.ts');
+    expect(await warmPdfReader(FIXTURES_DIR + 'ocrmypdf_skew.pdf')).toBe(true);
+    expect(await warmPdfReader(FIXTURES_DIR + 'tessjs_testocr.png')).toBe(false);
+    expect(await warmPdfReader(undefined)).toBe(false);
+    await expect(warmPdfReader(FIXTURES_DIR + 'no-such-file.pdf')).rejects.toThrow(/ENOENT/);
+  });
+});
