@@ -19,6 +19,11 @@ export function inkThreshold(histogram: Uint32Array, total: number): number {
   return 128;
 }
 
+/** The pixels as a byte array whose start is 4-byte aligned, to be read four at a time: as they are, or a copy. */
+export function wordAligned(data: Uint8Array): Uint8Array {
+  return data.byteOffset % 4 === 0 ? data : data.slice();
+}
+
 /** One flat colour (a blank page): no engine can read text from it. */
 export function isFlat(image: Pick<GreyImage, 'data'>): boolean {
   const { data } = image;

@@ -4,7 +4,7 @@
  * of a small copy of the page onto lines at each candidate angle; text lines line up (the
  * variance of the profile peaks) at the page's skew.
  */
-import { inkThreshold } from './grey-image.ts';
+import { inkThreshold, wordAligned } from './grey-image.ts';
 import type { GreyImage } from './ports.ts';
 
 /** The profile is taken on a copy at most this many pixels on its longer side. */
@@ -81,11 +81,6 @@ function everyStepth(image: GreyImage, step: number, histogram: Uint32Array): Ui
   return out;
 }
 
-/** The pixels as a byte array whose start is 4-byte aligned (read four at a time below): as they are, or a copy. */
-function wordAligned(data: Uint8Array): Uint8Array {
-  return data.byteOffset % 4 === 0 ? data : data.slice();
-}
-
 /** Each level's count, four pure-white pixels at a time (a scan's page around its text). */
 function countLevels(data: Uint8Array, histogram: Uint32Array): void {
   const words = new Uint32Array(data.buffer, data.byteOffset, data.length >> 2);
@@ -114,7 +109,7 @@ function inkIndices(data: Uint8Array, threshold: number): Int32Array {
   const words = new Uint32Array(data.buffer, data.byteOffset, data.length >> 2);
   const skipLight = threshold <= 128;
   for (let w = 0; w < words.length; w++) {
-    if (skipLight && (words[w]! & 0x80808080) === 0x80808080) continue;
+    if (skipLight && (~words[w]! & 0x80808080) === 0) continue;
     for (let i = w << 2, end = i + 4; i < end; i++) if (data[i]! < threshold) take(i);
   }
   for (let i = words.length << 2; i < data.length; i++) if (data[i]! < threshold) take(i);
