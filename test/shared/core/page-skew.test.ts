@@ -2,12 +2,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { detectDocumentType } from '../../../shared/core/document-type.ts';
 import { inkThreshold } from '../../../shared/core/grey-image.ts';
 import { measurePageSkew, measureSkewDegrees, straighten } from '../../../shared/core/page-skew.ts';
 import type { GreyImage } from '../../../shared/core/ports.ts';
-import { documentOpener } from '../../../shared/engines/document-opener.ts';
 import { fixture, FIXTURES_DIR } from '../../support/fixtures.ts';
+import { renderedFirstPage as rendered } from '../engines/first-page.ts';
 
 async function turned(name: string, degrees: number): Promise<GreyImage> {
   const { data, info } = await sharp(fixture(name)).flatten({ background: '#ffffff' }).greyscale().rotate(degrees, { background: '#ffffff' }).raw().toBuffer({ resolveWithObject: true });
@@ -84,14 +83,6 @@ describe('the column-wise projection decides as the per-point one', () => {
   });
 });
 
-async function rendered(bytes: Uint8Array): Promise<GreyImage> {
-  const source = await documentOpener.open(bytes, await detectDocumentType(bytes), { dpi: 300, defaultImageDpi: 300, maxPixelsPerPage: 1e8 });
-  try {
-    return await (await source.page(0)).render();
-  } finally {
-    await source.close();
-  }
-}
 
 async function turnedGrey(image: GreyImage, degrees: number): Promise<GreyImage> {
   if (degrees === 0) return image;

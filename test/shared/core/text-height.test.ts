@@ -1,10 +1,8 @@
 /** The body text's height from the ink's components, and the scale a page is read at. */
 import { describe, expect, it } from 'vitest';
-import { detectDocumentType } from '../../../shared/core/document-type.ts';
 import type { GreyImage } from '../../../shared/core/ports.ts';
 import { BODY_TEXT_PX, measureTextHeight, readingScale, rememberResizedTextHeight, SMALL_TEXT_PX } from '../../../shared/core/text-height.ts';
-import { documentOpener } from '../../../shared/engines/document-opener.ts';
-import { fixture } from '../../support/fixtures.ts';
+import { firstPage } from '../engines/first-page.ts';
 
 /** A white page with black boxes standing for glyphs: `count` boxes `width`×`height` for each entry, in rows. */
 function page(glyphs: Array<{ count: number; width: number; height: number }>, extra?: (data: Uint8Array, width: number) => void): GreyImage {
@@ -105,18 +103,10 @@ describe('measureTextHeight reads light pixels four at a time', () => {
   }
 
   it.each(['tess_phototest.tif', 'tess_eurotext.tif', 'tessjs_testocr.png', 'ocrmypdf_skew.pdf'])('measures %s the same on and off the grid', async (name) => {
-    const page = await rendered(fixture(name));
+    const page = await firstPage(name);
     const measured = measureTextHeight(page);
     expect(measured?.letters).toBeGreaterThan(100);
     for (const pad of [1, 2, 3, 4]) expect(measureTextHeight(offGrid(page, pad))).toEqual(measured);
   });
 });
 
-async function rendered(bytes: Uint8Array): Promise<GreyImage> {
-  const source = await documentOpener.open(bytes, await detectDocumentType(bytes), { dpi: 300, defaultImageDpi: 300, maxPixelsPerPage: 1e8 });
-  try {
-    return await (await source.page(0)).render();
-  } finally {
-    await source.close();
-  }
-}
