@@ -96,23 +96,15 @@ function countLevels(data: Uint8Array, histogram: Uint32Array): void {
 
 /** Where the pixels darker than `threshold` are, in reading order; four light pixels (all ≥ 128 ≥ threshold) at a time. */
 function inkIndices(data: Uint8Array, threshold: number): Int32Array {
-  let found = new Int32Array(1024);
+  const found = new Int32Array(data.length);
   let n = 0;
-  const take = (i: number) => {
-    if (n === found.length) {
-      const grown = new Int32Array(found.length * 2);
-      grown.set(found);
-      found = grown;
-    }
-    found[n++] = i;
-  };
   const words = new Uint32Array(data.buffer, data.byteOffset, data.length >> 2);
   const skipLight = threshold <= 128;
   for (let w = 0; w < words.length; w++) {
     if (skipLight && (~words[w]! & 0x80808080) === 0) continue;
-    for (let i = w << 2, end = i + 4; i < end; i++) if (data[i]! < threshold) take(i);
+    for (let i = w << 2, end = i + 4; i < end; i++) if (data[i]! < threshold) found[n++] = i;
   }
-  for (let i = words.length << 2; i < data.length; i++) if (data[i]! < threshold) take(i);
+  for (let i = words.length << 2; i < data.length; i++) if (data[i]! < threshold) found[n++] = i;
   return found.subarray(0, n);
 }
 
