@@ -19,6 +19,11 @@ export function inkThreshold(histogram: Uint32Array, total: number): number {
   return 128;
 }
 
+/** The pixels as a byte array whose start is 4-byte aligned, to be read four at a time: as they are, or a copy. */
+export function wordAligned(data: Uint8Array): Uint8Array {
+  return data.byteOffset % 4 === 0 ? data : data.slice();
+}
+
 /** One flat colour (a blank page): no engine can read text from it. */
 export function isFlat(image: Pick<GreyImage, 'data'>): boolean {
   const { data } = image;
@@ -66,10 +71,21 @@ export function toPgm(image: GreyImage): Uint8Array {
 /**
  * Whether every pixel is pure black or pure white: a scan stored at 1 bit (CCITT G4, JBIG2), as rendered. Four pixels
  * at a time where the pixels are 4-byte aligned: a word whose bytes are each 0 or 255 is its bytes' top bits spread
- * over each whole byte (a 300-dpi page in ~5 ms against ~60 ms a pixel at a time; it is asked twice a page).
+ * over each whole byte (a 300-dpi page in ~5 ms against ~60 ms a pixel at a time), and once an image.
  */
 export function isBilevel(image: GreyImage): boolean {
-  const { data } = image;
+  let known = bilevel.get(image);
+  if (known === undefined) bilevel.set(image, (known = scanBilevel(image.data)));
+  return known;
+}
+
+/**
+ * Answers already given, by image: a page is asked where it is rendered (reading-resolution.ts) and at each read the
+ * engine makes of it (tesseract-page.ts). A GreyImage's pixels are not changed once made (see text-height.ts).
+ */
+const bilevel = new WeakMap<GreyImage, boolean>();
+
+function scanBilevel(data: Uint8Array): boolean {
   if (data.length === 0) return false;
   let i = 0;
   if (data.byteOffset % 4 === 0) {

@@ -128,6 +128,8 @@ export function hasDarkArea(image: GreyImage): boolean {
     for (let y = top; y < top + tile; y++) {
       const row = y * image.width;
       for (let c = 0; c < columns; c++) {
+        // Light already: its other pixels can only add to it (on a white page most squares are known light half way down).
+        if (sums[c]! >= darkBelow) continue;
         let sum = 0;
         for (let x = row + c * tile, end = x + tile; x < end; x++) sum += image.data[x]!;
         sums[c] = sums[c]! + sum;

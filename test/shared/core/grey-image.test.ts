@@ -86,4 +86,12 @@ describe('isBilevel', () => {
     }
     expect(isBilevel({ width: 0, height: 0, data: new Uint8Array(0), dpi: 300 })).toBe(false);
   });
+
+  it('scans an image once: its pixels are not changed once made, so a later question gets the first answer', () => {
+    const page = { width: 2, height: 1, data: Uint8Array.from([0, 255]), dpi: 300 };
+    expect(isBilevel(page)).toBe(true);
+    page.data[0] = 128; // breaks the rule, to show the answer is remembered rather than scanned again
+    expect(isBilevel(page)).toBe(true);
+    expect(isBilevel({ ...page })).toBe(false);
+  });
 });

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GreyImage } from '../../../shared/core/ports.ts';
 import { BODY_TEXT_PX, measureTextHeight, readingScale, rememberResizedTextHeight, SMALL_TEXT_PX } from '../../../shared/core/text-height.ts';
+import { firstPage } from '../engines/first-page.ts';
 
 /** A white page with black boxes standing for glyphs: `count` boxes `width`×`height` for each entry, in rows. */
 function page(glyphs: Array<{ count: number; width: number; height: number }>, extra?: (data: Uint8Array, width: number) => void): GreyImage {
@@ -90,3 +91,22 @@ describe('readingScale', () => {
     expect(readingScale(null)).toBe(1);
   });
 });
+
+describe('measureTextHeight reads light pixels four at a time', () => {
+  /** The page with `pad` white pixels after each row (its rows start off the 4-byte grid), in a buffer that starts one byte in. */
+  function offGrid(image: GreyImage, pad: number): GreyImage {
+    const width = image.width + pad;
+    const buffer = new Uint8Array(1 + width * image.height).fill(255);
+    const data = buffer.subarray(1);
+    for (let y = 0; y < image.height; y++) data.set(image.data.subarray(y * image.width, (y + 1) * image.width), y * width);
+    return { ...image, width, data };
+  }
+
+  it.each(['tess_phototest.tif', 'tess_eurotext.tif', 'tessjs_testocr.png', 'ocrmypdf_skew.pdf'])('measures %s the same on and off the grid', async (name) => {
+    const page = await firstPage(name);
+    const measured = measureTextHeight(page);
+    expect(measured?.letters).toBeGreaterThan(100);
+    for (const pad of [1, 2, 3, 4]) expect(measureTextHeight(offGrid(page, pad))).toEqual(measured);
+  });
+});
+

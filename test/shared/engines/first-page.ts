@@ -5,7 +5,11 @@ import { documentOpener } from '../../../shared/engines/document-opener.ts';
 import { fixture } from '../../support/fixtures.ts';
 
 export async function firstPage(name: string): Promise<GreyImage> {
-  const bytes = fixture(name);
+  return renderedFirstPage(fixture(name));
+}
+
+/** A document's first page as the pipeline renders it (a corpus file's bytes, say). */
+export async function renderedFirstPage(bytes: Uint8Array): Promise<GreyImage> {
   const source = await documentOpener.open(bytes, await detectDocumentType(bytes), { dpi: 300, defaultImageDpi: 300, maxPixelsPerPage: 1e8 });
   try {
     return await (await source.page(0)).render();

@@ -146,6 +146,33 @@ async function withDarkSide(): Promise<GreyImage> {
   return { ...page, data };
 }
 
+describe('hasDarkArea', () => {
+  /** Every square's whole sum, then a run of at least four dark squares between light ones: the check as first written. */
+  function referenceDarkArea(image: GreyImage): boolean {
+    const tile = Math.max(8, Math.round(image.dpi / 10));
+    const columns = Math.floor(image.width / tile);
+    if (columns < 6) return false;
+    for (let top = 0; top + tile <= image.height; top += tile) {
+      let run = -1;
+      for (let c = 0; c < columns; c++) {
+        let sum = 0;
+        for (let y = top; y < top + tile; y++) for (let x = c * tile; x < (c + 1) * tile; x++) sum += image.data[y * image.width + x]!;
+        const dark = sum < 100 * tile * tile;
+        if (!dark && run >= 4) return true;
+        run = dark ? (run < 0 ? -1 : run + 1) : 0;
+      }
+    }
+    return false;
+  }
+
+  it('decides as summing every square whole, on real pages with and without dark areas', async () => {
+    const pages = [await withInvertedFirstLine(), await withDarkSide(), ...(await Promise.all(['tess_phototest.tif', 'tess_eurotext.tif', 'tessjs_testocr.png', 'ocrmypdf_skew.pdf', 'ocrmypdf_c02-22.pdf'].map(firstPage)))];
+    const decided = pages.map(hasDarkArea);
+    expect(decided).toEqual(pages.map(referenceDarkArea));
+    expect(decided).toContain(true);
+  });
+});
+
 describe('light text on a dark area of a light page', () => {
   it('is read: tesseract re-reads such a line inverted, on pages with a dark area only', async () => {
     const mixed = await withInvertedFirstLine();
