@@ -22,6 +22,7 @@ const BLANK_PIXELS = 10_000;
 const INK_LEVEL = 240;
 
 const DEFAULT_LIMITS = Limits.parse({});
+const CCITT_FILTER = '/CCITTFaxDecode';
 
 export async function openPdf(bytes: Uint8Array, openOptions: OpenOptions): Promise<DocumentSource> {
   const options = {
@@ -36,9 +37,12 @@ export async function openPdf(bytes: Uint8Array, openOptions: OpenOptions): Prom
     throw asPdfError(err, options.password !== undefined);
   }
   const { renderer, pageCount } = opened;
-  // pdf-lib loads only for a page too large for pdfjs, never for an ordinary page or an image.
+  // pdf-lib loads only for a page too large for pdfjs, or in a PDF that holds a CCITT fax coded image (a stream's
+  // /Filter is in its dictionary, never in an object stream, so the name is in the file's bytes as it is).
   let scans: Promise<PageScans> | undefined;
   const pageScans = () => (scans ??= import('./pdf-page-scan.ts').then((m) => new m.PageScans(bytes)));
+  let hasCcitt: boolean | undefined;
+  const ccittScans = () => (hasCcitt ??= Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(CCITT_FILTER)) ? pageScans() : null;
   return {
     type: 'pdf',
     pageCount,
@@ -46,13 +50,20 @@ export async function openPdf(bytes: Uint8Array, openOptions: OpenOptions): Prom
       const size = (await renderer.call({ op: 'pageSize', index }, signal).catch((err: unknown) => {
         throw asPageError(err, `Page ${index + 1} of the PDF cannot be read`);
       })) as PageSize;
-      return pdfPage(renderer, index, size, options, pageScans);
+      return pdfPage(renderer, index, size, options, pageScans, ccittScans);
     },
     close: async () => renderer.close(),
   };
 }
 
-function pdfPage(renderer: PdfRenderer, index: number, size: PageSize, options: Required<Pick<OpenOptions, 'maxOperatorsPerPage'>> & OpenOptions, scans: () => Promise<PageScans>): SourcePage {
+function pdfPage(
+  renderer: PdfRenderer,
+  index: number,
+  size: PageSize,
+  options: Required<Pick<OpenOptions, 'maxOperatorsPerPage'>> & OpenOptions,
+  scans: () => Promise<PageScans>,
+  ccittScans: () => Promise<PageScans> | null,
+): SourcePage {
   const renderArea = async (area: RenderArea, signal?: AbortSignal): Promise<GreyPixels> =>
     (await renderer.call({ op: 'render', index, area, maxOperators: options.maxOperatorsPerPage }, signal).catch((err: unknown) => {
       throw asPageError(err, `Page ${size.number} of the PDF cannot be rendered`);
@@ -62,6 +73,9 @@ function pdfPage(renderer: PdfRenderer, index: number, size: PageSize, options: 
   const fittingDpi = (pixels: number) => Math.floor(72 * Math.sqrt(pixels / (size.width * size.height)));
 
   const renderForOcr = async (signal?: AbortSignal): Promise<GreyImage> => {
+    // A page that is one G4 scan: decoded at its own resolution by libtiff, not painted by pdfjs.
+    const decoded = await (await ccittScans())?.decoded(index, { maxPixels: options.maxPixelsPerPage, signal });
+    if (decoded) return decoded;
     if (pixelsAt(options.dpi) <= options.maxPixelsPerPage) return { ...(await renderArea(whole(options.dpi), signal)), dpi: options.dpi };
     // A large sheet that draws nothing at all (a hostile 14400 pt page, say) is seen blank without a render.
     if (await renderer.call({ op: 'drawsNothing', index }, signal)) return blankPage(size);
