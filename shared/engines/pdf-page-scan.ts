@@ -90,14 +90,17 @@ export class PageScans {
 /** The one image the page's content draws over the whole page, if that is all it draws. */
 function soleImage(doc: PDFDocument, index: number): ScanImage | null {
   const page = doc.getPages()[index];
-  if (!page) return null;
+  // A rotated page is shown turned, as pdfjs renders it: left to pdfjs.
+  if (!page || page.getRotation().angle % 360 !== 0) return null;
   const content = contentText(page.node.Contents());
   if (content === null) return null;
-  const { width: pageWidth, height: pageHeight } = page.getSize();
-  const draw = /^\s*q\s+([\d.]+)\s+0\s+0\s+([\d.]+)\s+0\s+0\s+cm\s+\/([^\s/]+)\s+Do\s+Q\s*$/.exec(content);
-  if (!draw || Math.abs(Number(draw[1]) - pageWidth) > 1 || Math.abs(Number(draw[2]) - pageHeight) > 1) return null;
+  const { x: pageX, y: pageY, width: pageWidth, height: pageHeight } = page.getMediaBox();
+  // `q W 0 0 H X Y cm /Im Do Q`, zeros written as 0 or 0.0000 (img2pdf), the image's corner at the page's.
+  const draw = /^\s*q\s+([\d.]+)\s+0(?:\.0*)?\s+0(?:\.0*)?\s+([\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+cm\s+\/([^\s/]+)\s+Do\s+Q\s*$/.exec(content);
+  const near = (value: string | undefined, expected: number) => Math.abs(Number(value) - expected) <= 1;
+  if (!draw || !near(draw[1], pageWidth) || !near(draw[2], pageHeight) || !near(draw[3], pageX) || !near(draw[4], pageY)) return null;
   const xobjects = page.node.Resources()?.lookup(PDFName.of('XObject'));
-  const stream = xobjects && 'lookup' in xobjects ? (xobjects as PDFDict).lookup(PDFName.of(draw[3]!)) : undefined;
+  const stream = xobjects && 'lookup' in xobjects ? (xobjects as PDFDict).lookup(PDFName.of(draw[5]!)) : undefined;
   if (!(stream instanceof PDFRawStream)) return null;
   const dict = stream.dict;
   const number = (key: string) => {

@@ -5,7 +5,7 @@
  * sharp (one tile the size of the image, so one G4 stream), put in a PDF by pdf-lib as img2pdf does.
  */
 import { resolve } from 'node:path';
-import { PDFDocument, PDFName, PDFNumber, StandardFonts, type PDFDict } from 'pdf-lib';
+import { degrees, PDFDocument, PDFName, PDFNumber, StandardFonts, type PDFDict } from 'pdf-lib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { GreyImage } from '../../../shared/core/ports.ts';
@@ -62,6 +62,7 @@ interface Variant {
   keep?: number;
   /** Content drawn after the scan (the page is then not only the scan). */
   extra?: string;
+  rotate?: number;
 }
 
 /** A one-page PDF of the scan at 300 dpi, the image coded as `variant` says. */
@@ -72,15 +73,17 @@ async function scanPdf(scan: Awaited<ReturnType<typeof g4Scan>>, variant: Varian
   const page = doc.addPage([w, h]);
   const coded = variant.keep === undefined ? scan.coded : scan.coded.subarray(0, variant.keep);
   // With /BlackIs1 the PDF's decoder gives coded black as 1 bits: the same data then shows inverted unless /Decode flips it.
-  const parms: Record<string, unknown> = { K: -1, Columns: scan.width, Rows: scan.height };
+  const parms: Record<string, number | boolean> = { K: -1, Columns: scan.width, Rows: scan.height };
   if (variant.blackIs1) parms.BlackIs1 = true;
-  const dict: Record<string, unknown> = { Type: 'XObject', Subtype: 'Image', Width: scan.width, Height: scan.height, Filter: 'CCITTFaxDecode', DecodeParms: parms };
+  const dict: Parameters<PDFDocument['context']['stream']>[1] & object = { Type: 'XObject', Subtype: 'Image', Width: scan.width, Height: scan.height, Filter: 'CCITTFaxDecode', DecodeParms: parms };
   if (variant.mask) dict.ImageMask = true;
   else Object.assign(dict, { ColorSpace: 'DeviceGray', BitsPerComponent: 1 });
   if (variant.decodeInverted) dict.Decode = [1, 0];
+  if (variant.rotate) page.setRotation(degrees(variant.rotate));
   const image = doc.context.register(doc.context.stream(coded, dict));
   page.node.setXObject(PDFName.of('Im0'), image);
-  const content = `q ${w} 0 0 ${h} 0 0 cm /Im0 Do Q${variant.extra ?? ''}`;
+  // As img2pdf writes it.
+  const content = `q\n${w.toFixed(4)} 0 0 ${h.toFixed(4)} 0.0000 0.0000 cm\n/Im0 Do\nQ${variant.extra ?? ''}`;
   page.node.set(PDFName.of('Contents'), doc.context.register(doc.context.stream(content)));
   return doc.save();
 }
@@ -179,8 +182,9 @@ describe('a page that is not one G4 scan', () => {
     expect(Buffer.from(text).includes('/CCITTFaxDecode')).toBe(false);
   });
 
-  it('is left to pdfjs when the G4 image is not G4 as TIFF has it (byte-aligned rows, Group 3)', async () => {
+  it('is left to pdfjs when the page is rotated, or the image is not G4 as TIFF has it (byte-aligned rows, Group 3)', async () => {
     const scan = await g4Scan();
+    expect(await decoded(await scanPdf(scan, { rotate: 90 }))).toBeNull();
     for (const change of [{ EncodedByteAlign: true }, { K: 0 }, { K: 1 }, { Columns: scan.width + 8 }]) {
       const doc = await PDFDocument.load(await scanPdf(scan));
       const xobjects = doc.getPages()[0]!.node.Resources()!.lookup(PDFName.of('XObject')) as PDFDict;
