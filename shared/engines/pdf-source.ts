@@ -42,7 +42,10 @@ export async function openPdf(bytes: Uint8Array, openOptions: OpenOptions): Prom
   let scans: Promise<PageScans> | undefined;
   const pageScans = () => (scans ??= import('./pdf-page-scan.ts').then((m) => new m.PageScans(bytes)));
   let hasCcitt: boolean | undefined;
-  const ccittScans = () => (hasCcitt ??= Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(CCITT_FILTER)) ? pageScans() : null;
+  const ccittScans = () => {
+    hasCcitt ??= Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(CCITT_FILTER);
+    return hasCcitt ? pageScans() : null;
+  };
   return {
     type: 'pdf',
     pageCount,
