@@ -12,6 +12,7 @@ import { createInflate, inflateSync } from 'node:zlib';
 import { PDFArray, PDFDocument, PDFName, PDFNumber, PDFRawStream, type PDFDict } from 'pdf-lib';
 import type { GreyImage } from '../core/ports.ts';
 import { ccittCoding, decodeCcitt, type CcittCoding } from './ccitt-image.ts';
+import { decodeJpeg } from './jpeg-image.ts';
 
 /** A pixel at most this bright is ink. */
 const INK_LEVEL = 128;
@@ -25,7 +26,11 @@ export interface ScanOptions {
 interface ScanImage {
   stream: PDFRawStream;
   /** How the samples are stored: inflated or as they are (read here row by row), or CCITT fax coded (decoded by libtiff). */
-  coding: 'flate' | 'none' | CcittCoding;
+  coding: 'flate' | 'none' | 'jpeg' | CcittCoding;
+  /** 1 (grey) or 3 (RGB: a JPEG only). */
+  channels: 1 | 3;
+  /** The page's size in points. */
+  page: { width: number; height: number };
   width: number;
   height: number;
   bits: 1 | 8;
@@ -51,7 +56,7 @@ export class PageScans {
     const doc = await this.document();
     if (!doc) return null;
     const scan = soleImage(doc, index);
-    if (!scan || typeof scan.coding !== 'string') return null;
+    if (!scan || (scan.coding !== 'flate' && scan.coding !== 'none')) return null;
     const ink = await inkRows(scan, options.signal);
     if (!ink) return null;
     const margin = Math.ceil(scan.dpi / 6);
@@ -67,16 +72,24 @@ export class PageScans {
   }
 
   /**
-   * The page's scan decoded whole at its own resolution, when the page is one CCITT fax coded image (how scanners
-   * store a bilevel page) of at most `maxPixels`: libtiff decodes it in a fraction of what pdfjs's decoder and
-   * painting cost. Null when the page is anything else, or the stream does not decode cleanly (pdfjs renders it then).
+   * The page's scan decoded whole, when the page is one CCITT G4 image (how scanners store a bilevel page: decoded by
+   * libtiff at its own resolution) or one grey or RGB JPEG (decoded by libjpeg-turbo at `dpi`, as pdfjs would render
+   * the page) of at most `maxPixels`. Null when the page is anything else, or the stream does not decode cleanly
+   * (pdfjs renders it then).
    */
-  async decoded(index: number, options: ScanOptions): Promise<GreyImage | null> {
+  async decoded(index: number, options: ScanOptions & { dpi: number }): Promise<GreyImage | null> {
     const doc = await this.document();
     if (!doc) return null;
     const scan = soleImage(doc, index);
-    if (!scan || typeof scan.coding === 'string' || scan.width * scan.height > options.maxPixels) return null;
+    if (!scan || scan.width * scan.height > options.maxPixels) return null;
     options.signal?.throwIfAborted();
+    if (scan.coding === 'jpeg') {
+      // At the DPI pdfjs would render the page at: the same page, decoded natively.
+      const out = { width: Math.ceil((scan.page.width * options.dpi) / 72), height: Math.ceil((scan.page.height * options.dpi) / 72), dpi: options.dpi };
+      if (out.width * out.height > options.maxPixels) return null;
+      return decodeJpeg({ bytes: scan.stream.contents, width: scan.width, height: scan.height, channels: scan.channels }, out, options.maxPixels);
+    }
+    if (typeof scan.coding === 'string') return null;
     return decodeCcitt(scan, scan.coding, options.maxPixels);
   }
 
@@ -95,6 +108,9 @@ function soleImage(doc: PDFDocument, index: number): ScanImage | null {
   const content = contentText(page.node.Contents());
   if (content === null) return null;
   const { x: pageX, y: pageY, width: pageWidth, height: pageHeight } = page.getMediaBox();
+  // pdfjs shows the crop box: one that cuts the page is left to it.
+  const crop = page.getCropBox();
+  if (crop.x !== pageX || crop.y !== pageY || crop.width !== pageWidth || crop.height !== pageHeight) return null;
   // `q W 0 0 H X Y cm /Im Do Q`, zeros written as 0 or 0.0000 (img2pdf), the image's corner at the page's.
   const draw = /^\s*q\s+([\d.]+)\s+0(?:\.0*)?\s+0(?:\.0*)?\s+([\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+cm\s+\/([^\s/]+)\s+Do\s+Q\s*$/.exec(content);
   const near = (value: string | undefined, expected: number) => Math.abs(Number(value) - expected) <= 1;
@@ -112,15 +128,18 @@ function soleImage(doc: PDFDocument, index: number): ScanImage | null {
   const mask = dict.lookup(PDFName.of('ImageMask'))?.toString() === 'true';
   const bits = mask ? 1 : number('BitsPerComponent');
   if (!width || !height || (bits !== 1 && bits !== 8)) return null;
-  if (!mask && dict.lookup(PDFName.of('ColorSpace')) !== PDFName.of('DeviceGray')) return null;
+  const space = mask ? PDFName.of('DeviceGray') : dict.lookup(PDFName.of('ColorSpace'));
+  const channels = space === PDFName.of('DeviceGray') ? 1 : space === PDFName.of('DeviceRGB') ? 3 : 0;
+  if (channels === 0 || dict.has(PDFName.of('SMask')) || dict.has(PDFName.of('Mask'))) return null;
   const decode = dict.lookup(PDFName.of('Decode'));
   // A 0 sample is black in a grey image and painted (black) in an image mask, unless /Decode is [1 0].
   const zeroIsWhite = decode instanceof PDFArray && decode.size() === 2 && decode.lookup(0)?.toString() === '1';
   const coding = codingOf(dict, width, height, bits);
-  if (!coding) return null;
+  // An RGB image only as a JPEG; a JPEG only as its samples are (no /Decode).
+  if (!coding || (channels === 3 && coding !== 'jpeg') || (coding === 'jpeg' && (decode !== undefined || mask))) return null;
   // A scan's pixels are square: one stretched over the page (a fax's 204×98 dpi, say) is left to pdfjs.
   if (Math.abs(width / pageWidth - height / pageHeight) > 0.01 * (width / pageWidth)) return null;
-  return { stream, coding, width, height, bits, zeroIsWhite, dpi: (width / pageWidth) * 72 };
+  return { stream, coding, channels, page: { width: pageWidth, height: pageHeight }, width, height, bits, zeroIsWhite, dpi: (width / pageWidth) * 72 };
 }
 
 /** The image's one filter, when it is one read here; null for any other (or a chain of filters). */
@@ -130,6 +149,7 @@ function codingOf(dict: PDFDict, width: number, height: number, bits: number): S
   if (filter instanceof PDFArray && filter.size() === 1) filter = filter.lookup(0);
   if (parms instanceof PDFArray && parms.size() === 1) parms = parms.lookup(0);
   if (filter === undefined || filter === PDFName.of('FlateDecode')) return parms === undefined ? (filter ? 'flate' : 'none') : null;
+  if (filter === PDFName.of('DCTDecode')) return parms === undefined && bits === 8 ? 'jpeg' : null;
   if (filter !== PDFName.of('CCITTFaxDecode') || bits !== 1) return null;
   return ccittCoding(parms, width, height);
 }

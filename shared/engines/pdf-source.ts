@@ -22,7 +22,7 @@ const BLANK_PIXELS = 10_000;
 const INK_LEVEL = 240;
 
 const DEFAULT_LIMITS = Limits.parse({});
-const CCITT_FILTER = '/CCITTFaxDecode';
+const SCAN_FILTERS = ['/CCITTFaxDecode', '/DCTDecode'];
 
 export async function openPdf(bytes: Uint8Array, openOptions: OpenOptions): Promise<DocumentSource> {
   const options = {
@@ -37,14 +37,17 @@ export async function openPdf(bytes: Uint8Array, openOptions: OpenOptions): Prom
     throw asPdfError(err, options.password !== undefined);
   }
   const { renderer, pageCount } = opened;
-  // pdf-lib loads only for a page too large for pdfjs, or in a PDF that holds a CCITT fax coded image (a stream's
+  // pdf-lib loads only for a page too large for pdfjs, or in a PDF that holds a CCITT fax or JPEG image (a stream's
   // /Filter is in its dictionary, never in an object stream, so the name is in the file's bytes as it is).
   let scans: Promise<PageScans> | undefined;
   const pageScans = () => (scans ??= import('./pdf-page-scan.ts').then((m) => new m.PageScans(bytes)));
-  let hasCcitt: boolean | undefined;
-  const ccittScans = () => {
-    hasCcitt ??= Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(CCITT_FILTER);
-    return hasCcitt ? pageScans() : null;
+  let hasScanFilter: boolean | undefined;
+  const scanScans = () => {
+    if (hasScanFilter === undefined) {
+      const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      hasScanFilter = SCAN_FILTERS.some((filter) => buffer.includes(filter));
+    }
+    return hasScanFilter ? pageScans() : null;
   };
   return {
     type: 'pdf',
@@ -53,7 +56,7 @@ export async function openPdf(bytes: Uint8Array, openOptions: OpenOptions): Prom
       const size = (await renderer.call({ op: 'pageSize', index }, signal).catch((err: unknown) => {
         throw asPageError(err, `Page ${index + 1} of the PDF cannot be read`);
       })) as PageSize;
-      return pdfPage(renderer, index, size, options, pageScans, ccittScans);
+      return pdfPage(renderer, index, size, options, pageScans, scanScans);
     },
     close: async () => renderer.close(),
   };
@@ -65,7 +68,7 @@ function pdfPage(
   size: PageSize,
   options: Required<Pick<OpenOptions, 'maxOperatorsPerPage'>> & OpenOptions,
   scans: () => Promise<PageScans>,
-  ccittScans: () => Promise<PageScans> | null,
+  scanScans: () => Promise<PageScans> | null,
 ): SourcePage {
   const renderArea = async (area: RenderArea, signal?: AbortSignal): Promise<GreyPixels> =>
     (await renderer.call({ op: 'render', index, area, maxOperators: options.maxOperatorsPerPage }, signal).catch((err: unknown) => {
@@ -76,8 +79,8 @@ function pdfPage(
   const fittingDpi = (pixels: number) => Math.floor(72 * Math.sqrt(pixels / (size.width * size.height)));
 
   const renderForOcr = async (signal?: AbortSignal): Promise<GreyImage> => {
-    // A page that is one G4 scan: decoded at its own resolution by libtiff, not painted by pdfjs.
-    const decoded = await (await ccittScans())?.decoded(index, { maxPixels: options.maxPixelsPerPage, signal });
+    // A page that is one G4 or JPEG scan: decoded by libtiff or libjpeg-turbo, not by pdfjs.
+    const decoded = await (await scanScans())?.decoded(index, { maxPixels: options.maxPixelsPerPage, signal, dpi: options.dpi });
     if (decoded) return decoded;
     if (pixelsAt(options.dpi) <= options.maxPixelsPerPage) return { ...(await renderArea(whole(options.dpi), signal)), dpi: options.dpi };
     // A large sheet that draws nothing at all (a hostile 14400 pt page, say) is seen blank without a render.

@@ -99,7 +99,7 @@ async function rendered(pdf: Uint8Array, maxPixelsPerPage = 50_000_000): Promise
 
 /** Decoded by us, or null when the page is left to pdfjs. */
 async function decoded(pdf: Uint8Array): Promise<GreyImage | null> {
-  return new PageScans(pdf).decoded(0, { maxPixels: 50_000_000 });
+  return new PageScans(pdf).decoded(0, { maxPixels: 50_000_000, dpi: DPI });
 }
 
 /** The share of pixels that differ in ink (≤ 128) between two images of one size. */
@@ -165,7 +165,7 @@ describe('a page that is one CCITT G4 scan', async () => {
 
   it('is decoded only within the page pixel budget', async () => {
     const pdf = await scanPdf(scan);
-    expect(await new PageScans(pdf).decoded(0, { maxPixels: scan.width * scan.height - 1 })).toBeNull();
+    expect(await new PageScans(pdf).decoded(0, { maxPixels: scan.width * scan.height - 1, dpi: DPI })).toBeNull();
     const page = await rendered(pdf, scan.width * scan.height - 1);
     expect(page.width * page.height).toBeLessThan(scan.width * scan.height);
   }, 120_000);
@@ -193,5 +193,67 @@ describe('a page that is not one G4 scan', () => {
       for (const [key, value] of Object.entries(change)) decodeParms.set(PDFName.of(key), typeof value === 'boolean' ? doc.context.obj(value) : PDFNumber.of(value));
       expect(await decoded(await doc.save()), JSON.stringify(change)).toBeNull();
     }
+  }, 120_000);
+});
+
+/** A one-page PDF of one JPEG over the whole page, drawn at `dpi`, its dictionary as given. */
+async function jpegPdf(jpeg: Uint8Array, width: number, height: number, dpi: number, dict: Record<string, string | number>, extra = ''): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  const w = (width * 72) / dpi;
+  const h = (height * 72) / dpi;
+  const page = doc.addPage([w, h]);
+  const image = doc.context.register(doc.context.stream(jpeg, { Type: 'XObject', Subtype: 'Image', Width: width, Height: height, BitsPerComponent: 8, Filter: 'DCTDecode', ...dict }));
+  page.node.setXObject(PDFName.of('Im0'), image);
+  page.node.set(PDFName.of('Contents'), doc.context.register(doc.context.stream(`q\n${w.toFixed(4)} 0 0 ${h.toFixed(4)} 0.0000 0.0000 cm\n/Im0 Do\nQ${extra}`)));
+  return doc.save();
+}
+
+/** The mean absolute difference of two grey images of one size, in grey levels. */
+function meanDifference(a: GreyImage, b: GreyImage): number {
+  expect([a.width, a.height]).toEqual([b.width, b.height]);
+  let sum = 0;
+  for (let i = 0; i < a.data.length; i++) sum += Math.abs(a.data[i]! - b.data[i]!);
+  return sum / a.data.length;
+}
+
+describe('a page that is one JPEG scan', async () => {
+  // tess_phototest.tif tinted (so that the colour's luma matters), as a colour and a grey JPEG.
+  const { info } = await sharp(FIXTURE).toBuffer({ resolveWithObject: true });
+  const colour = await sharp(FIXTURE).removeAlpha().toColourspace('srgb').tint('#3050a0').jpeg({ quality: 85 }).toBuffer();
+  const grey = await sharp(FIXTURE).greyscale().toColourspace('b-w').jpeg({ quality: 85 }).toBuffer();
+
+  for (const [name, jpeg, space, dpi] of [
+    ['colour, at the render DPI', colour, 'DeviceRGB', DPI],
+    ['grey, at the render DPI', grey, 'DeviceGray', DPI],
+    ['colour, at 200 dpi (resized to the render DPI)', colour, 'DeviceRGB', 200],
+  ] as const) {
+    it(`decodes to the pixels pdfjs renders: ${name}`, async () => {
+      const pdf = await jpegPdf(jpeg, info.width, info.height, dpi, { ColorSpace: space });
+      const ours = await decoded(pdf);
+      expect(ours).not.toBeNull();
+      expect(ours!.dpi).toBe(DPI);
+      const viaPdfjs = await rendered(await jpegPdf(jpeg, info.width, info.height, dpi, { ColorSpace: space }, ' 0 g'));
+      expect(await decoded(await jpegPdf(jpeg, info.width, info.height, dpi, { ColorSpace: space }, ' 0 g'))).toBeNull();
+      const viaUs = await rendered(pdf);
+      expect(viaUs.dpi).toBe(DPI);
+      // Two JPEG decoders (and, resized, two resamplers): a grey level or a few apart on average, the ink the same within 1%.
+      expect(meanDifference(viaUs, viaPdfjs)).toBeLessThan(dpi === DPI ? 1.5 : 6);
+      // Upscaled, the two resamplers (libvips' lanczos3, the canvas's) part on the edges of strokes: 1.3% of pixels here.
+      expect(inkDifference(viaUs, viaPdfjs)).toBeLessThan(dpi === DPI ? 0.01 : 0.02);
+      expect(inkShare(viaUs)).toBeGreaterThan(0.01);
+    }, 120_000);
+  }
+
+  it('is left to pdfjs when it is not what its dictionary says, or damaged', async () => {
+    // Grey data said to be RGB, CMYK, a /Decode, a truncated file.
+    expect(await decoded(await jpegPdf(grey, info.width, info.height, DPI, { ColorSpace: 'DeviceRGB' }))).toBeNull();
+    const cmyk = await sharp(FIXTURE).removeAlpha().toColourspace('cmyk').jpeg().toBuffer();
+    expect(await decoded(await jpegPdf(cmyk, info.width, info.height, DPI, { ColorSpace: 'DeviceCMYK' }))).toBeNull();
+    expect(await decoded(await jpegPdf(cmyk, info.width, info.height, DPI, { ColorSpace: 'DeviceRGB' }))).toBeNull();
+    const truncated = await jpegPdf(colour.subarray(0, colour.length >> 1), info.width, info.height, DPI, { ColorSpace: 'DeviceRGB' });
+    expect(await decoded(truncated)).toBeNull();
+    expect(await decoded(await jpegPdf(colour, info.width + 1, info.height, DPI, { ColorSpace: 'DeviceRGB' }))).toBeNull();
+    // pdfjs renders what it can of the damaged one: the page is read, not failed.
+    expect((await rendered(truncated)).width).toBeGreaterThan(0);
   }, 120_000);
 });
