@@ -128,8 +128,7 @@ function soleImage(doc: PDFDocument, index: number): ScanImage | null {
   const mask = dict.lookup(PDFName.of('ImageMask'))?.toString() === 'true';
   const bits = mask ? 1 : number('BitsPerComponent');
   if (!width || !height || (bits !== 1 && bits !== 8)) return null;
-  const space = mask ? PDFName.of('DeviceGray') : dict.lookup(PDFName.of('ColorSpace'));
-  const channels = space === PDFName.of('DeviceGray') ? 1 : space === PDFName.of('DeviceRGB') ? 3 : 0;
+  const channels = mask ? 1 : channelsOf(dict.lookup(PDFName.of('ColorSpace')));
   if (channels === 0 || dict.has(PDFName.of('SMask')) || dict.has(PDFName.of('Mask'))) return null;
   const decode = dict.lookup(PDFName.of('Decode'));
   // A 0 sample is black in a grey image and painted (black) in an image mask, unless /Decode is [1 0].
@@ -139,7 +138,17 @@ function soleImage(doc: PDFDocument, index: number): ScanImage | null {
   if (!coding || (channels === 3 && coding !== 'jpeg') || (coding === 'jpeg' && (decode !== undefined || mask))) return null;
   // A scan's pixels are square: one stretched over the page (a fax's 204×98 dpi, say) is left to pdfjs.
   if (Math.abs(width / pageWidth - height / pageHeight) > 0.01 * (width / pageWidth)) return null;
-  return { stream, coding, channels, page: { width: pageWidth, height: pageHeight }, width, height, bits, zeroIsWhite, dpi: (width / pageWidth) * 72 };
+  return { stream, coding, channels: channels as 1 | 3, page: { width: pageWidth, height: pageHeight }, width, height, bits, zeroIsWhite, dpi: (width / pageWidth) * 72 };
+}
+
+/** 1 for a grey colour space, 3 for an RGB one (an ICC-based one by its /N, as pdfjs draws it), else 0. */
+function channelsOf(space: unknown): number {
+  if (space === PDFName.of('DeviceGray')) return 1;
+  if (space === PDFName.of('DeviceRGB')) return 3;
+  if (!(space instanceof PDFArray) || space.size() !== 2 || space.lookup(0) !== PDFName.of('ICCBased')) return 0;
+  const profile = space.lookup(1);
+  const n = profile instanceof PDFRawStream ? profile.dict.lookup(PDFName.of('N')) : undefined;
+  return n instanceof PDFNumber && (n.asNumber() === 1 || n.asNumber() === 3) ? n.asNumber() : 0;
 }
 
 /** The image's one filter, when it is one read here; null for any other (or a chain of filters). */
