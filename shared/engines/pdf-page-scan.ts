@@ -89,7 +89,8 @@ export class PageScans {
       if (out.width * out.height > options.maxPixels) return null;
       return decodeJpeg({ bytes: scan.stream.contents, width: scan.width, height: scan.height, channels: scan.channels }, out, options.maxPixels);
     }
-    if (typeof scan.coding === 'string') return null;
+    // A G4 scan below the render DPI is left to pdfjs, which renders it up to that DPI in grey, as before.
+    if (typeof scan.coding === 'string' || scan.dpi < options.dpi * 0.99) return null;
     return decodeCcitt(scan, scan.coding, options.maxPixels);
   }
 

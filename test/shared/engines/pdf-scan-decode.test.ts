@@ -163,9 +163,11 @@ describe('a page that is one CCITT G4 scan', async () => {
     expect(page.width).toBeGreaterThan(0);
   }, 120_000);
 
-  it('is decoded only within the page pixel budget', async () => {
+  it('is decoded only within the page pixel budget, and at or above the render DPI', async () => {
     const pdf = await scanPdf(scan);
     expect(await new PageScans(pdf).decoded(0, { maxPixels: scan.width * scan.height - 1, dpi: DPI })).toBeNull();
+    // Scanned at 300 dpi, rendered at 400: pdfjs renders it up, as before.
+    expect(await new PageScans(pdf).decoded(0, { maxPixels: 50_000_000, dpi: 400 })).toBeNull();
     const page = await rendered(pdf, scan.width * scan.height - 1);
     expect(page.width * page.height).toBeLessThan(scan.width * scan.height);
   }, 120_000);
