@@ -246,6 +246,18 @@ describe('a page that is one JPEG scan', async () => {
     }, 120_000);
   }
 
+  it('takes an ICC-based grey colour space (as img2pdf writes a JPEG with a profile) as grey', async () => {
+    const doc = await PDFDocument.load(await jpegPdf(grey, info.width, info.height, DPI, { ColorSpace: 'DeviceGray' }));
+    const xobjects = doc.getPages()[0]!.node.Resources()!.lookup(PDFName.of('XObject')) as PDFDict;
+    const stream = xobjects.lookup(PDFName.of('Im0')) as unknown as { dict: PDFDict };
+    const profile = doc.context.register(doc.context.stream(new Uint8Array(0), { N: 1, Alternate: 'DeviceGray' }));
+    stream.dict.set(PDFName.of('ColorSpace'), doc.context.obj([PDFName.of('ICCBased'), profile]));
+    const pdf = await doc.save();
+    const ours = await decoded(pdf);
+    expect(ours).not.toBeNull();
+    expect(meanDifference(ours!, await rendered(await jpegPdf(grey, info.width, info.height, DPI, { ColorSpace: 'DeviceGray' }, ' 0 g')))).toBeLessThan(1.5);
+  }, 120_000);
+
   it('is left to pdfjs when it is not what its dictionary says, or damaged', async () => {
     // Grey data said to be RGB, CMYK, a /Decode, a truncated file.
     expect(await decoded(await jpegPdf(grey, info.width, info.height, DPI, { ColorSpace: 'DeviceRGB' }))).toBeNull();
