@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { GreyImage } from '../../../shared/core/ports.ts';
 import { PageScans } from '../../../shared/engines/pdf-page-scan.ts';
 import { openPdf } from '../../../shared/engines/pdf-source.ts';
+import { testOcr } from '../../support/ocr.ts';
 
 const FIXTURE = resolve(import.meta.dirname, '../../fixtures/tess_phototest.tif');
 const DPI = 300;
@@ -245,6 +246,19 @@ describe('a page that is one JPEG scan', async () => {
       expect(inkShare(viaUs)).toBeGreaterThan(0.01);
     }, 120_000);
   }
+
+  it('is read as pdfjs would have it read: the same text', async () => {
+    const ocr = testOcr({ workers: 1 });
+    try {
+      const { result } = await ocr.process(await jpegPdf(colour, info.width, info.height, DPI, { ColorSpace: 'DeviceRGB' }));
+      const { result: viaPdfjs } = await ocr.process(await jpegPdf(colour, info.width, info.height, DPI, { ColorSpace: 'DeviceRGB' }, ' 0 g'));
+      expect(result.pages[0]!.status).toBe('ok');
+      expect(result.text).toContain('12 point text to test');
+      expect(result.text).toBe(viaPdfjs.text);
+    } finally {
+      await ocr.close();
+    }
+  }, 300_000);
 
   it('takes an ICC-based grey colour space (as img2pdf writes a JPEG with a profile) as grey', async () => {
     const doc = await PDFDocument.load(await jpegPdf(grey, info.width, info.height, DPI, { ColorSpace: 'DeviceGray' }));
