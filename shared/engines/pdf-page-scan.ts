@@ -55,7 +55,7 @@ export class PageScans {
   async inkOf(index: number, options: ScanOptions): Promise<GreyImage | null> {
     const doc = await this.document();
     if (!doc) return null;
-    const scan = soleImage(doc, index);
+    const scan = plainScan(doc, index);
     if (!scan || (scan.coding !== 'flate' && scan.coding !== 'none')) return null;
     const ink = await inkRows(scan, options.signal);
     if (!ink) return null;
@@ -80,7 +80,7 @@ export class PageScans {
   async decoded(index: number, options: ScanOptions & { dpi: number }): Promise<GreyImage | null> {
     const doc = await this.document();
     if (!doc) return null;
-    const scan = soleImage(doc, index);
+    const scan = plainScan(doc, index);
     if (!scan || scan.width * scan.height > options.maxPixels) return null;
     options.signal?.throwIfAborted();
     if (scan.coding === 'jpeg') {
@@ -98,6 +98,15 @@ export class PageScans {
     this.doc ??= PDFDocument.load(this.bytes, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false }).catch(() => null);
     const doc = await this.doc;
     return doc && !doc.isEncrypted ? doc : null;
+  }
+}
+
+/** soleImage, null for a page whose objects pdf-lib finds malformed (a /Rotate that is a name, say): pdfjs has it. */
+function plainScan(doc: PDFDocument, index: number): ScanImage | null {
+  try {
+    return soleImage(doc, index);
+  } catch {
+    return null;
   }
 }
 

@@ -188,6 +188,10 @@ describe('a page that is not one G4 scan', () => {
   it('is left to pdfjs when the page is rotated, or the image is not G4 as TIFF has it (byte-aligned rows, Group 3)', async () => {
     const scan = await g4Scan();
     expect(await decoded(await scanPdf(scan, { rotate: 90 }))).toBeNull();
+    // A malformed page (its /Rotate a name): left to pdfjs, not an exception.
+    const odd = await PDFDocument.load(await scanPdf(scan));
+    odd.getPages()[0]!.node.set(PDFName.of('Rotate'), PDFName.of('Ninety'));
+    expect(await decoded(await odd.save())).toBeNull();
     for (const change of [{ EncodedByteAlign: true }, { K: 0 }, { K: 1 }, { Columns: scan.width + 8 }]) {
       const doc = await PDFDocument.load(await scanPdf(scan));
       const xobjects = doc.getPages()[0]!.node.Resources()!.lookup(PDFName.of('XObject')) as PDFDict;
