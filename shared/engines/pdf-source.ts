@@ -9,6 +9,7 @@ import { halveGrey } from '../core/grey-image.ts';
 import { Limits } from '../core/options.ts';
 import type { DocumentSource, GreyImage, OpenOptions, SourcePage, TextLayer } from '../core/ports.ts';
 import type { Orientation } from '../core/result.ts';
+import { mayHoldScans } from './pdf-scan-filter.ts';
 import type { PageScans } from './pdf-page-scan.ts';
 import { PdfRenderer } from './pdf-renderer.ts';
 import { atReadingResolution } from './reading-resolution.ts';
@@ -22,7 +23,6 @@ const BLANK_PIXELS = 10_000;
 const INK_LEVEL = 240;
 
 const DEFAULT_LIMITS = Limits.parse({});
-const SCAN_FILTERS = ['/CCITTFaxDecode', '/DCTDecode'];
 
 export async function openPdf(bytes: Uint8Array, openOptions: OpenOptions): Promise<DocumentSource> {
   const options = {
@@ -37,17 +37,13 @@ export async function openPdf(bytes: Uint8Array, openOptions: OpenOptions): Prom
     throw asPdfError(err, options.password !== undefined);
   }
   const { renderer, pageCount } = opened;
-  // pdf-lib loads only for a page too large for pdfjs, or in a PDF that holds a CCITT fax or JPEG image (a stream's
-  // /Filter is in its dictionary, never in an object stream, so the name is in the file's bytes as it is).
+  // pdf-lib loads only for a page too large for pdfjs, or in a plain PDF that holds a G4 or JPEG image (mayHoldScans).
   let scans: Promise<PageScans> | undefined;
   const pageScans = () => (scans ??= import('./pdf-page-scan.ts').then((m) => new m.PageScans(bytes)));
-  let hasScanFilter: boolean | undefined;
+  let plainWithScans: boolean | undefined;
   const scanScans = () => {
-    if (hasScanFilter === undefined) {
-      const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      hasScanFilter = SCAN_FILTERS.some((filter) => buffer.includes(filter));
-    }
-    return hasScanFilter ? pageScans() : null;
+    plainWithScans ??= mayHoldScans(bytes);
+    return plainWithScans ? pageScans() : null;
   };
   return {
     type: 'pdf',

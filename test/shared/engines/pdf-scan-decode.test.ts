@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { GreyImage } from '../../../shared/core/ports.ts';
 import { PageScans } from '../../../shared/engines/pdf-page-scan.ts';
+import { mayHoldScans } from '../../../shared/engines/pdf-scan-filter.ts';
 import { openPdf } from '../../../shared/engines/pdf-source.ts';
 import { testOcr } from '../../support/ocr.ts';
 
@@ -86,7 +87,8 @@ async function scanPdf(scan: Awaited<ReturnType<typeof g4Scan>>, variant: Varian
   // As img2pdf writes it.
   const content = `q\n${w.toFixed(4)} 0 0 ${h.toFixed(4)} 0.0000 0.0000 cm\n/Im0 Do\nQ${variant.extra ?? ''}`;
   page.node.set(PDFName.of('Contents'), doc.context.register(doc.context.stream(content)));
-  return doc.save();
+  // Without object streams, as img2pdf and scanners write a PDF (pdf-scan-filter.ts).
+  return doc.save({ useObjectStreams: false });
 }
 
 async function rendered(pdf: Uint8Array, maxPixelsPerPage = 50_000_000): Promise<GreyImage> {
@@ -174,6 +176,22 @@ describe('a page that is one CCITT G4 scan', async () => {
   }, 120_000);
 });
 
+describe('which PDFs pdf-lib parses for their scans', () => {
+  it('a plain file naming a G4 or JPEG filter; not one with object streams, without those filters, or with too many objects', async () => {
+    const scan = await g4Scan();
+    const plain = await scanPdf(scan);
+    expect(mayHoldScans(plain)).toBe(true);
+    const withObjectStreams = await (await PDFDocument.load(plain)).save({ useObjectStreams: true });
+    expect(Buffer.from(withObjectStreams).includes('/ObjStm')).toBe(true);
+    expect(mayHoldScans(withObjectStreams)).toBe(false);
+    const doc = await PDFDocument.create();
+    doc.addPage([612, 792]);
+    expect(mayHoldScans(await doc.save({ useObjectStreams: false }))).toBe(false);
+    const many = Buffer.concat([Buffer.from(plain), Buffer.from('1 0 obj null endobj\n'.repeat(100_000))]);
+    expect(mayHoldScans(many)).toBe(false);
+  });
+});
+
 describe('a page that is not one G4 scan', () => {
   it('is left to pdfjs', async () => {
     const doc = await PDFDocument.create();
@@ -182,7 +200,7 @@ describe('a page that is not one G4 scan', () => {
     const text = await doc.save();
     expect(await decoded(text)).toBeNull();
     // No G4 image in the file: pdf-lib is not even loaded for it.
-    expect(Buffer.from(text).includes('/CCITTFaxDecode')).toBe(false);
+    expect(mayHoldScans(text)).toBe(false);
   });
 
   it('is left to pdfjs when the page is rotated, or the image is not G4 as TIFF has it (byte-aligned rows, Group 3)', async () => {
@@ -212,7 +230,7 @@ async function jpegPdf(jpeg: Uint8Array, width: number, height: number, dpi: num
   const image = doc.context.register(doc.context.stream(jpeg, { Type: 'XObject', Subtype: 'Image', Width: width, Height: height, BitsPerComponent: 8, Filter: 'DCTDecode', ...dict }));
   page.node.setXObject(PDFName.of('Im0'), image);
   page.node.set(PDFName.of('Contents'), doc.context.register(doc.context.stream(`q\n${w.toFixed(4)} 0 0 ${h.toFixed(4)} 0.0000 0.0000 cm\n/Im0 Do\nQ${extra}`)));
-  return doc.save();
+  return doc.save({ useObjectStreams: false });
 }
 
 /** The mean absolute difference of two grey images of one size, in grey levels. */
@@ -245,6 +263,8 @@ describe('a page that is one JPEG scan', async () => {
       expect(viaUs.dpi).toBe(DPI);
       // Two JPEG decoders (and, resized, two resamplers): a grey level or a few apart on average, the ink the same within 1%.
       expect(meanDifference(viaUs, viaPdfjs)).toBeLessThan(dpi === DPI ? 1.5 : 6);
+      // openPdf took the path: another resampler than the canvas's.
+      if (dpi !== DPI) expect(meanDifference(viaUs, viaPdfjs)).toBeGreaterThan(0.5);
       // Upscaled, the two resamplers (libvips' lanczos3, the canvas's) part on the edges of strokes: 1.3% of pixels here.
       expect(inkDifference(viaUs, viaPdfjs)).toBeLessThan(dpi === DPI ? 0.01 : 0.02);
       expect(inkShare(viaUs)).toBeGreaterThan(0.01);
