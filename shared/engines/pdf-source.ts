@@ -9,6 +9,7 @@ import { halveGrey } from '../core/grey-image.ts';
 import { Limits } from '../core/options.ts';
 import type { DocumentSource, GreyImage, OpenOptions, SourcePage, TextLayer } from '../core/ports.ts';
 import type { Orientation } from '../core/result.ts';
+import { mayHoldScans } from './pdf-scan-filter.ts';
 import type { PageScans } from './pdf-page-scan.ts';
 import { PdfRenderer } from './pdf-renderer.ts';
 import { atReadingResolution } from './reading-resolution.ts';
@@ -36,9 +37,14 @@ export async function openPdf(bytes: Uint8Array, openOptions: OpenOptions): Prom
     throw asPdfError(err, options.password !== undefined);
   }
   const { renderer, pageCount } = opened;
-  // pdf-lib loads only for a page too large for pdfjs, never for an ordinary page or an image.
+  // pdf-lib loads only for a page too large for pdfjs, or in a plain PDF that holds a G4 or JPEG image (mayHoldScans).
   let scans: Promise<PageScans> | undefined;
   const pageScans = () => (scans ??= import('./pdf-page-scan.ts').then((m) => new m.PageScans(bytes)));
+  let plainWithScans: boolean | undefined;
+  const scanScans = () => {
+    plainWithScans ??= mayHoldScans(bytes);
+    return plainWithScans ? pageScans() : null;
+  };
   return {
     type: 'pdf',
     pageCount,
@@ -46,13 +52,20 @@ export async function openPdf(bytes: Uint8Array, openOptions: OpenOptions): Prom
       const size = (await renderer.call({ op: 'pageSize', index }, signal).catch((err: unknown) => {
         throw asPageError(err, `Page ${index + 1} of the PDF cannot be read`);
       })) as PageSize;
-      return pdfPage(renderer, index, size, options, pageScans);
+      return pdfPage(renderer, index, size, options, pageScans, scanScans);
     },
     close: async () => renderer.close(),
   };
 }
 
-function pdfPage(renderer: PdfRenderer, index: number, size: PageSize, options: Required<Pick<OpenOptions, 'maxOperatorsPerPage'>> & OpenOptions, scans: () => Promise<PageScans>): SourcePage {
+function pdfPage(
+  renderer: PdfRenderer,
+  index: number,
+  size: PageSize,
+  options: Required<Pick<OpenOptions, 'maxOperatorsPerPage'>> & OpenOptions,
+  scans: () => Promise<PageScans>,
+  scanScans: () => Promise<PageScans> | null,
+): SourcePage {
   const renderArea = async (area: RenderArea, signal?: AbortSignal): Promise<GreyPixels> =>
     (await renderer.call({ op: 'render', index, area, maxOperators: options.maxOperatorsPerPage }, signal).catch((err: unknown) => {
       throw asPageError(err, `Page ${size.number} of the PDF cannot be rendered`);
@@ -62,6 +75,9 @@ function pdfPage(renderer: PdfRenderer, index: number, size: PageSize, options: 
   const fittingDpi = (pixels: number) => Math.floor(72 * Math.sqrt(pixels / (size.width * size.height)));
 
   const renderForOcr = async (signal?: AbortSignal): Promise<GreyImage> => {
+    // A page that is one G4 or JPEG scan: decoded by libtiff or libjpeg-turbo, not by pdfjs.
+    const decoded = await (await scanScans())?.decoded(index, { maxPixels: options.maxPixelsPerPage, signal, dpi: options.dpi });
+    if (decoded) return decoded;
     if (pixelsAt(options.dpi) <= options.maxPixelsPerPage) return { ...(await renderArea(whole(options.dpi), signal)), dpi: options.dpi };
     // A large sheet that draws nothing at all (a hostile 14400 pt page, say) is seen blank without a render.
     if (await renderer.call({ op: 'drawsNothing', index }, signal)) return blankPage(size);
