@@ -138,8 +138,8 @@ async function startOcr(options: OcrCommandOptions): Promise<Ocr> {
   return ocr;
 }
 
-/** Bytes file-type reads to tell a document's type. */
-const SNIFF_BYTES = 4100;
+/** A PDF's header may come anywhere in its first 1,024 bytes (PDF 1.7, annex H.3). */
+const PDF_HEADER_WITHIN = 1024;
 
 /**
  * When the first file is a PDF, its reader thread starts beside the OCR worker: the thread's cold start (pdfjs' modules
@@ -149,15 +149,16 @@ const SNIFF_BYTES = 4100;
 export async function warmPdfReader(file: string | undefined): Promise<boolean> {
   if (file === undefined) return false;
   const handle = await open(file, 'r');
-  const head = new Uint8Array(SNIFF_BYTES);
+  const head = Buffer.alloc(PDF_HEADER_WITHIN);
   let length: number;
   try {
-    ({ bytesRead: length } = await handle.read(head, 0, SNIFF_BYTES, 0));
+    ({ bytesRead: length } = await handle.read(head, 0, PDF_HEADER_WITHIN, 0));
   } finally {
     await handle.close();
   }
-  const { detectDocumentType } = await import('../shared/core/document-type.ts');
-  if ((await detectDocumentType(head.subarray(0, length)).catch(() => null)) !== 'pdf') return false;
+  // Its header, not file-type (core/document-type.ts): that would load before the OCR worker starts, for an image too.
+  // A PDF missed here is only not warmed; the read tells the type as always.
+  if (!head.subarray(0, length).includes('%PDF-')) return false;
   const { warmRenderThread } = await import('../shared/engines/pdf-renderer.ts');
   // The heap the PDF's open asks for (Limits' default), else the warm thread is not the one it takes.
   warmRenderThread({ heapMb: Limits.parse({}).renderHeapMb });
