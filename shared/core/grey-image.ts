@@ -19,6 +19,14 @@ export function inkThreshold(histogram: Uint32Array, total: number): number {
   return 128;
 }
 
+/**
+ * Whether all four pixels of a word (four bytes read as one Uint32) are light, each ≥ 128: their top bits all set. The
+ * test is on the complement, as a Uint32 masked with 0x80808080 is a negative int32 and never equals that literal.
+ */
+export function fourLight(word: number): boolean {
+  return (~word & 0x80808080) === 0;
+}
+
 /** The pixels as a byte array whose start is 4-byte aligned, to be read four at a time: as they are, or a copy. */
 export function wordAligned(data: Uint8Array): Uint8Array {
   return data.byteOffset % 4 === 0 ? data : data.slice();

@@ -4,7 +4,7 @@
  * of a small copy of the page onto lines at each candidate angle; text lines line up (the
  * variance of the profile peaks) at the page's skew.
  */
-import { inkThreshold, wordAligned } from './grey-image.ts';
+import { fourLight, inkThreshold, wordAligned } from './grey-image.ts';
 import type { GreyImage } from './ports.ts';
 
 /** The profile is taken on a copy at most this many pixels on its longer side. */
@@ -101,7 +101,7 @@ function inkIndices(data: Uint8Array, threshold: number): Int32Array {
   const words = new Uint32Array(data.buffer, data.byteOffset, data.length >> 2);
   const skipLight = threshold <= 128;
   for (let w = 0; w < words.length; w++) {
-    if (skipLight && (~words[w]! & 0x80808080) === 0) continue;
+    if (skipLight && fourLight(words[w]!)) continue;
     for (let i = w << 2, end = i + 4; i < end; i++) if (data[i]! < threshold) found[n++] = i;
   }
   for (let i = words.length << 2; i < data.length; i++) if (data[i]! < threshold) found[n++] = i;

@@ -6,7 +6,7 @@
  * text is larger than the recogniser needs is read smaller: tesseract's layout and line finding cost
  * per pixel, and its recogniser scales every line to a fixed height anyway.
  */
-import { inkThreshold, wordAligned } from './grey-image.ts';
+import { fourLight, inkThreshold, wordAligned } from './grey-image.ts';
 import type { GreyImage } from './ports.ts';
 
 /** Components shorter than this are specks, dots and punctuation, not letters. */
@@ -182,7 +182,7 @@ function letterHeights(image: GreyImage, threshold: number): number[] {
     let p = 0;
     for (let x = 0; x < width; x++) {
       if (skipLight && ((row + x) & 3) === 0) {
-        while (x + 4 <= width && (~words[(row + x) >> 2]! & 0x80808080) === 0) x += 4;
+        while (x + 4 <= width && fourLight(words[(row + x) >> 2]!)) x += 4;
         if (x >= width) break;
       }
       if (data[row + x]! >= threshold) continue;

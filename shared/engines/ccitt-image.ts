@@ -7,6 +7,7 @@
 import sharp from 'sharp';
 import { PDFBool, PDFDict, PDFName, PDFNumber, type PDFObject, type PDFRawStream } from 'pdf-lib';
 import type { GreyImage } from '../core/ports.ts';
+import { greyOf } from './sharp-grey.ts';
 
 export interface CcittCoding {
   /** Whether the decoder's 1 bits are the coded black runs (/BlackIs1); by default they are its 0 bits. */
@@ -46,12 +47,9 @@ export async function decodeCcitt(
   const codedBlackShowsBlack = coding.blackIs1 === image.zeroIsWhite;
   const tiff = g4Tiff(image.stream.contents, image.width, image.height, codedBlackShowsBlack ? WHITE_IS_ZERO : BLACK_IS_ZERO);
   try {
-    const { data, info } = await sharp(tiff, { limitInputPixels: maxPixels, failOn: 'warning' })
-      .extractChannel(0)
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.width !== image.width || info.height !== image.height || info.channels !== 1) return null;
-    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length), dpi: image.dpi };
+    const raw = await sharp(tiff, { limitInputPixels: maxPixels, failOn: 'warning' }).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    if (raw.info.width !== image.width || raw.info.height !== image.height || raw.info.channels !== 1) return null;
+    return greyOf(raw, image.dpi);
   } catch {
     return null;
   }

@@ -7,6 +7,7 @@ import type { DocumentSource, GreyImage, OpenOptions, SourcePage } from '../core
 import type { Orientation } from '../core/result.ts';
 import { decodeNetpbm, type RawPixels } from './netpbm.ts';
 import { atReadingResolution } from './reading-resolution.ts';
+import { greyOf } from './sharp-grey.ts';
 
 /** Declared resolutions below this are screen defaults, not scans: use the configured default. */
 const MIN_TRUSTED_DPI = 70;
@@ -44,8 +45,8 @@ export async function openImage(bytes: Uint8Array, type: DocumentType, options: 
             checkPixels(meta.width ?? 0, meta.height ?? 0, options.maxPixelsPerPage);
             const pageDpi = meta.density && meta.density >= MIN_TRUSTED_DPI ? meta.density : dpi;
             // rotate() applies the EXIF orientation; flatten puts transparency on white, not black.
-            const { data, info } = await load(index).rotate().flatten({ background: '#ffffff' }).greyscale().raw().toBuffer({ resolveWithObject: true });
-            return await atReadingResolution({ width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length), dpi: pageDpi });
+            const raw = await load(index).rotate().flatten({ background: '#ffffff' }).greyscale().raw().toBuffer({ resolveWithObject: true });
+            return await atReadingResolution(greyOf(raw, pageDpi));
           } catch (err) {
             throw asImageError(err);
           }

@@ -6,6 +6,7 @@
  */
 import sharp from 'sharp';
 import type { GreyImage } from '../core/ports.ts';
+import { greyOf } from './sharp-grey.ts';
 
 /**
  * The image as grey pixels, `width`×`height` (the page at the DPI asked for), at most `maxPixels` decoded; null when
@@ -23,9 +24,9 @@ export async function decodeJpeg(
     if (meta.format !== 'jpeg' || meta.width !== image.width || meta.height !== image.height || meta.channels !== image.channels || meta.space !== expected) return null;
     let pipeline = image.channels === 1 ? input : input.recomb([[0.299, 0.587, 0.114], [0.299, 0.587, 0.114], [0.299, 0.587, 0.114]]);
     if (out.width !== image.width || out.height !== image.height) pipeline = pipeline.resize(out.width, out.height, { fit: 'fill', kernel: 'lanczos3' });
-    const { data, info } = await pipeline.extractChannel(0).raw().toBuffer({ resolveWithObject: true });
-    if (info.width !== out.width || info.height !== out.height || info.channels !== 1) return null;
-    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length), dpi: out.dpi };
+    const raw = await pipeline.extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    if (raw.info.width !== out.width || raw.info.height !== out.height || raw.info.channels !== 1) return null;
+    return greyOf(raw, out.dpi);
   } catch {
     return null;
   }

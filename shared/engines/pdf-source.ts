@@ -40,10 +40,10 @@ export async function openPdf(bytes: Uint8Array, openOptions: OpenOptions): Prom
   // pdf-lib loads only for a page too large for pdfjs, or in a plain PDF that holds a G4 or JPEG image (mayHoldScans).
   let scans: Promise<PageScans> | undefined;
   const pageScans = () => (scans ??= import('./pdf-page-scan.ts').then((m) => new m.PageScans(bytes)));
-  let plainWithScans: boolean | undefined;
-  const scanScans = () => {
-    plainWithScans ??= mayHoldScans(bytes);
-    return plainWithScans ? pageScans() : null;
+  let plainWithScanFilters: boolean | undefined;
+  const plainFileScans = () => {
+    plainWithScanFilters ??= mayHoldScans(bytes);
+    return plainWithScanFilters ? pageScans() : null;
   };
   return {
     type: 'pdf',
@@ -52,7 +52,7 @@ export async function openPdf(bytes: Uint8Array, openOptions: OpenOptions): Prom
       const size = (await renderer.call({ op: 'pageSize', index }, signal).catch((err: unknown) => {
         throw asPageError(err, `Page ${index + 1} of the PDF cannot be read`);
       })) as PageSize;
-      return pdfPage(renderer, index, size, options, pageScans, scanScans);
+      return pdfPage(renderer, index, size, options, pageScans, plainFileScans);
     },
     close: async () => renderer.close(),
   };
@@ -64,7 +64,7 @@ function pdfPage(
   size: PageSize,
   options: Required<Pick<OpenOptions, 'maxOperatorsPerPage'>> & OpenOptions,
   scans: () => Promise<PageScans>,
-  scanScans: () => Promise<PageScans> | null,
+  plainFileScans: () => Promise<PageScans> | null,
 ): SourcePage {
   const renderArea = async (area: RenderArea, signal?: AbortSignal): Promise<GreyPixels> =>
     (await renderer.call({ op: 'render', index, area, maxOperators: options.maxOperatorsPerPage }, signal).catch((err: unknown) => {
@@ -76,7 +76,7 @@ function pdfPage(
 
   const renderForOcr = async (signal?: AbortSignal): Promise<GreyImage> => {
     // A page that is one G4 or JPEG scan: decoded by libtiff or libjpeg-turbo, not by pdfjs.
-    const decoded = await (await scanScans())?.decoded(index, { maxPixels: options.maxPixelsPerPage, signal, dpi: options.dpi });
+    const decoded = await (await plainFileScans())?.decoded(index, { maxPixels: options.maxPixelsPerPage, signal, dpi: options.dpi });
     if (decoded) return decoded;
     if (pixelsAt(options.dpi) <= options.maxPixelsPerPage) return { ...(await renderArea(whole(options.dpi), signal)), dpi: options.dpi };
     // A large sheet that draws nothing at all (a hostile 14400 pt page, say) is seen blank without a render.

@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { isBilevel } from '../core/grey-image.ts';
 import type { GreyImage } from '../core/ports.ts';
 import { measureTextHeight, readingScale, rememberResizedTextHeight } from '../core/text-height.ts';
+import { greyOf } from './sharp-grey.ts';
 
 export async function atReadingResolution(image: GreyImage): Promise<GreyImage> {
   if (!isBilevel(image)) return image;
@@ -20,13 +21,13 @@ export async function atReadingResolution(image: GreyImage): Promise<GreyImage> 
   const factor = dpi / image.dpi;
   const width = Math.max(1, Math.round(image.width * factor));
   const height = Math.max(1, Math.round(image.height * factor));
-  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 1 } })
+  const raw = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 1 } })
     .resize(width, height, { kernel: 'lanczos3' })
     .threshold(128)
     .extractChannel(0)
     .raw()
     .toBuffer({ resolveWithObject: true });
-  const read = { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length), dpi };
+  const read = greyOf(raw, dpi);
   // The core measures the page again to decide how to read it (page-strategy.ts): it is told this one's.
   rememberResizedTextHeight(read, measured, factor);
   return read;

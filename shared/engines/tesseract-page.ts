@@ -5,6 +5,7 @@
 import Tesseract from 'tesseract.js';
 import { halveGrey, isBilevel, toPbm, toPgm } from '../core/grey-image.ts';
 import type { GreyImage, RecognizedPage, RecognizedWord } from '../core/ports.ts';
+import { greyOf } from './sharp-grey.ts';
 
 /**
  * Skew is measured on a copy halved until it is at most this many pixels. Measured on the fixtures:
@@ -39,12 +40,12 @@ export async function deskew(image: GreyImage, radians: number): Promise<{ image
   if (radians === 0) return { image, radians };
   // Loaded here: a process's first worker starts before sharp has loaded (docvault ocr).
   const { default: sharp } = await import('sharp');
-  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 1 } })
+  const raw = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 1 } })
     .rotate((radians * 180) / Math.PI, { background: '#ffffff' })
     .extractChannel(0)
     .raw()
     .toBuffer({ resolveWithObject: true });
-  return { image: { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length), dpi: image.dpi }, radians };
+  return { image: greyOf(raw, image.dpi), radians };
 }
 
 /**
