@@ -102,3 +102,79 @@ export function netpbmBomb(width: number, height: number, magic: 'P1' | 'P2' | '
   const bitmap = magic === 'P1' || magic === 'P4';
   return new Uint8Array(Buffer.from(`${magic}\n${width} ${height}\n${bitmap ? '' : '255\n'}`, 'latin1'));
 }
+
+export interface StructureBombOptions {
+  /** Zero bytes after the cross-reference stream's real entries (readers stop at /Size; pdf-lib inflates them all). */
+  xrefPaddingBytes?: number;
+  /** Spaces after the object stream's last object (pdf-lib and pdfjs inflate the whole stream). */
+  objStmPaddingBytes?: number;
+  /** How the two /Type values are written: plain, with name escapes (`/X#52ef`), or as references to a name object. */
+  typeSpelling?: 'plain' | 'escaped' | 'indirect';
+}
+
+/**
+ * A valid one-page PDF whose catalog, page tree, page and font live in a compressed object stream indexed by a
+ * compressed cross-reference stream (how PDF 1.5 writers save), either of which can be padded with bytes that
+ * deflate ~1000:1: 512 MB of padding is a ~0.5 MB file (issue: hostile input; a deflate bomb in the file's structure).
+ */
+export function structureBombPdf(options: StructureBombOptions = {}): Uint8Array {
+  const spelling = options.typeSpelling ?? 'plain';
+  const typeOf = (name: 'XRef' | 'ObjStm', ref: number) =>
+    spelling === 'indirect' ? `${ref} 0 R` : spelling === 'escaped' ? (name === 'XRef' ? '/X#52ef' : '/Obj#53tm') : `/${name}`;
+  const parts: Buffer[] = [];
+  let at = 0;
+  const write = (data: Buffer | string) => {
+    const buf = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+    parts.push(buf);
+    at += buf.length;
+  };
+  const offsets = new Map<number, number>();
+  const object = (num: number, body: string, stream?: Buffer) => {
+    offsets.set(num, at);
+    write(`${num} 0 obj\n${body}\n`);
+    if (stream) write(Buffer.concat([Buffer.from('stream\n'), stream, Buffer.from('\nendstream\n')]));
+    write('endobj\n');
+  };
+
+  write('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n');
+  // The names the indirect spelling refers to, before the streams that use them (pdf-lib resolves them as it parses).
+  object(8, '/XRef');
+  object(9, '/ObjStm');
+  const content = Buffer.from('BT /F1 24 Tf 72 700 Td (Structure bomb) Tj ET\n', 'latin1');
+  object(4, `<< /Length ${content.length} >>`, content);
+  // Objects 1, 2, 3 and 7 inside the object stream, in that order.
+  const packed = ['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [3 0 R] /Count 1 >>', '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 7 0 R >> >> >>', '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>'];
+  const numbers = [1, 2, 3, 7];
+  let body = '';
+  const header: string[] = [];
+  packed.forEach((text, i) => {
+    header.push(`${numbers[i]} ${body.length}`);
+    body += `${text}\n`;
+  });
+  const index = `${header.join(' ')}\n`;
+  const objStm = deflateSync(Buffer.concat([Buffer.from(index + body, 'latin1'), Buffer.alloc(options.objStmPaddingBytes ?? 0, 0x20)]), { level: 9 });
+  object(5, `<< /Type ${typeOf('ObjStm', 9)} /N ${packed.length} /First ${index.length} /Filter /FlateDecode /Length ${objStm.length} >>`, objStm);
+
+  // The cross-reference stream: entries for objects 0..9, W [1 4 2]; it is object 6.
+  const xrefAt = at;
+  offsets.set(6, xrefAt);
+  const entries = Buffer.alloc(10 * 7);
+  for (let num = 0; num < 10; num++) {
+    const row = num * 7;
+    const packedAt = numbers.indexOf(num);
+    if (packedAt >= 0) {
+      entries[row] = 2;
+      entries.writeUInt32BE(5, row + 1);
+      entries.writeUInt16BE(packedAt, row + 5);
+    } else if (offsets.has(num)) {
+      entries[row] = 1;
+      entries.writeUInt32BE(offsets.get(num)!, row + 1);
+    } else {
+      entries.writeUInt16BE(0xffff, row + 5); // object 0: the head of the free list
+    }
+  }
+  const xref = deflateSync(Buffer.concat([entries, Buffer.alloc(options.xrefPaddingBytes ?? 0)]), { level: 9 });
+  object(6, `<< /Type ${typeOf('XRef', 8)} /Size 10 /W [1 4 2] /Root 1 0 R /Filter /FlateDecode /Length ${xref.length} >>`, xref);
+  write(`startxref\n${xrefAt}\n%%EOF\n`);
+  return new Uint8Array(Buffer.concat(parts));
+}
