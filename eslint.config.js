@@ -18,4 +18,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { args: 'after-used', argsIgnorePattern: '^_', caughtErrors: 'none', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // A user's PDF is loaded with pdf-lib through the structure guard only (its own load inflates without a bound).
+    files: ['shared/**/*.ts', 'functions/**/*.ts', 'cli/**/*.ts', 'emulators/**/*.ts'],
+    ignores: ['shared/engines/pdf-structure-guard.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', { selector: "MemberExpression[object.name='PDFDocument'][property.name='load']", message: 'Load PDFs with loadPdfDocument (shared/engines/pdf-structure-guard.ts): it bounds what pdf-lib inflates.' }],
+    },
+  },
 );

@@ -65,8 +65,8 @@ export async function cutToPages(
     selectedPages(selection, 1);
     return { bytes, pages: null, pageCount: 1 };
   }
-  const { PDFDocument } = await import('pdf-lib');
-  const source = await PDFDocument.load(bytes, { updateMetadata: false }).catch((err: Error) => {
+  const [{ PDFDocument }, { loadPdfDocument }] = await Promise.all([import('pdf-lib'), import('../shared/engines/pdf-structure-guard.ts')]);
+  const source = await loadPdfDocument(bytes, { updateMetadata: false }).catch((err: Error) => {
     if (/encrypt/i.test(err.message)) throw new DocVaultError('INVALID_ARGUMENT', '--pages cannot cut an encrypted PDF; leave it out to read every page.');
     throw err;
   });

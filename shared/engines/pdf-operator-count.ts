@@ -11,7 +11,8 @@
  * the limit but do not end there) gives no count, and the in-render check stays the guard.
  */
 import { createInflate } from 'node:zlib';
-import { ParseSpeeds, PDFArray, PDFDocument, PDFName, PDFRawStream, type PDFObject } from 'pdf-lib';
+import { ParseSpeeds, PDFArray, PDFName, PDFRawStream, type PDFDocument, type PDFObject } from 'pdf-lib';
+import { loadPdfDocumentOrNull } from './pdf-structure-guard.ts';
 
 const WHITESPACE = new Uint8Array(256);
 for (const c of [0, 9, 10, 12, 13, 32]) WHITESPACE[c] = 1;
@@ -87,11 +88,18 @@ function skipInlineImage(bytes: Uint8Array, i: number): number {
 export class PageOperatorCounter {
   private readonly doc: Promise<PDFDocument | null>;
 
-  constructor(bytes: Uint8Array) {
-    // pdf-lib reads the file's objects without decoding any stream; a file it cannot read gives no counts.
+  private constructor(doc: PDFDocument | null) {
+    this.doc = Promise.resolve(doc);
+  }
+
+  /**
+   * pdf-lib reads the file's objects without decoding a page's stream; a file it cannot read gives no counts, and a
+   * file whose structure streams inflate past the guard's budget is refused (DOCUMENT_TOO_COMPLEX).
+   */
+  static async open(bytes: Uint8Array): Promise<PageOperatorCounter> {
     // At its fastest: its default yields to the event loop every 100 objects, which on a loaded
     // machine doubled the wall time of a 200-page file's parse for nothing (this thread has no other work).
-    this.doc = PDFDocument.load(bytes, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false, parseSpeed: ParseSpeeds.Fastest }).catch(() => null);
+    return new PageOperatorCounter(await loadPdfDocumentOrNull(bytes, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false, parseSpeed: ParseSpeeds.Fastest }));
   }
 
   /**

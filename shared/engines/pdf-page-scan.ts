@@ -9,10 +9,11 @@
  * instead of pdfjs (decoded()): the same pixels at a fraction of the CPU.
  */
 import { createInflate, inflateSync } from 'node:zlib';
-import { PDFArray, PDFDocument, PDFName, PDFNumber, PDFRawStream, type PDFDict } from 'pdf-lib';
+import { PDFArray, PDFName, PDFNumber, PDFRawStream, type PDFDict, type PDFDocument } from 'pdf-lib';
 import type { GreyImage } from '../core/ports.ts';
 import { ccittCoding, decodeCcitt, type CcittCoding } from './ccitt-image.ts';
 import { decodeJpeg } from './jpeg-image.ts';
+import { loadPdfDocumentOrNull } from './pdf-structure-guard.ts';
 
 /** A pixel at most this bright is ink. */
 const INK_LEVEL = 128;
@@ -95,7 +96,7 @@ export class PageScans {
   }
 
   private async document(): Promise<PDFDocument | null> {
-    this.doc ??= PDFDocument.load(this.bytes, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false }).catch(() => null);
+    this.doc ??= loadPdfDocumentOrNull(this.bytes, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false });
     const doc = await this.doc;
     return doc && !doc.isEncrypted ? doc : null;
   }

@@ -11,6 +11,7 @@ import { parentPort } from 'node:worker_threads';
 // The legacy build carries the polyfills (Promise.try, …) that Node 22 lacks.
 import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { PDFDocumentLoadingTask, PDFDocumentProxy, PDFPageProxy, TextItem } from 'pdfjs-dist/types/src/display/api.js';
+import { DocVaultError } from '../core/errors.ts';
 import type { TextLayer, TextLayerWord } from '../core/ports.ts';
 import { PageOperatorCounter } from './pdf-operator-count.ts';
 
@@ -82,7 +83,7 @@ export type Request =
 let task: PDFDocumentLoadingTask | undefined;
 let doc: PDFDocumentProxy | undefined;
 /** The open document's pages' operator counts, read before pdfjs parses a page (see pdf-operator-count.ts). */
-let operators: { bytes?: Uint8Array | undefined; counter?: PageOperatorCounter; pages: Map<number, Promise<number | null>> } | undefined;
+let operators: { counter: PageOperatorCounter; pages: Map<number, Promise<number | null>> } | undefined;
 
 class OperatorLimitError extends Error {
   readonly code = 'DOCUMENT_TOO_COMPLEX';
@@ -92,8 +93,10 @@ async function handle(request: Request): Promise<{ value: unknown; transfer?: Ar
   switch (request.op) {
     case 'open': {
       await close();
-      // A copy: pdfjs may take the buffer over; pdf-lib reads it only if a page is rendered.
-      operators = { bytes: request.bytes.slice(), pages: new Map() };
+      // pdf-lib first, on a copy (pdfjs may take the buffer over): its load inflates the file's cross-reference and
+      // object streams under the structure guard's budget, so a deflate bomb there fails DOCUMENT_TOO_COMPLEX
+      // before pdfjs, which inflates an object stream whole and outside this thread's heap limit, reads it.
+      operators = { counter: await PageOperatorCounter.open(request.bytes.slice()), pages: new Map() };
       task = pdfjs.getDocument({
         data: request.bytes,
         password: request.password,
@@ -123,7 +126,7 @@ async function handle(request: Request): Promise<{ value: unknown; transfer?: Ar
       return { value: grey, transfer: [grey.data.buffer as ArrayBuffer] };
     }
     case 'drawsNothing':
-      return { value: (await operatorCounter()?.drawsNothing(request.index, 1 << 20)) ?? false };
+      return { value: (await operators?.counter.drawsNothing(request.index, 1 << 20)) ?? false };
     case 'close':
       await close();
       return { value: null };
@@ -150,8 +153,8 @@ async function close(): Promise<void> {
  * during the render.
  */
 async function checkOperatorCount(index: number, maxOperators: number): Promise<number | null> {
-  const counter = operatorCounter();
-  if (!operators || !counter) return null;
+  if (!operators) return null;
+  const { counter } = operators;
   let counted = operators.pages.get(index);
   if (!counted) {
     // A content stream decoding to more than this many bytes per allowed operator is left to the render's check.
@@ -163,16 +166,6 @@ async function checkOperatorCount(index: number, maxOperators: number): Promise<
     throw new OperatorLimitError(`Page ${index + 1} draws more than ${maxOperators} operations (counted before rendering); it is too complex to read.`);
   }
   return count;
-}
-
-/** The open document's operator counter: pdf-lib parses the file once, at the first page that needs it. */
-function operatorCounter(): PageOperatorCounter | undefined {
-  if (!operators) return undefined;
-  if (!operators.counter && operators.bytes) {
-    operators.counter = new PageOperatorCounter(operators.bytes);
-    operators.bytes = undefined; // pdf-lib keeps what it parsed; the copy of the file is not needed again
-  }
-  return operators.counter;
 }
 
 async function render(page: PDFPageProxy, area: RenderArea, maxOperators: number): Promise<GreyPixels> {
@@ -318,6 +311,7 @@ function round(b: { x0: number; y0: number; x1: number; y1: number }) {
 function asThreadError(err: unknown): ThreadError {
   const e = err as { name?: string; message?: string; code?: unknown };
   if (err instanceof OperatorLimitError) return { code: err.code, message: err.message };
+  if (err instanceof DocVaultError) return { code: err.code, message: err.message, details: { ...err.details } };
   if (e?.name === 'PasswordException') return { name: e.name, passwordCode: Number(e.code), message: String(e.message) };
   return { name: e?.name ?? 'Error', message: e?.message ?? String(err) };
 }

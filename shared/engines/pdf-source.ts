@@ -158,7 +158,7 @@ function inkBox(image: GreyPixels): { x0: number; y0: number; x1: number; y1: nu
 function asPageError(err: unknown, what: string): unknown {
   if (err instanceof DocVaultError || err instanceof Error) return err;
   const e = err as ThreadError;
-  if (e.code) return new DocVaultError(e.code as DocVaultError['code'], e.message);
+  if (e.code) return new DocVaultError(e.code as DocVaultError['code'], e.message, e.details);
   return new DocVaultError('CORRUPT_DOCUMENT', `${what}: ${e.message}`);
 }
 
@@ -171,6 +171,6 @@ function asPdfError(err: unknown, passwordGiven: boolean): unknown {
       ? new DocVaultError('WRONG_PASSWORD', 'The PDF is encrypted and the password given does not open it.')
       : new DocVaultError('ENCRYPTED_PDF', 'The PDF is encrypted: give its password (the console asks for it; or POST /tasks/{id}/password), or upload an unencrypted copy.');
   }
-  if (e.code) return new DocVaultError(e.code as DocVaultError['code'], e.message);
+  if (e.code) return new DocVaultError(e.code as DocVaultError['code'], e.message, e.details);
   return new DocVaultError('CORRUPT_DOCUMENT', `The PDF cannot be read: ${e.message}`);
 }

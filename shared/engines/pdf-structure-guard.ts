@@ -236,3 +236,17 @@ function decodeWithPdfLib(dict: PDFDict, filter: string, parms: PDFObject | unde
   }
   return Buffer.concat(chunks);
 }
+
+/**
+ * loadPdfDocument for a caller with another way to read the document: null when pdf-lib cannot read it (malformed,
+ * or encrypted unless `ignoreEncryption`); the guard's refusal (DOCUMENT_TOO_COMPLEX, a damaged structure stream)
+ * is thrown, since every other reader of the file would meet the same bomb.
+ */
+export async function loadPdfDocumentOrNull(bytes: Uint8Array, options: GuardedLoadOptions = {}): Promise<PDFDocument | null> {
+  try {
+    return await loadPdfDocument(bytes, options);
+  } catch (err) {
+    if (err instanceof DocVaultError) throw err;
+    return null;
+  }
+}

@@ -4,6 +4,7 @@
  * formats are rendered from the merged result as for any document.
  */
 import { PDFDocument } from 'pdf-lib';
+import { loadPdfDocument } from '../engines/pdf-structure-guard.ts';
 import type { OcrResult } from '../core/result.ts';
 import { renderOutputs, type OutputFormat } from './index.ts';
 
@@ -13,7 +14,7 @@ export async function mergeSearchablePdfs(parts: readonly Uint8Array[], result: 
   out.setProducer('DocVault OCR');
   out.setCreator(`${result.engine.name} ${result.engine.version}`);
   for (const bytes of parts) {
-    const part = await PDFDocument.load(bytes, { updateMetadata: false });
+    const part = await loadPdfDocument(bytes, { updateMetadata: false });
     for (const page of await out.copyPages(part, part.getPageIndices())) out.addPage(page);
   }
   return out.save();

@@ -4,6 +4,7 @@
  * text-layer page is copied untouched, an OCRed page gets the invisible text on top of its original content.
  */
 import { PDFDocument, popGraphicsState, pushGraphicsState, type PDFPage, type PDFRef } from 'pdf-lib';
+import { loadPdfDocumentOrNull } from '../engines/pdf-structure-guard.ts';
 import type { PageArtifact } from '../core/pipeline.ts';
 import type { OcrResult, PageResult } from '../core/result.ts';
 import { embedGlyphlessFont } from './glyphless-font.ts';
@@ -55,11 +56,8 @@ function drawTextLayer(target: PDFPage, page: PageResult, font: PDFRef, original
   target.pushOperators(...textLayerOperators(page, box, target.node.newFontDictionary('GlyphLessFont', font)));
 }
 
+/** Undefined when pdfjs read it but pdf-lib cannot (or it is encrypted): the pages are then their images. */
 async function loadUnencrypted(bytes: Uint8Array): Promise<PDFDocument | undefined> {
-  try {
-    const doc = await PDFDocument.load(bytes, { updateMetadata: false });
-    return doc.isEncrypted ? undefined : doc;
-  } catch {
-    return undefined; // pdfjs read it but pdf-lib cannot: fall back to page images
-  }
+  const doc = await loadPdfDocumentOrNull(bytes, { updateMetadata: false });
+  return doc && !doc.isEncrypted ? doc : undefined;
 }

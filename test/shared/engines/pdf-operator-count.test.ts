@@ -25,7 +25,7 @@ describe('countOperators', () => {
 
 describe('PageOperatorCounter', () => {
   it('counts the operators of a page\'s FlateDecode stream: 2,000,000 rectangles are 4,000,000 operators', async () => {
-    const counter = new PageOperatorCounter(await manyOperatorsPdf(2_000_000));
+    const counter = await PageOperatorCounter.open(await manyOperatorsPdf(2_000_000));
     expect(await counter.count(0, Number.POSITIVE_INFINITY, 64 << 20)).toBe(4_000_000);
     expect(await counter.count(0, 300_000, 64 << 20)).toBeGreaterThan(300_000);
     // Past the limit within the first bytes decoded: known to be too many.
@@ -35,20 +35,20 @@ describe('PageOperatorCounter', () => {
     expect(await counter.count(5, 300_000, 64 << 20)).toBeNull();
   });
   it('bytes that are not a PDF give no count', async () => {
-    expect(await new PageOperatorCounter(text('not a pdf')).count(0, 10, 1 << 20)).toBeNull();
-    expect(await new PageOperatorCounter(text('not a pdf')).drawsNothing(0, 1 << 20)).toBe(false);
+    expect(await (await PageOperatorCounter.open(text('not a pdf'))).count(0, 10, 1 << 20)).toBeNull();
+    expect(await (await PageOperatorCounter.open(text('not a pdf'))).drawsNothing(0, 1 << 20)).toBe(false);
   });
 
   it('a page draws nothing only when it has no operator and no annotation (whose appearance pdfjs would draw)', async () => {
-    const empty = new PageOperatorCounter(await hugeEmptyPagesPdf(2));
+    const empty = await PageOperatorCounter.open(await hugeEmptyPagesPdf(2));
     expect(await empty.drawsNothing(0, 1 << 20)).toBe(true);
     expect(await empty.drawsNothing(1, 1 << 20)).toBe(true);
     expect(await empty.drawsNothing(2, 1 << 20)).toBe(false); // no such page
-    expect(await new PageOperatorCounter(await hugePageWithTextPdf(14_400, 'one line', 12)).drawsNothing(0, 1 << 20)).toBe(false);
+    expect(await (await PageOperatorCounter.open(await hugePageWithTextPdf(14_400, 'one line', 12))).drawsNothing(0, 1 << 20)).toBe(false);
 
     const annotated = await PDFDocument.load(await hugeEmptyPagesPdf(1));
     const stamp = annotated.context.obj({ Type: 'Annot', Subtype: 'Square', Rect: [100, 100, 2000, 2000], C: [0, 0, 0] });
     annotated.getPage(0).node.set(PDFName.of('Annots'), annotated.context.obj([annotated.context.register(stamp)]));
-    expect(await new PageOperatorCounter(await annotated.save()).drawsNothing(0, 1 << 20)).toBe(false);
+    expect(await (await PageOperatorCounter.open(await annotated.save())).drawsNothing(0, 1 << 20)).toBe(false);
   });
 });
