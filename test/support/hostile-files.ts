@@ -2,7 +2,9 @@
  * Hostile documents, generated in a few lines rather than committed as blobs: each is small on
  * disk and expensive to read naively (issue: hostile input). Shared by the tests and bench:hostile.
  */
-import { deflateSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { createDeflate, deflateSync } from 'node:zlib';
 import { PDFDocument, PDFName, StandardFonts } from 'pdf-lib';
 
 /** `pages` empty pages of `sizePt`×`sizePt` points: 10 × 14400 pt is the 1.3 KB file that held a worker 129 s. */
@@ -108,8 +110,13 @@ export interface StructureBombOptions {
   xrefPaddingBytes?: number;
   /** Spaces after the object stream's last object (pdf-lib and pdfjs inflate the whole stream). */
   objStmPaddingBytes?: number;
-  /** How the two /Type values are written: plain, with name escapes (`/X#52ef`), or as references to a name object. */
-  typeSpelling?: 'plain' | 'escaped' | 'indirect';
+  /**
+   * How the two /Type values are written: plain, with name escapes (`/X#52ef`), as references to a name object, or
+   * left out of the object stream (pdfjs follows the cross-reference stream to it all the same; pdf-lib skips it).
+   */
+  typeSpelling?: 'plain' | 'escaped' | 'indirect' | 'absent';
+  /** The object stream's /Filter: FlateDecode, or pdfjs's abbreviation Fl (pdf-lib knows the long name only). */
+  objStmFilter?: 'FlateDecode' | 'Fl';
 }
 
 /**
@@ -117,10 +124,10 @@ export interface StructureBombOptions {
  * compressed cross-reference stream (how PDF 1.5 writers save), either of which can be padded with bytes that
  * deflate ~1000:1: 512 MB of padding is a ~0.5 MB file (issue: hostile input; a deflate bomb in the file's structure).
  */
-export function structureBombPdf(options: StructureBombOptions = {}): Uint8Array {
+export async function structureBombPdf(options: StructureBombOptions = {}): Promise<Uint8Array> {
   const spelling = options.typeSpelling ?? 'plain';
   const typeOf = (name: 'XRef' | 'ObjStm', ref: number) =>
-    spelling === 'indirect' ? `${ref} 0 R` : spelling === 'escaped' ? (name === 'XRef' ? '/X#52ef' : '/Obj#53tm') : `/${name}`;
+    spelling === 'indirect' ? `/Type ${ref} 0 R` : spelling === 'escaped' ? `/Type ${name === 'XRef' ? '/X#52ef' : '/Obj#53tm'}` : spelling === 'absent' && name === 'ObjStm' ? '' : `/Type /${name}`;
   const parts: Buffer[] = [];
   let at = 0;
   const write = (data: Buffer | string) => {
@@ -152,8 +159,8 @@ export function structureBombPdf(options: StructureBombOptions = {}): Uint8Array
     body += `${text}\n`;
   });
   const index = `${header.join(' ')}\n`;
-  const objStm = deflateSync(Buffer.concat([Buffer.from(index + body, 'latin1'), Buffer.alloc(options.objStmPaddingBytes ?? 0, 0x20)]), { level: 9 });
-  object(5, `<< /Type ${typeOf('ObjStm', 9)} /N ${packed.length} /First ${index.length} /Filter /FlateDecode /Length ${objStm.length} >>`, objStm);
+  const objStm = await deflatePadded(Buffer.from(index + body, 'latin1'), options.objStmPaddingBytes ?? 0, 0x20);
+  object(5, `<< ${typeOf('ObjStm', 9)} /N ${packed.length} /First ${index.length} /Filter /${options.objStmFilter ?? 'FlateDecode'} /Length ${objStm.length} >>`, objStm);
 
   // The cross-reference stream: entries for objects 0..9, W [1 4 2]; it is object 6.
   const xrefAt = at;
@@ -173,8 +180,18 @@ export function structureBombPdf(options: StructureBombOptions = {}): Uint8Array
       entries.writeUInt16BE(0xffff, row + 5); // object 0: the head of the free list
     }
   }
-  const xref = deflateSync(Buffer.concat([entries, Buffer.alloc(options.xrefPaddingBytes ?? 0)]), { level: 9 });
-  object(6, `<< /Type ${typeOf('XRef', 8)} /Size 10 /W [1 4 2] /Root 1 0 R /Filter /FlateDecode /Length ${xref.length} >>`, xref);
+  const xref = await deflatePadded(entries, options.xrefPaddingBytes ?? 0, 0);
+  object(6, `<< ${typeOf('XRef', 8)} /Size 10 /W [1 4 2] /Root 1 0 R /Filter /FlateDecode /Length ${xref.length} >>`, xref);
   write(`startxref\n${xrefAt}\n%%EOF\n`);
   return new Uint8Array(Buffer.concat(parts));
+}
+
+/** `head` then `padding` bytes of `fill`, deflated a megabyte at a time (the padding is never held whole). */
+async function deflatePadded(head: Buffer, padding: number, fill: number): Promise<Buffer> {
+  const chunk = Buffer.alloc(1 << 20, fill);
+  function* parts() {
+    yield head;
+    for (let left = padding; left > 0; left -= chunk.length) yield left >= chunk.length ? chunk : chunk.subarray(0, left);
+  }
+  return buffer(Readable.from(parts()).pipe(createDeflate({ level: 9 })));
 }
