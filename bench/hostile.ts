@@ -10,7 +10,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fixture } from '../test/support/fixtures.ts';
-import { bmpBomb, hugeEmptyPagesPdf, hugeScannedPagePdf, manyOperatorsPdf, netpbmBomb } from '../test/support/hostile-files.ts';
+import { bmpBomb, hugeEmptyPagesPdf, hugeScannedPagePdf, manyOperatorsPdf, netpbmBomb, structureBombPdf } from '../test/support/hostile-files.ts';
 import { startPipeline } from '../test/support/pipeline.ts';
 import { uploadOne } from '../test/support/upload-one.ts';
 import { openPdf } from '../shared/engines/pdf-source.ts';
@@ -29,6 +29,8 @@ const files: Array<{ label: string; name: string; bytes: () => Promise<Uint8Arra
   { label: 'RLE8 BMP, 16000×16000 header', name: 'bomb16k.bmp', bytes: async () => bmpBomb(16_000, 16_000) },
   { label: 'RLE8 BMP, 24000×24000 header', name: 'bomb24k.bmp', bytes: async () => bmpBomb(24_000, 24_000) },
   { label: 'PGM header 30000×30000, no data', name: 'bomb.pgm', bytes: async () => netpbmBomb(30_000, 30_000) },
+  { label: '0.5 MB PDF, object stream inflating to 512 MB', name: 'objstm-bomb.pdf', bytes: () => structureBombPdf({ objStmPaddingBytes: 512 << 20 }) },
+  { label: '0.5 MB PDF, cross-reference stream inflating to 512 MB', name: 'xref-bomb.pdf', bytes: () => structureBombPdf({ xrefPaddingBytes: 512 << 20 }) },
   {
     label: '8400 pt page, 35000² 1-bit scan, one line of 12 pt text',
     name: 'bigscan.pdf',

@@ -10,7 +10,7 @@ import { PDFDocument } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { derivedTaskId, userHashOf } from '../../shared/core/task.ts';
 import { fixture } from '../support/fixtures.ts';
-import { manyOperatorsPdf, hugeEmptyPagesPdf } from '../support/hostile-files.ts';
+import { manyOperatorsPdf, hugeEmptyPagesPdf, structureBombPdf } from '../support/hostile-files.ts';
 import { asUser, fetchJson } from '../support/http.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';
 import { TEST_BUCKETS, TEST_SECRET } from '../support/suite.ts';
@@ -94,6 +94,22 @@ describe('hostile input on the emulator suite', () => {
     expect(pipeline.functions['ocr-worker']!.child.pid).toBe(pid);
     expect(pipeline.functions['ocr-worker']!.child.exitCode).toBeNull();
   }, 330_000); // its three waits allow 110 + 110 + 60 s
+
+  it('half-megabyte PDFs whose object or cross-reference stream inflates to 512 MB fail DOCUMENT_TOO_COMPLEX; the worker lives on and serves the next user', async () => {
+    const pid = pipeline.functions['ocr-worker']!.child.pid;
+    for (const [name, options] of [['objstm-bomb.pdf', { objStmPaddingBytes: 512 << 20 }], ['xref-bomb.pdf', { xrefPaddingBytes: 512 << 20, typeSpelling: 'escaped' }]] as const) {
+      const bomb = await structureBombPdf(options);
+      expect(bomb.length).toBeLessThan(1 << 20);
+      const taskId = await upload(ALICE, name, bomb);
+      const failed = await finished(ALICE, taskId, 120_000);
+      expect(failed, name).toMatchObject({ status: 'FAILED', attempts: 1, error: { code: 'DOCUMENT_TOO_COMPLEX' } });
+      expect(failed.error!.message).toMatch(/cross-reference and object streams inflate to more than 64 MB/);
+    }
+    const png = await upload(BOB, 'simple.png', fixture('tessjs_simple_png.png'));
+    expect((await finished(BOB, png, 60_000)).status).toBe('COMPLETED');
+    expect(pipeline.functions['ocr-worker']!.child.pid).toBe(pid);
+    expect(pipeline.functions['ocr-worker']!.child.exitCode).toBeNull();
+  }, 330_000);
 
   it('a document storage refuses to hand over fails on its first attempt with STORAGE_REFUSED in one plain line, and requeue-failed leaves it', async () => {
     // Dropped with a customer-supplied encryption key: Cloud Storage refuses every read without it
