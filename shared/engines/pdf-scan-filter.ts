@@ -3,7 +3,7 @@
  * parsing it: pdf-lib parses a whole document on the main thread, with no budget of its own, where pdfjs parses what it
  * needs in the render thread under the page's budgets. So only a plain file is taken: one that names a G4 or JPEG
  * filter (a stream's /Filter is in its dictionary, never inside an object stream, so the name is in the bytes as it
- * is), holds no object stream (whose inflation pdf-lib does not bound: a small file could inflate to gigabytes) and at
+ * is), holds no object stream (scanners write none; pdf-lib's inflation of one is bounded by pdf-structure-guard.ts) and at
  * most MAX_OBJECTS objects. Scanners and img2pdf write such files; anything else is rendered by pdfjs as before.
  */
 
