@@ -103,7 +103,7 @@ describe('every load of a user\'s PDF refuses a 512 MB structure bomb before it 
     expect(bomb.length).toBeLessThan(MB);
   }, 60_000);
 
-  /** The growth of the process's peak RSS and of its ArrayBuffers (where an inflater's output lives) over `work`. */
+  /** The growth of the process's peak RSS and of this thread's ArrayBuffers (where an inflater's output lives; the render thread's show in the RSS) over `work`. */
   async function growth(work: () => Promise<unknown>): Promise<{ peakRssMb: number; arrayBuffersMb: number }> {
     const peak = process.resourceUsage().maxRSS; // KB
     const buffers = process.memoryUsage().arrayBuffers;
