@@ -10,7 +10,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fixture } from '../test/support/fixtures.ts';
-import { bmpBomb, hugeEmptyPagesPdf, hugeScannedPagePdf, manyOperatorsPdf, netpbmBomb, structureBombPdf } from '../test/support/hostile-files.ts';
+import { bmpBomb, contentBombPdf, hugeEmptyPagesPdf, hugeScannedPagePdf, manyOperatorsPdf, netpbmBomb, structureBombPdf } from '../test/support/hostile-files.ts';
 import { startPipeline } from '../test/support/pipeline.ts';
 import { uploadOne } from '../test/support/upload-one.ts';
 import { openPdf } from '../shared/engines/pdf-source.ts';
@@ -31,6 +31,7 @@ const files: Array<{ label: string; name: string; bytes: () => Promise<Uint8Arra
   { label: 'PGM header 30000×30000, no data', name: 'bomb.pgm', bytes: async () => netpbmBomb(30_000, 30_000) },
   { label: '0.5 MB PDF, object stream inflating to 512 MB', name: 'objstm-bomb.pdf', bytes: () => structureBombPdf({ objStmPaddingBytes: 512 << 20 }) },
   { label: '0.5 MB PDF, cross-reference stream inflating to 512 MB', name: 'xref-bomb.pdf', bytes: () => structureBombPdf({ xrefPaddingBytes: 512 << 20 }) },
+  { label: '1 MB PDF, page content inflating to 1 GB of spaces', name: 'content-bomb.pdf', bytes: () => contentBombPdf(1 << 30) },
   {
     label: '8400 pt page, 35000² 1-bit scan, one line of 12 pt text',
     name: 'bigscan.pdf',

@@ -36,7 +36,7 @@ export const Limits = z.object({
   documentTimeoutMs: z.number().int().positive().default(540_000),
   /** Drawing operations a PDF page may have: a dense map has ~100,000; 50 KB of content can hold millions. */
   maxOperatorsPerPage: z.number().int().positive().default(300_000),
-  /** Heap of the thread a PDF is parsed and rendered in, MB (the worker has 4 GiB in all). */
+  /** Heap of the thread a PDF is parsed and rendered in, MB, and as much again for its ArrayBuffers (the worker has 4 GiB in all). */
   renderHeapMb: z.number().int().positive().default(1024),
 });
 export type Limits = z.infer<typeof Limits>;

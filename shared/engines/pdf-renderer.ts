@@ -1,7 +1,7 @@
 /**
  * The main thread's side of pdf-render-thread.ts: one worker thread per open PDF, with a V8 heap
  * cap, ended (terminate) when a request's signal aborts (a page's time budget, the document's, a
- * cancel) or when it runs out of memory. The requests that were not at fault go on in a fresh
+ * cancel) or when it runs out of memory: its heap, or as much again outside it. The requests that were not at fault go on in a fresh
  * thread; the document is opened there again. One warm thread is kept for the next document, so a
  * normal PDF pays no thread start.
  */
@@ -14,9 +14,19 @@ import type { Request, ThreadError } from './pdf-render-thread.ts';
 const THREAD_URL = new URL(`./pdf-render-thread${extname(new URL(import.meta.url).pathname)}`, import.meta.url);
 
 export interface RenderThreadLimits {
-  /** The thread's V8 old-generation heap (pdfjs' parsed operators and fonts live there), MB. */
+  /**
+   * The thread's V8 old-generation heap (pdfjs' parsed operators and fonts live there), MB; its ArrayBuffers (decoded
+   * streams, images, the canvas) may take as much again.
+   */
   heapMb: number;
 }
+
+/**
+ * How often a busy thread's ArrayBuffers are weighed. V8's heap cap does not count them: a 0.5 MB page whose content
+ * stream inflates to 512 MB of spaces took 1.1 GB that way, in one run of pdfjs' lexer with no point at which the
+ * thread itself could check. Weighed from here, the thread is ended mid-run.
+ */
+const WEIGH_EVERY_MS = 100;
 
 type Call = Request extends infer R ? (R extends { op: infer O } ? { op: O } & Omit<R, 'id' | 'op'> : never) : never;
 
@@ -32,6 +42,7 @@ class Thread {
   readonly heapMb: number;
   dead = false;
   private onDeath: ((err: DocVaultError) => void) | undefined;
+  private weighing: NodeJS.Timeout | undefined;
 
   constructor(limits: RenderThreadLimits) {
     this.heapMb = limits.heapMb;
@@ -41,14 +52,37 @@ class Thread {
       this.dead = true;
       this.onDeath?.(
         err.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? new DocVaultError('DOCUMENT_TOO_COMPLEX', `The PDF needs more than ${limits.heapMb} MB to read; it is too complex.`, { heapMb: limits.heapMb })
+          ? tooComplex(limits.heapMb)
           : new DocVaultError('INTERNAL', `The PDF reader stopped: ${err.message}`),
       );
     });
     this.worker.on('exit', () => {
       this.dead = true;
+      this.idle();
       this.onDeath?.(new DocVaultError('INTERNAL', 'The PDF reader stopped.'));
     });
+  }
+
+  /** Work sent: the thread is kept alive, and its memory outside the heap weighed while it works. */
+  busy(): void {
+    this.worker.ref();
+    this.weighing ??= setInterval(() => {
+      this.worker.getHeapStatistics().then(
+        ({ external_memory }) => {
+          if (this.dead || external_memory <= this.heapMb * 1024 * 1024) return;
+          const onDeath = this.onDeath;
+          this.kill();
+          onDeath?.(tooComplex(this.heapMb));
+        },
+        () => undefined, // ended meanwhile: its exit is reported
+      );
+    }, WEIGH_EVERY_MS).unref();
+  }
+
+  idle(): void {
+    this.worker.unref();
+    clearInterval(this.weighing);
+    this.weighing = undefined;
   }
 
   /** Where an unexpected end of the thread is reported (one owner at a time). */
@@ -59,8 +93,13 @@ class Thread {
   kill(): void {
     this.dead = true;
     this.onDeath = undefined;
+    this.idle();
     void this.worker.terminate();
   }
+}
+
+function tooComplex(heapMb: number): DocVaultError {
+  return new DocVaultError('DOCUMENT_TOO_COMPLEX', `The PDF needs more than ${heapMb} MB to read; it is too complex.`, { heapMb });
 }
 
 let spare: Thread | undefined;
@@ -142,7 +181,7 @@ export class PdfRenderer {
         resolve: (v) => (done(), resolve(v)),
         reject: (e) => (done(), reject(e)),
       });
-      this.thread.worker.ref();
+      this.thread.busy();
       this.thread.worker.postMessage(message);
     });
   }
@@ -160,7 +199,7 @@ export class PdfRenderer {
     }
     // A thread whose document read cleanly is clean again once it is closed: it becomes the spare.
     this.thread.worker.postMessage({ id: nextId++, op: 'close' });
-    this.thread.worker.unref();
+    this.thread.idle();
     giveBack(this.thread);
   }
 
@@ -170,7 +209,7 @@ export class PdfRenderer {
       const p = this.pending.get(reply.id);
       if (!p) return;
       this.pending.delete(reply.id);
-      if (this.pending.size === 0) thread.worker.unref();
+      if (this.pending.size === 0) thread.idle();
       if (reply.ok) p.resolve(reply.value);
       else {
         this.spoilt = true;
@@ -197,7 +236,7 @@ export class PdfRenderer {
     // The thread answers in order: the document is open again before any request that needs it.
     this.thread.worker.postMessage({ ...this.open, id: nextId++ });
     const waiting = [...this.pending.values()].filter((p) => p.message.op !== 'open');
-    if (waiting.length > 0) this.thread.worker.ref();
+    if (waiting.length > 0) this.thread.busy();
     for (const p of waiting) this.thread.worker.postMessage(p.message);
   }
 }

@@ -186,6 +186,20 @@ export async function structureBombPdf(options: StructureBombOptions = {}): Prom
   return new Uint8Array(Buffer.concat(parts));
 }
 
+/**
+ * One page whose content stream draws a line of text and then inflates to `paddingBytes` of spaces (~0.5 MB on disk
+ * for 512 MB): no operator to count, nothing for V8's heap cap to see, all of it in pdfjs' decoded stream.
+ */
+export async function contentBombPdf(paddingBytes: number): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  const page = doc.addPage([612, 792]);
+  page.node.setFontDictionary(PDFName.of('F1'), font.ref);
+  const content = await deflatePadded(Buffer.from('BT /F1 24 Tf 72 700 Td (Content bomb) Tj ET\n', 'latin1'), paddingBytes, 0x20);
+  page.node.set(PDFName.of('Contents'), doc.context.register(doc.context.stream(content, { Filter: 'FlateDecode' })));
+  return doc.save();
+}
+
 /** `head` then `padding` bytes of `fill`, deflated a megabyte at a time (the padding is never held whole). */
 async function deflatePadded(head: Buffer, padding: number, fill: number): Promise<Buffer> {
   const chunk = Buffer.alloc(1 << 20, fill);

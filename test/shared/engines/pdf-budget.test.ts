@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { Limits } from '../../../shared/core/options.ts';
-import { hugeEmptyPagesPdf, hugePageWithTextPdf, manyOperatorsPdf } from '../../support/hostile-files.ts';
+import { contentBombPdf, hugeEmptyPagesPdf, hugePageWithTextPdf, manyOperatorsPdf } from '../../support/hostile-files.ts';
 import { testOcr } from '../../support/ocr.ts';
 
 const ocr = testOcr({ workers: 1 });
@@ -40,6 +40,23 @@ describe('PDF budgets', () => {
     // The OCR engine and the render threads still work.
     await expect(ocr.process(await hugeEmptyPagesPdf(1, 612))).resolves.toMatchObject({ result: { pageCount: 1 } });
   }, 300_000);
+
+  it('a page whose content stream inflates past the thread\'s memory outside its heap fails DOCUMENT_TOO_COMPLEX while pdfjs still reads it; the process goes on', async () => {
+    // 512 MB of spaces: no operator for the count, nothing on the V8 heap; pdfjs holds the decoded stream in ArrayBuffers.
+    const bytes = await contentBombPdf(512 << 20);
+    expect(bytes.length).toBeLessThan(1_000_000);
+    const rssBefore = process.memoryUsage.rss();
+    let peak = rssBefore;
+    const sampling = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
+    try {
+      await expect(ocr.process(bytes, { limits: limits({ renderHeapMb: 64 }) })).rejects.toMatchObject({ code: 'DOCUMENT_TOO_COMPLEX', message: expect.stringMatching(/64 MB/) });
+    } finally {
+      clearInterval(sampling);
+    }
+    // Ended near its budget, not after the whole stream (over 1 GB when read through).
+    expect(peak - rssBefore).toBeLessThan(400 << 20);
+    await expect(ocr.process(await hugeEmptyPagesPdf(1, 612))).resolves.toMatchObject({ result: { pageCount: 1 } });
+  }, 120_000);
 
   it('the document time budget stops a document whose pages each stay within theirs', async () => {
     const bytes = await hugeEmptyPagesPdf(3, 14_400);
