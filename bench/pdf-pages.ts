@@ -62,6 +62,10 @@ function threadCpu(): Map<number, number> {
   return cpu;
 }
 
+// The threads' CPU from here on: building the document (sharp's composite and encode, in libvips' threads) is the bench's.
+const threadsAtStart = threadCpu();
+const processAtStart = process.cpuUsage();
+
 const SAMPLE_MS = 50;
 const t0 = performance.now();
 const at = (ms: number) => ms - t0;
@@ -133,7 +137,8 @@ const outputs = await renderOutputs(bytes, output, args.format.split(',') as Out
 const outputMs = performance.now() - readEnd;
 const wallMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpuBefore);
-const threads = threadCpu();
+const threads = new Map([...threadCpu()].map(([tid, c]) => [tid, c - (threadsAtStart.get(tid) ?? 0)]));
+const processSinceStart = process.cpuUsage(processAtStart);
 await Promise.all([engine.close(), second.close()]);
 load.push(loadavg()[0]!);
 
@@ -218,7 +223,10 @@ for (let slot = 0; slot < engine.size; slot++) {
 const main = threads.get(process.pid) ?? 0;
 const workerTids = new Set(threadOfSlot.values());
 const others = [...threads.entries()].filter(([tid]) => tid !== process.pid && !workerTids.has(tid)).sort((a, b) => b[1] - a[1]);
-out(`\nThreads' CPU-s: main ${main.toFixed(2)}; workers ${[...workerTids].map((t) => (threads.get(t) ?? 0).toFixed(2)).join(' + ')}; others, largest first: ${others.slice(0, 6).map(([, c]) => c.toFixed(2)).join(', ')} (the rest ${others.slice(6).reduce((a, [, c]) => a + c, 0).toFixed(2)})`);
+const listed = [...threads.values()].reduce((a, c) => a + c, 0);
+const sinceStart = (processSinceStart.user + processSinceStart.system) / 1e6;
+out(`\nSince the document was built: process ${sinceStart.toFixed(2)} CPU-s, of which ${(sinceStart - listed).toFixed(2)} in threads that ended (libvips' pool threads end when idle) and are not listed below.`);
+out(`Threads' CPU-s: main ${main.toFixed(2)}; workers ${[...workerTids].map((t) => (threads.get(t) ?? 0).toFixed(2)).join(' + ')}; others, largest first: ${others.slice(0, 6).map(([, c]) => c.toFixed(2)).join(', ')} (the rest ${others.slice(6).reduce((a, [, c]) => a + c, 0).toFixed(2)})`);
 const byName = new Map<string, { cpu: number; threads: number }>();
 for (const [tid, c] of others) {
   const name = (threadNames.get(tid) ?? '?').replace(/\d+$/, '');
