@@ -42,7 +42,7 @@ const doc = await buildBenchDocument(resolve(ROOT, 'test/fixtures'), work, Numbe
 const bytes = new Uint8Array(readFileSync(doc.pdf));
 const load = [loadavg()[0]!];
 
-/** Each thread's name (/proc's comm: libuv's, V8's, libvips' and glib's pools name theirs), kept once seen. */
+/** Each thread's name (/proc's comm: libuv's and libvips' pools name theirs; Node's threads are "node"), kept once seen. */
 const threadNames = new Map<number, string>();
 
 /** CPU-s of each thread of this process (clock ticks of /proc/self/task/N/stat, user + system). */
@@ -233,7 +233,7 @@ for (const [tid, c] of others) {
   const entry = byName.get(name) ?? { cpu: 0, threads: 0 };
   byName.set(name, { cpu: entry.cpu + c, threads: entry.threads + 1 });
 }
-out(`Others by thread name (the render thread and each OCR worker are "node"; libvips' pool "vips-…" or glib's "pool-…"; V8's "V8 DefaultWorke"): ${[...byName.entries()].sort((a, b) => b[1].cpu - a[1].cpu).map(([n, e]) => `${n} ${e.cpu.toFixed(2)} (${e.threads})`).join(', ')}`);
+out(`Others by thread name (the render thread and V8's platform threads are all "node": GC, JavaScript and WASM tier-up compiles; libvips' pool is "libvips worker"): ${[...byName.entries()].sort((a, b) => b[1].cpu - a[1].cpu).map(([n, e]) => `${n} ${e.cpu.toFixed(2)} (${e.threads})`).join(', ')}`);
 out(`Document opened at ${f(opened.startedMs)} s in ${f(opened.ms)} s (the render thread's start, pdfjs' parse).`);
 out(`Renders (start s + wall s): ${[...renders].sort((a, b) => a.page - b.page).map((r) => `p${r.page} ${f(r.startedMs)}+${f(r.ms)}`).join(', ')}`);
 out(`Reads: ${[...reads].sort((a, b) => a.page - b.page).map((r) => `p${r.page} ${f(r.startedMs)}+${f(r.ms)}`).join(', ')}; outputs ${[...outputs.keys()].join(',')}`);
