@@ -6,7 +6,7 @@
  * read, model switches, skew pass, OSD) and how it was decided; then each worker's timeline (start-up, busy, idle while
  * waiting for a page, the tail when the other worker is still reading) and the process's CPU by thread.
  *
- *   node bench/pdf-pages.ts [--pages 10] [--workers 2] [--format txt,pdf] [--model-dir DIR] [--no-cascade] [--json FILE]
+ *   node bench/pdf-pages.ts [--pages 10] [--document g4|jpeg] [--workers 2] [--format txt,pdf] [--model-dir DIR] [--no-cascade] [--json FILE]
  *
  * Wall times of the steps are the worker's time on a page; on a machine with an idle core each is that worker thread's
  * CPU. State the load average with any figure.
@@ -22,11 +22,12 @@ import { documentOpener } from '../shared/engines/document-opener.ts';
 import { modelDirs, ModelStore, PaddleOcrEngine, TesseractEngine } from '../shared/engines/index.ts';
 import { ENGINE_STEPS, type EngineStepEvent } from '../shared/engines/tesseract-engine.ts';
 import { renderOutputs, type OutputFormat } from '../shared/outputs/index.ts';
-import { buildBenchDocument } from './pdf-document.ts';
+import { buildBenchDocument, DOCUMENT_KINDS, type DocumentKind } from './pdf-document.ts';
 
 const { values: args } = parseArgs({
   options: {
     pages: { type: 'string', default: '10' },
+    document: { type: 'string', default: 'g4' },
     workers: { type: 'string', default: '2' },
     format: { type: 'string', default: 'txt' },
     'model-dir': { type: 'string', multiple: true, default: [] },
@@ -36,9 +37,13 @@ const { values: args } = parseArgs({
 });
 const ROOT = resolve(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'bench-pdf-pages-'));
-const doc = await buildBenchDocument(resolve(ROOT, 'test/fixtures'), work, Number(args.pages));
+if (!DOCUMENT_KINDS.includes(args.document as DocumentKind)) throw new Error(`--document is one of ${DOCUMENT_KINDS.join(', ')}`);
+const doc = await buildBenchDocument(resolve(ROOT, 'test/fixtures'), work, Number(args.pages), args.document as DocumentKind);
 const bytes = new Uint8Array(readFileSync(doc.pdf));
 const load = [loadavg()[0]!];
+
+/** Each thread's name (/proc's comm: libuv's and libvips' pools name theirs; Node's threads are "node"), kept once seen. */
+const threadNames = new Map<number, string>();
 
 /** CPU-s of each thread of this process (clock ticks of /proc/self/task/N/stat, user + system). */
 function threadCpu(): Map<number, number> {
@@ -46,14 +51,20 @@ function threadCpu(): Map<number, number> {
   const cpu = new Map<number, number>();
   for (const tid of readdirSync('/proc/self/task')) {
     try {
-      const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.replace(/^.*\) /s, '').split(' ');
       cpu.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / ticks);
+      if (!threadNames.has(Number(tid))) threadNames.set(Number(tid), /\((.*)\) /s.exec(stat)?.[1] ?? '?');
     } catch {
       // a thread that ended meanwhile
     }
   }
   return cpu;
 }
+
+// The threads' CPU from here on: building the document (sharp's composite and encode, in libvips' threads) is the bench's.
+const threadsAtStart = threadCpu();
+const processAtStart = process.cpuUsage();
 
 const SAMPLE_MS = 50;
 const t0 = performance.now();
@@ -126,7 +137,8 @@ const outputs = await renderOutputs(bytes, output, args.format.split(',') as Out
 const outputMs = performance.now() - readEnd;
 const wallMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpuBefore);
-const threads = threadCpu();
+const threads = new Map([...threadCpu()].map(([tid, c]) => [tid, c - (threadsAtStart.get(tid) ?? 0)]));
+const processSinceStart = process.cpuUsage(processAtStart);
 await Promise.all([engine.close(), second.close()]);
 load.push(loadavg()[0]!);
 
@@ -169,7 +181,7 @@ const lines: string[] = [];
 const out = (s: string) => lines.push(s);
 const cpuS = (ss: EngineStepEvent[]) => ss.reduce((a, s) => a + stepCpu(s), 0);
 const wallS = (ss: EngineStepEvent[]) => ss.reduce((a, s) => a + s.ms, 0) / 1000;
-out(`bench:pdf's scan, ${doc.pages} pages, ${engine.size} workers, -f ${args.format}${args['no-cascade'] ? ', no cascade' : ''}; load average ${load.map((l) => l.toFixed(1)).join(' → ')}`);
+out(`bench:pdf's scan (${args.document}), ${doc.pages} pages, ${engine.size} workers, -f ${args.format}${args['no-cascade'] ? ', no cascade' : ''}; load average ${load.map((l) => l.toFixed(1)).join(' → ')}`);
 out(`wall ${f(wallMs)} s (outputs ${f(outputMs)} s), process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, CER ${(characterErrorRate(doc.truth, text) * 100).toFixed(2)}%`);
 out('Engine steps as CPU-s of the worker thread (the read column: wall s / CPU-s of its steps); render = render thread + shrink, wall.\n');
 out('| page | render s | prepared s | worker | read s | fast | lines again (n) | whole again | own | switch | skew | how decided |');
@@ -211,7 +223,17 @@ for (let slot = 0; slot < engine.size; slot++) {
 const main = threads.get(process.pid) ?? 0;
 const workerTids = new Set(threadOfSlot.values());
 const others = [...threads.entries()].filter(([tid]) => tid !== process.pid && !workerTids.has(tid)).sort((a, b) => b[1] - a[1]);
-out(`\nThreads' CPU-s: main ${main.toFixed(2)}; workers ${[...workerTids].map((t) => (threads.get(t) ?? 0).toFixed(2)).join(' + ')}; others, largest first: ${others.slice(0, 6).map(([, c]) => c.toFixed(2)).join(', ')} (the rest ${others.slice(6).reduce((a, [, c]) => a + c, 0).toFixed(2)})`);
+const listed = [...threads.values()].reduce((a, c) => a + c, 0);
+const sinceStart = (processSinceStart.user + processSinceStart.system) / 1e6;
+out(`\nSince the document was built: process ${sinceStart.toFixed(2)} CPU-s, of which ${(sinceStart - listed).toFixed(2)} in threads that ended (libvips' pool threads end when idle) and are not listed below.`);
+out(`Threads' CPU-s: main ${main.toFixed(2)}; workers ${[...workerTids].map((t) => (threads.get(t) ?? 0).toFixed(2)).join(' + ')}; others, largest first: ${others.slice(0, 6).map(([, c]) => c.toFixed(2)).join(', ')} (the rest ${others.slice(6).reduce((a, [, c]) => a + c, 0).toFixed(2)})`);
+const byName = new Map<string, { cpu: number; threads: number }>();
+for (const [tid, c] of others) {
+  const name = (threadNames.get(tid) ?? '?').replace(/\d+$/, '');
+  const entry = byName.get(name) ?? { cpu: 0, threads: 0 };
+  byName.set(name, { cpu: entry.cpu + c, threads: entry.threads + 1 });
+}
+out(`Others by thread name (the render thread and V8's platform threads are all "node": GC, JavaScript and WASM tier-up compiles; libvips' pool is "libvips worker"): ${[...byName.entries()].sort((a, b) => b[1].cpu - a[1].cpu).map(([n, e]) => `${n} ${e.cpu.toFixed(2)} (${e.threads})`).join(', ')}`);
 out(`Document opened at ${f(opened.startedMs)} s in ${f(opened.ms)} s (the render thread's start, pdfjs' parse).`);
 out(`Renders (start s + wall s): ${[...renders].sort((a, b) => a.page - b.page).map((r) => `p${r.page} ${f(r.startedMs)}+${f(r.ms)}`).join(', ')}`);
 out(`Reads: ${[...reads].sort((a, b) => a.page - b.page).map((r) => `p${r.page} ${f(r.startedMs)}+${f(r.ms)}`).join(', ')}; outputs ${[...outputs.keys()].join(',')}`);

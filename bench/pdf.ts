@@ -1,5 +1,6 @@
 /**
- * bench:pdf — a 10-page 300-dpi CCITT G4 scanned PDF (bench/pdf-document.ts) through `docvault ocr FILE -f txt`
+ * bench:pdf — a 10-page 300-dpi CCITT G4 scanned PDF (bench/pdf-document.ts; `--document jpeg`: the same pages as grey
+ * JPEGs, how a grey or colour scanner stores them) through `docvault ocr FILE -f txt`
  * and through `ocrmypdf --jobs 2 -O0 --output-type pdf --sidecar` (Debian's, one tesseract thread per job), each a
  * whole new process, in the same run: one warm-up of each, then rounds that take turns (so the shared machine's
  * load falls on both alike), medians. Wall, CPU (user+system of the whole process tree), peak RSS of the largest
@@ -20,15 +21,18 @@ import { cpus, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { characterErrorRate } from '../shared/core/text-metrics.ts';
-import { buildBenchDocument } from './pdf-document.ts';
+import { buildBenchDocument, DOCUMENT_KINDS, type DocumentKind } from './pdf-document.ts';
 
 const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
     variant: { type: 'string', multiple: true, default: [] },
+    document: { type: 'string', default: 'g4' },
   },
 });
+if (!DOCUMENT_KINDS.includes(args.document as DocumentKind)) throw new Error(`--document is one of ${DOCUMENT_KINDS.join(', ')}`);
+const KIND = args.document as DocumentKind;
 const RUNS = Number(args.runs);
 const ROOT = resolve(import.meta.dirname, '..');
 const NODE = resolve(ROOT, 'node_modules/.bin/node');
@@ -36,7 +40,7 @@ const NODE = resolve(ROOT, 'node_modules/.bin/node');
 // thread's pdfjs, the OCR workers' script) and the stripped TypeScript kept, which cli/docvault.ts run directly has not.
 const CLI = resolve(ROOT, 'cli/docvault.js');
 const work = mkdtempSync(join(tmpdir(), 'bench-pdf-'));
-const doc = await buildBenchDocument(resolve(ROOT, 'test/fixtures'), work);
+const doc = await buildBenchDocument(resolve(ROOT, 'test/fixtures'), work, 10, KIND);
 
 interface Case {
   name: string;
@@ -163,7 +167,7 @@ const line = (r: Row) =>
 const ocrmypdfVersion = spawnSync('ocrmypdf', ['--version'], { encoding: 'utf8' }).stdout.trim();
 process.stdout.write(`### bench:pdf — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, ocrmypdf ${ocrmypdfVersion}
 
-Command: \`npm run bench:pdf -- --runs ${RUNS} --warmup ${args.warmup}${args.variant.map((v) => ` --variant '${v}'`).join('')}\`. ${doc.pages} pages, 300 dpi, CCITT G4 (bench/pdf-document.ts),
+Command: \`npm run bench:pdf -- --runs ${RUNS} --warmup ${args.warmup}${KIND === 'g4' ? '' : ` --document ${KIND}`}${args.variant.map((v) => ` --variant '${v}'`).join('')}\`. ${doc.pages} pages, 300 dpi, ${KIND === 'g4' ? 'CCITT G4' : 'grey JPEG'} (bench/pdf-document.ts),
 whole processes, one warm-up each, then ${RUNS} rounds taking turns; medians. CPU = user+system of the process tree; peak = largest
 process's RSS; pages/core-hour = pages × 3600 / CPU-s. A run with failed pages (over the 120 s page budget on a
 loaded machine) read less: its CPU and CER do not compare.
