@@ -62,38 +62,68 @@ interface CompiledCore {
   module: object;
 }
 
-const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<object> } };
+const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => object } };
 
 /**
  * V8's budget before a WebAssembly function is compiled again by its optimising compiler (TurboFan): roughly the bytes of
  * code it has run (V8's default 13,000,000). With the default, a first read set V8's threads compiling ~0.6 CPU-s of
  * functions whose faster code came too late to repay it; at this budget only the functions that run longest are
  * compiled, and the reads were no slower (bench/RESULTS.md, "WebAssembly compile": a one-image docvault ocr ~25% less
- * CPU; a 10-page PDF ~0.5 CPU-s less on V8's threads, the same in all). The flag is the process's: set before the core's
- * first compile.
+ * CPU; a 10-page PDF ~0.5 CPU-s less on V8's threads, the same in all). V8 gives a module's functions the budget in force
+ * when the module is compiled (withTieringBudget).
  */
 export const WASM_TIERING_BUDGET = 300_000_000;
+
+/** V8's own default of `--wasm-tiering-budget` (Node 22's V8), which the flag is set back to (checked against `node --v8-options` by a test). */
+export const V8_DEFAULT_TIERING_BUDGET = 13_000_000;
+
+let budgetHolders = 0;
+
+/**
+ * Runs `work` (a compile of a WebAssembly core) with V8's tier-up budget at WASM_TIERING_BUDGET, and sets the flag back to
+ * V8's default as soon as no such work runs. Not left set for the process: while any V8 flag differs from its default, V8
+ * refuses the code Node ships compiled for its own modules (the flags are part of that cache's key), so a thread started
+ * meanwhile compiles Node's internals from source: an OCR worker's thread spent ~105–115 ms of CPU before its script's
+ * first line instead of ~40–55 (bench/RESULTS.md, "bench:cli — coldstart"). Flags are the process's; the count is this
+ * thread's, where the engine runs.
+ */
+export function withTieringBudget<T>(work: () => T): T {
+  if (budgetHolders++ === 0) setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);
+  const done = () => {
+    if (--budgetHolders === 0) setFlagsFromString(`--wasm-tiering-budget=${V8_DEFAULT_TIERING_BUDGET}`);
+  };
+  let result: T;
+  try {
+    result = work();
+  } catch (err) {
+    done();
+    throw err;
+  }
+  if (result instanceof Promise) return result.finally(done) as T;
+  done();
+  return result;
+}
 
 let compiling: Promise<string | null> | undefined;
 
 /**
- * Compiles the LSTM-only WASM core once in this process (validated lazily, function by function) and leaves it where the
- * worker threads spawned after it find it; resolves with the core's file name, or null if it could not be compiled (each
- * worker then compiles its own, as before).
+ * Compiles the LSTM-only WASM core once in this process and leaves it where the worker threads spawned after it find it;
+ * resolves with the core's file name, or null if it could not be compiled (each worker then compiles its own, as before).
  * Every worker instantiates the same `WebAssembly.Module`, so V8 keeps one copy of the machine code: the functions one
  * worker has compiled, and the faster code of those it has run hot (TurboFan's tier-up), serve every other worker.
+ * The compile is synchronous, so that the tier-up budget is set for it alone (withTieringBudget): ~20 ms of CPU, V8
+ * checking the whole module. V8's lazy validation (a function checked when it first runs) is not used: it is a flag
+ * too, and one that cannot be set back while the module has functions not yet compiled (V8 stops the process on the
+ * first invalid one).
  */
 export function compileCore(): Promise<string | null> {
   compiling ??= (async () => {
-    setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);
-    // V8 validates a function when it first compiles it rather than the whole module here: a read calls a small part of
-    // the core's 2.9 MB. The compile took 21–25 ms of CPU and 37–43 ms of wall, now 5–6 and 2–9 (bench/RESULTS.md).
-    setFlagsFromString('--wasm-lazy-validation');
     const require = createRequire(createRequire(import.meta.url).resolve('tesseract.js/src/worker-script/node/getCore.js'));
     // The file tesseract.js's getCore loads for an LSTM-only worker, by the same feature checks.
     const { simd, relaxedSimd } = require('wasm-feature-detect') as { simd(): Promise<boolean>; relaxedSimd(): Promise<boolean> };
     const core = (await relaxedSimd()) ? 'tesseract-core-relaxedsimd-lstm' : (await simd()) ? 'tesseract-core-simd-lstm' : 'tesseract-core-lstm';
-    const module = await wasm.compile(await readFile(require.resolve(`tesseract.js-core/${core}.wasm`)));
+    const bytes = await readFile(require.resolve(`tesseract.js-core/${core}.wasm`));
+    const module = withTieringBudget(() => new wasm.Module(bytes));
     setEnvironmentData(CORE_MODULE_KEY, { core, module } satisfies CompiledCore);
     return core;
   })().catch(() => null);
