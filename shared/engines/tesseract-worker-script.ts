@@ -55,11 +55,13 @@ const START_ENV = 'DOCVAULT_TESSERACT_WORKER_START';
 /** The key of the compiled core in worker_threads' environment data, which every thread spawned after it is set copies. */
 export const CORE_MODULE_KEY = 'docvault:tesseract-core';
 
-/** The compiled core a worker thread finds in its environment data: the core's file name and its module. */
+/** The compiled core a worker thread finds in its environment data: the core's file name, its module and its bytes. */
 interface CompiledCore {
   core: string;
-  /** A `WebAssembly.Module` (the project's TypeScript libraries do not declare the WebAssembly API). */
+  /** A `WebAssembly.Module` (the project's TypeScript libraries do not declare the WebAssembly API), not yet validated. */
   module: object;
+  /** The file it was compiled from: a worker validates them before it runs the module (compileCore). */
+  bytes: Uint8Array;
 }
 
 const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => object } };
@@ -85,11 +87,14 @@ let budgetHolders = 0;
  * refuses the code Node ships compiled for its own modules (the flags are part of that cache's key), so a thread started
  * meanwhile compiles Node's internals from source: an OCR worker's thread spent ~105–115 ms of CPU before its script's
  * first line instead of ~40–55 (bench/RESULTS.md, "bench:cli — coldstart"). Flags are the process's; the count is this
- * thread's, where the engine runs.
+ * thread's, where the engine runs. `lazyValidation`: V8 checks each function when it first compiles it, not the whole
+ * module here (a synchronous work only: the flag is set back when it returns).
  */
-export function withTieringBudget<T>(work: () => T): T {
+export function withTieringBudget<T>(work: () => T, lazyValidation = false): T {
   if (budgetHolders++ === 0) setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);
+  if (lazyValidation) setFlagsFromString('--wasm-lazy-validation');
   const done = () => {
+    if (lazyValidation) setFlagsFromString('--no-wasm-lazy-validation');
     if (--budgetHolders === 0) setFlagsFromString(`--wasm-tiering-budget=${V8_DEFAULT_TIERING_BUDGET}`);
   };
   let result: T;
@@ -111,10 +116,12 @@ let compiling: Promise<string | null> | undefined;
  * resolves with the core's file name, or null if it could not be compiled (each worker then compiles its own, as before).
  * Every worker instantiates the same `WebAssembly.Module`, so V8 keeps one copy of the machine code: the functions one
  * worker has compiled, and the faster code of those it has run hot (TurboFan's tier-up), serve every other worker.
- * The compile is synchronous, so that the tier-up budget is set for it alone (withTieringBudget): ~20 ms of CPU, V8
- * checking the whole module. V8's lazy validation (a function checked when it first runs) is not used: it is a flag
- * too, and one that cannot be set back while the module has functions not yet compiled (V8 stops the process on the
- * first invalid one).
+ * The compile is synchronous, so that V8's flags are set for it alone (withTieringBudget), and does not validate the
+ * module: ~5 ms of this thread's CPU, where checking the whole 2.9 MB took ~20 on the start's busiest thread. With V8's
+ * lazy validation set back, a function of it that did not validate would stop the process at its first call (V8 checks
+ * that lazy validation is on when a lazy compile fails): so each worker validates the bytes before it runs the module
+ * (WebAssembly.validate, ~20 ms of its own CPU while it starts), and compiles its own when they do not validate, as
+ * without a shared module.
  */
 export function compileCore(): Promise<string | null> {
   compiling ??= (async () => {
@@ -123,8 +130,11 @@ export function compileCore(): Promise<string | null> {
     const { simd, relaxedSimd } = require('wasm-feature-detect') as { simd(): Promise<boolean>; relaxedSimd(): Promise<boolean> };
     const core = (await relaxedSimd()) ? 'tesseract-core-relaxedsimd-lstm' : (await simd()) ? 'tesseract-core-simd-lstm' : 'tesseract-core-lstm';
     const bytes = await readFile(require.resolve(`tesseract.js-core/${core}.wasm`));
-    const module = withTieringBudget(() => new wasm.Module(bytes));
-    setEnvironmentData(CORE_MODULE_KEY, { core, module } satisfies CompiledCore);
+    const module = withTieringBudget(() => new wasm.Module(bytes), true);
+    // Shared memory: every thread spawned after this gets the environment data, the render thread too, and none a copy.
+    const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
+    shared.set(bytes);
+    setEnvironmentData(CORE_MODULE_KEY, { core, module, bytes: shared } satisfies CompiledCore);
     return core;
   })().catch(() => null);
   return compiling;
@@ -176,7 +186,8 @@ worker.setAdapter({
   getCore: async (lstmOnly, corePath, res) => {
     const factory = await getCore(lstmOnly ? ${OEM.LSTM_ONLY} : ${OEM.TESSERACT_ONLY}, corePath, res);
     const core = coreFile();
-    const module = compiled?.core === core ? compiled.module : null;
+    // Compiled unvalidated (compileCore): run only once its bytes validate.
+    const module = compiled?.core === core && compiled.bytes && WebAssembly.validate(compiled.bytes) ? compiled.module : null;
     // Should the shared module not instantiate, the worker compiles the core's file itself, as without it.
     const own = (imports) => readFile(require.resolve('tesseract.js-core/' + core + '.wasm')).then((bytes) => WebAssembly.instantiate(bytes, imports));
     return async (options) => {

@@ -7,7 +7,10 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import Tesseract from 'tesseract.js';
 import { describe, expect, it } from 'vitest';
-import { startingWorker, tesseractWorkerUrl, V8_DEFAULT_TIERING_BUDGET } from '../../../shared/engines/tesseract-worker-script.ts';
+import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
+import { ModelStore, packagedModelDirs, TesseractEngine } from '../../../shared/engines/index.ts';
+import { compileCore, CORE_MODULE_KEY, startingWorker, tesseractWorkerUrl, V8_DEFAULT_TIERING_BUDGET } from '../../../shared/engines/tesseract-worker-script.ts';
+import { firstPage } from './first-page.ts';
 import { fixture } from '../../support/fixtures.ts';
 
 describe('the worker script', () => {
@@ -55,5 +58,31 @@ describe('compileCore and V8\'s flags', () => {
     await run(node, [join(dir, 'run.mjs')]);
     const { stderr } = await run(node, [join(dir, 'run.mjs'), 'core'], { env: { ...process.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' } });
     expect(stderr).toMatch(/cache for \S*probe\.mjs was accepted/);
+  });
+});
+
+describe('the core compiled once, without validation', () => {
+  it('a worker validates its bytes first: the shared module is used when they are valid, the worker\'s own compile when not', async () => {
+    const core = await compileCore();
+    const compiled = getEnvironmentData(CORE_MODULE_KEY) as { core: string; module: object; bytes: Uint8Array };
+    const read = async () => {
+      const engine = new TesseractEngine({ models: new ModelStore(packagedModelDirs()), workers: 1 });
+      try {
+        const page = await engine.recognize(await firstPage('tessjs_testocr.png'), { languages: ['eng'] });
+        return { text: page.text, shared: engine.stats().coreShared };
+      } finally {
+        await engine.close();
+      }
+    };
+    expect(await read()).toEqual({ text: expect.stringMatching(/quick brown dog/), shared: true });
+    // The same module, but bytes that do not validate (a function body cut short): never run.
+    const invalid = Uint8Array.from(compiled.bytes.subarray(0, compiled.bytes.length - 1));
+    setEnvironmentData(CORE_MODULE_KEY, { ...compiled, bytes: invalid });
+    try {
+      expect(await read()).toEqual({ text: expect.stringMatching(/quick brown dog/), shared: false });
+    } finally {
+      setEnvironmentData(CORE_MODULE_KEY, compiled);
+    }
+    expect(core).toMatch(/^tesseract-core/);
   });
 });
