@@ -14,7 +14,7 @@ import { availableCores } from './available-cores.ts';
 import type { ModelStore } from './model-store.ts';
 import { DEFAULT_UNSURE_BELOW, fastModelName, isFastModelName, lineBox, ownModelName, linesOf, mergeLines, paragraphsOfLines, placeLineWords, textOfLines, unsureLines, withUnsureLinesSure } from './tesseract-cascade.ts';
 import { deskew, engineInput, hasDarkArea, meanConfidence, measureSkew, toRecognizedPage, wordsFromTsv } from './tesseract-page.ts';
-import { compileCore, CORE_LOADED_STATUS, startingWorker, tesseractWorkerUrl } from './tesseract-worker-script.ts';
+import { compileCore, CORE_LOADED_STATUS, startingWorker, tesseractWorkerUrl, withTieringBudget } from './tesseract-worker-script.ts';
 
 const { createWorker, OEM, PSM } = Tesseract;
 type Worker = Tesseract.Worker;
@@ -278,14 +278,17 @@ export class TesseractEngine implements OcrEngine {
     this.osdWorker ??= (async () => {
       if (!(await this.models.has('osd'))) return null;
       const langPath = await this.models.langPath(['osd']);
-      return createWorker('osd', OEM.TESSERACT_ONLY, {
-        langPath,
-        gzip: false,
-        cacheMethod: 'none',
-        legacyCore: true,
-        legacyLang: true,
-        errorHandler: () => undefined,
-      });
+      // Its thread compiles the legacy core itself, with the page workers' tier-up budget.
+      return withTieringBudget(() =>
+        createWorker('osd', OEM.TESSERACT_ONLY, {
+          langPath,
+          gzip: false,
+          cacheMethod: 'none',
+          legacyCore: true,
+          legacyLang: true,
+          errorHandler: () => undefined,
+        }),
+      );
     })();
     return this.osdWorker;
   }

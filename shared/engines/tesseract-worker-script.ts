@@ -55,46 +55,86 @@ const START_ENV = 'DOCVAULT_TESSERACT_WORKER_START';
 /** The key of the compiled core in worker_threads' environment data, which every thread spawned after it is set copies. */
 export const CORE_MODULE_KEY = 'docvault:tesseract-core';
 
-/** The compiled core a worker thread finds in its environment data: the core's file name and its module. */
+/** The compiled core a worker thread finds in its environment data: the core's file name, its module and its bytes. */
 interface CompiledCore {
   core: string;
-  /** A `WebAssembly.Module` (the project's TypeScript libraries do not declare the WebAssembly API). */
+  /** A `WebAssembly.Module` (the project's TypeScript libraries do not declare the WebAssembly API), not yet validated. */
   module: object;
+  /** The file it was compiled from: a worker validates them before it runs the module (compileCore). */
+  bytes: Uint8Array;
 }
 
-const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<object> } };
+const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => object } };
 
 /**
  * V8's budget before a WebAssembly function is compiled again by its optimising compiler (TurboFan): roughly the bytes of
  * code it has run (V8's default 13,000,000). With the default, a first read set V8's threads compiling ~0.6 CPU-s of
  * functions whose faster code came too late to repay it; at this budget only the functions that run longest are
  * compiled, and the reads were no slower (bench/RESULTS.md, "WebAssembly compile": a one-image docvault ocr ~25% less
- * CPU; a 10-page PDF ~0.5 CPU-s less on V8's threads, the same in all). The flag is the process's: set before the core's
- * first compile.
+ * CPU; a 10-page PDF ~0.5 CPU-s less on V8's threads, the same in all). V8 gives a module's functions the budget in force
+ * when the module is compiled (withTieringBudget).
  */
 export const WASM_TIERING_BUDGET = 300_000_000;
+
+/** V8's own default of `--wasm-tiering-budget` (Node 22's V8), which the flag is set back to (checked against `node --v8-options` by a test). */
+export const V8_DEFAULT_TIERING_BUDGET = 13_000_000;
+
+let budgetHolders = 0;
+
+/**
+ * Runs `work` (a compile of a WebAssembly core) with V8's tier-up budget at WASM_TIERING_BUDGET, and sets the flag back to
+ * V8's default as soon as no such work runs. Not left set for the process: while any V8 flag differs from its default, V8
+ * refuses the code Node ships compiled for its own modules (the flags are part of that cache's key), so a thread started
+ * meanwhile compiles Node's internals from source: an OCR worker's thread spent ~105–115 ms of CPU before its script's
+ * first line instead of ~40–55 (bench/RESULTS.md, "bench:cli — coldstart"). Flags are the process's; the count is this
+ * thread's, where the engine runs. `lazyValidation`: V8 checks each function when it first compiles it, not the whole
+ * module here (a synchronous work only: the flag is set back when it returns).
+ */
+export function withTieringBudget<T>(work: () => T, lazyValidation = false): T {
+  if (budgetHolders++ === 0) setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);
+  if (lazyValidation) setFlagsFromString('--wasm-lazy-validation');
+  const done = () => {
+    if (lazyValidation) setFlagsFromString('--no-wasm-lazy-validation');
+    if (--budgetHolders === 0) setFlagsFromString(`--wasm-tiering-budget=${V8_DEFAULT_TIERING_BUDGET}`);
+  };
+  let result: T;
+  try {
+    result = work();
+  } catch (err) {
+    done();
+    throw err;
+  }
+  if (result instanceof Promise) return result.finally(done) as T;
+  done();
+  return result;
+}
 
 let compiling: Promise<string | null> | undefined;
 
 /**
- * Compiles the LSTM-only WASM core once in this process (validated lazily, function by function) and leaves it where the
- * worker threads spawned after it find it; resolves with the core's file name, or null if it could not be compiled (each
- * worker then compiles its own, as before).
+ * Compiles the LSTM-only WASM core once in this process and leaves it where the worker threads spawned after it find it;
+ * resolves with the core's file name, or null if it could not be compiled (each worker then compiles its own, as before).
  * Every worker instantiates the same `WebAssembly.Module`, so V8 keeps one copy of the machine code: the functions one
  * worker has compiled, and the faster code of those it has run hot (TurboFan's tier-up), serve every other worker.
+ * The compile is synchronous, so that V8's flags are set for it alone (withTieringBudget), and does not validate the
+ * module: ~5 ms of this thread's CPU, where checking the whole 2.9 MB took ~20 on the start's busiest thread. With V8's
+ * lazy validation set back, a function of it that did not validate would stop the process at its first call (V8 checks
+ * that lazy validation is on when a lazy compile fails): so each worker validates the bytes before it runs the module
+ * (WebAssembly.validate, ~20 ms of its own CPU while it starts), and compiles its own when they do not validate, as
+ * without a shared module.
  */
 export function compileCore(): Promise<string | null> {
   compiling ??= (async () => {
-    setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);
-    // V8 validates a function when it first compiles it rather than the whole module here: a read calls a small part of
-    // the core's 2.9 MB. The compile took 21–25 ms of CPU and 37–43 ms of wall, now 5–6 and 2–9 (bench/RESULTS.md).
-    setFlagsFromString('--wasm-lazy-validation');
     const require = createRequire(createRequire(import.meta.url).resolve('tesseract.js/src/worker-script/node/getCore.js'));
     // The file tesseract.js's getCore loads for an LSTM-only worker, by the same feature checks.
     const { simd, relaxedSimd } = require('wasm-feature-detect') as { simd(): Promise<boolean>; relaxedSimd(): Promise<boolean> };
     const core = (await relaxedSimd()) ? 'tesseract-core-relaxedsimd-lstm' : (await simd()) ? 'tesseract-core-simd-lstm' : 'tesseract-core-lstm';
-    const module = await wasm.compile(await readFile(require.resolve(`tesseract.js-core/${core}.wasm`)));
-    setEnvironmentData(CORE_MODULE_KEY, { core, module } satisfies CompiledCore);
+    const bytes = await readFile(require.resolve(`tesseract.js-core/${core}.wasm`));
+    const module = withTieringBudget(() => new wasm.Module(bytes), true);
+    // Shared memory: every thread spawned after this gets the environment data, the render thread too, and none a copy.
+    const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
+    shared.set(bytes);
+    setEnvironmentData(CORE_MODULE_KEY, { core, module, bytes: shared } satisfies CompiledCore);
     return core;
   })().catch(() => null);
   return compiling;
@@ -146,7 +186,8 @@ worker.setAdapter({
   getCore: async (lstmOnly, corePath, res) => {
     const factory = await getCore(lstmOnly ? ${OEM.LSTM_ONLY} : ${OEM.TESSERACT_ONLY}, corePath, res);
     const core = coreFile();
-    const module = compiled?.core === core ? compiled.module : null;
+    // Compiled unvalidated (compileCore): run only once its bytes validate.
+    const module = compiled?.core === core && compiled.bytes && WebAssembly.validate(compiled.bytes) ? compiled.module : null;
     // Should the shared module not instantiate, the worker compiles the core's file itself, as without it.
     const own = (imports) => readFile(require.resolve('tesseract.js-core/' + core + '.wasm')).then((bytes) => WebAssembly.instantiate(bytes, imports));
     return async (options) => {
