@@ -104,6 +104,9 @@ async function relay(pubsub: PubSub, route: PushRoute, { concurrency, stats, sig
     maxAckDeadline: ackDeadline,
     maxExtensionTime: ackDeadline,
     closeOptions: { behavior: 'NACK' },
+    // One stream, as one push subscription sends: the client's default five split the messages between them, and
+    // a lane's messages were pushed out of their publish order (a user's task published after another's went first).
+    streamingOptions: { maxStreams: 1 },
   });
   let outstanding = 0;
   subscriber.on('message', (message: Message) => {

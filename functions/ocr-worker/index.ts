@@ -39,7 +39,8 @@ export async function ocrWorker(event: CloudEvent<unknown>): Promise<WorkerOutco
   const userHash = attributes?.userHash;
   gate ??= new PriorityGate(config.WORKER_SLOTS, { agingMs: config.fairness.agingMs });
   try {
-    return await gate.run({ lane, userHash }, () => handleOcrMessage(data, workerDeps()));
+    // The slot is left as soon as the read is over: the task's completion and announcement need none.
+    return await gate.run({ lane, userHash }, (leave) => handleOcrMessage(data, workerDeps(), leave));
   } finally {
     if (userHash) await admitNext(userHash);
   }
@@ -51,6 +52,9 @@ export async function ocrWorker(event: CloudEvent<unknown>): Promise<WorkerOutco
  */
 async function admitNext(userHash: string): Promise<void> {
   const { config, admission, tasks, queue, log } = appContext('ocr-worker');
+  // Another delivery's admission of this user waits to begin here: it will count this task as left, and its own push
+  // waits for it. This push is answered at once, free for the next document (a push held open is one fewer at the gate).
+  if (admission.waitsToBegin(userHash)) return;
   const failed = (err: unknown) => log.warn('admission of the next held task failed', { userHash, error: err });
   // Not fatal to this delivery: queue care admits whatever is missed here.
   const admitted = await admitWithin({ admission, tasks, queue, fairness: config.fairness }, userHash, NEXT_ADMISSION_WAIT_MS, (late) => {

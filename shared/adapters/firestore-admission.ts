@@ -77,13 +77,25 @@ export class AdmissionStore {
   }
 
   /**
+   * Whether an admission of the user waits to begin in this process: one that begins after now reads the user's tasks
+   * as they stand then, so a caller whose task has just left the user's in-flight count need not start (nor wait for)
+   * one of its own; whoever started that one awaits it.
+   */
+  waitsToBegin(userHash: string): boolean {
+    return this.waiting.has(userHash);
+  }
+
+  /**
    * The user's admission document is read first and written last: concurrent admissions of one
    * user (other instances) are serialised on it, so the counts and candidates read after it
    * include every earlier admission's writes (read beside it, they could miss one that committed
    * in between, and the cap would not hold). They are read outside the transaction's own reads:
    * range queries inside a transaction lock far more than this needs.
    */
-  private admitNow(userHash: string, options: AdmitOptions, now: Date): Promise<Task[]> {
+  private async admitNow(userHash: string, options: AdmitOptions, now: Date): Promise<Task[]> {
+    // A user with nothing held back has nothing to admit (most finishes of an interactive user's page): one query, no
+    // transaction and none of its seven. Safe outside it: whoever holds a task back later admits it after writing it.
+    if (!(await this.hasHeld(userHash))) return [];
     return this.db.runTransaction(
       async (tx) => {
         const lock = this.db.collection(COLLECTIONS.admission).doc(userHash);
@@ -113,6 +125,11 @@ export class AdmissionStore {
       },
       { maxAttempts: ADMIT_ATTEMPTS },
     );
+  }
+
+  /** Whether the user has a task held back. */
+  private async hasHeld(userHash: string): Promise<boolean> {
+    return !(await this.userTasks(userHash, 'QUEUED').where('admittedAt', '==', null).select().limit(1).get()).empty;
   }
 
   /** Whether another user has a task held back (waiting for a place under their cap). */

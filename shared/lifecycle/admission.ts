@@ -25,7 +25,7 @@ export interface AdmissionDeps {
  */
 export async function admitAndPublish(deps: AdmissionDeps, userHash: string, now = new Date()): Promise<Task[]> {
   const admitted = await deps.admission.admit(userHash, deps.fairness, now);
-  const published = await Promise.allSettled(admitted.map((task) => publishAdmitted(deps, task, now)));
+  const published = await Promise.allSettled(admitted.map((task) => publishAdmitted(deps, task)));
   const failed = published.flatMap((r, i) => (r.status === 'rejected' ? [{ task: admitted[i]!, reason: r.reason as unknown }] : []));
   await Promise.all(failed.map(({ task }) => deps.admission.unadmit(task).catch(() => undefined)));
   if (failed.length > 0) throw failed[0]!.reason;
@@ -60,8 +60,12 @@ export async function admitWithin(deps: AdmissionDeps, userHash: string, waitMs:
   }
 }
 
-/** Publishes an admitted task and records it as dispatched (a second publish is harmless: the worker's lease). */
-export async function publishAdmitted(deps: Pick<AdmissionDeps, 'queue' | 'tasks'>, task: Task, now = new Date()): Promise<void> {
+/**
+ * Publishes an admitted task and records it as dispatched (a second publish is harmless: the worker's lease), stamped
+ * when the publish was done: the lane holds the message from then on. (Stamped with the admission's time, it read
+ * earlier than the publish: a message of another user published in between looked later, and was ahead of it.)
+ */
+export async function publishAdmitted(deps: Pick<AdmissionDeps, 'queue' | 'tasks'>, task: Task): Promise<void> {
   await publishQueued(deps, task);
-  await deps.tasks.markDispatched(task.taskId, now);
+  await deps.tasks.markDispatched(task.taskId);
 }

@@ -218,7 +218,7 @@ async function publishStoredTask(stored: Task, created: boolean, deps: DispatchD
   }
   if (stored.admittedAt) {
     // Admitted by an earlier delivery that died before publishing it.
-    await publishAdmitted(deps, stored, now);
+    await publishAdmitted(deps, stored);
     log.info('task queued', { priority: stored.priority, size: stored.size, source: stored.source, created, published: true, admitted: 0 });
     return { kind: 'queued', task: stored, created, published: true };
   }

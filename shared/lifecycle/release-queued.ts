@@ -46,7 +46,7 @@ export async function releaseQueued(deps: ReleaseDeps, options: { now?: Date; li
   const again = [...new Map([...unsent, ...lost].map((task) => [task.taskId, task])).values()];
   const republished = await eachLimited(again, async (task) => {
     const stamped = await deps.admission.restamp(task, now);
-    if (stamped) await publishAdmitted(deps, stamped, now);
+    if (stamped) await publishAdmitted(deps, stamped);
     return stamped?.taskId;
   });
   return { admitted: admitted.map((t) => t.taskId), republished: republished.filter((id): id is string => id !== undefined) };

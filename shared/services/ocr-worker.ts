@@ -78,7 +78,12 @@ export type WorkerOutcome =
 
 const FORMATS = OutputFormat.options;
 
-export async function handleOcrMessage(data: unknown, deps: WorkerDeps): Promise<WorkerOutcome> {
+/**
+ * `leaveSlot`, when given, is called once the document's read is over (its results written, or its failure known):
+ * the task's status, the content index and the announcement that follow wait on the network, and the caller's
+ * slot (services/priority-gate.ts) can go to the next document meanwhile.
+ */
+export async function handleOcrMessage(data: unknown, deps: WorkerDeps, leaveSlot: () => void = () => undefined): Promise<WorkerOutcome> {
   const parsed = OcrMessage.safeParse(data);
   if (!parsed.success) {
     // A message we cannot read will not become readable by redelivery: acknowledge it, loudly.
@@ -113,7 +118,7 @@ export async function handleOcrMessage(data: unknown, deps: WorkerDeps): Promise
       await deadLetter(lifecycle(deps, log), outcome.task);
       return { kind: 'exhausted' };
     case 'leased':
-      return runLeased(message, outcome.task, download, deps, log);
+      return runLeased(message, outcome.task, download, deps, log, leaveSlot);
   }
 }
 
@@ -138,7 +143,7 @@ async function announceIfOwed(finished: Task, deps: WorkerDeps, log: Logger): Pr
   else await announce(lifecycle(deps, log), task);
 }
 
-async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint8Array>, deps: WorkerDeps, log: Logger): Promise<WorkerOutcome> {
+async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint8Array>, deps: WorkerDeps, log: Logger, leaveSlot: () => void): Promise<WorkerOutcome> {
   const started = Date.now();
   log.info('task started', { attempt: task.attempts, priority: task.priority });
   // A cancel or a lost lease stops the work in flight, and nothing more is written.
@@ -155,6 +160,7 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
       const reused = await reuse(dedupe, earlier.reuse, task, { startedAt: started, progress: (p) => lease.progress(p), signal: leaseLost.signal });
       if (reused) {
         await lease.stop();
+        leaveSlot();
         return await completeTask(task, reused, deps, log, { ctx: dedupe, key: earlier.key, copiedFrom: earlier.reuse }, { reusedFrom: earlier.reuse.entry.taskId, reuse: earlier.reuse.kind });
       }
     }
@@ -175,6 +181,7 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
       storePreviews(deps.blobs, deps.resultsBucket, task, bytes, output, deps.limits.maxPixelsPerPage).catch((err: unknown) => log.warn('page previews not stored', { error: err })),
     ]);
     await lease.stop();
+    leaveSlot();
     const writtenAt = Date.now();
     const { result } = output;
     const summary = summaryOf(result, Date.now() - started, deps.resultsBucket, names);
@@ -185,6 +192,7 @@ async function runLeased(message: OcrMessage, task: Task, download: Promise<Uint
     });
   } catch (err) {
     await lease.stop();
+    leaveSlot();
     if (leaseLost.signal.aborted) {
       log.warn('lease lost (cancelled or taken over): work stopped, nothing written', { processingMs: Date.now() - started });
       return { kind: 'lost-lease' };

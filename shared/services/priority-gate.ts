@@ -38,13 +38,23 @@ export class PriorityGate {
     return counts;
   }
 
-  async run<T>(key: GateKey | Priority, work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` in a slot. The slot is given back when `work` ends, or earlier when it calls `leave`: what is left of
+   * it (a task's status, its announcement) is bookkeeping that waits on the network, not a read that needs the slot.
+   */
+  async run<T>(key: GateKey | Priority, work: (leave: () => void) => Promise<T>): Promise<T> {
     const { lane, userHash = '' } = typeof key === 'string' ? { lane: key } : key;
     await this.acquire(lane, userHash);
-    try {
-      return await work();
-    } finally {
+    let held = true;
+    const leave = () => {
+      if (!held) return;
+      held = false;
       this.release(userHash);
+    };
+    try {
+      return await work(leave);
+    } finally {
+      leave();
     }
   }
 

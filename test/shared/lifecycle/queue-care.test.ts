@@ -402,6 +402,18 @@ describe('docvault queue (the command line)', () => {
 
 describe('release-queued and admission (per-user fairness)', () => {
   const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
+  /** An admission store whose transactions are counted on the real client: one per admission run. */
+  const countedAdmission = () => {
+    let transactions = 0;
+    const counted = new Proxy(createFirestore(suite.projectId), {
+      get(target, key) {
+        const value = Reflect.get(target, key) as unknown;
+        if (key === 'runTransaction') transactions++;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    return { store: new AdmissionStore(counted), transactions: () => transactions };
+  };
 
   it('admits held tasks up to the user\'s cap, its own priority first, and publishes again only what was admitted long ago and never taken up', async () => {
     const [aliceOld, aliceUrgent, aliceNew] = await seed(
@@ -581,24 +593,24 @@ describe('release-queued and admission (per-user fairness)', () => {
 
   it('arrivals of one user while an admission of theirs waits its turn join it: one admission, the cap\'s worth admitted, the rest answered []', async () => {
     await seed(...Array.from({ length: 10 }, (_, i) => makeTask({ userHash: aliceHash, createdAt: minutesAgo(10 - i) })));
-    // The store's transactions counted on the real client: one per admission run.
-    const db = createFirestore(suite.projectId);
-    let transactions = 0;
-    const counted = new Proxy(db, {
-      get(target, key) {
-        const value = Reflect.get(target, key) as unknown;
-        if (key === 'runTransaction') transactions++;
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-    const joined = new AdmissionStore(counted);
+    const { store: joined, transactions } = countedAdmission();
     const results = await Promise.all(Array.from({ length: 10 }, () => joined.admit(aliceHash, { cap: 3, agingMs: 60_000 })));
     expect(results.map((r) => r.length).sort()).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 3]);
-    expect(transactions).toBe(1);
+    expect(transactions()).toBe(1);
     // A later arrival, once that admission has run, is admitted by an admission of its own.
     await seed(makeTask({ userHash: aliceHash, createdAt: minutesAgo(30) }));
     expect(await joined.admit(aliceHash, { cap: 4, agingMs: 60_000 })).toHaveLength(1);
-    expect(transactions).toBe(2);
+    expect(transactions()).toBe(2);
+  }, 60_000);
+
+  it('a user with nothing held back is answered [] without a transaction (a finished interactive page)', async () => {
+    await seed(makeTask({ userHash: bobHash, admittedAt: minutesAgo(1) }), makeTask({ userHash: aliceHash, createdAt: minutesAgo(2) }));
+    const { store, transactions } = countedAdmission();
+    expect(await store.admit(bobHash, { cap: 3, agingMs: 60_000 })).toEqual([]);
+    expect(transactions()).toBe(0);
+    // Alice's held task is admitted as before.
+    expect(await store.admit(aliceHash, { cap: 3, agingMs: 60_000 })).toHaveLength(1);
+    expect(transactions()).toBe(1);
   }, 60_000);
 
   it('concurrent admissions of one user (two instances, many events) never take more places than the cap', async () => {

@@ -154,6 +154,17 @@ describe('handleOcrMessage', () => {
     expect(w.queue.events).toMatchObject([{ type: 'task.completed', taskId: task.taskId }]);
   });
 
+  it('leaves its slot once the results are written, before the task is COMPLETED; a duplicate never takes one', async () => {
+    const task = makeTask();
+    const w = worker(task);
+    const atLeave: Array<{ status: string | undefined; results: number }> = [];
+    const leave = () => atLeave.push({ status: w.stored()?.status, results: [...w.blobs.objects.keys()].filter((k) => k.startsWith(`${RESULTS}/`)).length });
+    expect(await handleOcrMessage(messageFor(task), w.deps, leave)).toMatchObject({ kind: 'completed' });
+    expect(atLeave).toEqual([{ status: 'PROCESSING', results: 4 }]);
+    await handleOcrMessage(messageFor(task), w.deps, leave);
+    expect(atLeave).toHaveLength(1);
+  });
+
   it('lease lost: a task cancelled while it was read keeps its status; the results stay', async () => {
     const task = makeTask();
     const w = worker(task);

@@ -52,6 +52,34 @@ describe('PriorityGate', () => {
     await Promise.all(held);
   });
 
+  it('gives the slot to the next delivery when the work leaves it, before the work ends, and only once', async () => {
+    const gate = new PriorityGate(1);
+    const ran: string[] = [];
+    let leave!: () => void;
+    let finishFirst!: () => void;
+    let finishSecond!: () => void;
+    const first = gate.run({ lane: 'low', userHash: 'a' }, async (left) => {
+      leave = left;
+      await new Promise<void>((r) => (finishFirst = r));
+    });
+    const second = gate.run({ lane: 'low', userHash: 'a' }, () => (ran.push('a2'), new Promise<void>((r) => (finishSecond = r))));
+    const third = gate.run({ lane: 'low', userHash: 'a' }, async () => void ran.push('a3'));
+    await tick();
+    expect(ran).toEqual([]);
+    leave();
+    leave(); // a second leave gives nothing back
+    await tick();
+    expect(ran).toEqual(['a2']);
+    expect(gate.queued.low).toBe(1);
+    finishFirst(); // nor does the end of work that has left its slot
+    await first;
+    await tick();
+    expect(ran).toEqual(['a2']);
+    finishSecond();
+    await Promise.all([second, third]);
+    expect(ran).toEqual(['a2', 'a3']);
+  });
+
   it('ages waiting low work upward past later high work', async () => {
     let now = 0;
     const gate = new PriorityGate(1, { agingMs: 1_000, clock: () => now });
