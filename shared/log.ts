@@ -80,17 +80,20 @@ const SPECIAL_FIELDS: Record<string, string> = {
   traceSampled: 'logging.googleapis.com/trace_sampled',
 };
 
+/** One Cloud Logging entry, as a JSON line without its newline. */
+export function logEntry(component: string, severity: Severity, message: string, fields: LogFields = {}): string {
+  const entry: Record<string, unknown> = { severity, message, component };
+  for (const [key, value] of Object.entries(fields)) {
+    if (value !== undefined) entry[SPECIAL_FIELDS[key] ?? key] = value;
+  }
+  entry.time = new Date().toISOString();
+  // The function (component) as a label, so one function's lines can be filtered in Cloud Logging.
+  entry['logging.googleapis.com/labels'] = { function: component };
+  return JSON.stringify(entry, errorReplacer);
+}
+
 export function createLogger(component: string, base: LogFields = {}, sink: LogSink = defaultSink): Logger {
-  const write = (severity: Severity, message: string, fields: LogFields = {}) => {
-    const entry: Record<string, unknown> = { severity, message, component };
-    for (const [key, value] of Object.entries({ ...base, ...fields })) {
-      if (value !== undefined) entry[SPECIAL_FIELDS[key] ?? key] = value;
-    }
-    entry.time = new Date().toISOString();
-    // The function (component) as a label, so one function's lines can be filtered in Cloud Logging.
-    entry['logging.googleapis.com/labels'] = { function: component };
-    sink(JSON.stringify(entry, errorReplacer), severity);
-  };
+  const write = (severity: Severity, message: string, fields: LogFields = {}) => sink(logEntry(component, severity, message, { ...base, ...fields }), severity);
   return {
     debug: (m, f) => write('DEBUG', m, f),
     info: (m, f) => write('INFO', m, f),

@@ -7,7 +7,8 @@ import type { CloudEvent } from '@google-cloud/functions-framework';
 import { z } from 'zod';
 import { Priority } from '../../shared/core/task.ts';
 import { appContext } from '../../shared/services/context.ts';
-import { handleOcrMessage, lifecycle, type WorkerOutcome } from '../../shared/services/ocr-worker.ts';
+import { handleOcrMessage, lifecycle, RedeliverError, type WorkerOutcome } from '../../shared/services/ocr-worker.ts';
+import { logEntry } from '../../shared/log.ts';
 import { releasePredecessors } from '../../shared/lifecycle/recover-stale.ts';
 import { warmRenderThread } from '../../shared/engines/index.ts';
 import { engine, workerDeps } from './wiring.ts';
@@ -41,6 +42,11 @@ export async function ocrWorker(event: CloudEvent<unknown>): Promise<WorkerOutco
   try {
     // The slot is left as soon as the read is over: the task's completion and announcement need none.
     return await gate.run({ lane, userHash }, (leave) => handleOcrMessage(data, workerDeps(), leave));
+  } catch (err) {
+    // The framework answers a thrown error with a 5xx and prints its stack to stderr as it stands: a redelivery asked
+    // for is no crash, and its line is a Cloud Logging entry like every other.
+    if (err instanceof RedeliverError) err.stack = logEntry('ocr-worker', 'WARNING', `delivered again later: ${err.message}`, { userHash });
+    throw err;
   } finally {
     if (userHash) await admitNext(userHash);
   }

@@ -4,7 +4,7 @@
  * the OCR worker, Firestore keeps the task. Functions run as real functions-framework processes.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -156,6 +156,13 @@ describe('pipeline on the emulator suite', { timeout: 240_000 }, () => {
     const received = await waitFor('dead letter', () => pullOnce(pubsub, taskId), 20_000, 500);
     expect(received.attributes).toMatchObject({ taskId, errorCode: 'ENGINE_FAILURE' });
     await pubsub.close();
+    // Each retry is asked for by a thrown error, which the framework prints as it stands: a Cloud Logging entry.
+    const lines = readdirSync(pipeline.logDir)
+      .filter((name) => name.startsWith('ocr-worker'))
+      .flatMap((name) => readFileSync(join(pipeline.logDir, name), 'utf8').split('\n').filter(Boolean));
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+    const retries = lines.map((line) => JSON.parse(line) as { severity: string; message: string }).filter((e) => e.message.startsWith('delivered again later: ') && e.message.includes(taskId));
+    expect(retries.map((e) => e.severity)).toEqual(['WARNING', 'WARNING']);
   });
 
   it('a bad document fails at once with a code, and the upload is kept', async () => {
