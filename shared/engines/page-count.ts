@@ -4,7 +4,6 @@
  * cannot be told cheaply (an encrypted PDF): the worker finds out and fails the task if need be.
  */
 import type { DocumentType } from '../core/document-type.ts';
-import { DocVaultError } from '../core/errors.ts';
 
 export async function countPages(bytes: Uint8Array, type: DocumentType): Promise<number | undefined> {
   if (type === 'tiff') {
@@ -14,10 +13,10 @@ export async function countPages(bytes: Uint8Array, type: DocumentType): Promise
   if (type !== 'pdf') return 1;
   // pdfjs inflates an object stream whole to read the catalog in it: a deflate bomb there is refused first (the
   // worker then fails the task with the guard's code); it costs a pdf-lib parse of the file's objects.
-  const { loadPdfDocument } = await import('./pdf-structure-guard.ts');
-  const refused = await loadPdfDocument(bytes, { ignoreEncryption: true, updateMetadata: false }).then(
+  const { loadPdfDocumentOrNull } = await import('./pdf-structure-guard.ts');
+  const refused = await loadPdfDocumentOrNull(bytes, { ignoreEncryption: true, updateMetadata: false }).then(
     () => false,
-    (err: unknown) => err instanceof DocVaultError,
+    () => true,
   );
   if (refused) return undefined;
   // Loaded on the first PDF only: most uploads never pay for pdfjs.
