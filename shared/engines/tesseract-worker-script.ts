@@ -187,7 +187,7 @@ worker.setAdapter({
     const factory = await getCore(lstmOnly ? ${OEM.LSTM_ONLY} : ${OEM.TESSERACT_ONLY}, corePath, res);
     const core = coreFile();
     // Compiled unvalidated (compileCore): run only once its bytes validate.
-    const module = compiled?.core === core && WebAssembly.validate(compiled.bytes) ? compiled.module : null;
+    const module = compiled?.core === core && compiled.bytes && WebAssembly.validate(compiled.bytes) ? compiled.module : null;
     // Should the shared module not instantiate, the worker compiles the core's file itself, as without it.
     const own = (imports) => readFile(require.resolve('tesseract.js-core/' + core + '.wasm')).then((bytes) => WebAssembly.instantiate(bytes, imports));
     return async (options) => {
